@@ -1,0 +1,210 @@
+/**
+ * The contract between workflows and activities. Workflows proxy these interfaces; the factories in
+ * this folder (createRdsActivities, ...) implement them against the real AWS SDK v3 clients, Statuspage,
+ * HTTP and the notification webhook. Everything crossing this boundary is plain JSON data.
+ *
+ * Idempotency rule for every mutation: read first, act only when the world is not already in the
+ * wanted state, and return what was done (`changed: false` when nothing was needed), so a retry after a
+ * worker crash never starts a second upgrade, restore or announcement.
+ *
+ * Waiting rule: `waitFor*` activities check once and throw a retryable ApplicationFailure of type
+ * `NotReady` until the state is reached (retry-based polling: no workflow history growth).
+ */
+
+export interface InstanceEndpoint {
+  address: string;
+  port: number;
+  hostedZoneId?: string;
+}
+
+export interface InstanceInfo {
+  region: string;
+  instanceId: string;
+  arn?: string;
+  engine: string;
+  engineVersion: string;
+  status: string;
+  autoMinorVersionUpgrade: boolean;
+  /** `ddd:hh24:mi-ddd:hh24:mi`, UTC */
+  preferredMaintenanceWindow: string;
+  endpoint?: InstanceEndpoint;
+  instanceClass: string;
+  multiAZ: boolean;
+  storageType?: string;
+  allocatedStorage?: number;
+  iops?: number;
+  kmsKeyId?: string;
+  dbSubnetGroupName?: string;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds: string[];
+  deletionProtection: boolean;
+  /** Pending modified values reported by RDS (e.g. EngineVersion when an upgrade is queued). */
+  pendingEngineVersion?: string;
+  latestRestorableTime?: string;
+  /** Earliest restorable time: InstanceCreateTime or now - BackupRetentionPeriod days, whichever is later. */
+  earliestRestorableTime?: string;
+  backupRetentionPeriodDays?: number;
+  tags: Record<string, string>;
+}
+
+export interface UpgradeTarget {
+  engineVersion: string;
+  isMajorVersionUpgrade: boolean;
+}
+
+export interface PendingMaintenanceAction {
+  action: string; // e.g. "db-upgrade", "system-update"
+  description?: string;
+  autoAppliedAfterDate?: string; // ISO instant
+  forcedApplyDate?: string; // ISO instant
+  currentApplyDate?: string; // ISO instant
+  optInStatus?: string;
+}
+
+export interface MutationResult {
+  /** false when the world was already in the wanted state and nothing was sent */
+  changed: boolean;
+  detail: string;
+}
+
+export interface RestoreRequest {
+  region: string;
+  sourceInstanceId: string;
+  targetInstanceId: string;
+  /** ISO instant, or undefined for UseLatestRestorableTime */
+  restoreTime?: string;
+  copySourceSettings: boolean;
+  /** Tag key/value written on the new instance so a retry (or a rerun) recognises its own restore. */
+  ownerTag: { key: string; value: string };
+}
+
+export interface RdsActivities {
+  /** Throws non-retryable `InstanceNotFound` when the instance does not exist. */
+  describeInstance(region: string, instanceId: string): Promise<InstanceInfo>;
+  /** Returns undefined instead of throwing when absent (used to check that an identifier is free). */
+  findInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined>;
+  /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
+  listUpgradeTargets(region: string, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
+  listPendingMaintenance(region: string, instanceId: string): Promise<PendingMaintenanceAction[]>;
+  setAutoMinorVersionUpgrade(region: string, instanceId: string, enabled: boolean): Promise<MutationResult>;
+  /**
+   * Upgrade now: apply the pending `db-upgrade` action immediately when RDS lists one for the target,
+   * otherwise ModifyDBInstance EngineVersion with ApplyImmediately. No-op when already at the target or
+   * already upgrading.
+   */
+  applyUpgradeNow(region: string, instanceId: string, targetVersion: string): Promise<MutationResult>;
+  /** Throws retryable `NotReady` until status matches (and engineVersion when given). Returns the instance. */
+  waitForInstance(region: string, instanceId: string, want: { status: string; engineVersion?: string }): Promise<InstanceInfo>;
+  /** Starts RestoreDBInstanceToPointInTime unless an instance with targetInstanceId and ownerTag already exists. */
+  restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
+  stopInstance(region: string, instanceId: string): Promise<MutationResult>;
+  startInstance(region: string, instanceId: string): Promise<MutationResult>;
+}
+
+export interface Ec2Activities {
+  /** Adds ingress on `securityGroupId` from `sourceSecurityGroupId` on `port`; an existing rule is success. */
+  allowIngressFromSecurityGroup(region: string, securityGroupId: string, sourceSecurityGroupId: string, port: number): Promise<MutationResult>;
+}
+
+export interface WeightedCname {
+  hostedZoneId: string;
+  recordName: string;
+  setIdentifier: string;
+  weight: number;
+  ttlSeconds: number;
+  value: string;
+}
+
+export interface Route53Activities {
+  /** The weighted CNAME with that set identifier, or undefined. */
+  getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined>;
+  /** UPSERT; returns the change id (or undefined with changed:false when the record already matches). */
+  upsertWeightedCname(record: WeightedCname): Promise<MutationResult & { changeId?: string }>;
+  /** Throws retryable `NotReady` while the change is PENDING. */
+  waitForChangeInsync(changeId: string): Promise<void>;
+  /** Route 53 TestDNSAnswer for the record: what the authoritative servers answer now. */
+  testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }>;
+}
+
+export interface ScheduledMaintenanceRequest {
+  /** Stable key for idempotency, e.g. `${campaignId}/${stage}`; embedded in the incident so a retry finds it. */
+  idempotencyKey: string;
+  name: string;
+  body: string;
+  scheduledFor: string; // ISO
+  scheduledUntil: string; // ISO
+  componentIds?: string[];
+  notify: boolean;
+}
+
+export interface StatuspageActivities {
+  /** Creates (or finds the existing) scheduled maintenance with auto in-progress and auto completed. */
+  createScheduledMaintenance(req: ScheduledMaintenanceRequest): Promise<MutationResult & { incidentId: string; shortlink?: string }>;
+  /** Marks the scheduled maintenance as completed with a cancellation message. Never deletes it. */
+  cancelScheduledMaintenance(incidentId: string, reason: string): Promise<MutationResult>;
+}
+
+export interface ProbeRequest {
+  url: string;
+  ratePerSecond: number;
+  requestTimeoutMs: number;
+  /** The probe ends on its own once RDS shows the instance available at this version for `settleSeconds`. */
+  stopWhen: { region: string; instanceId: string; engineVersion: string; settleSeconds: number };
+  maxDurationSeconds: number;
+}
+
+export interface ProbeResult {
+  requests: number;
+  failures: number;
+  /** Longest continuous run of failures, first failure to next success, in seconds. */
+  longestOutageSeconds: number;
+  startedAt: string;
+  endedAt: string;
+  /** true when the probe stopped at maxDurationSeconds rather than on its stop condition */
+  timedOut: boolean;
+}
+
+export interface ProbeActivities {
+  /** Heartbeating availability probe (a low fixed rate of GETs, like a vegeta run); resumes its counts after a retry. */
+  runAvailabilityProbe(req: ProbeRequest): Promise<ProbeResult>;
+  /** One GET; true when it answers 2xx within the timeout. */
+  checkHealth(url: string, timeoutMs: number): Promise<{ healthy: boolean; detail: string }>;
+}
+
+export type NotificationEvent =
+  | 'stage-started'
+  | 'stage-completed'
+  | 'approval-needed'
+  | 'decision-needed'
+  | 'reminder'
+  | 'escalation'
+  | 'failed'
+  | 'aborted'
+  | 'completed';
+
+export interface Notification {
+  workflowId: string;
+  event: NotificationEvent;
+  /** One line for humans (Slack `text`). */
+  text: string;
+  stage?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface NotifyActivities {
+  /** POSTs a Slack-compatible JSON payload to the configured webhook; logs only when none is set. */
+  notify(n: Notification): Promise<{ delivered: boolean }>;
+}
+
+export type Activities = RdsActivities & Ec2Activities & Route53Activities & StatuspageActivities & ProbeActivities & NotifyActivities;
+
+/** ApplicationFailure types thrown by activities. */
+export const FailureTypes = {
+  NotReady: 'NotReady',
+  InstanceNotFound: 'InstanceNotFound',
+  InvalidInput: 'InvalidInput',
+  InvalidState: 'InvalidState',
+  IdentifierTaken: 'IdentifierTaken',
+  RestoreTimeOutOfRange: 'RestoreTimeOutOfRange',
+  Unauthorized: 'Unauthorized',
+} as const;
