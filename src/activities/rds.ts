@@ -1,0 +1,349 @@
+/**
+ * RDS activities: read an instance, change its upgrade settings, upgrade it now, restore it to a point in
+ * time, stop and start it. Every mutation reads first and only acts when the instance is not already in
+ * the wanted state, so a retry after a worker crash never starts a second upgrade or restore.
+ */
+import {
+  ApplyPendingMaintenanceActionCommand,
+  DescribeDBEngineVersionsCommand,
+  DescribeDBInstancesCommand,
+  DescribePendingMaintenanceActionsCommand,
+  ModifyDBInstanceCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+  StartDBInstanceCommand,
+  StopDBInstanceCommand,
+  type DBInstance,
+  type RDSClient,
+  type RestoreDBInstanceToPointInTimeCommandInput,
+  type Tag,
+} from '@aws-sdk/client-rds';
+import { ApplicationFailure } from '@temporalio/common';
+import { callAws, isAwsError, toActivityError } from './aws-errors';
+import {
+  FailureTypes,
+  type InstanceInfo,
+  type MutationResult,
+  type PendingMaintenanceAction,
+  type RdsActivities,
+  type RestoreRequest,
+  type UpgradeTarget,
+} from './types';
+
+export interface RdsActivitiesDeps {
+  rdsClientFor: (region: string) => RDSClient;
+  /** Injected for tests of the restore window; defaults to the wall clock. */
+  now?: () => Date;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Statuses in which RDS is already applying a modification; a queued engine version means an upgrade in flight. */
+const UPGRADING_STATUSES = new Set(['upgrading', 'modifying']);
+/** Storage types for which provisioned IOPS may be passed to a restore. */
+const IOPS_STORAGE_TYPES = new Set(['io1', 'io2', 'gp3']);
+
+function iso(d: Date | undefined): string | undefined {
+  return d ? d.toISOString() : undefined;
+}
+
+function tagsToRecord(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
+  const retentionDays = db.BackupRetentionPeriod;
+  let earliest: Date | undefined;
+  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
+    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
+    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
+  }
+  const info: InstanceInfo = {
+    region,
+    instanceId: db.DBInstanceIdentifier ?? '',
+    arn: db.DBInstanceArn,
+    engine: db.Engine ?? '',
+    engineVersion: db.EngineVersion ?? '',
+    status: db.DBInstanceStatus ?? 'unknown',
+    autoMinorVersionUpgrade: db.AutoMinorVersionUpgrade ?? false,
+    preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
+    endpoint: db.Endpoint?.Address
+      ? { address: db.Endpoint.Address, port: db.Endpoint.Port ?? 5432, hostedZoneId: db.Endpoint.HostedZoneId }
+      : undefined,
+    instanceClass: db.DBInstanceClass ?? '',
+    multiAZ: db.MultiAZ ?? false,
+    storageType: db.StorageType,
+    allocatedStorage: db.AllocatedStorage,
+    iops: db.Iops,
+    kmsKeyId: db.KmsKeyId,
+    dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
+    parameterGroupName: db.DBParameterGroups?.[0]?.DBParameterGroupName,
+    vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [])),
+    deletionProtection: db.DeletionProtection ?? false,
+    pendingEngineVersion: db.PendingModifiedValues?.EngineVersion,
+    latestRestorableTime: iso(db.LatestRestorableTime),
+    earliestRestorableTime: iso(earliest),
+    backupRetentionPeriodDays: retentionDays,
+    tags: tagsToRecord(db.TagList),
+  };
+  // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
+  return JSON.parse(JSON.stringify(info)) as InstanceInfo;
+}
+
+/** A pending action's description names the version it installs ("... to postgres 15.7"); none named means unknown. */
+function mentionsOtherVersion(description: string | undefined, targetVersion: string): boolean {
+  if (!description) return false;
+  const escaped = targetVersion.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Whole version only: target 15.1 must not match "15.12".
+  if (new RegExp(`(^|[^\\d.])${escaped}($|[^\\d.]|\\.(\\D|$))`).test(description)) return false;
+  return /\d+\.\d+/.test(description);
+}
+
+export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
+  const now = deps.now ?? (() => new Date());
+
+  async function findDbInstance(region: string, instanceId: string): Promise<DBInstance | undefined> {
+    try {
+      const out = await deps.rdsClientFor(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
+      return out.DBInstances?.find((d) => d.DBInstanceIdentifier === instanceId) ?? out.DBInstances?.[0];
+    } catch (err) {
+      if (isAwsError(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault')) return undefined;
+      throw toActivityError(err, { operation: 'DescribeDBInstances', region, instanceId });
+    }
+  }
+
+  async function describeInstance(region: string, instanceId: string): Promise<InstanceInfo> {
+    const db = await findDbInstance(region, instanceId);
+    if (!db) {
+      throw ApplicationFailure.nonRetryable(
+        `RDS instance '${instanceId}' not found in region ${region}. Check the instance identifier and the region.`,
+        FailureTypes.InstanceNotFound,
+      );
+    }
+    return toInstanceInfo(region, db, now());
+  }
+
+  async function findInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined> {
+    const db = await findDbInstance(region, instanceId);
+    return db ? toInstanceInfo(region, db, now()) : undefined;
+  }
+
+  async function listUpgradeTargets(region: string, engine: string, engineVersion: string): Promise<UpgradeTarget[]> {
+    const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, region }, () =>
+      deps.rdsClientFor(region).send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion })),
+    );
+    const version = out.DBEngineVersions?.find((v) => v.EngineVersion === engineVersion);
+    if (!version) {
+      throw ApplicationFailure.nonRetryable(
+        `RDS in ${region} knows no ${engine} engine version ${engineVersion}. Check the engine and version (aws rds describe-db-engine-versions --engine ${engine}).`,
+        FailureTypes.InvalidInput,
+      );
+    }
+    return (version.ValidUpgradeTarget ?? []).flatMap((t) =>
+      t.EngineVersion ? [{ engineVersion: t.EngineVersion, isMajorVersionUpgrade: t.IsMajorVersionUpgrade ?? false }] : [],
+    );
+  }
+
+  async function listPendingMaintenance(region: string, instanceId: string): Promise<PendingMaintenanceAction[]> {
+    const ctx = { operation: 'DescribePendingMaintenanceActions', region, instanceId };
+    const actions: PendingMaintenanceAction[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await callAws(ctx, () =>
+        deps.rdsClientFor(region).send(
+          new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [instanceId] }], Marker: marker }),
+        ),
+      );
+      for (const resource of out.PendingMaintenanceActions ?? []) {
+        // The filter matches identifiers and ARNs; keep only this instance's ARN in case a simulator ignores it.
+        // RDS identifiers are case-insensitive (stored lower-case).
+        const arn = (resource.ResourceIdentifier ?? '').toLowerCase();
+        const id = instanceId.toLowerCase();
+        if (arn !== id && !arn.endsWith(`:db:${id}`)) continue;
+        for (const a of resource.PendingMaintenanceActionDetails ?? []) {
+          if (!a.Action) continue;
+          actions.push(
+            JSON.parse(
+              JSON.stringify({
+                action: a.Action,
+                description: a.Description,
+                autoAppliedAfterDate: iso(a.AutoAppliedAfterDate),
+                forcedApplyDate: iso(a.ForcedApplyDate),
+                currentApplyDate: iso(a.CurrentApplyDate),
+                optInStatus: a.OptInStatus,
+              }),
+            ) as PendingMaintenanceAction,
+          );
+        }
+      }
+      marker = out.Marker;
+    } while (marker);
+    return actions;
+  }
+
+  async function setAutoMinorVersionUpgrade(region: string, instanceId: string, enabled: boolean): Promise<MutationResult> {
+    const current = await describeInstance(region, instanceId);
+    if (current.autoMinorVersionUpgrade === enabled) {
+      return { changed: false, detail: `AutoMinorVersionUpgrade is already ${enabled} on ${instanceId}` };
+    }
+    await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', region, instanceId }, () =>
+      deps.rdsClientFor(region).send(
+        new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled, ApplyImmediately: true }),
+      ),
+    );
+    return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}` };
+  }
+
+  async function applyUpgradeNow(region: string, instanceId: string, targetVersion: string): Promise<MutationResult> {
+    const current = await describeInstance(region, instanceId);
+    if (current.engineVersion === targetVersion) {
+      return { changed: false, detail: `${instanceId} already runs ${current.engine} ${targetVersion}` };
+    }
+    if (UPGRADING_STATUSES.has(current.status) && current.pendingEngineVersion === targetVersion) {
+      return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
+    }
+    const pending = await listPendingMaintenance(region, instanceId);
+    const upgrade = pending.find((a) => a.action === 'db-upgrade' && !mentionsOtherVersion(a.description, targetVersion));
+    if (upgrade && current.arn) {
+      await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', region, instanceId }, () =>
+        deps.rdsClientFor(region).send(
+          new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }),
+        ),
+      );
+      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately` };
+    }
+    await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, region, instanceId }, () =>
+      deps.rdsClientFor(region).send(
+        new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }),
+      ),
+    );
+    return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}` };
+  }
+
+  async function waitForInstance(
+    region: string,
+    instanceId: string,
+    want: { status: string; engineVersion?: string },
+  ): Promise<InstanceInfo> {
+    const current = await describeInstance(region, instanceId);
+    const statusOk = current.status === want.status;
+    const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
+    if (statusOk && versionOk) return current;
+    const wanted = want.engineVersion ? `${want.status} at ${want.engineVersion}` : want.status;
+    throw ApplicationFailure.retryable(
+      `${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}`,
+      FailureTypes.NotReady,
+    );
+  }
+
+  async function restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }> {
+    const { region, sourceInstanceId, targetInstanceId, ownerTag } = req;
+    const existing = await findInstance(region, targetInstanceId);
+    if (existing) {
+      if (existing.tags[ownerTag.key] === ownerTag.value) {
+        return { changed: false, detail: `restore ${targetInstanceId} already exists (${existing.status})`, instanceId: targetInstanceId };
+      }
+      throw ApplicationFailure.nonRetryable(
+        `An RDS instance named '${targetInstanceId}' already exists in ${region} and was not created by this restore ` +
+          `(it lacks the tag ${ownerTag.key}=${ownerTag.value}). Choose another target instance identifier.`,
+        FailureTypes.IdentifierTaken,
+      );
+    }
+
+    const source = await describeInstance(region, sourceInstanceId);
+    let restoreTime: Date | undefined;
+    if (req.restoreTime !== undefined) {
+      restoreTime = new Date(req.restoreTime);
+      if (Number.isNaN(restoreTime.getTime())) {
+        throw ApplicationFailure.nonRetryable(
+          `Restore time '${req.restoreTime}' is not an ISO-8601 instant (e.g. 2024-05-01T12:30:00Z).`,
+          FailureTypes.InvalidInput,
+        );
+      }
+      const earliest = source.earliestRestorableTime;
+      const latest = source.latestRestorableTime;
+      if (!earliest || !latest) {
+        throw ApplicationFailure.nonRetryable(
+          `${sourceInstanceId} in ${region} has no restorable window (backup retention ${source.backupRetentionPeriodDays ?? 0} days). ` +
+            'Enable automated backups before a point-in-time restore.',
+          FailureTypes.RestoreTimeOutOfRange,
+        );
+      }
+      if (restoreTime < new Date(earliest) || restoreTime > new Date(latest)) {
+        throw ApplicationFailure.nonRetryable(
+          `Restore time ${restoreTime.toISOString()} is outside the restorable window of ${sourceInstanceId} in ${region}: ` +
+            `${earliest} to ${latest}. Choose a time inside that window, or omit it to restore to the latest restorable time.`,
+          FailureTypes.RestoreTimeOutOfRange,
+        );
+      }
+    }
+
+    // Tags with the reserved "aws:" prefix cannot be written; the owner tag always wins.
+    const copiedTags = req.copySourceSettings
+      ? Object.entries(source.tags).filter(([k]) => !k.startsWith('aws:') && k !== ownerTag.key)
+      : [];
+    const input: RestoreDBInstanceToPointInTimeCommandInput = {
+      SourceDBInstanceIdentifier: sourceInstanceId,
+      TargetDBInstanceIdentifier: targetInstanceId,
+      ...(restoreTime ? { RestoreTime: restoreTime } : { UseLatestRestorableTime: true }),
+      // AvailabilityZone is deliberately not set: "no preference" lets RDS place it (and Multi-AZ forbids it).
+      DeletionProtection: true,
+      Tags: [...copiedTags.map(([Key, Value]) => ({ Key, Value })), { Key: ownerTag.key, Value: ownerTag.value }],
+    };
+    if (req.copySourceSettings) {
+      input.DBInstanceClass = source.instanceClass || undefined;
+      input.DBSubnetGroupName = source.dbSubnetGroupName;
+      input.DBParameterGroupName = source.parameterGroupName;
+      input.VpcSecurityGroupIds = source.vpcSecurityGroupIds.length ? source.vpcSecurityGroupIds : undefined;
+      input.MultiAZ = source.multiAZ;
+      input.StorageType = source.storageType;
+      if (source.iops !== undefined && source.storageType && IOPS_STORAGE_TYPES.has(source.storageType)) input.Iops = source.iops;
+    }
+    await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, region, instanceId: sourceInstanceId }, () =>
+      deps.rdsClientFor(region).send(new RestoreDBInstanceToPointInTimeCommand(input)),
+    );
+    const when = restoreTime ? restoreTime.toISOString() : 'the latest restorable time';
+    return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId };
+  }
+
+  async function stopInstance(region: string, instanceId: string): Promise<MutationResult> {
+    const current = await describeInstance(region, instanceId);
+    if (current.status === 'stopped' || current.status === 'stopping') {
+      return { changed: false, detail: `${instanceId} is already ${current.status}` };
+    }
+    if (current.status !== 'available') {
+      throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
+    }
+    await callAws({ operation: 'StopDBInstance', region, instanceId }, () =>
+      deps.rdsClientFor(region).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+    );
+    return { changed: true, detail: `stopping ${instanceId}` };
+  }
+
+  async function startInstance(region: string, instanceId: string): Promise<MutationResult> {
+    const current = await describeInstance(region, instanceId);
+    if (current.status === 'available' || current.status === 'starting') {
+      return { changed: false, detail: `${instanceId} is already ${current.status}` };
+    }
+    if (current.status !== 'stopped') {
+      throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be started once stopped`, FailureTypes.InvalidState);
+    }
+    await callAws({ operation: 'StartDBInstance', region, instanceId }, () =>
+      deps.rdsClientFor(region).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+    );
+    return { changed: true, detail: `starting ${instanceId}` };
+  }
+
+  return {
+    describeInstance,
+    findInstance,
+    listUpgradeTargets,
+    listPendingMaintenance,
+    setAutoMinorVersionUpgrade,
+    applyUpgradeNow,
+    waitForInstance,
+    restoreToPointInTime,
+    stopInstance,
+    startInstance,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Route 53 activities for the DNS cutover: read and UPSERT one weighted CNAME, wait for the change to
+ * reach INSYNC, and ask Route 53 what its authoritative servers answer.
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  TestDNSAnswerCommand,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { ApplicationFailure } from '@temporalio/common';
+import { callAws } from './aws-errors';
+import { FailureTypes, type MutationResult, type Route53Activities, type WeightedCname } from './types';
+
+export interface Route53ActivitiesDeps {
+  /** Route 53 is a global service: one client (region us-east-1). */
+  route53: Route53Client;
+}
+
+/** Route 53 answers fully qualified names with a trailing dot; callers may write either form. */
+export function normaliseDnsName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** Change ids come back as "/change/C123"; keep the bare id (GetChange accepts both). */
+function bareChangeId(id: string): string {
+  return id.replace(/^\/change\//, '');
+}
+
+export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Activities {
+  const { route53 } = deps;
+
+  async function getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined> {
+    const out = await callAws({ operation: `ListResourceRecordSets ${recordName} in zone ${hostedZoneId}` }, () =>
+      route53.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: hostedZoneId,
+          StartRecordName: recordName,
+          StartRecordType: 'CNAME',
+          StartRecordIdentifier: setIdentifier,
+          MaxItems: 10,
+        }),
+      ),
+    );
+    // The listing starts at the given name but continues past it: match exactly.
+    const wantedName = normaliseDnsName(recordName);
+    const rr = (out.ResourceRecordSets ?? []).find(
+      (r) => r.Type === 'CNAME' && r.SetIdentifier === setIdentifier && normaliseDnsName(r.Name ?? '') === wantedName,
+    );
+    if (!rr) return undefined;
+    return {
+      hostedZoneId,
+      recordName,
+      setIdentifier,
+      weight: rr.Weight ?? 0,
+      ttlSeconds: rr.TTL ?? 0,
+      value: rr.ResourceRecords?.[0]?.Value ?? '',
+    };
+  }
+
+  async function upsertWeightedCname(record: WeightedCname): Promise<MutationResult & { changeId?: string }> {
+    const current = await getWeightedCname(record.hostedZoneId, record.recordName, record.setIdentifier);
+    const what = `${record.recordName} [${record.setIdentifier}] -> ${record.value} weight ${record.weight} ttl ${record.ttlSeconds}`;
+    if (
+      current &&
+      current.weight === record.weight &&
+      current.ttlSeconds === record.ttlSeconds &&
+      normaliseDnsName(current.value) === normaliseDnsName(record.value)
+    ) {
+      return { changed: false, detail: `CNAME ${what} already in place` };
+    }
+    const out = await callAws({ operation: `UPSERT CNAME ${what} in zone ${record.hostedZoneId}` }, () =>
+      route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: record.hostedZoneId,
+          ChangeBatch: {
+            Comment: `rds-orchestrator: ${record.setIdentifier} weight ${record.weight}`,
+            Changes: [
+              {
+                Action: 'UPSERT',
+                ResourceRecordSet: {
+                  Name: record.recordName,
+                  Type: 'CNAME',
+                  SetIdentifier: record.setIdentifier,
+                  Weight: record.weight,
+                  TTL: record.ttlSeconds,
+                  ResourceRecords: [{ Value: record.value }],
+                },
+              },
+            ],
+          },
+        }),
+      ),
+    );
+    const changeId = out.ChangeInfo?.Id ? bareChangeId(out.ChangeInfo.Id) : undefined;
+    return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId };
+  }
+
+  async function waitForChangeInsync(changeId: string): Promise<void> {
+    const out = await callAws({ operation: `GetChange ${changeId}` }, () => route53.send(new GetChangeCommand({ Id: changeId })));
+    const status = out.ChangeInfo?.Status;
+    if (status !== 'INSYNC') {
+      throw ApplicationFailure.retryable(`Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC`, FailureTypes.NotReady);
+    }
+  }
+
+  async function testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }> {
+    const out = await callAws({ operation: `TestDNSAnswer ${recordName} in zone ${hostedZoneId}` }, () =>
+      route53.send(new TestDNSAnswerCommand({ HostedZoneId: hostedZoneId, RecordName: recordName, RecordType: 'CNAME' })),
+    );
+    return { recordData: out.RecordData ?? [], responseCode: out.ResponseCode ?? '' };
+  }
+
+  return { getWeightedCname, upsertWeightedCname, waitForChangeInsync, testDnsAnswer };
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createEc2Activities } from '../../src/activities/ec2';
+import { FailureTypes } from '../../src/activities/types';
+import { awsError, expectFailure, rejection } from './helpers';
+
+describe('ec2 activities', () => {
+  const client = new EC2Client({ region: 'eu-west-2' });
+  const ec2Mock = mockClient(client);
+  const regionsAsked: string[] = [];
+  const acts = createEc2Activities({
+    ec2ClientFor: (region) => {
+      regionsAsked.push(region);
+      return client;
+    },
+  });
+
+  beforeEach(() => {
+    ec2Mock.reset();
+    regionsAsked.length = 0;
+  });
+
+  it('authorises tcp ingress on the port from the source security group', async () => {
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const r = await acts.allowIngressFromSecurityGroup('eu-west-1', 'sg-db', 'sg-app', 5432);
+    assert.equal(r.changed, true);
+    assert.deepEqual(regionsAsked, ['eu-west-1']);
+    assert.deepEqual(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input), [
+      {
+        GroupId: 'sg-db',
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: 'sg-app', Description: 'rds-orchestrator' }] },
+        ],
+      },
+    ]);
+  });
+
+  it('treats an existing identical rule as success without change', async () => {
+    ec2Mock
+      .on(AuthorizeSecurityGroupIngressCommand)
+      .rejects(awsError('InvalidPermission.Duplicate', 'the specified rule "peer: sg-app, TCP, from port: 5432, to port: 5432, ALLOW" already exists'));
+    const r = await acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432);
+    assert.equal(r.changed, false);
+    assert.match(r.detail, /already exists/);
+  });
+
+  it('reports a missing security group as non-retryable InvalidInput', async () => {
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('InvalidGroup.NotFound', "The security group 'sg-nope' does not exist"));
+    await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-nope', 'sg-app', 5432), {
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message: [/sg-nope/, /eu-west-2/],
+    });
+  });
+
+  it('reports missing permissions as non-retryable Unauthorized', async () => {
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
+    await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432), {
+      type: FailureTypes.Unauthorized,
+      nonRetryable: true,
+      message: [/permission/],
+    });
+  });
+
+  it('leaves EC2 throttling retryable', async () => {
+    const err = awsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(err);
+    assert.equal(await rejection(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432)), err);
+  });
+});

@@ -1,0 +1,551 @@
+import assert from 'node:assert/strict';
+import {
+  ApplyPendingMaintenanceActionCommand,
+  DBInstanceNotFoundFault,
+  DescribeDBEngineVersionsCommand,
+  DescribeDBInstancesCommand,
+  DescribePendingMaintenanceActionsCommand,
+  ModifyDBInstanceCommand,
+  RDSClient,
+  RestoreDBInstanceToPointInTimeCommand,
+  StartDBInstanceCommand,
+  StopDBInstanceCommand,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createRdsActivities } from '../../src/activities/rds';
+import { FailureTypes, type RestoreRequest } from '../../src/activities/types';
+import { awsError, expectFailure, rejection } from './helpers';
+
+const REGION = 'eu-west-2';
+const ID = 'orders-db';
+const ARN = `arn:aws:rds:${REGION}:123456789012:db:${ID}`;
+const NOW = new Date('2024-06-10T12:00:00Z');
+
+function dbInstance(overrides: Partial<DBInstance> = {}): DBInstance {
+  return {
+    DBInstanceIdentifier: ID,
+    DBInstanceArn: ARN,
+    Engine: 'postgres',
+    EngineVersion: '15.5',
+    DBInstanceStatus: 'available',
+    AutoMinorVersionUpgrade: false,
+    PreferredMaintenanceWindow: 'sun:03:00-sun:03:30',
+    Endpoint: { Address: 'orders-db.abc.eu-west-2.rds.amazonaws.com', Port: 5432, HostedZoneId: 'Z1TTGA775OQIYO' },
+    DBInstanceClass: 'db.r6g.large',
+    MultiAZ: true,
+    StorageType: 'gp3',
+    AllocatedStorage: 100,
+    Iops: 3000,
+    KmsKeyId: 'arn:aws:kms:eu-west-2:123456789012:key/abc',
+    DBSubnetGroup: { DBSubnetGroupName: 'private-db' },
+    DBParameterGroups: [{ DBParameterGroupName: 'pg15-orders', ParameterApplyStatus: 'in-sync' }],
+    VpcSecurityGroups: [
+      { VpcSecurityGroupId: 'sg-111', Status: 'active' },
+      { VpcSecurityGroupId: 'sg-222', Status: 'active' },
+    ],
+    DeletionProtection: true,
+    PendingModifiedValues: {},
+    InstanceCreateTime: new Date('2023-01-01T00:00:00Z'),
+    BackupRetentionPeriod: 7,
+    LatestRestorableTime: new Date('2024-06-10T11:55:00Z'),
+    TagList: [
+      { Key: 'team', Value: 'orders' },
+      { Key: 'env', Value: 'prod' },
+    ],
+    ...overrides,
+  };
+}
+
+function notFound(id: string) {
+  return new DBInstanceNotFoundFault({ message: `DBInstance ${id} not found.`, $metadata: { httpStatusCode: 404 } });
+}
+
+describe('rds activities', () => {
+  const client = new RDSClient({ region: REGION });
+  const rdsMock = mockClient(client);
+  const regionsAsked: string[] = [];
+  const acts = createRdsActivities({
+    rdsClientFor: (region) => {
+      regionsAsked.push(region);
+      return client;
+    },
+    now: () => NOW,
+  });
+
+  beforeEach(() => {
+    rdsMock.reset();
+    regionsAsked.length = 0;
+  });
+
+  const mutations = () =>
+    rdsMock.commandCalls(ModifyDBInstanceCommand).length +
+    rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length +
+    rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand).length +
+    rdsMock.commandCalls(StopDBInstanceCommand).length +
+    rdsMock.commandCalls(StartDBInstanceCommand).length;
+
+  describe('describeInstance', () => {
+    it('maps every field, tags and the restorable window', async () => {
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({
+        DBInstances: [dbInstance({ PendingModifiedValues: { EngineVersion: '15.7' } })],
+      });
+      const info = await acts.describeInstance(REGION, ID);
+      assert.deepEqual(regionsAsked, [REGION]);
+      assert.deepEqual(info, {
+        region: REGION,
+        instanceId: ID,
+        arn: ARN,
+        engine: 'postgres',
+        engineVersion: '15.5',
+        status: 'available',
+        autoMinorVersionUpgrade: false,
+        preferredMaintenanceWindow: 'sun:03:00-sun:03:30',
+        endpoint: { address: 'orders-db.abc.eu-west-2.rds.amazonaws.com', port: 5432, hostedZoneId: 'Z1TTGA775OQIYO' },
+        instanceClass: 'db.r6g.large',
+        multiAZ: true,
+        storageType: 'gp3',
+        allocatedStorage: 100,
+        iops: 3000,
+        kmsKeyId: 'arn:aws:kms:eu-west-2:123456789012:key/abc',
+        dbSubnetGroupName: 'private-db',
+        parameterGroupName: 'pg15-orders',
+        vpcSecurityGroupIds: ['sg-111', 'sg-222'],
+        deletionProtection: true,
+        pendingEngineVersion: '15.7',
+        latestRestorableTime: '2024-06-10T11:55:00.000Z',
+        // now - 7 days, later than InstanceCreateTime
+        earliestRestorableTime: '2024-06-03T12:00:00.000Z',
+        backupRetentionPeriodDays: 7,
+        tags: { team: 'orders', env: 'prod' },
+      });
+    });
+
+    it('uses InstanceCreateTime as the earliest restorable time for a young instance', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [dbInstance({ InstanceCreateTime: new Date('2024-06-09T08:00:00Z') })],
+      });
+      const info = await acts.describeInstance(REGION, ID);
+      assert.equal(info.earliestRestorableTime, '2024-06-09T08:00:00.000Z');
+    });
+
+    it('throws non-retryable InstanceNotFound naming region and id', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).rejects(notFound(ID));
+      await expectFailure(acts.describeInstance(REGION, ID), {
+        type: FailureTypes.InstanceNotFound,
+        nonRetryable: true,
+        message: [/'orders-db'/, /eu-west-2/],
+      });
+    });
+
+    it('lets throttling and 5xx propagate as retryable plain errors', async () => {
+      const throttled = awsError('Throttling', 'Rate exceeded');
+      rdsMock.on(DescribeDBInstancesCommand).rejects(throttled);
+      assert.equal(await rejection(acts.describeInstance(REGION, ID)), throttled);
+      const internal = awsError('InternalFailure', 'boom', 500);
+      rdsMock.on(DescribeDBInstancesCommand).rejects(internal);
+      assert.equal(await rejection(acts.describeInstance(REGION, ID)), internal);
+    });
+  });
+
+  describe('findInstance', () => {
+    it('returns undefined for a missing instance and the info otherwise', async () => {
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'free-name' }).rejects(notFound('free-name'));
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({ DBInstances: [dbInstance()] });
+      assert.equal(await acts.findInstance(REGION, 'free-name'), undefined);
+      assert.equal((await acts.findInstance(REGION, ID))?.instanceId, ID);
+    });
+  });
+
+  describe('listUpgradeTargets', () => {
+    it('sends Engine and EngineVersion and maps ValidUpgradeTarget', async () => {
+      rdsMock.on(DescribeDBEngineVersionsCommand).resolves({
+        DBEngineVersions: [
+          {
+            Engine: 'postgres',
+            EngineVersion: '15.5',
+            ValidUpgradeTarget: [
+              { Engine: 'postgres', EngineVersion: '15.6', IsMajorVersionUpgrade: false },
+              { Engine: 'postgres', EngineVersion: '15.7', IsMajorVersionUpgrade: false },
+              { Engine: 'postgres', EngineVersion: '16.3', IsMajorVersionUpgrade: true },
+            ],
+          },
+        ],
+      });
+      const targets = await acts.listUpgradeTargets(REGION, 'postgres', '15.5');
+      assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand)[0].args[0].input, { Engine: 'postgres', EngineVersion: '15.5' });
+      assert.deepEqual(targets, [
+        { engineVersion: '15.6', isMajorVersionUpgrade: false },
+        { engineVersion: '15.7', isMajorVersionUpgrade: false },
+        { engineVersion: '16.3', isMajorVersionUpgrade: true },
+      ]);
+    });
+
+    it('rejects an unknown engine version as non-retryable InvalidInput', async () => {
+      rdsMock.on(DescribeDBEngineVersionsCommand).resolves({ DBEngineVersions: [] });
+      await expectFailure(acts.listUpgradeTargets(REGION, 'postgres', '15.99'), {
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: [/15\.99/, /describe-db-engine-versions/],
+      });
+    });
+
+    it('maps InvalidParameterValue to non-retryable InvalidInput carrying the AWS message', async () => {
+      rdsMock.on(DescribeDBEngineVersionsCommand).rejects(awsError('InvalidParameterValue', 'Invalid engine: postgress'));
+      await expectFailure(acts.listUpgradeTargets(REGION, 'postgress', '15.5'), {
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: [/Invalid engine: postgress/],
+      });
+    });
+  });
+
+  describe('listPendingMaintenance', () => {
+    it('filters by db-instance-id, keeps only this instance and maps dates', async () => {
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
+        PendingMaintenanceActions: [
+          {
+            ResourceIdentifier: ARN,
+            PendingMaintenanceActionDetails: [
+              {
+                Action: 'db-upgrade',
+                Description: 'Automatic minor version upgrade to postgres 15.7',
+                AutoAppliedAfterDate: new Date('2024-06-15T00:00:00Z'),
+                CurrentApplyDate: new Date('2024-06-16T03:00:00Z'),
+                OptInStatus: 'pending',
+              },
+            ],
+          },
+          {
+            ResourceIdentifier: `arn:aws:rds:${REGION}:123456789012:db:other-db`,
+            PendingMaintenanceActionDetails: [{ Action: 'system-update' }],
+          },
+        ],
+      });
+      const actions = await acts.listPendingMaintenance(REGION, ID);
+      assert.deepEqual(rdsMock.commandCalls(DescribePendingMaintenanceActionsCommand)[0].args[0].input, {
+        Filters: [{ Name: 'db-instance-id', Values: [ID] }],
+        Marker: undefined,
+      });
+      assert.deepEqual(actions, [
+        {
+          action: 'db-upgrade',
+          description: 'Automatic minor version upgrade to postgres 15.7',
+          autoAppliedAfterDate: '2024-06-15T00:00:00.000Z',
+          currentApplyDate: '2024-06-16T03:00:00.000Z',
+          optInStatus: 'pending',
+        },
+      ]);
+    });
+
+    it('matches the ARN case-insensitively (RDS stores identifiers in lower case)', async () => {
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
+        PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade' }] }],
+      });
+      assert.deepEqual((await acts.listPendingMaintenance(REGION, 'Orders-DB')).map((a) => a.action), ['db-upgrade']);
+    });
+
+    it('follows Marker pagination', async () => {
+      rdsMock
+        .on(DescribePendingMaintenanceActionsCommand)
+        .resolvesOnce({ PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'system-update' }] }], Marker: 'm1' })
+        .resolvesOnce({ PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade' }] }] });
+      const actions = await acts.listPendingMaintenance(REGION, ID);
+      assert.deepEqual(actions.map((a) => a.action), ['system-update', 'db-upgrade']);
+      assert.equal(rdsMock.commandCalls(DescribePendingMaintenanceActionsCommand)[1].args[0].input.Marker, 'm1');
+    });
+  });
+
+  describe('setAutoMinorVersionUpgrade', () => {
+    it('sends nothing when the setting already matches', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ AutoMinorVersionUpgrade: true })] });
+      const r = await acts.setAutoMinorVersionUpgrade(REGION, ID, true);
+      assert.equal(r.changed, false);
+      assert.equal(mutations(), 0);
+    });
+
+    it('modifies with ApplyImmediately when it differs', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ AutoMinorVersionUpgrade: false })] });
+      rdsMock.on(ModifyDBInstanceCommand).resolves({});
+      const r = await acts.setAutoMinorVersionUpgrade(REGION, ID, true);
+      assert.equal(r.changed, true);
+      assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [
+        { DBInstanceIdentifier: ID, AutoMinorVersionUpgrade: true, ApplyImmediately: true },
+      ]);
+    });
+  });
+
+  describe('applyUpgradeNow', () => {
+    it('is a no-op when the instance already runs the target', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.7' })] });
+      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      assert.equal(r.changed, false);
+      assert.equal(mutations(), 0);
+    });
+
+    for (const status of ['upgrading', 'modifying']) {
+      it(`is a no-op while ${status} to the target`, async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({
+          DBInstances: [dbInstance({ DBInstanceStatus: status, PendingModifiedValues: { EngineVersion: '15.7' } })],
+        });
+        const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+        assert.equal(r.changed, false);
+        assert.match(r.detail, new RegExp(status));
+        assert.equal(mutations(), 0);
+      });
+    }
+
+    it('applies a pending db-upgrade action immediately, by ARN', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
+        PendingMaintenanceActions: [
+          {
+            ResourceIdentifier: ARN,
+            PendingMaintenanceActionDetails: [
+              { Action: 'system-update', Description: 'OS patch' },
+              { Action: 'db-upgrade', Description: 'Automatic minor version upgrade to postgres 15.7' },
+            ],
+          },
+        ],
+      });
+      rdsMock.on(ApplyPendingMaintenanceActionCommand).resolves({});
+      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      assert.equal(r.changed, true);
+      assert.deepEqual(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).map((c) => c.args[0].input), [
+        { ResourceIdentifier: ARN, ApplyAction: 'db-upgrade', OptInType: 'immediate' },
+      ]);
+      assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand).length, 0);
+    });
+
+    it('modifies EngineVersion with ApplyImmediately when no db-upgrade action is listed', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({ PendingMaintenanceActions: [] });
+      rdsMock.on(ModifyDBInstanceCommand).resolves({});
+      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      assert.equal(r.changed, true);
+      assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [
+        { DBInstanceIdentifier: ID, EngineVersion: '15.7', ApplyImmediately: true },
+      ]);
+      assert.equal(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length, 0);
+    });
+
+    it('does not apply a db-upgrade action that installs another version', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
+        PendingMaintenanceActions: [
+          { ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade', Description: 'Upgrade to postgres 15.6' }] },
+        ],
+      });
+      rdsMock.on(ModifyDBInstanceCommand).resolves({});
+      await acts.applyUpgradeNow(REGION, ID, '15.7');
+      assert.equal(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length, 0);
+      assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand)[0].args[0].input.EngineVersion, '15.7');
+    });
+
+    for (const [target, description, applies] of [
+      ['15.1', 'Upgrade to postgres 15.12', false],
+      ['15.7', 'Automatic minor version upgrade to 15.7.', true],
+      ['15.7', 'Minor version upgrade', true],
+    ] as const) {
+      it(`${applies ? 'applies' : 'does not apply'} a db-upgrade described as "${description}" for target ${target}`, async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.0' })] });
+        rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
+          PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade', Description: description }] }],
+        });
+        rdsMock.on(ApplyPendingMaintenanceActionCommand).resolves({});
+        rdsMock.on(ModifyDBInstanceCommand).resolves({});
+        await acts.applyUpgradeNow(REGION, ID, target);
+        assert.equal(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length, applies ? 1 : 0);
+        assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand).length, applies ? 0 : 1);
+      });
+    }
+
+    it('maps InvalidParameterCombination to non-retryable InvalidInput', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({});
+      rdsMock
+        .on(ModifyDBInstanceCommand)
+        .rejects(awsError('InvalidParameterCombination', 'Cannot upgrade postgres from 15.5 to 14.2'));
+      await expectFailure(acts.applyUpgradeNow(REGION, ID, '14.2'), {
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: [/Cannot upgrade postgres from 15\.5 to 14\.2/, /eu-west-2/],
+      });
+    });
+  });
+
+  describe('waitForInstance', () => {
+    it('throws retryable NotReady until status and version match, with one describe per call', async () => {
+      rdsMock
+        .on(DescribeDBInstancesCommand)
+        .resolvesOnce({ DBInstances: [dbInstance({ DBInstanceStatus: 'upgrading' })] })
+        .resolvesOnce({ DBInstances: [dbInstance({ DBInstanceStatus: 'available', EngineVersion: '15.5' })] })
+        .resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'available', EngineVersion: '15.7' })] });
+      const want = { status: 'available', engineVersion: '15.7' };
+      await expectFailure(acts.waitForInstance(REGION, ID, want), {
+        type: FailureTypes.NotReady,
+        nonRetryable: false,
+        message: [/upgrading/, /available at 15\.7/],
+      });
+      await expectFailure(acts.waitForInstance(REGION, ID, want), { type: FailureTypes.NotReady, nonRetryable: false });
+      const info = await acts.waitForInstance(REGION, ID, want);
+      assert.equal(info.engineVersion, '15.7');
+      assert.equal(rdsMock.commandCalls(DescribeDBInstancesCommand).length, 3);
+    });
+
+    it('ignores the version when none is wanted', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'stopped' })] });
+      assert.equal((await acts.waitForInstance(REGION, ID, { status: 'stopped' })).status, 'stopped');
+    });
+  });
+
+  describe('restoreToPointInTime', () => {
+    const TARGET = 'orders-db-restore';
+    const ownerTag = { key: 'rds-orchestrator/restore', value: 'wf-123' };
+    const baseReq: RestoreRequest = {
+      region: REGION,
+      sourceInstanceId: ID,
+      targetInstanceId: TARGET,
+      restoreTime: '2024-06-10T09:30:00Z',
+      copySourceSettings: true,
+      ownerTag,
+    };
+
+    function sourceAndFreeTarget(source: DBInstance = dbInstance()) {
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TARGET }).rejects(notFound(TARGET));
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({ DBInstances: [source] });
+      rdsMock.on(RestoreDBInstanceToPointInTimeCommand).resolves({});
+    }
+
+    it('copies the source settings, protects the restore and tags it as ours', async () => {
+      sourceAndFreeTarget(dbInstance({ TagList: [{ Key: 'team', Value: 'orders' }, { Key: 'aws:cloudformation:stack-name', Value: 'x' }] }));
+      const r = await acts.restoreToPointInTime(baseReq);
+      assert.deepEqual(r, { changed: true, detail: r.detail, instanceId: TARGET });
+      const calls = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand);
+      assert.equal(calls.length, 1);
+      assert.deepEqual(calls[0].args[0].input, {
+        SourceDBInstanceIdentifier: ID,
+        TargetDBInstanceIdentifier: TARGET,
+        RestoreTime: new Date('2024-06-10T09:30:00Z'),
+        DeletionProtection: true,
+        Tags: [
+          { Key: 'team', Value: 'orders' },
+          { Key: 'rds-orchestrator/restore', Value: 'wf-123' },
+        ],
+        DBInstanceClass: 'db.r6g.large',
+        DBSubnetGroupName: 'private-db',
+        DBParameterGroupName: 'pg15-orders',
+        VpcSecurityGroupIds: ['sg-111', 'sg-222'],
+        MultiAZ: true,
+        StorageType: 'gp3',
+        Iops: 3000,
+      });
+      assert.ok(!('AvailabilityZone' in calls[0].args[0].input), 'AvailabilityZone must be left to RDS (no preference)');
+    });
+
+    it('uses the latest restorable time and no copied settings when asked', async () => {
+      sourceAndFreeTarget();
+      await acts.restoreToPointInTime({ ...baseReq, restoreTime: undefined, copySourceSettings: false });
+      assert.deepEqual(rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input, {
+        SourceDBInstanceIdentifier: ID,
+        TargetDBInstanceIdentifier: TARGET,
+        UseLatestRestorableTime: true,
+        DeletionProtection: true,
+        Tags: [{ Key: 'rds-orchestrator/restore', Value: 'wf-123' }],
+      });
+    });
+
+    it('is a no-op when our restore already exists (retry after a crash)', async () => {
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TARGET }).resolves({
+        DBInstances: [dbInstance({ DBInstanceIdentifier: TARGET, DBInstanceStatus: 'creating', TagList: [{ Key: ownerTag.key, Value: ownerTag.value }] })],
+      });
+      const r = await acts.restoreToPointInTime(baseReq);
+      assert.equal(r.changed, false);
+      assert.equal(r.instanceId, TARGET);
+      assert.equal(mutations(), 0);
+    });
+
+    it('refuses a target identifier taken by someone else', async () => {
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TARGET }).resolves({
+        DBInstances: [dbInstance({ DBInstanceIdentifier: TARGET, TagList: [{ Key: ownerTag.key, Value: 'another-workflow' }] })],
+      });
+      await expectFailure(acts.restoreToPointInTime(baseReq), {
+        type: FailureTypes.IdentifierTaken,
+        nonRetryable: true,
+        message: [/orders-db-restore/, /Choose another target instance identifier/],
+      });
+      assert.equal(mutations(), 0);
+    });
+
+    for (const [label, restoreTime] of [
+      ['before the window', '2024-06-01T00:00:00Z'],
+      ['after the latest restorable time', '2024-06-10T11:59:00Z'],
+    ] as const) {
+      it(`refuses a restore time ${label}, naming the window`, async () => {
+        sourceAndFreeTarget();
+        await expectFailure(acts.restoreToPointInTime({ ...baseReq, restoreTime }), {
+          type: FailureTypes.RestoreTimeOutOfRange,
+          nonRetryable: true,
+          message: [/2024-06-03T12:00:00\.000Z/, /2024-06-10T11:55:00\.000Z/],
+        });
+        assert.equal(mutations(), 0);
+      });
+    }
+
+    it('refuses a restore time that is not an instant', async () => {
+      sourceAndFreeTarget();
+      await expectFailure(acts.restoreToPointInTime({ ...baseReq, restoreTime: 'yesterday' }), {
+        type: FailureTypes.InvalidInput,
+        nonRetryable: true,
+        message: [/yesterday/],
+      });
+    });
+
+    it('reports a missing source as InstanceNotFound', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).rejects(notFound('x'));
+      await expectFailure(acts.restoreToPointInTime(baseReq), {
+        type: FailureTypes.InstanceNotFound,
+        nonRetryable: true,
+        message: [/'orders-db'/, /eu-west-2/],
+      });
+    });
+  });
+
+  describe('stopInstance / startInstance', () => {
+    for (const status of ['stopped', 'stopping']) {
+      it(`stop is a no-op when ${status}`, async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: status })] });
+        assert.equal((await acts.stopInstance(REGION, ID)).changed, false);
+        assert.equal(mutations(), 0);
+      });
+    }
+
+    it('stops an available instance', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+      rdsMock.on(StopDBInstanceCommand).resolves({});
+      assert.equal((await acts.stopInstance(REGION, ID)).changed, true);
+      assert.deepEqual(rdsMock.commandCalls(StopDBInstanceCommand)[0].args[0].input, { DBInstanceIdentifier: ID });
+    });
+
+    it('asks for a retry while the instance is busy', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'backing-up' })] });
+      await expectFailure(acts.stopInstance(REGION, ID), { type: FailureTypes.InvalidState, nonRetryable: false, message: [/backing-up/] });
+      assert.equal(mutations(), 0);
+    });
+
+    for (const status of ['available', 'starting']) {
+      it(`start is a no-op when ${status}`, async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: status })] });
+        assert.equal((await acts.startInstance(REGION, ID)).changed, false);
+        assert.equal(mutations(), 0);
+      });
+    }
+
+    it('starts a stopped instance', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'stopped' })] });
+      rdsMock.on(StartDBInstanceCommand).resolves({});
+      assert.equal((await acts.startInstance(REGION, ID)).changed, true);
+      assert.deepEqual(rdsMock.commandCalls(StartDBInstanceCommand)[0].args[0].input, { DBInstanceIdentifier: ID });
+    });
+  });
+});
