@@ -1,0 +1,83 @@
+/** A tiny typed client for the simulator's admin API (/_sim/*), for the demo, tests and scripts. */
+import type { AppStatus, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
+
+export class SimAdminError extends Error {
+  override name = 'SimAdminError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export class SimAdminClient {
+  private readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, okStatuses: number[] = [200]): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!okStatuses.includes(res.status)) {
+      let detail = text;
+      try {
+        detail = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new SimAdminError(`simulator ${method} ${path} answered ${res.status}: ${detail}`, res.status);
+    }
+    return JSON.parse(text) as T;
+  }
+
+  health(): Promise<{ ok: boolean; now: string; speed: number }> {
+    return this.request('GET', '/_sim/health');
+  }
+
+  seed(spec: SeedSpec): Promise<SeedResult> {
+    return this.request('POST', '/_sim/seed', spec);
+  }
+
+  faults(spec: FaultSpec): Promise<FaultState> {
+    return this.request('POST', '/_sim/faults', spec);
+  }
+
+  calls(filter: CallFilter = {}): Promise<CallRecord[]> {
+    const q = new URLSearchParams();
+    if (filter.service) q.set('service', filter.service);
+    if (filter.action) q.set('action', filter.action);
+    if (filter.since !== undefined) q.set('since', String(filter.since));
+    if (filter.mutationsOnly) q.set('mutationsOnly', 'true');
+    const qs = q.toString();
+    return this.request('GET', `/_sim/calls${qs ? `?${qs}` : ''}`);
+  }
+
+  async reset(): Promise<void> {
+    await this.request('POST', '/_sim/reset', {});
+  }
+
+  /** Moves simulated time forward; returns the new simulated now (ISO). */
+  async advance(seconds: number): Promise<string> {
+    return (await this.request<{ now: string }>('POST', '/_sim/advance', { seconds })).now;
+  }
+
+  state(): Promise<{ now: string; state: unknown }> {
+    return this.request('GET', '/_sim/state');
+  }
+
+  /** The app status probe: healthy only while the instance is `available`. */
+  appStatus(region: string, instanceId: string): Promise<AppStatus> {
+    return this.request('GET', `/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status`, undefined, [200, 503]);
+  }
+
+  appStatusUrl(region: string, instanceId: string): string {
+    return `${this.baseUrl}/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status`;
+  }
+}

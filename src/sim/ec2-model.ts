@@ -1,0 +1,143 @@
+/**
+ * EC2 security groups: create, describe, authorize ingress. Each region has a default VPC with a
+ * `default` group (as in a fresh AWS account); a rule that already exists is refused with
+ * InvalidPermission.Duplicate, exactly as EC2 does.
+ */
+import type { SimContext } from './context';
+import { SimError } from './errors';
+import type { SecurityGroup, SecurityGroupRule, Tag } from './model';
+import { endpointSuffix, randomHex, regionalKey } from './model';
+
+export interface IngressPermission {
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  groups: Array<{ groupId?: string; groupName?: string; userId?: string; description?: string }>;
+  cidrs: Array<{ cidrIp: string; description?: string }>;
+}
+
+export function defaultVpcId(account: string, region: string): string {
+  return `vpc-${endpointSuffix(account, region).replace(/[^a-f0-9]/g, '0').slice(0, 8)}`;
+}
+
+function normalizeProtocol(p: string): string {
+  const lower = p.toLowerCase();
+  return ({ '6': 'tcp', '17': 'udp', '1': 'icmp', all: '-1' } as Record<string, string>)[lower] ?? lower;
+}
+
+function describeRule(r: SecurityGroupRule): string {
+  const peer = r.sourceGroupId ?? r.cidrIp ?? '?';
+  const proto = r.protocol === '-1' ? 'ALL' : r.protocol.toUpperCase();
+  return `peer: ${peer}, ${proto}, from port: ${r.fromPort ?? -1}, to port: ${r.toPort ?? -1}, ALLOW`;
+}
+
+export class Ec2Model {
+  constructor(private readonly ctx: SimContext) {}
+
+  /** Every region has a default VPC and its `default` security group. */
+  private ensureDefaults(account: string, region: string): void {
+    const vpcId = defaultVpcId(account, region);
+    const exists = Object.values(this.ctx.state.securityGroups).some((g) => g.account === account && g.region === region && g.name === 'default' && g.vpcId === vpcId);
+    if (exists) return;
+    const id = `sg-${randomHex(17)}`;
+    this.ctx.state.securityGroups[regionalKey(account, region, id)] = {
+      account,
+      region,
+      id,
+      name: 'default',
+      description: 'default VPC security group',
+      vpcId,
+      tags: [],
+      ingress: [],
+      egress: [{ ruleId: `sgr-${randomHex(17)}`, protocol: '-1', cidrIp: '0.0.0.0/0' }],
+    };
+    this.ctx.markDirty();
+  }
+
+  defaultGroupId(account: string, region: string): string {
+    this.ensureDefaults(account, region);
+    const vpcId = defaultVpcId(account, region);
+    return (this.list(account, region).find((g) => g.name === 'default' && g.vpcId === vpcId) as SecurityGroup).id;
+  }
+
+  list(account: string, region: string): SecurityGroup[] {
+    this.ensureDefaults(account, region);
+    return Object.values(this.ctx.state.securityGroups).filter((g) => g.account === account && g.region === region);
+  }
+
+  find(account: string, region: string, id: string): SecurityGroup | undefined {
+    return this.ctx.state.securityGroups[regionalKey(account, region, id)];
+  }
+
+  get(account: string, region: string, ref: { groupId?: string; groupName?: string }): SecurityGroup {
+    const found = ref.groupId
+      ? this.find(account, region, ref.groupId)
+      : this.list(account, region).find((g) => g.name === ref.groupName && g.vpcId === defaultVpcId(account, region));
+    if (!found) {
+      throw new SimError(
+        'InvalidGroup.NotFound',
+        ref.groupId ? `The security group '${ref.groupId}' does not exist` : `The security group '${ref.groupName}' does not exist in default VPC '${defaultVpcId(account, region)}'`,
+      );
+    }
+    return found;
+  }
+
+  create(account: string, region: string, input: { name: string; description: string; vpcId?: string; tags?: Tag[]; id?: string }): SecurityGroup {
+    this.ensureDefaults(account, region);
+    const vpcId = input.vpcId ?? defaultVpcId(account, region);
+    if (input.name.toLowerCase().startsWith('sg-')) throw new SimError('InvalidParameterValue', "Group names may not be in the format sg-*.");
+    if (this.list(account, region).some((g) => g.name === input.name && g.vpcId === vpcId)) {
+      throw new SimError('InvalidGroup.Duplicate', `The security group '${input.name}' already exists for VPC '${vpcId}'`);
+    }
+    const id = input.id ?? `sg-${randomHex(17)}`;
+    if (this.find(account, region, id)) throw new SimError('InvalidGroup.Duplicate', `The security group '${id}' already exists`);
+    const group: SecurityGroup = {
+      account,
+      region,
+      id,
+      name: input.name,
+      description: input.description,
+      vpcId,
+      tags: input.tags ?? [],
+      ingress: [],
+      egress: [{ ruleId: `sgr-${randomHex(17)}`, protocol: '-1', cidrIp: '0.0.0.0/0' }],
+    };
+    this.ctx.state.securityGroups[regionalKey(account, region, id)] = group;
+    this.ctx.markDirty();
+    return group;
+  }
+
+  /** Adds the rules (all or nothing); a rule identical to an existing one is InvalidPermission.Duplicate. */
+  authorizeIngress(account: string, region: string, group: SecurityGroup, permissions: IngressPermission[]): SecurityGroupRule[] {
+    const added: SecurityGroupRule[] = [];
+    for (const p of permissions) {
+      const protocol = normalizeProtocol(p.protocol);
+      if (!['tcp', 'udp', 'icmp', '-1'].includes(protocol)) throw new SimError('InvalidParameterValue', `Invalid value '${p.protocol}' for IP protocol. Unknown protocol.`);
+      if (protocol !== '-1' && (p.fromPort === undefined || p.toPort === undefined)) {
+        throw new SimError('MissingParameter', `The request must contain the parameter FromPort and ToPort for protocol ${protocol}`);
+      }
+      if (p.groups.length === 0 && p.cidrs.length === 0) {
+        throw new SimError('MissingParameter', 'The request must contain at least one of UserIdGroupPairs or IpRanges in each IpPermission');
+      }
+      const base = { protocol, fromPort: protocol === '-1' ? undefined : p.fromPort, toPort: protocol === '-1' ? undefined : p.toPort };
+      for (const g of p.groups) {
+        const source = this.get(account, region, { groupId: g.groupId, groupName: g.groupName });
+        added.push({ ...base, ruleId: `sgr-${randomHex(17)}`, sourceGroupId: source.id, sourceUserId: g.userId ?? account, description: g.description });
+      }
+      for (const c of p.cidrs) {
+        if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c.cidrIp)) throw new SimError('InvalidParameterValue', `Value (${c.cidrIp}) for parameter cidrIp is invalid. This is not a valid CIDR block.`);
+        added.push({ ...base, ruleId: `sgr-${randomHex(17)}`, cidrIp: c.cidrIp, description: c.description });
+      }
+    }
+    const same = (a: SecurityGroupRule, b: SecurityGroupRule): boolean =>
+      a.protocol === b.protocol && a.fromPort === b.fromPort && a.toPort === b.toPort && a.sourceGroupId === b.sourceGroupId && a.cidrIp === b.cidrIp;
+    for (const [i, rule] of added.entries()) {
+      if (group.ingress.some((r) => same(r, rule)) || added.slice(0, i).some((r) => same(r, rule))) {
+        throw new SimError('InvalidPermission.Duplicate', `the specified rule "${describeRule(rule)}" already exists`);
+      }
+    }
+    group.ingress.push(...added);
+    this.ctx.markDirty();
+    return added;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `ts-node src/sim/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H]`
+ * Runs the AWS simulator until SIGINT/SIGTERM.
+ */
+import { SimAdminClient } from './client';
+import { demoFleet } from './seed';
+import { startSimulator } from './server';
+import type { RunningSimulator } from './server';
+
+export interface SimulatorCliOptions {
+  port: number;
+  host: string;
+  stateFile?: string;
+  speed: number;
+  routeDelaySeconds?: number;
+  seedDemo: boolean;
+}
+
+const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo]';
+
+export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
+  const opts: SimulatorCliOptions = { port: 4599, host: '127.0.0.1', speed: 1, seedDemo: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
+    return v;
+  };
+  const num = (s: string, flag: string, check: (n: number) => boolean): number => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || !check(n)) throw new Error(`${flag} ${s} is not valid\n${USAGE}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    switch (a) {
+      case '--port':
+        opts.port = num(value(i, a), a, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
+        i++;
+        break;
+      case '--host':
+        opts.host = value(i, a);
+        i++;
+        break;
+      case '--state':
+        opts.stateFile = value(i, a);
+        i++;
+        break;
+      case '--speed':
+        opts.speed = num(value(i, a), a, (n) => n > 0);
+        i++;
+        break;
+      case '--route53-delay':
+        opts.routeDelaySeconds = num(value(i, a), a, (n) => n >= 0);
+        i++;
+        break;
+      case '--seed-demo':
+        opts.seedDemo = true;
+        break;
+      case '--help':
+      case '-h':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown argument ${a}\n${USAGE}`);
+    }
+  }
+  return opts;
+}
+
+export async function runSimulatorCli(argv: string[]): Promise<RunningSimulator> {
+  const opts = parseSimulatorArgs(argv);
+  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds });
+  if (opts.seedDemo) {
+    const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now()));
+    console.log(`seeded demo fleet: ${result.instances.map((i) => i.id).join(', ')}; hosted zone ${result.hostedZones.map((z) => `${z.name} (${z.id})`).join(', ')}`);
+  }
+  console.log(`AWS simulator listening on ${sim.url} (speed ${opts.speed}${opts.stateFile ? `, state ${opts.stateFile}` : ', state in memory'})`);
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    console.log(`${signal}: stopping the simulator`);
+    sim.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return sim;
+}
+
+if (require.main === module) {
+  runSimulatorCli(process.argv.slice(2)).catch((err: unknown) => {
+    console.error((err as Error).message);
+    process.exit(2);
+  });
+}

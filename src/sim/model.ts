@@ -1,0 +1,247 @@
+/**
+ * The simulator's whole state as plain JSON (it is what --state FILE holds). Times are epoch ms in
+ * simulated time. Keys of the maps are `${account}/${region}/${id}` for RDS and EC2 and
+ * `${account}/${id}` for Route 53 (a global service), so one process can hold several accounts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CatalogueMajor } from './catalogue';
+import { defaultCatalogue } from './catalogue';
+
+export const DEFAULT_ACCOUNT = '123456789012';
+export const DEFAULT_REGION = 'us-east-1';
+export const STATE_FORMAT_VERSION = 1;
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface InstanceStep {
+  status: string;
+  until: number;
+}
+
+export interface InstanceOperation {
+  kind: 'create' | 'restore' | 'upgrade' | 'stop' | 'start';
+  steps: InstanceStep[];
+  /** Status once every step has ended. */
+  finalStatus: 'available' | 'stopped';
+  targetVersion?: string;
+  /** How the upgrade was started (for the call log and state view). */
+  trigger?: 'apply-immediately' | 'pending-action-immediate' | 'maintenance-window' | 'forced-apply';
+}
+
+export interface MaintenanceState {
+  /** Seeded/overridden target of the db-upgrade action; otherwise the catalogue's auto-upgrade target. */
+  targetVersion?: string;
+  description?: string;
+  autoAppliedAfterDate?: number;
+  forcedApplyDate?: number;
+  /** ApplyPendingMaintenanceAction OptInType=next-maintenance */
+  optIn?: 'next-maintenance';
+}
+
+export interface DbInstance {
+  account: string;
+  region: string;
+  id: string;
+  arn: string;
+  resourceId: string;
+  engine: string;
+  engineVersion: string;
+  /** Engine version over time, so a point-in-time restore gets the version the source had then. */
+  versionHistory: Array<{ at: number; version: string }>;
+  instanceClass: string;
+  allocatedStorage: number;
+  storageType: string;
+  iops?: number;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  multiAZ: boolean;
+  availabilityZone: string;
+  dbSubnetGroupName: string;
+  parameterGroupName: string;
+  optionGroupName: string;
+  vpcSecurityGroupIds: string[];
+  preferredMaintenanceWindow: string;
+  preferredBackupWindow: string;
+  backupRetentionPeriod: number;
+  autoMinorVersionUpgrade: boolean;
+  deletionProtection: boolean;
+  copyTagsToSnapshot: boolean;
+  masterUsername: string;
+  dbName?: string;
+  endpoint: { address: string; port: number; hostedZoneId: string };
+  tags: Tag[];
+  createdAt: number;
+  status: string;
+  /** When `status` last changed. */
+  statusSince: number;
+  op?: InstanceOperation;
+  /** ModifyDBInstance EngineVersion without ApplyImmediately: applied in the next window. */
+  pendingEngineVersion?: string;
+  maintenance: MaintenanceState;
+  /** Window openings up to this instant have been handled. */
+  maintenanceCheckedUntil: number;
+  /** When the instance reached `stopped` (RDS starts it again 7 days later). */
+  stoppedAt?: number;
+  restoredFrom?: { sourceInstanceId: string; restoreTime: number };
+}
+
+export interface ResourceRecordSet {
+  name: string;
+  type: string;
+  ttl?: number;
+  values: string[];
+  setIdentifier?: string;
+  weight?: number;
+  aliasTarget?: { hostedZoneId: string; dnsName: string; evaluateTargetHealth: boolean };
+}
+
+export interface HostedZone {
+  account: string;
+  id: string;
+  name: string;
+  callerReference: string;
+  comment?: string;
+  privateZone: boolean;
+  nameServers: string[];
+  records: ResourceRecordSet[];
+  /** What the authoritative servers answer (TestDNSAnswer): records as of the last INSYNC change. */
+  published: ResourceRecordSet[];
+  createdAt: number;
+}
+
+export interface Route53Change {
+  account: string;
+  id: string;
+  zoneId?: string;
+  submittedAt: number;
+  insyncAt: number;
+  comment?: string;
+  /** Zone records after this change, published once it is INSYNC. */
+  recordsAfter?: ResourceRecordSet[];
+  published: boolean;
+}
+
+export interface SecurityGroupRule {
+  ruleId: string;
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  sourceGroupId?: string;
+  sourceUserId?: string;
+  cidrIp?: string;
+  description?: string;
+}
+
+export interface SecurityGroup {
+  account: string;
+  region: string;
+  id: string;
+  name: string;
+  description: string;
+  vpcId: string;
+  tags: Tag[];
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
+}
+
+export interface IncidentUpdate {
+  id: string;
+  status: string;
+  body: string;
+  created_at: string;
+  display_at: string;
+  deliver_notifications: boolean;
+}
+
+export interface Incident {
+  id: string;
+  page_id: string;
+  name: string;
+  status: string;
+  impact: string;
+  impact_override: string | null;
+  scheduled_for: string | null;
+  scheduled_until: string | null;
+  scheduled_remind_prior: boolean;
+  scheduled_auto_in_progress: boolean;
+  scheduled_auto_completed: boolean;
+  auto_transition_to_maintenance_state: boolean;
+  auto_transition_to_operational_state: boolean;
+  auto_transition_deliver_notifications_at_start: boolean;
+  auto_transition_deliver_notifications_at_end: boolean;
+  metadata: Record<string, unknown>;
+  components: Array<{ id: string; status: string }>;
+  incident_updates: IncidentUpdate[];
+  shortlink: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string;
+  resolved_at: string | null;
+  monitoring_at: string | null;
+}
+
+export interface SimStateData {
+  formatVersion: number;
+  /** Added to the clock by POST /_sim/advance. */
+  clockOffsetMs: number;
+  catalogue: CatalogueMajor[];
+  instances: Record<string, DbInstance>;
+  hostedZones: Record<string, HostedZone>;
+  changes: Record<string, Route53Change>;
+  securityGroups: Record<string, SecurityGroup>;
+  incidents: Record<string, Incident>;
+}
+
+export function emptyState(): SimStateData {
+  return {
+    formatVersion: STATE_FORMAT_VERSION,
+    clockOffsetMs: 0,
+    catalogue: defaultCatalogue(),
+    instances: {},
+    hostedZones: {},
+    changes: {},
+    securityGroups: {},
+    incidents: {},
+  };
+}
+
+const UPPER_ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomString(length: number, alphabet = UPPER_ALNUM): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[(bytes[i] as number) % alphabet.length];
+  return out;
+}
+
+export const randomLower = (length: number): string => randomString(length, LOWER_ALNUM);
+export const randomHex = (length: number): string => randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+
+export const regionalKey = (account: string, region: string, id: string): string => `${account}/${region}/${id}`;
+export const globalKey = (account: string, id: string): string => `${account}/${id}`;
+
+/** A stable per-account-and-region string, like the random part of real RDS endpoints. */
+export function endpointSuffix(account: string, region: string): string {
+  let h = 2166136261;
+  for (const c of `${account}/${region}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  let out = '';
+  for (let i = 0; i < 12; i++) {
+    out += LOWER_ALNUM[h % 36];
+    h = Math.imul(h ^ (i + 7), 2654435761) >>> 0;
+  }
+  return out;
+}
+
+/** Route 53 hosted zone ids of RDS endpoints, per region (a few real ones; others get a fixed fake). */
+export function rdsEndpointHostedZoneId(region: string): string {
+  const known: Record<string, string> = {
+    'us-east-1': 'Z2R2ITUGPM61AM',
+    'eu-west-1': 'Z29XKXDKYMONMX',
+    'eu-west-2': 'Z1TTGA775OQIYO',
+  };
+  return known[region] ?? 'Z2SIMRDSENDPNT';
+}

@@ -1,0 +1,385 @@
+/**
+ * RDS query protocol (API version 2014-10-31): form-urlencoded `Action=...` in, XML out, with the
+ * element names the AWS SDK's deserializers read (checked against @aws-sdk/client-rds's schemas).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SimEngine } from './engine';
+import { SimError } from './errors';
+import type { DbInstance, Tag } from './model';
+import type { Params } from './query';
+import { bool, int, list, required, str, structList, tags } from './query';
+import type { PendingActionView } from './rds-model';
+import { engineDisplayName } from './rds-model';
+import { iso, leaf, list as xmlList, node, scalarList } from './xml';
+import { defaultVpcId } from './ec2-model';
+
+const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
+
+export const RDS_MUTATIONS = new Set([
+  'CreateDBInstance',
+  'ModifyDBInstance',
+  'ApplyPendingMaintenanceAction',
+  'RestoreDBInstanceToPointInTime',
+  'StopDBInstance',
+  'StartDBInstance',
+  'AddTagsToResource',
+  'RemoveTagsFromResource',
+  'DeleteDBInstance',
+  'DeleteDBSnapshot',
+]);
+
+export function rdsResponse(action: string, result: string | undefined): string {
+  const inner = result === undefined ? '' : `<${action}Result>${result}</${action}Result>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${inner}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+}
+
+export function rdsError(err: SimError): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+}
+
+const renderTags = (t: Tag[]): string => xmlList('TagList', 'Tag', t, (x) => leaf('Key', x.Key) + leaf('Value', x.Value));
+
+function renderInstance(engine: SimEngine, i: DbInstance): string {
+  const created = i.status !== 'creating';
+  const { latest } = engine.rds.restoreWindow(i);
+  const major = i.engineVersion.split('.')[0];
+  return node(
+    'DBInstance',
+    leaf('DBInstanceIdentifier', i.id),
+    leaf('DBInstanceClass', i.instanceClass),
+    leaf('Engine', i.engine),
+    leaf('DBInstanceStatus', i.status),
+    leaf('MasterUsername', i.masterUsername),
+    leaf('DBName', i.dbName),
+    created && node('Endpoint', leaf('Address', i.endpoint.address), leaf('Port', i.endpoint.port), leaf('HostedZoneId', i.endpoint.hostedZoneId)),
+    leaf('AllocatedStorage', i.allocatedStorage),
+    created && leaf('InstanceCreateTime', iso(i.createdAt)),
+    leaf('PreferredBackupWindow', i.preferredBackupWindow),
+    leaf('BackupRetentionPeriod', i.backupRetentionPeriod),
+    node('DBSecurityGroups'),
+    xmlList('VpcSecurityGroups', 'VpcSecurityGroupMembership', i.vpcSecurityGroupIds, (id) => leaf('VpcSecurityGroupId', id) + leaf('Status', 'active')),
+    xmlList('DBParameterGroups', 'DBParameterGroup', [i.parameterGroupName], (n) => leaf('DBParameterGroupName', n) + leaf('ParameterApplyStatus', 'in-sync')),
+    leaf('AvailabilityZone', i.availabilityZone),
+    node(
+      'DBSubnetGroup',
+      leaf('DBSubnetGroupName', i.dbSubnetGroupName),
+      leaf('DBSubnetGroupDescription', i.dbSubnetGroupName === 'default' ? 'default' : `${i.dbSubnetGroupName} subnet group`),
+      leaf('VpcId', defaultVpcId(i.account, i.region)),
+      leaf('SubnetGroupStatus', 'Complete'),
+      node('Subnets'),
+    ),
+    leaf('PreferredMaintenanceWindow', i.preferredMaintenanceWindow),
+    node('PendingModifiedValues', leaf('EngineVersion', i.pendingEngineVersion)),
+    created && leaf('LatestRestorableTime', iso(latest)),
+    leaf('MultiAZ', i.multiAZ),
+    leaf('EngineVersion', i.engineVersion),
+    leaf('AutoMinorVersionUpgrade', i.autoMinorVersionUpgrade),
+    node('ReadReplicaDBInstanceIdentifiers'),
+    leaf('LicenseModel', i.engine === 'postgres' ? 'postgresql-license' : 'general-public-license'),
+    leaf('Iops', i.iops),
+    xmlList('OptionGroupMemberships', 'OptionGroupMembership', [i.optionGroupName], (n) => leaf('OptionGroupName', n) + leaf('Status', 'in-sync')),
+    i.multiAZ && leaf('SecondaryAvailabilityZone', `${i.region}b`),
+    leaf('PubliclyAccessible', false),
+    leaf('StorageType', i.storageType),
+    leaf('DbInstancePort', 0),
+    leaf('StorageEncrypted', i.storageEncrypted),
+    leaf('KmsKeyId', i.kmsKeyId),
+    leaf('DbiResourceId', i.resourceId),
+    leaf('CACertificateIdentifier', 'rds-ca-rsa2048-g1'),
+    node('DomainMemberships'),
+    leaf('CopyTagsToSnapshot', i.copyTagsToSnapshot),
+    leaf('MonitoringInterval', 0),
+    leaf('DBInstanceArn', i.arn),
+    leaf('IAMDatabaseAuthenticationEnabled', false),
+    leaf('PerformanceInsightsEnabled', false),
+    leaf('DeletionProtection', i.deletionProtection),
+    node('AssociatedRoles'),
+    renderTags(i.tags),
+    i.status === 'stopped' && i.stoppedAt !== undefined && leaf('AutomaticRestartTime', iso(i.stoppedAt + 7 * 86_400_000)),
+    leaf('CustomerOwnedIpEnabled', false),
+    leaf('BackupTarget', 'region'),
+    leaf('NetworkType', 'IPV4'),
+    leaf('StorageThroughput', i.storageType === 'gp3' ? 125 : 0),
+    node('CertificateDetails', leaf('CAIdentifier', 'rds-ca-rsa2048-g1'), leaf('ValidTill', '2061-05-25T23:34:57Z')),
+    leaf('DedicatedLogVolume', false),
+    leaf('EngineLifecycleSupport', `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
+  );
+}
+
+function renderPendingActions(inst: DbInstance, actions: PendingActionView[]): string {
+  return (
+    leaf('ResourceIdentifier', inst.arn) +
+    xmlList('PendingMaintenanceActionDetails', 'PendingMaintenanceAction', actions, (a) =>
+      [
+        leaf('Action', a.action),
+        leaf('AutoAppliedAfterDate', iso(a.autoAppliedAfterDate)),
+        leaf('ForcedApplyDate', iso(a.forcedApplyDate)),
+        leaf('OptInStatus', a.optInStatus),
+        leaf('CurrentApplyDate', iso(a.currentApplyDate)),
+        leaf('Description', a.description),
+      ].join(''),
+    )
+  );
+}
+
+function parseTime(p: Params, key: string): number | undefined {
+  const v = str(p, key);
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new SimError('InvalidParameterValue', `Invalid value '${v}' for ${key}: expected an ISO 8601 timestamp`);
+  return ms;
+}
+
+function requireInstanceByArn(engine: SimEngine, account: string, region: string, arn: string, code: 'DBInstanceNotFound' | 'ResourceNotFoundFault'): DbInstance {
+  const inst = engine.rds.findByArn(account, region, arn);
+  if (!inst) {
+    throw code === 'DBInstanceNotFound'
+      ? new SimError('DBInstanceNotFound', `DBInstance ${arn} not found.`, 404)
+      : new SimError('ResourceNotFoundFault', `The specified resource ARN ${arn} was not found.`, 404);
+  }
+  return inst;
+}
+
+const securityGroupsOr = (p: Params, fallback: () => string[] | undefined): string[] | undefined => {
+  const ids = list(p, 'VpcSecurityGroupIds');
+  return ids.length > 0 ? ids : fallback();
+};
+
+/** RDS paging: MaxRecords (20..100, default 100) and an opaque Marker (here: the next index). */
+function paginate<T>(p: Params, items: T[]): { page: T[]; marker?: string } {
+  const max = int(p, 'MaxRecords') ?? 100;
+  if (max < 20 || max > 100) throw new SimError('InvalidParameterValue', `MaxRecords must be between 20 and 100, got ${max}`);
+  const markerIn = str(p, 'Marker');
+  const start = markerIn === undefined ? 0 : Number(markerIn);
+  if (!Number.isInteger(start) || start < 0) throw new SimError('InvalidParameterValue', `Invalid Marker '${markerIn}'`);
+  const page = items.slice(start, start + max);
+  return { page, marker: start + max < items.length ? String(start + max) : undefined };
+}
+
+/** Handles one RDS action; returns the XML body (status 200) or throws a SimError. */
+export function handleRds(engine: SimEngine, action: string, p: Params, account: string, region: string): string {
+  const rds = engine.rds;
+  switch (action) {
+    case 'CreateDBInstance': {
+      const inst = rds.create(account, region, {
+        id: required(p, 'DBInstanceIdentifier'),
+        instanceClass: required(p, 'DBInstanceClass'),
+        engine: required(p, 'Engine'),
+        engineVersion: str(p, 'EngineVersion'),
+        allocatedStorage: int(p, 'AllocatedStorage'),
+        storageType: str(p, 'StorageType'),
+        iops: int(p, 'Iops'),
+        storageEncrypted: bool(p, 'StorageEncrypted'),
+        kmsKeyId: str(p, 'KmsKeyId'),
+        multiAZ: bool(p, 'MultiAZ'),
+        availabilityZone: str(p, 'AvailabilityZone'),
+        dbSubnetGroupName: str(p, 'DBSubnetGroupName'),
+        parameterGroupName: str(p, 'DBParameterGroupName'),
+        vpcSecurityGroupIds: securityGroupsOr(p, () => [engine.ec2.defaultGroupId(account, region)]),
+        preferredMaintenanceWindow: str(p, 'PreferredMaintenanceWindow'),
+        preferredBackupWindow: str(p, 'PreferredBackupWindow'),
+        backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
+        autoMinorVersionUpgrade: bool(p, 'AutoMinorVersionUpgrade'),
+        deletionProtection: bool(p, 'DeletionProtection'),
+        copyTagsToSnapshot: bool(p, 'CopyTagsToSnapshot'),
+        masterUsername: str(p, 'MasterUsername'),
+        dbName: str(p, 'DBName'),
+        port: int(p, 'Port'),
+        tags: tags(p, 'Tags'),
+      });
+      return rdsResponse(action, renderInstance(engine, inst));
+    }
+    case 'DescribeDBInstances': {
+      const id = str(p, 'DBInstanceIdentifier');
+      let instances: DbInstance[];
+      if (id !== undefined) {
+        const inst = id.startsWith('arn:') ? rds.findByArn(account, region, id) : rds.find(account, region, id);
+        if (!inst) throw new SimError('DBInstanceNotFound', `DBInstance ${id} not found.`, 404);
+        instances = [inst];
+      } else {
+        instances = rds.list(account, region);
+      }
+      for (const f of structList(p, 'Filters')) {
+        const name = f.get('Name');
+        const values = list(f, 'Values');
+        if (name === 'db-instance-id') instances = instances.filter((i) => values.includes(i.id) || values.includes(i.arn));
+        else if (name === 'engine') instances = instances.filter((i) => values.includes(i.engine));
+        else if (name === 'dbi-resource-id') instances = instances.filter((i) => values.includes(i.resourceId));
+        else throw new SimError('InvalidParameterValue', `Unrecognized filter name: ${name}`);
+      }
+      const { page, marker } = paginate(p, instances);
+      return rdsResponse(action, leaf('Marker', marker) + node('DBInstances', ...page.map((i) => renderInstance(engine, i))));
+    }
+    case 'ModifyDBInstance': {
+      const inst = rds.modify(account, region, required(p, 'DBInstanceIdentifier'), {
+        autoMinorVersionUpgrade: bool(p, 'AutoMinorVersionUpgrade'),
+        engineVersion: str(p, 'EngineVersion'),
+        allowMajorVersionUpgrade: bool(p, 'AllowMajorVersionUpgrade'),
+        applyImmediately: bool(p, 'ApplyImmediately'),
+        deletionProtection: bool(p, 'DeletionProtection'),
+        preferredMaintenanceWindow: str(p, 'PreferredMaintenanceWindow'),
+        backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
+      });
+      return rdsResponse(action, renderInstance(engine, inst));
+    }
+    case 'DescribeDBEngineVersions': {
+      const cat = engine.catalogue();
+      const engineName = str(p, 'Engine');
+      const version = str(p, 'EngineVersion');
+      const defaultOnly = bool(p, 'DefaultOnly') ?? false;
+      const family = str(p, 'DBParameterGroupFamily');
+      const rows: Array<{ engine: string; version: string }> = [];
+      for (const e of cat.engines()) {
+        if (engineName !== undefined && e !== engineName) continue;
+        for (const m of cat.majorsOf(e)) {
+          if (family !== undefined && family !== `${e}${m.major}`) continue;
+          for (const v of m.versions) {
+            if (version !== undefined && v !== version && m.major !== version) continue;
+            rows.push({ engine: e, version: v });
+          }
+        }
+      }
+      const shown = defaultOnly
+        ? rows.filter((r) => {
+            const preferred = version ? cat.autoUpgradeTargetFor(r.engine, r.version) : cat.defaultVersion(r.engine);
+            return r.version === preferred;
+          })
+        : rows;
+      return rdsResponse(
+        action,
+        node(
+          'DBEngineVersions',
+          ...shown.map((r) => {
+            const major = r.version.split('.')[0] as string;
+            return node(
+              'DBEngineVersion',
+              leaf('Engine', r.engine),
+              leaf('MajorEngineVersion', major),
+              leaf('EngineVersion', r.version),
+              leaf('DBParameterGroupFamily', `${r.engine}${major}`),
+              leaf('DBEngineDescription', engineDisplayName(r.engine)),
+              leaf('DBEngineVersionDescription', `${engineDisplayName(r.engine)} ${r.version}-R1`),
+              xmlList('ValidUpgradeTarget', 'UpgradeTarget', cat.validUpgradeTargets(r.engine, r.version), (t) =>
+                [
+                  leaf('Engine', t.engine),
+                  leaf('EngineVersion', t.engineVersion),
+                  leaf('Description', `${engineDisplayName(t.engine)} ${t.engineVersion}-R1`),
+                  leaf('AutoUpgrade', t.autoUpgrade),
+                  leaf('IsMajorVersionUpgrade', t.isMajorVersionUpgrade),
+                  leaf('SupportsParallelQuery', false),
+                  leaf('SupportsGlobalDatabases', false),
+                  leaf('SupportsBabelfish', false),
+                ].join(''),
+              ),
+              scalarList('ExportableLogTypes', 'member', ['postgresql', 'upgrade']),
+              leaf('SupportsLogExportsToCloudwatchLogs', true),
+              leaf('SupportsReadReplica', true),
+              leaf('Status', 'available'),
+              leaf('SupportsParallelQuery', false),
+              leaf('SupportsGlobalDatabases', false),
+              leaf('SupportsBabelfish', false),
+            );
+          }),
+        ),
+      );
+    }
+    case 'DescribePendingMaintenanceActions': {
+      let instances = rds.list(account, region);
+      const resource = str(p, 'ResourceIdentifier');
+      if (resource !== undefined) {
+        const inst = rds.findByArn(account, region, resource);
+        if (!inst) throw new SimError('ResourceNotFoundFault', `The specified resource ARN ${resource} was not found.`, 404);
+        instances = [inst];
+      }
+      for (const f of structList(p, 'Filters')) {
+        const name = f.get('Name');
+        const values = list(f, 'Values');
+        if (name === 'db-instance-id') instances = instances.filter((i) => values.includes(i.id) || values.includes(i.arn));
+        else if (name === 'db-cluster-id') instances = [];
+        else throw new SimError('InvalidParameterValue', `Unrecognized filter name: ${name}`);
+      }
+      const withActions = instances.map((i) => ({ inst: i, actions: rds.pendingActions(i) })).filter((x) => x.actions.length > 0);
+      const { page, marker } = paginate(p, withActions);
+      return rdsResponse(
+        action,
+        node('PendingMaintenanceActions', ...page.map((x) => node('ResourcePendingMaintenanceActions', renderPendingActions(x.inst, x.actions)))) + leaf('Marker', marker),
+      );
+    }
+    case 'ApplyPendingMaintenanceAction': {
+      const inst = requireInstanceByArn(engine, account, region, required(p, 'ResourceIdentifier'), 'ResourceNotFoundFault');
+      rds.applyPendingAction(inst, required(p, 'ApplyAction'), required(p, 'OptInType'));
+      return rdsResponse(action, node('ResourcePendingMaintenanceActions', renderPendingActions(inst, rds.pendingActions(inst))));
+    }
+    case 'RestoreDBInstanceToPointInTime': {
+      if (str(p, 'SourceDBInstanceAutomatedBackupsArn') || str(p, 'SourceDbiResourceId')) {
+        throw new SimError('InvalidParameterCombination', 'The simulator restores only by SourceDBInstanceIdentifier');
+      }
+      const inst = rds.restore(account, region, {
+        sourceId: required(p, 'SourceDBInstanceIdentifier'),
+        targetId: required(p, 'TargetDBInstanceIdentifier'),
+        restoreTime: parseTime(p, 'RestoreTime'),
+        useLatestRestorableTime: bool(p, 'UseLatestRestorableTime'),
+        instanceClass: str(p, 'DBInstanceClass'),
+        dbSubnetGroupName: str(p, 'DBSubnetGroupName'),
+        parameterGroupName: str(p, 'DBParameterGroupName'),
+        vpcSecurityGroupIds: securityGroupsOr(p, () => [engine.ec2.defaultGroupId(account, region)]),
+        multiAZ: bool(p, 'MultiAZ'),
+        storageType: str(p, 'StorageType'),
+        allocatedStorage: int(p, 'AllocatedStorage'),
+        iops: int(p, 'Iops'),
+        availabilityZone: str(p, 'AvailabilityZone'),
+        deletionProtection: bool(p, 'DeletionProtection'),
+        autoMinorVersionUpgrade: bool(p, 'AutoMinorVersionUpgrade'),
+        copyTagsToSnapshot: bool(p, 'CopyTagsToSnapshot'),
+        tags: tags(p, 'Tags'),
+      });
+      return rdsResponse(action, renderInstance(engine, inst));
+    }
+    case 'StopDBInstance':
+      return rdsResponse(action, renderInstance(engine, rds.stop(account, region, required(p, 'DBInstanceIdentifier'))));
+    case 'StartDBInstance':
+      return rdsResponse(action, renderInstance(engine, rds.start(account, region, required(p, 'DBInstanceIdentifier'))));
+    case 'ListTagsForResource': {
+      const inst = requireInstanceByArn(engine, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
+      return rdsResponse(action, renderTags(inst.tags));
+    }
+    case 'AddTagsToResource': {
+      const inst = requireInstanceByArn(engine, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
+      rds.addTags(inst, tags(p, 'Tags'));
+      return rdsResponse(action, undefined);
+    }
+    case 'RemoveTagsFromResource': {
+      const inst = requireInstanceByArn(engine, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
+      rds.removeTags(inst, list(p, 'TagKeys'));
+      return rdsResponse(action, undefined);
+    }
+    case 'DeleteDBInstance':
+    case 'DeleteDBSnapshot':
+    case 'DeleteDBCluster':
+    case 'DeleteDBInstanceAutomatedBackup':
+      throw new SimError(
+        'AccessDenied',
+        `User is not authorized to perform: rds:${action} with an explicit deny in a service control policy. ` +
+          'The simulator never deletes: rds-orchestrator must not delete databases or backups.',
+        403,
+      );
+    default:
+      throw new SimError('InvalidAction', `The action ${action} is not valid for this web service (the simulator implements: ${[...IMPLEMENTED].join(', ')}).`, 400);
+  }
+}
+
+const IMPLEMENTED = [
+  'CreateDBInstance',
+  'DescribeDBInstances',
+  'ModifyDBInstance',
+  'DescribeDBEngineVersions',
+  'DescribePendingMaintenanceActions',
+  'ApplyPendingMaintenanceAction',
+  'RestoreDBInstanceToPointInTime',
+  'StopDBInstance',
+  'StartDBInstance',
+  'ListTagsForResource',
+  'AddTagsToResource',
+  'RemoveTagsFromResource',
+];
+
