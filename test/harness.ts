@@ -7,6 +7,17 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { temporalExecutable } from '../src/temporal-binaries';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/search-attributes';
+import { SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+
+function indexedValueType(type: SearchAttributeType): temporal.api.enums.v1.IndexedValueType {
+  const map: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+    KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  };
+  return map[type];
+}
 
 let timeSkipping: Promise<TestWorkflowEnvironment> | undefined;
 let local: Promise<TestWorkflowEnvironment> | undefined;
@@ -22,9 +33,17 @@ function quietRuntime(): void {
 
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  timeSkipping ??= TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: temporalExecutable('test-server') },
-  });
+  timeSkipping ??= (async () => {
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: temporalExecutable('test-server') },
+    });
+    // The dev server registers them from its options; the test server takes them through the operator API.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, indexedValueType(k.type)])),
+    });
+    return env;
+  })();
   return timeSkipping;
 }
 

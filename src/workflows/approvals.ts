@@ -1,0 +1,50 @@
+/**
+ * Who may approve a change. Shared by the campaign and the restore-cutover workflows; pure, so the
+ * update validators (which must be synchronous and side-effect free) can call it.
+ */
+import type { Approval } from '../api';
+
+export interface ApprovalPolicy {
+  requester: string;
+  /** Empty: anyone but the requester. */
+  approvers: string[];
+  minApprovals: number;
+}
+
+export function normaliseIdentity(who: string): string {
+  return who.trim().toLowerCase();
+}
+
+/** Throws an Error whose message tells the caller why the approval is refused. */
+export function checkApprover(policy: ApprovalPolicy, by: string, existing: Approval[], plan: string): void {
+  if (typeof by !== 'string' || by.trim() === '') {
+    throw new Error('approval needs a name: pass --as NAME');
+  }
+  const who = normaliseIdentity(by);
+  if (who === normaliseIdentity(policy.requester)) {
+    throw new Error(`${by} requested this change and cannot approve it; ask someone else (four-eyes rule)`);
+  }
+  if (policy.approvers.length > 0 && !policy.approvers.some((a) => normaliseIdentity(a) === who)) {
+    throw new Error(`${by} is not on the approver list (${policy.approvers.join(', ')})`);
+  }
+  if (existing.some((a) => a.valid && a.plan === plan && normaliseIdentity(a.by) === who)) {
+    throw new Error(`${by} has already approved this plan; another person must approve`);
+  }
+}
+
+export function validApprovalCount(approvals: Approval[], plan: string): number {
+  const people = new Set(approvals.filter((a) => a.valid && a.plan === plan).map((a) => normaliseIdentity(a.by)));
+  return people.size;
+}
+
+/** Marks approvals given for another plan as no longer valid; returns how many were invalidated. */
+export function invalidateOtherPlans(approvals: Approval[], stage: string, plan: string): number {
+  let n = 0;
+  for (const a of approvals) {
+    if (a.stage === stage && a.valid && a.plan !== plan) {
+      a.valid = false;
+      n += 1;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,3 @@
+// Every workflow the worker registers. The worker bundles this file (and what it imports) into the
+// deterministic workflow sandbox.
+export { upgradeCampaign } from './campaign';

@@ -1,0 +1,81 @@
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { CampaignSpec, CampaignStatus } from '../../src/api';
+import { campaignStatusQuery } from '../../src/api';
+import type { Activities } from '../../src/activities/types';
+import { FakeAws } from '../fixtures/fake-aws';
+import { uniqueTaskQueue } from '../harness';
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The production workflow bundle, built once per mocha run. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (m: string) => console.error(m),
+};
+
+export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueTaskQueue('campaign');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+export function fleet(fake: FakeAws): void {
+  // Monday-morning windows for preview, Wednesday night for production.
+  fake.addInstance({ instanceId: 'notify-preview', preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+  fake.addInstance({ instanceId: 'notify-staging', preferredMaintenanceWindow: 'tue:03:00-tue:03:30' });
+  fake.addInstance({ instanceId: 'notify-production', preferredMaintenanceWindow: 'wed:22:00-wed:22:30' });
+}
+
+export function runbookSpec(overrides: Partial<CampaignSpec> = {}): CampaignSpec {
+  return {
+    targetEngineVersion: '15.8',
+    requester: 'alice',
+    stages: [
+      { name: 'preview', region: 'eu-west-2', instanceId: 'notify-preview', method: 'maintenance-window' },
+      { name: 'staging', region: 'eu-west-2', instanceId: 'notify-staging', method: 'apply-now', probe: { url: 'http://status.example/_status' } },
+      { name: 'production', region: 'eu-west-2', instanceId: 'notify-production', method: 'maintenance-window' },
+    ],
+    pollInterval: '5m',
+    ...overrides,
+  };
+}
+
+/**
+ * Lets server time move on in steps until the campaign's status satisfies `pred` (the time-skipping
+ * server only skips while someone waits). Fails with the last status when it never does.
+ */
+export async function advanceUntil(
+  env: TestWorkflowEnvironment,
+  handle: WorkflowHandle,
+  pred: (s: CampaignStatus) => boolean,
+  opts: { stepMs?: number; maxMs?: number } = {},
+): Promise<CampaignStatus> {
+  const stepMs = opts.stepMs ?? 3 * 3600_000;
+  const maxMs = opts.maxMs ?? Math.max(90 * 86_400_000, stepMs * 2000);
+  const maxSteps = 400;
+  let steps = 0;
+  let last: CampaignStatus | undefined;
+  for (let waited = 0; waited <= maxMs; waited += stepMs) {
+    last = await handle.query(campaignStatusQuery);
+    if (pred(last)) return last;
+    if (++steps > maxSteps) break;
+    await env.sleep(stepMs);
+  }
+  throw new Error(`campaign never reached the expected state; last status: ${JSON.stringify(last, null, 2)}`);
+}

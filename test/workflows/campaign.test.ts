@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  abortUpdate,
+  approveUpdate,
+  campaignStatusQuery,
+  decideUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  type CampaignSpec,
+  type CampaignStatus,
+} from '../../src/api';
+import { upgradeCampaign } from '../../src/workflows';
+import { FakeAws } from '../fixtures/fake-aws';
+import { timeSkippingEnv } from '../harness';
+import { advanceUntil, fleet, runbookSpec, withWorker } from './campaign-helpers';
+
+const DAY = 86_400_000;
+
+async function rejected(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update rejection, got ${err}`);
+    assert.match(String((err.cause as Error)?.message), pattern);
+    return true;
+  });
+}
+
+function waitingFor(kind: string) {
+  return (s: CampaignStatus) => s.waitingFor?.kind === kind;
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
+    assert.ok(err.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${err.cause}`);
+    return err.cause;
+  }
+  assert.fail('workflow did not fail');
+}
+
+describe('upgradeCampaign (time-skipping)', function () {
+  this.timeout(180_000);
+
+  it('runs the runbook end to end: preview window, staging apply-now, approved and announced production window', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec()], taskQueue, workflowId: `happy-${taskQueue}` });
+      const startMs = await env.currentTimeMs();
+
+      const asking = await advanceUntil(env, handle, waitingFor('approval'));
+      assert.equal(asking.state, 'waiting-for-approval');
+      assert.equal(asking.currentStage, 'production');
+      // preview and staging are done by now, production has not been touched.
+      assert.deepEqual(asking.stages.map((s) => s.status), ['completed', 'completed', 'running']);
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.engineVersion, '15.8');
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, false);
+      assert.equal(asking.stages[1].downtimeSeconds, 10);
+      assert.equal(fake.incidents.size, 0, 'no announcement before approval');
+      assert.ok(!fake.mutations().some((c) => (c.args as string[])[1] === 'notify-production'), 'production untouched before approval');
+
+      const plan = asking.waitingFor!.plan!;
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: 'production|15.8|2020-01-01T00:00:00.000Z' }] }), /plan changed/);
+      const approvedAtMs = await env.currentTimeMs();
+      assert.match(await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan, comment: 'lgtm' }] }), /recorded/);
+
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      const status = await handle.query(campaignStatusQuery);
+      assert.equal(status.state, 'completed');
+
+      // Production window: the first Wednesday 22:00 UTC at least 14 days after the approval.
+      const prod = status.stages[2];
+      const windowStart = Date.parse(prod.window!.start);
+      assert.equal(new Date(windowStart).getUTCDay(), 3);
+      assert.equal(new Date(windowStart).getUTCHours(), 22);
+      assert.ok(windowStart >= approvedAtMs + 14 * DAY, 'window at least 14 days after approval');
+      assert.ok(windowStart < approvedAtMs + 21 * DAY, 'and the first such window');
+      assert.equal(Date.parse(prod.window!.end) - windowStart, 30 * 60_000);
+
+      // One status-page maintenance covering exactly that window, never cancelled.
+      assert.equal(fake.incidents.size, 1);
+      const incident = [...fake.incidents.values()][0];
+      assert.equal(incident.scheduledFor, prod.window!.start);
+      assert.equal(incident.scheduledUntil, prod.window!.end);
+      assert.equal(incident.status, 'scheduled');
+      assert.equal(prod.statusPageIncidentId, incident.id);
+
+      // The pre-check ran 3 days before the window, then the flag went on, then off after the upgrade.
+      const prodCalls = fake.calls.filter((c) => (c.args as string[])[1] === 'notify-production');
+      const precheck = prodCalls.filter((c) => c.name === 'listPendingMaintenance').pop()!;
+      assert.ok(Math.abs(precheck.atMs - (windowStart - 3 * DAY)) < 60_000, 'pre-check 3 days before the window');
+      const flags = prodCalls.filter((c) => c.name === 'setAutoMinorVersionUpgrade').map((c) => [(c.args as unknown[])[2], c.atMs >= windowStart]);
+      assert.deepEqual(flags, [[true, false], [false, true]]);
+
+      for (const inst of fake.instances.values()) {
+        assert.equal(inst.engineVersion, '15.8', `${inst.instanceId} upgraded`);
+        assert.equal(inst.autoMinorVersionUpgrade, false, `${inst.instanceId} flag back off`);
+      }
+      assert.equal(fake.callsOf('applyUpgradeNow').length, 1, 'staging upgraded exactly once');
+      assert.equal(status.followUps.length, 3);
+      assert.match(status.followUps[0], /engine_version = "15.8".*notify-preview/);
+      assert.deepEqual(status.approvals.map((a) => [a.by, a.valid]), [['bob', true]]);
+      assert.ok(status.humanActions.some((h) => h.by === 'bob' && h.action === 'approve' && h.comment === 'lgtm'));
+      const events = new Set(fake.notifications.map((n) => n.event));
+      for (const e of ['stage-started', 'stage-completed', 'approval-needed', 'completed']) assert.ok(events.has(e as never), `notified ${e}`);
+      assert.ok((await env.currentTimeMs()) - startMs > 14 * DAY, 'weeks of campaign ran on the skipped clock');
+    });
+  });
+
+  it('preview: a missed window is recorded and the next window upgrades it', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 1;
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `missed-${taskQueue}` });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.equal(result.stages[0].missedWindows, 1);
+      const status = await handle.query(campaignStatusQuery);
+      assert.ok(status.timeline.some((t) => t.step === 'window-missed'));
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, false);
+    });
+  });
+
+  it('preview: after maxMissedWindows misses it escalates and waits for a decision', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 2;
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `escalate-${taskQueue}` });
+      const s = await advanceUntil(env, handle, waitingFor('decision'));
+      assert.equal(s.stages[0].missedWindows, 2);
+      assert.ok(fake.notifications.some((n) => n.event === 'escalation'));
+      await rejected(handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'maybe' as never }] }), /continue" or "abort/);
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'continue', comment: 'AWS support says next week' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.equal(result.stages[0].missedWindows, 2);
+    });
+  });
+
+  for (const decision of ['continue', 'abort'] as const) {
+    it(`staging: downtime over the threshold waits for a team decision (${decision})`, async function () {
+      const env = await timeSkippingEnv();
+      const fake = new FakeAws();
+      fleet(fake);
+      fake.probeResult = { requests: 300, failures: 150, longestOutageSeconds: 75, timedOut: false };
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const stages = runbookSpec().stages.slice(0, 2);
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `downtime-${decision}-${taskQueue}` });
+        const s = await advanceUntil(env, handle, waitingFor('decision'));
+        assert.equal(s.currentStage, 'staging');
+        assert.match(s.waitingFor!.question!, /75s exceeds the 1m threshold/);
+        assert.equal(s.stages[1].downtimeSeconds, 75);
+        await handle.executeUpdate(decideUpdate, { args: [{ by: 'dave', decision }] });
+        const result = await handle.result();
+        assert.equal(result.state, decision === 'continue' ? 'completed' : 'aborted');
+        assert.equal(result.stages[1].status, decision === 'continue' ? 'completed' : 'aborted');
+        const status = await handle.query(campaignStatusQuery);
+        assert.ok(status.humanActions.some((h) => h.by === 'dave' && h.action === 'decide' && h.detail === decision));
+      });
+    });
+  }
+
+  it('production: only a listed approver counts, and the minimum number of approvals is required', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]], approval: { approvers: ['bob', 'erin'], minApprovals: 2 } });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `approvers-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }), /not on the approver list/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }), /--as NAME/);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'Bob' }] }), /already approved/);
+      const still = await handle.query(campaignStatusQuery);
+      assert.equal(still.state, 'waiting-for-approval', 'one approval of two is not enough');
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'erin' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+    });
+  });
+
+  it('production: an approval for a window that moved no longer counts and is asked for again', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]], approval: { reminderInterval: '1d' } });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `moved-${taskQueue}` });
+      const first = await advanceUntil(env, handle, waitingFor('approval'));
+      // Nobody answers for 8 days: the proposed window is now under 14 days ahead.
+      await env.sleep(8 * DAY);
+      const reminders = fake.notifications.filter((n) => n.event === 'reminder').length;
+      assert.ok(reminders >= 7, `reminders repeat daily while waiting (got ${reminders})`);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: first.waitingFor!.plan }] });
+      const second = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'approval' && s.waitingFor.plan !== first.waitingFor!.plan, { stepMs: 60_000 });
+      assert.ok(second.timeline.some((t) => t.step === 'plan-changed'));
+      assert.equal(second.approvals[0].valid, false);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: first.waitingFor!.plan }] }), /plan changed/);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: second.waitingFor!.plan }] });
+      assert.equal((await handle.result()).state, 'completed');
+      assert.equal(fake.incidents.size, 1, 'announced once, for the approved window');
+      assert.equal([...fake.incidents.values()][0].scheduledFor, second.waitingFor!.plan!.split('|')[2]);
+    });
+  });
+
+  it('production: AWS not listing the expected pending maintenance escalates; abort then compensates', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `precheck-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      await advanceUntil(env, handle, waitingFor('precheck'), { stepMs: 60_000 });
+      fake.instances.get('eu-west-2/notify-production')!.pending = [{ action: 'system-update', description: 'OS patch' }];
+      const s = await advanceUntil(env, handle, waitingFor('decision'));
+      assert.match(s.waitingFor!.question!, /AWS lists system-update \(OS patch\) instead of a pending db-upgrade to 15.8/);
+      assert.ok(fake.notifications.some((n) => n.event === 'escalation'));
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'abort', comment: 'AWS changed its plan' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      const inc = [...fake.incidents.values()][0];
+      assert.equal(inc.status, 'completed', 'announcement cancelled');
+      assert.match(inc.cancelReason!, /stopped/);
+      assert.equal(fake.instances.get('eu-west-2/notify-production')!.autoMinorVersionUpgrade, false);
+    });
+  });
+
+  it('production: AWS applying the upgrade before the chosen window escalates', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    const soon = new Date((await env.currentTimeMs()) + 5 * DAY).toISOString();
+    fake.instances.get('eu-west-2/notify-production')!.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: soon }];
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `awsdate-${taskQueue}` });
+      const s = await advanceUntil(env, handle, waitingFor('decision'));
+      assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${soon}`));
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
+      assert.equal((await handle.result()).state, 'aborted');
+      assert.equal(fake.mutations().length, 0, 'nothing was changed');
+    });
+  });
+
+  it('abort while waiting for the preview window turns the flag back off', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec()], taskQueue, workflowId: `abort-window-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('window'), { stepMs: 1000 });
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, true);
+      assert.match(await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] }), /compensating/);
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      assert.equal(result.stages[0].status, 'aborted');
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, false);
+      assert.equal(fake.instances.get('eu-west-2/notify-preview')!.engineVersion, '15.5');
+      // A closed campaign takes no more updates.
+      await assert.rejects(handle.executeUpdate(abortUpdate, { args: [{ by: 'alice' }] }));
+    });
+  });
+
+  it('abort while waiting for approval changes nothing in production', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `abort-approval-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'postponed' }] });
+      assert.equal((await handle.result()).state, 'aborted');
+      assert.equal(fake.mutations().length, 0);
+      assert.ok(fake.notifications.some((n) => n.event === 'aborted'));
+    });
+  });
+
+  it('abort after the announcement cancels it and reverts the production flag', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `abort-prod-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      // The flag is on once the pre-check passed; now waiting for the window itself.
+      await advanceUntil(env, handle, (s) => s.state === 'waiting-for-window' && s.waitingFor?.kind === 'window', { stepMs: 3600_000 });
+      assert.equal(fake.instances.get('eu-west-2/notify-production')!.autoMinorVersionUpgrade, true);
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'incident in progress' }] });
+      assert.equal((await handle.result()).state, 'aborted');
+      assert.equal(fake.instances.get('eu-west-2/notify-production')!.autoMinorVersionUpgrade, false);
+      assert.equal([...fake.incidents.values()][0].status, 'completed');
+      const status = await handle.query(campaignStatusQuery);
+      assert.deepEqual(status.timeline.filter((t) => t.step === 'compensated').map((t) => t.detail!.split(' ')[0]), ['AutoMinorVersionUpgrade', 'cancel']);
+    });
+  });
+
+  it('pause holds the campaign before its next change; resume continues', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const stages = runbookSpec().stages.slice(0, 2);
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `pause-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('window'), { stepMs: 1000 });
+      await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice', reason: 'on-call busy' }] });
+      await rejected(handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] }), /already paused/);
+      const paused = await advanceUntil(env, handle, (s) => s.state === 'paused');
+      assert.equal(paused.currentStage, 'preview');
+      // Held for two weeks: staging never started.
+      await env.sleep(14 * DAY);
+      assert.equal((await handle.query(campaignStatusQuery)).stages[1].status, 'pending');
+      assert.equal(fake.callsOf('applyUpgradeNow').length, 0);
+      await handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob' }] });
+      await rejected(handle.executeUpdate(resumeUpdate, { args: [{ by: 'bob' }] }), /not paused/);
+      assert.equal((await handle.result()).state, 'completed');
+      const actions = (await handle.query(campaignStatusQuery)).humanActions.map((h) => `${h.action}:${h.by}`);
+      assert.deepEqual(actions, ['pause:alice', 'resume:bob']);
+    });
+  });
+
+  describe('validation before the first change', function () {
+    async function failsWith(spec: CampaignSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
+      const env = await timeSkippingEnv();
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `invalid-${taskQueue}` });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, type);
+        assert.equal(failure.nonRetryable, true);
+        assert.match(failure.message, pattern);
+      });
+      assert.equal(fake.mutations().length, 0, 'nothing in AWS was touched');
+    }
+
+    it('rejects a malformed spec naming each wrong field', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      const spec = { ...runbookSpec(), targetEngineVersion: 'fifteen', requester: '' } as CampaignSpec;
+      await failsWith(spec, fake, 'InvalidSpec', /targetEngineVersion[\s\S]*requester/);
+    });
+
+    it('fails when an instance does not exist', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      fake.instances.delete('eu-west-2/notify-staging');
+      await failsWith(runbookSpec(), fake, 'PreflightFailed', /staging: DB instance notify-staging not found in eu-west-2/);
+    });
+
+    it('fails on a major-version or invalid target, listing the valid minor targets', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      await failsWith(runbookSpec({ targetEngineVersion: '16.4' }), fake, 'PreflightFailed', /major version upgrade.*15\.6, 15\.8/);
+      const fake2 = new FakeAws();
+      fleet(fake2);
+      await failsWith(runbookSpec({ targetEngineVersion: '15.9' }), fake2, 'PreflightFailed', /15\.9 is not a valid upgrade target .* valid minor targets: 15\.6, 15\.8/);
+    });
+
+    it('fails on an instance that is not PostgreSQL or has an unparsable window', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      fake.instances.get('eu-west-2/notify-preview')!.engine = 'mysql';
+      fake.instances.get('eu-west-2/notify-production')!.preferredMaintenanceWindow = 'someday';
+      await failsWith(runbookSpec(), fake, 'PreflightFailed', /preview: .*runs mysql, not postgres[\s\S]*production: .*someday/);
+    });
+
+    it('skips a stage already at the target and says so', async function () {
+      const env = await timeSkippingEnv();
+      const fake = new FakeAws();
+      fleet(fake);
+      fake.instances.get('eu-west-2/notify-preview')!.engineVersion = '15.8';
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const stages = runbookSpec().stages.slice(0, 2);
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `skip-${taskQueue}` });
+        const result = await handle.result();
+        assert.equal(result.stages[0].status, 'skipped');
+        assert.equal(result.stages[0].note, 'already at 15.8');
+        assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').length, 0);
+        assert.equal(result.stages[1].status, 'completed');
+      });
+    });
+  });
+});
