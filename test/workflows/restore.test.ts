@@ -1,0 +1,405 @@
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { abortUpdate, approveUpdate, restoreStatusQuery, type RestoreSpec, type RestoreStatus } from '../../src/api';
+import { restoreAndCutover } from '../../src/workflows';
+import { FakeAws } from '../fixtures/fake-aws';
+import { timeSkippingEnv } from '../harness';
+import { withWorker } from './campaign-helpers';
+
+const DAY = 86_400_000;
+const REGION = 'eu-west-2';
+const ZONE = 'Z0123456789ABCDEFGHIJ';
+const RECORD = 'db.notify.example.com';
+const SET = 'notify';
+const BASTION_SG = 'sg-0123456789abcdef0';
+const OLD = 'notify-production.abc.eu-west-2.rds.amazonaws.com';
+const NEW = 'notify-restored.abc.eu-west-2.rds.amazonaws.com';
+const OWNER_TAG = 'rds-orchestrator:restore-id';
+const CUTOVER = { hostedZoneId: ZONE, recordName: RECORD, setIdentifier: SET };
+
+function world(): FakeAws {
+  const fake = new FakeAws();
+  fake.addInstance({ instanceId: 'notify-production', tags: { environment: 'production' } });
+  fake.records.set(`${ZONE}/${RECORD}/${SET}`, { hostedZoneId: ZONE, recordName: RECORD, setIdentifier: SET, weight: 100, ttlSeconds: 300, value: OLD });
+  return fake;
+}
+
+function restoreSpec(overrides: Partial<RestoreSpec> = {}): RestoreSpec {
+  return {
+    requester: 'alice',
+    source: { region: REGION, instanceId: 'notify-production' },
+    targetInstanceId: 'notify-restored',
+    restoreTime: 'latest',
+    bastion: { securityGroupId: BASTION_SG },
+    pollInterval: '5m',
+    ...overrides,
+  };
+}
+
+function record(fake: FakeAws) {
+  return fake.records.get(`${ZONE}/${RECORD}/${SET}`)!;
+}
+
+function status(fake: FakeAws, id: string): string {
+  return fake.instances.get(`${REGION}/${id}`)!.status;
+}
+
+/** Lets server time move on until the status satisfies `pred` (the test server only skips while someone waits). */
+async function advanceUntil(env: TestWorkflowEnvironment, handle: WorkflowHandle, pred: (s: RestoreStatus) => boolean, stepMs = 30 * 60_000): Promise<RestoreStatus> {
+  let last: RestoreStatus | undefined;
+  for (let i = 0; i < 400; i++) {
+    last = await handle.query(restoreStatusQuery);
+    if (pred(last)) return last;
+    await env.sleep(stepMs);
+  }
+  throw new Error(`restore never reached the expected state; last status: ${JSON.stringify(last, null, 2)}`);
+}
+
+const waitingForApproval = (s: RestoreStatus) => s.state === 'waiting-for-approval';
+
+async function rejected(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update rejection, got ${err}`);
+    assert.match(String((err.cause as Error)?.message), pattern);
+    return true;
+  });
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
+    assert.ok(err.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${err.cause}`);
+    return err.cause;
+  }
+  assert.fail('workflow did not fail');
+}
+
+/** Call names with consecutive repeats (polling) collapsed. */
+function sequence(names: string[]): string[] {
+  return names.filter((n, i) => i === 0 || names[i - 1] !== n);
+}
+
+describe('restoreAndCutover (time-skipping)', function () {
+  this.timeout(180_000);
+
+  it('restore only: restores the latest time, tags it, allows the bastion once, never touches Route 53', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    // A dead webhook must not stop a restore.
+    fake.failNext('notify', ApplicationFailure.nonRetryable('webhook answered 500', 'WebhookDown'), 100);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `restore-only-${taskQueue}` });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.equal(result.target.endpoint, NEW);
+      assert.equal(result.source.endpoint, OLD);
+
+      const restored = fake.instances.get(`${REGION}/notify-restored`)!;
+      assert.equal(restored.status, 'available');
+      assert.equal(restored.tags[OWNER_TAG], 'notify-restored', 'owner tag = restoreId (defaults to the target identifier)');
+      const restores = fake.callsOf('restoreToPointInTime');
+      assert.equal(restores.length, 1);
+      const req = restores[0].args[0] as { restoreTime?: string; copySourceSettings: boolean; sourceInstanceId: string };
+      assert.equal(req.restoreTime, undefined, 'latest → UseLatestRestorableTime');
+      assert.equal(req.copySourceSettings, true);
+      assert.equal(req.sourceInstanceId, 'notify-production');
+
+      assert.equal(fake.callsOf('allowIngressFromSecurityGroup').length, 1);
+      assert.deepEqual([...fake.ingress], [`${REGION}/sg-notify-restored/${BASTION_SG}/5432`]);
+      assert.equal(fake.callsOf('getWeightedCname').length + fake.callsOf('upsertWeightedCname').length, 0, 'no Route 53 calls without cutover');
+      assert.deepEqual(record(fake).value, OLD);
+      assert.equal(status(fake, 'notify-production'), 'available', 'the source keeps running');
+      assert.deepEqual(fake.mutations().map((c) => c.name), ['restoreToPointInTime', 'allowIngressFromSecurityGroup']);
+
+      assert.ok(result.followUps.some((f) => /pg_dump -h notify-restored\.abc/.test(f)));
+      assert.ok(result.followUps.some((f) => /Terraform state \(tfmigrate or manually\).*use_latest_restorable_time = true/.test(f)));
+      assert.ok(result.followUps.some((f) => /keeps running and costs money/.test(f)));
+      assert.ok(result.timeline.some((t) => t.step === 'notification-failed'), 'the failed webhook is in the timeline');
+      assert.ok(!result.timeline.some((t) => t.stage === 'cutover'));
+    });
+  });
+
+  it('restore then cutover: stop old → UPSERT → INSYNC → TTL wait → verify, after a four-eyes approval', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `cutover-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      assert.equal(asking.waitingFor?.kind, 'approval');
+      assert.equal(asking.waitingFor?.plan, `cutover|${RECORD}|${OLD}->${NEW}`);
+      assert.equal(asking.target.endpoint, NEW);
+      // Nothing of the cutover happens before approval.
+      assert.equal(status(fake, 'notify-production'), 'available');
+      assert.equal(record(fake).value, OLD);
+      assert.equal(fake.callsOf('stopInstance').length + fake.callsOf('upsertWeightedCname').length, 0);
+
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan, comment: 'data loss confirmed' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+
+      assert.deepEqual(record(fake), { hostedZoneId: ZONE, recordName: RECORD, setIdentifier: SET, weight: 100, ttlSeconds: 300, value: NEW });
+      assert.equal(status(fake, 'notify-production'), 'stopped');
+      assert.equal(status(fake, 'notify-restored'), 'available');
+      assert.equal(fake.callsOf('restoreToPointInTime').length, 1, 'exactly one restore');
+      const polls = fake.callsOf('waitForInstance').filter((c) => c.args[1] === 'notify-restored').length;
+      assert.ok(polls > 5, `the waiter polled the restore many times (${polls})`);
+
+      const afterStop = fake.calls.slice(fake.calls.findIndex((c) => c.name === 'stopInstance')).map((c) => c.name).filter((n) => n !== 'notify');
+      assert.deepEqual(sequence(afterStop), ['stopInstance', 'waitForInstance', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer']);
+      const insync = fake.callsOf('waitForChangeInsync').pop()!;
+      const verify = fake.callsOf('testDnsAnswer').pop()!;
+      assert.ok(verify.atMs - insync.atMs >= 300_000, 'verification only after the old TTL had passed');
+      const steps = result.timeline.map((t) => t.step);
+      for (const [a, b] of [['approved', 'old-instance-stopped'], ['old-instance-stopped', 'cname-insync'], ['cname-insync', 'waiting-for-ttl'], ['waiting-for-ttl', 'dns-verified']]) {
+        assert.ok(steps.indexOf(a) < steps.indexOf(b), `${a} before ${b}`);
+      }
+
+      assert.deepEqual(result.approvals.map((a) => [a.by, a.stage, a.valid]), [['bob', 'cutover', true]]);
+      assert.ok(result.humanActions.some((h) => h.by === 'bob' && h.action === 'approve' && h.comment === 'data loss confirmed'));
+      assert.ok(result.followUps.some((f) => /tfmigrate/.test(f)));
+      assert.ok(result.followUps.some((f) => /rds_route53.*module\.rds_restore\.host.*security_group_ids/.test(f)));
+      assert.ok(result.followUps.some((f) => /notify-production is stopped, not deleted.*7 days/.test(f)));
+      assert.equal(result.rollback, undefined);
+      const events = new Set(fake.notifications.map((n) => n.event));
+      for (const e of ['stage-completed', 'approval-needed', 'completed']) assert.ok(events.has(e as never), `notified ${e}`);
+    });
+  });
+
+  it('approval: the requester and people off the approver list are refused; reminders repeat while waiting', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = restoreSpec({ cutover: { ...CUTOVER, approvers: ['bob', 'erin'] } });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `approvers-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }), /not on the approver list \(bob, erin\)/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }), /--as NAME/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'erin', plan: `cutover|${RECORD}|${OLD}->elsewhere` }] }), /plan changed/);
+      await env.sleep(2 * DAY + 60_000);
+      assert.ok(fake.notifications.filter((n) => n.event === 'reminder').length >= 2, 'a reminder a day');
+      assert.equal((await handle.query(restoreStatusQuery)).state, 'waiting-for-approval');
+      assert.equal(fake.callsOf('stopInstance').length, 0);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'Erin', plan: asking.waitingFor!.plan }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.deepEqual(result.humanActions.map((h) => `${h.action}:${h.by}`), ['approve:Erin']);
+      // A closed restore takes no more updates.
+      await assert.rejects(handle.executeUpdate(abortUpdate, { args: [{ by: 'bob' }] }));
+    });
+  });
+
+  it('lowers the TTL first, before asking, and keeps the lowered TTL on the switched record', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `ttl-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: OLD, ttl: 60 }, 'TTL lowered, value unchanged');
+      assert.ok(asking.timeline.some((t) => t.step === 'ttl-lowered-insync'), 'the lowered TTL was INSYNC before the approval request');
+      assert.equal(fake.callsOf('stopInstance').length, 0);
+
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds, weight: record(fake).weight }, { value: NEW, ttl: 60, weight: 100 });
+      assert.deepEqual(fake.callsOf('upsertWeightedCname').map((c) => [(c.args[0] as { value: string }).value, (c.args[0] as { ttlSeconds: number }).ttlSeconds]), [[OLD, 60], [NEW, 60]]);
+      assert.ok(result.followUps.some((f) => /lowered TTL of 60s; set it back to the original 300s/.test(f)));
+      assert.equal(status(fake, 'notify-production'), 'stopped');
+    });
+  });
+
+  it('abort before the cutover: TTL restored, old instance untouched, restored instance kept', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `abort-${taskQueue}` });
+      await advanceUntil(env, handle, waitingForApproval);
+      await rejected(handle.executeUpdate(abortUpdate, { args: [{ by: ' ' }] }), /--as NAME/);
+      assert.match(await handle.executeUpdate(abortUpdate, { args: [{ by: 'carol', reason: 'pg_dump was enough' }] }), /restored instance is kept/);
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: OLD, ttl: 300 }, 'TTL back to the original');
+      assert.equal(status(fake, 'notify-production'), 'available');
+      assert.equal(status(fake, 'notify-restored'), 'available', 'the restored instance is kept');
+      assert.equal(fake.callsOf('stopInstance').length + fake.callsOf('startInstance').length, 0);
+      assert.ok(result.followUps.some((f) => /notify-restored is kept, never deleted/.test(f)));
+      assert.ok(result.humanActions.some((h) => h.by === 'carol' && h.action === 'abort' && h.comment === 'pg_dump was enough'));
+      assert.ok(fake.notifications.some((n) => n.event === 'aborted'));
+      await assert.rejects(handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] }));
+    });
+  });
+
+  it('abort while the restore is still running keeps the new instance and says so', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `abort-restoring-${taskQueue}` });
+      const restoring = await advanceUntil(env, handle, (s) => s.state === 'restoring' && s.waitingFor?.kind === 'aws', 60_000);
+      assert.match(restoring.waitingFor!.description, /notify-restored to become available/);
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'wrong restore time' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      assert.equal(result.rollback, undefined, 'nothing to roll back');
+      assert.ok(fake.instances.has(`${REGION}/notify-restored`), 'the restore is not deleted');
+      assert.ok(result.followUps.some((f) => /notify-restored is kept, never deleted.*costs money/.test(f)));
+      assert.deepEqual(fake.mutations().map((c) => c.name), ['restoreToPointInTime']);
+      assert.equal(record(fake).value, OLD);
+    });
+  });
+
+  describe('rollback of a failed cutover', function () {
+    const cases: { name: string; setup: (fake: FakeAws) => void; reason: RegExp; switched: boolean }[] = [
+      {
+        name: 'stopping the old instance fails',
+        setup: (f) => f.failNext('stopInstance', ApplicationFailure.nonRetryable('not authorized to perform rds:StopDBInstance', 'Unauthorized')),
+        reason: /rds:StopDBInstance/,
+        switched: false,
+      },
+      {
+        name: 'the UPSERT fails',
+        setup: (f) => f.failNext('upsertWeightedCname', ApplicationFailure.nonRetryable('not authorized to perform route53:ChangeResourceRecordSets', 'Unauthorized')),
+        reason: /ChangeResourceRecordSets/,
+        switched: false,
+      },
+      {
+        name: 'the change never becomes INSYNC',
+        setup: (f) => (f.nextChangeInsyncDelaysMs = [Infinity]),
+        reason: /not INSYNC within/,
+        switched: true,
+      },
+      {
+        name: 'TestDNSAnswer gives the wrong endpoint',
+        setup: (f) => (f.dnsAnswerOverride = ['somewhere-else.example.com']),
+        reason: /TestDNSAnswer .*somewhere-else\.example\.com.*expected notify-restored/,
+        switched: true,
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.name}: CNAME back, old instance running, status.rollback filled`, async function () {
+        const env = await timeSkippingEnv();
+        const fake = world();
+        c.setup(fake);
+        await withWorker(env, fake.activities(), async (taskQueue) => {
+          const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `rollback-${taskQueue}` });
+          await advanceUntil(env, handle, waitingForApproval);
+          await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+          const result = await handle.result();
+          assert.equal(result.state, 'rolled-back');
+          assert.match(result.rollback!.reason, c.reason);
+          assert.ok(result.rollback!.steps.some((s) => /start notify-production again/.test(s)));
+          if (c.switched) assert.ok(result.rollback!.steps.some((s) => new RegExp(`${RECORD} back to ${OLD}`).test(s)));
+          assert.ok(!result.rollback!.steps.some((s) => s.startsWith('FAILED')));
+
+          assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: OLD, ttl: 300 });
+          assert.equal(status(fake, 'notify-production'), 'available', 'old instance serves again');
+          assert.equal(status(fake, 'notify-restored'), 'available', 'restored instance kept');
+          if (c.switched) assert.deepEqual(fake.callsOf('upsertWeightedCname').map((u) => (u.args[0] as { value: string }).value), [NEW, OLD]);
+          const failed = fake.notifications.filter((n) => n.event === 'failed');
+          assert.equal(failed.length, 1);
+          assert.match(failed[0].text, /rolled back/);
+          assert.ok(result.followUps.some((f) => /same restoreId/.test(f)));
+        });
+      });
+    }
+
+    it('a rollback that fails too fails the workflow and says what to do by hand', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.failNext('upsertWeightedCname', ApplicationFailure.nonRetryable('Route 53 is refusing changes', 'Unauthorized'), 2);
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `rollback-failed-${taskQueue}` });
+        await advanceUntil(env, handle, waitingForApproval);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, 'RollbackFailed');
+        assert.equal(failure.nonRetryable, true);
+        assert.match(failure.message, /aws route53 change-resource-record-sets --hosted-zone-id Z0123456789ABCDEFGHIJ/);
+        const s = await handle.query(restoreStatusQuery);
+        assert.equal(s.state, 'failed');
+        assert.match(s.followUps[0], new RegExp(`Rollback failed, do this by hand: point ${RECORD} .* at ${OLD} with TTL 300s`));
+        // The other compensation still ran.
+        assert.equal(status(fake, 'notify-production'), 'available');
+        assert.ok(s.rollback!.steps.some((st) => st.startsWith('FAILED')));
+      });
+    });
+  });
+
+  it('a rerun with the identifier this restore created continues without a second restore', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const first = await env.client.workflow.execute(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `rerun-1-${taskQueue}` });
+      assert.equal(first.state, 'completed');
+      const second = await env.client.workflow.execute(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `rerun-2-${taskQueue}` });
+      assert.equal(second.state, 'completed');
+      assert.equal(second.target.endpoint, NEW);
+      assert.ok(second.timeline.some((t) => t.step === 'restore-found'));
+      assert.equal(fake.callsOf('restoreToPointInTime').length, 1, 'one restore for both runs');
+      assert.equal(fake.ingress.size, 1);
+    });
+  });
+
+  describe('validation before the first change', function () {
+    async function failsWith(spec: RestoreSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
+      const env = await timeSkippingEnv();
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `invalid-${taskQueue}` });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, type);
+        assert.equal(failure.nonRetryable, true);
+        assert.match(failure.message, pattern);
+        const s = await handle.query(restoreStatusQuery);
+        assert.equal(s.state, 'failed');
+      });
+      assert.equal(fake.mutations().length, 0, 'nothing in AWS was touched');
+    }
+
+    it('rejects a malformed spec naming each wrong field', async function () {
+      const spec = { ...restoreSpec(), targetInstanceId: 'notify_restored!', restoreTime: 'yesterday' } as RestoreSpec;
+      await failsWith(spec, world(), 'InvalidSpec', /targetInstanceId[\s\S]*restoreTime/);
+    });
+
+    it('fails when the source instance does not exist', async function () {
+      const fake = world();
+      fake.instances.delete(`${REGION}/notify-production`);
+      await failsWith(restoreSpec(), fake, 'InstanceNotFound', /notify-production not found in eu-west-2.*source\.instanceId/);
+    });
+
+    it('fails on a restore time outside the restorable window, naming the window', async function () {
+      const env = await timeSkippingEnv();
+      const now = await env.currentTimeMs();
+      const fake = world();
+      fake.restorable = { earliestMs: now - 31 * DAY, latestMs: now - 5 * 60_000 };
+      const tooOld = new Date(now - 40 * DAY).toISOString();
+      await failsWith(
+        restoreSpec({ restoreTime: tooOld }),
+        fake,
+        'RestoreTimeOutOfRange',
+        new RegExp(`${tooOld} is outside the restorable window .*: ${new Date(now - 31 * DAY).toISOString()} to .*"latest"`),
+      );
+    });
+
+    it('fails when the target identifier belongs to someone else', async function () {
+      const fake = world();
+      fake.addInstance({ instanceId: 'notify-restored', tags: { [OWNER_TAG]: 'someone-elses-restore' } });
+      await failsWith(restoreSpec(), fake, 'IdentifierTaken', /notify-restored already exists .*belongs to restore someone-elses-restore.*Pick another targetInstanceId/);
+      const fake2 = world();
+      fake2.addInstance({ instanceId: 'notify-restored' });
+      await failsWith(restoreSpec(), fake2, 'IdentifierTaken', /was not created by restore notify-restored/);
+    });
+
+    it('fails when the CNAME is missing or points somewhere else', async function () {
+      const fake = world();
+      record(fake).value = 'hand-edited.example.com';
+      await failsWith(restoreSpec({ cutover: CUTOVER }), fake, 'InvalidState', /points at hand-edited\.example\.com, not at the source notify-production/);
+      await failsWith(restoreSpec({ cutover: { ...CUTOVER, setIdentifier: 'other' } }), world(), 'InvalidState', /no weighted CNAME/);
+    });
+  });
+});
