@@ -248,6 +248,9 @@ class SimulatorServer {
       } else if (sub === 'scheduled' && method === 'GET') {
         action = 'ListScheduledIncidents';
         respond(200, sp.list(pageId, 'scheduled'));
+      } else if (sub === 'active_maintenance' && method === 'GET') {
+        action = 'ListActiveMaintenances';
+        respond(200, sp.list(pageId, 'active_maintenance'));
       } else if (sub !== undefined && method === 'GET') {
         action = 'GetIncident';
         params.id = sub;

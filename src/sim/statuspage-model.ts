@@ -114,9 +114,12 @@ export class StatuspageModel {
     return incident;
   }
 
-  list(pageId: string, filter: 'scheduled' | 'all'): Incident[] {
+  /** `scheduled`: upcoming maintenances; `active_maintenance`: in progress or verifying (the real API's lists). */
+  list(pageId: string, filter: 'scheduled' | 'active_maintenance' | 'all'): Incident[] {
+    const wanted = (status: string): boolean =>
+      filter === 'all' || (filter === 'scheduled' ? status === 'scheduled' : status === 'in_progress' || status === 'verifying');
     return Object.values(this.ctx.state.incidents)
-      .filter((i) => i.page_id === pageId && (filter === 'all' || i.status === 'scheduled'))
+      .filter((i) => i.page_id === pageId && wanted(i.status))
       .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
   }
 

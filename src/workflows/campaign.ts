@@ -46,7 +46,8 @@ import {
 } from '../api';
 import { SpecError, validateCampaignSpec, type ResolvedCampaignSpec, type ResolvedStage } from '../spec';
 import { formatDuration } from '../duration';
-import { firstWindowAtLeast, nextWindowStartingAfter, parseMaintenanceWindow, windowContaining, type Occurrence } from './maintenance-window';
+import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Occurrence } from './maintenance-window';
+import { assessStage, needsUpgradeTargets } from './preflight';
 import { checkApprover, invalidateOtherPlans, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
@@ -74,7 +75,8 @@ class AbortCampaign extends Error {
 interface Compensation {
   id: string;
   description: string;
-  run: () => Promise<unknown>;
+  /** Resolves false when there was nothing to undo. */
+  run: () => Promise<boolean>;
 }
 
 function iso(ms: number): string {
@@ -412,8 +414,7 @@ class CampaignRun {
       while (this.compensations.length > 0) {
         const c = this.compensations.pop()!;
         try {
-          await c.run();
-          this.step(undefined, 'compensated', c.description);
+          if (await c.run()) this.step(undefined, 'compensated', c.description);
         } catch (err) {
           this.step(undefined, 'compensation-failed', `${c.description}: ${describeError(err)} (do it by hand)`);
           this.status.followUps.push(`Compensation failed, do it by hand: ${c.description} (${reason})`);
@@ -438,32 +439,16 @@ class CampaignRun {
       }
       this.instances.set(s.name, info);
       report.fromVersion = info.engineVersion;
-      if (info.engine !== 'postgres') {
-        problems.push(`${s.name}: ${s.region}/${s.instanceId} runs ${info.engine}, not postgres`);
-        continue;
-      }
-      if (s.method === 'maintenance-window') {
-        try {
-          parseMaintenanceWindow(info.preferredMaintenanceWindow);
-        } catch (err) {
-          problems.push(`${s.name}: ${describeError(err)}`);
-        }
-      }
-      if (info.engineVersion === this.spec.targetEngineVersion) {
+      const targets = needsUpgradeTargets(info, this.spec.targetEngineVersion)
+        ? await this.a.listUpgradeTargets(s.region, info.engine, info.engineVersion)
+        : [];
+      const readiness = assessStage(s, info, this.spec.targetEngineVersion, targets);
+      if (readiness.kind === 'problem') {
+        problems.push(...readiness.problems);
+      } else if (readiness.kind === 'skip') {
         report.status = 'skipped';
-        report.note = `already at ${info.engineVersion}`;
-        this.step(report, 'stage-skipped', `${s.instanceId} is already at ${info.engineVersion}`);
-        continue;
-      }
-      const targets = await this.a.listUpgradeTargets(s.region, info.engine, info.engineVersion);
-      const match = targets.find((t) => t.engineVersion === this.spec.targetEngineVersion);
-      const minors = targets.filter((t) => !t.isMajorVersionUpgrade).map((t) => t.engineVersion);
-      if (!match) {
-        problems.push(
-          `${s.name}: ${this.spec.targetEngineVersion} is not a valid upgrade target for ${s.instanceId} at ${info.engineVersion}; valid minor targets: ${minors.join(', ') || 'none'}`,
-        );
-      } else if (match.isMajorVersionUpgrade) {
-        problems.push(`${s.name}: ${info.engineVersion} → ${this.spec.targetEngineVersion} is a major version upgrade; this campaign does minor upgrades only (valid minor targets: ${minors.join(', ') || 'none'})`);
+        report.note = readiness.note;
+        this.step(report, 'stage-skipped', `${s.instanceId}: ${readiness.note}`);
       }
     }
     if (problems.length > 0) {
@@ -520,10 +505,11 @@ class CampaignRun {
       this.addCompensation({
         id: compensationId,
         description: `AutoMinorVersionUpgrade off for ${s.region}/${s.instanceId}`,
-        run: () => this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, false),
+        run: async () => (await this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, false)).changed,
       });
     }
-    const r = await this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, on);
+    // Not interruptible by abort: the compensation then knows exactly what was done.
+    const r = await CancellationScope.nonCancellable(() => this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, on));
     if (!on) this.dropCompensation(compensationId);
     this.step(report, on ? 'auto-minor-upgrade-on' : 'auto-minor-upgrade-off', r.detail);
   }
@@ -664,10 +650,12 @@ class CampaignRun {
         description: `cancel the status-page maintenance for ${s.name} (${iso(window.startMs)})`,
         run: async () => {
           const incidentId = report.statusPageIncidentId;
-          if (incidentId) await this.a.cancelScheduledMaintenance(incidentId, `campaign ${this.spec.campaignId} was stopped`);
+          if (!incidentId) return false;
+          return (await this.a.cancelScheduledMaintenance(incidentId, `campaign ${this.spec.campaignId} was stopped`)).changed;
         },
       });
-      const created = await this.a.createScheduledMaintenance({
+      // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
+      const created = await CancellationScope.nonCancellable(() => this.a.createScheduledMaintenance({
         idempotencyKey: key,
         name: s.statusPage.name,
         body: s.statusPage.body,
@@ -675,7 +663,7 @@ class CampaignRun {
         scheduledUntil: iso(window.endMs),
         componentIds: s.statusPage.componentIds,
         notify: true,
-      });
+      }));
       report.statusPageIncidentId = created.incidentId;
       this.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
     }

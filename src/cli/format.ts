@@ -1,0 +1,81 @@
+/** Readable summaries for `status` commands (the --json form is the raw query result). */
+import type { CampaignStatus, RestoreStatus, WaitingFor } from '../api';
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function humanDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d) return `${d}d ${h}h`;
+  if (h) return `${h}h ${m}m`;
+  if (m) return `${m}m ${sec}s`;
+  return `${sec}s`;
+}
+
+export function describeWait(w: WaitingFor | undefined, nowMs: number = Date.now()): string {
+  if (!w) return '';
+  const until = w.until ? ` (until ${w.until}, in ${humanDuration(Date.parse(w.until) - nowMs)})` : '';
+  return `${w.kind}: ${w.description}${until}`;
+}
+
+export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now()): string {
+  const lines = [
+    `Campaign ${s.campaignId}  →  ${s.targetEngineVersion}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
+    `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStage ? `   at ${s.currentStage}/${s.currentStep}` : ''}`,
+  ];
+  if (s.noticeOverride) lines.push(`notice override: ${s.noticeOverride}`);
+  if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
+  if (s.waitingFor?.plan) lines.push(`  approve: rds-orchestrator campaign approve ${s.campaignId} --as NAME   (plan ${s.waitingFor.plan})`);
+  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} --continue|--abort --as NAME`);
+  if (s.failure) lines.push(`FAILURE: ${s.failure}`);
+  lines.push('');
+  lines.push(
+    table([
+      ['STAGE', 'INSTANCE', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
+      ...s.stages.map((st) => [
+        st.name,
+        `${st.region}/${st.instanceId}`,
+        st.fromVersion ?? '?',
+        st.toVersion,
+        st.status,
+        st.step ?? '',
+        st.window ? st.window.start.replace(':00.000Z', 'Z') : '',
+        st.downtimeSeconds !== undefined ? `${st.downtimeSeconds}s` : '',
+      ]),
+    ]),
+  );
+  if (s.approvals.length) {
+    lines.push('', 'Approvals:');
+    for (const a of s.approvals) lines.push(`  ${a.at} ${a.by} ${a.valid ? '' : '(no longer valid) '}${a.plan}${a.comment ? ` — ${a.comment}` : ''}`);
+  }
+  if (s.followUps.length) {
+    lines.push('', 'Follow-ups:');
+    for (const f of s.followUps) lines.push(`  - ${f}`);
+  }
+  lines.push('', 'Recent steps:');
+  for (const t of s.timeline.slice(-8)) lines.push(`  ${t.at} ${t.stage ?? '-'} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? `: ${t.detail}` : ''}`);
+  return lines.join('\n');
+}
+
+export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()): string {
+  const lines = [
+    `Restore ${s.restoreId}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
+    `source ${s.source.region}/${s.source.instanceId}${s.source.endpoint ? ` (${s.source.endpoint})` : ''}`,
+    `target ${s.target.instanceId} at ${s.target.restoreTime}${s.target.endpoint ? ` → ${s.target.endpoint}` : ''}`,
+    `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStep ? `   step ${s.currentStep}` : ''}`,
+  ];
+  if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
+  if (s.waitingFor?.kind === 'approval') lines.push(`  approve: rds-orchestrator restore approve ${s.restoreId} --as NAME`);
+  if (s.rollback) lines.push(`ROLLED BACK: ${s.rollback.reason}`, ...s.rollback.steps.map((x) => `  - ${x}`));
+  if (s.failure) lines.push(`FAILURE: ${s.failure}`);
+  if (s.followUps.length) lines.push('', 'Follow-ups:', ...s.followUps.map((f) => `  - ${f}`));
+  lines.push('', 'Recent steps:');
+  for (const t of s.timeline.slice(-8)) lines.push(`  ${t.at} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? `: ${t.detail}` : ''}`);
+  return lines.join('\n');
+}

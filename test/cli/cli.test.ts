@@ -1,0 +1,149 @@
+/**
+ * The CLI against a real dev server, a real worker with the real activities, and the AWS simulator:
+ * exactly what an operator's terminal does, with exit codes a script relies on.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import { runCli } from '../../src/cli';
+import { loadConfig, type Config } from '../../src/config';
+import { startSimulator, type RunningSimulator } from '../../src/sim/server';
+import { SimAdminClient } from '../../src/sim/client';
+import { demoFleet } from '../../src/sim/seed';
+import { createWorker } from '../../src/worker';
+import { localEnv, uniqueTaskQueue } from '../harness';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+
+describe('rds-orchestrator CLI (dev server + simulator)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+  let sim: RunningSimulator;
+  let admin: SimAdminClient;
+  let config: Config;
+  let worker: Worker;
+  let running: Promise<void>;
+  let dir: string;
+
+  before(async function () {
+    env = await localEnv();
+    sim = await startSimulator({ port: 0 });
+    admin = new SimAdminClient(sim.url);
+    // Windows an hour and more away: nothing happens on its own during the test.
+    await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
+    const taskQueue = uniqueTaskQueue('cli');
+    config = loadConfig({
+      TEMPORAL_ADDRESS: env.connection.options.address,
+      ORCHESTRATOR_TASK_QUEUE: taskQueue,
+      ORCHESTRATOR_AWS_ENDPOINT: sim.url,
+      STATUSPAGE_BASE_URL: `${sim.url}/statuspage/v1`,
+      STATUSPAGE_API_KEY: 'k',
+      STATUSPAGE_PAGE_ID: 'p',
+    });
+    worker = await createWorker({ connection: env.nativeConnection, taskQueue, config, namespace: 'default' });
+    running = worker.run();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-cli-'));
+  });
+
+  after(async function () {
+    worker?.shutdown();
+    await running;
+    await sim?.close();
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), config, client: env.client });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  function specFile(name: string, spec: unknown): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, JSON.stringify(spec, null, 2));
+    return file;
+  }
+
+  const campaign = (id: string) => ({
+    campaignId: id,
+    targetEngineVersion: '15.8',
+    requester: 'alice',
+    stages: [
+      { name: 'preview', region: 'eu-west-2', instanceId: 'notifydb-preview', method: 'maintenance-window' },
+      { name: 'production', region: 'eu-west-2', instanceId: 'notifydb-production', method: 'maintenance-window' },
+    ],
+  });
+
+  it('rejects an invalid spec with exit code 2, naming the fields, and starts nothing', async function () {
+    const file = specFile('bad.json', { targetEngineVersion: 15.8, requester: 'alice', stages: [{ name: 'preview', region: 'mars', instanceId: 'x_y', method: 'now' }] });
+    const r = await cli('campaign', 'start', '--spec', file);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /targetEngineVersion/);
+    assert.match(r.err, /stages\[0\]\.region/);
+    assert.match(r.err, /stages\[0\]\.method/);
+    const missing = await cli('campaign', 'start', '--spec', path.join(dir, 'nope.yaml'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /nope\.yaml/);
+  });
+
+  it('plan prints every date without changing anything', async function () {
+    const before = (await admin.calls({ mutationsOnly: true })).length;
+    const r = await cli('campaign', 'plan', '--spec', specFile('plan.json', campaign('plan-me')));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\[preview\] eu-west-2\/notifydb-preview 15\.5 → 15\.8/);
+    assert.match(r.out, /\[production\][\s\S]*window: +\d{4}-\d\d-\d\dT[\s\S]*pre-check: +\d{4}/);
+    assert.match(r.out, /Preflight would pass\. Nothing was changed\./);
+    assert.equal((await admin.calls({ mutationsOnly: true })).length, before, 'plan sent no mutation');
+
+    const bad = await cli('campaign', 'plan', '--spec', specFile('plan-bad.json', { ...campaign('plan-bad'), targetEngineVersion: '16.4' }));
+    assert.equal(bad.code, 2);
+    assert.match(bad.out, /major version upgrade/);
+  });
+
+  it('start, status, rejected approval, abort with compensation, list', async function () {
+    const file = specFile('c1.json', campaign('cli-one'));
+    const started = await cli('campaign', 'start', '--spec', file);
+    assert.equal(started.code, 0, started.err);
+    assert.match(started.out, /started campaign cli-one/);
+    const again = await cli('campaign', 'start', '--spec', file);
+    assert.equal(again.code, 3);
+    assert.match(again.err, /already running/);
+
+    // preview arms its flag and sleeps towards a window an hour away
+    let status: { state: string; waitingFor?: { kind: string } } | undefined;
+    for (let i = 0; i < 50; i++) {
+      const r = await cli('campaign', 'status', 'cli-one', '--json');
+      status = JSON.parse(r.out);
+      if (status?.waitingFor?.kind === 'window') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.equal(status?.state, 'waiting-for-window');
+    const readable = await cli('campaign', 'status', 'cli-one');
+    assert.match(readable.out, /WAITING FOR window: preview: maintenance window/);
+    assert.match(readable.out, /preview +eu-west-2\/notifydb-preview +15\.5 +15\.8 +running/);
+
+    const noApproval = await cli('campaign', 'approve', 'cli-one', '--as', 'bob');
+    assert.equal(noApproval.code, 3);
+    assert.match(noApproval.err, /not waiting for an approval/);
+    const noDecision = await cli('campaign', 'decide', 'cli-one', '--continue', '--as', 'bob');
+    assert.equal(noDecision.code, 3);
+    assert.match(noDecision.err, /no decision is being asked/);
+    const both = await cli('campaign', 'decide', 'cli-one', '--continue', '--abort', '--as', 'bob');
+    assert.equal(both.code, 2);
+    const noName = await cli('campaign', 'abort', 'cli-one');
+    assert.equal(noName.code, 2, 'missing --as is a usage error');
+
+    const abort = await cli('campaign', 'abort', 'cli-one', '--as', 'alice', '--reason', 'test');
+    assert.equal(abort.code, 0, abort.err);
+    const handle = env.client.workflow.getHandle('campaign-cli-one');
+    assert.equal((await handle.result()).state, 'aborted');
+    const modifies = (await admin.calls({ action: 'ModifyDBInstance' })).map((c) => c.params.AutoMinorVersionUpgrade);
+    assert.deepEqual(modifies, ['true', 'false'], 'flag turned on, then back off by the abort');
+
+    const notFound = await cli('campaign', 'status', 'no-such-campaign');
+    assert.equal(notFound.code, 4);
+    const listed = await cli('campaign', 'list');
+    assert.equal(listed.code, 0, listed.err);
+  });
+});
