@@ -610,7 +610,7 @@ class CampaignRun {
       throw err;
     }
     const result = await probeResult;
-    report.downtimeSeconds = result.longestOutageSeconds;
+    report.downtimeSeconds = Math.round(result.longestOutageSeconds * 10) / 10;
     report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds };
     this.step(report, 'probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s`);
     this.setState('running');

@@ -143,7 +143,15 @@ describe('rds-orchestrator CLI (dev server + simulator)', function () {
 
     const notFound = await cli('campaign', 'status', 'no-such-campaign');
     assert.equal(notFound.code, 4);
-    const listed = await cli('campaign', 'list');
+    // Search attributes make it findable by instance and state (visibility is eventually consistent).
+    let listed = { code: -1, out: '', err: '' };
+    for (let i = 0; i < 25 && !/cli-one +aborted/.test(listed.out); i++) {
+      if (i > 0) await new Promise((res) => setTimeout(res, 200));
+      listed = await cli('campaign', 'list', '--query', "RdsInstances = 'eu-west-2/notifydb-preview'");
+    }
     assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, /cli-one +aborted/);
+    const none = await cli('campaign', 'list', '--query', "RdsInstances = 'eu-west-2/some-other-db'");
+    assert.doesNotMatch(none.out, /cli-one/);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * The main job end to end, as CI runs it: `npm start -- --auto-approve` (compressed timings) on a real
+ * dev server with the simulator, then the final state read back from the simulator with the AWS SDK.
+ */
+import assert from 'node:assert/strict';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { runDemo, type DemoResult } from '../../src/demo';
+import { SimAdminClient } from '../../src/sim/client';
+
+describe('demo: npm start -- --auto-approve', function () {
+  this.timeout(15 * 60_000);
+  let demo: DemoResult | undefined;
+  const lines: string[] = [];
+
+  after(async () => {
+    await demo?.close();
+  });
+
+  it('upgrades the whole fleet, announces once, restores and cuts over, and deletes nothing', async function () {
+    demo = await runDemo({
+      autoApprove: true,
+      scenario: 'all',
+      fast: true,
+      temporalPort: 0,
+      uiPort: 0,
+      simPort: 0,
+      keepRunning: true,
+      out: (l) => lines.push(l),
+    });
+    assert.equal(demo.campaign?.state, 'completed', lines.join('\n'));
+    assert.equal(demo.restore?.state, 'completed', lines.join('\n'));
+    assert.deepEqual(demo.campaign!.stages.map((s) => [s.name, s.fromVersion, s.status]), [
+      ['preview', '15.5', 'completed'],
+      ['staging', '15.5', 'completed'],
+      ['production', '15.5', 'completed'],
+    ]);
+    assert.ok(demo.campaign!.stages[1].probe!.requests > 0, 'the staging probe ran');
+    assert.ok(demo.campaign!.stages[1].downtimeSeconds! > 0, 'and measured the upgrade downtime');
+
+    const rds = new RDSClient({ region: 'eu-west-2', endpoint: demo.simUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const { DBInstances = [] } = await rds.send(new DescribeDBInstancesCommand({}));
+    const byId = new Map(DBInstances.map((i) => [i.DBInstanceIdentifier!, i]));
+    for (const id of ['notifydb-preview', 'notifydb-staging', 'notifydb-production']) {
+      assert.equal(byId.get(id)?.EngineVersion, '15.8', `${id} at the target`);
+      assert.equal(byId.get(id)?.AutoMinorVersionUpgrade, false, `${id} flag back off`);
+    }
+    const restored = demo.restore!.target.instanceId;
+    assert.equal(byId.get(restored)?.DBInstanceStatus, 'available');
+    assert.equal(byId.get('notifydb-production')?.DBInstanceStatus, 'stopped', 'old instance stopped by the cutover');
+    assert.equal(DBInstances.length, 4, 'three fleet instances plus the restored one');
+
+    const admin = new SimAdminClient(demo.simUrl);
+    const state = (await admin.state()).state as { incidents: Record<string, { status: string; scheduled_for: string }> };
+    const maintenances = Object.values(state.incidents);
+    assert.equal(maintenances.length, 1, 'one status-page maintenance');
+    assert.equal(maintenances[0].scheduled_for, demo.campaign!.stages[2].window!.start);
+
+    const calls = await admin.calls();
+    assert.deepEqual(calls.filter((c) => /^Delete/.test(c.action)), [], 'nothing deleted');
+    assert.equal(calls.filter((c) => c.action === 'RestoreDBInstanceToPointInTime').length, 1, 'one restore');
+    assert.equal(calls.filter((c) => c.action === 'ApplyPendingMaintenanceAction' || (c.action === 'ModifyDBInstance' && c.params.EngineVersion)).length, 1, 'staging upgraded once');
+  });
+});
