@@ -192,7 +192,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       STATUSPAGE_API_KEY: 'demo-key',
       STATUSPAGE_PAGE_ID: 'demo-page',
     });
-    const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, config });
+    // Without a webhook, notifications are shown as what would have been posted to the team's channel.
+    const notifyLog = (line: string) => out(`           📣 ${line.replace(/^\[notify ([^\]]+)\] \S+( \([^)]*\))?: /, '$1: ')}`);
+    const worker = await createWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, config, notifyLog });
     const running = worker.run();
     closers.push(async () => {
       worker.shutdown();
@@ -247,6 +249,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           ]),
         ]),
       );
+      if (result.campaign.failure) out(`  failure: ${result.campaign.failure}`);
       for (const f of result.campaign.followUps) out(`  follow-up: ${f}`);
       out('');
     }
@@ -272,6 +275,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         }
       });
       out(`Restore ${restoreId} ${result.restore.state.toUpperCase()}: ${result.restore.target.instanceId} at ${result.restore.target.endpoint ?? '?'}`);
+      if (result.restore.failure) out(`  failure: ${result.restore.failure}`);
+      if (result.restore.rollback) out(`  rolled back: ${result.restore.rollback.reason}; ${result.restore.rollback.steps.join('; ')}`);
       for (const f of result.restore.followUps) out(`  follow-up: ${f}`);
       out('');
     }
@@ -324,6 +329,8 @@ export async function demoMain(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // The SDK warns that its releases after January 2027 need Node 22; package-lock.json pins today's release.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   demoMain(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {

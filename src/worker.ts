@@ -16,6 +16,8 @@ export interface CreateWorkerOptions {
   config: Config;
   /** Extra worker options (tests: identity, shutdown grace, ...). */
   overrides?: Partial<WorkerOptions>;
+  /** Where notifications go when no webhook is configured (default console.log). */
+  notifyLog?: (line: string) => void;
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
@@ -24,7 +26,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? opts.config.temporal.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ config: opts.config }),
+    activities: createActivities({ config: opts.config, notifyLog: opts.notifyLog }),
     ...opts.overrides,
   });
 }

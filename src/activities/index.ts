@@ -33,6 +33,8 @@ export interface ActivitiesDeps {
   route53?: Route53Client;
   /** Defaults to process.env; only consulted for whether AWS credentials are present. */
   env?: NodeJS.ProcessEnv;
+  /** Where notifications go when no webhook is configured (default console.log). */
+  notifyLog?: (line: string) => void;
 }
 
 /** Settings shared by every SDK client: the simulator endpoint when configured, real AWS otherwise. */
@@ -72,6 +74,6 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createRoute53Activities({ route53 }),
     ...createStatuspageActivities({ ...config.statuspage, fetch: deps.fetch }),
     ...createProbeActivities({ rdsClientFor, fetch: deps.fetch }),
-    ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch }),
+    ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
   };
 }

@@ -32,8 +32,10 @@ export interface DemoFleetOptions {
 }
 
 export const demoInstanceId = (env: DemoEnvironment): string => `notifydb-${env}`;
-export const demoDbSecurityGroupId = (env: DemoEnvironment): string => `sg-0demo${env.slice(0, 4)}db000001`;
-export const DEMO_BASTION_SECURITY_GROUP_ID = 'sg-0demobastion00001';
+// Real-looking ids ("sg-" and 17 hex digits), as the restore spec validates them.
+const DB_SG_SUFFIX: Record<DemoEnvironment, string> = { preview: '0a', staging: '0b', production: '0c' };
+export const demoDbSecurityGroupId = (env: DemoEnvironment): string => `sg-0de00db00000000${DB_SG_SUFFIX[env]}`;
+export const DEMO_BASTION_SECURITY_GROUP_ID = 'sg-0de00ba5710000001';
 
 export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec {
   const region = opts.region ?? 'eu-west-2';

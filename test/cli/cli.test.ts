@@ -41,7 +41,7 @@ describe('rds-orchestrator CLI (dev server + simulator)', function () {
       STATUSPAGE_API_KEY: 'k',
       STATUSPAGE_PAGE_ID: 'p',
     });
-    worker = await createWorker({ connection: env.nativeConnection, taskQueue, config, namespace: 'default' });
+    worker = await createWorker({ connection: env.nativeConnection, taskQueue, config, namespace: 'default', notifyLog: () => undefined });
     running = worker.run();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-cli-'));
   });
