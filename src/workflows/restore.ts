@@ -20,6 +20,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -45,6 +46,16 @@ import { checkApprover, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
 import { NON_RETRYABLE_TYPES } from './campaign';
 import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
+
+/**
+ * Workflow versions (see README "Changing a workflow safely"). Each id marks a change to the steps that
+ * workflows started by older code must not take on replay; remove a branch only once no workflow that
+ * could take it is open any more (and its recorded history is dropped from test/histories).
+ *
+ * Since this patch the cutover announces the outage (notification) right before it stops the old
+ * instance, so the on-call people hear "applications are losing their database now" before it happens.
+ */
+export const NOTIFY_BEFORE_STOP_PATCH = 'restore-notify-before-stopping-old-instance';
 
 /** Written on the restored instance so a retry or a rerun recognises its own restore (and nobody else's). */
 export const RESTORE_OWNER_TAG_KEY = 'rds-orchestrator:restore-id';
@@ -601,6 +612,15 @@ class RestoreRun {
     const originalRecord: WeightedCname = { ...before, value: oldEndpoint, ttlSeconds: this.originalTtlSeconds ?? before.ttlSeconds };
     this.cutoverStarted = true;
     this.setState('cutting-over', { kind: 'aws', description: `stopping ${spec.source.instanceId}, then switching ${c.recordName}` });
+
+    if (patched(NOTIFY_BEFORE_STOP_PATCH)) {
+      const ttl = before.ttlSeconds;
+      const text =
+        `cutover starting now: stopping ${spec.source.instanceId}; the applications lose their database until ${c.recordName} points at ${newEndpoint} ` +
+        `and cached answers expire (TTL ${ttl}s${this.originalTtlSeconds !== undefined && this.originalTtlSeconds !== ttl ? `, lowered from ${this.originalTtlSeconds}s` : ''})`;
+      this.step('cutover-announced', text);
+      await this.notify('stage-started', text, { recordName: c.recordName, oldEndpoint, newEndpoint });
+    }
 
     // 1. Stop the old instance: changing DNS does not close existing connections.
     this.addCompensation({

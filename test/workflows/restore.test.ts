@@ -254,6 +254,36 @@ describe('restoreAndCutover (time-skipping)', function () {
     });
   });
 
+  it('new runs take the patched path: the outage is announced right before the old instance stops (patch marker recorded)', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `patched-${taskQueue}` });
+      await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+
+      const names = fake.calls.map((c) => c.name);
+      const stop = names.indexOf('stopInstance');
+      const announce = fake.calls.findIndex((c) => c.name === 'notify' && /cutover starting now/.test((c.args[0] as { text: string }).text));
+      assert.ok(announce >= 0 && announce < stop, `the announcement comes before stopInstance: ${names.join(', ')}`);
+      const n = fake.notifications.find((x) => /cutover starting now/.test(x.text))!;
+      assert.equal(n.event, 'stage-started');
+      assert.match(n.text, new RegExp(`stopping notify-production; .* until ${RECORD.replace(/\./g, '\\.')} points at ${NEW.replace(/\./g, '\\.')} .*TTL 60s, lowered from 300s`));
+      const steps = result.timeline.map((t) => t.step);
+      assert.ok(steps.indexOf('approved') < steps.indexOf('cutover-announced') && steps.indexOf('cutover-announced') < steps.indexOf('old-instance-stopping'));
+
+      const history = await handle.fetchHistory();
+      const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      assert.equal(markers.length, 1, 'one patch marker');
+      const details = markers[0].markerRecordedEventAttributes!.details ?? {};
+      const text = Object.values(details).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' ');
+      assert.match(text, /restore-notify-before-stopping-old-instance/, `marker details: ${Object.keys(details)}`);
+    });
+  });
+
   describe('rollback of a failed cutover', function () {
     const cases: { name: string; setup: (fake: FakeAws) => void; reason: RegExp; switched: boolean }[] = [
       {

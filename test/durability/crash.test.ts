@@ -1,0 +1,541 @@
+/**
+ * Durability, proven: the real worker runs as a separate OS process (`node bin/rds-orchestrator worker`)
+ * and is killed with SIGKILL at the moments that matter, then a new worker process is started; in a
+ * second scenario the Temporal dev server itself is killed and started again on its database file.
+ * Every workflow must end in the right state, and the simulator's call log must show each AWS mutation
+ * exactly once.
+ *
+ * Exactly once, not "at least once": every mutating activity reads first and does nothing when the world
+ * is already as wanted, so the retry of an attempt lost in the crash finds its own work done. AWS would
+ * make some repeats harmless anyway (an UPSERT of the same record, ApplyPendingMaintenanceAction while
+ * the upgrade runs, StopDBInstance on a stopping instance is refused, a duplicate security group rule is
+ * refused with InvalidPermission.Duplicate); RestoreDBInstanceToPointInTime and a status-page incident
+ * would not be harmless. The assertions below are strict: one call per mutation, no harmless repeats.
+ *
+ * To keep the suite short, all scenarios run at once (each on its own task queue, simulator and worker
+ * process; the simulator's fault injection is global, so the scenario holding an AWS call in flight
+ * needs its own) and each `it` awaits its scenario. Windows are a minute or so ahead at minute
+ * granularity, the simulator runs status changes 2-5x faster, polls are every second.
+ *
+ * Printed, not asserted: how long a new worker process takes from spawn to polling, and to the
+ * workflow's next step.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  approveUpdate,
+  campaignStatusQuery,
+  restoreStatusQuery,
+  type CampaignResult,
+  type CampaignSpec,
+  type CampaignStatus,
+  type RestoreSpec,
+  type RestoreStatus,
+  type TimelineEntry,
+} from '../../src/api';
+import { startSimulator, type RunningSimulator } from '../../src/sim/server';
+import { SimAdminClient } from '../../src/sim/client';
+import { demoFleet, demoInstanceId } from '../../src/sim/seed';
+import type { CallRecord } from '../../src/sim/types';
+import { localEnv, uniqueTaskQueue } from '../harness';
+import { freePort, killAll, startDevServer, startWorkerProcess, type ChildProcessHandle } from './processes';
+
+const REGION = 'eu-west-2';
+const MINUTE = 60_000;
+const TARGET = '15.8';
+/** The demo fleet's bastion group id is not hex, which restore specs refuse; the restore seeds this one. */
+const BASTION_SG = 'sg-0ba5710000000000b';
+const WORKER_READY = /^worker polling /;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** The first whole minute at least `leadMs` from now: maintenance windows have minute granularity. */
+const nextMinute = (leadMs: number) => Math.ceil((Date.now() + leadMs) / MINUTE) * MINUTE;
+
+interface Restart {
+  scenario: string;
+  label: string;
+  spawnedAt: number;
+  readyAt?: number;
+}
+
+interface Measurement {
+  scenario: string;
+  label: string;
+  readyMs?: number;
+  /** First workflow task completed (by the new worker) after the spawn, from the history. */
+  firstTaskMs?: number;
+  nextStep?: string;
+  nextStepMs?: number;
+}
+
+let stopped = false;
+/** Reset when the suite starts (mocha loads every file before running any). */
+let suiteStart = Date.now();
+const restarts: Restart[] = [];
+const measurements: Measurement[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+function note(scenario: string, text: string): void {
+  if (process.env.DURABILITY_VERBOSE) console.log(`      [${((Date.now() - suiteStart) / 1000).toFixed(1)}s] ${scenario}: ${text}`);
+}
+
+async function simulator(speed: number): Promise<{ sim: RunningSimulator; admin: SimAdminClient }> {
+  const sim = await startSimulator({ port: 0, speed });
+  cleanups.push(() => sim.close());
+  return { sim, admin: new SimAdminClient(sim.url) };
+}
+
+/** Starts a worker process and records when it polls; `label` says which crash it recovers from. */
+async function spawnWorker(scenario: string, label: string, env: { temporalAddress: string; taskQueue: string; simUrl: string }): Promise<ChildProcessHandle> {
+  const worker = startWorkerProcess(`${scenario} worker (${label})`, env);
+  const restart: Restart = { scenario, label, spawnedAt: worker.spawnedAt };
+  restarts.push(restart);
+  restart.readyAt = await worker.waitForLine(WORKER_READY, 90_000);
+  note(scenario, `worker ${worker.pid} (${label}) polling after ${restart.readyAt - restart.spawnedAt} ms`);
+  return worker;
+}
+
+/** Polls `query` until `pred` holds. Queries only run while a worker is up. */
+async function until<S>(what: string, query: () => Promise<S>, pred: (s: S) => boolean, timeoutMs = 4 * MINUTE): Promise<S> {
+  const deadline = Date.now() + timeoutMs;
+  let last: S | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (stopped) throw new Error(`suite stopped while waiting for ${what}`);
+    try {
+      last = await Promise.race([query(), sleep(10_000).then(() => Promise.reject(new Error('query took over 10s')))]);
+      if (pred(last)) return last;
+      const waiting = last as { state?: string; waitingFor?: { question?: string } };
+      if (waiting.state === 'waiting-for-decision') throw new Error(`unexpected decision asked while waiting for ${what}: ${waiting.waitingFor?.question}`);
+    } catch (err) {
+      if (/unexpected decision/.test(String(err))) throw err;
+      lastError = err;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)}; last error: ${lastError}`);
+}
+
+const hasStep = (step: string) => (s: { timeline: TimelineEntry[] }) => s.timeline.some((t) => t.step === step);
+
+/**
+ * For every restart of the scenario: when the new worker first completed a workflow task (history) and
+ * the first timeline step taken after it was spawned (timeline entries carry workflow time, i.e. the
+ * time of the workflow task that took the step).
+ */
+async function measure(scenario: string, handle: WorkflowHandle, timeline: TimelineEntry[]): Promise<void> {
+  const history = await handle.fetchHistory();
+  const taskTimes = (history.events ?? [])
+    .filter((e) => e.workflowTaskCompletedEventAttributes)
+    .map((e) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6));
+  for (const r of restarts.filter((x) => x.scenario === scenario)) {
+    if (r.label === 'first start') continue;
+    const next = timeline.find((t) => Date.parse(t.at) >= r.spawnedAt - 5);
+    const firstTask = taskTimes.find((t) => t >= r.spawnedAt);
+    measurements.push({
+      scenario,
+      label: r.label,
+      readyMs: r.readyAt !== undefined ? r.readyAt - r.spawnedAt : undefined,
+      firstTaskMs: firstTask !== undefined ? firstTask - r.spawnedAt : undefined,
+      nextStep: next?.step,
+      nextStepMs: next ? Date.parse(next.at) - r.spawnedAt : undefined,
+    });
+  }
+  measurements.push({ scenario, label: `(scenario done at ${((Date.now() - suiteStart) / 1000).toFixed(0)} s of the suite)` });
+}
+
+function mutationSummary(calls: CallRecord[]): string[] {
+  return calls.map((c) => {
+    const p = c.params;
+    const target = p.DBInstanceIdentifier ?? p.ResourceIdentifier ?? p.TargetDBInstanceIdentifier ?? p.GroupId ?? p.HostedZoneId ?? '';
+    const what =
+      c.action === 'ModifyDBInstance'
+        ? ` AutoMinorVersionUpgrade=${p.AutoMinorVersionUpgrade}`
+        : c.action === 'ChangeResourceRecordSets'
+          ? ` ${/<Value>([^<]+)<\/Value>/.exec(p.body ?? '')?.[1]} TTL ${/<TTL>(\d+)<\/TTL>/.exec(p.body ?? '')?.[1]}`
+          : '';
+    return `${c.action} ${target}${what}`.trim();
+  });
+}
+
+function assertEachOnce(mutations: string[]): void {
+  const seen = new Map<string, number>();
+  for (const m of mutations) seen.set(m, (seen.get(m) ?? 0) + 1);
+  const repeated = [...seen].filter(([, n]) => n > 1);
+  assert.deepEqual(repeated, [], `each AWS mutation exactly once; repeated: ${JSON.stringify(repeated)} in ${JSON.stringify(mutations, null, 2)}`);
+}
+
+/** Keeps a scenario's rejection from being "unhandled" before its `it` awaits it. */
+function launch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Scenarios
+// ------------------------------------------------------------------------------------------------
+
+interface CampaignOutcome {
+  result: CampaignResult;
+  status: CampaignStatus;
+  mutations: string[];
+  notes: Record<string, unknown>;
+}
+
+/** preview (window) + staging (apply-now with probe): killed while sleeping towards the window, and mid-probe. */
+async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<CampaignOutcome> {
+  const scenario = 'campaign';
+  const { sim, admin } = await simulator(5);
+  const taskQueue = uniqueTaskQueue('durability-campaign');
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
+  let worker = await spawnWorker(scenario, 'first start', wenv);
+  cleanups.push(() => worker.kill());
+  // The campaign arms the flag within a few seconds of its start; the window opens 25-85 s from now.
+  const base = nextMinute(25_000);
+  await admin.seed(demoFleet(base, { windowOffsetsMinutes: { preview: 0, staging: 40, production: 120 } }));
+  const spec: CampaignSpec = {
+    campaignId: `durability-${taskQueue}`,
+    targetEngineVersion: TARGET,
+    requester: 'alice',
+    stages: [
+      { name: 'preview', region: REGION, instanceId: demoInstanceId('preview'), method: 'maintenance-window', grace: '2m' },
+      {
+        name: 'staging',
+        region: REGION,
+        instanceId: demoInstanceId('staging'),
+        method: 'apply-now',
+        probe: { url: admin.appStatusUrl(REGION, demoInstanceId('staging')), ratePerSecond: 5, requestTimeoutMs: 1000, settle: '3s', maxDuration: '5m' },
+        // A probe killed mid-run resumes from its last heartbeat; see the report on what it can miss.
+        downtimeThreshold: '10m',
+      },
+    ],
+    pollInterval: '1s',
+  };
+  const handle = await env.client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+  const query = () => handle.query(campaignStatusQuery);
+
+  // 1. Killed while the workflow sleeps towards the preview window (flag already on).
+  const waiting = await until('preview waiting for its window', query, (s) => s.state === 'waiting-for-window');
+  assert.equal(waiting.waitingFor?.until, new Date(base).toISOString());
+  await worker.kill();
+  note(scenario, 'killed while waiting for the preview window');
+  // The window opens (and the timer fires) while no worker runs at all.
+  await sleep(Math.max(0, base + 3000 - Date.now()));
+  worker = await spawnWorker(scenario, 'after kill while waiting for a window (timer fired meanwhile)', wenv);
+
+  // 2. Killed in the middle of the staging probe, right after the upgrade was triggered.
+  await until('staging upgrade triggered', query, hasStep('upgrade-triggered'));
+  const probing = await query();
+  assert.equal(probing.waitingFor?.kind, 'probe', 'the probe is running');
+  await worker.kill();
+  note(scenario, 'killed mid-probe');
+  worker = await spawnWorker(scenario, 'after kill mid-probe (heartbeat timeout 1 min)', wenv);
+
+  const result = (await handle.result()) as CampaignResult;
+  const status = await query();
+  await measure(scenario, handle, status.timeline);
+  return { result, status, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), notes: {} };
+}
+
+/** staging (apply-now): ApplyPendingMaintenanceAction held in flight by the simulator's latency, worker killed then. */
+async function campaignMutationInFlight(env: TestWorkflowEnvironment): Promise<CampaignOutcome> {
+  const scenario = 'mutation';
+  const { sim, admin } = await simulator(5);
+  await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
+  const LATENCY_MS = 3000;
+  await admin.faults({ latencyMs: LATENCY_MS });
+  const taskQueue = uniqueTaskQueue('durability-mutation');
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
+  let worker = await spawnWorker(scenario, 'first start', wenv);
+  cleanups.push(() => worker.kill());
+  const spec: CampaignSpec = {
+    campaignId: `durability-${taskQueue}`,
+    targetEngineVersion: TARGET,
+    requester: 'alice',
+    stages: [
+      {
+        name: 'staging',
+        region: REGION,
+        instanceId: demoInstanceId('staging'),
+        method: 'apply-now',
+        probe: { url: admin.appStatusUrl(REGION, demoInstanceId('staging')), ratePerSecond: 5, requestTimeoutMs: 1000, settle: '3s', maxDuration: '6m' },
+        downtimeThreshold: '10m',
+      },
+    ],
+    pollInterval: '1s',
+  };
+  const handle = await env.client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+
+  // applyUpgradeNow reads (DescribeDBInstances, DescribePendingMaintenanceActions), then sends
+  // ApplyPendingMaintenanceAction at once. Each answer takes LATENCY_MS, so once the pending actions
+  // were answered the apply is in flight for about LATENCY_MS.
+  const deadline = Date.now() + 2 * MINUTE;
+  while ((await admin.calls({ action: 'DescribePendingMaintenanceActions' })).length === 0) {
+    if (Date.now() > deadline || stopped) throw new Error('applyUpgradeNow never listed the pending actions');
+    await sleep(100);
+  }
+  await sleep(LATENCY_MS / 3);
+  const loggedBeforeKill = (await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length;
+  await worker.kill();
+  note(scenario, 'killed with ApplyPendingMaintenanceAction in flight');
+  worker = await spawnWorker(scenario, 'after kill during ApplyPendingMaintenanceAction (start-to-close 2 min)', wenv);
+  // The simulator finishes the held call although its caller is gone (AWS would too); then no more latency.
+  while ((await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length === 0) {
+    if (Date.now() > deadline || stopped) throw new Error('the held ApplyPendingMaintenanceAction never reached the simulator');
+    await sleep(100);
+  }
+  await admin.faults({ latencyMs: 0 });
+
+  const result = (await handle.result()) as CampaignResult;
+  const status = await handle.query(campaignStatusQuery);
+  await measure(scenario, handle, status.timeline);
+  return { result, status, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), notes: { loggedBeforeKill } };
+}
+
+interface RestoreOutcome {
+  status: RestoreStatus;
+  mutations: string[];
+  oldInstanceStatus: string;
+  newInstanceStatus: string;
+  notes: Record<string, unknown>;
+}
+
+/** Restore then cutover: killed during the restore wait, and between stopping the old instance and the DNS change. */
+async function restoreCutover(env: TestWorkflowEnvironment): Promise<RestoreOutcome> {
+  const scenario = 'restore';
+  const { sim, admin } = await simulator(2);
+  await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
+  await admin.seed({ reset: false, securityGroups: [{ region: REGION, account: '123456789012', id: BASTION_SG, name: 'notify-bastion-hex', description: 'bastion host' }] });
+  const taskQueue = uniqueTaskQueue('durability-restore');
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
+  let worker = await spawnWorker(scenario, 'first start', wenv);
+  cleanups.push(() => worker.kill());
+  const spec: RestoreSpec = {
+    restoreId: `durability-${taskQueue}`,
+    requester: 'alice',
+    source: { region: REGION, instanceId: demoInstanceId('production') },
+    targetInstanceId: 'notifydb-restored',
+    restoreTime: 'latest',
+    bastion: { securityGroupId: BASTION_SG, port: 5432 },
+    cutover: {
+      hostedZoneId: 'ZDEMONOTIFY0001',
+      recordName: 'db.production.notify.internal',
+      setIdentifier: demoInstanceId('production'),
+      weight: 100,
+      ttlSeconds: 60,
+      lowerTtlFirstTo: 5,
+      approvers: ['bob'],
+    },
+    pollInterval: '1s',
+  };
+  const handle = await env.client.workflow.start('restoreAndCutover', { args: [spec], taskQueue, workflowId: `restore-${spec.restoreId}` });
+  const query = () => handle.query(restoreStatusQuery);
+
+  // 1. Killed while RDS restores (retry-based polling: no activity runs between polls).
+  await until('the restore wait', query, (s) => s.state === 'restoring' && s.currentStep === 'waiting-for-restore');
+  await worker.kill();
+  note(scenario, 'killed during the restore wait');
+  await sleep(2000);
+  worker = await spawnWorker(scenario, 'after kill during the restore wait', wenv);
+
+  const asking = await until('the cutover approval', query, (s) => s.state === 'waiting-for-approval' && Boolean(s.waitingFor?.plan), 3 * MINUTE);
+  await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan, comment: 'durability test' }] });
+
+  // 2. Killed after the old instance was told to stop, before the CNAME points at the new endpoint.
+  await until('the old instance stopping', query, hasStep('old-instance-stopping'), MINUTE);
+  const recordChangesAtKill = mutationSummary(await admin.calls({ action: 'ChangeResourceRecordSets' }));
+  await worker.kill();
+  note(scenario, 'killed between StopDBInstance and the DNS change');
+  worker = await spawnWorker(scenario, 'after kill between stop and DNS change', wenv);
+
+  await handle.result();
+  const status = await query();
+  await measure(scenario, handle, status.timeline);
+  return {
+    status,
+    mutations: mutationSummary(await admin.calls({ mutationsOnly: true })),
+    oldInstanceStatus: (await admin.appStatus(REGION, demoInstanceId('production'))).status,
+    newInstanceStatus: (await admin.appStatus(REGION, 'notifydb-restored')).status,
+    notes: { recordChangesAtKill },
+  };
+}
+
+interface ServerRestartOutcome {
+  result: CampaignResult;
+  mutations: string[];
+  workerSurvived: boolean;
+  serverDownMs: number;
+}
+
+/** The dev server itself is killed (SIGKILL) mid-campaign and started again on the same database file and port. */
+async function devServerRestart(): Promise<ServerRestartOutcome> {
+  const scenario = 'dev-server';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-durability-'));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  const dbFile = path.join(dir, 'temporal.db');
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  let server = startDevServer('dev server', { dbFile, port });
+  cleanups.push(() => server.kill());
+  const connection = await connectWhenUp(address, 60_000);
+  cleanups.push(() => connection.close());
+  const client = new Client({ connection });
+
+  const { sim, admin } = await simulator(5);
+  const taskQueue = uniqueTaskQueue('durability-server');
+  const worker = await spawnWorker(scenario, 'first start', { temporalAddress: address, taskQueue, simUrl: sim.url });
+  cleanups.push(() => worker.kill());
+  // Long enough ahead for the kill and the restart of the server (about 5 s) to happen before it opens.
+  const base = nextMinute(30_000);
+  await admin.seed(demoFleet(base, { windowOffsetsMinutes: { preview: 0, staging: 40, production: 120 } }));
+  const spec: CampaignSpec = {
+    campaignId: `durability-${taskQueue}`,
+    targetEngineVersion: TARGET,
+    requester: 'alice',
+    stages: [{ name: 'preview', region: REGION, instanceId: demoInstanceId('preview'), method: 'maintenance-window', grace: '2m' }],
+    pollInterval: '1s',
+  };
+  const handle = await client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+  await until('preview waiting for its window', () => handle.query(campaignStatusQuery), (s) => s.state === 'waiting-for-window');
+
+  const killedAt = Date.now();
+  await server.kill();
+  note(scenario, 'dev server killed');
+  await sleep(3000);
+  server = startDevServer('dev server (restarted)', { dbFile, port });
+  await connectWhenUp(address, 60_000).then((c) => c.close());
+  const serverDownMs = Date.now() - killedAt;
+  note(scenario, `dev server back after ${serverDownMs} ms`);
+
+  const result = (await handle.result()) as CampaignResult;
+  measurements.push({ scenario, label: `(scenario done at ${((Date.now() - suiteStart) / 1000).toFixed(0)} s of the suite)` });
+  return { result, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), workerSurvived: worker.running, serverDownMs };
+}
+
+async function connectWhenUp(address: string, timeoutMs: number): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (err) {
+      if (Date.now() > deadline || stopped) throw new Error(`Temporal at ${address} did not come up: ${err}`);
+      await sleep(250);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+
+describe('durability: SIGKILLed worker processes and a restarted dev server', function () {
+  this.timeout(8 * MINUTE);
+  const runs: {
+    campaign?: Promise<CampaignOutcome>;
+    mutation?: Promise<CampaignOutcome>;
+    restore?: Promise<RestoreOutcome>;
+    server?: Promise<ServerRestartOutcome>;
+  } = {};
+
+  before(async function () {
+    this.timeout(2 * MINUTE);
+    suiteStart = Date.now();
+    const env = await localEnv();
+    runs.campaign = launch(campaignWindowAndProbe(env));
+    runs.mutation = launch(campaignMutationInFlight(env));
+    runs.restore = launch(restoreCutover(env));
+    runs.server = launch(devServerRestart());
+  });
+
+  after(async function () {
+    this.timeout(MINUTE);
+    stopped = true;
+    await killAll();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    if (measurements.length) {
+      console.log('\n      new worker process: spawn → polling, → its first workflow task, → the workflow\'s next step');
+      for (const m of measurements) {
+        if (m.readyMs === undefined) {
+          console.log(`        ${m.scenario.padEnd(9)} ${m.label}`);
+          continue;
+        }
+        console.log(
+          `        ${m.scenario.padEnd(9)} ${m.label.padEnd(74)} polling ${fmt(m.readyMs)}  1st workflow task ${fmt(m.firstTaskMs)}  next step ${fmt(m.nextStepMs)} (${m.nextStep ?? '-'})`,
+        );
+      }
+    }
+    console.log(`      durability suite: ${((Date.now() - suiteStart) / 1000).toFixed(0)} s`);
+  });
+
+  it('campaign: killed while waiting for a window and mid-probe, completes; each mutation once', async function () {
+    const o = await runs.campaign!;
+    assert.equal(o.result.state, 'completed');
+    assert.deepEqual(o.status.stages.map((s) => [s.name, s.status, s.fromVersion, s.toVersion]), [
+      ['preview', 'completed', '15.5', TARGET],
+      ['staging', 'completed', '15.5', TARGET],
+    ]);
+    const staging = o.status.stages[1];
+    assert.ok(staging.probe && staging.probe.requests > 0, 'the probe resumed on the new worker and finished');
+    console.log(`      campaign: staging probe after the crash: ${JSON.stringify(staging.probe)}`);
+    assert.deepEqual(o.mutations, [
+      'ModifyDBInstance notifydb-preview AutoMinorVersionUpgrade=true',
+      'ModifyDBInstance notifydb-preview AutoMinorVersionUpgrade=false',
+      `ApplyPendingMaintenanceAction ${o.mutations[2]?.split(' ')[1]}`,
+    ]);
+    assert.match(o.mutations[2], /ApplyPendingMaintenanceAction arn:aws:rds:eu-west-2:\d+:db:notifydb-staging/);
+    assertEachOnce(o.mutations);
+  });
+
+  it('campaign: killed while ApplyPendingMaintenanceAction is in flight; the retry finds the upgrade and sends nothing', async function () {
+    const o = await runs.mutation!;
+    assert.equal(o.notes.loggedBeforeKill, 0, 'the call was still in flight (held by the simulator) when the worker died');
+    assert.equal(o.result.state, 'completed');
+    assert.deepEqual(o.status.stages.map((s) => [s.name, s.status, s.toVersion]), [['staging', 'completed', TARGET]]);
+    const triggered = o.status.timeline.filter((t) => t.step === 'upgrade-triggered');
+    assert.equal(triggered.length, 1);
+    assert.match(triggered[0].detail ?? '', /already (runs|upgrading)|is already/, 'the retried activity saw the upgrade the lost attempt had started');
+    assert.equal(o.mutations.length, 1, JSON.stringify(o.mutations));
+    assert.match(o.mutations[0], /^ApplyPendingMaintenanceAction arn:aws:rds:eu-west-2:\d+:db:notifydb-staging$/);
+  });
+
+  it('restore: killed during the restore wait and between stopping the old instance and the DNS change; cutover completes', async function () {
+    const o = await runs.restore!;
+    assert.equal(o.status.state, 'completed', o.status.failure);
+    assert.equal(o.status.rollback, undefined);
+    const newEndpoint = o.status.target.endpoint!;
+    const oldEndpoint = o.status.source.endpoint!;
+    assert.deepEqual(o.notes.recordChangesAtKill, [`ChangeResourceRecordSets ZDEMONOTIFY0001 ${oldEndpoint} TTL 5`], 'at the kill only the TTL had been lowered');
+    assert.deepEqual(o.mutations, [
+      `RestoreDBInstanceToPointInTime notifydb-restored`,
+      `AuthorizeSecurityGroupIngress ${o.mutations[1].split(' ')[1]}`,
+      `ChangeResourceRecordSets ZDEMONOTIFY0001 ${oldEndpoint} TTL 5`,
+      'StopDBInstance notifydb-production',
+      `ChangeResourceRecordSets ZDEMONOTIFY0001 ${newEndpoint} TTL 5`,
+    ]);
+    assertEachOnce(o.mutations);
+    const steps = o.status.timeline.map((t) => t.step);
+    for (const s of ['restore-available', 'approved', 'old-instance-stopped', 'cname-insync', 'dns-verified']) assert.ok(steps.includes(s), `step ${s}`);
+    assert.equal(o.oldInstanceStatus, 'stopped');
+    assert.equal(o.newInstanceStatus, 'available');
+  });
+
+  it('dev server: SIGKILLed mid-campaign and restarted on its database file; the campaign completes', async function () {
+    const o = await runs.server!;
+    assert.equal(o.result.state, 'completed');
+    assert.deepEqual(o.result.stages.map((s) => [s.name, s.status, s.toVersion]), [['preview', 'completed', TARGET]]);
+    assert.deepEqual(o.mutations, [
+      'ModifyDBInstance notifydb-preview AutoMinorVersionUpgrade=true',
+      'ModifyDBInstance notifydb-preview AutoMinorVersionUpgrade=false',
+    ]);
+    assert.ok(o.workerSurvived, 'the worker process rode out the server outage and reconnected by itself');
+    console.log(`      dev server: down for ${(o.serverDownMs / 1000).toFixed(1)} s (kill → answering again); worker survived: ${o.workerSurvived}`);
+  });
+});
+
+function fmt(ms: number | undefined): string {
+  return ms === undefined ? '   ?   ' : `${(ms / 1000).toFixed(1).padStart(6)} s`;
+}
