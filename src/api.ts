@@ -93,7 +93,7 @@ export interface StageReport {
   endedAt?: string;
   /** apply-now: longest outage measured by the probe */
   downtimeSeconds?: number;
-  probe?: { requests: number; failures: number; longestOutageSeconds: number };
+  probe?: { requests: number; failures: number; longestOutageSeconds: number; unobservedSeconds?: number };
   /** maintenance-window: the window chosen (production) or being watched */
   window?: { start: string; end: string };
   missedWindows: number;

@@ -8,7 +8,7 @@
  * each prefixed with the path of the field to fix (`stages[2].instanceId: ...`).
  */
 import type { CampaignSpec, RestoreSpec, StageMethod, StageSpec } from './api';
-import { DAY_MS, HOUR_MS, SECOND_MS, SpecError, formatDuration, parseDuration } from './duration';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, SpecError, formatDuration, parseDuration } from './duration';
 
 export { SpecError } from './duration';
 
@@ -71,6 +71,8 @@ export const DEFAULT_PRECHECK_BEFORE_MS = 3 * DAY_MS;
 export const DEFAULT_GRACE_MS = HOUR_MS;
 export const DEFAULT_MAX_MISSED_WINDOWS = 2;
 /** "We expect there to be less than a minute for minor upgrades. If there is more, then discuss with the team." */
+/** Each reminder adds about a dozen history events; faster than a minute would flood both people and history. */
+export const MIN_REMINDER_INTERVAL_MS = MINUTE_MS;
 export const DEFAULT_DOWNTIME_THRESHOLD_MS = 60 * SECOND_MS;
 export const DEFAULT_PROBE = { ratePerSecond: 2, requestTimeoutMs: 2_000, settleMs: 30 * SECOND_MS, maxDurationMs: 2 * HOUR_MS };
 export const MAX_PROBE_RATE_PER_SECOND = 100;
@@ -557,7 +559,7 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
       if (!isMissing(a.approvers) && approval.approvers.length > 0 && approval.minApprovals > approval.approvers.length) {
         p.add('approval.minApprovals', `${approval.minApprovals} is more than the ${approval.approvers.length} listed approvers; lower it or add approvers`);
       }
-      approval.reminderIntervalMs = readDuration(p, a.reminderInterval, 'approval.reminderInterval', DEFAULT_REMINDER_INTERVAL_MS, 1);
+      approval.reminderIntervalMs = readDuration(p, a.reminderInterval, 'approval.reminderInterval', DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS);
     }
   }
 

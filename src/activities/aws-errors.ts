@@ -6,7 +6,7 @@
  * whose message says what to fix. Throttling, 5xx and network errors are left untouched: Temporal treats
  * a plain Error as retryable and the activity's retry policy backs off.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes } from './types';
 
 /** What the failing call was about, so the message can name it. */
@@ -100,4 +100,12 @@ export async function callAws<T>(ctx: AwsErrorContext, fn: () => Promise<T>): Pr
   } catch (err) {
     throw toActivityError(err, ctx);
   }
+}
+
+/**
+ * "Not there yet" from a waiter: retried at the poll interval until the workflow's deadline. Benign, so
+ * the worker logs each poll at DEBUG instead of as a failed activity at WARN.
+ */
+export function notReady(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FailureTypes.NotReady, nonRetryable: false, category: ApplicationFailureCategory.BENIGN });
 }

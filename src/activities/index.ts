@@ -40,13 +40,15 @@ export interface ActivitiesDeps {
 /** Settings shared by every SDK client: the simulator endpoint when configured, real AWS otherwise. */
 export function awsClientConfig(config: Config, region: string, env: NodeJS.ProcessEnv = process.env) {
   const endpoint = config.aws.endpoint;
-  if (!endpoint) return { region };
+  // A hung connection must not hold an activity attempt; the SDK retries (3 attempts) within it.
+  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 10_000 };
+  if (!endpoint) return { region, requestHandler };
   // The simulator does not check signatures; dummy keys let it run on a machine with no AWS profile.
   // Real credentials in the environment still win, so a shared endpoint (e.g. a VPC endpoint) works too.
   const hasEnvCredentials = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
   return hasEnvCredentials
-    ? { region, endpoint }
-    : { region, endpoint, credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator' } };
+    ? { region, endpoint, requestHandler }
+    : { region, endpoint, requestHandler, credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator' } };
 }
 
 /** Memoises one client per region. */

@@ -36,6 +36,10 @@ export interface ProbeProgress {
   outageStartedAtMs?: number;
   /** Since when RDS has continuously shown the stop condition. */
   stopConditionSinceMs?: number;
+  /** When these totals were heartbeated: after a crash, the time since then was not observed. */
+  heartbeatAtMs?: number;
+  /** Time no probe ran (worker crash between a heartbeat and the retry), counted as outage. */
+  unobservedMs?: number;
 }
 
 function isProbeProgress(v: unknown): v is ProbeProgress {
@@ -110,6 +114,13 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
       : { startedAtMs: now(), requests: 0, failures: 0, longestOutageMs: 0 };
     if (isProbeProgress(resumed)) {
       ctx.log.info('Availability probe resuming from heartbeat', { ...resumed });
+      // Nobody probed between the last heartbeat and this retry. Counting that gap as an outage is the
+      // safe side: a crash can then make the campaign ask the team, never hide a long outage.
+      if (resumed.heartbeatAtMs !== undefined) {
+        const gapMs = Math.max(0, now() - resumed.heartbeatAtMs);
+        progress.unobservedMs = (progress.unobservedMs ?? 0) + gapMs;
+        progress.outageStartedAtMs ??= resumed.heartbeatAtMs;
+      }
     }
 
     const intervalMs = 1000 / req.ratePerSecond;
@@ -192,7 +203,7 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
       }
       if (t - lastHeartbeatMs >= heartbeatIntervalMs) {
         lastHeartbeatMs = t;
-        ctx.heartbeat({ ...progress });
+        ctx.heartbeat({ ...progress, heartbeatAtMs: t });
       }
       send(seq++);
       let dueMs = scheduleStartMs + seq * intervalMs;
@@ -225,6 +236,7 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
       startedAt: new Date(progress.startedAtMs).toISOString(),
       endedAt: new Date(endedAtMs).toISOString(),
       timedOut,
+      ...(progress.unobservedMs ? { unobservedSeconds: Math.round(progress.unobservedMs) / 1000 } : {}),
     };
   }
 

@@ -18,7 +18,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
-import { callAws, isAwsError, toActivityError } from './aws-errors';
+import { callAws, isAwsError, notReady, toActivityError } from './aws-errors';
 import {
   FailureTypes,
   type InstanceInfo,
@@ -230,10 +230,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
     if (statusOk && versionOk) return current;
     const wanted = want.engineVersion ? `${want.status} at ${want.engineVersion}` : want.status;
-    throw ApplicationFailure.retryable(
-      `${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}`,
-      FailureTypes.NotReady,
-    );
+    throw notReady(`${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}`);
   }
 
   async function restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }> {

@@ -9,9 +9,8 @@ import {
   TestDNSAnswerCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { ApplicationFailure } from '@temporalio/common';
-import { callAws } from './aws-errors';
-import { FailureTypes, type MutationResult, type Route53Activities, type WeightedCname } from './types';
+import { callAws, notReady } from './aws-errors';
+import type { MutationResult, Route53Activities, WeightedCname } from './types';
 
 export interface Route53ActivitiesDeps {
   /** Route 53 is a global service: one client (region us-east-1). */
@@ -101,7 +100,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     const out = await callAws({ operation: `GetChange ${changeId}` }, () => route53.send(new GetChangeCommand({ Id: changeId })));
     const status = out.ChangeInfo?.Status;
     if (status !== 'INSYNC') {
-      throw ApplicationFailure.retryable(`Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC`, FailureTypes.NotReady);
+      throw notReady(`Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC`);
     }
   }
 

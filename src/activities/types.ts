@@ -162,6 +162,8 @@ export interface ProbeResult {
   endedAt: string;
   /** true when the probe stopped at maxDurationSeconds rather than on its stop condition */
   timedOut: boolean;
+  /** Seconds nobody probed (the worker crashed mid-probe); counted in longestOutageSeconds. */
+  unobservedSeconds?: number;
 }
 
 export interface ProbeActivities {

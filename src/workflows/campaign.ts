@@ -12,10 +12,8 @@
  * or a failure, runs them (flags back off, announcement cancelled; nothing deleted).
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   condition,
   isCancellation,
   log,
@@ -25,7 +23,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities, InstanceInfo, NotificationEvent, PendingMaintenanceAction } from '../activities/types';
 import {
   abortUpdate,
@@ -50,18 +47,9 @@ import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Occ
 import { assessStage, needsUpgradeTargets } from './preflight';
 import { checkApprover, invalidateOtherPlans, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
+import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
 
-export const NON_RETRYABLE_TYPES = [
-  'InstanceNotFound',
-  'InvalidInput',
-  'InvalidState',
-  'IdentifierTaken',
-  'RestoreTimeOutOfRange',
-  'Unauthorized',
-  'InvalidSpec',
-  'PreflightFailed',
-];
 
 const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 const MIN_NOTICE_WITHOUT_OVERRIDE_MS = 14 * 86_400_000;
@@ -79,19 +67,8 @@ interface Compensation {
   run: () => Promise<boolean>;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
-/** The waiter gave up at its deadline: either a timeout, or retries ended by the schedule-to-close limit. */
-function isActivityTimeout(err: unknown): boolean {
-  return err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT');
-}
 
-function describeError(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return describeError(err.cause);
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function upgradeCampaign(spec: CampaignSpec): Promise<CampaignResult> {
   const startedAt = nowIso();
@@ -154,13 +131,7 @@ class CampaignRun {
     if (overridden) {
       status.noticeOverride = `${overridden.name}: notice ${formatDuration(overridden.noticeMs)} instead of 14d (${overridden.noticeOverrideReason})`;
     }
-    const retry: ActivityOptions['retry'] = {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-    };
-    this.a = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry });
+    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, retry: AWS_RETRY });
     this.notifier = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
     this.registerHandlers();
   }
@@ -611,8 +582,9 @@ class CampaignRun {
     }
     const result = await probeResult;
     report.downtimeSeconds = Math.round(result.longestOutageSeconds * 10) / 10;
-    report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds };
-    this.step(report, 'probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s`);
+    report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds, unobservedSeconds: result.unobservedSeconds };
+    const unobserved = result.unobservedSeconds ? ` (includes ${result.unobservedSeconds}s nobody probed: a worker restart)` : '';
+    this.step(report, 'probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s${unobserved}`);
     this.setState('running');
     if (result.longestOutageSeconds * 1000 > s.downtimeThresholdMs) {
       await this.notify('escalation', `${s.name}: measured downtime ${result.longestOutageSeconds}s is over the ${formatDuration(s.downtimeThresholdMs)} threshold`, s.name);

@@ -16,7 +16,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   condition,
   isCancellation,
   log,
@@ -27,7 +26,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions } from '@temporalio/workflow';
 import type { Activities, InstanceInfo, NotificationEvent, WeightedCname } from '../activities/types';
 import {
   abortUpdate,
@@ -44,7 +42,7 @@ import { DEFAULT_REMINDER_INTERVAL_MS, SpecError, validateRestoreSpec, type Reso
 import { formatDuration } from '../duration';
 import { checkApprover, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
-import { NON_RETRYABLE_TYPES } from './campaign';
+import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
 import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
 
 /**
@@ -79,18 +77,8 @@ interface Compensation {
   run: () => Promise<unknown>;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
-function isActivityTimeout(err: unknown): boolean {
-  return err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || err.retryState === 'TIMEOUT');
-}
 
-function describeError(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return describeError(err.cause);
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** DNS names compare case-insensitively and with or without the root dot. */
 function sameHost(a: string | undefined, b: string | undefined): boolean {
@@ -157,14 +145,8 @@ class RestoreRun {
     status.requester = spec.requester;
     status.source = { region: spec.source.region, instanceId: spec.source.instanceId };
     status.target = { instanceId: spec.targetInstanceId, restoreTime: spec.restoreTime };
-    const retry: ActivityOptions['retry'] = {
-      initialInterval: '2s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-    };
-    this.a = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '1 hour', retry });
-    this.c = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '10 minutes', retry });
+    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, scheduleToCloseTimeout: '1 hour', retry: AWS_RETRY });
+    this.c = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, scheduleToCloseTimeout: '10 minutes', retry: AWS_RETRY });
     this.notifier = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
     this.registerHandlers();
   }

@@ -86,16 +86,19 @@ describe('createActivities', () => {
 
   it('uses static dummy credentials only for an endpoint without credentials in the env', () => {
     const withEndpoint = loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4599' });
+    const requestHandler = { connectionTimeout: 5_000, requestTimeout: 10_000 };
     assert.deepEqual(awsClientConfig(withEndpoint, 'eu-west-1', {}), {
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4599',
+      requestHandler,
       credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator' },
     });
     assert.deepEqual(awsClientConfig(withEndpoint, 'eu-west-1', { AWS_ACCESS_KEY_ID: 'AKIA...', AWS_SECRET_ACCESS_KEY: 's' }), {
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4599',
+      requestHandler,
     });
-    assert.deepEqual(awsClientConfig(loadConfig({}), 'eu-west-1', {}), { region: 'eu-west-1' });
+    assert.deepEqual(awsClientConfig(loadConfig({}), 'eu-west-1', {}), { region: 'eu-west-1', requestHandler });
   });
 
   it('reuses one client per region', () => {

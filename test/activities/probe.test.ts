@@ -139,6 +139,18 @@ describe('probe activities', function () {
     assert.ok(result.longestOutageSeconds >= 3 && result.longestOutageSeconds < 3.5, `longestOutageSeconds ${result.longestOutageSeconds}`);
   });
 
+  it('counts the time nobody probed after a crash as outage, and reports it', async () => {
+    server = await startServer(() => ({ status: 200, body: 'ok' }));
+    rdsMock.on(DescribeDBInstancesCommand).resolves(db('available', '15.7'));
+    // The previous attempt heartbeated 4 s ago with everything healthy, then its worker died.
+    const heartbeatAtMs = Date.now() - 4000;
+    const previous: ProbeProgress = { startedAtMs: Date.now() - 30_000, requests: 500, failures: 0, longestOutageMs: 0, heartbeatAtMs };
+    const result = await runProbe(mockEnv({ heartbeatDetails: previous, attempt: 2 }), probe(), request(server.url, { maxDurationSeconds: 600 }));
+    assert.equal(result.failures, 0, 'no request failed');
+    assert.ok(result.unobservedSeconds! >= 4 && result.unobservedSeconds! < 4.5, `unobservedSeconds ${result.unobservedSeconds}`);
+    assert.ok(result.longestOutageSeconds >= 4, `the gap counts as outage: ${result.longestOutageSeconds}`);
+  });
+
   it('counts the remaining time against maxDurationSeconds from the original start', async () => {
     server = await startServer(() => ({ status: 200, body: 'ok' }));
     rdsMock.on(DescribeDBInstancesCommand).resolves(db('upgrading', '15.5'));

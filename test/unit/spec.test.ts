@@ -267,6 +267,7 @@ describe('spec: approvers', function () {
   it('the reminder interval is a positive duration', function () {
     assertProblem(campaignProblems((s) => (s.approval = { reminderInterval: 'daily' })), 'approval.reminderInterval', /could not read "daily"/);
     assertProblem(campaignProblems((s) => (s.approval = { reminderInterval: 0 })), 'approval.reminderInterval', /too short/);
+    assertProblem(campaignProblems((s) => (s.approval = { reminderInterval: '30s' })), 'approval.reminderInterval', /too short; use at least 1m/);
   });
 });
 

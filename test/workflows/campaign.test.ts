@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   abortUpdate,
   approveUpdate,
@@ -14,32 +12,15 @@ import {
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
-import { advanceUntil, fleet, runbookSpec, withWorker } from './campaign-helpers';
+import { advanceUntil, failureOf, fleet, rejected, runbookSpec, withWorker } from './helpers';
 
 const DAY = 86_400_000;
 
-async function rejected(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update rejection, got ${err}`);
-    assert.match(String((err.cause as Error)?.message), pattern);
-    return true;
-  });
-}
 
 function waitingFor(kind: string) {
   return (s: CampaignStatus) => s.waitingFor?.kind === kind;
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
-    assert.ok(err.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${err.cause}`);
-    return err.cause;
-  }
-  assert.fail('workflow did not fail');
-}
 
 describe('upgradeCampaign (time-skipping)', function () {
   this.timeout(180_000);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { abortUpdate, approveUpdate, restoreStatusQuery, type RestoreSpec, type RestoreStatus } from '../../src/api';
 import { restoreAndCutover } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
-import { withWorker } from './campaign-helpers';
+import { failureOf, rejected, withWorker } from './helpers';
 
 const DAY = 86_400_000;
 const REGION = 'eu-west-2';
@@ -59,24 +59,7 @@ async function advanceUntil(env: TestWorkflowEnvironment, handle: WorkflowHandle
 
 const waitingForApproval = (s: RestoreStatus) => s.state === 'waiting-for-approval';
 
-async function rejected(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update rejection, got ${err}`);
-    assert.match(String((err.cause as Error)?.message), pattern);
-    return true;
-  });
-}
 
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
-    assert.ok(err.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${err.cause}`);
-    return err.cause;
-  }
-  assert.fail('workflow did not fail');
-}
 
 /** Call names with consecutive repeats (polling) collapsed. */
 function sequence(names: string[]): string[] {

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -78,4 +81,25 @@ export async function advanceUntil(
     await env.sleep(stepMs);
   }
   throw new Error(`campaign never reached the expected state; last status: ${JSON.stringify(last, null, 2)}`);
+}
+
+/** The update was rejected by the workflow's validator with a message matching `pattern`. */
+export async function rejected(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected an update rejection, got ${err}`);
+    assert.match(String((err.cause as Error)?.message), pattern);
+    return true;
+  });
+}
+
+/** The workflow failed with an ApplicationFailure; returns it. */
+export async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
+    assert.ok(err.cause instanceof ApplicationFailure, `expected ApplicationFailure cause, got ${err.cause}`);
+    return err.cause;
+  }
+  assert.fail('workflow did not fail');
 }
