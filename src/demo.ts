@@ -158,8 +158,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { out } = opts;
   const started = Date.now();
   const stamp = new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '').slice(4);
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-
   out('Starting the AWS simulator, the Temporal dev server and a worker...');
   const sim: RunningSimulator = await startSimulator({ port: opts.simPort, speed: opts.fast ? 5 : 1 });
   const admin = new SimAdminClient(sim.url);
@@ -323,6 +321,8 @@ export async function demoMain(argv: string[]): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
+  // The demo's own process: keep the worker's logs to errors, the progress lines say the rest.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const result = await runDemo(opts);
   const ok = (result.campaign?.state ?? 'completed') === 'completed' && (result.restore?.state ?? 'completed') === 'completed';
   return ok ? 0 : 5;

@@ -11,6 +11,11 @@ export interface ApprovalPolicy {
   minApprovals: number;
 }
 
+/** Every human action names its author (update validators throw to reject the request). */
+export function requireActorName(by: unknown): void {
+  if (typeof by !== 'string' || by.trim() === '') throw new Error('say who you are: pass --as NAME');
+}
+
 export function normaliseIdentity(who: string): string {
   return who.trim().toLowerCase();
 }

@@ -45,7 +45,7 @@ import { SpecError, validateCampaignSpec, type ResolvedCampaignSpec, type Resolv
 import { formatDuration } from '../duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Occurrence } from './maintenance-window';
 import { assessStage, needsUpgradeTargets } from './preflight';
-import { checkApprover, invalidateOtherPlans, validApprovalCount } from './approvals';
+import { checkApprover, invalidateOtherPlans, requireActorName, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
 import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
@@ -143,9 +143,7 @@ class CampaignRun {
     const requireRunning = () => {
       if (TERMINAL.includes(status.state)) throw new Error(`campaign ${status.campaignId} is already ${status.state}`);
     };
-    const requireName = (by: unknown) => {
-      if (typeof by !== 'string' || by.trim() === '') throw new Error('say who you are: pass --as NAME');
-    };
+    const requireName = requireActorName;
 
     setHandler(
       approveUpdate,

@@ -40,7 +40,7 @@ import {
 } from '../api';
 import { DEFAULT_REMINDER_INTERVAL_MS, SpecError, validateRestoreSpec, type ResolvedRestoreSpec } from '../spec';
 import { formatDuration } from '../duration';
-import { checkApprover, validApprovalCount } from './approvals';
+import { checkApprover, requireActorName, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
 import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
 import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
@@ -162,9 +162,7 @@ class RestoreRun {
     const requireRunning = () => {
       if (TERMINAL.includes(status.state)) throw new Error(`restore ${status.restoreId} is already ${status.state}`);
     };
-    const requireName = (by: unknown) => {
-      if (typeof by !== 'string' || by.trim() === '') throw new Error('say who you are: pass --as NAME');
-    };
+    const requireName = requireActorName;
 
     setHandler(
       approveUpdate,
