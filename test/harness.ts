@@ -4,6 +4,7 @@
  * by the root hook in test/setup.ts. Both use the binaries resolved by src/temporal-binaries.ts.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ConnectionPlugin } from '@temporalio/client';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { temporalExecutable } from '../src/temporal-binaries';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/search-attributes';
@@ -18,6 +19,19 @@ function indexedValueType(type: SearchAttributeType): temporal.api.enums.v1.Inde
   };
   return map[type];
 }
+
+/**
+ * The client pings every 30 s even when idle; the Java test server (grpc-netty) allows one ping per 5
+ * minutes and, after a few, answers GOAWAY too_many_pings, which broke calls in flight after the server
+ * sat idle while other test files ran. Ping rarely, and only during calls.
+ */
+const javaServerKeepalive: ConnectionPlugin = {
+  name: 'java-test-server-keepalive',
+  configureConnection: (options) => ({
+    ...options,
+    channelArgs: { ...options.channelArgs, 'grpc.keepalive_permit_without_calls': 0, 'grpc.keepalive_time_ms': 300_000 },
+  }),
+};
 
 let timeSkipping: Promise<TestWorkflowEnvironment> | undefined;
 let local: Promise<TestWorkflowEnvironment> | undefined;
@@ -36,6 +50,7 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   timeSkipping ??= (async () => {
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: temporalExecutable('test-server') },
+      plugins: [javaServerKeepalive],
     });
     // The dev server registers them from its options; the test server takes them through the operator API.
     await env.connection.operatorService.addSearchAttributes({

@@ -10,6 +10,7 @@ import {
   type CampaignStatus,
 } from '../../src/api';
 import { upgradeCampaign } from '../../src/workflows';
+import { RDS_INSTANCES, RDS_STATE } from '../../src/search-attributes';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
 import { advanceUntil, failureOf, fleet, rejected, runbookSpec, withWorker } from './helpers';
@@ -314,6 +315,26 @@ describe('upgradeCampaign (time-skipping)', function () {
       assert.equal((await handle.result()).state, 'completed');
       const actions = (await handle.query(campaignStatusQuery)).humanActions.map((h) => `${h.action}:${h.by}`);
       assert.deepEqual(actions, ['pause:alice', 'resume:bob']);
+    });
+  });
+
+  it('keeps search attributes current while upserting only what changed (patched)', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: runbookSpec().stages.slice(0, 2) });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `sa-${taskQueue}` });
+      assert.equal((await handle.result()).state, 'completed');
+      const sa = (await handle.describe()).typedSearchAttributes;
+      assert.equal(sa.get(RDS_STATE), 'completed');
+      assert.deepEqual(sa.get(RDS_INSTANCES), ['eu-west-2/notify-preview', 'eu-west-2/notify-staging']);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+      const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+      const changes = (await handle.query(campaignStatusQuery)).timeline.length;
+      assert.equal(markers, 1, 'one patch marker');
+      assert.ok(upserts > 0 && upserts < 12, `upserts ${upserts} for ${changes} steps`);
     });
   });
 
