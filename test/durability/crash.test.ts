@@ -209,7 +209,8 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
         instanceId: demoInstanceId('staging'),
         method: 'apply-now',
         probe: { url: admin.appStatusUrl(REGION, demoInstanceId('staging')), ratePerSecond: 5, requestTimeoutMs: 1000, settle: '3s', maxDuration: '5m' },
-        // A probe killed mid-run resumes from its last heartbeat; see the report on what it can miss.
+        // A probe killed mid-run resumes from its last heartbeat and counts the time nobody probed as
+        // outage (up to a heartbeat interval plus the restart): above the default 60 s threshold.
         downtimeThreshold: '10m',
       },
     ],
@@ -480,6 +481,8 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     ]);
     const staging = o.status.stages[1];
     assert.ok(staging.probe && staging.probe.requests > 0, 'the probe resumed on the new worker and finished');
+    assert.ok((staging.probe.unobservedSeconds ?? 0) > 0, 'the time nobody probed is reported');
+    assert.ok(staging.probe.longestOutageSeconds >= staging.probe.unobservedSeconds!, 'and counted as outage');
     console.log(`      campaign: staging probe after the crash: ${JSON.stringify(staging.probe)}`);
     assert.deepEqual(o.mutations, [
       'ModifyDBInstance notifydb-preview AutoMinorVersionUpgrade=true',
