@@ -40,8 +40,9 @@ export interface ActivitiesDeps {
 /** Settings shared by every SDK client: the simulator endpoint when configured, real AWS otherwise. */
 export function awsClientConfig(config: Config, region: string, env: NodeJS.ProcessEnv = process.env) {
   const endpoint = config.aws.endpoint;
-  // A hung connection must not hold an activity attempt; the SDK retries (3 attempts) within it.
-  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 10_000 };
+  // A hung request must not hold a whole activity attempt (45 s): cut it and let the SDK retry it.
+  // (Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.)
+  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true };
   if (!endpoint) return { region, requestHandler };
   // The simulator does not check signatures; dummy keys let it run on a machine with no AWS profile.
   // Real credentials in the environment still win, so a shared endpoint (e.g. a VPC endpoint) works too.

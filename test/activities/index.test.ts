@@ -86,7 +86,7 @@ describe('createActivities', () => {
 
   it('uses static dummy credentials only for an endpoint without credentials in the env', () => {
     const withEndpoint = loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4599' });
-    const requestHandler = { connectionTimeout: 5_000, requestTimeout: 10_000 };
+    const requestHandler = { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true };
     assert.deepEqual(awsClientConfig(withEndpoint, 'eu-west-1', {}), {
       region: 'eu-west-1',
       endpoint: 'http://127.0.0.1:4599',
