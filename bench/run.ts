@@ -396,6 +396,18 @@ async function startSimulatorChild(speed: number): Promise<{ child: ChildProcess
   return { child, url };
 }
 
+/** The bench's campaign worker: the real workflows and activities, with the bench's worker settings. */
+function createCampaignWorker(h: Harness, taskQueue: string): Promise<Worker> {
+  return Worker.create({
+    connection: h.env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: h.campaignBundle,
+    activities: benchActivities(h.config),
+    ...workerOverrides(),
+  });
+}
+
 function workerOverrides(extra: Partial<WorkerOptions> = {}): Partial<WorkerOptions> {
   return {
     // Every staging stage holds one activity slot for its whole availability probe; the default of 100
@@ -504,14 +516,7 @@ async function runFleet(h: Harness, n: number, opts: BenchOptions, runTag: strin
   const catalogue = demoFleet(Date.now()).catalogue;
   await h.admin.seed({ reset: true, catalogue, instances: fleetSeed(prefix, campaigns, previewMs, productionMs) });
 
-  const worker = await Worker.create({
-    connection: h.env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: h.campaignBundle,
-    activities: benchActivities(h.config),
-    ...workerOverrides(),
-  });
+  const worker = await createCampaignWorker(h, taskQueue);
   const running = worker.run();
 
   const calls = new CallLog(h.admin, new RegExp(`(${prefix}-\\d+)-(?:preview|staging|production)`));
@@ -761,14 +766,7 @@ async function runResume(h: Harness, campaigns: number, opts: BenchOptions, runT
   const previewMs = Math.ceil((Date.now() + 35_000) / MINUTE) * MINUTE;
   log(`resume: ${campaigns} campaigns, preview window ${new Date(previewMs).toISOString()}`);
   await h.admin.seed({ reset: true, catalogue: demoFleet(Date.now()).catalogue, instances: fleetSeed(prefix, campaigns, previewMs, previewMs + 60 * MINUTE) });
-  const worker = await Worker.create({
-    connection: h.env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: h.campaignBundle,
-    activities: benchActivities(h.config),
-    ...workerOverrides(),
-  });
+  const worker = await createCampaignWorker(h, taskQueue);
   const running = worker.run();
   const ids: string[] = [];
   for (let i = 0; i < campaigns; i++) {
