@@ -1,11 +1,12 @@
 /**
- * EC2 security groups: create, describe, authorize ingress. Each region has a default VPC with a
- * `default` group (as in a fresh AWS account); a rule that already exists is refused with
- * InvalidPermission.Duplicate, exactly as EC2 does.
+ * EC2 VPCs and security groups: create, describe, authorize ingress. Each region has a default VPC with
+ * a `default` group (as in a fresh AWS account), and every other VPC gets its own `default` group.
+ * The refusals are EC2's own codes, listed in "Error codes for the Amazon EC2 API"
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
  */
 import type { SimContext } from './context';
 import { SimError } from './errors';
-import type { SecurityGroup, SecurityGroupRule, Tag } from './model';
+import type { SecurityGroup, SecurityGroupRule, Tag, Vpc } from './model';
 import { endpointSuffix, randomHex, regionalKey } from './model';
 
 export interface IngressPermission {
@@ -34,13 +35,24 @@ function describeRule(r: SecurityGroupRule): string {
 export class Ec2Model {
   constructor(private readonly ctx: SimContext) {}
 
-  /** Every region has a default VPC and its `default` security group. */
+  // ---- VPCs -------------------------------------------------------------------------------------
+
+  /** Every region has a default VPC with its `default` security group. */
   private ensureDefaults(account: string, region: string): void {
     const vpcId = defaultVpcId(account, region);
-    const exists = Object.values(this.ctx.state.securityGroups).some((g) => g.account === account && g.region === region && g.name === 'default' && g.vpcId === vpcId);
-    if (exists) return;
+    const key = regionalKey(account, region, vpcId);
+    if (!this.ctx.state.vpcs[key]) {
+      this.ctx.state.vpcs[key] = { account, region, id: vpcId, cidrBlock: '172.31.0.0/16', isDefault: true, tags: [] };
+      this.ctx.markDirty();
+    }
+    this.ensureDefaultGroup(account, region, vpcId);
+  }
+
+  private ensureDefaultGroup(account: string, region: string, vpcId: string): SecurityGroup {
+    const existing = Object.values(this.ctx.state.securityGroups).find((g) => g.account === account && g.region === region && g.name === 'default' && g.vpcId === vpcId);
+    if (existing) return existing;
     const id = `sg-${randomHex(17)}`;
-    this.ctx.state.securityGroups[regionalKey(account, region, id)] = {
+    const group: SecurityGroup = {
       account,
       region,
       id,
@@ -51,13 +63,48 @@ export class Ec2Model {
       ingress: [],
       egress: [{ ruleId: `sgr-${randomHex(17)}`, protocol: '-1', cidrIp: '0.0.0.0/0' }],
     };
+    this.ctx.state.securityGroups[regionalKey(account, region, id)] = group;
     this.ctx.markDirty();
+    return group;
   }
 
-  defaultGroupId(account: string, region: string): string {
+  listVpcs(account: string, region: string): Vpc[] {
     this.ensureDefaults(account, region);
-    const vpcId = defaultVpcId(account, region);
-    return (this.list(account, region).find((g) => g.name === 'default' && g.vpcId === vpcId) as SecurityGroup).id;
+    return Object.values(this.ctx.state.vpcs)
+      .filter((v) => v.account === account && v.region === region)
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  findVpc(account: string, region: string, vpcId: string): Vpc | undefined {
+    this.ensureDefaults(account, region);
+    return this.ctx.state.vpcs[regionalKey(account, region, vpcId)];
+  }
+
+  /** EC2's code for an unknown VPC is InvalidVpcID.NotFound (errors-overview). */
+  getVpc(account: string, region: string, vpcId: string): Vpc {
+    const vpc = this.findVpc(account, region, vpcId);
+    if (!vpc) throw new SimError('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`);
+    return vpc;
+  }
+
+  /** Seeds a (non-default) VPC and its `default` security group. */
+  createVpc(account: string, region: string, input: { id?: string; cidrBlock?: string; tags?: Tag[] }): Vpc {
+    this.ensureDefaults(account, region);
+    const id = input.id ?? `vpc-${randomHex(17)}`;
+    if (!/^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id)) throw new Error(`seed: VPC id '${id}' is not of the form vpc- and 8 or 17 hex digits`);
+    const key = regionalKey(account, region, id);
+    const vpc = this.ctx.state.vpcs[key] ?? { account, region, id, cidrBlock: input.cidrBlock ?? '10.0.0.0/16', isDefault: false, tags: input.tags ?? [] };
+    this.ctx.state.vpcs[key] = vpc;
+    this.ensureDefaultGroup(account, region, id);
+    this.ctx.markDirty();
+    return vpc;
+  }
+
+  // ---- security groups ---------------------------------------------------------------------------
+
+  defaultGroupId(account: string, region: string, vpcId = defaultVpcId(account, region)): string {
+    this.ensureDefaults(account, region);
+    return this.ensureDefaultGroup(account, region, vpcId).id;
   }
 
   list(account: string, region: string): SecurityGroup[] {
@@ -69,10 +116,14 @@ export class Ec2Model {
     return this.ctx.state.securityGroups[regionalKey(account, region, id)];
   }
 
+  /**
+   * By id, or by name in the default VPC only: DescribeSecurityGroups documents GroupNames as
+   * "[Default VPC]" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSecurityGroups.html).
+   */
   get(account: string, region: string, ref: { groupId?: string; groupName?: string }): SecurityGroup {
     const found = ref.groupId
       ? this.find(account, region, ref.groupId)
-      : this.list(account, region).find((g) => g.name === ref.groupName && g.vpcId === defaultVpcId(account, region));
+      : this.list(account, region).find((g) => g.name.toLowerCase() === ref.groupName?.toLowerCase() && g.vpcId === defaultVpcId(account, region));
     if (!found) {
       throw new SimError(
         'InvalidGroup.NotFound',
@@ -82,11 +133,18 @@ export class Ec2Model {
     return found;
   }
 
+  /**
+   * CreateSecurityGroup (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html):
+   * VpcId is "Required for a nondefault VPC" (without it, the default VPC), names "are case-insensitive
+   * and must be unique within the VPC" and "Can't start with sg-".
+   */
   create(account: string, region: string, input: { name: string; description: string; vpcId?: string; tags?: Tag[]; id?: string }): SecurityGroup {
     this.ensureDefaults(account, region);
     const vpcId = input.vpcId ?? defaultVpcId(account, region);
-    if (input.name.toLowerCase().startsWith('sg-')) throw new SimError('InvalidParameterValue', "Group names may not be in the format sg-*.");
-    if (this.list(account, region).some((g) => g.name === input.name && g.vpcId === vpcId)) {
+    this.getVpc(account, region, vpcId);
+    if (input.name.toLowerCase().startsWith('sg-')) throw new SimError('InvalidParameterValue', 'Group names may not be in the format sg-*.');
+    if (input.name.length > 255) throw new SimError('InvalidParameterValue', 'Group names may be at most 255 characters long.');
+    if (this.list(account, region).some((g) => g.name.toLowerCase() === input.name.toLowerCase() && g.vpcId === vpcId)) {
       throw new SimError('InvalidGroup.Duplicate', `The security group '${input.name}' already exists for VPC '${vpcId}'`);
     }
     const id = input.id ?? `sg-${randomHex(17)}`;

@@ -1,5 +1,5 @@
 /**
- * EC2 query protocol (API version 2016-11-15) for security groups: lower-camel XML elements, lists
+ * EC2 query protocol (API version 2016-11-15) for security groups and VPCs: lower-camel XML elements, lists
  * as `<item>`, errors as `<Response><Errors><Error>`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,32 @@ import { int, list, required, str, structList, tags } from './query';
 import { leaf, list as xmlList, node } from './xml';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+/**
+ * EC2 filter values may use `*` and `?` wildcards (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#Filtering),
+ * and a filter matches when any of its values does.
+ */
+function filterMatcher(values: string[]): (v: string | undefined) => boolean {
+  const patterns = values.map((want) => new RegExp(`^${want.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  return (v) => v !== undefined && patterns.some((re) => re.test(v));
+}
+
+/**
+ * TagSpecification.N: "When you specify a tag, you must specify the resource type to tag, otherwise the
+ * request will fail", and a type the action cannot tag is an error
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TagSpecification.html). Tag keys "May not
+ * begin with aws:" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Tag.html).
+ */
+function tagSpecifications(p: Params, resourceType: string): Array<{ Key: string; Value: string }> {
+  return structList(p, 'TagSpecification').flatMap((s) => {
+    const type = s.get('ResourceType');
+    if (!type) throw new SimError('InvalidParameterValue', 'Tag specification resource type must have a value');
+    if (type !== resourceType) throw new SimError('InvalidParameterValue', `'${type}' is not a valid taggable resource type for this operation.`);
+    const t = tags(s, 'Tag');
+    if (t.some((x) => x.Key.toLowerCase().startsWith('aws:'))) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use');
+    return t;
+  });
+}
 
 export const EC2_MUTATIONS = new Set(['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'DeleteSecurityGroup', 'RevokeSecurityGroupIngress']);
 
@@ -88,29 +114,24 @@ export function handleEc2(engine: SimEngine, action: string, p: Params, account:
   const ec2 = engine.ec2;
   switch (action) {
     case 'CreateSecurityGroup': {
-      const groupTags = structList(p, 'TagSpecification')
-        .filter((s) => (s.get('ResourceType') ?? 'security-group') === 'security-group')
-        .flatMap((s) => tags(s, 'Tag'));
       const g = ec2.create(account, region, {
         name: required(p, 'GroupName'),
         description: required(p, 'GroupDescription'),
         vpcId: str(p, 'VpcId'),
-        tags: groupTags,
+        tags: tagSpecifications(p, 'security-group'),
       });
-      return ec2Response(action, leaf('return', true), leaf('groupId', g.id), leaf('securityGroupArn', arnOf(g)), g.tags.length > 0 ? renderTags(g.tags) : '');
+      // Response elements (API_CreateSecurityGroup.html): groupId, securityGroupArn and tagSet (only when tagged).
+      return ec2Response(action, leaf('groupId', g.id), g.tags.length > 0 ? renderTags(g.tags) : '', leaf('securityGroupArn', arnOf(g)));
     }
     case 'DescribeSecurityGroups': {
-      let groups = ec2.list(account, region);
       const ids = list(p, 'GroupId');
       const names = list(p, 'GroupName');
-      for (const id of ids) if (!groups.some((g) => g.id === id)) throw new SimError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-      for (const n of names) if (!groups.some((g) => g.name === n)) throw new SimError('InvalidGroup.NotFound', `The security group '${n}' does not exist in default VPC`);
-      if (ids.length) groups = groups.filter((g) => ids.includes(g.id));
-      if (names.length) groups = groups.filter((g) => names.includes(g.name));
+      // Unknown ids or names are an error, not an empty answer; names are looked up in the default VPC only.
+      const named = [...ids.map((groupId) => ec2.get(account, region, { groupId })), ...names.map((groupName) => ec2.get(account, region, { groupName }))];
+      let groups = ids.length || names.length ? [...new Map(named.map((g) => [g.id, g])).values()] : ec2.list(account, region);
       for (const f of structList(p, 'Filter')) {
         const name = f.get('Name') ?? '';
-        const values = list(f, 'Value');
-        const match = (v: string | undefined): boolean => v !== undefined && values.some((want) => new RegExp(`^${want.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(v));
+        const match = filterMatcher(list(f, 'Value'));
         if (name === 'group-name') groups = groups.filter((g) => match(g.name));
         else if (name === 'group-id') groups = groups.filter((g) => match(g.id));
         else if (name === 'vpc-id') groups = groups.filter((g) => match(g.vpcId));
@@ -118,9 +139,40 @@ export function handleEc2(engine: SimEngine, action: string, p: Params, account:
         else if (name === 'owner-id') groups = groups.filter((g) => match(g.account));
         else if (name === 'tag-key') groups = groups.filter((g) => g.tags.some((t) => match(t.Key)));
         else if (name.startsWith('tag:')) groups = groups.filter((g) => g.tags.some((t) => t.Key === name.slice(4) && match(t.Value)));
+        else if (name === 'ip-permission.group-id') groups = groups.filter((g) => g.ingress.some((r) => match(r.sourceGroupId)));
         else throw new SimError('InvalidParameterValue', `The filter '${name}' is invalid`);
       }
       return ec2Response(action, xmlList('securityGroupInfo', 'item', groups, renderGroup));
+    }
+    case 'DescribeVpcs': {
+      const ids = list(p, 'VpcId');
+      let vpcs = ids.length ? ids.map((id) => ec2.getVpc(account, region, id)) : ec2.listVpcs(account, region);
+      for (const f of structList(p, 'Filter')) {
+        const name = f.get('Name') ?? '';
+        const match = filterMatcher(list(f, 'Value'));
+        if (name === 'vpc-id') vpcs = vpcs.filter((v) => match(v.id));
+        else if (name === 'is-default') vpcs = vpcs.filter((v) => match(String(v.isDefault)));
+        else if (name === 'cidr' || name === 'cidr-block-association.cidr-block') vpcs = vpcs.filter((v) => match(v.cidrBlock));
+        else if (name === 'owner-id') vpcs = vpcs.filter((v) => match(v.account));
+        else if (name === 'tag-key') vpcs = vpcs.filter((v) => v.tags.some((t) => match(t.Key)));
+        else if (name.startsWith('tag:')) vpcs = vpcs.filter((v) => v.tags.some((t) => t.Key === name.slice(4) && match(t.Value)));
+        else throw new SimError('InvalidParameterValue', `The filter '${name}' is invalid`);
+      }
+      return ec2Response(
+        action,
+        xmlList('vpcSet', 'item', vpcs, (v) =>
+          [
+            leaf('vpcId', v.id),
+            leaf('ownerId', v.account),
+            leaf('state', 'available'),
+            leaf('cidrBlock', v.cidrBlock),
+            leaf('dhcpOptionsId', 'default'),
+            leaf('instanceTenancy', 'default'),
+            leaf('isDefault', v.isDefault),
+            renderTags(v.tags),
+          ].join(''),
+        ),
+      );
     }
     case 'AuthorizeSecurityGroupIngress': {
       const groupId = str(p, 'GroupId');
@@ -152,6 +204,6 @@ export function handleEc2(engine: SimEngine, action: string, p: Params, account:
     case 'RevokeSecurityGroupIngress':
       throw new SimError('UnauthorizedOperation', `You are not authorized to perform this operation: the simulator does not implement ${action} (rds-orchestrator only adds rules).`, 403);
     default:
-      throw new SimError('InvalidAction', `The action ${action} is not valid for this web service (the simulator implements CreateSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress).`);
+      throw new SimError('InvalidAction', `The action ${action} is not valid for this web service (the simulator implements CreateSecurityGroup, DescribeSecurityGroups, AuthorizeSecurityGroupIngress, DescribeVpcs).`);
   }
 }

@@ -6,14 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Catalogue } from './catalogue';
 import type { Clock } from './clock';
-import { DAY, SystemClock } from './clock';
+import { SystemClock } from './clock';
 import type { Durations, SimContext } from './context';
 import { DEFAULT_DURATIONS } from './context';
 import { Ec2Model } from './ec2-model';
 import type { SimStateData } from './model';
-import { DEFAULT_ACCOUNT, STATE_FORMAT_VERSION, emptyState } from './model';
+import { STATE_FORMAT_VERSION, emptyState } from './model';
 import { RdsModel } from './rds-model';
 import { Route53Model } from './route53-model';
+import { applySeed } from './seeding';
 import { StatuspageModel } from './statuspage-model';
 import type { CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
 
@@ -26,13 +27,6 @@ export interface EngineOptions {
 }
 
 const MAX_CALLS = 20_000;
-
-function toMs(v: string | number | undefined, field: string): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new Error(`seed: ${field} is not a valid instant: ${String(v)}`);
-  return ms;
-}
 
 export class SimEngine implements SimContext {
   state: SimStateData;
@@ -57,9 +51,9 @@ export class SimEngine implements SimContext {
     this.durations = { ...DEFAULT_DURATIONS, ...opts.durations };
     this.stateFile = opts.stateFile;
     this.state = this.stateFile ? loadState(this.stateFile) : emptyState();
-    this.rds = new RdsModel(this);
-    this.route53 = new Route53Model(this);
     this.ec2 = new Ec2Model(this);
+    this.rds = new RdsModel(this, this.ec2);
+    this.route53 = new Route53Model(this, this.ec2);
     this.statuspage = new StatuspageModel(this);
   }
 
@@ -154,127 +148,7 @@ export class SimEngine implements SimContext {
   }
 
   seed(spec: SeedSpec): SeedResult {
-    if (spec.reset) this.reset();
-    const now = this.now();
-    if (spec.catalogue) {
-      new Catalogue(structuredClone(spec.catalogue)); // validates before replacing
-      this.state.catalogue = structuredClone(spec.catalogue);
-    }
-    const result: SeedResult = { instances: [], hostedZones: [], securityGroups: [] };
-
-    for (const g of spec.securityGroups ?? []) {
-      const account = g.account ?? DEFAULT_ACCOUNT;
-      const existing = g.id ? this.ec2.find(account, g.region, g.id) : undefined;
-      const group =
-        existing ??
-        this.ec2.create(account, g.region, {
-          id: g.id,
-          name: g.name,
-          description: g.description ?? g.name,
-          vpcId: g.vpcId,
-          tags: Object.entries(g.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-        });
-      result.securityGroups.push({ region: g.region, account, id: group.id, name: group.name });
-    }
-    // Ingress after all groups exist, so groups may refer to each other.
-    for (const g of spec.securityGroups ?? []) {
-      if (!g.ingress?.length) continue;
-      const account = g.account ?? DEFAULT_ACCOUNT;
-      const group = this.ec2.get(account, g.region, g.id ? { groupId: g.id } : { groupName: g.name });
-      for (const r of g.ingress) {
-        const perm = {
-          protocol: r.protocol,
-          fromPort: r.fromPort,
-          toPort: r.toPort,
-          groups: r.sourceGroupId ? [{ groupId: r.sourceGroupId, description: r.description }] : [],
-          cidrs: r.cidrIp ? [{ cidrIp: r.cidrIp, description: r.description }] : [],
-        };
-        try {
-          this.ec2.authorizeIngress(account, g.region, group, [perm]);
-        } catch (err) {
-          if ((err as { code?: string }).code !== 'InvalidPermission.Duplicate') throw err;
-        }
-      }
-    }
-
-    for (const s of spec.instances ?? []) {
-      const account = s.account ?? DEFAULT_ACCOUNT;
-      const createdAt = toMs(s.createdAt, `instances[${s.id}].createdAt`) ?? now - 400 * DAY;
-      const inst = this.rds.create(
-        account,
-        s.region,
-        {
-          id: s.id,
-          instanceClass: s.instanceClass ?? 'db.t3.medium',
-          engine: s.engine ?? 'postgres',
-          engineVersion: s.engineVersion,
-          allocatedStorage: s.allocatedStorage,
-          storageType: s.storageType,
-          iops: s.iops,
-          kmsKeyId: s.kmsKeyId,
-          multiAZ: s.multiAZ,
-          dbSubnetGroupName: s.dbSubnetGroupName,
-          parameterGroupName: s.parameterGroupName,
-          vpcSecurityGroupIds: s.vpcSecurityGroupIds ?? [this.ec2.defaultGroupId(account, s.region)],
-          preferredMaintenanceWindow: s.preferredMaintenanceWindow,
-          backupRetentionPeriod: s.backupRetentionPeriod,
-          autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
-          deletionProtection: s.deletionProtection,
-          port: s.endpoint?.port,
-          tags: Object.entries(s.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-        },
-        { status: s.status ?? 'available', createdAt },
-      );
-      // A seeded fleet starts now: windows before the seed are history, not pending work.
-      inst.maintenanceCheckedUntil = now;
-      inst.statusSince = now;
-      if (s.endpoint?.address) inst.endpoint.address = s.endpoint.address;
-      if (s.endpoint?.hostedZoneId) inst.endpoint.hostedZoneId = s.endpoint.hostedZoneId;
-      const pm = s.pendingMaintenance;
-      if (pm) {
-        if (pm.targetVersion && !this.catalogue().has(inst.engine, pm.targetVersion)) {
-          throw new Error(`seed: instances[${s.id}].pendingMaintenance.targetVersion ${pm.targetVersion} is not in the catalogue`);
-        }
-        inst.maintenance = {
-          targetVersion: pm.targetVersion,
-          description: pm.description,
-          autoAppliedAfterDate: toMs(pm.autoAppliedAfterDate, 'autoAppliedAfterDate'),
-          forcedApplyDate: toMs(pm.forcedApplyDate, 'forcedApplyDate'),
-        };
-      }
-      result.instances.push({ region: s.region, account, id: inst.id, arn: inst.arn, address: inst.endpoint.address });
-    }
-
-    for (const z of spec.hostedZones ?? []) {
-      const account = z.account ?? DEFAULT_ACCOUNT;
-      const { zone } = this.route53.createZone(account, {
-        id: z.id,
-        name: z.name,
-        callerReference: `sim-seed-${z.id ?? z.name}-${now}`,
-        comment: z.comment,
-        privateZone: z.privateZone,
-      });
-      if (z.records?.length) {
-        this.route53.changeRecords(
-          account,
-          zone.id,
-          z.records.map((r) => ({
-            action: 'UPSERT',
-            record: { name: r.name, type: r.type, ttl: r.ttl ?? 300, values: r.values, setIdentifier: r.setIdentifier, weight: r.weight },
-          })),
-        );
-      }
-      // Seeded records are already live: publish them without waiting for INSYNC.
-      zone.published = zone.records;
-      for (const c of Object.values(this.state.changes)) {
-        if (c.zoneId === zone.id && c.account === account) {
-          c.insyncAt = Math.min(c.insyncAt, now);
-          c.published = true;
-          c.recordsAfter = undefined;
-        }
-      }
-      result.hostedZones.push({ account, id: zone.id, name: zone.name });
-    }
+    const result = applySeed(this, spec);
     this.markDirty();
     this.persistIfDirty();
     return result;

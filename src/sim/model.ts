@@ -78,8 +78,18 @@ export interface DbInstance {
   /** When `status` last changed. */
   statusSince: number;
   op?: InstanceOperation;
-  /** ModifyDBInstance EngineVersion without ApplyImmediately: applied in the next window. */
+  /**
+   * ModifyDBInstance EngineVersion, shown as PendingModifiedValues.EngineVersion: "will be applied or is
+   * currently being applied". Queued without ApplyImmediately (applied when the next window opens), or
+   * being applied now with it; cleared when the upgrade completes.
+   */
   pendingEngineVersion?: string;
+  /** A DBParameterGroupName given with a major-version upgrade: it takes effect with the new version. */
+  pendingParameterGroupName?: string;
+  /** DBParameterGroups[].ParameterApplyStatus; absent means in-sync. */
+  parameterApplyStatus?: string;
+  /** A VpcSecurityGroupIds change still being applied (memberships show adding/removing until `until`). */
+  securityGroupChange?: { added: string[]; removed: string[]; until: number };
   maintenance: MaintenanceState;
   /** Window openings up to this instant have been handled. */
   maintenanceCheckedUntil: number;
@@ -98,6 +108,11 @@ export interface ResourceRecordSet {
   aliasTarget?: { hostedZoneId: string; dnsName: string; evaluateTargetHealth: boolean };
 }
 
+export interface VpcAssociation {
+  region: string;
+  vpcId: string;
+}
+
 export interface HostedZone {
   account: string;
   id: string;
@@ -105,6 +120,8 @@ export interface HostedZone {
   callerReference: string;
   comment?: string;
   privateZone: boolean;
+  /** Private zones: the VPCs the zone is associated with (absent in state files written before VPCs existed). */
+  vpcs?: VpcAssociation[];
   nameServers: string[];
   records: ResourceRecordSet[];
   /** What the authoritative servers answer (TestDNSAnswer): records as of the last INSYNC change. */
@@ -145,6 +162,34 @@ export interface SecurityGroup {
   tags: Tag[];
   ingress: SecurityGroupRule[];
   egress: SecurityGroupRule[];
+}
+
+export interface Vpc {
+  account: string;
+  region: string;
+  id: string;
+  cidrBlock: string;
+  isDefault: boolean;
+  tags: Tag[];
+}
+
+export interface DbSubnetGroup {
+  account: string;
+  region: string;
+  /** Stored lower case, as RDS stores it. */
+  name: string;
+  description: string;
+  vpcId: string;
+  subnetIds: string[];
+}
+
+export interface DbParameterGroup {
+  account: string;
+  region: string;
+  name: string;
+  /** e.g. postgres15 */
+  family: string;
+  description: string;
 }
 
 export interface IncidentUpdate {
@@ -192,6 +237,9 @@ export interface SimStateData {
   hostedZones: Record<string, HostedZone>;
   changes: Record<string, Route53Change>;
   securityGroups: Record<string, SecurityGroup>;
+  vpcs: Record<string, Vpc>;
+  dbSubnetGroups: Record<string, DbSubnetGroup>;
+  dbParameterGroups: Record<string, DbParameterGroup>;
   incidents: Record<string, Incident>;
 }
 
@@ -204,6 +252,9 @@ export function emptyState(): SimStateData {
     hostedZones: {},
     changes: {},
     securityGroups: {},
+    vpcs: {},
+    dbSubnetGroups: {},
+    dbParameterGroups: {},
     incidents: {},
   };
 }

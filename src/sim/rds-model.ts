@@ -1,87 +1,28 @@
 /**
- * RDS behaviour: instance lifecycle over time, upgrades, maintenance windows, pending maintenance
- * actions and point-in-time restore, with the refusals RDS makes. Protocol-free: src/sim/rds.ts turns
- * requests into these calls and the results into XML.
+ * RDS behaviour: instances and the refusals RDS makes when they are created, restored, modified,
+ * stopped and started. What happens over time lives in RdsLifecycle (src/sim/rds-lifecycle.ts); subnet
+ * groups, parameter groups and security-group checks in RdsResources. Protocol-free: src/sim/rds.ts
+ * turns requests into these calls and the results into XML.
  */
 import { DAY, MINUTE } from './clock';
 import { compareVersions, majorOf } from './catalogue';
 import type { SimContext } from './context';
+import type { Ec2Model } from './ec2-model';
 import { SimError, notFound } from './errors';
-import type { DbInstance, InstanceOperation, Tag } from './model';
+import type { DbInstance, Tag } from './model';
 import { endpointSuffix, randomString, rdsEndpointHostedZoneId, regionalKey } from './model';
-import { nextWindowStartAfter, parseMaintenanceWindow } from './window';
+import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './rds-inputs';
+import type { PendingActionView } from './rds-lifecycle';
+import { RdsLifecycle } from './rds-lifecycle';
+import { DEFAULT_SUBNET_GROUP, RdsResources, defaultParameterGroupName, isDefaultParameterGroup } from './rds-resources';
+import { parseMaintenanceWindow } from './window';
 
-/** RDS starts a stopped instance again after this long. */
-export const AUTO_RESTART_AFTER_MS = 7 * DAY;
+export { AUTO_RESTART_AFTER_MS, engineDisplayName } from './rds-lifecycle';
+export type { PendingActionView } from './rds-lifecycle';
+export type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './rds-inputs';
+
 /** LatestRestorableTime trails now by this much. */
 export const RESTORE_LAG_MS = 5 * MINUTE;
-
-export interface PendingActionView {
-  action: 'db-upgrade';
-  description: string;
-  targetVersion: string;
-  autoAppliedAfterDate?: number;
-  forcedApplyDate?: number;
-  currentApplyDate?: number;
-  optInStatus?: string;
-}
-
-export interface CreateInstanceInput {
-  id: string;
-  instanceClass: string;
-  engine: string;
-  engineVersion?: string;
-  allocatedStorage?: number;
-  storageType?: string;
-  iops?: number;
-  storageEncrypted?: boolean;
-  kmsKeyId?: string;
-  multiAZ?: boolean;
-  availabilityZone?: string;
-  dbSubnetGroupName?: string;
-  parameterGroupName?: string;
-  vpcSecurityGroupIds?: string[];
-  preferredMaintenanceWindow?: string;
-  preferredBackupWindow?: string;
-  backupRetentionPeriod?: number;
-  autoMinorVersionUpgrade?: boolean;
-  deletionProtection?: boolean;
-  copyTagsToSnapshot?: boolean;
-  masterUsername?: string;
-  dbName?: string;
-  port?: number;
-  tags?: Tag[];
-}
-
-export interface ModifyInstanceInput {
-  autoMinorVersionUpgrade?: boolean;
-  engineVersion?: string;
-  allowMajorVersionUpgrade?: boolean;
-  applyImmediately?: boolean;
-  deletionProtection?: boolean;
-  preferredMaintenanceWindow?: string;
-  backupRetentionPeriod?: number;
-}
-
-export interface RestoreInput {
-  sourceId: string;
-  targetId: string;
-  restoreTime?: number;
-  useLatestRestorableTime?: boolean;
-  instanceClass?: string;
-  dbSubnetGroupName?: string;
-  parameterGroupName?: string;
-  vpcSecurityGroupIds?: string[];
-  multiAZ?: boolean;
-  storageType?: string;
-  allocatedStorage?: number;
-  iops?: number;
-  availabilityZone?: string;
-  deletionProtection?: boolean;
-  autoMinorVersionUpgrade?: boolean;
-  copyTagsToSnapshot?: boolean;
-  tags?: Tag[];
-}
 
 const IDENTIFIER_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -96,8 +37,21 @@ export function validateIdentifier(id: string, param = 'DBInstanceIdentifier'): 
   return lower;
 }
 
+function checkRetention(days: number): void {
+  if (days < 0 || days > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${days}`);
+}
+
 export class RdsModel {
-  constructor(private readonly ctx: SimContext) {}
+  readonly resources: RdsResources;
+  readonly lifecycle: RdsLifecycle;
+
+  constructor(
+    private readonly ctx: SimContext,
+    ec2: Ec2Model,
+  ) {
+    this.resources = new RdsResources(ctx, ec2);
+    this.lifecycle = new RdsLifecycle(ctx);
+  }
 
   // ---- lookup ---------------------------------------------------------------------------------
 
@@ -126,8 +80,18 @@ export class RdsModel {
     return this.find(account, region, id);
   }
 
+  /** The VPC the instance is in: its DB subnet group's. */
+  vpcOf(inst: DbInstance): string {
+    return this.resources.vpcOfSubnetGroup(inst.account, inst.region, inst.dbSubnetGroupName);
+  }
+
   // ---- create / restore ---------------------------------------------------------------------
 
+  /**
+   * CreateDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html):
+   * DBSubnetGroupName "Must match the name of an existing DB subnet group"; VpcSecurityGroupIds default
+   * to "The default EC2 VPC security group for the DB subnet group's VPC".
+   */
   create(account: string, region: string, input: CreateInstanceInput, options: { status?: string; createdAt?: number } = {}): DbInstance {
     const now = this.ctx.now();
     const id = validateIdentifier(input.id);
@@ -143,7 +107,21 @@ export class RdsModel {
     const window = input.preferredMaintenanceWindow ?? 'sun:05:00-sun:05:30';
     parseMaintenanceWindow(window);
     const retention = input.backupRetentionPeriod ?? 31;
-    if (retention < 0 || retention > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${retention}`);
+    checkRetention(retention);
+    // "You can't specify the AvailabilityZone parameter if the DB instance is a Multi-AZ deployment."
+    // (CreateDBInstance and RestoreDBInstanceToPointInTime, AvailabilityZone constraints)
+    if (input.multiAZ && input.availabilityZone) {
+      throw new SimError('InvalidParameterCombination', 'Requesting a specific availability zone is not valid for Multi-AZ instances.');
+    }
+    const subnetGroup = this.resources.subnetGroup(account, region, input.dbSubnetGroupName ?? DEFAULT_SUBNET_GROUP);
+    const parameterGroupName =
+      input.parameterGroupName === undefined
+        ? defaultParameterGroupName(input.engine, engineVersion)
+        : this.resources.parameterGroupFor(account, region, input.parameterGroupName, input.engine, engineVersion).name;
+    const securityGroups = input.vpcSecurityGroupIds?.length
+      ? this.resources.checkSecurityGroups(account, region, input.vpcSecurityGroupIds, subnetGroup.vpcId)
+      : this.resources.defaultSecurityGroups(account, region, subnetGroup.vpcId);
+
     const createdAt = options.createdAt ?? now;
     const inst: DbInstance = {
       account,
@@ -162,10 +140,10 @@ export class RdsModel {
       kmsKeyId: input.kmsKeyId,
       multiAZ: input.multiAZ ?? false,
       availabilityZone: input.availabilityZone ?? `${region}a`,
-      dbSubnetGroupName: input.dbSubnetGroupName ?? 'default',
-      parameterGroupName: input.parameterGroupName ?? `default.${input.engine}${majorOf(engineVersion)}`,
+      dbSubnetGroupName: subnetGroup.name,
+      parameterGroupName,
       optionGroupName: `default:${input.engine}-${majorOf(engineVersion)}`,
-      vpcSecurityGroupIds: input.vpcSecurityGroupIds ?? [],
+      vpcSecurityGroupIds: securityGroups,
       preferredMaintenanceWindow: window.toLowerCase(),
       preferredBackupWindow: input.preferredBackupWindow ?? '03:00-03:30',
       backupRetentionPeriod: retention,
@@ -190,7 +168,8 @@ export class RdsModel {
       inst.status = options.status;
       if (options.status === 'stopped') inst.stoppedAt = now;
     } else {
-      this.startOp(inst, now, { kind: 'create', steps: this.steps(now, ['creating', 'creating'], ['backing-up', 'backingUp']), finalStatus: 'available' });
+      const lc = this.lifecycle;
+      lc.startOp(inst, now, { kind: 'create', steps: lc.steps(now, ['creating', 'creating'], ['backing-up', 'backingUp']), finalStatus: 'available' });
     }
     this.ctx.state.instances[regionalKey(account, region, id)] = inst;
     this.ctx.markDirty();
@@ -205,6 +184,7 @@ export class RdsModel {
     return { earliest, latest };
   }
 
+  /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html */
   restore(account: string, region: string, input: RestoreInput): DbInstance {
     const source = this.get(account, region, input.sourceId);
     const targetId = validateIdentifier(input.targetId, 'TargetDBInstanceIdentifier');
@@ -241,7 +221,7 @@ export class RdsModel {
       multiAZ: input.multiAZ ?? false,
       availabilityZone: input.availabilityZone,
       // Like RDS: what is not given comes from the defaults, not from the source.
-      dbSubnetGroupName: input.dbSubnetGroupName ?? 'default',
+      dbSubnetGroupName: input.dbSubnetGroupName ?? DEFAULT_SUBNET_GROUP,
       parameterGroupName: input.parameterGroupName,
       vpcSecurityGroupIds: input.vpcSecurityGroupIds,
       preferredMaintenanceWindow: source.preferredMaintenanceWindow,
@@ -259,23 +239,50 @@ export class RdsModel {
     return restored;
   }
 
-  // ---- modify / stop / start ----------------------------------------------------------------
+  // ---- modify -----------------------------------------------------------------------------------
 
+  /**
+   * ModifyDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html).
+   * Everything is validated before anything changes: a refused request changes nothing.
+   * - ApplyImmediately: "the modifications in this request and any pending modifications are
+   *   asynchronously applied as soon as possible", so a version queued earlier starts now too.
+   * - EngineVersion: "For major version upgrades, if a nondefault DB parameter group is currently in
+   *   use, a new DB parameter group in the DB parameter group family for the new engine version must
+   *   be specified" (refused with RDS's InvalidParameterCombination "The current DB instance parameter
+   *   group … is custom…", as reported in https://github.com/aws/aws-cli/issues/5939); "If you specify
+   *   only a major version, Amazon RDS updates the DB instance to the default minor version if the
+   *   current minor version is lower".
+   * - DBParameterGroupName: "Must be in the same DB parameter group family as the DB instance"; "The
+   *   parameter group name itself is changed immediately, but the actual parameter changes are not
+   *   applied until you reboot" (ParameterApplyStatus pending-reboot).
+   * - VpcSecurityGroupIds: "This change is asynchronously applied as soon as possible", whatever
+   *   ApplyImmediately says.
+   */
   modify(account: string, region: string, id: string, input: ModifyInstanceInput): DbInstance {
     const now = this.ctx.now();
     const inst = this.get(account, region, id);
     if (inst.status !== 'available') {
       throw new SimError('InvalidDBInstanceState', `Database instance ${inst.id} is in ${inst.status} state; it must be available to be modified.`);
     }
-    // Validate everything before changing anything: a refused request changes nothing.
     let upgradeTo: string | undefined;
-    if (input.engineVersion !== undefined && input.engineVersion !== inst.engineVersion) {
-      upgradeTo = this.validateUpgrade(inst, input.engineVersion, input.allowMajorVersionUpgrade ?? false);
+    if (input.engineVersion !== undefined) {
+      const target = this.resolveVersion(inst, input.engineVersion);
+      if (target !== inst.engineVersion) upgradeTo = this.validateUpgrade(inst, target, input.allowMajorVersionUpgrade ?? false);
     }
+    const major = upgradeTo !== undefined && majorOf(upgradeTo) !== majorOf(inst.engineVersion);
+    let parameterGroupName: string | undefined;
+    if (input.parameterGroupName !== undefined) {
+      const familyVersion = major ? (upgradeTo as string) : inst.engineVersion;
+      parameterGroupName = this.resources.parameterGroupFor(account, region, input.parameterGroupName, inst.engine, familyVersion).name;
+    } else if (major && !isDefaultParameterGroup(inst.parameterGroupName)) {
+      throw new SimError(
+        'InvalidParameterCombination',
+        `The current DB instance parameter group ${inst.parameterGroupName} is custom. You must explicitly specify a new DB instance parameter group, either default or custom, for the engine version upgrade.`,
+      );
+    }
+    const securityGroups = input.vpcSecurityGroupIds?.length ? this.resources.checkSecurityGroups(account, region, input.vpcSecurityGroupIds, this.vpcOf(inst)) : undefined;
     if (input.preferredMaintenanceWindow !== undefined) parseMaintenanceWindow(input.preferredMaintenanceWindow);
-    if (input.backupRetentionPeriod !== undefined && (input.backupRetentionPeriod < 0 || input.backupRetentionPeriod > 35)) {
-      throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${input.backupRetentionPeriod}`);
-    }
+    if (input.backupRetentionPeriod !== undefined) checkRetention(input.backupRetentionPeriod);
 
     if (input.autoMinorVersionUpgrade !== undefined) inst.autoMinorVersionUpgrade = input.autoMinorVersionUpgrade;
     if (input.deletionProtection !== undefined) inst.deletionProtection = input.deletionProtection;
@@ -284,22 +291,30 @@ export class RdsModel {
       inst.preferredMaintenanceWindow = input.preferredMaintenanceWindow.toLowerCase();
       inst.maintenanceCheckedUntil = now;
     }
-    if (upgradeTo !== undefined) {
-      if (input.applyImmediately) {
-        inst.pendingEngineVersion = undefined;
-        this.startOp(inst, now, {
-          kind: 'upgrade',
-          steps: this.steps(now, ['modifying', 'modifying'], ['upgrading', 'upgrading']),
-          finalStatus: 'available',
-          targetVersion: upgradeTo,
-          trigger: 'apply-immediately',
-        });
-      } else {
-        inst.pendingEngineVersion = upgradeTo;
+    if (parameterGroupName !== undefined) {
+      if (major) inst.pendingParameterGroupName = parameterGroupName;
+      else if (parameterGroupName !== inst.parameterGroupName) {
+        inst.parameterGroupName = parameterGroupName;
+        inst.parameterApplyStatus = 'pending-reboot';
       }
     }
+    if (securityGroups) this.changeSecurityGroups(inst, securityGroups, now);
+    if (upgradeTo !== undefined) {
+      inst.pendingEngineVersion = upgradeTo;
+      if (!major) inst.pendingParameterGroupName = undefined;
+    }
+    if (input.applyImmediately && inst.pendingEngineVersion) this.lifecycle.startUpgrade(inst, now, inst.pendingEngineVersion, 'apply-immediately');
     this.ctx.markDirty();
     return inst;
+  }
+
+  /** A bare major ("16") means that major's default minor, or no change when the instance is already there. */
+  private resolveVersion(inst: DbInstance, requested: string): string {
+    if (!/^\d+$/.test(requested)) return requested;
+    const m = this.ctx.catalogue().majorsOf(inst.engine).find((x) => x.major === requested);
+    const preferred = m ? (m.autoUpgradeTarget ?? m.versions[m.versions.length - 1]) : undefined;
+    if (!preferred) return requested;
+    return compareVersions(preferred, inst.engineVersion) > 0 ? preferred : inst.engineVersion;
   }
 
   /** Returns the version to upgrade to, or throws what RDS answers for an invalid target. */
@@ -318,13 +333,29 @@ export class RdsModel {
     return target;
   }
 
+  /** New memberships show `adding` and dropped ones `removing` until the change has been applied. */
+  private changeSecurityGroups(inst: DbInstance, ids: string[], now: number): void {
+    const added = ids.filter((g) => !inst.vpcSecurityGroupIds.includes(g));
+    const removed = inst.vpcSecurityGroupIds.filter((g) => !ids.includes(g));
+    if (added.length === 0 && removed.length === 0) return;
+    const previous = inst.securityGroupChange;
+    inst.vpcSecurityGroupIds = ids;
+    inst.securityGroupChange = {
+      added: [...new Set([...(previous?.added ?? []).filter((g) => ids.includes(g)), ...added])],
+      removed: [...new Set([...(previous?.removed ?? []).filter((g) => !ids.includes(g)), ...removed])],
+      until: now + this.ctx.durationMs('modifying'),
+    };
+  }
+
+  // ---- stop / start -----------------------------------------------------------------------------
+
   stop(account: string, region: string, id: string): DbInstance {
     const now = this.ctx.now();
     const inst = this.get(account, region, id);
     if (inst.status !== 'available') {
       throw new SimError('InvalidDBInstanceState', `DB Instance ${inst.id} is in ${inst.status} state but expected it to be one of available.`);
     }
-    this.startOp(inst, now, { kind: 'stop', steps: this.steps(now, ['stopping', 'stopping']), finalStatus: 'stopped' });
+    this.lifecycle.startOp(inst, now, { kind: 'stop', steps: this.lifecycle.steps(now, ['stopping', 'stopping']), finalStatus: 'stopped' });
     this.ctx.markDirty();
     return inst;
   }
@@ -335,12 +366,12 @@ export class RdsModel {
     if (inst.status !== 'stopped') {
       throw new SimError('InvalidDBInstanceState', `DB Instance ${inst.id} is in ${inst.status} state but expected it to be one of stopped, inaccessible-encryption-credentials-recoverable.`);
     }
-    this.startOp(inst, now, { kind: 'start', steps: this.steps(now, ['starting', 'starting']), finalStatus: 'available' });
+    this.lifecycle.startOp(inst, now, { kind: 'start', steps: this.lifecycle.steps(now, ['starting', 'starting']), finalStatus: 'available' });
     this.ctx.markDirty();
     return inst;
   }
 
-  // ---- tags -----------------------------------------------------------------------------------
+  // ---- tags -------------------------------------------------------------------------------------
 
   addTags(inst: DbInstance, tags: Tag[]): void {
     inst.tags = dedupeTags([...inst.tags, ...tags]);
@@ -352,160 +383,18 @@ export class RdsModel {
     this.ctx.markDirty();
   }
 
-  // ---- pending maintenance --------------------------------------------------------------------
-
-  /** The minor version the db-upgrade action would move to, when the instance is below it. */
-  pendingUpgradeTarget(inst: DbInstance): string | undefined {
-    const target = inst.maintenance.targetVersion ?? this.ctx.catalogue().autoUpgradeTargetFor(inst.engine, inst.engineVersion);
-    return target !== undefined && compareVersions(target, inst.engineVersion) > 0 ? target : undefined;
-  }
+  // ---- maintenance and time (RdsLifecycle) ------------------------------------------------------
 
   pendingActions(inst: DbInstance): PendingActionView[] {
-    const target = this.pendingUpgradeTarget(inst);
-    if (!target) return [];
-    const m = inst.maintenance;
-    const inFlight = inst.op?.kind === 'upgrade' && inst.op.targetVersion === target;
-    let currentApplyDate: number | undefined;
-    if (inFlight) currentApplyDate = inst.statusSince;
-    else {
-      const now = this.ctx.now();
-      const nextWindow = nextWindowStartAfter(parseMaintenanceWindow(inst.preferredMaintenanceWindow), now);
-      const windowApplies = m.optIn === 'next-maintenance' || inst.autoMinorVersionUpgrade || (m.autoAppliedAfterDate !== undefined && m.autoAppliedAfterDate <= nextWindow);
-      if (windowApplies) currentApplyDate = nextWindow;
-      if (m.forcedApplyDate !== undefined) currentApplyDate = Math.min(currentApplyDate ?? Infinity, Math.max(m.forcedApplyDate, now));
-    }
-    return [
-      {
-        action: 'db-upgrade',
-        description: m.description ?? `Upgrade to ${engineDisplayName(inst.engine)} ${target}`,
-        targetVersion: target,
-        autoAppliedAfterDate: m.autoAppliedAfterDate,
-        forcedApplyDate: m.forcedApplyDate,
-        currentApplyDate,
-        optInStatus: inFlight ? 'immediate' : m.optIn,
-      },
-    ];
+    return this.lifecycle.pendingActions(inst);
   }
 
   applyPendingAction(inst: DbInstance, action: string, optInType: string): void {
-    const now = this.ctx.now();
-    if (!['immediate', 'next-maintenance', 'undo-opt-in'].includes(optInType)) {
-      throw new SimError('InvalidParameterValue', `Invalid OptInType '${optInType}': expected immediate, next-maintenance or undo-opt-in`);
-    }
-    const pending = this.pendingActions(inst).find((a) => a.action === action);
-    if (!pending) {
-      throw new SimError('InvalidParameterValue', `No pending maintenance action '${action}' for resource ${inst.arn}`);
-    }
-    if (optInType === 'undo-opt-in') {
-      inst.maintenance.optIn = undefined;
-    } else if (optInType === 'next-maintenance') {
-      inst.maintenance.optIn = 'next-maintenance';
-    } else {
-      if (pending.optInStatus === 'immediate') return; // already being applied
-      if (inst.status !== 'available') {
-        throw new SimError('InvalidDBInstanceState', `Database instance ${inst.id} is in ${inst.status} state; it must be available to apply maintenance.`);
-      }
-      this.startUpgrade(inst, now, pending.targetVersion, 'pending-action-immediate');
-    }
-    this.ctx.markDirty();
+    this.lifecycle.applyPendingAction(inst, action, optInType);
   }
 
-  // ---- time -----------------------------------------------------------------------------------
-
-  /** Moves every instance forward to `now`, event by event, in time order. */
   tick(): void {
-    const now = this.ctx.now();
-    for (const inst of Object.values(this.ctx.state.instances)) this.tickInstance(inst, now);
-  }
-
-  private tickInstance(inst: DbInstance, now: number): void {
-    for (let guard = 0; guard < 100_000; guard++) {
-      let next: { at: number; run: (at: number) => void } | undefined;
-      const consider = (at: number, run: (at: number) => void): void => {
-        if (at <= now && (!next || at < next.at)) next = { at, run };
-      };
-      if (inst.op) {
-        consider((inst.op.steps[0] as { until: number }).until, (at) => this.completeStep(inst, at));
-      } else {
-        if (inst.status === 'stopped' && inst.stoppedAt !== undefined) {
-          consider(inst.stoppedAt + AUTO_RESTART_AFTER_MS, (at) => {
-            this.startOp(inst, at, { kind: 'start', steps: this.steps(at, ['starting', 'starting']), finalStatus: 'available' });
-          });
-        }
-        const forced = inst.maintenance.forcedApplyDate;
-        const target = this.pendingUpgradeTarget(inst);
-        if (inst.status === 'available' && forced !== undefined && target) {
-          consider(Math.max(forced, inst.statusSince, inst.maintenanceCheckedUntil), (at) => this.startUpgrade(inst, at, target, 'forced-apply'));
-        }
-      }
-      const window = parseMaintenanceWindow(inst.preferredMaintenanceWindow);
-      consider(nextWindowStartAfter(window, inst.maintenanceCheckedUntil), (at) => this.windowOpens(inst, at));
-      if (!next) return;
-      const event: { at: number; run: (at: number) => void } = next;
-      event.run(event.at);
-      this.ctx.markDirty();
-    }
-    throw new Error(`simulator: instance ${inst.id} did not settle (event loop guard)`);
-  }
-
-  /**
-   * The maintenance window opens: apply what is queued. A version queued by ModifyDBInstance or an
-   * opted-in pending action always runs; the catalogue's automatic minor upgrade runs only when
-   * AutoMinorVersionUpgrade is on (or AutoAppliedAfterDate has passed).
-   */
-  private windowOpens(inst: DbInstance, at: number): void {
-    inst.maintenanceCheckedUntil = at;
-    if (inst.status !== 'available' || inst.op) return;
-    if (inst.pendingEngineVersion) {
-      this.startUpgrade(inst, at, inst.pendingEngineVersion, 'maintenance-window');
-      return;
-    }
-    const target = this.pendingUpgradeTarget(inst);
-    if (!target) return;
-    const m = inst.maintenance;
-    if (inst.autoMinorVersionUpgrade || m.optIn === 'next-maintenance' || (m.autoAppliedAfterDate !== undefined && m.autoAppliedAfterDate <= at)) {
-      this.startUpgrade(inst, at, target, 'maintenance-window');
-    }
-  }
-
-  private startUpgrade(inst: DbInstance, at: number, target: string, trigger: InstanceOperation['trigger']): void {
-    this.startOp(inst, at, { kind: 'upgrade', steps: this.steps(at, ['upgrading', 'upgrading']), finalStatus: 'available', targetVersion: target, trigger });
-  }
-
-  private steps(start: number, ...phases: Array<[string, Parameters<SimContext['durationMs']>[0]]>): InstanceOperation['steps'] {
-    let t = start;
-    return phases.map(([status, kind]) => {
-      t += this.ctx.durationMs(kind);
-      return { status, until: t };
-    });
-  }
-
-  private startOp(inst: DbInstance, at: number, op: InstanceOperation): void {
-    inst.op = op;
-    inst.status = (op.steps[0] as { status: string }).status;
-    inst.statusSince = at;
-    if (op.kind === 'start') inst.stoppedAt = undefined;
-  }
-
-  private completeStep(inst: DbInstance, at: number): void {
-    const op = inst.op as InstanceOperation;
-    op.steps.shift();
-    inst.statusSince = at;
-    const nextStep = op.steps[0];
-    if (nextStep) {
-      inst.status = nextStep.status;
-      return;
-    }
-    inst.op = undefined;
-    inst.status = op.finalStatus;
-    if (op.finalStatus === 'stopped') inst.stoppedAt = at;
-    if (op.targetVersion) {
-      inst.engineVersion = op.targetVersion;
-      inst.versionHistory.push({ at, version: op.targetVersion });
-      if (inst.pendingEngineVersion && compareVersions(inst.pendingEngineVersion, op.targetVersion) <= 0) inst.pendingEngineVersion = undefined;
-      if (!this.pendingUpgradeTarget(inst)) inst.maintenance = {};
-      else inst.maintenance.optIn = undefined;
-    }
+    this.lifecycle.tick();
   }
 }
 
@@ -513,8 +402,4 @@ function dedupeTags(tags: Tag[]): Tag[] {
   const byKey = new Map<string, Tag>();
   for (const t of tags) byKey.set(t.Key, { Key: t.Key, Value: t.Value });
   return [...byKey.values()];
-}
-
-export function engineDisplayName(engine: string): string {
-  return engine === 'postgres' ? 'PostgreSQL' : engine;
 }

@@ -5,13 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
-import type { DbInstance, Tag } from './model';
+import type { DbInstance } from './model';
 import type { Params } from './query';
 import { bool, int, list, required, str, structList, tags } from './query';
-import type { PendingActionView } from './rds-model';
 import { engineDisplayName } from './rds-model';
-import { iso, leaf, list as xmlList, node, scalarList } from './xml';
-import { defaultVpcId } from './ec2-model';
+import { renderInstance, renderPendingActions, renderTags } from './rds-render';
+import { leaf, list as xmlList, node, scalarList } from './xml';
 
 const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
@@ -37,91 +36,6 @@ export function rdsError(err: SimError): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
 }
 
-const renderTags = (t: Tag[]): string => xmlList('TagList', 'Tag', t, (x) => leaf('Key', x.Key) + leaf('Value', x.Value));
-
-function renderInstance(engine: SimEngine, i: DbInstance): string {
-  const created = i.status !== 'creating';
-  const { latest } = engine.rds.restoreWindow(i);
-  const major = i.engineVersion.split('.')[0];
-  return node(
-    'DBInstance',
-    leaf('DBInstanceIdentifier', i.id),
-    leaf('DBInstanceClass', i.instanceClass),
-    leaf('Engine', i.engine),
-    leaf('DBInstanceStatus', i.status),
-    leaf('MasterUsername', i.masterUsername),
-    leaf('DBName', i.dbName),
-    created && node('Endpoint', leaf('Address', i.endpoint.address), leaf('Port', i.endpoint.port), leaf('HostedZoneId', i.endpoint.hostedZoneId)),
-    leaf('AllocatedStorage', i.allocatedStorage),
-    created && leaf('InstanceCreateTime', iso(i.createdAt)),
-    leaf('PreferredBackupWindow', i.preferredBackupWindow),
-    leaf('BackupRetentionPeriod', i.backupRetentionPeriod),
-    node('DBSecurityGroups'),
-    xmlList('VpcSecurityGroups', 'VpcSecurityGroupMembership', i.vpcSecurityGroupIds, (id) => leaf('VpcSecurityGroupId', id) + leaf('Status', 'active')),
-    xmlList('DBParameterGroups', 'DBParameterGroup', [i.parameterGroupName], (n) => leaf('DBParameterGroupName', n) + leaf('ParameterApplyStatus', 'in-sync')),
-    leaf('AvailabilityZone', i.availabilityZone),
-    node(
-      'DBSubnetGroup',
-      leaf('DBSubnetGroupName', i.dbSubnetGroupName),
-      leaf('DBSubnetGroupDescription', i.dbSubnetGroupName === 'default' ? 'default' : `${i.dbSubnetGroupName} subnet group`),
-      leaf('VpcId', defaultVpcId(i.account, i.region)),
-      leaf('SubnetGroupStatus', 'Complete'),
-      node('Subnets'),
-    ),
-    leaf('PreferredMaintenanceWindow', i.preferredMaintenanceWindow),
-    node('PendingModifiedValues', leaf('EngineVersion', i.pendingEngineVersion)),
-    created && leaf('LatestRestorableTime', iso(latest)),
-    leaf('MultiAZ', i.multiAZ),
-    leaf('EngineVersion', i.engineVersion),
-    leaf('AutoMinorVersionUpgrade', i.autoMinorVersionUpgrade),
-    node('ReadReplicaDBInstanceIdentifiers'),
-    leaf('LicenseModel', i.engine === 'postgres' ? 'postgresql-license' : 'general-public-license'),
-    leaf('Iops', i.iops),
-    xmlList('OptionGroupMemberships', 'OptionGroupMembership', [i.optionGroupName], (n) => leaf('OptionGroupName', n) + leaf('Status', 'in-sync')),
-    i.multiAZ && leaf('SecondaryAvailabilityZone', `${i.region}b`),
-    leaf('PubliclyAccessible', false),
-    leaf('StorageType', i.storageType),
-    leaf('DbInstancePort', 0),
-    leaf('StorageEncrypted', i.storageEncrypted),
-    leaf('KmsKeyId', i.kmsKeyId),
-    leaf('DbiResourceId', i.resourceId),
-    leaf('CACertificateIdentifier', 'rds-ca-rsa2048-g1'),
-    node('DomainMemberships'),
-    leaf('CopyTagsToSnapshot', i.copyTagsToSnapshot),
-    leaf('MonitoringInterval', 0),
-    leaf('DBInstanceArn', i.arn),
-    leaf('IAMDatabaseAuthenticationEnabled', false),
-    leaf('PerformanceInsightsEnabled', false),
-    leaf('DeletionProtection', i.deletionProtection),
-    node('AssociatedRoles'),
-    renderTags(i.tags),
-    i.status === 'stopped' && i.stoppedAt !== undefined && leaf('AutomaticRestartTime', iso(i.stoppedAt + 7 * 86_400_000)),
-    leaf('CustomerOwnedIpEnabled', false),
-    leaf('BackupTarget', 'region'),
-    leaf('NetworkType', 'IPV4'),
-    leaf('StorageThroughput', i.storageType === 'gp3' ? 125 : 0),
-    node('CertificateDetails', leaf('CAIdentifier', 'rds-ca-rsa2048-g1'), leaf('ValidTill', '2061-05-25T23:34:57Z')),
-    leaf('DedicatedLogVolume', false),
-    leaf('EngineLifecycleSupport', `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
-  );
-}
-
-function renderPendingActions(inst: DbInstance, actions: PendingActionView[]): string {
-  return (
-    leaf('ResourceIdentifier', inst.arn) +
-    xmlList('PendingMaintenanceActionDetails', 'PendingMaintenanceAction', actions, (a) =>
-      [
-        leaf('Action', a.action),
-        leaf('AutoAppliedAfterDate', iso(a.autoAppliedAfterDate)),
-        leaf('ForcedApplyDate', iso(a.forcedApplyDate)),
-        leaf('OptInStatus', a.optInStatus),
-        leaf('CurrentApplyDate', iso(a.currentApplyDate)),
-        leaf('Description', a.description),
-      ].join(''),
-    )
-  );
-}
-
 function parseTime(p: Params, key: string): number | undefined {
   const v = str(p, key);
   if (v === undefined) return undefined;
@@ -140,9 +54,10 @@ function requireInstanceByArn(engine: SimEngine, account: string, region: string
   return inst;
 }
 
-const securityGroupsOr = (p: Params, fallback: () => string[] | undefined): string[] | undefined => {
+/** VpcSecurityGroupIds.VpcSecurityGroupId.N, or undefined when none were given (the model picks the VPC's default group). */
+const securityGroupIds = (p: Params): string[] | undefined => {
   const ids = list(p, 'VpcSecurityGroupIds');
-  return ids.length > 0 ? ids : fallback();
+  return ids.length > 0 ? ids : undefined;
 };
 
 /** RDS paging: MaxRecords (20..100, default 100) and an opaque Marker (here: the next index). */
@@ -175,7 +90,7 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
         availabilityZone: str(p, 'AvailabilityZone'),
         dbSubnetGroupName: str(p, 'DBSubnetGroupName'),
         parameterGroupName: str(p, 'DBParameterGroupName'),
-        vpcSecurityGroupIds: securityGroupsOr(p, () => [engine.ec2.defaultGroupId(account, region)]),
+        vpcSecurityGroupIds: securityGroupIds(p),
         preferredMaintenanceWindow: str(p, 'PreferredMaintenanceWindow'),
         preferredBackupWindow: str(p, 'PreferredBackupWindow'),
         backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
@@ -205,6 +120,8 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
         if (name === 'db-instance-id') instances = instances.filter((i) => values.includes(i.id) || values.includes(i.arn));
         else if (name === 'engine') instances = instances.filter((i) => values.includes(i.engine));
         else if (name === 'dbi-resource-id') instances = instances.filter((i) => values.includes(i.resourceId));
+        // Documented filters for what the simulator has none of (clusters, Active Directory domains).
+        else if (name === 'db-cluster-id' || name === 'domain') instances = [];
         else throw new SimError('InvalidParameterValue', `Unrecognized filter name: ${name}`);
       }
       const { page, marker } = paginate(p, instances);
@@ -219,8 +136,12 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
         deletionProtection: bool(p, 'DeletionProtection'),
         preferredMaintenanceWindow: str(p, 'PreferredMaintenanceWindow'),
         backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
+        parameterGroupName: str(p, 'DBParameterGroupName'),
+        vpcSecurityGroupIds: securityGroupIds(p),
       });
-      return rdsResponse(action, renderInstance(engine, inst));
+      // The answer reflects the instance when the call was accepted (modify requires `available`);
+      // PendingModifiedValues lists the change being applied, and the next describe shows it running.
+      return rdsResponse(action, renderInstance(engine, inst, { statusAtCall: 'available' }));
     }
     case 'DescribeDBEngineVersions': {
       const cat = engine.catalogue();
@@ -322,7 +243,7 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
         instanceClass: str(p, 'DBInstanceClass'),
         dbSubnetGroupName: str(p, 'DBSubnetGroupName'),
         parameterGroupName: str(p, 'DBParameterGroupName'),
-        vpcSecurityGroupIds: securityGroupsOr(p, () => [engine.ec2.defaultGroupId(account, region)]),
+        vpcSecurityGroupIds: securityGroupIds(p),
         multiAZ: bool(p, 'MultiAZ'),
         storageType: str(p, 'StorageType'),
         allocatedStorage: int(p, 'AllocatedStorage'),

@@ -1,11 +1,13 @@
 /**
  * Route 53 behaviour: hosted zones, record sets with the validation Route 53 applies to change
  * batches (atomic: one bad change rejects the batch), changes PENDING then INSYNC after a delay, and
- * TestDNSAnswer answering from what has been published (INSYNC), not from what was just submitted.
+ * TestDNSAnswer answering from what has been published (INSYNC), not from what was just submitted,
+ * for public zones only.
  */
 import type { SimContext } from './context';
+import type { Ec2Model } from './ec2-model';
 import { SimError, notFound } from './errors';
-import type { HostedZone, ResourceRecordSet, Route53Change } from './model';
+import type { HostedZone, ResourceRecordSet, Route53Change, VpcAssociation } from './model';
 import { globalKey, randomString } from './model';
 
 export interface ChangeInput {
@@ -44,7 +46,10 @@ function sameContent(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
 }
 
 export class Route53Model {
-  constructor(private readonly ctx: SimContext) {}
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly ec2: Ec2Model,
+  ) {}
 
   private zoneKey(account: string, id: string): string {
     return globalKey(account, id.replace(/^\/?hostedzone\//, ''));
@@ -62,17 +67,41 @@ export class Route53Model {
       .sort((a, b) => (a.name === b.name ? a.id.localeCompare(b.id) : a.name.split('.').reverse().join('.').localeCompare(b.name.split('.').reverse().join('.'))));
   }
 
+  /**
+   * CreateHostedZone (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateHostedZone.html):
+   * a zone created with a VPC is private and associated with that VPC ("You can specify only one Amazon
+   * VPC when you create a private hosted zone"); a VPC the account does not have is InvalidVPCId; a
+   * private zone of the same name already associated with that VPC is ConflictingDomainExists. The API
+   * reference does not say what PrivateZone=true without a VPC does; the simulator refuses it with
+   * InvalidInput, since a private zone is associated with at least one VPC (GetHostedZone's VPCs has
+   * at least one member).
+   */
   createZone(
     account: string,
-    input: { name: string; callerReference: string; comment?: string; privateZone?: boolean; id?: string },
+    input: { name: string; callerReference: string; comment?: string; privateZone?: boolean; vpcs?: VpcAssociation[]; id?: string },
   ): { zone: HostedZone; change: Route53Change } {
     if (!input.name || !/^[a-z0-9_*.-]+$/i.test(input.name.replace(/\.$/, '')) || input.name.replace(/\.$/, '') === '') {
       throw new SimError('InvalidDomainName', `The domain name is invalid: ${input.name}`);
     }
+    // "You can't create a hosted zone for a top-level domain (TLD) such as .com." (CreateHostedZone)
+    if (!input.name.replace(/\.$/, '').includes('.')) throw new SimError('InvalidDomainName', `The domain name is invalid: ${input.name} is a top-level domain`);
     if (!input.callerReference) throw new SimError('InvalidInput', 'CallerReference is required');
     const existing = this.listZones(account).find((z) => z.callerReference === input.callerReference);
     if (existing) {
       throw new SimError('HostedZoneAlreadyExists', `A hosted zone has already been created with the specified caller reference (${input.callerReference}).`, 409);
+    }
+    const vpcs = input.vpcs ?? [];
+    if (input.privateZone && vpcs.length === 0) throw new SimError('InvalidInput', 'Invalid request: a private hosted zone needs a VPC (VPC.VPCId and VPC.VPCRegion)');
+    for (const v of vpcs) {
+      if (!v.vpcId || !v.region) throw new SimError('InvalidInput', 'Invalid request: VPC needs both VPCId and VPCRegion');
+      if (!this.ec2.findVpc(account, v.region, v.vpcId)) {
+        throw new SimError('InvalidVPCId', `The VPC ID '${v.vpcId}' in ${v.region} either isn't a valid ID or the current account is not authorized to access this VPC.`);
+      }
+      const name = normalizeName(input.name);
+      const clash = this.listZones(account).find((z) => z.name === name && (z.vpcs ?? []).some((a) => a.vpcId === v.vpcId && a.region === v.region));
+      if (clash) {
+        throw new SimError('ConflictingDomainExists', `A private hosted zone ${name} (${clash.id}) is already associated with VPC ${v.vpcId} in ${v.region}.`);
+      }
     }
     const now = this.ctx.now();
     const id = input.id ?? `Z${randomString(20)}`;
@@ -89,7 +118,8 @@ export class Route53Model {
       name,
       callerReference: input.callerReference,
       comment: input.comment,
-      privateZone: input.privateZone ?? false,
+      privateZone: vpcs.length > 0,
+      vpcs: vpcs.map((v) => ({ region: v.region, vpcId: v.vpcId })),
       nameServers,
       records: sortRecords(apex),
       published: sortRecords(apex),
@@ -221,6 +251,15 @@ export class Route53Model {
    */
   testDnsAnswer(account: string, zoneId: string, recordName: string, recordType: string): { recordData: string[]; responseCode: string } {
     const zone = this.getZone(account, zoneId);
+    // "This call only supports querying public hosted zones."
+    // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_TestDNSAnswer.html). The page does not
+    // name the error; InvalidInput (400) is the error it lists for input that is not valid.
+    if (zone.privateZone) {
+      throw new SimError(
+        'InvalidInput',
+        `Invalid request: TestDNSAnswer only supports public hosted zones; ${zone.id} (${zone.name}) is a private hosted zone`,
+      );
+    }
     const name = normalizeName(recordName);
     const type = recordType.toUpperCase();
     const atName = zone.published.filter((r) => r.name === name);

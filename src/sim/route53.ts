@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
-import type { HostedZone, ResourceRecordSet, Route53Change } from './model';
+import type { HostedZone, ResourceRecordSet, Route53Change, VpcAssociation } from './model';
 import type { ChangeInput } from './route53-model';
 import { normalizeName } from './route53-model';
 import { iso, leaf, list as xmlList, node, scalarList } from './xml';
@@ -63,6 +63,8 @@ function renderZone(z: HostedZone): string {
 }
 
 const renderDelegationSet = (z: HostedZone): string => node('DelegationSet', scalarList('NameServers', 'NameServer', z.nameServers));
+
+const renderVpc = (v: VpcAssociation): string => leaf('VPCRegion', v.region) + leaf('VPCId', v.vpcId);
 
 function renderChange(engine: SimEngine, c: Route53Change): string {
   return node('ChangeInfo', leaf('Id', `/change/${c.id}`), leaf('Status', engine.route53.changeStatus(c)), leaf('SubmittedAt', iso(c.submittedAt)), leaf('Comment', c.comment));
@@ -154,31 +156,42 @@ export function handleRoute53(engine: SimEngine, route: Route53Route, method: st
     case 'CreateHostedZone': {
       const req = obj(parseXml(body).CreateHostedZoneRequest);
       const cfg = obj(req.HostedZoneConfig);
+      const vpc = req.VPC === undefined ? undefined : obj(req.VPC);
       const { zone, change } = r53.createZone(account, {
         name: text(req.Name) ?? '',
         callerReference: text(req.CallerReference) ?? '',
         comment: text(cfg.Comment),
-        privateZone: text(cfg.PrivateZone) === 'true' || req.VPC !== undefined,
+        privateZone: text(cfg.PrivateZone) === 'true',
+        vpcs: vpc ? [{ region: text(vpc.VPCRegion) ?? '', vpcId: text(vpc.VPCId) ?? '' }] : undefined,
       });
+      const associated = zone.vpcs?.[0];
       return {
         status: 201,
         headers: { Location: `https://route53.amazonaws.com/2013-04-01/hostedzone/${zone.id}` },
-        body: doc('CreateHostedZoneResponse', renderZone(zone), renderChange(engine, change), renderDelegationSet(zone)),
+        body: doc('CreateHostedZoneResponse', renderZone(zone), renderChange(engine, change), renderDelegationSet(zone), associated ? node('VPC', renderVpc(associated)) : ''),
       };
     }
     case 'ListHostedZones': {
-      const zones = r53.listZones(account);
+      // https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZones.html: Marker, IsTruncated
+      // and MaxItems are always in the answer (Marker echoes the request's marker); NextMarker "is present
+      // only if IsTruncated is true"; at most 100 zones per answer; hostedzonetype=PrivateHostedZone
+      // lists private zones only.
+      const type = q.get('hostedzonetype') ?? undefined;
+      if (type !== undefined && type !== 'PrivateHostedZone') throw new SimError('InvalidInput', `Invalid request: hostedzonetype must be PrivateHostedZone, got '${type}'`);
+      const zones = r53.listZones(account).filter((z) => type === undefined || z.privateZone);
       const max = intText(q.get('maxitems') ?? undefined, 'maxitems') ?? 100;
+      if (max < 1) throw new SimError('InvalidInput', `Invalid request: maxitems must be at least 1, got ${max}`);
       const marker = q.get('marker') ?? undefined;
-      const start = marker ? Math.max(0, zones.findIndex((z) => z.id === marker)) : 0;
-      const page = zones.slice(start, start + max);
-      const next = zones[start + max];
+      const start = marker ? Math.max(0, zones.findIndex((z) => z.id === marker.replace(/^\/?hostedzone\//, ''))) : 0;
+      const pageSize = Math.min(max, 100);
+      const page = zones.slice(start, start + pageSize);
+      const next = zones[start + pageSize];
       return {
         status: 200,
         body: doc(
           'ListHostedZonesResponse',
           node('HostedZones', ...page.map(renderZone)),
-          leaf('Marker', marker),
+          leaf('Marker', marker ?? ''),
           leaf('IsTruncated', next !== undefined),
           leaf('NextMarker', next?.id),
           leaf('MaxItems', max),
@@ -186,8 +199,11 @@ export function handleRoute53(engine: SimEngine, route: Route53Route, method: st
       };
     }
     case 'GetHostedZone': {
+      // https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html: HostedZone (with
+      // Config.PrivateZone), DelegationSet, and for a private zone the VPCs it is associated with.
       const zone = r53.getZone(account, route.zoneId as string);
-      return { status: 200, body: doc('GetHostedZoneResponse', renderZone(zone), renderDelegationSet(zone)) };
+      const vpcs = zone.privateZone ? xmlList('VPCs', 'VPC', zone.vpcs ?? [], renderVpc) : '';
+      return { status: 200, body: doc('GetHostedZoneResponse', renderZone(zone), renderDelegationSet(zone), vpcs) };
     }
     case 'DeleteHostedZone':
       throw new SimError('AccessDenied', 'The simulator never deletes hosted zones: rds-orchestrator must not delete DNS zones.', 403);

@@ -1,8 +1,9 @@
 /**
  * A demo fleet shaped like the runbook's: preview, staging and production PostgreSQL instances on an
  * old minor (15.5) while RDS offers a newer preferred minor (15.8), AutoMinorVersionUpgrade off (the
- * team's default), maintenance windows placed minutes from now so a demo sees them open, a hosted zone
- * with the weighted `db` CNAME per environment, and the security groups the bastion rule needs.
+ * team's default), maintenance windows placed minutes from now so a demo sees them open, a private
+ * hosted zone with the weighted `db` CNAME per environment, and one VPC holding the DB subnet groups and
+ * the security groups the bastion rule needs.
  */
 import { MINUTE } from './clock';
 import { defaultCatalogue } from './catalogue';
@@ -36,6 +37,10 @@ export const demoInstanceId = (env: DemoEnvironment): string => `notifydb-${env}
 const DB_SG_SUFFIX: Record<DemoEnvironment, string> = { preview: '0a', staging: '0b', production: '0c' };
 export const demoDbSecurityGroupId = (env: DemoEnvironment): string => `sg-0de00db00000000${DB_SG_SUFFIX[env]}`;
 export const DEMO_BASTION_SECURITY_GROUP_ID = 'sg-0de00ba5710000001';
+/** The fleet's VPC: its DB subnet groups, DB and bastion security groups, and the private zone's association. */
+export const DEMO_VPC_ID = 'vpc-0de00000000000001';
+export const demoSubnetGroupName = (env: DemoEnvironment): string => `notify-${env}`;
+export const demoParameterGroupName = (env: DemoEnvironment, major: string): string => `notify-${env}-postgres${major}`;
 
 export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec {
   const region = opts.region ?? 'eu-west-2';
@@ -53,20 +58,32 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
   });
 
   const address = (env: DemoEnvironment): string => `${demoInstanceId(env)}.${endpointSuffix(account, region)}.${region}.rds.amazonaws.com`;
+  const major = fromVersion.split('.')[0] as string;
   return {
     reset: opts.reset ?? true,
     catalogue,
+    vpcs: [{ region, account, id: DEMO_VPC_ID, cidrBlock: '10.42.0.0/16', tags: { Name: 'notify' } }],
     securityGroups: [
-      { region, account, id: DEMO_BASTION_SECURITY_GROUP_ID, name: 'notify-bastion', description: 'bastion host' },
+      { region, account, id: DEMO_BASTION_SECURITY_GROUP_ID, name: 'notify-bastion', description: 'bastion host', vpcId: DEMO_VPC_ID },
       ...DEMO_ENVIRONMENTS.map((env) => ({
         region,
         account,
         id: demoDbSecurityGroupId(env),
         name: `notifydb-${env}`,
         description: `${env} database`,
+        vpcId: DEMO_VPC_ID,
         tags: { environment: env },
       })),
     ],
+    dbSubnetGroups: DEMO_ENVIRONMENTS.map((env, n) => ({
+      region,
+      account,
+      name: demoSubnetGroupName(env),
+      vpcId: DEMO_VPC_ID,
+      description: `notify ${env} databases`,
+      subnetIds: [`subnet-0de0000000000${n}0a1`, `subnet-0de0000000000${n}0b2`],
+    })),
+    dbParameterGroups: DEMO_ENVIRONMENTS.map((env) => ({ region, account, name: demoParameterGroupName(env, major), family: `postgres${major}`, description: `notify ${env}` })),
     instances: DEMO_ENVIRONMENTS.map((env) => ({
       region,
       account,
@@ -80,8 +97,8 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
       deletionProtection: env === 'production',
       autoMinorVersionUpgrade: opts.autoMinorVersionUpgrade?.[env] ?? false,
       preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + offsets[env] * MINUTE, 30),
-      dbSubnetGroupName: `notify-${env}`,
-      parameterGroupName: `notify-${env}-postgres15`,
+      dbSubnetGroupName: demoSubnetGroupName(env),
+      parameterGroupName: demoParameterGroupName(env, major),
       vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],
       tags: { environment: env, service: 'notify' },
     })),
@@ -91,6 +108,7 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
         id: opts.zoneId ?? 'ZDEMONOTIFY0001',
         name: zoneName,
         privateZone: true,
+        vpcs: [{ region, vpcId: DEMO_VPC_ID }],
         records: DEMO_ENVIRONMENTS.map((env) => ({
           name: `db.${env}.${zoneName}`,
           type: 'CNAME',

@@ -20,9 +20,17 @@ export interface SeedInstance {
   iops?: number;
   kmsKeyId?: string;
   backupRetentionPeriod?: number;
+  /**
+   * Default `default` (the default VPC). A name not seeded under `dbSubnetGroups` is created, in the VPC
+   * of the instance's security groups (or the default VPC when it has none).
+   */
   dbSubnetGroupName?: string;
+  /** A name not seeded under `dbParameterGroups` is created as a custom group of the instance's family. */
   parameterGroupName?: string;
-  /** Security group ids (seed the groups with explicit ids to refer to them here). */
+  /**
+   * Security group ids; each must exist (seed the groups with explicit ids to refer to them here) and be
+   * in the subnet group's VPC. Default: that VPC's `default` group.
+   */
   vpcSecurityGroupIds?: string[];
   tags?: Record<string, string>;
   /** ISO instant or epoch ms; default 400 days ago, so the whole backup retention is restorable. */
@@ -51,9 +59,41 @@ export interface SeedHostedZone {
   /** Without the /hostedzone/ prefix; generated when absent. */
   id?: string;
   name: string;
+  /** Implied by `vpcs`; a private zone needs at least one VPC, as in Route 53. */
   privateZone?: boolean;
+  /** Private zones: the VPCs the zone is associated with (each must be seeded, or a region's default VPC). */
+  vpcs?: Array<{ region: string; vpcId: string }>;
   comment?: string;
   records?: SeedRecord[];
+}
+
+export interface SeedVpc {
+  region: string;
+  account?: string;
+  /** `vpc-` and 8 or 17 hex digits; generated when absent. The VPC gets its own `default` security group. */
+  id?: string;
+  cidrBlock?: string;
+  tags?: Record<string, string>;
+}
+
+export interface SeedDbSubnetGroup {
+  region: string;
+  account?: string;
+  name: string;
+  /** Default: the region's default VPC. */
+  vpcId?: string;
+  description?: string;
+  subnetIds?: string[];
+}
+
+export interface SeedDbParameterGroup {
+  region: string;
+  account?: string;
+  /** A customer group (RDS's own `default.<family>` groups always exist). */
+  name: string;
+  /** e.g. postgres15 */
+  family: string;
+  description?: string;
 }
 
 export interface SeedSecurityGroup {
@@ -62,6 +102,7 @@ export interface SeedSecurityGroup {
   id?: string;
   name: string;
   description?: string;
+  /** Default: the region's default VPC. Another VPC must be seeded under `vpcs`. */
   vpcId?: string;
   tags?: Record<string, string>;
   ingress?: Array<{ protocol: string; fromPort?: number; toPort?: number; sourceGroupId?: string; cidrIp?: string; description?: string }>;
@@ -72,7 +113,10 @@ export interface SeedSpec {
   reset?: boolean;
   /** Replaces the engine catalogue. */
   catalogue?: CatalogueMajor[];
+  vpcs?: SeedVpc[];
   securityGroups?: SeedSecurityGroup[];
+  dbSubnetGroups?: SeedDbSubnetGroup[];
+  dbParameterGroups?: SeedDbParameterGroup[];
   instances?: SeedInstance[];
   hostedZones?: SeedHostedZone[];
 }
@@ -80,7 +124,9 @@ export interface SeedSpec {
 export interface SeedResult {
   instances: Array<{ region: string; account: string; id: string; arn: string; address: string }>;
   hostedZones: Array<{ account: string; id: string; name: string }>;
-  securityGroups: Array<{ region: string; account: string; id: string; name: string }>;
+  securityGroups: Array<{ region: string; account: string; id: string; name: string; vpcId: string }>;
+  vpcs: Array<{ region: string; account: string; id: string }>;
+  dbSubnetGroups: Array<{ region: string; account: string; name: string; vpcId: string }>;
 }
 
 export interface FaultSpec {

@@ -14,6 +14,7 @@ import {
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import type { DBInstance } from '@aws-sdk/client-rds';
+import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import { ACCOUNT, REGION, rejectsWith, startHarness } from './helpers';
 import type { SimHarness } from './helpers';
 
@@ -44,6 +45,7 @@ describe('sim: RDS through the real SDK', function () {
   };
 
   it('CreateDBInstance: creating → backing-up → available, endpoint and create time only once created', async function () {
+    const sg = await h.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'orders-db', Description: 'orders database' }));
     const created = await h.rds.send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'orders',
@@ -52,13 +54,13 @@ describe('sim: RDS through the real SDK', function () {
         EngineVersion: '15.5',
         AllocatedStorage: 50,
         Tags: [{ Key: 'team', Value: 'payments' }],
-        VpcSecurityGroupIds: ['sg-0123'],
+        VpcSecurityGroupIds: [sg.GroupId as string],
       }),
     );
     assert.equal(created.DBInstance?.DBInstanceStatus, 'creating');
     assert.equal(created.DBInstance?.Endpoint, undefined);
     assert.equal(created.DBInstance?.DBInstanceArn, `arn:aws:rds:${REGION}:${ACCOUNT}:db:orders`);
-    assert.deepEqual(created.DBInstance?.VpcSecurityGroups, [{ VpcSecurityGroupId: 'sg-0123', Status: 'active' }]);
+    assert.deepEqual(created.DBInstance?.VpcSecurityGroups, [{ VpcSecurityGroupId: sg.GroupId, Status: 'active' }]);
     h.advance(59);
     assert.equal((await describeOne('orders')).DBInstanceStatus, 'creating');
     h.advance(1);
@@ -114,7 +116,9 @@ describe('sim: RDS through the real SDK', function () {
     await rejectsWith(h.rds.send(new DescribeDBInstancesCommand({ MaxRecords: 5 })), 'InvalidParameterValue', 'MaxRecords');
   });
 
-  it('ModifyDBInstance: flags apply at once; EngineVersion+ApplyImmediately goes modifying → upgrading → available', async function () {
+  // https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html: the answer is the
+  // instance as the call found it (available), with the change in PendingModifiedValues; the work shows next.
+  it('ModifyDBInstance: flags apply at once; EngineVersion+ApplyImmediately answers available + PendingModifiedValues, then modifying → upgrading → available', async function () {
     await seedInstance('db1');
     const mod = await h.rds.send(
       new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', AutoMinorVersionUpgrade: true, DeletionProtection: true, PreferredMaintenanceWindow: 'Sat:22:00-Sat:23:00' }),
@@ -125,7 +129,12 @@ describe('sim: RDS through the real SDK', function () {
     assert.equal(mod.DBInstance?.DBInstanceStatus, 'available');
 
     const up = await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', EngineVersion: '15.8', ApplyImmediately: true }));
-    assert.equal(up.DBInstance?.DBInstanceStatus, 'modifying');
+    assert.equal(up.DBInstance?.DBInstanceStatus, 'available');
+    assert.equal(up.DBInstance?.PendingModifiedValues?.EngineVersion, '15.8');
+    assert.equal(up.DBInstance?.EngineVersion, '15.5');
+    const modifying = await describeOne('db1');
+    assert.equal(modifying.DBInstanceStatus, 'modifying');
+    assert.equal(modifying.PendingModifiedValues?.EngineVersion, '15.8', 'still "currently being applied"');
     await rejectsWith(h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', AutoMinorVersionUpgrade: false })), 'InvalidDBInstanceStateFault');
     h.advance(5);
     const upgrading = await describeOne('db1');
@@ -135,6 +144,7 @@ describe('sim: RDS through the real SDK', function () {
     const done = await describeOne('db1');
     assert.equal(done.DBInstanceStatus, 'available');
     assert.equal(done.EngineVersion, '15.8');
+    assert.equal(done.PendingModifiedValues?.EngineVersion, undefined);
     // Terraform-style "set EngineVersion to what it already is" is accepted and changes nothing.
     const same = await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', EngineVersion: '15.8', ApplyImmediately: true }));
     assert.equal(same.DBInstance?.DBInstanceStatus, 'available');
@@ -149,7 +159,8 @@ describe('sim: RDS through the real SDK', function () {
     await rejectsWith(h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'ghost', AutoMinorVersionUpgrade: true })), 'DBInstanceNotFoundFault');
     assert.equal((await describeOne('db1')).DBInstanceStatus, 'available', 'a refused modify changes nothing');
     const major = await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', EngineVersion: '16.4', AllowMajorVersionUpgrade: true, ApplyImmediately: true }));
-    assert.equal(major.DBInstance?.DBInstanceStatus, 'modifying');
+    assert.equal(major.DBInstance?.PendingModifiedValues?.EngineVersion, '16.4');
+    assert.equal((await describeOne('db1')).DBInstanceStatus, 'modifying');
   });
 
   it('DescribeDBEngineVersions lists valid upgrade targets with IsMajorVersionUpgrade and the auto-upgrade target', async function () {
@@ -327,8 +338,13 @@ describe('sim: RDS through the real SDK', function () {
   it('RestoreDBInstanceToPointInTime: bounds [max(create, now-31d), now-5min], settings, version at that time', async function () {
     const now = Date.UTC(2025, 0, 6, 12, 0, 0);
     await h.admin.seed({
+      securityGroups: [
+        { region: REGION, id: 'sg-0000000000000051c', name: 'src' },
+        { region: REGION, id: 'sg-00000000000000ba5', name: 'bastion' },
+      ],
+      dbSubnetGroups: [{ region: REGION, name: 'private' }],
       instances: [
-        { region: REGION, id: 'src', engineVersion: '15.5', createdAt: now - 100 * DAY * 1000, vpcSecurityGroupIds: ['sg-src'], parameterGroupName: 'pg-src' },
+        { region: REGION, id: 'src', engineVersion: '15.5', createdAt: now - 100 * DAY * 1000, vpcSecurityGroupIds: ['sg-0000000000000051c'], parameterGroupName: 'pg-src' },
         { region: REGION, id: 'young', engineVersion: '15.5', createdAt: now - 2 * 3600 * 1000 },
       ],
     });
@@ -374,7 +390,7 @@ describe('sim: RDS through the real SDK', function () {
         DBInstanceClass: 'db.r6g.large',
         DBSubnetGroupName: 'private',
         DBParameterGroupName: 'pg-src',
-        VpcSecurityGroupIds: ['sg-src', 'sg-bastion'],
+        VpcSecurityGroupIds: ['sg-0000000000000051c', 'sg-00000000000000ba5'],
         MultiAZ: true,
         StorageType: 'gp3',
         DeletionProtection: true,
@@ -387,7 +403,7 @@ describe('sim: RDS through the real SDK', function () {
     assert.equal(r?.DBInstanceClass, 'db.r6g.large');
     assert.equal(r?.DBSubnetGroup?.DBSubnetGroupName, 'private');
     assert.equal(r?.DBParameterGroups?.[0]?.DBParameterGroupName, 'pg-src');
-    assert.deepEqual(r?.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId), ['sg-src', 'sg-bastion']);
+    assert.deepEqual(r?.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId), ['sg-0000000000000051c', 'sg-00000000000000ba5']);
     assert.equal(r?.MultiAZ, true);
     assert.equal(r?.StorageType, 'gp3');
     assert.equal(r?.DeletionProtection, true);

@@ -1,0 +1,64 @@
+/** What the RDS protocol handler (src/sim/rds.ts) and the seeder pass to RdsModel. */
+import type { Tag } from './model';
+
+export interface CreateInstanceInput {
+  id: string;
+  instanceClass: string;
+  engine: string;
+  engineVersion?: string;
+  allocatedStorage?: number;
+  storageType?: string;
+  iops?: number;
+  storageEncrypted?: boolean;
+  kmsKeyId?: string;
+  multiAZ?: boolean;
+  availabilityZone?: string;
+  /** Default `default` (the default VPC). */
+  dbSubnetGroupName?: string;
+  /** Default `default.<family>`. */
+  parameterGroupName?: string;
+  /** Default: the default security group of the subnet group's VPC. */
+  vpcSecurityGroupIds?: string[];
+  preferredMaintenanceWindow?: string;
+  preferredBackupWindow?: string;
+  backupRetentionPeriod?: number;
+  autoMinorVersionUpgrade?: boolean;
+  deletionProtection?: boolean;
+  copyTagsToSnapshot?: boolean;
+  masterUsername?: string;
+  dbName?: string;
+  port?: number;
+  tags?: Tag[];
+}
+
+export interface ModifyInstanceInput {
+  autoMinorVersionUpgrade?: boolean;
+  engineVersion?: string;
+  allowMajorVersionUpgrade?: boolean;
+  applyImmediately?: boolean;
+  deletionProtection?: boolean;
+  preferredMaintenanceWindow?: string;
+  backupRetentionPeriod?: number;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds?: string[];
+}
+
+export interface RestoreInput {
+  sourceId: string;
+  targetId: string;
+  restoreTime?: number;
+  useLatestRestorableTime?: boolean;
+  instanceClass?: string;
+  dbSubnetGroupName?: string;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds?: string[];
+  multiAZ?: boolean;
+  storageType?: string;
+  allocatedStorage?: number;
+  iops?: number;
+  availabilityZone?: string;
+  deletionProtection?: boolean;
+  autoMinorVersionUpgrade?: boolean;
+  copyTagsToSnapshot?: boolean;
+  tags?: Tag[];
+}
