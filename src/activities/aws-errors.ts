@@ -3,11 +3,13 @@
  *
  * The split follows one question: can waiting fix it? A missing instance, a bad parameter or missing
  * permissions will fail the same way on every retry, so they become non-retryable ApplicationFailures
- * whose message says what to fix. Throttling, 5xx and network errors are left untouched: Temporal treats
- * a plain Error as retryable and the activity's retry policy backs off.
+ * whose message says what to fix. Everything else (throttling, 5xx, a refused connection, a body that is
+ * not an AWS response at all) becomes a retryable `AwsCallFailed` failure that says, in words a person
+ * can act on, which call failed against which endpoint and how: the workflows show it in their status
+ * while they retry, and report it when they give up.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes } from './types';
+import { FailureTypes, type AwsCallProblem } from './types';
 
 /** What the failing call was about, so the message can name it. */
 export interface AwsErrorContext {
@@ -25,6 +27,8 @@ const INVALID_INPUT = new Set([
   'MissingParameter',
   'ValidationError',
   'ValidationException',
+  'InvalidVPCNetworkStateFault',
+  'InvalidVPCNetworkState',
   // Route 53
   'InvalidInput',
   'InvalidChangeBatch',
@@ -33,6 +37,7 @@ const INVALID_INPUT = new Set([
   // EC2
   'InvalidGroup.NotFound',
   'InvalidGroupId.Malformed',
+  'InvalidVpcID.NotFound',
   'InvalidParameter',
 ]);
 const UNAUTHORIZED = new Set([
@@ -44,11 +49,37 @@ const UNAUTHORIZED = new Set([
   'SignatureDoesNotMatch',
   'UnrecognizedClientException',
 ]);
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  EPIPE: 'connection closed',
+};
+
+/** Set by the endpoint-recording middleware (index.ts): where the failed request went. */
+export const ENDPOINT_FIELD = '$rdsOrchestratorEndpoint';
+/** Set on the raw response by the same middleware: the start of an error answer that is not XML. */
+export const BODY_PREVIEW_FIELD = '$rdsOrchestratorBodyPreview';
+
+interface SdkErrorLike {
+  name?: unknown;
+  Code?: unknown;
+  code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number; headers?: Record<string, string>; [BODY_PREVIEW_FIELD]?: string };
+  $responseBodyText?: unknown;
+  [ENDPOINT_FIELD]?: string;
+}
 
 /** The AWS error code of an SDK v3 error (`name`, or `Code` for a few unmodelled query-protocol errors). */
 export function awsErrorName(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; Code?: unknown };
+  const e = err as SdkErrorLike;
   if (typeof e.Code === 'string') return e.Code;
   return typeof e.name === 'string' ? e.name : undefined;
 }
@@ -62,35 +93,94 @@ function where(ctx: AwsErrorContext): string {
   return ctx.region ? ` in region ${ctx.region}` : '';
 }
 
+function oneLine(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/**
+ * Says what kind of failure `err` is, in words: an answer from AWS, an answer that is not from AWS (an
+ * HTML error page from a proxy, an unparseable body), no answer at all, or a timeout.
+ */
+export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 'error' | 'httpStatus'> {
+  if (typeof err !== 'object' || err === null) return { kind: 'unknown', error: String(err) };
+  const e = err as SdkErrorLike;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const httpStatus = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const bodyText = typeof e.$responseBodyText === 'string' ? e.$responseBodyText : e.$response?.[BODY_PREVIEW_FIELD];
+  const contentType = e.$response?.headers?.['content-type'];
+  // The SDK could not read the body as the service's protocol: "@aws-sdk XML parse error", or a bare
+  // "Unknown" error for an error status whose body carries no AWS error code.
+  const unparseable = /XML parse error|Deserialization error/i.test(message) || (e.name === 'Unknown' && message === 'Unknown');
+  if (unparseable && httpStatus !== undefined) {
+    const title = bodyText ? /<title>([^<]*)<\/title>/i.exec(bodyText)?.[1]?.trim() : undefined;
+    const body = title ? `, page title "${oneLine(title, 80)}"` : bodyText ? `: "${oneLine(bodyText, 120)}"` : '';
+    return {
+      kind: 'not-aws',
+      httpStatus,
+      error: `HTTP ${httpStatus} with a response that is not an AWS answer${contentType ? ` (${contentType})` : ''}${body}; is the endpoint right, or is a proxy in the way?`,
+    };
+  }
+  if (typeof e.code === 'string' && NETWORK_CODES[e.code]) {
+    return { kind: 'network', error: `no answer: ${NETWORK_CODES[e.code]} (${e.code}): ${oneLine(message)}` };
+  }
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || /timed? ?out/i.test(message)) {
+    return { kind: 'timeout', httpStatus, error: `no answer in time: ${oneLine(message)}` };
+  }
+  const name = awsErrorName(err);
+  if (name && httpStatus !== undefined) {
+    return { kind: 'aws', httpStatus, error: `AWS answered ${name} (HTTP ${httpStatus}): ${oneLine(message)}` };
+  }
+  return { kind: 'unknown', httpStatus, error: oneLine(message) };
+}
+
 /**
  * Returns the error to throw for `err`: a non-retryable ApplicationFailure for what a human must fix,
- * otherwise `err` itself (retryable).
+ * otherwise a retryable `AwsCallFailed` naming the call, the endpoint and what went wrong.
  */
 export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
   if (err instanceof ApplicationFailure) return err;
   const name = awsErrorName(err);
-  if (!name) return err;
   const awsMessage = err instanceof Error ? err.message : String(err);
-  if (INSTANCE_NOT_FOUND.has(name)) {
+  if (name && INSTANCE_NOT_FOUND.has(name)) {
     const id = ctx.instanceId ? `'${ctx.instanceId}' ` : '';
     return ApplicationFailure.nonRetryable(
       `RDS instance ${id}not found${where(ctx)} (${ctx.operation}). Check the instance identifier and the region; AWS said: ${awsMessage}`,
       FailureTypes.InstanceNotFound,
     );
   }
-  if (INVALID_INPUT.has(name)) {
+  if (name && INVALID_INPUT.has(name)) {
     return ApplicationFailure.nonRetryable(
       `${ctx.operation}${where(ctx)} was rejected as invalid (${name}): ${awsMessage}. Fix the input; retrying will not help.`,
       FailureTypes.InvalidInput,
     );
   }
-  if (UNAUTHORIZED.has(name)) {
+  if (name && UNAUTHORIZED.has(name)) {
     return ApplicationFailure.nonRetryable(
       `${ctx.operation}${where(ctx)} was refused (${name}): ${awsMessage}. Give the worker's AWS credentials the permission for this call.`,
       FailureTypes.Unauthorized,
     );
   }
-  return err;
+  return awsCallFailed(err, ctx);
+}
+
+/** The retryable failure for a call that did not get a usable answer. */
+export function awsCallFailed(err: unknown, ctx: AwsErrorContext): ApplicationFailure {
+  const endpoint = (typeof err === 'object' && err !== null && (err as SdkErrorLike)[ENDPOINT_FIELD]) || undefined;
+  const problem: AwsCallProblem = { operation: ctx.operation, endpoint, region: ctx.region, ...classifyAwsFailure(err) };
+  return ApplicationFailure.create({
+    type: FailureTypes.AwsCallFailed,
+    message: describeAwsCallProblem(problem),
+    details: [problem],
+    nonRetryable: false,
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+export function describeAwsCallProblem(p: AwsCallProblem): string {
+  const at = p.endpoint ? ` against ${p.endpoint}` : '';
+  const region = p.region ? ` (${p.region})` : '';
+  return `${p.operation}${at}${region} failed: ${p.error}`;
 }
 
 /** Runs one AWS call and translates its failure with toActivityError. */

@@ -1,13 +1,26 @@
 /**
- * EC2 security-group activities: the restore runbook opens the database's security group to the
- * application's security group on the PostgreSQL port. An identical existing rule is success.
+ * EC2 security-group activities for the restore runbook: the restored instance gets a security group of
+ * its own (module.rds_restore.db_security_group_id in the runbook's Terraform), and the bastion is let in
+ * on that group only, so no group shared with the source database is ever widened. An identical
+ * existing rule, or the group a previous attempt created, is success.
  */
-import { AuthorizeSecurityGroupIngressCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { isAwsError, toActivityError } from './aws-errors';
-import type { Ec2Activities, MutationResult } from './types';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  type EC2Client,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import { ApplicationFailure } from '@temporalio/common';
+import { callAws, isAwsError, toActivityError } from './aws-errors';
+import { FailureTypes, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from './types';
 
 export interface Ec2ActivitiesDeps {
   ec2ClientFor: (region: string) => EC2Client;
+}
+
+function tagValue(group: SecurityGroup, key: string): string | undefined {
+  return group.Tags?.find((t) => t.Key === key)?.Value;
 }
 
 export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
@@ -40,5 +53,56 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
     return { changed: true, detail: `allowed ingress ${rule}` };
   }
 
-  return { allowIngressFromSecurityGroup };
+  async function findGroup(req: SecurityGroupRequest): Promise<SecurityGroup | undefined> {
+    const out = await callAws({ operation: `DescribeSecurityGroups ${req.groupName} in ${req.vpcId}`, region: req.region }, () =>
+      deps.ec2ClientFor(req.region).send(
+        new DescribeSecurityGroupsCommand({
+          Filters: [
+            { Name: 'vpc-id', Values: [req.vpcId] },
+            { Name: 'group-name', Values: [req.groupName] },
+          ],
+        }),
+      ),
+    );
+    return out.SecurityGroups?.find((g) => g.GroupName === req.groupName && g.VpcId === req.vpcId);
+  }
+
+  function ownedOrRefused(group: SecurityGroup, req: SecurityGroupRequest): MutationResult & { groupId: string } {
+    const owner = tagValue(group, req.ownerTag.key);
+    if (owner !== req.ownerTag.value) {
+      throw ApplicationFailure.nonRetryable(
+        `A security group named ${req.groupName} already exists in ${req.vpcId} (${group.GroupId}) and was not created by this restore ` +
+          `(its tag ${req.ownerTag.key} is ${owner === undefined ? 'missing' : `"${owner}"`}, expected "${req.ownerTag.value}"). ` +
+          'Choose another targetInstanceId, or remove that group if it is left over; nothing was changed.',
+        FailureTypes.IdentifierTaken,
+      );
+    }
+    return { changed: false, detail: `security group ${group.GroupId} (${req.groupName}) already exists in ${req.vpcId}`, groupId: group.GroupId ?? '' };
+  }
+
+  async function ensureSecurityGroup(req: SecurityGroupRequest): Promise<MutationResult & { groupId: string }> {
+    const existing = await findGroup(req);
+    if (existing) return ownedOrRefused(existing, req);
+    const tags = { ...req.tags, [req.ownerTag.key]: req.ownerTag.value, Name: req.groupName };
+    try {
+      const out = await deps.ec2ClientFor(req.region).send(
+        new CreateSecurityGroupCommand({
+          GroupName: req.groupName,
+          Description: req.description,
+          VpcId: req.vpcId,
+          TagSpecifications: [{ ResourceType: 'security-group', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+        }),
+      );
+      return { changed: true, detail: `created security group ${out.GroupId} (${req.groupName}) in ${req.vpcId}`, groupId: out.GroupId ?? '' };
+    } catch (err) {
+      // A retry racing its own earlier attempt: the group now exists; it is ours if it carries our tag.
+      if (isAwsError(err, 'InvalidGroup.Duplicate')) {
+        const group = await findGroup(req);
+        if (group) return ownedOrRefused(group, req);
+      }
+      throw toActivityError(err, { operation: `CreateSecurityGroup ${req.groupName} in ${req.vpcId}`, region: req.region });
+    }
+  }
+
+  return { allowIngressFromSecurityGroup, ensureSecurityGroup };
 }

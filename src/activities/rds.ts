@@ -77,6 +77,7 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     iops: db.Iops,
     kmsKeyId: db.KmsKeyId,
     dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
+    vpcId: db.DBSubnetGroup?.VpcId,
     parameterGroupName: db.DBParameterGroups?.[0]?.DBParameterGroupName,
     vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [])),
     deletionProtection: db.DeletionProtection ?? false,
@@ -108,7 +109,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       return out.DBInstances?.find((d) => d.DBInstanceIdentifier === instanceId) ?? out.DBInstances?.[0];
     } catch (err) {
       if (isAwsError(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault')) return undefined;
-      throw toActivityError(err, { operation: 'DescribeDBInstances', region, instanceId });
+      throw toActivityError(err, { operation: `DescribeDBInstances ${instanceId}`, region, instanceId });
     }
   }
 
@@ -140,7 +141,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       );
     }
     return (version.ValidUpgradeTarget ?? []).flatMap((t) =>
-      t.EngineVersion ? [{ engineVersion: t.EngineVersion, isMajorVersionUpgrade: t.IsMajorVersionUpgrade ?? false }] : [],
+      t.EngineVersion
+        ? [{ engineVersion: t.EngineVersion, isMajorVersionUpgrade: t.IsMajorVersionUpgrade ?? false, autoUpgrade: t.AutoUpgrade ?? false }]
+        : [],
     );
   }
 
@@ -296,6 +299,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       input.StorageType = source.storageType;
       if (source.iops !== undefined && source.storageType && IOPS_STORAGE_TYPES.has(source.storageType)) input.Iops = source.iops;
     }
+    if (req.extraSecurityGroupIds?.length) {
+      input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];
+    }
     await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, region, instanceId: sourceInstanceId }, () =>
       deps.rdsClientFor(region).send(new RestoreDBInstanceToPointInTimeCommand(input)),
     );
@@ -331,7 +337,25 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `starting ${instanceId}` };
   }
 
+  async function attachSecurityGroup(region: string, instanceId: string, securityGroupId: string): Promise<MutationResult> {
+    const current = await describeInstance(region, instanceId);
+    if (current.vpcSecurityGroupIds.includes(securityGroupId)) {
+      return { changed: false, detail: `${securityGroupId} is already attached to ${instanceId}` };
+    }
+    if (current.status !== 'available') {
+      throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; its security groups can be changed once available`, FailureTypes.InvalidState);
+    }
+    // VpcSecurityGroupIds replaces the list: send the current groups plus the new one. Security-group changes
+    // are applied asynchronously as soon as possible, whatever ApplyImmediately says (ModifyDBInstance reference).
+    const groups = [...current.vpcSecurityGroupIds, securityGroupId];
+    await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, region, instanceId }, () =>
+      deps.rdsClientFor(region).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
+    );
+    return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})` };
+  }
+
   return {
+    attachSecurityGroup,
     describeInstance,
     findInstance,
     listUpgradeTargets,

@@ -1,16 +1,18 @@
 /**
- * Route 53 activities for the DNS cutover: read and UPSERT one weighted CNAME, wait for the change to
- * reach INSYNC, and ask Route 53 what its authoritative servers answer.
+ * Route 53 activities for the DNS cutover: read the hosted zone (private or public), read and UPSERT one
+ * weighted CNAME, wait for the change to reach INSYNC, and ask Route 53 what its authoritative servers
+ * answer (TestDNSAnswer, public zones only).
  */
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
+  GetHostedZoneCommand,
   ListResourceRecordSetsCommand,
   TestDNSAnswerCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { callAws, notReady } from './aws-errors';
-import type { MutationResult, Route53Activities, WeightedCname } from './types';
+import type { HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from './types';
 
 export interface Route53ActivitiesDeps {
   /** Route 53 is a global service: one client (region us-east-1). */
@@ -29,6 +31,16 @@ function bareChangeId(id: string): string {
 
 export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Activities {
   const { route53 } = deps;
+
+  async function describeHostedZone(hostedZoneId: string): Promise<HostedZoneInfo> {
+    const out = await callAws({ operation: `GetHostedZone ${hostedZoneId}` }, () => route53.send(new GetHostedZoneCommand({ Id: hostedZoneId })));
+    return {
+      hostedZoneId,
+      name: normaliseDnsName(out.HostedZone?.Name ?? ''),
+      privateZone: out.HostedZone?.Config?.PrivateZone ?? false,
+      vpcs: (out.VPCs ?? []).flatMap((v) => (v.VPCId ? [{ region: v.VPCRegion ?? '', vpcId: v.VPCId }] : [])),
+    };
+  }
 
   async function getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined> {
     const out = await callAws({ operation: `ListResourceRecordSets ${recordName} in zone ${hostedZoneId}` }, () =>
@@ -104,6 +116,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     }
   }
 
+  /** Only for public zones: "This call only supports querying public hosted zones" (TestDNSAnswer reference). */
   async function testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }> {
     const out = await callAws({ operation: `TestDNSAnswer ${recordName} in zone ${hostedZoneId}` }, () =>
       route53.send(new TestDNSAnswerCommand({ HostedZoneId: hostedZoneId, RecordName: recordName, RecordType: 'CNAME' })),
@@ -111,5 +124,5 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     return { recordData: out.RecordData ?? [], responseCode: out.ResponseCode ?? '' };
   }
 
-  return { getWeightedCname, upsertWeightedCname, waitForChangeInsync, testDnsAnswer };
+  return { describeHostedZone, getWeightedCname, upsertWeightedCname, waitForChangeInsync, testDnsAnswer };
 }

@@ -35,6 +35,8 @@ export interface InstanceInfo {
   iops?: number;
   kmsKeyId?: string;
   dbSubnetGroupName?: string;
+  /** The VPC of the instance's DB subnet group. */
+  vpcId?: string;
   parameterGroupName?: string;
   vpcSecurityGroupIds: string[];
   deletionProtection: boolean;
@@ -50,6 +52,12 @@ export interface InstanceInfo {
 export interface UpgradeTarget {
   engineVersion: string;
   isMajorVersionUpgrade: boolean;
+  /**
+   * ValidUpgradeTarget.AutoUpgrade: "whether the target version is applied to any source DB instances
+   * that have AutoMinorVersionUpgrade set to true" — the only version the flag can ever bring.
+   * Absent in activity results recorded before it was read (replayed histories): unknown.
+   */
+  autoUpgrade?: boolean;
 }
 
 export interface PendingMaintenanceAction {
@@ -76,6 +84,8 @@ export interface RestoreRequest {
   copySourceSettings: boolean;
   /** Tag key/value written on the new instance so a retry (or a rerun) recognises its own restore. */
   ownerTag: { key: string; value: string };
+  /** Security groups attached besides the source's (when copied): the restore's own group for the bastion. */
+  extraSecurityGroupIds?: string[];
 }
 
 export interface RdsActivities {
@@ -99,11 +109,28 @@ export interface RdsActivities {
   restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
   stopInstance(region: string, instanceId: string): Promise<MutationResult>;
   startInstance(region: string, instanceId: string): Promise<MutationResult>;
+  /** Adds a VPC security group to the instance's groups (ModifyDBInstance); no-op when already attached. */
+  attachSecurityGroup(region: string, instanceId: string, securityGroupId: string): Promise<MutationResult>;
+}
+
+export interface SecurityGroupRequest {
+  region: string;
+  vpcId: string;
+  groupName: string;
+  description: string;
+  /** Written on the group; `ownerTag` also tells a retry that an existing group of that name is ours. */
+  ownerTag: { key: string; value: string };
+  tags?: Record<string, string>;
 }
 
 export interface Ec2Activities {
   /** Adds ingress on `securityGroupId` from `sourceSecurityGroupId` on `port`; an existing rule is success. */
   allowIngressFromSecurityGroup(region: string, securityGroupId: string, sourceSecurityGroupId: string, port: number): Promise<MutationResult>;
+  /**
+   * Creates the security group, or finds the one a previous attempt created (same name in the VPC and the
+   * owner tag); a group of that name owned by someone else is a non-retryable `IdentifierTaken`.
+   */
+  ensureSecurityGroup(req: SecurityGroupRequest): Promise<MutationResult & { groupId: string }>;
 }
 
 export interface WeightedCname {
@@ -115,7 +142,17 @@ export interface WeightedCname {
   value: string;
 }
 
+export interface HostedZoneInfo {
+  hostedZoneId: string;
+  name: string;
+  /** TestDNSAnswer "only supports querying public hosted zones" (Route 53 API reference). */
+  privateZone: boolean;
+  vpcs: { region: string; vpcId: string }[];
+}
+
 export interface Route53Activities {
+  /** GetHostedZone: its name, whether it is private, and the VPCs a private zone is associated with. */
+  describeHostedZone(hostedZoneId: string): Promise<HostedZoneInfo>;
   /** The weighted CNAME with that set identifier, or undefined. */
   getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined>;
   /** UPSERT; returns the change id (or undefined with changed:false when the record already matches). */
@@ -124,6 +161,19 @@ export interface Route53Activities {
   waitForChangeInsync(changeId: string): Promise<void>;
   /** Route 53 TestDNSAnswer for the record: what the authoritative servers answer now. */
   testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }>;
+}
+
+export interface DnsLookupResult {
+  /** The CNAME targets the resolver answered (empty when the name has no CNAME). */
+  cnames: string[];
+  /** NOERROR, NXDOMAIN, NODATA, SERVFAIL, TIMEOUT, ...: what the resolver said. */
+  responseCode: string;
+  resolvers: string[];
+}
+
+export interface DnsActivities {
+  /** Asks these resolvers (ip or ip:port) for the CNAME of `name`, bypassing the worker's own resolver. */
+  lookupCname(name: string, resolvers: string[]): Promise<DnsLookupResult>;
 }
 
 export interface ScheduledMaintenanceRequest {
@@ -198,7 +248,28 @@ export interface NotifyActivities {
   notify(n: Notification): Promise<{ delivered: boolean }>;
 }
 
-export type Activities = RdsActivities & Ec2Activities & Route53Activities & StatuspageActivities & ProbeActivities & NotifyActivities;
+export type Activities = RdsActivities &
+  Ec2Activities &
+  Route53Activities &
+  DnsActivities &
+  StatuspageActivities &
+  ProbeActivities &
+  NotifyActivities;
+
+/**
+ * An AWS call that got no usable answer (the `details[0]` of an `AwsCallFailed` failure): what was
+ * called, where, and what came back. Shown in the workflows' status while they retry.
+ */
+export interface AwsCallProblem {
+  operation: string;
+  /** The URL the request went to, when known. */
+  endpoint?: string;
+  region?: string;
+  /** aws: an AWS error answer; not-aws: an answer that is not AWS's (HTML page, unparseable body); network / timeout: no answer. */
+  kind: 'aws' | 'not-aws' | 'network' | 'timeout' | 'unknown';
+  httpStatus?: number;
+  error: string;
+}
 
 /** ApplicationFailure types thrown by activities. */
 export const FailureTypes = {
@@ -209,4 +280,6 @@ export const FailureTypes = {
   IdentifierTaken: 'IdentifierTaken',
   RestoreTimeOutOfRange: 'RestoreTimeOutOfRange',
   Unauthorized: 'Unauthorized',
+  /** A call got no usable answer (throttled, 5xx, no connection, not an AWS response): retryable. */
+  AwsCallFailed: 'AwsCallFailed',
 } as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DBInstanceNotFoundFault } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
-import { callAws, toActivityError } from '../../src/activities/aws-errors';
+import { ENDPOINT_FIELD, callAws, classifyAwsFailure, toActivityError } from '../../src/activities/aws-errors';
 import { FailureTypes } from '../../src/activities/types';
 import { awsError, expectFailure } from './helpers';
 
@@ -39,15 +39,41 @@ describe('aws error mapping', () => {
     assert.equal(mapped.nonRetryable, true);
   });
 
-  it('returns throttling, 5xx and network errors unchanged (retryable)', () => {
-    for (const err of [
-      awsError('Throttling', 'Rate exceeded'),
-      awsError('ServiceUnavailable', 'try later', 503),
-      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
-      'not even an error',
-    ]) {
-      assert.equal(toActivityError(err, ctx), err);
+  it('turns throttling, 5xx and network errors into retryable AwsCallFailed saying what kind of failure it was', () => {
+    const cases: [unknown, string, RegExp][] = [
+      [awsError('Throttling', 'Rate exceeded'), 'aws', /ModifyDBInstance \(eu-west-2\) failed: AWS answered Throttling \(HTTP 400\): Rate exceeded/],
+      [awsError('ServiceUnavailable', 'try later', 503), 'aws', /AWS answered ServiceUnavailable \(HTTP 503\)/],
+      [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'network', /no answer: connection reset \(ECONNRESET\)/],
+      [Object.assign(new Error('Request timed out'), { name: 'TimeoutError' }), 'timeout', /no answer in time/],
+      ['not even an error', 'unknown', /failed: not even an error/],
+    ];
+    for (const [err, kind, message] of cases) {
+      const mapped = toActivityError(err, ctx);
+      assert.ok(mapped instanceof ApplicationFailure);
+      assert.equal(mapped.type, FailureTypes.AwsCallFailed);
+      assert.equal(mapped.nonRetryable, false);
+      assert.match(mapped.message, message);
+      assert.equal((mapped.details?.[0] as { kind: string }).kind, kind);
     }
+  });
+
+  it('names the endpoint recorded on the error', () => {
+    const err = Object.assign(awsError('InternalFailure', 'boom', 500), { [ENDPOINT_FIELD]: 'https://rds.eu-west-2.amazonaws.com' });
+    const mapped = toActivityError(err, ctx) as ApplicationFailure;
+    assert.match(mapped.message, /^ModifyDBInstance against https:\/\/rds\.eu-west-2\.amazonaws\.com \(eu-west-2\) failed/);
+  });
+
+  it('says when the answer is not from AWS at all (an HTML page)', () => {
+    const err = Object.assign(new Error('@aws-sdk XML parse error: mismatched tags <title> and </html>.\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), {
+      $metadata: { httpStatusCode: 500 },
+      $response: { statusCode: 500, headers: { 'content-type': 'text/html' } },
+      $responseBodyText: '<html><title>500</html>',
+    });
+    assert.deepEqual(classifyAwsFailure(err), {
+      kind: 'not-aws',
+      httpStatus: 500,
+      error: 'HTTP 500 with a response that is not an AWS answer (text/html): "<html><title>500</html>"; is the endpoint right, or is a proxy in the way?',
+    });
   });
 
   it('passes ApplicationFailures through', () => {

@@ -3,7 +3,7 @@ import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEc2Activities } from '../../src/activities/ec2';
 import { FailureTypes } from '../../src/activities/types';
-import { awsError, expectFailure, rejection } from './helpers';
+import { awsError, expectFailure } from './helpers';
 
 describe('ec2 activities', () => {
   const client = new EC2Client({ region: 'eu-west-2' });
@@ -63,9 +63,14 @@ describe('ec2 activities', () => {
     });
   });
 
-  it('leaves EC2 throttling retryable', async () => {
+  it('leaves EC2 throttling retryable, as AwsCallFailed naming the call', async () => {
     const err = awsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(err);
-    assert.equal(await rejection(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432)), err);
+    const f = await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432), {
+      type: FailureTypes.AwsCallFailed,
+      nonRetryable: false,
+      message: [/AuthorizeSecurityGroupIngress tcp 5432 from sg-app on sg-db/, /AWS answered RequestLimitExceeded \(HTTP 503\)/],
+    });
+    assert.equal(f.cause, err);
   });
 });

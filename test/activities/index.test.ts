@@ -49,8 +49,8 @@ describe('createActivities', () => {
     const expected = [
       'describeInstance', 'findInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
       'applyUpgradeNow', 'waitForInstance', 'restoreToPointInTime', 'stopInstance', 'startInstance',
-      'allowIngressFromSecurityGroup',
-      'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer',
+      'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup',
+      'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
       'createScheduledMaintenance', 'cancelScheduledMaintenance',
       'runAvailabilityProbe', 'checkHealth',
       'notify',
@@ -82,6 +82,54 @@ describe('createActivities', () => {
     const r53Call = server.requests[server.requests.length - 1];
     assert.equal(r53Call.url, '/2013-04-01/change/C123');
     assert.match(String(r53Call.headers.authorization), /\/us-east-1\/route53\/aws4_request/);
+  });
+
+  // What a person sees when the endpoint is not AWS (a proxy's error page, a wrong port): the call, the
+  // endpoint, the HTTP status and the start of the body, not "@aws-sdk XML parse error".
+  const notAws: { name: string; reply: (req: RecordedRequest) => { status: number; headers: Record<string, string>; body: string }; want: RegExp[]; kind: string }[] = [
+    {
+      name: 'an HTML 500 page with mismatched tags',
+      reply: () => ({ status: 500, headers: { 'Content-Type': 'text/html' }, body: '<html><title>500 Internal Server Error</html>' }),
+      want: [/DescribeDBEngineVersions postgres 15\.5 against http:\/\/127\.0\.0\.1:\d+ \(eu-west-2\) failed: HTTP 500 with a response that is not an AWS answer \(text\/html\): "<html><title>500 Internal Server Error<\/html>"/],
+      kind: 'not-aws',
+    },
+    {
+      name: 'an HTML 502 from a proxy (well-formed)',
+      reply: () => ({ status: 502, headers: { 'Content-Type': 'text/html' }, body: '<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>' }),
+      want: [/against http:\/\/127\.0\.0\.1:\d+ .*HTTP 502 with a response that is not an AWS answer/],
+      kind: 'not-aws',
+    },
+    {
+      name: 'a 200 whose body is not XML',
+      reply: () => ({ status: 200, headers: { 'Content-Type': 'text/plain' }, body: 'hello from the wrong service' }),
+      want: [/HTTP 200 with a response that is not an AWS answer \(text\/plain\): "hello from the wrong service"/],
+      kind: 'not-aws',
+    },
+  ];
+  for (const c of notAws) {
+    it(`reports ${c.name} as not an AWS answer, naming the call and the endpoint`, async () => {
+      server = await startServer(c.reply);
+      const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: server.url }), env: {} });
+      const f = await expectFailure(acts.listUpgradeTargets('eu-west-2', 'postgres', '15.5'), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: c.want });
+      const problem = f.details?.[0] as { kind: string; endpoint: string; operation: string };
+      assert.equal(problem.kind, c.kind);
+      assert.equal(problem.endpoint, server.url);
+      assert.equal(problem.operation, 'DescribeDBEngineVersions postgres 15.5');
+    });
+  }
+
+  it('reports a refused connection as no answer, naming the call and the endpoint', async () => {
+    server = await startServer(() => ({ status: 200, headers: {}, body: '' }));
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: url }), env: {} });
+    const f = await expectFailure(acts.describeInstance('eu-west-2', 'orders-db'), {
+      type: FailureTypes.AwsCallFailed,
+      nonRetryable: false,
+      message: [new RegExp(`DescribeDBInstances orders-db against ${url.replace(/[.]/g, '\\.')} \\(eu-west-2\\) failed: no answer: connection refused \\(ECONNREFUSED\\)`)],
+    });
+    assert.equal((f.details?.[0] as { kind: string }).kind, 'network');
   });
 
   it('uses static dummy credentials only for an endpoint without credentials in the env', () => {

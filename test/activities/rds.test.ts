@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRdsActivities } from '../../src/activities/rds';
 import { FailureTypes, type RestoreRequest } from '../../src/activities/types';
-import { awsError, expectFailure, rejection } from './helpers';
+import { awsError, expectFailure } from './helpers';
 
 const REGION = 'eu-west-2';
 const ID = 'orders-db';
@@ -138,13 +138,18 @@ describe('rds activities', () => {
       });
     });
 
-    it('lets throttling and 5xx propagate as retryable plain errors', async () => {
+    it('turns throttling and 5xx into retryable AwsCallFailed naming the call, with the problem as details', async () => {
       const throttled = awsError('Throttling', 'Rate exceeded');
       rdsMock.on(DescribeDBInstancesCommand).rejects(throttled);
-      assert.equal(await rejection(acts.describeInstance(REGION, ID)), throttled);
+      const f = await expectFailure(acts.describeInstance(REGION, ID), {
+        type: FailureTypes.AwsCallFailed,
+        nonRetryable: false,
+        message: [new RegExp(`DescribeDBInstances ${ID} \\(${REGION}\\) failed: AWS answered Throttling \\(HTTP 400\\): Rate exceeded`)],
+      });
+      assert.deepEqual(f.details?.[0], { operation: `DescribeDBInstances ${ID}`, region: REGION, kind: 'aws', httpStatus: 400, error: 'AWS answered Throttling (HTTP 400): Rate exceeded', endpoint: undefined });
       const internal = awsError('InternalFailure', 'boom', 500);
       rdsMock.on(DescribeDBInstancesCommand).rejects(internal);
-      assert.equal(await rejection(acts.describeInstance(REGION, ID)), internal);
+      await expectFailure(acts.describeInstance(REGION, ID), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/InternalFailure \(HTTP 500\)/] });
     });
   });
 
@@ -165,8 +170,8 @@ describe('rds activities', () => {
             Engine: 'postgres',
             EngineVersion: '15.5',
             ValidUpgradeTarget: [
-              { Engine: 'postgres', EngineVersion: '15.6', IsMajorVersionUpgrade: false },
-              { Engine: 'postgres', EngineVersion: '15.7', IsMajorVersionUpgrade: false },
+              { Engine: 'postgres', EngineVersion: '15.6', IsMajorVersionUpgrade: false, AutoUpgrade: false },
+              { Engine: 'postgres', EngineVersion: '15.7', IsMajorVersionUpgrade: false, AutoUpgrade: true },
               { Engine: 'postgres', EngineVersion: '16.3', IsMajorVersionUpgrade: true },
             ],
           },
@@ -175,9 +180,9 @@ describe('rds activities', () => {
       const targets = await acts.listUpgradeTargets(REGION, 'postgres', '15.5');
       assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand)[0].args[0].input, { Engine: 'postgres', EngineVersion: '15.5' });
       assert.deepEqual(targets, [
-        { engineVersion: '15.6', isMajorVersionUpgrade: false },
-        { engineVersion: '15.7', isMajorVersionUpgrade: false },
-        { engineVersion: '16.3', isMajorVersionUpgrade: true },
+        { engineVersion: '15.6', isMajorVersionUpgrade: false, autoUpgrade: false },
+        { engineVersion: '15.7', isMajorVersionUpgrade: false, autoUpgrade: true },
+        { engineVersion: '16.3', isMajorVersionUpgrade: true, autoUpgrade: false },
       ]);
     });
 

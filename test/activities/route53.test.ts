@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRoute53Activities } from '../../src/activities/route53';
 import { FailureTypes, type WeightedCname } from '../../src/activities/types';
-import { awsError, expectFailure, rejection } from './helpers';
+import { awsError, expectFailure } from './helpers';
 
 const ZONE = 'Z0123456789ABC';
 
@@ -146,10 +146,10 @@ describe('route53 activities', () => {
       assert.equal(r53Mock.commandCalls(GetChangeCommand).length, 2);
     });
 
-    it('leaves throttling retryable', async () => {
+    it('leaves throttling retryable, as AwsCallFailed naming the call', async () => {
       const err = awsError('Throttling', 'Rate exceeded');
       r53Mock.on(GetChangeCommand).rejects(err);
-      assert.equal(await rejection(acts.waitForChangeInsync('C1')), err);
+      await expectFailure(acts.waitForChangeInsync('C1'), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/GetChange C1 failed: AWS answered Throttling/] });
     });
   });
 
