@@ -128,6 +128,30 @@ export interface Approval {
   valid: boolean;
 }
 
+/**
+ * An AWS call that keeps failing while the workflow retries it: shown by `status` (and `--json`), in the
+ * `awsTrouble` memo that `list` prints, and notified after a few attempts. Cleared once the call succeeds.
+ */
+export interface AwsTrouble {
+  /** The runbook step that is retrying, e.g. "preflight" or "switch-cname". */
+  step: string;
+  /** The call, e.g. "DescribeDBEngineVersions postgres 15.5". */
+  operation: string;
+  /** Where the requests went (the simulator, a VPC endpoint, AWS's regional endpoint), when known. */
+  endpoint?: string;
+  /** aws: AWS answered with an error; not-aws: something else answered (HTML page, unparseable body); network/timeout: no answer. */
+  kind: 'aws' | 'not-aws' | 'network' | 'timeout' | 'unknown';
+  error: string;
+  /** First failure of this run of failures. */
+  since: string;
+  lastFailureAt: string;
+  /** Failed attempts so far in this run of failures. */
+  attempts: number;
+  nextAttemptAt?: string;
+  /** Set when the step gives up after this many rounds (preflight reads, cutover steps). */
+  givesUpAfterAttempts?: number;
+}
+
 export interface WaitingFor {
   kind: 'window' | 'approval' | 'decision' | 'aws' | 'resume' | 'precheck' | 'probe';
   description: string;
@@ -152,6 +176,8 @@ export interface CampaignStatus {
   timeline: TimelineEntry[];
   humanActions: HumanAction[];
   noticeOverride?: string;
+  /** An AWS call that keeps failing right now (the campaign retries it). */
+  trouble?: AwsTrouble;
   failure?: string;
   startedAt: string;
   endedAt?: string;
@@ -166,7 +192,8 @@ export interface ApproveRequest {
 
 export interface DecideRequest {
   by: string;
-  decision: 'continue' | 'abort';
+  /** Campaign: continue | abort. Restore after the CNAME switch: keep | roll-back. */
+  decision: 'continue' | 'abort' | 'keep' | 'roll-back';
   comment?: string;
 }
 
@@ -207,7 +234,11 @@ export interface RestoreSpec {
   restoreTime: string;
   /** Copy class, subnet group, parameter group, security groups, Multi-AZ, storage, KMS key, tags (default true). */
   copySourceSettings?: boolean;
-  /** Allow access from the bastion's security group on the DB port. */
+  /**
+   * Allow access from the bastion's security group on the DB port. The rule goes on a security group
+   * created for the restored instance (in the source's VPC) and attached to it; no group the source
+   * uses is changed. Needs copySourceSettings (the restored instance lives in the source's VPC).
+   */
   bastion?: { securityGroupId: string; port?: number };
   /** Without cutover the workflow ends once the restored instance is available (the common case). */
   cutover?: {
@@ -219,6 +250,12 @@ export interface RestoreSpec {
     /** Lower the record's TTL to this many seconds before asking for approval. */
     lowerTtlFirstTo?: number;
     approvers?: string[];
+    /**
+     * DNS resolvers ("10.0.0.2" or "10.0.0.2:53") the worker can reach that resolve the zone as the
+     * applications do: for a private zone, the VPC's resolver (VPC CIDR base + 2) or one forwarding to it.
+     * When given, the cutover is verified by a real lookup there as well.
+     */
+    resolvers?: string[];
   };
   pollInterval?: DurationSpec;
 }
@@ -228,6 +265,7 @@ export type RestoreState =
   | 'restoring'
   | 'waiting-for-approval'
   | 'cutting-over'
+  | 'waiting-for-decision'
   | 'rolling-back'
   | 'completed'
   | 'rolled-back'
@@ -241,18 +279,43 @@ export interface RestoreStatus {
   currentStep?: string;
   waitingFor?: WaitingFor;
   source: { region: string; instanceId: string; endpoint?: string };
-  target: { instanceId: string; endpoint?: string; restoreTime: string };
+  target: {
+    instanceId: string;
+    endpoint?: string;
+    restoreTime: string;
+    /** The security group created for the restored instance (bastion access), when a bastion is given. */
+    securityGroupId?: string;
+  };
+  /** The DNS switch, once the cutover is prepared. */
+  cutover?: {
+    recordName: string;
+    /** private zones cannot be checked with TestDNSAnswer; they are verified by INSYNC, the record and `resolvers`. */
+    zone: 'private' | 'public';
+    /** When the CNAME change to the restored instance was sent: writes may reach it from then on. */
+    switchedAt?: string;
+    /** What the verification checked, one line each. */
+    verified?: string[];
+  };
   approvals: Approval[];
   followUps: string[];
   timeline: TimelineEntry[];
   humanActions: HumanAction[];
-  rollback?: { reason: string; steps: string[] };
+  rollback?: {
+    reason: string;
+    steps: string[];
+    /** A rollback after the switch: the writes the applications made to the restored instance in this span stay there. */
+    stranded?: { instanceId: string; from: string; to: string };
+  };
+  /** An AWS call that keeps failing right now (the restore retries it). */
+  trouble?: AwsTrouble;
   failure?: string;
   startedAt: string;
   endedAt?: string;
 }
 
 export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+/** Memo key holding a one-line summary of the AWS call that keeps failing (for `list`). */
+export const AWS_TROUBLE_MEMO = 'awsTrouble';
 
 export function restoreWorkflowId(restoreId: string): string {
   return `restore-${restoreId}`;

@@ -56,6 +56,8 @@ export interface ResolvedRestoreSpec {
     ttlSeconds: number;
     lowerTtlFirstTo?: number;
     approvers: string[];
+    /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
+    resolvers: string[];
   };
   pollIntervalMs: number;
 }
@@ -112,7 +114,14 @@ const ENGINE_VERSION_PATTERN = /^\d+\.\d+$/;
 /** eu-west-2, us-east-1, ap-southeast-3, us-gov-west-1, us-isob-east-1 */
 const REGION_PATTERN = /^[a-z]{2}(?:-(?:gov|iso[a-z]?))?-[a-z]+-\d{1,2}$/;
 const SECURITY_GROUP_PATTERN = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
-const HOSTED_ZONE_PATTERN = /^Z[A-Z0-9]{1,31}$/;
+/**
+ * Route 53 sets no pattern on a hosted zone id, only a length ("Id: Length Constraints: Maximum length of
+ * 32", GetHostedZone API reference); ids are opaque, so accept any 1-32 characters without spaces or slashes.
+ */
+const HOSTED_ZONE_PATTERN = /^[^\s/]{1,32}$/;
+const IPV4 = '(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}';
+/** 10.0.0.2, 10.0.0.2:53, 2001:db8::2, [2001:db8::2]:53 (the forms node's dns.setServers accepts). */
+const RESOLVER_PATTERN = new RegExp(`^(?:${IPV4}(?::\\d{1,5})?|[0-9a-f:]*:[0-9a-f:.]+|\\[[0-9a-f:]*:[0-9a-f:.]+\\](?::\\d{1,5})?)$`, 'i');
 const DNS_LABEL = '(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)';
 const DNS_NAME_PATTERN = new RegExp(`^(?:\\*\\.)?(?:${DNS_LABEL}\\.)+${DNS_LABEL}\\.?$`, 'i');
 const HTTP_URL_PATTERN = /^https?:\/\/[^\s/?#@]+(?:[/?#]\S*)?$/i;
@@ -581,12 +590,12 @@ type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE
 
 function readCutover(p: Problems, value: unknown, requester: string): ResolvedRestoreSpec['cutover'] {
   if (isMissing(value)) return undefined;
-  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers']);
+  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'resolvers']);
   if (!c) return undefined;
   let hostedZoneId = readString(p, c.hostedZoneId, 'cutover.hostedZoneId', { required: true, example: '"Z0123456789ABCDEFGHIJ"' });
   hostedZoneId = hostedZoneId.replace(/^\/?hostedzone\//i, '');
   if (hostedZoneId && !HOSTED_ZONE_PATTERN.test(hostedZoneId)) {
-    p.add('cutover.hostedZoneId', `"${hostedZoneId}" is not a Route 53 hosted zone id (Z followed by capital letters and digits), e.g. "Z0123456789ABCDEFGHIJ"`);
+    p.add('cutover.hostedZoneId', `"${hostedZoneId}" is not a Route 53 hosted zone id (at most 32 characters, no spaces), e.g. "Z0123456789ABCDEFGHIJ"`);
   }
   const recordName = readString(p, c.recordName, 'cutover.recordName', { required: true, example: '"db.example.com"' });
   if (recordName && !DNS_NAME_PATTERN.test(recordName)) p.add('cutover.recordName', `"${recordName}" is not a DNS name, e.g. "db.example.com"`);
@@ -597,6 +606,7 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
   const cutover: NonNullable<ResolvedRestoreSpec['cutover']> = {
     hostedZoneId, recordName, setIdentifier, weight, ttlSeconds,
     approvers: readPeople(p, c.approvers, 'cutover.approvers', requester),
+    resolvers: readResolvers(p, c.resolvers),
   };
   if (!isMissing(c.lowerTtlFirstTo)) {
     const lowered = readInteger(p, c.lowerTtlFirstTo, 'cutover.lowerTtlFirstTo', -1, 0, 2_147_483_647);
@@ -608,6 +618,14 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
     }
   }
   return cutover;
+}
+
+function readResolvers(p: Problems, value: unknown): string[] {
+  const list = readStringList(p, value, 'cutover.resolvers', '["10.0.0.2"] (the VPC resolver, VPC CIDR base + 2)') ?? [];
+  list.forEach((r, i) => {
+    if (!RESOLVER_PATTERN.test(r)) p.add(`cutover.resolvers[${i}]`, `"${r}" is not an IP address with an optional port, e.g. "10.0.0.2" or "10.0.0.2:53"`);
+  });
+  return list;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
-import type { CampaignStatus, RestoreStatus, WaitingFor } from '../api';
+import type { AwsTrouble, CampaignStatus, RestoreStatus, WaitingFor } from '../api';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -24,6 +24,17 @@ export function describeWait(w: WaitingFor | undefined, nowMs: number = Date.now
   return `${w.kind}: ${w.description}${until}`;
 }
 
+/** An AWS call that keeps failing, in two lines a person can act on. */
+export function describeTrouble(t: AwsTrouble | undefined): string[] {
+  if (!t) return [];
+  const limit = t.givesUpAfterAttempts ? `; gives up after ${t.givesUpAfterAttempts} attempts` : '';
+  return [
+    `AWS CALL FAILING at ${t.step}: ${t.operation}${t.endpoint ? ` against ${t.endpoint}` : ''}`,
+    `  ${t.error}`,
+    `  since ${t.since}, ${t.attempts} failed attempt(s)${t.nextAttemptAt ? `, next try ${t.nextAttemptAt}` : ''}${limit}`,
+  ];
+}
+
 export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now()): string {
   const lines = [
     `Campaign ${s.campaignId}  →  ${s.targetEngineVersion}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
@@ -33,6 +44,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
   if (s.waitingFor?.plan) lines.push(`  approve: rds-orchestrator campaign approve ${s.campaignId} --as NAME   (plan ${s.waitingFor.plan})`);
   if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} --continue|--abort --as NAME`);
+  lines.push(...describeTrouble(s.trouble));
   if (s.failure) lines.push(`FAILURE: ${s.failure}`);
   lines.push('');
   lines.push(
@@ -67,12 +79,19 @@ export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()
   const lines = [
     `Restore ${s.restoreId}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
     `source ${s.source.region}/${s.source.instanceId}${s.source.endpoint ? ` (${s.source.endpoint})` : ''}`,
-    `target ${s.target.instanceId} at ${s.target.restoreTime}${s.target.endpoint ? ` → ${s.target.endpoint}` : ''}`,
+    `target ${s.target.instanceId} at ${s.target.restoreTime}${s.target.endpoint ? ` → ${s.target.endpoint}` : ''}${s.target.securityGroupId ? ` (own security group ${s.target.securityGroupId})` : ''}`,
     `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStep ? `   step ${s.currentStep}` : ''}`,
   ];
   if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
   if (s.waitingFor?.kind === 'approval') lines.push(`  approve: rds-orchestrator restore approve ${s.restoreId} --as NAME`);
+  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator restore decide ${s.restoreId} --keep|--roll-back --as NAME`);
+  if (s.cutover) {
+    lines.push(`cutover of ${s.cutover.recordName} (${s.cutover.zone} zone)${s.cutover.switchedAt ? `: CNAME switched at ${s.cutover.switchedAt}, writes may reach ${s.target.instanceId} since` : ''}`);
+    for (const v of s.cutover.verified ?? []) lines.push(`  verified: ${v}`);
+  }
+  lines.push(...describeTrouble(s.trouble));
   if (s.rollback) lines.push(`ROLLED BACK: ${s.rollback.reason}`, ...s.rollback.steps.map((x) => `  - ${x}`));
+  if (s.rollback?.stranded) lines.push(`  writes made to ${s.rollback.stranded.instanceId} from ${s.rollback.stranded.from} to ${s.rollback.stranded.to} are stranded there (see follow-ups)`);
   if (s.failure) lines.push(`FAILURE: ${s.failure}`);
   if (s.followUps.length) lines.push('', 'Follow-ups:', ...s.followUps.map((f) => `  - ${f}`));
   lines.push('', 'Recent steps:');

@@ -15,6 +15,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import {
+  AWS_TROUBLE_MEMO,
   abortUpdate,
   approveUpdate,
   campaignStatusQuery,
@@ -159,7 +160,9 @@ export function buildProgram(io: CliIo): Command {
         const sa = wf.typedSearchAttributes;
         const state = sa.getAll().find((p) => p.key.name === 'RdsState')?.value ?? wf.status.name;
         const stage = sa.getAll().find((p) => p.key.name === 'RdsStage')?.value ?? '';
+        const trouble = wf.memo?.[AWS_TROUBLE_MEMO];
         io.out(`${wf.workflowId.replace(/^campaign-/, '').padEnd(28)} ${String(state).padEnd(22)} ${String(stage).padEnd(12)} started ${wf.startTime.toISOString()}`);
+        if (typeof trouble === 'string') io.out(`  ! AWS call failing: ${trouble}`);
         n += 1;
       }
       if (n === 0) io.out('no campaigns');
@@ -259,6 +262,19 @@ export function buildProgram(io: CliIo): Command {
       if (!plan) throw new CliError(`restore ${id} is not waiting for an approval (state: ${s.state})`, 3);
       io.out(`approving: ${s.waitingFor!.description}`);
       io.out(await handle.executeUpdate(approveUpdate, { args: [{ by: opts.as, plan, comment: opts.comment }] }));
+    });
+
+  restore
+    .command('decide <id>')
+    .description('after a failed cutover once the CNAME was switched: keep the restored instance, or roll back')
+    .addOption(asOption())
+    .option('--keep', 'the restored instance keeps serving; nothing is rolled back')
+    .option('--roll-back', 'CNAME back to the old instance, which is started again; writes made to the restored instance stay stranded there')
+    .option('--comment <text>')
+    .action(async (id: string, opts: { as: string; keep?: boolean; rollBack?: boolean; comment?: string }) => {
+      if (Boolean(opts.keep) === Boolean(opts.rollBack)) throw new CliError('pass exactly one of --keep or --roll-back', 2);
+      const handle = (await getClient()).workflow.getHandle(restoreWorkflowId(id));
+      io.out(await handle.executeUpdate(decideUpdate, { args: [{ by: opts.as, decision: opts.keep ? 'keep' : 'roll-back', comment: opts.comment }] }));
     });
 
   restore

@@ -3,11 +3,11 @@
  * activity code the worker uses, applies the workflow's own preflight rules and window maths, and
  * prints every date the campaign would use. Sends no mutation.
  */
-import { createActivities } from '../activities';
+import { createActivities, type Activities } from '../activities';
 import type { CampaignSpec } from '../api';
 import type { Config } from '../config';
 import { formatDuration } from '../duration';
-import { validateCampaignSpec, type ResolvedStage } from '../spec';
+import { validateCampaignSpec, type ResolvedCampaignSpec, type ResolvedStage } from '../spec';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining } from '../workflows/maintenance-window';
 import { assessStage, needsUpgradeTargets } from '../workflows/preflight';
 
@@ -48,35 +48,12 @@ export async function planCampaign(spec: CampaignSpec, config: Config, nowMs: nu
   for (const s of r.stages) {
     const p: StagePlan = { name: s.name, instance: `${s.region}/${s.instanceId}`, method: s.method, to: r.targetEngineVersion, action: 'upgrade', what: [], skippedWindows: [], warnings: [] };
     stages.push(p);
-    let info;
+    // A failing read blocks this stage only: every problem of every stage is reported, not only the first.
     try {
-      info = await a.describeInstance(s.region, s.instanceId);
+      await planStage(a, s, p, r, problems, nowMs);
     } catch (err) {
       problems.push(`${s.name}: ${(err as Error).message}`);
       p.action = 'blocked';
-      continue;
-    }
-    p.from = info.engineVersion;
-    const targets = needsUpgradeTargets(info, r.targetEngineVersion) ? await a.listUpgradeTargets(s.region, info.engine, info.engineVersion) : [];
-    const readiness = assessStage(s, info, r.targetEngineVersion, targets);
-    if (readiness.kind === 'problem') {
-      problems.push(...readiness.problems);
-      p.action = 'blocked';
-      continue;
-    }
-    if (readiness.kind === 'skip') {
-      p.action = 'skip';
-      p.what.push(readiness.note);
-      continue;
-    }
-    const pending = await a.listPendingMaintenance(s.region, s.instanceId);
-    const upgrade = pending.find((x) => x.action === 'db-upgrade' && (x.description ?? '').includes(r.targetEngineVersion));
-    if (s.method === 'maintenance-window' && !upgrade) p.warnings.push(`AWS lists no pending db-upgrade to ${r.targetEngineVersion} yet`);
-    const awsDates = pending.filter((x) => x.action === 'db-upgrade').flatMap((x) => [x.autoAppliedAfterDate, x.forcedApplyDate]).filter((d): d is string => Boolean(d));
-    if (awsDates.length) p.awsAppliesBy = awsDates.sort()[0];
-    describeStage(s, p, info.preferredMaintenanceWindow, r.blackouts, nowMs);
-    if (p.awsAppliesBy && p.window && Date.parse(p.awsAppliesBy) < Date.parse(p.window.start)) {
-      p.warnings.push(`AWS would apply the upgrade on ${p.awsAppliesBy}, before the window: the campaign will escalate`);
     }
   }
   const approvers = r.approval.approvers.length ? r.approval.approvers.join(', ') : `anyone but ${r.requester}`;
@@ -91,6 +68,37 @@ export async function planCampaign(spec: CampaignSpec, config: Config, nowMs: nu
     stages,
     problems,
   };
+}
+
+async function planStage(a: Activities, s: ResolvedStage, p: StagePlan, r: ResolvedCampaignSpec, problems: string[], nowMs: number): Promise<void> {
+  const info = await a.describeInstance(s.region, s.instanceId);
+  p.from = info.engineVersion;
+  const targets = needsUpgradeTargets(info, r.targetEngineVersion) ? await a.listUpgradeTargets(s.region, info.engine, info.engineVersion) : [];
+  const readiness = assessStage(s, info, r.targetEngineVersion, targets);
+  if (readiness.kind === 'problem') {
+    problems.push(...readiness.problems);
+    p.action = 'blocked';
+    return;
+  }
+  if (readiness.kind === 'skip') {
+    p.action = 'skip';
+    p.what.push(readiness.note);
+    return;
+  }
+  const pending = await a.listPendingMaintenance(s.region, s.instanceId);
+  const upgrade = pending.find((x) => x.action === 'db-upgrade' && (x.description ?? '').includes(r.targetEngineVersion));
+  if (s.method === 'maintenance-window') {
+    p.what.push(`${r.targetEngineVersion} comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for ${info.engineVersion} (ValidUpgradeTarget AutoUpgrade=true)`);
+    if (!upgrade) p.warnings.push(`AWS lists no pending db-upgrade to ${r.targetEngineVersion} yet`);
+  } else {
+    p.what.push(`${r.targetEngineVersion} exactly: ${upgrade ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`);
+  }
+  const awsDates = pending.filter((x) => x.action === 'db-upgrade').flatMap((x) => [x.autoAppliedAfterDate, x.forcedApplyDate]).filter((d): d is string => Boolean(d));
+  if (awsDates.length) p.awsAppliesBy = awsDates.sort()[0];
+  describeStage(s, p, info.preferredMaintenanceWindow, r.blackouts, nowMs);
+  if (p.awsAppliesBy && p.window && Date.parse(p.awsAppliesBy) < Date.parse(p.window.start)) {
+    p.warnings.push(`AWS would apply the upgrade on ${p.awsAppliesBy}, before the window: the campaign will escalate`);
+  }
 }
 
 function describeStage(s: ResolvedStage, p: StagePlan, windowText: string, blackouts: { fromMs: number; toMs: number; reason?: string }[], nowMs: number): void {

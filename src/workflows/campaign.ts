@@ -24,7 +24,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, InstanceInfo, NotificationEvent, PendingMaintenanceAction } from '../activities/types';
+import type { Activities, InstanceInfo, NotificationEvent, PendingMaintenanceAction, UpgradeTarget } from '../activities/types';
 import {
   abortUpdate,
   approveUpdate,
@@ -48,7 +48,8 @@ import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Occ
 import { assessStage, needsUpgradeTargets } from './preflight';
 import { checkApprover, invalidateOtherPlans, requireActorName, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
-import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
+import { AWS_ATTEMPT_TIMEOUT, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
+import { AWS_ROUND_RETRY, PREFLIGHT_ROUNDS, WAITER_NON_RETRYABLE_TYPES, withVisibleRetries, type RetryOptions } from './aws-calls';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
 
 
@@ -135,9 +136,41 @@ class CampaignRun {
     if (overridden) {
       status.noticeOverride = `${overridden.name}: notice ${formatDuration(overridden.noticeMs)} instead of 14d (${overridden.noticeOverrideReason})`;
     }
-    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, retry: AWS_RETRY });
+    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, retry: AWS_ROUND_RETRY });
     this.notifier = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
     this.registerHandlers();
+  }
+
+  /** One AWS step with visible retries (aws-calls.ts): a failing call shows in status, list and a notification. */
+  private aws<T>(stage: string | undefined, step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+    const host = {
+      status: this.status,
+      record: (s: string, detail: string) => {
+        this.status.timeline.push({ at: nowIso(), stage, step: s, detail });
+      },
+      notify: (text: string) => this.notify('escalation', text, stage),
+    };
+    return withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+  }
+
+  /** Polls until `deadlineMs` (absolute); a call that fails (not merely "not yet") shows as trouble. */
+  private waitForInstanceUntil(s: ResolvedStage, step: string, deadlineMs: number, want: { status: string; engineVersion?: string }): Promise<InstanceInfo> {
+    return this.aws(
+      s.name,
+      step,
+      () =>
+        proxyActivities<Activities>({
+          startToCloseTimeout: '1 minute',
+          scheduleToCloseTimeout: Math.max(1000, deadlineMs - nowMs()),
+          retry: {
+            initialInterval: this.spec.pollIntervalMs,
+            backoffCoefficient: 1,
+            maximumInterval: this.spec.pollIntervalMs,
+            nonRetryableErrorTypes: WAITER_NON_RETRYABLE_TYPES,
+          },
+        }).waitForInstance(s.region, s.instanceId, want),
+      { attemptsPerRound: 1 },
+    );
   }
 
   // ------------------------------------------------------------------ handlers
@@ -415,21 +448,25 @@ class CampaignRun {
   private async preflight(): Promise<void> {
     this.step(undefined, 'preflight', 'checking every instance, version and window');
     const problems: string[] = [];
+    const bounded = { maxRounds: PREFLIGHT_ROUNDS };
     for (let i = 0; i < this.spec.stages.length; i++) {
       const s = this.spec.stages[i];
       const report = this.status.stages[i];
       let info: InstanceInfo;
+      let targets: UpgradeTarget[];
+      // Every problem of every stage is reported, not only the first; a read that keeps failing is one.
       try {
-        info = await this.a.describeInstance(s.region, s.instanceId);
+        info = await this.aws(s.name, 'preflight', () => this.a.describeInstance(s.region, s.instanceId), bounded);
+        this.instances.set(s.name, info);
+        report.fromVersion = info.engineVersion;
+        targets = needsUpgradeTargets(info, this.spec.targetEngineVersion)
+          ? await this.aws(s.name, 'preflight', () => this.a.listUpgradeTargets(s.region, info.engine, info.engineVersion), bounded)
+          : [];
       } catch (err) {
+        if (isCancellation(err)) throw err;
         problems.push(`${s.name}: ${describeError(err)}`);
         continue;
       }
-      this.instances.set(s.name, info);
-      report.fromVersion = info.engineVersion;
-      const targets = needsUpgradeTargets(info, this.spec.targetEngineVersion)
-        ? await this.a.listUpgradeTargets(s.region, info.engine, info.engineVersion)
-        : [];
       const readiness = assessStage(s, info, this.spec.targetEngineVersion, targets);
       if (readiness.kind === 'problem') {
         problems.push(...readiness.problems);
@@ -460,7 +497,8 @@ class CampaignRun {
       await this.windowStage(s, report);
     }
     if (s.healthCheckUrl) {
-      const h = await this.a.checkHealth(s.healthCheckUrl, 5000);
+      const url = s.healthCheckUrl;
+      const h = await this.aws(s.name, 'health-check', () => this.a.checkHealth(url, 5000));
       this.step(report, 'health-check', h.detail);
       if (!h.healthy) await this.askDecision(report, `health check ${s.healthCheckUrl} failed after the upgrade (${h.detail}). Continue with the next stage?`, 'escalation');
     }
@@ -474,30 +512,18 @@ class CampaignRun {
     });
   }
 
-  private waiter(deadlineMs: number): Pick<Activities, 'waitForInstance'> {
-    return proxyActivities<Activities>({
-      startToCloseTimeout: '1 minute',
-      scheduleToCloseTimeout: Math.max(1000, deadlineMs),
-      retry: {
-        initialInterval: this.spec.pollIntervalMs,
-        backoffCoefficient: 1,
-        maximumInterval: this.spec.pollIntervalMs,
-        nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-      },
-    });
-  }
-
   private async setFlag(s: ResolvedStage, report: StageReport, on: boolean): Promise<void> {
     const compensationId = `flag:${s.region}/${s.instanceId}`;
     if (on) {
       this.addCompensation({
         id: compensationId,
         description: `AutoMinorVersionUpgrade off for ${s.region}/${s.instanceId}`,
-        run: async () => (await this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, false)).changed,
+        run: async () => (await this.aws(s.name, 'auto-minor-upgrade-off', () => this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, false))).changed,
       });
     }
     // Not interruptible by abort: the compensation then knows exactly what was done.
-    const r = await CancellationScope.nonCancellable(() => this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, on));
+    const step = on ? 'auto-minor-upgrade-on' : 'auto-minor-upgrade-off';
+    const r = await CancellationScope.nonCancellable(() => this.aws(s.name, step, () => this.a.setAutoMinorVersionUpgrade(s.region, s.instanceId, on)));
     if (!on) this.dropCompensation(compensationId);
     this.step(report, on ? 'auto-minor-upgrade-on' : 'auto-minor-upgrade-off', r.detail);
   }
@@ -517,10 +543,7 @@ class CampaignRun {
     this.setState('running', { kind: 'aws', description: `${s.instanceId} available at ${this.spec.targetEngineVersion}`, until: iso(w.endMs + s.graceMs) });
     this.step(report, 'watching-window', `until ${iso(w.endMs + s.graceMs)} (window end + grace ${formatDuration(s.graceMs)})`);
     try {
-      const info = await this.waiter(w.endMs + s.graceMs - nowMs()).waitForInstance(s.region, s.instanceId, {
-        status: 'available',
-        engineVersion: this.spec.targetEngineVersion,
-      });
+      const info = await this.waitForInstanceUntil(s, 'watching-window', w.endMs + s.graceMs, { status: 'available', engineVersion: this.spec.targetEngineVersion });
       this.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
       this.setState('running');
       return true;
@@ -538,7 +561,7 @@ class CampaignRun {
     let w = first;
     for (;;) {
       if (await this.watchWindow(s, report, w)) return;
-      const pending = await this.a.listPendingMaintenance(s.region, s.instanceId);
+      const pending = await this.aws(s.name, 'pending-maintenance', () => this.a.listPendingMaintenance(s.region, s.instanceId));
       const pendingText = pending.map((p) => `${p.action}${p.description ? ` (${p.description})` : ''}`).join('; ') || 'none';
       if (report.missedWindows % s.maxMissedWindows === 0) {
         await this.notify('escalation', `${s.name}: ${s.instanceId} missed ${report.missedWindows} maintenance windows; pending maintenance: ${pendingText}`, s.name);
@@ -551,7 +574,7 @@ class CampaignRun {
   // preview
   private async windowStage(s: ResolvedStage, report: StageReport): Promise<void> {
     const info = this.instances.get(s.name)!;
-    const pending = await this.a.listPendingMaintenance(s.region, s.instanceId);
+    const pending = await this.aws(s.name, 'pending-maintenance', () => this.a.listPendingMaintenance(s.region, s.instanceId));
     if (!this.pendingUpgradeTo(pending)) {
       this.step(report, 'warning', `AWS lists no pending db-upgrade to ${this.spec.targetEngineVersion} for ${s.instanceId}; the window may pass without an upgrade`);
     }
@@ -586,12 +609,10 @@ class CampaignRun {
     // Keeps an unhandled rejection away when the upgrade fails first; the result is awaited below.
     probeResult.catch(() => undefined);
     try {
-      const r = await this.a.applyUpgradeNow(s.region, s.instanceId, this.spec.targetEngineVersion);
+      const deadline = nowMs() + probeCfg.maxDurationMs;
+      const r = await this.aws(s.name, 'upgrade-now', () => this.a.applyUpgradeNow(s.region, s.instanceId, this.spec.targetEngineVersion));
       this.step(report, 'upgrade-triggered', r.detail);
-      const info = await this.waiter(probeCfg.maxDurationMs).waitForInstance(s.region, s.instanceId, {
-        status: 'available',
-        engineVersion: this.spec.targetEngineVersion,
-      });
+      const info = await this.waitForInstanceUntil(s, 'waiting-for-upgrade', deadline, { status: 'available', engineVersion: this.spec.targetEngineVersion });
       this.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
     } catch (err) {
       probeScope.cancel();
@@ -640,19 +661,23 @@ class CampaignRun {
         run: async () => {
           const incidentId = report.statusPageIncidentId;
           if (!incidentId) return false;
-          return (await this.a.cancelScheduledMaintenance(incidentId, `campaign ${this.spec.campaignId} was stopped`)).changed;
+          return (await this.aws(s.name, 'cancel-announcement', () => this.a.cancelScheduledMaintenance(incidentId, `campaign ${this.spec.campaignId} was stopped`))).changed;
         },
       });
       // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
-      const created = await CancellationScope.nonCancellable(() => this.a.createScheduledMaintenance({
-        idempotencyKey: key,
-        name: s.statusPage.name,
-        body: s.statusPage.body,
-        scheduledFor: iso(window.startMs),
-        scheduledUntil: iso(window.endMs),
-        componentIds: s.statusPage.componentIds,
-        notify: true,
-      }));
+      const created = await CancellationScope.nonCancellable(() =>
+        this.aws(s.name, 'announce-maintenance', () =>
+          this.a.createScheduledMaintenance({
+            idempotencyKey: key,
+            name: s.statusPage.name,
+            body: s.statusPage.body,
+            scheduledFor: iso(window.startMs),
+            scheduledUntil: iso(window.endMs),
+            componentIds: s.statusPage.componentIds,
+            notify: true,
+          }),
+        ),
+      );
       report.statusPageIncidentId = created.incidentId;
       this.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
     }
@@ -665,7 +690,7 @@ class CampaignRun {
     }
     await this.checkpoint(report);
     this.setState('running');
-    const pending = await this.a.listPendingMaintenance(s.region, s.instanceId);
+    const pending = await this.aws(s.name, 'pending-maintenance', () => this.a.listPendingMaintenance(s.region, s.instanceId));
     const expected = this.pendingUpgradeTo(pending);
     if (!expected) {
       const seen = pending.map((p) => `${p.action}${p.description ? ` (${p.description})` : ''}`).join('; ') || 'nothing';
@@ -691,7 +716,7 @@ class CampaignRun {
       }
       const w = pick.window;
       report.window = { start: iso(w.startMs), end: iso(w.endMs) };
-      const pending = await this.a.listPendingMaintenance(s.region, s.instanceId);
+      const pending = await this.aws(s.name, 'pending-maintenance', () => this.a.listPendingMaintenance(s.region, s.instanceId));
       const awsDeadline = this.awsDeadline(pending);
       if (awsDeadline !== undefined && awsDeadline < w.startMs) {
         await this.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(awsDeadline)}, before the chosen window ${iso(w.startMs)}`, s.name);

@@ -2,15 +2,20 @@
  * Point-in-time restore, then (optionally) the DNS cutover to the restored database
  * (runbook: "Restoring a database" and "Get our applications to start using a restored database").
  *
- * validate (touches nothing) → RestoreDBInstanceToPointInTime tagged with this restore's id → wait until
- * available (retry-based polling, hours) → optional bastion ingress → done, or with `cutover`:
- * check the weighted CNAME → optionally lower its TTL first → four-eyes approval of the named plan →
- * stop the old instance (so no connection lingers) → UPSERT the CNAME to the new endpoint → INSYNC →
- * wait out the TTL resolvers may have cached → TestDNSAnswer must give the new endpoint.
+ * validate (touches nothing) → with a bastion, a security group of the restored instance's own (in the
+ * source's VPC) that lets the bastion in → RestoreDBInstanceToPointInTime tagged with this restore's id,
+ * with the source's groups plus its own → wait until available (retry-based polling, hours) → done, or
+ * with `cutover`: check the zone and the weighted CNAME → optionally lower its TTL first → four-eyes
+ * approval of the named plan → stop the old instance (so no connection lingers) → UPSERT the CNAME to the
+ * new endpoint → INSYNC → wait out the TTL resolvers may have cached → verify: the record as Route 53
+ * lists it, TestDNSAnswer for a public zone (it does not serve private ones), and a real lookup through
+ * the spec's resolvers.
  *
- * Saga: every mutation of the cutover registers its compensation first; a failure after approval puts
- * the CNAME back, starts the old instance again and restores the TTL. The restored instance is never
- * deleted (the runbook's policy forbids deleting RDS instances; a human decides).
+ * Saga: every mutation of the cutover registers its compensation first. A failure before the CNAME
+ * change rolls back on its own (old instance started, TTL restored). Once the CNAME may point at the
+ * restored instance the applications may be writing there, so a failure stops and asks the team: keep
+ * the restored instance, or roll back and strand those writes. The restored instance and its security
+ * group are never deleted (the runbook's policy forbids deleting RDS instances; a human decides).
  */
 import {
   ActivityFailure,
@@ -26,13 +31,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, InstanceInfo, NotificationEvent, WeightedCname } from '../activities/types';
+import type { Activities, HostedZoneInfo, InstanceInfo, NotificationEvent, WeightedCname } from '../activities/types';
 import {
   abortUpdate,
   approveUpdate,
+  decideUpdate,
   restoreStatusQuery,
   type ActorRequest,
   type ApproveRequest,
+  type DecideRequest,
   type RestoreSpec,
   type RestoreState,
   type RestoreStatus,
@@ -42,7 +49,8 @@ import { DEFAULT_REMINDER_INTERVAL_MS, SpecError, validateRestoreSpec, type Reso
 import { formatDuration } from '../duration';
 import { checkApprover, requireActorName, validApprovalCount } from './approvals';
 import { nowIso, nowMs } from './clock';
-import { AWS_ATTEMPT_TIMEOUT, AWS_RETRY, NON_RETRYABLE_TYPES, describeError, isActivityTimeout, iso } from './workflow-utils';
+import { AWS_ATTEMPT_TIMEOUT, describeError, isActivityTimeout, iso } from './workflow-utils';
+import { AWS_ROUND_RETRY, CUTOVER_ROUNDS, PREFLIGHT_ROUNDS, WAITER_NON_RETRYABLE_TYPES, withVisibleRetries, type RetryOptions } from './aws-calls';
 import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-attributes';
 
 /**
@@ -54,6 +62,14 @@ import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../search-at
  * instance, so the on-call people hear "applications are losing their database now" before it happens.
  */
 export const NOTIFY_BEFORE_STOP_PATCH = 'restore-notify-before-stopping-old-instance';
+
+/**
+ * Since this patch (checked once, at the start of a run): the bastion gets a security group of the
+ * restored instance's own instead of a rule on the source's group; the zone is read so a private zone is
+ * verified without TestDNSAnswer (records, INSYNC, `resolvers`); and a failure once the CNAME may point at
+ * the restored instance asks the team instead of rolling back on its own.
+ */
+export const LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH = 'restore-own-security-group-private-zone-decide-after-switch';
 
 /** Written on the restored instance so a retry or a rerun recognises its own restore (and nobody else's). */
 export const RESTORE_OWNER_TAG_KEY = 'rds-orchestrator:restore-id';
@@ -117,8 +133,6 @@ export async function restoreAndCutover(spec: RestoreSpec): Promise<RestoreStatu
 
 class RestoreRun {
   private readonly a: Activities;
-  /** Cutover steps: bounded retries, because the application is down while they retry. */
-  private readonly c: Activities;
   private readonly notifier: Pick<Activities, 'notify'>;
   private readonly compensations: Compensation[] = [];
   private readonly mainScope = new CancellationScope();
@@ -127,6 +141,15 @@ class RestoreRun {
   private phase: 'restore' | 'cutover' = 'restore';
   /** Set once the approved cutover begins: from then on a failure is rolled back, not just reported. */
   private cutoverStarted = false;
+  /** See LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH. */
+  private readonly safeCutover: boolean;
+  private zone?: HostedZoneInfo;
+  /** When the CNAME change to the restored instance was sent. */
+  private switchSentMs?: number;
+  /** When the rollback's CNAME change back was INSYNC (the end of the writes a rollback strands). */
+  private switchRevertedMs?: number;
+  private decision?: DecideRequest;
+  private decisionOpen = false;
 
   private sourceInfo?: InstanceInfo;
   private targetInfo?: InstanceInfo;
@@ -145,10 +168,24 @@ class RestoreRun {
     status.requester = spec.requester;
     status.source = { region: spec.source.region, instanceId: spec.source.instanceId };
     status.target = { instanceId: spec.targetInstanceId, restoreTime: spec.restoreTime };
-    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, scheduleToCloseTimeout: '1 hour', retry: AWS_RETRY });
-    this.c = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, scheduleToCloseTimeout: '10 minutes', retry: AWS_RETRY });
+    this.a = proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, retry: AWS_ROUND_RETRY });
     this.notifier = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+    this.safeCutover = patched(LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH);
     this.registerHandlers();
+  }
+
+  /**
+   * One AWS step with visible retries (aws-calls.ts). Cutover steps give up after a few minutes, since
+   * the applications are down while they retry; reads before any change give up sooner.
+   */
+  private aws<T>(step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+    const host = {
+      status: this.status,
+      record: (s: string, detail: string) => this.step(s, detail),
+      notify: (text: string) => this.notify('escalation', text),
+    };
+    const bounded = opts.maxRounds === undefined && this.phase === 'cutover' && this.cutoverStarted ? { maxRounds: CUTOVER_ROUNDS } : {};
+    return withVisibleRetries(host, step, call, { ...bounded, ...opts });
   }
 
   private get region(): string {
@@ -197,6 +234,9 @@ class RestoreRun {
         this.abortRequest = { by: req.by, reason: req.reason ?? 'no reason given' };
         this.recordHuman(req.by, 'abort', undefined, req.reason);
         this.mainScope.cancel();
+        if (this.switchSentMs !== undefined) {
+          return `abort requested by ${req.by}; rolling back the cutover (CNAME back, old instance started). ${this.strandedWarning()}; the restored instance is kept`;
+        }
         return this.cutoverStarted
           ? `abort requested by ${req.by}; rolling back the cutover (CNAME back, old instance started); the restored instance is kept`
           : `abort requested by ${req.by}; nothing is changed beyond the restore (the restored instance is kept)`;
@@ -210,11 +250,38 @@ class RestoreRun {
         },
       },
     );
+
+    setHandler(
+      decideUpdate,
+      (req: DecideRequest) => {
+        this.decision = req;
+        this.recordHuman(req.by, 'decide', req.decision, req.comment);
+        return req.decision === 'keep'
+          ? `decision "keep" by ${req.by} recorded: ${this.spec.cutover?.recordName} stays on ${this.spec.targetInstanceId}`
+          : `decision "roll-back" by ${req.by} recorded: rolling back. ${this.strandedWarning()}`;
+      },
+      {
+        validator: (req: DecideRequest) => {
+          requireRunning();
+          requireName(req?.by);
+          if (!this.decisionOpen) throw new Error(`no decision is being asked for (state: ${status.state})`);
+          if (req.decision !== 'keep' && req.decision !== 'roll-back') {
+            throw new Error(`decision must be "keep" or "roll-back" (restore decide --keep|--roll-back), got ${JSON.stringify(req.decision)}`);
+          }
+        },
+      },
+    );
+  }
+
+  /** What a rollback after the switch costs, in words. */
+  private strandedWarning(): string {
+    if (this.switchSentMs === undefined) return 'no write can have reached the restored instance yet';
+    return `writes the applications made to ${this.spec.targetInstanceId} since ${iso(this.switchSentMs)} stay on it and are not in ${this.spec.source.instanceId}`;
   }
 
   // ------------------------------------------------------------------ bookkeeping
 
-  private recordHuman(by: string, action: 'approve' | 'abort', detail?: string, comment?: string): void {
+  private recordHuman(by: string, action: 'approve' | 'abort' | 'decide', detail?: string, comment?: string): void {
     const at = nowIso();
     this.status.humanActions.push({ at, by, action, detail, comment });
     this.status.timeline.push({ at, stage: this.phase, step: `human:${action}`, detail: [detail, comment].filter(Boolean).join(' — ') || undefined, by });
@@ -248,17 +315,25 @@ class RestoreRun {
     }
   }
 
-  private waiter(deadlineMs: number): Pick<Activities, 'waitForInstance' | 'waitForChangeInsync'> {
-    return proxyActivities<Activities>({
-      startToCloseTimeout: '1 minute',
-      scheduleToCloseTimeout: Math.max(1000, deadlineMs),
-      retry: {
-        initialInterval: this.spec.pollIntervalMs,
-        backoffCoefficient: 1,
-        maximumInterval: this.spec.pollIntervalMs,
-        nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-      },
-    });
+  /** Polls until `deadlineMs` (absolute); a call that fails (not merely "not yet") shows as trouble. */
+  private waitUntil<T>(step: string, deadlineMs: number, poll: (w: Pick<Activities, 'waitForInstance' | 'waitForChangeInsync'>) => Promise<T>): Promise<T> {
+    return this.aws(
+      step,
+      () =>
+        poll(
+          proxyActivities<Activities>({
+            startToCloseTimeout: '1 minute',
+            scheduleToCloseTimeout: Math.max(1000, deadlineMs - nowMs()),
+            retry: {
+              initialInterval: this.spec.pollIntervalMs,
+              backoffCoefficient: 1,
+              maximumInterval: this.spec.pollIntervalMs,
+              nonRetryableErrorTypes: WAITER_NON_RETRYABLE_TYPES,
+            },
+          }),
+        ),
+      { attemptsPerRound: 1 },
+    );
   }
 
   private addCompensation(c: Compensation): void {
@@ -274,7 +349,8 @@ class RestoreRun {
     try {
       await this.mainScope.run(async () => {
         const alreadyRestored = await this.preflight();
-        await this.restore(alreadyRestored);
+        const securityGroupId = this.safeCutover ? await this.createRestoreSecurityGroup() : undefined;
+        await this.restore(alreadyRestored, securityGroupId);
         await this.allowBastion();
         if (!spec.cutover) return;
         this.phase = 'cutover';
@@ -293,11 +369,23 @@ class RestoreRun {
       this.step('restore-completed', `${spec.targetInstanceId} is available at ${status.target.endpoint}`);
       return status;
     }
+    return this.completeCutover();
+  }
+
+  private async completeCutover(keptBy?: DecideRequest, failure?: string): Promise<RestoreStatus> {
+    const { spec, status } = this;
+    const c = spec.cutover!;
+    status.endedAt = nowIso();
+    if (keptBy) {
+      status.followUps.push(
+        `The cutover's verification failed (${failure}); ${keptBy.by} decided to keep ${c.recordName} on ${spec.targetInstanceId}${keptBy.comment ? ` (${keptBy.comment})` : ''}. Check by hand that the applications resolve ${c.recordName} to ${status.target.endpoint} and that their connections and error rates are healthy.`,
+      );
+    }
     status.followUps.push(...this.cutoverFollowUps());
     this.setState('completed');
-    this.step('cutover-completed', `${spec.cutover.recordName} → ${status.target.endpoint}`);
-    await this.notify('completed', `cutover done: ${spec.cutover.recordName} now points at ${status.target.endpoint}; ${spec.source.instanceId} is stopped. Follow-ups: ${status.followUps.length}`, {
-      recordName: spec.cutover.recordName,
+    this.step('cutover-completed', `${c.recordName} → ${status.target.endpoint}${keptBy ? ` (kept by ${keptBy.by} after: ${failure})` : ''}`);
+    await this.notify('completed', `cutover done: ${c.recordName} now points at ${status.target.endpoint}; ${spec.source.instanceId} is stopped. Follow-ups: ${status.followUps.length}`, {
+      recordName: c.recordName,
       endpoint: status.target.endpoint,
     });
     return status;
@@ -305,20 +393,33 @@ class RestoreRun {
 
   /**
    * A failure before approval (validation, restore, TTL lowering) fails the workflow once any TTL change
-   * is undone. A failure after approval is rolled back and the workflow *completes* with state
-   * 'rolled-back': the rollback is an outcome the runbook plans for (the old database serves again), not
-   * a crash, and a completed workflow keeps its status and follow-ups readable by the CLI. Only a failed
-   * rollback (AWS left half-switched) fails the workflow, non-retryably, with the manual steps.
+   * is undone. A failure after approval but before the CNAME change is rolled back and the workflow
+   * *completes* with state 'rolled-back': the rollback is an outcome the runbook plans for (the old
+   * database serves again), not a crash, and a completed workflow keeps its status and follow-ups readable
+   * by the CLI. A failure once the CNAME may point at the restored instance asks the team first (keep or
+   * roll back). Only a failed rollback (AWS left half-switched) fails the workflow, non-retryably, with the
+   * manual steps.
    */
   private async finishAfterError(err: unknown): Promise<RestoreStatus> {
     const { status } = this;
     // An abort update, or a cancellation of the whole workflow, both stop it the same way.
-    const aborted = isCancellation(err);
-    const reason = this.abortRequest
+    let aborted = isCancellation(err);
+    let reason = this.abortRequest
       ? `aborted by ${this.abortRequest.by}: ${this.abortRequest.reason}`
       : aborted
         ? 'the workflow was cancelled'
         : describeError(err);
+    if (this.safeCutover && !aborted && (await this.trafficMayHaveMoved())) {
+      const decision = await this.askKeepOrRollBack(reason);
+      if (decision?.decision === 'keep') {
+        this.compensations.length = 0;
+        return this.completeCutover(decision, reason);
+      }
+      if (!decision && this.abortRequest) {
+        aborted = true;
+        reason = `aborted by ${this.abortRequest.by} (${this.abortRequest.reason}) after: ${reason}`;
+      }
+    }
     const rollingBack = this.cutoverStarted;
     if (rollingBack) {
       this.setState('rolling-back', { kind: 'aws', description: `rolling back the cutover: ${reason}` });
@@ -326,6 +427,10 @@ class RestoreRun {
     }
     const { steps, manual } = await this.compensate(reason);
     if (rollingBack || steps.length > 0) status.rollback = { reason, steps };
+    if (status.rollback && this.switchSentMs !== undefined) {
+      status.rollback.stranded = { instanceId: this.spec.targetInstanceId, from: iso(this.switchSentMs), to: iso(this.switchRevertedMs ?? nowMs()) };
+      status.followUps.push(this.strandedWritesFollowUp(status.rollback.stranded));
+    }
     if (this.restoreRequested) status.followUps.push(this.restoredInstanceKeptFollowUp());
     status.endedAt = nowIso();
 
@@ -338,10 +443,11 @@ class RestoreRun {
       throw ApplicationFailure.nonRetryable(`restore ${status.restoreId}: ${status.failure}:\n- ${manual.join('\n- ')}`, 'RollbackFailed');
     }
 
+    const stranded = status.rollback?.stranded ? ` ${this.strandedWarning()} (until ${status.rollback.stranded.to}).` : '';
     if (aborted) {
       this.setState('aborted');
       this.step('restore-aborted', reason);
-      await this.notify('aborted', `restore aborted (${reason}); ${this.spec.targetInstanceId} is kept${rollingBack ? '; the cutover was rolled back' : ''}`);
+      await this.notify('aborted', `restore aborted (${reason}); ${this.spec.targetInstanceId} is kept${rollingBack ? '; the cutover was rolled back' : ''}.${stranded}`);
       return status;
     }
     if (rollingBack) {
@@ -349,8 +455,8 @@ class RestoreRun {
         `${this.spec.source.instanceId} serves again and ${this.spec.cutover!.recordName} points at it. Fix the cause (${reason}) and start the restore again with the same restoreId: it reuses ${this.spec.targetInstanceId} instead of restoring again.`,
       );
       this.setState('rolled-back');
-      this.step('rolled-back', reason);
-      await this.notify('failed', `cutover failed and was rolled back: ${reason}. ${this.spec.cutover!.recordName} points at ${this.spec.source.instanceId} again, which is running.`, { reason, steps });
+      this.step('rolled-back', `${reason}${stranded}`);
+      await this.notify('failed', `cutover failed and was rolled back: ${reason}. ${this.spec.cutover!.recordName} points at ${this.spec.source.instanceId} again, which is running.${stranded}`, { reason, steps });
       return status;
     }
     status.failure = reason;
@@ -361,6 +467,52 @@ class RestoreRun {
     const cause = err instanceof ActivityFailure ? err.cause : undefined;
     const type = cause instanceof ApplicationFailure && cause.type ? cause.type : 'RestoreFailed';
     throw ApplicationFailure.nonRetryable(`restore ${status.restoreId} failed: ${reason}`, type);
+  }
+
+  /**
+   * Whether the applications may have reached the restored instance: the CNAME change was sent and the
+   * record does not (provably) still point at the old endpoint.
+   */
+  private async trafficMayHaveMoved(): Promise<boolean> {
+    if (this.switchSentMs === undefined) return false;
+    const c = this.spec.cutover!;
+    try {
+      const record = await CancellationScope.nonCancellable(() =>
+        this.aws('check-record-after-failure', () => this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), { maxRounds: CUTOVER_ROUNDS }),
+      );
+      if (record && sameHost(record.value, this.status.source.endpoint)) {
+        this.step('switch-not-applied', `${c.recordName} still points at ${record.value}: no traffic reached ${this.spec.targetInstanceId}`);
+        this.switchSentMs = undefined;
+        return false;
+      }
+    } catch (err) {
+      this.step('record-unreadable', `could not read ${c.recordName} after the failure (${describeError(err)}); assuming traffic may have moved`);
+    }
+    return true;
+  }
+
+  /** After the switch a rollback strands writes: the team decides. Abort counts as "roll back". */
+  private async askKeepOrRollBack(reason: string): Promise<DecideRequest | undefined> {
+    const { spec } = this;
+    const c = spec.cutover!;
+    const question =
+      `the cutover failed after ${c.recordName} was switched to ${spec.targetInstanceId} (${reason}). The applications may have written to ${spec.targetInstanceId} since ${iso(this.switchSentMs!)}. ` +
+      `Keep it (the restored instance serves; fix the cause by hand) or roll back (CNAME back to ${spec.source.instanceId}, which is started again; those writes stay stranded on ${spec.targetInstanceId})?`;
+    this.decision = undefined;
+    this.decisionOpen = true;
+    this.setState('waiting-for-decision', { kind: 'decision', description: question, question });
+    this.step('waiting-for-decision', question);
+    await this.notify('decision-needed', `${question} Answer with \`restore decide ${spec.restoreId} --keep|--roll-back --as NAME\`.`, { reason, switchedAt: iso(this.switchSentMs!) });
+    try {
+      while (!(await condition(() => this.decision !== undefined || this.abortRequest !== undefined, DEFAULT_REMINDER_INTERVAL_MS))) {
+        await this.notify('reminder', `still waiting for a decision: ${question}`);
+      }
+    } finally {
+      this.decisionOpen = false;
+    }
+    const decision = this.decision as DecideRequest | undefined;
+    this.step('decided', decision ? `${decision.by}: ${decision.decision}${decision.comment ? ` (${decision.comment})` : ''}` : `aborted by ${this.abortRequest!.by}: roll back`);
+    return decision;
   }
 
   /** Runs every registered compensation, newest first, and keeps going past a failed one. */
@@ -389,11 +541,13 @@ class RestoreRun {
   /** Checks everything the restore needs; touches nothing. Returns true when this restore already exists. */
   private async preflight(): Promise<boolean> {
     const { spec, status } = this;
+    const bounded = { maxRounds: PREFLIGHT_ROUNDS };
     this.step('preflight', `source ${this.region}/${spec.source.instanceId}, target identifier ${spec.targetInstanceId}`);
     let source: InstanceInfo;
     try {
-      source = await this.a.describeInstance(this.region, spec.source.instanceId);
+      source = await this.aws('preflight', () => this.a.describeInstance(this.region, spec.source.instanceId), bounded);
     } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
       throw ApplicationFailure.nonRetryable(
         `Source instance ${spec.source.instanceId} in ${this.region}: ${describeError(err)}. Check source.region and source.instanceId; nothing was changed.`,
         'InstanceNotFound',
@@ -402,7 +556,7 @@ class RestoreRun {
     this.sourceInfo = source;
     status.source.endpoint = source.endpoint?.address;
 
-    const existing = await this.a.findInstance(this.region, spec.targetInstanceId);
+    const existing = await this.aws('preflight', () => this.a.findInstance(this.region, spec.targetInstanceId), bounded);
     const ours = existing !== undefined && existing.tags[RESTORE_OWNER_TAG_KEY] === spec.restoreId;
     if (existing && !ours) {
       const owner = existing.tags[RESTORE_OWNER_TAG_KEY];
@@ -419,10 +573,31 @@ class RestoreRun {
     } else {
       this.checkRestoreWindow(source);
     }
+    if (this.safeCutover && spec.bastion && !spec.copySourceSettings) {
+      throw ApplicationFailure.nonRetryable(
+        'bastion needs copySourceSettings: the restored instance must live in the source\'s VPC (its subnet group) for the security group created for it there; ' +
+          'remove copySourceSettings: false, or leave out bastion and add access by hand. Nothing was changed.',
+        'InvalidSpec',
+      );
+    }
+    if (this.safeCutover && spec.bastion && !source.vpcId) {
+      throw ApplicationFailure.nonRetryable(
+        `${spec.source.instanceId} reports no VPC (DBSubnetGroup.VpcId), so no security group can be created for the restored instance's bastion access; leave out bastion and add access by hand. Nothing was changed.`,
+        'InvalidState',
+      );
+    }
 
     if (spec.cutover) {
       const c = spec.cutover;
-      const record = await this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier);
+      if (this.safeCutover) {
+        this.zone = await this.aws('preflight', () => this.a.describeHostedZone(c.hostedZoneId), bounded);
+        status.cutover = { recordName: c.recordName, zone: this.zone.privateZone ? 'private' : 'public' };
+        const how = this.zone.privateZone
+          ? `private zone ${this.zone.name}: verified by INSYNC and the record${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ' (no cutover.resolvers: no DNS lookup)'}`
+          : `public zone ${this.zone.name}: verified by INSYNC, the record and TestDNSAnswer${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ''}`;
+        this.step('zone-checked', how);
+      }
+      const record = await this.aws('preflight', () => this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), bounded);
       this.checkRecord(record, existing && ours ? existing.endpoint?.address : undefined);
     }
     this.step('preflight-passed');
@@ -472,19 +647,48 @@ class RestoreRun {
     return record;
   }
 
-  private async restore(alreadyRestored: boolean): Promise<void> {
+  /**
+   * The restored instance's own security group, in the source's VPC, letting the bastion in on the DB
+   * port (runbook: module.rds_restore.db_security_group_id). Made before the restore so the instance is
+   * created with it; no group the source uses is touched. Kept afterwards, like the instance.
+   */
+  private async createRestoreSecurityGroup(): Promise<string | undefined> {
+    const { spec, status } = this;
+    if (!spec.bastion) return undefined;
+    const groupName = restoreSecurityGroupName(spec.targetInstanceId);
+    const group = await this.aws('restore-security-group', () =>
+      this.a.ensureSecurityGroup({
+        region: this.region,
+        vpcId: this.sourceInfo!.vpcId!,
+        groupName,
+        description: `Bastion access to the restored RDS instance ${spec.targetInstanceId} (rds-orchestrator restore ${spec.restoreId})`,
+        ownerTag: { key: RESTORE_OWNER_TAG_KEY, value: spec.restoreId },
+        tags: { 'rds-orchestrator:db-instance': spec.targetInstanceId },
+      }),
+    );
+    status.target.securityGroupId = group.groupId;
+    this.step(group.changed ? 'security-group-created' : 'security-group-found', group.detail);
+    const rule = await this.aws('bastion-ingress', () => this.a.allowIngressFromSecurityGroup(this.region, group.groupId, spec.bastion!.securityGroupId, spec.bastion!.port));
+    this.step('bastion-ingress', `${group.groupId} (${groupName}) from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
+    return group.groupId;
+  }
+
+  private async restore(alreadyRestored: boolean, securityGroupId: string | undefined): Promise<void> {
     const { spec, status } = this;
     this.setState('restoring');
     if (!alreadyRestored) {
       // No compensation: the restored instance is what the user asked for, and instances are never deleted.
-      const r = await this.a.restoreToPointInTime({
-        region: this.region,
-        sourceInstanceId: spec.source.instanceId,
-        targetInstanceId: spec.targetInstanceId,
-        restoreTime: spec.restoreTime === 'latest' ? undefined : spec.restoreTime,
-        copySourceSettings: spec.copySourceSettings,
-        ownerTag: { key: RESTORE_OWNER_TAG_KEY, value: spec.restoreId },
-      });
+      const r = await this.aws('restore', () =>
+        this.a.restoreToPointInTime({
+          region: this.region,
+          sourceInstanceId: spec.source.instanceId,
+          targetInstanceId: spec.targetInstanceId,
+          restoreTime: spec.restoreTime === 'latest' ? undefined : spec.restoreTime,
+          copySourceSettings: spec.copySourceSettings,
+          ownerTag: { key: RESTORE_OWNER_TAG_KEY, value: spec.restoreId },
+          ...(securityGroupId ? { extraSecurityGroupIds: [securityGroupId] } : {}),
+        }),
+      );
       this.step(r.changed ? 'restore-started' : 'restore-found', r.detail);
     }
     this.restoreRequested = true;
@@ -493,7 +697,7 @@ class RestoreRun {
     this.step('waiting-for-restore', `polling every ${formatDuration(spec.pollIntervalMs)} until ${iso(deadline)}`);
     let info: InstanceInfo;
     try {
-      info = await this.waiter(deadline - nowMs()).waitForInstance(this.region, spec.targetInstanceId, { status: 'available' });
+      info = await this.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(this.region, spec.targetInstanceId, { status: 'available' }));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(
@@ -510,9 +714,20 @@ class RestoreRun {
     });
   }
 
+  /**
+   * Since LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH: makes sure the restore's own group is attached (a rerun may
+   * find an instance restored without it). Before: a rule on the restored instance's first group, which
+   * is a group it shares with the source.
+   */
   private async allowBastion(): Promise<void> {
     const { spec, status } = this;
     if (!spec.bastion) return;
+    if (this.safeCutover) {
+      const groupId = status.target.securityGroupId!;
+      const r = await this.aws('attach-security-group', () => this.a.attachSecurityGroup(this.region, spec.targetInstanceId, groupId));
+      this.step('security-group-attached', r.detail);
+      return;
+    }
     const sg = this.targetInfo?.vpcSecurityGroupIds[0];
     if (!sg) {
       const text = `${spec.targetInstanceId} has no VPC security group, so bastion access could not be added; add ingress from ${spec.bastion.securityGroupId} on port ${spec.bastion.port} by hand.`;
@@ -520,7 +735,7 @@ class RestoreRun {
       status.followUps.push(text);
       return;
     }
-    const r = await this.a.allowIngressFromSecurityGroup(this.region, sg, spec.bastion.securityGroupId, spec.bastion.port);
+    const r = await this.aws('bastion-ingress', () => this.a.allowIngressFromSecurityGroup(this.region, sg, spec.bastion!.securityGroupId, spec.bastion!.port));
     this.step('bastion-ingress', `${sg} from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${r.detail}`);
   }
 
@@ -529,7 +744,8 @@ class RestoreRun {
   private async prepareCutover(): Promise<void> {
     const c = this.spec.cutover!;
     this.setState('restoring');
-    const record = this.checkRecord(await this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), this.status.target.endpoint);
+    const current = await this.aws('check-record', () => this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier));
+    const record = this.checkRecord(current, this.status.target.endpoint);
     if (!this.status.source.endpoint || !this.status.target.endpoint) {
       throw ApplicationFailure.nonRetryable(
         `RDS reports no endpoint for ${this.status.source.endpoint ? this.spec.targetInstanceId : this.spec.source.instanceId}; the cutover needs both endpoints. Check the instance in the RDS console.`,
@@ -552,7 +768,7 @@ class RestoreRun {
       run: () => this.putRecordBack(original),
     });
     const lowered = { ...record, ttlSeconds: c.lowerTtlFirstTo };
-    const r = await this.a.upsertWeightedCname(lowered);
+    const r = await this.aws('lower-ttl', () => this.a.upsertWeightedCname(lowered));
     this.step('ttl-lowered', `${record.ttlSeconds}s → ${c.lowerTtlFirstTo}s: ${r.detail}`);
     if (r.changeId) await this.waitInsync(r.changeId);
     this.record = lowered;
@@ -611,7 +827,7 @@ class RestoreRun {
         `(once it is stopped), then wait until it is available: \`aws rds wait db-instance-available --region ${this.region} --db-instance-identifier ${spec.source.instanceId}\`.`,
       run: () => this.startOldInstance(),
     });
-    const stop = await this.c.stopInstance(this.region, spec.source.instanceId);
+    const stop = await this.aws('stop-old-instance', () => this.a.stopInstance(this.region, spec.source.instanceId));
     this.step('old-instance-stopping', stop.detail);
     await this.waitInstance(spec.source.instanceId, 'stopped');
     this.oldStoppedMs = nowMs();
@@ -622,10 +838,17 @@ class RestoreRun {
       id: 'cname',
       description: `${c.recordName} back to ${oldEndpoint} (TTL ${originalRecord.ttlSeconds}s)`,
       manual: this.upsertByHand(originalRecord),
-      run: () => this.putRecordBack(originalRecord),
+      run: async () => {
+        await this.putRecordBack(originalRecord);
+        this.switchRevertedMs = nowMs();
+      },
     });
     const switched: WeightedCname = { ...before, value: newEndpoint };
-    const up = await this.c.upsertWeightedCname(switched);
+    if (this.safeCutover) {
+      this.switchSentMs = nowMs();
+      if (status.cutover) status.cutover.switchedAt = iso(this.switchSentMs);
+    }
+    const up = await this.aws('switch-cname', () => this.a.upsertWeightedCname(switched));
     this.step('cname-upserted', up.detail);
     if (up.changeId) await this.waitInsync(up.changeId);
     const insyncMs = nowMs();
@@ -641,25 +864,70 @@ class RestoreRun {
     this.step('waiting-for-ttl', `${formatDuration(cacheMs)} until ${iso(insyncMs + cacheMs)}`);
     if (cacheMs > 0) await sleep(cacheMs);
 
-    // 4. What do Route 53's own servers answer now?
+    // 4. Verify.
     this.setState('cutting-over');
-    const answer = await this.c.testDnsAnswer(c.hostedZoneId, c.recordName);
-    const data = answer.recordData;
-    const ok = answer.responseCode === 'NOERROR' && data.some((d) => sameHost(d, newEndpoint)) && !data.some((d) => sameHost(d, oldEndpoint));
-    if (!ok) {
-      throw ApplicationFailure.nonRetryable(
-        `TestDNSAnswer for ${c.recordName} gave ${answer.responseCode} ${JSON.stringify(data)}, expected ${newEndpoint}`,
-        'VerificationFailed',
-      );
+    if (this.safeCutover) {
+      const checks = await this.verifyCutover(newEndpoint, oldEndpoint, insyncMs);
+      if (status.cutover) status.cutover.verified = checks;
+      this.step('dns-verified', checks.join('; '));
+    } else {
+      await this.verifyWithTestDnsAnswer(newEndpoint, oldEndpoint);
     }
-    this.step('dns-verified', `${c.recordName} answers ${data.join(', ')}`);
     // Done: nothing to undo any more.
     this.compensations.length = 0;
   }
 
+  /** Before LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH: TestDNSAnswer only (wrong for private zones). */
+  private async verifyWithTestDnsAnswer(newEndpoint: string, oldEndpoint: string): Promise<void> {
+    const c = this.spec.cutover!;
+    const answer = await this.aws('verify-dns', () => this.a.testDnsAnswer(c.hostedZoneId, c.recordName));
+    const data = answer.recordData;
+    const ok = answer.responseCode === 'NOERROR' && data.some((d) => sameHost(d, newEndpoint)) && !data.some((d) => sameHost(d, oldEndpoint));
+    if (!ok) {
+      throw ApplicationFailure.nonRetryable(`TestDNSAnswer for ${c.recordName} gave ${answer.responseCode} ${JSON.stringify(data)}, expected ${newEndpoint}`, 'VerificationFailed');
+    }
+    this.step('dns-verified', `${c.recordName} answers ${data.join(', ')}`);
+  }
+
+  /**
+   * What Route 53 guarantees for any zone (the change INSYNC, the record as listed), TestDNSAnswer for a
+   * public zone only ("This call only supports querying public hosted zones"), and a real lookup through
+   * the spec's resolvers. Returns one line per check.
+   */
+  private async verifyCutover(newEndpoint: string, oldEndpoint: string, insyncMs: number): Promise<string[]> {
+    const c = this.spec.cutover!;
+    const zone = this.zone!;
+    const checks = [`change INSYNC at ${iso(insyncMs)}`];
+    const fail = (what: string) => ApplicationFailure.nonRetryable(`verification of ${c.recordName}: ${what}, expected ${newEndpoint}`, 'VerificationFailed');
+
+    const listed = await this.aws('verify-record', () => this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier));
+    if (!listed || !sameHost(listed.value, newEndpoint)) throw fail(`Route 53 lists ${listed ? `${listed.value}` : 'no record'} for set ${c.setIdentifier}`);
+    checks.push(`Route 53 lists ${c.recordName} [${c.setIdentifier}] → ${listed.value}`);
+
+    if (!zone.privateZone) {
+      const answer = await this.aws('verify-dns', () => this.a.testDnsAnswer(c.hostedZoneId, c.recordName));
+      const data = answer.recordData;
+      if (answer.responseCode !== 'NOERROR' || !data.some((d) => sameHost(d, newEndpoint)) || data.some((d) => sameHost(d, oldEndpoint))) {
+        throw fail(`TestDNSAnswer gave ${answer.responseCode} ${JSON.stringify(data)}`);
+      }
+      checks.push(`TestDNSAnswer: ${data.join(', ')}`);
+    }
+
+    if (c.resolvers.length) {
+      const found = await this.aws('verify-lookup', () => this.a.lookupCname(c.recordName, c.resolvers));
+      if (found.responseCode !== 'NOERROR' || !found.cnames.some((d) => sameHost(d, newEndpoint)) || found.cnames.some((d) => sameHost(d, oldEndpoint))) {
+        throw fail(`the resolver ${c.resolvers.join(', ')} answered ${found.responseCode} ${JSON.stringify(found.cnames)}`);
+      }
+      checks.push(`lookup through ${c.resolvers.join(', ')}: ${found.cnames.join(', ')}`);
+    } else if (zone.privateZone) {
+      checks.push(`no DNS lookup (private zone ${zone.name}; give cutover.resolvers, e.g. the VPC resolver, to check what the applications resolve)`);
+    }
+    return checks;
+  }
+
   private async waitInstance(instanceId: string, want: string): Promise<InstanceInfo> {
     try {
-      return await this.waiter(INSTANCE_STATE_DEADLINE_MS).waitForInstance(this.region, instanceId, { status: want });
+      return await this.waitUntil(`wait-${want}`, nowMs() + INSTANCE_STATE_DEADLINE_MS, (w) => w.waitForInstance(this.region, instanceId, { status: want }));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`${instanceId} did not become ${want} within ${formatDuration(INSTANCE_STATE_DEADLINE_MS)}`, 'InvalidState');
@@ -668,7 +936,7 @@ class RestoreRun {
 
   private async waitInsync(changeId: string): Promise<void> {
     try {
-      await this.waiter(INSYNC_DEADLINE_MS).waitForChangeInsync(changeId);
+      await this.waitUntil('wait-insync', nowMs() + INSYNC_DEADLINE_MS, (w) => w.waitForChangeInsync(changeId));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`Route 53 change ${changeId} was not INSYNC within ${formatDuration(INSYNC_DEADLINE_MS)}`, 'InvalidState');
@@ -676,16 +944,17 @@ class RestoreRun {
   }
 
   private async putRecordBack(record: WeightedCname): Promise<void> {
-    const r = await this.c.upsertWeightedCname(record);
+    const r = await this.aws('put-record-back', () => this.a.upsertWeightedCname(record), { maxRounds: CUTOVER_ROUNDS });
     if (r.changeId) await this.waitInsync(r.changeId);
   }
 
   /** The old instance may still be stopping when the failure came; it can only be started once stopped. */
   private async startOldInstance(): Promise<void> {
     const id = this.spec.source.instanceId;
-    const info = await this.c.describeInstance(this.region, id);
+    const rounds = { maxRounds: CUTOVER_ROUNDS };
+    const info = await this.aws('start-old-instance', () => this.a.describeInstance(this.region, id), rounds);
     if (info.status === 'stopping') await this.waitInstance(id, 'stopped');
-    await this.c.startInstance(this.region, id);
+    await this.aws('start-old-instance', () => this.a.startInstance(this.region, id), rounds);
     await this.waitInstance(id, 'available');
   }
 
@@ -710,12 +979,27 @@ class RestoreRun {
   }
 
   private importFollowUp(): string {
-    const bastion = this.spec.bastion ? ` and the bastion ingress (allowed_services_sg_ids entry { "name" : "rds_restore", "sg_id" : module.rds_restore.db_security_group_id, "port" : ${this.spec.bastion.port} })` : '';
+    const { spec, status } = this;
+    let bastion = '';
+    if (spec.bastion && status.target.securityGroupId) {
+      bastion = ` and its security group ${status.target.securityGroupId} (${restoreSecurityGroupName(spec.targetInstanceId)}, created for it with the bastion rule from ${spec.bastion.securityGroupId} on port ${spec.bastion.port}; module.rds_restore.db_security_group_id)`;
+    } else if (spec.bastion) {
+      bastion = ` and the bastion ingress (allowed_services_sg_ids entry { "name" : "rds_restore", "sg_id" : module.rds_restore.db_security_group_id, "port" : ${spec.bastion.port} })`;
+    }
     return `Import the console-made changes into the Terraform state (tfmigrate or manually): the restored instance as ${this.terraformRestoreBlock()} in new-migration-resources.tf${bastion}.`;
   }
 
   private restoredInstanceKeptFollowUp(): string {
-    return `${this.spec.targetInstanceId} is kept, never deleted by this workflow${this.status.target.endpoint ? ` (${this.status.target.endpoint})` : ''}; it keeps running and costs money until someone decides to remove it (deleting RDS instances in production needs the service control policy lifted).`;
+    const sg = this.status.target.securityGroupId ? `; so is its security group ${this.status.target.securityGroupId}` : '';
+    return `${this.spec.targetInstanceId} is kept, never deleted by this workflow${this.status.target.endpoint ? ` (${this.status.target.endpoint})` : ''}${sg}; it keeps running and costs money until someone decides to remove it (deleting RDS instances in production needs the service control policy lifted).`;
+  }
+
+  private strandedWritesFollowUp(s: { instanceId: string; from: string; to: string }): string {
+    const port = this.targetInfo?.endpoint?.port ?? 5432;
+    return (
+      `The rollback came after the CNAME switch: writes the applications made to ${s.instanceId} between ${s.from} and ${s.to} (plus cached DNS answers) are only on ${s.instanceId}, not on ${this.spec.source.instanceId}. ` +
+      `Find and reconcile them before anything else, e.g. from the bastion: \`pg_dump -h ${this.status.target.endpoint} -p ${port} -U <user> -d <database> --data-only -t <table>\` and compare with ${this.spec.source.instanceId}.`
+    );
   }
 
   private restoreOnlyFollowUps(): string[] {
@@ -724,7 +1008,7 @@ class RestoreRun {
     return [
       `Extract what you need with pg_dump and load it into ${spec.source.instanceId} (usually better than a cutover), e.g. from the bastion: \`pg_dump -h ${status.target.endpoint} -p ${port} -U <user> -d <database> -t <table> --data-only > extract.sql\`.`,
       this.importFollowUp(),
-      `${spec.targetInstanceId} keeps running and costs money; remove it deliberately once the data is recovered (this workflow never deletes instances).`,
+      `${spec.targetInstanceId} keeps running and costs money; remove it deliberately once the data is recovered (this workflow never deletes instances${status.target.securityGroupId ? ` nor its security group ${status.target.securityGroupId}` : ''}).`,
     ];
   }
 
@@ -742,4 +1026,9 @@ class RestoreRun {
     if (status.target.endpoint) list.push(`The applications now use ${status.target.endpoint}; check their database connections and error rates.`);
     return list;
   }
+}
+
+/** The restored instance's own security group (group names may be up to 255 characters; ids are at most 63). */
+export function restoreSecurityGroupName(targetInstanceId: string): string {
+  return `rds-restore-${targetInstanceId}`;
 }

@@ -452,7 +452,7 @@ describe('spec: restore', function () {
     assert.equal(r.restoreTime, '2025-03-01T12:30:00.000Z');
     assert.equal(r.copySourceSettings, false);
     assert.deepEqual(r.bastion, { securityGroupId: 'sg-0123456789abcdef0', port: 5432 });
-    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', setIdentifier: 'restored', weight: 100, ttlSeconds: 300, approvers: ['bob@example.com'] });
+    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', setIdentifier: 'restored', weight: 100, ttlSeconds: 300, approvers: ['bob@example.com'], resolvers: [] });
     assert.equal(r.pollIntervalMs, 10 * SECOND);
   });
 
@@ -465,7 +465,7 @@ describe('spec: restore', function () {
     });
     assert.equal(r.restoreTime, 'latest');
     assert.equal(r.bastion?.port, 6432);
-    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60, approvers: [] });
+    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60, approvers: [], resolvers: [] });
   });
 
   it('required fields', function () {
@@ -505,7 +505,14 @@ describe('spec: restore', function () {
     const cutover = { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', setIdentifier: 'restored' };
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, ttlSeconds: 60, lowerTtlFirstTo: 60 })), 'cutover.lowerTtlFirstTo', /must be lower than ttlSeconds \(60s\)/);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, approvers: ['ALICE@example.com'] })), 'cutover.approvers[0]', /is also the requester/);
-    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, hostedZoneId: 'example.com' })), 'cutover.hostedZoneId', /not a Route 53 hosted zone id/);
+    // Route 53 sets only a length on a hosted zone id (GetHostedZone API reference: maximum 32), no pattern.
+    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, hostedZoneId: 'Z'.repeat(33) })), 'cutover.hostedZoneId', /at most 32 characters/);
+    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, hostedZoneId: 'Z12 34' })), 'cutover.hostedZoneId', /not a Route 53 hosted zone id/);
+    const accepted = (c: Record<string, unknown>) => validateRestoreSpec({ ...restore(), cutover: { ...cutover, ...c } }).cutover!;
+    for (const id of ['z0123abc', 'Z08ABCDEF1234567890XY', '/hostedzone/Z1']) assert.equal(accepted({ hostedZoneId: id }).hostedZoneId, id.replace('/hostedzone/', ''));
+    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, resolvers: ['10.0.0.2', 'vpc-resolver'] })), 'cutover.resolvers[1]', /not an IP address/);
+    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, resolvers: '10.0.0.2' })), 'cutover.resolvers', /expected a list/);
+    assert.deepEqual(accepted({ resolvers: ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]:53'] }).resolvers, ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]:53']);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, recordName: 'not a name' })), 'cutover.recordName', /not a DNS name/);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, weight: 256 })), 'cutover.weight', /from 0 to 255/);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, ttlSeconds: -1 })), 'cutover.ttlSeconds', /out of range/);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   abortUpdate,
   approveUpdate,
@@ -17,6 +18,15 @@ import { advanceUntil, failureOf, fleet, rejected, runbookSpec, withWorker } fro
 
 const DAY = 86_400_000;
 
+
+/** What an activity throws when the endpoint answers with something that is not AWS (src/activities/aws-errors.ts). */
+function notAwsAnswer(op: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'AwsCallFailed',
+    message: `${op} against http://127.0.0.1:4599 failed: HTTP 500 with a response that is not an AWS answer (text/html)`,
+    details: [{ operation: op, endpoint: 'http://127.0.0.1:4599', kind: 'not-aws', httpStatus: 500, error: 'HTTP 500 with a response that is not an AWS answer (text/html)' }],
+  });
+}
 
 function waitingFor(kind: string) {
   return (s: CampaignStatus) => s.waitingFor?.kind === kind;
@@ -318,6 +328,31 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   });
 
+  it('a change that keeps failing shows in status and in the list memo, is notified, and clears once AWS answers', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.failNext('setAutoMinorVersionUpgrade', notAwsAnswer('ModifyDBInstance AutoMinorVersionUpgrade'), 7);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const stages = runbookSpec().stages.slice(0, 1);
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `trouble-${taskQueue}` });
+      const troubled = await advanceUntil(env, handle, (s) => s.trouble !== undefined, { stepMs: 10_000 });
+      assert.deepEqual(
+        { step: troubled.trouble!.step, op: troubled.trouble!.operation, endpoint: troubled.trouble!.endpoint, kind: troubled.trouble!.kind },
+        { step: 'preview/auto-minor-upgrade-on', op: 'ModifyDBInstance AutoMinorVersionUpgrade', endpoint: 'http://127.0.0.1:4599', kind: 'not-aws' },
+      );
+      assert.match(String((await handle.describe()).memo?.awsTrouble), /preview\/auto-minor-upgrade-on: ModifyDBInstance AutoMinorVersionUpgrade against http:\/\/127\.0\.0\.1:4599 failing since/);
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      const s = await handle.query(campaignStatusQuery);
+      assert.equal(s.trouble, undefined);
+      assert.equal((await handle.describe()).memo?.awsTrouble, undefined, 'memo cleared');
+      assert.ok(s.timeline.some((t) => t.step === 'aws-call-recovered'));
+      assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /ModifyDBInstance AutoMinorVersionUpgrade .*failing since/.test(n.text)));
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => (c.args[2] as boolean) === true).length, 8);
+    });
+  });
+
   it('keeps search attributes current while upserting only what changed (patched)', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
@@ -372,6 +407,41 @@ describe('upgradeCampaign (time-skipping)', function () {
       const fake2 = new FakeAws();
       fleet(fake2);
       await failsWith(runbookSpec({ targetEngineVersion: '15.9' }), fake2, 'PreflightFailed', /15\.9 is not a valid upgrade target .* valid minor targets: 15\.6, 15\.8/);
+    });
+
+    it('refuses, in a maintenance-window stage, a target AutoMinorVersionUpgrade would never bring (ValidUpgradeTarget.AutoUpgrade)', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      // 15.6 is a valid minor target of 15.5, but RDS's preferred (AutoUpgrade) minor is 15.8: the flag would bring 15.8.
+      await failsWith(
+        runbookSpec({ targetEngineVersion: '15.6' }),
+        fake,
+        'PreflightFailed',
+        /preview: 15\.6 cannot come through a maintenance window: .*only RDS's preferred minor for 15\.5, 15\.8 .*Use targetEngineVersion 15\.8, or method apply-now for preview[\s\S]*production: 15\.6 cannot come/,
+      );
+      // staging upgrades with EngineVersion exactly, so it alone may take 15.6.
+      const env = await timeSkippingEnv();
+      const fake2 = new FakeAws();
+      fleet(fake2);
+      await withWorker(env, fake2.activities(), async (taskQueue) => {
+        const stages = runbookSpec().stages.filter((st) => st.name === 'staging');
+        const result = await env.client.workflow.execute(upgradeCampaign, { args: [runbookSpec({ targetEngineVersion: '15.6', stages })], taskQueue, workflowId: `exact-${taskQueue}` });
+        assert.equal(result.stages[0].status, 'completed');
+      });
+    });
+
+    it('a read that keeps failing fails preflight naming the call and the endpoint, alongside every other problem', async function () {
+      const fake = new FakeAws();
+      fleet(fake);
+      fake.instances.delete('eu-west-2/notify-staging');
+      fake.failNext('listUpgradeTargets', notAwsAnswer('DescribeDBEngineVersions postgres 15.5'), 1000);
+      await failsWith(
+        runbookSpec(),
+        fake,
+        'PreflightFailed',
+        /preview: DescribeDBEngineVersions postgres 15\.5 against http:\/\/127\.0\.0\.1:4599 failing since .*HTTP 500.*gave up after \d+m \d+s \(step preview\/preflight\)[\s\S]*staging: DB instance notify-staging not found[\s\S]*production: DescribeDBEngineVersions/,
+      );
+      assert.equal(fake.callsOf('listUpgradeTargets').length, 18, 'three rounds of three attempts for each of two instances');
     });
 
     it('fails on an instance that is not PostgreSQL or has an unparsable window', async function () {

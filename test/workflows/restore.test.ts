@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { abortUpdate, approveUpdate, restoreStatusQuery, type RestoreSpec, type RestoreStatus } from '../../src/api';
+import { abortUpdate, approveUpdate, decideUpdate, restoreStatusQuery, type RestoreSpec, type RestoreStatus } from '../../src/api';
 import { restoreAndCutover } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
@@ -23,6 +23,7 @@ function world(): FakeAws {
   const fake = new FakeAws();
   fake.addInstance({ instanceId: 'notify-production', tags: { environment: 'production' } });
   fake.records.set(`${ZONE}/${RECORD}/${SET}`, { hostedZoneId: ZONE, recordName: RECORD, setIdentifier: SET, weight: 100, ttlSeconds: 300, value: OLD });
+  fake.zones.set(ZONE, { hostedZoneId: ZONE, name: 'notify.example.com', privateZone: false, vpcs: [] });
   return fake;
 }
 
@@ -69,7 +70,7 @@ function sequence(names: string[]): string[] {
 describe('restoreAndCutover (time-skipping)', function () {
   this.timeout(180_000);
 
-  it('restore only: restores the latest time, tags it, allows the bastion once, never touches Route 53', async function () {
+  it('restore only: restores the latest time, tags it, lets the bastion in on a group of its own, never touches Route 53', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
     // A dead webhook must not stop a restore.
@@ -91,12 +92,19 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.equal(req.copySourceSettings, true);
       assert.equal(req.sourceInstanceId, 'notify-production');
 
-      assert.equal(fake.callsOf('allowIngressFromSecurityGroup').length, 1);
-      assert.deepEqual([...fake.ingress], [`${REGION}/sg-notify-restored/${BASTION_SG}/5432`]);
+      // Least access: a group created for the restored instance, in the source's VPC, carries the bastion rule;
+      // the source's own group (which the restored instance also gets) is not widened.
+      const [group] = [...fake.securityGroups.values()];
+      assert.deepEqual({ name: group.name, vpc: group.vpcId, owner: group.tags[OWNER_TAG] }, { name: 'rds-restore-notify-restored', vpc: 'vpc-0fa4e000000000001', owner: 'notify-restored' });
+      assert.equal(result.target.securityGroupId, group.groupId);
+      assert.deepEqual([...fake.ingress], [`${REGION}/${group.groupId}/${BASTION_SG}/5432`]);
+      assert.deepEqual(restored.vpcSecurityGroupIds, ['sg-notify-production', group.groupId], "the source's groups plus its own");
+      assert.deepEqual((restores[0].args[0] as { extraSecurityGroupIds: string[] }).extraSecurityGroupIds, [group.groupId], 'created with it');
       assert.equal(fake.callsOf('getWeightedCname').length + fake.callsOf('upsertWeightedCname').length, 0, 'no Route 53 calls without cutover');
       assert.deepEqual(record(fake).value, OLD);
       assert.equal(status(fake, 'notify-production'), 'available', 'the source keeps running');
-      assert.deepEqual(fake.mutations().map((c) => c.name), ['restoreToPointInTime', 'allowIngressFromSecurityGroup']);
+      assert.deepEqual(fake.mutations().map((c) => c.name), ['ensureSecurityGroup', 'allowIngressFromSecurityGroup', 'restoreToPointInTime', 'attachSecurityGroup']);
+      assert.ok(result.followUps.some((f) => f.includes(`security group ${group.groupId} (rds-restore-notify-restored`)), 'the follow-ups name the group');
 
       assert.ok(result.followUps.some((f) => /pg_dump -h notify-restored\.abc/.test(f)));
       assert.ok(result.followUps.some((f) => /Terraform state \(tfmigrate or manually\).*use_latest_restorable_time = true/.test(f)));
@@ -132,7 +140,9 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.ok(polls > 5, `the waiter polled the restore many times (${polls})`);
 
       const afterStop = fake.calls.slice(fake.calls.findIndex((c) => c.name === 'stopInstance')).map((c) => c.name).filter((n) => n !== 'notify');
-      assert.deepEqual(sequence(afterStop), ['stopInstance', 'waitForInstance', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer']);
+      assert.deepEqual(sequence(afterStop), ['stopInstance', 'waitForInstance', 'upsertWeightedCname', 'waitForChangeInsync', 'getWeightedCname', 'testDnsAnswer']);
+      assert.deepEqual(result.cutover?.zone, 'public');
+      assert.match(result.cutover!.verified!.join('\n'), /Route 53 lists db\.notify\.example\.com \[notify\] → notify-restored[\s\S]*TestDNSAnswer: notify-restored/);
       const insync = fake.callsOf('waitForChangeInsync').pop()!;
       const verify = fake.callsOf('testDnsAnswer').pop()!;
       assert.ok(verify.atMs - insync.atMs >= 300_000, 'verification only after the old TTL had passed');
@@ -232,7 +242,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.equal(result.rollback, undefined, 'nothing to roll back');
       assert.ok(fake.instances.has(`${REGION}/notify-restored`), 'the restore is not deleted');
       assert.ok(result.followUps.some((f) => /notify-restored is kept, never deleted.*costs money/.test(f)));
-      assert.deepEqual(fake.mutations().map((c) => c.name), ['restoreToPointInTime']);
+      assert.deepEqual(fake.mutations().map((c) => c.name), ['ensureSecurityGroup', 'allowIngressFromSecurityGroup', 'restoreToPointInTime']);
       assert.equal(record(fake).value, OLD);
     });
   });
@@ -260,60 +270,55 @@ describe('restoreAndCutover (time-skipping)', function () {
 
       const history = await handle.fetchHistory();
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      assert.equal(markers.length, 1, 'one patch marker');
-      const details = markers[0].markerRecordedEventAttributes!.details ?? {};
-      const text = Object.values(details).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' ');
-      assert.match(text, /restore-notify-before-stopping-old-instance/, `marker details: ${Object.keys(details)}`);
+      assert.equal(markers.length, 2, 'two patch markers');
+      const text = markers
+        .flatMap((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}))
+        .flatMap((p) => p.payloads ?? [])
+        .map((p) => Buffer.from(p.data ?? []).toString())
+        .join(' ');
+      assert.match(text, /restore-notify-before-stopping-old-instance/);
+      assert.match(text, /restore-own-security-group-private-zone-decide-after-switch/);
     });
   });
 
-  describe('rollback of a failed cutover', function () {
-    const cases: { name: string; setup: (fake: FakeAws) => void; reason: RegExp; switched: boolean }[] = [
+  describe('a failed cutover', function () {
+    async function approved(env: TestWorkflowEnvironment, fake: FakeAws, taskQueue: string, spec = restoreSpec({ cutover: CUTOVER })): Promise<WorkflowHandle<typeof restoreAndCutover>> {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `failed-cutover-${taskQueue}` });
+      await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      return handle;
+    }
+
+    // Before the CNAME change nothing can have been written to the restored instance: roll back on its own.
+    const beforeSwitch: { name: string; setup: (fake: FakeAws) => void; reason: RegExp }[] = [
       {
         name: 'stopping the old instance fails',
         setup: (f) => f.failNext('stopInstance', ApplicationFailure.nonRetryable('not authorized to perform rds:StopDBInstance', 'Unauthorized')),
         reason: /rds:StopDBInstance/,
-        switched: false,
       },
       {
-        name: 'the UPSERT fails',
+        name: 'the UPSERT fails and the record still points at the old instance',
         setup: (f) => f.failNext('upsertWeightedCname', ApplicationFailure.nonRetryable('not authorized to perform route53:ChangeResourceRecordSets', 'Unauthorized')),
         reason: /ChangeResourceRecordSets/,
-        switched: false,
-      },
-      {
-        name: 'the change never becomes INSYNC',
-        setup: (f) => (f.nextChangeInsyncDelaysMs = [Infinity]),
-        reason: /not INSYNC within/,
-        switched: true,
-      },
-      {
-        name: 'TestDNSAnswer gives the wrong endpoint',
-        setup: (f) => (f.dnsAnswerOverride = ['somewhere-else.example.com']),
-        reason: /TestDNSAnswer .*somewhere-else\.example\.com.*expected notify-restored/,
-        switched: true,
       },
     ];
-    for (const c of cases) {
-      it(`${c.name}: CNAME back, old instance running, status.rollback filled`, async function () {
+    for (const c of beforeSwitch) {
+      it(`${c.name}: rolled back at once (old instance running), nothing stranded`, async function () {
         const env = await timeSkippingEnv();
         const fake = world();
         c.setup(fake);
         await withWorker(env, fake.activities(), async (taskQueue) => {
-          const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `rollback-${taskQueue}` });
-          await advanceUntil(env, handle, waitingForApproval);
-          await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+          const handle = await approved(env, fake, taskQueue);
           const result = await handle.result();
           assert.equal(result.state, 'rolled-back');
           assert.match(result.rollback!.reason, c.reason);
+          assert.equal(result.rollback!.stranded, undefined, 'no write reached the restored instance');
           assert.ok(result.rollback!.steps.some((s) => /start notify-production again/.test(s)));
-          if (c.switched) assert.ok(result.rollback!.steps.some((s) => new RegExp(`${RECORD} back to ${OLD}`).test(s)));
           assert.ok(!result.rollback!.steps.some((s) => s.startsWith('FAILED')));
-
+          assert.ok(!result.humanActions.some((h) => h.action === 'decide'), 'nobody was asked');
           assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: OLD, ttl: 300 });
           assert.equal(status(fake, 'notify-production'), 'available', 'old instance serves again');
           assert.equal(status(fake, 'notify-restored'), 'available', 'restored instance kept');
-          if (c.switched) assert.deepEqual(fake.callsOf('upsertWeightedCname').map((u) => (u.args[0] as { value: string }).value), [NEW, OLD]);
           const failed = fake.notifications.filter((n) => n.event === 'failed');
           assert.equal(failed.length, 1);
           assert.match(failed[0].text, /rolled back/);
@@ -322,14 +327,79 @@ describe('restoreAndCutover (time-skipping)', function () {
       });
     }
 
+    it('after the switch (never INSYNC) it asks the team; "roll-back" strands the writes and says since when', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.nextChangeInsyncDelaysMs = [Infinity];
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await approved(env, fake, taskQueue);
+        const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision', 5 * 60_000);
+        assert.equal(asking.waitingFor?.kind, 'decision');
+        assert.match(asking.waitingFor!.question!, /not INSYNC within[\s\S]*may have written to notify-restored since [0-9T:.-]+Z[\s\S]*Keep it[\s\S]*roll back/);
+        assert.ok(asking.cutover?.switchedAt, 'the switch time is shown');
+        assert.equal(record(fake).value, NEW, 'nothing rolled back while asking');
+        assert.equal(status(fake, 'notify-production'), 'stopped');
+        assert.ok(fake.notifications.some((n) => n.event === 'decision-needed' && /restore decide .* --keep\|--roll-back/.test(n.text)));
+        await rejected(handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'continue' }] }), /"keep" or "roll-back"/);
+        assert.match(await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'roll-back', comment: 'too risky' }] }), /stay on it/);
+
+        const result = await handle.result();
+        assert.equal(result.state, 'rolled-back');
+        assert.equal(record(fake).value, OLD);
+        assert.equal(status(fake, 'notify-production'), 'available');
+        assert.deepEqual(fake.callsOf('upsertWeightedCname').map((u) => (u.args[0] as { value: string }).value), [NEW, OLD]);
+        const stranded = result.rollback!.stranded!;
+        assert.equal(stranded.instanceId, 'notify-restored');
+        assert.equal(stranded.from, asking.cutover!.switchedAt);
+        assert.ok(Date.parse(stranded.to) > Date.parse(stranded.from));
+        assert.ok(result.followUps.some((f) => f.includes(`writes the applications made to notify-restored between ${stranded.from} and ${stranded.to}`)));
+        assert.ok(result.humanActions.some((h) => h.by === 'bob' && h.action === 'decide' && h.detail === 'roll-back'));
+        assert.match(fake.notifications.filter((n) => n.event === 'failed').pop()!.text, /rolled back[\s\S]*stay on it/);
+      });
+    });
+
+    it('after the switch (wrong DNS answer) "keep" completes on the restored instance and records who kept it', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.dnsAnswerOverride = ['somewhere-else.example.com'];
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await approved(env, fake, taskQueue);
+        const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision', 5 * 60_000);
+        assert.match(asking.waitingFor!.question!, /TestDNSAnswer gave NOERROR \["somewhere-else\.example\.com"\]/);
+        await rejected(handle.executeUpdate(decideUpdate, { args: [{ by: ' ', decision: 'keep' }] }), /--as NAME/);
+        await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'keep', comment: 'resolver cache, checked by hand' }] });
+        const result = await handle.result();
+        assert.equal(result.state, 'completed');
+        assert.equal(result.rollback, undefined);
+        assert.equal(record(fake).value, NEW);
+        assert.equal(status(fake, 'notify-production'), 'stopped');
+        assert.ok(result.followUps.some((f) => /verification failed .*carol decided to keep db\.notify\.example\.com on notify-restored/.test(f)));
+        assert.equal(fake.callsOf('startInstance').length, 0);
+      });
+    });
+
+    it('after the switch, abort while asked is a roll-back', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.dnsAnswerOverride = ['somewhere-else.example.com'];
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await approved(env, fake, taskQueue);
+        await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision', 5 * 60_000);
+        await handle.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'stop now' }] });
+        const result = await handle.result();
+        assert.equal(result.state, 'aborted');
+        assert.equal(record(fake).value, OLD);
+        assert.equal(status(fake, 'notify-production'), 'available');
+        assert.ok(result.rollback?.stranded, 'the stranded writes are recorded');
+      });
+    });
+
     it('a rollback that fails too fails the workflow and says what to do by hand', async function () {
       const env = await timeSkippingEnv();
       const fake = world();
       fake.failNext('upsertWeightedCname', ApplicationFailure.nonRetryable('Route 53 is refusing changes', 'Unauthorized'), 2);
       await withWorker(env, fake.activities(), async (taskQueue) => {
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `rollback-failed-${taskQueue}` });
-        await advanceUntil(env, handle, waitingForApproval);
-        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const handle = await approved(env, fake, taskQueue);
         const failure = await failureOf(handle.result());
         assert.equal(failure.type, 'RollbackFailed');
         assert.equal(failure.nonRetryable, true);
@@ -341,6 +411,107 @@ describe('restoreAndCutover (time-skipping)', function () {
         assert.equal(status(fake, 'notify-production'), 'available');
         assert.ok(s.rollback!.steps.some((st) => st.startsWith('FAILED')));
       });
+    });
+  });
+
+  describe('a private hosted zone (TestDNSAnswer "only supports querying public hosted zones")', function () {
+    function privateWorld(): FakeAws {
+      const fake = world();
+      fake.zones.set(ZONE, { hostedZoneId: ZONE, name: 'notify.internal', privateZone: true, vpcs: [{ region: REGION, vpcId: 'vpc-0fa4e000000000001' }] });
+      return fake;
+    }
+
+    it('without resolvers: verified by INSYNC and the record, never by TestDNSAnswer, and says what was not checked', async function () {
+      const env = await timeSkippingEnv();
+      const fake = privateWorld();
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `private-${taskQueue}` });
+        const asking = await advanceUntil(env, handle, waitingForApproval);
+        assert.equal(asking.cutover?.zone, 'private');
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const result = await handle.result();
+        assert.equal(result.state, 'completed');
+        assert.equal(fake.callsOf('testDnsAnswer').length, 0);
+        assert.equal(fake.callsOf('lookupCname').length, 0);
+        const verified = result.cutover!.verified!.join('\n');
+        assert.match(verified, /change INSYNC at/);
+        assert.match(verified, /Route 53 lists db\.notify\.example\.com \[notify\] → notify-restored/);
+        assert.match(verified, /no DNS lookup \(private zone notify\.internal; give cutover\.resolvers/);
+      });
+    });
+
+    it('with resolvers: a real lookup there must answer the restored endpoint; a stale answer asks the team', async function () {
+      const env = await timeSkippingEnv();
+      const fake = privateWorld();
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const spec = restoreSpec({ cutover: { ...CUTOVER, resolvers: ['10.0.0.2', '10.0.0.3:53'] } });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `private-resolvers-${taskQueue}` });
+        await advanceUntil(env, handle, waitingForApproval);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const result = await handle.result();
+        assert.equal(result.state, 'completed');
+        assert.deepEqual(fake.callsOf('lookupCname').map((c) => c.args), [[RECORD, ['10.0.0.2', '10.0.0.3:53']]]);
+        assert.match(result.cutover!.verified!.join('\n'), /lookup through 10\.0\.0\.2, 10\.0\.0\.3:53: notify-restored/);
+      });
+
+      const stale = privateWorld();
+      stale.resolverAnswer = [OLD];
+      await withWorker(env, stale.activities(), async (taskQueue) => {
+        const spec = restoreSpec({ cutover: { ...CUTOVER, resolvers: ['10.0.0.2'] } });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `private-stale-${taskQueue}` });
+        await advanceUntil(env, handle, waitingForApproval);
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision', 5 * 60_000);
+        assert.match(asking.waitingFor!.question!, /resolver 10\.0\.0\.2 answered NOERROR \["notify-production/);
+        await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'roll-back' }] });
+        assert.equal((await handle.result()).state, 'rolled-back');
+      });
+    });
+  });
+
+  describe('AWS calls that keep failing', function () {
+    const notAws = (op: string) =>
+      ApplicationFailure.create({
+        type: 'AwsCallFailed',
+        message: `${op} against http://127.0.0.1:4599 failed: HTTP 500 with a response that is not an AWS answer (text/html)`,
+        details: [{ operation: op, endpoint: 'http://127.0.0.1:4599', kind: 'not-aws', httpStatus: 500, error: 'HTTP 500 with a response that is not an AWS answer (text/html)' }],
+      });
+
+    it('a failing call shows in status (call, endpoint, error, since when), is notified after a few attempts, and clears when it answers', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.failNext('restoreToPointInTime', notAws('RestoreDBInstanceToPointInTime notify-production -> notify-restored'), 7);
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `trouble-${taskQueue}` });
+        const troubled = await advanceUntil(env, handle, (s) => s.trouble !== undefined, 10_000);
+        assert.equal(troubled.trouble!.step, 'restore');
+        assert.equal(troubled.trouble!.endpoint, 'http://127.0.0.1:4599');
+        assert.equal(troubled.trouble!.kind, 'not-aws');
+        assert.match(troubled.trouble!.error, /HTTP 500 .*not an AWS answer/);
+        assert.ok(troubled.trouble!.since && troubled.trouble!.attempts >= 3);
+        const result = await handle.result();
+        assert.equal(result.state, 'completed');
+        assert.equal(result.trouble, undefined, 'cleared once the call answered');
+        const steps = result.timeline.map((t) => t.step);
+        assert.ok(steps.indexOf('aws-call-failing') < steps.indexOf('aws-call-recovered'));
+        assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /RestoreDBInstanceToPointInTime .* against http:\/\/127\.0\.0\.1:4599 failing since/.test(n.text)));
+        assert.equal(fake.callsOf('restoreToPointInTime').length, 8, 'seven failed attempts, then one that worked');
+      });
+    });
+
+    it('a preflight read that keeps failing fails the restore naming the call and the endpoint, changing nothing', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.failNext('describeHostedZone', notAws('GetHostedZone Z0123456789ABCDEFGHIJ'), 1000);
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `preflight-down-${taskQueue}` });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, 'AwsUnavailable');
+        assert.match(failure.message, /^GetHostedZone Z0123456789ABCDEFGHIJ against http:\/\/127\.0\.0\.1:4599 failing since .*HTTP 500.*gave up after .* \(step preflight\)$/);
+        assert.equal(fake.callsOf('describeHostedZone').length, 9, 'three rounds of three attempts');
+        assert.equal((await handle.query(restoreStatusQuery)).state, 'failed');
+      });
+      assert.equal(fake.mutations().length, 0, 'nothing in AWS was touched');
     });
   });
 
