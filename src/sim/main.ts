@@ -1,6 +1,7 @@
 /**
- * `ts-node src/sim/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H]`
- * Runs the AWS simulator until SIGINT/SIGTERM.
+ * `ts-node src/sim/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H] [--dns-port N] [--dns-vpc VPC]`
+ * Runs the AWS simulator until SIGINT/SIGTERM. With --dns-port it also answers DNS (UDP+TCP) for the
+ * hosted zones, as the VPC's Route 53 Resolver would (src/sim/dns.ts).
  */
 import { SimAdminClient } from './client';
 import { demoFleet } from './seed';
@@ -14,9 +15,12 @@ export interface SimulatorCliOptions {
   speed: number;
   routeDelaySeconds?: number;
   seedDemo: boolean;
+  /** DNS server port (0 = a free one); absent = no DNS server. */
+  dnsPort?: number;
+  dnsVpcId?: string;
 }
 
-const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo]';
+const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo] [--dns-port N (0 = random)] [--dns-vpc VPC_ID]';
 
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
   const opts: SimulatorCliOptions = { port: 4599, host: '127.0.0.1', speed: 1, seedDemo: false };
@@ -53,6 +57,14 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
         opts.routeDelaySeconds = num(value(i, a), a, (n) => n >= 0);
         i++;
         break;
+      case '--dns-port':
+        opts.dnsPort = num(value(i, a), a, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
+        i++;
+        break;
+      case '--dns-vpc':
+        opts.dnsVpcId = value(i, a);
+        i++;
+        break;
       case '--seed-demo':
         opts.seedDemo = true;
         break;
@@ -68,12 +80,13 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
 
 export async function runSimulatorCli(argv: string[]): Promise<RunningSimulator> {
   const opts = parseSimulatorArgs(argv);
-  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds });
+  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds, dnsPort: opts.dnsPort, dnsVpcId: opts.dnsVpcId });
   if (opts.seedDemo) {
     const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now()));
     console.log(`seeded demo fleet: ${result.instances.map((i) => i.id).join(', ')}; hosted zone ${result.hostedZones.map((z) => `${z.name} (${z.id})`).join(', ')}`);
   }
   console.log(`AWS simulator listening on ${sim.url} (speed ${opts.speed}${opts.stateFile ? `, state ${opts.stateFile}` : ', state in memory'})`);
+  if (sim.dnsAddress) console.log(`DNS (VPC resolver) listening on ${sim.dnsAddress} (udp+tcp${opts.dnsVpcId ? `, private zones of ${opts.dnsVpcId}` : ''})`);
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;

@@ -4,6 +4,7 @@
  *   /2013-04-01/...             Route 53 REST/XML
  *   /statuspage/v1/...          a minimal Atlassian Statuspage API
  *   /_sim/...                   admin (seed, faults, calls, reset, state, advance) and app status probes
+ * With `dnsPort`, a DNS server (src/sim/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
  * Signatures are not checked; region and account come from the Authorization header's credential scope
  * (an access key id of 12 digits is used as the account, like moto does).
  */
@@ -12,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock';
 import type { Durations } from './context';
+import { startDnsServer } from './dns';
+import type { RunningDnsServer } from './dns';
 import { SimEngine } from './engine';
 import { SimError } from './errors';
 import { EC2_MUTATIONS, ec2Error, handleEc2 } from './ec2';
@@ -33,6 +36,13 @@ export interface SimulatorOptions {
   routeDelaySeconds?: number;
   /** Override any status duration (seconds, before `speed`). */
   durations?: Partial<Durations>;
+  /**
+   * Also answer DNS (UDP and TCP) on this port of `host`, as the VPC's Route 53 Resolver does for the
+   * default account's hosted zones (src/sim/dns.ts). 0 = a free port; absent = no DNS server.
+   */
+  dnsPort?: number;
+  /** The VPC the DNS server plays the resolver of: private zones not associated with it are not answered. Default: every private zone. */
+  dnsVpcId?: string;
 }
 
 export interface RunningSimulator {
@@ -40,6 +50,9 @@ export interface RunningSimulator {
   port: number;
   /** Direct handle on the state machine (for tests: inspect state, call tick/advance). */
   engine: SimEngine;
+  /** `host:port` of the DNS server (for dns.Resolver#setServers or a spec's `cutover.resolvers`), when `dnsPort` was given. */
+  dnsAddress?: string;
+  dnsPort?: number;
   /** Moves simulated time forward, like POST /_sim/advance. */
   advance(seconds: number): number;
   close(): Promise<void>;
@@ -360,16 +373,31 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const closeHttp = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      engine.persistIfDirty();
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+  let dns: RunningDnsServer | undefined;
+  if (opts.dnsPort !== undefined) {
+    try {
+      dns = await startDnsServer(engine, { host, port: opts.dnsPort, vpcId: opts.dnsVpcId });
+    } catch (err) {
+      await closeHttp();
+      throw err;
+    }
+  }
   return {
     url: `http://${host}:${port}`,
     port,
     engine,
+    dnsAddress: dns?.address,
+    dnsPort: dns?.port,
     advance: (seconds: number) => engine.advance(seconds),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        engine.persistIfDirty();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await dns?.close();
+      await closeHttp();
+    },
   };
 }
