@@ -5,8 +5,10 @@
  *
  *   npx ts-node --transpile-only scripts/record-histories.ts [name ...]
  *
- * Names: campaign-full, campaign-aborted, restore-cutover, restore-rollback (default: all). Takes about
- * five minutes (the full campaign waits for two real maintenance windows at minute granularity).
+ * Names: campaign-full, campaign-aborted, restore-cutover, restore-private-zone-cutover,
+ * restore-decide-roll-back (default: all). Takes about five minutes (the full campaign waits for two real
+ * maintenance windows at minute granularity). restore-rollback.json (a rollback after the switch without
+ * asking) was recorded by older code and can no longer be produced: keep it, it proves old runs replay.
  *
  * test/replay.test.ts replays every file against the current workflow code: a change that breaks
  * determinism for a running workflow fails it. Re-record only when you mean to drop the old shapes
@@ -22,6 +24,7 @@ import {
   abortUpdate,
   approveUpdate,
   campaignStatusQuery,
+  decideUpdate,
   pauseUpdate,
   restoreStatusQuery,
   resumeUpdate,
@@ -92,7 +95,7 @@ function campaignSpec(campaignId: string, admin: SimAdminClient, withStaging: bo
   };
 }
 
-function restoreSpec(restoreId: string): RestoreSpec {
+function restoreSpec(restoreId: string, resolvers: string[] = []): RestoreSpec {
   return {
     restoreId,
     requester: 'alice',
@@ -108,6 +111,7 @@ function restoreSpec(restoreId: string): RestoreSpec {
       ttlSeconds: 60,
       lowerTtlFirstTo: 5,
       approvers: ['bob'],
+      resolvers,
     },
     pollInterval: '2s',
   };
@@ -183,20 +187,35 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // The cutover's verification fails: while it waits out the TTL, someone else repoints the record
-    // (TestDNSAnswer then answers their value). The workflow rolls back: CNAME back, old instance started.
-    name: 'restore-rollback',
+    // The private zone verified by INSYNC, the record and a real lookup through the simulator's resolver.
+    name: 'restore-private-zone-cutover',
+    async run({ env, sim, admin, taskQueue }) {
+      await seedForRestore(admin);
+      return runRestore(env, taskQueue, 'history-private', async () => undefined, [sim.dnsAddress!]);
+    },
+  },
+  {
+    // The cutover's verification fails after the switch: while it waits out the TTL, someone else repoints
+    // the record. The workflow asks the team; carol decides to roll back (CNAME back, old instance started,
+    // the writes since the switch reported as stranded).
+    name: 'restore-decide-roll-back',
     async run({ env, sim, admin, taskQueue }) {
       await seedForRestore(admin);
       const intruder = createActivities({ config: simConfig(sim, taskQueue) });
       let meddled = false;
-      return runRestore(env, taskQueue, 'history-rollback', async (s) => {
-        if (meddled || s.currentStep !== 'waiting-for-ttl') return;
-        meddled = true;
-        const c = restoreSpec('x').cutover!;
-        const current = await intruder.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier);
-        log('restore-rollback', 'someone else repoints the record during the TTL wait');
-        await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' });
+      let decided = false;
+      return runRestore(env, taskQueue, 'history-decide', async (s, handle) => {
+        if (!meddled && s.currentStep === 'waiting-for-ttl') {
+          meddled = true;
+          const c = restoreSpec('x').cutover!;
+          const current = await intruder.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier);
+          log('restore-decide-roll-back', 'someone else repoints the record during the TTL wait');
+          await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' });
+        }
+        if (!decided && s.state === 'waiting-for-decision') {
+          decided = true;
+          await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'roll-back', comment: 'recorded history' }] });
+        }
       });
     },
   },
@@ -208,9 +227,15 @@ async function seedForRestore(admin: SimAdminClient): Promise<void> {
   await admin.seed({ reset: false, securityGroups: [{ region: REGION, account: '123456789012', id: BASTION_SG, name: 'notify-bastion-hex', description: 'bastion host' }] });
 }
 
-async function runRestore(env: TestWorkflowEnvironment, taskQueue: string, restoreId: string, meddle: (s: RestoreStatus) => Promise<void>): Promise<WorkflowHandle> {
+async function runRestore(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  restoreId: string,
+  meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>,
+  resolvers: string[] = [],
+): Promise<WorkflowHandle> {
   const handle = await env.client.workflow.start('restoreAndCutover', {
-    args: [restoreSpec(restoreId)],
+    args: [restoreSpec(restoreId, resolvers)],
     taskQueue,
     workflowId: `restore-${restoreId}-${Date.now()}`,
   });
@@ -223,7 +248,7 @@ async function runRestore(env: TestWorkflowEnvironment, taskQueue: string, resto
       approved = true;
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: s.waitingFor.plan, comment: 'recorded history' }] });
     }
-    await meddle(s);
+    await meddle(s, handle);
   });
   return handle;
 }
@@ -256,7 +281,7 @@ async function main(): Promise<void> {
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) } });
     const results = await Promise.allSettled(
       chosen.map(async (scenario, i) => {
-        const sim = await startSimulator({ port: 0, speed: 5 });
+        const sim = await startSimulator({ port: 0, speed: 5, dnsPort: 0 });
         closers.push(() => sim.close());
         const taskQueue = `record-${scenario.name}-${process.pid}-${i}`;
         const worker = await Worker.create({

@@ -26,7 +26,7 @@ import { loadConfig } from './config';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes';
 import { startSimulator, type RunningSimulator } from './sim/server';
 import { SimAdminClient } from './sim/client';
-import { DEMO_BASTION_SECURITY_GROUP_ID, demoFleet, demoInstanceId } from './sim/seed';
+import { DEMO_BASTION_SECURITY_GROUP_ID, DEMO_VPC_ID, demoFleet, demoInstanceId } from './sim/seed';
 import { temporalExecutable } from './temporal-binaries';
 import { createWorker } from './worker';
 import { describeWait, humanDuration, table } from './cli/format';
@@ -89,7 +89,8 @@ function demoCampaignSpec(campaignId: string, sim: SimAdminClient, fast: boolean
   };
 }
 
-function demoRestoreSpec(restoreId: string, target: string): RestoreSpec {
+/** `resolver`: the simulator's DNS server, standing in for the VPC's Route 53 Resolver of the private zone. */
+function demoRestoreSpec(restoreId: string, target: string, resolver: string): RestoreSpec {
   return {
     restoreId,
     requester: 'demo-requester',
@@ -104,6 +105,7 @@ function demoRestoreSpec(restoreId: string, target: string): RestoreSpec {
       weight: 100,
       ttlSeconds: 60,
       lowerTtlFirstTo: 5,
+      resolvers: [resolver],
     },
     pollInterval: '3s',
   };
@@ -159,7 +161,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   const stamp = new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '').slice(4);
   out('Starting the AWS simulator, the Temporal dev server and a worker...');
-  const sim: RunningSimulator = await startSimulator({ port: opts.simPort, speed: opts.fast ? 5 : 1 });
+  const sim: RunningSimulator = await startSimulator({ port: opts.simPort, speed: opts.fast ? 5 : 1, dnsPort: 0, dnsVpcId: DEMO_VPC_ID });
   const admin = new SimAdminClient(sim.url);
   const closers: (() => Promise<void>)[] = [() => sim.close()];
   const close = async () => {
@@ -257,7 +259,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const target = `notifydb-restore-${stamp}`;
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       const handle = await env.client.workflow.start('restoreAndCutover', {
-        args: [demoRestoreSpec(restoreId, target)],
+        args: [demoRestoreSpec(restoreId, target, sim.dnsAddress!)],
         taskQueue: TASK_QUEUE,
         workflowId: restoreWorkflowId(restoreId),
       });

@@ -28,8 +28,15 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the recorded runs: full campaign, aborted campaign, restore with cutover, restore with rollback', function () {
-    assert.deepEqual(files, ['campaign-aborted.json', 'campaign-full.json', 'restore-cutover.json', 'restore-rollback.json']);
+  it('has the recorded runs: old code (campaigns, restore with cutover, with rollback) and the current cutover paths', function () {
+    assert.deepEqual(files, [
+      'campaign-aborted.json',
+      'campaign-full.json',
+      'restore-cutover.json',
+      'restore-decide-roll-back.json',
+      'restore-private-zone-cutover.json',
+      'restore-rollback.json',
+    ]);
   });
 
   it('every history replays against the current workflow code without non-determinism', async function () {

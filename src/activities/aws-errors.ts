@@ -111,7 +111,8 @@ export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 
   const contentType = e.$response?.headers?.['content-type'];
   // The SDK could not read the body as the service's protocol: "@aws-sdk XML parse error", or a bare
   // "Unknown" error for an error status whose body carries no AWS error code.
-  const unparseable = /XML parse error|Deserialization error/i.test(message) || (e.name === 'Unknown' && message === 'Unknown');
+  // (RDS's client says "Unknown", Route 53's "UnknownError".)
+  const unparseable = /XML parse error|Deserialization error/i.test(message) || (e.name === 'Unknown' && (message === 'Unknown' || message === 'UnknownError'));
   if (unparseable && httpStatus !== undefined) {
     const title = bodyText ? /<title>([^<]*)<\/title>/i.exec(bodyText)?.[1]?.trim() : undefined;
     const body = title ? `, page title "${oneLine(title, 80)}"` : bodyText ? `: "${oneLine(bodyText, 120)}"` : '';

@@ -340,6 +340,11 @@ class RestoreRun {
     this.compensations.push(c);
   }
 
+  private dropCompensation(id: string): void {
+    const i = this.compensations.findIndex((c) => c.id === id);
+    if (i >= 0) this.compensations.splice(i, 1);
+  }
+
   // ------------------------------------------------------------------ main
 
   async execute(): Promise<RestoreStatus> {
@@ -805,6 +810,7 @@ class RestoreRun {
     const before = this.record!;
     const newEndpoint = status.target.endpoint!;
     const oldEndpoint = status.source.endpoint!;
+    if (this.safeCutover) await this.recheckRecordAfterApproval();
     const originalRecord: WeightedCname = { ...before, value: oldEndpoint, ttlSeconds: this.originalTtlSeconds ?? before.ttlSeconds };
     this.cutoverStarted = true;
     this.setState('cutting-over', { kind: 'aws', description: `stopping ${spec.source.instanceId}, then switching ${c.recordName}` });
@@ -875,6 +881,27 @@ class RestoreRun {
     }
     // Done: nothing to undo any more.
     this.compensations.length = 0;
+  }
+
+  /**
+   * The approval may have waited days: if someone else repointed the record meanwhile, switching it (and a
+   * rollback writing our old value back) would overwrite their change. Fail before anything changes, and
+   * leave the record (and its TTL) to whoever owns it now.
+   */
+  private async recheckRecordAfterApproval(): Promise<void> {
+    const c = this.spec.cutover!;
+    const now = await this.aws('check-record', () => this.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier));
+    const expected = this.record!;
+    if (now && (sameHost(now.value, this.status.source.endpoint) || sameHost(now.value, this.status.target.endpoint))) {
+      this.record = { ...now };
+      return;
+    }
+    this.dropCompensation('ttl');
+    throw ApplicationFailure.nonRetryable(
+      `${c.recordName} (set ${c.setIdentifier}) changed while the cutover waited for approval: it was ${expected.value} (TTL ${expected.ttlSeconds}s) and is now ${now ? `${now.value} (TTL ${now.ttlSeconds}s)` : 'gone'}. ` +
+        `Nothing was stopped or switched, and the record is left as it is now (its TTL too); find out who changed it, then start the restore again with the same restoreId.`,
+      'InvalidState',
+    );
   }
 
   /** Before LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH: TestDNSAnswer only (wrong for private zones). */

@@ -512,9 +512,12 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     const newEndpoint = o.status.target.endpoint!;
     const oldEndpoint = o.status.source.endpoint!;
     assert.deepEqual(o.notes.recordChangesAtKill, [`ChangeResourceRecordSets ZDEMONOTIFY0001 ${oldEndpoint} TTL 5`], 'at the kill only the TTL had been lowered');
+    // The bastion rule goes on the restored instance's own group (created first, so the restore attaches it).
+    const ownGroup = o.status.target.securityGroupId!;
     assert.deepEqual(o.mutations, [
+      'CreateSecurityGroup',
+      `AuthorizeSecurityGroupIngress ${ownGroup}`,
       `RestoreDBInstanceToPointInTime notifydb-restored`,
-      `AuthorizeSecurityGroupIngress ${o.mutations[1].split(' ')[1]}`,
       `ChangeResourceRecordSets ZDEMONOTIFY0001 ${oldEndpoint} TTL 5`,
       'StopDBInstance notifydb-production',
       `ChangeResourceRecordSets ZDEMONOTIFY0001 ${newEndpoint} TTL 5`,

@@ -58,6 +58,15 @@ describe('demo: npm start -- --auto-approve', function () {
     const calls = await admin.calls();
     assert.deepEqual(calls.filter((c) => /^Delete/.test(c.action)), [], 'nothing deleted');
     assert.equal(calls.filter((c) => c.action === 'RestoreDBInstanceToPointInTime').length, 1, 'one restore');
+    // The demo zone is private, as the runbook's: verified by INSYNC, the record and a real lookup through the
+    // simulator's VPC resolver, never by TestDNSAnswer (which AWS refuses for private zones).
+    assert.equal(demo.restore!.cutover?.zone, 'private');
+    assert.match(demo.restore!.cutover!.verified!.join('\n'), new RegExp(`lookup through 127\\.0\\.0\\.1:\\d+: ${demo.restore!.target.endpoint!.replace(/\./g, '\\.')}`));
+    assert.deepEqual(calls.filter((c) => c.action === 'TestDNSAnswer'), []);
+    // The bastion's rule is on the restored instance's own group, not on the source's.
+    const ownGroup = demo.restore!.target.securityGroupId!;
+    assert.deepEqual(calls.filter((c) => c.action === 'AuthorizeSecurityGroupIngress').map((c) => c.params.GroupId), [ownGroup]);
+    assert.ok(byId.get(restored)?.VpcSecurityGroups?.some((g) => g.VpcSecurityGroupId === ownGroup));
     assert.equal(calls.filter((c) => c.action === 'ApplyPendingMaintenanceAction' || (c.action === 'ModifyDBInstance' && c.params.EngineVersion)).length, 1, 'staging upgraded once');
   });
 });

@@ -327,6 +327,24 @@ describe('restoreAndCutover (time-skipping)', function () {
       });
     }
 
+    it('a record someone else changed while the approval waited: fails before any change, and leaves their record alone', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `changed-${taskQueue}` });
+        await advanceUntil(env, handle, waitingForApproval);
+        Object.assign(record(fake), { value: 'someone-else.example.com', ttlSeconds: 30 });
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+        const failure = await failureOf(handle.result());
+        assert.equal(failure.type, 'InvalidState');
+        assert.match(failure.message, /changed while the cutover waited for approval: it was notify-production\..* \(TTL 60s\) and is now someone-else\.example\.com \(TTL 30s\)/);
+        assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: 'someone-else.example.com', ttl: 30 }, 'their record, untouched');
+        assert.equal(fake.callsOf('stopInstance').length, 0);
+        assert.equal(status(fake, 'notify-production'), 'available');
+      });
+    });
+
     it('after the switch (never INSYNC) it asks the team; "roll-back" strands the writes and says since when', async function () {
       const env = await timeSkippingEnv();
       const fake = world();
