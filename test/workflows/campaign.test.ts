@@ -293,7 +293,8 @@ describe('upgradeCampaign (time-skipping)', function () {
       await advanceUntil(env, handle, waitingFor('approval'));
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
       // The flag is on once the pre-check passed; now waiting for the window itself.
-      await advanceUntil(env, handle, (s) => s.state === 'waiting-for-window' && s.waitingFor?.kind === 'window', { stepMs: 3600_000 });
+      // The pre-check is up to 18 days ahead (14 days' notice to a weekly window, 3 days before it).
+      await advanceUntil(env, handle, (s) => s.state === 'waiting-for-window' && s.waitingFor?.kind === 'window', { stepMs: 2 * 3600_000 });
       assert.equal(fake.instances.get('eu-west-2/notify-production')!.autoMinorVersionUpgrade, true);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'incident in progress' }] });
       assert.equal((await handle.result()).state, 'aborted');

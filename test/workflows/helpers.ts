@@ -27,6 +27,23 @@ const quietLogger = {
   error: (m: string) => console.error(m),
 };
 
+/** Ids of the workflows open on the server right now. */
+async function openWorkflowIds(env: TestWorkflowEnvironment): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await env.client.workflowService.listOpenWorkflowExecutions({ namespace: env.namespace ?? 'default', maximumPageSize: 1000, nextPageToken });
+    for (const e of page.executions ?? []) if (e.execution?.workflowId) ids.add(e.execution.workflowId);
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return ids;
+}
+
+/**
+ * Runs `fn` with a worker on a fresh task queue. Workflows the test started and left open (a failed
+ * assertion mid-run) are terminated before the worker stops: otherwise their timers keep scheduling tasks
+ * on a queue nobody polls, and the shared time-skipping server stops skipping for every later test.
+ */
 export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = uniqueTaskQueue('campaign');
   const worker = await Worker.create({
@@ -35,7 +52,16 @@ export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Ac
     workflowBundle: await workflowBundle(),
     activities,
   });
-  return worker.runUntil(fn(taskQueue));
+  const before = await openWorkflowIds(env);
+  return worker.runUntil(async () => {
+    try {
+      return await fn(taskQueue);
+    } finally {
+      for (const id of await openWorkflowIds(env)) {
+        if (!before.has(id)) await env.client.workflow.getHandle(id).terminate('the test ended with the workflow still open').catch(() => undefined);
+      }
+    }
+  });
 }
 
 export function fleet(fake: FakeAws): void {
