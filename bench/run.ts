@@ -9,7 +9,7 @@
  * and announced window). Production is approved by an update from this driver.
  *
  * Processes: this process = bench driver + the worker under test (so its RSS/CPU are the worker's plus a
- * small driver); the AWS simulator is a child process (`src/sim/main.ts`, state in memory) whose CPU is
+ * small driver); the AWS simulator is a child process (`sim/src/main.ts`, state in memory) whose CPU is
  * measured separately; the Temporal dev server is the SDK's child process. See bench/README.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,10 +25,10 @@ import { approveUpdate, campaignWorkflowId, type CampaignSpec } from '../src/api
 import { createActivities, createNotifyActivities } from '../src/activities';
 import { loadConfig, type Config } from '../src/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/search-attributes';
-import { SimAdminClient } from '../src/sim/client';
-import { demoFleet } from '../src/sim/seed';
-import type { CallRecord, SeedInstance } from '../src/sim/types';
-import { formatMaintenanceWindow } from '../src/sim/window';
+import { SimAdminClient } from '../sim/src/client';
+import { demoFleet } from '../sim/src/seed';
+import type { CallRecord, SeedInstance } from '../sim/src/types';
+import { formatMaintenanceWindow } from '../sim/src/window';
 import { PROJECT_ROOT, temporalExecutable } from '../src/temporal-binaries';
 import { WORKFLOWS_PATH } from '../src/worker';
 import {
@@ -375,7 +375,7 @@ interface Harness {
 }
 
 async function startSimulatorChild(speed: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(PROJECT_ROOT, 'src/sim/main.ts'), '--port', '0', '--speed', String(speed)], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(PROJECT_ROOT, 'sim/src/main.ts'), '--port', '0', '--speed', String(speed)], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

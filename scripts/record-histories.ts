@@ -35,9 +35,9 @@ import {
 } from '../src/api';
 import { loadConfig } from '../src/config';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/search-attributes';
-import { SimAdminClient } from '../src/sim/client';
-import { demoFleet, demoInstanceId } from '../src/sim/seed';
-import { startSimulator, type RunningSimulator } from '../src/sim/server';
+import { SimAdminClient } from '../sim/src/client';
+import { demoFleet, demoInstanceId } from '../sim/src/seed';
+import { startSimulator, type RunningSimulator } from '../sim/src/server';
 import { temporalExecutable } from '../src/temporal-binaries';
 import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
 

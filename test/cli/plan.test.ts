@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { formatPlan, planCampaign } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';
 import type { CampaignSpec } from '../../src/api';
-import { SimAdminClient } from '../../src/sim/client';
-import { demoFleet } from '../../src/sim/seed';
-import { startSimulator, type RunningSimulator } from '../../src/sim/server';
+import { SimAdminClient } from '../../sim/src/client';
+import { demoFleet } from '../../sim/src/seed';
+import { startSimulator, type RunningSimulator } from '../../sim/src/server';
 import { startServer, type TestServer } from '../activities/helpers';
 
 const spec = (target: string, stagingId = 'notifydb-staging'): CampaignSpec => ({

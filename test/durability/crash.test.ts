@@ -37,10 +37,10 @@ import {
   type RestoreStatus,
   type TimelineEntry,
 } from '../../src/api';
-import { startSimulator, type RunningSimulator } from '../../src/sim/server';
-import { SimAdminClient } from '../../src/sim/client';
-import { demoFleet, demoInstanceId } from '../../src/sim/seed';
-import type { CallRecord } from '../../src/sim/types';
+import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { SimAdminClient } from '../../sim/src/client';
+import { demoFleet, demoInstanceId } from '../../sim/src/seed';
+import type { CallRecord } from '../../sim/src/types';
 import { localEnv, uniqueTaskQueue } from '../harness';
 import { freePort, killAll, startDevServer, startWorkerProcess, type ChildProcessHandle } from './processes';
 

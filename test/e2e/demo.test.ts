@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { runDemo, type DemoResult } from '../../src/demo';
-import { SimAdminClient } from '../../src/sim/client';
+import { SimAdminClient } from '../../sim/src/client';
 
 describe('demo: npm start -- --auto-approve', function () {
   this.timeout(15 * 60_000);

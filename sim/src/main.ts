@@ -1,7 +1,7 @@
 /**
- * `ts-node src/sim/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H] [--dns-port N] [--dns-vpc VPC]`
+ * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H] [--dns-port N] [--dns-vpc VPC]`
  * Runs the AWS simulator until SIGINT/SIGTERM. With --dns-port it also answers DNS (UDP+TCP) for the
- * hosted zones, as the VPC's Route 53 Resolver would (src/sim/dns.ts).
+ * hosted zones, as the VPC's Route 53 Resolver would (sim/src/dns.ts).
  */
 import { SimAdminClient } from './client';
 import { demoFleet } from './seed';

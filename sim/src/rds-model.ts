@@ -1,7 +1,7 @@
 /**
  * RDS behaviour: instances and the refusals RDS makes when they are created, restored, modified,
- * stopped and started. What happens over time lives in RdsLifecycle (src/sim/rds-lifecycle.ts); subnet
- * groups, parameter groups and security-group checks in RdsResources. Protocol-free: src/sim/rds.ts
+ * stopped and started. What happens over time lives in RdsLifecycle (sim/src/rds-lifecycle.ts); subnet
+ * groups, parameter groups and security-group checks in RdsResources. Protocol-free: sim/src/rds.ts
  * turns requests into these calls and the results into XML.
  */
 import { DAY, MINUTE } from './clock';

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand, GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
-import { ManualClock } from '../../src/sim/clock';
-import { SimAdminClient } from '../../src/sim/client';
-import { parseSimulatorArgs } from '../../src/sim/main';
-import { DEMO_BASTION_SECURITY_GROUP_ID, demoFleet, demoInstanceId } from '../../src/sim/seed';
-import { startSimulator } from '../../src/sim/server';
+import { ManualClock } from '../src/clock';
+import { SimAdminClient } from '../src/client';
+import { parseSimulatorArgs } from '../src/main';
+import { DEMO_BASTION_SECURITY_GROUP_ID, demoFleet, demoInstanceId } from '../src/seed';
+import { startSimulator } from '../src/server';
 import { CREDENTIALS, REGION, rejectsWith, startHarness } from './helpers';
 import type { SimHarness } from './helpers';
 
@@ -183,7 +183,7 @@ describe('sim: persistence, demo fleet and CLI', function () {
 
   it('the CLI process prints its URL, serves, and exits cleanly on SIGTERM', async function () {
     this.timeout(30_000);
-    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', path.join(__dirname, '../../src/sim/main.ts'), '--port', '0', '--speed', '10', '--seed-demo'], {
+    const child = spawn(process.execPath, [require.resolve('ts-node/dist/bin'), '--transpile-only', path.join(__dirname, '../src/main.ts'), '--port', '0', '--speed', '10', '--seed-demo'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,4 +1,4 @@
-/** What the RDS protocol handler (src/sim/rds.ts) and the seeder pass to RdsModel. */
+/** What the RDS protocol handler (sim/src/rds.ts) and the seeder pass to RdsModel. */
 import type { Tag } from './model';
 
 export interface CreateInstanceInput {

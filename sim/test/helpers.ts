@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ManualClock } from '../../src/sim/clock';
-import { SimAdminClient } from '../../src/sim/client';
-import { startSimulator } from '../../src/sim/server';
-import type { RunningSimulator, SimulatorOptions } from '../../src/sim/server';
+import { ManualClock } from '../src/clock';
+import { SimAdminClient } from '../src/client';
+import { startSimulator } from '../src/server';
+import type { RunningSimulator, SimulatorOptions } from '../src/server';
 
 export const REGION = 'eu-west-2';
 export const ACCOUNT = '123456789012';

@@ -17,7 +17,7 @@
  *   type has weight 0, then all are equally likely)
  * - https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html ("INSYNC indicates that the
  *   changes have propagated to all Route 53 DNS servers managing the hosted zone": so not before)
- * The wire format itself is src/sim/dns-wire.ts.
+ * The wire format itself is sim/src/dns-wire.ts.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';

@@ -13,9 +13,9 @@ import path from 'node:path';
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, StopDBInstanceCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { SimAdminClient } from '../../src/sim/client';
-import { startSimulator } from '../../src/sim/server';
-import type { RunningSimulator } from '../../src/sim/server';
+import { SimAdminClient } from '../src/client';
+import { startSimulator } from '../src/server';
+import type { RunningSimulator } from '../src/server';
 import { CREDENTIALS, REGION } from './helpers';
 
 const MOTO_SERVER = path.resolve(__dirname, '../../.tools/venv/bin/moto_server');

@@ -1,6 +1,6 @@
 /**
  * The simulator's state machine: state + clock + the service models, with seeding, faults, the call
- * log and persistence. No HTTP here (src/sim/server.ts), so tests can drive it directly.
+ * log and persistence. No HTTP here (sim/src/server.ts), so tests can drive it directly.
  */
 import fs from 'node:fs';
 import path from 'node:path';

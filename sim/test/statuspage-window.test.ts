@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { formatMaintenanceWindow, isInWindow, nextWindowStartAfter, parseMaintenanceWindow } from '../../src/sim/window';
-import { Catalogue, compareVersions, defaultCatalogue } from '../../src/sim/catalogue';
+import { formatMaintenanceWindow, isInWindow, nextWindowStartAfter, parseMaintenanceWindow } from '../src/window';
+import { Catalogue, compareVersions, defaultCatalogue } from '../src/catalogue';
 import { startHarness } from './helpers';
 import type { SimHarness } from './helpers';
 

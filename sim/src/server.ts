@@ -4,7 +4,7 @@
  *   /2013-04-01/...             Route 53 REST/XML
  *   /statuspage/v1/...          a minimal Atlassian Statuspage API
  *   /_sim/...                   admin (seed, faults, calls, reset, state, advance) and app status probes
- * With `dnsPort`, a DNS server (src/sim/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
+ * With `dnsPort`, a DNS server (sim/src/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
  * Signatures are not checked; region and account come from the Authorization header's credential scope
  * (an access key id of 12 digits is used as the account, like moto does).
  */
@@ -38,7 +38,7 @@ export interface SimulatorOptions {
   durations?: Partial<Durations>;
   /**
    * Also answer DNS (UDP and TCP) on this port of `host`, as the VPC's Route 53 Resolver does for the
-   * default account's hosted zones (src/sim/dns.ts). 0 = a free port; absent = no DNS server.
+   * default account's hosted zones (sim/src/dns.ts). 0 = a free port; absent = no DNS server.
    */
   dnsPort?: number;
   /** The VPC the DNS server plays the resolver of: private zones not associated with it are not answered. Default: every private zone. */

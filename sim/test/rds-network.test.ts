@@ -11,7 +11,7 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, RestoreDBInstanceT
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { GetHostedZoneCommand, TestDNSAnswerCommand } from '@aws-sdk/client-route-53';
-import { DEMO_BASTION_SECURITY_GROUP_ID, DEMO_VPC_ID, demoDbSecurityGroupId, demoFleet } from '../../src/sim/seed';
+import { DEMO_BASTION_SECURITY_GROUP_ID, DEMO_VPC_ID, demoDbSecurityGroupId, demoFleet } from '../src/seed';
 import { REGION, rejectsWith, startHarness } from './helpers';
 import type { SimHarness } from './helpers';
 
