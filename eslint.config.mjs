@@ -7,6 +7,13 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+// The product (src/) ships alone: it never imports the dev tooling, the simulator, the bench or the tests,
+// nor @temporalio/testing (a dev dependency, absent from the image).
+const productLayers = [
+  { group: ['@temporalio/testing', '@temporalio/testing/*'], message: 'The product does not start Temporal servers: @temporalio/testing is a dev dependency (dev/, test/).' },
+  { group: ['**/dev', '**/dev/**', '**/sim', '**/sim/**', '**/bench', '**/bench/**', '**/test', '**/test/**'], message: 'src/ is the product: dev/, sim/, bench/ and test/ sit above it and are not shipped.' },
+];
+
 export default tseslint.config(
   { ignores: ['lib/**', 'node_modules/**', '.tools/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -22,6 +29,10 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: productLayers }] },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -31,6 +42,7 @@ export default tseslint.config(
           patterns: [
             { group: ['@aws-sdk/*'], message: 'Call AWS from an activity, never from a workflow.' },
             { group: ['@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows import only @temporalio/workflow.' },
+            ...productLayers,
           ],
         },
       ],
@@ -44,14 +56,14 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Date.now() is not deterministic: use workflowInfo()/the SDK clock via a helper in src/workflows/clock.ts.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Date.now() is not deterministic: use workflowInfo()/the SDK clock via a helper in src/workflows/shared/clock.ts.' },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() without arguments reads the clock: use the workflow clock helper.' },
         { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'Math.random is not deterministic: use uuid4() from @temporalio/workflow.' },
       ],
     },
   },
   {
-    files: ['src/workflows/clock.ts'],
+    files: ['src/workflows/shared/clock.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

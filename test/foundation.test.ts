@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { timeSkippingEnv, localEnv, uniqueTaskQueue } from './harness';
-import { findTemporalBinary } from '../src/temporal-binaries';
+import { findTemporalBinary } from '../dev/temporal-binaries';
 import { addUpdate, counterWithUpdate, releaseSignal, sleepThenWaitForSignal, stateQuery } from './fixtures/proof-workflows';
 
 const workflowsPath = require.resolve('./fixtures/proof-workflows');

@@ -1,13 +1,14 @@
 /**
- * Replays the histories recorded from real runs (test/histories/*.json, made by
- * scripts/record-histories.ts with older workflow code) against the current workflow code. A change
- * to a workflow's steps that is not guarded by `patched()` makes a running workflow's replay diverge
- * and fails here with a non-determinism error, before it can fail in production.
+ * Replays the histories recorded from real runs (test/histories/<folder>/*.json, one folder per version of
+ * the workflow code that recorded them, made by `npm run record-histories -- --into FOLDER`) against the
+ * current workflow code. A change to a workflow's steps that is not guarded by `patched()` makes a running
+ * workflow's replay diverge and fails here with a non-determinism error, before it can fail in production.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../src/worker';
 import { historyFromJSON } from './histories/history-json';
 import { timeSkippingEnv } from './harness';
 
@@ -19,23 +20,37 @@ function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
 }
 
+/** `folder/name.json` for every recorded history. */
+function recorded(): string[] {
+  return fs
+    .readdirSync(DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => fs.readdirSync(path.join(DIR, d.name)).filter((f) => f.endsWith('.json')).map((f) => `${d.name}/${f}`))
+    .sort();
+}
+
 describe('replay of recorded histories', function () {
   this.timeout(120_000);
-  const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+  const files = recorded();
 
   before(async function () {
     // The harness installs the quiet Runtime; it must come before the replay worker creates the default one.
     await timeSkippingEnv();
   });
 
-  it('has the recorded runs: old code (campaigns, restore with cutover, with rollback) and the current cutover paths', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs', function () {
     assert.deepEqual(files, [
-      'campaign-aborted.json',
-      'campaign-full.json',
-      'restore-cutover.json',
-      'restore-decide-roll-back.json',
-      'restore-private-zone-cutover.json',
-      'restore-rollback.json',
+      '1-raw-spec/campaign-aborted.json',
+      '1-raw-spec/campaign-full.json',
+      '1-raw-spec/restore-cutover.json',
+      '1-raw-spec/restore-rollback.json',
+      '2-safe-cutover/restore-decide-roll-back.json',
+      '2-safe-cutover/restore-private-zone-cutover.json',
+      '3-resolved-specs/campaign-aborted.json',
+      '3-resolved-specs/campaign-full.json',
+      '3-resolved-specs/restore-cutover.json',
+      '3-resolved-specs/restore-decide-roll-back.json',
+      '3-resolved-specs/restore-private-zone-cutover.json',
     ]);
   });
 
@@ -43,7 +58,7 @@ describe('replay of recorded histories', function () {
     const failures: string[] = [];
     let replayed = 0;
     const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: load(f) }));
-    for await (const r of Worker.runReplayHistories({ workflowsPath: require.resolve('../src/workflows'), replayName: 'recorded-histories' }, histories)) {
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded-histories' }, histories)) {
       replayed++;
       if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
     }
@@ -52,8 +67,10 @@ describe('replay of recorded histories', function () {
   });
 
   it('a full campaign stays small in history events', function () {
-    const events = load('campaign-full.json').events ?? [];
-    console.log(`      full campaign (3 stages, approval, pause/resume, status page): ${events.length} history events`);
-    assert.ok(events.length < FULL_CAMPAIGN_EVENT_BUDGET, `${events.length} events, budget ${FULL_CAMPAIGN_EVENT_BUDGET}`);
+    for (const file of files.filter((f) => f.endsWith('/campaign-full.json'))) {
+      const events = load(file).events ?? [];
+      console.log(`      ${file} (3 stages, approval, pause/resume, status page): ${events.length} history events`);
+      assert.ok(events.length < FULL_CAMPAIGN_EVENT_BUDGET, `${file}: ${events.length} events, budget ${FULL_CAMPAIGN_EVENT_BUDGET}`);
+    }
   });
 });

@@ -5,11 +5,7 @@
  * windows, catalogue, PITR bounds), so values differ but shapes must not.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { CreateDBInstanceCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, StopDBInstanceCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -17,33 +13,7 @@ import { SimAdminClient } from '../src/client';
 import { startSimulator } from '../src/server';
 import type { RunningSimulator } from '../src/server';
 import { CREDENTIALS, REGION } from './helpers';
-
-const MOTO_SERVER = path.resolve(__dirname, '../../.tools/venv/bin/moto_server');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode} before answering`);
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`moto_server did not answer on ${url} within ${timeoutMs} ms`);
-}
+import { spawnMotoServer } from './moto-server';
 
 type Kind = 'string' | 'number' | 'boolean' | 'Date' | 'array' | 'object' | 'undefined';
 const kindOf = (v: unknown): Kind => (v instanceof Date ? 'Date' : Array.isArray(v) ? 'array' : v === null ? 'undefined' : (typeof v as Kind));
@@ -194,13 +164,7 @@ describe('sim: conformance with moto (same SDK calls, same parsed shape)', funct
 
   before(async function () {
     this.timeout(60_000);
-    if (!fs.existsSync(MOTO_SERVER)) {
-      assert.fail(`moto_server not found at ${MOTO_SERVER}: run \`npm install\` (it installs moto[server] into .tools/venv), or by hand: .tools/venv/bin/pip install 'moto[server]==5.2.5'`);
-    }
-    const port = await freePort();
-    motoUrl = `http://127.0.0.1:${port}`;
-    moto = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    await waitForHttp(`${motoUrl}/moto-api/`, moto, 30_000);
+    ({ url: motoUrl, child: moto } = await spawnMotoServer());
     sim = await startSimulator({ port: 0 });
     const admin = new SimAdminClient(sim.url);
     fromSim = await exercise(sim.url, async () => {

@@ -9,7 +9,7 @@
  * while they retry, and report it when they give up.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes, type AwsCallProblem } from './types';
+import { FailureTypes, type AwsCallProblem } from '../api/activities';
 
 /** What the failing call was about, so the message can name it. */
 export interface AwsErrorContext {

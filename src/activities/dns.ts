@@ -5,7 +5,7 @@
  */
 import { Resolver } from 'node:dns/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type DnsActivities, type DnsLookupResult } from './types';
+import { FailureTypes, type DnsActivities, type DnsLookupResult } from '../api/activities';
 
 /** Answers that are an answer (the name has no CNAME, or does not exist); anything else is a failed lookup. */
 const ANSWER_CODES: Record<string, string> = { ENODATA: 'NODATA', ENOTFOUND: 'NXDOMAIN' };

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { callAws, isAwsError, toActivityError } from './aws-errors';
-import { FailureTypes, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from './types';
+import { FailureTypes, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from '../api/activities';
 
 export interface Ec2ActivitiesDeps {
   ec2ClientFor: (region: string) => EC2Client;

@@ -15,9 +15,9 @@ import { createProbeActivities } from './probe';
 import { createRdsActivities } from './rds';
 import { createRoute53Activities } from './route53';
 import { createStatuspageActivities } from './statuspage';
-import type { Activities } from './types';
+import type { Activities } from '../api/activities';
 
-export * from './types';
+export * from '../api/activities';
 export { createDnsActivities } from './dns';
 export { createEc2Activities } from './ec2';
 export { createNotifyActivities } from './notify';

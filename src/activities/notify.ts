@@ -4,7 +4,7 @@
  * notification is only logged, so a local run needs no chat integration.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { Notification, NotifyActivities } from './types';
+import type { Notification, NotifyActivities } from '../api/activities';
 
 export interface NotifyActivitiesDeps {
   webhookUrl?: string;

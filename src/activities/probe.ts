@@ -13,7 +13,7 @@ import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds'
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isAwsError, toActivityError } from './aws-errors';
-import { FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from './types';
+import { FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../api/activities';
 
 export interface ProbeActivitiesDeps {
   rdsClientFor: (region: string) => RDSClient;

@@ -27,7 +27,7 @@ import {
   type RdsActivities,
   type RestoreRequest,
   type UpgradeTarget,
-} from './types';
+} from '../api/activities';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (region: string) => RDSClient;

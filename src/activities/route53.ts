@@ -12,7 +12,7 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { callAws, notReady } from './aws-errors';
-import type { HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from './types';
+import type { HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
 
 export interface Route53ActivitiesDeps {
   /** Route 53 is a global service: one client (region us-east-1). */

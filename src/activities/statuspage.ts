@@ -8,7 +8,7 @@
  * completes the maintenance with a message; it never deletes it (subscribers already saw it).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureTypes, type MutationResult, type ScheduledMaintenanceRequest, type StatuspageActivities } from './types';
+import { FailureTypes, type MutationResult, type ScheduledMaintenanceRequest, type StatuspageActivities } from '../api/activities';
 
 export interface StatuspageActivitiesDeps {
   /** e.g. https://api.statuspage.io/v1 */

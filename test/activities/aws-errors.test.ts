@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { DBInstanceNotFoundFault } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
 import { ENDPOINT_FIELD, callAws, classifyAwsFailure, toActivityError } from '../../src/activities/aws-errors';
-import { FailureTypes } from '../../src/activities/types';
+import { FailureTypes } from '../../src/api';
 import { awsError, expectFailure } from './helpers';
 
 describe('aws error mapping', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEc2Activities } from '../../src/activities/ec2';
-import { FailureTypes } from '../../src/activities/types';
+import { FailureTypes } from '../../src/api';
 import { awsError, expectFailure } from './helpers';
 
 describe('ec2 activities', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config';
 import { awsClientConfig, createActivities, perRegion } from '../../src/activities';
-import { FailureTypes } from '../../src/activities/types';
+import { FailureTypes } from '../../src/api';
 import { expectFailure, startServer, type RecordedRequest, type TestServer } from './helpers';
 
 const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';

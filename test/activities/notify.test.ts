@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createNotifyActivities } from '../../src/activities/notify';
-import type { Notification } from '../../src/activities/types';
+import type { Notification } from '../../src/api';
 import { expectFailure, startServer, type TestServer } from './helpers';
 
 const n: Notification = {

@@ -6,7 +6,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { Info } from '@temporalio/activity';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createProbeActivities, type ProbeProgress } from '../../src/activities/probe';
-import { FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../../src/activities/types';
+import { FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../../src/api';
 import { expectFailure, rejection, startServer, type TestServer } from './helpers';
 
 const REGION = 'eu-west-2';

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRdsActivities } from '../../src/activities/rds';
-import { FailureTypes, type RestoreRequest } from '../../src/activities/types';
+import { FailureTypes, type RestoreRequest } from '../../src/api';
 import { awsError, expectFailure } from './helpers';
 
 const REGION = 'eu-west-2';

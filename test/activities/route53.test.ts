@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRoute53Activities } from '../../src/activities/route53';
-import { FailureTypes, type WeightedCname } from '../../src/activities/types';
+import { FailureTypes, type WeightedCname } from '../../src/api';
 import { awsError, expectFailure } from './helpers';
 
 const ZONE = 'Z0123456789ABC';

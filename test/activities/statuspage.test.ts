@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createStatuspageActivities } from '../../src/activities/statuspage';
-import { FailureTypes, type ScheduledMaintenanceRequest } from '../../src/activities/types';
+import { FailureTypes, type ScheduledMaintenanceRequest } from '../../src/api';
 import { expectFailure, startServer, type RecordedRequest, type TestServer } from './helpers';
 
 const PAGE = 'kctbh9vrtdwd';

@@ -6,56 +6,32 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { runCli } from '../../src/cli';
-import { loadConfig, type Config } from '../../src/config';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
-import { SimAdminClient } from '../../sim/src/client';
-import { demoFleet } from '../../sim/src/seed';
-import { createWorker } from '../../src/worker';
+import { campaignHandle } from '../../src/client';
+import { fleetAtRest } from '../../dev/fixtures';
+import { startLocalStack, type LocalStack } from '../../dev/stack';
 import { localEnv, uniqueTaskQueue } from '../harness';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 
 describe('rds-orchestrator CLI (dev server + simulator)', function () {
   this.timeout(120_000);
-  let env: TestWorkflowEnvironment;
-  let sim: RunningSimulator;
-  let admin: SimAdminClient;
-  let config: Config;
-  let worker: Worker;
-  let running: Promise<void>;
+  let stack: LocalStack;
   let dir: string;
 
   before(async function () {
-    env = await localEnv();
-    sim = await startSimulator({ port: 0 });
-    admin = new SimAdminClient(sim.url);
+    stack = await startLocalStack({ env: await localEnv(), taskQueue: uniqueTaskQueue('cli'), notifyLog: () => undefined });
     // Windows an hour and more away: nothing happens on its own during the test.
-    await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
-    const taskQueue = uniqueTaskQueue('cli');
-    config = loadConfig({
-      TEMPORAL_ADDRESS: env.connection.options.address,
-      ORCHESTRATOR_TASK_QUEUE: taskQueue,
-      ORCHESTRATOR_AWS_ENDPOINT: sim.url,
-      STATUSPAGE_BASE_URL: `${sim.url}/statuspage/v1`,
-      STATUSPAGE_API_KEY: 'k',
-      STATUSPAGE_PAGE_ID: 'p',
-    });
-    worker = await createWorker({ connection: env.nativeConnection, taskQueue, config, namespace: 'default', notifyLog: () => undefined });
-    running = worker.run();
+    await stack.admin.seed(fleetAtRest());
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-cli-'));
   });
 
   after(async function () {
-    worker?.shutdown();
-    await running;
-    await sim?.close();
+    await stack?.close();
   });
 
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), config, client: env.client });
+    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), config: stack.config, client: stack.client });
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
 
@@ -88,13 +64,13 @@ describe('rds-orchestrator CLI (dev server + simulator)', function () {
   });
 
   it('plan prints every date without changing anything', async function () {
-    const before = (await admin.calls({ mutationsOnly: true })).length;
+    const before = (await stack.admin.calls({ mutationsOnly: true })).length;
     const r = await cli('campaign', 'plan', '--spec', specFile('plan.json', campaign('plan-me')));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /\[preview\] eu-west-2\/notifydb-preview 15\.5 → 15\.8/);
     assert.match(r.out, /\[production\][\s\S]*window: +\d{4}-\d\d-\d\dT[\s\S]*pre-check: +\d{4}/);
     assert.match(r.out, /Preflight would pass\. Nothing was changed\./);
-    assert.equal((await admin.calls({ mutationsOnly: true })).length, before, 'plan sent no mutation');
+    assert.equal((await stack.admin.calls({ mutationsOnly: true })).length, before, 'plan sent no mutation');
 
     const bad = await cli('campaign', 'plan', '--spec', specFile('plan-bad.json', { ...campaign('plan-bad'), targetEngineVersion: '16.4' }));
     assert.equal(bad.code, 2);
@@ -136,9 +112,9 @@ describe('rds-orchestrator CLI (dev server + simulator)', function () {
 
     const abort = await cli('campaign', 'abort', 'cli-one', '--as', 'alice', '--reason', 'test');
     assert.equal(abort.code, 0, abort.err);
-    const handle = env.client.workflow.getHandle('campaign-cli-one');
+    const handle = campaignHandle(stack.client, 'cli-one');
     assert.equal((await handle.result()).state, 'aborted');
-    const modifies = (await admin.calls({ action: 'ModifyDBInstance' })).map((c) => c.params.AutoMinorVersionUpgrade);
+    const modifies = (await stack.admin.calls({ action: 'ModifyDBInstance' })).map((c) => c.params.AutoMinorVersionUpgrade);
     assert.deepEqual(modifies, ['true', 'false'], 'flag turned on, then back off by the abort');
 
     const notFound = await cli('campaign', 'status', 'no-such-campaign');

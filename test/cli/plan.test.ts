@@ -3,15 +3,17 @@
  * first), and a failing read names the call, the endpoint and what came back instead of an SDK parse error.
  */
 import assert from 'node:assert/strict';
+import { createActivities } from '../../src/activities';
 import { formatPlan, planCampaign } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';
-import type { CampaignSpec } from '../../src/api';
+import type { ResolvedCampaignSpec } from '../../src/api';
+import { resolveCampaignSpec } from '../../src/spec';
 import { SimAdminClient } from '../../sim/src/client';
 import { demoFleet } from '../../sim/src/seed';
 import { startSimulator, type RunningSimulator } from '../../sim/src/server';
 import { startServer, type TestServer } from '../activities/helpers';
 
-const spec = (target: string, stagingId = 'notifydb-staging'): CampaignSpec => ({
+const spec = (target: string, stagingId = 'notifydb-staging'): ResolvedCampaignSpec => resolveCampaignSpec({
   targetEngineVersion: target,
   requester: 'alice',
   stages: [
@@ -20,6 +22,7 @@ const spec = (target: string, stagingId = 'notifydb-staging'): CampaignSpec => (
     { name: 'production', region: 'eu-west-2', instanceId: 'notifydb-production', method: 'maintenance-window' },
   ],
 });
+const through = (endpoint: string) => createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: endpoint }) });
 
 describe('campaign plan against a misbehaving endpoint', function () {
   this.timeout(60_000);
@@ -49,7 +52,7 @@ describe('campaign plan against a misbehaving endpoint', function () {
 
   it('reports every stage problem, naming the failing call, the endpoint and the HTML answer', async function () {
     breakEngineVersions = true;
-    const plan = await planCampaign(spec('15.8', 'notifydb-stagign'), loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: proxy.url }));
+    const plan = await planCampaign(spec('15.8', 'notifydb-stagign'), through(proxy.url));
     assert.equal(plan.problems.length, 3, plan.problems.join('\n'));
     const [preview, staging, production] = plan.problems;
     const failing = new RegExp(`DescribeDBEngineVersions postgres 15\\.5 against ${proxy.url.replace(/\./g, '\\.')} \\(eu-west-2\\) failed: HTTP 502 with a response that is not an AWS answer \\(text/html\\), page title "502 Bad Gateway"`);
@@ -64,12 +67,12 @@ describe('campaign plan against a misbehaving endpoint', function () {
 
   it('says which mechanism brings the version, and refuses a window stage for a version the flag would not bring', async function () {
     breakEngineVersions = false;
-    const ok = await planCampaign(spec('15.8'), loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: proxy.url }));
+    const ok = await planCampaign(spec('15.8'), through(proxy.url));
     assert.deepEqual(ok.problems, []);
     assert.ok(ok.stages[0].what.some((w) => /15\.8 comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for 15\.5/.test(w)), ok.stages[0].what.join('\n'));
     assert.ok(ok.stages[1].what.some((w) => /15\.8 exactly/.test(w)));
 
-    const other = await planCampaign(spec('15.6'), loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: proxy.url }));
+    const other = await planCampaign(spec('15.6'), through(proxy.url));
     assert.equal(other.problems.length, 2, other.problems.join('\n'));
     for (const p of other.problems) assert.match(p, /15\.6 cannot come through a maintenance window: .*preferred minor for 15\.5, 15\.8/);
     assert.deepEqual(other.stages.map((s) => s.action), ['blocked', 'upgrade', 'blocked']);

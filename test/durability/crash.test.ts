@@ -31,29 +31,38 @@ import {
   campaignStatusQuery,
   restoreStatusQuery,
   type CampaignResult,
-  type CampaignSpec,
   type CampaignStatus,
-  type RestoreSpec,
   type RestoreStatus,
   type TimelineEntry,
 } from '../../src/api';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
-import { SimAdminClient } from '../../sim/src/client';
-import { demoFleet, demoInstanceId } from '../../sim/src/seed';
+import { startCampaign, startRestore } from '../../src/client';
+import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
+import type { SimAdminClient } from '../../sim/src/client';
+import { demoInstanceId } from '../../sim/src/seed';
 import type { CallRecord } from '../../sim/src/types';
+import { Closers } from '../../dev/closers';
+import { REGION, TARGET_VERSION as TARGET, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
+import { freePort } from '../../dev/ports';
+import { killAllProcesses, type ChildProcessHandle } from '../../dev/processes';
+import { startLocalSimulator } from '../../dev/simulator';
+import { spawnDevServer } from '../../dev/temporal-server';
+import { nextWholeMinute as nextMinute, sleep } from '../../dev/time';
+import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';
 import { localEnv, uniqueTaskQueue } from '../harness';
-import { freePort, killAll, startDevServer, startWorkerProcess, type ChildProcessHandle } from './processes';
 
-const REGION = 'eu-west-2';
-const MINUTE = 60_000;
-const TARGET = '15.8';
-/** The demo fleet's bastion group id is not hex, which restore specs refuse; the restore seeds this one. */
-const BASTION_SG = 'sg-0ba5710000000000b';
-const WORKER_READY = /^worker polling /;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** The first whole minute at least `leadMs` from now: maintenance windows have minute granularity. */
-const nextMinute = (leadMs: number) => Math.ceil((Date.now() + leadMs) / MINUTE) * MINUTE;
+/**
+ * Polls every second; the probe settles in 3 s. A probe killed mid-run resumes from its last heartbeat and
+ * counts the time nobody probed as outage (up to a heartbeat interval plus the restart): above the default
+ * 60 s threshold, hence 10 minutes.
+ */
+const DURABILITY_TIMINGS: CampaignTimings = {
+  pollInterval: '1s',
+  probe: { ratePerSecond: 5, settle: '3s', maxDuration: '6m' },
+  downtimeThreshold: '10m',
+  productionNotice: '1m',
+  precheckBefore: '30s',
+  reminderInterval: '10m',
+};
 
 interface Restart {
   scenario: string;
@@ -77,24 +86,25 @@ let stopped = false;
 let suiteStart = Date.now();
 const restarts: Restart[] = [];
 const measurements: Measurement[] = [];
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups = new Closers();
 
 function note(scenario: string, text: string): void {
   if (process.env.DURABILITY_VERBOSE) console.log(`      [${((Date.now() - suiteStart) / 1000).toFixed(1)}s] ${scenario}: ${text}`);
 }
 
-async function simulator(speed: number): Promise<{ sim: RunningSimulator; admin: SimAdminClient }> {
-  const sim = await startSimulator({ port: 0, speed });
-  cleanups.push(() => sim.close());
-  return { sim, admin: new SimAdminClient(sim.url) };
+const simulator = (speed: number) => startLocalSimulator(cleanups, { speed });
+
+/** A campaign over the demo fleet's `environments`, on its own task queue. */
+function durabilityCampaign(taskQueue: string, admin: SimAdminClient, environments: ('preview' | 'staging')[]) {
+  return resolvedFleetCampaign({ campaignId: `durability-${taskQueue}`, requester: 'alice', timings: DURABILITY_TIMINGS, admin, environments });
 }
 
 /** Starts a worker process and records when it polls; `label` says which crash it recovers from. */
 async function spawnWorker(scenario: string, label: string, env: { temporalAddress: string; taskQueue: string; simUrl: string }): Promise<ChildProcessHandle> {
-  const worker = startWorkerProcess(`${scenario} worker (${label})`, env);
+  const worker = spawnWorkerProcess(`${scenario} worker (${label})`, env);
   const restart: Restart = { scenario, label, spawnedAt: worker.spawnedAt };
   restarts.push(restart);
-  restart.readyAt = await worker.waitForLine(WORKER_READY, 90_000);
+  restart.readyAt = await worker.waitForLine(WORKER_POLLING, 90_000);
   note(scenario, `worker ${worker.pid} (${label}) polling after ${restart.readyAt - restart.spawnedAt} ms`);
   return worker;
 }
@@ -193,30 +203,11 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
   const taskQueue = uniqueTaskQueue('durability-campaign');
   const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
   let worker = await spawnWorker(scenario, 'first start', wenv);
-  cleanups.push(() => worker.kill());
+  cleanups.add(() => worker.kill());
   // The campaign arms the flag within a few seconds of its start; the window opens 25-85 s from now.
   const base = nextMinute(25_000);
-  await admin.seed(demoFleet(base, { windowOffsetsMinutes: { preview: 0, staging: 40, production: 120 } }));
-  const spec: CampaignSpec = {
-    campaignId: `durability-${taskQueue}`,
-    targetEngineVersion: TARGET,
-    requester: 'alice',
-    stages: [
-      { name: 'preview', region: REGION, instanceId: demoInstanceId('preview'), method: 'maintenance-window', grace: '2m' },
-      {
-        name: 'staging',
-        region: REGION,
-        instanceId: demoInstanceId('staging'),
-        method: 'apply-now',
-        probe: { url: admin.appStatusUrl(REGION, demoInstanceId('staging')), ratePerSecond: 5, requestTimeoutMs: 1000, settle: '3s', maxDuration: '5m' },
-        // A probe killed mid-run resumes from its last heartbeat and counts the time nobody probed as
-        // outage (up to a heartbeat interval plus the restart): above the default 60 s threshold.
-        downtimeThreshold: '10m',
-      },
-    ],
-    pollInterval: '1s',
-  };
-  const handle = await env.client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+  await admin.seed(fleetWithWindows(base, { staging: 40, production: 120 }));
+  const handle = await startCampaign(env.client, durabilityCampaign(taskQueue, admin, ['preview', 'staging']), { taskQueue });
   const query = () => handle.query(campaignStatusQuery);
 
   // 1. Killed while the workflow sleeps towards the preview window (flag already on).
@@ -246,30 +237,14 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
 async function campaignMutationInFlight(env: TestWorkflowEnvironment): Promise<CampaignOutcome> {
   const scenario = 'mutation';
   const { sim, admin } = await simulator(5);
-  await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
+  await admin.seed(fleetAtRest());
   const LATENCY_MS = 3000;
   await admin.faults({ latencyMs: LATENCY_MS });
   const taskQueue = uniqueTaskQueue('durability-mutation');
   const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
   let worker = await spawnWorker(scenario, 'first start', wenv);
-  cleanups.push(() => worker.kill());
-  const spec: CampaignSpec = {
-    campaignId: `durability-${taskQueue}`,
-    targetEngineVersion: TARGET,
-    requester: 'alice',
-    stages: [
-      {
-        name: 'staging',
-        region: REGION,
-        instanceId: demoInstanceId('staging'),
-        method: 'apply-now',
-        probe: { url: admin.appStatusUrl(REGION, demoInstanceId('staging')), ratePerSecond: 5, requestTimeoutMs: 1000, settle: '3s', maxDuration: '6m' },
-        downtimeThreshold: '10m',
-      },
-    ],
-    pollInterval: '1s',
-  };
-  const handle = await env.client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+  cleanups.add(() => worker.kill());
+  const handle = await startCampaign(env.client, durabilityCampaign(taskQueue, admin, ['staging']), { taskQueue });
 
   // applyUpgradeNow reads (DescribeDBInstances, DescribePendingMaintenanceActions), then sends
   // ApplyPendingMaintenanceAction at once. Each answer takes LATENCY_MS, so once the pending actions
@@ -309,31 +284,13 @@ interface RestoreOutcome {
 async function restoreCutover(env: TestWorkflowEnvironment): Promise<RestoreOutcome> {
   const scenario = 'restore';
   const { sim, admin } = await simulator(2);
-  await admin.seed(demoFleet(Date.now(), { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } }));
-  await admin.seed({ reset: false, securityGroups: [{ region: REGION, account: '123456789012', id: BASTION_SG, name: 'notify-bastion-hex', description: 'bastion host' }] });
+  await admin.seed(fleetAtRest());
   const taskQueue = uniqueTaskQueue('durability-restore');
   const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
   let worker = await spawnWorker(scenario, 'first start', wenv);
-  cleanups.push(() => worker.kill());
-  const spec: RestoreSpec = {
-    restoreId: `durability-${taskQueue}`,
-    requester: 'alice',
-    source: { region: REGION, instanceId: demoInstanceId('production') },
-    targetInstanceId: 'notifydb-restored',
-    restoreTime: 'latest',
-    bastion: { securityGroupId: BASTION_SG, port: 5432 },
-    cutover: {
-      hostedZoneId: 'ZDEMONOTIFY0001',
-      recordName: 'db.production.notify.internal',
-      setIdentifier: demoInstanceId('production'),
-      weight: 100,
-      ttlSeconds: 60,
-      lowerTtlFirstTo: 5,
-      approvers: ['bob'],
-    },
-    pollInterval: '1s',
-  };
-  const handle = await env.client.workflow.start('restoreAndCutover', { args: [spec], taskQueue, workflowId: `restore-${spec.restoreId}` });
+  cleanups.add(() => worker.kill());
+  const spec = resolvedProductionRestore({ restoreId: `durability-${taskQueue}`, requester: 'alice', targetInstanceId: 'notifydb-restored', pollInterval: '1s', approvers: ['bob'] });
+  const handle = await startRestore(env.client, spec, { taskQueue });
   const query = () => handle.query(restoreStatusQuery);
 
   // 1. Killed while RDS restores (retry-based polling: no activity runs between polls).
@@ -376,38 +333,31 @@ interface ServerRestartOutcome {
 async function devServerRestart(): Promise<ServerRestartOutcome> {
   const scenario = 'dev-server';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-durability-'));
-  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  cleanups.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const dbFile = path.join(dir, 'temporal.db');
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  let server = startDevServer('dev server', { dbFile, port });
-  cleanups.push(() => server.kill());
+  let server = spawnDevServer('dev server', { dbFile, port });
+  cleanups.add(() => server.kill());
   const connection = await connectWhenUp(address, 60_000);
-  cleanups.push(() => connection.close());
+  cleanups.add(() => connection.close());
   const client = new Client({ connection });
 
   const { sim, admin } = await simulator(5);
   const taskQueue = uniqueTaskQueue('durability-server');
   const worker = await spawnWorker(scenario, 'first start', { temporalAddress: address, taskQueue, simUrl: sim.url });
-  cleanups.push(() => worker.kill());
+  cleanups.add(() => worker.kill());
   // Long enough ahead for the kill and the restart of the server (about 5 s) to happen before it opens.
   const base = nextMinute(30_000);
-  await admin.seed(demoFleet(base, { windowOffsetsMinutes: { preview: 0, staging: 40, production: 120 } }));
-  const spec: CampaignSpec = {
-    campaignId: `durability-${taskQueue}`,
-    targetEngineVersion: TARGET,
-    requester: 'alice',
-    stages: [{ name: 'preview', region: REGION, instanceId: demoInstanceId('preview'), method: 'maintenance-window', grace: '2m' }],
-    pollInterval: '1s',
-  };
-  const handle = await client.workflow.start('upgradeCampaign', { args: [spec], taskQueue, workflowId: `campaign-${spec.campaignId}` });
+  await admin.seed(fleetWithWindows(base, { staging: 40, production: 120 }));
+  const handle = await startCampaign(client, durabilityCampaign(taskQueue, admin, ['preview']), { taskQueue });
   await until('preview waiting for its window', () => handle.query(campaignStatusQuery), (s) => s.state === 'waiting-for-window');
 
   const killedAt = Date.now();
   await server.kill();
   note(scenario, 'dev server killed');
   await sleep(3000);
-  server = startDevServer('dev server (restarted)', { dbFile, port });
+  server = spawnDevServer('dev server (restarted)', { dbFile, port });
   await connectWhenUp(address, 60_000).then((c) => c.close());
   const serverDownMs = Date.now() - killedAt;
   note(scenario, `dev server back after ${serverDownMs} ms`);
@@ -455,8 +405,8 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
   after(async function () {
     this.timeout(MINUTE);
     stopped = true;
-    await killAll();
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await killAllProcesses();
+    await cleanups.close();
     if (measurements.length) {
       console.log('\n      new worker process: spawn → polling, → its first workflow task, → the workflow\'s next step');
       for (const m of measurements) {

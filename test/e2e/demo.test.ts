@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
-import { runDemo, type DemoResult } from '../../src/demo';
+import { runDemo, type DemoResult } from '../../dev/demo';
 import { SimAdminClient } from '../../sim/src/client';
 
 describe('demo: npm start -- --auto-approve', function () {

@@ -10,10 +10,9 @@
  * reached moto, including those moto does not implement (404).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { spawnMotoServer } from '../../sim/test/moto-server';
 import {
   CreateDBInstanceCommand,
   CreateDBSubnetGroupCommand,
@@ -38,7 +37,6 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 
-export const MOTO_SERVER = path.resolve(__dirname, '../../.tools/venv/bin/moto_server');
 export const REGION = 'eu-west-2';
 
 export interface Credentials {
@@ -67,44 +65,13 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode} before answering`);
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`moto_server did not answer on ${url} within ${timeoutMs} ms`);
-}
-
 // 127.0.0.1 - - [25/Nov/2026 14:20:26] "GET /2013-04-01/testdnsanswer?... HTTP/1.1" 404 -   (ANSI colours stripped)
 const ACCESS_LINE = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export async function startMoto(): Promise<Moto> {
-  assert.ok(
-    fs.existsSync(MOTO_SERVER),
-    `moto_server not found at ${MOTO_SERVER}: run \`npm install\` (it installs moto[server] into .tools/venv), or by hand: .tools/venv/bin/pip install 'moto[server]==5.2.5'`,
-  );
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const { url, child } = await spawnMotoServer(['ignore', 'ignore', 'pipe']);
   const log: MotoRequest[] = [];
   let partial = '';
   child.stderr!.setEncoding('utf8');
@@ -116,7 +83,6 @@ export async function startMoto(): Promise<Moto> {
       if (m) log.push({ method: m[1], path: m[2], status: Number(m[3]) });
     }
   });
-  await waitForHttp(`${url}/moto-api/`, child, 30_000);
 
   async function motoApi(route: string, body = ''): Promise<void> {
     // reset-auth reads the raw body as a number: send it as text/plain, not as a form.

@@ -14,6 +14,7 @@
  * are missing as well, answered with HTTP 500; the restore does not use them.)
  */
 import assert from 'node:assert/strict';
+import { resolveRestoreSpec } from '../../src/spec';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
@@ -124,7 +125,7 @@ describe('restore then cutover on moto (real activities, real workflow bundle)',
     const notifications: string[] = [];
 
     const result = await onMoto(worker, notifications, async (taskQueue) => {
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec(w)], taskQueue, workflowId: `moto-private-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec(w))], taskQueue, workflowId: `moto-private-${taskQueue}` });
       const asking = await until(handle, waitingForApproval);
       const restored = await admin!.instance(TARGET);
       assert.ok(restored?.Endpoint?.Address, 'moto holds the restored instance, with an endpoint');
@@ -203,7 +204,7 @@ describe('restore then cutover on moto (real activities, real workflow bundle)',
 
     async function approvedRun(w: RestoreWorld, worker: Credentials, notifications: string[]): Promise<RestoreStatus> {
       return onMoto(worker, notifications, async (taskQueue) => {
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec(w)], taskQueue, workflowId: `moto-rollback-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec(w))], taskQueue, workflowId: `moto-rollback-${taskQueue}` });
         await until(handle, waitingForApproval);
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
         return handle.result();
@@ -264,7 +265,7 @@ describe('restore then cutover on moto (real activities, real workflow bundle)',
     const notifications: string[] = [];
 
     const { asking, result } = await onMoto(worker, notifications, async (taskQueue) => {
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec(w, { restoreTime })], taskQueue, workflowId: `moto-public-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec(w, { restoreTime }))], taskQueue, workflowId: `moto-public-${taskQueue}` });
       const approval = await until(handle, waitingForApproval);
       assert.equal(approval.cutover?.zone, 'public');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });

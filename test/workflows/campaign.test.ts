@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { resolveCampaignSpec } from '../../src/spec';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   abortUpdate,
@@ -9,9 +10,10 @@ import {
   resumeUpdate,
   type CampaignSpec,
   type CampaignStatus,
+  type ResolvedCampaignSpec,
 } from '../../src/api';
 import { upgradeCampaign } from '../../src/workflows';
-import { RDS_INSTANCES, RDS_STATE } from '../../src/search-attributes';
+import { RDS_INSTANCES, RDS_STATE } from '../../src/api/search-attributes';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
 import { advanceUntil, failureOf, fleet, rejected, runbookSpec, withWorker } from './helpers';
@@ -41,7 +43,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     const fake = new FakeAws();
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec()], taskQueue, workflowId: `happy-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec())], taskQueue, workflowId: `happy-${taskQueue}` });
       const startMs = await env.currentTimeMs();
 
       const asking = await advanceUntil(env, handle, waitingFor('approval'));
@@ -112,7 +114,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 1;
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `missed-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `missed-${taskQueue}` });
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       assert.equal(result.stages[0].missedWindows, 1);
@@ -129,7 +131,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 2;
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `escalate-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `escalate-${taskQueue}` });
       const s = await advanceUntil(env, handle, waitingFor('decision'));
       assert.equal(s.stages[0].missedWindows, 2);
       assert.ok(fake.notifications.some((n) => n.event === 'escalation'));
@@ -149,7 +151,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fake.probeResult = { requests: 300, failures: 150, longestOutageSeconds: 75, timedOut: false };
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const stages = runbookSpec().stages.slice(0, 2);
-        const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `downtime-${decision}-${taskQueue}` });
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `downtime-${decision}-${taskQueue}` });
         const s = await advanceUntil(env, handle, waitingFor('decision'));
         assert.equal(s.currentStage, 'staging');
         assert.match(s.waitingFor!.question!, /75s exceeds the 1m threshold/);
@@ -170,7 +172,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]], approval: { approvers: ['bob', 'erin'], minApprovals: 2 } });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `approvers-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `approvers-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('approval'));
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }), /not on the approver list/);
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: '' }] }), /--as NAME/);
@@ -190,7 +192,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]], approval: { reminderInterval: '1d' } });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `moved-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `moved-${taskQueue}` });
       const first = await advanceUntil(env, handle, waitingFor('approval'));
       // Nobody answers for 8 days: the proposed window is now under 14 days ahead.
       await env.sleep(8 * DAY);
@@ -214,7 +216,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `precheck-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `precheck-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('approval'));
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
       await advanceUntil(env, handle, waitingFor('precheck'), { stepMs: 60_000 });
@@ -240,7 +242,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fake.instances.get('eu-west-2/notify-production')!.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: soon }];
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `awsdate-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `awsdate-${taskQueue}` });
       const s = await advanceUntil(env, handle, waitingFor('decision'));
       assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${soon}`));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
@@ -254,7 +256,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     const fake = new FakeAws();
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec()], taskQueue, workflowId: `abort-window-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec())], taskQueue, workflowId: `abort-window-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('window'), { stepMs: 1000 });
       assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, true);
       assert.match(await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] }), /compensating/);
@@ -274,7 +276,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `abort-approval-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `abort-approval-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('approval'));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'postponed' }] });
       assert.equal((await handle.result()).state, 'aborted');
@@ -289,7 +291,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `abort-prod-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `abort-prod-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('approval'));
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
       // The flag is on once the pre-check passed; now waiting for the window itself.
@@ -311,7 +313,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const stages = runbookSpec().stages.slice(0, 2);
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `pause-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `pause-${taskQueue}` });
       await advanceUntil(env, handle, waitingFor('window'), { stepMs: 1000 });
       await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice', reason: 'on-call busy' }] });
       await rejected(handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice' }] }), /already paused/);
@@ -336,7 +338,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fake.failNext('setAutoMinorVersionUpgrade', notAwsAnswer('ModifyDBInstance AutoMinorVersionUpgrade'), 7);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const stages = runbookSpec().stages.slice(0, 1);
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `trouble-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `trouble-${taskQueue}` });
       const troubled = await advanceUntil(env, handle, (s) => s.trouble !== undefined, { stepMs: 10_000 });
       assert.deepEqual(
         { step: troubled.trouble!.step, op: troubled.trouble!.operation, endpoint: troubled.trouble!.endpoint, kind: troubled.trouble!.kind },
@@ -360,7 +362,7 @@ describe('upgradeCampaign (time-skipping)', function () {
     fleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: runbookSpec().stages.slice(0, 2) });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `sa-${taskQueue}` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `sa-${taskQueue}` });
       assert.equal((await handle.result()).state, 'completed');
       const sa = (await handle.describe()).typedSearchAttributes;
       assert.equal(sa.get(RDS_STATE), 'completed');
@@ -375,7 +377,7 @@ describe('upgradeCampaign (time-skipping)', function () {
   });
 
   describe('validation before the first change', function () {
-    async function failsWith(spec: CampaignSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
+    async function failsWith(spec: CampaignSpec | ResolvedCampaignSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
       const env = await timeSkippingEnv();
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `invalid-${taskQueue}` });
@@ -398,16 +400,16 @@ describe('upgradeCampaign (time-skipping)', function () {
       const fake = new FakeAws();
       fleet(fake);
       fake.instances.delete('eu-west-2/notify-staging');
-      await failsWith(runbookSpec(), fake, 'PreflightFailed', /staging: DB instance notify-staging not found in eu-west-2/);
+      await failsWith(resolveCampaignSpec(runbookSpec()), fake, 'PreflightFailed', /staging: DB instance notify-staging not found in eu-west-2/);
     });
 
     it('fails on a major-version or invalid target, listing the valid minor targets', async function () {
       const fake = new FakeAws();
       fleet(fake);
-      await failsWith(runbookSpec({ targetEngineVersion: '16.4' }), fake, 'PreflightFailed', /major version upgrade.*15\.6, 15\.8/);
+      await failsWith(resolveCampaignSpec(runbookSpec({ targetEngineVersion: '16.4' })), fake, 'PreflightFailed', /major version upgrade.*15\.6, 15\.8/);
       const fake2 = new FakeAws();
       fleet(fake2);
-      await failsWith(runbookSpec({ targetEngineVersion: '15.9' }), fake2, 'PreflightFailed', /15\.9 is not a valid upgrade target .* valid minor targets: 15\.6, 15\.8/);
+      await failsWith(resolveCampaignSpec(runbookSpec({ targetEngineVersion: '15.9' })), fake2, 'PreflightFailed', /15\.9 is not a valid upgrade target .* valid minor targets: 15\.6, 15\.8/);
     });
 
     it('refuses, in a maintenance-window stage, a target AutoMinorVersionUpgrade would never bring (ValidUpgradeTarget.AutoUpgrade)', async function () {
@@ -415,7 +417,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fleet(fake);
       // 15.6 is a valid minor target of 15.5, but RDS's preferred (AutoUpgrade) minor is 15.8: the flag would bring 15.8.
       await failsWith(
-        runbookSpec({ targetEngineVersion: '15.6' }),
+        resolveCampaignSpec(runbookSpec({ targetEngineVersion: '15.6' })),
         fake,
         'PreflightFailed',
         /preview: 15\.6 cannot come through a maintenance window: .*only RDS's preferred minor for 15\.5, 15\.8 .*Use targetEngineVersion 15\.8, or method apply-now for preview[\s\S]*production: 15\.6 cannot come/,
@@ -426,7 +428,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fleet(fake2);
       await withWorker(env, fake2.activities(), async (taskQueue) => {
         const stages = runbookSpec().stages.filter((st) => st.name === 'staging');
-        const result = await env.client.workflow.execute(upgradeCampaign, { args: [runbookSpec({ targetEngineVersion: '15.6', stages })], taskQueue, workflowId: `exact-${taskQueue}` });
+        const result = await env.client.workflow.execute(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ targetEngineVersion: '15.6', stages }))], taskQueue, workflowId: `exact-${taskQueue}` });
         assert.equal(result.stages[0].status, 'completed');
       });
     });
@@ -437,7 +439,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fake.instances.delete('eu-west-2/notify-staging');
       fake.failNext('listUpgradeTargets', notAwsAnswer('DescribeDBEngineVersions postgres 15.5'), 1000);
       await failsWith(
-        runbookSpec(),
+        resolveCampaignSpec(runbookSpec()),
         fake,
         'PreflightFailed',
         /preview: DescribeDBEngineVersions postgres 15\.5 against http:\/\/127\.0\.0\.1:4599 failing since .*HTTP 500.*gave up after \d+m \d+s \(step preview\/preflight\)[\s\S]*staging: DB instance notify-staging not found[\s\S]*production: DescribeDBEngineVersions/,
@@ -450,7 +452,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fleet(fake);
       fake.instances.get('eu-west-2/notify-preview')!.engine = 'mysql';
       fake.instances.get('eu-west-2/notify-production')!.preferredMaintenanceWindow = 'someday';
-      await failsWith(runbookSpec(), fake, 'PreflightFailed', /preview: .*runs mysql, not postgres[\s\S]*production: .*someday/);
+      await failsWith(resolveCampaignSpec(runbookSpec()), fake, 'PreflightFailed', /preview: .*runs mysql, not postgres[\s\S]*production: .*someday/);
     });
 
     it('skips a stage already at the target and says so', async function () {
@@ -460,7 +462,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       fake.instances.get('eu-west-2/notify-preview')!.engineVersion = '15.8';
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const stages = runbookSpec().stages.slice(0, 2);
-        const handle = await env.client.workflow.start(upgradeCampaign, { args: [runbookSpec({ stages })], taskQueue, workflowId: `skip-${taskQueue}` });
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `skip-${taskQueue}` });
         const result = await handle.result();
         assert.equal(result.stages[0].status, 'skipped');
         assert.equal(result.stages[0].note, 'already at 15.8');

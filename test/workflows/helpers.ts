@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CampaignSpec, CampaignStatus } from '../../src/api';
 import { campaignStatusQuery } from '../../src/api';
-import type { Activities } from '../../src/activities/types';
+import type { Activities } from '../../src/api';
 import { FakeAws } from '../fixtures/fake-aws';
 import { uniqueTaskQueue } from '../harness';
 

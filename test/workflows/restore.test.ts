@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { resolveRestoreSpec } from '../../src/spec';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { abortUpdate, approveUpdate, decideUpdate, restoreStatusQuery, type RestoreSpec, type RestoreStatus } from '../../src/api';
+import { abortUpdate, approveUpdate, decideUpdate, restoreStatusQuery, type ResolvedRestoreSpec, type RestoreSpec, type RestoreStatus } from '../../src/api';
 import { restoreAndCutover } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
@@ -76,7 +77,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     // A dead webhook must not stop a restore.
     fake.failNext('notify', ApplicationFailure.nonRetryable('webhook answered 500', 'WebhookDown'), 100);
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `restore-only-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec())], taskQueue, workflowId: `restore-only-${taskQueue}` });
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       assert.equal(result.target.endpoint, NEW);
@@ -118,7 +119,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const env = await timeSkippingEnv();
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `cutover-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `cutover-${taskQueue}` });
       const asking = await advanceUntil(env, handle, waitingForApproval);
       assert.equal(asking.waitingFor?.kind, 'approval');
       assert.equal(asking.waitingFor?.plan, `cutover|${RECORD}|${OLD}->${NEW}`);
@@ -167,7 +168,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = restoreSpec({ cutover: { ...CUTOVER, approvers: ['bob', 'erin'] } });
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `approvers-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `approvers-${taskQueue}` });
       const asking = await advanceUntil(env, handle, waitingForApproval);
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'mallory' }] }), /not on the approver list \(bob, erin\)/);
@@ -191,7 +192,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `ttl-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `ttl-${taskQueue}` });
       const asking = await advanceUntil(env, handle, waitingForApproval);
       assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds }, { value: OLD, ttl: 60 }, 'TTL lowered, value unchanged');
       assert.ok(asking.timeline.some((t) => t.step === 'ttl-lowered-insync'), 'the lowered TTL was INSYNC before the approval request');
@@ -212,7 +213,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `abort-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `abort-${taskQueue}` });
       await advanceUntil(env, handle, waitingForApproval);
       await rejected(handle.executeUpdate(abortUpdate, { args: [{ by: ' ' }] }), /--as NAME/);
       assert.match(await handle.executeUpdate(abortUpdate, { args: [{ by: 'carol', reason: 'pg_dump was enough' }] }), /restored instance is kept/);
@@ -233,7 +234,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const env = await timeSkippingEnv();
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `abort-restoring-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `abort-restoring-${taskQueue}` });
       const restoring = await advanceUntil(env, handle, (s) => s.state === 'restoring' && s.waitingFor?.kind === 'aws', 60_000);
       assert.match(restoring.waitingFor!.description, /notify-restored to become available/);
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'wrong restore time' }] });
@@ -252,7 +253,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
-      const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `patched-${taskQueue}` });
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `patched-${taskQueue}` });
       await advanceUntil(env, handle, waitingForApproval);
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
       const result = await handle.result();
@@ -282,7 +283,7 @@ describe('restoreAndCutover (time-skipping)', function () {
   });
 
   describe('a failed cutover', function () {
-    async function approved(env: TestWorkflowEnvironment, fake: FakeAws, taskQueue: string, spec = restoreSpec({ cutover: CUTOVER })): Promise<WorkflowHandle<typeof restoreAndCutover>> {
+    async function approved(env: TestWorkflowEnvironment, fake: FakeAws, taskQueue: string, spec = resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))): Promise<WorkflowHandle<typeof restoreAndCutover>> {
       const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `failed-cutover-${taskQueue}` });
       await advanceUntil(env, handle, waitingForApproval);
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
@@ -332,7 +333,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const fake = world();
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const spec = restoreSpec({ cutover: { ...CUTOVER, lowerTtlFirstTo: 60 } });
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `changed-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `changed-${taskQueue}` });
         await advanceUntil(env, handle, waitingForApproval);
         Object.assign(record(fake), { value: 'someone-else.example.com', ttlSeconds: 30 });
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
@@ -443,7 +444,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const env = await timeSkippingEnv();
       const fake = privateWorld();
       await withWorker(env, fake.activities(), async (taskQueue) => {
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `private-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `private-${taskQueue}` });
         const asking = await advanceUntil(env, handle, waitingForApproval);
         assert.equal(asking.cutover?.zone, 'private');
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
@@ -463,7 +464,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const fake = privateWorld();
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const spec = restoreSpec({ cutover: { ...CUTOVER, resolvers: ['10.0.0.2', '10.0.0.3:53'] } });
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `private-resolvers-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `private-resolvers-${taskQueue}` });
         await advanceUntil(env, handle, waitingForApproval);
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
         const result = await handle.result();
@@ -476,7 +477,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       stale.resolverAnswer = [OLD];
       await withWorker(env, stale.activities(), async (taskQueue) => {
         const spec = restoreSpec({ cutover: { ...CUTOVER, resolvers: ['10.0.0.2'] } });
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `private-stale-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `private-stale-${taskQueue}` });
         await advanceUntil(env, handle, waitingForApproval);
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
         const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision', 5 * 60_000);
@@ -500,7 +501,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const fake = world();
       fake.failNext('restoreToPointInTime', notAws('RestoreDBInstanceToPointInTime notify-production -> notify-restored'), 7);
       await withWorker(env, fake.activities(), async (taskQueue) => {
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `trouble-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec())], taskQueue, workflowId: `trouble-${taskQueue}` });
         const troubled = await advanceUntil(env, handle, (s) => s.trouble !== undefined, 10_000);
         assert.equal(troubled.trouble!.step, 'restore');
         assert.equal(troubled.trouble!.endpoint, 'http://127.0.0.1:4599');
@@ -522,7 +523,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const fake = world();
       fake.failNext('describeHostedZone', notAws('GetHostedZone Z0123456789ABCDEFGHIJ'), 1000);
       await withWorker(env, fake.activities(), async (taskQueue) => {
-        const handle = await env.client.workflow.start(restoreAndCutover, { args: [restoreSpec({ cutover: CUTOVER })], taskQueue, workflowId: `preflight-down-${taskQueue}` });
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `preflight-down-${taskQueue}` });
         const failure = await failureOf(handle.result());
         assert.equal(failure.type, 'AwsUnavailable');
         assert.match(failure.message, /^GetHostedZone Z0123456789ABCDEFGHIJ against http:\/\/127\.0\.0\.1:4599 failing since .*HTTP 500.*gave up after .* \(step preflight\)$/);
@@ -537,9 +538,9 @@ describe('restoreAndCutover (time-skipping)', function () {
     const env = await timeSkippingEnv();
     const fake = world();
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const first = await env.client.workflow.execute(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `rerun-1-${taskQueue}` });
+      const first = await env.client.workflow.execute(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec())], taskQueue, workflowId: `rerun-1-${taskQueue}` });
       assert.equal(first.state, 'completed');
-      const second = await env.client.workflow.execute(restoreAndCutover, { args: [restoreSpec()], taskQueue, workflowId: `rerun-2-${taskQueue}` });
+      const second = await env.client.workflow.execute(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec())], taskQueue, workflowId: `rerun-2-${taskQueue}` });
       assert.equal(second.state, 'completed');
       assert.equal(second.target.endpoint, NEW);
       assert.ok(second.timeline.some((t) => t.step === 'restore-found'));
@@ -549,7 +550,7 @@ describe('restoreAndCutover (time-skipping)', function () {
   });
 
   describe('validation before the first change', function () {
-    async function failsWith(spec: RestoreSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
+    async function failsWith(spec: RestoreSpec | ResolvedRestoreSpec, fake: FakeAws, type: string, pattern: RegExp): Promise<void> {
       const env = await timeSkippingEnv();
       await withWorker(env, fake.activities(), async (taskQueue) => {
         const handle = await env.client.workflow.start(restoreAndCutover, { args: [spec], taskQueue, workflowId: `invalid-${taskQueue}` });
@@ -571,7 +572,7 @@ describe('restoreAndCutover (time-skipping)', function () {
     it('fails when the source instance does not exist', async function () {
       const fake = world();
       fake.instances.delete(`${REGION}/notify-production`);
-      await failsWith(restoreSpec(), fake, 'InstanceNotFound', /notify-production not found in eu-west-2.*source\.instanceId/);
+      await failsWith(resolveRestoreSpec(restoreSpec()), fake, 'InstanceNotFound', /notify-production not found in eu-west-2.*source\.instanceId/);
     });
 
     it('fails on a restore time outside the restorable window, naming the window', async function () {
@@ -581,7 +582,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       fake.restorable = { earliestMs: now - 31 * DAY, latestMs: now - 5 * 60_000 };
       const tooOld = new Date(now - 40 * DAY).toISOString();
       await failsWith(
-        restoreSpec({ restoreTime: tooOld }),
+        resolveRestoreSpec(restoreSpec({ restoreTime: tooOld })),
         fake,
         'RestoreTimeOutOfRange',
         new RegExp(`${tooOld} is outside the restorable window .*: ${new Date(now - 31 * DAY).toISOString()} to .*"latest"`),
@@ -591,17 +592,17 @@ describe('restoreAndCutover (time-skipping)', function () {
     it('fails when the target identifier belongs to someone else', async function () {
       const fake = world();
       fake.addInstance({ instanceId: 'notify-restored', tags: { [OWNER_TAG]: 'someone-elses-restore' } });
-      await failsWith(restoreSpec(), fake, 'IdentifierTaken', /notify-restored already exists .*belongs to restore someone-elses-restore.*Pick another targetInstanceId/);
+      await failsWith(resolveRestoreSpec(restoreSpec()), fake, 'IdentifierTaken', /notify-restored already exists .*belongs to restore someone-elses-restore.*Pick another targetInstanceId/);
       const fake2 = world();
       fake2.addInstance({ instanceId: 'notify-restored' });
-      await failsWith(restoreSpec(), fake2, 'IdentifierTaken', /was not created by restore notify-restored/);
+      await failsWith(resolveRestoreSpec(restoreSpec()), fake2, 'IdentifierTaken', /was not created by restore notify-restored/);
     });
 
     it('fails when the CNAME is missing or points somewhere else', async function () {
       const fake = world();
       record(fake).value = 'hand-edited.example.com';
-      await failsWith(restoreSpec({ cutover: CUTOVER }), fake, 'InvalidState', /points at hand-edited\.example\.com, not at the source notify-production/);
-      await failsWith(restoreSpec({ cutover: { ...CUTOVER, setIdentifier: 'other' } }), world(), 'InvalidState', /no weighted CNAME/);
+      await failsWith(resolveRestoreSpec(restoreSpec({ cutover: CUTOVER })), fake, 'InvalidState', /points at hand-edited\.example\.com, not at the source notify-production/);
+      await failsWith(resolveRestoreSpec(restoreSpec({ cutover: { ...CUTOVER, setIdentifier: 'other' } })), world(), 'InvalidState', /no weighted CNAME/);
     });
   });
 });

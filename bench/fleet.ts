@@ -1,0 +1,56 @@
+/**
+ * The fleet the bench upgrades: N instances grouped in threes (the preview, staging and production
+ * instance of one database), one campaign per group, with the bench's compressed timings. The campaign
+ * is dev/fixtures' fleet campaign over the group's instances.
+ */
+import type { ResolvedCampaignSpec } from '../src/api';
+import { DAY_MS } from '../src/domain/duration';
+import type { SimAdminClient } from '../sim/src/client';
+import { DEMO_ENVIRONMENTS, type DemoEnvironment } from '../sim/src/seed';
+import type { SeedInstance } from '../sim/src/types';
+import { formatMaintenanceWindow } from '../sim/src/window';
+import { FROM_VERSION, REGION, resolvedFleetCampaign } from '../dev/fixtures';
+
+export const APPROVER = 'bench-approver';
+
+const instanceIdOf = (prefix: string, i: number) => (env: DemoEnvironment) => `${prefix}-${i}-${env}`;
+
+/** Campaign `i` of the fleet named `prefix`: probe 1 GET/s settling in 2 s, production notice 20 s and pre-check 10 s before. */
+export function fleetCampaign(prefix: string, i: number, admin: SimAdminClient, pollInterval: string): ResolvedCampaignSpec {
+  return resolvedFleetCampaign({
+    campaignId: `${prefix}-${i}`,
+    requester: 'bench-requester',
+    timings: {
+      pollInterval,
+      probe: { ratePerSecond: 1, settle: '2s', maxDuration: '5m' },
+      productionNotice: '20s',
+      precheckBefore: '10s',
+      reminderInterval: '10m',
+    },
+    noticeOverrideReason: 'BENCH ONLY: compressed timings',
+    admin,
+    instanceId: instanceIdOf(prefix, i),
+  });
+}
+
+/** The instances of `campaigns` groups, on the old minor, with the preview and production windows given (staging's is days away). */
+export function fleetSeed(prefix: string, campaigns: number, previewMs: number, productionMs: number): SeedInstance[] {
+  const windowAt: Record<DemoEnvironment, number> = { preview: previewMs, staging: previewMs + 3 * DAY_MS, production: productionMs };
+  const out: SeedInstance[] = [];
+  for (let i = 0; i < campaigns; i++) {
+    for (const stage of DEMO_ENVIRONMENTS) {
+      out.push({
+        region: REGION,
+        id: instanceIdOf(prefix, i)(stage),
+        engineVersion: FROM_VERSION,
+        instanceClass: 'db.t4g.medium',
+        autoMinorVersionUpgrade: false,
+        backupRetentionPeriod: 7,
+        // staging's window is far away: it is upgraded now, not in a window
+        preferredMaintenanceWindow: formatMaintenanceWindow(windowAt[stage], 30),
+        tags: { environment: stage, bench: prefix },
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,221 @@
+/**
+ * What the bench measures, around a scenario: CPU and memory (/proc), workflow-task and activity latencies
+ * (the worker runtime's Prometheus exporter, parsed by ./metrics), the simulator's call log (AWS calls per
+ * instance and while campaigns slept), the events of a history, and the idle stack's CPU to subtract.
+ */
+import os from 'node:os';
+import { temporal } from '@temporalio/proto';
+import type { SimAdminClient } from '../sim/src/client';
+import type { CallRecord } from '../sim/src/types';
+import { histogramDelta, histogramQuantile, machineCpu, readHistogram, readProcStat, type HistogramSnapshot } from './metrics';
+
+export type History = temporal.api.history.v1.IHistory;
+
+export const round = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? undefined : Math.round(x * 10 ** d) / 10 ** d);
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+export function eventMs(e: temporal.api.history.v1.IHistoryEvent): number {
+  const t = e.eventTime!;
+  return Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6);
+}
+
+export const EventType = temporal.api.enums.v1.EventType;
+export type HistoryEventType = temporal.api.enums.v1.EventType;
+
+export function isEvent(e: temporal.api.history.v1.IHistoryEvent, type: HistoryEventType): boolean {
+  return e.eventType === type;
+}
+
+/** CPU and memory of this process (worker + driver), the dev server and the simulator, and the machine. */
+export class ResourceSampler {
+  private timer?: NodeJS.Timeout;
+  peakRss = 0;
+  readonly startRss = process.memoryUsage().rss;
+  peakServerRss = 0;
+  peakSimRss = 0;
+  private readonly start: { self: NodeJS.CpuUsage; server: number; sim: number; machine: { busySeconds: number; totalSeconds: number }; wall: number };
+
+  constructor(
+    private readonly serverPid: number | undefined,
+    private readonly simPid: number | undefined,
+  ) {
+    this.start = {
+      self: process.cpuUsage(),
+      server: this.cpu(serverPid),
+      sim: this.cpu(simPid),
+      machine: machineCpu(),
+      wall: Date.now(),
+    };
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
+  }
+
+  private cpu(pid: number | undefined): number {
+    return pid ? (readProcStat(pid)?.cpuSeconds ?? 0) : 0;
+  }
+
+  private sample(): void {
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage().rss);
+    if (this.serverPid) this.peakServerRss = Math.max(this.peakServerRss, readProcStat(this.serverPid)?.rssBytes ?? 0);
+    if (this.simPid) this.peakSimRss = Math.max(this.peakSimRss, readProcStat(this.simPid)?.rssBytes ?? 0);
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.sample();
+    const self = process.cpuUsage(this.start.self);
+    const m = machineCpu();
+    const wallSeconds = (Date.now() - this.start.wall) / 1000;
+    const workerCpu = (self.user + self.system) / 1e6;
+    const serverCpu = this.cpu(this.serverPid) - this.start.server;
+    const simCpu = this.cpu(this.simPid) - this.start.sim;
+    const machineBusy = m.busySeconds - this.start.machine.busySeconds;
+    const cores = os.cpus().length;
+    return {
+      wallSeconds: round(wallSeconds, 1)!,
+      workerCpuSeconds: round(workerCpu, 1)!,
+      serverCpuSeconds: round(serverCpu, 1)!,
+      simulatorCpuSeconds: round(simCpu, 1)!,
+      /** CPU used on this machine by everything else (the other session's tests, the OS) in the same interval. */
+      otherCpuSeconds: round(Math.max(0, machineBusy - workerCpu - serverCpu - simCpu), 1)!,
+      machineBusyPercent: round((100 * machineBusy) / (wallSeconds * cores), 0)!,
+      simulatorCpuPercentOfOneCore: round((100 * simCpu) / wallSeconds, 0)!,
+      workerRssAtStartMb: mb(this.startRss),
+      workerPeakRssMb: mb(this.peakRss),
+      serverPeakRssMb: mb(this.peakServerRss),
+      simulatorPeakRssMb: mb(this.peakSimRss),
+    };
+  }
+}
+
+const LATENCY_METRICS = {
+  wftScheduleToStart: 'temporal_workflow_task_schedule_to_start_latency',
+  wftExecution: 'temporal_workflow_task_execution_latency',
+  activityScheduleToStart: 'temporal_activity_schedule_to_start_latency',
+};
+
+/** Finer latency buckets than core's defaults (100/500/1000 ms for schedule-to-start), for useful p50/p99. */
+export function bucketOverrides(): Record<string, number[]> {
+  const buckets = [1, 2, 5, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000, 60_000];
+  const out: Record<string, number[]> = {};
+  for (const name of Object.values(LATENCY_METRICS)) {
+    out[name] = buckets;
+    out[name.replace(/^temporal_/, '')] = buckets;
+  }
+  return out;
+}
+
+export class Metrics {
+  constructor(readonly url: string) {}
+
+  async scrape(): Promise<string> {
+    const res = await fetch(this.url);
+    return res.text();
+  }
+
+  static latencies(before: string, after: string, taskQueue: string) {
+    const out: Record<string, { p50?: number; p99?: number; count: number }> = {};
+    for (const [key, name] of Object.entries(LATENCY_METRICS)) {
+      const h: HistogramSnapshot = histogramDelta(readHistogram(after, name, { task_queue: taskQueue }), readHistogram(before, name, { task_queue: taskQueue }));
+      out[key] = { p50: round(histogramQuantile(h, 0.5), 1), p99: round(histogramQuantile(h, 0.99), 1), count: h.count };
+    }
+    return out;
+  }
+}
+
+/** Follows the simulator's call log (it keeps only the last 20 000 calls, so it is read every second). */
+export class CallLog {
+  private lastSeq = 0;
+  /** False until a call's seq was seen: the simulator's seq keeps counting across resets. */
+  private seqKnown = false;
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  lost = 0;
+  /** Compact: [atMs, action, isMutation, service, campaign key or ''] */
+  readonly calls: [number, string, boolean, string, string][] = [];
+
+  /** `campaignOf` extracts the campaign an instance id belongs to (from any request parameter). */
+  constructor(
+    private readonly admin: SimAdminClient,
+    private readonly campaignOf: RegExp,
+  ) {}
+
+  pollErrors = 0;
+
+  async startFromNow(): Promise<void> {
+    const all = await this.admin.calls({ since: this.lastSeq });
+    if (all.length) {
+      this.lastSeq = all[all.length - 1].seq;
+      this.seqKnown = true;
+    }
+    this.timer = setInterval(() => {
+      // A poll that fails (the simulator busy under the fleet's load) is retried on the next tick from the
+      // same sequence number; only an overflow of the simulator's log loses calls, and `lost` counts those.
+      this.polling ??= this.poll()
+        .catch(() => {
+          this.pollErrors += 1;
+        })
+        .finally(() => (this.polling = undefined));
+    }, 1000);
+  }
+
+  private async poll(): Promise<void> {
+    const batch: CallRecord[] = await this.admin.calls({ since: this.lastSeq });
+    if (this.seqKnown && batch.length && batch[0].seq > this.lastSeq + 1) this.lost += batch[0].seq - this.lastSeq - 1;
+    if (batch.length) this.seqKnown = true;
+    for (const c of batch) {
+      const m = this.campaignOf.exec(Object.values(c.params).join(' '));
+      this.calls.push([Date.parse(c.at), c.action, c.isMutation, c.service, m ? m[1] : '']);
+    }
+    if (batch.length) this.lastSeq = batch[batch.length - 1].seq;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.polling;
+    await this.poll();
+  }
+
+  /** `sleeps`: per campaign key, its durable-timer intervals [started, fired] in ms. */
+  summary(instances: number, sleeps: Map<string, [number, number][]>) {
+    const aws = this.calls.filter((c) => c[3] !== 'statuspage');
+    const reads = aws.filter((c) => !c[2]).length;
+    const mutations = aws.length - reads;
+    const byAction: Record<string, number> = {};
+    for (const c of this.calls) byAction[`${c[3]}:${c[1]}`] = (byAction[`${c[3]}:${c[1]}`] ?? 0) + 1;
+    const inSleep = aws.filter((c) => (sleeps.get(c[4]) ?? []).some(([a, b]) => c[0] > a && c[0] < b));
+    const inSleepByAction: Record<string, number> = {};
+    for (const c of inSleep) inSleepByAction[c[1]] = (inSleepByAction[c[1]] ?? 0) + 1;
+    const sleptMs = [...sleeps.values()].flat().reduce((sum, [a, b]) => sum + (b - a), 0);
+    return {
+      awsCalls: aws.length,
+      readsPerInstance: round(reads / instances, 2)!,
+      mutationsPerInstance: round(mutations / instances, 2)!,
+      statuspageCalls: this.calls.length - aws.length,
+      byAction,
+      lostFromLog: this.lost,
+      /** AWS calls for a campaign's own instances while that campaign was in a durable timer of >= 5 s. */
+      whileCampaignsSlept: {
+        campaignSecondsAsleep: round(sleptMs / 1000, 0)!,
+        awsCalls: inSleep.length,
+        byAction: inSleepByAction,
+      },
+    };
+  }
+}
+
+export type Resources = ReturnType<ResourceSampler['stop']>;
+export type Latencies = ReturnType<typeof Metrics.latencies>;
+export type AwsCalls = ReturnType<CallLog['summary']>;
+
+export interface IdleRate {
+  /** worker process (driver idle loop included) + dev server CPU seconds per wall second with no workflows */
+  cpuPerSecond: number;
+  measuredSeconds: number;
+}
+
+/** Worker + dev server CPU seconds per workflow; `idle` given: minus what the idle stack burns in the same wall time. */
+export function costPerWorkflow(r: { resources: { workerCpuSeconds: number; serverCpuSeconds: number; wallSeconds: number } }, workflows: number, idle?: IdleRate): number {
+  const raw = r.resources.workerCpuSeconds + r.resources.serverCpuSeconds;
+  return (idle ? Math.max(0, raw - idle.cpuPerSecond * r.resources.wallSeconds) : raw) / workflows;
+}

@@ -1,0 +1,155 @@
+/**
+ * The bench's report: the table printed at the end, and the JSON written to bench/results (settings,
+ * every figure, the verdict against the targets, the table itself).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { costPerWorkflow, round, type IdleRate } from './measure';
+import type { BenchOptions } from './options';
+import type { BaselineResult } from './scenarios/baseline';
+import type { FleetResult } from './scenarios/fleet';
+import type { ReplayResult } from './scenarios/replay';
+import type { ResumeResult } from './scenarios/resume';
+import { WORKER_SETTINGS } from './stack';
+
+function table(rows: (string | number | undefined)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (c === undefined ? '-' : String(c))));
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+function ratio(a: number | undefined, b: number | undefined): string | undefined {
+  if (a === undefined || b === undefined || b === 0) return undefined;
+  return `${(a / b).toFixed(2)}x`;
+}
+
+export interface SizeReport {
+  n: number;
+  fleet: FleetResult;
+  baseline?: BaselineResult;
+}
+
+/** The table printed at the end (and kept in the JSON). */
+export function render(sizes: SizeReport[], idle: IdleRate, replay: ReplayResult | undefined, replayBaseline: ReplayResult | undefined, resume: ResumeResult | undefined): string {
+  const lines: string[] = [];
+  const rows: (string | number | undefined)[][] = [
+    ['', ...sizes.flatMap((s) => [`N=${s.n} campaign`, 'baseline', 'ratio'])],
+  ];
+  const add = (label: string, f: (s: SizeReport) => [number | string | undefined, number | string | undefined, string | undefined]) =>
+    rows.push([label, ...sizes.flatMap((s) => f(s))]);
+  add('instances / workflows', (s) => [`${s.fleet.instances} / ${s.fleet.campaigns}`, s.baseline?.workflows, undefined]);
+  add('completed', (s) => [s.fleet.completed, s.baseline?.completed, undefined]);
+  add('wall time s', (s) => [s.fleet.wallSeconds, s.baseline?.wallSeconds, undefined]);
+  add('drain after prod window s', (s) => [s.fleet.schedule.drainAfterProductionWindowSeconds, undefined, undefined]);
+  add('workflows completed /s', (s) => [s.fleet.workflowsPerSecond, s.baseline?.workflowsPerSecond, undefined]);
+  add('WFT sched-to-start p50 ms', (s) => [s.fleet.latencyMs.wftScheduleToStart.p50, s.baseline?.latencyMs.wftScheduleToStart.p50, ratio(s.fleet.latencyMs.wftScheduleToStart.p50, s.baseline?.latencyMs.wftScheduleToStart.p50)]);
+  add('WFT sched-to-start p99 ms', (s) => [s.fleet.latencyMs.wftScheduleToStart.p99, s.baseline?.latencyMs.wftScheduleToStart.p99, ratio(s.fleet.latencyMs.wftScheduleToStart.p99, s.baseline?.latencyMs.wftScheduleToStart.p99)]);
+  add('WFT execution p50 ms', (s) => [s.fleet.latencyMs.wftExecution.p50, s.baseline?.latencyMs.wftExecution.p50, ratio(s.fleet.latencyMs.wftExecution.p50, s.baseline?.latencyMs.wftExecution.p50)]);
+  add('WFT execution p99 ms', (s) => [s.fleet.latencyMs.wftExecution.p99, s.baseline?.latencyMs.wftExecution.p99, ratio(s.fleet.latencyMs.wftExecution.p99, s.baseline?.latencyMs.wftExecution.p99)]);
+  add('activity sched-to-start p99 ms', (s) => [s.fleet.latencyMs.activityScheduleToStart.p99, s.baseline?.latencyMs.activityScheduleToStart.p99, undefined]);
+  add('worker CPU s', (s) => [s.fleet.resources.workerCpuSeconds, s.baseline?.resources.workerCpuSeconds, undefined]);
+  add('server CPU s', (s) => [s.fleet.resources.serverCpuSeconds, s.baseline?.resources.serverCpuSeconds, undefined]);
+  add('worker+server CPU ms / workflow', (s) => {
+    const a = costPerWorkflow(s.fleet, s.fleet.campaigns) * 1000;
+    const b = s.baseline ? costPerWorkflow(s.baseline, s.baseline.workflows) * 1000 : undefined;
+    return [Math.round(a), b === undefined ? undefined : Math.round(b), ratio(a, b)];
+  });
+  add('  same, minus idle stack CPU', (s) => {
+    const a = costPerWorkflow(s.fleet, s.fleet.campaigns, idle) * 1000;
+    const b = s.baseline ? costPerWorkflow(s.baseline, s.baseline.workflows, idle) * 1000 : undefined;
+    return [Math.round(a), b === undefined ? undefined : Math.round(b), ratio(a, b)];
+  });
+  add('simulator CPU s (% of a core)', (s) => [`${s.fleet.resources.simulatorCpuSeconds} (${s.fleet.resources.simulatorCpuPercentOfOneCore}%)`, undefined, undefined]);
+  add('other load CPU s (machine busy %)', (s) => [`${s.fleet.resources.otherCpuSeconds} (${s.fleet.resources.machineBusyPercent}%)`, s.baseline ? `${s.baseline.resources.otherCpuSeconds} (${s.baseline.resources.machineBusyPercent}%)` : undefined, undefined]);
+  add('worker peak RSS MB', (s) => [s.fleet.resources.workerPeakRssMb, s.baseline?.resources.workerPeakRssMb, undefined]);
+  add('history events / workflow p50', (s) => [s.fleet.historyEvents.p50, s.baseline?.historyEvents, undefined]);
+  add('activities + timers / workflow', (s) => [`${s.fleet.countsPerCampaign.activitiesScheduled} + ${s.fleet.countsPerCampaign.timersStarted}`, s.baseline ? `${s.baseline.activitiesPerWorkflow} + ${s.baseline.timersPerWorkflow}` : undefined, undefined]);
+  add('AWS reads / instance', (s) => [s.fleet.aws.readsPerInstance, undefined, undefined]);
+  add('AWS mutations / instance', (s) => [s.fleet.aws.mutationsPerInstance, undefined, undefined]);
+  add('AWS calls while asleep (campaign-s)', (s) => [`${s.fleet.aws.whileCampaignsSlept.awsCalls} (${s.fleet.aws.whileCampaignsSlept.campaignSecondsAsleep})`, undefined, undefined]);
+  lines.push(table(rows));
+  for (const s of sizes) for (const note of s.fleet.notes) lines.push(`note N=${s.n}: ${note}`);
+  if (replay) {
+    lines.push('');
+    lines.push(`Replay of a full campaign history (${replay.historyEvents} events, ${replay.runs} runs): Worker.runReplayHistory p50 ${replay.runReplayHistoryMs.p50} ms ` +
+      `(p90 ${replay.runReplayHistoryMs.p90}, min ${replay.runReplayHistoryMs.min}); per history inside one replay worker p50 ${replay.perHistoryInOneReplayWorkerMs.p50} ms`);
+  }
+  if (replayBaseline) {
+    lines.push(`Replay of a baseline history (${replayBaseline.historyEvents} events, same count of activities and timers): Worker.runReplayHistory p50 ${replayBaseline.runReplayHistoryMs.p50} ms ` +
+      `(min ${replayBaseline.runReplayHistoryMs.min}); per history inside one replay worker p50 ${replayBaseline.perHistoryInOneReplayWorkerMs.p50} ms`);
+  }
+  if (resume) {
+    lines.push(`Resume (${resume.campaigns} campaigns): new worker process polling after ${resume.workerProcessStartToPollingSeconds} s; ` +
+      `next step after p50 ${resume.startToNextStepSeconds.p50} s, max ${resume.startToNextStepSeconds.max} s from its spawn`);
+  }
+  return lines.join('\n');
+}
+
+export interface BenchRun {
+  opts: BenchOptions;
+  startedAt: Date;
+  loadBefore: number[];
+  loadAfter: number[];
+  bundleSeconds: number;
+  sizes: SizeReport[];
+  idle: IdleRate;
+  replay?: ReplayResult;
+  replayBaseline?: ReplayResult;
+  resume?: ResumeResult;
+  metricNames: string[];
+  table: string;
+}
+
+/** Everything measured, the settings it was measured with, and the verdict against the targets. */
+export function resultsDocument(run: BenchRun) {
+  const { opts, startedAt, loadBefore, loadAfter, sizes, idle, replay, replayBaseline, resume, metricNames } = run;
+  return {
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+    interpretation:
+      'N instances = ceil(N/3) concurrent upgradeCampaign workflows, each upgrading three instances in three stages (preview: maintenance window; staging: apply-now under the availability probe; production: auto-approved by update from the driver, announced on the status page, maintenance window). All campaigns start at once and share the same preview and production windows (the worst case for a fleet).',
+    settings: {
+      simulatorSpeed: opts.speed,
+      pollInterval: opts.pollInterval,
+      probe: '1 GET/s, settle 2s, stop check every 5s (activity default)',
+      productionNotice: '20s (bench override), precheckBefore 10s',
+      worker: WORKER_SETTINGS,
+      notifications: 'no webhook; the notify activity runs with its console line silenced',
+      processes: 'bench driver + worker in one Node process (RSS/CPU "worker" include the small driver); simulator child process, state in memory; Temporal dev server (SQLite in memory) child process',
+      workflowBundleSeconds: round(run.bundleSeconds, 1),
+    },
+    sizes,
+    replay,
+    replayBaseline,
+    resume,
+    targets: {
+      thousandInstances: sizes.find((s) => s.n >= 1000)
+        ? { met: sizes.filter((s) => s.n >= 1000).every((s) => s.fleet.completed === s.fleet.campaigns), detail: 'every campaign of the 1000-instance fleet completed' }
+        : { met: undefined, detail: 'no size >= 1000 in this run' },
+      costAtMost1_5xBaseline: sizes
+        .filter((s) => s.baseline)
+        .map((s) => ({
+          n: s.n,
+          cpuRatio: round(costPerWorkflow(s.fleet, s.fleet.campaigns) / costPerWorkflow(s.baseline!, s.baseline!.workflows), 2),
+          cpuRatioIdleAdjusted: round(costPerWorkflow(s.fleet, s.fleet.campaigns, idle) / costPerWorkflow(s.baseline!, s.baseline!.workflows, idle), 2),
+          wftExecutionP99Ratio: round((s.fleet.latencyMs.wftExecution.p99 ?? NaN) / (s.baseline!.latencyMs.wftExecution.p99 ?? NaN), 2),
+          wftScheduleToStartP99Ratio: round((s.fleet.latencyMs.wftScheduleToStart.p99 ?? NaN) / (s.baseline!.latencyMs.wftScheduleToStart.p99 ?? NaN), 2),
+        })),
+      replayUnder50ms: replay ? { met: replay.runReplayHistoryMs.p50 < 50, p50: replay.runReplayHistoryMs.p50 } : undefined,
+      resumeWithin15s: resume ? { met: resume.startToNextStepSeconds.max <= 15, max: resume.startToNextStepSeconds.max } : undefined,
+    },
+    idleStack: idle,
+    metricNames,
+    table: run.table,
+  };
+}
+
+/** Writes the results to `<outDir>/<date>-[quick-]<sizes>.json`; returns the file's path. */
+export function writeResults(run: BenchRun): string {
+  fs.mkdirSync(run.opts.outDir, { recursive: true });
+  const file = path.join(run.opts.outDir, `${run.startedAt.toISOString().slice(0, 10)}-${run.opts.quick ? 'quick-' : ''}${run.opts.sizes.join('-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(resultsDocument(run), null, 2)}\n`);
+  return file;
+}

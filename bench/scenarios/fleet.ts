@@ -1,0 +1,184 @@
+/**
+ * Scenario "fleet": ceil(N/3) campaigns of three stages started at once on one worker, sharing one
+ * preview window and one production window (the worst case: every timer of the fleet fires in the same
+ * second); production approved by an update from the driver. Measures wall time, drain, workflow-task
+ * latency, CPU and memory, AWS calls per instance and while asleep, history events per campaign.
+ */
+import { approveUpdate } from '../../src/api';
+import { campaignIdOf, startCampaign } from '../../src/client';
+import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
+import { demoFleet } from '../../sim/src/seed';
+import { nextWholeMinute, sleep } from '../../dev/time';
+import { APPROVER, fleetCampaign, fleetSeed } from '../fleet';
+import { CallLog, EventType, ResourceSampler, eventMs, isEvent, round, Metrics, type AwsCalls, type History, type HistoryEventType, type Latencies, type Resources } from '../measure';
+import { median } from '../metrics';
+import type { BenchOptions } from '../options';
+import { count, createCampaignWorker, listAll, log, pool, type BenchStack } from '../stack';
+
+export interface FleetResult {
+  instances: number;
+  campaigns: number;
+  completed: number;
+  failedOrOther: Record<string, number>;
+  armedBeforeWindow: number;
+  wallSeconds: number;
+  workflowsPerSecond: number;
+  schedule: { leadSeconds: number; previewWindowAt: string; productionWindowAt: string; drainAfterProductionWindowSeconds?: number };
+  perCampaignSeconds: { p50?: number; max?: number };
+  historyEvents: { min: number; p50: number; max: number };
+  countsPerCampaign: { activitiesScheduled: number; timersStarted: number; workflowTasks: number };
+  latencyMs: Latencies;
+  resources: Resources;
+  aws: AwsCalls;
+  notes: string[];
+}
+
+export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, runTag: string): Promise<{ result: FleetResult; sampleHistory: History }> {
+  const campaigns = Math.ceil(n / 3);
+  const prefix = `f${runTag}n${n}`;
+  const taskQueue = `bench-fleet-${runTag}-${n}`;
+  const notes: string[] = [];
+  // Preview windows must open after every campaign has armed AutoMinorVersionUpgrade (a window that is
+  // already open is watched, but the simulator only applies work when a window opens).
+  const leadMs = 40_000 + 200 * campaigns;
+  const previewMs = nextWholeMinute(leadMs);
+  const productionMs = previewMs + (campaigns <= 50 ? 2 : campaigns <= 200 ? 3 : 4) * MINUTE;
+  log(`fleet N=${n}: ${campaigns} campaigns × 3 stages; preview window ${new Date(previewMs).toISOString()}, production ${new Date(productionMs).toISOString()}`);
+
+  const catalogue = demoFleet(Date.now()).catalogue;
+  await h.admin.seed({ reset: true, catalogue, instances: fleetSeed(prefix, campaigns, previewMs, productionMs) });
+
+  const worker = await createCampaignWorker(h, taskQueue);
+  const running = worker.run();
+
+  const calls = new CallLog(h.admin, new RegExp(`(${prefix}-\\d+)-(?:preview|staging|production)`));
+  await calls.startFromNow();
+  const before = await h.metrics.scrape();
+  const sampler = new ResourceSampler(h.serverPid, h.simPid);
+  const t0 = Date.now();
+
+  const ids = Array.from({ length: campaigns }, (_, i) => i);
+  await pool(ids, 50, async (i) => {
+    await startCampaign(h.client, fleetCampaign(prefix, i, h.admin, opts.pollInterval), { taskQueue });
+  });
+  log(`  started ${campaigns} campaigns in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const q = `TaskQueue = '${taskQueue}'`;
+  const approved = new Set<string>();
+  let armedBeforeWindow = -1;
+  let approveErrors = 0;
+  const deadline = productionMs + opts.drainTimeoutMs;
+  let lastProgress = 0;
+  for (;;) {
+    const tick = Date.now();
+    const [runningCount, sleeping] = await Promise.all([
+      count(h.client, `${q} AND ExecutionStatus = 'Running'`),
+      count(h.client, `${q} AND ExecutionStatus = 'Running' AND RdsState = 'waiting-for-window'`),
+    ]);
+    if (armedBeforeWindow < 0 && tick >= previewMs - 3000) {
+      armedBeforeWindow = sleeping;
+      if (sleeping < campaigns) notes.push(`${campaigns - sleeping} campaign(s) were not yet asleep towards the preview window 3 s before it opened`);
+    }
+    const waiting = await listAll(h.client, `${q} AND ExecutionStatus = 'Running' AND RdsState = 'waiting-for-approval'`);
+    await pool(
+      waiting.filter((w) => !approved.has(w.workflowId)),
+      20,
+      async (w) => {
+        approved.add(w.workflowId);
+        try {
+          await h.client.workflow.getHandle(w.workflowId).executeUpdate(approveUpdate, { args: [{ by: APPROVER, comment: 'bench auto-approval' }] });
+        } catch {
+          // visibility ran ahead of or behind the workflow: try again on the next tick
+          approved.delete(w.workflowId);
+          approveErrors++;
+        }
+      },
+    );
+    if (runningCount === 0) break;
+    if (tick - lastProgress > 15_000) {
+      lastProgress = tick;
+      log(`  running ${runningCount}, asleep ${sleeping}, approved ${approved.size}/${campaigns}`);
+    }
+    if (tick > deadline) {
+      notes.push(`${runningCount} campaign(s) still running ${opts.drainTimeoutMs / 60000} min after the production window: terminated`);
+      const stuck = await listAll(h.client, `${q} AND ExecutionStatus = 'Running'`);
+      await pool(stuck, 20, async (w) => {
+        await h.client.workflow.getHandle(w.workflowId).terminate('bench drain timeout').catch(() => undefined);
+      });
+      break;
+    }
+    await sleep(1000 - (Date.now() - tick));
+  }
+  if (approveErrors) notes.push(`${approveErrors} approval update(s) were refused (visibility lag) and retried`);
+
+  const resources = sampler.stop();
+  await sleep(1500); // let the last metrics land
+  const after = await h.metrics.scrape();
+  await calls.stop();
+  worker.shutdown();
+  await running;
+
+  const infos = await listAll(h.client, q);
+  const byStatus: Record<string, number> = {};
+  for (const w of infos) byStatus[w.status.name] = (byStatus[w.status.name] ?? 0) + 1;
+  const completed = byStatus.COMPLETED ?? 0;
+  const firstStart = Math.min(...infos.map((w) => w.startTime.getTime()));
+  const lastClose = Math.max(...infos.map((w) => w.closeTime?.getTime() ?? 0));
+  const perCampaign = infos.filter((w) => w.closeTime).map((w) => (w.closeTime!.getTime() - w.startTime.getTime()) / 1000);
+  const lengths = infos.map((w) => w.historyLength);
+
+  // Counts per campaign, and each campaign's durable sleeps (timers of >= 5 s), from every history.
+  let sampleHistory: History | undefined;
+  const acts: number[] = [];
+  const timers: number[] = [];
+  const wfts: number[] = [];
+  const sleeps = new Map<string, [number, number][]>();
+  await pool(infos, 20, async (w) => {
+    const hist = await h.client.workflow.getHandle(w.workflowId).fetchHistory();
+    const events = hist.events ?? [];
+    const started = new Map<string, number>();
+    const mine: [number, number][] = [];
+    for (const e of events) {
+      if (isEvent(e, EventType.EVENT_TYPE_TIMER_STARTED)) started.set(e.timerStartedEventAttributes!.timerId!, eventMs(e));
+      if (isEvent(e, EventType.EVENT_TYPE_TIMER_FIRED)) {
+        const from = started.get(e.timerFiredEventAttributes!.timerId!);
+        if (from !== undefined && eventMs(e) - from >= 5000) mine.push([from, eventMs(e)]);
+      }
+    }
+    sleeps.set(campaignIdOf(w.workflowId), mine);
+    if (w.status.name !== 'COMPLETED') return;
+    sampleHistory ??= hist;
+    const n = (t: HistoryEventType) => (hist.events ?? []).filter((e) => isEvent(e, t)).length;
+    acts.push(n(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED));
+    timers.push(n(EventType.EVENT_TYPE_TIMER_STARTED));
+    wfts.push(n(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED));
+  });
+  if (!sampleHistory) throw new Error(`no campaign completed at N=${n}: ${JSON.stringify(byStatus)}`);
+  const wallSeconds = (lastClose - firstStart) / 1000;
+  const { COMPLETED: _c, ...others } = byStatus;
+  const result: FleetResult = {
+    instances: campaigns * 3,
+    campaigns,
+    completed,
+    failedOrOther: others,
+    armedBeforeWindow,
+    wallSeconds: round(wallSeconds, 1)!,
+    workflowsPerSecond: round(completed / wallSeconds, 2)!,
+    schedule: {
+      leadSeconds: round((previewMs - t0) / 1000, 0)!,
+      previewWindowAt: new Date(previewMs).toISOString(),
+      productionWindowAt: new Date(productionMs).toISOString(),
+      drainAfterProductionWindowSeconds: round((lastClose - productionMs) / 1000, 1),
+    },
+    perCampaignSeconds: { p50: round(median(perCampaign), 1), max: round(Math.max(...perCampaign), 1) },
+    historyEvents: { min: Math.min(...lengths), p50: median(lengths), max: Math.max(...lengths) },
+    countsPerCampaign: { activitiesScheduled: median(acts), timersStarted: median(timers), workflowTasks: median(wfts) },
+    latencyMs: Metrics.latencies(before, after, taskQueue),
+    resources,
+    aws: calls.summary(campaigns * 3, sleeps),
+    notes,
+  };
+  log(`  N=${n}: ${completed}/${campaigns} completed in ${result.wallSeconds} s; worker peak RSS ${resources.workerPeakRssMb} MB; ` +
+    `WFT schedule-to-start p99 ${result.latencyMs.wftScheduleToStart.p99} ms; AWS ${result.aws.readsPerInstance} reads + ${result.aws.mutationsPerInstance} mutations per instance`);
+  return { result, sampleHistory };
+}

@@ -1,0 +1,275 @@
+/**
+ * The demo (`npm start`; dev tooling, not shipped): the local stack (./stack.ts: an embedded Temporal dev
+ * server with its Web UI, the AWS simulator seeded with a preview/staging/production fleet, and a worker,
+ * all in this process), then a whole upgrade campaign with demo timings (windows minutes apart, a short
+ * notice marked as a demo override) and the restore-then-cutover runbook, both started through
+ * src/client with resolved specs. Live progress on the terminal; approvals from a second terminal with
+ * the CLI, or `--auto-approve` for CI and scripts.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import {
+  approveUpdate,
+  campaignStatusQuery,
+  restoreStatusQuery,
+  TASK_QUEUE,
+  type CampaignStatus,
+  type RestoreStatus,
+  type TimelineEntry,
+  type WaitingFor,
+} from '../src/api';
+import { startCampaign, startRestore } from '../src/client';
+import { describeWait, humanDuration, table } from '../src/cli/format';
+import { DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
+import { FROM_VERSION, TARGET_VERSION, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { followToEnd, planAwaitingApproval } from './follow';
+import { startLocalStack } from './stack';
+import { clockTime, nextWholeMinute } from './time';
+
+export type DemoScenario = 'campaign' | 'restore' | 'all';
+
+export interface DemoOptions {
+  autoApprove: boolean;
+  scenario: DemoScenario;
+  /** Compressed timings for CI: simulator at 5x, production window ~3 minutes after preview's. */
+  fast: boolean;
+  /** 0 = a random free port. Default 7233 / 8233 so the CLI's defaults reach the demo. */
+  temporalPort: number;
+  uiPort: number;
+  simPort: number;
+  out: (line: string) => void;
+  /** Leave servers running after the scenarios (tests inspect the simulator, then call close()). */
+  keepRunning?: boolean;
+}
+
+export interface DemoResult {
+  campaign?: CampaignStatus;
+  restore?: RestoreStatus;
+  simUrl: string;
+  temporalAddress: string;
+  close(): Promise<void>;
+}
+
+const DEMO_REQUESTER = 'demo-requester';
+const DEMO_APPROVER = 'demo-approver';
+
+/** Windows minutes apart, a probe that settles in seconds, reminders every 2 minutes; `--fast` shortens production's notice. */
+function demoTimings(fast: boolean): CampaignTimings {
+  return {
+    pollInterval: '3s',
+    probe: { ratePerSecond: 5, settle: '5s', maxDuration: '10m' },
+    productionNotice: fast ? '1m' : '3m',
+    precheckBefore: '30s',
+    reminderInterval: '2m',
+  };
+}
+
+/** Prints new timeline entries and changes of what the workflow waits for; a countdown every 15 s. */
+class ProgressPrinter {
+  private seen = 0;
+  private lastWait = '';
+  private lastCountdown = 0;
+  constructor(private readonly out: (l: string) => void) {}
+
+  show(timeline: TimelineEntry[], waitingFor: WaitingFor | undefined): void {
+    for (const t of timeline.slice(this.seen)) {
+      const time = clockTime(t.at);
+      this.out(`  ${time}  ${(t.stage ?? '').padEnd(10)} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? ` — ${t.detail}` : ''}`);
+    }
+    this.seen = timeline.length;
+    const wait = waitingFor ? `${waitingFor.kind}|${waitingFor.description}|${waitingFor.until ?? ''}` : '';
+    const now = Date.now();
+    if (wait && (wait !== this.lastWait || (waitingFor?.until && now - this.lastCountdown > 15_000))) {
+      this.out(`           ⏳ waiting for ${describeWait(waitingFor, now)}`);
+      this.lastCountdown = now;
+    }
+    this.lastWait = wait;
+  }
+}
+
+/** Follows a workflow to its end, printing its progress; `onWaiting` may act on each reading (approve). */
+function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor?: WaitingFor }>(
+  handle: Pick<WorkflowHandle, 'result'>,
+  query: () => Promise<S>,
+  out: (l: string) => void,
+  onWaiting: (s: S) => Promise<void>,
+): Promise<S> {
+  const printer = new ProgressPrinter(out);
+  return followToEnd(
+    handle,
+    query,
+    async (s) => {
+      printer.show(s.timeline, s.waitingFor);
+      await onWaiting(s);
+    },
+    1000,
+  );
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const { out } = opts;
+  const started = Date.now();
+  const stamp = new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '').slice(4);
+  out('Starting the AWS simulator, the Temporal dev server and a worker...');
+  // Without a webhook, notifications are shown as what would have been posted to the team's channel.
+  const notifyLog = (line: string) => out(`           📣 ${line.replace(/^\[notify ([^\]]+)\] \S+( \([^)]*\))?: /, '$1: ')}`);
+  const stack = await startLocalStack({
+    taskQueue: TASK_QUEUE,
+    server: { port: opts.temporalPort, uiPort: opts.uiPort },
+    simulator: { port: opts.simPort, speed: opts.fast ? 5 : 1, dnsPort: 0, dnsVpcId: DEMO_VPC_ID },
+    configEnv: process.env,
+    notifyLog,
+  });
+  const { client, sim, admin, temporalAddress: address } = stack;
+  try {
+    // Windows: preview's opens 45-105 s from now (time to arm the flag), production's a few minutes later.
+    await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: opts.fast ? 3 : 7 }));
+
+    out('');
+    out(`  Temporal:   ${address}   (namespace default, task queue ${TASK_QUEUE})`);
+    if (opts.uiPort) out(`  Web UI:     http://127.0.0.1:${opts.uiPort}`);
+    out(`  Simulator:  ${sim.url}   (AWS APIs, Statuspage at /statuspage/v1, admin at /_sim)`);
+    out(`  Fleet:      ${['preview', 'staging', 'production'].map((e) => demoInstanceId(e as 'preview')).join(', ')} on PostgreSQL ${FROM_VERSION}`);
+    out('');
+
+    const result: DemoResult = { simUrl: sim.url, temporalAddress: address, close: stack.close };
+    const cli = `TEMPORAL_ADDRESS=${address} ./bin/rds-orchestrator`;
+
+    if (opts.scenario !== 'restore') {
+      const campaignId = `demo-${stamp}`;
+      const timings = demoTimings(opts.fast);
+      const spec = resolvedFleetCampaign({
+        campaignId,
+        requester: DEMO_REQUESTER,
+        timings,
+        noticeOverrideReason: 'DEMO ONLY: windows minutes apart; real campaigns give 14 days notice',
+        admin,
+      });
+      out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production`);
+      out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
+      out(`  follow it in another terminal: ${cli} campaign status ${campaignId}`);
+      const handle = await startCampaign(client, spec, { taskQueue: TASK_QUEUE });
+      let told = false;
+      result.campaign = await follow(handle, () => handle.query(campaignStatusQuery), out, async (s) => {
+        const plan = planAwaitingApproval(s);
+        if (!plan) return;
+        if (opts.autoApprove) {
+          out(`  (--auto-approve) approving as ${DEMO_APPROVER}: ${plan}`);
+          await handle.executeUpdate(approveUpdate, { args: [{ by: DEMO_APPROVER, plan, comment: 'demo auto-approval' }] });
+        } else if (!told) {
+          told = true;
+          out('');
+          out(`  >>> Production needs an approval by someone other than the requester (${DEMO_REQUESTER}). In a second terminal:`);
+          out(`  >>>   ${cli} campaign approve ${campaignId} --as your-name`);
+          out('  >>> (approve before the proposed window is less than the notice away, or the campaign proposes next week\'s)');
+          out('');
+        }
+      });
+      out('');
+      out(`Campaign ${campaignId} ${result.campaign.state.toUpperCase()} in ${humanDuration(Date.now() - started)}`);
+      out(
+        table([
+          ['STAGE', 'INSTANCE', 'FROM', 'TO', 'STATUS', 'DOWNTIME', 'TIME TAKEN'],
+          ...result.campaign.stages.map((st) => [
+            st.name,
+            st.instanceId,
+            st.fromVersion ?? '?',
+            st.toVersion,
+            st.status,
+            st.downtimeSeconds !== undefined ? `${st.downtimeSeconds}s (probe)` : '-',
+            st.startedAt && st.endedAt ? humanDuration(Date.parse(st.endedAt) - Date.parse(st.startedAt)) : '-',
+          ]),
+        ]),
+      );
+      if (result.campaign.failure) out(`  failure: ${result.campaign.failure}`);
+      for (const f of result.campaign.followUps) out(`  follow-up: ${f}`);
+      out('');
+    }
+
+    if (opts.scenario !== 'campaign') {
+      const restoreId = `demo-${stamp}`;
+      const target = `notifydb-restore-${stamp}`;
+      out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
+      // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
+      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: '3s', resolvers: [sim.dnsAddress!] });
+      const handle = await startRestore(client, spec, { taskQueue: TASK_QUEUE });
+      let told = false;
+      result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
+        const plan = planAwaitingApproval(s);
+        if (!plan) return;
+        if (opts.autoApprove) {
+          out(`  (--auto-approve) approving the cutover as ${DEMO_APPROVER}`);
+          await handle.executeUpdate(approveUpdate, { args: [{ by: DEMO_APPROVER, plan, comment: 'demo auto-approval' }] });
+        } else if (!told) {
+          told = true;
+          out(`  >>> The cutover needs an approval. In a second terminal:  ${cli} restore approve ${restoreId} --as your-name`);
+        }
+      });
+      out(`Restore ${restoreId} ${result.restore.state.toUpperCase()}: ${result.restore.target.instanceId} at ${result.restore.target.endpoint ?? '?'}`);
+      if (result.restore.failure) out(`  failure: ${result.restore.failure}`);
+      if (result.restore.rollback) out(`  rolled back: ${result.restore.rollback.reason}; ${result.restore.rollback.steps.join('; ')}`);
+      for (const f of result.restore.followUps) out(`  follow-up: ${f}`);
+      out('');
+    }
+
+    if (!opts.keepRunning) await stack.close();
+    return result;
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+}
+
+const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--fast] [--temporal-port N] [--ui-port N] [--sim-port N]`;
+
+export function parseDemoArgs(argv: string[], out: (l: string) => void): DemoOptions {
+  const opts: DemoOptions = { autoApprove: false, scenario: 'all', fast: false, temporalPort: 7233, uiPort: 8233, simPort: 4599, out };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = () => {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${a} needs a port number\n${USAGE}`);
+      return n;
+    };
+    if (a === '--auto-approve') opts.autoApprove = true;
+    else if (a === '--fast') opts.fast = true;
+    else if (a === '--scenario') {
+      const v = argv[++i];
+      if (v !== 'campaign' && v !== 'restore' && v !== 'all') throw new Error(`--scenario must be campaign, restore or all\n${USAGE}`);
+      opts.scenario = v;
+    } else if (a === '--temporal-port') opts.temporalPort = num();
+    else if (a === '--ui-port') opts.uiPort = num();
+    else if (a === '--sim-port') opts.simPort = num();
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return opts;
+}
+
+export async function demoMain(argv: string[]): Promise<number> {
+  const out = (l: string) => console.log(l);
+  let opts: DemoOptions;
+  try {
+    opts = parseDemoArgs(argv, out);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  // The demo's own process: keep the worker's logs to errors, the progress lines say the rest.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const result = await runDemo(opts);
+  const ok = (result.campaign?.state ?? 'completed') === 'completed' && (result.restore?.state ?? 'completed') === 'completed';
+  return ok ? 0 : 5;
+}
+
+if (require.main === module) {
+  // The SDK warns that its releases after January 2027 need Node 22; package-lock.json pins today's release.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  demoMain(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`demo failed: ${(err as Error).message}`);
+      if (/EADDRINUSE|address already in use/i.test(String(err))) console.error('A port is taken: pass --temporal-port/--ui-port/--sim-port (0 = any free port).');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * The specs of the local stack, written once: a campaign over the simulator's demo fleet (preview in its
+ * window, staging now under the availability probe, production announced and in its window) and a restore
+ * of production then a cutover of its `db` CNAME, with compressed timings given by the caller (the demo,
+ * the bench, the history recorder and the durability tests each compress differently). They return the
+ * resolved specs a workflow is started with (src/spec), as the CLI does.
+ */
+import type { CampaignSpec, ResolvedCampaignSpec, ResolvedRestoreSpec, RestoreSpec, StageSpec } from '../src/api';
+import { resolveCampaignSpec, resolveRestoreSpec } from '../src/spec';
+import type { SimAdminClient } from '../sim/src/client';
+import { DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoInstanceId, type DemoEnvironment } from '../sim/src/seed';
+import type { SeedSpec } from '../sim/src/types';
+
+export const REGION = 'eu-west-2';
+/** The demo fleet runs 15.5; the simulator's catalogue offers 15.8 as the preferred minor. */
+export const FROM_VERSION = '15.5';
+export const TARGET_VERSION = '15.8';
+
+/** Compressed timings of a campaign (durations as a spec writes them). */
+export interface CampaignTimings {
+  /** How often a stage checks AWS while it waits for an instance. */
+  pollInterval: string;
+  /** Staging's availability probe. */
+  probe: { ratePerSecond: number; settle: string; maxDuration: string };
+  /** Staging's downtime threshold over which the team decides (default: the runbook's minute). */
+  downtimeThreshold?: string;
+  /** Production's notice (the runbook's is 14 days: anything shorter needs `noticeOverrideReason`). */
+  productionNotice: string;
+  precheckBefore: string;
+  reminderInterval: string;
+}
+
+export interface FleetCampaignOptions {
+  campaignId: string;
+  requester: string;
+  timings: CampaignTimings;
+  /** Why production's notice is shorter than the runbook's (the campaign shows it as an override); needed with production. */
+  noticeOverrideReason?: string;
+  /** The simulator whose application status pages the staging probe reads. */
+  admin: SimAdminClient;
+  /** The environments upgraded, in order (default preview, staging, production). */
+  environments?: readonly DemoEnvironment[];
+  /** The instance of an environment (default the demo fleet's `notifydb-<environment>`). */
+  instanceId?: (environment: DemoEnvironment) => string;
+  approvers?: string[];
+}
+
+/** Each environment upgraded the way the runbook upgrades it. */
+function stageOf(environment: DemoEnvironment, instanceId: string, o: FleetCampaignOptions): StageSpec {
+  const stage = { name: environment, region: REGION, instanceId };
+  const t = o.timings;
+  switch (environment) {
+    case 'preview':
+      return { ...stage, method: 'maintenance-window', grace: '2m' };
+    case 'staging':
+      return {
+        ...stage,
+        method: 'apply-now',
+        probe: { url: o.admin.appStatusUrl(REGION, instanceId), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
+        ...(t.downtimeThreshold ? { downtimeThreshold: t.downtimeThreshold } : {}),
+      };
+    case 'production':
+      return { ...stage, method: 'maintenance-window', notice: { minimum: t.productionNotice, overrideReason: o.noticeOverrideReason }, precheckBefore: t.precheckBefore, grace: '2m' };
+  }
+}
+
+/** The campaign as a person would write it (for a spec file). */
+export function fleetCampaignSpec(o: FleetCampaignOptions): CampaignSpec {
+  const instanceId = o.instanceId ?? demoInstanceId;
+  return {
+    campaignId: o.campaignId,
+    targetEngineVersion: TARGET_VERSION,
+    requester: o.requester,
+    stages: (o.environments ?? DEMO_ENVIRONMENTS).map((env) => stageOf(env, instanceId(env), o)),
+    approval: { ...(o.approvers ? { approvers: o.approvers } : {}), reminderInterval: o.timings.reminderInterval },
+    pollInterval: o.timings.pollInterval,
+  };
+}
+
+/** The campaign as a workflow is started with it. */
+export function resolvedFleetCampaign(o: FleetCampaignOptions): ResolvedCampaignSpec {
+  return resolveCampaignSpec(fleetCampaignSpec(o));
+}
+
+/** The `db` CNAME of production in the demo fleet's private zone, which the cutover switches. */
+export const PRODUCTION_CNAME = { hostedZoneId: 'ZDEMONOTIFY0001', recordName: 'db.production.notify.internal', setIdentifier: demoInstanceId('production') } as const;
+
+export interface ProductionRestoreOptions {
+  restoreId: string;
+  requester: string;
+  targetInstanceId: string;
+  pollInterval: string;
+  approvers?: string[];
+  /** Resolvers that see the private zone as the applications do (the simulator's DNS server). */
+  resolvers?: string[];
+}
+
+/** Production at its latest restorable time, reachable from the bastion, then the cutover (TTL lowered to 5 s first). */
+export function productionRestoreSpec(o: ProductionRestoreOptions): RestoreSpec {
+  return {
+    restoreId: o.restoreId,
+    requester: o.requester,
+    source: { region: REGION, instanceId: demoInstanceId('production') },
+    targetInstanceId: o.targetInstanceId,
+    restoreTime: 'latest',
+    bastion: { securityGroupId: DEMO_BASTION_SECURITY_GROUP_ID, port: 5432 },
+    cutover: {
+      ...PRODUCTION_CNAME,
+      weight: 100,
+      ttlSeconds: 60,
+      lowerTtlFirstTo: 5,
+      ...(o.approvers ? { approvers: o.approvers } : {}),
+      ...(o.resolvers ? { resolvers: o.resolvers } : {}),
+    },
+    pollInterval: o.pollInterval,
+  };
+}
+
+export function resolvedProductionRestore(o: ProductionRestoreOptions): ResolvedRestoreSpec {
+  return resolveRestoreSpec(productionRestoreSpec(o));
+}
+
+/** The demo fleet with every window hours away: nothing happens by itself while a run uses it. */
+export function fleetAtRest(now = Date.now()): SeedSpec {
+  return demoFleet(now, { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } });
+}
+
+/** The demo fleet with preview's window opening at `previewWindowAt` (a whole minute) and the others the given minutes later. */
+export function fleetWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }): SeedSpec {
+  return demoFleet(previewWindowAt, { windowOffsetsMinutes: { preview: 0, ...minutesAfterPreview } });
+}

@@ -1,0 +1,231 @@
+/**
+ * Re-records the workflow histories in test/histories/ from real runs: its own Temporal dev server
+ * (./temporal-server.ts), one AWS simulator per scenario (fault settings and clocks are per simulator)
+ * and one in-process worker per scenario, all at once.
+ *
+ *   npm run record-histories -- --into FOLDER [name ...]
+ *
+ * Writes test/histories/FOLDER/<name>.json. Name the folder after the code that records it (e.g.
+ * "3-resolved-specs"): each folder holds the shapes one version of the workflows produced, and
+ * test/replay.test.ts replays every folder against the current code, so a change that breaks determinism
+ * for a workflow started by any recorded version fails it. Add a folder; never overwrite an older one.
+ *
+ * Names: campaign-full, campaign-aborted, restore-cutover, restore-private-zone-cutover,
+ * restore-decide-roll-back (default: all). Takes about five minutes (the full campaign waits for two real
+ * maintenance windows at minute granularity).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignStatus, type RestoreStatus } from '../src/api';
+import { startCampaign, startRestore } from '../src/client';
+import { WORKFLOWS_PATH } from '../src/worker';
+import type { SimAdminClient } from '../sim/src/client';
+import type { RunningSimulator } from '../sim/src/server';
+import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
+import { Closers } from './closers';
+import { PRODUCTION_CNAME, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { followToEnd, planAwaitingApproval } from './follow';
+import { simulatorConfig, startLocalSimulator } from './simulator';
+import { startDevServer } from './temporal-server';
+import { clockTime, nextWholeMinute, sleep } from './time';
+
+const HISTORIES = path.resolve(__dirname, '..', 'test', 'histories');
+
+const log = (name: string, line: string) => console.log(`${clockTime()} [${name}] ${line}`);
+
+const RECORDING_TIMINGS: CampaignTimings = {
+  pollInterval: '2s',
+  probe: { ratePerSecond: 5, settle: '3s', maxDuration: '5m' },
+  productionNotice: '1m',
+  precheckBefore: '30s',
+  reminderInterval: '10m',
+};
+
+interface ScenarioContext {
+  client: Client;
+  sim: RunningSimulator;
+  admin: SimAdminClient;
+  taskQueue: string;
+}
+
+interface Scenario {
+  name: string;
+  /** Drives one workflow to its end on the given simulator and task queue; returns its handle. */
+  run(ctx: ScenarioContext): Promise<WorkflowHandle>;
+}
+
+function campaignSpec(campaignId: string, admin: SimAdminClient, withStaging: boolean) {
+  return resolvedFleetCampaign({
+    campaignId,
+    requester: 'alice',
+    timings: RECORDING_TIMINGS,
+    noticeOverrideReason: 'recorded test history: windows minutes apart',
+    admin,
+    environments: withStaging ? ['preview', 'staging', 'production'] : ['preview', 'production'],
+    approvers: ['bob', 'carol'],
+  });
+}
+
+const scenarios: Scenario[] = [
+  {
+    // preview in its window, staging now under the probe, production approved (by bob, for a named window),
+    // paused and resumed, announced on the status page, pre-checked, upgraded in its window.
+    name: 'campaign-full',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 3 }));
+      const handle = await startCampaign(client, campaignSpec('history-full', admin, true), { taskQueue, workflowId: `campaign-history-full-${Date.now()}` });
+      let approved = false;
+      let step = '';
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        const now = `${s.currentStage ?? '-'}/${s.currentStep ?? '-'} ${s.state}`;
+        if (now !== step) log('campaign-full', (step = now));
+        const plan = planAwaitingApproval(s);
+        if (!approved && plan) {
+          approved = true;
+          await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan, comment: 'recorded history' }] });
+          await handle.executeUpdate(pauseUpdate, { args: [{ by: 'carol', reason: 'checking the announcement' }] });
+          await sleep(1500);
+          await handle.executeUpdate(resumeUpdate, { args: [{ by: 'carol', reason: 'announcement fine' }] });
+        }
+      }, 500);
+      return handle;
+    },
+  },
+  {
+    // preview's flag turned on, then an abort while sleeping towards the window: the flag goes back off.
+    name: 'campaign-aborted',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetAtRest());
+      const handle = await startCampaign(client, campaignSpec('history-aborted', admin, false), { taskQueue, workflowId: `campaign-history-aborted-${Date.now()}` });
+      let aborted = false;
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        if (!aborted && s.state === 'waiting-for-window') {
+          aborted = true;
+          log('campaign-aborted', 'aborting while it waits for the preview window');
+          await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'recorded history: change of plan' }] });
+        }
+      }, 500);
+      return handle;
+    },
+  },
+  {
+    name: 'restore-cutover',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetAtRest());
+      return runRestore(client, taskQueue, 'history-cutover', async () => undefined);
+    },
+  },
+  {
+    // The private zone verified by INSYNC, the record and a real lookup through the simulator's resolver.
+    name: 'restore-private-zone-cutover',
+    async run({ client, sim, admin, taskQueue }) {
+      await admin.seed(fleetAtRest());
+      return runRestore(client, taskQueue, 'history-private', async () => undefined, [sim.dnsAddress!]);
+    },
+  },
+  {
+    // The cutover's verification fails after the switch: while it waits out the TTL, someone else repoints
+    // the record. The workflow asks the team; carol decides to roll back (CNAME back, old instance started,
+    // the writes since the switch reported as stranded).
+    name: 'restore-decide-roll-back',
+    async run({ client, sim, admin, taskQueue }) {
+      await admin.seed(fleetAtRest());
+      const intruder = createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue }) });
+      let meddled = false;
+      let decided = false;
+      return runRestore(client, taskQueue, 'history-decide', async (s, handle) => {
+        if (!meddled && s.currentStep === 'waiting-for-ttl') {
+          meddled = true;
+          const current = await intruder.getWeightedCname(PRODUCTION_CNAME.hostedZoneId, PRODUCTION_CNAME.recordName, PRODUCTION_CNAME.setIdentifier);
+          log('restore-decide-roll-back', 'someone else repoints the record during the TTL wait');
+          await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' });
+        }
+        if (!decided && s.state === 'waiting-for-decision') {
+          decided = true;
+          await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'roll-back', comment: 'recorded history' }] });
+        }
+      });
+    },
+  },
+];
+
+async function runRestore(
+  client: Client,
+  taskQueue: string,
+  restoreId: string,
+  meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>,
+  resolvers: string[] = [],
+): Promise<WorkflowHandle> {
+  const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers });
+  const handle = await startRestore(client, spec, { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
+  let approved = false;
+  let step = '';
+  await followToEnd(handle, () => handle.query(restoreStatusQuery), async (s: RestoreStatus) => {
+    const now = `${s.currentStep ?? '-'} ${s.state}`;
+    if (now !== step) log(restoreId, (step = now));
+    const plan = planAwaitingApproval(s);
+    if (!approved && plan) {
+      approved = true;
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan, comment: 'recorded history' }] });
+    }
+    await meddle(s, handle);
+  }, 500);
+  return handle;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const into = args.indexOf('--into');
+  if (into < 0 || !args[into + 1] || args[into + 1].startsWith('-')) throw new Error('usage: npm run record-histories -- --into FOLDER [name ...] (a new folder under test/histories, named after the code recording it)');
+  const OUT_DIR = path.join(HISTORIES, args[into + 1]);
+  const wanted = args.filter((_, i) => i !== into && i !== into + 1);
+  const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;
+  if (chosen.length !== (wanted.length || scenarios.length)) {
+    throw new Error(`unknown scenario in ${wanted.join(', ')}; have ${scenarios.map((s) => s.name).join(', ')}`);
+  }
+  // ERROR: every retry-based poll (NotReady) is logged as a failed activity at WARN.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const closers = new Closers((err) => console.error(err));
+  const env = await startDevServer();
+  closers.add(() => env.teardown());
+  try {
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) } });
+    const results = await Promise.allSettled(
+      chosen.map(async (scenario, i) => {
+        const { sim, admin } = await startLocalSimulator(closers, { speed: 5, dnsPort: 0 });
+        const taskQueue = `record-${scenario.name}-${process.pid}-${i}`;
+        const worker = await Worker.create({
+          connection: env.nativeConnection,
+          taskQueue,
+          workflowBundle,
+          activities: createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue }) }),
+        });
+        closers.add(() => worker.getState() === 'RUNNING' && worker.shutdown());
+        const handle = await worker.runUntil(scenario.run({ client: env.client, sim, admin, taskQueue }));
+        const history = await handle.fetchHistory();
+        const file = path.join(OUT_DIR, `${scenario.name}.json`);
+        const json = historyToJSON(history);
+        if (historyFromJSON(JSON.parse(json)).events?.length !== history.events?.length) throw new Error(`${scenario.name}: the JSON does not load back`);
+        fs.writeFileSync(file, `${json}\n`);
+        const desc = await handle.describe();
+        log(scenario.name, `${desc.status.name}: ${history.events?.length} events → ${path.relative(process.cwd(), file)}`);
+      }),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length) throw new AggregateError(failed.map((f) => f.reason), `${failed.length} scenario(s) failed`);
+  } finally {
+    await closers.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

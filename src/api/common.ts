@@ -1,0 +1,93 @@
+/**
+ * Shapes both workflows share: who did what (timeline, human actions, approvals), what a run waits for,
+ * an AWS call that keeps failing, and the requests people send.
+ */
+
+export const TASK_QUEUE = 'rds-orchestrator';
+
+/** Memo key holding a one-line summary of the AWS call that keeps failing (for `list`). */
+export const AWS_TROUBLE_MEMO = 'awsTrouble';
+
+/** Durations are strings like "14d", "3 days", "90s", "2m", "1h30m" or a number of milliseconds. */
+export type DurationSpec = string | number;
+
+export interface HumanAction {
+  at: string;
+  by: string;
+  action: 'approve' | 'decide' | 'pause' | 'resume' | 'abort';
+  detail?: string;
+  comment?: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  stage?: string;
+  step: string;
+  detail?: string;
+  by?: string;
+}
+
+export interface Approval {
+  by: string;
+  at: string;
+  stage: string;
+  /** The plan the approval is for: `${stage}|${targetVersion}|${windowStartIso}` */
+  plan: string;
+  comment?: string;
+  /** false once the plan changed after the approval */
+  valid: boolean;
+}
+
+/**
+ * An AWS call that keeps failing while the workflow retries it: shown by `status` (and `--json`), in the
+ * `awsTrouble` memo that `list` prints, and notified after a few attempts. Cleared once the call succeeds.
+ */
+export interface AwsTrouble {
+  /** The runbook step that is retrying, e.g. "preflight" or "switch-cname". */
+  step: string;
+  /** The call, e.g. "DescribeDBEngineVersions postgres 15.5". */
+  operation: string;
+  /** Where the requests went (the simulator, a VPC endpoint, AWS's regional endpoint), when known. */
+  endpoint?: string;
+  /** aws: AWS answered with an error; not-aws: something else answered (HTML page, unparseable body); network/timeout: no answer. */
+  kind: 'aws' | 'not-aws' | 'network' | 'timeout' | 'unknown';
+  error: string;
+  /** First failure of this run of failures. */
+  since: string;
+  lastFailureAt: string;
+  /** Failed attempts so far in this run of failures. */
+  attempts: number;
+  nextAttemptAt?: string;
+  /** Set when the step gives up after this many rounds (preflight reads, cutover steps). */
+  givesUpAfterAttempts?: number;
+}
+
+export interface WaitingFor {
+  kind: 'window' | 'approval' | 'decision' | 'aws' | 'resume' | 'precheck' | 'probe';
+  description: string;
+  until?: string;
+  /** For approvals: the plan string an approval must name. */
+  plan?: string;
+  /** For decisions: the question. */
+  question?: string;
+}
+
+export interface ApproveRequest {
+  by: string;
+  /** The plan string shown in status.waitingFor.plan; omit to approve whatever is being waited for. */
+  plan?: string;
+  comment?: string;
+}
+
+export interface DecideRequest {
+  by: string;
+  /** Campaign: continue | abort. Restore after the CNAME switch: keep | roll-back. */
+  decision: 'continue' | 'abort' | 'keep' | 'roll-back';
+  comment?: string;
+}
+
+export interface ActorRequest {
+  by: string;
+  reason?: string;
+}
+

@@ -1,0 +1,11 @@
+/**
+ * The workflows' public contract: inputs (raw and resolved specs), status shapes, the update and query
+ * definitions, and the search attributes. Imported by the workflows, the activities' callers, the client,
+ * the CLI and the tests; it imports nothing of the product (the bottom layer, with src/domain).
+ */
+export * from './common';
+export * from './campaign';
+export * from './restore';
+export * from './messages';
+export * from './activities';
+export * from './search-attributes';

@@ -1,0 +1,17 @@
+/**
+ * The updates and the query of both workflows (names are part of the contract: running workflows and
+ * recorded histories use them).
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { CampaignStatus } from './campaign';
+import type { ActorRequest, ApproveRequest, DecideRequest } from './common';
+import type { RestoreStatus } from './restore';
+
+export const campaignStatusQuery = defineQuery<CampaignStatus>('status');
+export const approveUpdate = defineUpdate<string, [ApproveRequest]>('approve');
+export const decideUpdate = defineUpdate<string, [DecideRequest]>('decide');
+export const pauseUpdate = defineUpdate<string, [ActorRequest]>('pause');
+export const resumeUpdate = defineUpdate<string, [ActorRequest]>('resume');
+export const abortUpdate = defineUpdate<string, [ActorRequest]>('abort');
+
+export const restoreStatusQuery = defineQuery<RestoreStatus>('status');

@@ -1,0 +1,123 @@
+/**
+ * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
+ * status.
+ */
+import type { Approval, AwsTrouble, DurationSpec, HumanAction, TimelineEntry, WaitingFor } from './common';
+
+export interface RestoreSpec {
+  /** Default: `restore-<targetInstanceId>` */
+  restoreId?: string;
+  requester: string;
+  source: { region: string; instanceId: string };
+  targetInstanceId: string;
+  /** ISO instant, or "latest" for the latest restorable time. */
+  restoreTime: string;
+  /** Copy class, subnet group, parameter group, security groups, Multi-AZ, storage, KMS key, tags (default true). */
+  copySourceSettings?: boolean;
+  /**
+   * Allow access from the bastion's security group on the DB port. The rule goes on a security group
+   * created for the restored instance (in the source's VPC) and attached to it; no group the source
+   * uses is changed. Needs copySourceSettings (the restored instance lives in the source's VPC).
+   */
+  bastion?: { securityGroupId: string; port?: number };
+  /** Without cutover the workflow ends once the restored instance is available (the common case). */
+  cutover?: {
+    hostedZoneId: string;
+    recordName: string;
+    setIdentifier: string;
+    weight?: number;
+    ttlSeconds?: number;
+    /** Lower the record's TTL to this many seconds before asking for approval. */
+    lowerTtlFirstTo?: number;
+    approvers?: string[];
+    /**
+     * DNS resolvers ("10.0.0.2" or "10.0.0.2:53") the worker can reach that resolve the zone as the
+     * applications do: for a private zone, the VPC's resolver (VPC CIDR base + 2) or one forwarding to it.
+     * When given, the cutover is verified by a real lookup there as well.
+     */
+    resolvers?: string[];
+  };
+  pollInterval?: DurationSpec;
+}
+
+export type RestoreState =
+  | 'validating'
+  | 'restoring'
+  | 'waiting-for-approval'
+  | 'cutting-over'
+  | 'waiting-for-decision'
+  | 'rolling-back'
+  | 'completed'
+  | 'rolled-back'
+  | 'aborted'
+  | 'failed';
+
+export interface RestoreStatus {
+  restoreId: string;
+  requester: string;
+  state: RestoreState;
+  currentStep?: string;
+  waitingFor?: WaitingFor;
+  source: { region: string; instanceId: string; endpoint?: string };
+  target: {
+    instanceId: string;
+    endpoint?: string;
+    restoreTime: string;
+    /** The security group created for the restored instance (bastion access), when a bastion is given. */
+    securityGroupId?: string;
+  };
+  /** The DNS switch, once the cutover is prepared. */
+  cutover?: {
+    recordName: string;
+    /** private zones cannot be checked with TestDNSAnswer; they are verified by INSYNC, the record and `resolvers`. */
+    zone: 'private' | 'public';
+    /** When the CNAME change to the restored instance was sent: writes may reach it from then on. */
+    switchedAt?: string;
+    /** What the verification checked, one line each. */
+    verified?: string[];
+  };
+  approvals: Approval[];
+  followUps: string[];
+  timeline: TimelineEntry[];
+  humanActions: HumanAction[];
+  rollback?: {
+    reason: string;
+    steps: string[];
+    /** A rollback after the switch: the writes the applications made to the restored instance in this span stay there. */
+    stranded?: { instanceId: string; from: string; to: string };
+  };
+  /** An AWS call that keeps failing right now (the restore retries it). */
+  trouble?: AwsTrouble;
+  failure?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** Marks a spec resolved by the client; see RESOLVED_CAMPAIGN_SPEC. */
+export const RESOLVED_RESTORE_SPEC = 'rds-orchestrator/resolved-restore-spec/v1';
+
+export interface ResolvedRestoreSpec {
+  format: typeof RESOLVED_RESTORE_SPEC;
+  restoreId: string;
+  requester: string;
+  source: { region: string; instanceId: string };
+  targetInstanceId: string;
+  restoreTime: 'latest' | string;
+  copySourceSettings: boolean;
+  bastion?: { securityGroupId: string; port: number };
+  cutover?: {
+    hostedZoneId: string;
+    recordName: string;
+    setIdentifier: string;
+    weight: number;
+    ttlSeconds: number;
+    lowerTtlFirstTo?: number;
+    approvers: string[];
+    /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
+    resolvers: string[];
+  };
+  pollIntervalMs: number;
+}
+
+/** What `restoreAndCutover` accepts: a resolved spec, or (runs started before) a raw one. */
+export type RestoreInput = ResolvedRestoreSpec | RestoreSpec;

@@ -1,0 +1,137 @@
+/**
+ * What every command group needs: where output goes, the configuration, a lazily connected Temporal
+ * client, the errors with the exit codes a script relies on, and reading a spec file into a resolved spec.
+ *
+ * Exit codes: 0 success · 1 unexpected error · 2 bad usage or invalid spec · 3 request rejected by the
+ * workflow (validator: wrong person, wrong state) · 4 workflow not found · 5 workflow ended failed/aborted.
+ */
+import { Option, type Command } from 'commander';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
+import { approveUpdate, type WaitingFor } from '../api';
+import { loadConfig, type Config } from '../config';
+import { SpecError } from '../spec';
+import { SpecFileError, loadSpecFile } from '../spec/file';
+import { connectClient } from '../temporal-connection';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  config?: Config;
+  /** Injected by tests; otherwise connects from config. */
+  client?: Client;
+}
+
+export interface CliContext {
+  io: CliIo;
+  config(): Config;
+  client(): Promise<Client>;
+}
+
+export function cliContext(io: CliIo): CliContext {
+  let client = io.client;
+  let config = io.config;
+  return {
+    io,
+    config: () => (config ??= loadConfig()),
+    client: async () => (client ??= await connectClient((config ??= loadConfig()).temporal)),
+  };
+}
+
+/** `--as NAME`: who is acting (recorded in the timeline). */
+export function asOption(): Option {
+  return new Option('--as <name>', 'who you are (recorded in the timeline)').makeOptionMandatory();
+}
+
+/** Reads a YAML/JSON spec file and resolves it (every problem named, exit code 2). */
+export function readSpecFile<T>(file: string, resolve: (raw: unknown) => T): T {
+  let raw: unknown;
+  try {
+    raw = loadSpecFile(file);
+  } catch (err) {
+    if (err instanceof SpecFileError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  try {
+    return resolve(raw);
+  } catch (err) {
+    if (err instanceof SpecError) throw new CliError(`${file}: ${err.message}`, 2);
+    throw err;
+  }
+}
+
+/** Maps any failure to the message and exit code a person (or a script) needs. */
+export function explain(err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  if (err instanceof WorkflowUpdateFailedError) return new CliError(`rejected: ${(err.cause as Error | undefined)?.message ?? err.message}`, 3);
+  if (err instanceof WorkflowNotFoundError) return new CliError(`not found: ${err.message}`, 4);
+  if (err instanceof WorkflowFailedError) return new CliError(`workflow failed: ${(err.cause as Error | undefined)?.message ?? err.message}`, 5);
+  if (err instanceof SpecError) return new CliError(err.message, 2);
+  const e = err as Error;
+  if (/UNAVAILABLE|ECONNREFUSED|Failed to connect|tcp connect error/i.test(String(e?.message))) {
+    return new CliError(`cannot reach Temporal: ${e.message}\nSet TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE / TLS options) to your cluster; the demo prints its address.`, 1);
+  }
+  return new CliError(e?.message ?? String(err), 1);
+}
+
+/**
+ * `approve`: approves the plan the run is waiting for, exactly as its status names it (or the plan the
+ * person passed with --plan, which the workflow refuses if it changed meanwhile).
+ */
+export async function approveAskedPlan(
+  io: CliIo,
+  handle: WorkflowHandle,
+  statusQuery: QueryDefinition<{ state: string; waitingFor?: WaitingFor }>,
+  what: string,
+  req: { by: string; comment?: string; plan?: string },
+): Promise<void> {
+  let plan = req.plan;
+  if (!plan) {
+    const s = await handle.query(statusQuery);
+    plan = s.waitingFor?.plan;
+    if (!plan) throw new CliError(`${what} is not waiting for an approval (state: ${s.state})`, 3);
+    io.out(`approving: ${s.waitingFor!.description}`);
+  }
+  io.out(await handle.executeUpdate(approveUpdate, { args: [{ by: req.by, plan, comment: req.comment }] }));
+}
+
+/**
+ * `start --spec FILE [--wait]`: resolves the spec (every problem named, exit 2), starts the run, says how to
+ * follow it, and with --wait ends with exit 5 unless it completed.
+ */
+export function addStartCommand<S>(
+  group: Command,
+  ctx: CliContext,
+  o: { kind: 'campaign' | 'restore'; resolve: (raw: unknown) => S; idOf: (spec: S) => string; start: (client: Client, spec: S, taskQueue: string) => Promise<WorkflowHandle>; ifRunning: string },
+): void {
+  group
+    .command('start')
+    .description(`start a ${o.kind} from a spec file (YAML or JSON)`)
+    .requiredOption('--spec <file>', `${o.kind} spec`)
+    .option('--wait', `wait for the ${o.kind} to end`)
+    .action(async (opts: { spec: string; wait?: boolean }) => {
+      const spec = readSpecFile(opts.spec, o.resolve);
+      const id = o.idOf(spec);
+      try {
+        const handle = await o.start(await ctx.client(), spec, ctx.config().temporal.taskQueue);
+        ctx.io.out(`started ${o.kind} ${id} (workflow ${handle.workflowId})`);
+        ctx.io.out(`follow it: rds-orchestrator ${o.kind} status ${id}`);
+        if (!opts.wait) return;
+        const result = (await handle.result()) as { state: string };
+        ctx.io.out(`${o.kind} ${id} ${result.state}`);
+        if (result.state !== 'completed') throw new CliError(`${o.kind} ${result.state}`, 5);
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliError(`${o.kind} ${id} is already running; ${o.ifRunning}`, 3);
+        throw err;
+      }
+    });
+}

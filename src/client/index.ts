@@ -1,0 +1,64 @@
+/**
+ * Starting and addressing campaigns and restores: the one place that knows the workflow types, how a
+ * campaign or restore id maps to a workflow id, and that the input is the resolved spec. Used by the CLI,
+ * the demo, the bench, the history recorder and the tests.
+ */
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { ResolvedCampaignSpec, ResolvedRestoreSpec } from '../api';
+import type { restoreAndCutover, upgradeCampaign } from '../workflows';
+
+export const CAMPAIGN_WORKFLOW_TYPE = 'upgradeCampaign';
+export const RESTORE_WORKFLOW_TYPE = 'restoreAndCutover';
+
+export type CampaignHandle = WorkflowHandle<typeof upgradeCampaign>;
+export type RestoreHandle = WorkflowHandle<typeof restoreAndCutover>;
+
+export function campaignWorkflowId(campaignId: string): string {
+  return `campaign-${campaignId}`;
+}
+
+export function restoreWorkflowId(restoreId: string): string {
+  return `restore-${restoreId}`;
+}
+
+export interface StartOptions {
+  taskQueue: string;
+  /** Default: derived from the campaign or restore id (one run per id at a time). */
+  workflowId?: string;
+}
+
+/** Starts a campaign from a resolved spec (src/spec resolveCampaignSpec). */
+export function startCampaign(client: Client, spec: ResolvedCampaignSpec, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof upgradeCampaign>> {
+  return client.workflow.start<typeof upgradeCampaign>(CAMPAIGN_WORKFLOW_TYPE, {
+    args: [spec],
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? campaignWorkflowId(spec.campaignId),
+  });
+}
+
+export function campaignHandle(client: Client, campaignId: string): CampaignHandle {
+  return client.workflow.getHandle<typeof upgradeCampaign>(campaignWorkflowId(campaignId));
+}
+
+/** Starts a restore from a resolved spec (src/spec resolveRestoreSpec). */
+export function startRestore(client: Client, spec: ResolvedRestoreSpec, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof restoreAndCutover>> {
+  return client.workflow.start<typeof restoreAndCutover>(RESTORE_WORKFLOW_TYPE, {
+    args: [spec],
+    taskQueue: opts.taskQueue,
+    workflowId: opts.workflowId ?? restoreWorkflowId(spec.restoreId),
+  });
+}
+
+export function restoreHandle(client: Client, restoreId: string): RestoreHandle {
+  return client.workflow.getHandle<typeof restoreAndCutover>(restoreWorkflowId(restoreId));
+}
+
+/** Visibility query for campaigns (newest first), optionally narrowed (e.g. "RdsState='waiting-for-approval'"). */
+export function campaignListQuery(extra?: string): string {
+  return [`WorkflowType = '${CAMPAIGN_WORKFLOW_TYPE}'`, extra].filter(Boolean).join(' AND ');
+}
+
+/** The campaign id of a campaign's workflow id. */
+export function campaignIdOf(workflowId: string): string {
+  return workflowId.replace(/^campaign-/, '');
+}

@@ -1,0 +1,140 @@
+/**
+ * The campaign's decisions, as pure functions of what AWS reports and the clock: which maintenance window
+ * each stage uses, when production is announced and pre-checked, which approval plan is asked for, and
+ * what the notice override says. The workflow takes its decisions from these functions and `campaign plan`
+ * prints them, so a dry run and a real run decide the same way (test/domain/plan-equals-run.test.ts).
+ */
+import type { InstanceInfo, PendingMaintenanceAction, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
+import { formatDuration } from './duration';
+import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
+import { awsUpgradeDeadline, pendingUpgradeTo } from './pending-maintenance';
+import { assessStage } from './preflight';
+
+/** Fourteen days: below it the spec must give a reason, shown in status and plan. */
+export const MIN_NOTICE_WITHOUT_OVERRIDE_MS = 14 * 86_400_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** preview: the window open now, or else the next one (AutoMinorVersionUpgrade is turned on right away). */
+export function previewWindow(windowText: string, nowMs: number): Occurrence {
+  return windowContaining(windowText, nowMs) ?? nextWindowStartingAfter(windowText, nowMs);
+}
+
+/** production: the first window at least the notice ahead of `nowMs` (the approval), skipping blackouts. */
+export function productionWindow(windowText: string, nowMs: number, stage: ResolvedStage, blackouts: Blackout[]): WindowChoice {
+  return firstWindowAtLeast(windowText, nowMs, stage.noticeMs, blackouts);
+}
+
+/** "Check a few days before the expected day that AWS lists the pending maintenance." */
+export function precheckInstant(window: Occurrence, stage: ResolvedStage): number {
+  return window.startMs - stage.precheckBeforeMs;
+}
+
+/** What an approval names: the stage, the version and the window. A moved window needs a new approval. */
+export function approvalPlanId(stage: string, targetVersion: string, windowStartMs: number): string {
+  return `${stage}|${targetVersion}|${iso(windowStartMs)}`;
+}
+
+/** Whether AWS would apply the upgrade itself before `window` (then the campaign asks the team). */
+export function awsAppliesBefore(pending: PendingMaintenanceAction[], window: Occurrence): number | undefined {
+  const deadline = awsUpgradeDeadline(pending);
+  return deadline !== undefined && deadline < window.startMs ? deadline : undefined;
+}
+
+/** The shortened notice, if a stage that needs approval has one: shown in status and in the plan. */
+export function noticeOverride(spec: ResolvedCampaignSpec): string | undefined {
+  const s = spec.stages.find((x) => x.requiresApproval && x.noticeMs < MIN_NOTICE_WITHOUT_OVERRIDE_MS);
+  return s ? `${s.name}: notice ${formatDuration(s.noticeMs)} instead of 14d (${s.noticeOverrideReason})` : undefined;
+}
+
+export function approvalSummary(spec: ResolvedCampaignSpec): string {
+  const approvers = spec.approval.approvers.length ? spec.approval.approvers.join(', ') : `anyone but ${spec.requester}`;
+  const gated = spec.stages.filter((s) => s.requiresApproval).map((s) => s.name).join(', ') || 'no stage';
+  return `${spec.approval.minApprovals} approval(s) by ${approvers} before ${gated}`;
+}
+
+export interface StagePlan {
+  name: string;
+  instance: string;
+  method: string;
+  from?: string;
+  to: string;
+  action: 'upgrade' | 'skip' | 'blocked';
+  what: string[];
+  window?: { start: string; end: string };
+  announceAt?: string;
+  precheckAt?: string;
+  skippedWindows: string[];
+  awsAppliesBy?: string;
+  warnings: string[];
+}
+
+export interface CampaignPlan {
+  campaignId: string;
+  target: string;
+  requester: string;
+  plannedAt: string;
+  approvals: string;
+  noticeOverride?: string;
+  stages: StagePlan[];
+  problems: string[];
+}
+
+/** What AWS reports about one stage's instance, read by the caller (the plan reads it all up front). */
+export interface StageReadings {
+  info: InstanceInfo;
+  targets: UpgradeTarget[];
+  /** Read only when the stage would upgrade (undefined otherwise). */
+  pending?: PendingMaintenanceAction[];
+}
+
+export function emptyStagePlan(stage: ResolvedStage, targetVersion: string): StagePlan {
+  return { name: stage.name, instance: `${stage.region}/${stage.instanceId}`, method: stage.method, to: targetVersion, action: 'upgrade', what: [], skippedWindows: [], warnings: [] };
+}
+
+/**
+ * Plans one stage as if it started at `nowMs` and production were approved at once (a later approval
+ * moves the window; the campaign then asks again). Returns the plan and the problems that block it.
+ */
+export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, readings: StageReadings, nowMs: number): { plan: StagePlan; problems: string[] } {
+  const p = emptyStagePlan(stage, spec.targetEngineVersion);
+  const { info, targets } = readings;
+  p.from = info.engineVersion;
+  const readiness = assessStage(stage, info, spec.targetEngineVersion, targets);
+  if (readiness.kind === 'problem') return { plan: { ...p, action: 'blocked' }, problems: readiness.problems };
+  if (readiness.kind === 'skip') return { plan: { ...p, action: 'skip', what: [readiness.note] }, problems: [] };
+
+  const pending = readings.pending ?? [];
+  const target = spec.targetEngineVersion;
+  const upgrade = pendingUpgradeTo(pending, target);
+  const deadline = awsUpgradeDeadline(pending);
+  if (deadline !== undefined) p.awsAppliesBy = iso(deadline);
+  const windowText = info.preferredMaintenanceWindow;
+
+  if (stage.method === 'apply-now') {
+    p.what.push(`${target} exactly: ${upgrade ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`);
+    p.what.push(`upgrade immediately when the stage starts, probing ${stage.probe!.url} at ${stage.probe!.ratePerSecond}/s`);
+    p.what.push(`over ${formatDuration(stage.downtimeThresholdMs)} of measured downtime: wait for a team decision`);
+    return { plan: p, problems: [] };
+  }
+  p.what.push(`${target} comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for ${info.engineVersion} (ValidUpgradeTarget AutoUpgrade=true)`);
+  if (!upgrade) p.warnings.push(`AWS lists no pending db-upgrade to ${target} yet`);
+  let window: Occurrence;
+  if (!stage.requiresApproval) {
+    window = previewWindow(windowText, nowMs);
+    p.what.push('AutoMinorVersionUpgrade on now, watch the window, flag off afterwards');
+    p.what.push(`if the campaign reaches this stage later, the next window after that (${windowText} UTC)`);
+  } else {
+    const choice = productionWindow(windowText, nowMs, stage, spec.blackouts);
+    window = choice.window;
+    p.skippedWindows = choice.skipped.map((k) => `${iso(k.window.startMs)} (${k.reason})`);
+    p.announceAt = 'right after approval';
+    p.precheckAt = iso(precheckInstant(window, stage));
+    p.what.push(`needs approval; first window at least ${formatDuration(stage.noticeMs)} ahead if approved now`);
+    if (stage.statusPage.enabled) p.what.push(`status-page scheduled maintenance "${stage.statusPage.name}" for exactly the window`);
+    p.what.push(`pre-check of AWS pending maintenance ${formatDuration(stage.precheckBeforeMs)} before, then AutoMinorVersionUpgrade on; off after the window`);
+  }
+  p.window = { start: iso(window.startMs), end: iso(window.endMs) };
+  if (awsAppliesBefore(pending, window) !== undefined) p.warnings.push(`AWS would apply the upgrade on ${p.awsAppliesBy}, before the window: the campaign will escalate`);
+  return { plan: p, problems: [] };
+}

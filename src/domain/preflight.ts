@@ -1,0 +1,67 @@
+/**
+ * What the campaign checks about one instance before it changes anything. Pure: the workflow's
+ * preflight and the CLI's `campaign plan` both use it, so the dry run says exactly what the run would.
+ */
+import type { InstanceInfo, UpgradeTarget } from '../api/activities';
+import type { ResolvedStage } from '../api';
+import { parseMaintenanceWindow } from './maintenance-window';
+
+export type StageReadiness =
+  | { kind: 'ready'; fromVersion: string }
+  | { kind: 'skip'; fromVersion: string; note: string }
+  | { kind: 'problem'; problems: string[] };
+
+/** Whether `targets` must be fetched for this instance (not when it is not postgres or already at target). */
+export function needsUpgradeTargets(info: InstanceInfo, targetVersion: string): boolean {
+  return info.engine === 'postgres' && info.engineVersion !== targetVersion;
+}
+
+/** The version AutoMinorVersionUpgrade brings in a maintenance window (ValidUpgradeTarget AutoUpgrade=true), if known. */
+export function automaticMinorTarget(targets: UpgradeTarget[]): string | undefined {
+  return targets.find((t) => t.autoUpgrade === true && !t.isMajorVersionUpgrade)?.engineVersion;
+}
+
+/**
+ * A maintenance-window stage's only lever is AutoMinorVersionUpgrade, and with it RDS applies its own
+ * preferred minor version, the ValidUpgradeTarget marked AutoUpgrade ("whether the target version is
+ * applied to any source DB instances that have AutoMinorVersionUpgrade set to true",
+ * DescribeDBEngineVersions reference). Any other target would never come: the stage would wait for it
+ * while RDS installs another version. Queueing the exact version instead (ModifyDBInstance EngineVersion
+ * without ApplyImmediately) is not done: AWS documents no way to withdraw a queued engine-version change,
+ * so an aborted campaign could not undo it.
+ */
+function notTheAutomaticTarget(stage: ResolvedStage, info: InstanceInfo, targetVersion: string, targets: UpgradeTarget[]): string {
+  const auto = automaticMinorTarget(targets);
+  const brings = auto ? `RDS's preferred minor for ${info.engineVersion}, ${auto}` : `nothing: RDS marks no automatic minor upgrade from ${info.engineVersion}`;
+  return (
+    `${stage.name}: ${targetVersion} cannot come through a maintenance window: the stage turns AutoMinorVersionUpgrade on, which brings only ${brings} ` +
+    `(ValidUpgradeTarget AutoUpgrade=true). Use targetEngineVersion ${auto ?? '<the preferred minor>'}, or method apply-now for ${stage.name} (it sets EngineVersion ${targetVersion} exactly).`
+  );
+}
+
+export function assessStage(stage: ResolvedStage, info: InstanceInfo, targetVersion: string, targets: UpgradeTarget[]): StageReadiness {
+  const problems: string[] = [];
+  if (info.engine !== 'postgres') {
+    return { kind: 'problem', problems: [`${stage.name}: ${stage.region}/${stage.instanceId} runs ${info.engine}, not postgres`] };
+  }
+  if (stage.method === 'maintenance-window') {
+    try {
+      parseMaintenanceWindow(info.preferredMaintenanceWindow);
+    } catch (err) {
+      problems.push(`${stage.name}: ${(err as Error).message}`);
+    }
+  }
+  if (info.engineVersion === targetVersion) {
+    return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note: `already at ${info.engineVersion}` };
+  }
+  const match = targets.find((t) => t.engineVersion === targetVersion);
+  const minors = targets.filter((t) => !t.isMajorVersionUpgrade).map((t) => t.engineVersion).join(', ') || 'none';
+  if (!match) {
+    problems.push(`${stage.name}: ${targetVersion} is not a valid upgrade target for ${stage.instanceId} at ${info.engineVersion}; valid minor targets: ${minors}`);
+  } else if (match.isMajorVersionUpgrade) {
+    problems.push(`${stage.name}: ${info.engineVersion} → ${targetVersion} is a major version upgrade; this campaign does minor upgrades only (valid minor targets: ${minors})`);
+  } else if (stage.method === 'maintenance-window' && match.autoUpgrade === false) {
+    problems.push(notTheAutomaticTarget(stage, info, targetVersion, targets));
+  }
+  return problems.length ? { kind: 'problem', problems } : { kind: 'ready', fromVersion: info.engineVersion };
+}

@@ -1,0 +1,209 @@
+/**
+ * A raw campaign spec resolved into the workflow's input: every field checked, the runbook's defaults
+ * written out (preview and staging first, production only with 14 days' notice, a status-page scheduled
+ * maintenance, a pending-maintenance check a few days before, a team decision over a minute of downtime).
+ */
+import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
+import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
+import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
+import { AllListed, Problems, describe, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
+
+
+const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
+const STAGE_FIELDS = [
+  'name', 'region', 'instanceId', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
+  'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint',
+] as const satisfies readonly (keyof StageSpec)[];
+/** Compile-time check that the field lists above name every field of the api.ts input types. */
+type _CampaignFieldsListed = AllListed<Exclude<keyof CampaignSpec, (typeof CAMPAIGN_FIELDS)[number]>>;
+type _StageFieldsListed = AllListed<Exclude<keyof StageSpec, (typeof STAGE_FIELDS)[number]>>;
+const METHODS: readonly StageMethod[] = ['maintenance-window', 'apply-now'];
+
+function readTargetVersion(p: Problems, value: unknown): string {
+  if (typeof value === 'number') {
+    // YAML/JSON turn 15.10 into 15.1, which is a different version.
+    p.add('targetEngineVersion', `got the number ${value}; write the version as quoted text (e.g. "15.10"), because a number loses trailing zeros`);
+    return '';
+  }
+  const version = readString(p, value, 'targetEngineVersion', { required: true, example: '"15.8"' });
+  if (version && !ENGINE_VERSION_PATTERN.test(version)) {
+    p.add('targetEngineVersion', `"${version}" is not a PostgreSQL minor version; use major.minor, e.g. "15.8" or "15.10"`);
+    return '';
+  }
+  return version;
+}
+
+function readStage(p: Problems, raw: unknown, path: string, target: string): ResolvedStage | undefined {
+  const o = readObject(p, raw, path, STAGE_FIELDS);
+  if (!o) return undefined;
+  const name = readString(p, o.name, join(path, 'name'), { required: true, example: '"preview", "staging" or "production"' });
+  if (name.includes('|')) p.add(join(path, 'name'), `"${name}" must not contain "|" (it separates the parts of an approval plan)`);
+  const region = readRegion(p, o.region, join(path, 'region'));
+  const instanceId = readInstanceId(p, o.instanceId, join(path, 'instanceId'));
+
+  let method: StageMethod = 'maintenance-window';
+  if (isMissing(o.method)) {
+    p.add(join(path, 'method'), 'is required: "maintenance-window" (wait for the instance\'s weekly window) or "apply-now" (upgrade immediately under an availability probe)');
+  } else if (typeof o.method !== 'string' || !METHODS.includes(o.method as StageMethod)) {
+    p.add(join(path, 'method'), `must be "maintenance-window" or "apply-now", got ${describe(o.method)}`);
+  } else {
+    method = o.method as StageMethod;
+  }
+
+  const requiresApproval = readBoolean(p, o.requiresApproval, join(path, 'requiresApproval'), name === 'production');
+  if (requiresApproval && method === 'apply-now') {
+    p.add(join(path, 'method'), 'a stage that requires approval must use "maintenance-window" (users are given notice of a scheduled window); use "maintenance-window" or set requiresApproval: false');
+  }
+
+  let noticeMs = requiresApproval ? PRODUCTION_NOTICE_MS : 0;
+  let noticeOverrideReason: string | undefined;
+  const noticePath = join(path, 'notice');
+  if (!isMissing(o.notice)) {
+    const notice = readObject(p, o.notice, noticePath, ['minimum', 'overrideReason']);
+    if (notice) {
+      noticeMs = readDuration(p, notice.minimum, join(noticePath, 'minimum'), noticeMs);
+      noticeOverrideReason = readString(p, notice.overrideReason, join(noticePath, 'overrideReason'), { required: false, example: '"security fix must ship this week"' });
+    }
+  }
+  if (requiresApproval && noticeMs < PRODUCTION_NOTICE_MS && !noticeOverrideReason) {
+    p.add(
+      join(noticePath, 'overrideReason'),
+      `is required because notice.minimum (${formatDuration(noticeMs)}) is below the runbook's ${formatDuration(PRODUCTION_NOTICE_MS)} notice for users; explain why, or raise notice.minimum to "14d"`,
+    );
+  }
+
+  const statusPagePath = join(path, 'statusPage');
+  const statusPage = { enabled: requiresApproval, name: defaultStatusPageName(target), body: defaultStatusPageBody(target), componentIds: [] as string[] };
+  if (!isMissing(o.statusPage)) {
+    const sp = readObject(p, o.statusPage, statusPagePath, ['enabled', 'name', 'body', 'componentIds']);
+    if (sp) {
+      statusPage.enabled = readBoolean(p, sp.enabled, join(statusPagePath, 'enabled'), statusPage.enabled);
+      statusPage.name = readString(p, sp.name, join(statusPagePath, 'name'), { required: false, example: '"Scheduled database maintenance"' }) ?? statusPage.name;
+      statusPage.body = readString(p, sp.body, join(statusPagePath, 'body'), { required: false, example: '"We will upgrade our database..."' }) ?? statusPage.body;
+      statusPage.componentIds = readStringList(p, sp.componentIds, join(statusPagePath, 'componentIds'), '["8kbf7d35c070"]') ?? [];
+    }
+  }
+
+  const precheckBeforeMs = readDuration(p, o.precheckBefore, join(path, 'precheckBefore'), DEFAULT_PRECHECK_BEFORE_MS);
+  if (noticeMs > 0 && precheckBeforeMs >= noticeMs) {
+    const which = isMissing(o.precheckBefore) ? ' (the default)' : '';
+    p.add(
+      join(path, 'precheckBefore'),
+      `${formatDuration(precheckBeforeMs)}${which} must be shorter than notice.minimum (${formatDuration(noticeMs)}), since the check happens after the notice goes out; set precheckBefore to less, e.g. "${formatDuration(Math.floor(noticeMs / 2))}"`,
+    );
+  }
+  const graceMs = readDuration(p, o.grace, join(path, 'grace'), DEFAULT_GRACE_MS);
+  const maxMissedWindows = readInteger(p, o.maxMissedWindows, join(path, 'maxMissedWindows'), DEFAULT_MAX_MISSED_WINDOWS, 1);
+
+  let probe: ResolvedStage['probe'];
+  const probePath = join(path, 'probe');
+  if (!isMissing(o.probe)) {
+    const pr = readObject(p, o.probe, probePath, ['url', 'ratePerSecond', 'requestTimeoutMs', 'settle', 'maxDuration']);
+    if (pr) {
+      const url = readUrl(p, pr.url, join(probePath, 'url'), true) ?? '';
+      let ratePerSecond = DEFAULT_PROBE.ratePerSecond;
+      if (!isMissing(pr.ratePerSecond)) {
+        if (typeof pr.ratePerSecond !== 'number' || !(pr.ratePerSecond > 0) || pr.ratePerSecond > MAX_PROBE_RATE_PER_SECOND) {
+          p.add(join(probePath, 'ratePerSecond'), `expected a number of requests per second above 0 and at most ${MAX_PROBE_RATE_PER_SECOND} (a low-volume probe), got ${describe(pr.ratePerSecond)}`);
+        } else {
+          ratePerSecond = pr.ratePerSecond;
+        }
+      }
+      probe = {
+        url,
+        ratePerSecond,
+        requestTimeoutMs: readDuration(p, pr.requestTimeoutMs, join(probePath, 'requestTimeoutMs'), DEFAULT_PROBE.requestTimeoutMs, 1),
+        settleMs: readDuration(p, pr.settle, join(probePath, 'settle'), DEFAULT_PROBE.settleMs),
+        maxDurationMs: readDuration(p, pr.maxDuration, join(probePath, 'maxDuration'), DEFAULT_PROBE.maxDurationMs, SECOND_MS),
+      };
+    }
+  } else if (method === 'apply-now') {
+    p.add(probePath, 'is required for method "apply-now" (the runbook runs a low-volume load test while upgrading), e.g. { url: "https://api.example.com/_status" }');
+  }
+
+  const downtimeThresholdMs = readDuration(p, o.downtimeThreshold, join(path, 'downtimeThreshold'), DEFAULT_DOWNTIME_THRESHOLD_MS, 1);
+  const healthCheckUrl = readUrl(p, o.healthCheckUrl, join(path, 'healthCheckUrl'), false);
+  const infraCodeHint =
+    readString(p, o.infraCodeHint, join(path, 'infraCodeHint'), { required: false, example: '"Set engine_version in terraform/rds.tf"' }) ??
+    defaultInfraCodeHint(target, instanceId);
+
+  const stage: ResolvedStage = {
+    name, region, instanceId, method, requiresApproval, noticeMs, statusPage, precheckBeforeMs, graceMs, maxMissedWindows,
+    downtimeThresholdMs, infraCodeHint,
+  };
+  if (noticeOverrideReason !== undefined) stage.noticeOverrideReason = noticeOverrideReason;
+  if (probe) stage.probe = probe;
+  if (healthCheckUrl !== undefined) stage.healthCheckUrl = healthCheckUrl;
+  return stage;
+}
+
+/**
+ * Checks every field of a raw campaign spec and applies the runbook's defaults.
+ * @throws SpecError listing every problem found, one per line, each naming its field path.
+ */
+export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
+  const p = new Problems();
+  const o = readObject(p, raw, '', CAMPAIGN_FIELDS);
+  if (!o) throw new SpecError(p.list, 'Invalid campaign spec');
+
+  const targetEngineVersion = readTargetVersion(p, o.targetEngineVersion);
+  const campaignId = readId(p, o.campaignId, 'campaignId', targetEngineVersion ? defaultCampaignId(targetEngineVersion) : undefined);
+  const requester = readString(p, o.requester, 'requester', { required: true, example: '"alice@example.com"' });
+
+  const stages: ResolvedStage[] = [];
+  if (isMissing(o.stages)) {
+    p.add('stages', 'is required: list the stages in order, e.g. preview, staging, production');
+  } else if (!Array.isArray(o.stages)) {
+    p.add('stages', `expected a list of stages, got ${describe(o.stages)}`);
+  } else if (o.stages.length === 0) {
+    p.add('stages', 'needs at least one stage, e.g. { name: "preview", region: "eu-west-2", instanceId: "notify-preview", method: "maintenance-window" }');
+  } else {
+    const names = new Map<string, number>();
+    const instances = new Map<string, number>();
+    o.stages.forEach((rawStage, i) => {
+      const path = `stages[${i}]`;
+      const stage = readStage(p, rawStage, path, targetEngineVersion);
+      if (!stage) return;
+      stages.push(stage);
+      if (stage.name) {
+        const first = names.get(stage.name);
+        if (first !== undefined) p.add(join(path, 'name'), `"${stage.name}" is already used by stages[${first}]; stage names must be unique`);
+        else names.set(stage.name, i);
+      }
+      if (stage.region && stage.instanceId) {
+        const key = `${stage.region}/${stage.instanceId}`;
+        const first = instances.get(key);
+        if (first !== undefined) p.add(join(path, 'instanceId'), `${key} is already upgraded by stages[${first}]; each instance may appear in one stage only`);
+        else instances.set(key, i);
+      }
+    });
+  }
+
+  const approval = { approvers: [] as string[], minApprovals: 1, reminderIntervalMs: DEFAULT_REMINDER_INTERVAL_MS };
+  if (!isMissing(o.approval)) {
+    const a = readObject(p, o.approval, 'approval', ['approvers', 'minApprovals', 'reminderInterval']);
+    if (a) {
+      approval.approvers = readPeople(p, a.approvers, 'approval.approvers', requester);
+      approval.minApprovals = readInteger(p, a.minApprovals, 'approval.minApprovals', 1, 1);
+      if (!isMissing(a.approvers) && approval.approvers.length > 0 && approval.minApprovals > approval.approvers.length) {
+        p.add('approval.minApprovals', `${approval.minApprovals} is more than the ${approval.approvers.length} listed approvers; lower it or add approvers`);
+      }
+      approval.reminderIntervalMs = readDuration(p, a.reminderInterval, 'approval.reminderInterval', DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS);
+    }
+  }
+
+  const blackouts = readBlackouts(p, o.blackouts, 'blackouts');
+  const pollIntervalMs = readDuration(p, o.pollInterval, 'pollInterval', DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS);
+
+  if (p.list.length > 0) throw new SpecError(p.list, 'Invalid campaign spec');
+  return { format: RESOLVED_CAMPAIGN_SPEC, campaignId, targetEngineVersion, requester, stages, approval, blackouts, pollIntervalMs };
+}
+
+/**
+ * The client's entry: a raw spec (from a file or code) into the workflow's input. Same rules as
+ * validateCampaignSpec, which the workflow keeps for raw inputs of runs started before.
+ */
+export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
+  return validateCampaignSpec(raw);
+}
+

@@ -1,0 +1,47 @@
+/**
+ * The runbook's numbers and texts ("Upgrading our Postgres minor version"): 14 days' notice for production,
+ * a pending-maintenance check a few days before, a team decision over a minute of downtime. Used when a
+ * spec is resolved at the client; a running workflow never reads them again (its input has them written out).
+ */
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../domain/duration';
+
+
+/** "It should be at least 2 weeks in the future so we can give our users at least 2 weeks notice." */
+export const PRODUCTION_NOTICE_MS = 14 * DAY_MS;
+/** "A few days before the expected day of the production upgrade, check ... pending maintenance." */
+export const DEFAULT_PRECHECK_BEFORE_MS = 3 * DAY_MS;
+export const DEFAULT_GRACE_MS = HOUR_MS;
+export const DEFAULT_MAX_MISSED_WINDOWS = 2;
+/** "We expect there to be less than a minute for minor upgrades. If there is more, then discuss with the team." */
+/** Each reminder adds about a dozen history events; faster than a minute would flood both people and history. */
+export const MIN_REMINDER_INTERVAL_MS = MINUTE_MS;
+export const DEFAULT_DOWNTIME_THRESHOLD_MS = 60 * SECOND_MS;
+export const DEFAULT_PROBE = { ratePerSecond: 2, requestTimeoutMs: 2_000, settleMs: 30 * SECOND_MS, maxDurationMs: 2 * HOUR_MS };
+export const MAX_PROBE_RATE_PER_SECOND = 100;
+export const DEFAULT_REMINDER_INTERVAL_MS = 24 * HOUR_MS;
+export const DEFAULT_CAMPAIGN_POLL_INTERVAL_MS = 60 * SECOND_MS;
+export const DEFAULT_RESTORE_POLL_INTERVAL_MS = 30 * SECOND_MS;
+export const MIN_POLL_INTERVAL_MS = SECOND_MS;
+export const DEFAULT_BASTION_PORT = 5432;
+export const DEFAULT_CUTOVER_WEIGHT = 100;
+export const DEFAULT_CUTOVER_TTL_SECONDS = 300;
+
+export function defaultCampaignId(targetEngineVersion: string): string {
+  return `pg-minor-${targetEngineVersion.replace(/\./g, '-')}`;
+}
+
+export function defaultStatusPageName(targetEngineVersion: string): string {
+  return `Scheduled maintenance: PostgreSQL upgrade to ${targetEngineVersion}`;
+}
+
+export function defaultStatusPageBody(targetEngineVersion: string): string {
+  return (
+    `We will upgrade our database to PostgreSQL ${targetEngineVersion} during this scheduled maintenance window. ` +
+    'We expect a brief downtime of less than a minute while the database restarts; requests made during that time may fail and can be retried.'
+  );
+}
+
+export function defaultInfraCodeHint(targetEngineVersion: string, instanceId: string): string {
+  return `Set engine_version = "${targetEngineVersion}" and auto_minor_version_upgrade = false for ${instanceId} in the Terraform code (otherwise Terraform will error on its next plan).`;
+}
+

@@ -1,0 +1,145 @@
+/**
+ * The staged minor-version upgrade campaign (runbook: "Upgrading our Postgres minor version").
+ *
+ *   checkEveryInstance → for each stage: preview    upgradeInNextWindow       (preview.ts)
+ *                                        staging    upgradeNowUnderProbe      (staging.ts)
+ *                                        production upgradeInAnnouncedWindow  (production.ts)
+ *
+ * Long waits are timers; waiting for RDS is retry-based polling inside an activity (no history growth, and
+ * zero AWS calls while sleeping towards a window). Every mutation registers its compensation first; abort,
+ * or a failure, runs them (flags back off, announcement cancelled; nothing deleted).
+ */
+import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  RESOLVED_CAMPAIGN_SPEC,
+  abortUpdate,
+  approveUpdate,
+  campaignStatusQuery,
+  decideUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  type CampaignInput,
+  type CampaignResult,
+  type CampaignStatus,
+  type ResolvedCampaignSpec,
+} from '../../api';
+import { noticeOverride } from '../../domain/plan';
+import { SpecError, validateCampaignSpec } from '../../spec';
+import { nowIso } from '../shared/clock';
+import { describeError } from '../shared/failures';
+import { abort, approve, decide, pause, resume } from './handlers';
+import { checkEveryInstance } from './preflight';
+import { AbortCampaign, CampaignRun } from './run';
+import { runStage } from './stage';
+
+export { UPSERT_ONLY_CHANGES_PATCH } from './run';
+
+export async function upgradeCampaign(input: CampaignInput): Promise<CampaignResult> {
+  const raw = input as Partial<ResolvedCampaignSpec> | undefined;
+  const status: CampaignStatus = {
+    campaignId: raw?.campaignId ?? workflowInfo().workflowId,
+    targetEngineVersion: raw?.targetEngineVersion ?? '',
+    requester: raw?.requester ?? '',
+    state: 'validating',
+    stages: [],
+    approvals: [],
+    followUps: [],
+    timeline: [],
+    humanActions: [],
+    startedAt: nowIso(),
+  };
+  setHandler(campaignStatusQuery, () => status);
+  const spec = resolvedInput(input, status);
+
+  const c = new CampaignRun(spec, status);
+  describeStages(c);
+  setHandler(approveUpdate, (r) => approve.handler(c, r), { validator: (r) => approve.validator(c, r) });
+  setHandler(decideUpdate, (r) => decide.handler(c, r), { validator: (r) => decide.validator(c, r) });
+  setHandler(pauseUpdate, (r) => pause.handler(c, r), { validator: (r) => pause.validator(c, r) });
+  setHandler(resumeUpdate, (r) => resume.handler(c, r), { validator: (r) => resume.validator(c, r) });
+  setHandler(abortUpdate, (r) => abort.handler(c, r), { validator: (r) => abort.validator(c, r) });
+
+  c.setState('running');
+  c.step(undefined, 'campaign-started', `target ${spec.targetEngineVersion}, requested by ${spec.requester}`);
+  try {
+    await c.mainScope.run(async () => {
+      await checkEveryInstance(c);
+      for (const s of spec.stages) {
+        const report = c.report(s);
+        if (report.status !== 'skipped') await runStage(c, s, report);
+      }
+    });
+  } catch (err) {
+    return finishStopped(c, err);
+  }
+  status.endedAt = nowIso();
+  c.setState('completed');
+  c.step(undefined, 'campaign-completed');
+  await c.notify('completed', `campaign completed: every stage at ${spec.targetEngineVersion}`);
+  return { campaignId: status.campaignId, state: 'completed', stages: status.stages, followUps: status.followUps };
+}
+
+/**
+ * The input is the spec the client resolved (every default written out). Runs started before that send a
+ * raw spec: resolve it here, as those runs always did, so their replay takes the same decisions.
+ */
+function resolvedInput(input: CampaignInput, status: CampaignStatus): ResolvedCampaignSpec {
+  if ((input as ResolvedCampaignSpec | undefined)?.format === RESOLVED_CAMPAIGN_SPEC) return input as ResolvedCampaignSpec;
+  try {
+    return validateCampaignSpec(input);
+  } catch (err) {
+    const message = err instanceof SpecError ? err.message : String(err);
+    status.state = 'failed';
+    status.failure = message;
+    throw ApplicationFailure.nonRetryable(`Invalid campaign spec:\n${message}`, 'InvalidSpec');
+  }
+}
+
+function describeStages(c: CampaignRun): void {
+  const { spec, status } = c;
+  status.campaignId = spec.campaignId;
+  status.targetEngineVersion = spec.targetEngineVersion;
+  status.requester = spec.requester;
+  status.stages = spec.stages.map((s) => ({
+    name: s.name,
+    region: s.region,
+    instanceId: s.instanceId,
+    method: s.method,
+    toVersion: spec.targetEngineVersion,
+    status: 'pending',
+    missedWindows: 0,
+  }));
+  status.noticeOverride = noticeOverride(spec);
+}
+
+/** Abort (by a person) or failure: compensate, then end as aborted (a result) or failed (non-retryable). */
+async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResult> {
+  const { status } = c;
+  const aborted = err instanceof AbortCampaign || (isCancellation(err) && c.abortRequest);
+  const reason = err instanceof AbortCampaign ? err.message : c.abortRequest ? `aborted by ${c.abortRequest.by}: ${c.abortRequest.reason}` : describeError(err);
+  await c.saga.compensate({
+    done: (x) => c.step(undefined, 'compensated', x.description),
+    failed: (x, e) => {
+      c.step(undefined, 'compensation-failed', `${x.description}: ${describeError(e)} (do it by hand)`);
+      status.followUps.push(`Compensation failed, do it by hand: ${x.description} (${reason})`);
+    },
+  });
+  const current = status.stages.find((s) => s.status === 'running');
+  if (current) {
+    current.status = aborted ? 'aborted' : 'failed';
+    current.endedAt = nowIso();
+  }
+  status.endedAt = nowIso();
+  if (aborted) {
+    c.setState('aborted');
+    c.step(undefined, 'campaign-aborted', reason);
+    await c.notify('aborted', `campaign aborted: ${reason}`);
+    return { campaignId: status.campaignId, state: 'aborted', stages: status.stages, followUps: status.followUps };
+  }
+  status.failure = reason;
+  c.setState('failed');
+  c.step(undefined, 'campaign-failed', reason);
+  await c.notify('failed', `campaign failed: ${reason}`);
+  if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
+  throw ApplicationFailure.nonRetryable(`campaign ${status.campaignId} failed: ${reason}`, 'CampaignFailed');
+}

@@ -1,0 +1,133 @@
+/**
+ * production (runbook: "at least 2 weeks' notice ... check a few days before that AWS lists the pending
+ * maintenance ... flip the flag, watch the window, flip it back"): an approval by someone other than the
+ * requester of a named window, a status-page scheduled maintenance for exactly that window, the pre-check
+ * of AWS's pending maintenance, then the flag around the window.
+ */
+import { CancellationScope, sleep } from '@temporalio/workflow';
+import type { ResolvedStage, StageReport } from '../../api';
+import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
+import { formatDuration } from '../../domain/duration';
+import type { Occurrence } from '../../domain/maintenance-window';
+import { describePending, pendingUpgradeTo } from '../../domain/pending-maintenance';
+import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } from '../../domain/plan';
+import { iso, nowMs } from '../shared/clock';
+import { turnOffAutoMinorUpgrade, turnOnAutoMinorUpgrade } from './auto-minor-upgrade';
+import type { CampaignRun } from './run';
+import { watchUntilUpgraded } from './windows';
+
+const ANNOUNCEMENT = 'statuspage';
+
+export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+  const window = await obtainApprovalForWindow(c, s, report);
+  await c.checkpoint(report);
+  if (s.statusPage.enabled) await announceMaintenance(c, s, report, window);
+  await precheckPendingMaintenance(c, s, report, window);
+  await turnOnAutoMinorUpgrade(c, s, report);
+  await watchUntilUpgraded(c, s, report, window);
+  await c.checkpoint(report);
+  await turnOffAutoMinorUpgrade(c, s, report);
+  c.saga.drop(ANNOUNCEMENT);
+}
+
+/** Proposes the first window at least the notice ahead, waits for approvals naming it, re-asks if it moved. */
+async function obtainApprovalForWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Occurrence> {
+  const windowText = c.instances.get(s.name)!.preferredMaintenanceWindow;
+  const target = c.spec.targetEngineVersion;
+  for (;;) {
+    const pick = productionWindow(windowText, nowMs(), s, c.spec.blackouts);
+    for (const skipped of pick.skipped) c.step(report, 'window-skipped', `${iso(skipped.window.startMs)}: ${skipped.reason}`);
+    const w = pick.window;
+    report.window = { start: iso(w.startMs), end: iso(w.endMs) };
+    await askIfAwsAppliesFirst(c, s, report, w);
+    const plan = approvalPlanId(s.name, target, w.startMs);
+    const invalidated = invalidateOtherPlans(c.status.approvals, s.name, plan);
+    if (invalidated > 0) c.step(report, 'approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
+    if (validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals) return w;
+
+    c.approvalPlan = { stage: s.name, plan, windowStartMs: w.startMs };
+    const who = c.spec.approval.approvers.length ? `one of ${c.spec.approval.approvers.join(', ')}` : `anyone but ${c.spec.requester}`;
+    const ask = `approve ${s.name}: upgrade ${s.instanceId} to ${target} in the window ${iso(w.startMs)} – ${iso(w.endMs)} (${c.spec.approval.minApprovals} approval(s) by ${who})`;
+    c.setState('waiting-for-approval', { kind: 'approval', description: ask, plan });
+    c.step(report, 'waiting-for-approval', plan);
+    await c.notify('approval-needed', `${ask}. Run \`campaign approve ${c.spec.campaignId} --as NAME\`.`, s.name, { plan });
+    try {
+      await c.waitForHuman(
+        () => validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals,
+        () => c.notify('reminder', `still waiting: ${ask}`, s.name, { plan }),
+      );
+    } finally {
+      c.approvalPlan = undefined;
+    }
+    c.setState('running');
+    // The approval names a window; if the notice rule now needs a later one, ask again.
+    const now = productionWindow(windowText, nowMs(), s, c.spec.blackouts).window;
+    if (now.startMs === w.startMs) {
+      c.step(report, 'approved', plan);
+      return w;
+    }
+    c.step(report, 'plan-changed', `approved window ${iso(w.startMs)} is now less than ${formatDuration(s.noticeMs)} ahead; asking again for ${iso(now.startMs)}`);
+  }
+}
+
+/** AWS's own schedule: when a pending action would be applied before the chosen window, the team decides. */
+async function askIfAwsAppliesFirst(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence): Promise<void> {
+  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+  const deadline = awsAppliesBefore(pending, w);
+  if (deadline === undefined) return;
+  await c.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`, s.name);
+  await c.askDecision(report, `AWS will apply the upgrade to ${s.instanceId} on ${iso(deadline)}, before the campaign's window ${iso(w.startMs)}. Continue with this window anyway?`, 'escalation');
+}
+
+/** A Statuspage scheduled maintenance for exactly the window; cancelling it (never deleting) is the compensation. */
+async function announceMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
+  const key = `${c.spec.campaignId}/${s.name}/${iso(window.startMs)}`;
+  c.saga.add({
+    id: ANNOUNCEMENT,
+    description: `cancel the status-page maintenance for ${s.name} (${iso(window.startMs)})`,
+    run: async () => {
+      const incidentId = report.statusPageIncidentId;
+      if (!incidentId) return false;
+      return (await c.aws(s.name, 'cancel-announcement', () => c.a.cancelScheduledMaintenance(incidentId, `campaign ${c.spec.campaignId} was stopped`))).changed;
+    },
+  });
+  // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
+  const created = await CancellationScope.nonCancellable(() =>
+    c.aws(s.name, 'announce-maintenance', () =>
+      c.a.createScheduledMaintenance({
+        idempotencyKey: key,
+        name: s.statusPage.name,
+        body: s.statusPage.body,
+        scheduledFor: iso(window.startMs),
+        scheduledUntil: iso(window.endMs),
+        componentIds: s.statusPage.componentIds,
+        notify: true,
+      }),
+    ),
+  );
+  report.statusPageIncidentId = created.incidentId;
+  c.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
+}
+
+/** A few days before the window AWS must list the expected pending upgrade; otherwise the team decides. */
+async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
+  const precheckAt = precheckInstant(window, s);
+  if (precheckAt > nowMs()) {
+    c.setState('waiting-for-window', { kind: 'precheck', description: `${s.name}: pre-check of AWS pending maintenance`, until: iso(precheckAt) });
+    c.step(report, 'waiting-for-precheck', iso(precheckAt));
+    await sleep(precheckAt - nowMs());
+  }
+  await c.checkpoint(report);
+  c.setState('running');
+  const target = c.spec.targetEngineVersion;
+  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+  const expected = pendingUpgradeTo(pending, target);
+  if (expected) {
+    c.step(report, 'precheck-passed', expected.description);
+    return;
+  }
+  const seen = describePending(pending, 'nothing');
+  c.step(report, 'precheck-failed', `expected a pending db-upgrade to ${target}, AWS lists ${seen}`);
+  await c.notify('escalation', `${s.name}: AWS does not list the expected pending upgrade to ${target} for ${s.instanceId} (it lists ${seen})`, s.name);
+  await c.askDecision(report, `AWS lists ${seen} instead of a pending db-upgrade to ${target}. Turn the flag on anyway and watch the window?`, 'escalation');
+}

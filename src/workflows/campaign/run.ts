@@ -1,0 +1,155 @@
+/**
+ * One campaign's state and the bookkeeping every runbook step uses: the status people query, timeline
+ * and search attributes, notifications, AWS calls with visible retries, the saga, and the human gates
+ * (pause checkpoints, team decisions). The steps themselves live in the files named after the runbook.
+ */
+import { CancellationScope, condition, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { CampaignState, CampaignStatus, DecideRequest, InstanceInfo, NotificationEvent, ResolvedCampaignSpec, ResolvedStage, StageReport, WaitingFor } from '../../api';
+import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
+import { awsActivities, waiterUntil, withVisibleRetries, type RetryOptions } from '../shared/aws-calls';
+import { nowIso } from '../shared/clock';
+import { notifyPeople, recordHuman, waitForPeople } from '../shared/people';
+import { Saga } from '../shared/saga';
+
+export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
+/** patched() id: search attributes are upserted only when the stage or state changes. */
+export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-change';
+
+/** A person decided to stop (an abort, or "abort" to a question): compensate and end as aborted. */
+export class AbortCampaign extends Error {
+  constructor(
+    readonly by: string,
+    readonly reason: string,
+  ) {
+    super(`aborted by ${by}: ${reason}`);
+  }
+}
+
+export class CampaignRun {
+  readonly a = awsActivities();
+  readonly saga = new Saga();
+  readonly mainScope = new CancellationScope();
+  /** What preflight read of each stage's instance, by stage name. */
+  readonly instances = new Map<string, InstanceInfo>();
+  abortRequest?: { by: string; reason: string };
+  paused = false;
+  decision?: DecideRequest;
+  decisionOpen = false;
+  approvalPlan?: { stage: string; plan: string; windowStartMs: number };
+  private lastUpsert?: { stage: string; state: CampaignState };
+
+  constructor(
+    readonly spec: ResolvedCampaignSpec,
+    readonly status: CampaignStatus,
+  ) {}
+
+  report(s: ResolvedStage): StageReport {
+    return this.status.stages[this.spec.stages.indexOf(s)];
+  }
+
+  // ------------------------------------------------------------------ status, timeline, search attributes
+
+  step(stage: StageReport | undefined, step: string, detail?: string): void {
+    this.status.currentStage = stage?.name;
+    this.status.currentStep = step;
+    if (stage) stage.step = step;
+    this.status.timeline.push({ at: nowIso(), stage: stage?.name, step, detail });
+    log.info('campaign step', { campaignId: this.status.campaignId, stage: stage?.name, step, detail });
+  }
+
+  setState(state: CampaignState, waitingFor?: WaitingFor): void {
+    this.status.state = state;
+    this.status.waitingFor = waitingFor;
+    this.searchAttributes();
+  }
+
+  private searchAttributes(): void {
+    const values = { stage: this.status.currentStage ?? 'none', state: this.status.state };
+    // Upserting only what changed saves about half the upserts of a campaign (fleet benchmark). Campaigns
+    // started before this change upsert on every state change, as their histories recorded.
+    if (patched(UPSERT_ONLY_CHANGES_PATCH)) {
+      if (this.lastUpsert && this.lastUpsert.stage === values.stage && this.lastUpsert.state === values.state) return;
+      if (this.lastUpsert) {
+        const changed = [];
+        if (this.lastUpsert.stage !== values.stage) changed.push({ key: RDS_STAGE, value: values.stage });
+        if (this.lastUpsert.state !== values.state) changed.push({ key: RDS_STATE, value: values.state });
+        upsertSearchAttributes(changed);
+        this.lastUpsert = values;
+        return;
+      }
+    }
+    this.lastUpsert = values;
+    upsertSearchAttributes([
+      { key: RDS_OPERATION, value: 'campaign' },
+      { key: RDS_CAMPAIGN_ID, value: this.status.campaignId },
+      { key: RDS_INSTANCES, value: this.spec.stages.map((s) => `${s.region}/${s.instanceId}`) },
+      { key: RDS_STAGE, value: values.stage },
+      { key: RDS_STATE, value: values.state },
+    ]);
+  }
+
+  notify(event: NotificationEvent, text: string, stage?: string, details?: Record<string, unknown>): Promise<void> {
+    return notifyPeople({ workflowId: workflowInfo().workflowId, event, text: `[${this.status.campaignId}] ${text}`, stage, details }, this.status.timeline);
+  }
+
+  recordHuman(by: string, action: 'approve' | 'decide' | 'pause' | 'resume' | 'abort', detail?: string, comment?: string): void {
+    recordHuman(this.status, this.status.currentStage, by, action, detail, comment);
+  }
+
+  // ------------------------------------------------------------------ AWS
+
+  /** One AWS step with visible retries (shared/aws-calls.ts): a failing call shows in status, list and a notification. */
+  aws<T>(stage: string | undefined, step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+    const host = {
+      status: this.status,
+      record: (s: string, detail: string) => {
+        this.status.timeline.push({ at: nowIso(), stage, step: s, detail });
+      },
+      notify: (text: string) => this.notify('escalation', text, stage),
+    };
+    return withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+  }
+
+  /** Polls until `deadlineMs` (absolute) for the instance's status (and version); a failing call shows as trouble. */
+  waitForInstanceUntil(s: ResolvedStage, step: string, deadlineMs: number, want: { status: string; engineVersion?: string }): Promise<InstanceInfo> {
+    return this.aws(s.name, step, () => waiterUntil(deadlineMs, this.spec.pollIntervalMs).waitForInstance(s.region, s.instanceId, want), { attemptsPerRound: 1 });
+  }
+
+  // ------------------------------------------------------------------ human gates
+
+  /** Holds at a step boundary while paused. */
+  async checkpoint(stage: StageReport): Promise<void> {
+    if (!this.paused) return;
+    const previous = this.status.state;
+    const previousWait = this.status.waitingFor;
+    this.setState('paused', { kind: 'resume', description: `paused before ${stage.name}/${stage.step ?? 'next step'}; resume with \`campaign resume\`` });
+    await condition(() => !this.paused);
+    this.setState(previous === 'paused' ? 'running' : previous, previousWait);
+  }
+
+  /** Waits for a human; repeats reminders at the configured interval. */
+  waitForHuman(done: () => boolean, reminder: () => Promise<void>): Promise<void> {
+    return waitForPeople(done, this.spec.approval.reminderIntervalMs, reminder);
+  }
+
+  /** Asks the team a question and waits for `campaign decide`; "abort" ends the campaign (compensated). */
+  async askDecision(stage: StageReport, question: string, event: NotificationEvent = 'decision-needed'): Promise<void> {
+    this.decision = undefined;
+    this.decisionOpen = true;
+    this.setState('waiting-for-decision', { kind: 'decision', description: question, question });
+    this.step(stage, 'waiting-for-decision', question);
+    await this.notify(event, `${stage.name}: ${question} Answer with \`campaign decide ${this.status.campaignId} --continue|--abort --as NAME\`.`, stage.name);
+    try {
+      await this.waitForHuman(
+        () => this.decision !== undefined,
+        () => this.notify('reminder', `${stage.name}: still waiting for a decision: ${question}`, stage.name),
+      );
+    } finally {
+      this.decisionOpen = false;
+    }
+    const d = this.decision!;
+    this.setState('running');
+    if (d.decision === 'abort') throw new AbortCampaign(d.by, d.comment ?? `decided to abort at ${stage.name}: ${question}`);
+    this.step(stage, 'decision-continue', `${d.by}: ${d.comment ?? 'continue'}`);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * staging (runbook: "upgrade now while a low-rate availability probe hits a status endpoint; measure the
+ * downtime; over a minute, discuss with the team"): start the probe, apply the upgrade now, wait until
+ * available at the target, take the probe's longest outage as the measured downtime.
+ */
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import type { Activities, ProbeResult, ResolvedStage, StageReport } from '../../api';
+import { formatDuration } from '../../domain/duration';
+import { nowMs } from '../shared/clock';
+import { NON_RETRYABLE_TYPES } from '../shared/failures';
+import type { CampaignRun } from './run';
+
+export async function upgradeNowUnderProbe(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+  const result = await probeWhileUpgrading(c, s, report);
+  await decideOnMeasuredDowntime(c, s, report, result);
+}
+
+/** The probe runs in its own scope: when the upgrade fails first, the probe is cancelled with it. */
+async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<ProbeResult> {
+  const probeCfg = s.probe!;
+  const target = c.spec.targetEngineVersion;
+  const probe = proxyActivities<Activities>({
+    startToCloseTimeout: probeCfg.maxDurationMs + 5 * 60_000,
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '5s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+  });
+  c.step(report, 'probe-started', `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
+  c.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${probeCfg.url}` });
+  const probeScope = new CancellationScope();
+  const probeResult = probeScope.run(() =>
+    probe.runAvailabilityProbe({
+      url: probeCfg.url,
+      ratePerSecond: probeCfg.ratePerSecond,
+      requestTimeoutMs: probeCfg.requestTimeoutMs,
+      stopWhen: { region: s.region, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
+      maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000),
+    }),
+  );
+  // Keeps an unhandled rejection away when the upgrade fails first; the result is awaited below.
+  probeResult.catch(() => undefined);
+  try {
+    const deadline = nowMs() + probeCfg.maxDurationMs;
+    const r = await c.aws(s.name, 'upgrade-now', () => c.a.applyUpgradeNow(s.region, s.instanceId, target));
+    c.step(report, 'upgrade-triggered', r.detail);
+    const info = await c.waitForInstanceUntil(s, 'waiting-for-upgrade', deadline, { status: 'available', engineVersion: target });
+    c.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
+  } catch (err) {
+    probeScope.cancel();
+    throw err;
+  }
+  return probeResult;
+}
+
+async function decideOnMeasuredDowntime(c: CampaignRun, s: ResolvedStage, report: StageReport, result: ProbeResult): Promise<void> {
+  report.downtimeSeconds = Math.round(result.longestOutageSeconds * 10) / 10;
+  report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds, unobservedSeconds: result.unobservedSeconds };
+  const unobserved = result.unobservedSeconds ? ` (includes ${result.unobservedSeconds}s nobody probed: a worker restart)` : '';
+  c.step(report, 'probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s${unobserved}`);
+  c.setState('running');
+  if (result.longestOutageSeconds * 1000 <= s.downtimeThresholdMs) return;
+  const threshold = formatDuration(s.downtimeThresholdMs);
+  await c.notify('escalation', `${s.name}: measured downtime ${result.longestOutageSeconds}s is over the ${threshold} threshold`, s.name);
+  await c.askDecision(report, `measured downtime ${result.longestOutageSeconds}s exceeds the ${threshold} threshold; discuss with the team. Continue to the next stage?`);
+}

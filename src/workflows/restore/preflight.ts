@@ -1,0 +1,119 @@
+/**
+ * Before anything changes: the source exists, the restore time lies in its restorable window, the new
+ * identifier is free (or was made by this very restore: it carries the owner tag), and for a cutover the
+ * zone and the weighted CNAME the applications use exist and point at the source. Touches nothing.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { InstanceInfo, WeightedCname } from '../../api';
+import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
+import { describeError } from '../shared/failures';
+import { RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+
+/** Returns true when this restore already exists (a rerun continues without a second restore). */
+export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean> {
+  const { spec, status } = r;
+  const bounded = { maxRounds: PREFLIGHT_ROUNDS };
+  r.step('preflight', `source ${r.region}/${spec.source.instanceId}, target identifier ${spec.targetInstanceId}`);
+  let source: InstanceInfo;
+  try {
+    source = await r.aws('preflight', () => r.a.describeInstance(r.region, spec.source.instanceId), bounded);
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
+    throw ApplicationFailure.nonRetryable(
+      `Source instance ${spec.source.instanceId} in ${r.region}: ${describeError(err)}. Check source.region and source.instanceId; nothing was changed.`,
+      'InstanceNotFound',
+    );
+  }
+  r.sourceInfo = source;
+  status.source.endpoint = source.endpoint?.address;
+
+  const existing = await r.aws('preflight', () => r.a.findInstance(r.region, spec.targetInstanceId), bounded);
+  const ours = existing !== undefined && existing.tags[RESTORE_OWNER_TAG_KEY] === spec.restoreId;
+  if (existing && !ours) {
+    const owner = existing.tags[RESTORE_OWNER_TAG_KEY];
+    throw ApplicationFailure.nonRetryable(
+      `An RDS instance named ${spec.targetInstanceId} already exists in ${r.region} (${existing.status}) and was not created by restore ${spec.restoreId}` +
+        `${owner ? ` (it belongs to restore ${owner})` : ''}. Pick another targetInstanceId, e.g. "${spec.targetInstanceId.slice(0, 50)}-${spec.restoreTime === 'latest' ? 'latest' : spec.restoreTime.slice(0, 10)}"; nothing was changed.`,
+      'IdentifierTaken',
+    );
+  }
+  if (ours) {
+    r.targetInfo = existing;
+    status.target.endpoint = existing.endpoint?.address;
+    r.step('restore-found', `${spec.targetInstanceId} already exists (${existing.status}) with ${RESTORE_OWNER_TAG_KEY}=${spec.restoreId}; continuing without a second restore`);
+  } else {
+    checkRestoreWindow(r, source);
+  }
+  if (r.safeCutover && spec.bastion && !spec.copySourceSettings) {
+    throw ApplicationFailure.nonRetryable(
+      'bastion needs copySourceSettings: the restored instance must live in the source\'s VPC (its subnet group) for the security group created for it there; ' +
+        'remove copySourceSettings: false, or leave out bastion and add access by hand. Nothing was changed.',
+      'InvalidSpec',
+    );
+  }
+  if (r.safeCutover && spec.bastion && !source.vpcId) {
+    throw ApplicationFailure.nonRetryable(
+      `${spec.source.instanceId} reports no VPC (DBSubnetGroup.VpcId), so no security group can be created for the restored instance's bastion access; leave out bastion and add access by hand. Nothing was changed.`,
+      'InvalidState',
+    );
+  }
+
+  if (spec.cutover) {
+    const c = spec.cutover;
+    if (r.safeCutover) {
+      r.zone = await r.aws('preflight', () => r.a.describeHostedZone(c.hostedZoneId), bounded);
+      status.cutover = { recordName: c.recordName, zone: r.zone.privateZone ? 'private' : 'public' };
+      const how = r.zone.privateZone
+        ? `private zone ${r.zone.name}: verified by INSYNC and the record${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ' (no cutover.resolvers: no DNS lookup)'}`
+        : `public zone ${r.zone.name}: verified by INSYNC, the record and TestDNSAnswer${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ''}`;
+      r.step('zone-checked', how);
+    }
+    const record = await r.aws('preflight', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), bounded);
+    checkRecord(r, record, existing && ours ? existing.endpoint?.address : undefined);
+  }
+  r.step('preflight-passed');
+  return ours;
+}
+
+function checkRestoreWindow(r: RestoreRun, source: InstanceInfo): void {
+  const { spec } = r;
+  if (spec.restoreTime === 'latest') {
+    r.step('restore-time', `latest restorable time${source.latestRestorableTime ? ` (now ${source.latestRestorableTime})` : ''}`);
+    return;
+  }
+  const t = Date.parse(spec.restoreTime);
+  const earliest = source.earliestRestorableTime;
+  const latest = source.latestRestorableTime;
+  const outside = (earliest !== undefined && t < Date.parse(earliest)) || (latest !== undefined && t > Date.parse(latest));
+  if (!earliest || !latest || outside) {
+    const window = earliest && latest ? `${earliest} to ${latest}` : 'none (automated backups are off)';
+    throw ApplicationFailure.nonRetryable(
+      `Restore time ${spec.restoreTime} is outside the restorable window of ${spec.source.instanceId} in ${r.region}: ${window}. ` +
+        'Choose a restoreTime inside that window, or use "latest" for the latest restorable time; nothing was changed.',
+      'RestoreTimeOutOfRange',
+    );
+  }
+  r.step('restore-time', `${spec.restoreTime} is inside the restorable window ${earliest} to ${latest}`);
+}
+
+/** The record must exist and point at the source (or, on a rerun that already switched, at the target). */
+export function checkRecord(r: RestoreRun, record: WeightedCname | undefined, targetEndpoint: string | undefined): WeightedCname {
+  const c = r.spec.cutover!;
+  const where = `${c.recordName} (set identifier ${c.setIdentifier}, hosted zone ${c.hostedZoneId})`;
+  if (!record) {
+    throw ApplicationFailure.nonRetryable(
+      `There is no weighted CNAME ${where}. The cutover switches the existing record the applications use: check cutover.hostedZoneId, recordName and setIdentifier, or leave out cutover to only restore.`,
+      'InvalidState',
+    );
+  }
+  const sourceEndpoint = r.status.source.endpoint;
+  if (!sameHost(record.value, sourceEndpoint) && !sameHost(record.value, targetEndpoint)) {
+    throw ApplicationFailure.nonRetryable(
+      `${where} points at ${record.value}, not at the source ${r.spec.source.instanceId} (${sourceEndpoint ?? 'no endpoint'})` +
+        `${targetEndpoint ? ` nor at the restored ${r.spec.targetInstanceId} (${targetEndpoint})` : ''}. ` +
+        'Someone else changed it, or the spec names the wrong record; check the record and the spec before trying again.',
+      'InvalidState',
+    );
+  }
+  return record;
+}

@@ -1,0 +1,44 @@
+/**
+ * What both workflows do with people: notify them (a broken webhook never stops a run), record what they
+ * did (who, when, what, why), and wait for them with reminders.
+ */
+import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
+import type { Activities, HumanAction, Notification, TimelineEntry } from '../../api';
+import { nowIso } from './clock';
+import { describeError } from './failures';
+
+const notifier = proxyActivities<Pick<Activities, 'notify'>>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 5 } });
+
+/** Sends a notification, even from an aborted scope; a failure lands in `timeline`, never stops the run. */
+export async function notifyPeople(n: Notification, timeline: TimelineEntry[]): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() => notifier.notify(n));
+  } catch (err) {
+    timeline.push({ at: nowIso(), stage: n.stage, step: 'notification-failed', detail: `${n.event}: ${describeError(err)}` });
+  }
+}
+
+export function recordHuman(
+  status: { humanActions: HumanAction[]; timeline: TimelineEntry[] },
+  stage: string | undefined,
+  by: string,
+  action: HumanAction['action'],
+  detail?: string,
+  comment?: string,
+): void {
+  const at = nowIso();
+  status.humanActions.push({ at, by, action, detail, comment });
+  status.timeline.push({ at, stage, step: `human:${action}`, detail: [detail, comment].filter(Boolean).join(' — ') || undefined, by });
+}
+
+/** Waits for `done`, reminding at every interval (people wait for days; reminders keep them on it). */
+export async function waitForPeople(done: () => boolean, reminderIntervalMs: number, remind: () => Promise<void>): Promise<void> {
+  while (!(await condition(done, reminderIntervalMs))) {
+    await remind();
+  }
+}
+
+/** Update validators: a closed run takes no more requests. */
+export function requireOpen(what: string, state: string, terminal: readonly string[]): void {
+  if (terminal.includes(state)) throw new Error(`${what} is already ${state}`);
+}
