@@ -53,6 +53,8 @@ export class SimAdminClient {
     const q = new URLSearchParams();
     if (filter.service) q.set('service', filter.service);
     if (filter.action) q.set('action', filter.action);
+    if (filter.account) q.set('account', filter.account);
+    if (filter.principal) q.set('principal', filter.principal);
     if (filter.since !== undefined) q.set('since', String(filter.since));
     if (filter.mutationsOnly) q.set('mutationsOnly', 'true');
     const qs = q.toString();
@@ -77,7 +79,8 @@ export class SimAdminClient {
     return this.request('GET', `/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status`, undefined, [200, 503]);
   }
 
-  appStatusUrl(region: string, instanceId: string): string {
-    return `${this.baseUrl}/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status`;
+  /** The status page of the application on an instance (`account`: where the instance lives, default 123456789012). */
+  appStatusUrl(region: string, instanceId: string, account?: string): string {
+    return `${this.baseUrl}/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status${account ? `?account=${account}` : ''}`;
   }
 }

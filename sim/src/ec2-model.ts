@@ -179,7 +179,11 @@ export class Ec2Model {
       }
       const base = { protocol, fromPort: protocol === '-1' ? undefined : p.fromPort, toPort: protocol === '-1' ? undefined : p.toPort };
       for (const g of p.groups) {
-        const source = this.get(account, region, { groupId: g.groupId, groupName: g.groupName });
+        // A group of another account is named with its owner (UserId): it must exist there, in the same region
+        // (AuthorizeSecurityGroupIngress, UserIdGroupPair: "for a security group in a peered VPC ... the ID of the
+        // AWS account that owns it"). The simulator does not model VPC peering: any two accounts may refer.
+        const owner = g.userId && g.userId !== account ? g.userId : account;
+        const source = this.get(owner, region, { groupId: g.groupId, groupName: g.groupName });
         added.push({ ...base, ruleId: `sgr-${randomHex(17)}`, sourceGroupId: source.id, sourceUserId: g.userId ?? account, description: g.description });
       }
       for (const c of p.cidrs) {

@@ -16,6 +16,7 @@ import { RdsModel } from './rds-model';
 import { Route53Model } from './route53-model';
 import { applySeed } from './seeding';
 import { StatuspageModel } from './statuspage-model';
+import { StsModel } from './sts-model';
 import type { CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
 
 export interface EngineOptions {
@@ -38,6 +39,7 @@ export class SimEngine implements SimContext {
   readonly route53: Route53Model;
   readonly ec2: Ec2Model;
   readonly statuspage: StatuspageModel;
+  readonly sts: StsModel;
   faults: FaultState = { throttleNext: 0, errorNext: 0, errorStatus: 500, latencyMs: 0 };
   calls: CallRecord[] = [];
   private seq = 0;
@@ -55,6 +57,7 @@ export class SimEngine implements SimContext {
     this.rds = new RdsModel(this, this.ec2);
     this.route53 = new Route53Model(this, this.ec2);
     this.statuspage = new StatuspageModel(this);
+    this.sts = new StsModel(this);
   }
 
   now(): number {
@@ -142,6 +145,8 @@ export class SimEngine implements SimContext {
       (c) =>
         (filter.service === undefined || c.service === filter.service) &&
         (filter.action === undefined || c.action === filter.action) &&
+        (filter.account === undefined || c.account === filter.account) &&
+        (filter.principal === undefined || c.principal === filter.principal) &&
         (filter.since === undefined || c.seq > filter.since) &&
         (!filter.mutationsOnly || c.isMutation),
     );

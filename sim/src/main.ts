@@ -1,10 +1,10 @@
 /**
- * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo] [--host H] [--dns-port N] [--dns-vpc VPC]`
+ * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo | --seed-demo-accounts] [--host H] [--dns-port N] [--dns-vpc VPC] [--dns-account ACCOUNT]`
  * Runs the AWS simulator until SIGINT/SIGTERM. With --dns-port it also answers DNS (UDP+TCP) for the
  * hosted zones, as the VPC's Route 53 Resolver would (sim/src/dns.ts).
  */
 import { SimAdminClient } from './client';
-import { demoFleet } from './seed';
+import { DEMO_ACCOUNTS, demoFleet } from './seed';
 import { startSimulator } from './server';
 import type { RunningSimulator } from './server';
 
@@ -15,12 +15,15 @@ export interface SimulatorCliOptions {
   speed: number;
   routeDelaySeconds?: number;
   seedDemo: boolean;
+  /** Seed the demo fleet in three accounts (implies seedDemo; the DNS server then defaults to the production account). */
+  seedDemoAccounts?: boolean;
   /** DNS server port (0 = a free one); absent = no DNS server. */
   dnsPort?: number;
   dnsVpcId?: string;
+  dnsAccount?: string;
 }
 
-const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo] [--dns-port N (0 = random)] [--dns-vpc VPC_ID]';
+const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo | --seed-demo-accounts] [--dns-port N (0 = random)] [--dns-vpc VPC_ID] [--dns-account ACCOUNT_ID]';
 
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
   const opts: SimulatorCliOptions = { port: 4599, host: '127.0.0.1', speed: 1, seedDemo: false };
@@ -65,8 +68,17 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
         opts.dnsVpcId = value(i, a);
         i++;
         break;
+      case '--dns-account':
+        opts.dnsAccount = value(i, a);
+        if (!/^\d{12}$/.test(opts.dnsAccount)) throw new Error(`--dns-account ${opts.dnsAccount} is not a 12-digit account id\n${USAGE}`);
+        i++;
+        break;
       case '--seed-demo':
         opts.seedDemo = true;
+        break;
+      case '--seed-demo-accounts':
+        opts.seedDemo = true;
+        opts.seedDemoAccounts = true;
         break;
       case '--help':
       case '-h':
@@ -80,13 +92,15 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
 
 export async function runSimulatorCli(argv: string[]): Promise<RunningSimulator> {
   const opts = parseSimulatorArgs(argv);
-  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds, dnsPort: opts.dnsPort, dnsVpcId: opts.dnsVpcId });
+  const dnsAccount = opts.dnsAccount ?? (opts.seedDemoAccounts ? DEMO_ACCOUNTS.production : undefined);
+  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds, dnsPort: opts.dnsPort, dnsVpcId: opts.dnsVpcId, dnsAccount });
   if (opts.seedDemo) {
-    const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now()));
+    const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now(), { multiAccount: opts.seedDemoAccounts }));
     console.log(`seeded demo fleet: ${result.instances.map((i) => i.id).join(', ')}; hosted zone ${result.hostedZones.map((z) => `${z.name} (${z.id})`).join(', ')}`);
+    if (result.roles.length) console.log(`accounts: ${result.instances.map((i) => `${i.id} in ${i.account}`).join(', ')}, zone in ${result.hostedZones[0]?.account}; roles: ${result.roles.map((r) => r.arn).join(', ')}`);
   }
   console.log(`AWS simulator listening on ${sim.url} (speed ${opts.speed}${opts.stateFile ? `, state ${opts.stateFile}` : ', state in memory'})`);
-  if (sim.dnsAddress) console.log(`DNS (VPC resolver) listening on ${sim.dnsAddress} (udp+tcp${opts.dnsVpcId ? `, private zones of ${opts.dnsVpcId}` : ''})`);
+  if (sim.dnsAddress) console.log(`DNS (VPC resolver) listening on ${sim.dnsAddress} (udp+tcp${dnsAccount ? `, account ${dnsAccount}` : ''}${opts.dnsVpcId ? `, private zones of ${opts.dnsVpcId}` : ''})`);
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogueMajor } from './catalogue';
 import { defaultCatalogue } from './catalogue';
+import type { BaseIdentity, IamRole, StsSession } from './sts-model';
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
@@ -241,6 +242,12 @@ export interface SimStateData {
   dbSubnetGroups: Record<string, DbSubnetGroup>;
   dbParameterGroups: Record<string, DbParameterGroup>;
   incidents: Record<string, Incident>;
+  /** IAM roles by ARN (absent in state files written before accounts were modelled). */
+  roles: Record<string, IamRole>;
+  /** Seeded long-term access keys by access key id. */
+  identities: Record<string, BaseIdentity>;
+  /** Temporary credentials AssumeRole issued, by access key id. */
+  stsSessions: Record<string, StsSession>;
 }
 
 export function emptyState(): SimStateData {
@@ -256,6 +263,9 @@ export function emptyState(): SimStateData {
     dbSubnetGroups: {},
     dbParameterGroups: {},
     incidents: {},
+    roles: {},
+    identities: {},
+    stsSessions: {},
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * POST /_sim/seed: adds a fleet (VPCs, security groups, DB subnet and parameter groups, instances and
- * hosted zones) to the simulator's state, in that order, so later parts may refer to earlier ones.
+ * POST /_sim/seed: adds a fleet (IAM roles and identities, VPCs, security groups, DB subnet and parameter
+ * groups, instances and hosted zones) to the simulator's state, in that order, so later parts may refer to
+ * earlier ones.
  */
 import { Catalogue } from './catalogue';
 import { DAY } from './clock';
@@ -28,8 +29,17 @@ export function applySeed(engine: SimEngine, spec: SeedSpec): SeedResult {
     new Catalogue(structuredClone(spec.catalogue)); // validates before replacing
     engine.state.catalogue = structuredClone(spec.catalogue);
   }
-  const result: SeedResult = { instances: [], hostedZones: [], securityGroups: [], vpcs: [], dbSubnetGroups: [] };
-  const { ec2, rds } = engine;
+  const result: SeedResult = { instances: [], hostedZones: [], securityGroups: [], vpcs: [], dbSubnetGroups: [], roles: [], identities: [] };
+  const { ec2, rds, sts } = engine;
+
+  for (const r of spec.roles ?? []) {
+    const role = sts.putRole(r);
+    result.roles.push({ account: role.account, name: role.name, arn: role.arn });
+  }
+  for (const i of spec.identities ?? []) {
+    const identity = sts.putIdentity(i);
+    result.identities.push({ accessKeyId: identity.accessKeyId, account: identity.account, arn: identity.arn });
+  }
 
   for (const v of spec.vpcs ?? []) {
     const account = v.account ?? DEFAULT_ACCOUNT;

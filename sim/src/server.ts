@@ -1,16 +1,17 @@
 /**
  * The AWS simulator's HTTP server (node:http, 127.0.0.1). One port answers:
- *   POST /                      RDS and EC2 query protocol (service from the SigV4 credential scope)
+ *   POST /                      RDS, EC2 and STS query protocol (service from the SigV4 credential scope)
  *   /2013-04-01/...             Route 53 REST/XML
  *   /statuspage/v1/...          a minimal Atlassian Statuspage API
  *   /_sim/...                   admin (seed, faults, calls, reset, state, advance) and app status probes
  * With `dnsPort`, a DNS server (sim/src/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
- * Signatures are not checked; region and account come from the Authorization header's credential scope
- * (an access key id of 12 digits is used as the account, like moto does).
+ * Signatures are not checked. Region and service come from the Authorization header's credential scope; the
+ * caller, and so the account served, from the access key (sim/src/identity.ts): a key AssumeRole issued is its
+ * role's account, a seeded key its identity's, a 12-digit key that account (like moto), anything else the
+ * default account.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock';
 import type { Durations } from './context';
 import { startDnsServer } from './dns';
@@ -18,11 +19,18 @@ import type { RunningDnsServer } from './dns';
 import { SimEngine } from './engine';
 import { SimError } from './errors';
 import { EC2_MUTATIONS, ec2Error, handleEc2 } from './ec2';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION } from './model';
+import { parseJson, readBody, send, sendJson, sleep } from './http-util';
+import type { AwsService } from './identity';
+import { credentialScope, requestIdentity } from './identity';
+import { DEFAULT_ACCOUNT } from './model';
 import { parseForm, summarize } from './query';
 import { RDS_MUTATIONS, handleRds, rdsError } from './rds';
 import { ROUTE53_MUTATIONS, handleRoute53, route53Error, route53Route } from './route53';
+import { handleStatuspage } from './statuspage-http';
+import { STS_MUTATIONS, handleSts, stsError } from './sts';
 import type { AppStatus, CallFilter, CallRecord, FaultSpec, SeedSpec } from './types';
+
+export { credentialScope } from './identity';
 
 export interface SimulatorOptions {
   /** 0 = a random free port (default 4599 only in the CLI). */
@@ -37,12 +45,14 @@ export interface SimulatorOptions {
   /** Override any status duration (seconds, before `speed`). */
   durations?: Partial<Durations>;
   /**
-   * Also answer DNS (UDP and TCP) on this port of `host`, as the VPC's Route 53 Resolver does for the
-   * default account's hosted zones (sim/src/dns.ts). 0 = a free port; absent = no DNS server.
+   * Also answer DNS (UDP and TCP) on this port of `host`, as the VPC's Route 53 Resolver does for one
+   * account's hosted zones (sim/src/dns.ts). 0 = a free port; absent = no DNS server.
    */
   dnsPort?: number;
   /** The VPC the DNS server plays the resolver of: private zones not associated with it are not answered. Default: every private zone. */
   dnsVpcId?: string;
+  /** The account whose hosted zones the DNS server answers (default 123456789012). */
+  dnsAccount?: string;
 }
 
 export interface RunningSimulator {
@@ -58,61 +68,9 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 10 * 1024 * 1024;
-
-interface Scope {
-  account: string;
-  region: string;
-  service?: string;
-}
-
-/** Region, account and service from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request`. */
-export function credentialScope(authorization: string | undefined): Scope {
-  const m = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
-  if (!m) return { account: DEFAULT_ACCOUNT, region: DEFAULT_REGION };
-  const accessKey = m[1] as string;
-  return { account: /^\d{12}$/.test(accessKey) ? accessKey : DEFAULT_ACCOUNT, region: m[3] as string, service: m[4] as string };
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new SimError('RequestEntityTooLarge', `Request body larger than ${MAX_BODY} bytes`, 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: http.ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': randomUUID(), ...headers });
-  res.end(body);
-}
-
-const sendJson = (res: http.ServerResponse, status: number, value: unknown): void => send(res, status, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
-
-function parseJson(body: string): Record<string, unknown> {
-  if (body.trim() === '') return {};
-  try {
-    const v = JSON.parse(body) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
-  }
-  throw new SimError('BadRequest', 'The body must be a JSON object', 400);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-type AwsService = 'rds' | 'ec2' | 'route53';
+const QUERY_VERSIONS: Record<string, AwsService> = { '2016-11-15': 'ec2', '2014-10-31': 'rds', '2011-06-15': 'sts' };
+const MUTATIONS: Record<AwsService, Set<string>> = { rds: RDS_MUTATIONS, ec2: EC2_MUTATIONS, route53: ROUTE53_MUTATIONS, sts: STS_MUTATIONS };
+const RENDER_ERROR: Record<AwsService, (err: SimError) => string> = { rds: rdsError, ec2: ec2Error, route53: route53Error, sts: stsError };
 
 class SimulatorServer {
   constructor(readonly engine: SimEngine) {}
@@ -133,7 +91,7 @@ class SimulatorServer {
         return;
       }
       if (url.pathname.startsWith('/statuspage/v1/')) {
-        this.handleStatuspage(method, url, body, req, res);
+        handleStatuspage(this.engine, method, url, body, req, res);
         return;
       }
       await this.handleAws(method, url, body, req, res);
@@ -165,9 +123,9 @@ class SimulatorServer {
     } else if (method === 'POST' && url.pathname === '/') {
       form = parseForm(body);
       const version = form.get('Version');
-      const svc = scope.service ?? (version === '2016-11-15' ? 'ec2' : version === '2014-10-31' ? 'rds' : undefined);
-      if (svc !== 'rds' && svc !== 'ec2') {
-        sendJson(res, 400, { error: `Unknown service '${svc ?? '?'}' (Version=${version ?? 'none'}): the simulator answers rds (2014-10-31), ec2 (2016-11-15) and route53 (/2013-04-01)` });
+      const svc = scope.service ?? QUERY_VERSIONS[version ?? ''];
+      if (svc !== 'rds' && svc !== 'ec2' && svc !== 'sts') {
+        sendJson(res, 400, { error: `Unknown service '${svc ?? '?'}' (Version=${version ?? 'none'}): the simulator answers rds (2014-10-31), ec2 (2016-11-15), sts (2011-06-15) and route53 (/2013-04-01)` });
         return;
       }
       service = svc;
@@ -179,13 +137,21 @@ class SimulatorServer {
     }
 
     this.engine.tick();
-    const isMutation = (service === 'rds' ? RDS_MUTATIONS : service === 'ec2' ? EC2_MUTATIONS : ROUTE53_MUTATIONS).has(action);
+    const who = requestIdentity(this.engine, service, scope, req, url);
+    const isMutation = MUTATIONS[service].has(action);
     const log = (httpStatus: number, errorCode?: string, fault?: CallRecord['fault']): void => {
-      this.engine.recordCall({ service, action, region: scope.region, account: scope.account, params, isMutation, httpStatus, errorCode, fault });
+      this.engine.recordCall({ service, action, region: scope.region, account: who.account, principal: who.principal, accessKeyId: scope.accessKeyId, params, isMutation, httpStatus, errorCode, fault });
     };
-    const renderError = (err: SimError): string => (service === 'rds' ? rdsError(err) : service === 'ec2' ? ec2Error(err) : route53Error(err));
+    const renderError = RENDER_ERROR[service];
 
     if (this.engine.faults.latencyMs > 0) await sleep(this.engine.faults.latencyMs);
+    // Credentials are checked before anything else, as AWS authenticates a request before throttling it.
+    if (!who.caller) {
+      const err = who.refusal as SimError;
+      log(err.status, err.code);
+      send(res, err.status, renderError(err), 'text/xml');
+      return;
+    }
     const fault = this.engine.takeFault();
     if (fault) {
       const err =
@@ -199,13 +165,20 @@ class SimulatorServer {
       return;
     }
 
+    const account = who.caller.account;
     try {
       if (service === 'route53') {
-        const reply = handleRoute53(this.engine, r53 as NonNullable<typeof r53>, method, url, body, scope.account);
+        const reply = handleRoute53(this.engine, r53 as NonNullable<typeof r53>, method, url, body, account);
         log(reply.status);
         send(res, reply.status, reply.body, 'text/xml', reply.headers);
       } else {
-        const xml = service === 'rds' ? handleRds(this.engine, action, form as Map<string, string>, scope.account, scope.region) : handleEc2(this.engine, action, form as Map<string, string>, scope.account, scope.region);
+        const p = form as Map<string, string>;
+        const xml =
+          service === 'rds'
+            ? handleRds(this.engine, action, p, account, scope.region)
+            : service === 'ec2'
+              ? handleEc2(this.engine, action, p, account, scope.region)
+              : handleSts(this.engine, action, p, who.caller);
         log(200);
         send(res, 200, xml, 'text/xml');
       }
@@ -213,76 +186,6 @@ class SimulatorServer {
       if (!(err instanceof SimError)) throw err;
       log(err.status, err.code);
       send(res, err.status, renderError(err), 'text/xml');
-    }
-  }
-
-  // ---- Statuspage -----------------------------------------------------------------------------
-
-  private handleStatuspage(method: string, url: URL, body: string, req: http.IncomingMessage, res: http.ServerResponse): void {
-    const auth = req.headers.authorization;
-    if (auth !== undefined && !/^OAuth \S+/.test(auth)) {
-      sendJson(res, 401, { error: "Couldn't authenticate you: use 'Authorization: OAuth <api key>'" });
-      return;
-    }
-    this.engine.tick();
-    const m = /^\/statuspage\/v1\/pages\/([^/]+)\/incidents(?:\/([^/]+))?\/?$/.exec(url.pathname);
-    let action = 'Unknown';
-    const params: Record<string, string> = {};
-    const respond = (status: number, value: unknown, errorCode?: string): void => {
-      this.engine.recordCall({
-        service: 'statuspage',
-        action,
-        region: 'global',
-        account: m ? (m[1] as string) : '-',
-        params,
-        isMutation: method !== 'GET',
-        httpStatus: status,
-        errorCode,
-      });
-      sendJson(res, status, value);
-    };
-    try {
-      if (!m) {
-        respond(404, { error: `No simulated Statuspage endpoint at ${method} ${url.pathname} (have /statuspage/v1/pages/{page_id}/incidents[...])` }, 'not_found');
-        return;
-      }
-      const pageId = decodeURIComponent(m[1] as string);
-      const sub = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
-      const sp = this.engine.statuspage;
-      if (body) params.body = body.length > 2000 ? `${body.slice(0, 2000)}…` : body;
-      if (sub === undefined && method === 'POST') {
-        action = 'CreateIncident';
-        const input = parseJson(body).incident;
-        if (!input || typeof input !== 'object') throw new SimError('invalid', 'The body must be {"incident": {...}}', 400);
-        respond(201, sp.create(pageId, input as Record<string, unknown>));
-      } else if (sub === undefined && method === 'GET') {
-        action = 'ListIncidents';
-        respond(200, sp.list(pageId, 'all'));
-      } else if (sub === 'scheduled' && method === 'GET') {
-        action = 'ListScheduledIncidents';
-        respond(200, sp.list(pageId, 'scheduled'));
-      } else if (sub === 'active_maintenance' && method === 'GET') {
-        action = 'ListActiveMaintenances';
-        respond(200, sp.list(pageId, 'active_maintenance'));
-      } else if (sub !== undefined && method === 'GET') {
-        action = 'GetIncident';
-        params.id = sub;
-        respond(200, sp.get(pageId, sub));
-      } else if (sub !== undefined && (method === 'PATCH' || method === 'PUT')) {
-        action = 'UpdateIncident';
-        params.id = sub;
-        const input = parseJson(body).incident;
-        if (!input || typeof input !== 'object') throw new SimError('invalid', 'The body must be {"incident": {...}}', 400);
-        respond(200, sp.patch(pageId, sub, input as Record<string, unknown>));
-      } else if (method === 'DELETE') {
-        action = 'DeleteIncident';
-        respond(405, { error: 'The simulator never deletes incidents: cancel a scheduled maintenance by PATCHing status=completed.' }, 'method_not_allowed');
-      } else {
-        respond(405, { error: `${method} is not supported on ${url.pathname}` }, 'method_not_allowed');
-      }
-    } catch (err) {
-      if (!(err instanceof SimError)) throw err;
-      respond(err.status, { error: err.message }, err.code);
     }
   }
 
@@ -322,6 +225,8 @@ class SimulatorServer {
           const filter: CallFilter = {
             service: q.get('service') ?? undefined,
             action: q.get('action') ?? undefined,
+            account: q.get('account') ?? undefined,
+            principal: q.get('principal') ?? undefined,
             since: since === null ? undefined : Number(since),
             mutationsOnly: q.get('mutationsOnly') === 'true',
           };
@@ -382,7 +287,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   let dns: RunningDnsServer | undefined;
   if (opts.dnsPort !== undefined) {
     try {
-      dns = await startDnsServer(engine, { host, port: opts.dnsPort, vpcId: opts.dnsVpcId });
+      dns = await startDnsServer(engine, { host, port: opts.dnsPort, vpcId: opts.dnsVpcId, account: opts.dnsAccount });
     } catch (err) {
       await closeHttp();
       throw err;

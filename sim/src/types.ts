@@ -108,9 +108,44 @@ export interface SeedSecurityGroup {
   ingress?: Array<{ protocol: string; fromPort?: number; toPort?: number; sourceGroupId?: string; cidrIp?: string; description?: string }>;
 }
 
+/**
+ * An IAM role that STS AssumeRole can issue credentials for (ARN `arn:aws:iam::<account>:role/<name>`).
+ * `trust` is its trust policy: who may assume it. Absent: the role's own account, as the IAM console's
+ * "This account" trusted entity.
+ */
+export interface SeedRole {
+  account: string;
+  name: string;
+  trust?: {
+    /** Account ids: every principal of these accounts may assume the role ("AWS": "arn:aws:iam::<id>:root"). */
+    accounts?: string[];
+    /** Principal ARNs: IAM users or roles (a role ARN admits that role's sessions: role chaining). */
+    principals?: string[];
+    /** AssumeRole must pass exactly this ExternalId (the `sts:ExternalId` condition). */
+    externalId?: string;
+  };
+  /** MaxSessionDuration in seconds, 3600..43200 (default 3600). */
+  maxSessionSeconds?: number;
+}
+
+/** A long-term access key: requests signed with it are this principal of this account. */
+export interface SeedIdentity {
+  /** 16..128 word characters, not ASIA… (the simulator issues those). */
+  accessKeyId: string;
+  account: string;
+  /** Default `arn:aws:iam::<account>:user/simulator`. A `…:root` ARN may not assume roles, as in AWS. */
+  arn?: string;
+  /** GetCallerIdentity's UserId (default: AIDA… for a user, the account id for root). */
+  userId?: string;
+}
+
 export interface SeedSpec {
   /** Clear everything first (default false: the seed is added to what exists). */
   reset?: boolean;
+  /** IAM roles, created or replaced (a replaced role keeps its unique id). */
+  roles?: SeedRole[];
+  /** Base identities (access keys), created or replaced. */
+  identities?: SeedIdentity[];
   /** Replaces the engine catalogue. */
   catalogue?: CatalogueMajor[];
   vpcs?: SeedVpc[];
@@ -127,6 +162,8 @@ export interface SeedResult {
   securityGroups: Array<{ region: string; account: string; id: string; name: string; vpcId: string }>;
   vpcs: Array<{ region: string; account: string; id: string }>;
   dbSubnetGroups: Array<{ region: string; account: string; name: string; vpcId: string }>;
+  roles: Array<{ account: string; name: string; arn: string }>;
+  identities: Array<{ accessKeyId: string; account: string; arn: string }>;
 }
 
 export interface FaultSpec {
@@ -148,10 +185,18 @@ export interface FaultState {
 
 export interface CallRecord {
   seq: number;
-  service: 'rds' | 'route53' | 'ec2' | 'statuspage';
+  service: 'rds' | 'route53' | 'ec2' | 'sts' | 'statuspage';
   action: string;
   region: string;
+  /**
+   * AWS calls: the account the call was served from (the caller's); '-' when its credentials were refused
+   * as unknown. Statuspage: the page id.
+   */
   account: string;
+  /** AWS calls: the caller's ARN (IAM user, or `arn:aws:sts::<account>:assumed-role/<role>/<session>`); absent when unknown. */
+  principal?: string;
+  /** AWS calls: the access key id the request was signed with. */
+  accessKeyId?: string;
   params: Record<string, string>;
   /** Simulated time, ISO. */
   at: string;
@@ -165,6 +210,8 @@ export interface CallRecord {
 export interface CallFilter {
   service?: string;
   action?: string;
+  account?: string;
+  principal?: string;
   /** Only calls with seq greater than this. */
   since?: number;
   mutationsOnly?: boolean;
