@@ -20,7 +20,7 @@ import {
 } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
-import { DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
+import { DEMO_ACCOUNTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
 import { FROM_VERSION, TARGET_VERSION, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';
@@ -116,20 +116,23 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const stack = await startLocalStack({
     taskQueue: TASK_QUEUE,
     server: { port: opts.temporalPort, uiPort: opts.uiPort },
-    simulator: { port: opts.simPort, speed: opts.fast ? 5 : 1, dnsPort: 0, dnsVpcId: DEMO_VPC_ID },
+    // The DNS server stands in for the resolver of the VPC the private zone (in production's account) belongs to.
+    simulator: { port: opts.simPort, speed: opts.fast ? 5 : 1, dnsPort: 0, dnsVpcId: DEMO_VPC_ID, dnsAccount: DEMO_ACCOUNTS.production },
     configEnv: process.env,
     notifyLog,
   });
   const { client, sim, admin, temporalAddress: address } = stack;
   try {
     // Windows: preview's opens 45-105 s from now (time to arm the flag), production's a few minutes later.
-    await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: opts.fast ? 3 : 7 }));
+    // Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
+    await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: opts.fast ? 3 : 7 }, true));
 
     out('');
     out(`  Temporal:   ${address}   (namespace default, task queue ${TASK_QUEUE})`);
     if (opts.uiPort) out(`  Web UI:     http://127.0.0.1:${opts.uiPort}`);
     out(`  Simulator:  ${sim.url}   (AWS APIs, Statuspage at /statuspage/v1, admin at /_sim)`);
     out(`  Fleet:      ${['preview', 'staging', 'production'].map((e) => demoInstanceId(e as 'preview')).join(', ')} on PostgreSQL ${FROM_VERSION}`);
+    out(`  Accounts:   preview ${DEMO_ACCOUNTS.preview}, staging ${DEMO_ACCOUNTS.staging}, production ${DEMO_ACCOUNTS.production} (zone, bastion), each through role ${DEMO_ROLE_NAME}`);
     out('');
 
     const result: DemoResult = { simUrl: sim.url, temporalAddress: address, close: stack.close };
@@ -144,6 +147,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         timings,
         noticeOverrideReason: 'DEMO ONLY: windows minutes apart; real campaigns give 14 days notice',
         admin,
+        accounts: true,
       });
       out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production`);
       out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
@@ -191,7 +195,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const target = `notifydb-restore-${stamp}`;
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
-      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: '3s', resolvers: [sim.dnsAddress!] });
+      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: '3s', resolvers: [sim.dnsAddress!], accounts: true });
       const handle = await startRestore(client, spec, { taskQueue: TASK_QUEUE });
       let told = false;
       result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {

@@ -8,10 +8,17 @@
 import type { CampaignSpec, ResolvedCampaignSpec, ResolvedRestoreSpec, RestoreSpec, StageSpec } from '../src/api';
 import { resolveCampaignSpec, resolveRestoreSpec } from '../src/spec';
 import type { SimAdminClient } from '../sim/src/client';
-import { DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoInstanceId, type DemoEnvironment } from '../sim/src/seed';
+import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim/src/seed';
 import type { SeedSpec } from '../sim/src/types';
 
 export const REGION = 'eu-west-2';
+/**
+ * The three-account layout of the runbook's estate (preview, staging, production each in its own account,
+ * the zone and the bastion in production's), reached from the worker's own identity: with the simulator's
+ * dummy keys that is account 123456789012, which the accounts' rds-orchestrator roles trust.
+ */
+export const WORKER_ACCOUNT = '123456789012';
+export const ACCOUNTS: Partial<DemoAccounts> = { orchestrator: WORKER_ACCOUNT };
 /** The demo fleet runs 15.5; the simulator's catalogue offers 15.8 as the preferred minor. */
 export const FROM_VERSION = '15.5';
 export const TARGET_VERSION = '15.8';
@@ -43,11 +50,13 @@ export interface FleetCampaignOptions {
   /** The instance of an environment (default the demo fleet's `notifydb-<environment>`). */
   instanceId?: (environment: DemoEnvironment) => string;
   approvers?: string[];
+  /** Each environment in its own account, reached through its role (default: all in the worker's account). */
+  accounts?: boolean;
 }
 
 /** Each environment upgraded the way the runbook upgrades it. */
 function stageOf(environment: DemoEnvironment, instanceId: string, o: FleetCampaignOptions): StageSpec {
-  const stage = { name: environment, region: REGION, instanceId };
+  const stage = { name: environment, region: REGION, instanceId, ...(o.accounts ? { aws: { roleArn: demoRoleArn(environment) } } : {}) };
   const t = o.timings;
   switch (environment) {
     case 'preview':
@@ -56,7 +65,7 @@ function stageOf(environment: DemoEnvironment, instanceId: string, o: FleetCampa
       return {
         ...stage,
         method: 'apply-now',
-        probe: { url: o.admin.appStatusUrl(REGION, instanceId), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
+        probe: { url: o.admin.appStatusUrl(REGION, instanceId, o.accounts ? { ...DEMO_ACCOUNTS, ...ACCOUNTS }[environment] : undefined), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
         ...(t.downtimeThreshold ? { downtimeThreshold: t.downtimeThreshold } : {}),
       };
     case 'production':
@@ -93,6 +102,8 @@ export interface ProductionRestoreOptions {
   approvers?: string[];
   /** Resolvers that see the private zone as the applications do (the simulator's DNS server). */
   resolvers?: string[];
+  /** Production's account (the instance, the zone and the bastion), reached through its role. */
+  accounts?: boolean;
 }
 
 /** Production at its latest restorable time, reachable from the bastion, then the cutover (TTL lowered to 5 s first). */
@@ -100,12 +111,13 @@ export function productionRestoreSpec(o: ProductionRestoreOptions): RestoreSpec 
   return {
     restoreId: o.restoreId,
     requester: o.requester,
-    source: { region: REGION, instanceId: demoInstanceId('production') },
+    source: { region: REGION, instanceId: demoInstanceId('production'), ...production(o) },
     targetInstanceId: o.targetInstanceId,
     restoreTime: 'latest',
-    bastion: { securityGroupId: DEMO_BASTION_SECURITY_GROUP_ID, port: 5432 },
+    bastion: { securityGroupId: DEMO_BASTION_SECURITY_GROUP_ID, port: 5432, ...production(o) },
     cutover: {
       ...PRODUCTION_CNAME,
+      ...production(o),
       weight: 100,
       ttlSeconds: 60,
       lowerTtlFirstTo: 5,
@@ -116,16 +128,20 @@ export function productionRestoreSpec(o: ProductionRestoreOptions): RestoreSpec 
   };
 }
 
+function production(o: { accounts?: boolean }) {
+  return o.accounts ? { aws: { roleArn: demoRoleArn('production') } } : {};
+}
+
 export function resolvedProductionRestore(o: ProductionRestoreOptions): ResolvedRestoreSpec {
   return resolveRestoreSpec(productionRestoreSpec(o));
 }
 
 /** The demo fleet with every window hours away: nothing happens by itself while a run uses it. */
-export function fleetAtRest(now = Date.now()): SeedSpec {
-  return demoFleet(now, { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 } });
+export function fleetAtRest(now = Date.now(), accounts = false): SeedSpec {
+  return demoFleet(now, { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 }, ...(accounts ? { multiAccount: ACCOUNTS } : {}) });
 }
 
 /** The demo fleet with preview's window opening at `previewWindowAt` (a whole minute) and the others the given minutes later. */
-export function fleetWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }): SeedSpec {
-  return demoFleet(previewWindowAt, { windowOffsetsMinutes: { preview: 0, ...minutesAfterPreview } });
+export function fleetWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }, accounts = false): SeedSpec {
+  return demoFleet(previewWindowAt, { windowOffsetsMinutes: { preview: 0, ...minutesAfterPreview }, ...(accounts ? { multiAccount: ACCOUNTS } : {}) });
 }

@@ -24,6 +24,7 @@ import { startCampaign, startRestore } from '../src/client';
 import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim/src/client';
 import type { RunningSimulator } from '../sim/src/server';
+import { DEMO_ACCOUNTS, demoRoleArn } from '../sim/src/seed';
 import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
 import { Closers } from './closers';
 import { PRODUCTION_CNAME, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
@@ -66,6 +67,7 @@ function campaignSpec(campaignId: string, admin: SimAdminClient, withStaging: bo
     admin,
     environments: withStaging ? ['preview', 'staging', 'production'] : ['preview', 'production'],
     approvers: ['bob', 'carol'],
+    accounts: true,
   });
 }
 
@@ -75,7 +77,7 @@ const scenarios: Scenario[] = [
     // paused and resumed, announced on the status page, pre-checked, upgraded in its window.
     name: 'campaign-full',
     async run({ client, admin, taskQueue }) {
-      await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 3 }));
+      await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 3 }, true));
       const handle = await startCampaign(client, campaignSpec('history-full', admin, true), { taskQueue, workflowId: `campaign-history-full-${Date.now()}` });
       let approved = false;
       let step = '';
@@ -98,7 +100,7 @@ const scenarios: Scenario[] = [
     // preview's flag turned on, then an abort while sleeping towards the window: the flag goes back off.
     name: 'campaign-aborted',
     async run({ client, admin, taskQueue }) {
-      await admin.seed(fleetAtRest());
+      await admin.seed(fleetAtRest(Date.now(), true));
       const handle = await startCampaign(client, campaignSpec('history-aborted', admin, false), { taskQueue, workflowId: `campaign-history-aborted-${Date.now()}` });
       let aborted = false;
       await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
@@ -114,7 +116,7 @@ const scenarios: Scenario[] = [
   {
     name: 'restore-cutover',
     async run({ client, admin, taskQueue }) {
-      await admin.seed(fleetAtRest());
+      await admin.seed(fleetAtRest(Date.now(), true));
       return runRestore(client, taskQueue, 'history-cutover', async () => undefined);
     },
   },
@@ -122,7 +124,7 @@ const scenarios: Scenario[] = [
     // The private zone verified by INSYNC, the record and a real lookup through the simulator's resolver.
     name: 'restore-private-zone-cutover',
     async run({ client, sim, admin, taskQueue }) {
-      await admin.seed(fleetAtRest());
+      await admin.seed(fleetAtRest(Date.now(), true));
       return runRestore(client, taskQueue, 'history-private', async () => undefined, [sim.dnsAddress!]);
     },
   },
@@ -132,16 +134,17 @@ const scenarios: Scenario[] = [
     // the writes since the switch reported as stranded).
     name: 'restore-decide-roll-back',
     async run({ client, sim, admin, taskQueue }) {
-      await admin.seed(fleetAtRest());
+      await admin.seed(fleetAtRest(Date.now(), true));
       const intruder = createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue }) });
       let meddled = false;
       let decided = false;
       return runRestore(client, taskQueue, 'history-decide', async (s, handle) => {
         if (!meddled && s.currentStep === 'waiting-for-ttl') {
           meddled = true;
-          const current = await intruder.getWeightedCname(PRODUCTION_CNAME.hostedZoneId, PRODUCTION_CNAME.recordName, PRODUCTION_CNAME.setIdentifier);
+          const zone = { roleArn: demoRoleArn('production'), sessionName: 'history-intruder' };
+          const current = await intruder.getWeightedCname(PRODUCTION_CNAME.hostedZoneId, PRODUCTION_CNAME.recordName, PRODUCTION_CNAME.setIdentifier, zone);
           log('restore-decide-roll-back', 'someone else repoints the record during the TTL wait');
-          await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' });
+          await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' }, zone);
         }
         if (!decided && s.state === 'waiting-for-decision') {
           decided = true;
@@ -159,7 +162,7 @@ async function runRestore(
   meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>,
   resolvers: string[] = [],
 ): Promise<WorkflowHandle> {
-  const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers });
+  const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers, accounts: true });
   const handle = await startRestore(client, spec, { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
   let approved = false;
   let step = '';
@@ -196,7 +199,8 @@ async function main(): Promise<void> {
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) } });
     const results = await Promise.allSettled(
       chosen.map(async (scenario, i) => {
-        const { sim, admin } = await startLocalSimulator(closers, { speed: 5, dnsPort: 0 });
+        // The estate of the runbook: three accounts; the zone (and so the DNS server's view) in production's.
+        const { sim, admin } = await startLocalSimulator(closers, { speed: 5, dnsPort: 0, dnsAccount: DEMO_ACCOUNTS.production });
         const taskQueue = `record-${scenario.name}-${process.pid}-${i}`;
         const worker = await Worker.create({
           connection: env.nativeConnection,

@@ -38,7 +38,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -51,6 +51,11 @@ describe('replay of recorded histories', function () {
       '3-resolved-specs/restore-cutover.json',
       '3-resolved-specs/restore-decide-roll-back.json',
       '3-resolved-specs/restore-private-zone-cutover.json',
+      '4-accounts/campaign-aborted.json',
+      '4-accounts/campaign-full.json',
+      '4-accounts/restore-cutover.json',
+      '4-accounts/restore-decide-roll-back.json',
+      '4-accounts/restore-private-zone-cutover.json',
     ]);
   });
 

@@ -9,13 +9,17 @@
  * while they retry, and report it when they give up.
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { FailureTypes, type AwsCallProblem } from '../api/activities';
+import { FailureTypes, type AwsCallProblem, type AwsWhere } from '../api/activities';
+import { describeIdentity, regionOf } from './location';
 
 /** What the failing call was about, so the message can name it. */
 export interface AwsErrorContext {
   /** e.g. "ModifyDBInstance" or "upsert CNAME app.example.com" */
   operation: string;
-  region?: string;
+  /** Where the call went: its region, and the role or profile it was made as. */
+  where?: AwsWhere;
+  /** For a global service (Route 53): only the identity. */
+  as?: string;
   instanceId?: string;
 }
 
@@ -90,7 +94,11 @@ export function isAwsError(err: unknown, ...names: string[]): boolean {
 }
 
 function where(ctx: AwsErrorContext): string {
-  return ctx.region ? ` in region ${ctx.region}` : '';
+  return ctx.where !== undefined ? ` in region ${regionOf(ctx.where)}` : '';
+}
+
+function identity(ctx: AwsErrorContext): string {
+  return ctx.as ?? describeIdentity(ctx.where);
 }
 
 function oneLine(text: string, max = 160): string {
@@ -146,7 +154,7 @@ export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
   if (name && INSTANCE_NOT_FOUND.has(name)) {
     const id = ctx.instanceId ? `'${ctx.instanceId}' ` : '';
     return ApplicationFailure.nonRetryable(
-      `RDS instance ${id}not found${where(ctx)} (${ctx.operation}). Check the instance identifier and the region; AWS said: ${awsMessage}`,
+      `RDS instance ${id}not found${where(ctx)}${identity(ctx)} (${ctx.operation}). Check the instance identifier, the region and the account; AWS said: ${awsMessage}`,
       FailureTypes.InstanceNotFound,
     );
   }
@@ -157,8 +165,9 @@ export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
     );
   }
   if (name && UNAUTHORIZED.has(name)) {
+    const who = identity(ctx);
     return ApplicationFailure.nonRetryable(
-      `${ctx.operation}${where(ctx)} was refused (${name}): ${awsMessage}. Give the worker's AWS credentials the permission for this call.`,
+      `${ctx.operation}${where(ctx)}${who} was refused (${name}): ${awsMessage}. ${who ? `Give that role (or profile) the permission for this call, or let it be assumed (its trust policy).` : "Give the worker's AWS credentials the permission for this call."}`,
       FailureTypes.Unauthorized,
     );
   }
@@ -168,7 +177,7 @@ export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
 /** The retryable failure for a call that did not get a usable answer. */
 export function awsCallFailed(err: unknown, ctx: AwsErrorContext): ApplicationFailure {
   const endpoint = (typeof err === 'object' && err !== null && (err as SdkErrorLike)[ENDPOINT_FIELD]) || undefined;
-  const problem: AwsCallProblem = { operation: ctx.operation, endpoint, region: ctx.region, ...classifyAwsFailure(err) };
+  const problem: AwsCallProblem = { operation: ctx.operation, endpoint, region: ctx.where !== undefined ? regionOf(ctx.where) : undefined, ...classifyAwsFailure(err) };
   return ApplicationFailure.create({
     type: FailureTypes.AwsCallFailed,
     message: describeAwsCallProblem(problem),

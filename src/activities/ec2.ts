@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { callAws, isAwsError, toActivityError } from './aws-errors';
-import { FailureTypes, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from '../api/activities';
+import { FailureTypes, type AwsWhere, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from '../api/activities';
 
 export interface Ec2ActivitiesDeps {
-  ec2ClientFor: (region: string) => EC2Client;
+  ec2ClientFor: (where: AwsWhere) => EC2Client;
 }
 
 function tagValue(group: SecurityGroup, key: string): string | undefined {
@@ -25,14 +25,15 @@ function tagValue(group: SecurityGroup, key: string): string | undefined {
 
 export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
   async function allowIngressFromSecurityGroup(
-    region: string,
+    where: AwsWhere,
     securityGroupId: string,
     sourceSecurityGroupId: string,
     port: number,
+    sourceAccount?: string,
   ): Promise<MutationResult> {
-    const rule = `tcp ${port} from ${sourceSecurityGroupId} on ${securityGroupId}`;
+    const rule = `tcp ${port} from ${sourceAccount ? `${sourceAccount}/` : ''}${sourceSecurityGroupId} on ${securityGroupId}`;
     try {
-      await deps.ec2ClientFor(region).send(
+      await deps.ec2ClientFor(where).send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: securityGroupId,
           IpPermissions: [
@@ -40,7 +41,8 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
               IpProtocol: 'tcp',
               FromPort: port,
               ToPort: port,
-              UserIdGroupPairs: [{ GroupId: sourceSecurityGroupId, Description: 'rds-orchestrator' }],
+              // A group of another account is named with its owner (it must be reachable, e.g. a peered VPC).
+              UserIdGroupPairs: [{ GroupId: sourceSecurityGroupId, Description: 'rds-orchestrator', ...(sourceAccount ? { UserId: sourceAccount } : {}) }],
             },
           ],
         }),
@@ -48,13 +50,13 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
     } catch (err) {
       // EC2 has no "add if absent": the duplicate error is how it says the rule is already there.
       if (isAwsError(err, 'InvalidPermission.Duplicate')) return { changed: false, detail: `ingress ${rule} already exists` };
-      throw toActivityError(err, { operation: `AuthorizeSecurityGroupIngress ${rule}`, region });
+      throw toActivityError(err, { operation: `AuthorizeSecurityGroupIngress ${rule}`, where });
     }
     return { changed: true, detail: `allowed ingress ${rule}` };
   }
 
   async function findGroup(req: SecurityGroupRequest): Promise<SecurityGroup | undefined> {
-    const out = await callAws({ operation: `DescribeSecurityGroups ${req.groupName} in ${req.vpcId}`, region: req.region }, () =>
+    const out = await callAws({ operation: `DescribeSecurityGroups ${req.groupName} in ${req.vpcId}`, where: req.region }, () =>
       deps.ec2ClientFor(req.region).send(
         new DescribeSecurityGroupsCommand({
           Filters: [
@@ -100,7 +102,7 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
         const group = await findGroup(req);
         if (group) return ownedOrRefused(group, req);
       }
-      throw toActivityError(err, { operation: `CreateSecurityGroup ${req.groupName} in ${req.vpcId}`, region: req.region });
+      throw toActivityError(err, { operation: `CreateSecurityGroup ${req.groupName} in ${req.vpcId}`, where: req.region });
     }
   }
 

@@ -13,10 +13,10 @@ import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds'
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isAwsError, toActivityError } from './aws-errors';
-import { FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../api/activities';
+import { type AwsWhere, FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../api/activities';
 
 export interface ProbeActivitiesDeps {
-  rdsClientFor: (region: string) => RDSClient;
+  rdsClientFor: (where: AwsWhere) => RDSClient;
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; defaults to Date.now. */
   clock?: () => number;
@@ -157,9 +157,9 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
     let stopConditionMet = false;
     let checking: Promise<void> | undefined;
     const checkStopCondition = async () => {
-      const { region, instanceId, engineVersion } = req.stopWhen;
+      const { region: where, instanceId, engineVersion } = req.stopWhen;
       try {
-        const out = await deps.rdsClientFor(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
+        const out = await deps.rdsClientFor(where).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
         const db = out.DBInstances?.[0];
         const t = now();
         if (db?.DBInstanceStatus === 'available' && db.EngineVersion === engineVersion) {
@@ -170,7 +170,7 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
         }
       } catch (err) {
         if (isAwsError(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault')) {
-          throw toActivityError(err, { operation: 'availability probe stop check', region, instanceId });
+          throw toActivityError(err, { operation: 'availability probe stop check', where, instanceId });
         }
         // A throttled or failed check proves nothing either way; the next one decides.
         ctx.log.warn('Availability probe could not check the stop condition', { error: String(err) });

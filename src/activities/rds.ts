@@ -27,10 +27,12 @@ import {
   type RdsActivities,
   type RestoreRequest,
   type UpgradeTarget,
+  type AwsWhere,
 } from '../api/activities';
+import { describeIdentity, regionOf } from './location';
 
 export interface RdsActivitiesDeps {
-  rdsClientFor: (region: string) => RDSClient;
+  rdsClientFor: (where: AwsWhere) => RDSClient;
   /** Injected for tests of the restore window; defaults to the wall clock. */
   now?: () => Date;
 }
@@ -103,35 +105,38 @@ function mentionsOtherVersion(description: string | undefined, targetVersion: st
 export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   const now = deps.now ?? (() => new Date());
 
-  async function findDbInstance(region: string, instanceId: string): Promise<DBInstance | undefined> {
+  async function findDbInstance(where: AwsWhere, instanceId: string): Promise<DBInstance | undefined> {
     try {
-      const out = await deps.rdsClientFor(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
+      const out = await deps.rdsClientFor(where).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
       return out.DBInstances?.find((d) => d.DBInstanceIdentifier === instanceId) ?? out.DBInstances?.[0];
     } catch (err) {
       if (isAwsError(err, 'DBInstanceNotFound', 'DBInstanceNotFoundFault')) return undefined;
-      throw toActivityError(err, { operation: `DescribeDBInstances ${instanceId}`, region, instanceId });
+      throw toActivityError(err, { operation: `DescribeDBInstances ${instanceId}`, where, instanceId });
     }
   }
 
-  async function describeInstance(region: string, instanceId: string): Promise<InstanceInfo> {
-    const db = await findDbInstance(region, instanceId);
+  async function describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo> {
+    const region = regionOf(where);
+    const db = await findDbInstance(where, instanceId);
     if (!db) {
       throw ApplicationFailure.nonRetryable(
-        `RDS instance '${instanceId}' not found in region ${region}. Check the instance identifier and the region.`,
+        `RDS instance '${instanceId}' not found in region ${region}${describeIdentity(where)}. Check the instance identifier, the region${typeof where === 'string' ? '' : ' and the account (the role)'}.`,
         FailureTypes.InstanceNotFound,
       );
     }
     return toInstanceInfo(region, db, now());
   }
 
-  async function findInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined> {
-    const db = await findDbInstance(region, instanceId);
+  async function findInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo | undefined> {
+    const region = regionOf(where);
+    const db = await findDbInstance(where, instanceId);
     return db ? toInstanceInfo(region, db, now()) : undefined;
   }
 
-  async function listUpgradeTargets(region: string, engine: string, engineVersion: string): Promise<UpgradeTarget[]> {
-    const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, region }, () =>
-      deps.rdsClientFor(region).send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion })),
+  async function listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]> {
+    const region = regionOf(where);
+    const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, where }, () =>
+      deps.rdsClientFor(where).send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion })),
     );
     const version = out.DBEngineVersions?.find((v) => v.EngineVersion === engineVersion);
     if (!version) {
@@ -147,13 +152,13 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     );
   }
 
-  async function listPendingMaintenance(region: string, instanceId: string): Promise<PendingMaintenanceAction[]> {
-    const ctx = { operation: 'DescribePendingMaintenanceActions', region, instanceId };
+  async function listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]> {
+    const ctx = { operation: 'DescribePendingMaintenanceActions', where, instanceId };
     const actions: PendingMaintenanceAction[] = [];
     let marker: string | undefined;
     do {
       const out = await callAws(ctx, () =>
-        deps.rdsClientFor(region).send(
+        deps.rdsClientFor(where).send(
           new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [instanceId] }], Marker: marker }),
         ),
       );
@@ -184,39 +189,39 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return actions;
   }
 
-  async function setAutoMinorVersionUpgrade(region: string, instanceId: string, enabled: boolean): Promise<MutationResult> {
-    const current = await describeInstance(region, instanceId);
+  async function setAutoMinorVersionUpgrade(where: AwsWhere, instanceId: string, enabled: boolean): Promise<MutationResult> {
+    const current = await describeInstance(where, instanceId);
     if (current.autoMinorVersionUpgrade === enabled) {
       return { changed: false, detail: `AutoMinorVersionUpgrade is already ${enabled} on ${instanceId}` };
     }
-    await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', region, instanceId }, () =>
-      deps.rdsClientFor(region).send(
+    await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', where, instanceId }, () =>
+      deps.rdsClientFor(where).send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled, ApplyImmediately: true }),
       ),
     );
     return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}` };
   }
 
-  async function applyUpgradeNow(region: string, instanceId: string, targetVersion: string): Promise<MutationResult> {
-    const current = await describeInstance(region, instanceId);
+  async function applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult> {
+    const current = await describeInstance(where, instanceId);
     if (current.engineVersion === targetVersion) {
       return { changed: false, detail: `${instanceId} already runs ${current.engine} ${targetVersion}` };
     }
     if (UPGRADING_STATUSES.has(current.status) && current.pendingEngineVersion === targetVersion) {
       return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
     }
-    const pending = await listPendingMaintenance(region, instanceId);
+    const pending = await listPendingMaintenance(where, instanceId);
     const upgrade = pending.find((a) => a.action === 'db-upgrade' && !mentionsOtherVersion(a.description, targetVersion));
     if (upgrade && current.arn) {
-      await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', region, instanceId }, () =>
-        deps.rdsClientFor(region).send(
+      await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
+        deps.rdsClientFor(where).send(
           new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }),
         ),
       );
       return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately` };
     }
-    await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, region, instanceId }, () =>
-      deps.rdsClientFor(region).send(
+    await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
+      deps.rdsClientFor(where).send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }),
       ),
     );
@@ -224,11 +229,12 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   }
 
   async function waitForInstance(
-    region: string,
+    where: AwsWhere,
     instanceId: string,
     want: { status: string; engineVersion?: string },
   ): Promise<InstanceInfo> {
-    const current = await describeInstance(region, instanceId);
+    const region = regionOf(where);
+    const current = await describeInstance(where, instanceId);
     const statusOk = current.status === want.status;
     const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
     if (statusOk && versionOk) return current;
@@ -237,8 +243,10 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   }
 
   async function restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }> {
-    const { region, sourceInstanceId, targetInstanceId, ownerTag } = req;
-    const existing = await findInstance(region, targetInstanceId);
+    const { sourceInstanceId, targetInstanceId, ownerTag } = req;
+    const where = req.region;
+    const region = regionOf(where);
+    const existing = await findInstance(where, targetInstanceId);
     if (existing) {
       if (existing.tags[ownerTag.key] === ownerTag.value) {
         return { changed: false, detail: `restore ${targetInstanceId} already exists (${existing.status})`, instanceId: targetInstanceId };
@@ -250,7 +258,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       );
     }
 
-    const source = await describeInstance(region, sourceInstanceId);
+    const source = await describeInstance(where, sourceInstanceId);
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);
@@ -302,43 +310,46 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];
     }
-    await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, region, instanceId: sourceInstanceId }, () =>
-      deps.rdsClientFor(region).send(new RestoreDBInstanceToPointInTimeCommand(input)),
+    await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, where, instanceId: sourceInstanceId }, () =>
+      deps.rdsClientFor(where).send(new RestoreDBInstanceToPointInTimeCommand(input)),
     );
     const when = restoreTime ? restoreTime.toISOString() : 'the latest restorable time';
     return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId };
   }
 
-  async function stopInstance(region: string, instanceId: string): Promise<MutationResult> {
-    const current = await describeInstance(region, instanceId);
+  async function stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
+    const region = regionOf(where);
+    const current = await describeInstance(where, instanceId);
     if (current.status === 'stopped' || current.status === 'stopping') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
     if (current.status !== 'available') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
     }
-    await callAws({ operation: 'StopDBInstance', region, instanceId }, () =>
-      deps.rdsClientFor(region).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+    await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
+      deps.rdsClientFor(where).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
     return { changed: true, detail: `stopping ${instanceId}` };
   }
 
-  async function startInstance(region: string, instanceId: string): Promise<MutationResult> {
-    const current = await describeInstance(region, instanceId);
+  async function startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
+    const region = regionOf(where);
+    const current = await describeInstance(where, instanceId);
     if (current.status === 'available' || current.status === 'starting') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
     if (current.status !== 'stopped') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be started once stopped`, FailureTypes.InvalidState);
     }
-    await callAws({ operation: 'StartDBInstance', region, instanceId }, () =>
-      deps.rdsClientFor(region).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
+    await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>
+      deps.rdsClientFor(where).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
     return { changed: true, detail: `starting ${instanceId}` };
   }
 
-  async function attachSecurityGroup(region: string, instanceId: string, securityGroupId: string): Promise<MutationResult> {
-    const current = await describeInstance(region, instanceId);
+  async function attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult> {
+    const region = regionOf(where);
+    const current = await describeInstance(where, instanceId);
     if (current.vpcSecurityGroupIds.includes(securityGroupId)) {
       return { changed: false, detail: `${securityGroupId} is already attached to ${instanceId}` };
     }
@@ -348,8 +359,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     // VpcSecurityGroupIds replaces the list: send the current groups plus the new one. Security-group changes
     // are applied asynchronously as soon as possible, whatever ApplyImmediately says (ModifyDBInstance reference).
     const groups = [...current.vpcSecurityGroupIds, securityGroupId];
-    await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, region, instanceId }, () =>
-      deps.rdsClientFor(region).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
+    await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, where, instanceId }, () =>
+      deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
     );
     return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})` };
   }

@@ -12,11 +12,12 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { callAws, notReady } from './aws-errors';
-import type { HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
+import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
+import { describeIdentity } from './location';
 
 export interface Route53ActivitiesDeps {
-  /** Route 53 is a global service: one client (region us-east-1). */
-  route53: Route53Client;
+  /** Route 53 is a global service (region us-east-1): one client per identity (the zone's account). */
+  route53For: (access: AwsAccess | undefined) => Route53Client;
 }
 
 /** Route 53 answers fully qualified names with a trailing dot; callers may write either form. */
@@ -30,10 +31,11 @@ function bareChangeId(id: string): string {
 }
 
 export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Activities {
-  const { route53 } = deps;
+  const client = (access: AwsAccess | undefined) => deps.route53For(access);
+  const as = (access: AwsAccess | undefined) => describeIdentity(access ? { region: 'us-east-1', ...access } : undefined);
 
-  async function describeHostedZone(hostedZoneId: string): Promise<HostedZoneInfo> {
-    const out = await callAws({ operation: `GetHostedZone ${hostedZoneId}` }, () => route53.send(new GetHostedZoneCommand({ Id: hostedZoneId })));
+  async function describeHostedZone(hostedZoneId: string, access?: AwsAccess): Promise<HostedZoneInfo> {
+    const out = await callAws({ operation: `GetHostedZone ${hostedZoneId}`, as: as(access) }, () => client(access).send(new GetHostedZoneCommand({ Id: hostedZoneId })));
     return {
       hostedZoneId,
       name: normaliseDnsName(out.HostedZone?.Name ?? ''),
@@ -42,9 +44,9 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     };
   }
 
-  async function getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined> {
-    const out = await callAws({ operation: `ListResourceRecordSets ${recordName} in zone ${hostedZoneId}` }, () =>
-      route53.send(
+  async function getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string, access?: AwsAccess): Promise<WeightedCname | undefined> {
+    const out = await callAws({ operation: `ListResourceRecordSets ${recordName} in zone ${hostedZoneId}`, as: as(access) }, () =>
+      client(access).send(
         new ListResourceRecordSetsCommand({
           HostedZoneId: hostedZoneId,
           StartRecordName: recordName,
@@ -70,8 +72,8 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     };
   }
 
-  async function upsertWeightedCname(record: WeightedCname): Promise<MutationResult & { changeId?: string }> {
-    const current = await getWeightedCname(record.hostedZoneId, record.recordName, record.setIdentifier);
+  async function upsertWeightedCname(record: WeightedCname, access?: AwsAccess): Promise<MutationResult & { changeId?: string }> {
+    const current = await getWeightedCname(record.hostedZoneId, record.recordName, record.setIdentifier, access);
     const what = `${record.recordName} [${record.setIdentifier}] -> ${record.value} weight ${record.weight} ttl ${record.ttlSeconds}`;
     if (
       current &&
@@ -81,8 +83,8 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     ) {
       return { changed: false, detail: `CNAME ${what} already in place` };
     }
-    const out = await callAws({ operation: `UPSERT CNAME ${what} in zone ${record.hostedZoneId}` }, () =>
-      route53.send(
+    const out = await callAws({ operation: `UPSERT CNAME ${what} in zone ${record.hostedZoneId}`, as: as(access) }, () =>
+      client(access).send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: record.hostedZoneId,
           ChangeBatch: {
@@ -108,8 +110,8 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId };
   }
 
-  async function waitForChangeInsync(changeId: string): Promise<void> {
-    const out = await callAws({ operation: `GetChange ${changeId}` }, () => route53.send(new GetChangeCommand({ Id: changeId })));
+  async function waitForChangeInsync(changeId: string, access?: AwsAccess): Promise<void> {
+    const out = await callAws({ operation: `GetChange ${changeId}`, as: as(access) }, () => client(access).send(new GetChangeCommand({ Id: changeId })));
     const status = out.ChangeInfo?.Status;
     if (status !== 'INSYNC') {
       throw notReady(`Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC`);
@@ -117,9 +119,9 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
   }
 
   /** Only for public zones: "This call only supports querying public hosted zones" (TestDNSAnswer reference). */
-  async function testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }> {
-    const out = await callAws({ operation: `TestDNSAnswer ${recordName} in zone ${hostedZoneId}` }, () =>
-      route53.send(new TestDNSAnswerCommand({ HostedZoneId: hostedZoneId, RecordName: recordName, RecordType: 'CNAME' })),
+  async function testDnsAnswer(hostedZoneId: string, recordName: string, access?: AwsAccess): Promise<{ recordData: string[]; responseCode: string }> {
+    const out = await callAws({ operation: `TestDNSAnswer ${recordName} in zone ${hostedZoneId}`, as: as(access) }, () =>
+      client(access).send(new TestDNSAnswerCommand({ HostedZoneId: hostedZoneId, RecordName: recordName, RecordType: 'CNAME' })),
     );
     return { recordData: out.RecordData ?? [], responseCode: out.ResponseCode ?? '' };
   }

@@ -11,6 +11,33 @@
  * `NotReady` until the state is reached (retry-based polling: no workflow history growth).
  */
 
+/**
+ * How to reach an AWS resource: its region, and the identity of its account. The worker's own credentials
+ * when no role or profile is given; otherwise the role, assumed through STS (with the SDK's provider, which
+ * refreshes it), or a named local profile.
+ */
+export interface AwsLocation {
+  region: string;
+  roleArn?: string;
+  externalId?: string;
+  profile?: string;
+  /** The STS region to assume the role in (default: `region`). */
+  stsRegion?: string;
+  /** The STS session name: which campaign or restore, which stage (it shows in CloudTrail). */
+  sessionName?: string;
+}
+
+/** A region (the worker's own identity; runs started before accounts existed pass this) or a location. */
+export type AwsWhere = string | AwsLocation;
+
+/** The identity part of a location, for a global service (Route 53). */
+export type AwsAccess = Omit<AwsLocation, 'region'>;
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+}
+
 export interface InstanceEndpoint {
   address: string;
   port: number;
@@ -76,7 +103,7 @@ export interface MutationResult {
 }
 
 export interface RestoreRequest {
-  region: string;
+  region: AwsWhere;
   sourceInstanceId: string;
   targetInstanceId: string;
   /** ISO instant, or undefined for UseLatestRestorableTime */
@@ -90,31 +117,31 @@ export interface RestoreRequest {
 
 export interface RdsActivities {
   /** Throws non-retryable `InstanceNotFound` when the instance does not exist. */
-  describeInstance(region: string, instanceId: string): Promise<InstanceInfo>;
+  describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo>;
   /** Returns undefined instead of throwing when absent (used to check that an identifier is free). */
-  findInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined>;
+  findInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo | undefined>;
   /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
-  listUpgradeTargets(region: string, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
-  listPendingMaintenance(region: string, instanceId: string): Promise<PendingMaintenanceAction[]>;
-  setAutoMinorVersionUpgrade(region: string, instanceId: string, enabled: boolean): Promise<MutationResult>;
+  listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
+  listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]>;
+  setAutoMinorVersionUpgrade(where: AwsWhere, instanceId: string, enabled: boolean): Promise<MutationResult>;
   /**
    * Upgrade now: apply the pending `db-upgrade` action immediately when RDS lists one for the target,
    * otherwise ModifyDBInstance EngineVersion with ApplyImmediately. No-op when already at the target or
    * already upgrading.
    */
-  applyUpgradeNow(region: string, instanceId: string, targetVersion: string): Promise<MutationResult>;
+  applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult>;
   /** Throws retryable `NotReady` until status matches (and engineVersion when given). Returns the instance. */
-  waitForInstance(region: string, instanceId: string, want: { status: string; engineVersion?: string }): Promise<InstanceInfo>;
+  waitForInstance(where: AwsWhere, instanceId: string, want: { status: string; engineVersion?: string }): Promise<InstanceInfo>;
   /** Starts RestoreDBInstanceToPointInTime unless an instance with targetInstanceId and ownerTag already exists. */
   restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
-  stopInstance(region: string, instanceId: string): Promise<MutationResult>;
-  startInstance(region: string, instanceId: string): Promise<MutationResult>;
+  stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
+  startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
   /** Adds a VPC security group to the instance's groups (ModifyDBInstance); no-op when already attached. */
-  attachSecurityGroup(region: string, instanceId: string, securityGroupId: string): Promise<MutationResult>;
+  attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult>;
 }
 
 export interface SecurityGroupRequest {
-  region: string;
+  region: AwsWhere;
   vpcId: string;
   groupName: string;
   description: string;
@@ -123,9 +150,15 @@ export interface SecurityGroupRequest {
   tags?: Record<string, string>;
 }
 
+export interface StsActivities {
+  /** STS GetCallerIdentity with the location's identity: assumes its role (AccessDenied: non-retryable, naming role and account). */
+  whoAmI(where: AwsWhere): Promise<CallerIdentity>;
+}
+
 export interface Ec2Activities {
   /** Adds ingress on `securityGroupId` from `sourceSecurityGroupId` on `port`; an existing rule is success. */
-  allowIngressFromSecurityGroup(region: string, securityGroupId: string, sourceSecurityGroupId: string, port: number): Promise<MutationResult>;
+  /** `sourceAccount`: the source group's owner when it lives in another account (a cross-account reference). */
+  allowIngressFromSecurityGroup(where: AwsWhere, securityGroupId: string, sourceSecurityGroupId: string, port: number, sourceAccount?: string): Promise<MutationResult>;
   /**
    * Creates the security group, or finds the one a previous attempt created (same name in the VPC and the
    * owner tag); a group of that name owned by someone else is a non-retryable `IdentifierTaken`.
@@ -152,15 +185,15 @@ export interface HostedZoneInfo {
 
 export interface Route53Activities {
   /** GetHostedZone: its name, whether it is private, and the VPCs a private zone is associated with. */
-  describeHostedZone(hostedZoneId: string): Promise<HostedZoneInfo>;
+  describeHostedZone(hostedZoneId: string, access?: AwsAccess): Promise<HostedZoneInfo>;
   /** The weighted CNAME with that set identifier, or undefined. */
-  getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string): Promise<WeightedCname | undefined>;
+  getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string, access?: AwsAccess): Promise<WeightedCname | undefined>;
   /** UPSERT; returns the change id (or undefined with changed:false when the record already matches). */
-  upsertWeightedCname(record: WeightedCname): Promise<MutationResult & { changeId?: string }>;
+  upsertWeightedCname(record: WeightedCname, access?: AwsAccess): Promise<MutationResult & { changeId?: string }>;
   /** Throws retryable `NotReady` while the change is PENDING. */
-  waitForChangeInsync(changeId: string): Promise<void>;
+  waitForChangeInsync(changeId: string, access?: AwsAccess): Promise<void>;
   /** Route 53 TestDNSAnswer for the record: what the authoritative servers answer now. */
-  testDnsAnswer(hostedZoneId: string, recordName: string): Promise<{ recordData: string[]; responseCode: string }>;
+  testDnsAnswer(hostedZoneId: string, recordName: string, access?: AwsAccess): Promise<{ recordData: string[]; responseCode: string }>;
 }
 
 export interface DnsLookupResult {
@@ -199,7 +232,7 @@ export interface ProbeRequest {
   ratePerSecond: number;
   requestTimeoutMs: number;
   /** The probe ends on its own once RDS shows the instance available at this version for `settleSeconds`. */
-  stopWhen: { region: string; instanceId: string; engineVersion: string; settleSeconds: number };
+  stopWhen: { region: AwsWhere; instanceId: string; engineVersion: string; settleSeconds: number };
   maxDurationSeconds: number;
 }
 
@@ -249,6 +282,7 @@ export interface NotifyActivities {
 }
 
 export type Activities = RdsActivities &
+  StsActivities &
   Ec2Activities &
   Route53Activities &
   DnsActivities &

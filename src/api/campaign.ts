@@ -3,7 +3,7 @@
  * runs (every default written out, so the history records what the campaign was asked to do), its status
  * and its result.
  */
-import type { Approval, AwsTrouble, DurationSpec, HumanAction, TimelineEntry, WaitingFor } from './common';
+import type { Approval, AwsAccessSpec, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
 
@@ -12,6 +12,8 @@ export interface StageSpec {
   name: string;
   region: string;
   instanceId: string;
+  /** The stage's AWS account, when it is not the worker's own: a role to assume (or a local profile). */
+  aws?: AwsAccessSpec;
   method: StageMethod;
   /** Default: true for a stage named production, false otherwise. */
   requiresApproval?: boolean;
@@ -91,6 +93,9 @@ export interface StageReport {
   missedWindows: number;
   statusPageIncidentId?: string;
   note?: string;
+  /** The account the stage's calls were made in, and the role assumed for them (preflight finds out). */
+  account?: string;
+  role?: string;
 }
 
 export interface CampaignStatus {
@@ -132,6 +137,7 @@ export interface ResolvedStage {
   name: string;
   region: string;
   instanceId: string;
+  aws?: ResolvedAwsAccess;
   method: StageMethod;
   requiresApproval: boolean;
   noticeMs: number;

@@ -91,3 +91,27 @@ export interface ActorRequest {
   reason?: string;
 }
 
+
+/**
+ * How to reach an AWS resource in another account: a role to assume (the worker's own credentials call STS
+ * AssumeRole; the SDK refreshes the session before it expires) or, for people running the worker locally, a
+ * named profile of their AWS config. Without it the worker's own credentials are used.
+ */
+export interface AwsAccessSpec {
+  /** e.g. "arn:aws:iam::222222222222:role/rds-orchestrator" */
+  roleArn?: string;
+  /** When the role's trust policy requires one (sts:ExternalId). */
+  externalId?: string;
+  /** The STS region to assume the role in (default: the resource's region; us-east-1 for Route 53). */
+  region?: string;
+  /** A named profile instead of a role (local use). */
+  profile?: string;
+}
+
+/** The resolved form: what the worker needs to reach the account. */
+export interface ResolvedAwsAccess {
+  roleArn?: string;
+  externalId?: string;
+  stsRegion?: string;
+  profile?: string;
+}

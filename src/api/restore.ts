@@ -2,13 +2,14 @@
  * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
  * status.
  */
-import type { Approval, AwsTrouble, DurationSpec, HumanAction, TimelineEntry, WaitingFor } from './common';
+import type { Approval, AwsAccessSpec, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export interface RestoreSpec {
   /** Default: `restore-<targetInstanceId>` */
   restoreId?: string;
   requester: string;
-  source: { region: string; instanceId: string };
+  /** `aws`: the source's account (the restored instance and its security group live there too). */
+  source: { region: string; instanceId: string; aws?: AwsAccessSpec };
   targetInstanceId: string;
   /** ISO instant, or "latest" for the latest restorable time. */
   restoreTime: string;
@@ -19,7 +20,8 @@ export interface RestoreSpec {
    * created for the restored instance (in the source's VPC) and attached to it; no group the source
    * uses is changed. Needs copySourceSettings (the restored instance lives in the source's VPC).
    */
-  bastion?: { securityGroupId: string; port?: number };
+  /** `aws`: the bastion group's account, when another (the rule then names the group with its owner). */
+  bastion?: { securityGroupId: string; port?: number; aws?: AwsAccessSpec };
   /** Without cutover the workflow ends once the restored instance is available (the common case). */
   cutover?: {
     hostedZoneId: string;
@@ -30,6 +32,8 @@ export interface RestoreSpec {
     /** Lower the record's TTL to this many seconds before asking for approval. */
     lowerTtlFirstTo?: number;
     approvers?: string[];
+    /** The hosted zone's account, when another than the worker's. */
+    aws?: AwsAccessSpec;
     /**
      * DNS resolvers ("10.0.0.2" or "10.0.0.2:53") the worker can reach that resolve the zone as the
      * applications do: for a private zone, the VPC's resolver (VPC CIDR base + 2) or one forwarding to it.
@@ -58,7 +62,7 @@ export interface RestoreStatus {
   state: RestoreState;
   currentStep?: string;
   waitingFor?: WaitingFor;
-  source: { region: string; instanceId: string; endpoint?: string };
+  source: { region: string; instanceId: string; endpoint?: string; account?: string; role?: string };
   target: {
     instanceId: string;
     endpoint?: string;
@@ -73,6 +77,9 @@ export interface RestoreStatus {
     zone: 'private' | 'public';
     /** When the CNAME change to the restored instance was sent: writes may reach it from then on. */
     switchedAt?: string;
+    /** The zone's account and the role assumed for it, when another than the worker's. */
+    account?: string;
+    role?: string;
     /** What the verification checked, one line each. */
     verified?: string[];
   };
@@ -100,11 +107,11 @@ export interface ResolvedRestoreSpec {
   format: typeof RESOLVED_RESTORE_SPEC;
   restoreId: string;
   requester: string;
-  source: { region: string; instanceId: string };
+  source: { region: string; instanceId: string; aws?: ResolvedAwsAccess };
   targetInstanceId: string;
   restoreTime: 'latest' | string;
   copySourceSettings: boolean;
-  bastion?: { securityGroupId: string; port: number };
+  bastion?: { securityGroupId: string; port: number; aws?: ResolvedAwsAccess };
   cutover?: {
     hostedZoneId: string;
     recordName: string;
@@ -113,6 +120,7 @@ export interface ResolvedRestoreSpec {
     ttlSeconds: number;
     lowerTtlFirstTo?: number;
     approvers: string[];
+    aws?: ResolvedAwsAccess;
     /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
     resolvers: string[];
   };

@@ -49,10 +49,11 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   lines.push('');
   lines.push(
     table([
-      ['STAGE', 'INSTANCE', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
+      ['STAGE', 'INSTANCE', 'ACCOUNT', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
       ...s.stages.map((st) => [
         st.name,
         `${st.region}/${st.instanceId}`,
+        st.account ?? '',
         st.fromVersion ?? '?',
         st.toVersion,
         st.status,
@@ -78,7 +79,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
 export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()): string {
   const lines = [
     `Restore ${s.restoreId}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
-    `source ${s.source.region}/${s.source.instanceId}${s.source.endpoint ? ` (${s.source.endpoint})` : ''}`,
+    `source ${s.source.region}/${s.source.instanceId}${s.source.endpoint ? ` (${s.source.endpoint})` : ''}${s.source.account ? `   account ${s.source.account} through ${s.source.role}` : ''}`,
     `target ${s.target.instanceId} at ${s.target.restoreTime}${s.target.endpoint ? ` → ${s.target.endpoint}` : ''}${s.target.securityGroupId ? ` (own security group ${s.target.securityGroupId})` : ''}`,
     `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStep ? `   step ${s.currentStep}` : ''}`,
   ];
@@ -86,7 +87,7 @@ export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()
   if (s.waitingFor?.kind === 'approval') lines.push(`  approve: rds-orchestrator restore approve ${s.restoreId} --as NAME`);
   if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator restore decide ${s.restoreId} --keep|--roll-back --as NAME`);
   if (s.cutover) {
-    lines.push(`cutover of ${s.cutover.recordName} (${s.cutover.zone} zone)${s.cutover.switchedAt ? `: CNAME switched at ${s.cutover.switchedAt}, writes may reach ${s.target.instanceId} since` : ''}`);
+    lines.push(`cutover of ${s.cutover.recordName} (${s.cutover.zone} zone${s.cutover.account ? ` in account ${s.cutover.account} through ${s.cutover.role}` : ''})${s.cutover.switchedAt ? `: CNAME switched at ${s.cutover.switchedAt}, writes may reach ${s.target.instanceId} since` : ''}`);
     for (const v of s.cutover.verified ?? []) lines.push(`  verified: ${v}`);
   }
   lines.push(...describeTrouble(s.trouble));

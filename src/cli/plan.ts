@@ -5,28 +5,33 @@
  */
 import type { Activities, ResolvedCampaignSpec } from '../api';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
+import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
 /** What the plan reads: the worker's read-only activities (or a fake in tests). */
-export type PlanReaders = Pick<Activities, 'describeInstance' | 'listUpgradeTargets' | 'listPendingMaintenance'>;
+export type PlanReaders = Pick<Activities, 'whoAmI' | 'describeInstance' | 'listUpgradeTargets' | 'listPendingMaintenance'>;
 
 export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders, nowMs: number = Date.now()): Promise<CampaignPlan> {
   const problems: string[] = [];
   const stages: StagePlan[] = [];
   for (const s of spec.stages) {
     // A failing read blocks this stage only: every problem of every stage is reported, not only the first.
+    // The same location the workflow uses: the stage's role, with the session name the campaign will use.
+    const where = locationFor(s.region, s.aws, spec.campaignId, s.name);
+    const access = s.aws ? { access: describeAccess(s.aws) } : {};
     try {
-      const info = await aws.describeInstance(s.region, s.instanceId);
-      const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets(s.region, info.engine, info.engineVersion) : [];
+      const account = s.aws ? { account: (await aws.whoAmI(where)).account } : {};
+      const info = await aws.describeInstance(where, s.instanceId);
+      const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets(where, info.engine, info.engineVersion) : [];
       const first = planStage(s, spec, { info, targets }, nowMs);
-      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance(s.region, s.instanceId) }, nowMs) : first;
-      stages.push(planned.plan);
+      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance(where, s.instanceId) }, nowMs) : first;
+      stages.push({ ...planned.plan, ...account, ...access });
       problems.push(...planned.problems);
     } catch (err) {
       problems.push(`${s.name}: ${(err as Error).message}`);
-      stages.push({ ...emptyStagePlan(s, spec.targetEngineVersion), action: 'blocked' });
+      stages.push({ ...emptyStagePlan(s, spec.targetEngineVersion), ...access, action: 'blocked' });
     }
   }
   return {
@@ -49,6 +54,7 @@ export function formatPlan(plan: CampaignPlan): string {
   if (plan.noticeOverride) lines.push(`NOTICE OVERRIDE: ${plan.noticeOverride}`);
   for (const s of plan.stages) {
     lines.push('', `[${s.name}] ${s.instance} ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`);
+    if (s.access) lines.push(`  account:    ${s.account ?? '?'} through ${s.access}`);
     if (s.window) lines.push(`  window:     ${s.window.start} – ${s.window.end}`);
     if (s.announceAt) lines.push(`  announce:   ${s.announceAt}`);
     if (s.precheckAt) lines.push(`  pre-check:  ${s.precheckAt}`);

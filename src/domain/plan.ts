@@ -67,6 +67,9 @@ export interface StagePlan {
   skippedWindows: string[];
   awsAppliesBy?: string;
   warnings: string[];
+  /** The stage's account and how it is reached (its role or profile), when not the worker's own. */
+  account?: string;
+  access?: string;
 }
 
 export interface CampaignPlan {

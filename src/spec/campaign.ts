@@ -6,12 +6,12 @@
 import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
 import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
-import { AllListed, Problems, describe, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
+import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
 
 const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
 const STAGE_FIELDS = [
-  'name', 'region', 'instanceId', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
+  'name', 'region', 'instanceId', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
   'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint',
 ] as const satisfies readonly (keyof StageSpec)[];
 /** Compile-time check that the field lists above name every field of the api.ts input types. */
@@ -131,6 +131,8 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
     name, region, instanceId, method, requiresApproval, noticeMs, statusPage, precheckBeforeMs, graceMs, maxMissedWindows,
     downtimeThresholdMs, infraCodeHint,
   };
+  const aws = readAwsAccess(p, o.aws, join(path, 'aws'));
+  if (aws) stage.aws = aws;
   if (noticeOverrideReason !== undefined) stage.noticeOverrideReason = noticeOverrideReason;
   if (probe) stage.probe = probe;
   if (healthCheckUrl !== undefined) stage.healthCheckUrl = healthCheckUrl;

@@ -3,7 +3,7 @@
  * problem and returns a fallback, so the whole spec is walked and every problem is reported together,
  * each prefixed with the path of the field to fix (`stages[2].instanceId: ...`). Pure and deterministic.
  */
-import type { ResolvedCampaignSpec } from '../api';
+import type { ResolvedAwsAccess, ResolvedCampaignSpec } from '../api';
 import { SpecError, formatDuration, parseDuration } from '../domain/duration';
 
 
@@ -285,3 +285,30 @@ export function readBlackouts(p: Problems, value: unknown, path: string): Resolv
   return blackouts;
 }
 
+
+/** arn:aws:iam::123456789012:role/name (partitions aws, aws-cn, aws-us-gov; role paths allowed). */
+export const ROLE_ARN_PATTERN = /^arn:aws(?:-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** sts:ExternalId: 2-1224 characters of [\w+=,.@:/-] (AssumeRole API reference). */
+const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** `aws: { roleArn, externalId?, region? }` or `aws: { profile }`: how to reach the resource's account. */
+export function readAwsAccess(p: Problems, value: unknown, path: string): ResolvedAwsAccess | undefined {
+  if (isMissing(value)) return undefined;
+  const o = readObject(p, value, path, ['roleArn', 'externalId', 'region', 'profile']);
+  if (!o) return undefined;
+  const roleArn = readString(p, o.roleArn, join(path, 'roleArn'), { required: false, example: '"arn:aws:iam::222222222222:role/rds-orchestrator"' });
+  const externalId = readString(p, o.externalId, join(path, 'externalId'), { required: false, example: '"notify-upgrades"' });
+  const profile = readString(p, o.profile, join(path, 'profile'), { required: false, example: '"notify-production"' });
+  const stsRegion = isMissing(o.region) ? undefined : readRegion(p, o.region, join(path, 'region'));
+  if (roleArn && !ROLE_ARN_PATTERN.test(roleArn)) p.add(join(path, 'roleArn'), `"${roleArn}" is not an IAM role ARN, e.g. "arn:aws:iam::222222222222:role/rds-orchestrator"`);
+  if (externalId && !EXTERNAL_ID_PATTERN.test(externalId)) p.add(join(path, 'externalId'), 'must be 2-1224 letters, digits or +=,.@:/-');
+  if (roleArn && profile) p.add(path, 'give either roleArn (assumed from the worker\'s credentials) or profile (a local AWS profile), not both');
+  if (!roleArn && !profile) p.add(path, 'needs roleArn (a role in the resource\'s account the worker may assume) or profile');
+  if (!roleArn && (externalId || stsRegion)) p.add(path, 'externalId and region go with roleArn');
+  const access: ResolvedAwsAccess = {};
+  if (roleArn) access.roleArn = roleArn;
+  if (externalId) access.externalId = externalId;
+  if (stsRegion) access.stsRegion = stsRegion;
+  if (profile) access.profile = profile;
+  return access;
+}

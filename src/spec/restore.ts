@@ -4,7 +4,7 @@
 import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } from '../api';
 import { SpecError } from '../domain/duration';
 import { DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
-import { AllListed, Problems, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
+import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 
 
 const RESTORE_FIELDS = [
@@ -14,7 +14,7 @@ type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE
 
 function readCutover(p: Problems, value: unknown, requester: string): ResolvedRestoreSpec['cutover'] {
   if (isMissing(value)) return undefined;
-  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'resolvers']);
+  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'resolvers', 'aws']);
   if (!c) return undefined;
   let hostedZoneId = readString(p, c.hostedZoneId, 'cutover.hostedZoneId', { required: true, example: '"Z0123456789ABCDEFGHIJ"' });
   hostedZoneId = hostedZoneId.replace(/^\/?hostedzone\//i, '');
@@ -32,6 +32,8 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
     approvers: readPeople(p, c.approvers, 'cutover.approvers', requester),
     resolvers: readResolvers(p, c.resolvers),
   };
+  const aws = readAwsAccess(p, c.aws, 'cutover.aws');
+  if (aws) cutover.aws = aws;
   if (!isMissing(c.lowerTtlFirstTo)) {
     const lowered = readInteger(p, c.lowerTtlFirstTo, 'cutover.lowerTtlFirstTo', -1, 0, 2_147_483_647);
     if (lowered >= 0) {
@@ -62,14 +64,16 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
   if (!o) throw new SpecError(p.list, 'Invalid restore spec');
 
   const requester = readString(p, o.requester, 'requester', { required: true, example: '"alice@example.com"' });
-  const source = { region: '', instanceId: '' };
+  const source: ResolvedRestoreSpec['source'] = { region: '', instanceId: '' };
   if (isMissing(o.source)) {
     p.add('source', 'is required, e.g. { region: "eu-west-2", instanceId: "notify-production" }');
   } else {
-    const s = readObject(p, o.source, 'source', ['region', 'instanceId']);
+    const s = readObject(p, o.source, 'source', ['region', 'instanceId', 'aws']);
     if (s) {
       source.region = readRegion(p, s.region, 'source.region');
       source.instanceId = readInstanceId(p, s.instanceId, 'source.instanceId');
+      const aws = readAwsAccess(p, s.aws, 'source.aws');
+      if (aws) source.aws = aws;
     }
   }
   const targetInstanceId = readInstanceId(p, o.targetInstanceId, 'targetInstanceId');
@@ -92,13 +96,15 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
 
   let bastion: ResolvedRestoreSpec['bastion'];
   if (!isMissing(o.bastion)) {
-    const b = readObject(p, o.bastion, 'bastion', ['securityGroupId', 'port']);
+    const b = readObject(p, o.bastion, 'bastion', ['securityGroupId', 'port', 'aws']);
     if (b) {
       const securityGroupId = readString(p, b.securityGroupId, 'bastion.securityGroupId', { required: true, example: '"sg-0123456789abcdef0"' });
       if (securityGroupId && !SECURITY_GROUP_PATTERN.test(securityGroupId)) {
         p.add('bastion.securityGroupId', `"${securityGroupId}" is not a security group id ("sg-" and 8 or 17 lowercase hex digits), e.g. "sg-0123456789abcdef0"`);
       }
       bastion = { securityGroupId, port: readInteger(p, b.port, 'bastion.port', DEFAULT_BASTION_PORT, 1, 65_535) };
+      const aws = readAwsAccess(p, b.aws, 'bastion.aws');
+      if (aws) bastion.aws = aws;
     }
   }
 

@@ -6,7 +6,7 @@ import { FailureTypes } from '../../src/api';
 import { awsError, expectFailure } from './helpers';
 
 describe('aws error mapping', () => {
-  const ctx = { operation: 'ModifyDBInstance', region: 'eu-west-2', instanceId: 'orders-db' };
+  const ctx = { operation: 'ModifyDBInstance', where: 'eu-west-2', instanceId: 'orders-db' };
 
   it('maps both spellings of DBInstanceNotFound to InstanceNotFound naming region and id', () => {
     for (const err of [
@@ -31,6 +31,13 @@ describe('aws error mapping', () => {
       });
     });
   }
+
+  it('names the role and its account when a call made as an assumed role is refused', () => {
+    const asRole = { ...ctx, where: { region: 'eu-west-2', roleArn: 'arn:aws:iam::222222222222:role/rds-orchestrator', sessionName: 'pg-minor-15-8-preview' } };
+    const mapped = toActivityError(awsError('AccessDenied', 'not authorized to perform rds:ModifyDBInstance', 403), asRole) as ApplicationFailure;
+    assert.equal(mapped.type, FailureTypes.Unauthorized);
+    assert.match(mapped.message, /ModifyDBInstance in region eu-west-2 as role arn:aws:iam::222222222222:role\/rds-orchestrator \(account 222222222222\) was refused \(AccessDenied\).*Give that role/);
+  });
 
   it('maps access denied to non-retryable Unauthorized', () => {
     const mapped = toActivityError(awsError('AccessDenied', 'User is not authorized to perform: rds:ModifyDBInstance', 403), ctx);

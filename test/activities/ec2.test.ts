@@ -10,8 +10,8 @@ describe('ec2 activities', () => {
   const ec2Mock = mockClient(client);
   const regionsAsked: string[] = [];
   const acts = createEc2Activities({
-    ec2ClientFor: (region) => {
-      regionsAsked.push(region);
+    ec2ClientFor: (where) => {
+      regionsAsked.push(typeof where === 'string' ? where : where.region);
       return client;
     },
   });

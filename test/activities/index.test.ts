@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config';
-import { awsClientConfig, createActivities, perRegion } from '../../src/activities';
+import { awsClientConfig, createActivities, createAwsClients } from '../../src/activities';
 import { FailureTypes } from '../../src/api';
 import { expectFailure, startServer, type RecordedRequest, type TestServer } from './helpers';
 
@@ -49,7 +49,7 @@ describe('createActivities', () => {
     const expected = [
       'describeInstance', 'findInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
       'applyUpgradeNow', 'waitForInstance', 'restoreToPointInTime', 'stopInstance', 'startInstance',
-      'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup',
+      'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'whoAmI',
       'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
       'createScheduledMaintenance', 'cancelScheduledMaintenance',
       'runAvailabilityProbe', 'checkHealth',
@@ -149,11 +149,14 @@ describe('createActivities', () => {
     assert.deepEqual(awsClientConfig(loadConfig({}), 'eu-west-1', {}), { region: 'eu-west-1', requestHandler });
   });
 
-  it('reuses one client per region', () => {
-    let made = 0;
-    const clientFor = perRegion((region) => ({ region, n: ++made }));
-    assert.equal(clientFor('eu-west-1'), clientFor('eu-west-1'));
-    assert.notEqual(clientFor('eu-west-1'), clientFor('us-east-1'));
-    assert.equal(made, 2);
+  it('reuses one client per service, region and identity', () => {
+    const clients = createAwsClients(loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: 'http://127.0.0.1:4599' }), {});
+    const role = { region: 'eu-west-1', roleArn: 'arn:aws:iam::222222222222:role/x', sessionName: 'c-preview' };
+    assert.equal(clients.rds('eu-west-1'), clients.rds({ region: 'eu-west-1' }), 'a plain region is the worker\'s own identity');
+    assert.notEqual(clients.rds('eu-west-1'), clients.rds('us-east-1'));
+    assert.equal(clients.rds(role), clients.rds({ ...role }));
+    assert.notEqual(clients.rds(role), clients.rds('eu-west-1'), 'a role has clients of its own');
+    assert.notEqual(clients.rds(role), clients.rds({ ...role, sessionName: 'c-production' }));
+    assert.equal(clients.route53({ region: 'eu-west-1', roleArn: role.roleArn }), clients.route53({ region: 'us-east-1', roleArn: role.roleArn }), 'Route 53 is global');
   });
 });

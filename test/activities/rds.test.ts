@@ -66,8 +66,8 @@ describe('rds activities', () => {
   const rdsMock = mockClient(client);
   const regionsAsked: string[] = [];
   const acts = createRdsActivities({
-    rdsClientFor: (region) => {
-      regionsAsked.push(region);
+    rdsClientFor: (where) => {
+      regionsAsked.push(typeof where === 'string' ? where : where.region);
       return client;
     },
     now: () => NOW,

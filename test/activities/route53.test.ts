@@ -16,7 +16,7 @@ const ZONE = 'Z0123456789ABC';
 describe('route53 activities', () => {
   const route53 = new Route53Client({ region: 'us-east-1' });
   const r53Mock = mockClient(route53);
-  const acts = createRoute53Activities({ route53 });
+  const acts = createRoute53Activities({ route53For: () => route53 });
 
   beforeEach(() => r53Mock.reset());
 

@@ -9,7 +9,8 @@ import { loadConfig } from '../../src/config';
 import type { ResolvedCampaignSpec } from '../../src/api';
 import { resolveCampaignSpec } from '../../src/spec';
 import { SimAdminClient } from '../../sim/src/client';
-import { demoFleet } from '../../sim/src/seed';
+import { demoFleet, demoRoleArn } from '../../sim/src/seed';
+import { fleetAtRest } from '../../dev/fixtures';
 import { startSimulator, type RunningSimulator } from '../../sim/src/server';
 import { startServer, type TestServer } from '../activities/helpers';
 
@@ -76,5 +77,42 @@ describe('campaign plan against a misbehaving endpoint', function () {
     assert.equal(other.problems.length, 2, other.problems.join('\n'));
     for (const p of other.problems) assert.match(p, /15\.6 cannot come through a maintenance window: .*preferred minor for 15\.5, 15\.8/);
     assert.deepEqual(other.stages.map((s) => s.action), ['blocked', 'upgrade', 'blocked']);
+  });
+});
+
+describe('campaign plan in a three-account estate', function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+
+  before(async function () {
+    sim = await startSimulator({ port: 0 });
+    await new SimAdminClient(sim.url).seed(fleetAtRest(Date.now(), true));
+  });
+
+  after(async function () {
+    await sim?.close();
+  });
+
+  it("shows each stage's account and role, and names a role that cannot be assumed with its account", async function () {
+    const withRoles = (staging = demoRoleArn('staging')) =>
+      resolveCampaignSpec({
+        targetEngineVersion: '15.8',
+        requester: 'alice',
+        stages: [
+          { name: 'preview', region: 'eu-west-2', instanceId: 'notifydb-preview', method: 'maintenance-window', aws: { roleArn: demoRoleArn('preview') } },
+          { name: 'staging', region: 'eu-west-2', instanceId: 'notifydb-staging', method: 'apply-now', probe: { url: 'http://127.0.0.1:1/_status' }, aws: { roleArn: staging } },
+        ],
+      });
+    const plan = await planCampaign(withRoles(), through(sim.url));
+    assert.deepEqual(plan.problems, []);
+    assert.deepEqual(plan.stages.map((s) => [s.name, s.account, s.access]), [
+      ['preview', '222222222222', `role ${demoRoleArn('preview')} (account 222222222222)`],
+      ['staging', '333333333333', `role ${demoRoleArn('staging')} (account 333333333333)`],
+    ]);
+    assert.match(formatPlan(plan), /account: {4}222222222222 through role arn:aws:iam::222222222222:role\/rds-orchestrator/);
+
+    const refused = await planCampaign(withRoles('arn:aws:iam::333333333333:role/not-there'), through(sim.url));
+    assert.equal(refused.problems.length, 1);
+    assert.match(refused.problems[0], /^staging: AssumeRole and GetCallerIdentity .* as role arn:aws:iam::333333333333:role\/not-there \(account 333333333333\) was refused \(AccessDenied\)/);
   });
 });

@@ -243,7 +243,7 @@ describe('conformance: simulator responses against AWS service models (botocore)
 
   it('Route 53: every response conforms to the route53 2013-04-01 model', async function () {
     const check = new Conformance(proxy, models);
-    const act = createRoute53Activities({ route53 });
+    const act = createRoute53Activities({ route53For: () => route53 });
     const call = check.call.bind(check);
     const first = await call('ListHostedZones, one per page', 'ListHostedZones', 'ok', () => route53.send(new ListHostedZonesCommand({ MaxItems: 1 })));
     await call('ListHostedZones from a marker', 'ListHostedZones', 'ok', () => route53.send(new ListHostedZonesCommand({ Marker: first?.NextMarker })));

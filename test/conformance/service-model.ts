@@ -91,12 +91,16 @@ const COMMON_ERRORS: Record<Protocol, Record<string, string>> = {
     InvalidParameterCombination: 'common error: parameters that cannot be used together',
     MissingParameter: 'common error: a required parameter is missing',
     ValidationError: 'common error: the input fails a constraint of the service',
+    InvalidClientTokenId: 'common error: the access key id does not exist (an unknown or revoked session)',
+    ExpiredToken: "the credentials' session expired (the wire code of the common error ExpiredTokenException)",
   },
   // https://docs.aws.amazon.com/Route53/latest/APIReference/CommonErrors.html
   'rest-xml': {
     Throttling: 'Route 53 rate limiting (5 requests/s per account); any operation',
     AccessDenied: 'IAM refused the call; any operation',
     InvalidInput: 'Route 53 validation failure; modelled for most operations, documented for all',
+    InvalidClientTokenId: 'common error: the access key id does not exist (an unknown or revoked session)',
+    ExpiredToken: "the credentials' session expired (the wire code of the common error ExpiredTokenException)",
   },
   // The EC2 model lists no errors at all; EC2's codes are documented on
   // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html. Only those our calls can meet:
@@ -112,6 +116,8 @@ const COMMON_ERRORS: Record<Protocol, Record<string, string>> = {
     InvalidAction: 'common client error: an action the endpoint does not know',
     RequestLimitExceeded: "EC2's throttling code; any operation",
     UnauthorizedOperation: 'IAM refused the call; any operation',
+    AuthFailure: 'the credentials could not be validated (an unknown access key); any operation',
+    RequestExpired: 'the request or its credentials expired; any operation',
   },
 };
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { runDemo, type DemoResult } from '../../dev/demo';
 import { SimAdminClient } from '../../sim/src/client';
+import { DEMO_ACCOUNTS } from '../../sim/src/seed';
 
 describe('demo: npm start -- --auto-approve', function () {
   this.timeout(15 * 60_000);
@@ -37,17 +38,23 @@ describe('demo: npm start -- --auto-approve', function () {
     assert.ok(demo.campaign!.stages[1].probe!.requests > 0, 'the staging probe ran');
     assert.ok(demo.campaign!.stages[1].downtimeSeconds! > 0, 'and measured the upgrade downtime');
 
-    const rds = new RDSClient({ region: 'eu-west-2', endpoint: demo.simUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const { DBInstances = [] } = await rds.send(new DescribeDBInstancesCommand({}));
-    const byId = new Map(DBInstances.map((i) => [i.DBInstanceIdentifier!, i]));
-    for (const id of ['notifydb-preview', 'notifydb-staging', 'notifydb-production']) {
-      assert.equal(byId.get(id)?.EngineVersion, '15.8', `${id} at the target`);
-      assert.equal(byId.get(id)?.AutoMinorVersionUpgrade, false, `${id} flag back off`);
+    // Each environment lives in its own account (the simulator serves a 12-digit access key from that account).
+    const simUrl = demo.simUrl;
+    const instancesOf = async (account: string) => {
+      const rds = new RDSClient({ region: 'eu-west-2', endpoint: simUrl, credentials: { accessKeyId: account, secretAccessKey: 'x' } });
+      return new Map(((await rds.send(new DescribeDBInstancesCommand({}))).DBInstances ?? []).map((i) => [i.DBInstanceIdentifier!, i]));
+    };
+    for (const env of ['preview', 'staging', 'production'] as const) {
+      const id = `notifydb-${env}`;
+      const mine = await instancesOf(DEMO_ACCOUNTS[env]);
+      assert.equal(mine.get(id)?.EngineVersion, '15.8', `${id} at the target, in account ${DEMO_ACCOUNTS[env]}`);
+      assert.equal(mine.get(id)?.AutoMinorVersionUpgrade, false, `${id} flag back off`);
     }
+    const byId = await instancesOf(DEMO_ACCOUNTS.production);
     const restored = demo.restore!.target.instanceId;
     assert.equal(byId.get(restored)?.DBInstanceStatus, 'available');
     assert.equal(byId.get('notifydb-production')?.DBInstanceStatus, 'stopped', 'old instance stopped by the cutover');
-    assert.equal(DBInstances.length, 4, 'three fleet instances plus the restored one');
+    assert.equal(byId.size, 2, "production's account: its instance plus the restored one");
 
     const admin = new SimAdminClient(demo.simUrl);
     const state = (await admin.state()).state as { incidents: Record<string, { status: string; scheduled_for: string }> };
@@ -68,5 +75,11 @@ describe('demo: npm start -- --auto-approve', function () {
     assert.deepEqual(calls.filter((c) => c.action === 'AuthorizeSecurityGroupIngress').map((c) => c.params.GroupId), [ownGroup]);
     assert.ok(byId.get(restored)?.VpcSecurityGroups?.some((g) => g.VpcSecurityGroupId === ownGroup));
     assert.equal(calls.filter((c) => c.action === 'ApplyPendingMaintenanceAction' || (c.action === 'ModifyDBInstance' && c.params.EngineVersion)).length, 1, 'staging upgraded once');
+    // Every change was made through the role of the account it changed, in a session naming the run and the step.
+    for (const c of calls.filter((x) => x.isMutation)) {
+      assert.match(String(c.principal), new RegExp(`^arn:aws:sts::${c.account}:assumed-role/rds-orchestrator/demo-`), `${c.action} in ${c.account} by ${c.principal}`);
+    }
+    const accountsChanged = new Set(calls.filter((x) => x.isMutation).map((x) => x.account));
+    assert.deepEqual([...accountsChanged].sort(), [DEMO_ACCOUNTS.preview, DEMO_ACCOUNTS.staging, DEMO_ACCOUNTS.production].sort());
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { resolveCampaignSpec } from '../../src/spec';
 import { ApplicationFailure } from '@temporalio/common';
+import { toActivityError } from '../../src/activities/aws-errors';
+import { awsError } from '../activities/helpers';
 import {
   abortUpdate,
   approveUpdate,
@@ -353,6 +355,36 @@ describe('upgradeCampaign (time-skipping)', function () {
       assert.ok(s.timeline.some((t) => t.step === 'aws-call-recovered'));
       assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /ModifyDBInstance AutoMinorVersionUpgrade .*failing since/.test(n.text)));
       assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => (c.args[2] as boolean) === true).length, 8);
+    });
+  });
+
+  it('AccessDenied on a change mid-campaign: fails naming stage, role and account; runs the compensations that can run, says how to do the others by hand', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    const role = 'arn:aws:iam::444444444444:role/rds-orchestrator';
+    const refused = toActivityError(awsError('AccessDenied', 'User: arn:aws:sts::444444444444:assumed-role/rds-orchestrator/x is not authorized to perform: rds:ModifyDBInstance', 403), {
+      operation: 'ModifyDBInstance AutoMinorVersionUpgrade',
+      where: { region: 'eu-west-2', roleArn: role },
+      instanceId: 'notify-production',
+    }) as ApplicationFailure;
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [{ ...runbookSpec().stages[2], aws: { roleArn: role } }] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `denied-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingFor('approval'));
+      assert.deepEqual([asking.stages[0].account, asking.stages[0].role], ['444444444444', role], 'preflight found the account');
+      fake.failNext('setAutoMinorVersionUpgrade', refused, 2); // the change, and its compensation
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'Unauthorized');
+      assert.match(failure.message, /^production: ModifyDBInstance AutoMinorVersionUpgrade in region eu-west-2 as role arn:aws:iam::444444444444:role\/rds-orchestrator \(account 444444444444\) was refused \(AccessDenied\)/);
+      const s = await handle.query(campaignStatusQuery);
+      assert.equal([...fake.incidents.values()][0].status, 'completed', 'the announcement, which can still be cancelled, is');
+      assert.ok(s.timeline.some((t) => t.step === 'compensated' && /status-page/.test(t.detail ?? '')));
+      assert.ok(
+        s.followUps.some((f) => /Compensation failed, do it by hand: AutoMinorVersionUpgrade off .*`aws rds modify-db-instance --region eu-west-2 --db-instance-identifier notify-production --no-auto-minor-version-upgrade --apply-immediately` with credentials of arn:aws:iam::444444444444:role\/rds-orchestrator/.test(f)),
+        s.followUps.join('\n'),
+      );
     });
   });
 

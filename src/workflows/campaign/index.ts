@@ -27,6 +27,7 @@ import { noticeOverride } from '../../domain/plan';
 import { SpecError, validateCampaignSpec } from '../../spec';
 import { nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
+import { manualOf } from '../shared/saga';
 import { abort, approve, decide, pause, resume } from './handlers';
 import { checkEveryInstance } from './preflight';
 import { AbortCampaign, CampaignRun } from './run';
@@ -121,7 +122,8 @@ async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResu
     done: (x) => c.step(undefined, 'compensated', x.description),
     failed: (x, e) => {
       c.step(undefined, 'compensation-failed', `${x.description}: ${describeError(e)} (do it by hand)`);
-      status.followUps.push(`Compensation failed, do it by hand: ${x.description} (${reason})`);
+      const manual = manualOf(x);
+      status.followUps.push(`Compensation failed, do it by hand: ${x.description}${manual ? `: ${manual}` : ''} (${reason})`);
     },
   });
   const current = status.stages.find((s) => s.status === 'running');

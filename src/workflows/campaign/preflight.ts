@@ -4,7 +4,7 @@
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { InstanceInfo, UpgradeTarget } from '../../api';
+import type { InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
@@ -20,15 +20,17 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     let info: InstanceInfo;
     let targets: UpgradeTarget[];
     try {
-      info = await c.aws(s.name, 'preflight', () => c.a.describeInstance(s.region, s.instanceId), bounded);
+      if (s.aws) await checkAccount(c, s, report);
+      info = await c.aws(s.name, 'preflight', () => c.a.describeInstance(c.where(s), s.instanceId), bounded);
       c.instances.set(s.name, info);
       report.fromVersion = info.engineVersion;
       targets = needsUpgradeTargets(info, c.spec.targetEngineVersion)
-        ? await c.aws(s.name, 'preflight', () => c.a.listUpgradeTargets(s.region, info.engine, info.engineVersion), bounded)
+        ? await c.aws(s.name, 'preflight', () => c.a.listUpgradeTargets(c.where(s), info.engine, info.engineVersion), bounded)
         : [];
     } catch (err) {
       if (isCancellation(err)) throw err;
-      problems.push(`${s.name}: ${describeError(err)}`);
+      const message = describeError(err);
+      problems.push(message.startsWith(`${s.name}: `) ? message : `${s.name}: ${message}`);
       continue;
     }
     const readiness = assessStage(s, info, c.spec.targetEngineVersion, targets);
@@ -44,4 +46,15 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');
   }
   c.step(undefined, 'preflight-passed');
+}
+
+/**
+ * The stage's role can be assumed and is in the account its ARN names (STS GetCallerIdentity with it). Runs
+ * only for stages with `aws`, which no run started before accounts existed has, so their replay is unchanged.
+ */
+async function checkAccount(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+  const id = await c.aws(s.name, 'preflight', () => c.a.whoAmI(c.where(s)), { maxRounds: PREFLIGHT_ROUNDS });
+  report.account = id.account;
+  report.role = s.aws!.roleArn ?? `profile ${s.aws!.profile}`;
+  c.step(report, 'account-checked', `${s.instanceId} is reached in account ${id.account} as ${id.arn}`);
 }

@@ -21,7 +21,7 @@ export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, repo
 }
 
 async function warnUnlessUpgradePending(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
-  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
   if (!pendingUpgradeTo(pending, c.spec.targetEngineVersion)) {
     c.step(report, 'warning', `AWS lists no pending db-upgrade to ${c.spec.targetEngineVersion} for ${s.instanceId}; the window may pass without an upgrade`);
   }

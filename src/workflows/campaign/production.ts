@@ -72,7 +72,7 @@ async function obtainApprovalForWindow(c: CampaignRun, s: ResolvedStage, report:
 
 /** AWS's own schedule: when a pending action would be applied before the chosen window, the team decides. */
 async function askIfAwsAppliesFirst(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence): Promise<void> {
-  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
   const deadline = awsAppliesBefore(pending, w);
   if (deadline === undefined) return;
   await c.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`, s.name);
@@ -85,6 +85,7 @@ async function announceMaintenance(c: CampaignRun, s: ResolvedStage, report: Sta
   c.saga.add({
     id: ANNOUNCEMENT,
     description: `cancel the status-page maintenance for ${s.name} (${iso(window.startMs)})`,
+    manual: () => `in Statuspage, mark the scheduled maintenance for ${iso(window.startMs)} (${report.statusPageIncidentId ?? 'see the timeline'}) completed with a note that it is cancelled`,
     run: async () => {
       const incidentId = report.statusPageIncidentId;
       if (!incidentId) return false;
@@ -120,7 +121,7 @@ async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, repo
   await c.checkpoint(report);
   c.setState('running');
   const target = c.spec.targetEngineVersion;
-  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+  const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
   const expected = pendingUpgradeTo(pending, target);
   if (expected) {
     c.step(report, 'precheck-passed', expected.description);

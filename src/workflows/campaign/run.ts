@@ -3,13 +3,14 @@
  * and search attributes, notifications, AWS calls with visible retries, the saga, and the human gates
  * (pause checkpoints, team decisions). The steps themselves live in the files named after the runbook.
  */
-import { CancellationScope, condition, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { CampaignState, CampaignStatus, DecideRequest, InstanceInfo, NotificationEvent, ResolvedCampaignSpec, ResolvedStage, StageReport, WaitingFor } from '../../api';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AwsWhere, CampaignState, CampaignStatus, DecideRequest, InstanceInfo, NotificationEvent, ResolvedCampaignSpec, ResolvedStage, StageReport, WaitingFor } from '../../api';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
 import { awsActivities, waiterUntil, withVisibleRetries, type RetryOptions } from '../shared/aws-calls';
 import { nowIso } from '../shared/clock';
 import { notifyPeople, recordHuman, waitForPeople } from '../shared/people';
 import { Saga } from '../shared/saga';
+import { locationFor } from '../../domain/aws-identity';
 
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 /** patched() id: search attributes are upserted only when the stage or state changes. */
@@ -45,6 +46,14 @@ export class CampaignRun {
 
   report(s: ResolvedStage): StageReport {
     return this.status.stages[this.spec.stages.indexOf(s)];
+  }
+
+  /**
+   * Where a stage's calls go: its region, and its account's role (assumed with a session name that says
+   * which campaign and stage, for CloudTrail). A stage without `aws` uses the worker's own credentials.
+   */
+  where(s: ResolvedStage): AwsWhere {
+    return locationFor(s.region, s.aws, this.spec.campaignId, s.name);
   }
 
   // ------------------------------------------------------------------ status, timeline, search attributes
@@ -98,8 +107,11 @@ export class CampaignRun {
 
   // ------------------------------------------------------------------ AWS
 
-  /** One AWS step with visible retries (shared/aws-calls.ts): a failing call shows in status, list and a notification. */
-  aws<T>(stage: string | undefined, step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  /**
+   * One AWS step with visible retries (shared/aws-calls.ts): a failing call shows in status, list and a
+   * notification. A refusal (AccessDenied) names the stage, besides the role and account the activity names.
+   */
+  async aws<T>(stage: string | undefined, step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
     const host = {
       status: this.status,
       record: (s: string, detail: string) => {
@@ -107,12 +119,18 @@ export class CampaignRun {
       },
       notify: (text: string) => this.notify('escalation', text, stage),
     };
-    return withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+    try {
+      return await withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (stage && cause instanceof ApplicationFailure && cause.type === 'Unauthorized') throw ApplicationFailure.nonRetryable(`${stage}: ${cause.message}`, 'Unauthorized');
+      throw err;
+    }
   }
 
   /** Polls until `deadlineMs` (absolute) for the instance's status (and version); a failing call shows as trouble. */
   waitForInstanceUntil(s: ResolvedStage, step: string, deadlineMs: number, want: { status: string; engineVersion?: string }): Promise<InstanceInfo> {
-    return this.aws(s.name, step, () => waiterUntil(deadlineMs, this.spec.pollIntervalMs).waitForInstance(s.region, s.instanceId, want), { attemptsPerRound: 1 });
+    return this.aws(s.name, step, () => waiterUntil(deadlineMs, this.spec.pollIntervalMs).waitForInstance(this.where(s), s.instanceId, want), { attemptsPerRound: 1 });
   }
 
   // ------------------------------------------------------------------ human gates

@@ -32,7 +32,7 @@ async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: Sta
       url: probeCfg.url,
       ratePerSecond: probeCfg.ratePerSecond,
       requestTimeoutMs: probeCfg.requestTimeoutMs,
-      stopWhen: { region: s.region, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
+      stopWhen: { region: c.where(s), instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
       maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000),
     }),
   );
@@ -40,7 +40,7 @@ async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: Sta
   probeResult.catch(() => undefined);
   try {
     const deadline = nowMs() + probeCfg.maxDurationMs;
-    const r = await c.aws(s.name, 'upgrade-now', () => c.a.applyUpgradeNow(s.region, s.instanceId, target));
+    const r = await c.aws(s.name, 'upgrade-now', () => c.a.applyUpgradeNow(c.where(s), s.instanceId, target));
     c.step(report, 'upgrade-triggered', r.detail);
     const info = await c.waitForInstanceUntil(s, 'waiting-for-upgrade', deadline, { status: 'available', engineVersion: target });
     c.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);

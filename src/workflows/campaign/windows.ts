@@ -44,7 +44,7 @@ export async function watchUntilUpgraded(c: CampaignRun, s: ResolvedStage, repor
   let w = first;
   for (;;) {
     if (await waitForMaintenanceWindow(c, s, report, w)) return;
-    const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(s.region, s.instanceId));
+    const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
     const pendingText = describePending(pending);
     if (report.missedWindows % s.maxMissedWindows === 0) {
       await c.notify('escalation', `${s.name}: ${s.instanceId} missed ${report.missedWindows} maintenance windows; pending maintenance: ${pendingText}`, s.name);

@@ -11,6 +11,7 @@ import { DEFAULT_REMINDER_INTERVAL_MS } from '../../spec/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { describeError } from '../shared/failures';
+import { manualOf } from '../shared/saga';
 import { afterCutover, restoreOnly, restoredInstanceKept, strandedWrites } from './follow-ups';
 import { sameHost, type RestoreRun } from './run';
 
@@ -118,7 +119,7 @@ async function rollBack(r: RestoreRun, reason: string): Promise<{ steps: string[
     },
     failed: (c, err) => {
       steps.push(`FAILED: ${c.description}: ${describeError(err)}`);
-      manual.push(c.manual ?? c.description);
+      manual.push(manualOf(c) ?? c.description);
       r.step('compensation-failed', `${c.description}: ${describeError(err)} (${reason})`);
     },
   });
@@ -134,7 +135,7 @@ async function trafficMayHaveMoved(r: RestoreRun): Promise<boolean> {
   const c = r.spec.cutover!;
   try {
     const record = await CancellationScope.nonCancellable(() =>
-      r.aws('check-record-after-failure', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), { maxRounds: CUTOVER_ROUNDS }),
+      r.aws('check-record-after-failure', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()), { maxRounds: CUTOVER_ROUNDS }),
     );
     if (record && sameHost(record.value, r.status.source.endpoint)) {
       r.step('switch-not-applied', `${c.recordName} still points at ${record.value}: no traffic reached ${r.spec.targetInstanceId}`);

@@ -14,9 +14,14 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   const { spec, status } = r;
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   r.step('preflight', `source ${r.region}/${spec.source.instanceId}, target identifier ${spec.targetInstanceId}`);
+  if (spec.source.aws) {
+    const id = await r.aws('preflight', () => r.a.whoAmI(r.where()), bounded);
+    Object.assign(status.source, { account: id.account, role: spec.source.aws.roleArn ?? `profile ${spec.source.aws.profile}` });
+    r.step('account-checked', `source account ${id.account} as ${id.arn}`);
+  }
   let source: InstanceInfo;
   try {
-    source = await r.aws('preflight', () => r.a.describeInstance(r.region, spec.source.instanceId), bounded);
+    source = await r.aws('preflight', () => r.a.describeInstance(r.where(), spec.source.instanceId), bounded);
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
     throw ApplicationFailure.nonRetryable(
@@ -27,7 +32,7 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   r.sourceInfo = source;
   status.source.endpoint = source.endpoint?.address;
 
-  const existing = await r.aws('preflight', () => r.a.findInstance(r.region, spec.targetInstanceId), bounded);
+  const existing = await r.aws('preflight', () => r.a.findInstance(r.where(), spec.targetInstanceId), bounded);
   const ours = existing !== undefined && existing.tags[RESTORE_OWNER_TAG_KEY] === spec.restoreId;
   if (existing && !ours) {
     const owner = existing.tags[RESTORE_OWNER_TAG_KEY];
@@ -61,14 +66,17 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   if (spec.cutover) {
     const c = spec.cutover;
     if (r.safeCutover) {
-      r.zone = await r.aws('preflight', () => r.a.describeHostedZone(c.hostedZoneId), bounded);
+      // Only specs with accounts (which no run started before them has) ask which account the zone is in.
+      const zoneAccount = c.aws ? await r.aws('preflight', () => r.a.whoAmI({ region: 'us-east-1', ...r.zoneAccess() }), bounded) : undefined;
+      r.zone = await r.aws('preflight', () => r.a.describeHostedZone(c.hostedZoneId, r.zoneAccess()), bounded);
       status.cutover = { recordName: c.recordName, zone: r.zone.privateZone ? 'private' : 'public' };
+      if (zoneAccount) Object.assign(status.cutover, { account: zoneAccount.account, role: c.aws!.roleArn ?? `profile ${c.aws!.profile}` });
       const how = r.zone.privateZone
         ? `private zone ${r.zone.name}: verified by INSYNC and the record${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ' (no cutover.resolvers: no DNS lookup)'}`
         : `public zone ${r.zone.name}: verified by INSYNC, the record and TestDNSAnswer${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ''}`;
       r.step('zone-checked', how);
     }
-    const record = await r.aws('preflight', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier), bounded);
+    const record = await r.aws('preflight', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()), bounded);
     checkRecord(r, record, existing && ours ? existing.endpoint?.address : undefined);
   }
   r.step('preflight-passed');

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { InstanceInfo } from '../../api';
+import { accountOfRole } from '../../domain/aws-identity';
 import { formatDuration } from '../../domain/duration';
 import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
@@ -25,7 +26,7 @@ export async function createRestoreSecurityGroup(r: RestoreRun): Promise<string 
   const groupName = restoreSecurityGroupName(spec.targetInstanceId);
   const group = await r.aws('restore-security-group', () =>
     r.a.ensureSecurityGroup({
-      region: r.region,
+      region: r.where(),
       vpcId: r.sourceInfo!.vpcId!,
       groupName,
       description: `Bastion access to the restored RDS instance ${spec.targetInstanceId} (rds-orchestrator restore ${spec.restoreId})`,
@@ -35,7 +36,9 @@ export async function createRestoreSecurityGroup(r: RestoreRun): Promise<string 
   );
   status.target.securityGroupId = group.groupId;
   r.step(group.changed ? 'security-group-created' : 'security-group-found', group.detail);
-  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.region, group.groupId, spec.bastion!.securityGroupId, spec.bastion!.port));
+  // A bastion group in another account is named with its owner (the VPCs must be peered for it to work).
+  const bastionAccount = spec.bastion.aws?.roleArn ? accountOfRole(spec.bastion.aws.roleArn) : undefined;
+  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.where(), group.groupId, spec.bastion!.securityGroupId, spec.bastion!.port, bastionAccount));
   r.step('bastion-ingress', `${group.groupId} (${groupName}) from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
   return group.groupId;
 }
@@ -48,7 +51,7 @@ export async function restoreToPointInTime(r: RestoreRun, alreadyRestored: boole
     // No compensation: the restored instance is what the user asked for, and instances are never deleted.
     const started = await r.aws('restore', () =>
       r.a.restoreToPointInTime({
-        region: r.region,
+        region: r.where(),
         sourceInstanceId: spec.source.instanceId,
         targetInstanceId: spec.targetInstanceId,
         restoreTime: spec.restoreTime === 'latest' ? undefined : spec.restoreTime,
@@ -65,7 +68,7 @@ export async function restoreToPointInTime(r: RestoreRun, alreadyRestored: boole
   r.step('waiting-for-restore', `polling every ${formatDuration(spec.pollIntervalMs)} until ${iso(deadline)}`);
   let info: InstanceInfo;
   try {
-    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(r.region, spec.targetInstanceId, { status: 'available' }));
+    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(r.where(), spec.targetInstanceId, { status: 'available' }));
   } catch (err) {
     if (!isActivityTimeout(err)) throw err;
     throw ApplicationFailure.nonRetryable(
@@ -92,7 +95,7 @@ export async function allowBastion(r: RestoreRun): Promise<void> {
   if (!spec.bastion) return;
   if (r.safeCutover) {
     const groupId = status.target.securityGroupId!;
-    const attached = await r.aws('attach-security-group', () => r.a.attachSecurityGroup(r.region, spec.targetInstanceId, groupId));
+    const attached = await r.aws('attach-security-group', () => r.a.attachSecurityGroup(r.where(), spec.targetInstanceId, groupId));
     r.step('security-group-attached', attached.detail);
     return;
   }
@@ -103,6 +106,6 @@ export async function allowBastion(r: RestoreRun): Promise<void> {
     status.followUps.push(text);
     return;
   }
-  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.region, sg, spec.bastion!.securityGroupId, spec.bastion!.port));
+  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.where(), sg, spec.bastion!.securityGroupId, spec.bastion!.port));
   r.step('bastion-ingress', `${sg} from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
 }

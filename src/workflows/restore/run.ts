@@ -4,7 +4,7 @@
  * gate. The steps themselves live in the files named after the runbook.
  */
 import { ApplicationFailure, CancellationScope, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { DecideRequest, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
+import type { AwsAccess, AwsWhere, DecideRequest, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
 import { CUTOVER_ROUNDS, awsActivities, waiterUntil, withVisibleRetries, type RetryOptions } from '../shared/aws-calls';
@@ -12,6 +12,7 @@ import { iso, nowIso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
 import { notifyPeople, recordHuman } from '../shared/people';
 import { Saga } from '../shared/saga';
+import { locationFor, sessionName } from '../../domain/aws-identity';
 
 /**
  * Workflow versions (see README "Changing a workflow safely"). Each id marks a change to the steps that
@@ -85,6 +86,18 @@ export class RestoreRun {
     return this.spec.source.region;
   }
 
+  /** The source's account (the restored instance and its security group live there too): its region and role. */
+  where(): AwsWhere {
+    const { source } = this.spec;
+    return locationFor(source.region, source.aws, this.spec.restoreId, 'restore');
+  }
+
+  /** The hosted zone's account, when another than the worker's own. */
+  zoneAccess(): AwsAccess | undefined {
+    const aws = this.spec.cutover?.aws;
+    return aws ? { ...aws, sessionName: sessionName(this.spec.restoreId, 'cutover') } : undefined;
+  }
+
   step(step: string, detail?: string): void {
     this.status.currentStep = step;
     this.status.timeline.push({ at: nowIso(), stage: this.phase, step, detail });
@@ -131,7 +144,7 @@ export class RestoreRun {
 
   async waitInstance(instanceId: string, want: string): Promise<InstanceInfo> {
     try {
-      return await this.waitUntil(`wait-${want}`, nowMs() + INSTANCE_STATE_DEADLINE_MS, (w) => w.waitForInstance(this.region, instanceId, { status: want }));
+      return await this.waitUntil(`wait-${want}`, nowMs() + INSTANCE_STATE_DEADLINE_MS, (w) => w.waitForInstance(this.where(), instanceId, { status: want }));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`${instanceId} did not become ${want} within ${formatDuration(INSTANCE_STATE_DEADLINE_MS)}`, 'InvalidState');
@@ -140,7 +153,7 @@ export class RestoreRun {
 
   async waitInsync(changeId: string): Promise<void> {
     try {
-      await this.waitUntil('wait-insync', nowMs() + INSYNC_DEADLINE_MS, (w) => w.waitForChangeInsync(changeId));
+      await this.waitUntil('wait-insync', nowMs() + INSYNC_DEADLINE_MS, (w) => w.waitForChangeInsync(changeId, this.zoneAccess()));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`Route 53 change ${changeId} was not INSYNC within ${formatDuration(INSYNC_DEADLINE_MS)}`, 'InvalidState');

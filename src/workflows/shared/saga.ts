@@ -7,8 +7,8 @@ import { CancellationScope } from '@temporalio/workflow';
 export interface Compensation {
   id: string;
   description: string;
-  /** What a human must do when the automatic compensation fails: exact, copy-pasteable. */
-  manual?: string;
+  /** What a human must do when the automatic compensation fails: exact, copy-pasteable (read when needed). */
+  manual?: string | (() => string);
   /** Resolves false when there was nothing to undo. */
   run: () => Promise<boolean | void>;
 }
@@ -43,4 +43,9 @@ export class Saga {
       }
     });
   }
+}
+
+/** The by-hand instruction of a compensation, if it has one. */
+export function manualOf(c: Compensation): string | undefined {
+  return typeof c.manual === 'function' ? c.manual() : c.manual;
 }

@@ -1,0 +1,167 @@
+/**
+ * The AWS SDK clients the activities use: one per service, region and identity, reused. An identity is
+ * the worker's own credentials (the SDK's default chain, or the simulator's dummy keys), a named local
+ * profile, or a role assumed through STS with the SDK's own provider (`fromTemporaryCredentials`, which
+ * signs, caches and refreshes before expiry: a campaign lasts weeks, a session an hour). Each client also
+ * records on a failed request where it went and, for an error answer that is not XML, the start of its body
+ * (so a failure says "against https://rds.eu-west-2.amazonaws.com: HTTP 502, page title ..."), and answers
+ * an expired-token error by refreshing the credentials and sending the request once more.
+ */
+import { Readable } from 'node:stream';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import type { AwsLocation, AwsWhere } from '../api/activities';
+import type { Config } from '../config';
+import { BODY_PREVIEW_FIELD, ENDPOINT_FIELD, isAwsError } from './aws-errors';
+import { locationOf } from './location';
+
+export { accountOfRole, describeIdentity, locationOf, regionOf } from './location';
+
+/** Route 53 is a global service whose API lives in us-east-1. */
+export const ROUTE53_REGION = 'us-east-1';
+/** An hour, STS's default; the SDK refreshes a few minutes before the end. */
+const ROLE_SESSION_SECONDS = 3600;
+/** What AWS answers for credentials past their expiry (RDS, EC2, Route 53 / STS). */
+const EXPIRED = ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired'];
+
+/** Settings shared by every SDK client: the simulator endpoint when configured, real AWS otherwise. */
+export function awsClientConfig(config: Config, region: string, env: NodeJS.ProcessEnv = process.env) {
+  const endpoint = config.aws.endpoint;
+  // A hung request must not hold a whole activity attempt (45 s): cut it and let the SDK retry it.
+  // (Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes.)
+  const requestHandler = { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true };
+  if (!endpoint) return { region, requestHandler };
+  // The simulator does not check signatures; dummy keys let it run on a machine with no AWS profile.
+  // Real credentials in the environment still win, so a shared endpoint (e.g. a VPC endpoint) works too.
+  const hasEnvCredentials = Boolean(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE);
+  return hasEnvCredentials
+    ? { region, endpoint, requestHandler }
+    : { region, endpoint, requestHandler, credentials: { accessKeyId: 'simulator', secretAccessKey: 'simulator' } };
+}
+
+/** The credentials of a location: the worker's own (undefined: the client's default), a profile, or an assumed role. */
+function credentialsFor(config: Config, loc: AwsLocation, env: NodeJS.ProcessEnv) {
+  if (loc.profile) return fromIni({ profile: loc.profile });
+  if (!loc.roleArn) return undefined;
+  const base = awsClientConfig(config, loc.stsRegion ?? loc.region, env);
+  return fromTemporaryCredentials({
+    params: {
+      RoleArn: loc.roleArn,
+      RoleSessionName: loc.sessionName ?? 'rds-orchestrator',
+      ...(loc.externalId ? { ExternalId: loc.externalId } : {}),
+      DurationSeconds: ROLE_SESSION_SECONDS,
+    },
+    // STS is called with the worker's own credentials, at the same endpoint (the simulator's, in tests).
+    clientConfig: base,
+    ...('credentials' in base ? { masterCredentials: base.credentials } : {}),
+  });
+}
+
+interface ClientLike {
+  config: { credentials: (options?: { forceRefresh?: boolean }) => Promise<unknown> };
+  middlewareStack: { add: (mw: unknown, options: { step: 'build' | 'finalizeRequest' | 'deserialize'; name: string; priority?: 'low' }) => void };
+}
+
+interface RawResponse {
+  statusCode?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  [BODY_PREVIEW_FIELD]?: string;
+}
+
+/** The middlewares of the module comment; returns the client. */
+export function instrument<C>(client: C): C {
+  const c = client as unknown as ClientLike;
+  // `build` wraps signing: a second `next` signs again, with the refreshed credentials.
+  c.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (!isAwsError(err, ...EXPIRED)) throw err;
+        await c.config.credentials({ forceRefresh: true });
+        return next(args);
+      }
+    },
+    { step: 'build', name: 'rdsOrchestratorRefreshExpiredCredentials' },
+  );
+  c.middlewareStack.add(
+    (next: (args: { request: unknown }) => Promise<unknown>) => async (args: { request: unknown }) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        const req = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+        if (typeof err === 'object' && err !== null && req?.hostname) {
+          (err as Record<string, unknown>)[ENDPOINT_FIELD] = `${req.protocol ?? 'https:'}//${req.hostname}${req.port ? `:${req.port}` : ''}`;
+        }
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', name: 'rdsOrchestratorRecordEndpoint' },
+  );
+  // Runs inside the deserializer (priority low): sees the raw response before it is parsed.
+  c.middlewareStack.add(
+    (next: (args: unknown) => Promise<{ response: RawResponse }>) => async (args: unknown) => {
+      const out = await next(args);
+      const res = out.response;
+      const type = res?.headers?.['content-type'] ?? '';
+      if (res && (res.statusCode ?? 200) >= 300 && !/xml/i.test(type) && res.body instanceof Readable) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array));
+        const text = Buffer.concat(chunks);
+        res[BODY_PREVIEW_FIELD] = text.subarray(0, 2048).toString('utf8');
+        res.body = Readable.from([text]);
+      }
+      return out;
+    },
+    { step: 'deserialize', name: 'rdsOrchestratorKeepErrorBody', priority: 'low' },
+  );
+  return client;
+}
+
+/** Memoises one client per key. */
+export function memoised<K, C>(keyOf: (k: K) => string, make: (k: K) => C): (k: K) => C {
+  const clients = new Map<string, C>();
+  return (k: K) => {
+    const key = keyOf(k);
+    let client = clients.get(key);
+    if (!client) {
+      client = make(k);
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+const identityKey = (loc: AwsLocation) => [loc.region, loc.roleArn ?? '', loc.externalId ?? '', loc.profile ?? '', loc.stsRegion ?? '', loc.sessionName ?? ''].join('|');
+
+export interface AwsClients {
+  rds(where: AwsWhere): RDSClient;
+  ec2(where: AwsWhere): EC2Client;
+  /** Route 53 is global: the location's region is ignored, its identity used. */
+  route53(where: AwsWhere): Route53Client;
+  sts(where: AwsWhere): STSClient;
+}
+
+export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = process.env): AwsClients {
+  const make =
+    <C>(Client: new (cfg: object) => C, fixedRegion?: string) =>
+    (loc: AwsLocation): C => {
+      const region = fixedRegion ?? loc.region;
+      const credentials = credentialsFor(config, { ...loc, region }, env);
+      return instrument(new Client({ ...awsClientConfig(config, region, env), ...(credentials ? { credentials } : {}) }));
+    };
+  const rds = memoised(identityKey, make(RDSClient));
+  const ec2 = memoised(identityKey, make(EC2Client));
+  const route53 = memoised((loc: AwsLocation) => identityKey({ ...loc, region: ROUTE53_REGION }), make(Route53Client, ROUTE53_REGION));
+  const sts = memoised(identityKey, make(STSClient));
+  return {
+    rds: (where) => rds(locationOf(where)),
+    ec2: (where) => ec2(locationOf(where)),
+    route53: (where) => route53(locationOf(where)),
+    sts: (where) => sts(locationOf(where)),
+  };
+}
