@@ -2,7 +2,6 @@
  * EC2 query protocol (API version 2016-11-15) for security groups and VPCs: lower-camel XML elements, lists
  * as `<item>`, errors as `<Response><Errors><Error>`.
  */
-import { randomUUID } from 'node:crypto';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
 import type { IngressPermission } from './ec2-model';
@@ -10,6 +9,7 @@ import type { SecurityGroup, SecurityGroupRule } from './model';
 import type { Params } from './query';
 import { int, list, required, str, structList, tags } from './query';
 import { leaf, list as xmlList, node } from './xml';
+import { requestId } from './request-id';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
@@ -42,10 +42,10 @@ function tagSpecifications(p: Params, resourceType: string): Array<{ Key: string
 export const EC2_MUTATIONS = new Set(['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'DeleteSecurityGroup', 'RevokeSecurityGroupIngress']);
 
 const ec2Response = (action: string, ...children: string[]): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${leaf('requestId', randomUUID())}${children.join('')}</${action}Response>`;
+  `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${leaf('requestId', requestId())}${children.join('')}</${action}Response>`;
 
 export function ec2Error(err: SimError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error></Errors>${leaf('RequestID', randomUUID())}</Response>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error></Errors>${leaf('RequestID', requestId())}</Response>`;
 }
 
 const arnOf = (g: SecurityGroup): string => `arn:aws:ec2:${g.region}:${g.account}:security-group/${g.id}`;

@@ -1,7 +1,7 @@
 /** Small node:http helpers shared by the simulator's HTTP handlers. */
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { SimError } from './errors';
+import { requestId } from './request-id';
 
 const MAX_BODY = 10 * 1024 * 1024;
 
@@ -24,7 +24,7 @@ export function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 export function send(res: http.ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': randomUUID(), ...headers });
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': requestId(), ...headers });
   res.end(body);
 }
 

@@ -2,7 +2,6 @@
  * RDS query protocol (API version 2014-10-31): form-urlencoded `Action=...` in, XML out, with the
  * element names the AWS SDK's deserializers read (checked against @aws-sdk/client-rds's schemas).
  */
-import { randomUUID } from 'node:crypto';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
 import type { DbInstance } from './model';
@@ -11,6 +10,7 @@ import { bool, int, list, required, str, structList, tags } from './query';
 import { engineDisplayName } from './rds-model';
 import { renderInstance, renderPendingActions, renderTags } from './rds-render';
 import { leaf, list as xmlList, node, scalarList } from './xml';
+import { requestId } from './request-id';
 
 const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
@@ -29,11 +29,11 @@ export const RDS_MUTATIONS = new Set([
 
 export function rdsResponse(action: string, result: string | undefined): string {
   const inner = result === undefined ? '' : `<${action}Result>${result}</${action}Result>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${inner}<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${inner}<ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`;
 }
 
 export function rdsError(err: SimError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`;
 }
 
 function parseTime(p: Params, key: string): number | undefined {

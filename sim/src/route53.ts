@@ -2,7 +2,6 @@
  * Route 53 REST/XML protocol (API version 2013-04-01), with the element names the AWS SDK reads.
  * Route 53 is global: zones belong to the account, whatever region the request was signed for.
  */
-import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
@@ -10,6 +9,7 @@ import type { HostedZone, ResourceRecordSet, Route53Change, VpcAssociation } fro
 import type { ChangeInput } from './route53-model';
 import { normalizeName } from './route53-model';
 import { iso, leaf, list as xmlList, node, scalarList } from './xml';
+import { requestId } from './request-id';
 
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 const PREFIX = '/2013-04-01';
@@ -46,7 +46,7 @@ export function route53Route(method: string, pathname: string): Route53Route | u
 }
 
 export function route53Error(err: SimError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`;
 }
 
 const doc = (root: string, ...children: string[]): string => `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${NS}">${children.join('')}</${root}>`;

@@ -29,6 +29,7 @@ import { ROUTE53_MUTATIONS, handleRoute53, route53Error, route53Route } from './
 import { handleStatuspage } from './statuspage-http';
 import { STS_MUTATIONS, handleSts, stsError } from './sts';
 import type { AppStatus, CallFilter, CallRecord, FaultSpec, SeedSpec } from './types';
+import { requestId, withRequestId } from './request-id';
 
 export { credentialScope } from './identity';
 
@@ -94,7 +95,7 @@ class SimulatorServer {
         handleStatuspage(this.engine, method, url, body, req, res);
         return;
       }
-      await this.handleAws(method, url, body, req, res);
+      await withRequestId(() => this.handleAws(method, url, body, req, res));
     } catch (err) {
       // A bug in the simulator itself: say so plainly, never pretend it is an AWS answer.
       console.error('[simulator] internal error', err);
@@ -140,7 +141,7 @@ class SimulatorServer {
     const who = requestIdentity(this.engine, service, scope, req, url);
     const isMutation = MUTATIONS[service].has(action);
     const log = (httpStatus: number, errorCode?: string, fault?: CallRecord['fault']): void => {
-      this.engine.recordCall({ service, action, region: scope.region, account: who.account, principal: who.principal, accessKeyId: scope.accessKeyId, params, isMutation, httpStatus, errorCode, fault });
+      this.engine.recordCall({ service, action, region: scope.region, account: who.account, principal: who.principal, accessKeyId: scope.accessKeyId, params, isMutation, httpStatus, errorCode, fault, requestId: requestId() });
     };
     const renderError = RENDER_ERROR[service];
 

@@ -5,13 +5,13 @@
  * element names of botocore's `sts/2011-06-15` model. Errors are
  * `<ErrorResponse xmlns=…><Error><Type/><Code/><Message/></Error><RequestId/></ErrorResponse>`.
  */
-import { randomUUID } from 'node:crypto';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
 import type { Params } from './query';
 import { str } from './query';
 import type { Caller } from './sts-model';
 import { leaf, node } from './xml';
+import { requestId } from './request-id';
 
 const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
@@ -20,11 +20,11 @@ export const STS_MUTATIONS = new Set<string>();
 const IMPLEMENTED = ['AssumeRole', 'GetCallerIdentity'];
 
 export function stsError(err: SimError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`;
 }
 
 const stsResponse = (action: string, result: string): string =>
-  `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}"><${action}Result>${result}</${action}Result><ResponseMetadata>${leaf('RequestId', randomUUID())}</ResponseMetadata></${action}Response>`;
+  `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}"><${action}Result>${result}</${action}Result><ResponseMetadata>${leaf('RequestId', requestId())}</ResponseMetadata></${action}Response>`;
 
 /** AWS states STS instants to the second: 2019-11-09T13:34:41Z. */
 const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

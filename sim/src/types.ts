@@ -205,6 +205,8 @@ export interface CallRecord {
   errorCode?: string;
   /** Set when an injected fault answered instead of the service. */
   fault?: 'throttle' | 'error';
+  /** AWS calls: the request id of the answer (its `x-amzn-RequestId` header and the body's RequestId). */
+  requestId?: string;
 }
 
 export interface CallFilter {

@@ -32,8 +32,9 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
     sourceAccount?: string,
   ): Promise<MutationResult> {
     const rule = `tcp ${port} from ${sourceAccount ? `${sourceAccount}/` : ''}${sourceSecurityGroupId} on ${securityGroupId}`;
+    let requestId: string | undefined;
     try {
-      await deps.ec2ClientFor(where).send(
+      const sent = await deps.ec2ClientFor(where).send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: securityGroupId,
           IpPermissions: [
@@ -47,12 +48,13 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
           ],
         }),
       );
+      requestId = sent.$metadata.requestId;
     } catch (err) {
       // EC2 has no "add if absent": the duplicate error is how it says the rule is already there.
       if (isAwsError(err, 'InvalidPermission.Duplicate')) return { changed: false, detail: `ingress ${rule} already exists` };
       throw toActivityError(err, { operation: `AuthorizeSecurityGroupIngress ${rule}`, where });
     }
-    return { changed: true, detail: `allowed ingress ${rule}` };
+    return { changed: true, detail: `allowed ingress ${rule}`, requestId };
   }
 
   async function findGroup(req: SecurityGroupRequest): Promise<SecurityGroup | undefined> {
@@ -95,7 +97,7 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
           TagSpecifications: [{ ResourceType: 'security-group', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
         }),
       );
-      return { changed: true, detail: `created security group ${out.GroupId} (${req.groupName}) in ${req.vpcId}`, groupId: out.GroupId ?? '' };
+      return { changed: true, detail: `created security group ${out.GroupId} (${req.groupName}) in ${req.vpcId}`, groupId: out.GroupId ?? '', requestId: out.$metadata.requestId };
     } catch (err) {
       // A retry racing its own earlier attempt: the group now exists; it is ours if it carries our tag.
       if (isAwsError(err, 'InvalidGroup.Duplicate')) {

@@ -194,12 +194,12 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.autoMinorVersionUpgrade === enabled) {
       return { changed: false, detail: `AutoMinorVersionUpgrade is already ${enabled} on ${instanceId}` };
     }
-    await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', where, instanceId }, () =>
+    const sent = await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', where, instanceId }, () =>
       deps.rdsClientFor(where).send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled, ApplyImmediately: true }),
       ),
     );
-    return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}` };
+    return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, requestId: sent.$metadata.requestId };
   }
 
   async function applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult> {
@@ -213,19 +213,19 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const pending = await listPendingMaintenance(where, instanceId);
     const upgrade = pending.find((a) => a.action === 'db-upgrade' && !mentionsOtherVersion(a.description, targetVersion));
     if (upgrade && current.arn) {
-      await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
+      const sent = await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
         deps.rdsClientFor(where).send(
           new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }),
         ),
       );
-      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately` };
+      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, requestId: sent.$metadata.requestId };
     }
-    await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
+    const sent = await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
       deps.rdsClientFor(where).send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }),
       ),
     );
-    return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}` };
+    return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, requestId: sent.$metadata.requestId };
   }
 
   async function waitForInstance(
@@ -310,11 +310,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];
     }
-    await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, where, instanceId: sourceInstanceId }, () =>
+    const sent = await callAws({ operation: `RestoreDBInstanceToPointInTime ${sourceInstanceId} -> ${targetInstanceId}`, where, instanceId: sourceInstanceId }, () =>
       deps.rdsClientFor(where).send(new RestoreDBInstanceToPointInTimeCommand(input)),
     );
     const when = restoreTime ? restoreTime.toISOString() : 'the latest restorable time';
-    return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId };
+    return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId, requestId: sent.$metadata.requestId };
   }
 
   async function stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
@@ -326,10 +326,10 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.status !== 'available') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
     }
-    await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
+    const sent = await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
       deps.rdsClientFor(where).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
-    return { changed: true, detail: `stopping ${instanceId}` };
+    return { changed: true, detail: `stopping ${instanceId}`, requestId: sent.$metadata.requestId };
   }
 
   async function startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
@@ -341,10 +341,10 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.status !== 'stopped') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be started once stopped`, FailureTypes.InvalidState);
     }
-    await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>
+    const sent = await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>
       deps.rdsClientFor(where).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
-    return { changed: true, detail: `starting ${instanceId}` };
+    return { changed: true, detail: `starting ${instanceId}`, requestId: sent.$metadata.requestId };
   }
 
   async function attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult> {
@@ -359,10 +359,10 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     // VpcSecurityGroupIds replaces the list: send the current groups plus the new one. Security-group changes
     // are applied asynchronously as soon as possible, whatever ApplyImmediately says (ModifyDBInstance reference).
     const groups = [...current.vpcSecurityGroupIds, securityGroupId];
-    await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, where, instanceId }, () =>
+    const sent = await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, where, instanceId }, () =>
       deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
     );
-    return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})` };
+    return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})`, requestId: sent.$metadata.requestId };
   }
 
   return {

@@ -100,6 +100,8 @@ export interface MutationResult {
   /** false when the world was already in the wanted state and nothing was sent */
   changed: boolean;
   detail: string;
+  /** The AWS request id of the change that was sent (for the change record and CloudTrail). */
+  requestId?: string;
 }
 
 export interface RestoreRequest {
