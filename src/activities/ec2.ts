@@ -48,13 +48,13 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
           ],
         }),
       );
-      requestId = sent.$metadata.requestId;
+      requestId = sent.$metadata?.requestId;
     } catch (err) {
       // EC2 has no "add if absent": the duplicate error is how it says the rule is already there.
       if (isAwsError(err, 'InvalidPermission.Duplicate')) return { changed: false, detail: `ingress ${rule} already exists` };
       throw toActivityError(err, { operation: `AuthorizeSecurityGroupIngress ${rule}`, where });
     }
-    return { changed: true, detail: `allowed ingress ${rule}`, requestId };
+    return { changed: true, detail: `allowed ingress ${rule}`, action: 'ec2:AuthorizeSecurityGroupIngress', resource: securityGroupId, requestId };
   }
 
   async function findGroup(req: SecurityGroupRequest): Promise<SecurityGroup | undefined> {
@@ -97,7 +97,7 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
           TagSpecifications: [{ ResourceType: 'security-group', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
         }),
       );
-      return { changed: true, detail: `created security group ${out.GroupId} (${req.groupName}) in ${req.vpcId}`, groupId: out.GroupId ?? '', requestId: out.$metadata.requestId };
+      return { changed: true, detail: `created security group ${out.GroupId} (${req.groupName}) in ${req.vpcId}`, groupId: out.GroupId ?? '', action: 'ec2:CreateSecurityGroup', resource: out.GroupId ?? req.groupName, requestId: out.$metadata?.requestId };
     } catch (err) {
       // A retry racing its own earlier attempt: the group now exists; it is ours if it carries our tag.
       if (isAwsError(err, 'InvalidGroup.Duplicate')) {

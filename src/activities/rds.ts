@@ -199,7 +199,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled, ApplyImmediately: true }),
       ),
     );
-    return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
   async function applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult> {
@@ -218,14 +218,14 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
           new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }),
         ),
       );
-      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, requestId: sent.$metadata.requestId };
+      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, action: 'rds:ApplyPendingMaintenanceAction', resource: instanceId, requestId: sent.$metadata?.requestId };
     }
     const sent = await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
       deps.rdsClientFor(where).send(
         new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }),
       ),
     );
-    return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
   async function waitForInstance(
@@ -314,7 +314,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       deps.rdsClientFor(where).send(new RestoreDBInstanceToPointInTimeCommand(input)),
     );
     const when = restoreTime ? restoreTime.toISOString() : 'the latest restorable time';
-    return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId, action: 'rds:RestoreDBInstanceToPointInTime', resource: targetInstanceId, requestId: sent.$metadata?.requestId };
   }
 
   async function stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
@@ -329,7 +329,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const sent = await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
       deps.rdsClientFor(where).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
-    return { changed: true, detail: `stopping ${instanceId}`, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `stopping ${instanceId}`, action: 'rds:StopDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
   async function startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
@@ -344,7 +344,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const sent = await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>
       deps.rdsClientFor(where).send(new StartDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );
-    return { changed: true, detail: `starting ${instanceId}`, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `starting ${instanceId}`, action: 'rds:StartDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
   async function attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult> {
@@ -362,7 +362,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const sent = await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, where, instanceId }, () =>
       deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
     );
-    return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})`, requestId: sent.$metadata.requestId };
+    return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
   return {

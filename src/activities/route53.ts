@@ -107,7 +107,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
       ),
     );
     const changeId = out.ChangeInfo?.Id ? bareChangeId(out.ChangeInfo.Id) : undefined;
-    return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId, requestId: out.$metadata.requestId };
+    return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId, action: 'route53:ChangeResourceRecordSets', resource: `${record.recordName} (${record.setIdentifier}) in ${record.hostedZoneId}`, requestId: out.$metadata?.requestId };
   }
 
   async function waitForChangeInsync(changeId: string, access?: AwsAccess): Promise<void> {

@@ -155,6 +155,8 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
       detail: `scheduled maintenance '${req.name}' ${incident.scheduled_for} to ${incident.scheduled_until}`,
       incidentId: created.id,
       shortlink: created.shortlink,
+      action: 'statuspage:create-scheduled-maintenance',
+      resource: created.id,
     };
   }
 
@@ -172,7 +174,7 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
         deliver_notifications: true,
       },
     });
-    return { changed: true, detail: `maintenance ${incidentId} marked completed as cancelled (${reason})` };
+    return { changed: true, detail: `maintenance ${incidentId} marked completed as cancelled (${reason})`, action: 'statuspage:cancel-scheduled-maintenance', resource: incidentId };
   }
 
   return { createScheduledMaintenance, cancelScheduledMaintenance };

@@ -425,7 +425,7 @@ describe('rds activities', () => {
     it('copies the source settings, protects the restore and tags it as ours', async () => {
       sourceAndFreeTarget(dbInstance({ TagList: [{ Key: 'team', Value: 'orders' }, { Key: 'aws:cloudformation:stack-name', Value: 'x' }] }));
       const r = await acts.restoreToPointInTime(baseReq);
-      assert.deepEqual(r, { changed: true, detail: r.detail, instanceId: TARGET });
+      assert.deepEqual(r, { changed: true, detail: r.detail, instanceId: TARGET, action: 'rds:RestoreDBInstanceToPointInTime', resource: TARGET, requestId: undefined });
       const calls = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand);
       assert.equal(calls.length, 1);
       assert.deepEqual(calls[0].args[0].input, {
