@@ -26,12 +26,34 @@ export interface StatuspageConfig {
   pageId?: string;
 }
 
+export type LogFormat = 'text' | 'json';
+export type LogLevelName = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** How the worker process runs in production: its endpoints for operators, its logs, its drain on SIGTERM. */
+export interface WorkerProcessConfig {
+  /** host:port of the SDK runtime's Prometheus endpoint (GET /metrics); unset: no metrics. */
+  metricsBindAddress?: string;
+  /** host:port of the health endpoint (GET /healthz liveness, GET /readyz readiness); unset: none. */
+  healthBindAddress?: string;
+  logFormat: LogFormat;
+  logLevel: LogLevelName;
+  /** After SIGTERM/SIGINT, how long in-flight activities may run on before they are cancelled (and retried elsewhere). */
+  shutdownGraceMs: number;
+}
+
 export interface Config {
   temporal: TemporalConfig;
   aws: AwsConfig;
   statuspage: StatuspageConfig;
   /** Generic JSON webhook (Slack-compatible payload with `text`). */
   notifyWebhookUrl?: string;
+  /**
+   * The team's allowed-signers file (ORCHESTRATOR_ALLOWED_SIGNERS; git's format): when set, every start,
+   * approval, decision, pause, resume and abort must carry an SSH signature by a key it lists. Read by the
+   * workers at each run's start and before each wait for people.
+   */
+  allowedSignersFile?: string;
+  worker: WorkerProcessConfig;
 }
 
 export class ConfigError extends Error {
@@ -57,6 +79,35 @@ function checkUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
     throw new ConfigError(`${name}=${v} is not a URL (expected e.g. http://127.0.0.1:4599)`);
   }
   return v;
+}
+
+/** `9464` (all interfaces) or `127.0.0.1:9464`. */
+function bindAddress(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  if (!v) return undefined;
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) throw new ConfigError(`${name}=${v} is not a port or host:port (expected e.g. 9464 or 127.0.0.1:9464)`);
+  return `${m[1] ?? '0.0.0.0'}:${m[2]}`;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const v = env[name];
+  if (!v) return fallback;
+  const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
+  if (!hit) throw new ConfigError(`${name}=${v}: expected one of ${allowed.join(', ')}`);
+  return hit;
+}
+
+function workerProcessConfig(env: NodeJS.ProcessEnv): WorkerProcessConfig {
+  const grace = env.ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS || '30';
+  if (!/^\d+$/.test(grace)) throw new ConfigError(`ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS=${grace} is not a whole number of seconds`);
+  return {
+    metricsBindAddress: bindAddress(env, 'ORCHESTRATOR_METRICS_PORT'),
+    healthBindAddress: bindAddress(env, 'ORCHESTRATOR_HEALTH_PORT'),
+    logFormat: oneOf(env, 'ORCHESTRATOR_LOG_FORMAT', ['text', 'json'] as const, 'text'),
+    logLevel: oneOf(env, 'ORCHESTRATOR_LOG_LEVEL', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
+    shutdownGraceMs: Number(grace) * 1000,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -96,5 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageId: env.STATUSPAGE_PAGE_ID || undefined,
     },
     notifyWebhookUrl: checkUrl(env, 'ORCHESTRATOR_NOTIFY_WEBHOOK_URL'),
+    allowedSignersFile: env.ORCHESTRATOR_ALLOWED_SIGNERS || undefined,
+    worker: workerProcessConfig(env),
   };
 }

@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import { ROUTE53_REGION, createAwsClients } from './clients';
 import { createDnsActivities } from './dns';
 import { createEc2Activities } from './ec2';
+import { createIdentityActivities } from './identity';
 import { createNotifyActivities } from './notify';
 import { createProbeActivities } from './probe';
 import { createRdsActivities } from './rds';
@@ -21,6 +22,7 @@ import { createStsActivities } from './sts';
 export * from '../api/activities';
 export { createDnsActivities } from './dns';
 export { createEc2Activities } from './ec2';
+export { createIdentityActivities } from './identity';
 export { createNotifyActivities } from './notify';
 export { createProbeActivities } from './probe';
 export { createRdsActivities } from './rds';
@@ -59,5 +61,6 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createStatuspageActivities({ ...config.statuspage, fetch: deps.fetch }),
     ...createProbeActivities({ rdsClientFor, fetch: deps.fetch }),
     ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
+    ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
   };
 }

@@ -10,6 +10,7 @@
  * Waiting rule: `waitFor*` activities check once and throw a retryable ApplicationFailure of type
  * `NotReady` until the state is reached (retry-based polling: no workflow history growth).
  */
+import type { AllowedSignersFile } from './common';
 
 /**
  * How to reach an AWS resource: its region, and the identity of its account. The worker's own credentials
@@ -100,6 +101,10 @@ export interface MutationResult {
   /** false when the world was already in the wanted state and nothing was sent */
   changed: boolean;
   detail: string;
+  /** What was sent when changed: the API action ("rds:ModifyDBInstance", "statuspage:create-scheduled-maintenance"). */
+  action?: string;
+  /** The resource it changed (instance id, security group, record, incident). */
+  resource?: string;
   /** The AWS request id of the change that was sent (for the change record and CloudTrail). */
   requestId?: string;
 }
@@ -283,6 +288,11 @@ export interface NotifyActivities {
   notify(n: Notification): Promise<{ delivered: boolean }>;
 }
 
+export interface IdentityActivities {
+  /** The workers' allowed-signers list (ORCHESTRATOR_ALLOWED_SIGNERS), or undefined: identities unverified. */
+  readAllowedSigners(): Promise<AllowedSignersFile | undefined>;
+}
+
 export type Activities = RdsActivities &
   StsActivities &
   Ec2Activities &
@@ -290,7 +300,8 @@ export type Activities = RdsActivities &
   DnsActivities &
   StatuspageActivities &
   ProbeActivities &
-  NotifyActivities;
+  NotifyActivities &
+  IdentityActivities;
 
 /**
  * An AWS call that got no usable answer (the `details[0]` of an `AwsCallFailed` failure): what was
@@ -316,6 +327,8 @@ export const FailureTypes = {
   IdentifierTaken: 'IdentifierTaken',
   RestoreTimeOutOfRange: 'RestoreTimeOutOfRange',
   Unauthorized: 'Unauthorized',
+  /** A worker setting is wrong (e.g. an unreadable allowed-signers file): fix it on the workers. */
+  InvalidConfig: 'InvalidConfig',
   /** A call got no usable answer (throttled, 5xx, no connection, not an AWS response): retryable. */
   AwsCallFailed: 'AwsCallFailed',
 } as const;

@@ -3,7 +3,7 @@
  * runs (every default written out, so the history records what the campaign was asked to do), its status
  * and its result.
  */
-import type { Approval, AwsAccessSpec, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
 
@@ -111,6 +111,10 @@ export interface CampaignStatus {
   followUps: string[];
   timeline: TimelineEntry[];
   humanActions: HumanAction[];
+  /** Every change the run made, in order (AWS request ids included). */
+  changes: ChangeMade[];
+  /** Verified or unverified identities, the run id signatures name, the proven requester. */
+  identity: IdentityStatus;
   noticeOverride?: string;
   /** An AWS call that keeps failing right now (the campaign retries it). */
   trouble?: AwsTrouble;
@@ -161,6 +165,8 @@ export interface ResolvedCampaignSpec {
   approval: { approvers: string[]; minApprovals: number; reminderIntervalMs: number };
   blackouts: { fromMs: number; toMs: number; reason?: string }[];
   pollIntervalMs: number;
+  /** The requester's signature over this spec (every field but this one), when identities are verified. */
+  signedStart?: SignedStart;
 }
 
 /** What `upgradeCampaign` accepts: a resolved spec, or (runs started before) a raw one. */

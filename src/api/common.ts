@@ -17,6 +17,10 @@ export interface HumanAction {
   action: 'approve' | 'decide' | 'pause' | 'resume' | 'abort';
   detail?: string;
   comment?: string;
+  /** Set when the action was signed: the key that signed it and the exact text it signed. */
+  fingerprint?: string;
+  keyType?: string;
+  signed?: string;
 }
 
 export interface TimelineEntry {
@@ -25,6 +29,26 @@ export interface TimelineEntry {
   step: string;
   detail?: string;
   by?: string;
+}
+
+/**
+ * One change the run made: to AWS (with AWS's request id, to find it in CloudTrail) or to the status page.
+ * The change record (`campaign record`, `restore record`) lists them all.
+ */
+export interface ChangeMade {
+  at: string;
+  stage?: string;
+  /** The runbook step, e.g. "auto-minor-upgrade-on" or "switch-cname". */
+  step: string;
+  /** "rds:ModifyDBInstance", "route53:ChangeResourceRecordSets", "statuspage:create-scheduled-maintenance", ... */
+  action: string;
+  /** Instance id, security group, record, incident. */
+  resource: string;
+  detail: string;
+  /** The account the call was made in, when known (a role's account); absent: the worker's own. */
+  account?: string;
+  region?: string;
+  requestId?: string;
 }
 
 export interface Approval {
@@ -36,6 +60,8 @@ export interface Approval {
   comment?: string;
   /** false once the plan changed after the approval */
   valid: boolean;
+  /** The key that signed the approval (identities verified). */
+  fingerprint?: string;
 }
 
 /**
@@ -70,6 +96,8 @@ export interface WaitingFor {
   plan?: string;
   /** For decisions: the question. */
   question?: string;
+  /** When this approval or question was asked: signed with it, so a signature answers this asking only. */
+  askedAt?: string;
 }
 
 export interface ApproveRequest {
@@ -77,6 +105,8 @@ export interface ApproveRequest {
   /** The plan string shown in status.waitingFor.plan; omit to approve whatever is being waited for. */
   plan?: string;
   comment?: string;
+  /** An armored SSH signature (`ssh-keygen -Y sign -n rds-orchestrator`) over the action's text. */
+  signature?: string;
 }
 
 export interface DecideRequest {
@@ -84,11 +114,40 @@ export interface DecideRequest {
   /** Campaign: continue | abort. Restore after the CNAME switch: keep | roll-back. */
   decision: 'continue' | 'abort' | 'keep' | 'roll-back';
   comment?: string;
+  signature?: string;
 }
 
 export interface ActorRequest {
   by: string;
   reason?: string;
+  signature?: string;
+}
+
+/** The requester's signature over the start text (src/domain/signed-actions.ts startText). */
+export interface SignedStart {
+  signature: string;
+  /** When it was signed (ISO): a start signed long before the run starts is refused as a possible replay. */
+  signedAt: string;
+}
+
+/** The team's allowed-signers list as a worker read it (ORCHESTRATOR_ALLOWED_SIGNERS). */
+export interface AllowedSignersFile {
+  source: string;
+  text: string;
+}
+
+/** How the run knows who people are (status.identity). */
+export interface IdentityStatus {
+  /** verified: every human action is an SSH signature checked against the workers' allowed signers; unverified: names typed with --as. */
+  mode: 'verified' | 'unverified';
+  /** The run a signature must name (the workflow's first run id). */
+  runId: string;
+  /** ssh-keygen -Y sign -n NAMESPACE */
+  namespace: string;
+  allowedSigners?: { source: string; principals: string[]; readAt: string };
+  /** The requester as proven by the start signature. */
+  requester?: { principal: string; fingerprint: string; keyType: string; signedAt: string };
+  note?: string;
 }
 
 

@@ -2,7 +2,7 @@
  * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
  * status.
  */
-import type { Approval, AwsAccessSpec, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export interface RestoreSpec {
   /** Default: `restore-<targetInstanceId>` */
@@ -87,6 +87,10 @@ export interface RestoreStatus {
   followUps: string[];
   timeline: TimelineEntry[];
   humanActions: HumanAction[];
+  /** Every change the run made, in order (AWS request ids included). */
+  changes: ChangeMade[];
+  /** Verified or unverified identities, the run id signatures name, the proven requester. */
+  identity: IdentityStatus;
   rollback?: {
     reason: string;
     steps: string[];
@@ -125,6 +129,8 @@ export interface ResolvedRestoreSpec {
     resolvers: string[];
   };
   pollIntervalMs: number;
+  /** The requester's signature over this spec (every field but this one), when identities are verified. */
+  signedStart?: SignedStart;
 }
 
 /** What `restoreAndCutover` accepts: a resolved spec, or (runs started before) a raw one. */

@@ -1,12 +1,14 @@
-/** `rds-orchestrator campaign ...`: start, plan, status, list, approve, decide, pause, resume, abort. */
+/** `rds-orchestrator campaign ...`: start, plan, status, list, approve, decide, pause, resume, abort, record. */
 import type { Command } from 'commander';
 import { AWS_TROUBLE_MEMO, abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, resumeUpdate } from '../api';
 import { createActivities } from '../activities';
 import { campaignHandle, campaignIdOf, campaignListQuery, startCampaign } from '../client';
 import { resolveCampaignSpec } from '../spec';
+import { actOn, keyOptions, type ActRequest } from './act';
 import { CliError, addStartCommand, approveAskedPlan, asOption, readSpecFile, type CliContext } from './context';
 import { formatCampaignStatus } from './format';
-import { formatPlan, planCampaign } from './plan';
+import { formatPlan, planCampaign, planIdentities } from './plan';
+import { recordCommand } from './record';
 
 export function campaignCommands(program: Command, ctx: CliContext): void {
   const { io } = ctx;
@@ -28,6 +30,7 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: { spec: string; json?: boolean }) => {
       const spec = readSpecFile(opts.spec, resolveCampaignSpec);
       const plan = await planCampaign(spec, createActivities({ config: ctx.config() }));
+      plan.identities = planIdentities(ctx.config().allowedSignersFile, plan.problems);
       io.out(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
       if (plan.problems.length > 0) throw new CliError(`the campaign would fail its preflight (${plan.problems.length} problem(s))`, 2);
     });
@@ -63,23 +66,30 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
     .command('approve <id>')
     .description('approve the plan the campaign is waiting for (not by the requester)')
     .addOption(asOption())
+    .addOption(keyOptions()[0])
+    .addOption(keyOptions()[1])
     .option('--comment <text>')
     .option('--plan <plan>', 'the exact plan string from `status` (guards against approving a changed plan)')
-    .action(async (id: string, opts: { as: string; comment?: string; plan?: string }) => {
-      await approveAskedPlan(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, `campaign ${id}`, { by: opts.as, comment: opts.comment, plan: opts.plan });
+    .action(async (id: string, opts: ActRequest & { as: string; plan?: string }) => {
+      await approveAskedPlan(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, { ...opts, by: opts.as });
     });
 
   campaign
     .command('decide <id>')
     .description('answer a question the campaign asks (continue or abort)')
     .addOption(asOption())
+    .addOption(keyOptions()[0])
+    .addOption(keyOptions()[1])
     .option('--continue', 'go on')
     .option('--abort', 'stop and compensate')
     .option('--comment <text>')
-    .action(async (id: string, opts: { as: string; continue?: boolean; abort?: boolean; comment?: string }) => {
+    .action(async (id: string, opts: ActRequest & { as: string; continue?: boolean; abort?: boolean }) => {
       if (Boolean(opts.continue) === Boolean(opts.abort)) throw new CliError('pass exactly one of --continue or --abort', 2);
-      const handle = campaignHandle(await ctx.client(), id);
-      io.out(await handle.executeUpdate(decideUpdate, { args: [{ by: opts.as, decision: opts.continue ? 'continue' : 'abort', comment: opts.comment }] }));
+      const decision = opts.continue ? ('continue' as const) : ('abort' as const);
+      await actOn(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, decideUpdate, (s) => ({
+        action: { action: 'decide', question: s.waitingFor?.question ?? '', askedAt: s.waitingFor?.askedAt ?? '', decision },
+        request: { by: opts.as, decision, comment: opts.comment },
+      }), { ...opts, by: opts.as });
     });
 
   for (const [name, update, text] of [
@@ -91,9 +101,16 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
       .command(`${name} <id>`)
       .description(text)
       .addOption(asOption())
+      .addOption(keyOptions()[0])
+      .addOption(keyOptions()[1])
       .option('--reason <text>')
-      .action(async (id: string, opts: { as: string; reason?: string }) => {
-        io.out(await campaignHandle(await ctx.client(), id).executeUpdate(update, { args: [{ by: opts.as, reason: opts.reason }] }));
+      .action(async (id: string, opts: ActRequest & { as: string }) => {
+        await actOn(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, update, (s) => ({
+          action: { action: name, after: s.humanActions.length },
+          request: { by: opts.as, reason: opts.reason },
+        }), { ...opts, by: opts.as });
       });
   }
+
+  recordCommand(campaign, ctx, 'campaign');
 }

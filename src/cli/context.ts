@@ -8,11 +8,14 @@
 import { Option, type Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import { approveUpdate, type WaitingFor } from '../api';
+import { approveUpdate } from '../api';
+import type { RunKind } from '../domain/signed-actions';
 import { loadConfig, type Config } from '../config';
 import { SpecError } from '../spec';
 import { SpecFileError, loadSpecFile } from '../spec/file';
 import { connectClient } from '../temporal-connection';
+import type { CliIo } from './io';
+import { actOn, keyOptions, signStart, type ActRequest, type ActableStatus, type KeyOptions } from './act';
 
 export class CliError extends Error {
   constructor(
@@ -23,13 +26,7 @@ export class CliError extends Error {
   }
 }
 
-export interface CliIo {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  config?: Config;
-  /** Injected by tests; otherwise connects from config. */
-  client?: Client;
-}
+export type { CliIo } from './io';
 
 export interface CliContext {
   io: CliIo;
@@ -85,23 +82,32 @@ export function explain(err: unknown): CliError {
 
 /**
  * `approve`: approves the plan the run is waiting for, exactly as its status names it (or the plan the
- * person passed with --plan, which the workflow refuses if it changed meanwhile).
+ * person passed with --plan, refused here if it changed meanwhile), signed when the run verifies identities.
  */
 export async function approveAskedPlan(
   io: CliIo,
   handle: WorkflowHandle,
-  statusQuery: QueryDefinition<{ state: string; waitingFor?: WaitingFor }>,
-  what: string,
-  req: { by: string; comment?: string; plan?: string },
+  statusQuery: QueryDefinition<ActableStatus>,
+  run: { kind: RunKind; id: string },
+  req: ActRequest & { plan?: string },
 ): Promise<void> {
-  let plan = req.plan;
-  if (!plan) {
-    const s = await handle.query(statusQuery);
-    plan = s.waitingFor?.plan;
-    if (!plan) throw new CliError(`${what} is not waiting for an approval (state: ${s.state})`, 3);
-    io.out(`approving: ${s.waitingFor!.description}`);
-  }
-  io.out(await handle.executeUpdate(approveUpdate, { args: [{ by: req.by, plan, comment: req.comment }] }));
+  await actOn(
+    io,
+    handle,
+    statusQuery,
+    run,
+    approveUpdate,
+    (s) => {
+      const w = s.waitingFor;
+      if (!w?.plan) throw new CliError(`${run.kind} ${run.id} is not waiting for an approval (state: ${s.state})`, 3);
+      if (req.plan !== undefined && req.plan !== w.plan) {
+        throw new CliError(`rejected: the plan changed: you reviewed "${req.plan}" but the ${run.kind} now asks for "${w.plan}"; review it and approve again`, 3);
+      }
+      io.out(`approving: ${w.description}`);
+      return { action: { action: 'approve', plan: w.plan, askedAt: w.askedAt ?? '' }, request: { by: req.by, plan: w.plan, comment: req.comment } };
+    },
+    req,
+  );
 }
 
 /**
@@ -111,16 +117,18 @@ export async function approveAskedPlan(
 export function addStartCommand<S>(
   group: Command,
   ctx: CliContext,
-  o: { kind: 'campaign' | 'restore'; resolve: (raw: unknown) => S; idOf: (spec: S) => string; start: (client: Client, spec: S, taskQueue: string) => Promise<WorkflowHandle>; ifRunning: string },
+  o: { kind: RunKind; resolve: (raw: unknown) => S; idOf: (spec: S) => string; start: (client: Client, spec: S, taskQueue: string) => Promise<WorkflowHandle>; ifRunning: string },
 ): void {
-  group
+  const command = group
     .command('start')
-    .description(`start a ${o.kind} from a spec file (YAML or JSON)`)
+    .description(`start a ${o.kind} from a spec file (YAML or JSON); sign it as its requester with --key or --sign`)
     .requiredOption('--spec <file>', `${o.kind} spec`)
-    .option('--wait', `wait for the ${o.kind} to end`)
-    .action(async (opts: { spec: string; wait?: boolean }) => {
-      const spec = readSpecFile(opts.spec, o.resolve);
-      const id = o.idOf(spec);
+    .option('--wait', `wait for the ${o.kind} to end`);
+  for (const k of keyOptions()) command.addOption(k);
+  command.action(async (opts: { spec: string; wait?: boolean } & KeyOptions) => {
+      const resolved = readSpecFile(opts.spec, o.resolve);
+      const id = o.idOf(resolved);
+      const spec = await signStart(ctx.io, o.kind, id, resolved as S & { requester: string }, opts);
       try {
         const handle = await o.start(await ctx.client(), spec, ctx.config().temporal.taskQueue);
         ctx.io.out(`started ${o.kind} ${id} (workflow ${handle.workflowId})`);

@@ -1,5 +1,5 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
-import type { AwsTrouble, CampaignStatus, RestoreStatus, WaitingFor } from '../api';
+import type { AwsTrouble, CampaignStatus, IdentityStatus, RestoreStatus, WaitingFor } from '../api';
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -35,15 +35,27 @@ export function describeTrouble(t: AwsTrouble | undefined): string[] {
   ];
 }
 
+/** How the run knows who people are, in one line; and the options a person adds to act on it. */
+export function describeIdentity(i: IdentityStatus | undefined): string {
+  if (i?.mode !== 'verified') return `identities: UNVERIFIED (${i?.note ?? 'names typed with --as'})`;
+  const req = i.requester ? `; requester ${i.requester.principal} proven by key ${i.requester.fingerprint}` : '';
+  return `identities: verified by SSH signature against ${i.allowedSigners?.source} (${i.allowedSigners?.principals.join(', ')})${req}`;
+}
+
+function actorOptions(i: IdentityStatus | undefined): string {
+  return i?.mode === 'verified' ? '--as PRINCIPAL --key YOUR_SSH_KEY' : '--as NAME';
+}
+
 export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now()): string {
   const lines = [
     `Campaign ${s.campaignId}  →  ${s.targetEngineVersion}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
     `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStage ? `   at ${s.currentStage}/${s.currentStep}` : ''}`,
   ];
+  lines.push(describeIdentity(s.identity));
   if (s.noticeOverride) lines.push(`notice override: ${s.noticeOverride}`);
   if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
-  if (s.waitingFor?.plan) lines.push(`  approve: rds-orchestrator campaign approve ${s.campaignId} --as NAME   (plan ${s.waitingFor.plan})`);
-  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} --continue|--abort --as NAME`);
+  if (s.waitingFor?.plan) lines.push(`  approve: rds-orchestrator campaign approve ${s.campaignId} ${actorOptions(s.identity)}   (plan ${s.waitingFor.plan})`);
+  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} --continue|--abort ${actorOptions(s.identity)}`);
   lines.push(...describeTrouble(s.trouble));
   if (s.failure) lines.push(`FAILURE: ${s.failure}`);
   lines.push('');
@@ -65,7 +77,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   );
   if (s.approvals.length) {
     lines.push('', 'Approvals:');
-    for (const a of s.approvals) lines.push(`  ${a.at} ${a.by} ${a.valid ? '' : '(no longer valid) '}${a.plan}${a.comment ? ` — ${a.comment}` : ''}`);
+    for (const a of s.approvals) lines.push(`  ${a.at} ${a.by}${a.fingerprint ? ` (key ${a.fingerprint})` : ''} ${a.valid ? '' : '(no longer valid) '}${a.plan}${a.comment ? ` — ${a.comment}` : ''}`);
   }
   if (s.followUps.length) {
     lines.push('', 'Follow-ups:');
@@ -82,10 +94,11 @@ export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()
     `source ${s.source.region}/${s.source.instanceId}${s.source.endpoint ? ` (${s.source.endpoint})` : ''}${s.source.account ? `   account ${s.source.account} through ${s.source.role}` : ''}`,
     `target ${s.target.instanceId} at ${s.target.restoreTime}${s.target.endpoint ? ` → ${s.target.endpoint}` : ''}${s.target.securityGroupId ? ` (own security group ${s.target.securityGroupId})` : ''}`,
     `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStep ? `   step ${s.currentStep}` : ''}`,
+    describeIdentity(s.identity),
   ];
   if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
-  if (s.waitingFor?.kind === 'approval') lines.push(`  approve: rds-orchestrator restore approve ${s.restoreId} --as NAME`);
-  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator restore decide ${s.restoreId} --keep|--roll-back --as NAME`);
+  if (s.waitingFor?.kind === 'approval') lines.push(`  approve: rds-orchestrator restore approve ${s.restoreId} ${actorOptions(s.identity)}`);
+  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator restore decide ${s.restoreId} --keep|--roll-back ${actorOptions(s.identity)}`);
   if (s.cutover) {
     lines.push(`cutover of ${s.cutover.recordName} (${s.cutover.zone} zone${s.cutover.account ? ` in account ${s.cutover.account} through ${s.cutover.role}` : ''})${s.cutover.switchedAt ? `: CNAME switched at ${s.cutover.switchedAt}, writes may reach ${s.target.instanceId} since` : ''}`);
     for (const v of s.cutover.verified ?? []) lines.push(`  verified: ${v}`);

@@ -3,10 +3,12 @@
  * activity code the worker uses, and takes every decision with the same functions the workflow uses
  * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation.
  */
+import fs from 'node:fs';
 import type { Activities, ResolvedCampaignSpec } from '../api';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
+import { readSigners } from '../domain/identity';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
@@ -46,11 +48,29 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
   };
 }
 
+/**
+ * What the plan can say about identities: the workers decide (their ORCHESTRATOR_ALLOWED_SIGNERS); this
+ * machine's setting, when it has one, is read and checked as the workers would.
+ */
+export function planIdentities(allowedSignersFile: string | undefined, problems: string[]): string {
+  if (!allowedSignersFile) {
+    return 'unverified unless the workers have ORCHESTRATOR_ALLOWED_SIGNERS (then the start and every approval, decision, pause, resume and abort must be signed with an SSH key it lists); without it, names typed with --as are recorded as unverified';
+  }
+  try {
+    const signers = readSigners({ source: allowedSignersFile, text: fs.readFileSync(allowedSignersFile, 'utf8') });
+    return `verified: sign the start and every action with an SSH key listed in ${allowedSignersFile} (${signers.principals.join(', ')}), if the workers use the same list`;
+  } catch (err) {
+    problems.push(`ORCHESTRATOR_ALLOWED_SIGNERS=${allowedSignersFile}: ${(err as Error).message}`);
+    return `the allowed signers ${allowedSignersFile} are refused (see problems)`;
+  }
+}
+
 export function formatPlan(plan: CampaignPlan): string {
   const lines = [
     `Campaign ${plan.campaignId}: PostgreSQL → ${plan.target}, requested by ${plan.requester} (planned at ${plan.plannedAt})`,
     `Approvals: ${plan.approvals}`,
   ];
+  if (plan.identities) lines.push(`Identities: ${plan.identities}`);
   if (plan.noticeOverride) lines.push(`NOTICE OVERRIDE: ${plan.noticeOverride}`);
   for (const s of plan.stages) {
     lines.push('', `[${s.name}] ${s.instance} ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`);

@@ -1,10 +1,12 @@
-/** `rds-orchestrator restore ...`: start, status, approve, decide, abort. */
+/** `rds-orchestrator restore ...`: start, status, approve, decide, abort, record. */
 import type { Command } from 'commander';
 import { abortUpdate, decideUpdate, restoreStatusQuery } from '../api';
 import { restoreHandle, startRestore } from '../client';
 import { resolveRestoreSpec } from '../spec';
+import { actOn, keyOptions, type ActRequest } from './act';
 import { CliError, addStartCommand, approveAskedPlan, asOption, type CliContext } from './context';
 import { formatRestoreStatus } from './format';
+import { recordCommand } from './record';
 
 export function restoreCommands(program: Command, ctx: CliContext): void {
   const { io } = ctx;
@@ -31,30 +33,44 @@ export function restoreCommands(program: Command, ctx: CliContext): void {
     .command('approve <id>')
     .description('approve the cutover (not by the requester)')
     .addOption(asOption())
+    .addOption(keyOptions()[0])
+    .addOption(keyOptions()[1])
     .option('--comment <text>')
-    .action(async (id: string, opts: { as: string; comment?: string }) => {
-      await approveAskedPlan(io, restoreHandle(await ctx.client(), id), restoreStatusQuery, `restore ${id}`, { by: opts.as, comment: opts.comment });
+    .action(async (id: string, opts: ActRequest & { as: string }) => {
+      await approveAskedPlan(io, restoreHandle(await ctx.client(), id), restoreStatusQuery, { kind: 'restore', id }, { ...opts, by: opts.as });
     });
 
   restore
     .command('decide <id>')
     .description('after a failed cutover once the CNAME was switched: keep the restored instance, or roll back')
     .addOption(asOption())
+    .addOption(keyOptions()[0])
+    .addOption(keyOptions()[1])
     .option('--keep', 'the restored instance keeps serving; nothing is rolled back')
     .option('--roll-back', 'CNAME back to the old instance, which is started again; writes made to the restored instance stay stranded there')
     .option('--comment <text>')
-    .action(async (id: string, opts: { as: string; keep?: boolean; rollBack?: boolean; comment?: string }) => {
+    .action(async (id: string, opts: ActRequest & { as: string; keep?: boolean; rollBack?: boolean }) => {
       if (Boolean(opts.keep) === Boolean(opts.rollBack)) throw new CliError('pass exactly one of --keep or --roll-back', 2);
-      const handle = restoreHandle(await ctx.client(), id);
-      io.out(await handle.executeUpdate(decideUpdate, { args: [{ by: opts.as, decision: opts.keep ? 'keep' : 'roll-back', comment: opts.comment }] }));
+      const decision = opts.keep ? ('keep' as const) : ('roll-back' as const);
+      await actOn(io, restoreHandle(await ctx.client(), id), restoreStatusQuery, { kind: 'restore', id }, decideUpdate, (s) => ({
+        action: { action: 'decide', question: s.waitingFor?.question ?? '', askedAt: s.waitingFor?.askedAt ?? '', decision },
+        request: { by: opts.as, decision, comment: opts.comment },
+      }), { ...opts, by: opts.as });
     });
 
   restore
     .command('abort <id>')
     .description('stop; after the approval this rolls the cutover back (the restored instance is kept)')
     .addOption(asOption())
+    .addOption(keyOptions()[0])
+    .addOption(keyOptions()[1])
     .option('--reason <text>')
-    .action(async (id: string, opts: { as: string; reason?: string }) => {
-      io.out(await restoreHandle(await ctx.client(), id).executeUpdate(abortUpdate, { args: [{ by: opts.as, reason: opts.reason }] }));
+    .action(async (id: string, opts: ActRequest & { as: string }) => {
+      await actOn(io, restoreHandle(await ctx.client(), id), restoreStatusQuery, { kind: 'restore', id }, abortUpdate, (s) => ({
+        action: { action: 'abort', after: s.humanActions.length },
+        request: { by: opts.as, reason: opts.reason },
+      }), { ...opts, by: opts.as });
     });
+
+  recordCommand(restore, ctx, 'restore');
 }

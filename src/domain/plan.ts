@@ -79,6 +79,8 @@ export interface CampaignPlan {
   plannedAt: string;
   approvals: string;
   noticeOverride?: string;
+  /** Whether the people who act will be verified (the allowed signers this machine's setting names) or not. */
+  identities?: string;
   stages: StagePlan[];
   problems: string[];
 }

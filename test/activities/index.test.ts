@@ -54,6 +54,7 @@ describe('createActivities', () => {
       'createScheduledMaintenance', 'cancelScheduledMaintenance',
       'runAvailabilityProbe', 'checkHealth',
       'notify',
+      'readAllowedSigners',
     ];
     assert.deepEqual(Object.keys(acts).sort(), [...expected].sort());
     for (const name of expected) assert.equal(typeof (acts as unknown as Record<string, unknown>)[name], 'function', name);

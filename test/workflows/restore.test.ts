@@ -271,7 +271,7 @@ describe('restoreAndCutover (time-skipping)', function () {
 
       const history = await handle.fetchHistory();
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      assert.equal(markers.length, 2, 'two patch markers');
+      assert.equal(markers.length, 3, 'three patch markers (notify before stop, safe cutover, signed actions)');
       const text = markers
         .flatMap((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}))
         .flatMap((p) => p.payloads ?? [])

@@ -2,83 +2,112 @@
  * What people can ask of a running campaign: approve the plan it waits for, answer its question, pause,
  * resume, abort. Each is an update whose validator rejects a wrong request to the caller with the reason
  * (the workflow never fails because of one); the handler records who did it and changes the run's state.
+ * With the workers' allowed signers, each request carries its author's SSH signature over the exact text
+ * of what they agree to (src/domain/signed-actions.ts), checked by the validator; the handler records the
+ * proven principal, the key and the text (shared/identity.ts).
  */
 import type { ActorRequest, ApproveRequest, DecideRequest } from '../../api';
-import { checkApprover, requireActorName, validApprovalCount } from '../../domain/approvals';
+import { checkApprover, validApprovalCount } from '../../domain/approvals';
+import type { SignedAction } from '../../domain/signed-actions';
 import { iso, nowIso } from '../shared/clock';
+import { authorOf, countedAction, decisionAction, provenAuthor } from '../shared/identity';
 import { requireOpen } from '../shared/people';
 import { TERMINAL, type CampaignRun } from './run';
 
-function requireRunning(c: CampaignRun, req: { by?: unknown } | undefined): void {
+function requireRunning(c: CampaignRun): void {
   requireOpen(`campaign ${c.status.campaignId}`, c.status.state, TERMINAL);
-  requireActorName(req?.by);
+}
+
+function approval(c: CampaignRun): SignedAction {
+  const plan = c.approvalPlan;
+  if (!plan) throw new Error(`nothing is waiting for approval (state: ${c.status.state}); check \`campaign status\``);
+  return { action: 'approve', plan: plan.plan, askedAt: plan.askedAt };
 }
 
 export const approve = {
   handler(c: CampaignRun, req: ApproveRequest): string {
     const plan = c.approvalPlan!;
-    c.status.approvals.push({ by: req.by, at: nowIso(), stage: plan.stage, plan: plan.plan, comment: req.comment, valid: true });
-    c.recordHuman(req.by, 'approve', `approved ${plan.plan}`, req.comment);
+    const who = provenAuthor(c, req, approval(c));
+    const by = who?.principal ?? req.by;
+    c.status.approvals.push({ by, at: nowIso(), stage: plan.stage, plan: plan.plan, comment: req.comment, valid: true, fingerprint: who?.fingerprint });
+    c.recordHuman(by, 'approve', `approved ${plan.plan}`, req.comment, who);
     const have = validApprovalCount(c.status.approvals, plan.plan);
-    return `approval by ${req.by} recorded for ${plan.stage} window ${iso(plan.windowStartMs)} (${have}/${c.spec.approval.minApprovals})`;
+    return `approval by ${by}${who ? ` (key ${who.fingerprint})` : ''} recorded for ${plan.stage} window ${iso(plan.windowStartMs)} (${have}/${c.spec.approval.minApprovals})`;
   },
   validator(c: CampaignRun, req: ApproveRequest): void {
-    requireRunning(c, req);
+    requireRunning(c);
     const plan = c.approvalPlan;
     if (!plan) throw new Error(`nothing is waiting for approval (state: ${c.status.state}); check \`campaign status\``);
-    if (req.plan !== undefined && req.plan !== plan.plan) {
+    if (req?.plan !== undefined && req.plan !== plan.plan) {
       throw new Error(`the plan changed: you approved "${req.plan}" but the campaign now asks for "${plan.plan}"; review it and approve again`);
     }
-    checkApprover({ requester: c.spec.requester, approvers: c.spec.approval.approvers, minApprovals: c.spec.approval.minApprovals }, req.by, c.status.approvals, plan.plan);
+    const who = authorOf(c, req, approval(c));
+    const policy = { requester: c.spec.requester, approvers: c.spec.approval.approvers, minApprovals: c.spec.approval.minApprovals };
+    checkApprover(policy, who?.principal ?? req.by, c.status.approvals, plan.plan);
+    if (who && who.fingerprint === c.identity.requesterFingerprint) {
+      throw new Error(`key ${who.fingerprint} started this campaign (requester ${c.spec.requester}); it cannot approve it, whatever name it signs as (four-eyes rule)`);
+    }
   },
 };
 
 export const decide = {
   handler(c: CampaignRun, req: DecideRequest): string {
-    c.decision = req;
-    c.recordHuman(req.by, 'decide', req.decision, req.comment);
-    return `decision "${req.decision}" by ${req.by} recorded`;
+    const who = provenAuthor(c, req, decisionAction(c, req.decision));
+    const by = who?.principal ?? req.by;
+    c.decision = { ...req, by };
+    c.recordHuman(by, 'decide', req.decision, req.comment, who);
+    return `decision "${req.decision}" by ${by} recorded`;
   },
   validator(c: CampaignRun, req: DecideRequest): void {
-    requireRunning(c, req);
+    requireRunning(c);
     if (!c.decisionOpen) throw new Error(`no decision is being asked for (state: ${c.status.state})`);
-    if (req.decision !== 'continue' && req.decision !== 'abort') throw new Error(`decision must be "continue" or "abort", got ${JSON.stringify(req.decision)}`);
+    if (req?.decision !== 'continue' && req?.decision !== 'abort') throw new Error(`decision must be "continue" or "abort", got ${JSON.stringify(req?.decision)}`);
+    authorOf(c, req, decisionAction(c, req.decision));
   },
 };
 
 export const pause = {
   handler(c: CampaignRun, req: ActorRequest): string {
+    const who = provenAuthor(c, req, countedAction(c, 'pause'));
+    const by = who?.principal ?? req.by;
     c.paused = true;
-    c.recordHuman(req.by, 'pause', undefined, req.reason);
-    return `campaign paused by ${req.by}; it holds before its next change to AWS (AWS itself still runs windows already armed)`;
+    c.recordHuman(by, 'pause', undefined, req.reason, who);
+    return `campaign paused by ${by}; it holds before its next change to AWS (AWS itself still runs windows already armed)`;
   },
   validator(c: CampaignRun, req: ActorRequest): void {
-    requireRunning(c, req);
+    requireRunning(c);
+    authorOf(c, req, countedAction(c, 'pause'));
     if (c.paused) throw new Error('campaign is already paused');
   },
 };
 
 export const resume = {
   handler(c: CampaignRun, req: ActorRequest): string {
+    const who = provenAuthor(c, req, countedAction(c, 'resume'));
+    const by = who?.principal ?? req.by;
     c.paused = false;
-    c.recordHuman(req.by, 'resume', undefined, req.reason);
-    return `campaign resumed by ${req.by}`;
+    c.recordHuman(by, 'resume', undefined, req.reason, who);
+    return `campaign resumed by ${by}`;
   },
   validator(c: CampaignRun, req: ActorRequest): void {
-    requireRunning(c, req);
+    requireRunning(c);
+    authorOf(c, req, countedAction(c, 'resume'));
     if (!c.paused) throw new Error('campaign is not paused');
   },
 };
 
 export const abort = {
   handler(c: CampaignRun, req: ActorRequest): string {
-    c.abortRequest = { by: req.by, reason: req.reason ?? 'no reason given' };
-    c.recordHuman(req.by, 'abort', undefined, req.reason);
+    const who = provenAuthor(c, req, countedAction(c, 'abort'));
+    const by = who?.principal ?? req.by;
+    c.abortRequest = { by, reason: req.reason ?? 'no reason given' };
+    c.recordHuman(by, 'abort', undefined, req.reason, who);
     c.mainScope.cancel();
-    return `abort requested by ${req.by}; compensating (flags reverted, announcement cancelled)`;
+    return `abort requested by ${by}; compensating (flags reverted, announcement cancelled)`;
   },
   validator(c: CampaignRun, req: ActorRequest): void {
-    requireRunning(c, req);
+    requireRunning(c);
+    authorOf(c, req, countedAction(c, 'abort'));
     if (c.abortRequest) throw new Error(`abort already requested by ${c.abortRequest.by}`);
   },
 };

@@ -24,6 +24,7 @@ import {
   type ResolvedCampaignSpec,
 } from '../../api';
 import { noticeOverride } from '../../domain/plan';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
 import { SpecError, validateCampaignSpec } from '../../spec';
 import { nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
@@ -47,6 +48,8 @@ export async function upgradeCampaign(input: CampaignInput): Promise<CampaignRes
     followUps: [],
     timeline: [],
     humanActions: [],
+    changes: [],
+    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
     startedAt: nowIso(),
   };
   setHandler(campaignStatusQuery, () => status);
@@ -64,6 +67,8 @@ export async function upgradeCampaign(input: CampaignInput): Promise<CampaignRes
   c.step(undefined, 'campaign-started', `target ${spec.targetEngineVersion}, requested by ${spec.requester}`);
   try {
     await c.mainScope.run(async () => {
+      await c.identity.start(spec);
+      if (c.identity.verified) c.step(undefined, 'requester-verified', `${spec.requester}, key ${c.identity.requesterFingerprint}`);
       await checkEveryInstance(c);
       for (const s of spec.stages) {
         const report = c.report(s);

@@ -11,7 +11,7 @@ import { formatDuration } from '../../domain/duration';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { describePending, pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } from '../../domain/plan';
-import { iso, nowMs } from '../shared/clock';
+import { iso, nowIso, nowMs } from '../shared/clock';
 import { turnOffAutoMinorUpgrade, turnOnAutoMinorUpgrade } from './auto-minor-upgrade';
 import type { CampaignRun } from './run';
 import { watchUntilUpgraded } from './windows';
@@ -45,12 +45,14 @@ async function obtainApprovalForWindow(c: CampaignRun, s: ResolvedStage, report:
     if (invalidated > 0) c.step(report, 'approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
     if (validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals) return w;
 
-    c.approvalPlan = { stage: s.name, plan, windowStartMs: w.startMs };
+    await c.identity.refresh(c.status.timeline, s.name);
+    const askedAt = nowIso();
+    c.approvalPlan = { stage: s.name, plan, windowStartMs: w.startMs, askedAt };
     const who = c.spec.approval.approvers.length ? `one of ${c.spec.approval.approvers.join(', ')}` : `anyone but ${c.spec.requester}`;
     const ask = `approve ${s.name}: upgrade ${s.instanceId} to ${target} in the window ${iso(w.startMs)} – ${iso(w.endMs)} (${c.spec.approval.minApprovals} approval(s) by ${who})`;
-    c.setState('waiting-for-approval', { kind: 'approval', description: ask, plan });
+    c.setState('waiting-for-approval', { kind: 'approval', description: ask, plan, askedAt });
     c.step(report, 'waiting-for-approval', plan);
-    await c.notify('approval-needed', `${ask}. Run \`campaign approve ${c.spec.campaignId} --as NAME\`.`, s.name, { plan });
+    await c.notify('approval-needed', `${ask}. Run \`campaign approve ${c.spec.campaignId} ${c.actorHint()}\`.`, s.name, { plan });
     try {
       await c.waitForHuman(
         () => validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals,

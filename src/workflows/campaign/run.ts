@@ -9,8 +9,11 @@ import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } f
 import { awsActivities, waiterUntil, withVisibleRetries, type RetryOptions } from '../shared/aws-calls';
 import { nowIso } from '../shared/clock';
 import { notifyPeople, recordHuman, waitForPeople } from '../shared/people';
+import { recordChange } from '../shared/changes';
+import { IdentityGate, runRef } from '../shared/identity';
 import { Saga } from '../shared/saga';
 import { locationFor } from '../../domain/aws-identity';
+import type { VerifiedActor } from '../../domain/identity';
 
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 /** patched() id: search attributes are upserted only when the stage or state changes. */
@@ -36,13 +39,18 @@ export class CampaignRun {
   paused = false;
   decision?: DecideRequest;
   decisionOpen = false;
-  approvalPlan?: { stage: string; plan: string; windowStartMs: number };
+  approvalPlan?: { stage: string; plan: string; windowStartMs: number; askedAt: string };
+  /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
+  readonly identity: IdentityGate;
   private lastUpsert?: { stage: string; state: CampaignState };
 
   constructor(
     readonly spec: ResolvedCampaignSpec,
     readonly status: CampaignStatus,
-  ) {}
+  ) {
+    this.identity = new IdentityGate(runRef('campaign', spec.campaignId));
+    status.identity = this.identity.status;
+  }
 
   report(s: ResolvedStage): StageReport {
     return this.status.stages[this.spec.stages.indexOf(s)];
@@ -101,8 +109,8 @@ export class CampaignRun {
     return notifyPeople({ workflowId: workflowInfo().workflowId, event, text: `[${this.status.campaignId}] ${text}`, stage, details }, this.status.timeline);
   }
 
-  recordHuman(by: string, action: 'approve' | 'decide' | 'pause' | 'resume' | 'abort', detail?: string, comment?: string): void {
-    recordHuman(this.status, this.status.currentStage, by, action, detail, comment);
+  recordHuman(by: string, action: 'approve' | 'decide' | 'pause' | 'resume' | 'abort', detail?: string, comment?: string, signer?: VerifiedActor): void {
+    recordHuman(this.status, this.status.currentStage, by, action, detail, comment, signer);
   }
 
   // ------------------------------------------------------------------ AWS
@@ -120,7 +128,10 @@ export class CampaignRun {
       notify: (text: string) => this.notify('escalation', text, stage),
     };
     try {
-      return await withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+      const result = await withVisibleRetries(host, stage ? `${stage}/${step}` : step, call, opts);
+      const report = this.status.stages.find((r) => r.name === stage);
+      recordChange(this.status.changes, result, { stage, step, account: report?.account, region: report?.region });
+      return result;
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       if (stage && cause instanceof ApplicationFailure && cause.type === 'Unauthorized') throw ApplicationFailure.nonRetryable(`${stage}: ${cause.message}`, 'Unauthorized');
@@ -134,6 +145,11 @@ export class CampaignRun {
   }
 
   // ------------------------------------------------------------------ human gates
+
+  /** How a person names themselves on the command line, for notifications. */
+  actorHint(): string {
+    return this.identity.verified ? '--as PRINCIPAL --key YOUR_SSH_KEY' : '--as NAME';
+  }
 
   /** Holds at a step boundary while paused. */
   async checkpoint(stage: StageReport): Promise<void> {
@@ -152,11 +168,12 @@ export class CampaignRun {
 
   /** Asks the team a question and waits for `campaign decide`; "abort" ends the campaign (compensated). */
   async askDecision(stage: StageReport, question: string, event: NotificationEvent = 'decision-needed'): Promise<void> {
+    await this.identity.refresh(this.status.timeline, stage.name);
     this.decision = undefined;
     this.decisionOpen = true;
-    this.setState('waiting-for-decision', { kind: 'decision', description: question, question });
+    this.setState('waiting-for-decision', { kind: 'decision', description: question, question, askedAt: nowIso() });
     this.step(stage, 'waiting-for-decision', question);
-    await this.notify(event, `${stage.name}: ${question} Answer with \`campaign decide ${this.status.campaignId} --continue|--abort --as NAME\`.`, stage.name);
+    await this.notify(event, `${stage.name}: ${question} Answer with \`campaign decide ${this.status.campaignId} --continue|--abort ${this.actorHint()}\`.`, stage.name);
     try {
       await this.waitForHuman(
         () => this.decision !== undefined,

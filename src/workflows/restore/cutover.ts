@@ -10,7 +10,7 @@ import { validApprovalCount } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import { DEFAULT_REMINDER_INTERVAL_MS } from '../../spec/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
-import { iso, nowMs } from '../shared/clock';
+import { iso, nowIso, nowMs } from '../shared/clock';
 import { upsertByHand } from './follow-ups';
 import { MIN_APPROVALS } from './handlers';
 import { checkRecord } from './preflight';
@@ -59,14 +59,15 @@ export async function obtainApproval(r: RestoreRun): Promise<void> {
   const c = spec.cutover!;
   const plan = `cutover|${c.recordName}|${status.source.endpoint}->${status.target.endpoint}`;
   if (validApprovalCount(status.approvals, plan) >= MIN_APPROVALS) return;
+  await r.identity.refresh(status.timeline, 'cutover');
   r.approvalPlan = plan;
   const who = c.approvers.length ? `one of ${c.approvers.join(', ')}` : `anyone but ${spec.requester}`;
   const ask =
     `approve the cutover: stop ${spec.source.instanceId}, then point ${c.recordName} at ${status.target.endpoint} (restored ${spec.targetInstanceId}); ` +
     `the applications are down from the stop until their DNS cache expires (approval by ${who})`;
-  r.setState('waiting-for-approval', { kind: 'approval', description: ask, plan });
+  r.setState('waiting-for-approval', { kind: 'approval', description: ask, plan, askedAt: nowIso() });
   r.step('waiting-for-approval', plan);
-  await r.notify('approval-needed', `${ask}. Run \`restore approve ${spec.restoreId} --as NAME\`.`, { plan });
+  await r.notify('approval-needed', `${ask}. Run \`restore approve ${spec.restoreId} ${r.actorHint()}\`.`, { plan });
   try {
     while (!(await condition(() => validApprovalCount(status.approvals, plan) >= MIN_APPROVALS, DEFAULT_REMINDER_INTERVAL_MS))) {
       await r.notify('reminder', `still waiting: ${ask}`, { plan });

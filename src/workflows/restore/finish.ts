@@ -156,11 +156,12 @@ async function askKeepOrRollBack(r: RestoreRun, reason: string): Promise<DecideR
   const question =
     `the cutover failed after ${c.recordName} was switched to ${spec.targetInstanceId} (${reason}). The applications may have written to ${spec.targetInstanceId} since ${since}. ` +
     `Keep it (the restored instance serves; fix the cause by hand) or roll back (CNAME back to ${spec.source.instanceId}, which is started again; those writes stay stranded on ${spec.targetInstanceId})?`;
+  await r.identity.refresh(r.status.timeline, 'cutover');
   r.decision = undefined;
   r.decisionOpen = true;
-  r.setState('waiting-for-decision', { kind: 'decision', description: question, question });
+  r.setState('waiting-for-decision', { kind: 'decision', description: question, question, askedAt: nowIso() });
   r.step('waiting-for-decision', question);
-  await r.notify('decision-needed', `${question} Answer with \`restore decide ${spec.restoreId} --keep|--roll-back --as NAME\`.`, { reason, switchedAt: since });
+  await r.notify('decision-needed', `${question} Answer with \`restore decide ${spec.restoreId} --keep|--roll-back ${r.actorHint()}\`.`, { reason, switchedAt: since });
   try {
     while (!(await condition(() => r.decision !== undefined || r.abortRequest !== undefined, DEFAULT_REMINDER_INTERVAL_MS))) {
       await r.notify('reminder', `still waiting for a decision: ${question}`);

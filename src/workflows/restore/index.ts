@@ -23,6 +23,7 @@ import {
 } from '../../api';
 import { SpecError, validateRestoreSpec } from '../../spec';
 import { nowIso } from '../shared/clock';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
 import { cutOver, lowerTtlFirst, obtainApproval } from './cutover';
 import { completeCutover, completeRestoreOnly, finishAfterError } from './finish';
 import { abort, approve, decide } from './handlers';
@@ -45,6 +46,8 @@ export async function restoreAndCutover(input: RestoreInput): Promise<RestoreSta
     followUps: [],
     timeline: [],
     humanActions: [],
+    changes: [],
+    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
     startedAt: nowIso(),
   };
   setHandler(restoreStatusQuery, () => status);
@@ -63,6 +66,8 @@ export async function restoreAndCutover(input: RestoreInput): Promise<RestoreSta
   r.step('restore-requested', `${spec.source.instanceId} → ${spec.targetInstanceId} at ${spec.restoreTime}, requested by ${spec.requester}${spec.cutover ? `, then cutover of ${spec.cutover.recordName}` : ''}`);
   try {
     await r.mainScope.run(async () => {
+      await r.identity.start(spec);
+      if (r.identity.verified) r.step('requester-verified', `${spec.requester}, key ${r.identity.requesterFingerprint}`);
       const alreadyRestored = await checkSourceTargetAndRecord(r);
       const securityGroupId = r.safeCutover ? await createRestoreSecurityGroup(r) : undefined;
       await restoreToPointInTime(r, alreadyRestored, securityGroupId);

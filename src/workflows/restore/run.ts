@@ -11,8 +11,11 @@ import { CUTOVER_ROUNDS, awsActivities, waiterUntil, withVisibleRetries, type Re
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
 import { notifyPeople, recordHuman } from '../shared/people';
+import { recordChange } from '../shared/changes';
+import { IdentityGate, runRef } from '../shared/identity';
 import { Saga } from '../shared/saga';
 import { locationFor, sessionName } from '../../domain/aws-identity';
+import type { VerifiedActor } from '../../domain/identity';
 
 /**
  * Workflow versions (see README "Changing a workflow safely"). Each id marks a change to the steps that
@@ -77,10 +80,16 @@ export class RestoreRun {
   /** When the rollback's CNAME change back was INSYNC (the end of the writes a rollback strands). */
   switchRevertedMs?: number;
 
+  /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
+  readonly identity: IdentityGate;
+
   constructor(
     readonly spec: ResolvedRestoreSpec,
     readonly status: RestoreStatus,
-  ) {}
+  ) {
+    this.identity = new IdentityGate(runRef('restore', spec.restoreId));
+    status.identity = this.identity.status;
+  }
 
   get region(): string {
     return this.spec.source.region;
@@ -119,22 +128,31 @@ export class RestoreRun {
     return notifyPeople({ workflowId: workflowInfo().workflowId, event, text: `[restore ${this.status.restoreId}] ${text}`, stage: this.phase, details }, this.status.timeline);
   }
 
-  recordHuman(by: string, action: 'approve' | 'abort' | 'decide', detail?: string, comment?: string): void {
-    recordHuman(this.status, this.phase, by, action, detail, comment);
+  recordHuman(by: string, action: 'approve' | 'abort' | 'decide', detail?: string, comment?: string, signer?: VerifiedActor): void {
+    recordHuman(this.status, this.phase, by, action, detail, comment, signer);
+  }
+
+  /** How a person names themselves on the command line, for notifications. */
+  actorHint(): string {
+    return this.identity.verified ? '--as PRINCIPAL --key YOUR_SSH_KEY' : '--as NAME';
   }
 
   /**
    * One AWS step with visible retries (shared/aws-calls.ts). Cutover steps give up after a few minutes,
    * since the applications are down while they retry; reads before any change give up sooner.
    */
-  aws<T>(step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  async aws<T>(step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
     const host = {
       status: this.status,
       record: (s: string, detail: string) => this.step(s, detail),
       notify: (text: string) => this.notify('escalation', text),
     };
     const bounded = opts.maxRounds === undefined && this.phase === 'cutover' && this.cutoverStarted ? { maxRounds: CUTOVER_ROUNDS } : {};
-    return withVisibleRetries(host, step, call, { ...bounded, ...opts });
+    const result = await withVisibleRetries(host, step, call, { ...bounded, ...opts });
+    const zone = (result as { action?: unknown } | undefined)?.action;
+    const account = typeof zone === 'string' && zone.startsWith('route53:') ? this.status.cutover?.account : this.status.source.account;
+    recordChange(this.status.changes, result, { stage: this.phase, step, account, region: this.region });
+    return result;
   }
 
   /** Polls until `deadlineMs` (absolute); a call that fails (not merely "not yet") shows as trouble. */

@@ -4,6 +4,7 @@
  */
 import { CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities, HumanAction, Notification, TimelineEntry } from '../../api';
+import type { VerifiedActor } from '../../domain/identity';
 import { nowIso } from './clock';
 import { describeError } from './failures';
 
@@ -25,9 +26,11 @@ export function recordHuman(
   action: HumanAction['action'],
   detail?: string,
   comment?: string,
+  signer?: VerifiedActor,
 ): void {
   const at = nowIso();
-  status.humanActions.push({ at, by, action, detail, comment });
+  const proof = signer ? { fingerprint: signer.fingerprint, keyType: signer.keyType, signed: signer.signed } : {};
+  status.humanActions.push({ at, by, action, detail, comment, ...proof });
   status.timeline.push({ at, stage, step: `human:${action}`, detail: [detail, comment].filter(Boolean).join(' — ') || undefined, by });
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Who did it. With an allowed-signers list on the workers (ORCHESTRATOR_ALLOWED_SIGNERS) a person is the
+ * principal whose listed SSH key signed the exact text of what they agree to (signed-actions.ts); the list
+ * is the team's, read by the workers, never taken from the request or the spec. Without one, a person is
+ * the name typed with `--as`, and status, plan and record say the identities are unverified.
+ *
+ * Pure: the update validators and the workflows call it.
+ */
+import type { AllowedSignersFile } from '../api';
+import { describeProblems, parseAllowedSigners, type AllowedSigners } from './allowed-signers';
+import { SSH_SIGNATURE_NAMESPACE } from './ssh-signature';
+
+export interface Signers {
+  source: string;
+  list: AllowedSigners;
+  /** The principals the list names (patterns as written), for status and messages. */
+  principals: string[];
+}
+
+/** A person proven by a signature. */
+export interface VerifiedActor {
+  principal: string;
+  fingerprint: string;
+  keyType: string;
+  /** The exact text they signed. */
+  signed: string;
+}
+
+export const UNVERIFIED_NOTE =
+  'identities are unverified: names typed with --as (set ORCHESTRATOR_ALLOWED_SIGNERS on the workers to require SSH signatures)';
+
+/** Parses the team's list; throws an Error naming every bad line (a typo must never quietly drop a person). */
+export function readSigners(file: AllowedSignersFile): Signers {
+  const parsed = parseAllowedSigners(file.text);
+  if (!parsed.ok) throw new Error(describeProblems(parsed.problems, file.source));
+  const principals = [...new Set(parsed.entries.flatMap((e) => e.principals.filter((p) => !p.startsWith('!'))))];
+  return { source: file.source, list: parsed, principals };
+}
+
+/**
+ * Checks that `signature` is `by`'s signature over `text`, by a key the list gives `by`, valid at `atMs`.
+ * Throws an Error whose message says what to do.
+ */
+export function verifyActor(signers: Signers, by: unknown, signature: unknown, text: string, atMs: number): VerifiedActor {
+  if (typeof by !== 'string' || by.trim() === '') {
+    throw new Error(`say who you are: pass --as PRINCIPAL (your name in the allowed signers: ${signers.principals.join(', ')})`);
+  }
+  if (typeof signature !== 'string' || signature.trim() === '') {
+    throw new Error(
+      `this orchestrator accepts only signed requests (allowed signers: ${signers.source}): sign with your SSH key (--key FILE or $RDS_ORCHESTRATOR_SSH_KEY; the CLI runs ssh-keygen -Y sign -n ${SSH_SIGNATURE_NAMESPACE})`,
+    );
+  }
+  const v = signers.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs);
+  if (!v.ok) throw new Error(`refused for ${by.trim()}: ${v.message}`);
+  return { principal: v.principal, fingerprint: v.fingerprint, keyType: v.keyType, signed: text };
+}
