@@ -3,7 +3,7 @@
  * runs (every default written out, so the history records what the campaign was asked to do), its status
  * and its result.
  */
-import type { Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { AllowedSignersFile, Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
 
@@ -46,6 +46,12 @@ export interface CampaignSpec {
   campaignId?: string;
   targetEngineVersion: string;
   requester: string;
+  /**
+   * Who may act on this run, in git's allowed-signers format: the file's text inline, or `{ file }` (read by
+   * the CLI next to the spec file). With the workers' list (ORCHESTRATOR_ALLOWED_SIGNERS) too, a signature must
+   * satisfy both: the spec narrows the team's list, it never widens it.
+   */
+  allowedSigners?: string | { file: string } | AllowedSignersFile;
   stages: StageSpec[];
   approval?: {
     /** When set, only these people may approve. */
@@ -165,6 +171,8 @@ export interface ResolvedCampaignSpec {
   approval: { approvers: string[]; minApprovals: number; reminderIntervalMs: number };
   blackouts: { fromMs: number; toMs: number; reason?: string }[];
   pollIntervalMs: number;
+  /** The run's own allowed signers (spec.allowedSigners), as read when it was resolved. */
+  allowedSigners?: AllowedSignersFile;
   /** The requester's signature over this spec (every field but this one), when identities are verified. */
   signedStart?: SignedStart;
 }

@@ -2,12 +2,18 @@
  * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
  * status.
  */
-import type { Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { AllowedSignersFile, Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
 
 export interface RestoreSpec {
   /** Default: `restore-<targetInstanceId>` */
   restoreId?: string;
   requester: string;
+  /**
+   * Who may act on this run, in git's allowed-signers format: the file's text inline, or `{ file }` (read by
+   * the CLI next to the spec file). With the workers' list (ORCHESTRATOR_ALLOWED_SIGNERS) too, a signature must
+   * satisfy both: the spec narrows the team's list, it never widens it.
+   */
+  allowedSigners?: string | { file: string } | AllowedSignersFile;
   /** `aws`: the source's account (the restored instance and its security group live there too). */
   source: { region: string; instanceId: string; aws?: AwsAccessSpec };
   targetInstanceId: string;
@@ -129,6 +135,8 @@ export interface ResolvedRestoreSpec {
     resolvers: string[];
   };
   pollIntervalMs: number;
+  /** The run's own allowed signers (spec.allowedSigners), as read when it was resolved. */
+  allowedSigners?: AllowedSignersFile;
   /** The requester's signature over this spec (every field but this one), when identities are verified. */
   signedStart?: SignedStart;
 }

@@ -30,7 +30,7 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: { spec: string; json?: boolean }) => {
       const spec = readSpecFile(opts.spec, resolveCampaignSpec);
       const plan = await planCampaign(spec, createActivities({ config: ctx.config() }));
-      plan.identities = planIdentities(ctx.config().allowedSignersFile, plan.problems);
+      plan.identities = planIdentities(ctx.config().allowedSignersFile, plan.problems, spec.allowedSigners);
       io.out(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
       if (plan.problems.length > 0) throw new CliError(`the campaign would fail its preflight (${plan.problems.length} problem(s))`, 2);
     });

@@ -17,14 +17,8 @@ import { connectClient } from '../temporal-connection';
 import type { CliIo } from './io';
 import { actOn, keyOptions, signStart, type ActRequest, type ActableStatus, type KeyOptions } from './act';
 
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+export { CliError } from './io';
+import { CliError } from './io';
 
 export type { CliIo } from './io';
 

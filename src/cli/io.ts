@@ -9,3 +9,13 @@ export interface CliIo {
   /** Injected by tests; otherwise connects from config. */
   client?: Client;
 }
+
+/** A failure the CLI reports as one line with its exit code (2 usage or spec, 3 refused, 4 not found, 5 ended badly). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}

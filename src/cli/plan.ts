@@ -4,11 +4,11 @@
  * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation.
  */
 import fs from 'node:fs';
-import type { Activities, ResolvedCampaignSpec } from '../api';
+import type { Activities, AllowedSignersFile, ResolvedCampaignSpec } from '../api';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
-import { readSigners } from '../domain/identity';
+import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
@@ -52,13 +52,16 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
  * What the plan can say about identities: the workers decide (their ORCHESTRATOR_ALLOWED_SIGNERS); this
  * machine's setting, when it has one, is read and checked as the workers would.
  */
-export function planIdentities(allowedSignersFile: string | undefined, problems: string[]): string {
+export function planIdentities(allowedSignersFile: string | undefined, problems: string[], runList?: AllowedSignersFile): string {
+  const own = runList ? readSigners(runList) : undefined;
   if (!allowedSignersFile) {
+    if (own) return `verified against the spec's own list (${own.principals.join(', ')}) unless the workers have ORCHESTRATOR_ALLOWED_SIGNERS too (then both must accept each key); ${SPEC_ONLY_NOTE}`;
     return 'unverified unless the workers have ORCHESTRATOR_ALLOWED_SIGNERS (then the start and every approval, decision, pause, resume and abort must be signed with an SSH key it lists); without it, names typed with --as are recorded as unverified';
   }
   try {
     const signers = readSigners({ source: allowedSignersFile, text: fs.readFileSync(allowedSignersFile, 'utf8') });
-    return `verified: sign the start and every action with an SSH key listed in ${allowedSignersFile} (${signers.principals.join(', ')}), if the workers use the same list`;
+    const narrowed = own ? `, narrowed by the spec's own list (${own.principals.join(', ')}): a key must be in both` : '';
+    return `verified: sign the start and every action with an SSH key listed in ${allowedSignersFile} (${signers.principals.join(', ')})${narrowed}, if the workers use the same list`;
   } catch (err) {
     problems.push(`ORCHESTRATOR_ALLOWED_SIGNERS=${allowedSignersFile}: ${(err as Error).message}`);
     return `the allowed signers ${allowedSignersFile} are refused (see problems)`;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SSH_SIGNATURE_NAMESPACE } from '../domain/ssh-signature';
-import { CliError } from './context';
+import { CliError } from './io';
 
 /** The environment variable that names the key to sign with. */
 export const SSH_KEY_ENV = 'RDS_ORCHESTRATOR_SSH_KEY';

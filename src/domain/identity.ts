@@ -7,7 +7,7 @@
  * Pure: the update validators and the workflows call it.
  */
 import type { AllowedSignersFile } from '../api';
-import { describeProblems, parseAllowedSigners, type AllowedSigners } from './allowed-signers';
+import { describeProblems, matchesPatternList, parseAllowedSigners, type AllowedSigners } from './allowed-signers';
 import { SSH_SIGNATURE_NAMESPACE } from './ssh-signature';
 
 export interface Signers {
@@ -15,6 +15,21 @@ export interface Signers {
   list: AllowedSigners;
   /** The principals the list names (patterns as written), for status and messages. */
   principals: string[];
+  /** The run's own list (its spec's allowedSigners), which a signature must satisfy as well: it narrows. */
+  also?: Signers;
+}
+
+/** Said in status and record when the only list is the run's own. */
+export const SPEC_ONLY_NOTE =
+  "the allowed signers come from the run's own spec: whoever starts a run names them; set ORCHESTRATOR_ALLOWED_SIGNERS on the workers so that the team, not the spec's author, decides who may sign";
+
+/**
+ * The lists in force for a run: the team's (the workers'), narrowed by the run's own (its spec's) when both
+ * exist; either alone; or none (identities unverified).
+ */
+export function combineSigners(team: Signers | undefined, run: Signers | undefined): Signers | undefined {
+  if (team && run) return { ...team, source: `${team.source}, narrowed by ${run.source}`, principals: run.principals, also: run };
+  return team ?? run;
 }
 
 /** A person proven by a signature. */
@@ -52,5 +67,18 @@ export function verifyActor(signers: Signers, by: unknown, signature: unknown, t
   }
   const v = signers.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs);
   if (!v.ok) throw new Error(`refused for ${by.trim()}: ${v.message}`);
+  if (signers.also) {
+    const narrowed = signers.also.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs);
+    if (!narrowed.ok) throw new Error(`refused for ${by.trim()}: the team's list accepts this key, but this run's own list (${signers.also.source}) does not: ${narrowed.message}`);
+  }
   return { principal: v.principal, fingerprint: v.fingerprint, keyType: v.keyType, signed: text };
+}
+
+/**
+ * The fingerprints of every key the list lets sign as `principal` (wildcard lines included): for the
+ * four-eyes rule, any of them is the requester's, whatever other principal the same line also names.
+ */
+export function keysOf(signers: Signers, principal: string): Set<string> {
+  const lists = [signers.list, ...(signers.also ? [signers.also.list] : [])];
+  return new Set(lists.flatMap((l) => l.entries.filter((e) => matchesPatternList(principal, e.principals)).map((e) => e.key.fingerprint)));
 }

@@ -6,10 +6,10 @@
 import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
 import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
-import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
+import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
 
-const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
+const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
 const STAGE_FIELDS = [
   'name', 'region', 'instanceId', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
   'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint',
@@ -197,8 +197,12 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
   const blackouts = readBlackouts(p, o.blackouts, 'blackouts');
   const pollIntervalMs = readDuration(p, o.pollInterval, 'pollInterval', DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS);
 
+  const allowedSigners = readAllowedSignersField(p, o.allowedSigners, 'allowedSigners', requester);
+
   if (p.list.length > 0) throw new SpecError(p.list, 'Invalid campaign spec');
-  return { format: RESOLVED_CAMPAIGN_SPEC, campaignId, targetEngineVersion, requester, stages, approval, blackouts, pollIntervalMs };
+  const resolved: ResolvedCampaignSpec = { format: RESOLVED_CAMPAIGN_SPEC, campaignId, targetEngineVersion, requester, stages, approval, blackouts, pollIntervalMs };
+  if (allowedSigners) resolved.allowedSigners = allowedSigners;
+  return resolved;
 }
 
 /**

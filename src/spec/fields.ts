@@ -3,7 +3,8 @@
  * problem and returns a fallback, so the whole spec is walked and every problem is reported together,
  * each prefixed with the path of the field to fix (`stages[2].instanceId: ...`). Pure and deterministic.
  */
-import type { ResolvedAwsAccess, ResolvedCampaignSpec } from '../api';
+import type { AllowedSignersFile, ResolvedAwsAccess, ResolvedCampaignSpec } from '../api';
+import { describeProblems, matchesPatternList, parseAllowedSigners } from '../domain/allowed-signers';
 import { SpecError, formatDuration, parseDuration } from '../domain/duration';
 
 
@@ -220,6 +221,34 @@ export function readPeople(p: Problems, value: unknown, path: string, requester:
     }
   });
   return people;
+}
+
+/**
+ * A run's own allowed signers: the text inline, or as the CLI read it from `{ file }` ({ source, text }).
+ * Every bad line is named; the requester must have a key in it (they sign the start).
+ */
+export function readAllowedSignersField(p: Problems, value: unknown, path: string, requester: string): AllowedSignersFile | undefined {
+  if (isMissing(value)) return undefined;
+  let file: AllowedSignersFile | undefined;
+  if (typeof value === 'string') file = { source: 'the spec (inline)', text: value };
+  else if (isObject(value) && typeof value.text === 'string' && typeof value.source === 'string') file = { source: value.source, text: value.text };
+  else if (isObject(value) && typeof value.file === 'string') {
+    p.add(path, `{ file: "${value.file}" } is read by the CLI (rds-orchestrator ... --spec FILE reads it next to the spec); from code, pass the file's text`);
+    return undefined;
+  } else {
+    p.add(path, `expected the allowed signers' text (git's format: "alice@example.com ssh-ed25519 AAAA...") or { file: "allowed_signers" }, got ${describe(value)}`);
+    return undefined;
+  }
+  const parsed = parseAllowedSigners(file.text);
+  if (!parsed.ok) {
+    p.add(path, describeProblems(parsed.problems, file.source));
+    return undefined;
+  }
+  if (parsed.entries.length === 0) p.add(path, `${file.source} lists no key: nobody could sign; list the people who may act, or leave the field out`);
+  else if (requester && !parsed.entries.some((e) => matchesPatternList(requester, e.principals))) {
+    p.add(path, `${file.source} gives the requester "${requester}" no key, yet the requester signs the start; add a line for them`);
+  }
+  return file;
 }
 
 export function readUrl(p: Problems, value: unknown, path: string, required: boolean): string | undefined {

@@ -3,7 +3,7 @@
  * the result is unvalidated: pass it to validateCampaignSpec / validateRestoreSpec.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 
 export class SpecFileError extends Error {
@@ -166,5 +166,20 @@ export function loadSpecFile(path: string): unknown {
     }
   }
   if (value === null || value === undefined) throw new SpecFileError(path, `Spec file ${path} holds no value (only comments?)`);
-  return value;
+  return inlineAllowedSigners(path, value);
+}
+
+/** `allowedSigners: { file }` is read here, relative to the spec file, so the run carries the list itself. */
+function inlineAllowedSigners(specPath: string, value: unknown): unknown {
+  const spec = value as { allowedSigners?: { file?: unknown } };
+  const file = typeof spec === 'object' && spec?.allowedSigners && typeof spec.allowedSigners === 'object' ? spec.allowedSigners.file : undefined;
+  if (typeof file !== 'string') return value;
+  const where = isAbsolute(file) ? file : resolvePath(dirname(specPath), file);
+  let text: string;
+  try {
+    text = readFileSync(where, 'utf8');
+  } catch (error) {
+    throw new SpecFileError(specPath, `${specPath}: allowedSigners.file ${where} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the path is relative to the spec file`);
+  }
+  return { ...(value as object), allowedSigners: { source: where, text } };
 }

@@ -4,11 +4,11 @@
 import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } from '../api';
 import { SpecError } from '../domain/duration';
 import { DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
-import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
+import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 
 
 const RESTORE_FIELDS = [
-  'restoreId', 'requester', 'source', 'targetInstanceId', 'restoreTime', 'copySourceSettings', 'bastion', 'cutover', 'pollInterval',
+  'restoreId', 'requester', 'allowedSigners', 'source', 'targetInstanceId', 'restoreTime', 'copySourceSettings', 'bastion', 'cutover', 'pollInterval',
 ] as const satisfies readonly (keyof RestoreSpec)[];
 type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE_FIELDS)[number]>>;
 
@@ -111,8 +111,11 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
   const cutover = readCutover(p, o.cutover, requester);
   const pollIntervalMs = readDuration(p, o.pollInterval, 'pollInterval', DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS);
 
+  const allowedSigners = readAllowedSignersField(p, o.allowedSigners, 'allowedSigners', requester);
+
   if (p.list.length > 0) throw new SpecError(p.list, 'Invalid restore spec');
   const resolved: ResolvedRestoreSpec = { format: RESOLVED_RESTORE_SPEC, restoreId, requester, source, targetInstanceId, restoreTime, copySourceSettings, pollIntervalMs };
+  if (allowedSigners) resolved.allowedSigners = allowedSigners;
   if (bastion) resolved.bastion = bastion;
   if (cutover) resolved.cutover = cutover;
   return resolved;

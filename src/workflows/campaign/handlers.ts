@@ -44,8 +44,8 @@ export const approve = {
     const who = authorOf(c, req, approval(c));
     const policy = { requester: c.spec.requester, approvers: c.spec.approval.approvers, minApprovals: c.spec.approval.minApprovals };
     checkApprover(policy, who?.principal ?? req.by, c.status.approvals, plan.plan);
-    if (who && who.fingerprint === c.identity.requesterFingerprint) {
-      throw new Error(`key ${who.fingerprint} started this campaign (requester ${c.spec.requester}); it cannot approve it, whatever name it signs as (four-eyes rule)`);
+    if (who && c.identity.isRequesterKey(who, c.spec.requester)) {
+      throw new Error(`key ${who.fingerprint} is a key of ${c.spec.requester}, the requester of this campaign (the allowed signers give it to them): it cannot approve it, whatever name it signs as (four-eyes rule)`);
     }
   },
 };

@@ -41,8 +41,8 @@ export const approve = {
     }
     const who = authorOf(r, req, approval(r));
     checkApprover({ requester: r.spec.requester, approvers: r.spec.cutover?.approvers ?? [], minApprovals: MIN_APPROVALS }, who?.principal ?? req.by, r.status.approvals, plan);
-    if (who && who.fingerprint === r.identity.requesterFingerprint) {
-      throw new Error(`key ${who.fingerprint} started this restore (requester ${r.spec.requester}); it cannot approve it, whatever name it signs as (four-eyes rule)`);
+    if (who && r.identity.isRequesterKey(who, r.spec.requester)) {
+      throw new Error(`key ${who.fingerprint} is a key of ${r.spec.requester}, the requester of this restore (the allowed signers give it to them): it cannot approve it, whatever name it signs as (four-eyes rule)`);
     }
   },
 };

@@ -8,7 +8,7 @@
  */
 import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, AllowedSignersFile, HumanAction, IdentityStatus, SignedStart, TimelineEntry, WaitingFor } from '../../api';
-import { UNVERIFIED_NOTE, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity';
+import { SPEC_ONLY_NOTE, UNVERIFIED_NOTE, combineSigners, keysOf, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity';
 import { START_SIGNATURE_MAX_AGE_MS, actionText, specDigest, startText, type RunKind, type RunRef, type SignedAction } from '../../domain/signed-actions';
 import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
 import { requireActorName } from '../../domain/approvals';
@@ -26,6 +26,8 @@ const reader = proxyLocalActivities<Pick<Activities, 'readAllowedSigners'>>({
 export class IdentityGate {
   readonly status: IdentityStatus;
   private signers?: Signers;
+  private teamSigners?: Signers;
+  private runSigners?: Signers;
   private readonly reads: boolean;
   /** False until the list was read at the start (requests wait for it rather than slip in unsigned). */
   private ready: boolean;
@@ -44,7 +46,7 @@ export class IdentityGate {
    * At the start: reads the list (a broken one fails the run before any change) and, when there is one,
    * checks the requester's signature over the spec. Throws a non-retryable failure saying what to fix.
    */
-  async start(spec: { requester: string; signedStart?: SignedStart }): Promise<void> {
+  async start(spec: { requester: string; signedStart?: SignedStart; allowedSigners?: AllowedSignersFile }): Promise<void> {
     if (!this.reads) return;
     let file: AllowedSignersFile | undefined;
     try {
@@ -52,13 +54,21 @@ export class IdentityGate {
     } catch (err) {
       throw ApplicationFailure.nonRetryable(describeError(err), 'InvalidConfig');
     }
-    if (file) this.use(file);
+    if (spec.allowedSigners) {
+      try {
+        this.runSigners = readSigners(spec.allowedSigners);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(`the spec's allowedSigners: ${(err as Error).message}`, 'InvalidSpec');
+      }
+    }
+    this.use(file);
     this.ready = true;
-    if (!file) return;
+    if (!this.signers) return;
+    const source = this.signers.source;
     const signed = spec.signedStart;
     if (!signed) {
       throw ApplicationFailure.nonRetryable(
-        `this orchestrator accepts only signed starts (allowed signers: ${file.source}): start it again with the CLI and your SSH key (--key FILE or $RDS_ORCHESTRATOR_SSH_KEY) as ${spec.requester}`,
+        `this orchestrator accepts only signed starts (allowed signers: ${source}): start it again with the CLI and your SSH key (--key FILE or $RDS_ORCHESTRATOR_SSH_KEY) as ${spec.requester}`,
         'Unsigned',
       );
     }
@@ -85,7 +95,7 @@ export class IdentityGate {
     if (!this.reads || !this.signers) return;
     try {
       const file = await reader.readAllowedSigners();
-      if (file) this.use(file);
+      if (file || !this.teamSigners) this.use(file);
       else timeline.push({ at: nowIso(), stage, step: 'allowed-signers-kept', detail: 'the workers no longer have an allowed-signers list; this run keeps requiring signatures' });
     } catch (err) {
       timeline.push({ at: nowIso(), stage, step: 'allowed-signers-kept', detail: `reading the allowed signers again failed (${describeError(err)}); the list read before stays in force` });
@@ -105,16 +115,29 @@ export class IdentityGate {
     return verifyActor(this.signers, by, signature, text(), nowMs());
   }
 
-  /** The requester's key, when the start was signed: it may never approve, whatever principal it claims. */
+  /** The key that signed the start, when it was signed. */
   get requesterFingerprint(): string | undefined {
     return this.status.requester?.fingerprint;
   }
 
-  private use(file: AllowedSignersFile): void {
-    this.signers = readSigners(file);
+  /**
+   * Whether `who` signed with a key of the requester's: the key that signed the start, or any key the list
+   * gives the requester's principal (a second key, a line naming two principals). Such a key may never
+   * approve the requester's change, whatever principal it signs as.
+   */
+  isRequesterKey(who: VerifiedActor, requester: string): boolean {
+    if (who.fingerprint === this.status.requester?.fingerprint) return true;
+    return this.signers !== undefined && keysOf(this.signers, this.status.requester?.principal ?? requester).has(who.fingerprint);
+  }
+
+  /** The workers' list (when they have one) combined with the run's own. */
+  private use(file: AllowedSignersFile | undefined): void {
+    if (file) this.teamSigners = readSigners(file);
+    this.signers = combineSigners(this.teamSigners, this.runSigners);
+    if (!this.signers) return;
     this.status.mode = 'verified';
-    this.status.note = undefined;
-    this.status.allowedSigners = { source: file.source, principals: this.signers.principals, readAt: nowIso() };
+    this.status.note = this.teamSigners ? undefined : SPEC_ONLY_NOTE;
+    this.status.allowedSigners = { source: this.signers.source, principals: this.signers.principals, readAt: nowIso() };
   }
 }
 
