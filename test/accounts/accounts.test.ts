@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { approveUpdate, campaignStatusQuery, decideUpdate, restoreStatusQuery, type CampaignSpec, type RestoreStatus } from '../../src/api';
 import { createActivities } from '../../src/activities';
+import { runCli } from '../../src/cli';
+import type { ChangeRecord } from '../../src/cli/record';
+import { loadConfig } from '../../src/config';
 import { campaignHandle, restoreHandle, startCampaign, startRestore } from '../../src/client';
 import { resolveCampaignSpec, resolveRestoreSpec } from '../../src/spec';
 import { ACCOUNTS, REGION, TARGET_VERSION, fleetAtRest } from '../../dev/fixtures';
@@ -58,6 +61,28 @@ describe('accounts: every environment in its own AWS account, reached by assumed
     };
   }
 
+  /**
+   * The change record (`record --json`) lists exactly the changes AWS answered: each successful mutation in
+   * the simulator's call log, by its AWS request id, action, account and region.
+   */
+  async function sameChangesAsAws(kind: 'campaign' | 'restore', id: string): Promise<void> {
+    const env = await timeSkippingEnv();
+    const out: string[] = [];
+    const code = await runCli([kind, 'record', id, '--json'], { out: (l) => out.push(l), err: (l) => out.push(l), config: loadConfig({}), client: env.client });
+    assert.equal(code, 0, out.join('\n'));
+    const record = JSON.parse(out.join('\n')) as ChangeRecord;
+    const aws = (await admin.calls({ mutationsOnly: true })).filter((c) => c.service !== 'statuspage' && c.httpStatus < 300);
+    const key = (x: { requestId?: string; action: string; account?: string }) => `${x.requestId} ${x.action.replace(/^[a-z0-9]+:/, '')} ${x.account}`;
+    const recorded = record.changes.filter((c) => !c.action.startsWith('statuspage:'));
+    // The run's own calls: its sessions are named after it (this test's other runs are in the log too).
+    const made = aws.filter((c) => String(c.principal).includes(`:assumed-role/rds-orchestrator/${id}-`));
+    assert.ok(recorded.length > 0 && recorded.every((c) => /^[0-9a-f-]{36}$/.test(String(c.requestId))), JSON.stringify(recorded));
+    assert.deepEqual(recorded.map(key).sort(), made.map(key).sort());
+    assert.equal(new Set(recorded.map((c) => c.requestId)).size, recorded.length, 'one record per request');
+    const since = Date.parse(record.outcome.startedAt);
+    assert.ok(recorded.every((c) => Date.parse(c.at) >= since));
+  }
+
   const activities = () => createActivities({ config: simulatorConfig(sim.url), env: {}, notifyLog: () => undefined });
 
   it('a campaign across three accounts completes; each mutation is made with its account\'s role; expired credentials are refreshed', async function () {
@@ -93,6 +118,7 @@ describe('accounts: every environment in its own AWS account, reached by assumed
       }
       const assumed = (await admin.calls()).filter((c) => c.action === 'AssumeRole');
       assert.ok(assumed.length > ENVS.length, `credentials were refreshed after they expired (${assumed.length} AssumeRole calls)`);
+      await sameChangesAsAws('campaign', 'accounts');
     });
   });
 
@@ -156,6 +182,7 @@ describe('accounts: every environment in its own AWS account, reached by assumed
         assert.deepEqual([...new Set(byAction(a).map((c) => c.account))], [account('staging')], `${a} in the database's account`);
       }
       assert.match(JSON.stringify(byAction('AuthorizeSecurityGroupIngress')[0].params), new RegExp(account('production')), 'the bastion group is named with its account');
+      await sameChangesAsAws('restore', 'cut');
 
     });
 
