@@ -19,7 +19,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignStatus, type RestoreStatus } from '../src/api';
+import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignStatus, type RestoreStatus } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
 import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim/src/client';
@@ -29,6 +29,13 @@ import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
 import { Closers } from './closers';
 import { PRODUCTION_CNAME, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
+import { keyOf, makeTeam, signedBy, type Team } from './people';
+import { actOn } from '../src/cli/act';
+import { approveAskedPlan } from '../src/cli/context';
+import type { CliIo } from '../src/cli/io';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { SignedAction } from '../src/domain/signed-actions';
+import os from 'node:os';
 import { simulatorConfig, startLocalSimulator } from './simulator';
 import { startDevServer } from './temporal-server';
 import { clockTime, nextWholeMinute, sleep } from './time';
@@ -36,6 +43,29 @@ import { clockTime, nextWholeMinute, sleep } from './time';
 const HISTORIES = path.resolve(__dirname, '..', 'test', 'histories');
 
 const log = (name: string, line: string) => console.log(`${clockTime()} [${name}] ${line}`);
+
+/**
+ * The people, with SSH keys: the workers verify identities (ORCHESTRATOR_ALLOWED_SIGNERS), so every start
+ * and human action below is signed the way the CLI signs it.
+ */
+let team: Team;
+const silent: CliIo = { out: () => undefined, err: () => undefined };
+
+function approve(handle: WorkflowHandle, kind: 'campaign' | 'restore', id: string, by: string, comment: string): Promise<void> {
+  return approveAskedPlan(silent, handle, kind === 'campaign' ? campaignStatusQuery : restoreStatusQuery, { kind, id }, { by, key: keyOf(team, by), comment });
+}
+
+/** Pause, resume, abort or decide, signed by `by` over the text built from the status at that moment. */
+function act<Req extends { by: string; reason?: string; comment?: string }>(
+  handle: WorkflowHandle,
+  kind: 'campaign' | 'restore',
+  id: string,
+  update: UpdateDefinition<string, [Req]>,
+  action: (s: { humanActions: { length: number }; waitingFor?: { question?: string; askedAt?: string } }) => SignedAction,
+  request: Req,
+): Promise<void> {
+  return actOn(silent, handle, kind === 'campaign' ? campaignStatusQuery : restoreStatusQuery, { kind, id }, update, (s) => ({ action: action(s), request }), { ...request, key: keyOf(team, request.by) });
+}
 
 const RECORDING_TIMINGS: CampaignTimings = {
   pollInterval: '2s',
@@ -78,7 +108,7 @@ const scenarios: Scenario[] = [
     name: 'campaign-full',
     async run({ client, admin, taskQueue }) {
       await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 3 }, true));
-      const handle = await startCampaign(client, campaignSpec('history-full', admin, true), { taskQueue, workflowId: `campaign-history-full-${Date.now()}` });
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-full', campaignSpec('history-full', admin, true)), { taskQueue, workflowId: `campaign-history-full-${Date.now()}` });
       let approved = false;
       let step = '';
       await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
@@ -87,10 +117,10 @@ const scenarios: Scenario[] = [
         const plan = planAwaitingApproval(s);
         if (!approved && plan) {
           approved = true;
-          await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan, comment: 'recorded history' }] });
-          await handle.executeUpdate(pauseUpdate, { args: [{ by: 'carol', reason: 'checking the announcement' }] });
+          await approve(handle, 'campaign', 'history-full', 'bob', 'recorded history');
+          await act(handle, 'campaign', 'history-full', pauseUpdate, (st) => ({ action: 'pause', after: st.humanActions.length }), { by: 'carol', reason: 'checking the announcement' });
           await sleep(1500);
-          await handle.executeUpdate(resumeUpdate, { args: [{ by: 'carol', reason: 'announcement fine' }] });
+          await act(handle, 'campaign', 'history-full', resumeUpdate, (st) => ({ action: 'resume', after: st.humanActions.length }), { by: 'carol', reason: 'announcement fine' });
         }
       }, 500);
       return handle;
@@ -101,13 +131,13 @@ const scenarios: Scenario[] = [
     name: 'campaign-aborted',
     async run({ client, admin, taskQueue }) {
       await admin.seed(fleetAtRest(Date.now(), true));
-      const handle = await startCampaign(client, campaignSpec('history-aborted', admin, false), { taskQueue, workflowId: `campaign-history-aborted-${Date.now()}` });
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-aborted', campaignSpec('history-aborted', admin, false)), { taskQueue, workflowId: `campaign-history-aborted-${Date.now()}` });
       let aborted = false;
       await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
         if (!aborted && s.state === 'waiting-for-window') {
           aborted = true;
           log('campaign-aborted', 'aborting while it waits for the preview window');
-          await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'recorded history: change of plan' }] });
+          await act(handle, 'campaign', 'history-aborted', abortUpdate, (st) => ({ action: 'abort', after: st.humanActions.length }), { by: 'alice', reason: 'recorded history: change of plan' });
         }
       }, 500);
       return handle;
@@ -148,7 +178,7 @@ const scenarios: Scenario[] = [
         }
         if (!decided && s.state === 'waiting-for-decision') {
           decided = true;
-          await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'roll-back', comment: 'recorded history' }] });
+          await act(handle, 'restore', 'history-decide', decideUpdate, (st) => ({ action: 'decide', question: st.waitingFor?.question ?? '', askedAt: st.waitingFor?.askedAt ?? '', decision: 'roll-back' }), { by: 'carol', decision: 'roll-back' as const, comment: 'recorded history' });
         }
       });
     },
@@ -163,7 +193,7 @@ async function runRestore(
   resolvers: string[] = [],
 ): Promise<WorkflowHandle> {
   const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers, accounts: true });
-  const handle = await startRestore(client, spec, { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
+  const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
   let approved = false;
   let step = '';
   await followToEnd(handle, () => handle.query(restoreStatusQuery), async (s: RestoreStatus) => {
@@ -172,7 +202,7 @@ async function runRestore(
     const plan = planAwaitingApproval(s);
     if (!approved && plan) {
       approved = true;
-      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan, comment: 'recorded history' }] });
+      await approve(handle, 'restore', restoreId, 'bob', 'recorded history');
     }
     await meddle(s, handle);
   }, 500);
@@ -191,6 +221,7 @@ async function main(): Promise<void> {
   }
   // ERROR: every retry-based poll (NotReady) is logged as a failed activity at WARN.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
+  team = makeTeam(fs.mkdtempSync(path.join(os.tmpdir(), 'rds-history-keys-')), ['alice', 'bob', 'carol']);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const closers = new Closers((err) => console.error(err));
   const env = await startDevServer();
@@ -206,7 +237,7 @@ async function main(): Promise<void> {
           connection: env.nativeConnection,
           taskQueue,
           workflowBundle,
-          activities: createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue }) }),
+          activities: createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue, ORCHESTRATOR_ALLOWED_SIGNERS: team.allowedSignersFile }) }),
         });
         closers.add(() => worker.getState() === 'RUNNING' && worker.shutdown());
         const handle = await worker.runUntil(scenario.run({ client: env.client, sim, admin, taskQueue }));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker';
 import { historyFromJSON } from './histories/history-json';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
 
 const DIR = path.join(__dirname, 'histories');
@@ -56,7 +57,26 @@ describe('replay of recorded histories', function () {
       '4-accounts/restore-cutover.json',
       '4-accounts/restore-decide-roll-back.json',
       '4-accounts/restore-private-zone-cutover.json',
+      '5-signed/campaign-aborted.json',
+      '5-signed/campaign-full.json',
+      '5-signed/restore-cutover.json',
+      '5-signed/restore-decide-roll-back.json',
+      '5-signed/restore-private-zone-cutover.json',
     ]);
+  });
+
+  it('the signed runs were recorded with verified identities: a signed start and every human action signed', function () {
+    for (const file of files.filter((f) => f.startsWith('5-signed/'))) {
+      const events = load(file).events ?? [];
+      const input = defaultPayloadConverter.fromPayload(events[0].workflowExecutionStartedEventAttributes!.input!.payloads![0] as Payload) as { signedStart?: { signature: string } };
+      assert.match(String(input.signedStart?.signature), /^-----BEGIN SSH SIGNATURE-----/, `${file}: signed start`);
+      const updates = events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+      assert.ok(updates.length > 0, `${file}: has human actions`);
+      for (const u of updates) {
+        const req = defaultPayloadConverter.fromPayload(u.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.args!.payloads![0] as Payload) as { signature?: string };
+        assert.match(String(req.signature), /^-----BEGIN SSH SIGNATURE-----/, `${file}: every update signed`);
+      }
+    }
   });
 
   it('every history replays against the current workflow code without non-determinism', async function () {
