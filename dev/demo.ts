@@ -9,7 +9,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import {
-  approveUpdate,
   campaignStatusQuery,
   restoreStatusQuery,
   TASK_QUEUE,
@@ -24,6 +23,10 @@ import { DEMO_ACCOUNTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../s
 import { FROM_VERSION, TARGET_VERSION, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';
+import { hasSshKeygen, keyOf, makeTeam, signedBy, type Team } from './people';
+import { PROJECT_ROOT } from './temporal-binaries';
+import { approveAskedPlan } from '../src/cli/context';
+import path from 'node:path';
 import { clockTime, nextWholeMinute } from './time';
 
 export type DemoScenario = 'campaign' | 'restore' | 'all';
@@ -45,6 +48,10 @@ export interface DemoOptions {
 export interface DemoResult {
   campaign?: CampaignStatus;
   restore?: RestoreStatus;
+  /** What the workers answered to an approval signed with a key the allowed signers do not give its signer. */
+  forgedApprovals: string[];
+  /** The demo's people and keys (undefined: no ssh-keygen here, identities unverified). */
+  team?: Team;
   simUrl: string;
   temporalAddress: string;
   close(): Promise<void>;
@@ -52,6 +59,10 @@ export interface DemoResult {
 
 const DEMO_REQUESTER = 'demo-requester';
 const DEMO_APPROVER = 'demo-approver';
+/** Someone with an SSH key the team never listed, who tries to approve as the approver. */
+const DEMO_FORGER = 'mallory';
+/** The demo's keys and allowed-signers file (git-ignored), made once and reused. */
+const DEMO_KEYS_DIR = path.join(PROJECT_ROOT, '.rds-orchestrator', 'demo-keys');
 
 /** Windows minutes apart, a probe that settles in seconds, reminders every 2 minutes; `--fast` shortens production's notice. */
 function demoTimings(fast: boolean): CampaignTimings {
@@ -113,12 +124,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   out('Starting the AWS simulator, the Temporal dev server and a worker...');
   // Without a webhook, notifications are shown as what would have been posted to the team's channel.
   const notifyLog = (line: string) => out(`           📣 ${line.replace(/^\[notify ([^\]]+)\] \S+( \([^)]*\))?: /, '$1: ')}`);
+  // People are identified by SSH keys: the workers read the team's allowed signers; starts and approvals are signed.
+  const team = hasSshKeygen() ? makeTeam(DEMO_KEYS_DIR, [DEMO_REQUESTER, DEMO_APPROVER], [DEMO_FORGER]) : undefined;
   const stack = await startLocalStack({
     taskQueue: TASK_QUEUE,
     server: { port: opts.temporalPort, uiPort: opts.uiPort },
     // The DNS server stands in for the resolver of the VPC the private zone (in production's account) belongs to.
     simulator: { port: opts.simPort, speed: opts.fast ? 5 : 1, dnsPort: 0, dnsVpcId: DEMO_VPC_ID, dnsAccount: DEMO_ACCOUNTS.production },
-    configEnv: process.env,
+    configEnv: team ? { ...process.env, ORCHESTRATOR_ALLOWED_SIGNERS: team.allowedSignersFile } : process.env,
     notifyLog,
   });
   const { client, sim, admin, temporalAddress: address } = stack;
@@ -133,10 +146,34 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out(`  Simulator:  ${sim.url}   (AWS APIs, Statuspage at /statuspage/v1, admin at /_sim)`);
     out(`  Fleet:      ${['preview', 'staging', 'production'].map((e) => demoInstanceId(e as 'preview')).join(', ')} on PostgreSQL ${FROM_VERSION}`);
     out(`  Accounts:   preview ${DEMO_ACCOUNTS.preview}, staging ${DEMO_ACCOUNTS.staging}, production ${DEMO_ACCOUNTS.production} (zone, bastion), each through role ${DEMO_ROLE_NAME}`);
+    if (team) {
+      out(`  People:     ${DEMO_REQUESTER} requests, ${DEMO_APPROVER} approves: SSH keys in ${path.relative(process.cwd(), DEMO_KEYS_DIR)}, listed in allowed_signers (the workers' ORCHESTRATOR_ALLOWED_SIGNERS)`);
+    } else {
+      out('  People:     ssh-keygen not found: identities are unverified in this demo (names typed with --as)');
+    }
     out('');
 
-    const result: DemoResult = { simUrl: sim.url, temporalAddress: address, close: stack.close };
+    const result: DemoResult = { simUrl: sim.url, temporalAddress: address, close: stack.close, forgedApprovals: [], team };
     const cli = `TEMPORAL_ADDRESS=${address} ./bin/rds-orchestrator`;
+    const asApprover = team ? `--as ${DEMO_APPROVER} --key ${path.relative(process.cwd(), keyOf(team, DEMO_APPROVER)!)}` : '--as your-name';
+    /** --auto-approve: first a forged approval (the approver's name, another key), refused; then the approver's own. */
+    const autoApprove = async (handle: WorkflowHandle, kind: 'campaign' | 'restore', id: string) => {
+      const query = kind === 'campaign' ? campaignStatusQuery : restoreStatusQuery;
+      const io = { out: () => undefined, err: () => undefined };
+      if (team) {
+        try {
+          await approveAskedPlan(io, handle, query, { kind, id }, { by: DEMO_APPROVER, key: keyOf(team, DEMO_FORGER), comment: 'forged' });
+          throw new Error(`a forged approval of ${kind} ${id} was accepted`);
+        } catch (err) {
+          const message = String((err as { cause?: Error }).cause?.message ?? (err as Error).message);
+          if (/was accepted$/.test(message)) throw err;
+          result.forgedApprovals.push(message);
+          out(`  (--auto-approve) ${DEMO_FORGER} signs as ${DEMO_APPROVER} with her own key: REFUSED (${message.split(':').slice(0, 2).join(':')})`);
+        }
+      }
+      out(`  (--auto-approve) ${DEMO_APPROVER} approves${team ? ', signed with their key' : ''}`);
+      await approveAskedPlan(io, handle, query, { kind, id }, { by: DEMO_APPROVER, key: keyOf(team, DEMO_APPROVER), comment: 'demo auto-approval' });
+    };
 
     if (opts.scenario !== 'restore') {
       const campaignId = `demo-${stamp}`;
@@ -152,19 +189,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production`);
       out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
       out(`  follow it in another terminal: ${cli} campaign status ${campaignId}`);
-      const handle = await startCampaign(client, spec, { taskQueue: TASK_QUEUE });
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', campaignId, spec), { taskQueue: TASK_QUEUE });
       let told = false;
       result.campaign = await follow(handle, () => handle.query(campaignStatusQuery), out, async (s) => {
         const plan = planAwaitingApproval(s);
         if (!plan) return;
         if (opts.autoApprove) {
-          out(`  (--auto-approve) approving as ${DEMO_APPROVER}: ${plan}`);
-          await handle.executeUpdate(approveUpdate, { args: [{ by: DEMO_APPROVER, plan, comment: 'demo auto-approval' }] });
+          out(`  (--auto-approve) the plan: ${plan}`);
+          await autoApprove(handle, 'campaign', campaignId);
         } else if (!told) {
           told = true;
           out('');
           out(`  >>> Production needs an approval by someone other than the requester (${DEMO_REQUESTER}). In a second terminal:`);
-          out(`  >>>   ${cli} campaign approve ${campaignId} --as your-name`);
+          out(`  >>>   ${cli} campaign approve ${campaignId} ${asApprover}`);
           out('  >>> (approve before the proposed window is less than the notice away, or the campaign proposes next week\'s)');
           out('');
         }
@@ -196,17 +233,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
       const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: '3s', resolvers: [sim.dnsAddress!], accounts: true });
-      const handle = await startRestore(client, spec, { taskQueue: TASK_QUEUE });
+      const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue: TASK_QUEUE });
       let told = false;
       result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
         const plan = planAwaitingApproval(s);
         if (!plan) return;
         if (opts.autoApprove) {
-          out(`  (--auto-approve) approving the cutover as ${DEMO_APPROVER}`);
-          await handle.executeUpdate(approveUpdate, { args: [{ by: DEMO_APPROVER, plan, comment: 'demo auto-approval' }] });
+          out(`  (--auto-approve) the cutover: ${plan}`);
+          await autoApprove(handle, 'restore', restoreId);
         } else if (!told) {
           told = true;
-          out(`  >>> The cutover needs an approval. In a second terminal:  ${cli} restore approve ${restoreId} --as your-name`);
+          out(`  >>> The cutover needs an approval. In a second terminal:  ${cli} restore approve ${restoreId} ${asApprover}`);
         }
       });
       out(`Restore ${restoreId} ${result.restore.state.toUpperCase()}: ${result.restore.target.instanceId} at ${result.restore.target.endpoint ?? '?'}`);

@@ -35,6 +35,16 @@ describe('demo: npm start -- --auto-approve', function () {
       ['staging', '15.5', 'completed'],
       ['production', '15.5', 'completed'],
     ]);
+    // People are proven by SSH keys: the starts were signed by the requester, a forged approval (the approver's
+    // name, another key) was refused each time, and the approvals name the approver's key.
+    const approver = demo.team!.people.get('demo-approver')!;
+    for (const run of [demo.campaign!, demo.restore!]) {
+      assert.equal(run.identity.mode, 'verified');
+      assert.equal(run.identity.requester?.fingerprint, demo.team!.people.get('demo-requester')!.fingerprint);
+      assert.deepEqual(run.approvals.map((a) => [a.by, a.fingerprint]), [['demo-approver', approver.fingerprint]]);
+    }
+    assert.equal(demo.forgedApprovals.length, 2, lines.join('\n'));
+    for (const refusal of demo.forgedApprovals) assert.match(refusal, /refused for demo-approver: the signing key SHA256:\S+ \(ssh-ed25519\) is not listed for "demo-approver"/);
     assert.ok(demo.campaign!.stages[1].probe!.requests > 0, 'the staging probe ran');
     assert.ok(demo.campaign!.stages[1].downtimeSeconds! > 0, 'and measured the upgrade downtime');
 
