@@ -21,7 +21,8 @@ const SEARCH_ATTRIBUTE_TYPES: Partial<Record<SearchAttributeType, { cli: string;
   [SearchAttributeType.TEXT]: { cli: 'Text', indexed: IndexedValueType.INDEXED_VALUE_TYPE_TEXT },
 };
 
-function typeNames(type: SearchAttributeType) {
+/** How `type` is named by the Temporal CLI and by the operator API (also used by scripts/cluster). */
+export function typeNames(type: SearchAttributeType) {
   const names = SEARCH_ATTRIBUTE_TYPES[type];
   if (!names) throw new Error(`search attribute type ${type} has no dev-server name: add it to SEARCH_ATTRIBUTE_TYPES`);
   return names;

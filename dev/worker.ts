@@ -25,6 +25,8 @@ export interface WorkerProcessEnv {
   temporalAddress: string;
   taskQueue: string;
   simUrl: string;
+  /** More ORCHESTRATOR_* settings (metrics and health ports, log format, shutdown grace). */
+  extra?: Record<string, string>;
 }
 
 /** What the worker's process is given: only these variables, so nothing of the caller's environment leaks in. */
@@ -38,17 +40,22 @@ function workerEnvironment(env: WorkerProcessEnv): NodeJS.ProcessEnv {
     ...simulatorEnv(env.simUrl),
     AWS_REGION: 'eu-west-2',
     NODE_NO_WARNINGS: '1',
+    ...env.extra,
   };
 }
 
 /** The line the worker prints once it polls its task queue. */
 export const WORKER_POLLING = /^worker polling /;
 
+/** The compiled worker production runs (`npm run build` writes it). */
+export const COMPILED_WORKER = path.join(PROJECT_ROOT, 'dist', 'worker.js');
+
 /**
  * The product's worker as a separate OS process: `bin/rds-orchestrator worker` (what an operator runs),
- * or `src/worker.ts` under ts-node (what `npm run worker` runs).
+ * `src/worker.ts` under ts-node (what `npm run worker` runs), or the compiled `dist/worker.js` (production).
  */
-export function spawnWorkerProcess(name: string, env: WorkerProcessEnv, entry: 'cli' | 'npm-run-worker' = 'cli'): ChildProcessHandle {
+export function spawnWorkerProcess(name: string, env: WorkerProcessEnv, entry: 'cli' | 'npm-run-worker' | 'compiled' = 'cli'): ChildProcessHandle {
   if (entry === 'npm-run-worker') return spawnTypeScript(name, 'src/worker.ts', [], workerEnvironment(env));
+  if (entry === 'compiled') return spawnProcess(name, process.execPath, [COMPILED_WORKER], { env: workerEnvironment(env) });
   return spawnProcess(name, process.execPath, [path.join(PROJECT_ROOT, 'bin', 'rds-orchestrator'), 'worker'], { env: workerEnvironment(env) });
 }
