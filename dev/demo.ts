@@ -34,7 +34,7 @@ export type DemoScenario = 'campaign' | 'restore' | 'all';
 export interface DemoOptions {
   autoApprove: boolean;
   scenario: DemoScenario;
-  /** Compressed timings for CI: simulator at 5x, production window ~3 minutes after preview's. */
+  /** Compressed timings for CI: simulator at 5x, production window 2 minutes after preview's, a 30 s notice (see demoClock). */
   fast: boolean;
   /** 0 = a random free port. Default 7233 / 8233 so the CLI's defaults reach the demo. */
   temporalPort: number;
@@ -64,15 +64,30 @@ const DEMO_FORGER = 'mallory';
 /** The demo's keys and allowed-signers file (git-ignored), made once and reused. */
 const DEMO_KEYS_DIR = path.join(PROJECT_ROOT, '.rds-orchestrator', 'demo-keys');
 
-/** Windows minutes apart, a probe that settles in seconds, reminders every 2 minutes; `--fast` shortens production's notice. */
+/** Windows minutes apart, a probe that settles in seconds, reminders every 2 minutes; `--fast` shortens production's notice and polls every second. */
 function demoTimings(fast: boolean): CampaignTimings {
   return {
-    pollInterval: '3s',
+    pollInterval: fast ? '1s' : '3s',
     probe: { ratePerSecond: 5, settle: '5s', maxDuration: '10m' },
-    productionNotice: fast ? '1m' : '3m',
-    precheckBefore: '30s',
+    productionNotice: fast ? '30s' : '3m',
+    precheckBefore: fast ? '15s' : '30s',
     reminderInterval: '2m',
   };
+}
+
+/**
+ * Where the demo waits on the clock. Windows are `ddd:hh24:mi` and so open on a whole minute: preview's is
+ * the first whole minute at least `previewLeadMs` after the fleet is seeded (the campaign's preflight turns
+ * the flag on within seconds), production's `productionAfterPreview` minutes later (preview and staging take
+ * under half a minute at simulator speed 5, then the approval must come `productionNotice` before it).
+ * `--fast` (CI and the e2e test) keeps each wait to what the step needs: with its 30 s notice, production's
+ * window two minutes after preview's leaves a minute and a half of slack; the `db` records' TTL of 20 s
+ * (instead of 60) is what the cutover waits for after it lowers the TTL.
+ */
+function demoClock(fast: boolean) {
+  return fast
+    ? { previewLeadMs: 20_000, productionAfterPreview: 2, recordTtlSeconds: 20 }
+    : { previewLeadMs: 45_000, productionAfterPreview: 7, recordTtlSeconds: undefined };
 }
 
 /** Prints new timeline entries and changes of what the workflow waits for; a countdown every 15 s. */
@@ -136,9 +151,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   });
   const { client, sim, admin, temporalAddress: address } = stack;
   try {
-    // Windows: preview's opens 45-105 s from now (time to arm the flag), production's a few minutes later.
-    // Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
-    await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: opts.fast ? 3 : 7 }, true));
+    // Windows: preview's opens at the next whole minute after the lead (time to arm the flag), production's a few
+    // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
+    const clock = demoClock(opts.fast);
+    const fleet = fleetWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true);
+    if (clock.recordTtlSeconds !== undefined) {
+      for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
+    }
+    await admin.seed(fleet);
 
     out('');
     out(`  Temporal:   ${address}   (namespace default, task queue ${TASK_QUEUE})`);
@@ -232,7 +252,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const target = `notifydb-restore-${stamp}`;
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
-      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: '3s', resolvers: [sim.dnsAddress!], accounts: true });
+      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: opts.fast ? '1s' : '3s', resolvers: [sim.dnsAddress!], accounts: true });
       const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue: TASK_QUEUE });
       let told = false;
       result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {

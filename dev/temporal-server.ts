@@ -45,6 +45,8 @@ export function startDevServer(opts: DevServerOptions = {}): Promise<TestWorkflo
       ...(opts.uiPort ? { ui: true, uiPort: opts.uiPort } : {}),
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       log: { format: 'pretty', level: 'error' },
+      // Without its banner (version, address, metrics URL) on this process's stdout: the caller knows the address.
+      extraArgs: ['--output', 'none'],
     },
   });
 }

@@ -1,0 +1,163 @@
+/**
+ * `npm test`: the type check, the lint and every mocha suite, side by side. Several suites wait on real
+ * time (the demo end to end waits for minute-grained maintenance windows, the durability suite for killed
+ * and restarted processes), and run one after the other they left the machine idle for most of ten minutes.
+ * Here each group is a process of its own (mocha's own servers are per process: test/harness.ts), all
+ * started at once, the longest first. A group's output is held until it ends and then printed whole, so
+ * the log reads as one list of tests per group; a summary closes it. Exit code: 0 only when every group
+ * passed.
+ *
+ * `npm run mocha` still runs every suite in one process, one after the other (handy with `-- --grep`).
+ * `npm test -- --list` prints the groups; `npm test -- demo durability` runs only the groups named.
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'node_modules', '.bin');
+
+/** Every mocha suite of the repository (the same globs as `npm run mocha`). */
+const ALL_SUITES = ['test/**/*.test.ts', 'sim/test/**/*.test.ts'];
+
+interface Group {
+  name: string;
+  /** What it is, for the summary. */
+  what: string;
+  command: string;
+  args: string[];
+  mocha: boolean;
+  /** A nice value: the groups that only use the CPU yield it to those timed by the clock. */
+  nice?: number;
+}
+
+const npmScript = (name: string, what: string, nice?: number): Group => ({ name, what, command: 'npm', args: ['run', '--silent', name], mocha: false, nice });
+
+/** A mocha process over `files`, less `ignore` (both globs relative to the repository). */
+function mochaGroup(name: string, what: string, files: string[], ignore: string[] = [], nice?: number): Group {
+  const args = [...files, ...ignore.flatMap((glob) => ['--ignore', glob])];
+  if (process.stdout.isTTY) args.push('--color');
+  return { name, what, command: path.join(BIN, 'mocha'), args, mocha: true, nice };
+}
+
+/**
+ * Longest first: the demo (real maintenance windows two minutes apart, about 4 minutes), the durability
+ * suite (about 2.5 minutes of crashes and restarts), then the suites against Temporal servers, the rest of
+ * mocha, the type check and the lint. The two timed by the clock run at normal priority; the others only use
+ * the CPU, and are niced (the longest least) so that a recovery the durability suite reports (a new worker
+ * process compiles before it polls), or the demo's next step, is not measured behind a type check.
+ */
+const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**'];
+const ON_THE_CLOCK = ['test/activities/probe.test.ts'];
+const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts'];
+const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
+const GROUPS: Group[] = [
+  mochaGroup('demo', 'the demo end to end (test/e2e)', ['test/e2e/**/*.test.ts']),
+  // The probe's tests measure outages of a few hundred milliseconds on the clock: beside the crashes, not behind the CPU.
+  mochaGroup('durability', 'crashes and restarts (test/durability), the probe on the clock', ['test/durability/**/*.test.ts', ...ON_THE_CLOCK]),
+  mochaGroup('workflows', 'workflows and signed identities on the time-skipping server', TIME_SKIPPING, [], 10),
+  mochaGroup('stack', 'CLI, accounts, moto, replay and the worker process on a dev server', LOCAL_STACK, [], 10),
+  mochaGroup('units', 'domain, spec, activities, conformance, simulator and the rest', ALL_SUITES, [...WAITS_ON_REAL_TIME, ...ON_THE_CLOCK, ...TIME_SKIPPING, ...LOCAL_STACK], 15),
+  npmScript('typecheck', 'tsc --noEmit', 15),
+  npmScript('lint', 'eslint', 15),
+];
+
+interface Outcome {
+  group: Group;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  ms: number;
+  output: string;
+}
+
+const running = new Set<ReturnType<typeof spawn>>();
+
+function run(group: Group): Promise<Outcome> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(group.command, group.args, { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    if (group.nice && child.pid) {
+      try {
+        os.setPriority(child.pid, group.nice);
+      } catch {
+        // Not permitted here: the group runs at the same priority as the others.
+      }
+    }
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    const done = (code: number | null, signal: NodeJS.Signals | null, extra = '') => {
+      running.delete(child);
+      resolve({ group, code, signal, ms: Date.now() - started, output: Buffer.concat(chunks).toString() + extra });
+    };
+    child.once('error', (err) => done(1, null, `\ncould not start ${group.command}: ${err.message}\n`));
+    child.once('close', (code, signal) => done(code, signal));
+  });
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+const passed = (o: Outcome) => o.code === 0;
+
+/** Mocha's closing counts ("412 passing (2m)", "1 failing", "3 pending"). */
+function counts(o: Outcome): string {
+  if (!o.group.mocha) return '';
+  const n = (word: string) => Number(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'm').exec(o.output)?.[1] ?? 0);
+  return [`${n('passing')} passing`, n('failing') ? `${n('failing')} failing` : '', n('pending') ? `${n('pending')} pending` : ''].filter(Boolean).join(', ');
+}
+
+function verdict(o: Outcome): string {
+  if (passed(o)) return 'passed';
+  return o.signal ? `killed by ${o.signal}` : `FAILED (exit ${o.code})`;
+}
+
+function printGroup(o: Outcome): void {
+  const rule = '─'.repeat(Math.max(4, 100 - o.group.name.length - o.group.what.length));
+  process.stdout.write(`\n── ${o.group.name}: ${o.group.what} ${rule}\n`);
+  const body = o.output.replace(/\s+$/, '');
+  if (body) process.stdout.write(`${body}\n`);
+  process.stdout.write(`── ${o.group.name} ${verdict(o)} in ${seconds(o.ms)}${counts(o) ? ` (${counts(o)})` : ''}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--list')) {
+    for (const g of GROUPS) console.log(`${g.name.padEnd(11)} ${g.what}\n            ${[path.relative(ROOT, g.command) || g.command, ...g.args].join(' ')}`);
+    return 0;
+  }
+  const unknown = argv.filter((a) => !GROUPS.some((g) => g.name === a));
+  if (unknown.length) {
+    console.error(`unknown group(s) ${unknown.join(', ')}: the groups are ${GROUPS.map((g) => g.name).join(', ')}`);
+    return 2;
+  }
+  const groups = argv.length ? GROUPS.filter((g) => argv.includes(g.name)) : GROUPS;
+  const started = Date.now();
+  console.log(`npm test: ${groups.length} groups side by side (${groups.map((g) => g.name).join(', ')}); each group's output is printed when it ends`);
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill(signal);
+    });
+  }
+  const outcomes = await Promise.all(
+    groups.map(async (g) => {
+      const o = await run(g);
+      printGroup(o);
+      return o;
+    }),
+  );
+
+  const wall = Date.now() - started;
+  console.log(`\n── summary ${'─'.repeat(90)}`);
+  for (const o of outcomes) console.log(`  ${o.group.name.padEnd(11)} ${verdict(o).padEnd(16)} ${seconds(o.ms).padStart(6)}   ${counts(o)}`);
+  const failed = outcomes.filter((o) => !passed(o));
+  console.log(`npm test ${failed.length ? `FAILED (${failed.map((o) => o.group.name).join(', ')})` : 'passed'} in ${seconds(wall)} wall`);
+  return failed.length ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
