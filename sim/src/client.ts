@@ -1,5 +1,13 @@
 /** A tiny typed client for the simulator's admin API (/_sim/*), for the demo, tests and scripts. */
+import type { TokenBucketSpec } from './throttle';
 import type { AppStatus, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
+
+export interface ThrottleState {
+  /** The RDS API's token bucket per account and region; null = no throttling. */
+  rds: TokenBucketSpec | null;
+  /** Tokens left per `account|region` bucket used so far. */
+  tokens: Record<string, number>;
+}
 
 export class SimAdminError extends Error {
   override name = 'SimAdminError';
@@ -47,6 +55,15 @@ export class SimAdminClient {
 
   faults(spec: FaultSpec): Promise<FaultState> {
     return this.request('POST', '/_sim/faults', spec);
+  }
+
+  /** Turns RDS request throttling on (a token bucket per account and region) or off (null). */
+  throttle(rds: TokenBucketSpec | null): Promise<ThrottleState> {
+    return this.request('POST', '/_sim/throttle', { rds });
+  }
+
+  throttleState(): Promise<ThrottleState> {
+    return this.request('GET', '/_sim/throttle');
   }
 
   calls(filter: CallFilter = {}): Promise<CallRecord[]> {

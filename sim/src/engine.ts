@@ -17,6 +17,7 @@ import { Route53Model } from './route53-model';
 import { applySeed } from './seeding';
 import { StatuspageModel } from './statuspage-model';
 import { StsModel } from './sts-model';
+import { RequestThrottle, type TokenBucketSpec } from './throttle';
 import type { CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
 
 export interface EngineOptions {
@@ -25,6 +26,8 @@ export interface EngineOptions {
   speed?: number;
   durations?: Partial<Durations>;
   stateFile?: string;
+  /** RDS API token bucket per account and region (sim/src/throttle.ts); absent = no throttling. */
+  rdsThrottle?: TokenBucketSpec;
 }
 
 const MAX_CALLS = 20_000;
@@ -40,6 +43,8 @@ export class SimEngine implements SimContext {
   readonly ec2: Ec2Model;
   readonly statuspage: StatuspageModel;
   readonly sts: StsModel;
+  /** The RDS API's request throttling (off unless configured). */
+  readonly rdsThrottle: RequestThrottle;
   faults: FaultState = { throttleNext: 0, errorNext: 0, errorStatus: 500, latencyMs: 0 };
   calls: CallRecord[] = [];
   private seq = 0;
@@ -58,6 +63,8 @@ export class SimEngine implements SimContext {
     this.route53 = new Route53Model(this, this.ec2);
     this.statuspage = new StatuspageModel(this);
     this.sts = new StsModel(this);
+    // Real (or test) time, not simulated time: /_sim/advance must not refill the buckets.
+    this.rdsThrottle = new RequestThrottle(() => this.clock.now(), opts.rdsThrottle);
   }
 
   now(): number {
@@ -100,6 +107,8 @@ export class SimEngine implements SimContext {
     this.state = emptyState();
     this.faults = { throttleNext: 0, errorNext: 0, errorStatus: 500, latencyMs: 0 };
     this.calls = [];
+    // The throttle's settings are the server's, like its speed: kept, with every bucket full again.
+    this.rdsThrottle.configure(this.rdsThrottle.settings);
     this.markDirty();
     this.persistIfDirty();
   }

@@ -1,5 +1,5 @@
 /**
- * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo | --seed-demo-accounts] [--host H] [--dns-port N] [--dns-vpc VPC] [--dns-account ACCOUNT]`
+ * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo | --seed-demo-accounts] [--host H] [--dns-port N] [--dns-vpc VPC] [--dns-account ACCOUNT] [--rds-throttle aws|BURST/RATE]`
  * Runs the AWS simulator until SIGINT/SIGTERM. With --dns-port it also answers DNS (UDP+TCP) for the
  * hosted zones, as the VPC's Route 53 Resolver would (sim/src/dns.ts).
  */
@@ -7,6 +7,7 @@ import { SimAdminClient } from './client';
 import { DEMO_ACCOUNTS, demoFleet } from './seed';
 import { startSimulator } from './server';
 import type { RunningSimulator } from './server';
+import { RDS_DEFAULT_BUCKET, type TokenBucketSpec } from './throttle';
 
 export interface SimulatorCliOptions {
   port: number;
@@ -21,9 +22,22 @@ export interface SimulatorCliOptions {
   dnsPort?: number;
   dnsVpcId?: string;
   dnsAccount?: string;
+  /** RDS API token bucket per account and region; absent = no throttling. */
+  rdsThrottle?: TokenBucketSpec;
 }
 
-const USAGE = 'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo | --seed-demo-accounts] [--dns-port N (0 = random)] [--dns-vpc VPC_ID] [--dns-account ACCOUNT_ID]';
+const USAGE =
+  'usage: sim [--port N (default 4599, 0 = random)] [--host 127.0.0.1] [--state FILE] [--speed X] [--route53-delay SECONDS] [--seed-demo | --seed-demo-accounts] [--dns-port N (0 = random)] [--dns-vpc VPC_ID] [--dns-account ACCOUNT_ID] [--rds-throttle aws | BURST/RATE (e.g. 300/12; default off)]';
+
+/** `aws` (AWS's default bucket, 300/12) or `BURST/RATE`. */
+export function parseBucket(text: string): TokenBucketSpec {
+  if (text === 'aws') return { ...RDS_DEFAULT_BUCKET };
+  const m = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(text);
+  const burst = Number(m?.[1]);
+  const ratePerSecond = Number(m?.[2]);
+  if (!m || !(burst >= 1) || !(ratePerSecond > 0)) throw new Error(`--rds-throttle ${text}: expected aws or BURST/RATE (requests, requests per second), e.g. 300/12\n${USAGE}`);
+  return { burst, ratePerSecond };
+}
 
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
   const opts: SimulatorCliOptions = { port: 4599, host: '127.0.0.1', speed: 1, seedDemo: false };
@@ -73,6 +87,10 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
         if (!/^\d{12}$/.test(opts.dnsAccount)) throw new Error(`--dns-account ${opts.dnsAccount} is not a 12-digit account id\n${USAGE}`);
         i++;
         break;
+      case '--rds-throttle':
+        opts.rdsThrottle = parseBucket(value(i, a));
+        i++;
+        break;
       case '--seed-demo':
         opts.seedDemo = true;
         break;
@@ -93,13 +111,14 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions {
 export async function runSimulatorCli(argv: string[]): Promise<RunningSimulator> {
   const opts = parseSimulatorArgs(argv);
   const dnsAccount = opts.dnsAccount ?? (opts.seedDemoAccounts ? DEMO_ACCOUNTS.production : undefined);
-  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds, dnsPort: opts.dnsPort, dnsVpcId: opts.dnsVpcId, dnsAccount });
+  const sim = await startSimulator({ port: opts.port, host: opts.host, stateFile: opts.stateFile, speed: opts.speed, routeDelaySeconds: opts.routeDelaySeconds, dnsPort: opts.dnsPort, dnsVpcId: opts.dnsVpcId, dnsAccount, rdsThrottle: opts.rdsThrottle });
   if (opts.seedDemo) {
     const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now(), { multiAccount: opts.seedDemoAccounts }));
     console.log(`seeded demo fleet: ${result.instances.map((i) => i.id).join(', ')}; hosted zone ${result.hostedZones.map((z) => `${z.name} (${z.id})`).join(', ')}`);
     if (result.roles.length) console.log(`accounts: ${result.instances.map((i) => `${i.id} in ${i.account}`).join(', ')}, zone in ${result.hostedZones[0]?.account}; roles: ${result.roles.map((r) => r.arn).join(', ')}`);
   }
-  console.log(`AWS simulator listening on ${sim.url} (speed ${opts.speed}${opts.stateFile ? `, state ${opts.stateFile}` : ', state in memory'})`);
+  const throttle = opts.rdsThrottle ? `, RDS throttled at ${opts.rdsThrottle.burst} burst + ${opts.rdsThrottle.ratePerSecond}/s per account and region` : '';
+  console.log(`AWS simulator listening on ${sim.url} (speed ${opts.speed}${opts.stateFile ? `, state ${opts.stateFile}` : ', state in memory'}${throttle})`);
   if (sim.dnsAddress) console.log(`DNS (VPC resolver) listening on ${sim.dnsAddress} (udp+tcp${dnsAccount ? `, account ${dnsAccount}` : ''}${opts.dnsVpcId ? `, private zones of ${opts.dnsVpcId}` : ''})`);
   let closing = false;
   const shutdown = (signal: string): void => {

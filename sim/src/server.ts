@@ -3,7 +3,7 @@
  *   POST /                      RDS, EC2 and STS query protocol (service from the SigV4 credential scope)
  *   /2013-04-01/...             Route 53 REST/XML
  *   /statuspage/v1/...          a minimal Atlassian Statuspage API
- *   /_sim/...                   admin (seed, faults, calls, reset, state, advance) and app status probes
+ *   /_sim/...                   admin (seed, faults, throttle, calls, reset, state, advance) and app status probes
  * With `dnsPort`, a DNS server (sim/src/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
  * Signatures are not checked. Region and service come from the Authorization header's credential scope; the
  * caller, and so the account served, from the access key (sim/src/identity.ts): a key AssumeRole issued is its
@@ -30,6 +30,7 @@ import { handleStatuspage } from './statuspage-http';
 import { STS_MUTATIONS, handleSts, stsError } from './sts';
 import type { AppStatus, CallFilter, CallRecord, FaultSpec, SeedSpec } from './types';
 import { requestId, withRequestId } from './request-id';
+import { checkBucketSpec, throttlingError, type TokenBucketSpec } from './throttle';
 
 export { credentialScope } from './identity';
 
@@ -54,6 +55,11 @@ export interface SimulatorOptions {
   dnsVpcId?: string;
   /** The account whose hosted zones the DNS server answers (default 123456789012). */
   dnsAccount?: string;
+  /**
+   * Throttle the RDS API like AWS: a token bucket per account and region (sim/src/throttle.ts). Absent: no
+   * throttling (the default). `RDS_DEFAULT_BUCKET` is AWS's default, 300 burst and 12 requests/s.
+   */
+  rdsThrottle?: TokenBucketSpec;
 }
 
 export interface RunningSimulator {
@@ -153,6 +159,13 @@ class SimulatorServer {
       send(res, err.status, renderError(err), 'text/xml');
       return;
     }
+    // RDS's token bucket, per account and region, after authentication (a refused caller takes no token).
+    if (service === 'rds' && !this.engine.rdsThrottle.take(who.caller.account, scope.region)) {
+      const err = throttlingError();
+      log(err.status, err.code);
+      send(res, err.status, renderError(err), 'text/xml');
+      return;
+    }
     const fault = this.engine.takeFault();
     if (fault) {
       const err =
@@ -234,6 +247,16 @@ class SimulatorServer {
           sendJson(res, 200, e.listCalls(filter));
           return;
         }
+        case 'GET /_sim/throttle':
+          sendJson(res, 200, { rds: e.rdsThrottle.settings ?? null, tokens: e.rdsThrottle.snapshot() });
+          return;
+        case 'POST /_sim/throttle': {
+          const spec = parseJson(body).rds;
+          if (spec === undefined) throw new SimError('BadRequest', 'throttle needs {"rds": {"burst": N, "ratePerSecond": R}} or {"rds": null}', 400);
+          e.rdsThrottle.configure(spec === null ? undefined : checkBucketSpec(spec, 'rds'));
+          sendJson(res, 200, { rds: e.rdsThrottle.settings ?? null, tokens: e.rdsThrottle.snapshot() });
+          return;
+        }
         case 'POST /_sim/reset':
           e.reset();
           sendJson(res, 200, { ok: true });
@@ -249,7 +272,7 @@ class SimulatorServer {
           return;
         }
         default:
-          sendJson(res, 404, { error: `No admin endpoint ${route}. Have: GET /_sim/health, POST /_sim/seed, GET|POST /_sim/faults, GET /_sim/calls, POST /_sim/reset, GET /_sim/state, POST /_sim/advance, GET /_sim/app/{region}/{instanceId}/status` });
+          sendJson(res, 404, { error: `No admin endpoint ${route}. Have: GET /_sim/health, POST /_sim/seed, GET|POST /_sim/faults, GET|POST /_sim/throttle, GET /_sim/calls, POST /_sim/reset, GET /_sim/state, POST /_sim/advance, GET /_sim/app/{region}/{instanceId}/status` });
       }
     } catch (err) {
       const status = err instanceof SimError ? err.status : 400;
@@ -263,6 +286,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     clock: opts.clock,
     speed: opts.speed,
     stateFile: opts.stateFile,
+    rdsThrottle: opts.rdsThrottle ? checkBucketSpec(opts.rdsThrottle, 'rdsThrottle') : undefined,
     durations: { ...opts.durations, ...(opts.routeDelaySeconds !== undefined ? { route53Insync: opts.routeDelaySeconds } : {}) },
   });
   const app = new SimulatorServer(engine);
