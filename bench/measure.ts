@@ -131,8 +131,8 @@ export class CallLog {
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   lost = 0;
-  /** Compact: [atMs, action, isMutation, service, campaign key or ''] */
-  readonly calls: [number, string, boolean, string, string][] = [];
+  /** Compact: [atMs, action, isMutation, service, campaign key or '', account, errorCode or ''] */
+  readonly calls: [number, string, boolean, string, string, string, string][] = [];
 
   /** `campaignOf` extracts the campaign an instance id belongs to (from any request parameter). */
   constructor(
@@ -165,7 +165,7 @@ export class CallLog {
     if (batch.length) this.seqKnown = true;
     for (const c of batch) {
       const m = this.campaignOf.exec(Object.values(c.params).join(' '));
-      this.calls.push([Date.parse(c.at), c.action, c.isMutation, c.service, m ? m[1] : '']);
+      this.calls.push([Date.parse(c.at), c.action, c.isMutation, c.service, m ? m[1] : '', c.account, c.errorCode ?? '']);
     }
     if (batch.length) this.lastSeq = batch[batch.length - 1].seq;
   }
@@ -188,6 +188,8 @@ export class CallLog {
     for (const c of inSleep) inSleepByAction[c[1]] = (inSleepByAction[c[1]] ?? 0) + 1;
     const sleptMs = [...sleeps.values()].flat().reduce((sum, [a, b]) => sum + (b - a), 0);
     return {
+      /** RDS requests per account (all regions of the bench are one): rates as the simulator received them. */
+      rdsByAccount: rdsRates(this.calls.filter((c) => c[3] === 'rds').map((c) => ({ atMs: c[0], account: c[5], errorCode: c[6] }))),
       awsCalls: aws.length,
       readsPerInstance: round(reads / instances, 2)!,
       mutationsPerInstance: round(mutations / instances, 2)!,
@@ -202,6 +204,73 @@ export class CallLog {
       },
     };
   }
+}
+
+export interface RdsRate {
+  /** Every request the simulator received (answered or throttled). */
+  requests: number;
+  /** Answered `Throttling` by the simulator's token bucket. */
+  throttled: number;
+  /** First to last request, seconds. */
+  spanSeconds: number;
+  /** requests / span. */
+  meanPerSecond: number;
+  /** The most requests in one wall-clock second (the simulator's receive time). */
+  peakPerSecond: number;
+  /** The highest mean over any 10 consecutive seconds. */
+  peak10sPerSecond: number;
+  /** When the first request came (ISO), and the requests of each 10 s from then: where the load falls. */
+  firstAt: string;
+  perTenSeconds: number[];
+}
+
+function tenSecondCounts(times: number[], first: number): number[] {
+  const out: number[] = [];
+  for (const t of times) {
+    const i = Math.floor((t - first) / 10_000);
+    while (out.length <= i) out.push(0);
+    out[i] += 1;
+  }
+  return out;
+}
+
+/** Per account: the RDS request rate (mean, peak second, peak 10 s) and the throttled count. */
+export function rdsRates(calls: { atMs: number; account: string; errorCode?: string }[]): Record<string, RdsRate> {
+  const byAccount = new Map<string, { atMs: number; errorCode?: string }[]>();
+  for (const c of calls) {
+    const list = byAccount.get(c.account) ?? [];
+    list.push(c);
+    byAccount.set(c.account, list);
+  }
+  const out: Record<string, RdsRate> = {};
+  for (const [account, list] of byAccount) {
+    const seconds = new Map<number, number>();
+    for (const c of list) seconds.set(Math.floor(c.atMs / 1000), (seconds.get(Math.floor(c.atMs / 1000)) ?? 0) + 1);
+    const first = Math.min(...list.map((c) => c.atMs));
+    const last = Math.max(...list.map((c) => c.atMs));
+    const firstSecond = Math.floor(first / 1000);
+    const lastSecond = Math.floor(last / 1000);
+    let peak10 = 0;
+    let window = 0;
+    for (let sec = firstSecond; sec <= lastSecond; sec++) {
+      window += seconds.get(sec) ?? 0;
+      if (sec - 10 >= firstSecond) window -= seconds.get(sec - 10) ?? 0;
+      if (sec - firstSecond + 1 >= 10) peak10 = Math.max(peak10, window / 10);
+    }
+    const span = Math.max(1, (last - first) / 1000);
+    if (lastSecond - firstSecond + 1 < 10) peak10 = list.length / span;
+    out[account] = {
+      requests: list.length,
+      throttled: list.filter((c) => c.errorCode === 'Throttling').length,
+      spanSeconds: round(span, 1)!,
+      meanPerSecond: round(list.length / span, 2)!,
+      peakPerSecond: Math.max(...seconds.values()),
+      peak10sPerSecond: round(peak10, 1)!,
+      firstAt: new Date(first).toISOString(),
+      perTenSeconds: tenSecondCounts(list.map((c) => c.atMs), first),
+    };
+  }
+  return out;
 }
 
 export type Resources = ReturnType<ResourceSampler['stop']>;

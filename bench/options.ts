@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { MINUTE_MS } from '../src/domain/duration';
 import { PROJECT_ROOT } from '../dev/temporal-binaries';
+import { parseBucket } from '../sim/src/main';
+import type { TokenBucketSpec } from '../sim/src/throttle';
 
 export interface BenchOptions {
   sizes: number[];
@@ -17,11 +19,19 @@ export interface BenchOptions {
   outDir: string;
   /** Give up on a fleet this long after its production window opened. */
   drainTimeoutMs: number;
+  /** The simulator's RDS token bucket per account and region (`--rds-throttle`); undefined = RDS never throttles. */
+  rdsThrottle?: TokenBucketSpec;
+  /** The worker's RDS budget, requests/s per account and region (ORCHESTRATOR_RDS_REQUESTS_PER_SECOND); undefined = none. */
+  rdsBudget?: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--sizes 100,500,1000] [--quick] [--speed 10] [--poll 2s] [--replays 50]
        [--resume-campaigns 10] [--no-baseline] [--no-resume] [--no-replay] [--out bench/results]
-  --quick   one small fleet (30 instances), 10 replays, 3 resumed campaigns: a smoke run of every phase (~5.5 min)`;
+       [--rds-throttle aws|BURST/RATE|off] [--rds-budget N|off]
+  --quick          one small fleet (30 instances), 10 replays, 3 resumed campaigns: a smoke run of every phase (~5.5 min)
+  --rds-throttle   the simulator throttles RDS per account and region like AWS: \`aws\` = 300 burst, 12/s (default off)
+  --rds-budget     the worker's RDS budget per account and region, requests/s (default: the bucket's rate when
+                   --rds-throttle is on, else off); see bench/README.md "RDS API budget"`;
 
 /** @throws Error with the usage text for a bad argument or `--help`. */
 export function parseArgs(argv: string[]): BenchOptions {
@@ -38,6 +48,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
     drainTimeoutMs: 10 * MINUTE_MS,
   };
+  let budgetGiven = false;
   let sizesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -63,6 +74,15 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--no-resume') o.resume = false;
     else if (a === '--no-replay') o.replay = false;
     else if (a === '--out') o.outDir = path.resolve(next());
+    else if (a === '--rds-throttle') {
+      const v = next();
+      o.rdsThrottle = v === 'off' ? undefined : parseBucket(v);
+    } else if (a === '--rds-budget') {
+      const v = next();
+      budgetGiven = true;
+      o.rdsBudget = v === 'off' ? undefined : Number(v);
+      if (o.rdsBudget !== undefined && !(o.rdsBudget > 0)) throw new Error(`--rds-budget ${v}: expected requests per second > 0, or off\n${USAGE}`);
+    }
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
@@ -72,5 +92,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     o.resumeCampaigns = Math.min(o.resumeCampaigns, 3);
   }
   if (!(o.speed > 0)) throw new Error(`--speed must be > 0\n${USAGE}`);
+  // The bench is the account's only caller, so its share defaults to the whole sustained rate.
+  if (!budgetGiven && o.rdsThrottle) o.rdsBudget = o.rdsThrottle.ratePerSecond;
   return o;
 }

@@ -30,8 +30,43 @@ export interface SizeReport {
   baseline?: BaselineResult;
 }
 
+/** One line on the RDS API settings: the simulator's bucket and the worker's budget. */
+export function describeRdsApi(opts: Pick<BenchOptions, 'rdsThrottle' | 'rdsBudget'>): string {
+  const bucket = opts.rdsThrottle
+    ? `simulator throttles RDS with a token bucket of ${opts.rdsThrottle.burst} burst + ${opts.rdsThrottle.ratePerSecond}/s per account and region`
+    : 'simulator does not throttle RDS (--rds-throttle off)';
+  const budget = opts.rdsBudget ? `worker budget ${opts.rdsBudget} requests/s per account and region, evenly spaced (burst 1)` : 'no worker budget';
+  return `${bucket}; ${budget}`;
+}
+
+/** The accounts that made RDS calls in any size, in order. */
+function rdsAccounts(sizes: SizeReport[]): string[] {
+  return [...new Set(sizes.flatMap((s) => Object.keys(s.fleet.aws.rdsByAccount ?? {})))].sort();
+}
+
+/** Per size: every account's RDS rates within the budget (mean and peak second), nothing throttled, no failed campaign. */
+export function budgetVerdict(s: SizeReport, budget: number | undefined) {
+  const accounts = Object.entries(s.fleet.aws.rdsByAccount ?? {});
+  const failed = s.fleet.campaigns - s.fleet.completed;
+  return {
+    n: s.n,
+    budget,
+    failedCampaigns: failed,
+    throttled: accounts.reduce((sum, [, r]) => sum + r.throttled, 0),
+    perAccount: Object.fromEntries(accounts.map(([a, r]) => [a, { mean: r.meanPerSecond, peak: r.peakPerSecond, peak10s: r.peak10sPerSecond, throttled: r.throttled }])),
+    met: budget !== undefined && failed === 0 && accounts.every(([, r]) => r.meanPerSecond <= budget && r.peakPerSecond <= budget),
+  };
+}
+
 /** The table printed at the end (and kept in the JSON). */
-export function render(sizes: SizeReport[], idle: IdleRate, replay: ReplayResult | undefined, replayBaseline: ReplayResult | undefined, resume: ResumeResult | undefined): string {
+export function render(
+  sizes: SizeReport[],
+  idle: IdleRate,
+  replay: ReplayResult | undefined,
+  replayBaseline: ReplayResult | undefined,
+  resume: ResumeResult | undefined,
+  opts?: Pick<BenchOptions, 'rdsThrottle' | 'rdsBudget'>,
+): string {
   const lines: string[] = [];
   const rows: (string | number | undefined)[][] = [
     ['', ...sizes.flatMap((s) => [`N=${s.n} campaign`, 'baseline', 'ratio'])],
@@ -68,7 +103,15 @@ export function render(sizes: SizeReport[], idle: IdleRate, replay: ReplayResult
   add('AWS reads / instance', (s) => [s.fleet.aws.readsPerInstance, undefined, undefined]);
   add('AWS mutations / instance', (s) => [s.fleet.aws.mutationsPerInstance, undefined, undefined]);
   add('AWS calls while asleep (campaign-s)', (s) => [`${s.fleet.aws.whileCampaignsSlept.awsCalls} (${s.fleet.aws.whileCampaignsSlept.campaignSecondsAsleep})`, undefined, undefined]);
+  add('failed campaigns', (s) => [s.fleet.campaigns - s.fleet.completed, undefined, undefined]);
+  for (const account of rdsAccounts(sizes)) {
+    const r = (s: SizeReport) => s.fleet.aws.rdsByAccount?.[account];
+    add(`RDS req/s acct ${account} mean/peak`, (s) => [r(s) ? `${r(s)!.meanPerSecond} / ${r(s)!.peakPerSecond}` : undefined, undefined, undefined]);
+    add(`  peak 10 s mean req/s`, (s) => [r(s)?.peak10sPerSecond, undefined, undefined]);
+    add(`  RDS requests / throttled`, (s) => [r(s) ? `${r(s)!.requests} / ${r(s)!.throttled}` : undefined, undefined, undefined]);
+  }
   lines.push(table(rows));
+  if (opts) lines.push(`RDS API: ${describeRdsApi(opts)}`);
   for (const s of sizes) for (const note of s.fleet.notes) lines.push(`note N=${s.n}: ${note}`);
   if (replay) {
     lines.push('');
@@ -119,6 +162,7 @@ export function resultsDocument(run: BenchRun) {
       notifications: 'no webhook; the notify activity runs with its console line silenced',
       processes: 'bench driver + worker in one Node process (RSS/CPU "worker" include the small driver); simulator child process, state in memory; Temporal dev server (SQLite in memory) child process',
       workflowBundleSeconds: round(run.bundleSeconds, 1),
+      rdsApi: { simulatorBucket: opts.rdsThrottle ?? null, workerBudgetPerSecond: opts.rdsBudget ?? null, workerBurst: opts.rdsBudget ? 1 : null, describe: describeRdsApi(opts) },
     },
     sizes,
     replay,
@@ -138,6 +182,12 @@ export function resultsDocument(run: BenchRun) {
           wftScheduleToStartP99Ratio: round((s.fleet.latencyMs.wftScheduleToStart.p99 ?? NaN) / (s.baseline!.latencyMs.wftScheduleToStart.p99 ?? NaN), 2),
         })),
       replayUnder50ms: replay ? { met: replay.runReplayHistoryMs.p50 < 50, p50: replay.runReplayHistoryMs.p50 } : undefined,
+      rdsApiBudget: opts.rdsThrottle
+        ? {
+            detail: 'with the simulator throttling RDS: zero failed campaigns, and every account\'s RDS request rate (mean over its span, and its busiest second) at or under the worker budget',
+            sizes: sizes.map((s) => budgetVerdict(s, opts.rdsBudget)),
+          }
+        : { met: undefined, detail: 'the simulator did not throttle in this run (--rds-throttle off)', sizes: sizes.map((s) => budgetVerdict(s, opts.rdsBudget)) },
       resumeWithin15s: resume ? { met: resume.startToNextStepSeconds.max <= 15, max: resume.startToNextStepSeconds.max } : undefined,
     },
     idleStack: idle,

@@ -24,7 +24,7 @@ import { freePort } from '../dev/ports';
 import { bucketOverrides, type History } from './measure';
 import { loadAverage, metricNames } from './metrics';
 import { parseArgs, type BenchOptions } from './options';
-import { render, writeResults, type SizeReport } from './report';
+import { describeRdsApi, render, writeResults, type SizeReport } from './report';
 import { runBaseline } from './scenarios/baseline';
 import { runFleet } from './scenarios/fleet';
 import { runIdle } from './scenarios/idle';
@@ -52,8 +52,9 @@ export async function benchMain(argv: string[]): Promise<number> {
 
   const closers = new Closers();
   try {
-    const h = await startBenchStack(closers, { speed: opts.speed, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });
+    const h = await startBenchStack(closers, { speed: opts.speed, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, rdsThrottle: opts.rdsThrottle, rdsBudget: opts.rdsBudget });
     log(`simulator ${h.simUrl} (pid ${h.simPid}, speed ${opts.speed}); dev server ${h.env.connection.options.address} (pid ${h.serverPid}); workflow bundle built in ${h.bundleSeconds.toFixed(1)} s`);
+    log(`RDS API: ${describeRdsApi(opts)}`);
 
     const idle = await runIdle(h, opts.quick ? 10 : 20, runTag);
     const sizes: SizeReport[] = [];
@@ -77,7 +78,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     const resume = opts.resume ? await runResume(h, opts.resumeCampaigns, opts, runTag) : undefined;
 
     const loadAfter = loadAverage();
-    const table = render(sizes, idle, replay, replayBaseline, resume);
+    const table = render(sizes, idle, replay, replayBaseline, resume, opts);
     console.log('');
     console.log(table);
     console.log('');

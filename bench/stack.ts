@@ -14,6 +14,7 @@ import type { Closers } from '../dev/closers';
 import { simulatorConfig, spawnSimulator } from '../dev/simulator';
 import { startDevServer } from '../dev/temporal-server';
 import { clockTime } from '../dev/time';
+import type { TokenBucketSpec } from '../sim/src/throttle';
 import { Metrics } from './measure';
 import { childProcesses } from './metrics';
 
@@ -35,14 +36,31 @@ export interface BenchStack {
   bundleSeconds: number;
 }
 
+/** The RDS API settings of a bench run: the simulator's bucket and the worker's budget (bench/README.md "RDS API budget"). */
+export interface BenchRdsApi {
+  /** The simulator's token bucket per account and region; undefined: RDS never throttles. */
+  rdsThrottle?: TokenBucketSpec;
+  /** The worker's budget, requests/s per account and region; undefined: none. */
+  rdsBudget?: number;
+}
+
+/**
+ * The worker's budget as the product reads it. Burst 1 (evenly spaced requests), so that no second holds
+ * more than the budget: the bench reports the peak second against it.
+ */
+export function budgetEnv(rds: BenchRdsApi): Record<string, string> {
+  return rds.rdsBudget ? { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: String(rds.rdsBudget), ORCHESTRATOR_RDS_BURST: '1' } : { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off' };
+}
+
 /** Starts the simulator (at `speed`) and the dev server, builds both workflow bundles; `closers` stop it all. */
-export async function startBenchStack(closers: Closers, opts: { speed: number; metricsUrl: string }): Promise<BenchStack> {
+export async function startBenchStack(closers: Closers, opts: { speed: number; metricsUrl: string } & BenchRdsApi): Promise<BenchStack> {
   const simulator = await spawnSimulator(closers, { speed: opts.speed });
+  await simulator.admin.throttle(opts.rdsThrottle ?? null);
   const env = await startDevServer();
   closers.add(() => env.teardown());
   const serverPid = childProcesses(process.pid).find((p) => p.pid !== simulator.process.pid && /temporal/.test(p.comm))?.pid;
   if (!serverPid) log('warning: could not find the dev server process; its CPU and RSS are not measured');
-  const config = simulatorConfig(simulator.url, { ...process.env, TEMPORAL_ADDRESS: env.connection.options.address, ORCHESTRATOR_NOTIFY_WEBHOOK_URL: '' });
+  const config = simulatorConfig(simulator.url, { ...process.env, TEMPORAL_ADDRESS: env.connection.options.address, ORCHESTRATOR_NOTIFY_WEBHOOK_URL: '', ...budgetEnv(opts) });
   const tb = Date.now();
   const campaignBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
   const bundleSeconds = (Date.now() - tb) / 1000;

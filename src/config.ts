@@ -18,6 +18,41 @@ export interface AwsConfig {
   /** Unset in production. Set to the simulator's URL (http://127.0.0.1:4599) for the demo and tests. */
   endpoint?: string;
   defaultRegion: string;
+  /** The orchestrator's share of the RDS API's request limit (bench/README.md "RDS API budget"); unset: none. */
+  rdsBudget?: RdsBudgetConfig;
+}
+
+/**
+ * RDS throttles per account and region (a token bucket: 300 burst, 12 requests/s by default, shared with
+ * every other caller of the account). All the workers of a deployment together stay at or under
+ * `requestsPerSecond` per account and region after a burst of at most `burst`: each worker process paces
+ * its RDS requests (every HTTP attempt, SDK retries included) with a token bucket of `burst / workers`
+ * refilled at `requestsPerSecond / workers`.
+ */
+export interface RdsBudgetConfig {
+  /** ORCHESTRATOR_RDS_REQUESTS_PER_SECOND (default 6, half of AWS's default 12; `off` = no budget). */
+  requestsPerSecond: number;
+  /** ORCHESTRATOR_RDS_BURST: requests that may start at once (default 10 s worth of the rate; 1 = evenly spaced). */
+  burst: number;
+  /** ORCHESTRATOR_RDS_BUDGET_WORKERS: the worker processes sharing the budget (default 1). */
+  workers: number;
+}
+
+export const DEFAULT_RDS_REQUESTS_PER_SECOND = 6;
+
+function rdsBudget(env: NodeJS.ProcessEnv): RdsBudgetConfig | undefined {
+  const rate = (env.ORCHESTRATOR_RDS_REQUESTS_PER_SECOND || String(DEFAULT_RDS_REQUESTS_PER_SECOND)).trim();
+  if (/^(off|none|0)$/i.test(rate)) return undefined;
+  const requestsPerSecond = Number(rate);
+  if (!Number.isFinite(requestsPerSecond) || requestsPerSecond <= 0) {
+    throw new ConfigError(`ORCHESTRATOR_RDS_REQUESTS_PER_SECOND=${rate} is not a positive number of requests per second (or off)`);
+  }
+  const workersText = (env.ORCHESTRATOR_RDS_BUDGET_WORKERS || '1').trim();
+  if (!/^[1-9]\d*$/.test(workersText)) throw new ConfigError(`ORCHESTRATOR_RDS_BUDGET_WORKERS=${workersText} is not a whole number of worker processes (>= 1)`);
+  const burstText = (env.ORCHESTRATOR_RDS_BURST || String(Math.max(1, Math.round(10 * requestsPerSecond)))).trim();
+  const burst = Number(burstText);
+  if (!Number.isFinite(burst) || burst < 1) throw new ConfigError(`ORCHESTRATOR_RDS_BURST=${burstText} is not a number of requests >= 1`);
+  return { requestsPerSecond, burst, workers: Number(workersText) };
 }
 
 export interface StatuspageConfig {
@@ -140,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     aws: {
       endpoint: checkUrl(env, 'ORCHESTRATOR_AWS_ENDPOINT') ?? checkUrl(env, 'AWS_ENDPOINT_URL'),
       defaultRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-2',
+      rdsBudget: rdsBudget(env),
     },
     statuspage: {
       baseUrl: checkUrl(env, 'STATUSPAGE_BASE_URL') ?? 'https://api.statuspage.io/v1',

@@ -151,6 +151,10 @@ export async function runWorker(config: Config = loadConfig()): Promise<void> {
   log.info(
     `worker polling ${config.temporal.address} namespace=${config.temporal.namespace} taskQueue=${config.temporal.taskQueue}` +
       (config.aws.endpoint ? ` aws=${config.aws.endpoint}` : '') +
+      // The RDS API budget is kept by the activities' RDS clients (src/activities/clients.ts), per account and region.
+      (config.aws.rdsBudget
+        ? ` rdsBudget=${config.aws.rdsBudget.requestsPerSecond}/s per account+region over ${config.aws.rdsBudget.workers} worker(s)`
+        : ' rdsBudget=off') +
       (ops.metricsBindAddress ? ` metrics=http://${ops.metricsBindAddress}/metrics` : '') +
       (ops.healthBindAddress ? ` health=http://${ops.healthBindAddress}/readyz` : ''),
     { identity: worker.options.identity, taskQueue: config.temporal.taskQueue },

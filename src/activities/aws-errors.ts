@@ -7,7 +7,15 @@
  * not an AWS response at all) becomes a retryable `AwsCallFailed` failure that says, in words a person
  * can act on, which call failed against which endpoint and how: the workflows show it in their status
  * while they retry, and report it when they give up.
+ *
+ * Throttling is the one retryable case with a delay of its own: AWS says to retry it "with exponential
+ * backoff", so its `AwsCallFailed` carries a `nextRetryDelay` that grows (×2 from 2 s to 2 min, jittered)
+ * with the throttled answers in a row for that account and region (src/activities/clients.ts counts them)
+ * or, failing that, with the attempt. Temporal retries the activity after that delay, not at the step's
+ * retry interval; a waiter (which treats AwsCallFailed as the end of its attempt) hands it to the
+ * workflow's visible retry rounds, which back off from 30 s (src/workflows/shared/aws-calls.ts).
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { FailureTypes, type AwsCallProblem, type AwsWhere } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
@@ -53,6 +61,29 @@ const UNAUTHORIZED = new Set([
   'SignatureDoesNotMatch',
   'UnrecognizedClientException',
 ]);
+/**
+ * AWS's throttling codes for the services we call: RDS, STS and Route 53 `Throttling` (query/XML; the user
+ * guide's sample shows botocore's `ThrottlingException`), Route 53 `PriorRequestNotComplete`, EC2
+ * `RequestLimitExceeded`; plus our own budget's refusal (src/activities/clients.ts). The same codes the
+ * AWS SDK v3's retry strategy treats as throttling (@smithy/core THROTTLING_ERROR_CODES).
+ */
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'PriorRequestNotComplete',
+  'SlowDown',
+  'RdsRequestBudgetExceeded',
+]);
+/** Set by the budget middleware (clients.ts) on a throttled answer: how many in a row for its account and region. */
+export const THROTTLE_STREAK_FIELD = '$rdsOrchestratorThrottledInARow';
+const THROTTLE_BACKOFF_FIRST_MS = 2_000;
+const THROTTLE_BACKOFF_MAX_MS = 120_000;
+
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset',
@@ -91,6 +122,49 @@ export function awsErrorName(err: unknown): string | undefined {
 export function isAwsError(err: unknown, ...names: string[]): boolean {
   const name = awsErrorName(err);
   return name !== undefined && names.includes(name);
+}
+
+/** A throttling answer (or HTTP 429), or our own RDS budget's refusal. */
+export function isThrottlingError(err: unknown): boolean {
+  const name = awsErrorName(err);
+  if (name !== undefined && THROTTLING.has(name)) return true;
+  return typeof err === 'object' && err !== null && (err as SdkErrorLike).$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * Exponential backoff with "equal jitter": the n-th throttle in a row waits between half and all of
+ * 2 s × 2^(n-1), at most 2 min, and never less than `atLeastMs` (the budget's own estimate of its queue).
+ */
+export function throttleBackoffMs(n: number, atLeastMs = 0, random: () => number = Math.random): number {
+  const ceiling = Math.min(THROTTLE_BACKOFF_MAX_MS, THROTTLE_BACKOFF_FIRST_MS * 2 ** Math.max(0, Math.min(n, 30) - 1));
+  const jittered = ceiling / 2 + random() * (ceiling / 2);
+  return Math.round(Math.min(THROTTLE_BACKOFF_MAX_MS, Math.max(atLeastMs, jittered)));
+}
+
+/** Which throttle in a row this is: the account's streak seen by the budget middleware, else the activity attempt. */
+function throttleOrdinal(err: unknown): number {
+  const streak = typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[THROTTLE_STREAK_FIELD] : undefined;
+  if (typeof streak === 'number' && streak >= 1) return streak;
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // not inside an activity (a script, a test)
+  }
+}
+
+/** The retryable AwsCallFailed for a throttled call, retried after a growing, jittered delay. */
+export function awsThrottled(err: unknown, ctx: AwsErrorContext, random: () => number = Math.random): ApplicationFailure {
+  const failed = awsCallFailed(err, ctx);
+  const retryAfter = typeof err === 'object' && err !== null ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  const delayMs = throttleBackoffMs(throttleOrdinal(err), typeof retryAfter === 'number' ? retryAfter : 0, random);
+  return ApplicationFailure.create({
+    type: FailureTypes.AwsCallFailed,
+    message: `${failed.message}; throttled, next attempt in ${(delayMs / 1000).toFixed(1)} s`,
+    details: failed.details ?? undefined,
+    nonRetryable: false,
+    nextRetryDelay: delayMs,
+    cause: err instanceof Error ? err : undefined,
+  });
 }
 
 function where(ctx: AwsErrorContext): string {
@@ -171,6 +245,7 @@ export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
       FailureTypes.Unauthorized,
     );
   }
+  if (isThrottlingError(err)) return awsThrottled(err, ctx);
   return awsCallFailed(err, ctx);
 }
 

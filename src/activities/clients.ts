@@ -6,6 +6,13 @@
  * records on a failed request where it went and, for an error answer that is not XML, the start of its body
  * (so a failure says "against https://rds.eu-west-2.amazonaws.com: HTTP 502, page title ..."), and answers
  * an expired-token error by refreshing the credentials and sending the request once more.
+ *
+ * RDS clients also keep the orchestrator's RDS API budget (Config.aws.rdsBudget; bench/README.md "RDS API
+ * budget"): RDS throttles per account and region, so every client of one account and region in this
+ * process shares one pacer, and every HTTP attempt (the SDK's own retries included) waits for its turn.
+ * A request that would wait longer than a short bound is not sent: it fails at once as
+ * `RdsRequestBudgetExceeded` (a throttling error, src/activities/aws-errors.ts), so the activity backs off
+ * through Temporal instead of holding its slot and its attempt timeout while it queues.
  */
 import { Readable } from 'node:stream';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -15,8 +22,8 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsLocation, AwsWhere } from '../api/activities';
 import type { Config } from '../config';
-import { BODY_PREVIEW_FIELD, ENDPOINT_FIELD, isAwsError } from './aws-errors';
-import { locationOf } from './location';
+import { BODY_PREVIEW_FIELD, ENDPOINT_FIELD, THROTTLE_STREAK_FIELD, isAwsError, isThrottlingError } from './aws-errors';
+import { accountOfRole, locationOf } from './location';
 
 export { accountOfRole, describeIdentity, locationOf, regionOf } from './location';
 
@@ -122,6 +129,96 @@ export function instrument<C>(client: C): C {
   return client;
 }
 
+/** The error a request gets instead of being sent, when the budget's queue is longer than the wait allowed. */
+export class RdsRequestBudgetExceeded extends Error {
+  override name = 'RdsRequestBudgetExceeded';
+  constructor(
+    readonly retryAfterMs: number,
+    readonly requestsPerSecond: number,
+    readonly key: string,
+  ) {
+    super(
+      `the worker's RDS request budget for ${key} (${requestsPerSecond} requests/s) is booked ${Math.ceil(retryAfterMs / 1000)} s ahead; ` +
+        'the call is retried later (raise ORCHESTRATOR_RDS_REQUESTS_PER_SECOND only if the account has room: RDS throttles per account and region)',
+    );
+  }
+}
+
+/** A request waits at most this long for its turn; longer, and the activity backs off through Temporal. */
+export const BUDGET_MAX_WAIT_MS = 10_000;
+
+/**
+ * A token bucket that queues instead of refusing (GCRA, virtual scheduling): `burst` requests may start at
+ * once, then one every 1/`requestsPerSecond` s, in arrival order. Over any interval of T seconds at most
+ * `burst + requestsPerSecond × T` start; with `burst` 1 the requests are evenly spaced, so no one-second
+ * window holds more than the rate. Also counts throttled answers in a row (reset by any answer that is not
+ * throttling), which the backoff of a throttled call grows with.
+ */
+export class RequestPacer {
+  private readonly intervalMs: number;
+  private readonly toleranceMs: number;
+  /** Theoretical arrival time of the next request: when it could start were the bucket empty. */
+  private tat = -Infinity;
+  throttledInARow = 0;
+
+  constructor(
+    readonly requestsPerSecond: number,
+    readonly burst: number,
+    readonly key: string,
+    private readonly maxWaitMs = BUDGET_MAX_WAIT_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (!(requestsPerSecond > 0) || !(burst >= 1)) throw new Error(`RequestPacer: need requestsPerSecond > 0 and burst >= 1, got ${requestsPerSecond} and ${burst}`);
+    this.intervalMs = 1000 / requestsPerSecond;
+    this.toleranceMs = (Math.floor(burst) - 1) * this.intervalMs;
+  }
+
+  /** Books the next start; returns how long to wait for it (ms), or throws RdsRequestBudgetExceeded. */
+  reserve(): number {
+    const t = this.now();
+    const tat = Math.max(this.tat, t);
+    const at = Math.max(t, tat - this.toleranceMs);
+    if (at - t > this.maxWaitMs) throw new RdsRequestBudgetExceeded(at - t, this.requestsPerSecond, this.key);
+    this.tat = tat + this.intervalMs;
+    return at - t;
+  }
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Adds the budget to an RDS client: each HTTP attempt waits for `pacer`; throttled answers are counted and marked. */
+export function withRequestBudget<C>(client: C, pacer: RequestPacer): C {
+  const c = client as unknown as ClientLike;
+  // finalizeRequest, low priority: inside the SDK's retry middleware, so each attempt is paced and counted.
+  c.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+      const wait = pacer.reserve();
+      if (wait > 0) await sleepMs(wait);
+      try {
+        const out = await next(args);
+        pacer.throttledInARow = 0;
+        return out;
+      } catch (err) {
+        if (isThrottlingError(err)) {
+          pacer.throttledInARow += 1;
+          if (typeof err === 'object' && err !== null) (err as Record<string, unknown>)[THROTTLE_STREAK_FIELD] = pacer.throttledInARow;
+        } else if (typeof err === 'object' && err !== null && '$metadata' in err) {
+          pacer.throttledInARow = 0;
+        }
+        throw err;
+      }
+    },
+    { step: 'finalizeRequest', name: 'rdsOrchestratorRequestBudget', priority: 'low' },
+  );
+  return client;
+}
+
+/** The budget's key: the account (a role's, or the worker's own credentials') and the region. */
+export function budgetKey(loc: AwsLocation): string {
+  const account = loc.roleArn ? (accountOfRole(loc.roleArn) ?? loc.roleArn) : loc.profile ? `profile ${loc.profile}` : "the worker's own account";
+  return `${account} in ${loc.region}`;
+}
+
 /** Memoises one client per key. */
 export function memoised<K, C>(keyOf: (k: K) => string, make: (k: K) => C): (k: K) => C {
   const clients = new Map<string, C>();
@@ -154,7 +251,11 @@ export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = proces
       const credentials = credentialsFor(config, { ...loc, region }, env);
       return instrument(new Client({ ...awsClientConfig(config, region, env), ...(credentials ? { credentials } : {}) }));
     };
-  const rds = memoised(identityKey, make(RDSClient));
+  // One pacer per account and region, shared by every RDS client of it in this process (all activities).
+  const budget = config.aws.rdsBudget;
+  const pacers = memoised(budgetKey, (loc: AwsLocation) => new RequestPacer(budget!.requestsPerSecond / budget!.workers, Math.max(1, budget!.burst / budget!.workers), budgetKey(loc)));
+  const makeRds = make(RDSClient);
+  const rds = memoised(identityKey, (loc: AwsLocation) => (budget ? withRequestBudget(makeRds(loc), pacers(loc)) : makeRds(loc)));
   const ec2 = memoised(identityKey, make(EC2Client));
   const route53 = memoised((loc: AwsLocation) => identityKey({ ...loc, region: ROUTE53_REGION }), make(Route53Client, ROUTE53_REGION));
   const sts = memoised(identityKey, make(STSClient));
