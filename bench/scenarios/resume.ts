@@ -1,11 +1,25 @@
 /**
- * Scenario "resume": campaigns asleep towards their preview window; the worker stops; the window opens with
- * no worker; a new worker *process* (`src/worker.ts`, exactly what `npm run worker` runs: node + ts-node +
- * bundling) starts; measured from its spawn to its polling line and to each campaign's next step.
+ * Scenario "resume": how soon campaigns move again after their worker is gone, for every kind of step
+ * they can be in when it goes. Each kind has its own campaigns; a new worker *process* (`src/worker.ts`,
+ * exactly what `npm run worker` runs: node + ts-node + bundling) is spawned and measured from its spawn:
+ * - **timer**: every campaign asleep towards its preview window; the worker shuts down; the window opens
+ *   with no worker. Next step: the ActivityTaskScheduled after the window timer fired (history).
+ * - **AWS call**: staging-only campaigns in preflight, their DescribeDBInstances held 3 s by the
+ *   simulator's latency fault; the worker *process* is SIGKILLed with the calls in flight.
+ * - **probe** and **long wait**: staging-only campaigns right after `upgrade-triggered`: the availability
+ *   probe and `waitForInstance` (the waiter that also waits for a restore, and the one for Route 53 INSYNC)
+ *   are running on the worker process when it is SIGKILLed.
+ * For the killed kinds, "moved" means: the activity that was running at the kill completed, or a later
+ * attempt of it started (on the new worker), whichever comes first (`describe()`'s pending activities).
  */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { ResolvedCampaignSpec } from '../../src/api';
+import { campaignStatusQuery } from '../../src/api';
 import { startCampaign } from '../../src/client';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import { demoFleet } from '../../sim/src/seed';
+import { resolvedFleetCampaign } from '../../dev/fixtures';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';
 import { fleetCampaign, fleetSeed } from '../fleet';
@@ -16,12 +30,56 @@ import { count, createCampaignWorker, log, type BenchStack } from '../stack';
 
 export type ResumeResult = Awaited<ReturnType<typeof runResume>>;
 
-/** Next step: the ActivityTaskScheduled after the window timer fired, by server event time. */
+export interface ResumeKind {
+  kind: string;
+  campaigns: number;
+  /** What was running at the kill, per activity type (count of campaigns). */
+  inFlight?: Record<string, number>;
+  workerProcessStartToPollingSeconds?: number;
+  startToNextStepSeconds: { p50: number; max: number };
+  /** Per activity type that was running at the kill: spawn → moved. */
+  byActivity?: Record<string, { p50: number; max: number; n: number }>;
+  how: string;
+}
+
+/** A worker runs it now (not waiting for its next attempt). */
+const isRunning = (a: temporal.api.workflow.v1.IPendingActivityInfo) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+const stats = (xs: number[]) => ({ p50: round(median(xs), 1)!, max: round(Math.max(...xs), 1)! });
+
+/** Every kind in turn; the top-level figures are over all kinds (the worst one decides). */
 export async function runResume(h: BenchStack, campaigns: number, opts: BenchOptions, runTag: string) {
+  const kinds: ResumeKind[] = [];
+  const failed: { kind: string; error: string }[] = [];
+  // One kind failing must not cost the run's other figures (the resume phase comes last).
+  const attempt = async (kind: string, run: () => Promise<ResumeKind>) => {
+    try {
+      kinds.push(await run());
+    } catch (err) {
+      log(`  resume (${kind}) failed: ${(err as Error).message}`);
+      failed.push({ kind, error: (err as Error).message });
+    }
+  };
+  await attempt('timer', () => resumeAfterTimer(h, campaigns, opts, runTag));
+  await attempt('aws-call', () => resumeAfterKill(h, campaigns, opts, runTag, 'aws-call'));
+  await attempt('staging', () => resumeAfterKill(h, campaigns, opts, runTag, 'staging'));
+  const all = kinds.flatMap((k) => [k.startToNextStepSeconds.max]);
+  const polling = kinds.flatMap((k) => (k.workerProcessStartToPollingSeconds !== undefined ? [k.workerProcessStartToPollingSeconds] : []));
+  return {
+    campaigns: kinds.reduce((n, k) => n + k.campaigns, 0),
+    workerProcessStartToPollingSeconds: polling.length ? round(median(polling), 1) : undefined,
+    startToNextStepSeconds: { p50: round(median(kinds.map((k) => k.startToNextStepSeconds.p50)), 1)!, max: round(Math.max(...all), 1)! },
+    kinds,
+    ...(failed.length ? { failed } : {}),
+    how: 'per kind of in-flight step (timer, AWS call, probe, long wait): see kinds[].how',
+  };
+}
+
+/** The window timer fires while no worker runs (old worker shut down gracefully; nothing was in flight). */
+async function resumeAfterTimer(h: BenchStack, campaigns: number, opts: BenchOptions, runTag: string): Promise<ResumeKind> {
   const prefix = `r${runTag}`;
   const taskQueue = `bench-resume-${runTag}`;
   const previewMs = nextWholeMinute(35_000);
-  log(`resume: ${campaigns} campaigns, preview window ${new Date(previewMs).toISOString()}`);
+  log(`resume (timer): ${campaigns} campaigns, preview window ${new Date(previewMs).toISOString()}`);
   await h.admin.seed({ reset: true, catalogue: demoFleet(Date.now()).catalogue, instances: fleetSeed(prefix, campaigns, previewMs, previewMs + 60 * MINUTE) });
   const worker = await createCampaignWorker(h, taskQueue);
   const running = worker.run();
@@ -60,18 +118,153 @@ export async function runResume(h: BenchStack, campaigns: number, opts: BenchOpt
       await sleep(250);
     }
     if (nextStep.size < ids.length) throw new Error(`resume: only ${nextStep.size}/${ids.length} campaigns moved within 120 s of the new worker's start; worker output:\n${child.tail(20)}`);
-    const lat = [...nextStep.values()].map((t) => (t - spawnedAt) / 1000);
-    const result = {
+    const result: ResumeKind = {
+      kind: 'timer',
       campaigns,
       workerProcessStartToPollingSeconds: pollingAt ? round((pollingAt - spawnedAt) / 1000, 1) : undefined,
-      startToNextStepSeconds: { p50: round(median(lat), 1)!, max: round(Math.max(...lat), 1)! },
+      startToNextStepSeconds: stats([...nextStep.values()].map((t) => (t - spawnedAt) / 1000)),
       how: 'old worker shut down gracefully while every campaign slept towards its window; the window opened with no worker; a new `src/worker.ts` process was spawned; next step = the waitForInstance ActivityTaskScheduled event after the window timer fired',
     };
-    log(`  new worker process polling after ${result.workerProcessStartToPollingSeconds} s; campaigns moved after p50 ${result.startToNextStepSeconds.p50} s, max ${result.startToNextStepSeconds.max} s`);
+    logKind(result);
     return result;
   } finally {
     await child.stop();
-    for (const id of ids) await h.client.workflow.getHandle(id).terminate('bench resume measurement done').catch(() => undefined);
+    await terminateAll(h.client, ids);
   }
 }
 
+/**
+ * Staging-only campaigns on a worker process that is SIGKILLed: `aws-call` during preflight with every AWS
+ * answer held 3 s by the simulator; `staging` right after the upgrade was triggered (probe and waiter running).
+ */
+async function resumeAfterKill(h: BenchStack, campaigns: number, opts: BenchOptions, runTag: string, kind: 'aws-call' | 'staging'): Promise<ResumeKind> {
+  const prefix = `r${runTag}${kind === 'aws-call' ? 'a' : 's'}`;
+  const taskQueue = `bench-resume-${kind}-${runTag}`;
+  const far = Date.now() + 60 * MINUTE;
+  log(`resume (${kind}): ${campaigns} staging-only campaigns on a worker process, SIGKILLed ${kind === 'aws-call' ? 'with AWS calls in flight' : 'right after their upgrades were triggered'}`);
+  await h.admin.seed({ reset: true, catalogue: demoFleet(Date.now()).catalogue, instances: fleetSeed(prefix, campaigns, far, far) });
+  const workerEnv = { temporalAddress: h.env.connection.options.address, taskQueue, simUrl: h.simUrl };
+  const first = spawnWorkerProcess(`resume ${kind} worker`, workerEnv, 'npm-run-worker');
+  const ids: string[] = [];
+  let child: ReturnType<typeof spawnWorkerProcess> | undefined;
+  try {
+    await first.waitForLine(WORKER_POLLING, 120_000);
+    const LATENCY_MS = 3000;
+    if (kind === 'aws-call') await h.admin.faults({ latencyMs: LATENCY_MS });
+    for (let i = 0; i < campaigns; i++) {
+      const handle = await startCampaign(h.client, stagingCampaign(prefix, i, h, opts.pollInterval), { taskQueue });
+      ids.push(handle.workflowId);
+    }
+    // Wait until every campaign has the activity of its kind running (started on the first worker).
+    const wanted = kind === 'aws-call' ? undefined : 'runAvailabilityProbe';
+    // If they never all are at once (one campaign faster than the others), kill with what runs after 90 s.
+    const giveUp = Date.now() + 90_000;
+    for (;;) {
+      const ready = await Promise.all(
+        ids.map(async (id) => {
+          const d = await h.client.workflow.getHandle(id).describe();
+          const started = (d.raw.pendingActivities ?? []).filter(isRunning);
+          if (kind === 'aws-call') return started.length > 0;
+          if (!started.some((a) => a.activityType?.name === wanted)) return false;
+          const status = await h.client.workflow.getHandle(id).query(campaignStatusQuery);
+          return status.timeline.some((t) => t.step === 'upgrade-triggered');
+        }),
+      );
+      if (ready.every(Boolean)) break;
+      if (Date.now() > giveUp) {
+        if (!ready.some(Boolean)) throw new Error(`resume (${kind}): no campaign reached the step to kill in`);
+        log(`  only ${ready.filter(Boolean).length}/${ids.length} campaigns at the step at once; killing now`);
+        break;
+      }
+      await sleep(kind === 'aws-call' ? 100 : 50);
+    }
+    // What runs at the kill, per campaign.
+    const atKill = new Map<string, { type: string; id: string; attempt: number }[]>();
+    for (const id of ids) {
+      const d = await h.client.workflow.getHandle(id).describe();
+      atKill.set(
+        id,
+        (d.raw.pendingActivities ?? [])
+          .filter(isRunning)
+          .map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1 })),
+      );
+    }
+    await first.kill();
+    if (kind === 'aws-call') await h.admin.faults({ latencyMs: 0 });
+    const inFlight: Record<string, number> = {};
+    for (const acts of atKill.values()) for (const a of acts) inFlight[a.type] = (inFlight[a.type] ?? 0) + 1;
+    log(`  killed the worker process with ${JSON.stringify(inFlight)} running; spawning a new one`);
+
+    child = spawnWorkerProcess(`resumed ${kind} worker`, workerEnv, 'npm-run-worker');
+    const spawnedAt = child.spawnedAt;
+    let pollingAt: number | undefined;
+    void child.waitForLine(WORKER_POLLING, 120_000).then(
+      (at) => (pollingAt = at),
+      () => undefined,
+    );
+    // moved: no longer pending (completed), or a later attempt started (by the new worker).
+    const moved = new Map<string, number>();
+    const key = (wf: string, a: { id: string }) => `${wf} ${a.id}`;
+    const deadline = Date.now() + 2 * MINUTE;
+    const total = [...atKill.values()].reduce((n, a) => n + a.length, 0);
+    while (moved.size < total && Date.now() < deadline) {
+      for (const [wf, acts] of atKill) {
+        const pending = acts.filter((a) => !moved.has(key(wf, a)));
+        if (!pending.length) continue;
+        const d = await h.client.workflow.getHandle(wf).describe();
+        const now = Date.now();
+        for (const a of pending) {
+          const p = (d.raw.pendingActivities ?? []).find((x) => x.activityId === a.id);
+          const startedMs = p?.lastStartedTime ? Number(p.lastStartedTime.seconds ?? 0) * 1000 + Math.floor((p.lastStartedTime.nanos ?? 0) / 1e6) : undefined;
+          if (!p) moved.set(key(wf, a), now);
+          else if ((p.attempt ?? 1) > a.attempt && startedMs !== undefined && startedMs >= spawnedAt) moved.set(key(wf, a), Math.min(now, startedMs));
+        }
+      }
+      await sleep(250);
+    }
+    if (moved.size < total) throw new Error(`resume (${kind}): only ${moved.size}/${total} in-flight activities moved within 2 minutes of the new worker's start; worker output:\n${child.tail(20)}`);
+    const byActivity: Record<string, number[]> = {};
+    for (const [wf, acts] of atKill) for (const a of acts) (byActivity[a.type] ??= []).push((moved.get(key(wf, a))! - spawnedAt) / 1000);
+    const result: ResumeKind = {
+      kind,
+      campaigns,
+      inFlight,
+      workerProcessStartToPollingSeconds: pollingAt ? round((pollingAt - spawnedAt) / 1000, 1) : undefined,
+      startToNextStepSeconds: stats(Object.values(byActivity).flat()),
+      byActivity: Object.fromEntries(Object.entries(byActivity).map(([t, xs]) => [t, { ...stats(xs), n: xs.length }])),
+      how:
+        kind === 'aws-call'
+          ? 'staging-only campaigns in preflight with every AWS answer held 3 s by the simulator; the worker process SIGKILLed while each campaign had an activity running; latency off; a new `src/worker.ts` process spawned at once; moved = that activity completed or its next attempt started'
+          : 'staging-only campaigns right after upgrade-triggered, availability probe and waitForInstance running; the worker process SIGKILLed; a new `src/worker.ts` process spawned at once; moved = the activity completed or its next attempt started',
+    };
+    logKind(result);
+    return result;
+  } finally {
+    await h.admin.faults({ latencyMs: 0 }).catch(() => undefined);
+    first.killNow();
+    await child?.stop();
+    await terminateAll(h.client, ids);
+  }
+}
+
+/** Campaign `i` of the fleet named `prefix`, staging only (upgrade now under the probe), the bench's timings. */
+function stagingCampaign(prefix: string, i: number, h: BenchStack, pollInterval: string): ResolvedCampaignSpec {
+  const base = fleetCampaign(prefix, i, h.admin, pollInterval);
+  return resolvedFleetCampaign({
+    campaignId: base.campaignId,
+    requester: 'bench-requester',
+    timings: { pollInterval, probe: { ratePerSecond: 1, settle: '2s', maxDuration: '5m' }, productionNotice: '20s', precheckBefore: '10s', reminderInterval: '10m' },
+    admin: h.admin,
+    environments: ['staging'],
+    instanceId: (env) => `${prefix}-${i}-${env}`,
+  });
+}
+
+function logKind(k: ResumeKind): void {
+  const by = k.byActivity ? ` (${Object.entries(k.byActivity).map(([t, s]) => `${t} max ${s.max} s`).join(', ')})` : '';
+  log(`  ${k.kind}: new worker process polling after ${k.workerProcessStartToPollingSeconds} s; moved after p50 ${k.startToNextStepSeconds.p50} s, max ${k.startToNextStepSeconds.max} s${by}`);
+}
+
+async function terminateAll(client: Client, ids: string[]): Promise<void> {
+  for (const id of ids) await client.workflow.getHandle(id).terminate('bench resume measurement done').catch(() => undefined);
+}

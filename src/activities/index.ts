@@ -18,6 +18,7 @@ import { createRdsActivities } from './rds';
 import { createRoute53Activities } from './route53';
 import { createStatuspageActivities } from './statuspage';
 import { createStsActivities } from './sts';
+import { withKeepAlive } from './waiting';
 
 export * from '../api/activities';
 export { createDnsActivities } from './dns';
@@ -29,6 +30,7 @@ export { createRdsActivities } from './rds';
 export { createRoute53Activities } from './route53';
 export { createStatuspageActivities } from './statuspage';
 export { createStsActivities } from './sts';
+export { KEEP_ALIVE_EVERY_MS, pollUntil, withKeepAlive } from './waiting';
 export { awsClientConfig, createAwsClients, instrument, ROUTE53_REGION } from './clients';
 
 export interface ActivitiesDeps {
@@ -52,7 +54,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const ec2ClientFor = deps.ec2ClientFor ?? clients.ec2;
   const route53For = deps.route53For ?? ((access: AwsAccess | undefined) => clients.route53({ region: ROUTE53_REGION, ...access }));
   const stsClientFor = deps.stsClientFor ?? clients.sts;
-  return {
+  const activities: Activities = {
     ...createRdsActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),
     ...createEc2Activities({ ec2ClientFor }),
@@ -63,4 +65,17 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
   };
+  return keptAlive(activities);
+}
+
+/** The probe heartbeats its own progress (a bare keep-alive heartbeat would overwrite those details). */
+const HEARTBEATS_ITSELF = new Set<string>(['runAvailabilityProbe']);
+
+/** Every activity heartbeats while it runs (./waiting.ts), so a crash is noticed within its heartbeat timeout. */
+export function keptAlive(activities: Activities): Activities {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    out[name] = HEARTBEATS_ITSELF.has(name) ? fn : withKeepAlive(fn);
+  }
+  return out as unknown as Activities;
 }

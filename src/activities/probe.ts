@@ -20,7 +20,7 @@ export interface ProbeActivitiesDeps {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch; defaults to Date.now. */
   clock?: () => number;
-  /** How often the stop condition is checked against RDS (one DescribeDBInstances each); default 5000. */
+  /** How often the stop condition is checked against RDS (one DescribeDBInstances each); default 5000. The first check is one interval after the start; once the condition holds, the next is when `settleSeconds` is over. */
   stopCheckIntervalMs?: number;
   /** How often running totals are heartbeated; default 2000. */
   heartbeatIntervalMs?: number;
@@ -180,7 +180,11 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
     let seq = 0;
     let scheduleStartMs = now();
     let lastHeartbeatMs = 0;
-    let lastCheckMs = 0;
+    // The first check waits an interval: the upgrade is triggered after the probe starts, so an immediate
+    // check would only ever see the old version. Once RDS shows the stop condition, the next check comes
+    // when the settle time is over instead of a whole interval later (one DescribeDBInstances fewer, and
+    // the probe ends sooner).
+    let nextCheckAtMs = now() + stopCheckIntervalMs;
     let timedOut = false;
     let checkError: unknown;
     while (!cancel.aborted) {
@@ -191,13 +195,15 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
         timedOut = true;
         break;
       }
-      if (!checking && t - lastCheckMs >= stopCheckIntervalMs) {
-        lastCheckMs = t;
+      if (!checking && t >= nextCheckAtMs) {
         checking = checkStopCondition()
           .catch((err: unknown) => {
             checkError = err;
           })
           .finally(() => {
+            const since = progress.stopConditionSinceMs;
+            nextCheckAtMs = t + stopCheckIntervalMs;
+            if (since !== undefined) nextCheckAtMs = Math.min(nextCheckAtMs, Math.max(since + settleMs, t + 200));
             checking = undefined;
           });
       }

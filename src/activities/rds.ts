@@ -18,7 +18,8 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
-import { callAws, isAwsError, notReady, toActivityError } from './aws-errors';
+import { callAws, isAwsError, toActivityError } from './aws-errors';
+import { pollUntil } from './waiting';
 import {
   FailureTypes,
   type InstanceInfo,
@@ -28,6 +29,7 @@ import {
   type RestoreRequest,
   type UpgradeTarget,
   type AwsWhere,
+  type WaitPolling,
 } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 
@@ -232,14 +234,17 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     where: AwsWhere,
     instanceId: string,
     want: { status: string; engineVersion?: string },
+    poll?: WaitPolling,
   ): Promise<InstanceInfo> {
     const region = regionOf(where);
-    const current = await describeInstance(where, instanceId);
-    const statusOk = current.status === want.status;
-    const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
-    if (statusOk && versionOk) return current;
     const wanted = want.engineVersion ? `${want.status} at ${want.engineVersion}` : want.status;
-    throw notReady(`${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}`);
+    return pollUntil(poll, async () => {
+      const current = await describeInstance(where, instanceId);
+      const statusOk = current.status === want.status;
+      const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
+      if (statusOk && versionOk) return { done: true, value: current };
+      return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}` };
+    });
   }
 
   async function restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }> {

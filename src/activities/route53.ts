@@ -11,8 +11,9 @@ import {
   TestDNSAnswerCommand,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { callAws, notReady } from './aws-errors';
-import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
+import { callAws } from './aws-errors';
+import { pollUntil } from './waiting';
+import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WaitPolling, WeightedCname } from '../api/activities';
 import { describeIdentity } from './location';
 
 export interface Route53ActivitiesDeps {
@@ -110,12 +111,13 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId, action: 'route53:ChangeResourceRecordSets', resource: `${record.recordName} (${record.setIdentifier}) in ${record.hostedZoneId}`, requestId: out.$metadata?.requestId };
   }
 
-  async function waitForChangeInsync(changeId: string, access?: AwsAccess): Promise<void> {
-    const out = await callAws({ operation: `GetChange ${changeId}`, as: as(access) }, () => client(access).send(new GetChangeCommand({ Id: changeId })));
-    const status = out.ChangeInfo?.Status;
-    if (status !== 'INSYNC') {
-      throw notReady(`Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC`);
-    }
+  async function waitForChangeInsync(changeId: string, access?: AwsAccess, poll?: WaitPolling): Promise<void> {
+    await pollUntil(poll, async () => {
+      const out = await callAws({ operation: `GetChange ${changeId}`, as: as(access) }, () => client(access).send(new GetChangeCommand({ Id: changeId })));
+      const status = out.ChangeInfo?.Status;
+      if (status === 'INSYNC') return { done: true, value: undefined };
+      return { done: false, waitingFor: `Route 53 change ${changeId} is ${status ?? 'unknown'}; waiting for INSYNC` };
+    });
   }
 
   /** Only for public zones: "This call only supports querying public hosted zones" (TestDNSAnswer reference). */

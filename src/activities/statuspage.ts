@@ -2,13 +2,19 @@
  * Atlassian Statuspage activities (REST API v1, https://api.statuspage.io/v1): announce a scheduled
  * maintenance for an upgrade stage and cancel it when the stage is called off.
  *
- * Idempotency: the incident carries the request's idempotency key in its metadata, and a create first
- * looks for an incident with that key among the page's scheduled and in-progress maintenances, so a
- * retried create after a lost response reuses the incident instead of announcing it twice. Cancelling
- * completes the maintenance with a message; it never deletes it (subscribers already saw it).
+ * Idempotency: the incident carries the request's idempotency key in its metadata and, as a reference line,
+ * in its body; a create first searches the page's incidents for that key (`GET /incidents?q=`: Statuspage
+ * searches names, statuses and update bodies) and reuses a scheduled or in-progress maintenance carrying it
+ * in its metadata, so a retried create after a lost response never announces twice. One search per
+ * announcement, whatever the number of maintenances the page has scheduled (listing them all was quadratic
+ * across a fleet sharing a page). A retry (attempt 2 and later) also lists the scheduled and in-progress
+ * maintenances, in case the search does not see a maintenance created a moment ago or created before the
+ * reference line existed. Cancelling completes the maintenance with a message; it never deletes it
+ * (subscribers already saw it).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type MutationResult, type ScheduledMaintenanceRequest, type StatuspageActivities } from '../api/activities';
+import { activityContext } from './waiting';
 
 export interface StatuspageActivitiesDeps {
   /** e.g. https://api.statuspage.io/v1 */
@@ -23,6 +29,13 @@ export const METADATA_NAMESPACE = 'rds_orchestrator';
 const PER_PAGE = 100;
 /** Far more maintenances than a page ever has scheduled at once; bounds a misbehaving paginator. */
 const MAX_LIST_PAGES = 20;
+/** Statuses of a maintenance that is still announced (scheduled, or started by its auto flags). */
+const LIVE_STATUSES = new Set(['scheduled', 'in_progress', 'verifying']);
+
+/** The line that makes a maintenance findable by its idempotency key (the search does not read metadata). */
+export function referenceLine(idempotencyKey: string): string {
+  return `Reference: ${idempotencyKey}`;
+}
 
 interface Incident {
   id: string;
@@ -92,17 +105,37 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
     throw ApplicationFailure.nonRetryable(`${what}. Check STATUSPAGE_PAGE_ID and the request.`, FailureTypes.InvalidInput);
   }
 
-  async function findByIdempotencyKey(pageId: string, key: string): Promise<Incident | undefined> {
+  const hasKey = (key: string) => (i: Incident) => i.metadata?.[METADATA_NAMESPACE]?.idempotency_key === key;
+
+  async function searchByIdempotencyKey(pageId: string, key: string): Promise<Incident | undefined> {
+    for (let page = 1; page <= MAX_LIST_PAGES; page++) {
+      const incidents = await request<Incident[]>('GET', `/pages/${encodeURIComponent(pageId)}/incidents?q=${encodeURIComponent(key)}&page=${page}&limit=${PER_PAGE}`);
+      const found = (incidents ?? []).find((i) => hasKey(key)(i) && LIVE_STATUSES.has(i.status ?? 'scheduled'));
+      if (found) return found;
+      // A full page may have more behind it; a shorter (or longer: paging ignored) one was everything.
+      if (!incidents || incidents.length !== PER_PAGE) break;
+    }
+    return undefined;
+  }
+
+  async function listByIdempotencyKey(pageId: string, key: string): Promise<Incident | undefined> {
     // A retry may come after the maintenance auto-started, so look at in-progress ones as well.
     for (const list of ['scheduled', 'active_maintenance']) {
       for (let page = 1; page <= MAX_LIST_PAGES; page++) {
         const incidents = await request<Incident[]>('GET', `/pages/${encodeURIComponent(pageId)}/incidents/${list}?page=${page}&per_page=${PER_PAGE}`);
-        const found = (incidents ?? []).find((i) => i.metadata?.[METADATA_NAMESPACE]?.idempotency_key === key);
+        const found = (incidents ?? []).find(hasKey(key));
         if (found) return found;
-        if (!incidents || incidents.length < PER_PAGE) break;
+        if (!incidents || incidents.length !== PER_PAGE) break;
       }
     }
     return undefined;
+  }
+
+  async function findByIdempotencyKey(pageId: string, key: string): Promise<Incident | undefined> {
+    const found = await searchByIdempotencyKey(pageId, key);
+    if (found) return found;
+    const attempt = activityContext()?.info.attempt ?? 1;
+    return attempt > 1 ? listByIdempotencyKey(pageId, key) : undefined;
   }
 
   async function createScheduledMaintenance(
@@ -142,7 +175,7 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
       auto_transition_deliver_notifications_at_start: req.notify,
       auto_transition_deliver_notifications_at_end: req.notify,
       deliver_notifications: req.notify,
-      body: req.body,
+      body: `${req.body}\n\n${referenceLine(req.idempotencyKey)}`,
       component_ids: req.componentIds ?? [],
       metadata: { [METADATA_NAMESPACE]: { idempotency_key: req.idempotencyKey } },
     };

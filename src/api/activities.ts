@@ -122,6 +122,16 @@ export interface RestoreRequest {
   extraSecurityGroupIds?: string[];
 }
 
+/**
+ * How a waiter polls inside one activity attempt: every `intervalMs`, heartbeating between polls, for at
+ * most `attemptMs`; then it ends the attempt with a retryable `NotReady` whose next-retry delay keeps the
+ * polls `intervalMs` apart, so a long wait never holds an activity slot for long.
+ */
+export interface WaitPolling {
+  intervalMs: number;
+  attemptMs: number;
+}
+
 export interface RdsActivities {
   /** Throws non-retryable `InstanceNotFound` when the instance does not exist. */
   describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo>;
@@ -137,8 +147,11 @@ export interface RdsActivities {
    * already upgrading.
    */
   applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult>;
-  /** Throws retryable `NotReady` until status matches (and engineVersion when given). Returns the instance. */
-  waitForInstance(where: AwsWhere, instanceId: string, want: { status: string; engineVersion?: string }): Promise<InstanceInfo>;
+  /**
+   * Returns the instance once its status matches (and engineVersion when given). Without `poll` it checks
+   * once and throws retryable `NotReady`; with `poll` it keeps checking inside the attempt (see WaitPolling).
+   */
+  waitForInstance(where: AwsWhere, instanceId: string, want: { status: string; engineVersion?: string }, poll?: WaitPolling): Promise<InstanceInfo>;
   /** Starts RestoreDBInstanceToPointInTime unless an instance with targetInstanceId and ownerTag already exists. */
   restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
   stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
@@ -197,8 +210,8 @@ export interface Route53Activities {
   getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string, access?: AwsAccess): Promise<WeightedCname | undefined>;
   /** UPSERT; returns the change id (or undefined with changed:false when the record already matches). */
   upsertWeightedCname(record: WeightedCname, access?: AwsAccess): Promise<MutationResult & { changeId?: string }>;
-  /** Throws retryable `NotReady` while the change is PENDING. */
-  waitForChangeInsync(changeId: string, access?: AwsAccess): Promise<void>;
+  /** Returns once the change is INSYNC; while PENDING, polls as `poll` says, else throws retryable `NotReady`. */
+  waitForChangeInsync(changeId: string, access?: AwsAccess, poll?: WaitPolling): Promise<void>;
   /** Route 53 TestDNSAnswer for the record: what the authoritative servers answer now. */
   testDnsAnswer(hostedZoneId: string, recordName: string, access?: AwsAccess): Promise<{ recordData: string[]; responseCode: string }>;
 }

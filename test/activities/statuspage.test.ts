@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createStatuspageActivities } from '../../src/activities/statuspage';
 import { FailureTypes, type ScheduledMaintenanceRequest } from '../../src/api';
 import { expectFailure, startServer, type RecordedRequest, type TestServer } from './helpers';
@@ -36,6 +37,14 @@ function fakeStatuspage(opts: { filler?: number } = {}) {
     const prefix = `/v1/pages/${PAGE}/incidents`;
     if (!url.pathname.startsWith(prefix)) return { status: 404, body: { error: 'Page not found' } };
     const rest = url.pathname.slice(prefix.length);
+    if (req.method === 'GET' && rest === '' && url.searchParams.has('q')) {
+      // The real search reads names, statuses and update bodies (not metadata).
+      const q = url.searchParams.get('q')!.toLowerCase();
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const matching = incidents.filter((i) => [i.name, i.status, ...i.incident_updates.map((u) => u.body)].some((t) => t.toLowerCase().includes(q)));
+      return { status: 200, body: matching.slice((page - 1) * limit, page * limit) };
+    }
     if (req.method === 'GET' && (rest === '/scheduled' || rest === '/active_maintenance')) {
       const wanted = rest === '/scheduled' ? 'scheduled' : 'in_progress';
       const page = Number(url.searchParams.get('page') ?? 1);
@@ -78,6 +87,8 @@ function fakeStatuspage(opts: { filler?: number } = {}) {
     },
   };
 }
+
+type CreateResult = Awaited<ReturnType<ReturnType<typeof createStatuspageActivities>['createScheduledMaintenance']>>;
 
 const request: ScheduledMaintenanceRequest = {
   idempotencyKey: 'campaign-42/staging',
@@ -138,7 +149,7 @@ describe('statuspage activities', () => {
         scheduled_auto_completed: true,
         scheduled_remind_prior: true,
         deliver_notifications: true,
-        body: request.body,
+        body: `${request.body}\n\nReference: campaign-42/staging`,
         component_ids: ['cmp-db'],
         metadata: { rds_orchestrator: { idempotency_key: 'campaign-42/staging' } },
       },
@@ -153,8 +164,12 @@ describe('statuspage activities', () => {
     assert.equal(second.incidentId, first.incidentId);
     assert.equal(server.requests.filter((q) => q.method === 'POST').length, 1);
     assert.equal(fake.incidents.filter((i) => i.name === request.name).length, 1);
-    // 150 unrelated maintenances + ours: the second create had to read page 2.
-    assert.ok(server.requests.some((q) => q.method === 'GET' && q.url.includes('/incidents/scheduled?page=2&per_page=100')));
+    // 150 unrelated maintenances + ours: one search by the key found it, no listing of the page's maintenances.
+    const gets = server.requests.filter((q) => q.method === 'GET');
+    assert.deepEqual(gets.map((q) => q.url), [
+      `/v1/pages/${PAGE}/incidents?q=campaign-42%2Fstaging&page=1&limit=100`,
+      `/v1/pages/${PAGE}/incidents?q=campaign-42%2Fstaging&page=1&limit=100`,
+    ]);
     const third = await acts().createScheduledMaintenance({ ...request, idempotencyKey: 'campaign-42/prod' });
     assert.equal(third.changed, true);
     assert.notEqual(third.incidentId, first.incidentId);
@@ -167,7 +182,23 @@ describe('statuspage activities', () => {
     const again = await acts().createScheduledMaintenance(request);
     assert.equal(again.changed, false);
     assert.equal(again.incidentId, first.incidentId);
-    assert.ok(server.requests.some((q) => q.url.startsWith(`/v1/pages/${PAGE}/incidents/active_maintenance`)));
+    assert.ok(!server.requests.some((q) => q.url.includes('/incidents/active_maintenance')), 'the search found it');
+  });
+
+  it('on a retried attempt also lists the maintenances, for one the search does not show', async () => {
+    await start({ filler: 150 });
+    // Created without the reference line (before it existed): only the listing can find it.
+    fake.incidents.push({ id: 'legacy', name: request.name, status: 'scheduled', shortlink: '', metadata: { rds_orchestrator: { idempotency_key: request.idempotencyKey } }, incident_updates: [] });
+    const first = await acts().createScheduledMaintenance(request);
+    assert.equal(first.changed, true, 'attempt 1 trusts the search');
+    const env = new MockActivityEnvironment({ attempt: 2 });
+    const retried = await env.run<[], CreateResult, () => Promise<CreateResult>>(() => acts().createScheduledMaintenance({ ...request, idempotencyKey: 'campaign-42/prod' }));
+    assert.equal(retried.changed, true);
+    fake.incidents.push({ id: 'legacy2', name: request.name, status: 'scheduled', shortlink: '', metadata: { rds_orchestrator: { idempotency_key: 'campaign-42/old' } }, incident_updates: [] });
+    const found = await env.run<[], CreateResult, () => Promise<CreateResult>>(() => acts().createScheduledMaintenance({ ...request, idempotencyKey: 'campaign-42/old' }));
+    assert.equal(found.changed, false);
+    assert.equal(found.incidentId, 'legacy2');
+    assert.ok(server.requests.some((q) => q.url.includes('/incidents/scheduled?page=2&per_page=100')), 'the listing followed the pages');
   });
 
   it('cancels by completing with the reason, never DELETE, and only once', async () => {

@@ -25,6 +25,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   approveUpdate,
@@ -52,8 +53,8 @@ import { localEnv, uniqueTaskQueue } from '../harness';
 
 /**
  * Polls every second; the probe settles in 3 s. A probe killed mid-run resumes from its last heartbeat and
- * counts the time nobody probed as outage (up to a heartbeat interval plus the restart): above the default
- * 60 s threshold, hence 10 minutes.
+ * counts the time nobody probed as outage (the heartbeat timeout plus the restart, about 10 s; under a slow
+ * machine it can approach the default 60 s threshold, hence 10 minutes).
  */
 const DURABILITY_TIMINGS: CampaignTimings = {
   pollInterval: '1s',
@@ -69,6 +70,49 @@ interface Restart {
   label: string;
   spawnedAt: number;
   readyAt?: number;
+  /** The activities running when the old worker was killed, and when each moved (spawn → completed or retried). */
+  inFlight?: { type: string; movedMs?: number }[];
+}
+
+interface RunningActivity {
+  type: string;
+  id: string;
+  attempt: number;
+}
+
+/** The activities of `handle` a worker is running now (state STARTED). */
+async function runningActivities(handle: WorkflowHandle): Promise<RunningActivity[]> {
+  const d = await handle.describe();
+  return (d.raw.pendingActivities ?? [])
+    .filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+    .map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1 }));
+}
+
+/**
+ * In the background: when each activity that was running at the kill moves again, i.e. completes or has a
+ * later attempt started (by the new worker, after `restart.spawnedAt`). Printed with the restart.
+ */
+function watchInFlight(handle: WorkflowHandle, running: RunningActivity[], restart: Restart): void {
+  restart.inFlight = running.map((a) => ({ type: a.type }));
+  void (async () => {
+    const deadline = Date.now() + 3 * MINUTE;
+    while (!stopped && Date.now() < deadline && restart.inFlight!.some((a) => a.movedMs === undefined)) {
+      try {
+        const d = await handle.describe();
+        running.forEach((a, i) => {
+          const entry = restart.inFlight![i];
+          if (entry.movedMs !== undefined) return;
+          const p = (d.raw.pendingActivities ?? []).find((x) => x.activityId === a.id);
+          const started = p?.lastStartedTime ? Number(p.lastStartedTime.seconds ?? 0) * 1000 + Math.floor((p.lastStartedTime.nanos ?? 0) / 1e6) : undefined;
+          if (!p) entry.movedMs = Date.now() - restart.spawnedAt;
+          else if ((p.attempt ?? 1) > a.attempt && started !== undefined && started >= restart.spawnedAt) entry.movedMs = started - restart.spawnedAt;
+        });
+      } catch {
+        // the server is busy or restarting: try again
+      }
+      await sleep(250);
+    }
+  })();
 }
 
 interface Measurement {
@@ -79,6 +123,7 @@ interface Measurement {
   firstTaskMs?: number;
   nextStep?: string;
   nextStepMs?: number;
+  inFlight?: { type: string; movedMs?: number }[];
 }
 
 let stopped = false;
@@ -100,10 +145,16 @@ function durabilityCampaign(taskQueue: string, admin: SimAdminClient, environmen
 }
 
 /** Starts a worker process and records when it polls; `label` says which crash it recovers from. */
-async function spawnWorker(scenario: string, label: string, env: { temporalAddress: string; taskQueue: string; simUrl: string }): Promise<ChildProcessHandle> {
+async function spawnWorker(
+  scenario: string,
+  label: string,
+  env: { temporalAddress: string; taskQueue: string; simUrl: string },
+  inFlight?: { handle: WorkflowHandle; running: RunningActivity[] },
+): Promise<ChildProcessHandle> {
   const worker = spawnWorkerProcess(`${scenario} worker (${label})`, env);
   const restart: Restart = { scenario, label, spawnedAt: worker.spawnedAt };
   restarts.push(restart);
+  if (inFlight) watchInFlight(inFlight.handle, inFlight.running, restart);
   restart.readyAt = await worker.waitForLine(WORKER_POLLING, 90_000);
   note(scenario, `worker ${worker.pid} (${label}) polling after ${restart.readyAt - restart.spawnedAt} ms`);
   return worker;
@@ -153,6 +204,7 @@ async function measure(scenario: string, handle: WorkflowHandle, timeline: Timel
       firstTaskMs: firstTask !== undefined ? firstTask - r.spawnedAt : undefined,
       nextStep: next?.step,
       nextStepMs: next ? Date.parse(next.at) - r.spawnedAt : undefined,
+      inFlight: r.inFlight,
     });
   }
   measurements.push({ scenario, label: `(scenario done at ${((Date.now() - suiteStart) / 1000).toFixed(0)} s of the suite)` });
@@ -223,9 +275,10 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
   await until('staging upgrade triggered', query, hasStep('upgrade-triggered'));
   const probing = await query();
   assert.equal(probing.waitingFor?.kind, 'probe', 'the probe is running');
+  const midProbe = await runningActivities(handle);
   await worker.kill();
   note(scenario, 'killed mid-probe');
-  worker = await spawnWorker(scenario, 'after kill mid-probe (heartbeat timeout 1 min)', wenv);
+  worker = await spawnWorker(scenario, 'after kill mid-probe, waiter polling too (heartbeat timeout 8 s)', wenv, { handle, running: midProbe });
 
   const result = (await handle.result()) as CampaignResult;
   const status = await query();
@@ -256,9 +309,10 @@ async function campaignMutationInFlight(env: TestWorkflowEnvironment): Promise<C
   }
   await sleep(LATENCY_MS / 3);
   const loggedBeforeKill = (await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length;
+  const inCall = await runningActivities(handle);
   await worker.kill();
   note(scenario, 'killed with ApplyPendingMaintenanceAction in flight');
-  worker = await spawnWorker(scenario, 'after kill during ApplyPendingMaintenanceAction (start-to-close 2 min)', wenv);
+  worker = await spawnWorker(scenario, 'after kill inside an AWS call (ApplyPendingMaintenanceAction; heartbeat timeout 8 s)', wenv, { handle, running: inCall });
   // The simulator finishes the held call although its caller is gone (AWS would too); then no more latency.
   while ((await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length === 0) {
     if (Date.now() > deadline || stopped) throw new Error('the held ApplyPendingMaintenanceAction never reached the simulator');
@@ -293,12 +347,14 @@ async function restoreCutover(env: TestWorkflowEnvironment): Promise<RestoreOutc
   const handle = await startRestore(env.client, spec, { taskQueue });
   const query = () => handle.query(restoreStatusQuery);
 
-  // 1. Killed while RDS restores (retry-based polling: no activity runs between polls).
+  // 1. Killed while RDS restores: waitForInstance polls inside its attempt, so the attempt is lost with the
+  // worker; the heartbeat timeout (8 s) hands it to the new worker.
   await until('the restore wait', query, (s) => s.state === 'restoring' && s.currentStep === 'waiting-for-restore');
+  const waiting = await runningActivities(handle);
   await worker.kill();
   note(scenario, 'killed during the restore wait');
   await sleep(2000);
-  worker = await spawnWorker(scenario, 'after kill during the restore wait', wenv);
+  worker = await spawnWorker(scenario, 'after kill during the restore wait (heartbeat timeout 8 s)', wenv, { handle, running: waiting });
 
   const asking = await until('the cutover approval', query, (s) => s.state === 'waiting-for-approval' && Boolean(s.waitingFor?.plan), 3 * MINUTE);
   await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan, comment: 'durability test' }] });
@@ -408,14 +464,16 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     await killAllProcesses();
     await cleanups.close();
     if (measurements.length) {
-      console.log('\n      new worker process: spawn → polling, → its first workflow task, → the workflow\'s next step');
+      console.log('\n      new worker process: spawn → polling, → its first workflow task, → the workflow\'s next step; each activity running at the kill: spawn → completed or retried on the new worker');
       for (const m of measurements) {
         if (m.readyMs === undefined) {
           console.log(`        ${m.scenario.padEnd(9)} ${m.label}`);
           continue;
         }
+        const moved = (m.inFlight ?? []).map((a) => `${a.type} moved ${fmt(a.movedMs).trim()}`).join(', ');
         console.log(
-          `        ${m.scenario.padEnd(9)} ${m.label.padEnd(74)} polling ${fmt(m.readyMs)}  1st workflow task ${fmt(m.firstTaskMs)}  next step ${fmt(m.nextStepMs)} (${m.nextStep ?? '-'})`,
+          `        ${m.scenario.padEnd(9)} ${m.label.padEnd(74)} polling ${fmt(m.readyMs)}  1st workflow task ${fmt(m.firstTaskMs)}  next step ${fmt(m.nextStepMs)} (${m.nextStep ?? '-'})` +
+            (moved ? `  in flight at the kill: ${moved}` : ''),
         );
       }
     }

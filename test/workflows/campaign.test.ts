@@ -16,6 +16,7 @@ import {
 } from '../../src/api';
 import { upgradeCampaign } from '../../src/workflows';
 import { UPSERT_ONLY_CHANGES_PATCH } from '../../src/workflows/campaign';
+import { NOTIFY_LOCALLY_PATCH } from '../../src/workflows/shared/people';
 import { RDS_INSTANCES, RDS_STATE } from '../../src/api/search-attributes';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
@@ -408,6 +409,11 @@ describe('upgradeCampaign (time-skipping)', function () {
       const changes = (await handle.query(campaignStatusQuery)).timeline.length;
       assert.equal(patches.filter((t) => t.includes(UPSERT_ONLY_CHANGES_PATCH)).length, 1, 'one marker of the upsert patch');
       assert.ok(upserts > 0 && upserts < 12, `upserts ${upserts} for ${changes} steps`);
+      // Notifications are local activities (patched): markers, no activity tasks.
+      assert.equal(patches.filter((t) => t.includes(NOTIFY_LOCALLY_PATCH)).length, 1, 'one marker of the notify patch');
+      const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+      assert.ok(!scheduled.includes('notify'), `no notify activity task: ${scheduled.join(', ')}`);
+      assert.ok(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'), 'notifications recorded as local activity markers');
     });
   });
 

@@ -271,7 +271,7 @@ describe('restoreAndCutover (time-skipping)', function () {
 
       const history = await handle.fetchHistory();
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      assert.equal(markers.length, 3, 'three patch markers (notify before stop, safe cutover, signed actions)');
+      assert.equal(markers.length, 4, 'four patch markers (notify before stop, safe cutover, signed actions, notifications as local activities)');
       const text = markers
         .flatMap((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}))
         .flatMap((p) => p.payloads ?? [])
@@ -279,6 +279,7 @@ describe('restoreAndCutover (time-skipping)', function () {
         .join(' ');
       assert.match(text, /restore-notify-before-stopping-old-instance/);
       assert.match(text, /restore-own-security-group-private-zone-decide-after-switch/);
+      assert.match(text, /notify-as-local-activity/);
     });
   });
 

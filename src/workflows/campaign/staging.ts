@@ -7,6 +7,7 @@ import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { Activities, ProbeResult, ResolvedStage, StageReport } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { nowMs } from '../shared/clock';
+import { HEARTBEAT_TIMEOUT } from '../shared/aws-calls';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
 import type { CampaignRun } from './run';
 
@@ -21,8 +22,9 @@ async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: Sta
   const target = c.spec.targetEngineVersion;
   const probe = proxyActivities<Activities>({
     startToCloseTimeout: probeCfg.maxDurationMs + 5 * 60_000,
-    heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '5s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
+    // The probe heartbeats its totals every 2 s: a probe lost with its worker resumes on another within seconds.
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
   c.step(report, 'probe-started', `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
   c.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${probeCfg.url}` });

@@ -17,14 +17,28 @@ import { NON_RETRYABLE_TYPES } from './failures';
 
 export const AWS_CALL_FAILED = 'AwsCallFailed';
 /**
- * One AWS activity attempt: a few SDK calls, each with its own request timeout (src/activities/index.ts).
- * Short, so that an attempt lost with a crashed worker is retried on another within a minute.
+ * One AWS activity attempt: a few SDK calls, each with its own request timeout (src/activities/clients.ts).
+ * It bounds a call that hangs while its worker lives; a worker that dies is noticed by the heartbeat timeout.
  */
 export const AWS_ATTEMPT_TIMEOUT = '45 seconds';
+/**
+ * Every activity heartbeats every 2 s while it runs (src/activities/waiting.ts): a missing heartbeat for this
+ * long means its worker is gone (or the task went to a poller that died), and Temporal retries the attempt on
+ * another worker. This, not the attempt timeout, is what bounds the resume after a crash.
+ */
+export const HEARTBEAT_TIMEOUT = '8 seconds';
+/** A waiter polls inside one attempt for at most this long, then gives its activity slot back (see WaitPolling). */
+export const WAITER_ATTEMPT_MS = 30_000;
+/**
+ * Only short poll intervals poll inside the attempt. A longer one (the default is 60 s) checks once per
+ * attempt, as before: the server holds the wait between checks, so 1000 instances in one window do not
+ * hold 1000 activity slots, and a retry per minute costs little.
+ */
+export const POLL_INSIDE_UP_TO_MS = 10_000;
 /** Attempts per round; inside each attempt the AWS SDK itself already retries a request up to 3 times. */
 export const ATTEMPTS_PER_ROUND = 3;
 export const AWS_ROUND_RETRY: ActivityOptions['retry'] = {
-  initialInterval: '2s',
+  initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
   maximumAttempts: ATTEMPTS_PER_ROUND,
@@ -42,16 +56,33 @@ const MAX_PAUSE_MS = 10 * 60_000;
 
 /** The activities as a workflow calls them: attempts in rounds (see withVisibleRetries). */
 export function awsActivities(): Activities {
-  return proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, retry: AWS_ROUND_RETRY });
+  return proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: AWS_ROUND_RETRY });
 }
 
-/** Polls (retry-based, no history growth) every `pollIntervalMs` until `deadlineMs`; a failing call ends the attempt. */
-export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Pick<Activities, 'waitForInstance' | 'waitForChangeInsync'> {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: Math.max(1000, deadlineMs - nowMs()),
-    retry: { initialInterval: pollIntervalMs, backoffCoefficient: 1, maximumInterval: pollIntervalMs, nonRetryableErrorTypes: WAITER_NON_RETRYABLE_TYPES },
+export type Waiters = Pick<Activities, 'waitForInstance' | 'waitForChangeInsync'>;
+
+/**
+ * Waits until `deadlineMs`, polling every `pollIntervalMs` inside the activity (src/activities/waiting.ts):
+ * attempts of up to WAITER_ATTEMPT_MS, heartbeating; between attempts the activity itself asks for the next
+ * retry one poll interval later. A lost attempt is noticed by the heartbeat timeout. A failing call ends the
+ * wait at once so the step can show it.
+ */
+export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters {
+  const remainingMs = Math.max(1000, deadlineMs - nowMs());
+  const waiters = proxyActivities<Activities>({
+    startToCloseTimeout: Math.min(remainingMs, WAITER_ATTEMPT_MS + 60_000),
+    scheduleToCloseTimeout: remainingMs,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
+    // The activity sets the delay after a used-up attempt itself (the poll interval); this policy is for an
+    // attempt lost with its worker (1 s after the heartbeat timeout on a first attempt, never slower than
+    // the poll interval) and for an activity that does not set one (a fake in tests).
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: Math.max(1000, pollIntervalMs), nonRetryableErrorTypes: WAITER_NON_RETRYABLE_TYPES },
   });
+  const poll = { intervalMs: pollIntervalMs, attemptMs: pollIntervalMs <= POLL_INSIDE_UP_TO_MS ? WAITER_ATTEMPT_MS : 0 };
+  return {
+    waitForInstance: (where, instanceId, want) => waiters.waitForInstance(where, instanceId, want, poll),
+    waitForChangeInsync: (changeId, access) => waiters.waitForChangeInsync(changeId, access, poll),
+  };
 }
 
 export interface TroubleHost {
