@@ -6,29 +6,14 @@ import os from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TimelineEntry } from '../src/api';
 import { MINUTE_MS as MINUTE } from '../src/domain/duration';
-import { sleep } from '../dev/time';
+import { hasStep, until as pollUntil } from '../dev/follow';
 
 /** Polls `query` until `pred` holds; errors (a server restarting, no worker yet) only delay it. */
-export async function until<S>(what: string, query: () => Promise<S>, pred: (s: S) => boolean, timeoutMs = 5 * MINUTE): Promise<S> {
-  const deadline = Date.now() + timeoutMs;
-  let last: S | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await Promise.race([query(), sleep(10_000).then(() => Promise.reject(new Error('query took over 10 s')))]);
-      if (pred(last)) return last;
-      const waiting = last as { state?: string; waitingFor?: { question?: string } };
-      if (waiting.state === 'waiting-for-decision') throw new Error(`unexpected decision asked while waiting for ${what}: ${waiting.waitingFor?.question}`);
-    } catch (err) {
-      if (/unexpected decision/.test(String(err))) throw err;
-      lastError = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1500)}; last error: ${lastError}`);
+export function until<S>(what: string, query: () => Promise<S>, pred: (s: S) => boolean, timeoutMs = 5 * MINUTE): Promise<S> {
+  return pollUntil(what, query, pred, timeoutMs);
 }
 
-export const hasStep = (step: string) => (s: { timeline: TimelineEntry[] }) => s.timeline.some((t) => t.step === step);
+export { hasStep };
 
 /** The first timeline entry taken at or after `since` (entries carry the time of the workflow task that took them). */
 export function firstStepSince(timeline: TimelineEntry[], since: number): TimelineEntry | undefined {

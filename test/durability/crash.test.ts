@@ -40,8 +40,9 @@ import { startCampaign, startRestore } from '../../src/client';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import type { SimAdminClient } from '../../sim/src/client';
 import { demoInstanceId } from '../../sim/src/seed';
-import type { CallRecord } from '../../sim/src/types';
+import { mutationSummary, repeatedMutations } from '../../dev/call-log';
 import { Closers } from '../../dev/closers';
+import { hasStep, until as pollUntil } from '../../dev/follow';
 import { REGION, TARGET_VERSION as TARGET, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
 import { freePort } from '../../dev/ports';
 import { killAllProcesses, type ChildProcessHandle } from '../../dev/processes';
@@ -161,27 +162,9 @@ async function spawnWorker(
 }
 
 /** Polls `query` until `pred` holds. Queries only run while a worker is up. */
-async function until<S>(what: string, query: () => Promise<S>, pred: (s: S) => boolean, timeoutMs = 4 * MINUTE): Promise<S> {
-  const deadline = Date.now() + timeoutMs;
-  let last: S | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (stopped) throw new Error(`suite stopped while waiting for ${what}`);
-    try {
-      last = await Promise.race([query(), sleep(10_000).then(() => Promise.reject(new Error('query took over 10s')))]);
-      if (pred(last)) return last;
-      const waiting = last as { state?: string; waitingFor?: { question?: string } };
-      if (waiting.state === 'waiting-for-decision') throw new Error(`unexpected decision asked while waiting for ${what}: ${waiting.waitingFor?.question}`);
-    } catch (err) {
-      if (/unexpected decision/.test(String(err))) throw err;
-      lastError = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 2000)}; last error: ${lastError}`);
+function until<S>(what: string, query: () => Promise<S>, pred: (s: S) => boolean, timeoutMs = 4 * MINUTE): Promise<S> {
+  return pollUntil(what, query, pred, timeoutMs, () => stopped);
 }
-
-const hasStep = (step: string) => (s: { timeline: TimelineEntry[] }) => s.timeline.some((t) => t.step === step);
 
 /**
  * For every restart of the scenario: when the new worker first completed a workflow task (history) and
@@ -210,24 +193,8 @@ async function measure(scenario: string, handle: WorkflowHandle, timeline: Timel
   measurements.push({ scenario, label: `(scenario done at ${((Date.now() - suiteStart) / 1000).toFixed(0)} s of the suite)` });
 }
 
-function mutationSummary(calls: CallRecord[]): string[] {
-  return calls.map((c) => {
-    const p = c.params;
-    const target = p.DBInstanceIdentifier ?? p.ResourceIdentifier ?? p.TargetDBInstanceIdentifier ?? p.GroupId ?? p.HostedZoneId ?? '';
-    const what =
-      c.action === 'ModifyDBInstance'
-        ? ` AutoMinorVersionUpgrade=${p.AutoMinorVersionUpgrade}`
-        : c.action === 'ChangeResourceRecordSets'
-          ? ` ${/<Value>([^<]+)<\/Value>/.exec(p.body ?? '')?.[1]} TTL ${/<TTL>(\d+)<\/TTL>/.exec(p.body ?? '')?.[1]}`
-          : '';
-    return `${c.action} ${target}${what}`.trim();
-  });
-}
-
 function assertEachOnce(mutations: string[]): void {
-  const seen = new Map<string, number>();
-  for (const m of mutations) seen.set(m, (seen.get(m) ?? 0) + 1);
-  const repeated = [...seen].filter(([, n]) => n > 1);
+  const repeated = repeatedMutations(mutations);
   assert.deepEqual(repeated, [], `each AWS mutation exactly once; repeated: ${JSON.stringify(repeated)} in ${JSON.stringify(mutations, null, 2)}`);
 }
 
