@@ -119,6 +119,18 @@ function printGroup(o: Outcome): void {
   process.stdout.write(`── ${o.group.name} ${verdict(o)} in ${seconds(o.ms)}${counts(o) ? ` (${counts(o)})` : ''}\n`);
 }
 
+/**
+ * A failed group's failures again, after the summary: a CI log is often read from its end, and the group's
+ * own output may lie thousands of lines above it. For mocha, its closing list of failures ("1 failing" and
+ * each failure with its stack); otherwise the group's last lines.
+ */
+function printFailures(o: Outcome): void {
+  const body = o.output.replace(/\s+$/, '');
+  const at = o.group.mocha ? body.search(/^\s*\d+ failing\b/m) : -1;
+  const text = at >= 0 ? body.slice(at) : body.split('\n').slice(-60).join('\n');
+  process.stdout.write(`\n── ${o.group.name} ${verdict(o)}: ${at >= 0 ? 'its failures' : 'its last lines'} ${'─'.repeat(60)}\n${text}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--list')) {
     for (const g of GROUPS) console.log(`${g.name.padEnd(11)} ${g.what}\n            ${[path.relative(ROOT, g.command) || g.command, ...g.args].join(' ')}`);
@@ -147,9 +159,10 @@ async function main(argv: string[]): Promise<number> {
   );
 
   const wall = Date.now() - started;
+  const failed = outcomes.filter((o) => !passed(o));
+  for (const o of failed) printFailures(o);
   console.log(`\n── summary ${'─'.repeat(90)}`);
   for (const o of outcomes) console.log(`  ${o.group.name.padEnd(11)} ${verdict(o).padEnd(16)} ${seconds(o.ms).padStart(6)}   ${counts(o)}`);
-  const failed = outcomes.filter((o) => !passed(o));
   console.log(`npm test ${failed.length ? `FAILED (${failed.map((o) => o.group.name).join(', ')})` : 'passed'} in ${seconds(wall)} wall`);
   return failed.length ? 1 : 0;
 }
