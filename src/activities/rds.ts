@@ -1,7 +1,8 @@
 /**
- * RDS activities: read an instance, change its upgrade settings, upgrade it now, restore it to a point in
- * time, stop and start it. Every mutation reads first and only acts when the instance is not already in
- * the wanted state, so a retry after a worker crash never starts a second upgrade or restore.
+ * RDS activities: read an instance or a fleet of them (./fleet.ts), change its upgrade settings, upgrade it
+ * now, restore it to a point in time, stop and start it. Every mutation reads first and only acts when the
+ * instance is not already in the wanted state, so a retry after a worker crash never starts a second
+ * upgrade or restore.
  */
 import {
   ApplyPendingMaintenanceActionCommand,
@@ -15,7 +16,6 @@ import {
   type DBInstance,
   type RDSClient,
   type RestoreDBInstanceToPointInTimeCommandInput,
-  type Tag,
 } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
 import { callAws, isAwsError, toActivityError } from './aws-errors';
@@ -32,6 +32,8 @@ import {
   type WaitPolling,
 } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
+import { fleetFinder } from './fleet';
+import { iso, tagsToRecord, toPendingAction } from './rds-shapes';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -44,16 +46,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const UPGRADING_STATUSES = new Set(['upgrading', 'modifying']);
 /** Storage types for which provisioned IOPS may be passed to a restore. */
 const IOPS_STORAGE_TYPES = new Set(['io1', 'io2', 'gp3']);
-
-function iso(d: Date | undefined): string | undefined {
-  return d ? d.toISOString() : undefined;
-}
-
-function tagsToRecord(tags: Tag[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
-  return out;
-}
 
 export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
   const retentionDays = db.BackupRetentionPeriod;
@@ -106,6 +98,8 @@ function mentionsOtherVersion(description: string | undefined, targetVersion: st
 
 export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   const now = deps.now ?? (() => new Date());
+  /** A fleet stage's instances: one listing of the region (./fleet.ts). */
+  const findFleet = fleetFinder(deps);
 
   async function findDbInstance(where: AwsWhere, instanceId: string): Promise<DBInstance | undefined> {
     try {
@@ -171,19 +165,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
         const id = instanceId.toLowerCase();
         if (arn !== id && !arn.endsWith(`:db:${id}`)) continue;
         for (const a of resource.PendingMaintenanceActionDetails ?? []) {
-          if (!a.Action) continue;
-          actions.push(
-            JSON.parse(
-              JSON.stringify({
-                action: a.Action,
-                description: a.Description,
-                autoAppliedAfterDate: iso(a.AutoAppliedAfterDate),
-                forcedApplyDate: iso(a.ForcedApplyDate),
-                currentApplyDate: iso(a.CurrentApplyDate),
-                optInStatus: a.OptInStatus,
-              }),
-            ) as PendingMaintenanceAction,
-          );
+          const action = toPendingAction(a);
+          if (action) actions.push(action);
         }
       }
       marker = out.Marker;
@@ -374,6 +357,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     attachSecurityGroup,
     describeInstance,
     findInstance,
+    findFleet,
     listUpgradeTargets,
     listPendingMaintenance,
     setAutoMinorVersionUpgrade,

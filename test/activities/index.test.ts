@@ -47,7 +47,7 @@ describe('createActivities', () => {
   it('exposes every activity of the contract as a function', () => {
     const acts = createActivities({ config: loadConfig({}) });
     const expected = [
-      'describeInstance', 'findInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
+      'describeInstance', 'findInstance', 'findFleet', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
       'applyUpgradeNow', 'waitForInstance', 'restoreToPointInTime', 'stopInstance', 'startInstance',
       'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'whoAmI',
       'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
