@@ -97,6 +97,43 @@ export interface PendingMaintenanceAction {
   optInStatus?: string;
 }
 
+/** One instance a fleet stage found: what the plan and the waves need, kept small (a fleet is hundreds). */
+export interface FleetMember {
+  region: string;
+  instanceId: string;
+  engine: string;
+  engineVersion: string;
+  status: string;
+  /** `ddd:hh24:mi-ddd:hh24:mi`, UTC */
+  preferredMaintenanceWindow: string;
+  autoMinorVersionUpgrade: boolean;
+  instanceClass: string;
+  allocatedStorage?: number;
+  /** Only the tags the query asked to keep (`keepTags`), not the whole TagList. */
+  tags: Record<string, string>;
+  /** What DescribePendingMaintenanceActions lists for it. */
+  pending: PendingMaintenanceAction[];
+}
+
+/** Which instances of one region and account a fleet stage takes (all of what is given must match). */
+export interface FleetQuery {
+  /** Exactly these (listed instances); each one not found is reported in `missing`. */
+  instanceIds?: string[];
+  tags?: Record<string, string>;
+  engine: string;
+  engineVersion?: string;
+  /** Tag keys to return in each member's `tags` (those of the selection and of the order). */
+  keepTags?: string[];
+}
+
+export interface FleetFound {
+  members: FleetMember[];
+  /** Listed instances that do not exist there. */
+  missing: string[];
+  /** Instances the tags matched but that are left out, and why (another engine, another current version). */
+  excluded: { instanceId: string; reason: string }[];
+}
+
 export interface MutationResult {
   /** false when the world was already in the wanted state and nothing was sent */
   changed: boolean;
@@ -140,6 +177,8 @@ export interface RdsActivities {
   /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
   listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
   listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]>;
+  /** A fleet stage's instances in one region and account: DescribeDBInstances and DescribePendingMaintenanceActions, every page, once each. */
+  findFleet(where: AwsWhere, query: FleetQuery): Promise<FleetFound>;
   setAutoMinorVersionUpgrade(where: AwsWhere, instanceId: string, enabled: boolean): Promise<MutationResult>;
   /**
    * Upgrade now: apply the pending `db-upgrade` action immediately when RDS lists one for the target,

@@ -11,7 +11,14 @@ export interface StageSpec {
   /** preview / staging / production, or any name; unique within a campaign */
   name: string;
   region: string;
-  instanceId: string;
+  /** One instance. A fleet stage names `instances` or `select` instead (exactly one of the three). */
+  instanceId?: string;
+  /** A fleet stage: these instances of the stage's region and account. */
+  instances?: string[];
+  /** A fleet stage: every instance that matches, in the stage's region and account or in those listed. */
+  select?: FleetSelectSpec;
+  /** A fleet stage: how its instances are upgraded in waves (each instance in a child workflow of its own). */
+  waves?: WavesSpec;
   /** The stage's AWS account, when it is not the worker's own: a role to assume (or a local profile). */
   aws?: AwsAccessSpec;
   method: StageMethod;
@@ -39,6 +46,34 @@ export interface StageSpec {
   healthCheckUrl?: string;
   /** The infrastructure-code value that must change after this stage (follow-up text). */
   infraCodeHint?: string;
+}
+
+/** Which instances a fleet stage takes: every one that matches all of what is given. */
+export interface FleetSelectSpec {
+  /** Every tag must be on the instance with exactly this value, e.g. { environment: "staging", team: "notify" }. */
+  tags?: Record<string, string>;
+  /** Default "postgres". */
+  engine?: string;
+  /** Only instances at this engine version now (e.g. "15.5"). */
+  engineVersion?: string;
+  /** Where to look (default: the stage's region and account); each entry its own region and role. */
+  from?: { region: string; aws?: AwsAccessSpec }[];
+}
+
+/** The order a fleet stage takes its instances in. */
+export type FleetOrder = 'listed' | 'smallest-first' | { tag: string };
+
+export interface WavesSpec {
+  /**
+   * How many instances are upgraded at once (default 1): a wave is that many, and the next wave starts when
+   * the previous one ended. A stage that requires approval upgrades in its instances' maintenance windows:
+   * its waves are the window groups, and it refuses maxConcurrent.
+   */
+  maxConcurrent?: number;
+  /** "listed" (default for `instances`), "smallest-first" (allocated storage; default for `select`), or { tag: KEY } (by the tag's value; a new value starts a new wave). */
+  order?: FleetOrder;
+  /** Failed instances at which the stage stops starting new ones and asks the team (default 1). */
+  failureThreshold?: number;
 }
 
 export interface CampaignSpec {
@@ -102,6 +137,43 @@ export interface StageReport {
   /** The account the stage's calls were made in, and the role assumed for them (preflight finds out). */
   account?: string;
   role?: string;
+  /** A fleet stage: what the selection found, the waves, and where each instance is. */
+  fleet?: FleetReport;
+}
+
+export type FleetInstanceState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'aborted';
+
+/** One instance of a fleet stage, as the parent campaign sees it; its own workflow has the whole timeline. */
+export interface FleetInstanceReport {
+  region: string;
+  instanceId: string;
+  /** 1-based. */
+  wave: number;
+  state: FleetInstanceState;
+  fromVersion: string;
+  /** The child workflow that upgrades it (`campaign status ID --instance INSTANCE` shows its timeline). */
+  workflowId: string;
+  /** Its maintenance window (a stage that requires approval: the approved one). */
+  window?: { start: string; end: string };
+  /** Why it failed, was skipped or was aborted; what happened to it. */
+  note?: string;
+  downtimeSeconds?: number;
+  /** What the plan warns about (a window moved past a blackout, AWS applying the upgrade before the window). */
+  flags?: string[];
+}
+
+export interface FleetReport {
+  /** What the stage selected, in words ("tags environment=staging, team=notify; postgres; eu-west-2"). */
+  selection: string;
+  order: string;
+  maxConcurrent?: number;
+  failureThreshold: number;
+  waves: number;
+  currentWave?: number;
+  counts: Record<FleetInstanceState, number>;
+  instances: FleetInstanceReport[];
+  /** A stage that requires approval: its instances grouped by window, each group announced once. */
+  windowGroups?: { start: string; end: string; instances: number; statusPageIncidentId?: string }[];
 }
 
 export interface CampaignStatus {
@@ -143,10 +215,23 @@ export interface CampaignResult {
  */
 export const RESOLVED_CAMPAIGN_SPEC = 'rds-orchestrator/resolved-campaign-spec/v1';
 
+export interface ResolvedFleet {
+  /** Listed instances (in the stage's region and account). */
+  instanceIds?: string[];
+  select?: { tags: Record<string, string>; engine: string; engineVersion?: string; from: { region: string; aws?: ResolvedAwsAccess }[] };
+  order: FleetOrder;
+  /** Absent for a stage that requires approval (its waves are window groups). */
+  maxConcurrent?: number;
+  failureThreshold: number;
+}
+
 export interface ResolvedStage {
   name: string;
   region: string;
+  /** Empty for a fleet stage (see `fleet`). */
   instanceId: string;
+  /** A fleet stage: its instances each run in a child workflow (upgradeFleetInstance). */
+  fleet?: ResolvedFleet;
   aws?: ResolvedAwsAccess;
   method: StageMethod;
   requiresApproval: boolean;
@@ -175,6 +260,36 @@ export interface ResolvedCampaignSpec {
   allowedSigners?: AllowedSignersFile;
   /** The requester's signature over this spec (every field but this one), when identities are verified. */
   signedStart?: SignedStart;
+}
+
+/** What the parent campaign gives the child workflow that upgrades one instance of a fleet stage. */
+export interface FleetInstanceInput {
+  campaignId: string;
+  parentWorkflowId: string;
+  targetEngineVersion: string;
+  requester: string;
+  /** The stage, for this one instance (its region, account and instanceId filled in). */
+  stage: ResolvedStage;
+  wave: number;
+  blackouts: ResolvedCampaignSpec['blackouts'];
+  pollIntervalMs: number;
+  /** A stage that requires approval: the approved window (the parent announced it). */
+  window?: { startMs: number; endMs: number };
+  /** The campaign was paused when this instance started: hold at the first checkpoint. */
+  paused?: boolean;
+}
+
+export interface FleetInstanceResult {
+  instanceId: string;
+  region: string;
+  state: 'completed' | 'failed' | 'skipped' | 'aborted';
+  fromVersion?: string;
+  toVersion?: string;
+  /** What happened, in words (a failure: what the team needs to look at). */
+  note?: string;
+  downtimeSeconds?: number;
+  window?: { start: string; end: string };
+  followUps: string[];
 }
 
 /** What `upgradeCampaign` accepts: a resolved spec, or (runs started before) a raw one. */

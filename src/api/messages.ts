@@ -2,7 +2,7 @@
  * The updates and the query of both workflows (names are part of the contract: running workflows and
  * recorded histories use them).
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignStatus } from './campaign';
 import type { ActorRequest, ApproveRequest, DecideRequest } from './common';
 import type { RestoreStatus } from './restore';
@@ -15,3 +15,6 @@ export const resumeUpdate = defineUpdate<string, [ActorRequest]>('resume');
 export const abortUpdate = defineUpdate<string, [ActorRequest]>('abort');
 
 export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
+
+/** Parent campaign → the child workflow of one fleet instance: hold at the next checkpoint, or go on. */
+export const fleetPauseSignal = defineSignal<[{ paused: boolean }]>('fleet-pause');

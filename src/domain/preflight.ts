@@ -30,7 +30,7 @@ export function automaticMinorTarget(targets: UpgradeTarget[]): string | undefin
  * without ApplyImmediately) is not done: AWS documents no way to withdraw a queued engine-version change,
  * so an aborted campaign could not undo it.
  */
-function notTheAutomaticTarget(stage: ResolvedStage, info: InstanceInfo, targetVersion: string, targets: UpgradeTarget[]): string {
+function notTheAutomaticTarget(stage: ResolvedStage, info: AssessedInstance, targetVersion: string, targets: UpgradeTarget[]): string {
   const auto = automaticMinorTarget(targets);
   const brings = auto ? `RDS's preferred minor for ${info.engineVersion}, ${auto}` : `nothing: RDS marks no automatic minor upgrade from ${info.engineVersion}`;
   return (
@@ -39,7 +39,10 @@ function notTheAutomaticTarget(stage: ResolvedStage, info: InstanceInfo, targetV
   );
 }
 
-export function assessStage(stage: ResolvedStage, info: InstanceInfo, targetVersion: string, targets: UpgradeTarget[]): StageReadiness {
+/** What assessing an instance reads of it (a fleet's members carry only this much). */
+export type AssessedInstance = Pick<InstanceInfo, 'engine' | 'engineVersion' | 'preferredMaintenanceWindow'>;
+
+export function assessStage(stage: ResolvedStage, info: AssessedInstance, targetVersion: string, targets: UpgradeTarget[]): StageReadiness {
   const problems: string[] = [];
   if (info.engine !== 'postgres') {
     return { kind: 'problem', problems: [`${stage.name}: ${stage.region}/${stage.instanceId} runs ${info.engine}, not postgres`] };

@@ -6,12 +6,13 @@
 import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
 import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
-import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
+import { readStageInstances } from './fleet';
+import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
 
 const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
 const STAGE_FIELDS = [
-  'name', 'region', 'instanceId', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
+  'name', 'region', 'instanceId', 'instances', 'select', 'waves', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
   'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint',
 ] as const satisfies readonly (keyof StageSpec)[];
 /** Compile-time check that the field lists above name every field of the api.ts input types. */
@@ -39,7 +40,6 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
   const name = readString(p, o.name, join(path, 'name'), { required: true, example: '"preview", "staging" or "production"' });
   if (name.includes('|')) p.add(join(path, 'name'), `"${name}" must not contain "|" (it separates the parts of an approval plan)`);
   const region = readRegion(p, o.region, join(path, 'region'));
-  const instanceId = readInstanceId(p, o.instanceId, join(path, 'instanceId'));
 
   let method: StageMethod = 'maintenance-window';
   if (isMissing(o.method)) {
@@ -51,6 +51,7 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
   }
 
   const requiresApproval = readBoolean(p, o.requiresApproval, join(path, 'requiresApproval'), name === 'production');
+  const { instanceId, fleet } = readStageInstances(p, o, path, requiresApproval);
   if (requiresApproval && method === 'apply-now') {
     p.add(join(path, 'method'), 'a stage that requires approval must use "maintenance-window" (users are given notice of a scheduled window); use "maintenance-window" or set requiresApproval: false');
   }
@@ -125,7 +126,7 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
   const healthCheckUrl = readUrl(p, o.healthCheckUrl, join(path, 'healthCheckUrl'), false);
   const infraCodeHint =
     readString(p, o.infraCodeHint, join(path, 'infraCodeHint'), { required: false, example: '"Set engine_version in terraform/rds.tf"' }) ??
-    defaultInfraCodeHint(target, instanceId);
+    defaultInfraCodeHint(target, fleet ? `every instance of the ${name} stage` : instanceId);
 
   const stage: ResolvedStage = {
     name, region, instanceId, method, requiresApproval, noticeMs, statusPage, precheckBeforeMs, graceMs, maxMissedWindows,
@@ -133,6 +134,7 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
   };
   const aws = readAwsAccess(p, o.aws, join(path, 'aws'));
   if (aws) stage.aws = aws;
+  if (fleet) stage.fleet = fleet;
   if (noticeOverrideReason !== undefined) stage.noticeOverrideReason = noticeOverrideReason;
   if (probe) stage.probe = probe;
   if (healthCheckUrl !== undefined) stage.healthCheckUrl = healthCheckUrl;
@@ -172,10 +174,11 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
         if (first !== undefined) p.add(join(path, 'name'), `"${stage.name}" is already used by stages[${first}]; stage names must be unique`);
         else names.set(stage.name, i);
       }
-      if (stage.region && stage.instanceId) {
-        const key = `${stage.region}/${stage.instanceId}`;
+      const ids = stage.fleet ? (stage.fleet.instanceIds ?? []) : stage.instanceId ? [stage.instanceId] : [];
+      for (const id of stage.region ? ids : []) {
+        const key = `${stage.region}/${id}`;
         const first = instances.get(key);
-        if (first !== undefined) p.add(join(path, 'instanceId'), `${key} is already upgraded by stages[${first}]; each instance may appear in one stage only`);
+        if (first !== undefined) p.add(join(path, stage.fleet ? 'instances' : 'instanceId'), `${key} is already upgraded by stages[${first}]; each instance may appear in one stage only`);
         else instances.set(key, i);
       }
     });

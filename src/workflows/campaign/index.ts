@@ -33,8 +33,10 @@ import { abort, approve, decide, pause, resume } from './handlers';
 import { checkEveryInstance } from './preflight';
 import { AbortCampaign, CampaignRun } from './run';
 import { runStage } from './stage';
+import { runFleetStage } from './fleet';
 
 export { UPSERT_ONLY_CHANGES_PATCH } from './run';
+export { upgradeFleetInstance } from './fleet-instance';
 
 export async function upgradeCampaign(input: CampaignInput): Promise<CampaignResult> {
   const raw = input as Partial<ResolvedCampaignSpec> | undefined;
@@ -72,7 +74,9 @@ export async function upgradeCampaign(input: CampaignInput): Promise<CampaignRes
       await checkEveryInstance(c);
       for (const s of spec.stages) {
         const report = c.report(s);
-        if (report.status !== 'skipped') await runStage(c, s, report);
+        if (report.status === 'skipped') continue;
+        if (s.fleet) await runFleetStage(c, s, report);
+        else await runStage(c, s, report);
       }
     });
   } catch (err) {

@@ -4,7 +4,11 @@
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
+import { workflowInfo } from '@temporalio/workflow';
+import type { FleetInstanceReport, InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
+import { locationFor } from '../../domain/aws-identity';
+import { countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
+import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
@@ -17,6 +21,10 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   for (let i = 0; i < c.spec.stages.length; i++) {
     const s = c.spec.stages[i];
     const report = c.status.stages[i];
+    if (s.fleet) {
+      await checkFleet(c, s, report, problems);
+      continue;
+    }
     let info: InstanceInfo;
     let targets: UpgradeTarget[];
     try {
@@ -57,4 +65,81 @@ async function checkAccount(c: CampaignRun, s: ResolvedStage, report: StageRepor
   report.account = id.account;
   report.role = s.aws!.roleArn ?? `profile ${s.aws!.profile}`;
   c.step(report, 'account-checked', `${s.instanceId} is reached in account ${id.account} as ${id.arn}`);
+}
+
+/**
+ * A fleet stage: what its selection finds in each of its places (one DescribeDBInstances and one
+ * DescribePendingMaintenanceActions pass each), then every instance checked as a one-instance stage is.
+ * Instances already at the target are skipped and say so; a listed instance that is missing, or one the
+ * target cannot reach, is a problem like any other. A selection that finds nothing is a problem too.
+ */
+async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport, problems: string[]): Promise<void> {
+  const fleet = s.fleet!;
+  const target = c.spec.targetEngineVersion;
+  const entries: FleetEntry[] = [];
+  const instances: FleetInstanceReport[] = [];
+  const bounded = { maxRounds: PREFLIGHT_ROUNDS };
+  const parent = workflowInfo().workflowId;
+  try {
+    for (const loc of fleetLocations(s)) {
+      const where = locationFor(loc.region, loc.aws, c.spec.campaignId, s.name);
+      if (loc.aws) {
+        const id = await c.aws(s.name, 'preflight', () => c.a.whoAmI(where), bounded);
+        report.account = report.account && report.account !== id.account ? `${report.account}, ${id.account}` : id.account;
+        report.role = loc.aws.roleArn ?? `profile ${loc.aws.profile}`;
+        c.step(report, 'account-checked', `${loc.region} is reached in account ${id.account} as ${id.arn}`);
+      }
+      const query = { engine: fleet.select?.engine ?? 'postgres', instanceIds: fleet.instanceIds, tags: fleet.select?.tags, engineVersion: fleet.select?.engineVersion, keepTags: tagsToKeep(fleet) };
+      const found = await c.aws(s.name, 'preflight', () => c.a.findFleet(where, JSON.parse(JSON.stringify(query)) as typeof query), bounded);
+      for (const id of found.missing) problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
+      for (const x of found.excluded) {
+        if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
+        else c.step(report, 'fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
+      }
+      const targetsByVersion = new Map<string, UpgradeTarget[]>();
+      for (const m of found.members) {
+        const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
+        delete stage.fleet;
+        if (loc.aws) stage.aws = loc.aws;
+        else delete stage.aws;
+        let targets: UpgradeTarget[] = [];
+        if (m.engineVersion !== target) {
+          const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);
+          targets = known ?? (await c.aws(s.name, 'preflight', () => c.a.listUpgradeTargets(where, m.engine, m.engineVersion), bounded));
+          targetsByVersion.set(`${m.engine} ${m.engineVersion}`, targets);
+        }
+        const readiness = assessStage(stage, m, target, targets);
+        const r: FleetInstanceReport = { region: m.region, instanceId: m.instanceId, wave: 0, state: 'pending', fromVersion: m.engineVersion, workflowId: fleetChildId(parent, s.name, m) };
+        if (readiness.kind === 'problem') problems.push(...readiness.problems);
+        else if (readiness.kind === 'skip') {
+          r.state = 'skipped';
+          r.note = readiness.note;
+        } else entries.push({ member: m, stage });
+        instances.push(r);
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const message = describeError(err);
+    problems.push(message.startsWith(`${s.name}: `) ? message : `${s.name}: ${message}`);
+    return;
+  }
+  if (instances.length === 0) problems.push(`${s.name}: the selection (${describeSelection(s)}) found no instance; check the tags, version and places it names`);
+  report.fleet = {
+    selection: describeSelection(s),
+    order: describeOrder(fleet.order),
+    maxConcurrent: fleet.maxConcurrent,
+    failureThreshold: fleet.failureThreshold,
+    waves: 0,
+    counts: countStates(instances),
+    instances,
+  };
+  c.fleets.set(s.name, entries);
+  const skipped = instances.filter((i) => i.state === 'skipped');
+  c.step(report, 'fleet-selected', `${instances.length} instance(s): ${entries.length} to upgrade, ${skipped.length} already at ${target}${skipped.length ? ` (${skipped.map((i) => i.instanceId).join(', ')})` : ''}`);
+  if (instances.length > 0 && entries.length === 0) {
+    report.status = 'skipped';
+    report.note = `every instance is already at ${target}`;
+    c.step(report, 'stage-skipped', report.note);
+  }
 }

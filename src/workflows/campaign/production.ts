@@ -21,13 +21,22 @@ const ANNOUNCEMENT = 'statuspage';
 export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
   const window = await obtainApprovalForWindow(c, s, report);
   await c.checkpoint(report);
-  if (s.statusPage.enabled) await announceMaintenance(c, s, report, window);
+  if (s.statusPage.enabled) {
+    const created = await announceMaintenance(c, s, window, { id: ANNOUNCEMENT, key: `${c.spec.campaignId}/${s.name}/${iso(window.startMs)}`, incidentId: () => report.statusPageIncidentId });
+    report.statusPageIncidentId = created.incidentId;
+    c.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
+  }
+  await upgradeInApprovedWindow(c, s, report, window);
+  c.saga.drop(ANNOUNCEMENT);
+}
+
+/** The approved window's part for one instance: pre-check, the flag on, watch the window, the flag off. */
+export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
   await precheckPendingMaintenance(c, s, report, window);
   await turnOnAutoMinorUpgrade(c, s, report);
   await watchUntilUpgraded(c, s, report, window);
   await c.checkpoint(report);
   await turnOffAutoMinorUpgrade(c, s, report);
-  c.saga.drop(ANNOUNCEMENT);
 }
 
 /** Proposes the first window at least the notice ahead, waits for approvals naming it, re-asks if it moved. */
@@ -81,26 +90,33 @@ async function askIfAwsAppliesFirst(c: CampaignRun, s: ResolvedStage, report: St
   await c.askDecision(report, `AWS will apply the upgrade to ${s.instanceId} on ${iso(deadline)}, before the campaign's window ${iso(w.startMs)}. Continue with this window anyway?`, 'escalation');
 }
 
-/** A Statuspage scheduled maintenance for exactly the window; cancelling it (never deleting) is the compensation. */
-async function announceMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
-  const key = `${c.spec.campaignId}/${s.name}/${iso(window.startMs)}`;
+/**
+ * A Statuspage scheduled maintenance for exactly the window; cancelling it (never deleting) is the
+ * compensation, registered first under `opts.id`. `opts.key` makes a retry find it instead of announcing twice.
+ */
+export async function announceMaintenance(
+  c: CampaignRun,
+  s: ResolvedStage,
+  window: Occurrence,
+  opts: { id: string; key: string; incidentId: () => string | undefined; body?: string },
+): Promise<{ incidentId: string; shortlink?: string }> {
   c.saga.add({
-    id: ANNOUNCEMENT,
+    id: opts.id,
     description: `cancel the status-page maintenance for ${s.name} (${iso(window.startMs)})`,
-    manual: () => `in Statuspage, mark the scheduled maintenance for ${iso(window.startMs)} (${report.statusPageIncidentId ?? 'see the timeline'}) completed with a note that it is cancelled`,
+    manual: () => `in Statuspage, mark the scheduled maintenance for ${iso(window.startMs)} (${opts.incidentId() ?? 'see the timeline'}) completed with a note that it is cancelled`,
     run: async () => {
-      const incidentId = report.statusPageIncidentId;
+      const incidentId = opts.incidentId();
       if (!incidentId) return false;
       return (await c.aws(s.name, 'cancel-announcement', () => c.a.cancelScheduledMaintenance(incidentId, `campaign ${c.spec.campaignId} was stopped`))).changed;
     },
   });
   // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
-  const created = await CancellationScope.nonCancellable(() =>
+  return CancellationScope.nonCancellable(() =>
     c.aws(s.name, 'announce-maintenance', () =>
       c.a.createScheduledMaintenance({
-        idempotencyKey: key,
+        idempotencyKey: opts.key,
         name: s.statusPage.name,
-        body: s.statusPage.body,
+        body: opts.body ?? s.statusPage.body,
         scheduledFor: iso(window.startMs),
         scheduledUntil: iso(window.endMs),
         componentIds: s.statusPage.componentIds,
@@ -108,12 +124,10 @@ async function announceMaintenance(c: CampaignRun, s: ResolvedStage, report: Sta
       }),
     ),
   );
-  report.statusPageIncidentId = created.incidentId;
-  c.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
 }
 
 /** A few days before the window AWS must list the expected pending upgrade; otherwise the team decides. */
-async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
+export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
   const precheckAt = precheckInstant(window, s);
   if (precheckAt > nowMs()) {
     c.setState('waiting-for-window', { kind: 'precheck', description: `${s.name}: pre-check of AWS pending maintenance`, until: iso(precheckAt) });

@@ -12,6 +12,7 @@ import { notifyPeople, recordHuman, waitForPeople } from '../shared/people';
 import { recordChange } from '../shared/changes';
 import { IdentityGate, runRef } from '../shared/identity';
 import { Saga } from '../shared/saga';
+import type { FleetEntry } from '../../domain/fleet';
 import { locationFor } from '../../domain/aws-identity';
 import type { VerifiedActor } from '../../domain/identity';
 
@@ -35,6 +36,8 @@ export class CampaignRun {
   readonly mainScope = new CancellationScope();
   /** What preflight read of each stage's instance, by stage name. */
   readonly instances = new Map<string, InstanceInfo>();
+  /** What preflight selected for each fleet stage, by stage name (fleet.ts). */
+  readonly fleets = new Map<string, FleetEntry[]>();
   abortRequest?: { by: string; reason: string };
   paused = false;
   decision?: DecideRequest;
@@ -43,6 +46,8 @@ export class CampaignRun {
   /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
   readonly identity: IdentityGate;
   private lastUpsert?: { stage: string; state: CampaignState };
+  /** What the search attribute RdsOperation says: a campaign, or one instance of a fleet stage. */
+  protected readonly operation: string = 'campaign';
 
   constructor(
     readonly spec: ResolvedCampaignSpec,
@@ -97,9 +102,10 @@ export class CampaignRun {
     }
     this.lastUpsert = values;
     upsertSearchAttributes([
-      { key: RDS_OPERATION, value: 'campaign' },
+      { key: RDS_OPERATION, value: this.operation },
       { key: RDS_CAMPAIGN_ID, value: this.status.campaignId },
-      { key: RDS_INSTANCES, value: this.spec.stages.map((s) => `${s.region}/${s.instanceId}`) },
+      // A fleet stage's instances are on their own workflows (a keyword list holds a few, not hundreds).
+      { key: RDS_INSTANCES, value: this.spec.stages.filter((s) => !s.fleet).map((s) => `${s.region}/${s.instanceId}`) },
       { key: RDS_STAGE, value: values.stage },
       { key: RDS_STATE, value: values.state },
     ]);

@@ -6,11 +6,16 @@
 import type { ResolvedStage, StageReport } from '../../api';
 import { nowIso } from '../shared/clock';
 import { upgradeInNextWindow } from './preview';
-import { upgradeInAnnouncedWindow } from './production';
+import type { Occurrence } from '../../domain/maintenance-window';
+import { upgradeInAnnouncedWindow, upgradeInApprovedWindow } from './production';
 import type { CampaignRun } from './run';
 import { upgradeNowUnderProbe } from './staging';
 
-export async function runStage(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+/**
+ * `approved`: the window a fleet's parent campaign approved and announced for this one instance (its child
+ * workflow runs the window's part only; see fleet-instance.ts).
+ */
+export async function runStage(c: CampaignRun, s: ResolvedStage, report: StageReport, approved?: Occurrence): Promise<void> {
   const target = c.spec.targetEngineVersion;
   report.status = 'running';
   report.startedAt = nowIso();
@@ -20,6 +25,8 @@ export async function runStage(c: CampaignRun, s: ResolvedStage, report: StageRe
   await c.checkpoint(report);
   if (s.method === 'apply-now') {
     await upgradeNowUnderProbe(c, s, report);
+  } else if (approved) {
+    await upgradeInApprovedWindow(c, s, report, approved);
   } else if (s.requiresApproval) {
     await upgradeInAnnouncedWindow(c, s, report);
   } else {

@@ -1,0 +1,160 @@
+/**
+ * A fleet stage's decisions, as pure functions of what AWS reports and the clock: which instances the
+ * selection found, their order, the waves, each instance's window and what the plan warns about, the
+ * window groups of a stage that requires approval, and the plan an approval names. The workflow and
+ * `campaign plan` take them from here, so a dry run and the real run decide the same way.
+ */
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import type { FleetInstanceState, FleetMember, FleetOrder, ResolvedAwsAccess, ResolvedCampaignSpec, ResolvedFleet, ResolvedStage } from '../api';
+import type { Occurrence } from './maintenance-window';
+import { awsAppliesBefore, previewWindow, productionWindow } from './plan';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** One selected instance, with the stage as it applies to it (its region, account and instanceId). */
+export interface FleetEntry {
+  member: FleetMember;
+  stage: ResolvedStage;
+}
+
+export const memberKey = (m: { region: string; instanceId: string }): string => `${m.region}/${m.instanceId}`;
+
+/** Where a fleet stage looks: the selection's own places, or the stage's region and account. */
+export function fleetLocations(stage: ResolvedStage): { region: string; aws?: ResolvedAwsAccess }[] {
+  const f = stage.fleet!;
+  if (f.select?.from.length) return f.select.from;
+  return [stage.aws ? { region: stage.region, aws: stage.aws } : { region: stage.region }];
+}
+
+/** The selection in words, for status, plan and approval texts. */
+export function describeSelection(stage: ResolvedStage): string {
+  const f = stage.fleet!;
+  const where = fleetLocations(stage)
+    .map((l) => (l.aws?.roleArn ? `${l.region} (${l.aws.roleArn})` : l.region))
+    .join(', ');
+  if (f.instanceIds) return `${f.instanceIds.length} listed instance(s) in ${where}`;
+  const s = f.select!;
+  const tags = Object.entries(s.tags).map(([k, v]) => `${k}=${v}`);
+  const parts = [tags.length ? `tags ${tags.join(', ')}` : 'every instance', s.engine, ...(s.engineVersion ? [`at ${s.engineVersion}`] : [])];
+  return `${parts.join('; ')}; in ${where}`;
+}
+
+export function describeOrder(order: FleetOrder): string {
+  return typeof order === 'string' ? order : `by tag ${order.tag}`;
+}
+
+/** Tag keys the stage needs to see on each instance: the selection's and the order's. */
+export function tagsToKeep(fleet: ResolvedFleet): string[] {
+  const keys = new Set(Object.keys(fleet.select?.tags ?? {}));
+  if (typeof fleet.order === 'object') keys.add(fleet.order.tag);
+  return [...keys].sort();
+}
+
+const byText = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The stage's order: as listed (the members come in that order), smallest allocated storage first, or by a tag's value. */
+export function orderMembers(members: FleetMember[], order: FleetOrder): FleetMember[] {
+  const sorted = [...members];
+  if (order === 'smallest-first') {
+    sorted.sort((a, b) => (a.allocatedStorage ?? 0) - (b.allocatedStorage ?? 0) || byText(a.instanceId, b.instanceId));
+  } else if (typeof order === 'object') {
+    // An instance without the tag goes last; within one value, by name.
+    const value = (m: FleetMember) => m.tags[order.tag];
+    sorted.sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      if (va === undefined || vb === undefined) return va === vb ? byText(a.instanceId, b.instanceId) : va === undefined ? 1 : -1;
+      return byText(va, vb) || byText(a.instanceId, b.instanceId);
+    });
+  }
+  return sorted;
+}
+
+/**
+ * Waves of a stage that upgrades now or in each instance's next window: `maxConcurrent` at a time, in order;
+ * ordered by a tag, a new value also starts a new wave (wave=1 never mixes with wave=2).
+ */
+export function planWaves(ordered: FleetMember[], fleet: ResolvedFleet): FleetMember[][] {
+  const size = fleet.maxConcurrent ?? 1;
+  const tag = typeof fleet.order === 'object' ? fleet.order.tag : undefined;
+  const waves: FleetMember[][] = [];
+  let current: FleetMember[] = [];
+  for (const m of ordered) {
+    const newValue = tag !== undefined && current.length > 0 && current[0].tags[tag] !== m.tags[tag];
+    if (current.length >= size || newValue) {
+      waves.push(current);
+      current = [];
+    }
+    current.push(m);
+  }
+  if (current.length) waves.push(current);
+  return waves;
+}
+
+/** One instance of a stage that requires approval: its first window with enough notice, and what to warn about. */
+export interface FleetWindowPick {
+  member: FleetMember;
+  window: Occurrence;
+  flags: string[];
+}
+
+export interface WindowGroup {
+  window: Occurrence;
+  members: FleetWindowPick[];
+}
+
+/**
+ * Each instance's production window (the first at least the notice ahead, past blackouts), grouped by
+ * window: one announcement, one pre-check time and one wave per group, in time order. A window moved past a
+ * blackout, or AWS applying the upgrade itself before the window, is flagged for the plan and the approval.
+ */
+export function groupByWindow(members: FleetMember[], nowMs: number, stage: ResolvedStage, blackouts: ResolvedCampaignSpec['blackouts']): WindowGroup[] {
+  const groups = new Map<string, WindowGroup>();
+  for (const member of members) {
+    const choice = productionWindow(member.preferredMaintenanceWindow, nowMs, stage, blackouts);
+    const flags = choice.skipped.map((k) => `window ${iso(k.window.startMs)} skipped: ${k.reason}`);
+    const awsFirst = awsAppliesBefore(member.pending, choice.window);
+    if (awsFirst !== undefined) flags.push(`AWS applies the upgrade itself on ${iso(awsFirst)}, before this window`);
+    const key = `${choice.window.startMs}-${choice.window.endMs}`;
+    const group = groups.get(key) ?? { window: choice.window, members: [] };
+    group.members.push({ member, window: choice.window, flags });
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.window.startMs - b.window.startMs || a.window.endMs - b.window.endMs);
+}
+
+/** A preview-like stage: the window each instance would use if its wave started now. */
+export function nextWindowOf(member: FleetMember, nowMs: number): Occurrence {
+  return previewWindow(member.preferredMaintenanceWindow, nowMs);
+}
+
+/**
+ * What an approval of a fleet stage names: the stage, the version, how many instances in how many windows,
+ * and a digest of every instance with its window. Another instance, or any window moved, is another plan.
+ */
+export function fleetApprovalPlanId(stage: string, targetVersion: string, groups: WindowGroup[]): string {
+  const lines = groups.flatMap((g) => g.members.map((p) => `${p.member.region}/${p.member.instanceId}@${iso(g.window.startMs)}`)).sort();
+  const digest = bytesToHex(sha256(utf8ToBytes(lines.join('\n')))).slice(0, 16);
+  const count = lines.length;
+  const first = groups[0] ? iso(groups[0].window.startMs) : 'none';
+  const last = groups.length ? iso(groups[groups.length - 1].window.startMs) : 'none';
+  return `${stage}|${targetVersion}|${count} instances in ${groups.length} windows ${first}..${last}|sha256:${digest}`;
+}
+
+/** The child workflow of one fleet instance: findable by id from the campaign's. */
+export function fleetChildId(parentWorkflowId: string, stage: string, member: { region: string; instanceId: string }): string {
+  return `${parentWorkflowId}/${stage}/${member.region}/${member.instanceId}`;
+}
+
+export function countStates(instances: { state: FleetInstanceState }[]): Record<FleetInstanceState, number> {
+  const counts: Record<FleetInstanceState, number> = { pending: 0, running: 0, completed: 0, failed: 0, skipped: 0, aborted: 0 };
+  for (const i of instances) counts[i.state] += 1;
+  return counts;
+}
+
+/** "12 completed, 1 failed, 3 pending" (states with none left out). */
+export function describeCounts(counts: Record<FleetInstanceState, number>): string {
+  const parts = (Object.keys(counts) as FleetInstanceState[]).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`);
+  return parts.join(', ') || 'no instances';
+}

@@ -1,0 +1,133 @@
+/**
+ * One instance of a fleet stage, as a child workflow of the campaign (its own history, retries, timeline and
+ * search attributes: the Temporal UI finds it by RdsCampaignId and RdsInstances). It runs the stage's runbook
+ * part for its instance exactly as a one-instance stage does (preview.ts, staging.ts, or production.ts's
+ * approved-window part), and ends with a result the parent counts. What would ask the team a question in a
+ * one-instance stage (downtime over the threshold, a failed health check, missed windows, a failed
+ * pre-check) ends this instance as failed with that question: the parent's failure threshold decides when
+ * the team is asked. A cancellation (the campaign aborted) compensates (the flag back) and ends as aborted.
+ */
+import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  RESOLVED_CAMPAIGN_SPEC,
+  campaignStatusQuery,
+  fleetPauseSignal,
+  type CampaignStatus,
+  type FleetInstanceInput,
+  type FleetInstanceResult,
+  type NotificationEvent,
+  type ResolvedCampaignSpec,
+  type StageReport,
+} from '../../api';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
+import { iso, nowIso } from '../shared/clock';
+import { describeError } from '../shared/failures';
+import { manualOf } from '../shared/saga';
+import { CampaignRun } from './run';
+import { runStage } from './stage';
+
+/** Failure type of an instance that needs the team (the question is the message). */
+export const NEEDS_DECISION = 'NeedsDecision';
+
+class InstanceRun extends CampaignRun {
+  protected override readonly operation = 'campaign-instance';
+
+  /** The team is asked by the parent, over the stage: this instance ends failed with the question. */
+  override askDecision(stage: StageReport, question: string): Promise<void> {
+    this.step(stage, 'needs-decision', question);
+    throw ApplicationFailure.nonRetryable(question, NEEDS_DECISION);
+  }
+
+  /** The parent notifies per wave and per failure; a hundred instances do not each post to the channel. */
+  override notify(_event: NotificationEvent, text: string, stage?: string): Promise<void> {
+    this.status.timeline.push({ at: nowIso(), stage, step: 'not-notified', detail: text });
+    return Promise.resolve();
+  }
+}
+
+export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<FleetInstanceResult> {
+  const s = input.stage;
+  const spec: ResolvedCampaignSpec = {
+    format: RESOLVED_CAMPAIGN_SPEC,
+    campaignId: input.campaignId,
+    targetEngineVersion: input.targetEngineVersion,
+    requester: input.requester,
+    stages: [s],
+    approval: { approvers: [], minApprovals: 1, reminderIntervalMs: 86_400_000 },
+    blackouts: input.blackouts,
+    pollIntervalMs: input.pollIntervalMs,
+  };
+  const report: StageReport = { name: s.name, region: s.region, instanceId: s.instanceId, method: s.method, toVersion: input.targetEngineVersion, status: 'pending', missedWindows: 0 };
+  const status: CampaignStatus = {
+    campaignId: input.campaignId,
+    targetEngineVersion: input.targetEngineVersion,
+    requester: input.requester,
+    state: 'running',
+    stages: [report],
+    approvals: [],
+    followUps: [],
+    timeline: [],
+    humanActions: [],
+    changes: [],
+    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
+    startedAt: nowIso(),
+  };
+  setHandler(campaignStatusQuery, () => status);
+  const c = new InstanceRun(spec, status);
+  c.paused = input.paused ?? false;
+  setHandler(fleetPauseSignal, ({ paused }) => {
+    c.paused = paused;
+  });
+  const result = (state: FleetInstanceResult['state'], note?: string): FleetInstanceResult => ({
+    instanceId: s.instanceId,
+    region: s.region,
+    state,
+    fromVersion: report.fromVersion,
+    toVersion: state === 'completed' ? input.targetEngineVersion : undefined,
+    note,
+    downtimeSeconds: report.downtimeSeconds,
+    window: report.window,
+    followUps: status.followUps,
+  });
+
+  c.setState('running');
+  c.step(report, 'instance-started', `wave ${input.wave} of ${input.parentWorkflowId}${input.window ? `, approved window ${iso(input.window.startMs)}` : ''}`);
+  try {
+    await c.mainScope.run(async () => {
+      const info = await c.aws(s.name, 'describe', () => c.a.describeInstance(c.where(s), s.instanceId));
+      c.instances.set(s.name, info);
+      report.fromVersion = info.engineVersion;
+      if (info.engineVersion === input.targetEngineVersion) {
+        report.status = 'skipped';
+        report.note = `already at ${info.engineVersion}`;
+        return;
+      }
+      await runStage(c, s, report, input.window);
+    });
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const reason = cancelled ? 'the campaign was aborted' : describeError(err);
+    await c.saga.compensate({
+      done: (x) => c.step(report, 'compensated', x.description),
+      failed: (x, e) => {
+        const manual = manualOf(x);
+        c.step(report, 'compensation-failed', `${x.description}: ${describeError(e)} (do it by hand)`);
+        status.followUps.push(`Compensation failed, do it by hand: ${x.description}${manual ? `: ${manual}` : ''} (${reason})`);
+      },
+    });
+    report.status = cancelled ? 'aborted' : 'failed';
+    report.endedAt = status.endedAt = nowIso();
+    status.failure = cancelled ? undefined : reason;
+    c.setState(cancelled ? 'aborted' : 'failed');
+    c.step(report, cancelled ? 'instance-aborted' : 'instance-failed', reason);
+    return result(cancelled ? 'aborted' : 'failed', reason);
+  }
+  status.endedAt = nowIso();
+  c.setState('completed');
+  if (report.status === 'skipped') {
+    c.step(report, 'instance-skipped', report.note);
+    return result('skipped', report.note);
+  }
+  c.step(report, 'instance-completed', `${s.instanceId} at ${input.targetEngineVersion}`);
+  return result('completed');
+}

@@ -1,0 +1,241 @@
+/**
+ * A fleet stage: every instance it selected is upgraded by a child workflow of its own
+ * (fleet-instance.ts), in waves.
+ *
+ *   preview, staging (no approval): waves of `maxConcurrent` in the stage's order; the next wave starts when
+ *     the previous one ended.
+ *   production (approval): each instance's first window with the notice, grouped by window; one approval
+ *     covers every instance and its window; one status-page maintenance per window group; a group's
+ *     instances start at the group's pre-check time (each checks AWS's pending maintenance itself).
+ *
+ * Before each wave: the failure threshold (failed instances since the team last decided) stops the stage
+ * and asks the team to continue or abort. Pause holds before the next wave and is passed on to running
+ * instances (they hold at their next checkpoint); abort cancels every running instance, each compensating
+ * its own changes, and the campaign cancels the announcements.
+ */
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { fleetPauseSignal, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
+import { countStates, describeCounts, memberKey, orderMembers, planWaves, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { precheckInstant } from '../../domain/plan';
+import { iso, nowIso, nowMs } from '../shared/clock';
+import { describeError } from '../shared/failures';
+import { announceWindowGroups, obtainApprovalForWindows } from './fleet-approval';
+import { upgradeFleetInstance } from './fleet-instance';
+import type { CampaignRun } from './run';
+
+export async function runFleetStage(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+  const fleet = report.fleet!;
+  const entries = c.fleets.get(s.name)!;
+  const target = c.spec.targetEngineVersion;
+  report.status = 'running';
+  report.startedAt = nowIso();
+  c.setState('running');
+  const todo = entries.length;
+  c.step(report, 'stage-started', `${fleet.selection}: ${todo} instance(s) → ${target} (${s.method}), ${describeCounts(fleet.counts)}`);
+  await c.notify('stage-started', `${s.name} started: ${todo} instance(s) → ${target} (${s.method}; ${fleet.selection})`, s.name);
+  await c.checkpoint(report);
+
+  const waves = new FleetWaves(c, s, report);
+  try {
+    if (s.requiresApproval) {
+      const groups = await obtainApprovalForWindows(c, s, report, entries);
+      await c.checkpoint(report);
+      const announced = s.statusPage.enabled ? await announceWindowGroups(c, s, report, groups) : [];
+      await waves.runWindowGroups(groups);
+      for (const id of announced) c.saga.drop(id);
+    } else {
+      const ordered = orderMembers(
+        entries.map((e) => e.member),
+        s.fleet!.order,
+      );
+      const byKey = new Map(entries.map((e) => [memberKey(e.member), e]));
+      await waves.runWaves(planWaves(ordered, s.fleet!).map((w) => w.map((m) => byKey.get(memberKey(m))!)));
+    }
+  } catch (err) {
+    // The team aborted at the threshold, or the stage failed: no instance keeps running on its own.
+    await waves.cancelRunning();
+    throw err;
+  } finally {
+    waves.stopForwarding();
+  }
+  const counts = countStates(fleet.instances);
+  report.status = 'completed';
+  report.endedAt = nowIso();
+  const followUp = `${s.name}: ${s.infraCodeHint}`;
+  c.status.followUps.push(followUp);
+  for (const i of fleet.instances.filter((x) => x.state === 'failed')) c.status.followUps.push(`${s.name}: ${i.region}/${i.instanceId} was not upgraded: ${i.note}`);
+  c.step(report, 'stage-completed', `${describeCounts(counts)}. ${followUp}`);
+  await c.notify('stage-completed', `${s.name} completed: ${describeCounts(counts)} at ${target}. Follow-up: ${s.infraCodeHint}`, s.name);
+}
+
+/** The running children of one fleet stage, the counts, the threshold, and pause passed on. */
+class FleetWaves {
+  private readonly running = new Map<string, ChildWorkflowHandle<typeof upgradeFleetInstance>>();
+  private readonly results: Promise<void>[] = [];
+  private failedSinceDecision = 0;
+  private forwarded: boolean;
+  private readonly forwarding = new CancellationScope();
+  /** Children run in their own scope: a stage that stops (abort, a failure) cancels the ones still running. */
+  private readonly scope = new CancellationScope();
+
+  constructor(
+    private readonly c: CampaignRun,
+    private readonly s: ResolvedStage,
+    private readonly report: StageReport,
+  ) {
+    this.forwarded = c.paused;
+    this.forwarding.run(() => this.forwardPause()).catch(() => undefined);
+  }
+
+  private get fleet() {
+    return this.report.fleet!;
+  }
+
+  stopForwarding(): void {
+    this.forwarding.cancel();
+  }
+
+  /** Pause and resume reach the instances already running (they hold at their next checkpoint). */
+  private async forwardPause(): Promise<void> {
+    for (;;) {
+      await condition(() => this.c.paused !== this.forwarded);
+      this.forwarded = this.c.paused;
+      await Promise.all([...this.running.values()].map((h) => h.signal(fleetPauseSignal, { paused: this.forwarded }).catch(() => undefined)));
+    }
+  }
+
+  async runWaves(waves: FleetEntry[][]): Promise<void> {
+    this.fleet.waves = waves.length;
+    waves.forEach((w, i) => w.forEach((e) => (this.instance(e.member).wave = i + 1)));
+    for (let i = 0; i < waves.length; i++) {
+      await this.beforeWave(i + 1, waves.length - i);
+      await this.startWave(i + 1, waves[i]);
+      await this.waitForAll();
+      this.afterWave(i + 1);
+    }
+  }
+
+  /** An abort cancelled the stage: its instances ended compensated; nothing more starts. */
+  private stopIfCancelled(): void {
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the campaign was aborted');
+  }
+
+  /** A production stage: each window group is a wave, started at its pre-check time; earlier groups may still run. */
+  async runWindowGroups(groups: { group: WindowGroup; entries: FleetEntry[] }[]): Promise<void> {
+    this.fleet.waves = groups.length;
+    for (let i = 0; i < groups.length; i++) {
+      const { group, entries } = groups[i];
+      const startAt = precheckInstant(group.window, this.s);
+      if (startAt > nowMs()) {
+        this.c.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, ${entries.length} instance(s) in the window ${iso(group.window.startMs)}`, until: iso(startAt) });
+        this.c.step(this.report, 'waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
+        await this.wakeAt(startAt);
+      }
+      this.stopIfCancelled();
+      await this.beforeWave(i + 1, groups.length - i);
+      await this.startWave(i + 1, entries, group.window);
+    }
+    await this.waitForAll();
+    this.afterWave(groups.length);
+  }
+
+  /** Sleeps until `atMs`, but keeps counting the instances that end meanwhile. */
+  private async wakeAt(atMs: number): Promise<void> {
+    await sleep(atMs - nowMs());
+    this.c.setState('running');
+  }
+
+  /** Holds while paused; over the failure threshold, asks the team to continue (counting anew) or abort. */
+  private async beforeWave(wave: number, wavesLeft: number): Promise<void> {
+    await this.c.checkpoint(this.report);
+    const threshold = this.s.fleet!.failureThreshold;
+    if (this.failedSinceDecision < threshold) return;
+    const failed = this.fleet.instances.filter((i) => i.state === 'failed');
+    const names = failed.slice(-5).map((i) => `${i.instanceId} (${i.note})`);
+    const left = this.fleet.instances.filter((i) => i.state === 'pending').length;
+    await this.c.notify('escalation', `${this.s.name}: ${this.failedSinceDecision} instance(s) failed, the threshold of ${threshold} is reached; the stage stopped before wave ${wave}`, this.s.name);
+    await this.c.askDecision(
+      this.report,
+      `${this.failedSinceDecision} instance(s) failed since the last decision (threshold ${threshold}): ${names.join('; ')}. Continue with the remaining ${left} instance(s) in ${wavesLeft} wave(s)?`,
+      'escalation',
+    );
+    this.failedSinceDecision = 0;
+  }
+
+  private async startWave(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
+    this.fleet.currentWave = wave;
+    this.c.setState('running');
+    this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${entries.map((e) => e.member.instanceId).join(', ')}`);
+    await this.scope.run(async () => {
+      for (const e of entries) await this.start(wave, e, window);
+    });
+  }
+
+  private async start(wave: number, e: FleetEntry, window?: WindowGroup['window']): Promise<void> {
+    const r = this.instance(e.member);
+    const handle = await startChild(upgradeFleetInstance, {
+      workflowId: r.workflowId,
+      // A parent that closes (terminated by hand) asks its instances to stop and compensate.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      args: [
+        {
+          campaignId: this.c.spec.campaignId,
+          parentWorkflowId: workflowInfo().workflowId,
+          targetEngineVersion: this.c.spec.targetEngineVersion,
+          requester: this.c.spec.requester,
+          stage: e.stage,
+          wave,
+          blackouts: this.c.spec.blackouts,
+          pollIntervalMs: this.c.spec.pollIntervalMs,
+          window: window ? { startMs: window.startMs, endMs: window.endMs } : undefined,
+          paused: this.c.paused || undefined,
+        },
+      ],
+    });
+    this.running.set(r.workflowId, handle);
+    this.set(r, { state: 'running' });
+    this.results.push(
+      handle.result().then(
+        (result) => this.ended(r, result),
+        (err) => this.ended(r, undefined, err),
+      ),
+    );
+  }
+
+  private ended(r: FleetInstanceReport, result?: FleetInstanceResult, err?: unknown): void {
+    this.running.delete(r.workflowId);
+    const state = result?.state ?? (isCancellation(err) ? 'aborted' : 'failed');
+    const note = result?.note ?? (err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : err ? describeError(err) : undefined);
+    this.set(r, { state, note, downtimeSeconds: result?.downtimeSeconds, window: result?.window ?? r.window });
+    for (const f of result?.followUps ?? []) if (f.startsWith('Compensation failed')) this.c.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
+    if (state === 'failed') {
+      this.failedSinceDecision += 1;
+      this.c.step(this.report, 'instance-failed', `${r.region}/${r.instanceId}: ${note}`);
+    }
+  }
+
+  /** Waits until every started instance ended (a stage that stops cancels those still running first). */
+  private async waitForAll(): Promise<void> {
+    await Promise.all(this.results);
+    this.stopIfCancelled();
+  }
+
+  private afterWave(wave: number): void {
+    this.c.step(this.report, 'wave-ended', `wave ${wave}/${this.fleet.waves}: ${describeCounts(this.fleet.counts)}`);
+  }
+
+  /** Stops the stage: cancels every running instance and waits for each to compensate. */
+  async cancelRunning(): Promise<void> {
+    this.scope.cancel();
+    await Promise.allSettled(this.results);
+  }
+
+  private instance(m: { region: string; instanceId: string }): FleetInstanceReport {
+    return this.fleet.instances.find((i) => i.region === m.region && i.instanceId === m.instanceId)!;
+  }
+
+  private set(r: FleetInstanceReport, change: Partial<FleetInstanceReport>): void {
+    Object.assign(r, JSON.parse(JSON.stringify(change)) as Partial<FleetInstanceReport>);
+    this.fleet.counts = countStates(this.fleet.instances);
+  }
+}
