@@ -38,7 +38,7 @@ export interface StageSpec {
   grace?: DurationSpec;
   /** Missed windows tolerated before escalating to a decision (default 2). */
   maxMissedWindows?: number;
-  /** apply-now: availability probe against a status URL. */
+  /** apply-now: availability probe against a status URL (in a fleet stage, `{instanceId}` in it is each instance's id). */
   probe?: { url: string; ratePerSecond?: number; requestTimeoutMs?: number; settle?: DurationSpec; maxDuration?: DurationSpec };
   /** apply-now: longest outage tolerated before a team decision (default 60s). */
   downtimeThreshold?: DurationSpec;

@@ -24,7 +24,7 @@ const staging = (waves: StageSpec['waves'] = { maxConcurrent: 2 }): StageSpec =>
   select: { tags: { environment: 'staging', team: 'notify' } },
   waves,
   method: 'apply-now',
-  probe: { url: 'http://status.example/_status' },
+  probe: { url: 'http://status.example/{instanceId}/_status' },
 });
 
 /** Staging: four instances of the team (one already at the target), one of another team, one in production. */
@@ -73,6 +73,11 @@ describe('fleet stages (time-skipping)', function () {
       assert.equal(upgrades[2][0], 'notify-stg-api');
       assert.ok(upgrades[2][1] >= Math.max(upgrades[0][1], upgrades[1][1]) + fake.applyNowDurationMs, 'the second wave starts after the first ended');
       assert.equal(upgrades.length, 3, 'each instance upgraded once; the one at the target untouched');
+      // Each instance's probe reads its own status endpoint ({instanceId} in the stage's URL).
+      assert.deepEqual(
+        fake.callsOf('runAvailabilityProbe').map((c) => (c.args[0] as { url: string }).url).sort(),
+        ['notify-stg-admin', 'notify-stg-api', 'notify-stg-jobs'].map((id) => `http://status.example/${id}/_status`),
+      );
       for (const id of ['billing-stg', 'notify-prod-api']) assert.equal(fake.instances.get(`eu-west-2/${id}`)!.engineVersion, '15.5', `${id} not selected`);
 
       // Each instance's own workflow: its timeline, and search attributes that find it from the campaign.

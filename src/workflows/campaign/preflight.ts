@@ -102,6 +102,8 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
         delete stage.fleet;
         if (loc.aws) stage.aws = loc.aws;
         else delete stage.aws;
+        // One probe per instance: `{instanceId}` in the URL names each instance's own status endpoint.
+        if (s.probe) stage.probe = { ...s.probe, url: s.probe.url.split('{instanceId}').join(m.instanceId) };
         let targets: UpgradeTarget[] = [];
         if (m.engineVersion !== target) {
           const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);
