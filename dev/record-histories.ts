@@ -10,7 +10,7 @@
  * test/replay.test.ts replays every folder against the current code, so a change that breaks determinism
  * for a workflow started by any recorded version fails it. Add a folder; never overwrite an older one.
  *
- * Names: campaign-full, campaign-aborted, restore-cutover, restore-private-zone-cutover,
+ * Names: campaign-full, campaign-aborted, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
  * restore-decide-roll-back (default: all). Takes about five minutes (the full campaign waits for two real
  * maintenance windows at minute granularity).
  */
@@ -19,15 +19,16 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
-import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignStatus, type RestoreStatus } from '../src/api';
+import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignResult, type CampaignStatus, type RestoreStatus } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
+import { resolveCampaignSpec } from '../src/spec';
 import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim/src/client';
 import type { RunningSimulator } from '../sim/src/server';
 import { DEMO_ACCOUNTS, demoRoleArn } from '../sim/src/seed';
 import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
 import { Closers } from './closers';
-import { PRODUCTION_CNAME, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { FROM_VERSION, PRODUCTION_CNAME, REGION, TARGET_VERSION, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { keyOf, makeTeam, signedBy, type Team } from './people';
 import { actOn } from '../src/cli/act';
@@ -86,6 +87,8 @@ interface Scenario {
   name: string;
   /** Drives one workflow to its end on the given simulator and task queue; returns its handle. */
   run(ctx: ScenarioContext): Promise<WorkflowHandle>;
+  /** Other workflows of the run to record beside it (a fleet's child workflows), by file name. */
+  alsoRecord?: (client: Client, handle: WorkflowHandle) => Promise<{ name: string; handle: WorkflowHandle }[]>;
 }
 
 function campaignSpec(campaignId: string, admin: SimAdminClient, withStaging: boolean) {
@@ -141,6 +144,52 @@ const scenarios: Scenario[] = [
         }
       }, 500);
       return handle;
+    },
+  },
+  {
+    // A fleet stage: three staging instances selected by tag, upgraded now two at a time (waves), each under
+    // its own probe in a child workflow of its own; the parent and the first child are recorded.
+    name: 'campaign-fleet',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetAtRest(Date.now(), false));
+      const tags = { environment: 'staging', service: 'notify' };
+      await admin.seed({
+        reset: false,
+        instances: ['notifydb-staging-jobs', 'notifydb-staging-admin'].map((id, i) => ({ region: REGION, id, engineVersion: FROM_VERSION, allocatedStorage: 20 + 10 * i, tags })),
+      });
+      const t = RECORDING_TIMINGS;
+      const statusUrl = admin.appStatusUrl(REGION, 'INSTANCE').replace('/INSTANCE/', '/{instanceId}/');
+      const spec = resolveCampaignSpec({
+        campaignId: 'history-fleet',
+        targetEngineVersion: TARGET_VERSION,
+        requester: 'alice',
+        stages: [
+          {
+            name: 'staging',
+            region: REGION,
+            select: { tags },
+            waves: { maxConcurrent: 2 },
+            method: 'apply-now',
+            probe: { url: statusUrl, ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
+          },
+        ],
+        approval: { approvers: ['bob', 'carol'], reminderInterval: t.reminderInterval },
+        pollInterval: t.pollInterval,
+      });
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-fleet', spec), { taskQueue, workflowId: `campaign-history-fleet-${Date.now()}` });
+      let step = '';
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        const f = s.stages[0]?.fleet;
+        const now = `${s.currentStep ?? '-'} ${s.state}${f ? ` wave ${f.currentWave ?? 0}/${f.waves}` : ''}`;
+        if (now !== step) log('campaign-fleet', (step = now));
+      }, 500);
+      return handle;
+    },
+    async alsoRecord(client, handle) {
+      // The worker has stopped: the result (not a query, which needs a worker) names the children.
+      const result = (await handle.result()) as CampaignResult;
+      const first = result.stages[0].fleet!.instances.find((i) => i.state === 'completed')!;
+      return [{ name: 'campaign-fleet-instance', handle: client.workflow.getHandle(first.workflowId) }];
     },
   },
   {
@@ -241,13 +290,16 @@ async function main(): Promise<void> {
         });
         closers.add(() => worker.getState() === 'RUNNING' && worker.shutdown());
         const handle = await worker.runUntil(scenario.run({ client: env.client, sim, admin, taskQueue }));
-        const history = await handle.fetchHistory();
-        const file = path.join(OUT_DIR, `${scenario.name}.json`);
-        const json = historyToJSON(history);
-        if (historyFromJSON(JSON.parse(json)).events?.length !== history.events?.length) throw new Error(`${scenario.name}: the JSON does not load back`);
-        fs.writeFileSync(file, `${json}\n`);
-        const desc = await handle.describe();
-        log(scenario.name, `${desc.status.name}: ${history.events?.length} events → ${path.relative(process.cwd(), file)}`);
+        const others = (await scenario.alsoRecord?.(env.client, handle)) ?? [];
+        for (const { name, handle: h } of [{ name: scenario.name, handle }, ...others]) {
+          const history = await h.fetchHistory();
+          const file = path.join(OUT_DIR, `${name}.json`);
+          const json = historyToJSON(history);
+          if (historyFromJSON(JSON.parse(json)).events?.length !== history.events?.length) throw new Error(`${name}: the JSON does not load back`);
+          fs.writeFileSync(file, `${json}\n`);
+          const desc = await h.describe();
+          log(name, `${desc.status.name}: ${history.events?.length} events → ${path.relative(process.cwd(), file)}`);
+        }
       }),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -27,6 +27,15 @@ function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
 }
 
+/**
+ * The id a history's workflow ran under, where its commands depend on it: a fleet campaign names its child
+ * workflows `<its id>/<stage>/<region>/<instance>`. Others replay under their file's name.
+ */
+function recordedWorkflowId(file: string): string {
+  const child = load(file).events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  return child ? child.split('/').slice(0, -3).join('/') : file.replace(/\.json$/, '');
+}
+
 /** `folder/name.json` for every recorded history. */
 function recorded(): string[] {
   return fs
@@ -45,7 +54,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -73,6 +82,8 @@ describe('replay of recorded histories', function () {
       '6-fast-resume/restore-cutover.json',
       '6-fast-resume/restore-decide-roll-back.json',
       '6-fast-resume/restore-private-zone-cutover.json',
+      '7-fleet/campaign-fleet-instance.json',
+      '7-fleet/campaign-fleet.json',
     ]);
   });
 
@@ -93,13 +104,23 @@ describe('replay of recorded histories', function () {
   it('every history replays against the current workflow code without non-determinism', async function () {
     const failures: string[] = [];
     let replayed = 0;
-    const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: load(f) }));
+    const histories = files.map((f) => ({ workflowId: recordedWorkflowId(f), history: load(f) }));
     for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'recorded-histories' }, histories)) {
       replayed++;
       if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
     }
     assert.equal(replayed, files.length);
     assert.deepEqual(failures, []);
+  });
+
+  it('the fleet run holds a parent with its waves of child workflows, and one child of its own type', function () {
+    const parent = load('7-fleet/campaign-fleet.json').events ?? [];
+    const started = parent.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+    assert.equal(started.length, 3, 'three instances, each in a child workflow');
+    assert.ok(started.every((e) => e.startChildWorkflowExecutionInitiatedEventAttributes!.workflowType!.name === 'upgradeFleetInstance'));
+    const child = load('7-fleet/campaign-fleet-instance.json').events ?? [];
+    assert.equal(child[0].workflowExecutionStartedEventAttributes!.workflowType!.name, 'upgradeFleetInstance');
+    assert.ok(child[0].workflowExecutionStartedEventAttributes!.parentWorkflowExecution?.workflowId, 'recorded as a child of the campaign');
   });
 
   it('a full campaign stays small in history events', function () {
