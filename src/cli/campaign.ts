@@ -6,7 +6,8 @@ import { campaignHandle, campaignIdOf, campaignListQuery, startCampaign } from '
 import { resolveCampaignSpec } from '../spec';
 import { actOn, keyOptions, type ActRequest } from './act';
 import { CliError, addStartCommand, approveAskedPlan, asOption, readSpecFile, type CliContext } from './context';
-import { formatCampaignStatus } from './format';
+import { queryFleetInstance, findFleetInstance } from './fleet-instance';
+import { SHOWN_BY_DEFAULT, formatCampaignStatus, formatFleetInstanceStatus } from './format';
 import { formatPlan, planCampaign, planIdentities } from './plan';
 import { recordCommand } from './record';
 
@@ -26,22 +27,34 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
     .command('plan')
     .description('dry run: validate against AWS and print every date the campaign would use; changes nothing')
     .requiredOption('--spec <file>', 'campaign spec')
-    .option('--json', 'machine-readable output')
-    .action(async (opts: { spec: string; json?: boolean }) => {
+    .option('--json', 'machine-readable output (every instance of a fleet stage)')
+    .option('--all', `list every instance of a fleet stage (default: the waves and at most ${SHOWN_BY_DEFAULT} instances, blocked and flagged ones first)`)
+    .action(async (opts: { spec: string; json?: boolean; all?: boolean }) => {
       const spec = readSpecFile(opts.spec, resolveCampaignSpec);
       const plan = await planCampaign(spec, createActivities({ config: ctx.config() }));
       plan.identities = planIdentities(ctx.config().allowedSignersFile, plan.problems, spec.allowedSigners);
-      io.out(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
+      io.out(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { all: opts.all }));
       if (plan.problems.length > 0) throw new CliError(`the campaign would fail its preflight (${plan.problems.length} problem(s))`, 2);
     });
 
   campaign
     .command('status <id>')
-    .description('show a campaign: stages, what it waits for, timeline')
-    .option('--json', 'the whole state as JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const status = await campaignHandle(await ctx.client(), id).query(campaignStatusQuery);
-      io.out(opts.json ? JSON.stringify(status, null, 2) : formatCampaignStatus(status));
+    .description("show a campaign: stages, what it waits for, timeline; a fleet stage's counts, waves, failed and running instances")
+    .option('--json', 'the whole state as JSON (with --instance: that instance\'s workflow\'s)')
+    .option('--all', `list every instance of a fleet stage (default: counts, and at most ${SHOWN_BY_DEFAULT} failed, running and flagged ones)`)
+    .option('--instance <instance>', "one instance of a fleet stage (ID or REGION/ID): its own workflow's status and whole timeline")
+    .option('--stage <name>', 'with --instance: the fleet stage to look in, when the instance is in more than one')
+    .action(async (id: string, opts: { json?: boolean; all?: boolean; instance?: string; stage?: string }) => {
+      const client = await ctx.client();
+      const status = await campaignHandle(client, id).query(campaignStatusQuery);
+      if (opts.instance === undefined) {
+        if (opts.stage !== undefined) throw new CliError('--stage goes with --instance', 2);
+        io.out(opts.json ? JSON.stringify(status, null, 2) : formatCampaignStatus(status, Date.now(), { all: opts.all }));
+        return;
+      }
+      const found = findFleetInstance(status, opts.instance, opts.stage);
+      const child = await queryFleetInstance(client, found);
+      io.out(opts.json ? JSON.stringify(child, null, 2) : formatFleetInstanceStatus(found.stage, found.instance, child));
     });
 
   campaign

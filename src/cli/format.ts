@@ -1,9 +1,24 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
-import type { AwsTrouble, CampaignStatus, IdentityStatus, RestoreStatus, WaitingFor } from '../api';
+import type { AwsTrouble, CampaignStatus, FleetInstanceReport, IdentityStatus, RestoreStatus, StageReport, TimelineEntry, WaitingFor } from '../api';
+import { countStates, describeCounts } from '../domain/fleet';
+
+/** How many instances (and waves, window groups, excluded ones) a fleet stage prints unless asked for all. */
+export const SHOWN_BY_DEFAULT = 20;
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** The items to print: all, or the important ones first, filled up in their order to `limit` (printed in their order). */
+export function instancesToShow<T>(all: T[], limit: number, important: (i: T) => boolean): T[] {
+  if (all.length <= limit) return all;
+  const chosen = new Set(all.filter(important).slice(0, limit));
+  for (const i of all) {
+    if (chosen.size >= limit) break;
+    chosen.add(i);
+  }
+  return all.filter((i) => chosen.has(i));
 }
 
 export function humanDuration(ms: number): string {
@@ -46,7 +61,77 @@ function actorOptions(i: IdentityStatus | undefined): string {
   return i?.mode === 'verified' ? '--as PRINCIPAL --key YOUR_SSH_KEY' : '--as NAME';
 }
 
-export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now()): string {
+/** Timeline entries, one a line: when, (the stage,) the step, who, what. */
+export function formatTimeline(entries: TimelineEntry[], opts: { stage?: boolean } = {}): string[] {
+  return entries.map((t) => `  ${t.at}${opts.stage === false ? '' : ` ${t.stage ?? '-'}`} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? `: ${t.detail}` : ''}`);
+}
+
+/** A fleet stage's instances' versions, e.g. "15.5, 15.7" (a one-instance stage: its version). */
+function stageFrom(st: StageReport): string {
+  if (!st.fleet) return st.fromVersion ?? '?';
+  return [...new Set(st.fleet.instances.map((i) => i.fromVersion))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(',') || '?';
+}
+
+const shortIso = (t: string) => t.replace(':00.000Z', 'Z');
+
+function instanceRows(instances: FleetInstanceReport[]): string[] {
+  const rows = [
+    ['WAVE', 'INSTANCE', 'FROM', 'STATE', 'WINDOW', 'DOWNTIME', 'NOTE'],
+    ...instances.map((i) => [
+      i.wave ? String(i.wave) : '-',
+      `${i.region}/${i.instanceId}`,
+      i.fromVersion,
+      i.state,
+      i.window ? shortIso(i.window.start) : '',
+      i.downtimeSeconds !== undefined ? `${i.downtimeSeconds}s` : '',
+      [...(i.note ? [i.note] : []), ...(i.flags ?? []).map((f) => `FLAG ${f}`)].join('; '),
+    ]),
+  ];
+  return table(rows).split('\n').map((l) => `    ${l}`);
+}
+
+/**
+ * A fleet stage in a few lines whatever its size: counts per state, the waves, the window groups with their
+ * status-page maintenance, and the failed, running and flagged instances (at most SHOWN_BY_DEFAULT of each);
+ * `all` lists every instance instead.
+ */
+export function formatFleetReport(st: StageReport, opts: { all?: boolean; campaignId?: string } = {}): string[] {
+  const f = st.fleet!;
+  const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
+  const how = f.maxConcurrent !== undefined ? `up to ${f.maxConcurrent} at a time, ${f.order}` : `one wave per window group, ${f.order}`;
+  const totalWaves = f.waves || f.windowGroups?.length || 0;
+  const lines = [
+    `[${st.name}] fleet: ${f.selection}`,
+    `  ${how}; stops and asks after ${f.failureThreshold} failed instance(s)`,
+    `  instances: ${f.instances.length}: ${describeCounts(f.counts)}`,
+    `  waves:     ${totalWaves ? `${f.currentWave ?? 0}/${totalWaves}` : 'not planned yet'}`,
+  ];
+  if (f.windowGroups?.length) {
+    lines.push('  window groups:');
+    for (const [n, g] of f.windowGroups.slice(0, limit).entries()) {
+      const counts = describeCounts(countStates(f.instances.filter((i) => i.wave === n + 1)));
+      lines.push(`    wave ${String(n + 1).padEnd(3)} ${shortIso(g.start)} – ${shortIso(g.end)}  ${g.instances} instance(s)  ${g.statusPageIncidentId ? `status page ${g.statusPageIncidentId}` : 'not announced'}  (${counts})`);
+    }
+    if (f.windowGroups.length > limit) lines.push(`    … ${f.windowGroups.length - limit} more window group(s)`);
+  }
+  if (opts.all) {
+    lines.push(`  instances (${f.instances.length}):`, ...instanceRows(f.instances));
+    return lines;
+  }
+  const list = (title: string, which: FleetInstanceReport[]) => {
+    if (!which.length) return;
+    const shown = which.slice(0, limit);
+    lines.push(`  ${title} (${which.length}${shown.length < which.length ? `, first ${shown.length} shown` : ''}):`, ...instanceRows(shown));
+  };
+  list('FAILED', f.instances.filter((i) => i.state === 'failed'));
+  list('running', f.instances.filter((i) => i.state === 'running'));
+  list('flagged', f.instances.filter((i) => i.flags?.length && i.state !== 'failed' && i.state !== 'running'));
+  const more = opts.campaignId ? `campaign status ${opts.campaignId} --all lists all ${f.instances.length}; --instance ID shows one instance's timeline` : '--all lists every instance';
+  lines.push(`  (${more})`);
+  return lines;
+}
+
+export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now(), opts: { all?: boolean } = {}): string {
   const lines = [
     `Campaign ${s.campaignId}  →  ${s.targetEngineVersion}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
     `started ${s.startedAt}${s.endedAt ? `, ended ${s.endedAt}` : ''}${s.currentStage ? `   at ${s.currentStage}/${s.currentStep}` : ''}`,
@@ -64,17 +149,18 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
       ['STAGE', 'INSTANCE', 'ACCOUNT', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
       ...s.stages.map((st) => [
         st.name,
-        `${st.region}/${st.instanceId}`,
+        st.fleet ? `fleet: ${st.fleet.instances.length} instance(s)` : st.instanceId ? `${st.region}/${st.instanceId}` : 'fleet',
         st.account ?? '',
-        st.fromVersion ?? '?',
+        stageFrom(st),
         st.toVersion,
         st.status,
         st.step ?? '',
-        st.window ? st.window.start.replace(':00.000Z', 'Z') : '',
+        st.window ? shortIso(st.window.start) : st.fleet?.windowGroups?.length ? `${shortIso(st.fleet.windowGroups[0].start)}…` : '',
         st.downtimeSeconds !== undefined ? `${st.downtimeSeconds}s` : '',
       ]),
     ]),
   );
+  for (const st of s.stages.filter((x) => x.fleet)) lines.push('', ...formatFleetReport(st, { all: opts.all, campaignId: s.campaignId }));
   if (s.approvals.length) {
     lines.push('', 'Approvals:');
     for (const a of s.approvals) lines.push(`  ${a.at} ${a.by}${a.fingerprint ? ` (key ${a.fingerprint})` : ''} ${a.valid ? '' : '(no longer valid) '}${a.plan}${a.comment ? ` — ${a.comment}` : ''}`);
@@ -83,8 +169,29 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
     lines.push('', 'Follow-ups:');
     for (const f of s.followUps) lines.push(`  - ${f}`);
   }
-  lines.push('', 'Recent steps:');
-  for (const t of s.timeline.slice(-8)) lines.push(`  ${t.at} ${t.stage ?? '-'} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? `: ${t.detail}` : ''}`);
+  lines.push('', 'Recent steps:', ...formatTimeline(s.timeline.slice(-8)));
+  return lines.join('\n');
+}
+
+/**
+ * One instance of a fleet stage: what the campaign counts it as, and its own workflow's status (`child`,
+ * the campaignStatusQuery of its workflow) with its whole timeline.
+ */
+export function formatFleetInstanceStatus(stage: StageReport, instance: FleetInstanceReport, child: CampaignStatus, nowMs: number = Date.now()): string {
+  const r = child.stages[0];
+  const lines = [
+    `Instance ${instance.region}/${instance.instanceId}  →  ${child.targetEngineVersion}   state: ${child.state.toUpperCase()}   stage ${stage.name}, wave ${instance.wave || '?'} of campaign ${child.campaignId}`,
+    `workflow ${instance.workflowId}   started ${child.startedAt}${child.endedAt ? `, ended ${child.endedAt}` : ''}${child.currentStep ? `   at ${child.currentStep}` : ''}`,
+    `${r?.fromVersion ?? instance.fromVersion} → ${child.targetEngineVersion} (${r?.method ?? stage.method})${r?.status ? `   ${r.status}` : ''}${r?.window ? `   window ${r.window.start} – ${r.window.end}` : instance.window ? `   window ${instance.window.start} – ${instance.window.end}` : ''}${r?.downtimeSeconds !== undefined ? `   downtime ${r.downtimeSeconds}s` : ''}`,
+    `the campaign counts it as ${instance.state}${instance.note ? `: ${instance.note}` : ''}`,
+  ];
+  if (r?.account) lines.push(`account ${r.account}${r.role ? ` through ${r.role}` : ''}`);
+  for (const f of instance.flags ?? []) lines.push(`FLAG ${f}`);
+  if (child.waitingFor) lines.push(`WAITING FOR ${describeWait(child.waitingFor, nowMs)}`);
+  lines.push(...describeTrouble(child.trouble));
+  if (child.failure) lines.push(`FAILURE: ${child.failure}`);
+  if (child.followUps.length) lines.push('', 'Follow-ups:', ...child.followUps.map((f) => `  - ${f}`));
+  lines.push('', `Timeline (${child.timeline.length} step(s)):`, ...formatTimeline(child.timeline, { stage: false }));
   return lines.join('\n');
 }
 

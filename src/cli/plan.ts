@@ -9,16 +9,23 @@ import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type Campai
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity';
+import { formatFleetStagePlan, planFleetStage } from './plan-fleet';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
 /** What the plan reads: the worker's read-only activities (or a fake in tests). */
-export type PlanReaders = Pick<Activities, 'whoAmI' | 'describeInstance' | 'listUpgradeTargets' | 'listPendingMaintenance'>;
+export type PlanReaders = Pick<Activities, 'whoAmI' | 'describeInstance' | 'listUpgradeTargets' | 'listPendingMaintenance' | 'findFleet'>;
 
 export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders, nowMs: number = Date.now()): Promise<CampaignPlan> {
   const problems: string[] = [];
   const stages: StagePlan[] = [];
   for (const s of spec.stages) {
+    if (s.fleet) {
+      const planned = await planFleetStage(s, spec, aws, nowMs);
+      stages.push(planned.plan);
+      problems.push(...planned.problems);
+      continue;
+    }
     // A failing read blocks this stage only: every problem of every stage is reported, not only the first.
     // The same location the workflow uses: the stage's role, with the session name the campaign will use.
     const where = locationFor(s.region, s.aws, spec.campaignId, s.name);
@@ -68,7 +75,8 @@ export function planIdentities(allowedSignersFile: string | undefined, problems:
   }
 }
 
-export function formatPlan(plan: CampaignPlan): string {
+/** The plan in words; a fleet stage lists at most SHOWN_BY_DEFAULT instances unless `all` (its --json has every one). */
+export function formatPlan(plan: CampaignPlan, opts: { all?: boolean } = {}): string {
   const lines = [
     `Campaign ${plan.campaignId}: PostgreSQL → ${plan.target}, requested by ${plan.requester} (planned at ${plan.plannedAt})`,
     `Approvals: ${plan.approvals}`,
@@ -76,6 +84,10 @@ export function formatPlan(plan: CampaignPlan): string {
   if (plan.identities) lines.push(`Identities: ${plan.identities}`);
   if (plan.noticeOverride) lines.push(`NOTICE OVERRIDE: ${plan.noticeOverride}`);
   for (const s of plan.stages) {
+    if (s.fleet) {
+      lines.push('', ...formatFleetStagePlan(s, opts));
+      continue;
+    }
     lines.push('', `[${s.name}] ${s.instance} ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`);
     if (s.access) lines.push(`  account:    ${s.account ?? '?'} through ${s.access}`);
     if (s.window) lines.push(`  window:     ${s.window.start} – ${s.window.end}`);

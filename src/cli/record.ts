@@ -12,6 +12,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { campaignStatusQuery, restoreStatusQuery, type Approval, type CampaignStatus, type ChangeMade, type HumanAction, type IdentityStatus, type RestoreStatus } from '../api';
 import { campaignHandle, restoreHandle } from '../client';
 import { UNVERIFIED_NOTE } from '../domain/identity';
+import { describeCounts } from '../domain/fleet';
 import type { RunKind } from '../domain/signed-actions';
 import type { CliContext } from './context';
 
@@ -67,7 +68,7 @@ export function campaignRecord(workflowId: string, s: CampaignStatus, spec: unkn
     ...common('campaign', s.campaignId, workflowId, s, spec, runId),
     plan: s.stages.map((st) => ({
       stage: st.name,
-      instance: `${st.region}/${st.instanceId}`,
+      instance: st.fleet ? `fleet: ${st.fleet.selection}; ${st.fleet.instances.length} instance(s): ${describeCounts(st.fleet.counts)}` : `${st.region}/${st.instanceId}`,
       account: st.account,
       method: st.method,
       from: st.fromVersion,

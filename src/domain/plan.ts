@@ -70,6 +70,68 @@ export interface StagePlan {
   /** The stage's account and how it is reached (its role or profile), when not the worker's own. */
   account?: string;
   access?: string;
+  /** A fleet stage: what the selection found and what would happen to each instance (`instance` is then the selection in words). */
+  fleet?: FleetPlan;
+}
+
+/** One instance of a fleet stage in the plan: what would happen to it. */
+export interface FleetInstancePlan {
+  region: string;
+  instanceId: string;
+  from: string;
+  /** upgrade; skip (already at the target); blocked (a problem, listed in the plan's problems). */
+  action: 'upgrade' | 'skip' | 'blocked';
+  /** 1-based, in the stage's order (a stage that requires approval: its window group). Absent unless upgraded. */
+  wave?: number;
+  /** Its maintenance window (not for apply-now). */
+  window?: { start: string; end: string };
+  /**
+   * The window is an estimate: a later wave of a stage without approval starts when the previous wave ended,
+   * so its window is the next one after the previous wave's last window (earlier if that wave ends sooner).
+   */
+  windowEstimated?: boolean;
+  /** What the run flags too (an approval names them): a window moved past a blackout, AWS applying the upgrade itself first. */
+  flags: string[];
+  /** What else the plan warns about (AWS lists no pending upgrade to the target yet). */
+  warnings?: string[];
+  /** Why it is skipped or blocked. */
+  note?: string;
+  allocatedStorage?: number;
+  /** The tags the selection and the order look at. */
+  tags?: Record<string, string>;
+}
+
+/** A fleet stage's wave (a stage that requires approval: a window group, announced once and pre-checked once). */
+export interface FleetWavePlan {
+  wave: number;
+  instances: number;
+  /** A window group's window; a wave without approval: its instances' first and last window start. */
+  window?: { start: string; end: string };
+  windowEstimated?: boolean;
+  precheckAt?: string;
+  flagged: number;
+}
+
+export interface FleetPlan {
+  /** The selection in words, the order, and how the waves run. */
+  selection: string;
+  order: string;
+  maxConcurrent?: number;
+  failureThreshold: number;
+  /** Each place the stage looks: its region, and the account and how it is reached when not the worker's own. */
+  locations: { region: string; account?: string; access?: string }[];
+  /** Instances found (members of the selection, whatever would happen to them). */
+  found: number;
+  counts: { upgrade: number; skip: number; blocked: number };
+  /** Instances the tags matched but that are left out (another engine or version). */
+  excluded: { region: string; instanceId: string; reason: string }[];
+  /** Listed instances that do not exist (each one also a problem). */
+  missing: { region: string; instanceId: string }[];
+  waves: FleetWavePlan[];
+  /** A stage that requires approval: the plan the approval would name if it were given now. */
+  approvalPlan?: string;
+  /** Every instance found, in wave order (skipped and blocked ones last). */
+  instances: FleetInstancePlan[];
 }
 
 export interface CampaignPlan {

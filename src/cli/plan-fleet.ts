@@ -1,0 +1,253 @@
+/**
+ * `campaign plan` for a fleet stage: reads what the selection finds in each of its places (the same
+ * findFleet the campaign's preflight calls), assesses every instance as the preflight does, and takes the
+ * waves, windows, window groups, flags and the approval plan from src/domain/fleet.ts, the functions the
+ * workflow uses. Sends no mutation.
+ */
+import type { Activities, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
+import { describeAccess, locationFor } from '../domain/aws-identity';
+import { formatDuration } from '../domain/duration';
+import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, tagsToKeep } from '../domain/fleet';
+import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
+import { pendingUpgradeTo } from '../domain/pending-maintenance';
+import { assessStage } from '../domain/preflight';
+import { SHOWN_BY_DEFAULT, instancesToShow, table } from './format';
+
+/** What planning a fleet stage reads (part of the plan's readers). */
+export type FleetReaders = Pick<Activities, 'whoAmI' | 'findFleet' | 'listUpgradeTargets'>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const key = (m: { region: string; instanceId: string }) => `${m.region}/${m.instanceId}`;
+
+/** The stage as it applies to one member (its region, account and instanceId), exactly as the preflight builds it. */
+function memberStage(s: ResolvedStage, loc: ReturnType<typeof fleetLocations>[number], m: FleetMember): ResolvedStage {
+  const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
+  delete stage.fleet;
+  if (loc.aws) stage.aws = loc.aws;
+  else delete stage.aws;
+  return stage;
+}
+
+function emptyFleetPlan(s: ResolvedStage): FleetPlan {
+  const fleet = s.fleet!;
+  return {
+    selection: describeSelection(s),
+    order: describeOrder(fleet.order),
+    ...(fleet.maxConcurrent !== undefined ? { maxConcurrent: fleet.maxConcurrent } : {}),
+    failureThreshold: fleet.failureThreshold,
+    locations: [],
+    found: 0,
+    counts: { upgrade: 0, skip: 0, blocked: 0 },
+    excluded: [],
+    missing: [],
+    waves: [],
+    instances: [],
+  };
+}
+
+/**
+ * Plans a fleet stage as if it started at `nowMs` and (a stage that requires approval) were approved at once.
+ * Returns the stage's plan and the problems that would fail the campaign's preflight.
+ */
+export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, nowMs: number): Promise<{ plan: StagePlan; problems: string[] }> {
+  const fleet = s.fleet!;
+  const target = spec.targetEngineVersion;
+  const fp = emptyFleetPlan(s);
+  const p: StagePlan = { ...emptyStagePlan(s, target), instance: fp.selection, fleet: fp };
+  const problems: string[] = [];
+  /** The instances to upgrade, in the order the preflight hands them to the waves. */
+  const ready: FleetMember[] = [];
+  const planned = new Map<string, FleetInstancePlan>();
+  const others: FleetInstancePlan[] = [];
+
+  try {
+    for (const loc of fleetLocations(s)) {
+      const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
+      fp.locations.push(loc.aws ? { region: loc.region, account: (await aws.whoAmI(where)).account, access: describeAccess(loc.aws) } : { region: loc.region });
+      const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
+      if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
+      if (fleet.select?.tags) query.tags = fleet.select.tags;
+      if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
+      const found = await aws.findFleet(where, query);
+      for (const id of found.missing) {
+        fp.missing.push({ region: loc.region, instanceId: id });
+        problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
+      }
+      for (const x of found.excluded) {
+        fp.excluded.push({ region: loc.region, instanceId: x.instanceId, reason: x.reason });
+        // A listed instance the stage cannot take is a mistake in the list; a selection just leaves it out.
+        if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
+      }
+      const targetsByVersion = new Map<string, UpgradeTarget[]>();
+      for (const m of found.members) {
+        let targets: UpgradeTarget[] = [];
+        if (m.engineVersion !== target) {
+          const versionKey = `${m.engine} ${m.engineVersion}`;
+          targets = targetsByVersion.get(versionKey) ?? (await aws.listUpgradeTargets(where, m.engine, m.engineVersion));
+          targetsByVersion.set(versionKey, targets);
+        }
+        const readiness = assessStage(memberStage(s, loc, m), m, target, targets);
+        const i: FleetInstancePlan = { region: m.region, instanceId: m.instanceId, from: m.engineVersion, action: 'upgrade', flags: [] };
+        if (m.allocatedStorage !== undefined) i.allocatedStorage = m.allocatedStorage;
+        if (Object.keys(m.tags).length) i.tags = m.tags;
+        if (readiness.kind === 'problem') {
+          problems.push(...readiness.problems);
+          others.push({ ...i, action: 'blocked', note: readiness.problems.map((x) => x.replace(`${s.name}: `, '')).join('; ') });
+        } else if (readiness.kind === 'skip') {
+          others.push({ ...i, action: 'skip', note: readiness.note });
+        } else {
+          ready.push(m);
+          planned.set(key(m), i);
+        }
+      }
+    }
+    if (planned.size + others.length === 0) problems.push(`${s.name}: the selection (${fp.selection}) found no instance; check the tags, version and places it names`);
+    decideWaves(s, spec, ready, planned, fp, p, nowMs);
+  } catch (err) {
+    problems.push(`${s.name}: ${(err as Error).message}`);
+  }
+
+  const inWaves = [...planned.values()].sort((a, b) => (a.wave ?? Infinity) - (b.wave ?? Infinity));
+  fp.instances = [...inWaves, ...others.filter((i) => i.action === 'blocked'), ...others.filter((i) => i.action === 'skip')];
+  fp.found = fp.instances.length;
+  for (const i of fp.instances) fp.counts[i.action] += 1;
+  p.from = [...new Set(fp.instances.map((i) => i.from))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(', ') || undefined;
+  const accounts = fp.locations.filter((l) => l.access);
+  if (accounts.length) {
+    p.account = [...new Set(accounts.map((l) => l.account))].join(', ');
+    p.access = [...new Set(accounts.map((l) => l.access))].join(', ');
+  }
+  p.action = problems.length ? 'blocked' : fp.counts.upgrade > 0 ? 'upgrade' : 'skip';
+  if (p.action === 'skip') p.what = [`every instance is already at ${target}`];
+  return { plan: p, problems };
+}
+
+/** Waves, windows and flags of the instances to upgrade: the window groups of a stage that requires approval, else waves in order. */
+function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetMember[], planned: Map<string, FleetInstancePlan>, fp: FleetPlan, p: StagePlan, nowMs: number): void {
+  const target = spec.targetEngineVersion;
+  const fleet = s.fleet!;
+  const threshold = `after ${fleet.failureThreshold} failed instance(s) the stage starts no new one and asks the team to continue or abort`;
+  if (ready.length === 0) return;
+
+  if (s.method === 'maintenance-window') {
+    const none = ready.filter((m) => !pendingUpgradeTo(m.pending, target));
+    for (const m of none) (planned.get(key(m))!.warnings ??= []).push(`AWS lists no pending db-upgrade to ${target} yet`);
+    if (none.length) p.warnings.push(`${none.length} instance(s): AWS lists no pending db-upgrade to ${target} yet (${names(none)})`);
+    p.what.push(`${target} comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for ${[...new Set(ready.map((m) => m.engineVersion))].join(', ')} (ValidUpgradeTarget AutoUpgrade=true)`);
+  }
+
+  if (s.requiresApproval) {
+    const groups = groupByWindow(ready, nowMs, s, spec.blackouts);
+    fp.approvalPlan = fleetApprovalPlanId(s.name, target, groups);
+    groups.forEach((g, n) => {
+      const wave: FleetWavePlan = { wave: n + 1, instances: g.members.length, window: { start: iso(g.window.startMs), end: iso(g.window.endMs) }, precheckAt: iso(precheckInstant(g.window, s)), flagged: 0 };
+      for (const pick of g.members) {
+        const i = planned.get(key(pick.member))!;
+        i.wave = n + 1;
+        i.window = wave.window;
+        i.flags = pick.flags;
+        if (pick.flags.length) wave.flagged += 1;
+      }
+      fp.waves.push(wave);
+    });
+    const flagged = fp.waves.reduce((n, w) => n + w.flagged, 0);
+    p.announceAt = 'right after approval, one announcement per window group';
+    p.what.push(`needs approval: one approval covers all ${ready.length} instance(s) and their windows, ${groups.length} window(s); each instance's first window at least ${formatDuration(s.noticeMs)} ahead if approved now`);
+    if (s.statusPage.enabled) p.what.push(`one status-page scheduled maintenance "${s.statusPage.name}" per window group, for exactly its window`);
+    p.what.push(`each window group is a wave: its instances start at the group's pre-check, ${formatDuration(s.precheckBeforeMs)} before the window (AWS pending maintenance checked, AutoMinorVersionUpgrade on; off after the window)`);
+    p.what.push(threshold);
+    if (flagged) p.warnings.push(`${flagged} instance(s) flagged (the approval names them): a window moved past a blackout, or AWS applying the upgrade itself before the window`);
+    return;
+  }
+
+  const waves = planWaves(orderMembers(ready, fleet.order), fleet);
+  const size = `${waves.length} wave(s) of up to ${fleet.maxConcurrent ?? 1}, ${fp.order}`;
+  if (s.method === 'apply-now') {
+    waves.forEach((w, n) => {
+      for (const m of w) planned.get(key(m))!.wave = n + 1;
+      fp.waves.push({ wave: n + 1, instances: w.length, flagged: 0 });
+    });
+    p.what.push(`${target} exactly: the pending db-upgrade applied now where AWS lists one, otherwise ModifyDBInstance EngineVersion with ApplyImmediately`);
+    p.what.push(`${size}: each instance upgraded immediately when its wave starts, probing ${s.probe!.url} at ${s.probe!.ratePerSecond}/s; the next wave starts when the previous one ended`);
+    p.what.push(`over ${formatDuration(s.downtimeThresholdMs)} of measured downtime an instance fails; ${threshold}`);
+    return;
+  }
+
+  // Without approval each instance takes its next window once its wave starts: wave 1 now, each later wave
+  // when the previous one ended, at the latest when its last window closed (an estimate: it may end sooner).
+  let startMs = nowMs;
+  waves.forEach((w, n) => {
+    let first = Infinity;
+    let lastEnd = -Infinity;
+    let flagged = 0;
+    for (const m of w) {
+      const window = nextWindowOf(m, startMs);
+      const i = planned.get(key(m))!;
+      i.wave = n + 1;
+      i.window = { start: iso(window.startMs), end: iso(window.endMs) };
+      if (n > 0) i.windowEstimated = true;
+      const awsFirst = awsAppliesBefore(m.pending, window);
+      if (awsFirst !== undefined) i.flags.push(`AWS applies the upgrade itself on ${iso(awsFirst)}, before this window`);
+      if (i.flags.length) flagged += 1;
+      first = Math.min(first, window.startMs);
+      lastEnd = Math.max(lastEnd, window.endMs);
+    }
+    fp.waves.push({ wave: n + 1, instances: w.length, window: { start: iso(first), end: iso(lastEnd) }, ...(n > 0 ? { windowEstimated: true } : {}), flagged });
+    startMs = lastEnd;
+  });
+  p.what.push(`${size}: at its wave's start each instance gets AutoMinorVersionUpgrade on, its next window is watched, the flag goes off afterwards; the next wave starts when the previous one ended`);
+  if (waves.length > 1) p.what.push("wave 1's windows are those of a stage starting now; later waves' windows are estimates (the next window after the previous wave's last one)");
+  p.what.push(threshold);
+  const flagged = fp.waves.reduce((n, w) => n + w.flagged, 0);
+  if (flagged) p.warnings.push(`${flagged} instance(s) flagged: AWS would apply the upgrade itself before the window their wave reaches`);
+}
+
+function names(members: { instanceId: string }[], max = 10): string {
+  return members.slice(0, max).map((m) => m.instanceId).join(', ') + (members.length > max ? `, … ${members.length - max} more` : '');
+}
+
+const short = (isoText: string) => isoText.replace(':00.000Z', 'Z');
+
+function windowText(w: { start: string; end: string } | undefined, estimated?: boolean): string {
+  return w ? `${short(w.start)} – ${short(w.end)}${estimated ? ' (est.)' : ''}` : '';
+}
+
+/** A fleet stage of the plan, in words (at most SHOWN_BY_DEFAULT instances and waves unless `all`). */
+export function formatFleetStagePlan(s: StagePlan, opts: { all?: boolean } = {}): string[] {
+  const f = s.fleet!;
+  const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
+  const lines = [`[${s.name}] fleet: ${f.selection}  ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`];
+  const parts = [`${f.counts.upgrade} to upgrade`, `${f.counts.skip} already at ${s.to}`, ...(f.counts.blocked ? [`${f.counts.blocked} blocked`] : [])];
+  lines.push(`  found:      ${f.found} instance(s): ${parts.join(', ')}${f.excluded.length ? `; ${f.excluded.length} excluded` : ''}${f.missing.length ? `; ${f.missing.length} MISSING` : ''}`);
+  for (const l of f.locations.filter((x) => x.access)) lines.push(`  account:    ${l.region}: ${l.account ?? '?'} through ${l.access}`);
+  for (const m of f.missing) lines.push(`  missing:    ${m.region}/${m.instanceId} (listed, does not exist there)`);
+  for (const x of f.excluded.slice(0, limit)) lines.push(`  excluded:   ${x.region}/${x.instanceId}: ${x.reason}`);
+  if (f.excluded.length > limit) lines.push(`  excluded:   … ${f.excluded.length - limit} more`);
+  const how = f.maxConcurrent !== undefined ? `up to ${f.maxConcurrent} at a time, ${f.order}` : 'one wave per window group';
+  lines.push(`  waves:      ${f.waves.length} (${how}); stops and asks after ${f.failureThreshold} failed instance(s)`);
+  if (s.announceAt) lines.push(`  announce:   ${s.announceAt}`);
+  for (const w of f.waves.slice(0, limit)) {
+    const when = w.window ? (f.approvalPlan ? `window ${windowText(w.window)}` : `windows from ${short(w.window.start)}${w.windowEstimated ? ' (est.)' : ''}`) : '';
+    const pre = w.precheckAt ? `  pre-check ${short(w.precheckAt)}` : '';
+    lines.push(`    wave ${String(w.wave).padEnd(4)} ${String(w.instances).padStart(4)} instance(s)  ${when}${pre}${w.flagged ? `  ${w.flagged} FLAGGED` : ''}`.trimEnd());
+  }
+  if (f.waves.length > limit) lines.push(`    … ${f.waves.length - limit} more wave(s)`);
+  if (f.approvalPlan) lines.push(`  approval:   ${f.approvalPlan}`);
+  for (const w of s.what) lines.push(`  - ${w}`);
+  for (const w of s.warnings) lines.push(`  ! ${w}`);
+  if (f.instances.length) {
+    const shown = instancesToShow(f.instances, limit, (i) => i.action === 'blocked' || i.flags.length > 0);
+    const head = shown.length < f.instances.length ? `${shown.length} of ${f.instances.length}, blocked and flagged first; --all lists every one, --json has everything` : `${f.instances.length}`;
+    lines.push(`  instances (${head}):`);
+    const rows = [['WAVE', 'INSTANCE', 'FROM', 'ACTION', 'WINDOW', 'NOTE'], ...shown.map((i) => [
+      i.wave !== undefined ? String(i.wave) : '-',
+      `${i.region}/${i.instanceId}`,
+      i.from,
+      i.action,
+      windowText(i.window, i.windowEstimated),
+      [...(i.note ? [i.note] : []), ...i.flags.map((x) => `FLAG ${x}`), ...(i.warnings ?? [])].join('; '),
+    ])];
+    lines.push(...table(rows).split('\n').map((l) => `    ${l}`));
+  }
+  return lines;
+}

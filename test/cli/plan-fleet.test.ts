@@ -1,0 +1,361 @@
+/**
+ * `campaign plan` for fleet stages, against fake readers (the same findFleet selection rules as the RDS
+ * activity, src/activities/fleet-selection.ts): what a selection finds and leaves out, which instances are
+ * skipped, the waves and windows of a stage without approval, the window groups, flags and approval plan of a
+ * production stage, and a listed instance that is missing or that the target cannot reach as problems.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FleetQuery, PendingMaintenanceAction, StageSpec, UpgradeTarget } from '../../src/api';
+import { selectFleet, toFleetMember, type FleetCandidate } from '../../src/activities/fleet-selection';
+import { runCli } from '../../src/cli';
+import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '../../src/cli/plan';
+import { loadConfig } from '../../src/config';
+import { fleetApprovalPlanId, groupByWindow } from '../../src/domain/fleet';
+import { resolveCampaignSpec } from '../../src/spec';
+import { SimAdminClient } from '../../sim/src/client';
+import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+
+/** Monday 2025-03-03 12:00 UTC. */
+const NOW = Date.parse('2025-03-03T12:00:00Z');
+const TUE = 'tue:02:00-tue:02:30';
+const WED = 'wed:03:00-wed:03:30';
+const THU = 'thu:04:00-thu:04:30';
+
+interface FakeDb extends Partial<FleetCandidate> {
+  instanceId: string;
+  pending?: PendingMaintenanceAction[];
+}
+
+const upgradeTo = (version: string, extra: Partial<PendingMaintenanceAction> = {}): PendingMaintenanceAction[] => [{ action: 'db-upgrade', description: `Upgrade to PostgreSQL ${version}`, ...extra }];
+
+/** Read-only AWS as the plan sees it: instances per region, an engine catalogue, and a count of each read. */
+class FakeReaders {
+  readonly calls: { name: string; args: unknown[] }[] = [];
+  readonly dbs: (FleetCandidate & { pending: PendingMaintenanceAction[] })[] = [];
+  readonly catalogue: Record<string, UpgradeTarget[]> = {
+    '15.5': [
+      { engineVersion: '15.6', isMajorVersionUpgrade: false, autoUpgrade: false },
+      { engineVersion: '15.8', isMajorVersionUpgrade: false, autoUpgrade: true },
+      { engineVersion: '16.4', isMajorVersionUpgrade: true, autoUpgrade: false },
+    ],
+    '15.7': [{ engineVersion: '15.8', isMajorVersionUpgrade: false, autoUpgrade: true }],
+    '14.10': [{ engineVersion: '14.12', isMajorVersionUpgrade: false, autoUpgrade: true }],
+  };
+
+  add(...dbs: FakeDb[]): this {
+    for (const d of dbs) {
+      this.dbs.push({
+        region: 'eu-west-2',
+        engine: 'postgres',
+        engineVersion: '15.5',
+        status: 'available',
+        preferredMaintenanceWindow: TUE,
+        autoMinorVersionUpgrade: false,
+        instanceClass: 'db.t4g.medium',
+        allocatedStorage: 20,
+        tags: {},
+        pending: d.engineVersion === '15.8' ? [] : upgradeTo('15.8'),
+        ...d,
+      });
+    }
+    return this;
+  }
+
+  count(name: string): number {
+    return this.calls.filter((c) => c.name === name).length;
+  }
+
+  readers(): PlanReaders {
+    const regionOf = (where: unknown) => (typeof where === 'string' ? where : (where as { region: string }).region);
+    const log = (name: string, ...args: unknown[]) => this.calls.push({ name, args });
+    return {
+      whoAmI: async (where) => {
+        log('whoAmI', where);
+        const role = typeof where === 'string' ? undefined : where.roleArn;
+        const account = role ? (/::(\d{12}):/.exec(role)?.[1] ?? '') : '111111111111';
+        return { account, arn: `arn:aws:sts::${account}:assumed-role/x` };
+      },
+      describeInstance: async (where, id) => {
+        log('describeInstance', where, id);
+        throw new Error(`a fleet stage is not read one instance at a time (${id})`);
+      },
+      listUpgradeTargets: async (where, engine, version) => {
+        log('listUpgradeTargets', where, engine, version);
+        return this.catalogue[version] ?? [];
+      },
+      listPendingMaintenance: async (where, id) => {
+        log('listPendingMaintenance', where, id);
+        throw new Error(`a fleet stage's pending maintenance comes with findFleet (${id})`);
+      },
+      findFleet: async (where, query: FleetQuery) => {
+        log('findFleet', where, query);
+        const here = this.dbs.filter((d) => d.region === regionOf(where));
+        const { chosen, missing, excluded } = selectFleet(here, query);
+        return { members: chosen.map((c) => toFleetMember(c, query, c.pending)), missing, excluded };
+      },
+    };
+  }
+}
+
+const campaign = (stages: StageSpec[], extra: Record<string, unknown> = {}) => resolveCampaignSpec({ campaignId: 'fleet-plan', targetEngineVersion: '15.8', requester: 'alice', stages, ...extra });
+
+const notifyStaging: StageSpec = {
+  name: 'staging',
+  region: 'eu-west-2',
+  select: { tags: { environment: 'staging', team: 'notify' } },
+  waves: { maxConcurrent: 2 },
+  method: 'maintenance-window',
+};
+
+function stagingFleet(): FakeReaders {
+  const tags = { environment: 'staging', team: 'notify' };
+  return new FakeReaders().add(
+    { instanceId: 'stg-api', tags, allocatedStorage: 100, preferredMaintenanceWindow: THU, pending: [] },
+    { instanceId: 'stg-admin', tags, allocatedStorage: 20, preferredMaintenanceWindow: TUE },
+    { instanceId: 'stg-jobs', tags, allocatedStorage: 50, preferredMaintenanceWindow: WED },
+    { instanceId: 'stg-old', tags, allocatedStorage: 10, engineVersion: '15.8' },
+    { instanceId: 'stg-reports', tags, engine: 'mysql', engineVersion: '8.0.35' },
+    { instanceId: 'billing-stg', tags: { environment: 'staging', team: 'billing' } },
+    { instanceId: 'notify-prod', tags: { environment: 'production', team: 'notify' } },
+  );
+}
+
+describe('campaign plan: fleet stages', function () {
+  it('a tag selection: what it found and left out, the skipped instance, waves of maxConcurrent smallest first with their windows', async function () {
+    const fake = stagingFleet();
+    const plan = await planCampaign(campaign([notifyStaging]), fake.readers(), NOW);
+    assert.deepEqual(plan.problems, []);
+    const [stage] = plan.stages;
+    const f = stage.fleet!;
+    assert.equal(stage.action, 'upgrade');
+    assert.equal(stage.instance, 'tags environment=staging, team=notify; postgres; in eu-west-2');
+    assert.equal(stage.from, '15.5, 15.8');
+    assert.equal(f.found, 4);
+    assert.deepEqual(f.counts, { upgrade: 3, skip: 1, blocked: 0 });
+    assert.deepEqual(f.excluded, [{ region: 'eu-west-2', instanceId: 'stg-reports', reason: 'engine mysql' }]);
+    assert.deepEqual(f.missing, []);
+    assert.deepEqual(
+      f.instances.map((i) => [i.instanceId, i.action, i.wave, i.window?.start, i.windowEstimated ?? false]),
+      [
+        // smallest first, two at a time; wave 2 starts when wave 1's last window ended (Wed 03:30)
+        ['stg-admin', 'upgrade', 1, '2025-03-04T02:00:00.000Z', false],
+        ['stg-jobs', 'upgrade', 1, '2025-03-05T03:00:00.000Z', false],
+        ['stg-api', 'upgrade', 2, '2025-03-06T04:00:00.000Z', true],
+        ['stg-old', 'skip', undefined, undefined, false],
+      ],
+    );
+    assert.equal(f.instances[3].note, 'already at 15.8');
+    assert.deepEqual(f.instances[2].warnings, ['AWS lists no pending db-upgrade to 15.8 yet']);
+    assert.deepEqual(
+      f.waves.map((w) => [w.wave, w.instances, w.window?.start, w.window?.end]),
+      [
+        [1, 2, '2025-03-04T02:00:00.000Z', '2025-03-05T03:30:00.000Z'],
+        [2, 1, '2025-03-06T04:00:00.000Z', '2025-03-06T04:30:00.000Z'],
+      ],
+    );
+    assert.equal(fake.count('listUpgradeTargets'), 1, 'the catalogue is read once per version');
+    assert.equal(fake.count('findFleet'), 1);
+    assert.equal(fake.count('describeInstance') + fake.count('listPendingMaintenance'), 0);
+    assert.deepEqual(JSON.parse(JSON.stringify(plan.stages)), plan.stages, '--json carries the whole stage plan');
+
+    const text = formatPlan(plan);
+    assert.match(text, /\[staging\] fleet: tags environment=staging, team=notify; postgres; in eu-west-2 {2}15\.5, 15\.8 → 15\.8 {2}\(maintenance-window, upgrade\)/);
+    assert.match(text, /found: +4 instance\(s\): 3 to upgrade, 1 already at 15\.8; 1 excluded/);
+    assert.match(text, /excluded: +eu-west-2\/stg-reports: engine mysql/);
+    assert.match(text, /waves: +2 \(up to 2 at a time, smallest-first\); stops and asks after 1 failed instance\(s\)/);
+    assert.match(text, /1 +eu-west-2\/stg-admin +15\.5 +upgrade +2025-03-04T02:00Z – 2025-03-04T02:30Z/);
+    assert.match(text, /2 +eu-west-2\/stg-api +15\.5 +upgrade +2025-03-06T04:00Z – 2025-03-06T04:30Z \(est\.\) +AWS lists no pending db-upgrade/);
+    assert.match(text, /- +eu-west-2\/stg-old +15\.8 +skip +already at 15\.8/);
+    assert.match(text, /! 1 instance\(s\): AWS lists no pending db-upgrade to 15\.8 yet \(stg-api\)/);
+    assert.match(text, /Preflight would pass\. Nothing was changed\./);
+  });
+
+  it('a big fleet prints its waves and 20 instances (flagged first) unless --all; --json has every one', async function () {
+    const tags = { environment: 'staging', team: 'notify' };
+    const fake = new FakeReaders();
+    for (let n = 1; n <= 120; n++) fake.add({ instanceId: `stg-${String(n).padStart(3, '0')}`, tags, allocatedStorage: n, preferredMaintenanceWindow: [TUE, WED, THU][n % 3] });
+    // AWS applies the upgrade itself before the window the last wave reaches: flagged, and shown first.
+    fake.dbs[119].pending = upgradeTo('15.8', { forcedApplyDate: '2025-03-20T00:00:00Z' });
+    const plan = await planCampaign(campaign([{ ...notifyStaging, waves: { maxConcurrent: 10 } }]), fake.readers(), NOW);
+    assert.deepEqual(plan.problems, []);
+    const f = plan.stages[0].fleet!;
+    assert.equal(f.instances.length, 120);
+    assert.equal(f.waves.length, 12);
+    assert.deepEqual(f.instances.find((i) => i.instanceId === 'stg-120')!.flags, ['AWS applies the upgrade itself on 2025-03-20T00:00:00.000Z, before this window']);
+
+    const text = formatPlan(plan);
+    const rows = text.split('\n').filter((l) => /^ {4}\d+ +eu-west-2\/stg-\d{3} /.test(l));
+    assert.equal(rows.length, 20, text);
+    assert.match(rows[rows.length - 1], /stg-120 .*FLAG AWS applies the upgrade itself/);
+    assert.match(text, /instances \(20 of 120, blocked and flagged first; --all lists every one, --json has everything\)/);
+    assert.match(text, /wave 12 +10 instance\(s\) {2}windows from \S+ \(est\.\) {2}1 FLAGGED/);
+    assert.ok(text.split('\n').length < 70, `${text.split('\n').length} lines`);
+
+    const all = formatPlan(plan, { all: true });
+    assert.equal(all.split('\n').filter((l) => /^ {4}\d+ +eu-west-2\/stg-\d{3} /.test(l)).length, 120);
+  });
+
+  it('production across a fleet: one approval for every instance and its window, grouped by window, with the flagged instances', async function () {
+    const tags = { environment: 'production', team: 'notify' };
+    const fake = new FakeReaders().add(
+      { instanceId: 'prod-api', tags, preferredMaintenanceWindow: TUE },
+      { instanceId: 'prod-admin', tags, preferredMaintenanceWindow: TUE },
+      // Its first window with 14 days' notice (Thu 20 March) falls in the freeze: the next one is taken.
+      { instanceId: 'prod-jobs', tags, preferredMaintenanceWindow: THU },
+      // AWS would apply the upgrade itself on 10 March, before the window the notice allows.
+      { instanceId: 'prod-reports', tags, preferredMaintenanceWindow: TUE, pending: upgradeTo('15.8', { forcedApplyDate: '2025-03-10T00:00:00Z' }) },
+      { instanceId: 'prod-done', tags, engineVersion: '15.8' },
+    );
+    const blackouts = [{ from: '2025-03-19T00:00:00Z', to: '2025-03-21T00:00:00Z', reason: 'release freeze' }];
+    const spec = campaign([{ name: 'production', region: 'eu-west-2', select: { tags }, method: 'maintenance-window' }], { blackouts });
+    const plan = await planCampaign(spec, fake.readers(), NOW);
+    assert.deepEqual(plan.problems, []);
+    const [stage] = plan.stages;
+    const f = stage.fleet!;
+    assert.equal(f.maxConcurrent, undefined);
+    assert.deepEqual(
+      f.waves.map((w) => [w.wave, w.instances, w.window!.start, w.precheckAt, w.flagged]),
+      [
+        [1, 3, '2025-03-18T02:00:00.000Z', '2025-03-15T02:00:00.000Z', 1],
+        [2, 1, '2025-03-27T04:00:00.000Z', '2025-03-24T04:00:00.000Z', 1],
+      ],
+    );
+    const byId = new Map(f.instances.map((i) => [i.instanceId, i]));
+    assert.deepEqual(byId.get('prod-jobs')!.flags, ['window 2025-03-20T04:00:00.000Z skipped: overlaps blackout "release freeze" (2025-03-19T00:00:00.000Z to 2025-03-21T00:00:00.000Z)']);
+    assert.deepEqual(byId.get('prod-reports')!.flags, ['AWS applies the upgrade itself on 2025-03-10T00:00:00.000Z, before this window']);
+    assert.deepEqual(byId.get('prod-api')!.flags, []);
+    assert.equal(byId.get('prod-done')!.action, 'skip');
+
+    // The approval the campaign would ask for, if it started now: the same function, the same members.
+    const members = (await fake.readers().findFleet('eu-west-2', { engine: 'postgres', tags, keepTags: ['environment', 'team'] })).members.filter((m) => m.engineVersion !== '15.8');
+    const expected = fleetApprovalPlanId('production', '15.8', groupByWindow(members, NOW, spec.stages[0], spec.blackouts));
+    assert.equal(f.approvalPlan, expected);
+    assert.match(f.approvalPlan!, /^production\|15\.8\|4 instances in 2 windows 2025-03-18T02:00:00\.000Z\.\.2025-03-27T04:00:00\.000Z\|sha256:[0-9a-f]{16}$/);
+
+    const text = formatPlan(plan);
+    assert.match(text, /waves: +2 \(one wave per window group\)/);
+    assert.match(text, /wave 1 +3 instance\(s\) {2}window 2025-03-18T02:00Z – 2025-03-18T02:30Z {2}pre-check 2025-03-15T02:00Z {2}1 FLAGGED/);
+    assert.match(text, /wave 2 +1 instance\(s\) {2}window 2025-03-27T04:00Z – 2025-03-27T04:30Z {2}pre-check 2025-03-24T04:00Z {2}1 FLAGGED/);
+    assert.match(text, new RegExp(`approval: +${expected.replace(/[|.]/g, '\\$&')}`));
+    assert.match(text, /needs approval: one approval covers all 4 instance\(s\) and their windows, 2 window\(s\)/);
+    assert.match(text, /eu-west-2\/prod-jobs +15\.5 +upgrade +2025-03-27T04:00Z – 2025-03-27T04:30Z +FLAG window 2025-03-20T04:00:00\.000Z skipped: overlaps blackout "release freeze"/);
+    assert.match(text, /eu-west-2\/prod-reports .*FLAG AWS applies the upgrade itself on 2025-03-10T00:00:00\.000Z, before this window/);
+    assert.match(text, /! 2 instance\(s\) flagged/);
+  });
+
+  it('a listed stage: a missing instance, one of another engine and one the target cannot reach are problems', async function () {
+    const fake = new FakeReaders().add(
+      { instanceId: 'stg-a', preferredMaintenanceWindow: TUE },
+      { instanceId: 'stg-b', engineVersion: '15.7', preferredMaintenanceWindow: WED },
+      { instanceId: 'stg-mysql', engine: 'mysql', engineVersion: '8.0.35' },
+      { instanceId: 'stg-legacy', engineVersion: '14.10' },
+    );
+    const stage: StageSpec = { name: 'staging', region: 'eu-west-2', instances: ['stg-b', 'stg-gone', 'stg-a', 'stg-mysql', 'stg-legacy'], method: 'maintenance-window' };
+    const plan = await planCampaign(campaign([stage]), fake.readers(), NOW);
+    assert.deepEqual(plan.problems, [
+      'staging: eu-west-2/stg-gone is listed but does not exist there',
+      'staging: eu-west-2/stg-mysql is listed but engine mysql',
+      'staging: 15.8 is not a valid upgrade target for stg-legacy at 14.10; valid minor targets: 14.12',
+    ]);
+    const [planned] = plan.stages;
+    const f = planned.fleet!;
+    assert.equal(planned.action, 'blocked');
+    assert.equal(f.selection, '5 listed instance(s) in eu-west-2');
+    assert.deepEqual(f.missing, [{ region: 'eu-west-2', instanceId: 'stg-gone' }]);
+    // Listed order, one at a time (the default); the blocked instance is not in a wave.
+    assert.deepEqual(
+      f.instances.map((i) => [i.instanceId, i.action, i.wave]),
+      [
+        ['stg-b', 'upgrade', 1],
+        ['stg-a', 'upgrade', 2],
+        ['stg-legacy', 'blocked', undefined],
+      ],
+    );
+    assert.equal(fake.count('listUpgradeTargets'), 3, 'one read per distinct version: 15.7, 15.5, 14.10');
+
+    const text = formatPlan(plan);
+    assert.match(text, /found: +3 instance\(s\): 2 to upgrade, 0 already at 15\.8, 1 blocked; 1 excluded; 1 MISSING/);
+    assert.match(text, /missing: +eu-west-2\/stg-gone \(listed, does not exist there\)/);
+    assert.match(text, /- +eu-west-2\/stg-legacy +14\.10 +blocked +15\.8 is not a valid upgrade target/);
+    assert.match(text, /PROBLEMS \(the campaign would fail before changing anything\):\n {2}- staging: eu-west-2\/stg-gone is listed but does not exist there/);
+  });
+
+  it('a selection in two accounts: each place read with its own role, and a selection that finds nothing is a problem', async function () {
+    const role = 'arn:aws:iam::222222222222:role/rds-orchestrator';
+    const tags = { environment: 'staging' };
+    const fake = new FakeReaders().add({ instanceId: 'stg-west', tags }, { instanceId: 'stg-ireland', region: 'eu-west-1', tags });
+    const stage: StageSpec = { name: 'staging', region: 'eu-west-2', select: { tags, from: [{ region: 'eu-west-2' }, { region: 'eu-west-1', aws: { roleArn: role } }] }, method: 'apply-now', probe: { url: 'http://127.0.0.1:1/_status' } };
+    const plan = await planCampaign(campaign([stage]), fake.readers(), NOW);
+    assert.deepEqual(plan.problems, []);
+    const f = plan.stages[0].fleet!;
+    assert.deepEqual(f.locations, [{ region: 'eu-west-2' }, { region: 'eu-west-1', account: '222222222222', access: `role ${role} (account 222222222222)` }]);
+    // smallest first, then by name, across both places
+    assert.deepEqual(f.instances.map((i) => `${i.region}/${i.instanceId}@${i.wave}`), ['eu-west-1/stg-ireland@1', 'eu-west-2/stg-west@2']);
+    const session = (fake.calls.find((c) => c.name === 'findFleet' && typeof c.args[0] !== 'string')!.args[0] as { sessionName: string }).sessionName;
+    assert.equal(session, 'fleet-plan-staging', 'the session name the campaign uses');
+    assert.match(formatPlan(plan), /account: +eu-west-1: 222222222222 through role arn:aws:iam::222222222222:role\/rds-orchestrator/);
+
+    const none = await planCampaign(campaign([{ ...stage, select: { tags: { environment: 'nowhere' } } }]), fake.readers(), NOW);
+    assert.deepEqual(none.problems, ['staging: the selection (tags environment=nowhere; postgres; in eu-west-2) found no instance; check the tags, version and places it names']);
+    assert.equal(none.stages[0].action, 'blocked');
+  });
+});
+
+describe('campaign plan --spec with a fleet stage (the CLI, the real activities, the simulator)', function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+  let dir: string;
+
+  before(async function () {
+    sim = await startSimulator({ port: 0 });
+    const tags = { environment: 'staging', team: 'notify' };
+    const seeded = Array.from({ length: 25 }, (_, n) => ({
+      region: 'eu-west-2',
+      id: `notify-stg-${String(n + 1).padStart(2, '0')}`,
+      engineVersion: n === 0 ? '15.8' : '15.5',
+      instanceClass: 'db.t4g.medium',
+      allocatedStorage: 20 + n,
+      preferredMaintenanceWindow: 'sun:03:00-sun:03:30',
+      autoMinorVersionUpgrade: false,
+      tags,
+    }));
+    await new SimAdminClient(sim.url).seed({ reset: true, instances: [...seeded, { ...seeded[1], id: 'billing-stg', tags: { environment: 'staging', team: 'billing' } }] });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-plan-fleet-'));
+  });
+
+  after(async function () {
+    await sim?.close();
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: sim.url }) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('prints 20 instances by default, every one with --all, and the whole plan with --json', async function () {
+    const file = path.join(dir, 'fleet.json');
+    fs.writeFileSync(file, JSON.stringify({ campaignId: 'fleet-cli', targetEngineVersion: '15.8', requester: 'alice', stages: [{ ...notifyStaging, waves: { maxConcurrent: 5 } }] }));
+    const rowsOf = (out: string) => out.split('\n').filter((l) => /^ {4}(\d+|-) +eu-west-2\/notify-stg-\d\d /.test(l));
+
+    const summary = await cli('campaign', 'plan', '--spec', file);
+    assert.equal(summary.code, 0, summary.err + summary.out);
+    assert.match(summary.out, /found: +25 instance\(s\): 24 to upgrade, 1 already at 15\.8/);
+    assert.match(summary.out, /waves: +5 \(up to 5 at a time, smallest-first\)/);
+    assert.equal(rowsOf(summary.out).length, 20);
+    assert.match(summary.out, /instances \(20 of 25, blocked and flagged first; --all lists every one, --json has everything\)/);
+    assert.doesNotMatch(summary.out, /billing-stg/);
+
+    const all = await cli('campaign', 'plan', '--spec', file, '--all');
+    assert.equal(rowsOf(all.out).length, 25);
+
+    const json = await cli('campaign', 'plan', '--spec', file, '--json');
+    const plan = JSON.parse(json.out) as CampaignPlan;
+    assert.equal(plan.stages[0].fleet!.instances.length, 25);
+    assert.deepEqual(plan.stages[0].fleet!.instances.filter((i) => i.action === 'skip').map((i) => i.instanceId), ['notify-stg-01']);
+  });
+});
