@@ -78,3 +78,38 @@ describe('plan equals run: the dates `campaign plan` prints are the dates the ca
     });
   }
 });
+
+describe('plan equals run for a fleet stage: the approval it names, each instance\'s window and wave', function () {
+  this.timeout(120_000);
+
+  it('production across three instances in two window groups, each moved past a change freeze', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fake.addInstance({ instanceId: 'prod-a', preferredMaintenanceWindow: 'wed:22:00-wed:22:30', tags: { environment: 'production' } });
+    fake.addInstance({ instanceId: 'prod-b', preferredMaintenanceWindow: 'wed:22:00-wed:22:30', tags: { environment: 'production' } });
+    fake.addInstance({ instanceId: 'prod-c', preferredMaintenanceWindow: 'sat:04:00-sat:04:30', tags: { environment: 'production' } });
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const nowMs = await env.currentTimeMs();
+      const blackouts = [{ from: new Date(nowMs + 13 * DAY).toISOString(), to: new Date(nowMs + 21.5 * DAY).toISOString(), reason: 'change freeze' }];
+      const spec = resolveCampaignSpec(
+        runbookSpec({ stages: [{ name: 'production', region: 'eu-west-2', select: { tags: { environment: 'production' } }, method: 'maintenance-window' }], blackouts, approval: { reminderInterval: '30d' } }),
+      );
+      const plan = await planCampaign(spec, fake.activities(), nowMs);
+      assert.deepEqual(plan.problems, []);
+      const planned = plan.stages[0].fleet!;
+
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `plan-run-fleet-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-approval', { stepMs: 1000 });
+      assert.equal(asking.waitingFor!.plan, planned.approvalPlan, 'the approval asked for is the one the plan printed');
+      const run = asking.stages[0].fleet!;
+      const byId = (id: string) => run.instances.find((i) => i.instanceId === id)!;
+      for (const p of planned.instances) {
+        assert.deepEqual(byId(p.instanceId).window, p.window, `${p.instanceId}: the same window`);
+        assert.equal(byId(p.instanceId).wave, p.wave, `${p.instanceId}: the same wave`);
+        assert.deepEqual(byId(p.instanceId).flags ?? [], p.flags, `${p.instanceId}: the same flags`);
+      }
+      assert.ok(planned.instances.every((p) => p.flags.some((f) => /skipped: overlaps blackout "change freeze"/.test(f))), 'every first window falls in the freeze: each instance is flagged');
+      assert.deepEqual(run.windowGroups!.map((g) => [g.start, g.instances]), planned.waves.map((w) => [w.window!.start, w.instances]));
+    });
+  });
+});
