@@ -31,9 +31,10 @@ describe('probe activities', function () {
   const rdsMock = mockClient(client);
   let server: TestServer | undefined;
 
-  const probe = (opts: { stopCheckIntervalMs?: number; heartbeatIntervalMs?: number } = {}) =>
+  const probe = (opts: { stopCheckIntervalMs?: number; heartbeatIntervalMs?: number; fetch?: typeof fetch } = {}) =>
     createProbeActivities({
       rdsClientFor: () => client,
+      fetch: opts.fetch,
       stopCheckIntervalMs: opts.stopCheckIntervalMs ?? 100,
       heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 200,
     });
@@ -42,7 +43,9 @@ describe('probe activities', function () {
     return {
       url,
       ratePerSecond: 20,
-      requestTimeoutMs: 100,
+      // The servers here answer within milliseconds when healthy; the margin is for a busy machine, where an
+      // event-loop stall of 100 ms (this process runs both the probe and the server) failed healthy requests.
+      requestTimeoutMs: 1000,
       stopWhen: { region: REGION, instanceId: ID, engineVersion: '15.7', settleSeconds: 0.3 },
       maxDurationSeconds: 15,
       ...overrides,
@@ -58,10 +61,16 @@ describe('probe activities', function () {
   it('measures the outage from the first failure to the next success, folding results in send order', async () => {
     // Healthy for 0.5 s, then 0.7 s where requests hang past the probe's 1 s timeout (so their failures
     // are known only after the 503s that follow), then 0.8 s of 503s, then healthy again: a 1.5 s outage.
+    // The phases go by when the probe sent each request (a header stamped as fetch is called), as the probe
+    // measures: by arrival, an event-loop stall between send and arrival on a busy machine moved the phase
+    // boundaries under the probe and shortened the outage it saw (1.07 s).
+    const SENT_AT = 'x-test-sent-at';
+    const stampedFetch: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), [SENT_AT]: String(Date.now()) } });
     let firstRequestAt: number | undefined;
-    server = await startServer(async () => {
-      firstRequestAt ??= Date.now();
-      const t = Date.now() - firstRequestAt;
+    server = await startServer(async (req) => {
+      const sentAt = Number(req.headers[SENT_AT]);
+      firstRequestAt ??= sentAt;
+      const t = sentAt - firstRequestAt;
       if (t >= 500 && t < 1200) {
         await sleep(1500);
         return { status: 200, body: 'too late' };
@@ -76,7 +85,7 @@ describe('probe activities', function () {
     const env = mockEnv();
     const heartbeats: ProbeProgress[] = [];
     env.on('heartbeat', (d: ProbeProgress) => heartbeats.push(d));
-    const result = await runProbe(env, probe(), request(`${server.url}/health`, { requestTimeoutMs: 1000 }));
+    const result = await runProbe(env, probe({ fetch: stampedFetch }), request(`${server.url}/health`, { requestTimeoutMs: 1000 }));
     const elapsed = Date.now() - start;
 
     assert.equal(result.timedOut, false);
@@ -97,17 +106,25 @@ describe('probe activities', function () {
 
   it('requires the stop condition to hold continuously for settleSeconds', async () => {
     server = await startServer(() => ({ status: 200, body: 'ok' }));
-    rdsMock
-      .on(DescribeDBInstancesCommand)
-      .resolvesOnce(db('available', '15.7'))
-      .resolvesOnce(db('upgrading', '15.7'))
-      .resolves(db('available', '15.7'));
+    const answers = [db('available', '15.7'), db('upgrading', '15.7')];
+    const checkTimes: number[] = [];
+    rdsMock.on(DescribeDBInstancesCommand).callsFake(() => {
+      checkTimes.push(Date.now());
+      return answers[checkTimes.length - 1] ?? db('available', '15.7');
+    });
     const env = mockEnv();
-    await runProbe(env, probe({ stopCheckIntervalMs: 200 }), request(server.url));
-    // available (t=0), upgrading (0.2: resets), available (0.4), 0.6 (< 0.3 s settled), 0.8 (settled): 5 checks.
+    const result = await runProbe(env, probe({ stopCheckIntervalMs: 200 }), request(server.url));
+    // available (t=0), upgrading (0.2: resets), available (0.4), 0.6 (< 0.3 s settled), 0.8 (settled): 5 checks
+    // on time. On a busy machine a check can come late enough that 0.6 finds the 0.3 s already held: 4 checks,
+    // and still right. Without the reset the third check (0.4 s after the first) would end the probe: 3 checks.
     const checks = rdsMock.commandCalls(DescribeDBInstancesCommand);
-    assert.ok(checks.length >= 5, `only ${checks.length} checks: the interruption did not reset the settle timer`);
+    assert.ok(checks.length >= 4, `only ${checks.length} checks: the interruption did not reset the settle timer`);
     assert.deepEqual(checks[0].args[0].input, { DBInstanceIdentifier: ID });
+    // The settle time counts from the third check (available again), not from the first.
+    assert.ok(
+      Date.parse(result.endedAt) - checkTimes[2] >= 300,
+      `ended ${Date.parse(result.endedAt) - checkTimes[2]} ms after the condition held again; settleSeconds is 0.3`,
+    );
   });
 
   it('stops at maxDurationSeconds with timedOut when the upgrade never finishes', async () => {

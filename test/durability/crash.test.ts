@@ -13,8 +13,9 @@
  * would not be harmless. The assertions below are strict: one call per mutation, no harmless repeats.
  *
  * To keep the suite short, all scenarios run at once (each on its own task queue, simulator and worker
- * process; the simulator's fault injection is global, so the scenario holding an AWS call in flight
- * needs its own) and each `it` awaits its scenario. Windows are a minute or so ahead at minute
+ * process; the scenario holding an AWS call in flight does so with a proxy in front of its simulator,
+ * ./held-call.ts) and each `it` awaits its scenario. Each kill waits for the state it is meant to hit (the
+ * call sent, the probe heartbeated), never for a fixed delay: a slow machine makes the suite slower, not wrong. Windows are a minute or so ahead at minute
  * granularity, the simulator runs status changes 2-5x faster, polls are every second.
  *
  * Printed, not asserted: how long a new worker process takes from spawn to polling, and to the
@@ -51,6 +52,7 @@ import { spawnDevServer } from '../../dev/temporal-server';
 import { nextWholeMinute as nextMinute, sleep } from '../../dev/time';
 import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';
 import { localEnv, uniqueTaskQueue } from '../harness';
+import { holdCall } from './held-call';
 
 /**
  * Polls every second; the probe settles in 3 s. A probe killed mid-run resumes from its last heartbeat and
@@ -79,6 +81,8 @@ interface RunningActivity {
   type: string;
   id: string;
   attempt: number;
+  /** The server has a heartbeat of this attempt (what a retry resumes from). */
+  heartbeated: boolean;
 }
 
 /** The activities of `handle` a worker is running now (state STARTED). */
@@ -86,7 +90,7 @@ async function runningActivities(handle: WorkflowHandle): Promise<RunningActivit
   const d = await handle.describe();
   return (d.raw.pendingActivities ?? [])
     .filter((a) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
-    .map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1 }));
+    .map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1, heartbeated: Boolean(a.lastHeartbeatTime) }));
 }
 
 /**
@@ -238,11 +242,14 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
   await sleep(Math.max(0, base + 3000 - Date.now()));
   worker = await spawnWorker(scenario, 'after kill while waiting for a window (timer fired meanwhile)', wenv);
 
-  // 2. Killed in the middle of the staging probe, right after the upgrade was triggered.
+  // 2. Killed in the middle of the staging probe, right after the upgrade was triggered. The probe and the
+  // upgrade start side by side: on a busy machine the probe may not have started, or its first heartbeat not
+  // reached the server, when the upgrade is already triggered. Killed before that, the retry would start from
+  // nothing (no totals, no unobserved time): so the kill waits until the server holds a heartbeat of the probe.
   await until('staging upgrade triggered', query, hasStep('upgrade-triggered'));
   const probing = await query();
   assert.equal(probing.waitingFor?.kind, 'probe', 'the probe is running');
-  const midProbe = await runningActivities(handle);
+  const midProbe = await until('the probe running and heartbeated', () => runningActivities(handle), (running) => running.some((a) => a.type === 'runAvailabilityProbe' && a.heartbeated), MINUTE);
   await worker.kill();
   note(scenario, 'killed mid-probe');
   worker = await spawnWorker(scenario, 'after kill mid-probe, waiter polling too (heartbeat timeout 8 s)', wenv, { handle, running: midProbe });
@@ -253,39 +260,42 @@ async function campaignWindowAndProbe(env: TestWorkflowEnvironment): Promise<Cam
   return { result, status, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), notes: {} };
 }
 
-/** staging (apply-now): ApplyPendingMaintenanceAction held in flight by the simulator's latency, worker killed then. */
+/** staging (apply-now): ApplyPendingMaintenanceAction held in flight (sent, unanswered), worker killed then. */
 async function campaignMutationInFlight(env: TestWorkflowEnvironment): Promise<CampaignOutcome> {
   const scenario = 'mutation';
   const { sim, admin } = await simulator(5);
   await admin.seed(fleetAtRest());
-  const LATENCY_MS = 3000;
-  await admin.faults({ latencyMs: LATENCY_MS });
+  // The worker reaches the simulator through a proxy that holds its first ApplyPendingMaintenanceAction: the
+  // kill waits for the call to be sent, and lands before any answer, however slow the machine. (A fixed sleep
+  // after the pending actions were listed, with every answer delayed a few seconds, missed on a busy machine:
+  // the apply was not sent yet, or already answered, at the kill.)
+  const apply = await holdCall(sim.url, 'ApplyPendingMaintenanceAction');
+  cleanups.add(() => apply.close());
   const taskQueue = uniqueTaskQueue('durability-mutation');
-  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: apply.url };
   let worker = await spawnWorker(scenario, 'first start', wenv);
   cleanups.add(() => worker.kill());
   const handle = await startCampaign(env.client, durabilityCampaign(taskQueue, admin, ['staging']), { taskQueue });
 
-  // applyUpgradeNow reads (DescribeDBInstances, DescribePendingMaintenanceActions), then sends
-  // ApplyPendingMaintenanceAction at once. Each answer takes LATENCY_MS, so once the pending actions
-  // were answered the apply is in flight for about LATENCY_MS.
+  // applyUpgradeNow reads (DescribeDBInstances, DescribePendingMaintenanceActions), then sends ApplyPendingMaintenanceAction.
   const deadline = Date.now() + 2 * MINUTE;
-  while ((await admin.calls({ action: 'DescribePendingMaintenanceActions' })).length === 0) {
-    if (Date.now() > deadline || stopped) throw new Error('applyUpgradeNow never listed the pending actions');
+  let sent = false;
+  void apply.held.then(() => (sent = true));
+  while (!sent) {
+    if (Date.now() > deadline || stopped) throw new Error('applyUpgradeNow never sent ApplyPendingMaintenanceAction');
     await sleep(100);
   }
-  await sleep(LATENCY_MS / 3);
   const loggedBeforeKill = (await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length;
   const inCall = await runningActivities(handle);
   await worker.kill();
   note(scenario, 'killed with ApplyPendingMaintenanceAction in flight');
-  worker = await spawnWorker(scenario, 'after kill inside an AWS call (ApplyPendingMaintenanceAction; heartbeat timeout 8 s)', wenv, { handle, running: inCall });
-  // The simulator finishes the held call although its caller is gone (AWS would too); then no more latency.
+  // The simulator finishes the held call although its caller is gone (AWS would too), before the retry reads.
+  apply.release();
   while ((await admin.calls({ action: 'ApplyPendingMaintenanceAction' })).length === 0) {
-    if (Date.now() > deadline || stopped) throw new Error('the held ApplyPendingMaintenanceAction never reached the simulator');
+    if (Date.now() > deadline + MINUTE || stopped) throw new Error('the held ApplyPendingMaintenanceAction never reached the simulator');
     await sleep(100);
   }
-  await admin.faults({ latencyMs: 0 });
+  worker = await spawnWorker(scenario, 'after kill inside an AWS call (ApplyPendingMaintenanceAction; heartbeat timeout 8 s)', wenv, { handle, running: inCall });
 
   const result = (await handle.result()) as CampaignResult;
   const status = await handle.query(campaignStatusQuery);
@@ -470,7 +480,7 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
 
   it('campaign: killed while ApplyPendingMaintenanceAction is in flight; the retry finds the upgrade and sends nothing', async function () {
     const o = await runs.mutation!;
-    assert.equal(o.notes.loggedBeforeKill, 0, 'the call was still in flight (held by the simulator) when the worker died');
+    assert.equal(o.notes.loggedBeforeKill, 0, 'the call was still in flight (sent, held before the simulator) when the worker died');
     assert.equal(o.result.state, 'completed');
     assert.deepEqual(o.status.stages.map((s) => [s.name, s.status, s.toVersion]), [['staging', 'completed', TARGET]]);
     const triggered = o.status.timeline.filter((t) => t.step === 'upgrade-triggered');
