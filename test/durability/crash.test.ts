@@ -38,13 +38,14 @@ import {
   type TimelineEntry,
 } from '../../src/api';
 import { startCampaign, startRestore } from '../../src/client';
+import { resolveCampaignSpec } from '../../src/spec';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import type { SimAdminClient } from '../../sim/src/client';
 import { demoInstanceId } from '../../sim/src/seed';
 import { mutationSummary, repeatedMutations } from '../../dev/call-log';
 import { Closers } from '../../dev/closers';
 import { hasStep, until as pollUntil } from '../../dev/follow';
-import { REGION, TARGET_VERSION as TARGET, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
+import { FROM_VERSION, REGION, TARGET_VERSION as TARGET, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
 import { freePort } from '../../dev/ports';
 import { killAllProcesses, type ChildProcessHandle } from '../../dev/processes';
 import { startLocalSimulator } from '../../dev/simulator';
@@ -303,6 +304,64 @@ async function campaignMutationInFlight(env: TestWorkflowEnvironment): Promise<C
   return { result, status, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), notes: { loggedBeforeKill } };
 }
 
+interface FleetOutcome extends CampaignOutcome {
+  killedWith: { instanceId: string; step?: string }[];
+  children: CampaignStatus[];
+}
+
+/**
+ * A fleet stage (staging, apply-now, three instances selected by tag, two at a time): the worker is killed
+ * mid-wave, while both children of the first wave are upgrading under their probes. The parent, its
+ * children and their activities go on in the new worker; each instance is upgraded once.
+ */
+async function fleetMidWave(env: TestWorkflowEnvironment): Promise<FleetOutcome> {
+  const scenario = 'fleet';
+  const { sim, admin } = await simulator(5);
+  await admin.seed(fleetAtRest());
+  const tags = { environment: 'staging', service: 'notify' };
+  await admin.seed({ reset: false, instances: ['notifydb-staging-jobs', 'notifydb-staging-admin'].map((id, i) => ({ region: REGION, id, engineVersion: FROM_VERSION, allocatedStorage: 20 + 10 * i, tags })) });
+  const taskQueue = uniqueTaskQueue('durability-fleet');
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url };
+  let worker = await spawnWorker(scenario, 'first start', wenv);
+  cleanups.add(() => worker.kill());
+  const t = DURABILITY_TIMINGS;
+  const spec = resolveCampaignSpec({
+    campaignId: `durability-${taskQueue}`,
+    targetEngineVersion: TARGET,
+    requester: 'alice',
+    stages: [
+      {
+        name: 'staging',
+        region: REGION,
+        select: { tags },
+        waves: { maxConcurrent: 2 },
+        method: 'apply-now',
+        probe: { url: admin.appStatusUrl(REGION, 'INSTANCE').replace('/INSTANCE/', '/{instanceId}/'), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
+        downtimeThreshold: t.downtimeThreshold,
+      },
+    ],
+    pollInterval: t.pollInterval,
+  });
+  const handle = await startCampaign(env.client, spec, { taskQueue });
+  const query = () => handle.query(campaignStatusQuery);
+
+  const wave = await until('the first wave running', query, (s) => s.stages[0].fleet?.currentWave === 1 && s.stages[0].fleet.counts.running === 2);
+  const children = wave.stages[0].fleet!.instances.filter((i) => i.state === 'running').map((i) => env.client.workflow.getHandle(i.workflowId));
+  await until('both children upgrading', () => Promise.all(children.map((c) => c.query(campaignStatusQuery))), (all) => all.every(hasStep('upgrade-triggered')), 2 * MINUTE);
+  // What the first child runs at the kill (the probe, the waiter), and when each moves on the new worker.
+  const inFlight = await runningActivities(children[0]);
+  const killedWith = (await Promise.all(children.map((c) => c.query(campaignStatusQuery)))).map((c) => ({ instanceId: c.stages[0].instanceId, step: c.currentStep }));
+  await worker.kill();
+  note(scenario, `killed mid-wave: ${JSON.stringify(killedWith)}`);
+  worker = await spawnWorker(scenario, 'after kill mid-wave (two children upgrading under their probes)', wenv, { handle: children[0], running: inFlight });
+
+  const result = (await handle.result()) as CampaignResult;
+  const status = await query();
+  await measure(scenario, handle, status.timeline);
+  const done = await Promise.all(status.stages[0].fleet!.instances.map((i) => env.client.workflow.getHandle(i.workflowId).query(campaignStatusQuery)));
+  return { result, status, mutations: mutationSummary(await admin.calls({ mutationsOnly: true })), notes: {}, killedWith, children: done };
+}
+
 interface RestoreOutcome {
   status: RestoreStatus;
   mutations: string[];
@@ -423,6 +482,7 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     mutation?: Promise<CampaignOutcome>;
     restore?: Promise<RestoreOutcome>;
     server?: Promise<ServerRestartOutcome>;
+    fleet?: Promise<FleetOutcome>;
   } = {};
 
   before(async function () {
@@ -433,6 +493,7 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     runs.mutation = launch(campaignMutationInFlight(env));
     runs.restore = launch(restoreCutover(env));
     runs.server = launch(devServerRestart());
+    runs.fleet = launch(fleetMidWave(env));
   });
 
   after(async function () {
@@ -512,6 +573,23 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     for (const s of ['restore-available', 'approved', 'old-instance-stopped', 'cname-insync', 'dns-verified']) assert.ok(steps.includes(s), `step ${s}`);
     assert.equal(o.oldInstanceStatus, 'stopped');
     assert.equal(o.newInstanceStatus, 'available');
+  });
+
+  it('fleet: killed mid-wave while two children upgrade under their probes; the waves complete, each instance upgraded once', async function () {
+    const o = await runs.fleet!;
+    assert.equal(o.result.state, 'completed', o.status.failure);
+    const fleet = o.status.stages[0].fleet!;
+    assert.deepEqual(fleet.counts, { pending: 0, running: 0, completed: 3, failed: 0, skipped: 0, aborted: 0 });
+    assert.equal(fleet.waves, 2);
+    assert.deepEqual(o.killedWith.map((k) => k.instanceId).sort(), ['notifydb-staging-admin', 'notifydb-staging-jobs'], 'the first wave: the two smallest');
+    for (const c of o.children) {
+      assert.equal(c.state, 'completed', `${c.stages[0].instanceId}: ${c.failure}`);
+      assert.equal(c.timeline.filter((x) => x.step === 'upgrade-triggered').length, 1, `${c.stages[0].instanceId}: one upgrade`);
+    }
+    const applies = o.mutations.filter((m) => m.startsWith('ApplyPendingMaintenanceAction'));
+    assert.deepEqual(applies.map((m) => m.split(':db:')[1]).sort(), ['notifydb-staging', 'notifydb-staging-admin', 'notifydb-staging-jobs']);
+    assert.equal(o.mutations.length, 3, JSON.stringify(o.mutations));
+    assertEachOnce(o.mutations);
   });
 
   it('dev server: SIGKILLed mid-campaign and restarted on its database file; the campaign completes', async function () {
