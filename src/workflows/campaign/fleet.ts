@@ -165,7 +165,9 @@ class FleetWaves {
   private async startWave(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     this.fleet.currentWave = wave;
     this.c.setState('running');
-    this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${entries.map((e) => e.member.instanceId).join(', ')}`);
+    const names = entries.slice(0, 10).map((e) => e.member.instanceId);
+    const more = entries.length > names.length ? ` and ${entries.length - names.length} more` : '';
+    this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${names.join(', ')}${more}`);
     await this.scope.run(async () => {
       for (const e of entries) await this.start(wave, e, window);
     });
