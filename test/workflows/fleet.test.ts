@@ -131,6 +131,28 @@ describe('fleet stages (time-skipping)', function () {
     });
   }
 
+  it('failures of the last wave over the threshold stop the campaign before its next stage and ask the team', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fake.addInstance({ instanceId: 'pv-a', windowsToMiss: 5, preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    fake.addInstance({ instanceId: 'pv-b', preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    fake.addInstance({ instanceId: 'stg-a' });
+    const preview: StageSpec = { name: 'preview', region: 'eu-west-2', instances: ['pv-a', 'pv-b'], method: 'maintenance-window', maxMissedWindows: 1, waves: { maxConcurrent: 2 } };
+    const stagingOne: StageSpec = { name: 'staging', region: 'eu-west-2', instanceId: 'stg-a', method: 'apply-now', probe: { url: 'http://status.example/_status' } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([preview, stagingOne]))], taskQueue, workflowId: `fleet-last-wave-${taskQueue}` });
+      const asked = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'decision');
+      assert.equal(asked.currentStage, 'preview');
+      assert.match(asked.waitingFor!.question!, /1 instance\(s\) failed since the last decision \(threshold 1\): pv-a .*go on with the campaign\?/);
+      assert.deepEqual(fleetOf(asked).counts, { pending: 0, running: 0, completed: 1, failed: 1, skipped: 0, aborted: 0 });
+      assert.equal(fake.mutations().filter((c) => (c.args as string[])[1] === 'stg-a').length, 0, 'staging not started');
+      assert.equal(asked.stages[1].status, 'pending');
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'continue' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      assert.equal(fake.instances.get('eu-west-2/stg-a')!.engineVersion, '15.8');
+    });
+  });
+
   it('abort while a wave waits for its windows: every running instance puts its flag back, the next wave never starts', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();

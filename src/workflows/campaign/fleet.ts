@@ -113,6 +113,7 @@ class FleetWaves {
       await this.waitForAll();
       this.afterWave(i + 1);
     }
+    await this.afterLastWave();
   }
 
   /** An abort cancelled the stage: its instances ended compensated; nothing more starts. */
@@ -137,6 +138,7 @@ class FleetWaves {
     }
     await this.waitForAll();
     this.afterWave(groups.length);
+    await this.afterLastWave();
   }
 
   /** Sleeps until `atMs`, but keeps counting the instances that end meanwhile. */
@@ -148,17 +150,22 @@ class FleetWaves {
   /** Holds while paused; over the failure threshold, asks the team to continue (counting anew) or abort. */
   private async beforeWave(wave: number, wavesLeft: number): Promise<void> {
     await this.c.checkpoint(this.report);
+    const left = this.fleet.instances.filter((i) => i.state === 'pending').length;
+    await this.stopAtThreshold(`before wave ${wave}`, `Continue with the remaining ${left} instance(s) in ${wavesLeft} wave(s)?`);
+  }
+
+  /** Failures of the last wave count too: over the threshold, the campaign does not go on to its next stage unasked. */
+  private afterLastWave(): Promise<void> {
+    return this.stopAtThreshold('after its last wave', 'Count the stage as done (the failed instances become follow-ups) and go on with the campaign?');
+  }
+
+  private async stopAtThreshold(when: string, question: string): Promise<void> {
     const threshold = this.s.fleet!.failureThreshold;
     if (this.failedSinceDecision < threshold) return;
     const failed = this.fleet.instances.filter((i) => i.state === 'failed');
     const names = failed.slice(-5).map((i) => `${i.instanceId} (${i.note})`);
-    const left = this.fleet.instances.filter((i) => i.state === 'pending').length;
-    await this.c.notify('escalation', `${this.s.name}: ${this.failedSinceDecision} instance(s) failed, the threshold of ${threshold} is reached; the stage stopped before wave ${wave}`, this.s.name);
-    await this.c.askDecision(
-      this.report,
-      `${this.failedSinceDecision} instance(s) failed since the last decision (threshold ${threshold}): ${names.join('; ')}. Continue with the remaining ${left} instance(s) in ${wavesLeft} wave(s)?`,
-      'escalation',
-    );
+    await this.c.notify('escalation', `${this.s.name}: ${this.failedSinceDecision} instance(s) failed, the threshold of ${threshold} is reached; the stage stopped ${when}`, this.s.name);
+    await this.c.askDecision(this.report, `${this.failedSinceDecision} instance(s) failed since the last decision (threshold ${threshold}): ${names.join('; ')}. ${question}`, 'escalation');
     this.failedSinceDecision = 0;
   }
 
@@ -168,9 +175,9 @@ class FleetWaves {
     const names = entries.slice(0, 10).map((e) => e.member.instanceId);
     const more = entries.length > names.length ? ` and ${entries.length - names.length} more` : '';
     this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${names.join(', ')}${more}`);
-    await this.scope.run(async () => {
-      for (const e of entries) await this.start(wave, e, window);
-    });
+    // All of a wave's children in one workflow task (awaiting each start would take a task per child:
+    // 333 children took 52 s in the bench).
+    await this.scope.run(() => Promise.all(entries.map((e) => this.start(wave, e, window))));
   }
 
   private async start(wave: number, e: FleetEntry, window?: WindowGroup['window']): Promise<void> {
