@@ -1,10 +1,13 @@
 /**
  * The demo (`npm start`; dev tooling, not shipped): the local stack (./stack.ts: an embedded Temporal dev
- * server with its Web UI, the AWS simulator seeded with a preview/staging/production fleet, and a worker,
- * all in this process), then a whole upgrade campaign with demo timings (windows minutes apart, a short
- * notice marked as a demo override) and the restore-then-cutover runbook, both started through
- * src/client with resolved specs. Live progress on the terminal; approvals from a second terminal with
- * the CLI, or `--auto-approve` for CI and scripts.
+ * server with its Web UI, the AWS simulator seeded with a fleet of three databases per environment
+ * (preview/staging/production), and a worker, all in this process), then a whole upgrade campaign of fleet
+ * stages with demo timings (windows minutes apart, a short notice marked as a demo override): preview's
+ * listed databases in one wave in their shared window, staging's selected by tags two at a time under the
+ * probe, production's selected by tags with one approval and an announcement per window group. Then the
+ * restore-then-cutover runbook on `notifydb-production`; both started through src/client with resolved
+ * specs. Live progress on the terminal (each fleet stage's wave and counts); approvals from a second
+ * terminal with the CLI, or `--auto-approve` for CI and scripts.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -13,14 +16,17 @@ import {
   restoreStatusQuery,
   TASK_QUEUE,
   type CampaignStatus,
+  type ResolvedStage,
   type RestoreStatus,
+  type StageReport,
   type TimelineEntry,
   type WaitingFor,
 } from '../src/api';
+import { describeCounts } from '../src/domain/fleet';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
-import { DEMO_ACCOUNTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
-import { FROM_VERSION, TARGET_VERSION, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
+import { DEMO_FLEET_SIZE, DEMO_FLEET_TAGS, FROM_VERSION, TARGET_VERSION, fleetInstanceIds, fleetOfThreeWithWindows, resolvedFleetWavesCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';
 import { hasSshKeygen, keyOf, makeTeam, signedBy, type Team } from './people';
@@ -76,33 +82,71 @@ function demoTimings(fast: boolean): CampaignTimings {
 }
 
 /**
- * Where the demo waits on the clock. Windows are `ddd:hh24:mi` and so open on a whole minute: preview's is
- * the first whole minute at least `previewLeadMs` after the fleet is seeded (the campaign's preflight turns
- * the flag on within seconds), production's `productionAfterPreview` minutes later (preview and staging take
- * under half a minute at simulator speed 5, then the approval must come `productionNotice` before it).
- * `--fast` (CI and the e2e test) keeps each wait to what the step needs: with its 30 s notice, production's
- * window two minutes after preview's leaves a minute and a half of slack; the `db` records' TTL of 20 s
- * (instead of 60) is what the cutover waits for after it lowers the TTL.
+ * Where the demo waits on the clock. Windows are `ddd:hh24:mi` and so open on a whole minute: preview's (all
+ * three databases share it) is the first whole minute at least `previewLeadMs` after the fleet is seeded (by
+ * then preflight has selected the fleet and each preview database's own workflow has turned its flag on;
+ * the simulator applies nothing to an instance still modifying when its window opens), production's first
+ * window group `productionAfterPreview` minutes later and its second a minute after that (preview takes
+ * under half a minute at simulator speed 5, staging's two waves under a minute, then the approval must come
+ * `productionNotice` before the first group's window). Without `--fast` (simulator at real speed, a 3-minute
+ * notice) that leaves a person in a second terminal about two and a half minutes to approve. `--fast` (CI
+ * and the e2e test) keeps each wait to what the step needs: with its 30 s notice, the first group two
+ * minutes after preview leaves about half a minute of slack; the `db` records' TTL of 20 s (instead of 60)
+ * is what the cutover waits for after it lowers the TTL.
  */
 function demoClock(fast: boolean) {
   return fast
-    ? { previewLeadMs: 20_000, productionAfterPreview: 2, recordTtlSeconds: 20 }
-    : { previewLeadMs: 45_000, productionAfterPreview: 7, recordTtlSeconds: undefined };
+    ? { previewLeadMs: 30_000, productionAfterPreview: 2, recordTtlSeconds: 20 }
+    : { previewLeadMs: 45_000, productionAfterPreview: 8, recordTtlSeconds: undefined };
 }
 
-/** Prints new timeline entries and changes of what the workflow waits for; a countdown every 15 s. */
+const hhmm = (at: string) => clockTime(at).slice(0, 5);
+
+/** A fleet stage's progress in a line ("staging: wave 1/2, 1 pending, 2 running"); none before the stage starts. */
+function fleetProgress(st: StageReport): string | undefined {
+  const f = st.fleet;
+  if (!f || st.status === 'pending') return undefined;
+  const waves = f.waves || f.windowGroups?.length || 0;
+  const groups = f.windowGroups ?? [];
+  if (f.currentWave === undefined) {
+    const windows = groups.length ? ` in ${groups.length} window group(s) (${groups.map((g) => `${hhmm(g.start)}: ${g.instances}`).join(', ')})` : '';
+    return `${st.name}: ${f.instances.length} instance(s)${windows}, ${describeCounts(f.counts)}`;
+  }
+  const group = groups[f.currentWave - 1];
+  return `${st.name}: wave ${f.currentWave}/${waves}${group ? ` (window ${hhmm(group.start)})` : ''}, ${describeCounts(f.counts)}`;
+}
+
+/** How a fleet stage of the demo's campaign takes its databases, in a line. */
+function describeFleetStage(s: ResolvedStage): string {
+  const f = s.fleet;
+  if (!f) return `${s.instanceId} (${s.method})`;
+  const which = f.instanceIds ? `${f.instanceIds.length} listed` : `selected by tags ${Object.entries(f.select!.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+  const order = typeof f.order === 'string' ? f.order : `by tag ${f.order.tag}`;
+  if (s.requiresApproval) return `${which}; one approval for every database and its window, then a wave and a status-page maintenance per window group`;
+  const how = s.method === 'apply-now' ? 'upgraded now, each under its own probe' : 'each in its maintenance window';
+  return `${which}; waves of ${f.maxConcurrent}, ${order}; ${how}`;
+}
+
+/** Prints new timeline entries, each fleet stage's wave and counts when they change, and changes of what the workflow waits for; a countdown every 15 s. */
 class ProgressPrinter {
   private seen = 0;
   private lastWait = '';
   private lastCountdown = 0;
+  private readonly fleetLines = new Map<string, string>();
   constructor(private readonly out: (l: string) => void) {}
 
-  show(timeline: TimelineEntry[], waitingFor: WaitingFor | undefined): void {
+  show(timeline: TimelineEntry[], waitingFor: WaitingFor | undefined, stages: StageReport[] = []): void {
     for (const t of timeline.slice(this.seen)) {
       const time = clockTime(t.at);
       this.out(`  ${time}  ${(t.stage ?? '').padEnd(10)} ${t.step}${t.by ? ` by ${t.by}` : ''}${t.detail ? ` — ${t.detail}` : ''}`);
     }
     this.seen = timeline.length;
+    for (const st of stages) {
+      const line = fleetProgress(st);
+      if (!line || this.fleetLines.get(st.name) === line) continue;
+      this.fleetLines.set(st.name, line);
+      this.out(`           🌊 ${line}`);
+    }
     const wait = waitingFor ? `${waitingFor.kind}|${waitingFor.description}|${waitingFor.until ?? ''}` : '';
     const now = Date.now();
     if (wait && (wait !== this.lastWait || (waitingFor?.until && now - this.lastCountdown > 15_000))) {
@@ -114,7 +158,7 @@ class ProgressPrinter {
 }
 
 /** Follows a workflow to its end, printing its progress; `onWaiting` may act on each reading (approve). */
-function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor?: WaitingFor }>(
+function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor?: WaitingFor; stages?: StageReport[] }>(
   handle: Pick<WorkflowHandle, 'result'>,
   query: () => Promise<S>,
   out: (l: string) => void,
@@ -125,7 +169,7 @@ function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor
     handle,
     query,
     async (s) => {
-      printer.show(s.timeline, s.waitingFor);
+      printer.show(s.timeline, s.waitingFor, s.stages);
       await onWaiting(s);
     },
     1000,
@@ -154,7 +198,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // Windows: preview's opens at the next whole minute after the lead (time to arm the flag), production's a few
     // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
     const clock = demoClock(opts.fast);
-    const fleet = fleetWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true);
+    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview, productionLast: clock.productionAfterPreview + 1 }, true);
     if (clock.recordTtlSeconds !== undefined) {
       for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
     }
@@ -164,7 +208,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out(`  Temporal:   ${address}   (namespace default, task queue ${TASK_QUEUE})`);
     if (opts.uiPort) out(`  Web UI:     http://127.0.0.1:${opts.uiPort}`);
     out(`  Simulator:  ${sim.url}   (AWS APIs, Statuspage at /statuspage/v1, admin at /_sim)`);
-    out(`  Fleet:      ${['preview', 'staging', 'production'].map((e) => demoInstanceId(e as 'preview')).join(', ')} on PostgreSQL ${FROM_VERSION}`);
+    const tags = Object.entries(DEMO_FLEET_TAGS).map(([k, v]) => `${k}=${v}`).join(', ');
+    out(`  Fleet:      ${DEMO_FLEET_SIZE} databases per environment on PostgreSQL ${FROM_VERSION}, tagged environment=<env>, ${tags}:`);
+    const windowOf = new Map((fleet.instances ?? []).map((i) => [i.id, i.preferredMaintenanceWindow ?? '']));
+    for (const env of DEMO_ENVIRONMENTS) {
+      out(`              ${env.padEnd(11)} ${fleetInstanceIds(env).map((id) => `${id} (window ${windowOf.get(id)?.split('-')[0]})`).join(', ')}`);
+    }
     out(`  Accounts:   preview ${DEMO_ACCOUNTS.preview}, staging ${DEMO_ACCOUNTS.staging}, production ${DEMO_ACCOUNTS.production} (zone, bastion), each through role ${DEMO_ROLE_NAME}`);
     if (team) {
       out(`  People:     ${DEMO_REQUESTER} requests, ${DEMO_APPROVER} approves: SSH keys in ${path.relative(process.cwd(), DEMO_KEYS_DIR)}, listed in allowed_signers (the workers' ORCHESTRATOR_ALLOWED_SIGNERS)`);
@@ -198,7 +247,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     if (opts.scenario !== 'restore') {
       const campaignId = `demo-${stamp}`;
       const timings = demoTimings(opts.fast);
-      const spec = resolvedFleetCampaign({
+      const spec = resolvedFleetWavesCampaign({
         campaignId,
         requester: DEMO_REQUESTER,
         timings,
@@ -206,9 +255,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         admin,
         accounts: true,
       });
-      out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production`);
+      out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production, each a fleet stage`);
+      for (const s of spec.stages) out(`  ${`${s.name}:`.padEnd(12)} ${describeFleetStage(s)}`);
       out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
-      out(`  follow it in another terminal: ${cli} campaign status ${campaignId}`);
+      out(`  follow it in another terminal: ${cli} campaign status ${campaignId}   (one database: --instance ${demoInstanceId('staging')})`);
       const handle = await startCampaign(client, await signedBy(team, 'campaign', campaignId, spec), { taskQueue: TASK_QUEUE });
       let told = false;
       result.campaign = await follow(handle, () => handle.query(campaignStatusQuery), out, async (s) => {
@@ -228,20 +278,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       });
       out('');
       out(`Campaign ${campaignId} ${result.campaign.state.toUpperCase()} in ${humanDuration(Date.now() - started)}`);
-      out(
-        table([
-          ['STAGE', 'INSTANCE', 'FROM', 'TO', 'STATUS', 'DOWNTIME', 'TIME TAKEN'],
-          ...result.campaign.stages.map((st) => [
-            st.name,
-            st.instanceId,
-            st.fromVersion ?? '?',
-            st.toVersion,
-            st.status,
-            st.downtimeSeconds !== undefined ? `${st.downtimeSeconds}s (probe)` : '-',
-            st.startedAt && st.endedAt ? humanDuration(Date.parse(st.endedAt) - Date.parse(st.startedAt)) : '-',
-          ]),
-        ]),
-      );
+      out(table([['STAGE', 'INSTANCE', 'WAVE', 'FROM', 'TO', 'STATUS', 'DOWNTIME', 'TIME TAKEN'], ...summaryRows(result.campaign.stages)]));
       if (result.campaign.failure) out(`  failure: ${result.campaign.failure}`);
       for (const f of result.campaign.followUps) out(`  follow-up: ${f}`);
       out('');
@@ -279,6 +316,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await stack.close();
     throw err;
   }
+}
+
+/** The summary table: a row per database (a fleet stage's in wave order), the stage's name and time taken on its first. */
+function summaryRows(stages: StageReport[]): string[][] {
+  const downtime = (seconds: number | undefined) => (seconds !== undefined ? `${seconds}s (probe)` : '-');
+  return stages.flatMap((st) => {
+    const taken = st.startedAt && st.endedAt ? humanDuration(Date.parse(st.endedAt) - Date.parse(st.startedAt)) : '-';
+    if (!st.fleet) return [[st.name, st.instanceId, '-', st.fromVersion ?? '?', st.toVersion, st.status, downtime(st.downtimeSeconds), taken]];
+    const instances = [...st.fleet.instances].sort((a, b) => a.wave - b.wave);
+    return instances.map((i, n) => [
+      n === 0 ? st.name : '',
+      i.instanceId,
+      `${i.wave || '-'}${i.window ? ` (${hhmm(i.window.start)})` : ''}`,
+      i.fromVersion,
+      i.state === 'completed' ? st.toVersion : '-',
+      i.state,
+      downtime(i.downtimeSeconds),
+      n === 0 ? taken : '',
+    ]);
+  });
 }
 
 const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--fast] [--temporal-port N] [--ui-port N] [--sim-port N]`;

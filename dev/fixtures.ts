@@ -8,7 +8,7 @@
 import type { CampaignSpec, ResolvedCampaignSpec, ResolvedRestoreSpec, RestoreSpec, StageSpec } from '../src/api';
 import { resolveCampaignSpec, resolveRestoreSpec } from '../src/spec';
 import type { SimAdminClient } from '../sim/src/client';
-import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim/src/seed';
+import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoFleetInstanceId, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim/src/seed';
 import type { SeedSpec } from '../sim/src/types';
 
 export const REGION = 'eu-west-2';
@@ -144,4 +144,67 @@ export function fleetAtRest(now = Date.now(), accounts = false): SeedSpec {
 /** The demo fleet with preview's window opening at `previewWindowAt` (a whole minute) and the others the given minutes later. */
 export function fleetWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }, accounts = false): SeedSpec {
   return demoFleet(previewWindowAt, { windowOffsetsMinutes: { preview: 0, ...minutesAfterPreview }, ...(accounts ? { multiAccount: ACCOUNTS } : {}) });
+}
+
+/**
+ * The demo's fleet shape (fleet stages with waves): three databases per environment, `notifydb-<env>`,
+ * `notifydb-<env>-2` and `notifydb-<env>-3` (allocated storage 1x, 0.5x and 2x the first's), each tagged
+ * environment=<env> and team=notify. The functions above keep their one-instance-per-environment shape for
+ * the history recorder, the bench and the durability and cluster tests.
+ */
+export const DEMO_FLEET_SIZE = 3;
+export const DEMO_FLEET_TAGS: Readonly<Record<string, string>> = Object.freeze({ team: 'notify' });
+
+/** An environment's databases in the demo's fleet shape, first to last. */
+export function fleetInstanceIds(environment: DemoEnvironment): string[] {
+  return Array.from({ length: DEMO_FLEET_SIZE }, (_, i) => demoFleetInstanceId(environment, i + 1));
+}
+
+/**
+ * The demo's fleet shape with every preview database's window opening at `previewWindowAt` (a whole minute),
+ * staging's `staging` minutes later, and production's in two groups: `notifydb-production` and `-2`
+ * `production` minutes after preview's, `-3` `productionLast` minutes after it (two announcements).
+ */
+export function fleetOfThreeWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number; productionLast: number }, accounts = false): SeedSpec {
+  const { staging, production, productionLast } = minutesAfterPreview;
+  return demoFleet(previewWindowAt, {
+    windowOffsetsMinutes: { preview: 0, staging, production },
+    windowSpreadMinutes: { production: [0, 0, productionLast - production] },
+    instancesPerEnvironment: DEMO_FLEET_SIZE,
+    extraTags: { ...DEMO_FLEET_TAGS },
+    ...(accounts ? { multiAccount: ACCOUNTS } : {}),
+  });
+}
+
+/**
+ * An environment as a fleet stage, upgraded the way the runbook upgrades it (stageOf): preview's databases
+ * listed, in one wave (they share a window); staging's selected by tags, two at a time, smallest first, each
+ * under a probe of its own status endpoint; production's selected by tags (one approval, a wave and an
+ * announcement per window group: such a stage takes no maxConcurrent).
+ */
+function fleetStageOf(environment: DemoEnvironment, o: FleetCampaignOptions): StageSpec {
+  const EACH = '{instanceId}';
+  const stage: StageSpec = stageOf(environment, EACH, o);
+  delete stage.instanceId;
+  // `{instanceId}` must reach the spec as written: each instance's own status endpoint.
+  if (stage.probe) stage.probe = { ...stage.probe, url: stage.probe.url.replace(encodeURIComponent(EACH), EACH) };
+  const tags = { environment, ...DEMO_FLEET_TAGS };
+  switch (environment) {
+    case 'preview':
+      return { ...stage, instances: fleetInstanceIds(environment), waves: { maxConcurrent: DEMO_FLEET_SIZE } };
+    case 'staging':
+      return { ...stage, select: { tags }, waves: { maxConcurrent: 2, order: 'smallest-first' } };
+    case 'production':
+      return { ...stage, select: { tags } };
+  }
+}
+
+/** The campaign over the demo's fleet shape, as a person would write it (`instanceId` is not used). */
+export function fleetWavesCampaignSpec(o: FleetCampaignOptions): CampaignSpec {
+  return { ...fleetCampaignSpec(o), stages: (o.environments ?? DEMO_ENVIRONMENTS).map((env) => fleetStageOf(env, o)) };
+}
+
+/** The campaign over the demo's fleet shape, as a workflow is started with it. */
+export function resolvedFleetWavesCampaign(o: FleetCampaignOptions): ResolvedCampaignSpec {
+  return resolveCampaignSpec(fleetWavesCampaignSpec(o));
 }

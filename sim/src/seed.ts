@@ -9,6 +9,10 @@
  * `notify-staging`, `notify-production`): each environment's instance, VPC, DB subnet and security groups
  * in its own account, the hosted zone and the bastion group in the production account, and in each account a
  * role `rds-orchestrator` that the orchestrator account may assume (optionally with an ExternalId).
+ *
+ * With `instancesPerEnvironment`, each environment has a few databases (`notifydb-<env>`, `-2`, ...) of
+ * different allocated storage, with `extraTags` and `windowSpreadMinutes` to select them by tag and spread
+ * their windows (the demo's fleet stages). Without these options the seed is the one-instance fleet above.
  */
 import { MINUTE } from './clock';
 import { defaultCatalogue } from './catalogue';
@@ -59,9 +63,24 @@ export interface DemoFleetOptions {
   zoneId?: string;
   /** Start clean (default true). */
   reset?: boolean;
+  /**
+   * Databases per environment (default 1): `notifydb-<env>`, then `notifydb-<env>-2` ... `-<n>` (demoFleetInstanceId),
+   * each in its environment's account, VPC, subnet, parameter and security groups, with allocated storage of
+   * its own (the second half the first's, the third double, ...), so "smallest-first" has an order to show.
+   * Only `notifydb-<env>` has a `db` record in the zone.
+   */
+  instancesPerEnvironment?: number;
+  /** Per environment, minutes added to the window offset of its n-th database (index 0 is `notifydb-<env>`; default 0: one window). */
+  windowSpreadMinutes?: Partial<Record<DemoEnvironment, number[]>>;
+  /** Tags on every database besides environment and service (e.g. { team: "notify" }). */
+  extraTags?: Record<string, string>;
 }
 
 export const demoInstanceId = (env: DemoEnvironment): string => `notifydb-${env}`;
+/** The n-th database (1-based) of an environment: `notifydb-<env>` for the first, `notifydb-<env>-<n>` for the others. */
+export const demoFleetInstanceId = (env: DemoEnvironment, n: number): string => (n === 1 ? demoInstanceId(env) : `${demoInstanceId(env)}-${n}`);
+/** Allocated storage of an environment's n-th database: the first's, half of it, double, triple, ... */
+const storageFactor = (n: number): number => (n === 1 ? 1 : n === 2 ? 0.5 : n - 1);
 // Real-looking ids ("sg-" and 17 hex digits), as the restore spec validates them.
 const DB_SG_SUFFIX: Record<DemoEnvironment, string> = { preview: '0a', staging: '0b', production: '0c' };
 export const demoDbSecurityGroupId = (env: DemoEnvironment): string => `sg-0de00db00000000${DB_SG_SUFFIX[env]}`;
@@ -95,6 +114,7 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
   const targetVersion = opts.targetVersion ?? '15.8';
   const zoneName = opts.zoneName ?? 'notify.internal';
   const offsets: Record<DemoEnvironment, number> = { preview: 10, staging: 20, production: 30, ...opts.windowOffsetsMinutes };
+  const perEnvironment = opts.instancesPerEnvironment ?? 1;
 
   const catalogue = defaultCatalogue().map((m) => {
     if (m.engine !== 'postgres') return m;
@@ -140,24 +160,26 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
       subnetIds: [`subnet-0de0000000000${n}0a1`, `subnet-0de0000000000${n}0b2`],
     })),
     dbParameterGroups: DEMO_ENVIRONMENTS.map((env) => ({ region, account: acct(env), name: demoParameterGroupName(env, major), family: `postgres${major}`, description: `notify ${env}` })),
-    instances: DEMO_ENVIRONMENTS.map((env) => ({
-      region,
-      account: acct(env),
-      id: demoInstanceId(env),
-      engineVersion: fromVersion,
-      instanceClass: env === 'production' ? 'db.r6g.xlarge' : 'db.t4g.medium',
-      multiAZ: env === 'production',
-      allocatedStorage: env === 'production' ? 500 : 100,
-      storageType: 'gp3',
-      backupRetentionPeriod: 31,
-      deletionProtection: env === 'production',
-      autoMinorVersionUpgrade: opts.autoMinorVersionUpgrade?.[env] ?? false,
-      preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + offsets[env] * MINUTE, 30),
-      dbSubnetGroupName: demoSubnetGroupName(env),
-      parameterGroupName: demoParameterGroupName(env, major),
-      vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],
-      tags: { environment: env, service: 'notify' },
-    })),
+    instances: DEMO_ENVIRONMENTS.flatMap((env) =>
+      Array.from({ length: perEnvironment }, (_, i) => i + 1).map((n) => ({
+        region,
+        account: acct(env),
+        id: demoFleetInstanceId(env, n),
+        engineVersion: fromVersion,
+        instanceClass: env === 'production' ? 'db.r6g.xlarge' : 'db.t4g.medium',
+        multiAZ: env === 'production',
+        allocatedStorage: (env === 'production' ? 500 : 100) * storageFactor(n),
+        storageType: 'gp3',
+        backupRetentionPeriod: 31,
+        deletionProtection: env === 'production',
+        autoMinorVersionUpgrade: opts.autoMinorVersionUpgrade?.[env] ?? false,
+        preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + (offsets[env] + (opts.windowSpreadMinutes?.[env]?.[n - 1] ?? 0)) * MINUTE, 30),
+        dbSubnetGroupName: demoSubnetGroupName(env),
+        parameterGroupName: demoParameterGroupName(env, major),
+        vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],
+        tags: { environment: env, service: 'notify', ...opts.extraTags },
+      })),
+    ),
     hostedZones: [
       {
         account: acct('production'),
