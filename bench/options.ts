@@ -23,15 +23,31 @@ export interface BenchOptions {
   rdsThrottle?: TokenBucketSpec;
   /** The worker's RDS budget, requests/s per account and region (ORCHESTRATOR_RDS_REQUESTS_PER_SECOND); undefined = none. */
   rdsBudget?: number;
+  /**
+   * `campaigns` (default): ceil(N/3) campaigns of one instance per stage (scenarios/fleet.ts);
+   * `fleet-campaign`: one campaign of three fleet stages over the N instances (scenarios/fleet-campaign.ts);
+   * `both`: the current shape, then the fleet campaign, at each size.
+   */
+  shape: 'campaigns' | 'fleet-campaign' | 'both';
+  /** fleet-campaign: the staging stage's waves.maxConcurrent (probes running at once). */
+  stagingConcurrency: number;
+  /** fleet-campaign: how many child histories to fetch for per-child counts (`all`, or a sample size). */
+  childHistories: number | 'all';
 }
 
 export const USAGE = `usage: npm run bench -- [--sizes 100,500,1000] [--quick] [--speed 10] [--poll 2s] [--replays 50]
        [--resume-campaigns 10] [--no-baseline] [--no-resume] [--no-replay] [--out bench/results]
        [--rds-throttle aws|BURST/RATE|off] [--rds-budget N|off]
+       [--shape campaigns|fleet-campaign|both] [--staging-concurrency 50] [--child-histories all|N]
   --quick          one small fleet (30 instances), 10 replays, 3 resumed campaigns: a smoke run of every phase (~5.5 min)
   --rds-throttle   the simulator throttles RDS per account and region like AWS: \`aws\` = 300 burst, 12/s (default off)
   --rds-budget     the worker's RDS budget per account and region, requests/s (default: the bucket's rate when
-                   --rds-throttle is on, else off); see bench/README.md "RDS API budget"`;
+                   --rds-throttle is on, else off); see bench/README.md "RDS API budget"
+  --shape          campaigns: ceil(N/3) campaigns of one instance per stage (default); fleet-campaign: ONE campaign
+                   of three fleet stages selecting the N instances by tag (no baseline, replay or resume phases);
+                   both: the current shape then the fleet campaign at each size
+  --staging-concurrency  fleet-campaign: staging's waves.maxConcurrent (default 50, at most 100)
+  --child-histories      fleet-campaign: child histories fetched for the per-child counts (default all)`;
 
 /** @throws Error with the usage text for a bad argument or `--help`. */
 export function parseArgs(argv: string[]): BenchOptions {
@@ -47,6 +63,9 @@ export function parseArgs(argv: string[]): BenchOptions {
     replay: true,
     outDir: path.join(PROJECT_ROOT, 'bench', 'results'),
     drainTimeoutMs: 10 * MINUTE_MS,
+    shape: 'campaigns',
+    stagingConcurrency: 50,
+    childHistories: 'all',
   };
   let budgetGiven = false;
   let sizesGiven = false;
@@ -82,6 +101,17 @@ export function parseArgs(argv: string[]): BenchOptions {
       budgetGiven = true;
       o.rdsBudget = v === 'off' ? undefined : Number(v);
       if (o.rdsBudget !== undefined && !(o.rdsBudget > 0)) throw new Error(`--rds-budget ${v}: expected requests per second > 0, or off\n${USAGE}`);
+    }
+    else if (a === '--shape') {
+      const v = next();
+      if (v !== 'campaigns' && v !== 'fleet-campaign' && v !== 'both') throw new Error(`--shape ${v}: expected campaigns, fleet-campaign or both\n${USAGE}`);
+      o.shape = v;
+    } else if (a === '--staging-concurrency') {
+      o.stagingConcurrency = int(next(), 1);
+      if (o.stagingConcurrency > 100) throw new Error(`--staging-concurrency: at most 100 (the spec's maximum for waves.maxConcurrent)\n${USAGE}`);
+    } else if (a === '--child-histories') {
+      const v = next();
+      o.childHistories = v === 'all' ? 'all' : int(v, 1);
     }
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);

@@ -16,21 +16,23 @@
  * ./scenarios/* (one measurement each: idle, fleet, baseline, replay, resume), ./measure and ./metrics
  * (what is measured), ./report (table and JSON).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Closers } from '../dev/closers';
 import { freePort } from '../dev/ports';
-import { bucketOverrides, type History } from './measure';
+import { bucketOverrides, costPerWorkflow, type History } from './measure';
 import { loadAverage, metricNames } from './metrics';
 import { parseArgs, type BenchOptions } from './options';
 import { describeRdsApi, render, writeResults, type SizeReport } from './report';
 import { runBaseline } from './scenarios/baseline';
 import { runFleet } from './scenarios/fleet';
+import { renderFleetCampaign, runFleetCampaign, type FleetCampaignResult } from './scenarios/fleet-campaign';
 import { runIdle } from './scenarios/idle';
 import { runReplay } from './scenarios/replay';
 import { runResume } from './scenarios/resume';
-import { log, startBenchStack } from './stack';
+import { log, startBenchStack, WORKER_SETTINGS } from './stack';
 
 export async function benchMain(argv: string[]): Promise<number> {
   let opts: BenchOptions;
@@ -57,6 +59,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     log(`RDS API: ${describeRdsApi(opts)}`);
 
     const idle = await runIdle(h, opts.quick ? 10 : 20, runTag);
+    if (opts.shape !== 'campaigns') return await fleetCampaignShape(h, opts, idle, runTag, startedAt, loadBefore);
     const sizes: SizeReport[] = [];
     let recorded: History | undefined;
     let recordedBaseline: History | undefined;
@@ -88,6 +91,65 @@ export async function benchMain(argv: string[]): Promise<number> {
   } finally {
     await closers.close();
   }
+}
+
+/**
+ * `--shape fleet-campaign|both`: per size, ONE campaign of three fleet stages over the N instances (after the
+ * current shape at the same size with `both`); table and JSON `<date>-fleet-campaign-<sizes>.json`.
+ */
+async function fleetCampaignShape(h: Awaited<ReturnType<typeof startBenchStack>>, opts: BenchOptions, idle: Awaited<ReturnType<typeof runIdle>>, runTag: string, startedAt: Date, loadBefore: number[]): Promise<number> {
+  const results: FleetCampaignResult[] = [];
+  const current: SizeReport[] = [];
+  const compare: Parameters<typeof renderFleetCampaign>[1] = [];
+  for (const n of opts.sizes) {
+    if (opts.shape === 'both') {
+      const { result } = await runFleet(h, n, opts, runTag);
+      current.push({ n, fleet: result });
+      compare.push({
+        n,
+        cpuPerCampaignMs: costPerWorkflow(result, result.campaigns) * 1000,
+        cpuPerCampaignMinusIdleMs: costPerWorkflow(result, result.campaigns, idle) * 1000,
+        wallSeconds: result.wallSeconds,
+        historyP50: result.historyEvents.p50,
+        source: 'this run',
+      });
+    }
+    const { result } = await runFleetCampaign(h, n, opts, runTag, idle);
+    results.push(result);
+  }
+  const loadAfter = loadAverage();
+  let table = renderFleetCampaign(results, compare);
+  if (current.length) table += `\n\nCurrent shape (ceil(N/3) campaigns), same run:\n${render(current, idle, undefined, undefined, undefined, opts)}`;
+  console.log('');
+  console.log(table);
+  console.log('');
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const file = path.join(opts.outDir, `${startedAt.toISOString().slice(0, 10)}-fleet-campaign-${opts.sizes.join('-')}.json`);
+  const doc = {
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, node: process.version, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, shared: 'other sessions were working on the same machine: see resources.otherCpuSeconds and machineBusyPercent' },
+    shape: opts.shape,
+    interpretation:
+      'N instances tagged environment=preview|staging|production (thirds), upgraded by ONE upgradeCampaign of three fleet stages selecting them by tag, each instance in an upgradeFleetInstance child workflow: preview in maintenance windows (waves of <= 100 by a wave tag, one compressed window per wave), staging apply-now under the availability probe (waves of --staging-concurrency), production after one approval of the whole plan (update naming status.waitingFor.plan), one window group, one announcement.',
+    settings: {
+      simulatorSpeed: opts.speed,
+      pollInterval: opts.pollInterval,
+      probe: '1 GET/s per instance, settle 2s, stop check every 5s (activity default)',
+      productionNotice: 'pre-check + 20 s (bench override; the spec needs notice > precheckBefore)',
+      worker: WORKER_SETTINGS,
+      rdsApi: { simulatorBucket: opts.rdsThrottle ?? null, workerBudgetPerSecond: opts.rdsBudget ?? null, describe: describeRdsApi(opts) },
+      stagingConcurrency: opts.stagingConcurrency,
+      childHistories: opts.childHistories,
+    },
+    idleStack: idle,
+    sizes: results,
+    currentShape: current.length ? current : undefined,
+    table,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
+  log(`results written to ${path.relative(process.cwd(), file)}`);
+  return results.every((r) => r.failedInstances === 0 && r.campaignState === 'completed') ? 0 : 1;
 }
 
 if (require.main === module) {
