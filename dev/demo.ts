@@ -85,8 +85,8 @@ function demoTimings(fast: boolean): CampaignTimings {
  * Where the demo waits on the clock. Windows are `ddd:hh24:mi` and so open on a whole minute: preview's (all
  * three databases share it) is the first whole minute at least `previewLeadMs` after the fleet is seeded (by
  * then preflight has selected the fleet and each preview database's own workflow has turned its flag on;
- * the simulator applies nothing to an instance still modifying when its window opens), production's first
- * window group `productionAfterPreview` minutes later and its second a minute after that (preview takes
+ * the simulator applies nothing to an instance still modifying when its window opens), production's two
+ * window groups `productionAfterPreview` minutes later (30- and 45-minute windows opening together; preview takes
  * under half a minute at simulator speed 5, staging's two waves under a minute, then the approval must come
  * `productionNotice` before the first group's window). Without `--fast` (simulator at real speed, a 3-minute
  * notice) that leaves a person in a second terminal about two and a half minutes to approve. `--fast` (CI
@@ -198,7 +198,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // Windows: preview's opens at the next whole minute after the lead (time to arm the flag), production's a few
     // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
     const clock = demoClock(opts.fast);
-    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview, productionLast: clock.productionAfterPreview + 1 }, true);
+    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true);
     if (clock.recordTtlSeconds !== undefined) {
       for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
     }

@@ -162,14 +162,15 @@ export function fleetInstanceIds(environment: DemoEnvironment): string[] {
 
 /**
  * The demo's fleet shape with every preview database's window opening at `previewWindowAt` (a whole minute),
- * staging's `staging` minutes later, and production's in two groups: `notifydb-production` and `-2`
- * `production` minutes after preview's, `-3` `productionLast` minutes after it (two announcements).
+ * staging's `staging` minutes later, and production's `production` minutes after preview's in two window
+ * groups: `notifydb-production` and `-2` with 30-minute windows, `-3` with a 45-minute window opening at the
+ * same minute (another window, so another group and announcement, without the demo waiting a minute more).
  */
-export function fleetOfThreeWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number; productionLast: number }, accounts = false): SeedSpec {
-  const { staging, production, productionLast } = minutesAfterPreview;
+export function fleetOfThreeWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }, accounts = false): SeedSpec {
+  const { staging, production } = minutesAfterPreview;
   return demoFleet(previewWindowAt, {
     windowOffsetsMinutes: { preview: 0, staging, production },
-    windowSpreadMinutes: { production: [0, 0, productionLast - production] },
+    windowLengthMinutes: { production: [30, 30, 45] },
     instancesPerEnvironment: DEMO_FLEET_SIZE,
     extraTags: { ...DEMO_FLEET_TAGS },
     ...(accounts ? { multiAccount: ACCOUNTS } : {}),

@@ -72,6 +72,8 @@ export interface DemoFleetOptions {
   instancesPerEnvironment?: number;
   /** Per environment, minutes added to the window offset of its n-th database (index 0 is `notifydb-<env>`; default 0: one window). */
   windowSpreadMinutes?: Partial<Record<DemoEnvironment, number[]>>;
+  /** Per environment, the length in minutes of its n-th database's window (default 30 each). */
+  windowLengthMinutes?: Partial<Record<DemoEnvironment, number[]>>;
   /** Tags on every database besides environment and service (e.g. { team: "notify" }). */
   extraTags?: Record<string, string>;
 }
@@ -173,7 +175,7 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
         backupRetentionPeriod: 31,
         deletionProtection: env === 'production',
         autoMinorVersionUpgrade: opts.autoMinorVersionUpgrade?.[env] ?? false,
-        preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + (offsets[env] + (opts.windowSpreadMinutes?.[env]?.[n - 1] ?? 0)) * MINUTE, 30),
+        preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + (offsets[env] + (opts.windowSpreadMinutes?.[env]?.[n - 1] ?? 0)) * MINUTE, opts.windowLengthMinutes?.[env]?.[n - 1] ?? 30),
         dbSubnetGroupName: demoSubnetGroupName(env),
         parameterGroupName: demoParameterGroupName(env, major),
         vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],

@@ -75,11 +75,13 @@ export async function announceWindowGroups(c: CampaignRun, s: ResolvedStage, rep
   for (const [i, { group }] of groups.entries()) {
     const w = group.window;
     const info = report.fleet!.windowGroups![i];
-    const id = `statuspage:${s.name}:${iso(w.startMs)}`;
+    // A window group is its start and its end: two windows opening together (30 and 45 minutes) are two groups.
+    const window = `${iso(w.startMs)}..${iso(w.endMs)}`;
+    const id = `statuspage:${s.name}:${window}`;
     ids.push(id);
     const created = await announceMaintenance(c, s, w, {
       id,
-      key: `${c.spec.campaignId}/${s.name}/${iso(w.startMs)}`,
+      key: `${c.spec.campaignId}/${s.name}/${window}`,
       incidentId: () => info.statusPageIncidentId,
       body: `${s.statusPage.body} (${group.members.length} database(s))`,
     });
