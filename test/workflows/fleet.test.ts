@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, resumeUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION } from '../../src/api/search-attributes';
+import { startCampaign } from '../../src/client';
 import { resolveCampaignSpec } from '../../src/spec';
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
@@ -48,7 +49,10 @@ describe('fleet stages (time-skipping)', function () {
     const fake = new FakeAws();
     stagingFleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging()]))], taskQueue, workflowId: `fleet-waves-${taskQueue}` });
+      const handle = await startCampaign(env.client, resolveCampaignSpec(spec([staging()])), { taskQueue, workflowId: `fleet-waves-${taskQueue}` });
+      // A fleet's parent may replay thousands of events in one workflow task: it gets more than the default 10 s.
+      const config = (await handle.describe()).raw.executionConfig!;
+      assert.equal(Number(config.defaultWorkflowTaskTimeout!.seconds), 60);
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       const status = await handle.query(campaignStatusQuery);
