@@ -15,7 +15,11 @@ export const APPROVER = 'bench-approver';
 
 const instanceIdOf = (prefix: string, i: number) => (env: DemoEnvironment) => `${prefix}-${i}-${env}`;
 
-/** Campaign `i` of the fleet named `prefix`: probe 1 GET/s settling in 2 s, production notice 20 s and pre-check 10 s before. */
+/**
+ * Campaign `i` of the fleet named `prefix`: probe 1 GET/s settling in 2 s, production notice 60 s and pre-check 45 s
+ * before the window. The pre-check was 10 s: at N=1000 all 334 pre-check timers fire in one second and the two
+ * workflow tasks to the flag change queued past the window for 105 campaigns (2026-11-25-1000-fast-resume.json).
+ */
 export function fleetCampaign(prefix: string, i: number, admin: SimAdminClient, pollInterval: string): ResolvedCampaignSpec {
   return resolvedFleetCampaign({
     campaignId: `${prefix}-${i}`,
@@ -23,8 +27,8 @@ export function fleetCampaign(prefix: string, i: number, admin: SimAdminClient, 
     timings: {
       pollInterval,
       probe: { ratePerSecond: 1, settle: '2s', maxDuration: '5m' },
-      productionNotice: '20s',
-      precheckBefore: '10s',
+      productionNotice: '60s',
+      precheckBefore: '45s',
       reminderInterval: '10m',
     },
     noticeOverrideReason: 'BENCH ONLY: compressed timings',

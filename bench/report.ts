@@ -157,7 +157,7 @@ export function resultsDocument(run: BenchRun) {
       simulatorSpeed: opts.speed,
       pollInterval: opts.pollInterval,
       probe: '1 GET/s, settle 2s, stop check every 5s (activity default)',
-      productionNotice: '20s (bench override), precheckBefore 10s',
+      productionNotice: '60s (bench override), precheckBefore 45s',
       worker: WORKER_SETTINGS,
       notifications: 'no webhook; the notify activity runs with its console line silenced',
       processes: 'bench driver + worker in one Node process (RSS/CPU "worker" include the small driver); simulator child process, state in memory; Temporal dev server (SQLite in memory) child process',

@@ -42,7 +42,7 @@ export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, run
   // already open is watched, but the simulator only applies work when a window opens).
   const leadMs = 40_000 + 200 * campaigns;
   const previewMs = nextWholeMinute(leadMs);
-  const productionMs = previewMs + (campaigns <= 50 ? 2 : campaigns <= 200 ? 3 : 4) * MINUTE;
+  const productionMs = previewMs + (campaigns <= 50 ? 3 : campaigns <= 200 ? 4 : 5) * MINUTE; // the approval must come the 60 s notice before it
   log(`fleet N=${n}: ${campaigns} campaigns × 3 stages; preview window ${new Date(previewMs).toISOString()}, production ${new Date(productionMs).toISOString()}`);
 
   const catalogue = demoFleet(Date.now()).catalogue;
