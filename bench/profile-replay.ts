@@ -1,0 +1,30 @@
+/**
+ * Replays one recorded history many times inside one warm replay worker and prints the time per history;
+ * run under `node --cpu-prof` to see where a replay (and so a workflow task) spends its CPU:
+ *
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile-replay.ts \
+ *     test/histories/6-fast-resume/campaign-full.json 40
+ *
+ * The first 5 replays warm the worker up; the second figure is the one to read. bench/README.md
+ * ("Where a replay spends its CPU") has the profile of 2026-11-26.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../src/worker';
+import { historyFromJSON } from '../test/histories/history-json';
+
+async function main() {
+  const file = process.argv[2];
+  const n = Number(process.argv[3] ?? 50);
+  const history = historyFromJSON(JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')));
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  async function* histories(k: number) { for (let i = 0; i < k; i++) yield { workflowId: `wf-${i}`, history }; }
+  for (const k of [5, n]) {
+    const t0 = performance.now();
+    let fails = 0;
+    for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories(k))) if (r.error) { fails++; if (fails === 1) console.log(String(r.error)); }
+    console.log(`${k} replays: ${((performance.now() - t0) / k).toFixed(1)} ms each, ${fails} failed`);
+  }
+}
+main().catch((e) => { console.error(e); process.exit(1); });
