@@ -8,6 +8,7 @@ import type { Activities, AllowedSignersFile, ResolvedCampaignSpec } from '../ap
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
+import { campaignSizeProblem } from '../domain/fleet';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity';
 import { formatFleetStagePlan, planFleetStage } from './plan-fleet';
 
@@ -43,6 +44,8 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
       stages.push({ ...emptyStagePlan(s, spec.targetEngineVersion), ...access, action: 'blocked' });
     }
   }
+  const tooMany = campaignSizeProblem(stages.reduce((n, st) => n + (st.fleet?.counts.upgrade ?? 0), 0));
+  if (tooMany) problems.push(tooMany);
   return {
     campaignId: spec.campaignId,
     target: spec.targetEngineVersion,

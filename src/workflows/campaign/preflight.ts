@@ -7,7 +7,7 @@ import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
-import { countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
+import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
@@ -50,6 +50,8 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
       c.step(report, 'stage-skipped', `${s.instanceId}: ${readiness.note}`);
     }
   }
+  const tooMany = campaignSizeProblem([...c.fleets.values()].reduce((n, entries) => n + entries.length, 0));
+  if (tooMany) problems.push(tooMany);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');
   }
