@@ -22,9 +22,11 @@ async function main() {
   async function* histories(k: number) { for (let i = 0; i < k; i++) yield { workflowId: `wf-${i}`, history }; }
   for (const k of [5, n]) {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let fails = 0;
     for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories(k))) if (r.error) { fails++; if (fails === 1) console.log(String(r.error)); }
-    console.log(`${k} replays: ${((performance.now() - t0) / k).toFixed(1)} ms each, ${fails} failed`);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`${k} replays: ${((performance.now() - t0) / k).toFixed(1)} ms each, CPU ${((cpu.user + cpu.system) / 1000 / k).toFixed(1)} ms each (all threads), ${fails} failed`);
   }
 }
 main().catch((e) => { console.error(e); process.exit(1); });

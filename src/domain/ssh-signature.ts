@@ -9,8 +9,8 @@
  * BigInt: EM' = s^e mod n must equal the whole EMSA-PKCS1-v1_5 encoding byte for byte (RFC 8017 §8.2.2),
  * never a parse of it, which is what lets forged low-exponent signatures through.
  */
-import { ed25519 } from '@noble/curves/ed25519';
-import { p256, p384, p521 } from '@noble/curves/nist';
+import type { ed25519 as Ed25519 } from '@noble/curves/ed25519';
+import type { p256 as P256 } from '@noble/curves/nist';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2';
 import {
   SshReader,
@@ -85,16 +85,45 @@ export type SshKeyMaterial =
   | { kind: 'rsa'; e: bigint; n: bigint };
 
 const ECDSA_CURVES = {
-  'ecdsa-sha2-nistp256': { name: 'nistp256', curve: p256, hash: sha256, bits: 256 },
-  'ecdsa-sha2-nistp384': { name: 'nistp384', curve: p384, hash: sha384, bits: 384 },
-  'ecdsa-sha2-nistp521': { name: 'nistp521', curve: p521, hash: sha512, bits: 521 },
+  'ecdsa-sha2-nistp256': { name: 'nistp256', hash: sha256, bits: 256 },
+  'ecdsa-sha2-nistp384': { name: 'nistp384', hash: sha384, bits: 384 },
+  'ecdsa-sha2-nistp521': { name: 'nistp521', hash: sha512, bits: 521 },
 } as const;
 type EcdsaCurve = keyof typeof ECDSA_CURVES;
 
-// noble builds a table of multiples of each base point on first use; its default 8-bit window costs up to
-// a second for P-521, paid inside a workflow activation (deadlock detector: 2 s). A 4-bit window costs a
-// fifth of that and verifies as fast; this module is the only user of these curves in the product.
-for (const base of [ed25519.Point.BASE, p256.Point.BASE, p384.Point.BASE, p521.Point.BASE]) base.precompute(4);
+/*
+ * The curves are loaded on first use. Inside a workflow (the reusable V8 context keeps one module cache per
+ * workflow) every module of the bundle is evaluated again for each workflow run and each replay, and @noble's
+ * NIST module builds its curves (hash-to-curve constants included) as it loads: with the base tables below,
+ * about 8 ms of every workflow's start, 5 % of a full campaign's replay (bench/README.md, "Where a replay
+ * spends its CPU"), paid by every unsigned campaign and fleet child that never verifies anything.
+ *
+ * noble builds a table of multiples of each base point on first use; its default 8-bit window costs up to a
+ * second for P-521, paid inside a workflow activation (deadlock detector: 2 s). A 4-bit window costs a fifth
+ * of that and verifies as fast; this module is the only user of these curves in the product.
+ */
+let ed25519Curve: typeof Ed25519 | undefined;
+function ed25519(): typeof Ed25519 {
+  if (!ed25519Curve) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    ed25519Curve = (require('@noble/curves/ed25519') as typeof import('@noble/curves/ed25519')).ed25519;
+    ed25519Curve.Point.BASE.precompute(4);
+  }
+  return ed25519Curve;
+}
+
+const nistCurves = new Map<EcdsaCurve, typeof P256>();
+function nistCurve(type: EcdsaCurve): typeof P256 {
+  let curve = nistCurves.get(type);
+  if (!curve) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    const nist = require('@noble/curves/nist') as typeof import('@noble/curves/nist');
+    curve = { 'ecdsa-sha2-nistp256': nist.p256, 'ecdsa-sha2-nistp384': nist.p384, 'ecdsa-sha2-nistp521': nist.p521 }[type];
+    curve.Point.BASE.precompute(4);
+    nistCurves.set(type, curve);
+  }
+  return curve;
+}
 
 /** OpenSSH refuses RSA keys below 1024 bits (SSH_RSA_MINIMUM_MODULUS_SIZE) and above 16384 (SSHBUF_MAX_BIGNUM). */
 const RSA_MIN_BITS = 1024;
@@ -162,7 +191,7 @@ function parseKeyBlob(blob: Uint8Array): { key: SshPublicKey; material: SshKeyMa
     if (curveName !== spec.name) throw new SshWireError(`a ${type} key names curve "${curveName}", not "${spec.name}"`);
     let point: Uint8Array;
     try {
-      point = spec.curve.Point.fromBytes(r.string('the ECDSA public point')).toBytes(false);
+      point = nistCurve(type as EcdsaCurve).Point.fromBytes(r.string('the ECDSA public point')).toBytes(false);
     } catch (err) {
       if (err instanceof SshWireError) throw err;
       throw new SshWireError(`the ECDSA public key is not a point on ${spec.name}`);
@@ -271,7 +300,7 @@ function checkSignature(key: SshKeyMaterial, algorithm: SshSignatureAlgorithm, s
       if (signature.length !== 64) return false;
       try {
         // zip215 off: RFC 8032's strict rules (canonical encodings), not the laxer consensus rules.
-        return ed25519.verify(signature, data, key.point, { zip215: false });
+        return ed25519().verify(signature, data, key.point, { zip215: false });
       } catch {
         return false;
       }
@@ -284,7 +313,8 @@ function checkSignature(key: SshKeyMaterial, algorithm: SshSignatureAlgorithm, s
 
 /** RFC 5656 §3.1.2: the signature is `mpint r, mpint s` over H(data) with the curve's own hash. */
 function verifyEcdsa(curveType: EcdsaCurve, point: Uint8Array, signature: Uint8Array, data: Uint8Array): boolean {
-  const { curve, hash } = ECDSA_CURVES[curveType];
+  const { hash } = ECDSA_CURVES[curveType];
+  const curve = nistCurve(curveType);
   try {
     const r = new SshReader(signature);
     const rs = [r.mpint('ECDSA r'), r.mpint('ECDSA s')];
