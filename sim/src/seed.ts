@@ -11,8 +11,8 @@
  * role `rds-orchestrator` that the orchestrator account may assume (optionally with an ExternalId).
  *
  * With `instancesPerEnvironment`, each environment has a few databases (`notifydb-<env>`, `-2`, ...) of
- * different allocated storage, with `extraTags` and `windowSpreadMinutes` to select them by tag and spread
- * their windows (the demo's fleet stages). Without these options the seed is the one-instance fleet above.
+ * different allocated storage, with `extraTags` and `windowLengthMinutes` to select them by tag and give
+ * some other windows (the demo's fleet stages). Without these options the seed is the one-instance fleet above.
  */
 import { MINUTE } from './clock';
 import { defaultCatalogue } from './catalogue';
@@ -70,9 +70,7 @@ export interface DemoFleetOptions {
    * Only `notifydb-<env>` has a `db` record in the zone.
    */
   instancesPerEnvironment?: number;
-  /** Per environment, minutes added to the window offset of its n-th database (index 0 is `notifydb-<env>`; default 0: one window). */
-  windowSpreadMinutes?: Partial<Record<DemoEnvironment, number[]>>;
-  /** Per environment, the length in minutes of its n-th database's window (default 30 each). */
+  /** Per environment, the length in minutes of its n-th database's window (index 0 is `notifydb-<env>`; default 30 each). */
   windowLengthMinutes?: Partial<Record<DemoEnvironment, number[]>>;
   /** Tags on every database besides environment and service (e.g. { team: "notify" }). */
   extraTags?: Record<string, string>;
@@ -175,7 +173,7 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
         backupRetentionPeriod: 31,
         deletionProtection: env === 'production',
         autoMinorVersionUpgrade: opts.autoMinorVersionUpgrade?.[env] ?? false,
-        preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + (offsets[env] + (opts.windowSpreadMinutes?.[env]?.[n - 1] ?? 0)) * MINUTE, opts.windowLengthMinutes?.[env]?.[n - 1] ?? 30),
+        preferredMaintenanceWindow: formatMaintenanceWindow(nowMs + offsets[env] * MINUTE, opts.windowLengthMinutes?.[env]?.[n - 1] ?? 30),
         dbSubnetGroupName: demoSubnetGroupName(env),
         parameterGroupName: demoParameterGroupName(env, major),
         vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],

@@ -109,6 +109,11 @@ export interface WindowGroup {
  * window: one announcement, one pre-check time and one wave per group, in time order. A window moved past a
  * blackout, or AWS applying the upgrade itself before the window, is flagged for the plan and the approval.
  */
+/** What makes a window group: its start and its end (two windows opening together, of 30 and 45 minutes, are two groups). */
+export function windowGroupKey(window: { startMs: number; endMs: number }): string {
+  return `${iso(window.startMs)}..${iso(window.endMs)}`;
+}
+
 export function groupByWindow(members: FleetMember[], nowMs: number, stage: ResolvedStage, blackouts: ResolvedCampaignSpec['blackouts']): WindowGroup[] {
   const groups = new Map<string, WindowGroup>();
   for (const member of members) {
@@ -116,7 +121,7 @@ export function groupByWindow(members: FleetMember[], nowMs: number, stage: Reso
     const flags = choice.skipped.map((k) => `window ${iso(k.window.startMs)} skipped: ${k.reason}`);
     const awsFirst = awsAppliesBefore(member.pending, choice.window);
     if (awsFirst !== undefined) flags.push(`AWS applies the upgrade itself on ${iso(awsFirst)}, before this window`);
-    const key = `${choice.window.startMs}-${choice.window.endMs}`;
+    const key = windowGroupKey(choice.window);
     const group = groups.get(key) ?? { window: choice.window, members: [] };
     group.members.push({ member, window: choice.window, flags });
     groups.set(key, group);

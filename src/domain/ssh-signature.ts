@@ -102,27 +102,26 @@ type EcdsaCurve = keyof typeof ECDSA_CURVES;
  * second for P-521, paid inside a workflow activation (deadlock detector: 2 s). A 4-bit window costs a fifth
  * of that and verifies as fast; this module is the only user of these curves in the product.
  */
-let ed25519Curve: typeof Ed25519 | undefined;
-function ed25519(): typeof Ed25519 {
-  if (!ed25519Curve) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-    ed25519Curve = (require('@noble/curves/ed25519') as typeof import('@noble/curves/ed25519')).ed25519;
-    ed25519Curve.Point.BASE.precompute(4);
-  }
-  return ed25519Curve;
-}
-
-const nistCurves = new Map<EcdsaCurve, typeof P256>();
-function nistCurve(type: EcdsaCurve): typeof P256 {
-  let curve = nistCurves.get(type);
+const loadedCurves = new Map<string, { Point: { BASE: { precompute(windowSize: number): unknown } } }>();
+function onFirstUse<T extends { Point: { BASE: { precompute(windowSize: number): unknown } } }>(name: string, load: () => T): T {
+  let curve = loadedCurves.get(name) as T | undefined;
   if (!curve) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-    const nist = require('@noble/curves/nist') as typeof import('@noble/curves/nist');
-    curve = { 'ecdsa-sha2-nistp256': nist.p256, 'ecdsa-sha2-nistp384': nist.p384, 'ecdsa-sha2-nistp521': nist.p521 }[type];
+    curve = load();
     curve.Point.BASE.precompute(4);
-    nistCurves.set(type, curve);
+    loadedCurves.set(name, curve);
   }
   return curve;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+const ed25519 = (): typeof Ed25519 => onFirstUse('ed25519', () => (require('@noble/curves/ed25519') as typeof import('@noble/curves/ed25519')).ed25519);
+
+function nistCurve(type: EcdsaCurve): typeof P256 {
+  return onFirstUse(type, () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    const nist = require('@noble/curves/nist') as typeof import('@noble/curves/nist');
+    return { 'ecdsa-sha2-nistp256': nist.p256, 'ecdsa-sha2-nistp384': nist.p384, 'ecdsa-sha2-nistp521': nist.p521 }[type];
+  });
 }
 
 /** OpenSSH refuses RSA keys below 1024 bits (SSH_RSA_MINIMUM_MODULUS_SIZE) and above 16384 (SSHBUF_MAX_BIGNUM). */

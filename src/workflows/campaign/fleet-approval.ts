@@ -5,7 +5,7 @@
  */
 import type { ResolvedStage, StageReport } from '../../api';
 import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
-import { fleetApprovalPlanId, groupByWindow, memberKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { fleetApprovalPlanId, groupByWindow, memberKey, windowGroupKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { announceMaintenance } from './production';
 import type { CampaignRun } from './run';
@@ -75,8 +75,7 @@ export async function announceWindowGroups(c: CampaignRun, s: ResolvedStage, rep
   for (const [i, { group }] of groups.entries()) {
     const w = group.window;
     const info = report.fleet!.windowGroups![i];
-    // A window group is its start and its end: two windows opening together (30 and 45 minutes) are two groups.
-    const window = `${iso(w.startMs)}..${iso(w.endMs)}`;
+    const window = windowGroupKey(w);
     const id = `statuspage:${s.name}:${window}`;
     ids.push(id);
     const created = await announceMaintenance(c, s, w, {
