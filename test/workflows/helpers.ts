@@ -39,12 +39,29 @@ async function openWorkflowIds(env: TestWorkflowEnvironment): Promise<Set<string
   return ids;
 }
 
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * Moves the time-skipping server's clock on to the next Thursday 00:00 UTC (the epoch's weekday), so each
+ * test starts at the same point of the week whatever the tests before it did. Without it a test's first
+ * instant depended on where earlier tests left the shared clock: a production approval asked a few hours
+ * before its window came under the 14 days' notice was re-planned by the time it was given (seen in CI).
+ * From Thursday 00:00 the fleet's Wednesday-night production window is 6 days 22 hours off that boundary.
+ */
+export async function toStartOfWeek(env: TestWorkflowEnvironment): Promise<void> {
+  if (!env.supportsTimeSkipping) return;
+  const now = await env.currentTimeMs();
+  const ahead = Math.ceil(now / WEEK_MS) * WEEK_MS - now;
+  if (ahead > 0) await env.sleep(ahead);
+}
+
 /**
  * Runs `fn` with a worker on a fresh task queue. Workflows the test started and left open (a failed
  * assertion mid-run) are terminated before the worker stops: otherwise their timers keep scheduling tasks
  * on a queue nobody polls, and the shared time-skipping server stops skipping for every later test.
  */
 export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  await toStartOfWeek(env);
   const taskQueue = uniqueTaskQueue('campaign');
   const worker = await Worker.create({
     connection: env.nativeConnection,
