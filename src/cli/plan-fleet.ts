@@ -6,7 +6,7 @@
  */
 import type { Activities, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { describeAccess, locationFor } from '../domain/aws-identity';
-import { formatDuration } from '../domain/duration';
+import { formatDuration, iso } from '../domain/duration';
 import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, tagsToKeep } from '../domain/fleet';
 import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
 import { pendingUpgradeTo } from '../domain/pending-maintenance';
@@ -16,7 +16,6 @@ import { SHOWN_BY_DEFAULT, instancesToShow, table } from './format';
 /** What planning a fleet stage reads (part of the plan's readers). */
 export type FleetReaders = Pick<Activities, 'whoAmI' | 'findFleet' | 'listUpgradeTargets'>;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 const key = (m: { region: string; instanceId: string }) => `${m.region}/${m.instanceId}`;
 
 /** The stage as it applies to one member (its region, account and instanceId), exactly as the preflight builds it. */

@@ -25,6 +25,11 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 export const WEEK_MS = 7 * DAY_MS;
 
+/** An instant as AWS and Statuspage write it (ISO 8601, UTC, milliseconds). */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 const UNIT_MS: Record<string, number> = {
   ms: 1, msec: 1, msecs: 1, millisecond: 1, milliseconds: 1,
   s: SECOND_MS, sec: SECOND_MS, secs: SECOND_MS, second: SECOND_MS, seconds: SECOND_MS,

@@ -7,10 +7,10 @@
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import type { FleetInstanceState, FleetMember, FleetOrder, ResolvedAwsAccess, ResolvedCampaignSpec, ResolvedFleet, ResolvedStage } from '../api';
+import { iso } from './duration';
 import type { Occurrence } from './maintenance-window';
 import { awsAppliesBefore, previewWindow, productionWindow } from './plan';
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One selected instance, with the stage as it applies to it (its region, account and instanceId). */
 export interface FleetEntry {
@@ -104,16 +104,16 @@ export interface WindowGroup {
   members: FleetWindowPick[];
 }
 
-/**
- * Each instance's production window (the first at least the notice ahead, past blackouts), grouped by
- * window: one announcement, one pre-check time and one wave per group, in time order. A window moved past a
- * blackout, or AWS applying the upgrade itself before the window, is flagged for the plan and the approval.
- */
 /** What makes a window group: its start and its end (two windows opening together, of 30 and 45 minutes, are two groups). */
 export function windowGroupKey(window: { startMs: number; endMs: number }): string {
   return `${iso(window.startMs)}..${iso(window.endMs)}`;
 }
 
+/**
+ * Each instance's production window (the first at least the notice ahead, past blackouts), grouped by
+ * window: one announcement, one pre-check time and one wave per group, in time order. A window moved past a
+ * blackout, or AWS applying the upgrade itself before the window, is flagged for the plan and the approval.
+ */
 export function groupByWindow(members: FleetMember[], nowMs: number, stage: ResolvedStage, blackouts: ResolvedCampaignSpec['blackouts']): WindowGroup[] {
   const groups = new Map<string, WindowGroup>();
   for (const member of members) {

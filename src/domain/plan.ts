@@ -5,7 +5,7 @@
  * prints them, so a dry run and a real run decide the same way (test/domain/plan-equals-run.test.ts).
  */
 import type { InstanceInfo, PendingMaintenanceAction, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
-import { formatDuration } from './duration';
+import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
 import { awsUpgradeDeadline, pendingUpgradeTo } from './pending-maintenance';
 import { assessStage } from './preflight';
@@ -13,7 +13,6 @@ import { assessStage } from './preflight';
 /** Fourteen days: below it the spec must give a reason, shown in status and plan. */
 export const MIN_NOTICE_WITHOUT_OVERRIDE_MS = 14 * 86_400_000;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** preview: the window open now, or else the next one (AutoMinorVersionUpgrade is turned on right away). */
 export function previewWindow(windowText: string, nowMs: number): Occurrence {

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CampaignSpec, CampaignStatus } from '../../src/api';
 import { campaignStatusQuery } from '../../src/api';
 import type { Activities } from '../../src/api';
+import { WEEK_MS } from '../../src/domain/duration';
 import { FakeAws } from '../fixtures/fake-aws';
 import { uniqueTaskQueue } from '../harness';
 
@@ -39,8 +40,6 @@ async function openWorkflowIds(env: TestWorkflowEnvironment): Promise<Set<string
   return ids;
 }
 
-const WEEK_MS = 7 * 86_400_000;
-
 /**
  * Moves the time-skipping server's clock on to the next Thursday 00:00 UTC (the epoch's weekday), so each
  * test starts at the same point of the week whatever the tests before it did. Without it a test's first
@@ -48,7 +47,7 @@ const WEEK_MS = 7 * 86_400_000;
  * before its window came under the 14 days' notice was re-planned by the time it was given (seen in CI).
  * From Thursday 00:00 the fleet's Wednesday-night production window is 6 days 22 hours off that boundary.
  */
-export async function toStartOfWeek(env: TestWorkflowEnvironment): Promise<void> {
+async function toStartOfWeek(env: TestWorkflowEnvironment): Promise<void> {
   if (!env.supportsTimeSkipping) return;
   const now = await env.currentTimeMs();
   const ahead = Math.ceil(now / WEEK_MS) * WEEK_MS - now;

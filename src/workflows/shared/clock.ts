@@ -11,6 +11,4 @@ export function nowIso(): string {
   return new Date(Date.now()).toISOString();
 }
 
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
+export { iso } from '../../domain/duration';
