@@ -34,6 +34,7 @@ import {
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { iso, tagsToRecord, toPendingAction } from './rds-shapes';
+import { pendingUpgradeTo } from '../domain/engine-version';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -85,15 +86,6 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;
-}
-
-/** A pending action's description names the version it installs ("... to postgres 15.7"); none named means unknown. */
-function mentionsOtherVersion(description: string | undefined, targetVersion: string): boolean {
-  if (!description) return false;
-  const escaped = targetVersion.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  // Whole version only: target 15.1 must not match "15.12".
-  if (new RegExp(`(^|[^\\d.])${escaped}($|[^\\d.]|\\.(\\D|$))`).test(description)) return false;
-  return /\d+\.\d+/.test(description);
 }
 
 export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
@@ -196,7 +188,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
     }
     const pending = await listPendingMaintenance(where, instanceId);
-    const upgrade = pending.find((a) => a.action === 'db-upgrade' && !mentionsOtherVersion(a.description, targetVersion));
+    // Only an action that names exactly the target is applied: applying another would install another version.
+    const upgrade = pendingUpgradeTo(pending, targetVersion);
     if (upgrade && current.arn) {
       const sent = await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
         deps.rdsClientFor(where).send(

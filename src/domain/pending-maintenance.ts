@@ -5,10 +5,8 @@
  */
 import type { PendingMaintenanceAction } from '../api';
 
-/** The pending db-upgrade to `targetVersion` (its description names the version), if AWS lists one. */
-export function pendingUpgradeTo(pending: PendingMaintenanceAction[], targetVersion: string): PendingMaintenanceAction | undefined {
-  return pending.find((p) => p.action === 'db-upgrade' && (p.description ?? '').includes(targetVersion));
-}
+/** The pending db-upgrade to exactly a version: one rule for the workflows, the plan and the activities. */
+export { pendingUpgradeTo } from './engine-version';
 
 /** AWS's own schedule: the earliest AutoAppliedAfterDate or ForcedApplyDate of a pending db-upgrade (epoch ms). */
 export function awsUpgradeDeadline(pending: PendingMaintenanceAction[]): number | undefined {
