@@ -1,4 +1,6 @@
 /** A tiny typed client for the simulator's admin API (/_sim/*), for the demo, tests and scripts. */
+import type { AutoUpgradeTargetResult, AutoUpgradeTargetSpec } from './auto-upgrade-target';
+import type { PagerDutyAlert, PagerDutyAlertFilter } from './pagerduty-model';
 import type { TokenBucketSpec } from './throttle';
 import type { AppStatus, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
 
@@ -89,6 +91,29 @@ export class SimAdminClient {
 
   state(): Promise<{ now: string; state: unknown }> {
     return this.request('GET', '/_sim/state');
+  }
+
+  /**
+   * RDS designates another minor as a major's automatic upgrade target (ValidUpgradeTarget AutoUpgrade, the pending
+   * db-upgrade action, AutoMinorVersionUpgrade in the window), e.g. `{ engine: 'postgres', majorVersion: '15', target: '15.10' }`.
+   */
+  autoUpgradeTarget(spec: AutoUpgradeTargetSpec): Promise<AutoUpgradeTargetResult> {
+    return this.request('POST', '/_sim/auto-upgrade-target', spec);
+  }
+
+  /** PagerDuty alerts received on POST /v2/enqueue, newest first; `routingKey` is the full key. */
+  pagerDutyAlerts(filter: PagerDutyAlertFilter = {}): Promise<PagerDutyAlert[]> {
+    const q = new URLSearchParams();
+    if (filter.routingKey) q.set('routing_key', filter.routingKey);
+    if (filter.dedupKey) q.set('dedup_key', filter.dedupKey);
+    if (filter.status) q.set('status', filter.status);
+    const qs = q.toString();
+    return this.request('GET', `/_sim/pagerduty/alerts${qs ? `?${qs}` : ''}`);
+  }
+
+  /** The URL to configure as ORCHESTRATOR_PAGERDUTY_EVENTS_URL. */
+  pagerDutyEventsUrl(): string {
+    return `${this.baseUrl}/v2/enqueue`;
   }
 
   /** The app status probe: healthy only while the instance is `available`. */

@@ -12,13 +12,14 @@ import { DEFAULT_DURATIONS } from './context';
 import { Ec2Model } from './ec2-model';
 import type { SimStateData } from './model';
 import { STATE_FORMAT_VERSION, emptyState } from './model';
+import { PagerDutyModel } from './pagerduty-model';
 import { RdsModel } from './rds-model';
 import { Route53Model } from './route53-model';
 import { applySeed } from './seeding';
 import { StatuspageModel } from './statuspage-model';
 import { StsModel } from './sts-model';
 import { RequestThrottle, type TokenBucketSpec } from './throttle';
-import type { CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
+import type { CallDetails, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
 
 export interface EngineOptions {
   clock?: Clock;
@@ -43,10 +44,13 @@ export class SimEngine implements SimContext {
   readonly ec2: Ec2Model;
   readonly statuspage: StatuspageModel;
   readonly sts: StsModel;
+  readonly pagerDuty: PagerDutyModel;
   /** The RDS API's request throttling (off unless configured). */
   readonly rdsThrottle: RequestThrottle;
   faults: FaultState = { throttleNext: 0, errorNext: 0, errorStatus: 500, latencyMs: 0 };
   calls: CallRecord[] = [];
+  /** What CloudTrail needs of an AWS call beyond its log entry (sim/src/cloudtrail-record.ts); goes with the entry. */
+  readonly callDetails = new WeakMap<CallRecord, CallDetails>();
   private seq = 0;
   private dirty = false;
   private catalogueCache?: { source: SimStateData['catalogue']; catalogue: Catalogue };
@@ -63,6 +67,7 @@ export class SimEngine implements SimContext {
     this.route53 = new Route53Model(this, this.ec2);
     this.statuspage = new StatuspageModel(this);
     this.sts = new StsModel(this);
+    this.pagerDuty = new PagerDutyModel(this);
     // Real (or test) time, not simulated time: /_sim/advance must not refill the buckets.
     this.rdsThrottle = new RequestThrottle(() => this.clock.now(), opts.rdsThrottle);
   }
@@ -142,8 +147,9 @@ export class SimEngine implements SimContext {
     return undefined;
   }
 
-  recordCall(call: Omit<CallRecord, 'seq' | 'at'>): CallRecord {
+  recordCall(call: Omit<CallRecord, 'seq' | 'at'>, details?: CallDetails): CallRecord {
     const rec: CallRecord = { ...call, seq: ++this.seq, at: new Date(this.now()).toISOString() };
+    if (details) this.callDetails.set(rec, details);
     this.calls.push(rec);
     if (this.calls.length > MAX_CALLS) this.calls.splice(0, this.calls.length - MAX_CALLS);
     return rec;

@@ -12,7 +12,9 @@
  * - an expired session: `ExpiredToken` 403 "The security token included in the request is expired" (RDS,
  *   STS, Route 53: the wire code AWS sends, which the common-errors pages call ExpiredTokenException), and on
  *   EC2 `RequestExpired` 400 ("If you're using temporary security credentials, this error can also occur if
- *   the credentials have expired", errors-overview).
+ *   the credentials have expired", errors-overview);
+ * - CloudTrail (JSON protocol): `InvalidClientTokenId` 403 and `ExpiredTokenException` 403, the names of its common
+ *   errors (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/CommonErrors.html), in a JSON body.
  */
 import type http from 'node:http';
 import type { SimEngine } from './engine';
@@ -37,7 +39,7 @@ export function credentialScope(authorization: string | undefined): Scope {
   return { account: defaultCaller(accessKeyId).account, region: m[3] as string, service: m[4] as string, accessKeyId };
 }
 
-export type AwsService = 'rds' | 'ec2' | 'route53' | 'sts';
+export type AwsService = 'rds' | 'ec2' | 'route53' | 'sts' | 'cloudtrail';
 
 export interface RequestIdentity {
   /** Set when the credentials are accepted. */
@@ -59,11 +61,13 @@ export function requestIdentity(engine: SimEngine, service: AwsService, scope: S
   } catch (err) {
     if (!(err instanceof CredentialsError)) throw err;
     const refusal =
-      service !== 'ec2'
-        ? err
-        : err.code === 'ExpiredToken'
-          ? new SimError('RequestExpired', 'Request has expired.', 400)
-          : new SimError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
+      service === 'cloudtrail' && err.code === 'ExpiredToken'
+        ? new SimError('ExpiredTokenException', err.message, 403)
+        : service !== 'ec2'
+          ? err
+          : err.code === 'ExpiredToken'
+            ? new SimError('RequestExpired', 'Request has expired.', 400)
+            : new SimError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
     return { refusal, account: err.caller?.account ?? '-', principal: err.caller?.arn };
   }
 }

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogueMajor } from './catalogue';
 import { defaultCatalogue } from './catalogue';
+import type { PagerDutyAlert } from './pagerduty-model';
 import type { BaseIdentity, IamRole, StsSession } from './sts-model';
 
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -97,6 +98,18 @@ export interface DbInstance {
   /** When the instance reached `stopped` (RDS starts it again 7 days later). */
   stoppedAt?: number;
   restoredFrom?: { sourceInstanceId: string; restoreTime: number };
+  /**
+   * Set on a read replica: its source instance (same account; the region differs for a cross-Region replica).
+   * Absent on other instances, and in state files written before replicas were modelled.
+   */
+  replicaOf?: InstanceRef;
+}
+
+/** An RDS instance by where it lives, as a replica names its source. */
+export interface InstanceRef {
+  account: string;
+  region: string;
+  id: string;
 }
 
 export interface ResourceRecordSet {
@@ -248,6 +261,8 @@ export interface SimStateData {
   identities: Record<string, BaseIdentity>;
   /** Temporary credentials AssumeRole issued, by access key id. */
   stsSessions: Record<string, StsSession>;
+  /** PagerDuty Events API v2 alerts by alert id (absent in state files written before PagerDuty was modelled). */
+  pagerDutyAlerts: Record<string, PagerDutyAlert>;
 }
 
 export function emptyState(): SimStateData {
@@ -266,6 +281,7 @@ export function emptyState(): SimStateData {
     roles: {},
     identities: {},
     stsSessions: {},
+    pagerDutyAlerts: {},
   };
 }
 

@@ -8,8 +8,9 @@ import { compareVersions, majorOf } from './catalogue';
 import type { SimContext } from './context';
 import { SimError } from './errors';
 import type { DbInstance, InstanceOperation } from './model';
+import type { RdsReplicas } from './rds-replicas';
 import { defaultParameterGroupName, isDefaultParameterGroup } from './rds-resources';
-import { nextWindowStartAfter, parseMaintenanceWindow } from './window';
+import { isInWindow, nextWindowStartAfter, parseMaintenanceWindow } from './window';
 
 /** RDS starts a stopped instance again after this long. */
 export const AUTO_RESTART_AFTER_MS = 7 * DAY;
@@ -28,8 +29,16 @@ export function engineDisplayName(engine: string): string {
   return engine === 'postgres' ? 'PostgreSQL' : engine;
 }
 
+interface Due {
+  at: number;
+  run: (at: number) => void;
+}
+
 export class RdsLifecycle {
-  constructor(private readonly ctx: SimContext) {}
+  constructor(
+    private readonly ctx: SimContext,
+    private readonly replicas: RdsReplicas,
+  ) {}
 
   steps(start: number, ...phases: Array<[string, Parameters<SimContext['durationMs']>[0]]>): InstanceOperation['steps'] {
     let t = start;
@@ -117,6 +126,10 @@ export class RdsLifecycle {
       if (inst.status !== 'available') {
         throw new SimError('InvalidDBInstanceState', `Database instance ${inst.id} is in ${inst.status} state; it must be available to apply maintenance.`);
       }
+      // The same refusal as ModifyDBInstance: the reference names no error for it here (the model lists only
+      // ResourceNotFoundFault, InvalidDBClusterStateFault and InvalidDBInstanceStateFault for this call); the
+      // simulator answers DBUpgradeDependencyFailure, because the upgrade is refused for the same reason.
+      this.replicas.checkUpgradeDependency(inst, pending.targetVersion);
       this.startUpgrade(inst, now, pending.targetVersion, 'pending-action-immediate');
     }
     this.ctx.markDirty();
@@ -124,65 +137,111 @@ export class RdsLifecycle {
 
   // ---- time -------------------------------------------------------------------------------------
 
-  /** Moves every instance forward to `now`, event by event, in time order. */
+  /**
+   * Moves every instance forward to `now`, one event at a time, in time order across all instances: a source's
+   * window can depend on whether its replicas were upgraded first. At the same instant a replica goes before its
+   * source (deeper replicas first), so a replica and a source sharing a window upgrade in the right order.
+   */
   tick(): void {
     const now = this.ctx.now();
-    for (const inst of Object.values(this.ctx.state.instances)) this.tickInstance(inst, now);
+    const due = new Map<DbInstance, Due | undefined>();
+    for (const inst of Object.values(this.ctx.state.instances)) due.set(inst, this.nextEvent(inst, now));
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      let pick: { inst: DbInstance; event: Due; depth: number } | undefined;
+      for (const [inst, event] of due) {
+        if (!event || (pick && event.at > pick.event.at)) continue;
+        const depth = inst.replicaOf ? this.replicas.depth(inst) : 0;
+        if (!pick || event.at < pick.event.at || depth > pick.depth) pick = { inst, event, depth };
+      }
+      if (!pick) return;
+      pick.event.run(pick.event.at);
+      this.ctx.markDirty();
+      due.set(pick.inst, this.nextEvent(pick.inst, now));
+      // A source's forced upgrade waits for its replicas: look again once one of them moved.
+      const source = this.replicas.sourceOf(pick.inst);
+      if (source && due.has(source)) due.set(source, this.nextEvent(source, now));
+    }
+    throw new Error('simulator: RDS instances did not settle (event loop guard)');
   }
 
-  private tickInstance(inst: DbInstance, now: number): void {
-    for (let guard = 0; guard < 100_000; guard++) {
-      let next: { at: number; run: (at: number) => void } | undefined;
-      const consider = (at: number, run: (at: number) => void): void => {
-        if (at <= now && (!next || at < next.at)) next = { at, run };
-      };
-      if (inst.securityGroupChange) {
-        consider(inst.securityGroupChange.until, () => {
-          inst.securityGroupChange = undefined;
+  /** The instance's earliest event due by `now`, if any. */
+  private nextEvent(inst: DbInstance, now: number): Due | undefined {
+    let next: Due | undefined;
+    const consider = (at: number, run: (at: number) => void): void => {
+      if (at <= now && (!next || at < next.at)) next = { at, run };
+    };
+    if (inst.securityGroupChange) {
+      consider(inst.securityGroupChange.until, () => {
+        inst.securityGroupChange = undefined;
+      });
+    }
+    if (inst.op) {
+      consider((inst.op.steps[0] as { until: number }).until, (at) => this.completeStep(inst, at));
+    } else {
+      if (inst.status === 'stopped' && inst.stoppedAt !== undefined) {
+        consider(inst.stoppedAt + AUTO_RESTART_AFTER_MS, (at) => {
+          this.startOp(inst, at, { kind: 'start', steps: this.steps(at, ['starting', 'starting']), finalStatus: 'available' });
         });
       }
-      if (inst.op) {
-        consider((inst.op.steps[0] as { until: number }).until, (at) => this.completeStep(inst, at));
-      } else {
-        if (inst.status === 'stopped' && inst.stoppedAt !== undefined) {
-          consider(inst.stoppedAt + AUTO_RESTART_AFTER_MS, (at) => {
-            this.startOp(inst, at, { kind: 'start', steps: this.steps(at, ['starting', 'starting']), finalStatus: 'available' });
-          });
-        }
-        const forced = inst.maintenance.forcedApplyDate;
-        const target = this.pendingUpgradeTarget(inst);
-        if (inst.status === 'available' && forced !== undefined && target) {
-          consider(Math.max(forced, inst.statusSince, inst.maintenanceCheckedUntil), (at) => this.startUpgrade(inst, at, target, 'forced-apply'));
-        }
+      const forced = inst.maintenance.forcedApplyDate;
+      const target = this.pendingUpgradeTarget(inst);
+      // A forced upgrade of a source whose replicas are behind waits until they have been upgraded.
+      if (inst.status === 'available' && forced !== undefined && target && this.replicas.upgradeMayStart(inst, target)) {
+        const from = Math.max(forced, inst.statusSince, inst.maintenanceCheckedUntil, this.replicas.caughtUpAt(inst));
+        consider(from, (at) => this.startUpgrade(inst, at, target, 'forced-apply'));
       }
-      const window = parseMaintenanceWindow(inst.preferredMaintenanceWindow);
-      consider(nextWindowStartAfter(window, inst.maintenanceCheckedUntil), (at) => this.windowOpens(inst, at));
-      if (!next) return;
-      const event: { at: number; run: (at: number) => void } = next;
-      event.run(event.at);
-      this.ctx.markDirty();
     }
-    throw new Error(`simulator: instance ${inst.id} did not settle (event loop guard)`);
+    const window = parseMaintenanceWindow(inst.preferredMaintenanceWindow);
+    consider(nextWindowStartAfter(window, inst.maintenanceCheckedUntil), (at) => this.windowOpens(inst, at));
+    return next;
   }
 
   /**
    * The maintenance window opens: apply what is queued. A version queued by ModifyDBInstance or an
    * opted-in pending action always runs; the catalogue's automatic minor upgrade runs only when
-   * AutoMinorVersionUpgrade is on (or AutoAppliedAfterDate has passed).
+   * AutoMinorVersionUpgrade is on (or AutoAppliedAfterDate has passed). Replicas first: a minor upgrade of a
+   * source whose replicas run below the target does not start; the window passes and the work stays queued
+   * (the pending action, its opt-in, a queued version) for a later window.
    */
   private windowOpens(inst: DbInstance, at: number): void {
     inst.maintenanceCheckedUntil = at;
+    this.startWindowWork(inst, at);
+  }
+
+  /**
+   * What the window starts: a version queued by ModifyDBInstance or an opted-in pending action always; the
+   * catalogue's automatic minor upgrade only when AutoMinorVersionUpgrade is on (or AutoAppliedAfterDate has
+   * passed); nothing for a source whose replicas run below the target.
+   */
+  private startWindowWork(inst: DbInstance, at: number): void {
     if (inst.status !== 'available' || inst.op) return;
     if (inst.pendingEngineVersion) {
-      this.startUpgrade(inst, at, inst.pendingEngineVersion, 'maintenance-window');
+      if (this.replicas.upgradeMayStart(inst, inst.pendingEngineVersion)) this.startUpgrade(inst, at, inst.pendingEngineVersion, 'maintenance-window');
       return;
     }
     const target = this.pendingUpgradeTarget(inst);
-    if (!target) return;
+    if (!target || !this.replicas.upgradeMayStart(inst, target)) return;
     const m = inst.maintenance;
     if (inst.autoMinorVersionUpgrade || m.optIn === 'next-maintenance' || (m.autoAppliedAfterDate !== undefined && m.autoAppliedAfterDate <= at)) {
       this.startUpgrade(inst, at, target, 'maintenance-window');
     }
+  }
+
+  /**
+   * Work started while the window is still open, not only as it opens: "If a maintenance event is scheduled for
+   * a given week, it's initiated during the 30-minute maintenance window you identify" (RDS User Guide, "The
+   * Amazon RDS maintenance window"). So AutoMinorVersionUpgrade turned on inside an open window, or a source's
+   * last replica catching up inside the source's window, starts the upgrade then. (When exactly inside the
+   * window RDS starts is not documented; the simulator starts at the opening, or at once when the work becomes
+   * possible later in it.)
+   */
+  applyInOpenWindow(inst: DbInstance, at: number): void {
+    const window = parseMaintenanceWindow(inst.preferredMaintenanceWindow);
+    if (!isInWindow(window, at)) return;
+    const openedAt = nextWindowStartAfter(window, at) - 7 * DAY;
+    // The opening itself is handled by tick(); only a window already opened is looked at again.
+    if (inst.maintenanceCheckedUntil < openedAt) return;
+    this.startWindowWork(inst, at);
   }
 
   private completeStep(inst: DbInstance, at: number): void {
@@ -218,5 +277,8 @@ export class RdsLifecycle {
     if (inst.pendingEngineVersion && compareVersions(inst.pendingEngineVersion, version) <= 0) inst.pendingEngineVersion = undefined;
     if (!this.pendingUpgradeTarget(inst)) inst.maintenance = {};
     else inst.maintenance.optIn = undefined;
+    // A replica done inside its source's open window lets the source's upgrade start in it.
+    const source = this.replicas.sourceOf(inst);
+    if (source) this.applyInOpenWindow(source, at);
   }
 }

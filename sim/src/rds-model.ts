@@ -4,25 +4,27 @@
  * groups, parameter groups and security-group checks in RdsResources. Protocol-free: sim/src/rds.ts
  * turns requests into these calls and the results into XML.
  */
-import { DAY, MINUTE } from './clock';
 import { compareVersions, majorOf } from './catalogue';
 import type { SimContext } from './context';
 import type { Ec2Model } from './ec2-model';
 import { SimError, notFound } from './errors';
-import type { DbInstance, Tag } from './model';
+import type { DbInstance, InstanceRef, Tag } from './model';
 import { endpointSuffix, randomString, rdsEndpointHostedZoneId, regionalKey } from './model';
 import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './rds-inputs';
 import type { PendingActionView } from './rds-lifecycle';
 import { RdsLifecycle } from './rds-lifecycle';
+import type { CreateReplicaInput } from './rds-replica-create';
+import { createReadReplica } from './rds-replica-create';
+import { RdsReplicas } from './rds-replicas';
 import { DEFAULT_SUBNET_GROUP, RdsResources, defaultParameterGroupName, isDefaultParameterGroup } from './rds-resources';
+import { restoreInstance, restoreWindow } from './rds-restore';
 import { parseMaintenanceWindow } from './window';
 
 export { AUTO_RESTART_AFTER_MS, engineDisplayName } from './rds-lifecycle';
 export type { PendingActionView } from './rds-lifecycle';
 export type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './rds-inputs';
 
-/** LatestRestorableTime trails now by this much. */
-export const RESTORE_LAG_MS = 5 * MINUTE;
+export { RESTORE_LAG_MS } from './rds-restore';
 
 const IDENTIFIER_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
@@ -44,13 +46,15 @@ function checkRetention(days: number): void {
 export class RdsModel {
   readonly resources: RdsResources;
   readonly lifecycle: RdsLifecycle;
+  readonly replicas: RdsReplicas;
 
   constructor(
     private readonly ctx: SimContext,
     ec2: Ec2Model,
   ) {
     this.resources = new RdsResources(ctx, ec2);
-    this.lifecycle = new RdsLifecycle(ctx);
+    this.replicas = new RdsReplicas(ctx);
+    this.lifecycle = new RdsLifecycle(ctx, this.replicas);
   }
 
   // ---- lookup ---------------------------------------------------------------------------------
@@ -90,9 +94,10 @@ export class RdsModel {
   /**
    * CreateDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html):
    * DBSubnetGroupName "Must match the name of an existing DB subnet group"; VpcSecurityGroupIds default
-   * to "The default EC2 VPC security group for the DB subnet group's VPC".
+   * to "The default EC2 VPC security group for the DB subnet group's VPC". With `options.replicaOf` the instance is
+   * a read replica: RDS creates it "with backups disabled", so it goes `creating` → `available` without backing up.
    */
-  create(account: string, region: string, input: CreateInstanceInput, options: { status?: string; createdAt?: number } = {}): DbInstance {
+  create(account: string, region: string, input: CreateInstanceInput, options: { status?: string; createdAt?: number; replicaOf?: InstanceRef } = {}): DbInstance {
     const now = this.ctx.now();
     const id = validateIdentifier(input.id);
     if (this.find(account, region, id)) throw new SimError('DBInstanceAlreadyExists', 'DB instance already exists');
@@ -163,13 +168,15 @@ export class RdsModel {
       statusSince: createdAt,
       maintenance: {},
       maintenanceCheckedUntil: createdAt,
+      replicaOf: options.replicaOf,
     };
     if (options.status === 'available' || options.status === 'stopped') {
       inst.status = options.status;
       if (options.status === 'stopped') inst.stoppedAt = now;
     } else {
       const lc = this.lifecycle;
-      lc.startOp(inst, now, { kind: 'create', steps: lc.steps(now, ['creating', 'creating'], ['backing-up', 'backingUp']), finalStatus: 'available' });
+      const phases: Array<[string, 'creating' | 'backingUp']> = options.replicaOf ? [['creating', 'creating']] : [['creating', 'creating'], ['backing-up', 'backingUp']];
+      lc.startOp(inst, now, { kind: 'create', steps: lc.steps(now, ...phases), finalStatus: 'available' });
     }
     this.ctx.state.instances[regionalKey(account, region, id)] = inst;
     this.ctx.markDirty();
@@ -177,66 +184,17 @@ export class RdsModel {
   }
 
   restoreWindow(inst: DbInstance): { earliest: number; latest: number } {
-    const now = this.ctx.now();
-    const frozenAt = inst.status === 'stopped' && inst.stoppedAt !== undefined ? inst.stoppedAt : now;
-    const latest = Math.max(inst.createdAt, frozenAt - RESTORE_LAG_MS);
-    const earliest = Math.min(latest, Math.max(inst.createdAt, now - inst.backupRetentionPeriod * DAY));
-    return { earliest, latest };
+    return restoreWindow(this.ctx, inst);
   }
 
-  /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html */
+  /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html (sim/src/rds-restore.ts) */
   restore(account: string, region: string, input: RestoreInput): DbInstance {
-    const source = this.get(account, region, input.sourceId);
-    const targetId = validateIdentifier(input.targetId, 'TargetDBInstanceIdentifier');
-    if (this.find(account, region, targetId)) throw new SimError('DBInstanceAlreadyExists', 'DB instance already exists');
-    if (source.backupRetentionPeriod === 0) {
-      throw new SimError('PointInTimeRestoreNotEnabled', `Point-in-time restore is not enabled for DB instance ${source.id} (BackupRetentionPeriod is 0)`);
-    }
-    if (source.status === 'creating') {
-      throw new SimError('InvalidDBInstanceState', `DB instance ${source.id} is still being created and has no restorable backup yet`);
-    }
-    if ((input.restoreTime !== undefined) === Boolean(input.useLatestRestorableTime)) {
-      throw new SimError('InvalidParameterCombination', 'Specify exactly one of RestoreTime and UseLatestRestorableTime');
-    }
-    const { earliest, latest } = this.restoreWindow(source);
-    const restoreTime = input.restoreTime ?? latest;
-    if (restoreTime < earliest || restoreTime > latest) {
-      throw new SimError(
-        'InvalidRestoreFault',
-        `Restore time ${new Date(restoreTime).toISOString()} is outside the restorable window of DB instance ${source.id}: ` +
-          `earliest ${new Date(earliest).toISOString()}, latest ${new Date(latest).toISOString()}`,
-      );
-    }
-    const versionThen = [...source.versionHistory].reverse().find((v) => v.at <= restoreTime)?.version ?? source.engineVersion;
-    const restored = this.create(account, region, {
-      id: targetId,
-      instanceClass: input.instanceClass ?? source.instanceClass,
-      engine: source.engine,
-      engineVersion: versionThen,
-      allocatedStorage: input.allocatedStorage ?? source.allocatedStorage,
-      storageType: input.storageType ?? source.storageType,
-      iops: input.iops ?? source.iops,
-      storageEncrypted: source.storageEncrypted,
-      kmsKeyId: source.kmsKeyId,
-      multiAZ: input.multiAZ ?? false,
-      availabilityZone: input.availabilityZone,
-      // Like RDS: what is not given comes from the defaults, not from the source.
-      dbSubnetGroupName: input.dbSubnetGroupName ?? DEFAULT_SUBNET_GROUP,
-      parameterGroupName: input.parameterGroupName,
-      vpcSecurityGroupIds: input.vpcSecurityGroupIds,
-      preferredMaintenanceWindow: source.preferredMaintenanceWindow,
-      preferredBackupWindow: source.preferredBackupWindow,
-      backupRetentionPeriod: source.backupRetentionPeriod,
-      autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
-      deletionProtection: input.deletionProtection ?? false,
-      copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
-      masterUsername: source.masterUsername,
-      dbName: source.dbName,
-      port: source.endpoint.port,
-      tags: input.tags ?? [],
-    });
-    restored.restoredFrom = { sourceInstanceId: source.id, restoreTime };
-    return restored;
+    return restoreInstance(this, account, region, input);
+  }
+
+  /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstanceReadReplica.html (sim/src/rds-replica-create.ts) */
+  createReadReplica(account: string, region: string, input: CreateReplicaInput): DbInstance {
+    return createReadReplica(this, account, region, input);
   }
 
   // ---- modify -----------------------------------------------------------------------------------
@@ -270,6 +228,8 @@ export class RdsModel {
       if (target !== inst.engineVersion) upgradeTo = this.validateUpgrade(inst, target, input.allowMajorVersionUpgrade ?? false);
     }
     const major = upgradeTo !== undefined && majorOf(upgradeTo) !== majorOf(inst.engineVersion);
+    // Read replicas first: a minor upgrade of a source waits for them (sim/src/rds-replicas.ts).
+    if (upgradeTo !== undefined) this.replicas.checkUpgradeDependency(inst, upgradeTo);
     let parameterGroupName: string | undefined;
     if (input.parameterGroupName !== undefined) {
       const familyVersion = major ? (upgradeTo as string) : inst.engineVersion;
@@ -282,8 +242,12 @@ export class RdsModel {
     }
     const securityGroups = input.vpcSecurityGroupIds?.length ? this.resources.checkSecurityGroups(account, region, input.vpcSecurityGroupIds, this.vpcOf(inst)) : undefined;
     if (input.preferredMaintenanceWindow !== undefined) parseMaintenanceWindow(input.preferredMaintenanceWindow);
-    if (input.backupRetentionPeriod !== undefined) checkRetention(input.backupRetentionPeriod);
+    if (input.backupRetentionPeriod !== undefined) {
+      checkRetention(input.backupRetentionPeriod);
+      this.replicas.checkReplicaBackups(inst, input.backupRetentionPeriod);
+    }
 
+    const flagTurnedOn = input.autoMinorVersionUpgrade === true && !inst.autoMinorVersionUpgrade;
     if (input.autoMinorVersionUpgrade !== undefined) inst.autoMinorVersionUpgrade = input.autoMinorVersionUpgrade;
     if (input.deletionProtection !== undefined) inst.deletionProtection = input.deletionProtection;
     if (input.backupRetentionPeriod !== undefined) inst.backupRetentionPeriod = input.backupRetentionPeriod;
@@ -304,6 +268,7 @@ export class RdsModel {
       if (!major) inst.pendingParameterGroupName = undefined;
     }
     if (input.applyImmediately && inst.pendingEngineVersion) this.lifecycle.startUpgrade(inst, now, inst.pendingEngineVersion, 'apply-immediately');
+    else if (flagTurnedOn) this.lifecycle.applyInOpenWindow(inst, now);
     this.ctx.markDirty();
     return inst;
   }

@@ -5,7 +5,7 @@
 import type { SimEngine } from './engine';
 import type { DbInstance, Tag } from './model';
 import type { PendingActionView } from './rds-model';
-import { iso, leaf, list as xmlList, node } from './xml';
+import { iso, leaf, list as xmlList, node, scalarList } from './xml';
 
 export const renderTags = (t: Tag[]): string => xmlList('TagList', 'Tag', t, (x) => leaf('Key', x.Key) + leaf('Value', x.Value));
 
@@ -65,7 +65,7 @@ export function renderInstance(engine: SimEngine, i: DbInstance, opts: RenderOpt
     leaf('MultiAZ', i.multiAZ),
     leaf('EngineVersion', i.engineVersion),
     leaf('AutoMinorVersionUpgrade', i.autoMinorVersionUpgrade),
-    node('ReadReplicaDBInstanceIdentifiers'),
+    ...replicationMembers(engine, i),
     leaf('LicenseModel', i.engine === 'postgres' ? 'postgresql-license' : 'general-public-license'),
     leaf('Iops', i.iops),
     xmlList('OptionGroupMemberships', 'OptionGroupMembership', [i.optionGroupName], (n) => leaf('OptionGroupName', n) + leaf('Status', 'in-sync')),
@@ -95,6 +95,24 @@ export function renderInstance(engine: SimEngine, i: DbInstance, opts: RenderOpt
     leaf('DedicatedLogVolume', false),
     leaf('EngineLifecycleSupport', `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
   );
+}
+
+/**
+ * ReadReplicaSourceDBInstanceIdentifier on a replica, ReadReplicaDBInstanceIdentifiers on every instance (its
+ * replicas: identifiers in the same Region, ARNs across Regions), and on a replica that has been created,
+ * StatusInfos "read replication" / `replicating` (API_DBInstanceStatusInfo: StatusType "This value is currently
+ * \"read replication.\""; Status "replicating, replication stop point set, ..., error, stopped, or terminated").
+ */
+function replicationMembers(engine: SimEngine, i: DbInstance): string[] {
+  const replicas = engine.rds.replicas;
+  const source = i.replicaOf;
+  return [
+    source ? leaf('ReadReplicaSourceDBInstanceIdentifier', replicas.nameFor(i, source)) : '',
+    scalarList('ReadReplicaDBInstanceIdentifiers', 'ReadReplicaDBInstanceIdentifier', replicas.replicasOf(i).map((r) => replicas.nameFor(i, r))),
+    source && i.status !== 'creating'
+      ? xmlList('StatusInfos', 'DBInstanceStatusInfo', [i], () => leaf('StatusType', 'read replication') + leaf('Normal', true) + leaf('Status', 'replicating'))
+      : '',
+  ];
 }
 
 export function renderPendingActions(inst: DbInstance, actions: PendingActionView[]): string {

@@ -16,6 +16,7 @@ const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
 export const RDS_MUTATIONS = new Set([
   'CreateDBInstance',
+  'CreateDBInstanceReadReplica',
   'ModifyDBInstance',
   'ApplyPendingMaintenanceAction',
   'RestoreDBInstanceToPointInTime',
@@ -100,6 +101,30 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
         masterUsername: str(p, 'MasterUsername'),
         dbName: str(p, 'DBName'),
         port: int(p, 'Port'),
+        tags: tags(p, 'Tags'),
+      });
+      return rdsResponse(action, renderInstance(engine, inst));
+    }
+    case 'CreateDBInstanceReadReplica': {
+      // The simulator replicates DB instances only (no Multi-AZ DB clusters).
+      if (str(p, 'SourceDBClusterIdentifier')) throw new SimError('DBClusterNotFoundFault', `DBCluster ${str(p, 'SourceDBClusterIdentifier')} not found.`, 404);
+      const inst = rds.createReadReplica(account, region, {
+        id: required(p, 'DBInstanceIdentifier'),
+        sourceIdentifier: required(p, 'SourceDBInstanceIdentifier'),
+        instanceClass: str(p, 'DBInstanceClass'),
+        availabilityZone: str(p, 'AvailabilityZone'),
+        port: int(p, 'Port'),
+        multiAZ: bool(p, 'MultiAZ'),
+        autoMinorVersionUpgrade: bool(p, 'AutoMinorVersionUpgrade'),
+        allocatedStorage: int(p, 'AllocatedStorage'),
+        storageType: str(p, 'StorageType'),
+        iops: int(p, 'Iops'),
+        dbSubnetGroupName: str(p, 'DBSubnetGroupName'),
+        parameterGroupName: str(p, 'DBParameterGroupName'),
+        vpcSecurityGroupIds: securityGroupIds(p),
+        kmsKeyId: str(p, 'KmsKeyId'),
+        deletionProtection: bool(p, 'DeletionProtection'),
+        copyTagsToSnapshot: bool(p, 'CopyTagsToSnapshot'),
         tags: tags(p, 'Tags'),
       });
       return rdsResponse(action, renderInstance(engine, inst));
@@ -291,6 +316,7 @@ export function handleRds(engine: SimEngine, action: string, p: Params, account:
 
 const IMPLEMENTED = [
   'CreateDBInstance',
+  'CreateDBInstanceReadReplica',
   'DescribeDBInstances',
   'ModifyDBInstance',
   'DescribeDBEngineVersions',

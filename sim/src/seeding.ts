@@ -10,6 +10,8 @@ import { SimError } from './errors';
 import type { SimEngine } from './engine';
 import type { DbInstance, Tag } from './model';
 import { DEFAULT_ACCOUNT } from './model';
+import { compareVersions, majorOf } from './catalogue';
+import { createReadReplica, findReplicationSource } from './rds-replica-create';
 import { parameterGroupFamily } from './rds-resources';
 import type { SeedInstance, SeedResult, SeedSpec } from './types';
 
@@ -139,6 +141,8 @@ function seedInstance(engine: SimEngine, s: SeedInstance, now: number): DbInstan
   const { ec2, rds } = engine;
   const account = s.account ?? DEFAULT_ACCOUNT;
   const engineName = s.engine ?? 'postgres';
+  if (s.replicaOf !== undefined) return seedReplica(engine, s, now);
+  if (s.engineVersion === undefined) throw new Error('engineVersion is required (only a replica, with replicaOf, defaults to its source\'s)');
   if (s.dbSubnetGroupName && !rds.resources.findSubnetGroup(account, s.region, s.dbSubnetGroupName)) {
     const vpcs = new Set((s.vpcSecurityGroupIds ?? []).map((id) => ec2.find(account, s.region, id)?.vpcId).filter((v): v is string => v !== undefined));
     const vpcId = vpcs.size === 1 ? ([...vpcs][0] as string) : defaultVpcId(account, s.region);
@@ -154,7 +158,7 @@ function seedInstance(engine: SimEngine, s: SeedInstance, now: number): DbInstan
       id: s.id,
       instanceClass: s.instanceClass ?? 'db.t3.medium',
       engine: engineName,
-      engineVersion: s.engineVersion,
+      engineVersion: s.engineVersion as string,
       allocatedStorage: s.allocatedStorage,
       storageType: s.storageType,
       iops: s.iops,
@@ -172,6 +176,61 @@ function seedInstance(engine: SimEngine, s: SeedInstance, now: number): DbInstan
     },
     { status: s.status ?? 'available', createdAt: toMs(s.createdAt, `instances[${s.id}].createdAt`) ?? now - 400 * DAY },
   );
+  return finishSeededInstance(engine, inst, s, now);
+}
+
+/**
+ * A seeded read replica (`replicaOf`): made as CreateDBInstanceReadReplica makes one (sim/src/rds-replica-create.ts),
+ * already `available`, with the structural refusals (the 15-replica limit, cascading rules) but not the ones about
+ * the source's current state (status, automated backups), which describe a moment, not an estate.
+ */
+function seedReplica(engine: SimEngine, s: SeedInstance, now: number): DbInstance {
+  const account = s.account ?? DEFAULT_ACCOUNT;
+  const ref = typeof s.replicaOf === 'string' ? { region: s.region, id: s.replicaOf } : (s.replicaOf as { region: string; id: string });
+  const sourceArn = `arn:aws:rds:${ref.region}:${account}:db:${ref.id}`;
+  const source = findReplicationSource(engine.rds, account, s.region, ref.region === s.region ? ref.id : sourceArn);
+  if (s.engine !== undefined && s.engine !== source.engine) throw new Error(`replicaOf ${ref.id}: a replica runs its source's engine (${source.engine}), not ${s.engine}`);
+  if (s.engineVersion !== undefined && (majorOf(s.engineVersion) !== majorOf(source.engineVersion) || compareVersions(s.engineVersion, source.engineVersion) < 0)) {
+    throw new Error(`replicaOf ${ref.id}: engineVersion ${s.engineVersion} must be of the source's major and not below its ${source.engineVersion} (RDS upgrades replicas before their source)`);
+  }
+  if (s.engineVersion !== undefined && !engine.catalogue().has(source.engine, s.engineVersion)) throw new Error(`engineVersion ${s.engineVersion} is not in the catalogue`);
+  const inst = createReadReplica(
+    engine.rds,
+    account,
+    s.region,
+    {
+      id: s.id,
+      sourceIdentifier: ref.region === s.region ? ref.id : sourceArn,
+      instanceClass: s.instanceClass,
+      multiAZ: s.multiAZ,
+      autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
+      allocatedStorage: s.allocatedStorage,
+      storageType: s.storageType,
+      iops: s.iops,
+      dbSubnetGroupName: s.dbSubnetGroupName,
+      parameterGroupName: s.parameterGroupName,
+      vpcSecurityGroupIds: s.vpcSecurityGroupIds,
+      kmsKeyId: s.kmsKeyId,
+      deletionProtection: s.deletionProtection,
+      preferredMaintenanceWindow: s.preferredMaintenanceWindow,
+      backupRetentionPeriod: s.backupRetentionPeriod,
+      port: s.endpoint?.port,
+      tags: tagList(s.tags),
+    },
+    { seeded: true, createdAt: toMs(s.createdAt, `instances[${s.id}].createdAt`) ?? now - 400 * DAY },
+  );
+  if (s.engineVersion !== undefined && s.engineVersion !== inst.engineVersion) {
+    inst.engineVersion = s.engineVersion;
+    inst.versionHistory = [{ at: inst.createdAt, version: s.engineVersion }];
+  }
+  if (s.status === 'stopped') {
+    inst.status = 'stopped';
+    inst.stoppedAt = now;
+  }
+  return finishSeededInstance(engine, inst, s, now);
+}
+
+function finishSeededInstance(engine: SimEngine, inst: DbInstance, s: SeedInstance, now: number): DbInstance {
   // A seeded fleet starts now: windows before the seed are history, not pending work.
   inst.maintenanceCheckedUntil = now;
   inst.statusSince = now;

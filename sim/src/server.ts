@@ -1,9 +1,11 @@
 /**
  * The AWS simulator's HTTP server (node:http, 127.0.0.1). One port answers:
- *   POST /                      RDS, EC2 and STS query protocol (service from the SigV4 credential scope)
+ *   POST /                      RDS, EC2 and STS query protocol (service from the SigV4 credential scope), and
+ *                               CloudTrail JSON 1.1 (X-Amz-Target com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.*)
  *   /2013-04-01/...             Route 53 REST/XML
  *   /statuspage/v1/...          a minimal Atlassian Statuspage API
- *   /_sim/...                   admin (seed, faults, throttle, calls, reset, state, advance) and app status probes
+ *   POST /v2/enqueue            PagerDuty's Events API v2 (sim/src/pagerduty-http.ts)
+ *   /_sim/...                   admin (sim/src/admin-http.ts) and app status probes
  * With `dnsPort`, a DNS server (sim/src/dns.ts) on its own UDP+TCP port plays the VPC's Route 53 Resolver.
  * Signatures are not checked. Region and service come from the Authorization header's credential scope; the
  * caller, and so the account served, from the access key (sim/src/identity.ts): a key AssumeRole issued is its
@@ -16,19 +18,21 @@ import type { Clock } from './clock';
 import type { Durations } from './context';
 import { startDnsServer } from './dns';
 import type { RunningDnsServer } from './dns';
+import { handleAdmin } from './admin-http';
+import { CLOUDTRAIL_CONTENT_TYPE, CLOUDTRAIL_MUTATIONS, CLOUDTRAIL_TARGET_PREFIX, cloudTrailAction, cloudTrailError, handleCloudTrail } from './cloudtrail';
 import { SimEngine } from './engine';
 import { SimError } from './errors';
 import { EC2_MUTATIONS, ec2Error, handleEc2 } from './ec2';
-import { parseJson, readBody, send, sendJson, sleep } from './http-util';
+import { readBody, send, sendJson, sleep } from './http-util';
 import type { AwsService } from './identity';
 import { credentialScope, requestIdentity } from './identity';
-import { DEFAULT_ACCOUNT } from './model';
+import { handlePagerDuty } from './pagerduty-http';
 import { parseForm, summarize } from './query';
 import { RDS_MUTATIONS, handleRds, rdsError } from './rds';
 import { ROUTE53_MUTATIONS, handleRoute53, route53Error, route53Route } from './route53';
 import { handleStatuspage } from './statuspage-http';
 import { STS_MUTATIONS, handleSts, stsError } from './sts';
-import type { AppStatus, CallFilter, CallRecord, FaultSpec, SeedSpec } from './types';
+import type { CallDetails, CallRecord } from './types';
 import { requestId, withRequestId } from './request-id';
 import { checkBucketSpec, throttlingError, type TokenBucketSpec } from './throttle';
 
@@ -76,8 +80,18 @@ export interface RunningSimulator {
 }
 
 const QUERY_VERSIONS: Record<string, AwsService> = { '2016-11-15': 'ec2', '2014-10-31': 'rds', '2011-06-15': 'sts' };
-const MUTATIONS: Record<AwsService, Set<string>> = { rds: RDS_MUTATIONS, ec2: EC2_MUTATIONS, route53: ROUTE53_MUTATIONS, sts: STS_MUTATIONS };
-const RENDER_ERROR: Record<AwsService, (err: SimError) => string> = { rds: rdsError, ec2: ec2Error, route53: route53Error, sts: stsError };
+const MUTATIONS: Record<AwsService, Set<string>> = { rds: RDS_MUTATIONS, ec2: EC2_MUTATIONS, route53: ROUTE53_MUTATIONS, sts: STS_MUTATIONS, cloudtrail: CLOUDTRAIL_MUTATIONS };
+const RENDER_ERROR: Record<AwsService, (err: SimError) => string> = { rds: rdsError, ec2: ec2Error, route53: route53Error, sts: stsError, cloudtrail: cloudTrailError };
+const CONTENT_TYPE = (service: AwsService): string => (service === 'cloudtrail' ? CLOUDTRAIL_CONTENT_TYPE : 'text/xml');
+
+/** How a request is routed: its service, action, the parameters for the call log, and the query form when it has one. */
+interface AwsRequest {
+  service: AwsService;
+  action: string;
+  params: Record<string, string>;
+  form?: Map<string, string>;
+  r53?: NonNullable<ReturnType<typeof route53Route>>;
+}
 
 class SimulatorServer {
   constructor(readonly engine: SimEngine) {}
@@ -94,11 +108,15 @@ class SimulatorServer {
     }
     try {
       if (url.pathname.startsWith('/_sim/') || url.pathname === '/_sim') {
-        this.handleAdmin(method, url, body, res);
+        handleAdmin(this.engine, method, url, body, res);
         return;
       }
       if (url.pathname.startsWith('/statuspage/v1/')) {
         handleStatuspage(this.engine, method, url, body, req, res);
+        return;
+      }
+      if (url.pathname === '/v2/enqueue') {
+        handlePagerDuty(this.engine, method, body, res);
         return;
       }
       await withRequestId(() => this.handleAws(method, url, body, req, res));
@@ -113,171 +131,118 @@ class SimulatorServer {
 
   // ---- AWS ------------------------------------------------------------------------------------
 
-  private async handleAws(method: string, url: URL, body: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const scope = credentialScope(req.headers.authorization);
+  /** Which AWS API a request is for, or the reason it is none. */
+  private route(method: string, url: URL, body: string, req: http.IncomingMessage, scopeService: string | undefined): AwsRequest | string {
     const r53 = route53Route(method, url.pathname);
-    let service: AwsService;
-    let action: string;
-    let params: Record<string, string>;
-    let form: Map<string, string> | undefined;
     if (r53) {
-      service = 'route53';
-      action = r53.action;
-      params = Object.fromEntries(url.searchParams);
+      const params: Record<string, string> = Object.fromEntries(url.searchParams);
       if (r53.zoneId) params.HostedZoneId = r53.zoneId;
       if (r53.changeId) params.Id = r53.changeId;
       if (body) params.body = body.length > 2000 ? `${body.slice(0, 2000)}…` : body;
-    } else if (method === 'POST' && url.pathname === '/') {
-      form = parseForm(body);
-      const version = form.get('Version');
-      const svc = scope.service ?? QUERY_VERSIONS[version ?? ''];
-      if (svc !== 'rds' && svc !== 'ec2' && svc !== 'sts') {
-        sendJson(res, 400, { error: `Unknown service '${svc ?? '?'}' (Version=${version ?? 'none'}): the simulator answers rds (2014-10-31), ec2 (2016-11-15), sts (2011-06-15) and route53 (/2013-04-01)` });
-        return;
-      }
-      service = svc;
-      action = form.get('Action') ?? '';
-      params = summarize(form);
-    } else {
-      sendJson(res, 404, { error: `No simulated API at ${method} ${url.pathname}` });
+      return { service: 'route53', action: r53.action, params, r53 };
+    }
+    if (method !== 'POST' || url.pathname !== '/') return `No simulated API at ${method} ${url.pathname}`;
+    const target = cloudTrailAction(header(req, 'x-amz-target'));
+    if (scopeService === 'cloudtrail' || target !== undefined) return { service: 'cloudtrail', action: target ?? '', params: summarizeJson(body) };
+    const form = parseForm(body);
+    const version = form.get('Version');
+    const svc = scopeService ?? QUERY_VERSIONS[version ?? ''];
+    if (svc !== 'rds' && svc !== 'ec2' && svc !== 'sts') {
+      return `Unknown service '${svc ?? '?'}' (Version=${version ?? 'none'}): the simulator answers rds (2014-10-31), ec2 (2016-11-15), sts (2011-06-15), route53 (/2013-04-01) and cloudtrail (JSON 1.1, X-Amz-Target ${CLOUDTRAIL_TARGET_PREFIX}…)`;
+    }
+    return { service: svc, action: form.get('Action') ?? '', params: summarize(form), form };
+  }
+
+  private async handleAws(method: string, url: URL, body: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const scope = credentialScope(req.headers.authorization);
+    const routed = this.route(method, url, body, req, scope.service);
+    if (typeof routed === 'string') {
+      sendJson(res, routed.startsWith('Unknown service') ? 400 : 404, { error: routed });
       return;
     }
+    const { service, action, params, form, r53 } = routed;
 
     this.engine.tick();
     const who = requestIdentity(this.engine, service, scope, req, url);
     const isMutation = MUTATIONS[service].has(action);
-    const log = (httpStatus: number, errorCode?: string, fault?: CallRecord['fault']): void => {
-      this.engine.recordCall({ service, action, region: scope.region, account: who.account, principal: who.principal, accessKeyId: scope.accessKeyId, params, isMutation, httpStatus, errorCode, fault, requestId: requestId() });
+    const session = who.caller?.session;
+    const details: CallDetails = {
+      form: form ? [...form].map(([k, v]): [string, string] => [k, /password/i.test(k) ? '****' : v]) : undefined,
+      body: form ? undefined : body,
+      userAgent: header(req, 'user-agent'),
+      sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, ''),
+      userId: who.caller?.userId,
+      session: session && { roleArn: session.roleArn, sessionName: session.sessionName, assumedRoleId: session.assumedRoleId, issuedAt: session.issuedAt },
     };
-    const renderError = RENDER_ERROR[service];
+    const log = (httpStatus: number, outcome: { errorCode?: string; errorMessage?: string; fault?: CallRecord['fault']; response?: string } = {}): void => {
+      const { errorCode, errorMessage, fault, response } = outcome;
+      this.engine.recordCall(
+        { service, action, region: scope.region, account: who.account, principal: who.principal, accessKeyId: scope.accessKeyId, params, isMutation, httpStatus, errorCode, fault, requestId: requestId() },
+        { ...details, errorMessage, response: isMutation && httpStatus < 300 ? response : undefined },
+      );
+    };
+    const contentType = CONTENT_TYPE(service);
+    const fail = (err: SimError, fault?: CallRecord['fault']): void => {
+      log(err.status, { errorCode: err.code, errorMessage: err.message, fault });
+      const headers: Record<string, string> = service === 'cloudtrail' ? { 'x-amzn-ErrorType': err.code } : {};
+      send(res, err.status, RENDER_ERROR[service](err), contentType, headers);
+    };
 
     if (this.engine.faults.latencyMs > 0) await sleep(this.engine.faults.latencyMs);
     // Credentials are checked before anything else, as AWS authenticates a request before throttling it.
-    if (!who.caller) {
-      const err = who.refusal as SimError;
-      log(err.status, err.code);
-      send(res, err.status, renderError(err), 'text/xml');
-      return;
-    }
+    if (!who.caller) return fail(who.refusal as SimError);
     // RDS's token bucket, per account and region, after authentication (a refused caller takes no token).
-    if (service === 'rds' && !this.engine.rdsThrottle.take(who.caller.account, scope.region)) {
-      const err = throttlingError();
-      log(err.status, err.code);
-      send(res, err.status, renderError(err), 'text/xml');
-      return;
-    }
+    if (service === 'rds' && !this.engine.rdsThrottle.take(who.caller.account, scope.region)) return fail(throttlingError());
     const fault = this.engine.takeFault();
     if (fault) {
       const err =
         fault.kind === 'throttle'
           ? service === 'ec2'
             ? new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503)
-            : new SimError('Throttling', 'Rate exceeded', 400)
+            : new SimError(service === 'cloudtrail' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', 400)
           : new SimError(service === 'ec2' ? 'InternalError' : 'InternalFailure', 'An internal error has occurred (injected by the simulator)', fault.status);
-      log(err.status, err.code, fault.kind);
-      send(res, err.status, renderError(err), 'text/xml');
-      return;
+      return fail(err, fault.kind);
     }
 
     const account = who.caller.account;
     try {
-      if (service === 'route53') {
-        const reply = handleRoute53(this.engine, r53 as NonNullable<typeof r53>, method, url, body, account);
-        log(reply.status);
-        send(res, reply.status, reply.body, 'text/xml', reply.headers);
-      } else {
-        const p = form as Map<string, string>;
-        const xml =
-          service === 'rds'
+      if (r53) {
+        const reply = handleRoute53(this.engine, r53, method, url, body, account);
+        log(reply.status, { response: reply.body });
+        send(res, reply.status, reply.body, contentType, reply.headers);
+        return;
+      }
+      const p = form as Map<string, string>;
+      const answer =
+        service === 'cloudtrail'
+          ? handleCloudTrail(this.engine, action, body, account, scope.region)
+          : service === 'rds'
             ? handleRds(this.engine, action, p, account, scope.region)
             : service === 'ec2'
               ? handleEc2(this.engine, action, p, account, scope.region)
               : handleSts(this.engine, action, p, who.caller);
-        log(200);
-        send(res, 200, xml, 'text/xml');
-      }
+      log(200, { response: answer });
+      send(res, 200, answer, contentType);
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
-      log(err.status, err.code);
-      send(res, err.status, renderError(err), 'text/xml');
+      fail(err);
     }
   }
+}
 
-  // ---- Admin ----------------------------------------------------------------------------------
+const header = (req: http.IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
 
-  private handleAdmin(method: string, url: URL, body: string, res: http.ServerResponse): void {
-    const e = this.engine;
-    const p = url.pathname.replace(/\/+$/, '');
-    try {
-      const app = /^\/_sim\/app\/([^/]+)\/([^/]+)\/status$/.exec(p);
-      if (app && method === 'GET') {
-        e.tick();
-        const region = decodeURIComponent(app[1] as string);
-        const instanceId = decodeURIComponent(app[2] as string);
-        const inst = e.rds.find(url.searchParams.get('account') ?? DEFAULT_ACCOUNT, region, instanceId);
-        const status: AppStatus = { region, instanceId, status: inst?.status ?? 'not-found', engineVersion: inst?.engineVersion, healthy: inst?.status === 'available' };
-        sendJson(res, inst ? (status.healthy ? 200 : 503) : 404, status);
-        return;
-      }
-      const route = `${method} ${p}`;
-      switch (route) {
-        case 'GET /_sim/health':
-          sendJson(res, 200, { ok: true, now: new Date(e.now()).toISOString(), speed: e.speed });
-          return;
-        case 'POST /_sim/seed':
-          sendJson(res, 200, e.seed(parseJson(body) as SeedSpec));
-          return;
-        case 'GET /_sim/faults':
-          sendJson(res, 200, e.faults);
-          return;
-        case 'POST /_sim/faults':
-          sendJson(res, 200, e.setFaults(parseJson(body) as FaultSpec));
-          return;
-        case 'GET /_sim/calls': {
-          const q = url.searchParams;
-          const since = q.get('since');
-          const filter: CallFilter = {
-            service: q.get('service') ?? undefined,
-            action: q.get('action') ?? undefined,
-            account: q.get('account') ?? undefined,
-            principal: q.get('principal') ?? undefined,
-            since: since === null ? undefined : Number(since),
-            mutationsOnly: q.get('mutationsOnly') === 'true',
-          };
-          sendJson(res, 200, e.listCalls(filter));
-          return;
-        }
-        case 'GET /_sim/throttle':
-          sendJson(res, 200, { rds: e.rdsThrottle.settings ?? null, tokens: e.rdsThrottle.snapshot() });
-          return;
-        case 'POST /_sim/throttle': {
-          const spec = parseJson(body).rds;
-          if (spec === undefined) throw new SimError('BadRequest', 'throttle needs {"rds": {"burst": N, "ratePerSecond": R}} or {"rds": null}', 400);
-          e.rdsThrottle.configure(spec === null ? undefined : checkBucketSpec(spec, 'rds'));
-          sendJson(res, 200, { rds: e.rdsThrottle.settings ?? null, tokens: e.rdsThrottle.snapshot() });
-          return;
-        }
-        case 'POST /_sim/reset':
-          e.reset();
-          sendJson(res, 200, { ok: true });
-          return;
-        case 'GET /_sim/state':
-          e.tick();
-          sendJson(res, 200, { now: new Date(e.now()).toISOString(), state: e.state });
-          return;
-        case 'POST /_sim/advance': {
-          const seconds = parseJson(body).seconds;
-          if (typeof seconds !== 'number' || !(seconds >= 0)) throw new SimError('BadRequest', 'advance needs {"seconds": <non-negative number>}', 400);
-          sendJson(res, 200, { now: new Date(e.advance(seconds)).toISOString() });
-          return;
-        }
-        default:
-          sendJson(res, 404, { error: `No admin endpoint ${route}. Have: GET /_sim/health, POST /_sim/seed, GET|POST /_sim/faults, GET|POST /_sim/throttle, GET /_sim/calls, POST /_sim/reset, GET /_sim/state, POST /_sim/advance, GET /_sim/app/{region}/{instanceId}/status` });
-      }
-    } catch (err) {
-      const status = err instanceof SimError ? err.status : 400;
-      sendJson(res, status, { error: (err as Error).message, ...(err instanceof SimError ? { code: err.code } : {}) });
-    }
+/** A JSON body's top-level members for the call log, each as a short string. */
+function summarizeJson(body: string): Record<string, string> {
+  try {
+    const v = JSON.parse(body || '{}') as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, (typeof x === 'string' ? x : JSON.stringify(x)).slice(0, 200)]));
+  } catch {
+    return { body: body.slice(0, 200) };
   }
 }
 

@@ -7,7 +7,17 @@ export interface SeedInstance {
   account?: string;
   id: string;
   engine?: string;
-  engineVersion: string;
+  /** Required, except for a replica (`replicaOf`), which defaults to its source's version. */
+  engineVersion?: string;
+  /**
+   * Makes the instance a read replica of an instance seeded before it (or already there), in the same account:
+   * `"id"` in the same Region, `{ region, id }` across Regions. The replica takes its source's engine, version
+   * (a given `engineVersion` must be of the same major and not below the source's), class, storage and
+   * AutoMinorVersionUpgrade unless given, BackupRetentionPeriod 0 unless given, and in the same Region its
+   * source's subnet group, parameter group and security groups. Refused like CreateDBInstanceReadReplica: more
+   * than 15 replicas, a replica of a replica before PostgreSQL 14.1 or more than three levels deep.
+   */
+  replicaOf?: string | { region: string; id: string };
   instanceClass?: string;
   /** Only `available` (default) or `stopped`: other statuses come from operations over time. */
   status?: 'available' | 'stopped';
@@ -185,12 +195,12 @@ export interface FaultState {
 
 export interface CallRecord {
   seq: number;
-  service: 'rds' | 'route53' | 'ec2' | 'sts' | 'statuspage';
+  service: 'rds' | 'route53' | 'ec2' | 'sts' | 'cloudtrail' | 'statuspage' | 'pagerduty';
   action: string;
   region: string;
   /**
    * AWS calls: the account the call was served from (the caller's); '-' when its credentials were refused
-   * as unknown. Statuspage: the page id.
+   * as unknown. Statuspage: the page id. PagerDuty: the routing key, masked but for its last four characters.
    */
   account: string;
   /** AWS calls: the caller's ARN (IAM user, or `arn:aws:sts::<account>:assumed-role/<role>/<session>`); absent when unknown. */
@@ -207,6 +217,25 @@ export interface CallRecord {
   fault?: 'throttle' | 'error';
   /** AWS calls: the request id of the answer (its `x-amzn-RequestId` header and the body's RequestId). */
   requestId?: string;
+}
+
+/**
+ * What CloudTrail's record of an AWS call needs beyond its log entry, kept beside it (not in /_sim/calls): the
+ * request in full (the log entry's params are shortened), the answer of a change, the caller and where it came from.
+ */
+export interface CallDetails {
+  /** Query-protocol parameters in request order, passwords masked. */
+  form?: Array<[string, string]>;
+  /** A REST/JSON request body (Route 53, CloudTrail), whole. */
+  body?: string;
+  /** The 2xx answer of a mutation, for CloudTrail's responseElements. */
+  response?: string;
+  errorMessage?: string;
+  userAgent?: string;
+  sourceIp?: string;
+  /** The caller's unique id (AIDA… user, AROA…:session), its AssumeRole session if any. */
+  userId?: string;
+  session?: { roleArn: string; sessionName: string; assumedRoleId: string; issuedAt: number };
 }
 
 export interface CallFilter {

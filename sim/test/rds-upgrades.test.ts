@@ -54,6 +54,24 @@ describe('sim: RDS upgrades and pending maintenance, as the RDS API reference do
     assert.equal((await pendingAction('flag-only'))?.OptInStatus, 'immediate');
   });
 
+  // "If a maintenance event is scheduled for a given week, it's initiated during the 30-minute maintenance
+  // window you identify" (RDS User Guide, the maintenance window): during it, not only as it opens.
+  it('AutoMinorVersionUpgrade turned on inside an open window starts the upgrade in that window; after it, the next one', async function () {
+    await h.admin.seed({
+      instances: [
+        { region: REGION, id: 'inside', engineVersion: '15.5', preferredMaintenanceWindow: 'mon:12:10-mon:12:40', autoMinorVersionUpgrade: false },
+        { region: REGION, id: 'after', engineVersion: '15.5', preferredMaintenanceWindow: 'mon:11:30-mon:12:00', autoMinorVersionUpgrade: false },
+      ],
+    });
+    h.advance(15 * MINUTE); // 12:15: inside 'inside''s window, after 'after''s
+    for (const id of ['inside', 'after']) await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, AutoMinorVersionUpgrade: true, ApplyImmediately: true }));
+    assert.equal((await describeOne('inside')).DBInstanceStatus, 'upgrading');
+    assert.equal((await describeOne('after')).DBInstanceStatus, 'available');
+    h.advance(DAY);
+    assert.equal((await describeOne('inside')).EngineVersion, '15.8');
+    assert.equal((await describeOne('after')).EngineVersion, '15.5', 'its window had closed: it waits for the next one');
+  });
+
   // ApplyImmediately: "the modifications in this request and any pending modifications are asynchronously
   // applied as soon as possible".
   it('ApplyImmediately also starts a version queued by an earlier ModifyDBInstance', async function () {
