@@ -8,13 +8,21 @@ import { startSimulator, type RunningSimulator, type SimulatorOptions } from '..
 import type { Closers } from './closers';
 import { spawnTypeScript, type ChildProcessHandle } from './processes';
 
-/** The environment variables that send the product's AWS calls and status-page calls to the simulator at `simUrl`. */
+/**
+ * The demo's PagerDuty integration key: 32 letters and digits like a real one (the workers check the format),
+ * and plainly not one. The simulator's Events API takes it, so the production window pages the simulated on-call.
+ */
+export const DEMO_PAGERDUTY_ROUTING_KEY = 'demo0routing0key0local0simulator';
+
+/** The environment variables that send the product's AWS, status-page and PagerDuty calls to the simulator at `simUrl`. */
 export function simulatorEnv(simUrl: string): Record<string, string> {
   return {
     ORCHESTRATOR_AWS_ENDPOINT: simUrl,
     STATUSPAGE_BASE_URL: `${simUrl}/statuspage/v1`,
     STATUSPAGE_API_KEY: 'local-key',
     STATUSPAGE_PAGE_ID: 'local-page',
+    ORCHESTRATOR_PAGERDUTY_EVENTS_URL: `${simUrl}/v2/enqueue`,
+    ORCHESTRATOR_PAGERDUTY_ROUTING_KEY: DEMO_PAGERDUTY_ROUTING_KEY,
   };
 }
 

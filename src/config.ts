@@ -55,6 +55,41 @@ function rdsBudget(env: NodeJS.ProcessEnv): RdsBudgetConfig | undefined {
   return { requestsPerSecond, burst, workers: Number(workersText) };
 }
 
+/** PagerDuty's Events API v2 endpoint (https://developer.pagerduty.com/docs/events-api-v2/overview/); EU accounts use https://events.eu.pagerduty.com/v2/enqueue. */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+
+/** Paging the on-call engineer (src/activities/pagerduty.ts). */
+export interface PagerDutyConfig {
+  /** ORCHESTRATOR_PAGERDUTY_ROUTING_KEY: the workers' default integration key; a stage may name its own. Unset: pages are only logged. */
+  routingKey?: string;
+  /** ORCHESTRATOR_PAGERDUTY_EVENTS_URL (default PAGERDUTY_EVENTS_URL; the simulator's `<url>/v2/enqueue` in the demo). */
+  eventsUrl: string;
+}
+
+/**
+ * What is wrong with a PagerDuty routing key, or undefined. The Events API v2 reference calls it "the 32
+ * character Integration Key for an integration on a service or on a global ruleset": letters and digits
+ * (hex for a service, `R...` for a ruleset). The key is a secret, so the answer never quotes it.
+ */
+export function routingKeyProblem(key: string): string | undefined {
+  if (/\s/.test(key)) return 'contains whitespace (a line break copied with it from a file or a secret store?): remove it';
+  if (key.length !== 32) {
+    return (
+      `is ${key.length} characters long, and an Events API v2 integration (routing) key is 32: copy the Integration Key of the ` +
+      `PagerDuty service's "Events API V2" integration (a REST API key or a user token does not work here)`
+    );
+  }
+  if (!/^[A-Za-z0-9]+$/.test(key)) return 'contains characters other than letters and digits, which an Events API v2 integration key never has';
+  return undefined;
+}
+
+function pagerDutyConfig(env: NodeJS.ProcessEnv): PagerDutyConfig {
+  const routingKey = env.ORCHESTRATOR_PAGERDUTY_ROUTING_KEY || undefined;
+  const problem = routingKey === undefined ? undefined : routingKeyProblem(routingKey);
+  if (problem) throw new ConfigError(`ORCHESTRATOR_PAGERDUTY_ROUTING_KEY ${problem}`);
+  return { routingKey, eventsUrl: checkUrl(env, 'ORCHESTRATOR_PAGERDUTY_EVENTS_URL') ?? PAGERDUTY_EVENTS_URL };
+}
+
 export interface StatuspageConfig {
   baseUrl: string;
   apiKey?: string;
@@ -80,6 +115,7 @@ export interface Config {
   temporal: TemporalConfig;
   aws: AwsConfig;
   statuspage: StatuspageConfig;
+  pagerDuty: PagerDutyConfig;
   /** Generic JSON webhook (Slack-compatible payload with `text`). */
   notifyWebhookUrl?: string;
   /**
@@ -182,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKey: env.STATUSPAGE_API_KEY || undefined,
       pageId: env.STATUSPAGE_PAGE_ID || undefined,
     },
+    pagerDuty: pagerDutyConfig(env),
     notifyWebhookUrl: checkUrl(env, 'ORCHESTRATOR_NOTIFY_WEBHOOK_URL'),
     allowedSignersFile: env.ORCHESTRATOR_ALLOWED_SIGNERS || undefined,
     worker: workerProcessConfig(env),

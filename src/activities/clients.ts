@@ -13,8 +13,12 @@
  * A request that would wait longer than a short bound is not sent: it fails at once as
  * `RdsRequestBudgetExceeded` (a throttling error, src/activities/aws-errors.ts), so the activity backs off
  * through Temporal instead of holding its slot and its attempt timeout while it queues.
+ *
+ * CloudTrail clients are paced the same way, more tightly: LookupEvents allows "two per second, per account,
+ * per Region" (CloudTrail API reference), shared with the console and every other tool of the account.
  */
 import { Readable } from 'node:stream';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -219,6 +223,11 @@ export function budgetKey(loc: AwsLocation): string {
   return `${account} in ${loc.region}`;
 }
 
+/** The worker keeps to half of CloudTrail's LookupEvents limit (2/s per account and region), split between its worker processes. */
+export const CLOUDTRAIL_LOOKUPS_PER_SECOND = 1;
+/** A lookup waits at most this long for its turn (an attempt is 45 s, and a lookup reads a few pages); longer, and it is reported unavailable. */
+export const CLOUDTRAIL_MAX_WAIT_MS = 8_000;
+
 /** Memoises one client per key. */
 export function memoised<K, C>(keyOf: (k: K) => string, make: (k: K) => C): (k: K) => C {
   const clients = new Map<string, C>();
@@ -241,6 +250,8 @@ export interface AwsClients {
   /** Route 53 is global: the location's region is ignored, its identity used. */
   route53(where: AwsWhere): Route53Client;
   sts(where: AwsWhere): STSClient;
+  /** Paced per account and region (CLOUDTRAIL_LOOKUPS_PER_SECOND). */
+  cloudTrail(where: AwsWhere): CloudTrailClient;
 }
 
 export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = process.env): AwsClients {
@@ -259,10 +270,16 @@ export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = proces
   const ec2 = memoised(identityKey, make(EC2Client));
   const route53 = memoised((loc: AwsLocation) => identityKey({ ...loc, region: ROUTE53_REGION }), make(Route53Client, ROUTE53_REGION));
   const sts = memoised(identityKey, make(STSClient));
+  // The RDS budget's worker count says how many processes share an account's limits; CloudTrail's is split the same way.
+  const workers = budget?.workers ?? 1;
+  const trailPacers = memoised(budgetKey, (loc: AwsLocation) => new RequestPacer(CLOUDTRAIL_LOOKUPS_PER_SECOND / workers, 1, budgetKey(loc), CLOUDTRAIL_MAX_WAIT_MS));
+  const makeCloudTrail = make(CloudTrailClient);
+  const cloudTrail = memoised(identityKey, (loc: AwsLocation) => withRequestBudget(makeCloudTrail(loc), trailPacers(loc)));
   return {
     rds: (where) => rds(locationOf(where)),
     ec2: (where) => ec2(locationOf(where)),
     route53: (where) => route53(locationOf(where)),
     sts: (where) => sts(locationOf(where)),
+    cloudTrail: (where) => cloudTrail(locationOf(where)),
   };
 }

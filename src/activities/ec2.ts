@@ -2,7 +2,8 @@
  * EC2 security-group activities for the restore runbook: the restored instance gets a security group of
  * its own (module.rds_restore.db_security_group_id in the runbook's Terraform), and the bastion is let in
  * on that group only, so no group shared with the source database is ever widened. An identical
- * existing rule, or the group a previous attempt created, is success.
+ * existing rule, or the group a previous attempt created, is success. describeSecurityGroup reads one group
+ * (its name, VPC and owning account) so a spec's group id is checked where it is used, before anything changes.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -13,10 +14,19 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ApplicationFailure } from '@temporalio/common';
 import { callAws, isAwsError, toActivityError } from './aws-errors';
-import { FailureTypes, type AwsWhere, type Ec2Activities, type MutationResult, type SecurityGroupRequest } from '../api/activities';
+import { accountOfRole, locationOf, regionOf } from './location';
+import { FailureTypes, type AwsWhere, type Ec2Activities, type MutationResult, type SecurityGroupInfo, type SecurityGroupRequest } from '../api/activities';
 
 export interface Ec2ActivitiesDeps {
   ec2ClientFor: (where: AwsWhere) => EC2Client;
+}
+
+/** "account 222222222222 (as role arn:...)", for a message saying where something is missing. */
+function accountOf(where: AwsWhere): string {
+  const loc = locationOf(where);
+  if (loc.roleArn) return `account ${accountOfRole(loc.roleArn) ?? '?'} (as role ${loc.roleArn})`;
+  if (loc.profile) return `the account of profile ${loc.profile}`;
+  return "the worker's own account";
 }
 
 function tagValue(group: SecurityGroup, key: string): string | undefined {
@@ -108,5 +118,26 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
     }
   }
 
-  return { allowIngressFromSecurityGroup, ensureSecurityGroup };
+  async function describeSecurityGroup(where: AwsWhere, groupId: string): Promise<SecurityGroupInfo> {
+    const notFound = (awsSaid?: string) =>
+      ApplicationFailure.nonRetryable(
+        `Security group ${groupId} does not exist in region ${regionOf(where)}, ${accountOf(where)}. ` +
+          `Check the group id and that the stage names the region and account the group lives in${awsSaid ? `; AWS said: ${awsSaid}` : ''}`,
+        FailureTypes.InvalidInput,
+      );
+    let groups: SecurityGroup[];
+    try {
+      const out = await deps.ec2ClientFor(where).send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+      groups = out.SecurityGroups ?? [];
+    } catch (err) {
+      if (isAwsError(err, 'InvalidGroup.NotFound')) throw notFound(err instanceof Error ? err.message : String(err));
+      throw toActivityError(err, { operation: `DescribeSecurityGroups ${groupId}`, where });
+    }
+    // EC2 answers InvalidGroup.NotFound for an unknown id; an empty list (another implementation) means the same.
+    const group = groups.find((g) => g.GroupId === groupId);
+    if (!group) throw notFound();
+    return { groupId, groupName: group.GroupName ?? '', ...(group.VpcId ? { vpcId: group.VpcId } : {}), ownerId: group.OwnerId ?? '' };
+  }
+
+  return { allowIngressFromSecurityGroup, ensureSecurityGroup, describeSecurityGroup };
 }

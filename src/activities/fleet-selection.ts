@@ -97,6 +97,8 @@ export function toFleetMember(c: FleetCandidate, query: FleetQuery, pending: Fle
     allocatedStorage: c.allocatedStorage,
     tags: keptTags(c.tags, query),
     pending,
+    readReplicaIds: c.readReplicaIds,
+    replicaSourceId: c.replicaSourceId,
   };
   return JSON.parse(JSON.stringify(member)) as FleetMember;
 }

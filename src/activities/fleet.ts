@@ -42,6 +42,8 @@ function toFleetCandidate(region: string, db: DBInstance): FleetCandidate {
     instanceClass: db.DBInstanceClass ?? '',
     allocatedStorage: db.AllocatedStorage,
     tags: tagsToRecord(db.TagList),
+    ...(db.ReadReplicaDBInstanceIdentifiers?.length ? { readReplicaIds: db.ReadReplicaDBInstanceIdentifiers } : {}),
+    ...(db.ReadReplicaSourceDBInstanceIdentifier ? { replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier } : {}),
   };
 }
 

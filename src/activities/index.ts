@@ -2,6 +2,7 @@
  * All activities in one object for the worker: the AWS SDK clients from Config (one per service, region and
  * identity, reused: ./clients.ts) and the per-system factories merged.
  */
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
@@ -9,10 +10,12 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Activities, AwsAccess, AwsWhere } from '../api/activities';
 import type { Config } from '../config';
 import { ROUTE53_REGION, createAwsClients } from './clients';
+import { createCloudTrailActivities } from './cloudtrail';
 import { createDnsActivities } from './dns';
 import { createEc2Activities } from './ec2';
 import { createIdentityActivities } from './identity';
 import { createNotifyActivities } from './notify';
+import { createOnCallActivities } from './pagerduty';
 import { createProbeActivities } from './probe';
 import { createRdsActivities } from './rds';
 import { createRoute53Activities } from './route53';
@@ -21,10 +24,12 @@ import { createStsActivities } from './sts';
 import { withKeepAlive } from './waiting';
 
 export * from '../api/activities';
+export { createCloudTrailActivities } from './cloudtrail';
 export { createDnsActivities } from './dns';
 export { createEc2Activities } from './ec2';
 export { createIdentityActivities } from './identity';
 export { createNotifyActivities } from './notify';
+export { createOnCallActivities } from './pagerduty';
 export { createProbeActivities } from './probe';
 export { createRdsActivities } from './rds';
 export { createRoute53Activities } from './route53';
@@ -41,9 +46,10 @@ export interface ActivitiesDeps {
   ec2ClientFor?: (where: AwsWhere) => EC2Client;
   route53For?: (access: AwsAccess | undefined) => Route53Client;
   stsClientFor?: (where: AwsWhere) => STSClient;
+  cloudTrailClientFor?: (where: AwsWhere) => CloudTrailClient;
   /** Defaults to process.env; only consulted for whether AWS credentials are present. */
   env?: NodeJS.ProcessEnv;
-  /** Where notifications go when no webhook is configured (default console.log). */
+  /** Where notifications go when no webhook is configured, and pages when no routing key is (default console.log). */
   notifyLog?: (line: string) => void;
 }
 
@@ -54,15 +60,18 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const ec2ClientFor = deps.ec2ClientFor ?? clients.ec2;
   const route53For = deps.route53For ?? ((access: AwsAccess | undefined) => clients.route53({ region: ROUTE53_REGION, ...access }));
   const stsClientFor = deps.stsClientFor ?? clients.sts;
+  const cloudTrailClientFor = deps.cloudTrailClientFor ?? clients.cloudTrail;
   const activities: Activities = {
     ...createRdsActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),
+    ...createCloudTrailActivities({ cloudTrailClientFor }),
     ...createEc2Activities({ ec2ClientFor }),
     ...createRoute53Activities({ route53For }),
     ...createDnsActivities(),
     ...createStatuspageActivities({ ...config.statuspage, fetch: deps.fetch }),
     ...createProbeActivities({ rdsClientFor, fetch: deps.fetch }),
     ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
+    ...createOnCallActivities({ ...config.pagerDuty, fetch: deps.fetch, log: deps.notifyLog }),
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
   };
   return keptAlive(activities);

@@ -30,11 +30,13 @@ import {
   type UpgradeTarget,
   type AwsWhere,
   type WaitPolling,
+  type WindowWatchOutcome,
+  type WindowWatchWant,
 } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { iso, tagsToRecord, toPendingAction } from './rds-shapes';
-import { pendingUpgradeTo } from '../domain/engine-version';
+import { isPastTarget, pendingUpgradeTo } from '../domain/engine-version';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -83,6 +85,8 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     earliestRestorableTime: iso(earliest),
     backupRetentionPeriodDays: retentionDays,
     tags: tagsToRecord(db.TagList),
+    readReplicaIds: db.ReadReplicaDBInstanceIdentifiers?.length ? db.ReadReplicaDBInstanceIdentifiers : undefined,
+    replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;
@@ -190,18 +194,29 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const pending = await listPendingMaintenance(where, instanceId);
     // Only an action that names exactly the target is applied: applying another would install another version.
     const upgrade = pendingUpgradeTo(pending, targetVersion);
+    // "If your PostgreSQL DB instance is using read replicas, you must upgrade all of the read replicas before
+    // upgrading the source instance" (RDS User Guide, upgrading PostgreSQL): RDS refuses the source first.
+    const replicasFirst = (err: unknown): never => {
+      if (!isAwsError(err, 'DBUpgradeDependencyFailure', 'DBUpgradeDependencyFailureFault')) throw err;
+      const replicas = current.readReplicaIds ?? [];
+      throw ApplicationFailure.nonRetryable(
+        `RDS refused to upgrade ${instanceId} to ${targetVersion} before its read replicas (DBUpgradeDependencyFailure: ${(err as Error).message}). ` +
+          `Upgrade ${replicas.length ? replicas.join(', ') : 'its read replicas'} to ${targetVersion} first, then the source.`,
+        FailureTypes.UpgradeDependency,
+      );
+    };
     if (upgrade && current.arn) {
       const sent = await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
-        deps.rdsClientFor(where).send(
-          new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }),
-        ),
+        deps.rdsClientFor(where)
+          .send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }))
+          .catch(replicasFirst),
       );
       return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, action: 'rds:ApplyPendingMaintenanceAction', resource: instanceId, requestId: sent.$metadata?.requestId };
     }
     const sent = await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
-      deps.rdsClientFor(where).send(
-        new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }),
-      ),
+      deps.rdsClientFor(where)
+        .send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, EngineVersion: targetVersion, ApplyImmediately: true }))
+        .catch(replicasFirst),
     );
     return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
@@ -209,17 +224,34 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   async function waitForInstance(
     where: AwsWhere,
     instanceId: string,
-    want: { status: string; engineVersion?: string },
+    want: { status?: string; engineVersion?: string; autoMinorVersionUpgrade?: boolean },
     poll?: WaitPolling,
   ): Promise<InstanceInfo> {
     const region = regionOf(where);
-    const wanted = want.engineVersion ? `${want.status} at ${want.engineVersion}` : want.status;
+    const wanted = [
+      want.status,
+      want.engineVersion && `at ${want.engineVersion}`,
+      want.autoMinorVersionUpgrade !== undefined && `with AutoMinorVersionUpgrade ${want.autoMinorVersionUpgrade}`,
+    ].filter(Boolean).join(' ');
     return pollUntil(poll, async () => {
       const current = await describeInstance(where, instanceId);
-      const statusOk = current.status === want.status;
+      const statusOk = want.status === undefined || current.status === want.status;
       const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
-      if (statusOk && versionOk) return { done: true, value: current };
-      return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion}; waiting for ${wanted}` };
+      const flagOk = want.autoMinorVersionUpgrade === undefined || current.autoMinorVersionUpgrade === want.autoMinorVersionUpgrade;
+      if (statusOk && versionOk && flagOk) return { done: true, value: current };
+      return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion} (AutoMinorVersionUpgrade ${current.autoMinorVersionUpgrade}); waiting for ${wanted}` };
+    });
+  }
+
+  async function watchMaintenanceWindow(where: AwsWhere, instanceId: string, want: WindowWatchWant, poll?: WaitPolling): Promise<WindowWatchOutcome> {
+    const region = regionOf(where);
+    return pollUntil<WindowWatchOutcome>(poll, async () => {
+      const info = await describeInstance(where, instanceId);
+      if (info.engineVersion === want.engineVersion && info.status === 'available') return { done: true, value: { kind: 'upgraded', info } };
+      if (isPastTarget(info.engineVersion, want.engineVersion) && info.status === 'available') return { done: true, value: { kind: 'past-target', info } };
+      // Only while nothing runs: an upgrade under way no longer needs the flag.
+      if (want.autoMinorVersionUpgrade && !info.autoMinorVersionUpgrade && info.status === 'available') return { done: true, value: { kind: 'flag-off', info } };
+      return { done: false, waitingFor: `${instanceId} in ${region} is ${info.status} at ${info.engineVersion}; watching its window for ${want.engineVersion}` };
     });
   }
 
@@ -356,6 +388,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     setAutoMinorVersionUpgrade,
     applyUpgradeNow,
     waitForInstance,
+    watchMaintenanceWindow,
     restoreToPointInTime,
     stopInstance,
     startInstance,

@@ -11,6 +11,11 @@
  * `NotReady` until the state is reached (retry-based polling: no workflow history growth).
  */
 import type { AllowedSignersFile } from './common';
+import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome, WindowWatchWant } from './estate';
+
+export type * from './estate';
+export type * from './fleet-query';
+import type { FleetFound, FleetQuery } from './fleet-query';
 
 /**
  * How to reach an AWS resource: its region, and the identity of its account. The worker's own credentials
@@ -75,6 +80,13 @@ export interface InstanceInfo {
   earliestRestorableTime?: string;
   backupRetentionPeriodDays?: number;
   tags: Record<string, string>;
+  /**
+   * ReadReplicaDBInstanceIdentifiers: the instance's read replicas, as RDS lists them (an in-region replica by
+   * its identifier, a cross-region one by its ARN). Absent when it has none.
+   */
+  readReplicaIds?: string[];
+  /** ReadReplicaSourceDBInstanceIdentifier: set when this instance is a read replica (its source's identifier, or ARN across regions). */
+  replicaSourceId?: string;
 }
 
 export interface UpgradeTarget {
@@ -95,43 +107,6 @@ export interface PendingMaintenanceAction {
   forcedApplyDate?: string; // ISO instant
   currentApplyDate?: string; // ISO instant
   optInStatus?: string;
-}
-
-/** One instance a fleet stage found: what the plan and the waves need, kept small (a fleet is hundreds). */
-export interface FleetMember {
-  region: string;
-  instanceId: string;
-  engine: string;
-  engineVersion: string;
-  status: string;
-  /** `ddd:hh24:mi-ddd:hh24:mi`, UTC */
-  preferredMaintenanceWindow: string;
-  autoMinorVersionUpgrade: boolean;
-  instanceClass: string;
-  allocatedStorage?: number;
-  /** Only the tags the query asked to keep (`keepTags`), not the whole TagList. */
-  tags: Record<string, string>;
-  /** What DescribePendingMaintenanceActions lists for it. */
-  pending: PendingMaintenanceAction[];
-}
-
-/** Which instances of one region and account a fleet stage takes (all of what is given must match). */
-export interface FleetQuery {
-  /** Exactly these (listed instances); each one not found is reported in `missing`. */
-  instanceIds?: string[];
-  tags?: Record<string, string>;
-  engine: string;
-  engineVersion?: string;
-  /** Tag keys to return in each member's `tags` (those of the selection and of the order). */
-  keepTags?: string[];
-}
-
-export interface FleetFound {
-  members: FleetMember[];
-  /** Listed instances that do not exist there. */
-  missing: string[];
-  /** Instances the tags matched but that are left out, and why (another engine, another current version). */
-  excluded: { instanceId: string; reason: string }[];
 }
 
 export interface MutationResult {
@@ -190,7 +165,13 @@ export interface RdsActivities {
    * Returns the instance once its status matches (and engineVersion when given). Without `poll` it checks
    * once and throws retryable `NotReady`; with `poll` it keeps checking inside the attempt (see WaitPolling).
    */
-  waitForInstance(where: AwsWhere, instanceId: string, want: { status: string; engineVersion?: string }, poll?: WaitPolling): Promise<InstanceInfo>;
+  waitForInstance(where: AwsWhere, instanceId: string, want: { status?: string; engineVersion?: string; autoMinorVersionUpgrade?: boolean }, poll?: WaitPolling): Promise<InstanceInfo>;
+  /**
+   * Watches an instance through its maintenance window: returns as soon as it is available at the target,
+   * its flag is found off (when `want.autoMinorVersionUpgrade`), or it runs a version newer than the target;
+   * otherwise polls like waitForInstance (NotReady until the caller's deadline).
+   */
+  watchMaintenanceWindow(where: AwsWhere, instanceId: string, want: WindowWatchWant, poll?: WaitPolling): Promise<WindowWatchOutcome>;
   /** Starts RestoreDBInstanceToPointInTime unless an instance with targetInstanceId and ownerTag already exists. */
   restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
   stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
@@ -209,6 +190,14 @@ export interface SecurityGroupRequest {
   tags?: Record<string, string>;
 }
 
+export interface SecurityGroupInfo {
+  groupId: string;
+  groupName: string;
+  vpcId?: string;
+  /** The account that owns the group. */
+  ownerId: string;
+}
+
 export interface StsActivities {
   /** STS GetCallerIdentity with the location's identity: assumes its role (AccessDenied: non-retryable, naming role and account). */
   whoAmI(where: AwsWhere): Promise<CallerIdentity>;
@@ -223,6 +212,8 @@ export interface Ec2Activities {
    * owner tag); a group of that name owned by someone else is a non-retryable `IdentifierTaken`.
    */
   ensureSecurityGroup(req: SecurityGroupRequest): Promise<MutationResult & { groupId: string }>;
+  /** DescribeSecurityGroups for one group; a group that does not exist there is a non-retryable `InvalidInput` naming the group, region and account. */
+  describeSecurityGroup(where: AwsWhere, groupId: string): Promise<SecurityGroupInfo>;
 }
 
 export interface WeightedCname {
@@ -324,7 +315,9 @@ export type NotificationEvent =
   | 'escalation'
   | 'failed'
   | 'aborted'
-  | 'completed';
+  | 'completed'
+  | 'flag-reverted'
+  | 'infra-change-needed';
 
 export interface Notification {
   workflowId: string;
@@ -347,6 +340,8 @@ export interface IdentityActivities {
 
 export type Activities = RdsActivities &
   StsActivities &
+  CloudTrailActivities &
+  OnCallActivities &
   Ec2Activities &
   Route53Activities &
   DnsActivities &
@@ -381,6 +376,8 @@ export const FailureTypes = {
   Unauthorized: 'Unauthorized',
   /** A worker setting is wrong (e.g. an unreadable allowed-signers file): fix it on the workers. */
   InvalidConfig: 'InvalidConfig',
+  /** RDS refused to upgrade an instance before its read replicas (DBUpgradeDependencyFailure): upgrade them first. */
+  UpgradeDependency: 'UpgradeDependency',
   /** A call got no usable answer (throttled, 5xx, no connection, not an AWS response): retryable. */
   AwsCallFailed: 'AwsCallFailed',
 } as const;

@@ -7,6 +7,20 @@ import type { AllowedSignersFile, Approval, AwsAccessSpec, ChangeMade, IdentityS
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
 
+/**
+ * Who changes AutoMinorVersionUpgrade: the campaign through the API (`api`, the default), or the team's
+ * Terraform (`terraform`): the campaign then asks for the exact change, reminds, and goes on when AWS shows it.
+ */
+export type ChangesBy = 'api' | 'terraform';
+
+/** PagerDuty for a stage: the person on call is paged when its window opens and when it goes wrong. */
+export interface PagerDutySpec {
+  /** Default: true for a stage that requires approval (production), false otherwise. */
+  enabled?: boolean;
+  /** The service's Events API v2 integration key; default: the workers' ORCHESTRATOR_PAGERDUTY_ROUTING_KEY. */
+  routingKey?: string;
+}
+
 export interface StageSpec {
   /** preview / staging / production, or any name; unique within a campaign */
   name: string;
@@ -46,6 +60,12 @@ export interface StageSpec {
   healthCheckUrl?: string;
   /** The infrastructure-code value that must change after this stage (follow-up text). */
   infraCodeHint?: string;
+  /** Who changes the flag for this stage (default: the campaign's `changes`, else "api"). */
+  changes?: ChangesBy;
+  /** How long before a maintenance window the flag (and AWS's automatic target) is read again (default 15m). */
+  rearmBefore?: DurationSpec;
+  /** Page the person on call (PagerDuty Events API v2). */
+  pagerDuty?: PagerDutySpec;
 }
 
 /** Which instances a fleet stage takes: every one that matches all of what is given. */
@@ -100,6 +120,8 @@ export interface CampaignSpec {
   blackouts?: { from: string; to: string; reason?: string }[];
   /** How often to re-check RDS while watching (default 60s; retry-based polling). */
   pollInterval?: DurationSpec;
+  /** Who changes the flag for every stage that does not say (default "api"). */
+  changes?: ChangesBy;
 }
 
 export type CampaignState =
@@ -108,6 +130,7 @@ export type CampaignState =
   | 'waiting-for-window'
   | 'waiting-for-approval'
   | 'waiting-for-decision'
+  | 'waiting-for-infra-change'
   | 'paused'
   | 'completed'
   | 'aborted'
@@ -139,6 +162,37 @@ export interface StageReport {
   role?: string;
   /** A fleet stage: what the selection found, the waves, and where each instance is. */
   fleet?: FleetReport;
+  /** The instance's read replicas (preflight lists them); each is upgraded before the instance. */
+  replicas?: ReplicaReport[];
+  /** Who changes the flag for this stage (absent: the campaign, through the API). */
+  changes?: ChangesBy;
+  /** What brings the version: AutoMinorVersionUpgrade in the window, the campaign applying it in the window (the team chose it), or now. */
+  mechanism?: 'auto-minor-version-upgrade' | 'apply-in-window' | 'apply-now';
+  /** Times the flag the window needs was found turned off by someone else (Terraform, a person). */
+  flagReverts?: number;
+  /** When the campaign turned the flag on (CloudTrail is asked who turned it off since). */
+  flagArmedAt?: string;
+  /** The version the instance runs when it is not the target (upgraded past it outside the campaign). */
+  engineVersionNow?: string;
+  /** The on-call page for this stage's window (PagerDuty). */
+  onCall?: { dedupKey: string; state: 'triggered' | 'escalated' | 'resolved' | 'not-configured' };
+}
+
+/** A read replica of a stage's instance: upgraded before its source (RDS refuses the source first). */
+export interface ReplicaReport {
+  region: string;
+  instanceId: string;
+  /** As RDS lists it on the source (an ARN for a cross-region replica). */
+  listedAs: string;
+  fromVersion?: string;
+  state: 'pending' | 'upgrading' | 'upgraded' | 'skipped';
+  /** Its own maintenance window (`ddd:hh24:mi-ddd:hh24:mi`, UTC) and the occurrence watched. */
+  maintenanceWindow?: string;
+  window?: { start: string; end: string };
+  mechanism?: StageReport['mechanism'];
+  flagArmedAt?: string;
+  flagReverts?: number;
+  note?: string;
 }
 
 export type FleetInstanceState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'aborted';
@@ -245,6 +299,12 @@ export interface ResolvedStage {
   downtimeThresholdMs: number;
   healthCheckUrl?: string;
   infraCodeHint: string;
+  /** Absent in specs resolved before the estate guard: "api". */
+  changes?: ChangesBy;
+  /** Absent in specs resolved before the estate guard: the workflow's default (15 minutes). */
+  rearmBeforeMs?: number;
+  /** Absent in specs resolved before the estate guard: no paging. */
+  pagerDuty?: { enabled: boolean; routingKey?: string };
 }
 
 export interface ResolvedCampaignSpec {

@@ -89,13 +89,15 @@ export interface AwsTrouble {
 }
 
 export interface WaitingFor {
-  kind: 'window' | 'approval' | 'decision' | 'aws' | 'resume' | 'precheck' | 'probe';
+  kind: 'window' | 'approval' | 'decision' | 'aws' | 'resume' | 'precheck' | 'probe' | 'infra-change';
   description: string;
   until?: string;
   /** For approvals: the plan string an approval must name. */
   plan?: string;
   /** For decisions: the question. */
   question?: string;
+  /** For decisions that take other answers than continue or abort: the answers it takes. */
+  options?: string[];
   /** When this approval or question was asked: signed with it, so a signature answers this asking only. */
   askedAt?: string;
 }
@@ -111,8 +113,11 @@ export interface ApproveRequest {
 
 export interface DecideRequest {
   by: string;
-  /** Campaign: continue | abort. Restore after the CNAME switch: keep | roll-back. */
-  decision: 'continue' | 'abort' | 'keep' | 'roll-back';
+  /**
+   * Campaign: continue | abort; when RDS's automatic target moved also apply-in-window | retarget.
+   * Restore after the CNAME switch: keep | roll-back.
+   */
+  decision: 'continue' | 'abort' | 'keep' | 'roll-back' | 'apply-in-window' | 'retarget';
   comment?: string;
   signature?: string;
 }

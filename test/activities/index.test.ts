@@ -48,8 +48,9 @@ describe('createActivities', () => {
     const acts = createActivities({ config: loadConfig({}) });
     const expected = [
       'describeInstance', 'findInstance', 'findFleet', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
-      'applyUpgradeNow', 'waitForInstance', 'restoreToPointInTime', 'stopInstance', 'startInstance',
-      'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'whoAmI',
+      'applyUpgradeNow', 'waitForInstance', 'watchMaintenanceWindow', 'restoreToPointInTime', 'stopInstance', 'startInstance',
+      'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'describeSecurityGroup', 'whoAmI',
+      'findInstanceChanges', 'pageOnCall',
       'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
       'createScheduledMaintenance', 'cancelScheduledMaintenance',
       'runAvailabilityProbe', 'checkHealth',
