@@ -25,6 +25,7 @@ function world(): FakeAws {
   fake.addInstance({ instanceId: 'notify-production', tags: { environment: 'production' } });
   fake.records.set(`${ZONE}/${RECORD}/${SET}`, { hostedZoneId: ZONE, recordName: RECORD, setIdentifier: SET, weight: 100, ttlSeconds: 300, value: OLD });
   fake.zones.set(ZONE, { hostedZoneId: ZONE, name: 'notify.example.com', privateZone: false, vpcs: [] });
+  fake.foreignGroups.set(`123456789012/${BASTION_SG}`, { groupId: BASTION_SG, groupName: 'bastion', vpcId: 'vpc-0fa4e000000000001', ownerId: '123456789012' });
   return fake;
 }
 
@@ -271,7 +272,7 @@ describe('restoreAndCutover (time-skipping)', function () {
 
       const history = await handle.fetchHistory();
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      assert.equal(markers.length, 4, 'four patch markers (notify before stop, safe cutover, signed actions, notifications as local activities)');
+      assert.equal(markers.length, 5, 'five patch markers (notify before stop, safe cutover, signed actions, notifications as local activities, the bastion account checked)');
       const text = markers
         .flatMap((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}))
         .flatMap((p) => p.payloads ?? [])
@@ -574,6 +575,37 @@ describe('restoreAndCutover (time-skipping)', function () {
       const fake = world();
       fake.instances.delete(`${REGION}/notify-production`);
       await failsWith(resolveRestoreSpec(restoreSpec()), fake, 'InstanceNotFound', /notify-production not found in eu-west-2.*source\.instanceId/);
+    });
+
+    it('assumes the bastion role in preflight: a role the worker may not assume fails before any change, naming it', async function () {
+      const fake = world();
+      const role = 'arn:aws:iam::555555555555:role/bastion-readonly';
+      fake.failNext('whoAmI', ApplicationFailure.nonRetryable(`sts:AssumeRole of ${role} (account 555555555555) was refused (AccessDenied): not authorized`, 'Unauthorized'), 1);
+      await failsWith(resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { roleArn: role } } })), fake, 'Unauthorized', /bastion-readonly.*555555555555.*AccessDenied/);
+      assert.equal(fake.callsOf('restoreToPointInTime').length, 0);
+    });
+
+    it('checks the bastion group in its own account before any change: a group that is not there fails, naming group and account', async function () {
+      const fake = world();
+      fake.foreignGroups.clear();
+      const role = 'arn:aws:iam::555555555555:role/bastion';
+      await failsWith(resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { roleArn: role } } })), fake, 'InvalidInput', new RegExp(`${BASTION_SG} does not exist .*555555555555`));
+      const asked = fake.callsOf('describeSecurityGroup').map((c) => (c.args[0] as { roleArn?: string }).roleArn);
+      assert.deepEqual(asked, [role], 'the group is looked up with the bastion role, in its account');
+    });
+
+    it('a bastion group in another account, found there, lets the restore go on', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      const role = 'arn:aws:iam::555555555555:role/bastion';
+      fake.foreignGroups.set(`555555555555/${BASTION_SG}`, { groupId: BASTION_SG, groupName: 'bastion', vpcId: 'vpc-0bb00000000000001', ownerId: '555555555555' });
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { roleArn: role } } }))], taskQueue, workflowId: `bastion-ok-${taskQueue}` });
+        const s = await advanceUntil(env, handle, (x) => x.timeline.some((t) => t.step === 'preflight-passed'));
+        assert.ok(s.timeline.some((t) => t.step === 'bastion-checked' && /555555555555/.test(t.detail ?? '')), JSON.stringify(s.timeline.map((t) => t.step)));
+        assert.ok(fake.callsOf('whoAmI').some((c) => (c.args[0] as { roleArn?: string }).roleArn === role), 'the bastion role was assumed');
+        await handle.terminate('enough');
+      });
     });
 
     it('fails on a restore time outside the restorable window, naming the window', async function () {

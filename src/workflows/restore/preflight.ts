@@ -3,11 +3,12 @@
  * identifier is free (or was made by this very restore: it carries the owner tag), and for a cutover the
  * zone and the weighted CNAME the applications use exist and point at the source. Touches nothing.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { locationFor } from '../../domain/aws-identity';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
-import { RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { BASTION_CHECKED_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
 
 /** Returns true when this restore already exists (a rerun continues without a second restore). */
 export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean> {
@@ -63,6 +64,8 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
     );
   }
 
+  if (spec.bastion && patched(BASTION_CHECKED_PATCH)) await checkBastion(r);
+
   if (spec.cutover) {
     const c = spec.cutover;
     if (r.safeCutover) {
@@ -81,6 +84,24 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   }
   r.step('preflight-passed');
   return ours;
+}
+
+/**
+ * The bastion's account is reached as its role says (assumed now, like every other role, so an AccessDenied
+ * names it before anything changes), and the bastion's security group exists there. A group in another
+ * account is referenced with its owner by the ingress rule (the VPCs must be peered).
+ */
+async function checkBastion(r: RestoreRun): Promise<void> {
+  const { spec } = r;
+  const b = spec.bastion!;
+  const bounded = { maxRounds: PREFLIGHT_ROUNDS };
+  const where = b.aws ? locationFor(r.region, b.aws, spec.restoreId, 'bastion') : r.where();
+  if (b.aws) {
+    const id = await r.aws('preflight', () => r.a.whoAmI(where), bounded);
+    r.step('account-checked', `bastion account ${id.account} as ${id.arn}`);
+  }
+  const group = await r.aws('preflight', () => r.a.describeSecurityGroup(where, b.securityGroupId), bounded);
+  r.step('bastion-checked', `${group.groupId} (${group.groupName}${group.vpcId ? `, ${group.vpcId}` : ''}) in account ${group.ownerId}`);
 }
 
 function checkRestoreWindow(r: RestoreRun, source: InstanceInfo): void {

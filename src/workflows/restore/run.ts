@@ -36,6 +36,12 @@ export const NOTIFY_BEFORE_STOP_PATCH = 'restore-notify-before-stopping-old-inst
  */
 export const LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH = 'restore-own-security-group-private-zone-decide-after-switch';
 
+/**
+ * Since this patch the bastion's account is checked in preflight like every other: its role (`bastion.aws`)
+ * is assumed, and the bastion's security group must exist in that account, before any change.
+ */
+export const BASTION_CHECKED_PATCH = 'restore-bastion-account-checked';
+
 /** Written on the restored instance (and its security group) so a retry or a rerun recognises its own restore. */
 export const RESTORE_OWNER_TAG_KEY = 'rds-orchestrator:restore-id';
 
