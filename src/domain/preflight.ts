@@ -4,11 +4,12 @@
  */
 import type { InstanceInfo, UpgradeTarget } from '../api/activities';
 import type { ResolvedStage } from '../api';
+import { isPastTarget } from './engine-version';
 import { parseMaintenanceWindow } from './maintenance-window';
 
 export type StageReadiness =
   | { kind: 'ready'; fromVersion: string }
-  | { kind: 'skip'; fromVersion: string; note: string }
+  | { kind: 'skip'; fromVersion: string; note: string; pastTarget?: string }
   | { kind: 'problem'; problems: string[] };
 
 /** Whether `targets` must be fetched for this instance (not when it is not postgres or already at target). */
@@ -56,6 +57,11 @@ export function assessStage(stage: ResolvedStage, info: AssessedInstance, target
   }
   if (info.engineVersion === targetVersion) {
     return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note: `already at ${info.engineVersion}` };
+  }
+  if (isPastTarget(info.engineVersion, targetVersion)) {
+    // Upgraded outside the campaign (a console click, AWS's forced upgrade): the target will never come to it.
+    const note = `runs ${info.engineVersion}, past the target ${targetVersion} (upgraded outside the campaign)`;
+    return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note, pastTarget: info.engineVersion };
   }
   const match = targets.find((t) => t.engineVersion === targetVersion);
   const minors = targets.filter((t) => !t.isMajorVersionUpgrade).map((t) => t.engineVersion).join(', ') || 'none';

@@ -3,22 +3,49 @@
  * written out (preview and staging first, production only with 14 days' notice, a status-page scheduled
  * maintenance, a pending-maintenance check a few days before, a team decision over a minute of downtime).
  */
-import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
+import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ChangesBy, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
-import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
+import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_REARM_BEFORE_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
 import { readStageInstances } from './fleet';
 import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
 
-const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval'] as const satisfies readonly (keyof CampaignSpec)[];
+const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval', 'changes'] as const satisfies readonly (keyof CampaignSpec)[];
 const STAGE_FIELDS = [
   'name', 'region', 'instanceId', 'instances', 'select', 'waves', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
-  'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint',
+  'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint', 'changes', 'rearmBefore', 'pagerDuty',
 ] as const satisfies readonly (keyof StageSpec)[];
 /** Compile-time check that the field lists above name every field of the api.ts input types. */
 type _CampaignFieldsListed = AllListed<Exclude<keyof CampaignSpec, (typeof CAMPAIGN_FIELDS)[number]>>;
 type _StageFieldsListed = AllListed<Exclude<keyof StageSpec, (typeof STAGE_FIELDS)[number]>>;
 const METHODS: readonly StageMethod[] = ['maintenance-window', 'apply-now'];
+const CHANGES_BY: readonly ChangesBy[] = ['api', 'terraform'];
+
+function readChangesBy(p: Problems, value: unknown, path: string, fallback: ChangesBy): ChangesBy {
+  if (isMissing(value)) return fallback;
+  if (typeof value !== 'string' || !CHANGES_BY.includes(value as ChangesBy)) {
+    p.add(path, `must be "api" (the campaign turns AutoMinorVersionUpgrade on and off itself) or "terraform" (the campaign asks the team for the Terraform change and waits until AWS shows it), got ${describe(value)}`);
+    return fallback;
+  }
+  return value as ChangesBy;
+}
+
+/** A PagerDuty Events API v2 integration key: 32 characters (letters and digits). */
+const ROUTING_KEY_PATTERN = /^[A-Za-z0-9]{32}$/;
+
+function readPagerDuty(p: Problems, value: unknown, path: string, requiresApproval: boolean): { enabled: boolean; routingKey?: string } {
+  const out: { enabled: boolean; routingKey?: string } = { enabled: requiresApproval };
+  if (isMissing(value)) return out;
+  const o = readObject(p, value, path, ['enabled', 'routingKey']);
+  if (!o) return out;
+  out.enabled = readBoolean(p, o.enabled, join(path, 'enabled'), requiresApproval);
+  const key = readString(p, o.routingKey, join(path, 'routingKey'), { required: false, example: '"R0123456789ABCDEF0123456789ABCDE"' });
+  if (key !== undefined) {
+    if (!ROUTING_KEY_PATTERN.test(key)) p.add(join(path, 'routingKey'), 'is not a PagerDuty Events API v2 integration key (32 letters and digits, from the service\'s "Events API V2" integration)');
+    else out.routingKey = key;
+  }
+  return out;
+}
 
 function readTargetVersion(p: Problems, value: unknown): string {
   if (typeof value === 'number') {
@@ -34,7 +61,7 @@ function readTargetVersion(p: Problems, value: unknown): string {
   return version;
 }
 
-function readStage(p: Problems, raw: unknown, path: string, target: string): ResolvedStage | undefined {
+function readStage(p: Problems, raw: unknown, path: string, target: string, campaignChanges: ChangesBy): ResolvedStage | undefined {
   const o = readObject(p, raw, path, STAGE_FIELDS);
   if (!o) return undefined;
   const name = readString(p, o.name, join(path, 'name'), { required: true, example: '"preview", "staging" or "production"' });
@@ -128,9 +155,13 @@ function readStage(p: Problems, raw: unknown, path: string, target: string): Res
     readString(p, o.infraCodeHint, join(path, 'infraCodeHint'), { required: false, example: '"Set engine_version in terraform/rds.tf"' }) ??
     defaultInfraCodeHint(target, fleet ? `every instance of the ${name} stage` : instanceId);
 
+  const changes = readChangesBy(p, o.changes, join(path, 'changes'), campaignChanges);
+  const rearmBeforeMs = readDuration(p, o.rearmBefore, join(path, 'rearmBefore'), DEFAULT_REARM_BEFORE_MS, MIN_POLL_INTERVAL_MS);
+  const pagerDuty = readPagerDuty(p, o.pagerDuty, join(path, 'pagerDuty'), requiresApproval);
+
   const stage: ResolvedStage = {
     name, region, instanceId, method, requiresApproval, noticeMs, statusPage, precheckBeforeMs, graceMs, maxMissedWindows,
-    downtimeThresholdMs, infraCodeHint,
+    downtimeThresholdMs, infraCodeHint, changes, rearmBeforeMs, pagerDuty,
   };
   const aws = readAwsAccess(p, o.aws, join(path, 'aws'));
   if (aws) stage.aws = aws;
@@ -154,6 +185,7 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
   const campaignId = readId(p, o.campaignId, 'campaignId', targetEngineVersion ? defaultCampaignId(targetEngineVersion) : undefined);
   const requester = readString(p, o.requester, 'requester', { required: true, example: '"alice@example.com"' });
 
+  const campaignChanges = readChangesBy(p, o.changes, 'changes', 'api');
   const stages: ResolvedStage[] = [];
   if (isMissing(o.stages)) {
     p.add('stages', 'is required: list the stages in order, e.g. preview, staging, production');
@@ -166,7 +198,7 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
     const instances = new Map<string, number>();
     o.stages.forEach((rawStage, i) => {
       const path = `stages[${i}]`;
-      const stage = readStage(p, rawStage, path, targetEngineVersion);
+      const stage = readStage(p, rawStage, path, targetEngineVersion, campaignChanges);
       if (!stage) return;
       stages.push(stage);
       if (stage.name) {

@@ -136,6 +136,9 @@ describe('spec: campaign defaults reproduce the runbook', function () {
       maxMissedWindows: 5,
       healthCheckUrl: 'http://preview.example.com/health',
       infraCodeHint: 'Edit terraform/preview.tf',
+      changes: 'terraform',
+      rearmBefore: '30m',
+      pagerDuty: { enabled: true, routingKey: 'R0123456789abcdef0123456789ABCDE' },
     };
     spec.stages[1].probe = { url: 'http://localhost:8080/status', ratePerSecond: 0.5, requestTimeoutMs: 500, settle: '10s', maxDuration: '15m' };
     spec.stages[1].downtimeThreshold = '90s';
@@ -149,12 +152,27 @@ describe('spec: campaign defaults reproduce the runbook', function () {
       noticeMs: 2 * DAY, statusPage: { enabled: true, name: 'Preview upgrade', body: 'Short body', componentIds: ['abc123'] },
       precheckBeforeMs: DAY, graceMs: 30 * MINUTE, maxMissedWindows: 5, downtimeThresholdMs: 60 * SECOND,
       healthCheckUrl: 'http://preview.example.com/health', infraCodeHint: 'Edit terraform/preview.tf',
+      changes: 'terraform', rearmBeforeMs: 30 * MINUTE, pagerDuty: { enabled: true, routingKey: 'R0123456789abcdef0123456789ABCDE' },
     });
+    assert.equal(r.stages[1].changes, 'api', 'the campaign changes the flag itself unless a stage says otherwise');
+    assert.deepEqual(r.stages[2].pagerDuty, { enabled: true }, 'production pages the person on call by default (the workers\' routing key)');
+    assert.deepEqual(r.stages[1].pagerDuty, { enabled: false });
+    assert.equal(r.stages[2].rearmBeforeMs, 15 * MINUTE);
     assert.deepEqual(r.stages[1].probe, { url: 'http://localhost:8080/status', ratePerSecond: 0.5, requestTimeoutMs: 500, settleMs: 10 * SECOND, maxDurationMs: 15 * MINUTE });
     assert.equal(r.stages[1].downtimeThresholdMs, 90 * SECOND);
     assert.deepEqual(r.approval, { approvers: ['bob@example.com', 'carol@example.com'], minApprovals: 2, reminderIntervalMs: 4 * HOUR });
     assert.deepEqual(r.blackouts, [{ fromMs: Date.parse('2025-12-19T00:00:00Z'), toMs: Date.parse('2026-01-05T09:00:00Z'), reason: 'Christmas' }]);
     assert.equal(r.pollIntervalMs, 5000);
+  });
+
+  it('refuses a wrong changes, rearmBefore or pagerDuty, saying what each takes', function () {
+    assertProblem(stageProblems(0, (s) => (s.changes = 'console')), 'stages[0].changes', /"api".*"terraform"/);
+    assertProblem(campaignProblems((s) => ((s as Record<string, unknown>).changes = 'pulumi')), 'changes', /"api".*"terraform"/);
+    assertProblem(stageProblems(2, (s) => (s.rearmBefore = 'soon')), 'stages[2].rearmBefore', /./);
+    assertProblem(stageProblems(2, (s) => (s.pagerDuty = { routingKey: 'not-a-key' })), 'stages[2].pagerDuty.routingKey', /32 letters and digits/);
+    assertProblem(stageProblems(2, (s) => (s.pagerDuty = { page: true })), 'stages[2].pagerDuty.page', /unknown field.*enabled, routingKey/);
+    const r = validateCampaignSpec({ ...campaign(), changes: 'terraform' });
+    assert.deepEqual(r.stages.map((x) => x.changes), ['terraform', 'terraform', 'terraform'], 'the campaign-level changes applies to every stage');
   });
 
   it('any stage can require approval, and production can opt out', function () {

@@ -7,12 +7,13 @@
  * pre-check) ends this instance as failed with that question: the parent's failure threshold decides when
  * the team is asked. A cancellation (the campaign aborted) compensates (the flag back) and ends as aborted.
  */
-import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   RESOLVED_CAMPAIGN_SPEC,
   campaignStatusQuery,
   fleetPauseSignal,
   type CampaignStatus,
+  type DecideRequest,
   type FleetInstanceInput,
   type FleetInstanceResult,
   type NotificationEvent,
@@ -24,7 +25,12 @@ import { iso, nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import { manualOf } from '../shared/saga';
 import { CampaignRun } from './run';
+import { standingOf } from '../../domain/estate';
+import { readReplicas } from './replicas';
 import { runStage } from './stage';
+import { stageSubject } from './auto-minor-upgrade';
+import { escalateOnCall, resolveOnCall } from './on-call';
+import { ESTATE_GUARD_PATCH } from './windows';
 
 /** Failure type of an instance that needs the team (the question is the message). */
 export const NEEDS_DECISION = 'NeedsDecision';
@@ -33,13 +39,17 @@ class InstanceRun extends CampaignRun {
   protected override readonly operation = 'campaign-instance';
 
   /** The team is asked by the parent, over the stage: this instance ends failed with the question. */
-  override askDecision(stage: StageReport, question: string): Promise<void> {
+  override askDecision(stage: StageReport, question: string): Promise<DecideRequest> {
     this.step(stage, 'needs-decision', question);
     throw ApplicationFailure.nonRetryable(question, NEEDS_DECISION);
   }
 
-  /** The parent notifies per wave and per failure; a hundred instances do not each post to the channel. */
-  override notify(_event: NotificationEvent, text: string, stage?: string): Promise<void> {
+  /**
+   * The parent notifies per wave and per failure; a hundred instances do not each post to the channel. What
+   * only this instance can see goes out at once: its flag turned off by someone else, an escalation.
+   */
+  override notify(event: NotificationEvent, text: string, stage?: string, details?: Record<string, unknown>): Promise<void> {
+    if (event === 'flag-reverted' || event === 'escalation') return super.notify(event, text, stage, details);
     this.status.timeline.push({ at: nowIso(), stage, step: 'not-notified', detail: text });
     return Promise.resolve();
   }
@@ -83,7 +93,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
     region: s.region,
     state,
     fromVersion: report.fromVersion,
-    toVersion: state === 'completed' ? input.targetEngineVersion : undefined,
+    toVersion: report.engineVersionNow ?? (state === 'completed' ? input.targetEngineVersion : undefined),
     note,
     downtimeSeconds: report.downtimeSeconds,
     window: report.window,
@@ -97,10 +107,16 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
       const info = await c.aws(s.name, 'describe', () => c.a.describeInstance(c.where(s), s.instanceId));
       c.instances.set(s.name, info);
       report.fromVersion = info.engineVersion;
-      if (info.engineVersion === input.targetEngineVersion) {
+      const standing = standingOf(info.engineVersion, input.targetEngineVersion);
+      if (standing.kind !== 'below-target') {
         report.status = 'skipped';
-        report.note = `already at ${info.engineVersion}`;
+        report.note = standing.kind === 'past-target' ? `runs ${standing.version}, past the target ${input.targetEngineVersion} (upgraded outside the campaign)` : `already at ${info.engineVersion}`;
+        if (standing.kind === 'past-target') report.engineVersionNow = standing.version;
         return;
+      }
+      if (patched(ESTATE_GUARD_PATCH)) {
+        const problems = await readReplicas(c, s, report, info);
+        if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
       }
       await runStage(c, s, report, input.window);
     });
@@ -117,6 +133,11 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
     });
     report.status = cancelled ? 'aborted' : 'failed';
     report.endedAt = status.endedAt = nowIso();
+    if (report.onCall?.state === 'triggered' || report.onCall?.state === 'escalated') {
+      const x = stageSubject(c, s, report);
+      if (cancelled) await resolveOnCall(c, s, report, x, `the campaign was aborted`);
+      else await escalateOnCall(c, s, report, x, `${s.instanceId}: ${reason}`);
+    }
     status.failure = cancelled ? undefined : reason;
     c.setState(cancelled ? 'aborted' : 'failed');
     c.step(report, cancelled ? 'instance-aborted' : 'instance-failed', reason);

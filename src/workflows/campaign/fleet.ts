@@ -13,7 +13,7 @@
  * instances (they hold at their next checkpoint); abort cancels every running instance, each compensating
  * its own changes, and the campaign cancels the announcements.
  */
-import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, patched, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetPauseSignal, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { countStates, describeCounts, memberKey, orderMembers, planWaves, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { precheckInstant } from '../../domain/plan';
@@ -21,7 +21,10 @@ import { iso, nowIso, nowMs } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import { announceWindowGroups, obtainApprovalForWindows } from './fleet-approval';
 import { upgradeFleetInstance } from './fleet-instance';
+import { terraformChangeText } from '../../domain/estate';
 import type { CampaignRun } from './run';
+import { terraformOwns } from './terraform';
+import { ESTATE_GUARD_PATCH } from './windows';
 
 export async function runFleetStage(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
   const fleet = report.fleet!;
@@ -73,6 +76,8 @@ class FleetWaves {
   private readonly running = new Map<string, ChildWorkflowHandle<typeof upgradeFleetInstance>>();
   private readonly results: Promise<void>[] = [];
   private failedSinceDecision = 0;
+  /** What the team was asked to change in Terraform for the running wave (a Terraform-owned stage). */
+  private terraformAsk?: string;
   private forwarded: boolean;
   private readonly forwarding = new CancellationScope();
   /** Children run in their own scope: a stage that stops (abort, a failure) cancels the ones still running. */
@@ -124,9 +129,12 @@ class FleetWaves {
   /** A production stage: each window group is a wave, started at its pre-check time; earlier groups may still run. */
   async runWindowGroups(groups: { group: WindowGroup; entries: FleetEntry[] }[]): Promise<void> {
     this.fleet.waves = groups.length;
+    const estate = patched(ESTATE_GUARD_PATCH);
     for (let i = 0; i < groups.length; i++) {
       const { group, entries } = groups[i];
-      const startAt = precheckInstant(group.window, this.s);
+      // Instances with read replicas start at once: their replicas go first, in their own windows.
+      const replicasFirst = estate && entries.some((e) => e.member.readReplicaIds?.length);
+      const startAt = replicasFirst ? nowMs() : precheckInstant(group.window, this.s);
       if (startAt > nowMs()) {
         this.c.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, ${entries.length} instance(s) in the window ${iso(group.window.startMs)}`, until: iso(startAt) });
         this.c.step(this.report, 'waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
@@ -175,6 +183,7 @@ class FleetWaves {
     const names = entries.slice(0, 10).map((e) => e.member.instanceId);
     const more = entries.length > names.length ? ` and ${entries.length - names.length} more` : '';
     this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${names.join(', ')}${more}`);
+    if (this.terraform) await this.askTerraform(wave, entries, window);
     // All of a wave's children in one workflow task (awaiting each start would take a task per child:
     // 333 children took 52 s in the bench).
     await this.scope.run(() => Promise.all(entries.map((e) => this.start(wave, e, window))));
@@ -223,9 +232,36 @@ class FleetWaves {
     }
   }
 
+  /**
+   * A Terraform-owned stage (`changes: terraform`): the team is asked once per wave for the change of every
+   * instance in it (each instance's own run waits until AWS shows its flag so, and for the change back after
+   * its window); reminders come from here, not from each instance.
+   */
+  private get terraform(): boolean {
+    return terraformOwns(this.s) && this.s.method === 'maintenance-window';
+  }
+
+  private async askTerraform(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
+    const ids = entries.map((e) => e.member.instanceId);
+    const before = window ? ` before ${iso(window.startMs)}` : ' before their next maintenance window';
+    const text = `${terraformChangeText(ids, true)}${before}; after their window, ${terraformChangeText(ids, false, this.c.spec.targetEngineVersion)}`;
+    this.terraformAsk = text;
+    this.c.step(this.report, 'infra-change-requested', `wave ${wave}: ${text}`);
+    await this.c.notify('infra-change-needed', `${this.s.name} wave ${wave} (Terraform owns the flag): ${text}. Each instance goes on when AWS shows the flag as asked.`, this.s.name);
+  }
+
   /** Waits until every started instance ended (a stage that stops cancels those still running first). */
   private async waitForAll(): Promise<void> {
-    await Promise.all(this.results);
+    if (this.terraform && this.terraformAsk) {
+      let done = false;
+      const all = Promise.all(this.results).then(() => (done = true));
+      while (!(await condition(() => done, this.c.spec.approval.reminderIntervalMs))) {
+        await this.c.notify('reminder', `${this.s.name}: ${this.running.size} instance(s) still running; those waiting for the Terraform change need: ${this.terraformAsk}`, this.s.name);
+      }
+      await all;
+    } else {
+      await Promise.all(this.results);
+    }
     this.stopIfCancelled();
   }
 

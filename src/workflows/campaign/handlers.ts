@@ -61,7 +61,8 @@ export const decide = {
   validator(c: CampaignRun, req: DecideRequest): void {
     requireRunning(c);
     if (!c.decisionOpen) throw new Error(`no decision is being asked for (state: ${c.status.state})`);
-    if (req?.decision !== 'continue' && req?.decision !== 'abort') throw new Error(`decision must be "continue" or "abort", got ${JSON.stringify(req?.decision)}`);
+    const options = c.decisionOptions;
+    if (!options.includes(req?.decision)) throw new Error(`decision must be ${options.map((o) => `"${o}"`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${JSON.stringify(req?.decision)}`);
     authorOf(c, req, decisionAction(c, req.decision));
   },
 };

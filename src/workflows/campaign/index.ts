@@ -22,6 +22,7 @@ import {
   type CampaignResult,
   type CampaignStatus,
   type ResolvedCampaignSpec,
+  type StageReport,
 } from '../../api';
 import { noticeOverride } from '../../domain/plan';
 import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
@@ -34,6 +35,8 @@ import { checkEveryInstance } from './preflight';
 import { AbortCampaign, CampaignRun } from './run';
 import { runStage } from './stage';
 import { runFleetStage } from './fleet';
+import { stageSubject } from './auto-minor-upgrade';
+import { escalateOnCall, resolveOnCall } from './on-call';
 
 export { UPSERT_ONLY_CHANGES_PATCH } from './run';
 export { upgradeFleetInstance } from './fleet-instance';
@@ -122,6 +125,16 @@ function describeStages(c: CampaignRun): void {
   status.noticeOverride = noticeOverride(spec);
 }
 
+/** A page open for the stage's window: resolved when people stopped the run, critical when it failed. */
+async function stopPaging(c: CampaignRun, report: StageReport, aborted: boolean, reason: string): Promise<void> {
+  if (report.onCall?.state !== 'triggered' && report.onCall?.state !== 'escalated') return;
+  const s = c.spec.stages.find((x) => x.name === report.name);
+  if (!s) return;
+  const x = stageSubject(c, s, report);
+  if (aborted) await resolveOnCall(c, s, report, x, `campaign aborted: ${reason}`);
+  else await escalateOnCall(c, s, report, x, `campaign failed at ${report.name}: ${reason}`);
+}
+
 /** Abort (by a person) or failure: compensate, then end as aborted (a result) or failed (non-retryable). */
 async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResult> {
   const { status } = c;
@@ -139,6 +152,7 @@ async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResu
   if (current) {
     current.status = aborted ? 'aborted' : 'failed';
     current.endedAt = nowIso();
+    await stopPaging(c, current, Boolean(aborted), reason);
   }
   status.endedAt = nowIso();
   if (aborted) {

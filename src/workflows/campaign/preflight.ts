@@ -3,26 +3,30 @@
  * the stage's method can bring, the window parses. Every problem of every stage is reported together (a
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
 import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
+import { replicaLocation } from '../../domain/estate';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
+import { readReplicas } from './replicas';
 import type { CampaignRun } from './run';
+import { ESTATE_GUARD_PATCH } from './windows';
 
 export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   c.step(undefined, 'preflight', 'checking every instance, version and window');
   const problems: string[] = [];
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
+  const estate = patched(ESTATE_GUARD_PATCH);
   for (let i = 0; i < c.spec.stages.length; i++) {
     const s = c.spec.stages[i];
     const report = c.status.stages[i];
     if (s.fleet) {
-      await checkFleet(c, s, report, problems);
+      await checkFleet(c, s, report, problems, estate);
       continue;
     }
     let info: InstanceInfo;
@@ -47,7 +51,18 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     } else if (readiness.kind === 'skip') {
       report.status = 'skipped';
       report.note = readiness.note;
+      if (readiness.pastTarget) {
+        report.engineVersionNow = readiness.pastTarget;
+        c.status.followUps.push(`${s.name}: ${s.instanceId} ${readiness.note}: set engine_version = "${readiness.pastTarget}" for it in the Terraform code.`);
+      }
       c.step(report, 'stage-skipped', `${s.instanceId}: ${readiness.note}`);
+    } else if (estate) {
+      try {
+        problems.push(...(await readReplicas(c, s, report, info, bounded)));
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        problems.push(`${s.name}: reading the read replicas of ${s.instanceId}: ${describeError(err)}`);
+      }
     }
   }
   const tooMany = campaignSizeProblem([...c.fleets.values()].reduce((n, entries) => n + entries.length, 0));
@@ -75,7 +90,7 @@ async function checkAccount(c: CampaignRun, s: ResolvedStage, report: StageRepor
  * Instances already at the target are skipped and say so; a listed instance that is missing, or one the
  * target cannot reach, is a problem like any other. A selection that finds nothing is a problem too.
  */
-async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport, problems: string[]): Promise<void> {
+async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport, problems: string[], estate: boolean): Promise<void> {
   const fleet = s.fleet!;
   const target = c.spec.targetEngineVersion;
   const entries: FleetEntry[] = [];
@@ -99,7 +114,14 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
         else c.step(report, 'fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
       }
       const targetsByVersion = new Map<string, UpgradeTarget[]>();
+      const selected = new Set(found.members.map((m) => m.instanceId.toLowerCase()));
       for (const m of found.members) {
+        // A read replica whose source is selected too is upgraded by its source's run, before the source.
+        const source = estate && m.replicaSourceId ? replicaLocation(m.replicaSourceId, loc.region) : undefined;
+        if (source && source.region === loc.region && selected.has(source.instanceId.toLowerCase())) {
+          instances.push({ region: m.region, instanceId: m.instanceId, wave: 0, state: 'skipped', fromVersion: m.engineVersion, workflowId: fleetChildId(parent, s.name, m), note: `read replica of ${source.instanceId}: upgraded with it, before it` });
+          continue;
+        }
         const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
         delete stage.fleet;
         if (loc.aws) stage.aws = loc.aws;

@@ -1,23 +1,29 @@
 /**
  * preview (runbook: "have the target version applied in the next maintenance window"): AutoMinorVersion-
  * Upgrade on, sleep until the window, confirm the engine version moved and the instance is available, and
- * leave the flag as it was before.
+ * leave the flag as it was before. Read replicas go first, in their own windows (replicas.ts).
  */
+import { patched } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { previewWindow } from '../../domain/plan';
 import { nowMs } from '../shared/clock';
-import { turnOffAutoMinorUpgrade, turnOnAutoMinorUpgrade } from './auto-minor-upgrade';
+import { stageSubject } from './auto-minor-upgrade';
+import { armFlag, disarmFlag } from './estate';
+import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
-import { watchUntilUpgraded } from './windows';
+import { ESTATE_GUARD_PATCH, watchUntilUpgraded, type WindowResult } from './windows';
 
-export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
-  const info = c.instances.get(s.name)!;
+export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed'>> {
+  const guarded = patched(ESTATE_GUARD_PATCH);
   await warnUnlessUpgradePending(c, s, report);
-  await turnOnAutoMinorUpgrade(c, s, report);
-  await watchUntilUpgraded(c, s, report, previewWindow(info.preferredMaintenanceWindow, nowMs()));
+  if (guarded) await upgradeReplicasInTheirWindows(c, s, report);
+  const x = stageSubject(c, s, report);
+  await armFlag(c, s, report, x, { guarded });
+  const result = await watchUntilUpgraded(c, s, report, previewWindow(x.windowText, nowMs()), x);
   await c.checkpoint(report);
-  await turnOffAutoMinorUpgrade(c, s, report);
+  await disarmFlag(c, s, report, x);
+  return result;
 }
 
 async function warnUnlessUpgradePending(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {

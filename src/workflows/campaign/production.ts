@@ -4,7 +4,7 @@
  * requester of a named window, a status-page scheduled maintenance for exactly that window, the pre-check
  * of AWS's pending maintenance, then the flag around the window.
  */
-import { CancellationScope, sleep } from '@temporalio/workflow';
+import { CancellationScope, patched, sleep } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
@@ -12,13 +12,16 @@ import type { Occurrence } from '../../domain/maintenance-window';
 import { describePending, pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } from '../../domain/plan';
 import { iso, nowIso, nowMs } from '../shared/clock';
-import { turnOffAutoMinorUpgrade, turnOnAutoMinorUpgrade } from './auto-minor-upgrade';
+import { movedAutomaticTarget, standingOf } from '../../domain/estate';
+import { stageSubject } from './auto-minor-upgrade';
+import { armFlag, decideOnMovedTarget, disarmFlag, notePastTarget, readAgain } from './estate';
+import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
-import { watchUntilUpgraded } from './windows';
+import { ESTATE_GUARD_PATCH, watchUntilUpgraded, type WindowResult } from './windows';
 
 const ANNOUNCEMENT = 'statuspage';
 
-export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed'>> {
   const window = await obtainApprovalForWindow(c, s, report);
   await c.checkpoint(report);
   if (s.statusPage.enabled) {
@@ -26,17 +29,28 @@ export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage,
     report.statusPageIncidentId = created.incidentId;
     c.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
   }
-  await upgradeInApprovedWindow(c, s, report, window);
+  const result = await upgradeInApprovedWindow(c, s, report, window);
+  // Upgraded outside the campaign before its window: the announced maintenance will not happen.
+  if (nowMs() < window.startMs && (await c.saga.runNow(ANNOUNCEMENT))) c.step(report, 'announcement-cancelled', `the maintenance announced for ${iso(window.startMs)} is cancelled: ${report.note ?? 'nothing to do in it'}`);
   c.saga.drop(ANNOUNCEMENT);
+  return result;
 }
 
-/** The approved window's part for one instance: pre-check, the flag on, watch the window, the flag off. */
-export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
-  await precheckPendingMaintenance(c, s, report, window);
-  await turnOnAutoMinorUpgrade(c, s, report);
-  await watchUntilUpgraded(c, s, report, window);
+/**
+ * The approved window's part for one instance: its read replicas in their own windows, the pre-check, the flag
+ * on (RDS's automatic target read again first), watch the window, the flag off.
+ */
+export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<Exclude<WindowResult, 'missed'>> {
+  const guarded = patched(ESTATE_GUARD_PATCH);
+  if (guarded) await upgradeReplicasInTheirWindows(c, s, report, window);
+  const checked = await precheckPendingMaintenance(c, s, report, window, guarded);
+  if (checked !== 'go') return checked;
+  const x = stageSubject(c, s, report);
+  await armFlag(c, s, report, x, { guarded, deadlineMs: window.endMs });
+  const result = await watchUntilUpgraded(c, s, report, window, x);
   await c.checkpoint(report);
-  await turnOffAutoMinorUpgrade(c, s, report);
+  await disarmFlag(c, s, report, x);
+  return result;
 }
 
 /** Proposes the first window at least the notice ahead, waits for approvals naming it, re-asks if it moved. */
@@ -126,8 +140,12 @@ export async function announceMaintenance(
   );
 }
 
-/** A few days before the window AWS must list the expected pending upgrade; otherwise the team decides. */
-export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<void> {
+/**
+ * A few days before the window AWS must list the expected pending upgrade; otherwise the team decides. The
+ * instance and RDS's automatic target are read again first: one already upgraded is not pre-checked, and a
+ * moved target asks the team right away (the pending action then names the other version).
+ */
+export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence, guarded = false): Promise<'go' | 'upgraded' | 'past-target'> {
   const precheckAt = precheckInstant(window, s);
   if (precheckAt > nowMs()) {
     c.setState('waiting-for-window', { kind: 'precheck', description: `${s.name}: pre-check of AWS pending maintenance`, until: iso(precheckAt) });
@@ -137,14 +155,35 @@ export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStag
   await c.checkpoint(report);
   c.setState('running');
   const target = c.spec.targetEngineVersion;
+  if (guarded) {
+    const x = stageSubject(c, s, report);
+    const info = await readAgain(c, s, x, 'precheck');
+    const standing = standingOf(info.engineVersion, target);
+    if (standing.kind === 'past-target') {
+      notePastTarget(c, s, report, x, standing.version, 'at the pre-check');
+      return 'past-target';
+    }
+    if (standing.kind === 'at-target') {
+      report.note = `reached ${target} outside the campaign, before its window`;
+      c.step(report, 'upgraded-outside', `${s.instanceId} already runs ${target} at the pre-check: upgraded outside the campaign`);
+      return 'upgraded';
+    }
+    const targets = await c.aws(s.name, 'automatic-target', () => c.a.listUpgradeTargets(x.where, info.engine, info.engineVersion));
+    const moved = movedAutomaticTarget(targets, target);
+    if (moved) {
+      await decideOnMovedTarget(c, s, report, x, info, moved.now);
+      return 'go';
+    }
+  }
   const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
   const expected = pendingUpgradeTo(pending, target);
   if (expected) {
     c.step(report, 'precheck-passed', expected.description);
-    return;
+    return 'go';
   }
   const seen = describePending(pending, 'nothing');
   c.step(report, 'precheck-failed', `expected a pending db-upgrade to ${target}, AWS lists ${seen}`);
   await c.notify('escalation', `${s.name}: AWS does not list the expected pending upgrade to ${target} for ${s.instanceId} (it lists ${seen})`, s.name);
   await c.askDecision(report, `AWS lists ${seen} instead of a pending db-upgrade to ${target}. Turn the flag on anyway and watch the window?`, 'escalation');
+  return 'go';
 }

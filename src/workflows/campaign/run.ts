@@ -17,6 +17,8 @@ import { locationFor } from '../../domain/aws-identity';
 import type { VerifiedActor } from '../../domain/identity';
 
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
+/** The answers most questions take. */
+export const CONTINUE_OR_ABORT: readonly DecideRequest['decision'][] = ['continue', 'abort'];
 /** patched() id: search attributes are upserted only when the stage or state changes. */
 export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-change';
 
@@ -42,6 +44,8 @@ export class CampaignRun {
   paused = false;
   decision?: DecideRequest;
   decisionOpen = false;
+  /** The answers the open question takes (validated by `campaign decide`). */
+  decisionOptions: readonly DecideRequest['decision'][] = CONTINUE_OR_ABORT;
   approvalPlan?: { stage: string; plan: string; windowStartMs: number; askedAt: string };
   /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
   readonly identity: IdentityGate;
@@ -172,14 +176,21 @@ export class CampaignRun {
     return waitForPeople(done, this.spec.approval.reminderIntervalMs, reminder);
   }
 
-  /** Asks the team a question and waits for `campaign decide`; "abort" ends the campaign (compensated). */
-  async askDecision(stage: StageReport, question: string, event: NotificationEvent = 'decision-needed'): Promise<void> {
+  /**
+   * Asks the team a question and waits for `campaign decide`; "abort" ends the campaign (compensated). Any
+   * other answer of `options` is returned (the default question takes continue or abort).
+   */
+  async askDecision(stage: StageReport, question: string, event: NotificationEvent = 'decision-needed', options: readonly DecideRequest['decision'][] = CONTINUE_OR_ABORT): Promise<DecideRequest> {
     await this.identity.refresh(this.status.timeline, stage.name);
     this.decision = undefined;
     this.decisionOpen = true;
-    this.setState('waiting-for-decision', { kind: 'decision', description: question, question, askedAt: nowIso() });
+    this.decisionOptions = options;
+    const waiting: WaitingFor = { kind: 'decision', description: question, question, askedAt: nowIso() };
+    if (options !== CONTINUE_OR_ABORT) waiting.options = [...options];
+    this.setState('waiting-for-decision', waiting);
     this.step(stage, 'waiting-for-decision', question);
-    await this.notify(event, `${stage.name}: ${question} Answer with \`campaign decide ${this.status.campaignId} --continue|--abort ${this.actorHint()}\`.`, stage.name);
+    const answers = options.map((o) => `--${o}`).join('|');
+    await this.notify(event, `${stage.name}: ${question} Answer with \`campaign decide ${this.status.campaignId} ${answers} ${this.actorHint()}\`.`, stage.name);
     try {
       await this.waitForHuman(
         () => this.decision !== undefined,
@@ -187,10 +198,12 @@ export class CampaignRun {
       );
     } finally {
       this.decisionOpen = false;
+      this.decisionOptions = CONTINUE_OR_ABORT;
     }
     const d = this.decision!;
     this.setState('running');
     if (d.decision === 'abort') throw new AbortCampaign(d.by, d.comment ?? `decided to abort at ${stage.name}: ${question}`);
-    this.step(stage, 'decision-continue', `${d.by}: ${d.comment ?? 'continue'}`);
+    this.step(stage, `decision-${d.decision}`, `${d.by}: ${d.comment ?? d.decision}`);
+    return d;
   }
 }

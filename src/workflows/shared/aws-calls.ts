@@ -59,7 +59,7 @@ export function awsActivities(): Activities {
   return proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: AWS_ROUND_RETRY });
 }
 
-export type Waiters = Pick<Activities, 'waitForInstance' | 'waitForChangeInsync'>;
+export type Waiters = Pick<Activities, 'waitForInstance' | 'waitForChangeInsync' | 'watchMaintenanceWindow'>;
 
 /**
  * Waits until `deadlineMs`, polling every `pollIntervalMs` inside the activity (src/activities/waiting.ts):
@@ -82,6 +82,7 @@ export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters
   return {
     waitForInstance: (where, instanceId, want) => waiters.waitForInstance(where, instanceId, want, poll),
     waitForChangeInsync: (changeId, access) => waiters.waitForChangeInsync(changeId, access, poll),
+    watchMaintenanceWindow: (where, instanceId, want) => waiters.watchMaintenanceWindow(where, instanceId, want, poll),
   };
 }
 

@@ -11,6 +11,7 @@ export const NON_RETRYABLE_TYPES = [
   'Unauthorized',
   'InvalidSpec',
   'PreflightFailed',
+  'UpgradeDependency',
 ];
 
 /** A waiter gave up at its deadline: a timeout, or retries ended by the schedule-to-close limit. */

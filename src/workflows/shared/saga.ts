@@ -20,10 +20,22 @@ export class Saga {
     this.compensations.push(c);
   }
 
+  has(id: string): boolean {
+    return this.compensations.some((c) => c.id === id);
+  }
+
   /** The change was undone the normal way (e.g. the flag turned back off): nothing to compensate any more. */
   drop(id: string): void {
     const i = this.compensations.findIndex((c) => c.id === id);
     if (i >= 0) this.compensations.splice(i, 1);
+  }
+
+  /** Runs one compensation now (its change is to be undone before the run ends), and forgets it. */
+  async runNow(id: string): Promise<boolean> {
+    const i = this.compensations.findIndex((c) => c.id === id);
+    if (i < 0) return false;
+    const [c] = this.compensations.splice(i, 1);
+    return (await CancellationScope.nonCancellable(() => c.run())) !== false;
   }
 
   /** The run succeeded (or a human kept its result): nothing is to be undone. */

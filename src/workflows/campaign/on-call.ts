@@ -1,0 +1,85 @@
+/**
+ * The person on call (runbook: production "will then upgrade automatically in our maintenance window. We expect
+ * it to pagerduty the person on call who will need to make sure that it recovers successfully"): PagerDuty's
+ * Events API v2 for a stage with `pagerDuty` on (production by default). When the window opens, an event says
+ * that an upgrade is running and must be watched; it is resolved when the instance is available at the target;
+ * a failure or an escalation is a critical event. One dedup key per instance and window: every event about it
+ * updates the same alert, and a retried call never opens a second one.
+ */
+import type { OnCallEvent, ResolvedStage, StageReport } from '../../api';
+import { onCallDedupKey } from '../../domain/estate';
+import type { Occurrence } from '../../domain/maintenance-window';
+import { iso } from '../shared/clock';
+import { describeError } from '../shared/failures';
+import type { WindowSubject } from './auto-minor-upgrade';
+import type { CampaignRun } from './run';
+
+/** A page is never worth more than a few minutes of a campaign: it is tried, then recorded as failed. */
+const PAGE_ROUNDS = 2;
+
+function pages(s: ResolvedStage, x: WindowSubject): boolean {
+  return Boolean(s.pagerDuty?.enabled) && !x.replica;
+}
+
+async function send(c: CampaignRun, s: ResolvedStage, report: StageReport, event: Omit<OnCallEvent, 'routingKey' | 'source' | 'component' | 'group' | 'class'>, x: WindowSubject): Promise<boolean> {
+  try {
+    const r = await c.aws(
+      s.name,
+      'page-on-call',
+      () =>
+        c.a.pageOnCall({
+          ...event,
+          source: `${x.region}/${x.instanceId}`,
+          component: x.instanceId,
+          group: c.spec.campaignId,
+          class: 'rds-minor-version-upgrade',
+          ...(s.pagerDuty?.routingKey ? { routingKey: s.pagerDuty.routingKey } : {}),
+        }),
+      { maxRounds: PAGE_ROUNDS },
+    );
+    c.step(report, `on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
+    return r.sent;
+  } catch (err) {
+    c.step(report, 'on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
+    await c.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`, s.name);
+    return false;
+  }
+}
+
+/** The window opened: the person on call watches the upgrade recover. */
+export async function pageWindowOpened(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject): Promise<void> {
+  if (!pages(s, x)) return;
+  const dedupKey = onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, w.startMs);
+  const how = x.track.mechanism === 'apply-in-window' ? 'applied by the campaign' : 'AutoMinorVersionUpgrade';
+  const sent = await send(
+    c,
+    s,
+    report,
+    {
+      action: 'trigger',
+      dedupKey,
+      // An alert already escalated for this window (the flag kept being turned off) stays critical.
+      severity: report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated' ? 'critical' : 'warning',
+      summary: `${s.name}: ${x.instanceId} is being upgraded to ${c.spec.targetEngineVersion} in its maintenance window ${iso(w.startMs)} – ${iso(w.endMs)} (${how}); make sure it recovers`,
+      customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId, region: x.region, target: c.spec.targetEngineVersion, window: { start: iso(w.startMs), end: iso(w.endMs) } },
+    },
+    x,
+  );
+  report.onCall = { dedupKey, state: sent ? (report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated' ? 'escalated' : 'triggered') : 'not-configured' };
+}
+
+/** A failure or an escalation: a critical event on the window's alert (or a new one when none is open). */
+export async function escalateOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
+  if (!pages(s, x)) return;
+  const windowStart = x.track.window ? Date.parse(x.track.window.start) : 0;
+  const dedupKey = report.onCall?.dedupKey ?? onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, windowStart);
+  const sent = await send(c, s, report, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId } }, x);
+  report.onCall = { dedupKey, state: sent ? 'escalated' : 'not-configured' };
+}
+
+/** The instance recovered (or the run stopped): the alert is resolved. */
+export async function resolveOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
+  if (!pages(s, x) || !report.onCall || report.onCall.state === 'resolved' || report.onCall.state === 'not-configured') return;
+  await send(c, s, report, { action: 'resolve', dedupKey: report.onCall.dedupKey, severity: 'info', summary: text }, x);
+  report.onCall = { ...report.onCall, state: 'resolved' };
+}

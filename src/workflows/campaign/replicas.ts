@@ -1,0 +1,117 @@
+/**
+ * Read replicas first ("If your PostgreSQL DB instance is using read replicas, you must upgrade all of the
+ * read replicas before upgrading the source instance", RDS User Guide; RDS refuses the source with
+ * DBUpgradeDependencyFailure otherwise). Preflight lists each instance's replicas, in its region (by
+ * identifier) and in others (by ARN); each stage then upgrades them before the instance, by its own method:
+ * apply-now upgrades them now and waits for them, a maintenance-window stage turns their flags on and
+ * watches each one's own next window (guarded like the instance's, estate.ts), then turns them off.
+ */
+import type { InstanceInfo, ReplicaReport, ResolvedStage, StageReport } from '../../api';
+import { locationFor } from '../../domain/aws-identity';
+import { standingOf } from '../../domain/estate';
+import { replicaLocation } from '../../domain/estate';
+import { previewWindow } from '../../domain/plan';
+import type { Occurrence } from '../../domain/maintenance-window';
+import { waiterUntil, type RetryOptions } from '../shared/aws-calls';
+import { iso, nowMs } from '../shared/clock';
+import { replicaSubject, type WindowSubject } from './auto-minor-upgrade';
+import { armFlag, disarmFlag, notePastTarget, readAgain } from './estate';
+import type { CampaignRun } from './run';
+import { watchUntilUpgraded } from './windows';
+
+/** How long replicas upgraded now may take (an apply-now stage without a probe limit of its own). */
+const REPLICA_UPGRADE_LIMIT_MS = 2 * 3600_000;
+
+/** Preflight: reads each replica the instance lists (missing ones are problems) into the stage's report. */
+export async function readReplicas(c: CampaignRun, s: ResolvedStage, report: StageReport, info: InstanceInfo, opts: RetryOptions = {}): Promise<string[]> {
+  const listed = info.readReplicaIds ?? [];
+  if (listed.length === 0) return [];
+  const problems: string[] = [];
+  const replicas: ReplicaReport[] = [];
+  for (const listedAs of listed) {
+    const loc = replicaLocation(listedAs, s.region);
+    const where = locationFor(loc.region, s.aws, c.spec.campaignId, s.name);
+    const r = await c.aws(s.name, 'preflight', () => c.a.findInstance(where, loc.instanceId), opts);
+    if (!r) {
+      problems.push(`${s.name}: ${s.instanceId} lists the read replica ${listedAs}, which cannot be read in ${loc.region} with the stage's credentials`);
+      continue;
+    }
+    const standing = standingOf(r.engineVersion, c.spec.targetEngineVersion);
+    replicas.push({
+      region: loc.region,
+      instanceId: loc.instanceId,
+      listedAs,
+      fromVersion: r.engineVersion,
+      maintenanceWindow: r.preferredMaintenanceWindow,
+      state: standing.kind === 'below-target' ? 'pending' : 'skipped',
+      ...(standing.kind === 'below-target' ? {} : { note: `already at ${r.engineVersion}` }),
+    });
+  }
+  report.replicas = replicas;
+  c.step(report, 'replicas-found', `${replicas.length} read replica(s), upgraded before ${s.instanceId}: ${replicas.map((r) => `${r.region}/${r.instanceId} (${r.fromVersion})`).join(', ')}`);
+  return problems;
+}
+
+function pendingReplicas(c: CampaignRun, s: ResolvedStage, report: StageReport): WindowSubject[] {
+  return (report.replicas ?? []).filter((r) => r.state === 'pending' || r.state === 'upgrading').map((r) => replicaSubject(c, s, r, r.maintenanceWindow ?? ''));
+}
+
+/** Still below the target? (One upgraded or moved past it outside the campaign is done.) */
+async function stillBelow(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject): Promise<boolean> {
+  const info = await readAgain(c, s, x);
+  const standing = standingOf(info.engineVersion, c.spec.targetEngineVersion);
+  if (standing.kind === 'below-target') return true;
+  if (standing.kind === 'past-target') notePastTarget(c, s, report, x, standing.version, 'before the campaign upgraded it');
+  else c.step(report, 'replica-upgraded', `replica ${x.instanceId} already runs ${info.engineVersion}`);
+  (x.track as ReplicaReport).state = 'upgraded';
+  return false;
+}
+
+/** apply-now: every replica upgraded now (in parallel on AWS's side), waited for, before the instance. */
+export async function upgradeReplicasNow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+  const target = c.spec.targetEngineVersion;
+  const started: WindowSubject[] = [];
+  for (const x of pendingReplicas(c, s, report)) {
+    if (!(await stillBelow(c, s, report, x))) continue;
+    const r = await c.aws(s.name, 'replica-upgrade', () => c.a.applyUpgradeNow(x.where, x.instanceId, target));
+    (x.track as ReplicaReport).state = 'upgrading';
+    x.track.mechanism = 'apply-now';
+    c.step(report, 'replica-upgrade-triggered', r.detail);
+    started.push(x);
+  }
+  const deadline = nowMs() + (s.probe?.maxDurationMs ?? REPLICA_UPGRADE_LIMIT_MS);
+  for (const x of started) {
+    c.setState('running', { kind: 'aws', description: `read replica ${x.instanceId} available at ${target}`, until: iso(deadline) });
+    const info = await c.aws(s.name, 'waiting-for-replica', () => waiterUntil(deadline, c.spec.pollIntervalMs).waitForInstance(x.where, x.instanceId, { status: 'available', engineVersion: target }), { attemptsPerRound: 1 });
+    (x.track as ReplicaReport).state = 'upgraded';
+    c.step(report, 'replica-upgraded', `replica ${x.instanceId} is ${info.status} at ${info.engineVersion}`);
+  }
+  c.setState('running');
+}
+
+/**
+ * A maintenance-window stage: every replica's flag on, then each replica watched through its own next window
+ * (they open on AWS's side meanwhile), its flag off after. `before`: the instance's own (approved) window;
+ * a replica whose next window does not come before it is flagged to the team.
+ */
+export async function upgradeReplicasInTheirWindows(c: CampaignRun, s: ResolvedStage, report: StageReport, before?: Occurrence): Promise<void> {
+  const armed: { x: WindowSubject; first: Occurrence }[] = [];
+  for (const x of pendingReplicas(c, s, report)) {
+    if (!(await stillBelow(c, s, report, x))) continue;
+    await armFlag(c, s, report, x, { guarded: true });
+    (x.track as ReplicaReport).state = 'upgrading';
+    armed.push({ x, first: previewWindow(x.windowText, nowMs()) });
+  }
+  armed.sort((a, b) => a.first.startMs - b.first.startMs);
+  for (const { x, first } of armed) {
+    if (before && first.endMs > before.startMs) {
+      const text = `${s.name}: read replica ${x.instanceId}'s next window ${iso(first.startMs)} – ${iso(first.endMs)} does not end before ${s.instanceId}'s window ${iso(before.startMs)}; RDS refuses to upgrade ${s.instanceId} before it`;
+      c.step(report, 'replica-window-late', text);
+      await c.notify('escalation', `${text}. Move the replica's maintenance window earlier, or expect ${s.instanceId}'s window to be missed.`, s.name);
+    }
+    await watchUntilUpgraded(c, s, report, first, x);
+    await disarmFlag(c, s, report, x);
+    (x.track as ReplicaReport).state = 'upgraded';
+    c.step(report, 'replica-upgraded', `replica ${x.instanceId} is done; ${s.instanceId} is next`);
+  }
+}

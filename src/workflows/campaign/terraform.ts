@@ -1,0 +1,53 @@
+/**
+ * Stages whose flag the team's Terraform owns (`changes: terraform`): the campaign changes nothing itself. It
+ * asks the team for the exact change (the instance, the attribute, the value), reminds at the approval
+ * reminder interval, and goes on when AWS shows the flag as asked; after the window it asks for the change
+ * back, with `engine_version`, the same way. A deploy of the old code would otherwise undo whatever the
+ * campaign set through the API (estate.ts watches for that too).
+ */
+import type { ResolvedStage, StageReport } from '../../api';
+import { terraformChangeText } from '../../domain/estate';
+import { waiterUntil } from '../shared/aws-calls';
+import { iso, nowMs } from '../shared/clock';
+import { isActivityTimeout } from '../shared/failures';
+import type { WindowSubject } from './auto-minor-upgrade';
+import type { CampaignRun } from './run';
+
+export function terraformOwns(s: ResolvedStage): boolean {
+  return s.changes === 'terraform';
+}
+
+/**
+ * Asks for `auto_minor_version_upgrade = flag` (and `engine_version` when given) in Terraform and waits until
+ * AWS shows the flag so, reminding people; gives up at `deadlineMs` (the window's end) and returns false.
+ */
+export async function askTerraformForFlag(
+  c: CampaignRun,
+  s: ResolvedStage,
+  report: StageReport,
+  x: WindowSubject,
+  ask: { flag: boolean; engineVersion?: string; deadlineMs?: number },
+): Promise<boolean> {
+  const change = terraformChangeText([x.instanceId], ask.flag, ask.engineVersion);
+  const by = ask.deadlineMs !== undefined ? ` before ${iso(ask.deadlineMs)}` : '';
+  c.step(report, 'infra-change-requested', `${change}${by}; the campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}`);
+  c.setState('waiting-for-infra-change', { kind: 'infra-change', description: `${s.name}: ${change}${by}` });
+  await c.notify('infra-change-needed', `${s.name} (Terraform owns the flag): ${change}${by}. The campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}.`, s.name);
+  for (;;) {
+    const until = Math.min(ask.deadlineMs ?? Number.MAX_SAFE_INTEGER, nowMs() + c.spec.approval.reminderIntervalMs);
+    try {
+      const info = await c.aws(s.name, 'waiting-for-infra-change', () => waiterUntil(until, c.spec.pollIntervalMs).waitForInstance(x.where, x.instanceId, { autoMinorVersionUpgrade: ask.flag }), { attemptsPerRound: 1 });
+      c.setState('running');
+      c.step(report, 'infra-change-seen', `AWS shows AutoMinorVersionUpgrade ${info.autoMinorVersionUpgrade} on ${x.instanceId}${ask.engineVersion ? ` (it runs ${info.engineVersion})` : ''}`);
+      return true;
+    } catch (err) {
+      if (!isActivityTimeout(err)) throw err;
+    }
+    if (ask.deadlineMs !== undefined && nowMs() >= ask.deadlineMs) {
+      c.setState('running');
+      c.step(report, 'infra-change-missing', `AWS still shows AutoMinorVersionUpgrade ${!ask.flag} on ${x.instanceId} at ${iso(ask.deadlineMs)}`);
+      return false;
+    }
+    await c.notify('reminder', `${s.name}: still waiting for the Terraform change: ${change}${by}`, s.name);
+  }
+}
