@@ -3,7 +3,7 @@
  * it for weeks): watching a maintenance window for the version and the flag, who changed an instance
  * (CloudTrail), and the person on call (PagerDuty). Plain JSON across the boundary, as in ./activities.ts.
  */
-import type { AwsWhere, InstanceInfo } from './activities';
+import type { AwsWhere, InstanceInfo } from './aws-shapes';
 
 /** What a maintenance window is watched for (see RdsActivities.watchMaintenanceWindow). */
 export interface WindowWatchWant {

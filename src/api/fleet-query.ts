@@ -2,7 +2,7 @@
  * What a fleet stage asks of one region and account (FleetQuery) and what it finds (FleetFound): the
  * findFleet activity's side of the contract (./activities.ts).
  */
-import type { PendingMaintenanceAction } from './activities';
+import type { PendingMaintenanceAction } from './aws-shapes';
 
 /** One instance a fleet stage found: what the plan and the waves need, kept small (a fleet is hundreds). */
 export interface FleetMember {

@@ -89,16 +89,19 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
 
   campaign
     .command('decide <id>')
-    .description('answer a question the campaign asks (continue or abort)')
+    .description('answer a question the campaign asks (continue or abort; when RDS moved its automatic target, apply-in-window, retarget or abort)')
     .addOption(asOption())
     .addOption(keyOptions()[0])
     .addOption(keyOptions()[1])
     .option('--continue', 'go on')
     .option('--abort', 'stop and compensate')
+    .option('--apply-in-window', "RDS's automatic target moved: the campaign applies the campaign's target itself when the window opens")
+    .option('--retarget', "RDS's automatic target moved: end this campaign (compensated) and start one for the new version")
     .option('--comment <text>')
-    .action(async (id: string, opts: ActRequest & { as: string; continue?: boolean; abort?: boolean }) => {
-      if (Boolean(opts.continue) === Boolean(opts.abort)) throw new CliError('pass exactly one of --continue or --abort', 2);
-      const decision = opts.continue ? ('continue' as const) : ('abort' as const);
+    .action(async (id: string, opts: ActRequest & { as: string; continue?: boolean; abort?: boolean; applyInWindow?: boolean; retarget?: boolean }) => {
+      const given = (['continue', 'abort', 'apply-in-window', 'retarget'] as const).filter((d) => (d === 'apply-in-window' ? opts.applyInWindow : opts[d]));
+      if (given.length !== 1) throw new CliError('pass exactly one of --continue, --abort, --apply-in-window or --retarget (the question says which it takes)', 2);
+      const decision = given[0];
       await actOn(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, decideUpdate, (s) => ({
         action: { action: 'decide', question: s.waitingFor?.question ?? '', askedAt: s.waitingFor?.askedAt ?? '', decision },
         request: { by: opts.as, decision, comment: opts.comment },

@@ -140,7 +140,8 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   if (s.noticeOverride) lines.push(`notice override: ${s.noticeOverride}`);
   if (s.waitingFor) lines.push(`WAITING FOR ${describeWait(s.waitingFor, nowMs)}`);
   if (s.waitingFor?.plan) lines.push(`  approve: rds-orchestrator campaign approve ${s.campaignId} ${actorOptions(s.identity)}   (plan ${s.waitingFor.plan})`);
-  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} --continue|--abort ${actorOptions(s.identity)}`);
+  if (s.waitingFor?.kind === 'decision') lines.push(`  answer:  rds-orchestrator campaign decide ${s.campaignId} ${(s.waitingFor.options ?? ['continue', 'abort']).map((o) => `--${o}`).join('|')} ${actorOptions(s.identity)}`);
+  if (s.waitingFor?.kind === 'infra-change') lines.push('  the campaign goes on by itself when AWS shows the change');
   lines.push(...describeTrouble(s.trouble));
   if (s.failure) lines.push(`FAILURE: ${s.failure}`);
   lines.push('');
@@ -160,6 +161,8 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
       ]),
     ]),
   );
+  const estate = s.stages.flatMap(describeEstate);
+  if (estate.length) lines.push('', ...estate);
   for (const st of s.stages.filter((x) => x.fleet)) lines.push('', ...formatFleetReport(st, { all: opts.all, campaignId: s.campaignId }));
   if (s.approvals.length) {
     lines.push('', 'Approvals:');
@@ -171,6 +174,18 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   }
   lines.push('', 'Recent steps:', ...formatTimeline(s.timeline.slice(-8)));
   return lines.join('\n');
+}
+
+/** What moved around a stage's instance: its replicas, who owns its flag, the flag turned off by others, the page. */
+function describeEstate(st: StageReport): string[] {
+  const out: string[] = [];
+  if (st.changes === 'terraform') out.push(`[${st.name}] Terraform owns the flag: the campaign asks for each change and waits for AWS to show it`);
+  if (st.replicas?.length) out.push(`[${st.name}] read replicas first: ${st.replicas.map((r) => `${r.region}/${r.instanceId} ${r.fromVersion ?? '?'} ${r.state}${r.window ? ` (window ${shortIso(r.window.start)})` : ''}${r.note ? `: ${r.note}` : ''}`).join('; ')}`);
+  if (st.mechanism === 'apply-in-window') out.push(`[${st.name}] RDS's automatic target moved: the campaign applies ${st.toVersion} itself when the window opens`);
+  if (st.flagReverts) out.push(`[${st.name}] AutoMinorVersionUpgrade turned off by someone else ${st.flagReverts} time(s) (see the flag-reverted steps: who, when)`);
+  if (st.engineVersionNow) out.push(`[${st.name}] runs ${st.engineVersionNow}, past the target: upgraded outside the campaign`);
+  if (st.onCall) out.push(`[${st.name}] on call (PagerDuty): ${st.onCall.state}, dedup key ${st.onCall.dedupKey}`);
+  return out;
 }
 
 /**

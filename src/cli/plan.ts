@@ -4,7 +4,8 @@
  * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation.
  */
 import fs from 'node:fs';
-import type { Activities, AllowedSignersFile, ResolvedCampaignSpec } from '../api';
+import type { Activities, AllowedSignersFile, InstanceInfo, ResolvedCampaignSpec } from '../api';
+import { replicaLocation } from '../domain/estate';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
@@ -36,7 +37,8 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
       const info = await aws.describeInstance(where, s.instanceId);
       const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets(where, info.engine, info.engineVersion) : [];
       const first = planStage(s, spec, { info, targets }, nowMs);
-      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance(where, s.instanceId) }, nowMs) : first;
+      const replicas = first.plan.action === 'upgrade' ? await readReplicas(aws, spec, s, info.readReplicaIds ?? [], problems) : [];
+      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance(where, s.instanceId), replicas }, nowMs) : first;
       stages.push({ ...planned.plan, ...account, ...access });
       problems.push(...planned.problems);
     } catch (err) {
@@ -56,6 +58,20 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
     stages,
     problems,
   };
+}
+
+/** The instance's read replicas, each read where RDS lists it (its region; an ARN names another). */
+async function readReplicas(aws: PlanReaders, spec: ResolvedCampaignSpec, s: ResolvedCampaignSpec['stages'][number], listed: string[], problems: string[]): Promise<InstanceInfo[]> {
+  const out: InstanceInfo[] = [];
+  for (const id of listed) {
+    const loc = replicaLocation(id, s.region);
+    try {
+      out.push(await aws.describeInstance(locationFor(loc.region, s.aws, spec.campaignId, s.name), loc.instanceId));
+    } catch (err) {
+      problems.push(`${s.name}: read replica ${id} of ${s.instanceId}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -96,6 +112,7 @@ export function formatPlan(plan: CampaignPlan, opts: { all?: boolean } = {}): st
     if (s.window) lines.push(`  window:     ${s.window.start} – ${s.window.end}`);
     if (s.announceAt) lines.push(`  announce:   ${s.announceAt}`);
     if (s.precheckAt) lines.push(`  pre-check:  ${s.precheckAt}`);
+    for (const r of s.replicas ?? []) lines.push(`  replica:    ${r.instance} ${r.from} → ${s.to}${r.window ? `, its window ${r.window.start} – ${r.window.end}` : ', now'} (before ${s.instance})`);
     if (s.awsAppliesBy) lines.push(`  AWS applies by: ${s.awsAppliesBy}`);
     for (const k of s.skippedWindows) lines.push(`  skipped:    ${k}`);
     for (const w of s.what) lines.push(`  - ${w}`);

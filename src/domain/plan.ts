@@ -9,6 +9,7 @@ import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
 import { awsUpgradeDeadline, pendingUpgradeTo } from './pending-maintenance';
 import { assessStage } from './preflight';
+import { DEFAULT_REARM_BEFORE_MS, standingOf, terraformChangeText } from './estate';
 
 /** Fourteen days: below it the spec must give a reason, shown in status and plan. */
 export const MIN_NOTICE_WITHOUT_OVERRIDE_MS = 14 * 86_400_000;
@@ -71,6 +72,10 @@ export interface StagePlan {
   access?: string;
   /** A fleet stage: what the selection found and what would happen to each instance (`instance` is then the selection in words). */
   fleet?: FleetPlan;
+  /** Who changes the flag: the campaign (api) or the team's Terraform. */
+  changes?: 'api' | 'terraform';
+  /** The instance's read replicas, upgraded before it (their own window for a maintenance-window stage). */
+  replicas?: { instance: string; from: string; window?: { start: string; end: string } }[];
 }
 
 /** One instance of a fleet stage in the plan: what would happen to it. */
@@ -152,6 +157,8 @@ export interface StageReadings {
   targets: UpgradeTarget[];
   /** Read only when the stage would upgrade (undefined otherwise). */
   pending?: PendingMaintenanceAction[];
+  /** The instance's read replicas as read (each one's version and window). */
+  replicas?: Pick<InstanceInfo, 'region' | 'instanceId' | 'engineVersion' | 'preferredMaintenanceWindow'>[];
 }
 
 export function emptyStagePlan(stage: ResolvedStage, targetVersion: string): StagePlan {
@@ -172,6 +179,12 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
 
   const pending = readings.pending ?? [];
   const target = spec.targetEngineVersion;
+  p.changes = stage.changes ?? 'api';
+  const replicas = (readings.replicas ?? []).filter((r) => standingOf(r.engineVersion, target).kind === 'below-target');
+  if (replicas.length) {
+    p.replicas = replicas.map((r) => ({ instance: `${r.region}/${r.instanceId}`, from: r.engineVersion }));
+    p.what.push(`read replicas first (RDS refuses the source before them): ${p.replicas.map((r) => `${r.instance} (${r.from})`).join(', ')}${stage.method === 'apply-now' ? ', upgraded now and waited for' : ', each in its own next maintenance window'}`);
+  }
   const upgrade = pendingUpgradeTo(pending, target);
   const deadline = awsUpgradeDeadline(pending);
   if (deadline !== undefined) p.awsAppliesBy = iso(deadline);
@@ -202,5 +215,16 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
   }
   p.window = { start: iso(window.startMs), end: iso(window.endMs) };
   if (awsAppliesBefore(pending, window) !== undefined) p.warnings.push(`AWS would apply the upgrade on ${p.awsAppliesBy}, before the window: the campaign will escalate`);
+  if (p.changes === 'terraform') {
+    p.what.push(`Terraform owns the flag (changes: terraform): the campaign asks for "${terraformChangeText([stage.instanceId], true)}" before the window and for the change back (with engine_version) after it, waits for AWS to show each, and changes nothing itself`);
+  }
+  p.what.push(`the flag and RDS's automatic target are read again ${formatDuration(stage.rearmBeforeMs ?? DEFAULT_REARM_BEFORE_MS)} before the window and as it opens: a flag turned off is turned on again (and people told who did it); a moved target asks the team`);
+  if (stage.pagerDuty?.enabled) p.what.push('pages the person on call (PagerDuty) when the window opens; resolved when the instance is available at the target, critical if it is not');
+  for (const r of replicas) {
+    const w = nextWindowStartingAfter(r.preferredMaintenanceWindow, nowMs);
+    const entry = p.replicas!.find((x) => x.instance === `${r.region}/${r.instanceId}`)!;
+    entry.window = { start: iso(w.startMs), end: iso(w.endMs) };
+    if (stage.requiresApproval && w.endMs > window.startMs) p.warnings.push(`read replica ${entry.instance}'s next window ${entry.window.start} does not end before the chosen window: RDS would refuse ${stage.instanceId}; move the replica's window earlier`);
+  }
   return { plan: p, problems: [] };
 }

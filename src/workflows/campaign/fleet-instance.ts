@@ -7,7 +7,7 @@
  * pre-check) ends this instance as failed with that question: the parent's failure threshold decides when
  * the team is asked. A cancellation (the campaign aborted) compensates (the flag back) and ends as aborted.
  */
-import { ApplicationFailure, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   RESOLVED_CAMPAIGN_SPEC,
   campaignStatusQuery,
@@ -30,7 +30,6 @@ import { readReplicas } from './replicas';
 import { runStage } from './stage';
 import { stageSubject } from './auto-minor-upgrade';
 import { escalateOnCall, resolveOnCall } from './on-call';
-import { ESTATE_GUARD_PATCH } from './windows';
 
 /** Failure type of an instance that needs the team (the question is the message). */
 export const NEEDS_DECISION = 'NeedsDecision';
@@ -114,7 +113,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
         if (standing.kind === 'past-target') report.engineVersionNow = standing.version;
         return;
       }
-      if (patched(ESTATE_GUARD_PATCH)) {
+      if (c.estateGuard) {
         const problems = await readReplicas(c, s, report, info);
         if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), 'PreflightFailed');
       }

@@ -13,7 +13,7 @@
  * instances (they hold at their next checkpoint); abort cancels every running instance, each compensating
  * its own changes, and the campaign cancels the announcements.
  */
-import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, patched, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetPauseSignal, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { countStates, describeCounts, memberKey, orderMembers, planWaves, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { precheckInstant } from '../../domain/plan';
@@ -24,7 +24,6 @@ import { upgradeFleetInstance } from './fleet-instance';
 import { terraformChangeText } from '../../domain/estate';
 import type { CampaignRun } from './run';
 import { terraformOwns } from './terraform';
-import { ESTATE_GUARD_PATCH } from './windows';
 
 export async function runFleetStage(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
   const fleet = report.fleet!;
@@ -129,7 +128,7 @@ class FleetWaves {
   /** A production stage: each window group is a wave, started at its pre-check time; earlier groups may still run. */
   async runWindowGroups(groups: { group: WindowGroup; entries: FleetEntry[] }[]): Promise<void> {
     this.fleet.waves = groups.length;
-    const estate = patched(ESTATE_GUARD_PATCH);
+    const estate = this.c.estateGuard;
     for (let i = 0; i < groups.length; i++) {
       const { group, entries } = groups[i];
       // Instances with read replicas start at once: their replicas go first, in their own windows.

@@ -3,7 +3,7 @@
  * the stage's method can bring, the window parses. Every problem of every stage is reported together (a
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
-import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
@@ -15,13 +15,12 @@ import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
 import { readReplicas } from './replicas';
 import type { CampaignRun } from './run';
-import { ESTATE_GUARD_PATCH } from './windows';
 
 export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   c.step(undefined, 'preflight', 'checking every instance, version and window');
   const problems: string[] = [];
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
-  const estate = patched(ESTATE_GUARD_PATCH);
+  const estate = c.estateGuard;
   for (let i = 0; i < c.spec.stages.length; i++) {
     const s = c.spec.stages[i];
     const report = c.status.stages[i];

@@ -3,7 +3,6 @@
  * Upgrade on, sleep until the window, confirm the engine version moved and the instance is available, and
  * leave the flag as it was before. Read replicas go first, in their own windows (replicas.ts).
  */
-import { patched } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { previewWindow } from '../../domain/plan';
@@ -12,10 +11,10 @@ import { stageSubject } from './auto-minor-upgrade';
 import { armFlag, disarmFlag } from './estate';
 import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
-import { ESTATE_GUARD_PATCH, watchUntilUpgraded, type WindowResult } from './windows';
+import { watchUntilUpgraded, type WindowResult } from './windows';
 
 export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed'>> {
-  const guarded = patched(ESTATE_GUARD_PATCH);
+  const guarded = c.estateGuard;
   await warnUnlessUpgradePending(c, s, report);
   if (guarded) await upgradeReplicasInTheirWindows(c, s, report);
   const x = stageSubject(c, s, report);

@@ -4,7 +4,7 @@
  * requester of a named window, a status-page scheduled maintenance for exactly that window, the pre-check
  * of AWS's pending maintenance, then the flag around the window.
  */
-import { CancellationScope, patched, sleep } from '@temporalio/workflow';
+import { CancellationScope, sleep } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
@@ -17,7 +17,7 @@ import { stageSubject } from './auto-minor-upgrade';
 import { armFlag, decideOnMovedTarget, disarmFlag, notePastTarget, readAgain } from './estate';
 import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
-import { ESTATE_GUARD_PATCH, watchUntilUpgraded, type WindowResult } from './windows';
+import { watchUntilUpgraded, type WindowResult } from './windows';
 
 const ANNOUNCEMENT = 'statuspage';
 
@@ -41,7 +41,7 @@ export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage,
  * on (RDS's automatic target read again first), watch the window, the flag off.
  */
 export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<Exclude<WindowResult, 'missed'>> {
-  const guarded = patched(ESTATE_GUARD_PATCH);
+  const guarded = c.estateGuard;
   if (guarded) await upgradeReplicasInTheirWindows(c, s, report, window);
   const checked = await precheckPendingMaintenance(c, s, report, window, guarded);
   if (checked !== 'go') return checked;

@@ -19,6 +19,14 @@ import type { VerifiedActor } from '../../domain/identity';
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 /** The answers most questions take. */
 export const CONTINUE_OR_ABORT: readonly DecideRequest['decision'][] = ['continue', 'abort'];
+/**
+ * patched() id: the world is read again before and in each window, the flag guarded, RDS's automatic target
+ * re-read, replicas first, Terraform-owned flags, the person on call (estate.ts, windows.ts). Decided once, when
+ * the run starts (CampaignRun.estateGuard): a run started before it keeps the old steps to its end. Asking at
+ * each step instead would place the marker after a local activity whose result, on replay, arrives in an
+ * earlier workflow task than it did live, and the replay would see the marker where no command asks for it.
+ */
+export const ESTATE_GUARD_PATCH = 'campaign-estate-guard';
 /** patched() id: search attributes are upserted only when the stage or state changes. */
 export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-change';
 
@@ -49,6 +57,8 @@ export class CampaignRun {
   approvalPlan?: { stage: string; plan: string; windowStartMs: number; askedAt: string };
   /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
   readonly identity: IdentityGate;
+  /** See ESTATE_GUARD_PATCH; decided once, when the run starts (before any activity). */
+  readonly estateGuard = patched(ESTATE_GUARD_PATCH);
   private lastUpsert?: { stage: string; state: CampaignState };
   /** What the search attribute RdsOperation says: a campaign, or one instance of a fleet stage. */
   protected readonly operation: string = 'campaign';

@@ -3,7 +3,6 @@
  * (preview: the next maintenance window; staging: now, under the probe; production: the approved and
  * announced window), check health, and record the infrastructure-code follow-up.
  */
-import { patched } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { standingOf } from '../../domain/estate';
 import { nowIso } from '../shared/clock';
@@ -12,7 +11,6 @@ import type { Occurrence } from '../../domain/maintenance-window';
 import { upgradeInAnnouncedWindow, upgradeInApprovedWindow } from './production';
 import type { CampaignRun } from './run';
 import { upgradeNowUnderProbe } from './staging';
-import { ESTATE_GUARD_PATCH } from './windows';
 
 /**
  * `approved`: the window a fleet's parent campaign approved and announced for this one instance (its child
@@ -26,7 +24,7 @@ export async function runStage(c: CampaignRun, s: ResolvedStage, report: StageRe
   c.step(report, 'stage-started', `${s.region}/${s.instanceId} ${report.fromVersion} → ${target} (${s.method})`);
   await c.notify('stage-started', `${s.name} started: ${s.instanceId} ${report.fromVersion} → ${target} (${s.method})`, s.name);
   await c.checkpoint(report);
-  if (patched(ESTATE_GUARD_PATCH) && (await alreadyDone(c, s, report))) return;
+  if (c.estateGuard && (await alreadyDone(c, s, report))) return;
   let result: 'upgraded' | 'past-target' = 'upgraded';
   if (s.method === 'apply-now') {
     await upgradeNowUnderProbe(c, s, report);

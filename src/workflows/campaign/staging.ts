@@ -3,7 +3,7 @@
  * downtime; over a minute, discuss with the team"): start the probe, apply the upgrade now, wait until
  * available at the target, take the probe's longest outage as the measured downtime.
  */
-import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { Activities, ProbeResult, ResolvedStage, StageReport } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { nowMs } from '../shared/clock';
@@ -11,11 +11,10 @@ import { HEARTBEAT_TIMEOUT } from '../shared/aws-calls';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
 import { upgradeReplicasNow } from './replicas';
 import type { CampaignRun } from './run';
-import { ESTATE_GUARD_PATCH } from './windows';
 
 export async function upgradeNowUnderProbe(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
   // Read replicas first (RDS refuses the source before them), before the probe measures the instance's downtime.
-  if (patched(ESTATE_GUARD_PATCH)) await upgradeReplicasNow(c, s, report);
+  if (c.estateGuard) await upgradeReplicasNow(c, s, report);
   report.mechanism = 'apply-now';
   const result = await probeWhileUpgrading(c, s, report);
   await decideOnMeasuredDowntime(c, s, report, result);

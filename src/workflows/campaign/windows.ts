@@ -8,7 +8,7 @@
  * window and when it opens, and the flag is watched with the version. A flag turned off is turned on again
  * while the window is open; an instance already at (or past) the target is never watched for it.
  */
-import { patched, sleep } from '@temporalio/workflow';
+import { sleep } from '@temporalio/workflow';
 import type { ResolvedStage, StageReport } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { DEFAULT_REARM_BEFORE_MS } from '../../domain/estate';
@@ -22,8 +22,6 @@ import { applyInWindow, guardWindow, missedWindow, notePastTarget, onFlagReverte
 import { escalateOnCall, pageWindowOpened, resolveOnCall } from './on-call';
 import type { CampaignRun } from './run';
 
-/** patched() id: the world is read again before and in each window, the flag guarded, the target re-read. */
-export const ESTATE_GUARD_PATCH = 'campaign-estate-guard';
 
 /** The last look at the instance before its window opens (RDS may start the upgrade the moment it opens). */
 const LAST_LOOK_BEFORE_MS = 60_000;
@@ -39,7 +37,7 @@ function windowOf(x: WindowSubject, w: Occurrence): { start: string; end: string
 
 /** Sleeps until the window opens and watches it. */
 export async function waitForMaintenanceWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject = stageSubject(c, s, report)): Promise<WindowResult> {
-  if (patched(ESTATE_GUARD_PATCH)) return waitAndWatchGuarded(c, s, report, w, x);
+  if (c.estateGuard) return waitAndWatchGuarded(c, s, report, w, x);
   report.window = windowOf(x, w);
   const wait = w.startMs - nowMs();
   if (wait > 0) {

@@ -3,12 +3,12 @@
  * identifier is free (or was made by this very restore: it carries the owner tag), and for a cutover the
  * zone and the weighted CNAME the applications use exist and point at the source. Touches nothing.
  */
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
 import { locationFor } from '../../domain/aws-identity';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
-import { BASTION_CHECKED_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
 
 /** Returns true when this restore already exists (a rerun continues without a second restore). */
 export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean> {
@@ -64,7 +64,7 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
     );
   }
 
-  if (spec.bastion && patched(BASTION_CHECKED_PATCH)) await checkBastion(r);
+  if (spec.bastion && r.bastionChecked) await checkBastion(r);
 
   if (spec.cutover) {
     const c = spec.cutover;

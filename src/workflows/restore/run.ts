@@ -38,7 +38,8 @@ export const LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH = 'restore-own-security-group-p
 
 /**
  * Since this patch the bastion's account is checked in preflight like every other: its role (`bastion.aws`)
- * is assumed, and the bastion's security group must exist in that account, before any change.
+ * is assumed, and the bastion's security group must exist in that account, before any change. Decided once,
+ * when the run starts (RestoreRun.bastionChecked).
  */
 export const BASTION_CHECKED_PATCH = 'restore-bastion-account-checked';
 
@@ -64,6 +65,8 @@ export class RestoreRun {
   readonly mainScope = new CancellationScope();
   /** See LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH; decided once, at the start of the run. */
   readonly safeCutover = patched(LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH);
+  /** See BASTION_CHECKED_PATCH; decided once, at the start of the run. */
+  readonly bastionChecked = patched(BASTION_CHECKED_PATCH);
   abortRequest?: { by: string; reason: string };
   approvalPlan?: string;
   decision?: DecideRequest;

@@ -1,0 +1,96 @@
+/**
+ * The plain shapes AWS answers are read into (what the activities return and the workflows decide on): where a
+ * resource is and how to reach it, an instance, an upgrade target, a pending maintenance action.
+ */
+
+/**
+ * How to reach an AWS resource: its region, and the identity of its account. The worker's own credentials
+ * when no role or profile is given; otherwise the role, assumed through STS (with the SDK's provider, which
+ * refreshes it), or a named local profile.
+ */
+export interface AwsLocation {
+  region: string;
+  roleArn?: string;
+  externalId?: string;
+  profile?: string;
+  /** The STS region to assume the role in (default: `region`). */
+  stsRegion?: string;
+  /** The STS session name: which campaign or restore, which stage (it shows in CloudTrail). */
+  sessionName?: string;
+}
+
+/** A region (the worker's own identity; runs started before accounts existed pass this) or a location. */
+export type AwsWhere = string | AwsLocation;
+
+/** The identity part of a location, for a global service (Route 53). */
+export type AwsAccess = Omit<AwsLocation, 'region'>;
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+}
+
+export interface InstanceEndpoint {
+  address: string;
+  port: number;
+  hostedZoneId?: string;
+}
+
+export interface InstanceInfo {
+  region: string;
+  instanceId: string;
+  arn?: string;
+  engine: string;
+  engineVersion: string;
+  status: string;
+  autoMinorVersionUpgrade: boolean;
+  /** `ddd:hh24:mi-ddd:hh24:mi`, UTC */
+  preferredMaintenanceWindow: string;
+  endpoint?: InstanceEndpoint;
+  instanceClass: string;
+  multiAZ: boolean;
+  storageType?: string;
+  allocatedStorage?: number;
+  iops?: number;
+  kmsKeyId?: string;
+  dbSubnetGroupName?: string;
+  /** The VPC of the instance's DB subnet group. */
+  vpcId?: string;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds: string[];
+  deletionProtection: boolean;
+  /** Pending modified values reported by RDS (e.g. EngineVersion when an upgrade is queued). */
+  pendingEngineVersion?: string;
+  latestRestorableTime?: string;
+  /** Earliest restorable time: InstanceCreateTime or now - BackupRetentionPeriod days, whichever is later. */
+  earliestRestorableTime?: string;
+  backupRetentionPeriodDays?: number;
+  tags: Record<string, string>;
+  /**
+   * ReadReplicaDBInstanceIdentifiers: the instance's read replicas, as RDS lists them (an in-region replica by
+   * its identifier, a cross-region one by its ARN). Absent when it has none.
+   */
+  readReplicaIds?: string[];
+  /** ReadReplicaSourceDBInstanceIdentifier: set when this instance is a read replica (its source's identifier, or ARN across regions). */
+  replicaSourceId?: string;
+}
+
+export interface UpgradeTarget {
+  engineVersion: string;
+  isMajorVersionUpgrade: boolean;
+  /**
+   * ValidUpgradeTarget.AutoUpgrade: "whether the target version is applied to any source DB instances
+   * that have AutoMinorVersionUpgrade set to true" — the only version the flag can ever bring.
+   * Absent in activity results recorded before it was read (replayed histories): unknown.
+   */
+  autoUpgrade?: boolean;
+}
+
+export interface PendingMaintenanceAction {
+  action: string; // e.g. "db-upgrade", "system-update"
+  description?: string;
+  autoAppliedAfterDate?: string; // ISO instant
+  forcedApplyDate?: string; // ISO instant
+  currentApplyDate?: string; // ISO instant
+  optInStatus?: string;
+}
