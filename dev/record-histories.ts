@@ -10,7 +10,7 @@
  * test/replay.test.ts replays every folder against the current code, so a change that breaks determinism
  * for a workflow started by any recorded version fails it. Add a folder; never overwrite an older one.
  *
- * Names: campaign-full, campaign-aborted, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
+ * Names: campaign-full, campaign-aborted, campaign-estate, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
  * restore-decide-roll-back (default: all). Takes about five minutes (the full campaign waits for two real
  * maintenance windows at minute granularity).
  */
@@ -40,6 +40,7 @@ import os from 'node:os';
 import { simulatorConfig, startLocalSimulator } from './simulator';
 import { startDevServer } from './temporal-server';
 import { clockTime, nextWholeMinute, sleep } from './time';
+import { formatMaintenanceWindow } from '../sim/src/window';
 
 const HISTORIES = path.resolve(__dirname, '..', 'test', 'histories');
 
@@ -124,6 +125,54 @@ const scenarios: Scenario[] = [
           await act(handle, 'campaign', 'history-full', pauseUpdate, (st) => ({ action: 'pause', after: st.humanActions.length }), { by: 'carol', reason: 'checking the announcement' });
           await sleep(1500);
           await act(handle, 'campaign', 'history-full', resumeUpdate, (st) => ({ action: 'resume', after: st.humanActions.length }), { by: 'carol', reason: 'announcement fine' });
+        }
+      }, 500);
+      return handle;
+    },
+  },
+  {
+    // An estate that moves (campaign-estate-guard): preview's read replica upgraded first in its own window;
+    // preview's flag turned off by another principal ("terraform-pipeline") after the campaign turned it on,
+    // found at the re-arm check, turned on again, upgraded in that window; production approved, then RDS makes
+    // 15.10 its automatic target: the flag stays off, carol decides apply-in-window, the campaign applies 15.8
+    // itself when the window opens; the person on call is paged and the page resolved.
+    name: 'campaign-estate',
+    async run({ client, sim, admin, taskQueue }) {
+      const previewAt = nextWholeMinute(45_000) + 4 * 60_000;
+      await admin.seed(fleetWithWindows(previewAt, { staging: 30, production: 4 }, true));
+      await admin.seed({
+        instances: [{ region: REGION, account: DEMO_ACCOUNTS.preview, id: 'notifydb-preview-ro', replicaOf: 'notifydb-preview', preferredMaintenanceWindow: formatMaintenanceWindow(previewAt - 2 * 60_000), autoMinorVersionUpgrade: false }],
+      });
+      const resolved = campaignSpec('history-estate', admin, false);
+      resolved.stages = resolved.stages.map((st) => ({ ...st, rearmBeforeMs: 60_000 }));
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-estate', resolved), { taskQueue, workflowId: `campaign-history-estate-${Date.now()}` });
+      const terraform = createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue }) });
+      let reverted = false;
+      let approved = false;
+      let moved = false;
+      let decided = false;
+      let step = '';
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        const now = `${s.currentStage ?? '-'}/${s.currentStep ?? '-'} ${s.state}`;
+        if (now !== step) log('campaign-estate', (step = now));
+        const armed = s.timeline.some((t) => t.step === 'auto-minor-upgrade-on' && / on notifydb-preview$/.test(t.detail ?? ''));
+        if (!reverted && armed) {
+          reverted = true;
+          log('campaign-estate', 'terraform-pipeline turns the preview flag off');
+          await terraform.setAutoMinorVersionUpgrade({ region: REGION, roleArn: demoRoleArn('preview'), sessionName: 'terraform-pipeline' }, 'notifydb-preview', false);
+        }
+        if (!approved && planAwaitingApproval(s)) {
+          approved = true;
+          await approve(handle, 'campaign', 'history-estate', 'bob', 'recorded history');
+        }
+        if (approved && !moved && s.state !== 'waiting-for-approval') {
+          moved = true;
+          log('campaign-estate', 'RDS makes 15.10 the automatic target');
+          await admin.autoUpgradeTarget({ engine: 'postgres', majorVersion: '15', target: '15.10' });
+        }
+        if (!decided && s.waitingFor?.options?.includes('apply-in-window')) {
+          decided = true;
+          await act(handle, 'campaign', 'history-estate', decideUpdate, (st) => ({ action: 'decide', question: st.waitingFor?.question ?? '', askedAt: st.waitingFor?.askedAt ?? '', decision: 'apply-in-window' }), { by: 'carol', decision: 'apply-in-window' as const, comment: 'recorded history' });
         }
       }, 500);
       return handle;

@@ -380,6 +380,45 @@ describe('rds activities', () => {
     });
   });
 
+  describe('read replicas first', () => {
+    it('DBUpgradeDependencyFailure becomes a non-retryable UpgradeDependency naming the replicas to upgrade first', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-ro', 'arn:aws:rds:eu-west-1:123456789012:db:orders-db-dr'] })] });
+      rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({});
+      rdsMock.on(ModifyDBInstanceCommand).rejects(awsError('DBUpgradeDependencyFailure', 'The DB instance orders-db has read replicas that must be upgraded first'));
+      await expectFailure(acts.applyUpgradeNow(REGION, ID, '15.8'), {
+        type: FailureTypes.UpgradeDependency,
+        nonRetryable: true,
+        message: [/before its read replicas/, /Upgrade orders-db-ro, arn:aws:rds:eu-west-1:123456789012:db:orders-db-dr to 15\.8 first/],
+      });
+    });
+
+    it('describeInstance reports the replicas RDS lists and the source of a replica', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-ro'], ReadReplicaSourceDBInstanceIdentifier: 'orders-db-main' })] });
+      const info = await acts.describeInstance(REGION, ID);
+      assert.deepEqual(info.readReplicaIds, ['orders-db-ro']);
+      assert.equal(info.replicaSourceId, 'orders-db-main');
+    });
+  });
+
+  describe('watchMaintenanceWindow', () => {
+    for (const [what, db, kind] of [
+      ['available at the target', { EngineVersion: '15.8', AutoMinorVersionUpgrade: true }, 'upgraded'],
+      ['past the target (upgraded outside the campaign)', { EngineVersion: '15.10', AutoMinorVersionUpgrade: true }, 'past-target'],
+      ['its flag turned off while nothing runs', { EngineVersion: '15.5', AutoMinorVersionUpgrade: false }, 'flag-off'],
+    ] as const) {
+      it(`ends when the instance is ${what}`, async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ...db, DBInstanceStatus: 'available' })] });
+        const outcome = await acts.watchMaintenanceWindow(REGION, ID, { engineVersion: '15.8', autoMinorVersionUpgrade: true });
+        assert.equal(outcome.kind, kind);
+      });
+    }
+
+    it('keeps watching while the upgrade runs, flag or not (NotReady)', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.5', AutoMinorVersionUpgrade: false, DBInstanceStatus: 'upgrading' })] });
+      await expectFailure(acts.watchMaintenanceWindow(REGION, ID, { engineVersion: '15.8', autoMinorVersionUpgrade: true }), { type: FailureTypes.NotReady, nonRetryable: false, message: [/upgrading at 15\.5/] });
+    });
+  });
+
   describe('waitForInstance', () => {
     it('throws retryable NotReady until status and version match, with one describe per call', async () => {
       rdsMock

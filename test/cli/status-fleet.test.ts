@@ -169,6 +169,25 @@ describe('campaign status: fleet stages', function () {
     assert.doesNotMatch(text, /\[staging\]/);
   });
 
+  it('a stage in an estate that moves shows its replicas, a Terraform-owned flag, reverts, the page, and the answers its question takes', function () {
+    const production: StageReport = {
+      name: 'production', region: 'eu-west-2', instanceId: 'notifydb-production', method: 'maintenance-window', toVersion: '15.8', fromVersion: '15.5', status: 'running', missedWindows: 0,
+      changes: 'terraform', flagReverts: 2, mechanism: 'apply-in-window',
+      replicas: [{ region: 'eu-west-1', instanceId: 'notifydb-production-dr', listedAs: 'arn:aws:rds:eu-west-1:444444444444:db:notifydb-production-dr', fromVersion: '15.5', state: 'upgraded', window: { start: '2025-03-02T03:00:00.000Z', end: '2025-03-02T03:30:00.000Z' } }],
+      onCall: { dedupKey: 'rds-orchestrator/pg/production/eu-west-2/notifydb-production/2025-03-05T22:00:00.000Z', state: 'triggered' },
+    };
+    const status = campaignStatus([production]);
+    status.state = 'waiting-for-decision';
+    status.waitingFor = { kind: 'decision', description: 'target moved', question: 'target moved', askedAt: '2025-03-03T12:00:00.000Z', options: ['apply-in-window', 'retarget', 'abort'] };
+    const text = formatCampaignStatus(status);
+    assert.match(text, /answer: +rds-orchestrator campaign decide pg-fleet --apply-in-window\|--retarget\|--abort --as NAME/);
+    assert.match(text, /\[production\] Terraform owns the flag/);
+    assert.match(text, /\[production\] read replicas first: eu-west-1\/notifydb-production-dr 15\.5 upgraded \(window 2025-03-02T03:00Z\)/);
+    assert.match(text, /\[production\] RDS's automatic target moved: the campaign applies 15\.8 itself when the window opens/);
+    assert.match(text, /\[production\] AutoMinorVersionUpgrade turned off by someone else 2 time\(s\)/);
+    assert.match(text, /\[production\] on call \(PagerDuty\): triggered, dedup key rds-orchestrator\/pg\/production/);
+  });
+
   it('--instance: finds an instance by its identifier or REGION/IDENTIFIER, or says what the campaign has', function () {
     const status = campaignStatus();
     assert.equal(findFleetInstance(status, 'stg-0777').instance.workflowId, childId('staging', 'eu-west-2', 'stg-0777'));

@@ -156,11 +156,19 @@ describe('demo: npm start -- --auto-approve', function () {
       assert.deepEqual(sorted(set), inWindows, `AutoMinorVersionUpgrade=${flag} once for each database upgraded in its window`);
     }
     // Every change was made through the role of the account it changed, in a session naming the run and the step.
-    for (const c of calls.filter((x) => x.isMutation && x.service !== 'statuspage')) {
+    const aws = (x: (typeof calls)[number]) => x.service !== 'statuspage' && x.service !== 'pagerduty';
+    for (const c of calls.filter((x) => x.isMutation && aws(x))) {
       assert.match(String(c.principal), new RegExp(`^arn:aws:sts::${c.account}:assumed-role/rds-orchestrator/demo-`), `${c.action} in ${c.account} by ${c.principal}`);
     }
-    const accountsChanged = new Set(calls.filter((x) => x.isMutation && x.service !== 'statuspage').map((x) => x.account));
+    const accountsChanged = new Set(calls.filter((x) => x.isMutation && aws(x)).map((x) => x.account));
     assert.deepEqual([...accountsChanged].sort(), [DEMO_ACCOUNTS.preview, DEMO_ACCOUNTS.staging, DEMO_ACCOUNTS.production].sort());
+    // The person on call was paged as each production database's window opened, and the page resolved once it was at the target.
+    const pages = calls.filter((c) => c.service === 'pagerduty' && c.httpStatus === 202);
+    for (const id of fleetInstanceIds('production')) {
+      const mine = pages.filter((c) => c.params['payload.source'] === `eu-west-2/${id}` || (c.params.dedup_key ?? '').includes(`/${id}/`));
+      assert.deepEqual(mine.map((c) => c.action), ['trigger', 'resolve'], `${id} paged and resolved`);
+      assert.equal(new Set(mine.map((c) => c.params.dedup_key)).size, 1, `${id}: one dedup key for its window`);
+    }
 
     // The printed progress shows the waves: each fleet stage's wave and counts as they change, and the summary a row per database.
     const printed = lines.join('\n');

@@ -71,22 +71,24 @@ async function waitAndWatchGuarded(c: CampaignRun, s: ResolvedStage, report: Sta
   if (!x.replica) report.window = window;
   const who = x.replica ? `${s.name}: replica ${x.instanceId}` : s.name;
   const lead = s.rearmBeforeMs ?? DEFAULT_REARM_BEFORE_MS;
-  if (w.startMs - lead > nowMs()) {
+  let announced = false;
+  const sleepTowardsWindow = async (untilMs: number): Promise<void> => {
     c.setState('waiting-for-window', { kind: 'window', description: `${who}: maintenance window ${window.start} – ${window.end}`, until: window.start });
-    c.step(report, 'waiting-for-window', `${x.replica ? `replica ${x.instanceId}: ` : ''}${window.start} – ${window.end} (read again ${formatDuration(lead)} before)`);
-    await sleep(w.startMs - lead - nowMs());
+    if (!announced) c.step(report, 'waiting-for-window', `${x.replica ? `replica ${x.instanceId}: ` : ''}${window.start} – ${window.end} (read again ${formatDuration(lead)} before and as it opens)`);
+    announced = true;
+    await sleep(untilMs - nowMs());
+  };
+  if (w.startMs - lead > nowMs()) {
+    await sleepTowardsWindow(w.startMs - lead);
     const before = await guardWindow(c, s, report, w, x, 'before the window');
     if (before !== 'go') return before;
   }
   // The last look is taken just before the window opens: RDS may apply pending work as soon as it opens.
   const lastLookAt = w.startMs - Math.min(LAST_LOOK_BEFORE_MS, Math.floor(lead / 2));
-  if (lastLookAt > nowMs()) {
-    c.setState('waiting-for-window', { kind: 'window', description: `${who}: maintenance window ${window.start} – ${window.end}`, until: window.start });
-    await sleep(lastLookAt - nowMs());
-  }
+  if (lastLookAt > nowMs()) await sleepTowardsWindow(lastLookAt);
   const opened = await guardWindow(c, s, report, w, x, 'as the window opens');
   if (opened !== 'go') return opened;
-  if (w.startMs > nowMs()) await sleep(w.startMs - nowMs());
+  if (w.startMs > nowMs()) await sleepTowardsWindow(w.startMs);
   if (x.track.mechanism === 'apply-in-window') await applyInWindow(c, s, report, x);
   await pageWindowOpened(c, s, report, w, x);
   const result = await watchWindow(c, s, report, w, x);
