@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, DescribePendingMaintenanceActionsCommand, RDSClient, type DBInstance, type PendingMaintenanceAction } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ManualClock } from '../src/clock';
@@ -20,6 +20,10 @@ export interface SimHarness {
   ec2: EC2Client;
   /** Moves the fake clock (not the simulator's offset). */
   advance(seconds: number): void;
+  /** DescribeDBInstances of one instance, through the SDK. */
+  describeOne(id: string): Promise<DBInstance>;
+  /** The instance's first pending maintenance action (DescribePendingMaintenanceActions), if any. */
+  pendingAction(id: string): Promise<PendingMaintenanceAction | undefined>;
   close(): Promise<void>;
 }
 
@@ -39,6 +43,9 @@ export async function startHarness(opts: Omit<SimulatorOptions, 'clock'> & { sta
     route53,
     ec2,
     advance: (seconds: number) => clock.advance(seconds * 1000),
+    describeOne: async (id) => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance,
+    pendingAction: async (id) =>
+      (await rds.send(new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [id] }] }))).PendingMaintenanceActions?.[0]?.PendingMaintenanceActionDetails?.[0],
     close: async () => {
       rds.destroy();
       route53.destroy();

@@ -44,7 +44,7 @@ describe('sim: RDS in VPCs (DB subnet groups and VPC security groups)', function
     await h.close();
   });
 
-  const describeOne = async (id: string): Promise<DBInstance> => (await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance;
+  const describeOne = (id: string): Promise<DBInstance> => h.describeOne(id);
   const defaultGroupOf = async (vpcId: string): Promise<string | undefined> =>
     (await h.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] }))).SecurityGroups?.[0]?.GroupId;
 

@@ -5,7 +5,7 @@
  * upgraded: <replica>", and what the simulator does where AWS is silent (the window, forced dates, opt-ins).
  */
 import assert from 'node:assert/strict';
-import { ApplyPendingMaintenanceActionCommand, DescribeDBInstancesCommand, DescribePendingMaintenanceActionsCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { ApplyPendingMaintenanceActionCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { ACCOUNT, CREDENTIALS, REGION, rejectsWith, startHarness } from './helpers';
 import type { SimHarness } from './helpers';
@@ -23,9 +23,8 @@ describe('sim: read replicas are upgraded before their source', function () {
     await h.close();
   });
 
-  const describeOne = async (id: string): Promise<DBInstance> => (await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance;
-  const pendingTarget = async (id: string): Promise<string | undefined> =>
-    (await h.rds.send(new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [id] }] }))).PendingMaintenanceActions?.[0]?.PendingMaintenanceActionDetails?.[0]?.Description;
+  const describeOne = (id: string): Promise<DBInstance> => h.describeOne(id);
+  const pendingTarget = async (id: string): Promise<string | undefined> => (await h.pendingAction(id))?.Description;
   const modify = (id: string, version: string, applyImmediately = true): Promise<unknown> =>
     h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: id, EngineVersion: version, ApplyImmediately: applyImmediately }));
 

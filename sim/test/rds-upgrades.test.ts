@@ -4,7 +4,7 @@
  * - PendingMaintenanceAction: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PendingMaintenanceAction.html
  */
 import assert from 'node:assert/strict';
-import { ApplyPendingMaintenanceActionCommand, DescribeDBInstancesCommand, DescribePendingMaintenanceActionsCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { ApplyPendingMaintenanceActionCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import type { DBInstance, PendingMaintenanceAction } from '@aws-sdk/client-rds';
 import { ACCOUNT, REGION, rejectsWith, startHarness } from './helpers';
 import type { SimHarness } from './helpers';
@@ -21,9 +21,8 @@ describe('sim: RDS upgrades and pending maintenance, as the RDS API reference do
     await h.close();
   });
 
-  const describeOne = async (id: string): Promise<DBInstance> => (await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance;
-  const pendingAction = async (id: string): Promise<PendingMaintenanceAction | undefined> =>
-    (await h.rds.send(new DescribePendingMaintenanceActionsCommand({ Filters: [{ Name: 'db-instance-id', Values: [id] }] }))).PendingMaintenanceActions?.[0]?.PendingMaintenanceActionDetails?.[0];
+  const describeOne = (id: string): Promise<DBInstance> => h.describeOne(id);
+  const pendingAction = (id: string): Promise<PendingMaintenanceAction | undefined> => h.pendingAction(id);
   const arn = (id: string): string => `arn:aws:rds:${REGION}:${ACCOUNT}:db:${id}`;
 
   // PendingMaintenanceAction.CurrentApplyDate: "This value is blank if an opt-in request has not been
