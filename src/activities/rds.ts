@@ -144,6 +144,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     );
   }
 
+  async function inspectInstance(where: AwsWhere, instanceId: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
+    const info = await describeInstance(where, instanceId);
+    return { info, targets: await listUpgradeTargets(where, info.engine, info.engineVersion) };
+  }
+
   async function listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]> {
     const ctx = { operation: 'DescribePendingMaintenanceActions', where, instanceId };
     const actions: PendingMaintenanceAction[] = [];
@@ -383,6 +388,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     describeInstance,
     findInstance,
     findFleet,
+    inspectInstance,
     listUpgradeTargets,
     listPendingMaintenance,
     setAutoMinorVersionUpgrade,

@@ -61,6 +61,11 @@ export interface RdsActivities {
   describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo>;
   /** Returns undefined instead of throwing when absent (used to check that an identifier is free). */
   findInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo | undefined>;
+  /**
+   * The instance as AWS has it now and the valid upgrade targets of the version it runs (DescribeDBInstances,
+   * then DescribeDBEngineVersions): what a campaign reads again before each change (one activity, not two).
+   */
+  inspectInstance(where: AwsWhere, instanceId: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }>;
   /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
   listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
   listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]>;

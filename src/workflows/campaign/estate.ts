@@ -9,7 +9,7 @@
  *   notePastTarget   the instance runs a newer version than the target: never watched for it again
  *   disarmFlag       the flag back off (or asked back of Terraform) after the window
  */
-import type { InstanceInfo, ResolvedStage, StageReport } from '../../api';
+import type { InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { describeAuthors, movedAutomaticTarget, standingOf, targetMovedQuestion, terraformFixFor } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { iso, nowIso, nowMs } from '../shared/clock';
@@ -21,6 +21,11 @@ import { askTerraformForFlag, terraformOwns } from './terraform';
 /** Reads the instance again (its version, status and flag as AWS says now). */
 export function readAgain(c: CampaignRun, s: ResolvedStage, x: WindowSubject, step = 'read-again'): Promise<InstanceInfo> {
   return c.aws(s.name, step, () => c.a.describeInstance(x.where, x.instanceId));
+}
+
+/** The instance as AWS has it now, with the upgrade targets of its version (RDS's automatic one among them). */
+export function inspect(c: CampaignRun, s: ResolvedStage, x: WindowSubject, step: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
+  return c.aws(s.name, step, () => c.a.inspectInstance(x.where, x.instanceId));
 }
 
 /** The instance runs a newer version than the target: recorded once, and the follow-ups name that version. */
@@ -43,8 +48,7 @@ export function notePastTarget(c: CampaignRun, s: ResolvedStage, report: StageRe
 export async function armFlag(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, opts: { guarded: boolean; deadlineMs?: number }): Promise<void> {
   if (x.track.mechanism === 'apply-in-window') return;
   if (opts.guarded) {
-    const info = await readAgain(c, s, x, 'automatic-target');
-    const targets = await c.aws(s.name, 'automatic-target', () => c.a.listUpgradeTargets(x.where, info.engine, info.engineVersion));
+    const { info, targets } = await inspect(c, s, x, 'automatic-target');
     const moved = movedAutomaticTarget(targets, c.spec.targetEngineVersion);
     if (moved) return decideOnMovedTarget(c, s, report, x, info, moved.now);
   }
@@ -105,8 +109,8 @@ export function missedWindow(c: CampaignRun, report: StageReport, x: WindowSubje
  * the flag still on, is RDS's automatic target still the campaign's?
  */
 export async function guardWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject, moment: string): Promise<GuardResult> {
-  c.setState('running');
-  const info = await readAgain(c, s, x);
+  // The state stays waiting-for-window while the instance is only read (one search-attribute upsert less per look).
+  const { info, targets } = await inspect(c, s, x, 'read-again');
   const standing = standingOf(info.engineVersion, c.spec.targetEngineVersion);
   if (standing.kind === 'at-target') {
     c.step(report, 'upgraded-outside', `${x.instanceId} already runs ${info.engineVersion} ${moment}: upgraded outside the campaign (a person, or AWS)`);
@@ -122,7 +126,6 @@ export async function guardWindow(c: CampaignRun, s: ResolvedStage, report: Stag
   if (!info.autoMinorVersionUpgrade) {
     return (await onFlagReverted(c, s, report, w, x)) === 'window-closed' ? missedWindow(c, report, x, 'the window closed with AutoMinorVersionUpgrade off') : 'go';
   }
-  const targets = await c.aws(s.name, 'automatic-target', () => c.a.listUpgradeTargets(x.where, info.engine, info.engineVersion));
   const moved = movedAutomaticTarget(targets, c.spec.targetEngineVersion);
   if (moved) {
     await decideOnMovedTarget(c, s, report, x, info, moved.now);

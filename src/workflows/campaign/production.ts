@@ -14,7 +14,7 @@ import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } f
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { movedAutomaticTarget, standingOf } from '../../domain/estate';
 import { stageSubject } from './auto-minor-upgrade';
-import { armFlag, decideOnMovedTarget, disarmFlag, notePastTarget, readAgain } from './estate';
+import { armFlag, decideOnMovedTarget, disarmFlag, inspect, notePastTarget } from './estate';
 import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
 import { watchUntilUpgraded, type WindowResult } from './windows';
@@ -157,7 +157,7 @@ export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStag
   const target = c.spec.targetEngineVersion;
   if (guarded) {
     const x = stageSubject(c, s, report);
-    const info = await readAgain(c, s, x, 'precheck');
+    const { info, targets } = await inspect(c, s, x, 'precheck');
     const standing = standingOf(info.engineVersion, target);
     if (standing.kind === 'past-target') {
       notePastTarget(c, s, report, x, standing.version, 'at the pre-check');
@@ -168,7 +168,6 @@ export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStag
       c.step(report, 'upgraded-outside', `${s.instanceId} already runs ${target} at the pre-check: upgraded outside the campaign`);
       return 'upgraded';
     }
-    const targets = await c.aws(s.name, 'automatic-target', () => c.a.listUpgradeTargets(x.where, info.engine, info.engineVersion));
     const moved = movedAutomaticTarget(targets, target);
     if (moved) {
       await decideOnMovedTarget(c, s, report, x, info, moved.now);
