@@ -133,7 +133,13 @@ function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetM
     for (const m of none) (planned.get(key(m))!.warnings ??= []).push(`AWS lists no pending db-upgrade to ${target} yet`);
     if (none.length) p.warnings.push(`${none.length} instance(s): AWS lists no pending db-upgrade to ${target} yet (${names(none)})`);
     p.what.push(`${target} comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for ${[...new Set(ready.map((m) => m.engineVersion))].join(', ')} (ValidUpgradeTarget AutoUpgrade=true)`);
+    p.changes = s.changes ?? 'api';
+    if (p.changes === 'terraform') {
+      p.what.push('Terraform owns the flag (changes: terraform): each wave asks once for the Terraform change of every instance in it, each instance goes on when AWS shows its flag, and asks for it back (with engine_version) after its window; the campaign changes no flag itself');
+    }
   }
+  const withReplicas = ready.filter((m) => m.readReplicaIds?.length);
+  if (withReplicas.length) p.what.push(`${withReplicas.length} instance(s) with read replicas, upgraded before them by the same method: ${names(withReplicas)}`);
 
   if (s.requiresApproval) {
     const groups = groupByWindow(ready, nowMs, s, spec.blackouts);

@@ -89,6 +89,28 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     });
   });
 
+  it('a Terraform-owned fleet stage asks once per wave for every instance; each instance goes on when AWS shows its flag', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    const tags = { environment: 'preview' };
+    for (const id of ['pv-a', 'pv-b']) fake.addInstance({ instanceId: id, tags, preferredMaintenanceWindow: PREVIEW_WINDOW });
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ changes: 'terraform', stages: [{ name: 'preview', region: 'eu-west-2', select: { tags }, method: 'maintenance-window', waves: { maxConcurrent: 2 } }] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `terraform-fleet-${taskQueue}` });
+      await advanceUntil(env, handle, (s) => s.timeline.some((t) => t.step === 'infra-change-requested'), { stepMs: 10 * MINUTE });
+      const asked = fake.notifications.filter((n) => n.event === 'infra-change-needed');
+      assert.equal(asked.length, 1, 'one message for the wave, not one per instance');
+      assert.match(asked[0].text, /auto_minor_version_upgrade = true on the aws_db_instance of pv-a, pv-b.*after their window.*auto_minor_version_upgrade = false, engine_version = "15\.8" on the aws_db_instance of pv-a, pv-b/);
+      const now = await env.currentTimeMs();
+      for (const id of ['pv-a', 'pv-b']) fake.changeAt(now, id, { autoMinorVersionUpgrade: true }, TERRAFORM);
+      await advanceUntil(env, handle, () => ['pv-a', 'pv-b'].every((id) => fake.instances.get(`eu-west-2/${id}`)!.engineVersion === '15.8'), { stepMs: 30 * MINUTE });
+      const later = await env.currentTimeMs();
+      for (const id of ['pv-a', 'pv-b']) fake.changeAt(later, id, { autoMinorVersionUpgrade: false }, TERRAFORM);
+      assert.equal((await handle.result()).state, 'completed');
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').length, 0, 'the campaign changed no flag itself');
+    });
+  });
+
   it("RDS moves its automatic target before production's flag: the flag is not turned on; the team chooses to apply the target in the window", async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
