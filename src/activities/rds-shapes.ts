@@ -2,8 +2,10 @@
  * RDS answers (AWS SDK v3 shapes) turned into the activities' plain data, shared by the RDS activities
  * (./rds.ts) and the fleet listing (./fleet.ts), so the same AWS field reads the same everywhere.
  */
-import type { PendingMaintenanceAction as SdkPendingMaintenanceAction, Tag } from '@aws-sdk/client-rds';
-import type { PendingMaintenanceAction } from '../api/activities';
+import type { DBInstance, PendingMaintenanceAction as SdkPendingMaintenanceAction, Tag } from '@aws-sdk/client-rds';
+import type { InstanceInfo, PendingMaintenanceAction } from '../api/activities';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function iso(d: Date | undefined): string | undefined {
   return d ? d.toISOString() : undefined;
@@ -28,4 +30,46 @@ export function toPendingAction(a: SdkPendingMaintenanceAction): PendingMaintena
       optInStatus: a.OptInStatus,
     }),
   ) as PendingMaintenanceAction;
+}
+
+export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
+  const retentionDays = db.BackupRetentionPeriod;
+  let earliest: Date | undefined;
+  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
+    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
+    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
+  }
+  const info: InstanceInfo = {
+    region,
+    instanceId: db.DBInstanceIdentifier ?? '',
+    arn: db.DBInstanceArn,
+    engine: db.Engine ?? '',
+    engineVersion: db.EngineVersion ?? '',
+    status: db.DBInstanceStatus ?? 'unknown',
+    autoMinorVersionUpgrade: db.AutoMinorVersionUpgrade ?? false,
+    preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
+    endpoint: db.Endpoint?.Address
+      ? { address: db.Endpoint.Address, port: db.Endpoint.Port ?? 5432, hostedZoneId: db.Endpoint.HostedZoneId }
+      : undefined,
+    instanceClass: db.DBInstanceClass ?? '',
+    multiAZ: db.MultiAZ ?? false,
+    storageType: db.StorageType,
+    allocatedStorage: db.AllocatedStorage,
+    iops: db.Iops,
+    kmsKeyId: db.KmsKeyId,
+    dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
+    vpcId: db.DBSubnetGroup?.VpcId,
+    parameterGroupName: db.DBParameterGroups?.[0]?.DBParameterGroupName,
+    vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [])),
+    deletionProtection: db.DeletionProtection ?? false,
+    pendingEngineVersion: db.PendingModifiedValues?.EngineVersion,
+    latestRestorableTime: iso(db.LatestRestorableTime),
+    earliestRestorableTime: iso(earliest),
+    backupRetentionPeriodDays: retentionDays,
+    tags: tagsToRecord(db.TagList),
+    readReplicaIds: db.ReadReplicaDBInstanceIdentifiers?.length ? db.ReadReplicaDBInstanceIdentifiers : undefined,
+    replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier,
+  };
+  // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
+  return JSON.parse(JSON.stringify(info)) as InstanceInfo;
 }

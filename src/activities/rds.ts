@@ -35,7 +35,8 @@ import {
 } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
-import { iso, tagsToRecord, toPendingAction } from './rds-shapes';
+import { toInstanceInfo, toPendingAction } from './rds-shapes';
+
 import { isPastTarget, pendingUpgradeTo } from '../domain/engine-version';
 
 export interface RdsActivitiesDeps {
@@ -44,53 +45,10 @@ export interface RdsActivitiesDeps {
   now?: () => Date;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Statuses in which RDS is already applying a modification; a queued engine version means an upgrade in flight. */
 const UPGRADING_STATUSES = new Set(['upgrading', 'modifying']);
 /** Storage types for which provisioned IOPS may be passed to a restore. */
 const IOPS_STORAGE_TYPES = new Set(['io1', 'io2', 'gp3']);
-
-export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
-  const retentionDays = db.BackupRetentionPeriod;
-  let earliest: Date | undefined;
-  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
-    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
-    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
-  }
-  const info: InstanceInfo = {
-    region,
-    instanceId: db.DBInstanceIdentifier ?? '',
-    arn: db.DBInstanceArn,
-    engine: db.Engine ?? '',
-    engineVersion: db.EngineVersion ?? '',
-    status: db.DBInstanceStatus ?? 'unknown',
-    autoMinorVersionUpgrade: db.AutoMinorVersionUpgrade ?? false,
-    preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
-    endpoint: db.Endpoint?.Address
-      ? { address: db.Endpoint.Address, port: db.Endpoint.Port ?? 5432, hostedZoneId: db.Endpoint.HostedZoneId }
-      : undefined,
-    instanceClass: db.DBInstanceClass ?? '',
-    multiAZ: db.MultiAZ ?? false,
-    storageType: db.StorageType,
-    allocatedStorage: db.AllocatedStorage,
-    iops: db.Iops,
-    kmsKeyId: db.KmsKeyId,
-    dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
-    vpcId: db.DBSubnetGroup?.VpcId,
-    parameterGroupName: db.DBParameterGroups?.[0]?.DBParameterGroupName,
-    vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [])),
-    deletionProtection: db.DeletionProtection ?? false,
-    pendingEngineVersion: db.PendingModifiedValues?.EngineVersion,
-    latestRestorableTime: iso(db.LatestRestorableTime),
-    earliestRestorableTime: iso(earliest),
-    backupRetentionPeriodDays: retentionDays,
-    tags: tagsToRecord(db.TagList),
-    readReplicaIds: db.ReadReplicaDBInstanceIdentifiers?.length ? db.ReadReplicaDBInstanceIdentifiers : undefined,
-    replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier,
-  };
-  // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
-  return JSON.parse(JSON.stringify(info)) as InstanceInfo;
-}
 
 export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   const now = deps.now ?? (() => new Date());
