@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CatalogueMajor } from './catalogue';
 import { defaultCatalogue } from './catalogue';
-import type { PagerDutyAlert } from './pagerduty-model';
 import type { BaseIdentity, IamRole, StsSession } from './sts-model';
 
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -321,4 +320,41 @@ export function rdsEndpointHostedZoneId(region: string): string {
     'eu-west-2': 'Z1TTGA775OQIYO',
   };
   return known[region] ?? 'Z2SIMRDSENDPNT';
+}
+
+// ---- PagerDuty (the alerts the state file keeps; sim/src/pagerduty-model.ts applies events to them) ----
+
+export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
+export type PagerDutyStatus = 'triggered' | 'acknowledged' | 'resolved';
+
+/** One event received for an alert, as sent (without the routing key). */
+export interface PagerDutyEventRecord {
+  at: string;
+  event_action: PagerDutyAction;
+  payload?: Record<string, unknown>;
+  links?: unknown[];
+  images?: unknown[];
+  client?: string;
+  client_url?: string;
+}
+
+export interface PagerDutyAlert {
+  id: string;
+  /** The routing key with all but its last four characters masked. */
+  routingKey: string;
+  routingKeyHash: string;
+  dedupKey: string;
+  status: PagerDutyStatus;
+  summary: string;
+  source: string;
+  severity: string;
+  component?: string;
+  group?: string;
+  class?: string;
+  createdAt: string;
+  updatedAt: string;
+  acknowledgedAt?: string;
+  resolvedAt?: string;
+  /** Every event applied to this alert, oldest first (at most MAX_EVENTS_PER_ALERT; older ones are dropped). */
+  events: PagerDutyEventRecord[];
 }

@@ -1,5 +1,6 @@
 /** What the RDS protocol handler (sim/src/rds.ts) and the seeder pass to RdsModel. */
-import type { Tag } from './model';
+import type { DbInstance, InstanceRef, Tag } from './model';
+import type { RdsReplicas } from './rds-replicas';
 
 export interface CreateInstanceInput {
   id: string;
@@ -61,4 +62,17 @@ export interface RestoreInput {
   autoMinorVersionUpgrade?: boolean;
   copyTagsToSnapshot?: boolean;
   tags?: Tag[];
+}
+
+/**
+ * What creating an instance from another (a restore, a read replica) needs of the RDS model: finding instances,
+ * creating one, the restorable window and the replica links. The model passes itself; the files that create
+ * from another depend on this shape, not on the model's file.
+ */
+export interface InstanceStore {
+  find(account: string, region: string, id: string): DbInstance | undefined;
+  get(account: string, region: string, id: string): DbInstance;
+  create(account: string, region: string, input: CreateInstanceInput, options?: { status?: string; createdAt?: number; replicaOf?: InstanceRef }): DbInstance;
+  restoreWindow(inst: DbInstance): { earliest: number; latest: number };
+  readonly replicas: RdsReplicas;
 }

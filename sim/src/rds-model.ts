@@ -11,6 +11,7 @@ import { SimError, notFound } from './errors';
 import type { DbInstance, InstanceRef, Tag } from './model';
 import { endpointSuffix, randomString, rdsEndpointHostedZoneId, regionalKey } from './model';
 import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './rds-inputs';
+import { validateIdentifier } from './rds-identifier';
 import type { PendingActionView } from './rds-lifecycle';
 import { RdsLifecycle } from './rds-lifecycle';
 import type { CreateReplicaInput } from './rds-replica-create';
@@ -26,18 +27,7 @@ export type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './r
 
 export { RESTORE_LAG_MS } from './rds-restore';
 
-const IDENTIFIER_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-
-export function validateIdentifier(id: string, param = 'DBInstanceIdentifier'): string {
-  const lower = id.toLowerCase();
-  if (lower.length > 63 || !IDENTIFIER_RE.test(lower)) {
-    throw new SimError(
-      'InvalidParameterValue',
-      `The parameter ${param} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
-    );
-  }
-  return lower;
-}
+export { validateIdentifier } from './rds-identifier';
 
 function checkRetention(days: number): void {
   if (days < 0 || days > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${days}`);

@@ -26,8 +26,8 @@
  */
 import { SimError } from './errors';
 import type { DbInstance, Tag } from './model';
-import type { RdsModel } from './rds-model';
-import { validateIdentifier } from './rds-model';
+import { validateIdentifier } from './rds-identifier';
+import type { InstanceStore } from './rds-inputs';
 import { parseInstanceArn, refOf } from './rds-replicas';
 import { DEFAULT_SUBNET_GROUP } from './rds-resources';
 
@@ -55,14 +55,14 @@ export interface CreateReplicaInput {
 }
 
 /** The source named by SourceDBInstanceIdentifier: an identifier in the request's Region, or an ARN of the caller's account. */
-export function findReplicationSource(rds: RdsModel, account: string, region: string, source: string): DbInstance {
+export function findReplicationSource(rds: InstanceStore, account: string, region: string, source: string): DbInstance {
   const ref = source.startsWith('arn:') ? parseInstanceArn(source) : { account, region, id: source };
   const found = ref && ref.account === account ? rds.replicas.find(ref) : undefined;
   if (!found) throw new SimError('DBInstanceNotFound', `DBInstance ${source} not found.`, 404);
   return found;
 }
 
-export function createReadReplica(rds: RdsModel, account: string, region: string, input: CreateReplicaInput, options: { seeded?: boolean; createdAt?: number } = {}): DbInstance {
+export function createReadReplica(rds: InstanceStore, account: string, region: string, input: CreateReplicaInput, options: { seeded?: boolean; createdAt?: number } = {}): DbInstance {
   const id = validateIdentifier(input.id);
   const source = findReplicationSource(rds, account, region, input.sourceIdentifier);
   if (rds.find(account, region, id)) throw new SimError('DBInstanceAlreadyExists', 'DB instance already exists');

@@ -9,8 +9,8 @@ import { DAY, MINUTE } from './clock';
 import type { SimContext } from './context';
 import { SimError } from './errors';
 import type { DbInstance } from './model';
-import type { RdsModel } from './rds-model';
-import { validateIdentifier } from './rds-model';
+import { validateIdentifier } from './rds-identifier';
+import type { InstanceStore } from './rds-inputs';
 import type { RestoreInput } from './rds-inputs';
 import { DEFAULT_SUBNET_GROUP } from './rds-resources';
 
@@ -25,7 +25,7 @@ export function restoreWindow(ctx: SimContext, inst: DbInstance): { earliest: nu
   return { earliest, latest };
 }
 
-export function restoreInstance(rds: RdsModel, account: string, region: string, input: RestoreInput): DbInstance {
+export function restoreInstance(rds: InstanceStore, account: string, region: string, input: RestoreInput): DbInstance {
   const source = rds.get(account, region, input.sourceId);
   const targetId = validateIdentifier(input.targetId, 'TargetDBInstanceIdentifier');
   if (rds.find(account, region, targetId)) throw new SimError('DBInstanceAlreadyExists', 'DB instance already exists');
