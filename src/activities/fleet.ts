@@ -13,7 +13,7 @@ import type { AwsWhere, FleetFound, FleetQuery, PendingMaintenanceAction } from 
 import { callAws } from './aws-errors';
 import { listedIds, selectFleet, toFleetMember, type FleetCandidate } from './fleet-selection';
 import { regionOf } from './location';
-import { tagsToRecord, toPendingAction } from './rds-shapes';
+import { instanceBasics, toPendingAction } from './rds-shapes';
 
 /**
  * RDS pages: MaxRecords "Default: 100. Constraints: Minimum 20, maximum 100"
@@ -30,21 +30,7 @@ const PAGE_SIZE = 100;
 const MAX_ID_FILTER_VALUES = 100;
 
 function toFleetCandidate(region: string, db: DBInstance): FleetCandidate {
-  return {
-    region,
-    instanceId: db.DBInstanceIdentifier ?? '',
-    arn: db.DBInstanceArn,
-    engine: db.Engine ?? '',
-    engineVersion: db.EngineVersion ?? '',
-    status: db.DBInstanceStatus ?? 'unknown',
-    preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
-    autoMinorVersionUpgrade: db.AutoMinorVersionUpgrade ?? false,
-    instanceClass: db.DBInstanceClass ?? '',
-    allocatedStorage: db.AllocatedStorage,
-    tags: tagsToRecord(db.TagList),
-    ...(db.ReadReplicaDBInstanceIdentifiers?.length ? { readReplicaIds: db.ReadReplicaDBInstanceIdentifiers } : {}),
-    ...(db.ReadReplicaSourceDBInstanceIdentifier ? { replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier } : {}),
-  };
+  return instanceBasics(region, db);
 }
 
 /**

@@ -32,14 +32,9 @@ export function toPendingAction(a: SdkPendingMaintenanceAction): PendingMaintena
   ) as PendingMaintenanceAction;
 }
 
-export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
-  const retentionDays = db.BackupRetentionPeriod;
-  let earliest: Date | undefined;
-  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
-    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
-    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
-  }
-  const info: InstanceInfo = {
+/** What every reading of an instance takes from DescribeDBInstances (a fleet listing as well as one instance's). */
+export function instanceBasics(region: string, db: DBInstance) {
+  return {
     region,
     instanceId: db.DBInstanceIdentifier ?? '',
     arn: db.DBInstanceArn,
@@ -48,13 +43,28 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     status: db.DBInstanceStatus ?? 'unknown',
     autoMinorVersionUpgrade: db.AutoMinorVersionUpgrade ?? false,
     preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
+    instanceClass: db.DBInstanceClass ?? '',
+    allocatedStorage: db.AllocatedStorage,
+    tags: tagsToRecord(db.TagList),
+    ...(db.ReadReplicaDBInstanceIdentifiers?.length ? { readReplicaIds: db.ReadReplicaDBInstanceIdentifiers } : {}),
+    ...(db.ReadReplicaSourceDBInstanceIdentifier ? { replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier } : {}),
+  };
+}
+
+export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
+  const retentionDays = db.BackupRetentionPeriod;
+  let earliest: Date | undefined;
+  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
+    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
+    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
+  }
+  const info: InstanceInfo = {
+    ...instanceBasics(region, db),
     endpoint: db.Endpoint?.Address
       ? { address: db.Endpoint.Address, port: db.Endpoint.Port ?? 5432, hostedZoneId: db.Endpoint.HostedZoneId }
       : undefined,
-    instanceClass: db.DBInstanceClass ?? '',
     multiAZ: db.MultiAZ ?? false,
     storageType: db.StorageType,
-    allocatedStorage: db.AllocatedStorage,
     iops: db.Iops,
     kmsKeyId: db.KmsKeyId,
     dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
@@ -66,9 +76,6 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     latestRestorableTime: iso(db.LatestRestorableTime),
     earliestRestorableTime: iso(earliest),
     backupRetentionPeriodDays: retentionDays,
-    tags: tagsToRecord(db.TagList),
-    readReplicaIds: db.ReadReplicaDBInstanceIdentifiers?.length ? db.ReadReplicaDBInstanceIdentifiers : undefined,
-    replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;
