@@ -170,12 +170,14 @@ export interface StageReport {
   mechanism?: 'auto-minor-version-upgrade' | 'apply-in-window' | 'apply-now';
   /** Times the flag the window needs was found turned off by someone else (Terraform, a person). */
   flagReverts?: number;
+  /** How often the flag was turned on again in one window (the campaign stops after a few). */
+  rearms?: { windowStart: number; count: number };
   /** When the campaign turned the flag on (CloudTrail is asked who turned it off since). */
   flagArmedAt?: string;
   /** The version the instance runs when it is not the target (upgraded past it outside the campaign). */
   engineVersionNow?: string;
   /** The on-call page for this stage's window (PagerDuty). */
-  onCall?: { dedupKey: string; state: 'triggered' | 'escalated' | 'resolved' | 'not-configured' };
+  onCall?: { dedupKey: string; state: 'triggered' | 'escalated' | 'resolved' | 'not-configured'; open?: string[] };
 }
 
 /** A read replica of a stage's instance: upgraded before its source (RDS refuses the source first). */
@@ -192,6 +194,7 @@ export interface ReplicaReport {
   mechanism?: StageReport['mechanism'];
   flagArmedAt?: string;
   flagReverts?: number;
+  rearms?: { windowStart: number; count: number };
   note?: string;
 }
 

@@ -7,6 +7,7 @@
 import type { InstanceChange, UpgradeTarget } from '../api/activities';
 import { MINUTE_MS, iso } from './duration';
 import { compareEngineVersions } from './engine-version';
+import { nextWindowStartingAfter, windowContaining, type Occurrence } from './maintenance-window';
 import { automaticMinorTarget } from './preflight';
 
 /** The flag and AWS's automatic target are read again this long before a window opens (and at its start). */
@@ -80,4 +81,19 @@ export function onCallDedupKey(campaignId: string, stage: string, region: string
 export function replicaLocation(listedAs: string, sourceRegion: string): { region: string; instanceId: string } {
   const m = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:db:(.+)$/.exec(listedAs);
   return m ? { region: m[1], instanceId: m[2] } : { region: sourceRegion, instanceId: listedAs };
+}
+
+/**
+ * A read replica's window (replicas go first): its next one, or, with `before` (the instance's approved window),
+ * its last one that still ends before `before` opens, so that it is upgraded close to the instance, not weeks
+ * ahead. The plan and the run choose the same.
+ */
+export function replicaWindow(windowText: string, nowMs: number, before?: Occurrence): Occurrence {
+  let w = windowContaining(windowText, nowMs) ?? nextWindowStartingAfter(windowText, nowMs);
+  if (!before) return w;
+  for (;;) {
+    const next = nextWindowStartingAfter(windowText, w.startMs);
+    if (next.endMs > before.startMs) return w;
+    w = next;
+  }
 }

@@ -8,6 +8,14 @@ import type { PendingMaintenanceAction } from '../api';
 /** The pending db-upgrade to exactly a version: one rule for the workflows, the plan and the activities. */
 export { pendingUpgradeTo } from './engine-version';
 
+/**
+ * The rule of runs started before the exact-version rule (their recorded pre-check took its decision with
+ * it): the description contains the version's text, so 15.1 matched "15.12". Only their replay uses it.
+ */
+export function pendingUpgradeContaining(pending: PendingMaintenanceAction[], targetVersion: string): PendingMaintenanceAction | undefined {
+  return pending.find((p) => p.action === 'db-upgrade' && (p.description ?? '').includes(targetVersion));
+}
+
 /** AWS's own schedule: the earliest AutoAppliedAfterDate or ForcedApplyDate of a pending db-upgrade (epoch ms). */
 export function awsUpgradeDeadline(pending: PendingMaintenanceAction[]): number | undefined {
   const dates = pending

@@ -9,7 +9,7 @@ import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
 import { awsUpgradeDeadline, pendingUpgradeTo } from './pending-maintenance';
 import { assessStage } from './preflight';
-import { DEFAULT_REARM_BEFORE_MS, standingOf, terraformChangeText } from './estate';
+import { DEFAULT_REARM_BEFORE_MS, replicaWindow, standingOf, terraformChangeText } from './estate';
 
 /** Fourteen days: below it the spec must give a reason, shown in status and plan. */
 export const MIN_NOTICE_WITHOUT_OVERRIDE_MS = 14 * 86_400_000;
@@ -221,7 +221,7 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
   p.what.push(`the flag and RDS's automatic target are read again ${formatDuration(stage.rearmBeforeMs ?? DEFAULT_REARM_BEFORE_MS)} before the window and as it opens: a flag turned off is turned on again (and people told who did it); a moved target asks the team`);
   if (stage.pagerDuty?.enabled) p.what.push('pages the person on call (PagerDuty) when the window opens; resolved when the instance is available at the target, critical if it is not');
   for (const r of replicas) {
-    const w = nextWindowStartingAfter(r.preferredMaintenanceWindow, nowMs);
+    const w = replicaWindow(r.preferredMaintenanceWindow, nowMs, stage.requiresApproval ? window : undefined);
     const entry = p.replicas!.find((x) => x.instance === `${r.region}/${r.instanceId}`)!;
     entry.window = { start: iso(w.startMs), end: iso(w.endMs) };
     if (stage.requiresApproval && w.endMs > window.startMs) p.warnings.push(`read replica ${entry.instance}'s next window ${entry.window.start} does not end before the chosen window: RDS would refuse ${stage.instanceId}; move the replica's window earlier`);

@@ -177,6 +177,57 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     });
   });
 
+  it('someone moves the maintenance window: the campaign says so and uses the new window, nothing missed', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const windowStart = nextWindowStartingAfter(PREVIEW_WINDOW, await env.currentTimeMs()).startMs;
+      fake.changeAt(windowStart - 60 * MINUTE, 'notify-preview', { preferredMaintenanceWindow: 'tue:03:00-tue:03:30' }, 'arn:aws:iam::123456789012:user/dave');
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(previewOnly())], taskQueue, workflowId: `moved-window-${taskQueue}` });
+      assert.equal((await handle.result()).state, 'completed');
+      const s = await handle.query(campaignStatusQuery);
+      assert.match(steps(s, 'window-moved')[0].detail!, /window is now tue:03:00-tue:03:30 \(was mon:03:00-mon:03:30\)/);
+      assert.equal(s.stages[0].missedWindows, 0);
+      assert.equal(new Date(s.stages[0].window!.start).getUTCDay(), 2, 'watched on Tuesday, its new window');
+      assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /maintenance window is now tue/.test(n.text)));
+    });
+  });
+
+  it('the flag turned off again and again in one window: re-armed at most three times, then the window is given up and said so', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 1; // this window would not upgrade it anyway
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const windowStart = nextWindowStartingAfter(PREVIEW_WINDOW, await env.currentTimeMs()).startMs;
+      for (let m = 2; m < 30; m += 5) fake.changeAt(windowStart + m * MINUTE, 'notify-preview', { autoMinorVersionUpgrade: false }, TERRAFORM);
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(previewOnly())], taskQueue, workflowId: `flapping-${taskQueue}` });
+      assert.equal((await handle.result()).state, 'completed', 'upgraded in the next window');
+      const s = await handle.query(campaignStatusQuery);
+      assert.equal(steps(s, 'flag-rearmed').length, 3);
+      assert.equal(s.stages[0].missedWindows, 1);
+      assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /stopped turning it on for this window after 3 times/.test(n.text)));
+    });
+  });
+
+  it('RDS brings another version through the campaign\'s flag in the window: the team is told and asked before the campaign goes on', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const windowStart = nextWindowStartingAfter(PREVIEW_WINDOW, await env.currentTimeMs()).startMs;
+      fake.instances.get('eu-west-2/notify-preview')!.windowsToMiss = 1;
+      fake.changeAt(windowStart + 2 * MINUTE, 'notify-preview', { engineVersion: '15.10' }, 'rds.amazonaws.com');
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(previewOnly())], taskQueue, workflowId: `rds-other-${taskQueue}` });
+      const asked = await advanceUntil(env, handle, waitingFor('decision'));
+      assert.match(asked.waitingFor!.question!, /notify-preview reached 15\.10, not the approved 15\.8, while the campaign's AutoMinorVersionUpgrade was on/);
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'continue' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      assert.equal((await handle.query(campaignStatusQuery)).stages[0].engineVersionNow, '15.10');
+    });
+  });
+
   it('read replicas first: apply-now upgrades the replica, waits for it, then the instance under the probe', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
@@ -215,6 +266,30 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     });
   });
 
+  it("production's read replica is upgraded in its last window before the approved one, its flag on only shortly before", async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.instances.get('eu-west-2/notify-production')!.readReplicaIds = ['notify-production-ro'];
+    fake.addInstance({ instanceId: 'notify-production-ro', replicaSourceId: 'notify-production', preferredMaintenanceWindow: 'sat:03:00-sat:03:30' });
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(productionOnly())], taskQueue, workflowId: `prod-replica-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      const approvedAt = await env.currentTimeMs();
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      const s = await handle.query(campaignStatusQuery);
+      const windowStart = Date.parse(s.stages[0].window!.start);
+      const replicaOn = fake.callsOf('setAutoMinorVersionUpgrade').find((c) => c.args[1] === 'notify-production-ro' && c.args[2] === true)!;
+      const replicaWindow = fake.instances.get('eu-west-2/notify-production-ro')!.windowsSeen[0];
+      assert.equal(new Date(replicaWindow).getUTCDay(), 6);
+      assert.ok(replicaWindow < windowStart && replicaWindow > windowStart - 7 * 86_400_000, 'the last Saturday before the approved Wednesday');
+      assert.ok(replicaOn.atMs > approvedAt + 7 * 86_400_000 && replicaOn.atMs < replicaWindow, "the replica's flag went on shortly before its window, not at the approval");
+      const order = fake.callsOf('setAutoMinorVersionUpgrade').map((c) => `${c.args[1]}=${c.args[2]}`);
+      assert.deepEqual(order, ['notify-production-ro=true', 'notify-production-ro=false', 'notify-production=true', 'notify-production=false']);
+    });
+  });
+
   it("production's window pages the person on call; the page is resolved when the instance is available at the target", async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
@@ -250,8 +325,9 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       assert.deepEqual(first.map((p) => [p.action, p.severity]), [['trigger', 'warning'], ['trigger', 'critical']]);
       assert.equal(first[0].dedupKey, first[1].dedupKey);
       assert.match(first[1].summary, /was not upgraded to 15\.8 in its window/);
-      assert.deepEqual(second.map((p) => p.action), ['trigger', 'resolve'], "the next week's window is paged and resolved on its own key");
+      assert.deepEqual(second.map((p) => p.action), ['trigger', 'resolve', 'resolve'], "the next week's window is paged on its own key; once upgraded both alerts are resolved");
       assert.notEqual(second[0].dedupKey, first[0].dedupKey);
+      assert.deepEqual(new Set(second.slice(1).map((p) => p.dedupKey)), new Set([first[0].dedupKey, second[0].dedupKey]));
     });
   });
 });

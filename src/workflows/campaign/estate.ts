@@ -9,7 +9,7 @@
  *   notePastTarget   the instance runs a newer version than the target: never watched for it again
  *   disarmFlag       the flag back off (or asked back of Terraform) after the window
  */
-import type { InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
+import type { InstanceInfo, ReplicaReport, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
 import { describeAuthors, movedAutomaticTarget, standingOf, targetMovedQuestion, terraformFixFor } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { iso, nowIso, nowMs } from '../shared/clock';
@@ -28,8 +28,13 @@ export function inspect(c: CampaignRun, s: ResolvedStage, x: WindowSubject, step
   return c.aws(s.name, step, () => c.a.inspectInstance(x.where, x.instanceId));
 }
 
-/** The instance runs a newer version than the target: recorded once, and the follow-ups name that version. */
-export function notePastTarget(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, version: string, when: string): void {
+/**
+ * The instance runs a newer version than the target: recorded once, and the follow-ups name that version.
+ * Found so while its window was watched with the campaign's own flag on (`inWindow`), RDS most likely brought
+ * that version through the flag (its automatic target moved after the last look): nobody approved it, so the
+ * team is told and asked before the campaign goes on. Found so before the window, someone else upgraded it.
+ */
+export async function notePastTarget(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, version: string, when: string, inWindow = false): Promise<void> {
   const target = c.spec.targetEngineVersion;
   if (x.replica) {
     x.track.note = `runs ${version}, past the target ${target} (upgraded outside the campaign)`;
@@ -38,6 +43,12 @@ export function notePastTarget(c: CampaignRun, s: ResolvedStage, report: StageRe
     report.note = `runs ${version}, past the target ${target}: upgraded outside the campaign`;
   }
   c.step(report, 'past-target', `${x.instanceId} runs ${version}, newer than the target ${target}, ${when}: upgraded outside the campaign (a person, or AWS); it is not watched for ${target}`);
+  if (inWindow && x.track.mechanism === 'auto-minor-version-upgrade' && flagIsOurs(c, x)) {
+    const text = `${s.name}: ${x.instanceId} reached ${version}, not the approved ${target}, while the campaign's AutoMinorVersionUpgrade was on (RDS's automatic target moved after the last look)`;
+    await c.notify('escalation', text, s.name);
+    await escalateOnCall(c, s, report, x, text);
+    await c.askDecision(report, `${text}. Continue the campaign with ${x.instanceId} at ${version}?`, 'escalation');
+  }
 }
 
 /**
@@ -64,11 +75,12 @@ export async function armFlag(c: CampaignRun, s: ResolvedStage, report: StageRep
 
 /** After the window: the flag as it was before (off), or asked back of Terraform with engine_version. */
 export async function disarmFlag(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject): Promise<void> {
-  if (x.track.mechanism === 'apply-in-window' && !flagIsOurs(c, x)) return;
+  // Terraform's code must say the new engine_version whatever brought it (and the flag back off).
   if (terraformOwns(s)) {
     await askTerraformForFlag(c, s, report, x, { flag: false, engineVersion: report.engineVersionNow ?? c.spec.targetEngineVersion });
     return;
   }
+  if (x.track.mechanism === 'apply-in-window' && !flagIsOurs(c, x)) return;
   await turnOffAutoMinorUpgrade(c, s, report, x);
 }
 
@@ -92,9 +104,25 @@ export async function decideOnMovedTarget(c: CampaignRun, s: ResolvedStage, repo
   }
   x.track.mechanism = 'apply-in-window';
   c.step(report, 'apply-in-window', `${d.by} decided: the campaign applies ${target} to ${x.instanceId} itself when its window opens (ModifyDBInstance EngineVersion, exact)`);
+  // A flag Terraform turned on would let RDS bring the other version first: it must go off again, in Terraform.
+  if (terraformOwns(s) && info.autoMinorVersionUpgrade) await askTerraformForFlag(c, s, report, x, { flag: false });
 }
 
-export type GuardResult = 'go' | 'upgraded' | 'past-target' | 'missed';
+export type GuardResult = 'go' | 'upgraded' | 'past-target' | 'missed' | 'moved';
+
+/** How often one window's flag is turned on again before the campaign stops fighting whoever turns it off. */
+export const MAX_REARMS_PER_WINDOW = 3;
+
+/** Someone changed the instance's maintenance window: the occurrence watched no longer comes; its new one does. */
+async function noteWindowMoved(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject, info: InstanceInfo): Promise<void> {
+  const was = x.windowText;
+  x.windowText = info.preferredMaintenanceWindow;
+  if (x.replica) (x.track as ReplicaReport).maintenanceWindow = info.preferredMaintenanceWindow;
+  else c.instances.set(s.name, info);
+  const text = `${x.instanceId}'s maintenance window is now ${info.preferredMaintenanceWindow} (was ${was}): the window ${iso(w.startMs)} no longer comes, its next window does`;
+  c.step(report, 'window-moved', text);
+  await c.notify('escalation', `${s.name}: ${text}`, s.name);
+}
 
 /** A window that passed without the upgrade: counted (the team is asked after `maxMissedWindows`). */
 export function missedWindow(c: CampaignRun, report: StageReport, x: WindowSubject, why: string): 'missed' {
@@ -112,6 +140,12 @@ export async function guardWindow(c: CampaignRun, s: ResolvedStage, report: Stag
   // The state stays waiting-for-window while the instance is only read (one search-attribute upsert less per look).
   const { info, targets } = await inspect(c, s, x, 'read-again');
   const standing = standingOf(info.engineVersion, c.spec.targetEngineVersion);
+  if (info.preferredMaintenanceWindow && info.preferredMaintenanceWindow !== x.windowText) {
+    await noteWindowMoved(c, s, report, w, x, info);
+    return 'moved';
+  }
+  // An instance at the target but not yet available (still rebooting after someone's upgrade) is watched.
+  if (standing.kind === 'at-target' && info.status !== 'available') return 'go';
   if (standing.kind === 'at-target') {
     c.step(report, 'upgraded-outside', `${x.instanceId} already runs ${info.engineVersion} ${moment}: upgraded outside the campaign (a person, or AWS)`);
     if (x.replica) x.track.note = 'upgraded outside the campaign';
@@ -119,7 +153,7 @@ export async function guardWindow(c: CampaignRun, s: ResolvedStage, report: Stag
     return 'upgraded';
   }
   if (standing.kind === 'past-target') {
-    notePastTarget(c, s, report, x, standing.version, moment);
+    await notePastTarget(c, s, report, x, standing.version, moment);
     return 'past-target';
   }
   if (x.track.mechanism === 'apply-in-window') return 'go';
@@ -149,6 +183,13 @@ export async function onFlagReverted(c: CampaignRun, s: ResolvedStage, report: S
     x.track.flagArmedAt = nowIso();
     return 'rearmed';
   }
+  if (!terraformOwns(s) && !x.track.flagArmedAt) {
+    // The campaign itself left it off (it gave up a window where it was turned off too often): on for this one.
+    if (nowMs() >= w.endMs) return 'window-closed';
+    await turnOnAutoMinorUpgrade(c, s, report, x);
+    x.track.flagArmedAt = nowIso();
+    return 'rearmed';
+  }
   x.track.flagReverts = (x.track.flagReverts ?? 0) + 1;
   const reverts = x.track.flagReverts;
   const since = x.track.flagArmedAt ?? iso(w.startMs - 7 * 86_400_000);
@@ -160,14 +201,20 @@ export async function onFlagReverted(c: CampaignRun, s: ResolvedStage, report: S
   const what = `AutoMinorVersionUpgrade on ${x.region}/${x.instanceId} was turned off (seen ${nowIso()}; ${who})`;
   c.step(report, 'flag-reverted', `${what}; ${reverts} time(s) before or in the window ${iso(w.startMs)}`);
   const fix = terraformFixFor(x.instanceId);
+  // Re-arming is not a fight without end: past a few times in one window the window is given up (and said so).
+  const inWindow = x.track.rearms?.windowStart === w.startMs ? x.track.rearms.count + 1 : 1;
+  x.track.rearms = { windowStart: w.startMs, count: inWindow };
+  const giveUp = inWindow > MAX_REARMS_PER_WINDOW;
   if (reverts === 1 && !terraformOwns(s)) {
     await c.notify('flag-reverted', `${s.name}: ${what}. ${closed ? 'The window has closed: the next one is watched.' : 'The campaign turned it on again.'}`, s.name);
-  } else if (reverts === 2 || terraformOwns(s)) {
-    const text = `${s.name}: ${what}, ${reverts} time(s): something keeps turning it off (Terraform's pipeline?). Fix: ${fix}.`;
+  } else {
+    const stop = giveUp ? ` The campaign stopped turning it on for this window after ${MAX_REARMS_PER_WINDOW} times; the next window is watched.` : '';
+    const text = `${s.name}: ${what}, ${reverts} time(s): something keeps turning it off (Terraform's pipeline?). Fix: ${fix}.${stop}`;
     await c.notify('escalation', text, s.name);
     await escalateOnCall(c, s, report, x, text);
   }
-  if (closed) return 'window-closed';
+  if (giveUp) x.track.flagArmedAt = undefined;
+  if (closed || giveUp) return 'window-closed';
   if (terraformOwns(s)) {
     const ok = await askTerraformForFlag(c, s, report, x, { flag: true, deadlineMs: w.endMs });
     if (ok) x.track.flagArmedAt = nowIso();

@@ -48,7 +48,8 @@ class InstanceRun extends CampaignRun {
    * only this instance can see goes out at once: its flag turned off by someone else, an escalation.
    */
   override notify(event: NotificationEvent, text: string, stage?: string, details?: Record<string, unknown>): Promise<void> {
-    if (event === 'flag-reverted' || event === 'escalation') return super.notify(event, text, stage, details);
+    // Runs started before the estate guard kept every notification to their timeline (their histories say so).
+    if (this.estateGuard && (event === 'flag-reverted' || event === 'escalation')) return super.notify(event, text, stage, details);
     this.status.timeline.push({ at: nowIso(), stage, step: 'not-notified', detail: text });
     return Promise.resolve();
   }
@@ -66,7 +67,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
     blackouts: input.blackouts,
     pollIntervalMs: input.pollIntervalMs,
   };
-  const report: StageReport = { name: s.name, region: s.region, instanceId: s.instanceId, method: s.method, toVersion: input.targetEngineVersion, status: 'pending', missedWindows: 0 };
+  const report: StageReport = { name: s.name, region: s.region, instanceId: s.instanceId, method: s.method, toVersion: input.targetEngineVersion, status: 'pending', missedWindows: 0, ...(s.changes === 'terraform' ? { changes: s.changes } : {}) };
   const status: CampaignStatus = {
     campaignId: input.campaignId,
     targetEngineVersion: input.targetEngineVersion,
@@ -107,7 +108,9 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
       c.instances.set(s.name, info);
       report.fromVersion = info.engineVersion;
       const standing = standingOf(info.engineVersion, input.targetEngineVersion);
-      if (standing.kind !== 'below-target') {
+      // Runs started before the estate guard skipped only an instance exactly at the target.
+      const done = c.estateGuard ? standing.kind !== 'below-target' : standing.kind === 'at-target';
+      if (done) {
         report.status = 'skipped';
         report.note = standing.kind === 'past-target' ? `runs ${standing.version}, past the target ${input.targetEngineVersion} (upgraded outside the campaign)` : `already at ${info.engineVersion}`;
         if (standing.kind === 'past-target') report.engineVersionNow = standing.version;
@@ -132,7 +135,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
     });
     report.status = cancelled ? 'aborted' : 'failed';
     report.endedAt = status.endedAt = nowIso();
-    if (report.onCall?.state === 'triggered' || report.onCall?.state === 'escalated') {
+    if (report.onCall?.open?.length) {
       const x = stageSubject(c, s, report);
       if (cancelled) await resolveOnCall(c, s, report, x, `the campaign was aborted`);
       else await escalateOnCall(c, s, report, x, `${s.instanceId}: ${reason}`);

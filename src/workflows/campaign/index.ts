@@ -121,13 +121,14 @@ function describeStages(c: CampaignRun): void {
     toVersion: spec.targetEngineVersion,
     status: 'pending',
     missedWindows: 0,
+    ...(s.changes === 'terraform' ? { changes: s.changes } : {}),
   }));
   status.noticeOverride = noticeOverride(spec);
 }
 
 /** A page open for the stage's window: resolved when people stopped the run, critical when it failed. */
 async function stopPaging(c: CampaignRun, report: StageReport, aborted: boolean, reason: string): Promise<void> {
-  if (report.onCall?.state !== 'triggered' && report.onCall?.state !== 'escalated') return;
+  if (!report.onCall?.open?.length) return;
   const s = c.spec.stages.find((x) => x.name === report.name);
   if (!s) return;
   const x = stageSubject(c, s, report);

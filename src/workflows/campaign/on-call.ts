@@ -46,11 +46,24 @@ async function send(c: CampaignRun, s: ResolvedStage, report: StageReport, event
   }
 }
 
+/** The dedup key of the instance's window being watched (its alert), and the alerts still open. */
+function keyOf(c: CampaignRun, s: ResolvedStage, x: WindowSubject, windowStartMs: number): string {
+  return onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, windowStartMs);
+}
+
+function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state']): void {
+  const open = new Set(report.onCall?.open ?? []);
+  if (state === 'triggered' || state === 'escalated') open.add(dedupKey);
+  report.onCall = { dedupKey, state, ...(open.size ? { open: [...open] } : {}) };
+}
+
 /** The window opened: the person on call watches the upgrade recover. */
 export async function pageWindowOpened(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject): Promise<void> {
   if (!pages(s, x)) return;
-  const dedupKey = onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, w.startMs);
+  const dedupKey = keyOf(c, s, x, w.startMs);
   const how = x.track.mechanism === 'apply-in-window' ? 'applied by the campaign' : 'AutoMinorVersionUpgrade';
+  // An alert already escalated for this window (the flag kept being turned off) stays critical.
+  const escalated = report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated';
   const sent = await send(
     c,
     s,
@@ -58,28 +71,27 @@ export async function pageWindowOpened(c: CampaignRun, s: ResolvedStage, report:
     {
       action: 'trigger',
       dedupKey,
-      // An alert already escalated for this window (the flag kept being turned off) stays critical.
-      severity: report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated' ? 'critical' : 'warning',
+      severity: escalated ? 'critical' : 'warning',
       summary: `${s.name}: ${x.instanceId} is being upgraded to ${c.spec.targetEngineVersion} in its maintenance window ${iso(w.startMs)} – ${iso(w.endMs)} (${how}); make sure it recovers`,
       customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId, region: x.region, target: c.spec.targetEngineVersion, window: { start: iso(w.startMs), end: iso(w.endMs) } },
     },
     x,
   );
-  report.onCall = { dedupKey, state: sent ? (report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated' ? 'escalated' : 'triggered') : 'not-configured' };
+  remember(report, dedupKey, sent ? (escalated ? 'escalated' : 'triggered') : 'not-configured');
 }
 
-/** A failure or an escalation: a critical event on the window's alert (or a new one when none is open). */
+/** A failure or an escalation: a critical event on the alert of the window it is about (a new one when none is open). */
 export async function escalateOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
   if (!pages(s, x)) return;
   const windowStart = x.track.window ? Date.parse(x.track.window.start) : 0;
-  const dedupKey = report.onCall?.dedupKey ?? onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, windowStart);
+  const dedupKey = keyOf(c, s, x, windowStart);
   const sent = await send(c, s, report, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId } }, x);
-  report.onCall = { dedupKey, state: sent ? 'escalated' : 'not-configured' };
+  remember(report, dedupKey, sent ? 'escalated' : 'not-configured');
 }
 
-/** The instance recovered (or the run stopped): the alert is resolved. */
+/** The instance recovered (or the run stopped): every alert still open about it is resolved. */
 export async function resolveOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
-  if (!pages(s, x) || !report.onCall || report.onCall.state === 'resolved' || report.onCall.state === 'not-configured') return;
-  await send(c, s, report, { action: 'resolve', dedupKey: report.onCall.dedupKey, severity: 'info', summary: text }, x);
-  report.onCall = { ...report.onCall, state: 'resolved' };
+  if (!pages(s, x) || !report.onCall?.open?.length) return;
+  for (const dedupKey of report.onCall.open) await send(c, s, report, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
+  report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved' };
 }

@@ -113,14 +113,7 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
         else c.step(report, 'fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
       }
       const targetsByVersion = new Map<string, UpgradeTarget[]>();
-      const selected = new Set(found.members.map((m) => m.instanceId.toLowerCase()));
       for (const m of found.members) {
-        // A read replica whose source is selected too is upgraded by its source's run, before the source.
-        const source = estate && m.replicaSourceId ? replicaLocation(m.replicaSourceId, loc.region) : undefined;
-        if (source && source.region === loc.region && selected.has(source.instanceId.toLowerCase())) {
-          instances.push({ region: m.region, instanceId: m.instanceId, wave: 0, state: 'skipped', fromVersion: m.engineVersion, workflowId: fleetChildId(parent, s.name, m), note: `read replica of ${source.instanceId}: upgraded with it, before it` });
-          continue;
-        }
         const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
         delete stage.fleet;
         if (loc.aws) stage.aws = loc.aws;
@@ -149,6 +142,7 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
     problems.push(message.startsWith(`${s.name}: `) ? message : `${s.name}: ${message}`);
     return;
   }
+  if (estate) leaveReplicasToTheirSources(entries, instances);
   if (instances.length === 0) problems.push(`${s.name}: the selection (${describeSelection(s)}) found no instance; check the tags, version and places it names`);
   report.fleet = {
     selection: describeSelection(s),
@@ -166,5 +160,23 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
     report.status = 'skipped';
     report.note = `every instance is already at ${target}`;
     c.step(report, 'stage-skipped', report.note);
+  }
+}
+
+/**
+ * A read replica whose source the stage selected too (in any of its places: an ARN names a source in another
+ * region) is upgraded by its source's run, before the source; it gets no run of its own, which would turn the
+ * same flag on and off against the source's.
+ */
+function leaveReplicasToTheirSources(entries: FleetEntry[], instances: FleetInstanceReport[]): void {
+  const key = (region: string, id: string) => `${region}/${id.toLowerCase()}`;
+  const selected = new Set(entries.map((e) => key(e.member.region, e.member.instanceId)));
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const m = entries[i].member;
+    const source = m.replicaSourceId ? replicaLocation(m.replicaSourceId, m.region) : undefined;
+    if (!source || !selected.has(key(source.region, source.instanceId))) continue;
+    entries.splice(i, 1);
+    const r = instances.find((x) => x.region === m.region && x.instanceId === m.instanceId);
+    if (r) Object.assign(r, { state: 'skipped', note: `read replica of ${source.region}/${source.instanceId}: upgraded by its run, before it` });
   }
 }

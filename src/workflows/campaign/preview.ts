@@ -13,7 +13,7 @@ import { upgradeReplicasInTheirWindows } from './replicas';
 import type { CampaignRun } from './run';
 import { watchUntilUpgraded, type WindowResult } from './windows';
 
-export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed'>> {
+export async function upgradeInNextWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
   const guarded = c.estateGuard;
   await warnUnlessUpgradePending(c, s, report);
   if (guarded) await upgradeReplicasInTheirWindows(c, s, report);

@@ -9,7 +9,7 @@ import type { ResolvedStage, StageReport } from '../../api';
 import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import type { Occurrence } from '../../domain/maintenance-window';
-import { describePending, pendingUpgradeTo } from '../../domain/pending-maintenance';
+import { describePending, pendingUpgradeContaining, pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } from '../../domain/plan';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { movedAutomaticTarget, standingOf } from '../../domain/estate';
@@ -21,7 +21,7 @@ import { watchUntilUpgraded, type WindowResult } from './windows';
 
 const ANNOUNCEMENT = 'statuspage';
 
-export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed'>> {
+export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
   const window = await obtainApprovalForWindow(c, s, report);
   await c.checkpoint(report);
   if (s.statusPage.enabled) {
@@ -40,7 +40,7 @@ export async function upgradeInAnnouncedWindow(c: CampaignRun, s: ResolvedStage,
  * The approved window's part for one instance: its read replicas in their own windows, the pre-check, the flag
  * on (RDS's automatic target read again first), watch the window, the flag off.
  */
-export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<Exclude<WindowResult, 'missed'>> {
+export async function upgradeInApprovedWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, window: Occurrence): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
   const guarded = c.estateGuard;
   if (guarded) await upgradeReplicasInTheirWindows(c, s, report, window);
   const checked = await precheckPendingMaintenance(c, s, report, window, guarded);
@@ -160,7 +160,7 @@ export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStag
     const { info, targets } = await inspect(c, s, x, 'precheck');
     const standing = standingOf(info.engineVersion, target);
     if (standing.kind === 'past-target') {
-      notePastTarget(c, s, report, x, standing.version, 'at the pre-check');
+      await notePastTarget(c, s, report, x, standing.version, 'at the pre-check');
       return 'past-target';
     }
     if (standing.kind === 'at-target') {
@@ -175,7 +175,7 @@ export async function precheckPendingMaintenance(c: CampaignRun, s: ResolvedStag
     }
   }
   const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(c.where(s), s.instanceId));
-  const expected = pendingUpgradeTo(pending, target);
+  const expected = guarded ? pendingUpgradeTo(pending, target) : pendingUpgradeContaining(pending, target);
   if (expected) {
     c.step(report, 'precheck-passed', expected.description);
     return 'go';

@@ -6,11 +6,10 @@
  * apply-now upgrades them now and waits for them, a maintenance-window stage turns their flags on and
  * watches each one's own next window (guarded like the instance's, estate.ts), then turns them off.
  */
+import { sleep } from '@temporalio/workflow';
 import type { InstanceInfo, ReplicaReport, ResolvedStage, StageReport } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
-import { standingOf } from '../../domain/estate';
-import { replicaLocation } from '../../domain/estate';
-import { previewWindow } from '../../domain/plan';
+import { DEFAULT_REARM_BEFORE_MS, replicaLocation, replicaWindow, standingOf } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { waiterUntil, type RetryOptions } from '../shared/aws-calls';
 import { iso, nowMs } from '../shared/clock';
@@ -61,7 +60,7 @@ async function stillBelow(c: CampaignRun, s: ResolvedStage, report: StageReport,
   const info = await readAgain(c, s, x);
   const standing = standingOf(info.engineVersion, c.spec.targetEngineVersion);
   if (standing.kind === 'below-target') return true;
-  if (standing.kind === 'past-target') notePastTarget(c, s, report, x, standing.version, 'before the campaign upgraded it');
+  if (standing.kind === 'past-target') await notePastTarget(c, s, report, x, standing.version, 'before the campaign upgraded it');
   else c.step(report, 'replica-upgraded', `replica ${x.instanceId} already runs ${info.engineVersion}`);
   (x.track as ReplicaReport).state = 'upgraded';
   return false;
@@ -90,19 +89,31 @@ export async function upgradeReplicasNow(c: CampaignRun, s: ResolvedStage, repor
 }
 
 /**
- * A maintenance-window stage: every replica's flag on, then each replica watched through its own next window
- * (they open on AWS's side meanwhile), its flag off after. `before`: the instance's own (approved) window;
- * a replica whose next window does not come before it is flagged to the team.
+ * A maintenance-window stage: every replica's flag on, then each replica watched through its own window (they
+ * open on AWS's side meanwhile), its flag off after. Without `before` (preview) each replica's next window is
+ * used. With `before`, the instance's approved window, each replica's last window that ends before it is used,
+ * and the flags go on only shortly before the first of those (so no earlier window of theirs applies anything
+ * weeks ahead of the approved one); a replica with no window before it is flagged to the team.
  */
 export async function upgradeReplicasInTheirWindows(c: CampaignRun, s: ResolvedStage, report: StageReport, before?: Occurrence): Promise<void> {
-  const armed: { x: WindowSubject; first: Occurrence }[] = [];
-  for (const x of pendingReplicas(c, s, report)) {
-    if (!(await stillBelow(c, s, report, x))) continue;
-    await armFlag(c, s, report, x, { guarded: true });
-    (x.track as ReplicaReport).state = 'upgrading';
-    armed.push({ x, first: previewWindow(x.windowText, nowMs()) });
+  const planned = pendingReplicas(c, s, report).map((x) => ({ x, first: replicaWindow(x.windowText, nowMs(), before) }));
+  if (planned.length === 0) return;
+  planned.sort((a, b) => a.first.startMs - b.first.startMs);
+  const lead = s.rearmBeforeMs ?? DEFAULT_REARM_BEFORE_MS;
+  // Before an approved window the flags go on only shortly before the first replica window chosen; otherwise now.
+  const armAt = before ? planned[0].first.startMs - lead - ARM_AHEAD_MS : nowMs();
+  if (armAt > nowMs()) {
+    c.setState('waiting-for-window', { kind: 'window', description: `${s.name}: read replicas' windows, the first ${iso(planned[0].first.startMs)}`, until: iso(planned[0].first.startMs) });
+    c.step(report, 'waiting-for-replica-windows', planned.map((p) => `${p.x.instanceId} ${iso(p.first.startMs)}`).join(', '));
+    await sleep(armAt - nowMs());
   }
-  armed.sort((a, b) => a.first.startMs - b.first.startMs);
+  const armed: { x: WindowSubject; first: Occurrence }[] = [];
+  for (const p of planned) {
+    if (!(await stillBelow(c, s, report, p.x))) continue;
+    await armFlag(c, s, report, p.x, { guarded: true });
+    (p.x.track as ReplicaReport).state = 'upgrading';
+    armed.push(p);
+  }
   for (const { x, first } of armed) {
     if (before && first.endMs > before.startMs) {
       const text = `${s.name}: read replica ${x.instanceId}'s next window ${iso(first.startMs)} – ${iso(first.endMs)} does not end before ${s.instanceId}'s window ${iso(before.startMs)}; RDS refuses to upgrade ${s.instanceId} before it`;
@@ -115,3 +126,6 @@ export async function upgradeReplicasInTheirWindows(c: CampaignRun, s: ResolvedS
     c.step(report, 'replica-upgraded', `replica ${x.instanceId} is done; ${s.instanceId} is next`);
   }
 }
+
+/** The replicas' flags go on this long before their first window's re-arm check (the check then sees them on). */
+const ARM_AHEAD_MS = 60_000;

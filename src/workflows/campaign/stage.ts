@@ -3,13 +3,14 @@
  * (preview: the next maintenance window; staging: now, under the probe; production: the approved and
  * announced window), check health, and record the infrastructure-code follow-up.
  */
-import type { ResolvedStage, StageReport } from '../../api';
+import type { InstanceInfo, ResolvedStage, StageReport } from '../../api';
 import { standingOf } from '../../domain/estate';
 import { nowIso } from '../shared/clock';
 import { upgradeInNextWindow } from './preview';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { upgradeInAnnouncedWindow, upgradeInApprovedWindow } from './production';
 import type { CampaignRun } from './run';
+import { readReplicas } from './replicas';
 import { upgradeNowUnderProbe } from './staging';
 
 /**
@@ -51,6 +52,17 @@ function pastTargetFollowUp(c: CampaignRun, s: ResolvedStage, report: StageRepor
   return `${s.name}: ${s.instanceId} runs ${v}, not the target ${c.spec.targetEngineVersion} (upgraded outside the campaign): set engine_version = "${v}" and auto_minor_version_upgrade = false for ${s.instanceId} in the Terraform code (otherwise Terraform will error on its next plan).`;
 }
 
+/** A read replica created since preflight goes first too (RDS would refuse the instance before it). */
+async function newReplicas(c: CampaignRun, s: ResolvedStage, report: StageReport, info: InstanceInfo): Promise<void> {
+  const known = new Set((report.replicas ?? []).map((r) => r.listedAs));
+  if (!(info.readReplicaIds ?? []).some((id) => !known.has(id))) return;
+  const problems = await readReplicas(c, s, report, info);
+  for (const p of problems) {
+    c.step(report, 'replica-unreadable', p);
+    await c.notify('escalation', `${p}; RDS will refuse to upgrade ${s.instanceId} before it`, s.name);
+  }
+}
+
 /**
  * The stage reads its instance again before its first change: weeks may have passed since preflight. One
  * already at the target (or past it: a console click, AWS's forced upgrade) is not upgraded again; its
@@ -60,7 +72,10 @@ async function alreadyDone(c: CampaignRun, s: ResolvedStage, report: StageReport
   const info = await c.aws(s.name, 'read-again', () => c.a.describeInstance(c.where(s), s.instanceId));
   c.instances.set(s.name, info);
   const standing = standingOf(info.engineVersion, c.spec.targetEngineVersion);
-  if (standing.kind === 'below-target') return false;
+  if (standing.kind === 'below-target') {
+    await newReplicas(c, s, report, info);
+    return false;
+  }
   report.status = 'skipped';
   report.endedAt = nowIso();
   if (standing.kind === 'past-target') {

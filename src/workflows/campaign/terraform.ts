@@ -18,6 +18,24 @@ export function terraformOwns(s: ResolvedStage): boolean {
 }
 
 /**
+ * The flag Terraform turned on for the campaign must go back off if the campaign stops: the campaign cannot
+ * change it itself, so stopping leaves the exact Terraform change as a follow-up.
+ */
+function rememberToAskBack(c: CampaignRun, s: ResolvedStage, x: WindowSubject, flagOn: boolean): void {
+  const id = `terraform-flag:${x.region}/${x.instanceId}`;
+  c.saga.drop(id);
+  if (!flagOn) return;
+  c.saga.add({
+    id,
+    description: `ask for AutoMinorVersionUpgrade off for ${x.region}/${x.instanceId} in Terraform`,
+    run: async () => {
+      c.status.followUps.push(`${s.name}: ${terraformChangeText([x.instanceId], false)} (the campaign stopped; Terraform owns the flag)`);
+      return true;
+    },
+  });
+}
+
+/**
  * Asks for `auto_minor_version_upgrade = flag` (and `engine_version` when given) in Terraform and waits until
  * AWS shows the flag so, reminding people; gives up at `deadlineMs` (the window's end) and returns false.
  */
@@ -39,6 +57,7 @@ export async function askTerraformForFlag(
       const info = await c.aws(s.name, 'waiting-for-infra-change', () => waiterUntil(until, c.spec.pollIntervalMs).waitForInstance(x.where, x.instanceId, { autoMinorVersionUpgrade: ask.flag }), { attemptsPerRound: 1 });
       c.setState('running');
       c.step(report, 'infra-change-seen', `AWS shows AutoMinorVersionUpgrade ${info.autoMinorVersionUpgrade} on ${x.instanceId}${ask.engineVersion ? ` (it runs ${info.engineVersion})` : ''}`);
+      rememberToAskBack(c, s, x, ask.flag);
       return true;
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;

@@ -18,7 +18,7 @@ import { waiterUntil } from '../shared/aws-calls';
 import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
 import { stageSubject, type WindowSubject } from './auto-minor-upgrade';
-import { applyInWindow, guardWindow, missedWindow, notePastTarget, onFlagReverted } from './estate';
+import { applyInWindow, guardWindow, missedWindow, notePastTarget, onFlagReverted, type GuardResult } from './estate';
 import { escalateOnCall, pageWindowOpened, resolveOnCall } from './on-call';
 import type { CampaignRun } from './run';
 
@@ -27,7 +27,7 @@ import type { CampaignRun } from './run';
 const LAST_LOOK_BEFORE_MS = 60_000;
 
 /** How a window ended: the instance is at the target, it is past it (upgraded outside), or the window passed. */
-export type WindowResult = 'upgraded' | 'past-target' | 'missed';
+export type WindowResult = 'upgraded' | 'past-target' | 'missed' | 'moved';
 
 function windowOf(x: WindowSubject, w: Occurrence): { start: string; end: string } {
   const window = { start: iso(w.startMs), end: iso(w.endMs) };
@@ -78,16 +78,21 @@ async function waitAndWatchGuarded(c: CampaignRun, s: ResolvedStage, report: Sta
     announced = true;
     await sleep(untilMs - nowMs());
   };
+  // Done before the window (someone else upgraded it): an alert raised meanwhile is resolved.
+  const doneEarly = async (r: GuardResult): Promise<WindowResult> => {
+    if (r === 'upgraded' || r === 'past-target') await resolveOnCall(c, s, report, x, `${x.instanceId} runs ${report.engineVersionNow ?? c.spec.targetEngineVersion}: nothing to watch`);
+    return r as WindowResult;
+  };
   if (w.startMs - lead > nowMs()) {
     await sleepTowardsWindow(w.startMs - lead);
     const before = await guardWindow(c, s, report, w, x, 'before the window');
-    if (before !== 'go') return before;
+    if (before !== 'go') return doneEarly(before);
   }
   // The last look is taken just before the window opens: RDS may apply pending work as soon as it opens.
   const lastLookAt = w.startMs - Math.min(LAST_LOOK_BEFORE_MS, Math.floor(lead / 2));
   if (lastLookAt > nowMs()) await sleepTowardsWindow(lastLookAt);
   const opened = await guardWindow(c, s, report, w, x, 'as the window opens');
-  if (opened !== 'go') return opened;
+  if (opened !== 'go') return doneEarly(opened);
   if (w.startMs > nowMs()) await sleepTowardsWindow(w.startMs);
   if (x.track.mechanism === 'apply-in-window') await applyInWindow(c, s, report, x);
   await pageWindowOpened(c, s, report, w, x);
@@ -118,7 +123,7 @@ async function watchWindow(c: CampaignRun, s: ResolvedStage, report: StageReport
       return 'upgraded';
     }
     if (outcome.kind === 'past-target') {
-      notePastTarget(c, s, report, x, outcome.info.engineVersion, 'while its window was watched');
+      await notePastTarget(c, s, report, x, outcome.info.engineVersion, 'while its window was watched', true);
       return 'past-target';
     }
     if ((await onFlagReverted(c, s, report, w, x)) === 'window-closed') return missedWindow(c, report, x, `the window closed with AutoMinorVersionUpgrade off`);
@@ -129,10 +134,19 @@ async function watchWindow(c: CampaignRun, s: ResolvedStage, report: StageReport
  * Watches windows from `first` until upgraded (or found past the target); asks the team after every
  * `maxMissedWindows` misses.
  */
-export async function watchUntilUpgraded(c: CampaignRun, s: ResolvedStage, report: StageReport, first: Occurrence, x: WindowSubject = stageSubject(c, s, report)): Promise<Exclude<WindowResult, 'missed'>> {
+export async function watchUntilUpgraded(c: CampaignRun, s: ResolvedStage, report: StageReport, first: Occurrence, x: WindowSubject = stageSubject(c, s, report)): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
   let w = first;
   for (;;) {
     const result = await waitForMaintenanceWindow(c, s, report, w, x);
+    if (result === 'moved') {
+      // The approved window was announced: another one needs the team's word.
+      if (s.requiresApproval && !x.replica) {
+        const next = nextWindowStartingAfter(x.windowText, nowMs());
+        await c.askDecision(report, `${x.instanceId}'s maintenance window changed: the approved and announced window ${report.window?.start ?? ''} no longer comes. Continue with its next window ${iso(next.startMs)} – ${iso(next.endMs)} (not announced), or abort?`, 'escalation');
+      }
+      w = nextWindowStartingAfter(x.windowText, nowMs());
+      continue;
+    }
     if (result !== 'missed') return result;
     const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(x.where, x.instanceId));
     const pendingText = describePending(pending);
