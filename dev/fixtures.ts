@@ -3,10 +3,10 @@
  * window, staging now under the availability probe, production announced and in its window) and a restore
  * of production then a cutover of its `db` CNAME, with compressed timings given by the caller (the demo,
  * the bench, the history recorder and the durability tests each compress differently). They return the
- * resolved specs a workflow is started with (src/spec), as the CLI does.
+ * resolved specs a workflow is started with (src/input), as the CLI does.
  */
 import type { CampaignSpec, ResolvedCampaignSpec, ResolvedRestoreSpec, RestoreSpec, StageSpec } from '../src/api';
-import { resolveCampaignSpec, resolveRestoreSpec } from '../src/spec';
+import { resolveCampaignSpec, resolveRestoreSpec } from '../src/input';
 import type { SimAdminClient } from '../sim/src/client';
 import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoFleetInstanceId, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim/src/seed';
 import type { SeedSpec } from '../sim/src/types';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { SignedStart } from '../src/api';
 import { signStart } from '../src/cli/act';
 import type { CliIo } from '../src/cli/io';
-import type { RunKind } from '../src/domain/signed-actions';
+import type { RunKind } from '../src/domain/identity/signed-actions';
 
 export interface Person {
   name: string;

@@ -21,7 +21,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { createActivities } from '../src/activities';
 import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignResult, type CampaignStatus, type RestoreStatus } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
-import { resolveCampaignSpec } from '../src/spec';
+import { resolveCampaignSpec } from '../src/input';
 import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim/src/client';
 import type { RunningSimulator } from '../sim/src/server';
@@ -35,7 +35,7 @@ import { actOn } from '../src/cli/act';
 import { approveAskedPlan } from '../src/cli/context';
 import type { CliIo } from '../src/cli/io';
 import type { UpdateDefinition } from '@temporalio/common';
-import type { SignedAction } from '../src/domain/signed-actions';
+import type { SignedAction } from '../src/domain/identity/signed-actions';
 import os from 'node:os';
 import { simulatorConfig, startLocalSimulator } from './simulator';
 import { startDevServer } from './temporal-server';

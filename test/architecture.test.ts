@@ -1,6 +1,6 @@
 /**
  * The shape of the product, checked on every `npm test` so it does not drift: layers only import
- * downwards (api, domain, spec → workflows, activities → client, worker, cli), the import graph has no
+ * downwards (api, domain, input → workflows, activities → client, worker, cli), the import graph has no
  * cycle, the product imports none of the dev tooling (simulator, demo, bench, tests, @temporalio/testing),
  * and files stay small enough to read (workflow files ≤ 300 lines, product files ≤ 400).
  */
@@ -16,7 +16,7 @@ const LAYERS: [RegExp, number, string][] = [
   [/^src\/api\//, 0, 'api'],
   [/^src\/config\.ts$/, 0, 'config'],
   [/^src\/domain\//, 1, 'domain'],
-  [/^src\/spec\//, 2, 'spec'],
+  [/^src\/input\//, 2, 'input'],
   [/^src\/(workflows|activities)\//, 3, 'workflows/activities'],
   [/^src\/(client\/|temporal-connection\.ts$)/, 4, 'client'],
   [/^src\/(cli\/|worker\.ts$)/, 5, 'cli/worker'],
@@ -66,7 +66,7 @@ function readModules(): Module[] {
 describe('architecture', function () {
   const modules = readModules();
 
-  it('every import points down the layers: api, domain, spec → workflows, activities → client → cli, worker', function () {
+  it('every import points down the layers: api, domain, input → workflows, activities → client → cli, worker', function () {
     const upward: string[] = [];
     for (const m of modules) {
       const from = layerOf(m.file);

@@ -19,7 +19,7 @@ import { temporal } from '@temporalio/proto';
 import { approveUpdate, campaignStatusQuery, decideUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
 import { startCampaign } from '../../src/client';
 import { DAY_MS, MINUTE_MS as MINUTE } from '../../src/domain/duration';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { demoFleet } from '../../sim/src/seed';
 import type { SeedInstance } from '../../sim/src/types';
 import { formatMaintenanceWindow } from '../../sim/src/window';
@@ -35,7 +35,7 @@ import { createCampaignWorker, listAll, log, pool, type BenchStack } from '../st
 const ENVS = ['preview', 'staging', 'production'] as const;
 type Env = (typeof ENVS)[number];
 
-/** The spec's maximum for waves.maxConcurrent (src/spec/fleet.ts). */
+/** The spec's maximum for waves.maxConcurrent (src/input/fleet.ts). */
 const MAX_CONCURRENT = 100;
 
 export interface FleetCampaignPlan {

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureTypes, type IdentityActivities } from '../api/activities';
-import { readSigners } from '../domain/identity';
+import { readSigners } from '../domain/identity/identity';
 
 export function createIdentityActivities(deps: { allowedSignersFile?: string }): IdentityActivities {
   return {

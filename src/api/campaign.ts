@@ -266,7 +266,7 @@ export interface CampaignResult {
 }
 
 /**
- * Marks a spec resolved by the client (src/spec): the workflow runs it as is. An input without it is a raw
+ * Marks a spec resolved by the client (src/input): the workflow runs it as is. An input without it is a raw
  * CampaignSpec from a run started before specs were resolved at the client; the workflow resolves that
  * one itself, as it did then.
  */

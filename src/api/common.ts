@@ -128,7 +128,7 @@ export interface ActorRequest {
   signature?: string;
 }
 
-/** The requester's signature over the start text (src/domain/signed-actions.ts startText). */
+/** The requester's signature over the start text (src/domain/identity/signed-actions.ts startText). */
 export interface SignedStart {
   signature: string;
   /** When it was signed (ISO): a start signed long before the run starts is refused as a possible replay. */

@@ -1,7 +1,7 @@
 /**
  * Signing what a person does on the command line. When the workers verify identities (status.identity.mode
  * is "verified"), each action carries an SSH signature over the exact text the workflow will check
- * (src/domain/signed-actions.ts): the CLI prints the text, signs it with the person's key (./sign.ts) and
+ * (src/domain/identity/signed-actions.ts): the CLI prints the text, signs it with the person's key (./sign.ts) and
  * sends both. A start is signed when the person gives a key (--key, --sign or $RDS_ORCHESTRATOR_SSH_KEY):
  * the workers' allowed signers decide whether an unsigned start is accepted.
  */
@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { Option } from 'commander';
 import type { IdentityStatus, SignedStart, WaitingFor } from '../api';
-import { actionText, specDigest, startText, type RunKind, type SignedAction } from '../domain/signed-actions';
+import { actionText, specDigest, startText, type RunKind, type SignedAction } from '../domain/identity/signed-actions';
 import type { CliIo } from './io';
 import { SSH_KEY_ENV, signText } from './sign';
 

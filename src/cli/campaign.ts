@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { AWS_TROUBLE_MEMO, abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, resumeUpdate } from '../api';
 import { createActivities } from '../activities';
 import { campaignHandle, campaignIdOf, campaignListQuery, startCampaign } from '../client';
-import { resolveCampaignSpec } from '../spec';
+import { resolveCampaignSpec } from '../input';
 import { actOn, keyOptions, type ActRequest } from './act';
 import { CliError, addStartCommand, approveAskedPlan, asOption, readSpecFile, type CliContext } from './context';
 import { queryFleetInstance, findFleetInstance } from './fleet-instance';

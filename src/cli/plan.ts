@@ -10,7 +10,7 @@ import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type Campai
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 import { campaignSizeProblem } from '../domain/fleet';
-import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity';
+import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity/identity';
 import { formatFleetStagePlan, planFleetStage } from './plan-fleet';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';

@@ -11,9 +11,9 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { campaignStatusQuery, restoreStatusQuery, type Approval, type CampaignStatus, type ChangeMade, type HumanAction, type IdentityStatus, type RestoreStatus } from '../api';
 import { campaignHandle, restoreHandle } from '../client';
-import { UNVERIFIED_NOTE } from '../domain/identity';
+import { UNVERIFIED_NOTE } from '../domain/identity/identity';
 import { describeCounts } from '../domain/fleet';
-import type { RunKind } from '../domain/signed-actions';
+import type { RunKind } from '../domain/identity/signed-actions';
 import type { CliContext } from './context';
 
 export interface ChangeRecord {

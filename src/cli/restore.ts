@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { abortUpdate, decideUpdate, restoreStatusQuery } from '../api';
 import { restoreHandle, startRestore } from '../client';
-import { resolveRestoreSpec } from '../spec';
+import { resolveRestoreSpec } from '../input';
 import { actOn, keyOptions, type ActRequest } from './act';
 import { CliError, addStartCommand, approveAskedPlan, asOption, type CliContext } from './context';
 import { formatRestoreStatus } from './format';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SSH_SIGNATURE_NAMESPACE } from '../domain/ssh-signature';
+import { SSH_SIGNATURE_NAMESPACE } from '../domain/identity/ssh-signature';
 import { CliError } from './io';
 
 /** The environment variable that names the key to sign with. */

@@ -36,7 +36,7 @@ export interface StartOptions {
  */
 export const FLEET_WORKFLOW_TASK_TIMEOUT = '60s';
 
-/** Starts a campaign from a resolved spec (src/spec resolveCampaignSpec). */
+/** Starts a campaign from a resolved spec (src/input resolveCampaignSpec). */
 export function startCampaign(client: Client, spec: ResolvedCampaignSpec, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof upgradeCampaign>> {
   return client.workflow.start<typeof upgradeCampaign>(CAMPAIGN_WORKFLOW_TYPE, {
     args: [spec],
@@ -50,7 +50,7 @@ export function campaignHandle(client: Client, campaignId: string): CampaignHand
   return client.workflow.getHandle<typeof upgradeCampaign>(campaignWorkflowId(campaignId));
 }
 
-/** Starts a restore from a resolved spec (src/spec resolveRestoreSpec). */
+/** Starts a restore from a resolved spec (src/input resolveRestoreSpec). */
 export function startRestore(client: Client, spec: ResolvedRestoreSpec, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof restoreAndCutover>> {
   return client.workflow.start<typeof restoreAndCutover>(RESTORE_WORKFLOW_TYPE, {
     args: [spec],

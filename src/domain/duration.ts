@@ -1,21 +1,14 @@
 /**
  * Durations as people write them in a spec ("14d", "3 days", "1h30m", "500ms") or as a number of
- * milliseconds. Pure and deterministic: bundled into workflows through src/spec.ts.
- *
- * SpecError lives here (and is re-exported by src/spec.ts) so that spec.ts can use parseDuration
- * without a circular import.
+ * milliseconds. Pure and deterministic: bundled into workflows through src/input.
  */
 import type { DurationSpec } from '../api';
 
-/** A spec a human must fix. `problems` holds one line per problem, each starting with the field path. */
-export class SpecError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[], heading = 'Invalid spec') {
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super(`${heading} (${count}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'SpecError';
-    this.problems = [...problems];
+/** A duration that cannot be read; the message starts with the field and says what is accepted. */
+export class DurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DurationError';
   }
 }
 
@@ -54,26 +47,24 @@ function describeValue(value: unknown): string {
  * ("1 hour and 30 minutes"); decimals are allowed ("1.5h") and rounded to whole milliseconds.
  * A bare number inside a string ("5000") is refused: it is ambiguous (seconds? ms?) so the unit must be written.
  *
- * @throws SpecError naming `field` and showing an example of what is accepted.
+ * @throws DurationError naming `field` and showing an example of what is accepted.
  */
 export function parseDuration(spec: DurationSpec, field: string): number {
   if (typeof spec === 'number') {
     if (!Number.isFinite(spec) || spec < 0) {
-      throw new SpecError([`${field}: ${spec} is not a valid duration; use ${EXAMPLES}`]);
+      throw new DurationError(`${field}: ${spec} is not a valid duration; use ${EXAMPLES}`);
     }
     return spec;
   }
   if (typeof spec !== 'string') {
-    throw new SpecError([`${field}: expected a duration (${EXAMPLES}), got ${describeValue(spec)}`]);
+    throw new DurationError(`${field}: expected a duration (${EXAMPLES}), got ${describeValue(spec)}`);
   }
   const text = spec.trim().toLowerCase();
   if (text === '') {
-    throw new SpecError([`${field}: empty duration; use ${EXAMPLES}`]);
+    throw new DurationError(`${field}: empty duration; use ${EXAMPLES}`);
   }
   if (/^\d+(?:\.\d+)?$/.test(text)) {
-    throw new SpecError([
-      `${field}: "${spec}" has no unit; write it with one, e.g. "${text}ms" or "${text}s" (or give a plain number for milliseconds)`,
-    ]);
+    throw new DurationError(`${field}: "${spec}" has no unit; write it with one, e.g. "${text}ms" or "${text}s" (or give a plain number for milliseconds)`);
   }
   const part = /(\d+(?:\.\d+)?)\s*([a-z]+)/y;
   const separator = /(?:\s*,\s*|\s+and\s+|\s*)/y;
@@ -83,13 +74,11 @@ export function parseDuration(spec: DurationSpec, field: string): number {
     part.lastIndex = index;
     const match = part.exec(text);
     if (!match) {
-      throw new SpecError([`${field}: could not read "${spec}" as a duration; use ${EXAMPLES}`]);
+      throw new DurationError(`${field}: could not read "${spec}" as a duration; use ${EXAMPLES}`);
     }
     const unitMs = UNIT_MS[match[2]];
     if (unitMs === undefined) {
-      throw new SpecError([
-        `${field}: unknown unit "${match[2]}" in "${spec}"; use ms, s, m (minutes), h, d or w, e.g. "14d" or "1h30m"`,
-      ]);
+      throw new DurationError(`${field}: unknown unit "${match[2]}" in "${spec}"; use ms, s, m (minutes), h, d or w, e.g. "14d" or "1h30m"`);
     }
     total += Number(match[1]) * unitMs;
     index = part.lastIndex;

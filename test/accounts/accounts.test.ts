@@ -11,7 +11,7 @@ import { runCli } from '../../src/cli';
 import type { ChangeRecord } from '../../src/cli/record';
 import { loadConfig } from '../../src/config';
 import { campaignHandle, restoreHandle, startCampaign, startRestore } from '../../src/client';
-import { resolveCampaignSpec, resolveRestoreSpec } from '../../src/spec';
+import { resolveCampaignSpec, resolveRestoreSpec } from '../../src/input';
 import { ACCOUNTS, REGION, TARGET_VERSION, fleetAtRest } from '../../dev/fixtures';
 import { simulatorConfig } from '../../dev/simulator';
 import { SimAdminClient } from '../../sim/src/client';

@@ -14,7 +14,7 @@ import { runCli } from '../../src/cli';
 import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';
 import { fleetApprovalPlanId, groupByWindow } from '../../src/domain/fleet';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { SimAdminClient } from '../../sim/src/client';
 import { startSimulator, type RunningSimulator } from '../../sim/src/server';
 

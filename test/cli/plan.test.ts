@@ -7,7 +7,7 @@ import { createActivities } from '../../src/activities';
 import { formatPlan, planCampaign } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';
 import type { ResolvedCampaignSpec } from '../../src/api';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { SimAdminClient } from '../../sim/src/client';
 import { demoFleet, demoRoleArn } from '../../sim/src/seed';
 import { fleetAtRest } from '../../dev/fixtures';

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../../src/cli/context';
 import { SSH_KEY_ENV, signText, signingKeyFile } from '../../src/cli/sign';
-import { parseAllowedSigners } from '../../src/domain/allowed-signers';
-import { SSH_SIGNATURE_NAMESPACE, verifySshSignature } from '../../src/domain/ssh-signature';
+import { parseAllowedSigners } from '../../src/domain/identity/allowed-signers';
+import { SSH_SIGNATURE_NAMESPACE, verifySshSignature } from '../../src/domain/identity/ssh-signature';
 import { makeKey, tempDir, type TestKey } from '../fixtures/ssh-keys';
 
 const TEXT = 'rds-orchestrator approve\ncampaign: notify-15.8\nplan: production → 15.8\n';

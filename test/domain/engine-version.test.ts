@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { compareEngineVersions, isPastTarget, namesVersion, pendingUpgradeTo, versionsNamedIn } from '../../src/domain/engine-version';
 import { planStage } from '../../src/domain/plan';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import type { InstanceInfo } from '../../src/api';
 
 describe('engine versions: one exact-version rule', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { InstanceInfo } from '../../src/api';
 import { describeAuthors, movedAutomaticTarget, onCallDedupKey, replicaLocation, standingOf, terraformChangeText } from '../../src/domain/estate';
 import { planStage } from '../../src/domain/plan';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 
 const NOW = Date.UTC(2026, 0, 1, 0, 0); // a Thursday
 

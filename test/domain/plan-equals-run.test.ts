@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { approveUpdate, campaignStatusQuery, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
 import { planCampaign } from '../../src/cli/plan';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';

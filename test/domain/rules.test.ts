@@ -5,7 +5,7 @@ import { checkApprover, invalidateOtherPlans, validApprovalCount } from '../../s
 import { awsUpgradeDeadline, describePending, pendingUpgradeTo } from '../../src/domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, noticeOverride, planStage, precheckInstant, previewWindow, productionWindow } from '../../src/domain/plan';
 import { assessStage, automaticMinorTarget } from '../../src/domain/preflight';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 
 const DAY = 86_400_000;
 const MON_2026_11_23 = Date.parse('2026-11-23T00:00:00Z');

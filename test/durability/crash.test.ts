@@ -38,7 +38,7 @@ import {
   type TimelineEntry,
 } from '../../src/api';
 import { startCampaign, startRestore } from '../../src/client';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import type { SimAdminClient } from '../../sim/src/client';
 import { demoInstanceId } from '../../sim/src/seed';

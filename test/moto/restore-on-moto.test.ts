@@ -14,7 +14,7 @@
  * are missing as well, answered with HTTP 500; the restore does not use them.)
  */
 import assert from 'node:assert/strict';
-import { resolveRestoreSpec } from '../../src/spec';
+import { resolveRestoreSpec } from '../../src/input';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';

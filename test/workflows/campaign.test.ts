@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityError } from '../../src/activities/aws-errors';
 import { awsError } from '../activities/helpers';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { campaignStatusQuery, approveUpdate, decideUpdate, type CampaignStatus } from '../../src/api';
 import { nextWindowStartingAfter } from '../../src/domain/maintenance-window';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, resumeUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION } from '../../src/api/search-attributes';
 import { startCampaign } from '../../src/client';
-import { resolveCampaignSpec } from '../../src/spec';
+import { resolveCampaignSpec } from '../../src/input';
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';

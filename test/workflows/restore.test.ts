@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { resolveRestoreSpec } from '../../src/spec';
+import { resolveRestoreSpec } from '../../src/input';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

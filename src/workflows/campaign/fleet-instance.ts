@@ -20,7 +20,7 @@ import {
   type ResolvedCampaignSpec,
   type StageReport,
 } from '../../api';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { iso, nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import { manualOf } from '../shared/saga';

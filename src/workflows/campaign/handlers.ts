@@ -3,12 +3,12 @@
  * resume, abort. Each is an update whose validator rejects a wrong request to the caller with the reason
  * (the workflow never fails because of one); the handler records who did it and changes the run's state.
  * With the workers' allowed signers, each request carries its author's SSH signature over the exact text
- * of what they agree to (src/domain/signed-actions.ts), checked by the validator; the handler records the
+ * of what they agree to (src/domain/identity/signed-actions.ts), checked by the validator; the handler records the
  * proven principal, the key and the text (shared/identity.ts).
  */
 import type { ActorRequest, ApproveRequest, DecideRequest } from '../../api';
 import { checkApprover, validApprovalCount } from '../../domain/approvals';
-import type { SignedAction } from '../../domain/signed-actions';
+import type { SignedAction } from '../../domain/identity/signed-actions';
 import { iso, nowIso } from '../shared/clock';
 import { authorOf, countedAction, decisionAction, provenAuthor } from '../shared/identity';
 import { requireOpen } from '../shared/people';

@@ -25,8 +25,8 @@ import {
   type StageReport,
 } from '../../api';
 import { noticeOverride } from '../../domain/plan';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
-import { SpecError, validateCampaignSpec } from '../../spec';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
+import { SpecError, validateCampaignSpec } from '../../input';
 import { nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import { manualOf } from '../shared/saga';

@@ -14,7 +14,7 @@ import { IdentityGate, runRef } from '../shared/identity';
 import { Saga } from '../shared/saga';
 import type { FleetEntry } from '../../domain/fleet';
 import { locationFor } from '../../domain/aws-identity';
-import type { VerifiedActor } from '../../domain/identity';
+import type { VerifiedActor } from '../../domain/identity/identity';
 
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 /** The answers most questions take. */

@@ -8,7 +8,7 @@ import { ApplicationFailure, condition, patched, sleep } from '@temporalio/workf
 import type { WeightedCname } from '../../api';
 import { validApprovalCount } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
-import { DEFAULT_REMINDER_INTERVAL_MS } from '../../spec/defaults';
+import { DEFAULT_REMINDER_INTERVAL_MS } from '../../input/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { upsertByHand } from './follow-ups';

@@ -7,7 +7,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { DecideRequest, RestoreStatus } from '../../api';
-import { DEFAULT_REMINDER_INTERVAL_MS } from '../../spec/defaults';
+import { DEFAULT_REMINDER_INTERVAL_MS } from '../../input/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { describeError } from '../shared/failures';

@@ -5,7 +5,7 @@
  */
 import type { ActorRequest, ApproveRequest, DecideRequest } from '../../api';
 import { checkApprover, validApprovalCount } from '../../domain/approvals';
-import type { SignedAction } from '../../domain/signed-actions';
+import type { SignedAction } from '../../domain/identity/signed-actions';
 import { nowIso } from '../shared/clock';
 import { authorOf, countedAction, decisionAction, provenAuthor } from '../shared/identity';
 import { requireOpen } from '../shared/people';

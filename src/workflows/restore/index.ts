@@ -21,9 +21,9 @@ import {
   type RestoreInput,
   type RestoreStatus,
 } from '../../api';
-import { SpecError, validateRestoreSpec } from '../../spec';
+import { SpecError, validateRestoreSpec } from '../../input';
 import { nowIso } from '../shared/clock';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { cutOver, lowerTtlFirst, obtainApproval } from './cutover';
 import { completeCutover, completeRestoreOnly, finishAfterError } from './finish';
 import { abort, approve, decide } from './handlers';

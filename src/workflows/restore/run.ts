@@ -15,7 +15,7 @@ import { recordChange } from '../shared/changes';
 import { IdentityGate, runRef } from '../shared/identity';
 import { Saga } from '../shared/saga';
 import { locationFor, sessionName } from '../../domain/aws-identity';
-import type { VerifiedActor } from '../../domain/identity';
+import type { VerifiedActor } from '../../domain/identity/identity';
 
 /**
  * Workflow versions (see README "Changing a workflow safely"). Each id marks a change to the steps that

@@ -1,5 +1,5 @@
 /**
- * Who may act on a run (src/domain/identity.ts): the team's allowed signers, read by a worker at the run's
+ * Who may act on a run (src/domain/identity/identity.ts): the team's allowed signers, read by a worker at the run's
  * start and again before each wait for people; the requester proven by the start signature; each human
  * action checked against the exact text it must sign. Without a list on the workers, identities are the
  * names typed with `--as`, and the run says so.
@@ -8,9 +8,9 @@
  */
 import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, AllowedSignersFile, HumanAction, IdentityStatus, SignedStart, TimelineEntry, WaitingFor } from '../../api';
-import { SPEC_ONLY_NOTE, UNVERIFIED_NOTE, combineSigners, keysOf, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity';
-import { START_SIGNATURE_MAX_AGE_MS, actionText, specDigest, startText, type RunKind, type RunRef, type SignedAction } from '../../domain/signed-actions';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/ssh-signature';
+import { SPEC_ONLY_NOTE, UNVERIFIED_NOTE, combineSigners, keysOf, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity/identity';
+import { START_SIGNATURE_MAX_AGE_MS, actionText, specDigest, startText, type RunKind, type RunRef, type SignedAction } from '../../domain/identity/signed-actions';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { requireActorName } from '../../domain/approvals';
 import { iso, nowIso, nowMs } from './clock';
 import { describeError } from './failures';

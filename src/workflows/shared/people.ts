@@ -4,7 +4,7 @@
  */
 import { CancellationScope, condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities, HumanAction, Notification, TimelineEntry } from '../../api';
-import type { VerifiedActor } from '../../domain/identity';
+import type { VerifiedActor } from '../../domain/identity/identity';
 import { HEARTBEAT_TIMEOUT } from './aws-calls';
 import { nowIso } from './clock';
 import { describeError } from './failures';

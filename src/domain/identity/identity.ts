@@ -6,7 +6,7 @@
  *
  * Pure: the update validators and the workflows call it.
  */
-import type { AllowedSignersFile } from '../api';
+import type { AllowedSignersFile } from '../../api';
 import { describeProblems, matchesPatternList, parseAllowedSigners, type AllowedSigners } from './allowed-signers';
 import { SSH_SIGNATURE_NAMESPACE } from './ssh-signature';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { SSH_SIGNATURE_NAMESPACE, parseSshPublicKey, signedData, sshFingerprint, verifySshSignature } from '../../src/domain/ssh-signature';
-import { decodeBase64, encodeBase64Unpadded, encodeMpint, encodeString, encodeUint32, utf8Encode } from '../../src/domain/ssh-wire';
-import { makeKey, sshSign, sshVerify, tempDir, type TestKey } from '../fixtures/ssh-keys';
+import { SSH_SIGNATURE_NAMESPACE, parseSshPublicKey, signedData, sshFingerprint, verifySshSignature } from '../../../src/domain/identity/ssh-signature';
+import { decodeBase64, encodeBase64Unpadded, encodeMpint, encodeString, encodeUint32, utf8Encode } from '../../../src/domain/identity/ssh-wire';
+import { makeKey, sshSign, sshVerify, tempDir, type TestKey } from '../../fixtures/ssh-keys';
 
 const NS = SSH_SIGNATURE_NAMESPACE;
 const TEXT = 'rds-orchestrator approve\ncampaign: notify-15.8\nplan: production → 15.8 in wed:22:00-wed:22:30\n';

@@ -4,8 +4,8 @@
  * each prefixed with the path of the field to fix (`stages[2].instanceId: ...`). Pure and deterministic.
  */
 import type { AllowedSignersFile, ResolvedAwsAccess, ResolvedCampaignSpec } from '../api';
-import { describeProblems, matchesPatternList, parseAllowedSigners } from '../domain/allowed-signers';
-import { SpecError, formatDuration, parseDuration } from '../domain/duration';
+import { describeProblems, matchesPatternList, parseAllowedSigners } from '../domain/identity/allowed-signers';
+import { DurationError, formatDuration, parseDuration } from '../domain/duration';
 
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/i;
@@ -182,8 +182,8 @@ export function readDuration(p: Problems, value: unknown, path: string, fallback
     }
     return ms;
   } catch (error) {
-    if (error instanceof SpecError) {
-      p.addAll(error.problems);
+    if (error instanceof DurationError) {
+      p.addAll([error.message]);
       return fallback;
     }
     throw error;

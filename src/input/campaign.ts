@@ -4,7 +4,8 @@
  * maintenance, a pending-maintenance check a few days before, a team decision over a minute of downtime).
  */
 import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ChangesBy, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
-import { SECOND_MS, SpecError, formatDuration } from '../domain/duration';
+import { SECOND_MS, formatDuration } from '../domain/duration';
+import { SpecError } from './errors';
 import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_REARM_BEFORE_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
 import { readStageInstances } from './fleet';
 import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';

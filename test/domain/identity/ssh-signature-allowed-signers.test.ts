@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { describeProblems, formatUtc, matchesPatternList, parseAllowedSigners, parseSshTimestamp, type AllowedSigners, type SignerRefusal, type VerifiedSigner } from '../../src/domain/allowed-signers';
-import { SSH_SIGNATURE_NAMESPACE } from '../../src/domain/ssh-signature';
-import { makeKey, sshSign, sshVerify, tempDir, type TestKey } from '../fixtures/ssh-keys';
+import { describeProblems, formatUtc, matchesPatternList, parseAllowedSigners, parseSshTimestamp, type AllowedSigners, type SignerRefusal, type VerifiedSigner } from '../../../src/domain/identity/allowed-signers';
+import { SSH_SIGNATURE_NAMESPACE } from '../../../src/domain/identity/ssh-signature';
+import { makeKey, sshSign, sshVerify, tempDir, type TestKey } from '../../fixtures/ssh-keys';
 
 const NS = SSH_SIGNATURE_NAMESPACE;
 const TEXT = 'rds-orchestrator approve\ncampaign: notify-15.8\nplan: production → 15.8 in wed:22:00-wed:22:30\n';

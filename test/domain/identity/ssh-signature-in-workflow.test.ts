@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { SSH_SIGNATURE_NAMESPACE } from '../../src/domain/ssh-signature';
-import { timeSkippingEnv, uniqueTaskQueue } from '../harness';
-import { makeKey, sshSign, tempDir, type TestKey } from '../fixtures/ssh-keys';
-import { approvalsBySignature, approversQuery, signedApproveUpdate } from '../fixtures/ssh-signature-workflow';
+import { SSH_SIGNATURE_NAMESPACE } from '../../../src/domain/identity/ssh-signature';
+import { timeSkippingEnv, uniqueTaskQueue } from '../../harness';
+import { makeKey, sshSign, tempDir, type TestKey } from '../../fixtures/ssh-keys';
+import { approvalsBySignature, approversQuery, signedApproveUpdate } from '../../fixtures/ssh-signature-workflow';
 
-const workflowsPath = require.resolve('../fixtures/ssh-signature-workflow');
+const workflowsPath = require.resolve('../../fixtures/ssh-signature-workflow');
 const TEXT = 'rds-orchestrator approve\ncampaign: notify-15.8\nplan: production → 15.8 in wed:22:00-wed:22:30\n';
 
 describe('SSH signature verification inside a workflow (the sandbox: no node:crypto, no Buffer, no I/O)', function () {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { RESOLVED_RESTORE_SPEC, type CampaignSpec, type RestoreSpec } from '../../src/api';
-import { SpecError, parseIsoInstant, resolveRestoreSpec, validateCampaignSpec, validateRestoreSpec } from '../../src/spec';
+import { SpecError, parseIsoInstant, resolveRestoreSpec, validateCampaignSpec, validateRestoreSpec } from '../../src/input';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

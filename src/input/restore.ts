@@ -2,7 +2,7 @@
  * A raw restore spec resolved into the workflow's input: every field checked, defaults written out.
  */
 import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } from '../api';
-import { SpecError } from '../domain/duration';
+import { SpecError } from './errors';
 import { DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
 import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpecFileError, loadSpecFile } from '../../src/spec/file';
-import { validateCampaignSpec } from '../../src/spec';
+import { SpecFileError, loadSpecFile } from '../../src/input/file';
+import { validateCampaignSpec } from '../../src/input';
 
 describe('spec file loading', function () {
   let dir: string;
