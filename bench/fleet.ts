@@ -5,10 +5,10 @@
  */
 import type { ResolvedCampaignSpec } from '../src/api';
 import { DAY_MS } from '../src/domain/duration';
-import type { SimAdminClient } from '../sim/src/client';
-import { DEMO_ENVIRONMENTS, type DemoEnvironment } from '../sim/src/seed';
-import type { SeedInstance } from '../sim/src/types';
-import { formatMaintenanceWindow } from '../sim/src/window';
+import type { SimAdminClient } from '../sim';
+import { DEMO_ENVIRONMENTS, type DemoEnvironment } from '../sim';
+import type { SeedInstance } from '../sim';
+import { formatMaintenanceWindow } from '../sim';
 import { FROM_VERSION, REGION, resolvedFleetCampaign } from '../dev/fixtures';
 
 export const APPROVER = 'bench-approver';

@@ -5,8 +5,8 @@
  */
 import os from 'node:os';
 import { temporal } from '@temporalio/proto';
-import type { SimAdminClient } from '../sim/src/client';
-import type { CallRecord } from '../sim/src/types';
+import type { SimAdminClient } from '../sim';
+import type { CallRecord } from '../sim';
 import { histogramDelta, histogramQuantile, machineCpu, readHistogram, readProcStat, type HistogramSnapshot } from './metrics';
 
 export type History = temporal.api.history.v1.IHistory;

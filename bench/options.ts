@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { MINUTE_MS } from '../src/domain/duration';
 import { PROJECT_ROOT } from '../dev/temporal-binaries';
-import { parseBucket } from '../sim/src/main';
-import type { TokenBucketSpec } from '../sim/src/throttle';
+import { parseBucket } from '../sim';
+import type { TokenBucketSpec } from '../sim';
 
 export interface BenchOptions {
   sizes: number[];

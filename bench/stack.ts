@@ -9,12 +9,12 @@ import { bundleWorkflowCode, DefaultLogger, Worker, type WorkerOptions, type Wor
 import { createActivities, createNotifyActivities } from '../src/activities';
 import type { Config } from '../src/config';
 import { WORKFLOWS_PATH } from '../src/worker';
-import type { SimAdminClient } from '../sim/src/client';
+import type { SimAdminClient } from '../sim';
 import type { Closers } from '../dev/closers';
 import { simulatorConfig, spawnSimulator } from '../dev/simulator';
 import { startDevServer } from '../dev/temporal-server';
 import { clockTime } from '../dev/time';
-import type { TokenBucketSpec } from '../sim/src/throttle';
+import type { TokenBucketSpec } from '../sim';
 import { Metrics } from './measure';
 import { childProcesses } from './metrics';
 

@@ -3,7 +3,7 @@
  * line (action, target, and what changed where that tells two calls apart), and the lines seen more than
  * once. "Each mutation exactly once" means `repeatedMutations(mutationSummary(calls))` is empty.
  */
-import type { CallRecord } from '../sim/src/types';
+import type { CallRecord } from '../sim';
 
 export function mutationSummary(calls: CallRecord[]): string[] {
   return calls.map((c) => {

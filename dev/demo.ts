@@ -25,7 +25,7 @@ import {
 import { describeCounts } from '../src/domain/fleet';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
-import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim/src/seed';
+import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim';
 import { DEMO_FLEET_SIZE, DEMO_FLEET_TAGS, FROM_VERSION, TARGET_VERSION, fleetInstanceIds, fleetOfThreeWithWindows, resolvedFleetWavesCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';

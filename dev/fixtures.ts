@@ -7,9 +7,9 @@
  */
 import type { CampaignSpec, ResolvedCampaignSpec, ResolvedRestoreSpec, RestoreSpec, StageSpec } from '../src/api';
 import { resolveCampaignSpec, resolveRestoreSpec } from '../src/input';
-import type { SimAdminClient } from '../sim/src/client';
-import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoFleetInstanceId, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim/src/seed';
-import type { SeedSpec } from '../sim/src/types';
+import type { SimAdminClient } from '../sim';
+import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, DEMO_ENVIRONMENTS, demoFleet, demoFleetInstanceId, demoInstanceId, demoRoleArn, type DemoAccounts, type DemoEnvironment } from '../sim';
+import type { SeedSpec } from '../sim';
 
 export const REGION = 'eu-west-2';
 /**

@@ -23,9 +23,9 @@ import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreSta
 import { startCampaign, startRestore } from '../src/client';
 import { resolveCampaignSpec } from '../src/input';
 import { WORKFLOWS_PATH } from '../src/worker';
-import type { SimAdminClient } from '../sim/src/client';
-import type { RunningSimulator } from '../sim/src/server';
-import { DEMO_ACCOUNTS, demoRoleArn } from '../sim/src/seed';
+import type { SimAdminClient } from '../sim';
+import type { RunningSimulator } from '../sim';
+import { DEMO_ACCOUNTS, demoRoleArn } from '../sim';
 import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
 import { Closers } from './closers';
 import { FROM_VERSION, PRODUCTION_CNAME, REGION, TARGET_VERSION, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
@@ -40,7 +40,7 @@ import os from 'node:os';
 import { simulatorConfig, startLocalSimulator } from './simulator';
 import { startDevServer } from './temporal-server';
 import { clockTime, nextWholeMinute, sleep } from './time';
-import { formatMaintenanceWindow } from '../sim/src/window';
+import { formatMaintenanceWindow } from '../sim';
 
 const HISTORIES = path.resolve(__dirname, '..', 'test', 'histories');
 

@@ -3,8 +3,8 @@
  * the settings that point the product at it (the same variables an operator sets for real AWS).
  */
 import { loadConfig, type Config } from '../src/config';
-import { SimAdminClient } from '../sim/src/client';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../sim/src/server';
+import { SimAdminClient } from '../sim';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../sim';
 import type { Closers } from './closers';
 import { spawnTypeScript, type ChildProcessHandle } from './processes';
 

@@ -20,7 +20,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { approveUpdate, campaignStatusQuery, restoreStatusQuery, type CampaignResult, type CampaignStatus, type RestoreStatus } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
 import { MINUTE_MS as MINUTE } from '../src/domain/duration';
-import { demoInstanceId } from '../sim/src/seed';
+import { demoInstanceId } from '../sim';
 import { Closers } from '../dev/closers';
 import { mutationSummary, repeatedMutations } from '../dev/call-log';
 import { REGION, TARGET_VERSION as TARGET, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../dev/fixtures';

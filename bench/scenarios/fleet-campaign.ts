@@ -20,12 +20,12 @@ import { approveUpdate, campaignStatusQuery, decideUpdate, type CampaignSpec, ty
 import { startCampaign } from '../../src/client';
 import { DAY_MS, MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import { resolveCampaignSpec } from '../../src/input';
-import { demoFleet } from '../../sim/src/seed';
-import type { SeedInstance } from '../../sim/src/types';
-import { formatMaintenanceWindow } from '../../sim/src/window';
+import { demoFleet } from '../../sim';
+import type { SeedInstance } from '../../sim';
+import { formatMaintenanceWindow } from '../../sim';
 import { FROM_VERSION, REGION, TARGET_VERSION } from '../../dev/fixtures';
 import { nextWholeMinute, sleep } from '../../dev/time';
-import type { SimAdminClient } from '../../sim/src/client';
+import type { SimAdminClient } from '../../sim';
 import { APPROVER } from '../fleet';
 import { CallLog, EventType, ResourceSampler, costPerWorkflow, eventMs, isEvent, round, Metrics, type AwsCalls, type History, type HistoryEventType, type IdleRate, type Latencies, type Resources } from '../measure';
 import { median } from '../metrics';

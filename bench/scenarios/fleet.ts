@@ -7,7 +7,7 @@
 import { approveUpdate } from '../../src/api';
 import { campaignIdOf, startCampaign } from '../../src/client';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
-import { demoFleet } from '../../sim/src/seed';
+import { demoFleet } from '../../sim';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import { APPROVER, fleetCampaign, fleetSeed } from '../fleet';
 import { CallLog, EventType, ResourceSampler, eventMs, isEvent, round, Metrics, type AwsCalls, type History, type HistoryEventType, type Latencies, type Resources } from '../measure';

@@ -18,7 +18,7 @@ import type { ResolvedCampaignSpec } from '../../src/api';
 import { campaignStatusQuery } from '../../src/api';
 import { startCampaign } from '../../src/client';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
-import { demoFleet } from '../../sim/src/seed';
+import { demoFleet } from '../../sim';
 import { resolvedFleetCampaign } from '../../dev/fixtures';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';

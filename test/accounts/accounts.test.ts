@@ -14,9 +14,9 @@ import { campaignHandle, restoreHandle, startCampaign, startRestore } from '../.
 import { resolveCampaignSpec, resolveRestoreSpec } from '../../src/input';
 import { ACCOUNTS, REGION, TARGET_VERSION, fleetAtRest } from '../../dev/fixtures';
 import { simulatorConfig } from '../../dev/simulator';
-import { SimAdminClient } from '../../sim/src/client';
-import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, demoInstanceId, demoRoleArn, type DemoEnvironment } from '../../sim/src/seed';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { SimAdminClient } from '../../sim';
+import { DEMO_ACCOUNTS, DEMO_BASTION_SECURITY_GROUP_ID, demoInstanceId, demoRoleArn, type DemoEnvironment } from '../../sim';
+import { startSimulator, type RunningSimulator } from '../../sim';
 import { timeSkippingEnv } from '../harness';
 import { failureOf, withWorker } from '../workflows/helpers';
 

@@ -7,7 +7,7 @@ import { RdsRequestBudgetExceeded, RequestPacer, budgetKey, createAwsClients } f
 import { FailureTypes } from '../../src/api';
 import { ConfigError, loadConfig } from '../../src/config';
 import { simulatorConfig } from '../../dev/simulator';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { startSimulator, type RunningSimulator } from '../../sim';
 import { awsError, expectFailure } from './helpers';
 
 describe('aws error mapping', () => {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createDnsActivities } from '../../src/activities/dns';
-import { SimAdminClient } from '../../sim/src/client';
-import { ManualClock } from '../../sim/src/clock';
-import { demoFleet } from '../../sim/src/seed';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { SimAdminClient } from '../../sim';
+import { ManualClock } from '../../sim';
+import { demoFleet } from '../../sim';
+import { startSimulator, type RunningSimulator } from '../../sim';
 
 describe('activities: lookupCname against the simulator DNS server', function () {
   let sim: RunningSimulator | undefined;

@@ -10,11 +10,11 @@ import { createActivities } from '../../src/activities';
 import { createRdsActivities } from '../../src/activities/rds';
 import { FailureTypes, type FleetQuery, type RdsActivities } from '../../src/api';
 import { simulatorConfig } from '../../dev/simulator';
-import { defaultCatalogue } from '../../sim/src/catalogue';
-import { SimAdminClient } from '../../sim/src/client';
-import { ManualClock } from '../../sim/src/clock';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
-import type { SeedInstance } from '../../sim/src/types';
+import { defaultCatalogue } from '../../sim';
+import { SimAdminClient } from '../../sim';
+import { ManualClock } from '../../sim';
+import { startSimulator, type RunningSimulator } from '../../sim';
+import type { SeedInstance } from '../../sim';
 import { awsError, expectFailure } from './helpers';
 
 const REGION = 'eu-west-2';

@@ -15,8 +15,8 @@ import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '.
 import { loadConfig } from '../../src/config';
 import { fleetApprovalPlanId, groupByWindow } from '../../src/domain/fleet';
 import { resolveCampaignSpec } from '../../src/input';
-import { SimAdminClient } from '../../sim/src/client';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { SimAdminClient } from '../../sim';
+import { startSimulator, type RunningSimulator } from '../../sim';
 
 /** Monday 2025-03-03 12:00 UTC. */
 const NOW = Date.parse('2025-03-03T12:00:00Z');

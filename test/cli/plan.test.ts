@@ -8,10 +8,10 @@ import { formatPlan, planCampaign } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';
 import type { ResolvedCampaignSpec } from '../../src/api';
 import { resolveCampaignSpec } from '../../src/input';
-import { SimAdminClient } from '../../sim/src/client';
-import { demoFleet, demoRoleArn } from '../../sim/src/seed';
+import { SimAdminClient } from '../../sim';
+import { demoFleet, demoRoleArn } from '../../sim';
 import { fleetAtRest } from '../../dev/fixtures';
-import { startSimulator, type RunningSimulator } from '../../sim/src/server';
+import { startSimulator, type RunningSimulator } from '../../sim';
 import { startServer, type TestServer } from '../activities/helpers';
 
 const spec = (target: string, stagingId = 'notifydb-staging'): ResolvedCampaignSpec => resolveCampaignSpec({

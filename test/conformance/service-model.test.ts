@@ -13,11 +13,11 @@ import { AddTagsToResourceCommand, DescribeDBInstancesCommand, ListTagsForResour
 import { GetHostedZoneCommand, ListHostedZonesCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Activities, createRdsActivities, createRoute53Activities } from '../../src/activities';
-import { SimAdminClient } from '../../sim/src/client';
-import { DAY, ManualClock, SECOND } from '../../sim/src/clock';
+import { SimAdminClient } from '../../sim';
+import { DAY, ManualClock, SECOND } from '../../sim';
 import { defaultVpcId } from '../../sim/src/ec2-model';
-import { startSimulator } from '../../sim/src/server';
-import type { RunningSimulator } from '../../sim/src/server';
+import { startSimulator } from '../../sim';
+import type { RunningSimulator } from '../../sim';
 import type { Exchange, RecordingProxy } from './recording-proxy';
 import { startRecordingProxy } from './recording-proxy';
 import type { Finding, ServiceModel } from './service-model';

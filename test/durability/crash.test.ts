@@ -40,8 +40,8 @@ import {
 import { startCampaign, startRestore } from '../../src/client';
 import { resolveCampaignSpec } from '../../src/input';
 import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
-import type { SimAdminClient } from '../../sim/src/client';
-import { demoInstanceId } from '../../sim/src/seed';
+import type { SimAdminClient } from '../../sim';
+import { demoInstanceId } from '../../sim';
 import { mutationSummary, repeatedMutations } from '../../dev/call-log';
 import { Closers } from '../../dev/closers';
 import { hasStep, until as pollUntil } from '../../dev/follow';

@@ -9,8 +9,8 @@ import { Client, Connection } from '@temporalio/client';
 import { RDS_CAMPAIGN_ID, RDS_OPERATION, campaignStatusQuery, type CampaignStatus, type FleetInstanceReport } from '../../src/api';
 import { runDemo, type DemoResult } from '../../dev/demo';
 import { DEMO_FLEET_SIZE, fleetInstanceIds } from '../../dev/fixtures';
-import { SimAdminClient } from '../../sim/src/client';
-import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS } from '../../sim/src/seed';
+import { SimAdminClient } from '../../sim';
+import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS } from '../../sim';
 
 const sorted = (xs: string[]) => [...xs].sort();
 const wavesOf = (instances: FleetInstanceReport[]) => Object.fromEntries(instances.map((i) => [i.instanceId, i.wave]));
