@@ -5,10 +5,12 @@
  */
 export { startSimulator, credentialScope, type RunningSimulator, type SimulatorOptions } from './src/server';
 export { SimAdminClient, SimAdminError, type ThrottleState } from './src/client';
-export * from './src/seed';
-export type * from './src/types';
-export { formatMaintenanceWindow } from './src/window';
-export { DAY, HOUR, MINUTE, ManualClock, SECOND, SystemClock, type Clock } from './src/clock';
-export { RDS_DEFAULT_BUCKET, type TokenBucketSpec } from './src/throttle';
-export { defaultCatalogue, type CatalogueMajor } from './src/catalogue';
+export * from './src/demo-fleet';
+export type * from './src/api';
+export { formatMaintenanceWindow } from './src/rds/window';
+export { DAY, HOUR, MINUTE, ManualClock, SECOND, SystemClock, type Clock } from './src/core/clock';
+export { RDS_DEFAULT_BUCKET } from './src/rds/throttle';
+export type { TokenBucketSpec } from './src/core/throttle';
+export { defaultCatalogue, type CatalogueMajor } from './src/rds/catalogue';
+export { defaultVpcId } from './src/ec2/model';
 export { parseBucket } from './src/main';

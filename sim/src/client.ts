@@ -1,8 +1,9 @@
 /** A tiny typed client for the simulator's admin API (/_sim/*), for the demo, tests and scripts. */
-import type { AutoUpgradeTargetResult, AutoUpgradeTargetSpec } from './auto-upgrade-target';
-import type { PagerDutyAlert, PagerDutyAlertFilter } from './pagerduty-model';
-import type { TokenBucketSpec } from './throttle';
-import type { AppStatus, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './types';
+import type { AppStatus, CallFilter, CallRecord, FaultSpec, FaultState, SeedResult, SeedSpec } from './api';
+import type { TokenBucketSpec } from './core/throttle';
+import type { PagerDutyAlertFilter } from './pagerduty/model';
+import type { PagerDutyAlert } from './pagerduty/state';
+import type { AutoUpgradeTargetResult, AutoUpgradeTargetSpec } from './rds/auto-upgrade-target';
 
 export interface ThrottleState {
   /** The RDS API's token bucket per account and region; null = no throttling. */

@@ -1,13 +1,14 @@
 /**
  * `ts-node sim/src/main.ts [--port 4599] [--state FILE] [--speed X] [--route53-delay S] [--seed-demo | --seed-demo-accounts] [--host H] [--dns-port N] [--dns-vpc VPC] [--dns-account ACCOUNT] [--rds-throttle aws|BURST/RATE]`
  * Runs the AWS simulator until SIGINT/SIGTERM. With --dns-port it also answers DNS (UDP+TCP) for the
- * hosted zones, as the VPC's Route 53 Resolver would (sim/src/dns.ts).
+ * hosted zones, as the VPC's Route 53 Resolver would (sim/src/dns/server.ts).
  */
 import { SimAdminClient } from './client';
-import { DEMO_ACCOUNTS, demoFleet } from './seed';
+import type { TokenBucketSpec } from './core/throttle';
+import { DEMO_ACCOUNTS, demoFleet } from './demo-fleet';
+import { RDS_DEFAULT_BUCKET } from './rds/throttle';
 import { startSimulator } from './server';
 import type { RunningSimulator } from './server';
-import { RDS_DEFAULT_BUCKET, type TokenBucketSpec } from './throttle';
 
 export interface SimulatorCliOptions {
   port: number;

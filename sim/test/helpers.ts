@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, DescribePendingMaintenanceActionsCommand, RDSClient, type DBInstance, type PendingMaintenanceAction } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ManualClock } from '../src/clock';
+import { ManualClock } from '../src/core/clock';
 import { SimAdminClient } from '../src/client';
 import { startSimulator } from '../src/server';
 import type { RunningSimulator, SimulatorOptions } from '../src/server';

@@ -1,7 +1,7 @@
 /**
  * The product's lookupCname activity end to end against the simulator's DNS server (the VPC's Route 53
  * Resolver, see sim/README.md) and the demo fleet's private zone. The server itself is tested in
- * sim/test/dns.test.ts.
+ * sim/test/dns/dns.test.ts.
  */
 import assert from 'node:assert/strict';
 import { createDnsActivities } from '../../src/activities/dns';

@@ -15,7 +15,7 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, DescribeVpcs
 import { createEc2Activities, createRdsActivities, createRoute53Activities } from '../../src/activities';
 import { SimAdminClient } from '../../sim';
 import { DAY, ManualClock, SECOND } from '../../sim';
-import { defaultVpcId } from '../../sim/src/ec2-model';
+import { defaultVpcId } from '../../sim';
 import { startSimulator } from '../../sim';
 import type { RunningSimulator } from '../../sim';
 import type { Exchange, RecordingProxy } from './recording-proxy';

@@ -1,0 +1,79 @@
+/** What the RDS protocol handler (sim/src/rds/protocol.ts) and the seeder pass to RdsModel. */
+import type { Tag } from '../core/aws';
+import type { RdsReplicas } from './replicas';
+import type { DbInstance, InstanceRef } from './state';
+
+export interface CreateInstanceInput {
+  id: string;
+  instanceClass: string;
+  engine: string;
+  engineVersion?: string;
+  allocatedStorage?: number;
+  storageType?: string;
+  iops?: number;
+  storageEncrypted?: boolean;
+  kmsKeyId?: string;
+  multiAZ?: boolean;
+  availabilityZone?: string;
+  /** Default `default` (the default VPC). */
+  dbSubnetGroupName?: string;
+  /** Default `default.<family>`. */
+  parameterGroupName?: string;
+  /** Default: the default security group of the subnet group's VPC. */
+  vpcSecurityGroupIds?: string[];
+  preferredMaintenanceWindow?: string;
+  preferredBackupWindow?: string;
+  backupRetentionPeriod?: number;
+  autoMinorVersionUpgrade?: boolean;
+  deletionProtection?: boolean;
+  copyTagsToSnapshot?: boolean;
+  masterUsername?: string;
+  dbName?: string;
+  port?: number;
+  tags?: Tag[];
+}
+
+export interface ModifyInstanceInput {
+  autoMinorVersionUpgrade?: boolean;
+  engineVersion?: string;
+  allowMajorVersionUpgrade?: boolean;
+  applyImmediately?: boolean;
+  deletionProtection?: boolean;
+  preferredMaintenanceWindow?: string;
+  backupRetentionPeriod?: number;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds?: string[];
+}
+
+export interface RestoreInput {
+  sourceId: string;
+  targetId: string;
+  restoreTime?: number;
+  useLatestRestorableTime?: boolean;
+  instanceClass?: string;
+  dbSubnetGroupName?: string;
+  parameterGroupName?: string;
+  vpcSecurityGroupIds?: string[];
+  multiAZ?: boolean;
+  storageType?: string;
+  allocatedStorage?: number;
+  iops?: number;
+  availabilityZone?: string;
+  deletionProtection?: boolean;
+  autoMinorVersionUpgrade?: boolean;
+  copyTagsToSnapshot?: boolean;
+  tags?: Tag[];
+}
+
+/**
+ * What creating an instance from another (a restore, a read replica) needs of the RDS model: finding instances,
+ * creating one, the restorable window and the replica links. The model passes itself; the files that create
+ * from another depend on this shape, not on the model's file.
+ */
+export interface InstanceStore {
+  find(account: string, region: string, id: string): DbInstance | undefined;
+  get(account: string, region: string, id: string): DbInstance;
+  create(account: string, region: string, input: CreateInstanceInput, options?: { status?: string; createdAt?: number; replicaOf?: InstanceRef }): DbInstance;
+  restoreWindow(inst: DbInstance): { earliest: number; latest: number };
+  readonly replicas: RdsReplicas;
+}

@@ -1,0 +1,79 @@
+/**
+ * RestoreDBInstanceToPointInTime and the restorable window behind it
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html): exactly one
+ * of RestoreTime and UseLatestRestorableTime; the window is [max(create, now - retention days), max(create, now -
+ * 5 min)]; the new instance gets the engine version the source had at the restore time; like RDS, the parameter
+ * group, subnet group, security groups, MultiAZ and DeletionProtection are not copied unless given.
+ */
+import { DAY, MINUTE } from '../core/clock';
+import type { RdsContext } from './context';
+import { SimError } from '../core/errors';
+import { validateIdentifier } from './identifier';
+import type { InstanceStore, RestoreInput } from './inputs';
+import { DEFAULT_SUBNET_GROUP } from './resources';
+import type { DbInstance } from './state';
+
+/** LatestRestorableTime trails now by this much. */
+export const RESTORE_LAG_MS = 5 * MINUTE;
+
+export function restoreWindow(ctx: RdsContext, inst: DbInstance): { earliest: number; latest: number } {
+  const now = ctx.now();
+  const frozenAt = inst.status === 'stopped' && inst.stoppedAt !== undefined ? inst.stoppedAt : now;
+  const latest = Math.max(inst.createdAt, frozenAt - RESTORE_LAG_MS);
+  const earliest = Math.min(latest, Math.max(inst.createdAt, now - inst.backupRetentionPeriod * DAY));
+  return { earliest, latest };
+}
+
+export function restoreInstance(rds: InstanceStore, account: string, region: string, input: RestoreInput): DbInstance {
+  const source = rds.get(account, region, input.sourceId);
+  const targetId = validateIdentifier(input.targetId, 'TargetDBInstanceIdentifier');
+  if (rds.find(account, region, targetId)) throw new SimError('DBInstanceAlreadyExists', 'DB instance already exists');
+  if (source.backupRetentionPeriod === 0) {
+    throw new SimError('PointInTimeRestoreNotEnabled', `Point-in-time restore is not enabled for DB instance ${source.id} (BackupRetentionPeriod is 0)`);
+  }
+  if (source.status === 'creating') {
+    throw new SimError('InvalidDBInstanceState', `DB instance ${source.id} is still being created and has no restorable backup yet`);
+  }
+  if ((input.restoreTime !== undefined) === Boolean(input.useLatestRestorableTime)) {
+    throw new SimError('InvalidParameterCombination', 'Specify exactly one of RestoreTime and UseLatestRestorableTime');
+  }
+  const { earliest, latest } = rds.restoreWindow(source);
+  const restoreTime = input.restoreTime ?? latest;
+  if (restoreTime < earliest || restoreTime > latest) {
+    throw new SimError(
+      'InvalidRestoreFault',
+      `Restore time ${new Date(restoreTime).toISOString()} is outside the restorable window of DB instance ${source.id}: ` +
+        `earliest ${new Date(earliest).toISOString()}, latest ${new Date(latest).toISOString()}`,
+    );
+  }
+  const versionThen = [...source.versionHistory].reverse().find((v) => v.at <= restoreTime)?.version ?? source.engineVersion;
+  const restored = rds.create(account, region, {
+    id: targetId,
+    instanceClass: input.instanceClass ?? source.instanceClass,
+    engine: source.engine,
+    engineVersion: versionThen,
+    allocatedStorage: input.allocatedStorage ?? source.allocatedStorage,
+    storageType: input.storageType ?? source.storageType,
+    iops: input.iops ?? source.iops,
+    storageEncrypted: source.storageEncrypted,
+    kmsKeyId: source.kmsKeyId,
+    multiAZ: input.multiAZ ?? false,
+    availabilityZone: input.availabilityZone,
+    // Like RDS: what is not given comes from the defaults, not from the source.
+    dbSubnetGroupName: input.dbSubnetGroupName ?? DEFAULT_SUBNET_GROUP,
+    parameterGroupName: input.parameterGroupName,
+    vpcSecurityGroupIds: input.vpcSecurityGroupIds,
+    preferredMaintenanceWindow: source.preferredMaintenanceWindow,
+    preferredBackupWindow: source.preferredBackupWindow,
+    backupRetentionPeriod: source.backupRetentionPeriod,
+    autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
+    deletionProtection: input.deletionProtection ?? false,
+    copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
+    masterUsername: source.masterUsername,
+    dbName: source.dbName,
+    port: source.endpoint.port,
+    tags: input.tags ?? [],
+  });
+  restored.restoredFrom = { sourceInstanceId: source.id, restoreTime };
+  return restored;
+}

@@ -1,0 +1,70 @@
+/**
+ * Maintenance-window maths for RDS's `ddd:hh24:mi-ddd:hh24:mi` (UTC) windows, which may wrap from
+ * Sunday into Monday. RDS requires a window of at least 30 minutes.
+ */
+import { MINUTE } from '../core/clock';
+import { SimError } from '../core/errors';
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const WEEK_MINUTES = 7 * 24 * 60;
+const WEEK_MS = WEEK_MINUTES * MINUTE;
+
+export interface MaintenanceWindow {
+  /** Minutes after Monday 00:00 UTC. */
+  startMinute: number;
+  durationMinutes: number;
+}
+
+function parsePoint(s: string, whole: string): number {
+  const m = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/i.exec(s);
+  if (!m) {
+    throw new SimError('InvalidParameterValue', `Invalid maintenance window format '${whole}': expected ddd:hh24:mi-ddd:hh24:mi (UTC), e.g. sun:05:00-sun:05:30`);
+  }
+  const day = DAYS.indexOf((m[1] as string).toLowerCase() as (typeof DAYS)[number]);
+  return day * 24 * 60 + Number(m[2]) * 60 + Number(m[3]);
+}
+
+export function parseMaintenanceWindow(s: string): MaintenanceWindow {
+  const parts = s.split('-');
+  if (parts.length !== 2) {
+    throw new SimError('InvalidParameterValue', `Invalid maintenance window format '${s}': expected ddd:hh24:mi-ddd:hh24:mi (UTC)`);
+  }
+  const start = parsePoint(parts[0] as string, s);
+  const end = parsePoint(parts[1] as string, s);
+  const durationMinutes = (end - start + WEEK_MINUTES) % WEEK_MINUTES;
+  if (durationMinutes < 30) {
+    throw new SimError('InvalidParameterValue', `The maintenance window '${s}' must be at least 30 minutes long`);
+  }
+  return { startMinute: start, durationMinutes };
+}
+
+/** Monday 00:00 UTC of the week containing `t`. */
+function weekStart(t: number): number {
+  const d = new Date(t);
+  const dayIdx = (d.getUTCDay() + 6) % 7;
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - dayIdx * 24 * 60 * MINUTE;
+}
+
+/** The first instant strictly after `t` at which the window opens. */
+export function nextWindowStartAfter(window: MaintenanceWindow, t: number): number {
+  let candidate = weekStart(t) + window.startMinute * MINUTE - WEEK_MS;
+  while (candidate <= t) candidate += WEEK_MS;
+  return candidate;
+}
+
+/** True when `t` falls inside an occurrence of the window. */
+export function isInWindow(window: MaintenanceWindow, t: number): boolean {
+  const lastStart = nextWindowStartAfter(window, t) - WEEK_MS;
+  return t >= lastStart && t < lastStart + window.durationMinutes * MINUTE;
+}
+
+/** Formats a window `durationMinutes` long starting at instant `start` (rounded down to the minute). */
+export function formatMaintenanceWindow(start: number, durationMinutes = 30): string {
+  const point = (ms: number): string => {
+    const d = new Date(ms);
+    const day = DAYS[(d.getUTCDay() + 6) % 7] as string;
+    return `${day}:${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  };
+  const s = Math.floor(start / MINUTE) * MINUTE;
+  return `${point(s)}-${point(s + durationMinutes * MINUTE)}`;
+}
