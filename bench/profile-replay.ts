@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker';
-import { historyFromJSON } from '../test/histories/history-json';
+import { historyFromJSON } from '../dev/history-json';
 
 async function main() {
   const file = process.argv[2];

@@ -1,6 +1,6 @@
 /**
  * History <-> proto3 JSON (the format of `temporal workflow show --output json` and of the Web UI's
- * download), for the recorded histories in this folder.
+ * download), for the recorded histories in test/histories (written by dev/record-histories.ts, read by the replay test and the bench).
  *
  * Why not `historyToJSON`/`historyFromJSON` from @temporalio/common/lib/proto-utils: in this install
  * npm keeps two copies of protobufjs 8 (under @temporalio/common and under @temporalio/proto, because

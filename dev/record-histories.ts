@@ -26,7 +26,7 @@ import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim';
 import type { RunningSimulator } from '../sim';
 import { DEMO_ACCOUNTS, demoRoleArn } from '../sim';
-import { historyFromJSON, historyToJSON } from '../test/histories/history-json';
+import { historyFromJSON, historyToJSON } from './history-json';
 import { Closers } from './closers';
 import { FROM_VERSION, PRODUCTION_CNAME, REGION, TARGET_VERSION, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker';
-import { historyFromJSON } from './histories/history-json';
+import { historyFromJSON } from '../dev/history-json';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
 
