@@ -7,7 +7,7 @@ import os from 'node:os';
 import { temporal } from '@temporalio/proto';
 import type { SimAdminClient } from '../sim';
 import type { CallRecord } from '../sim';
-import { histogramDelta, histogramQuantile, machineCpu, readHistogram, readProcStat, type HistogramSnapshot } from './metrics';
+import { histogramDelta, histogramQuantile, machineCpu, median, readHistogram, readProcStat, type HistogramSnapshot } from './metrics';
 
 export type History = temporal.api.history.v1.IHistory;
 
@@ -24,6 +24,66 @@ export type HistoryEventType = temporal.api.enums.v1.EventType;
 
 export function isEvent(e: temporal.api.history.v1.IHistoryEvent, type: HistoryEventType): boolean {
   return e.eventType === type;
+}
+
+/** How many events of `type` a history holds. */
+export function countEvents(events: temporal.api.history.v1.IHistoryEvent[], type: HistoryEventType): number {
+  return events.filter((e) => isEvent(e, type)).length;
+}
+
+/** What a workflow's history cost: its activities, its timers and its workflow tasks. */
+export interface EventCounts {
+  activitiesScheduled: number;
+  timersStarted: number;
+  workflowTasks: number;
+}
+
+export function eventCounts(events: temporal.api.history.v1.IHistoryEvent[]): EventCounts {
+  return {
+    activitiesScheduled: countEvents(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    timersStarted: countEvents(events, EventType.EVENT_TYPE_TIMER_STARTED),
+    workflowTasks: countEvents(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+  };
+}
+
+/** The median of each count over many histories. */
+export function medianCounts(counts: EventCounts[]): EventCounts {
+  return {
+    activitiesScheduled: median(counts.map((c) => c.activitiesScheduled)),
+    timersStarted: median(counts.map((c) => c.timersStarted)),
+    workflowTasks: median(counts.map((c) => c.workflowTasks)),
+  };
+}
+
+/**
+ * A workflow's durable sleeps: its timers of at least `minMs` (a window, a reminder; not a waiter's short
+ * timer), as [started, fired] in ms, to tell which AWS calls came while it slept.
+ */
+export function durableSleeps(events: temporal.api.history.v1.IHistoryEvent[], minMs = 5000): [number, number][] {
+  const started = new Map<string, number>();
+  const out: [number, number][] = [];
+  for (const e of events) {
+    if (isEvent(e, EventType.EVENT_TYPE_TIMER_STARTED)) started.set(e.timerStartedEventAttributes!.timerId!, eventMs(e));
+    if (isEvent(e, EventType.EVENT_TYPE_TIMER_FIRED)) {
+      const from = started.get(e.timerFiredEventAttributes!.timerId!);
+      if (from !== undefined && eventMs(e) - from >= minMs) out.push([from, eventMs(e)]);
+    }
+  }
+  return out;
+}
+
+/** Per status name (COMPLETED, FAILED, TERMINATED, ...), how many workflows ended so. */
+export function countByStatus(infos: { status: { name: string } }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of infos) out[w.status.name] = (out[w.status.name] ?? 0) + 1;
+  return out;
+}
+
+/** From the first workflow's start to the last one's close (a workflow still open counts as closing at 0). */
+export function executionSpan(infos: { startTime: Date; closeTime?: Date }[]): { firstStartMs: number; lastCloseMs: number; seconds: number } {
+  const firstStartMs = Math.min(...infos.map((w) => w.startTime.getTime()));
+  const lastCloseMs = Math.max(...infos.map((w) => w.closeTime?.getTime() ?? 0));
+  return { firstStartMs, lastCloseMs, seconds: (lastCloseMs - firstStartMs) / 1000 };
 }
 
 /** CPU and memory of this process (worker + driver), the dev server and the simulator, and the machine. */

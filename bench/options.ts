@@ -5,6 +5,10 @@ import { PROJECT_ROOT } from '../dev/temporal-binaries';
 import { parseBucket } from '../sim';
 import type { TokenBucketSpec } from '../sim';
 
+/** `--shape`: which fleet the per-size phase upgrades (see BenchOptions.shape). */
+export const SHAPES = ['campaigns', 'fleet-campaign', 'both'] as const;
+export type BenchShape = (typeof SHAPES)[number];
+
 export interface BenchOptions {
   sizes: number[];
   quick: boolean;
@@ -28,7 +32,7 @@ export interface BenchOptions {
    * `fleet-campaign`: one campaign of three fleet stages over the N instances (scenarios/fleet-campaign.ts);
    * `both`: the current shape, then the fleet campaign, at each size.
    */
-  shape: 'campaigns' | 'fleet-campaign' | 'both';
+  shape: BenchShape;
   /** fleet-campaign: the staging stage's waves.maxConcurrent (probes running at once). */
   stagingConcurrency: number;
   /** fleet-campaign: how many child histories to fetch for per-child counts (`all`, or a sample size). */
@@ -104,8 +108,9 @@ export function parseArgs(argv: string[]): BenchOptions {
     }
     else if (a === '--shape') {
       const v = next();
-      if (v !== 'campaigns' && v !== 'fleet-campaign' && v !== 'both') throw new Error(`--shape ${v}: expected campaigns, fleet-campaign or both\n${USAGE}`);
-      o.shape = v;
+      const shape = SHAPES.find((s) => s === v);
+      if (!shape) throw new Error(`--shape ${v}: expected ${SHAPES.slice(0, -1).join(', ')} or ${SHAPES[SHAPES.length - 1]}\n${USAGE}`);
+      o.shape = shape;
     } else if (a === '--staging-concurrency') {
       o.stagingConcurrency = int(next(), 1);
       if (o.stagingConcurrency > 100) throw new Error(`--staging-concurrency: at most 100 (the spec's maximum for waves.maxConcurrent)\n${USAGE}`);

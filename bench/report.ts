@@ -1,16 +1,21 @@
 /**
  * The bench's report: the table printed at the end, and the JSON written to bench/results (settings,
- * every figure, the verdict against the targets, the table itself).
+ * every figure, the verdict against the targets, the table itself). One report per shape: `campaigns`
+ * (`<date>-[quick-]<sizes>.json`) and `fleet-campaign`/`both` (`<date>-fleet-campaign-<sizes>.json`), each
+ * read from the results of the scenarios that ran (bench/scenario.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { costPerWorkflow, round, type IdleRate } from './measure';
 import type { BenchOptions } from './options';
-import type { BaselineResult } from './scenarios/baseline';
-import type { FleetResult } from './scenarios/fleet';
-import type { ReplayResult } from './scenarios/replay';
-import type { ResumeResult } from './scenarios/resume';
+import type { ScenarioResults } from './scenario';
+import { scenario as baselineScenario, type BaselineResult } from './scenarios/baseline';
+import { scenario as fleetScenario, type FleetResult } from './scenarios/fleet';
+import { renderFleetCampaign, scenario as fleetCampaignScenario, type FleetCampaignResult } from './scenarios/fleet-campaign';
+import { scenario as idleScenario } from './scenarios/idle';
+import { scenario as replayScenario, type ReplayResult } from './scenarios/replay';
+import { scenario as resumeScenario, type ResumeResult } from './scenarios/resume';
 import { WORKER_SETTINGS } from './stack';
 
 function table(rows: (string | number | undefined)[][]): string {
@@ -28,6 +33,16 @@ export interface SizeReport {
   n: number;
   fleet: FleetResult;
   baseline?: BaselineResult;
+}
+
+/** Per size the fleet ran at, its result and the baseline's at the same size when that ran. */
+export function sizeReports(results: ScenarioResults): SizeReport[] {
+  return results.perSize(fleetScenario).map(({ n, result }) => {
+    const report: SizeReport = { n, fleet: result.result };
+    const baseline = results.of(baselineScenario, n);
+    if (baseline) report.baseline = baseline.result;
+    return report;
+  });
 }
 
 /** One line on the RDS API settings: the simulator's bucket and the worker's budget. */
@@ -202,4 +217,98 @@ export function writeResults(run: BenchRun): string {
   const file = path.join(run.opts.outDir, `${run.startedAt.toISOString().slice(0, 10)}-${run.opts.quick ? 'quick-' : ''}${run.opts.sizes.join('-')}.json`);
   fs.writeFileSync(file, `${JSON.stringify(resultsDocument(run), null, 2)}\n`);
   return file;
+}
+
+/** The `campaigns` shape's run, from the scenarios' results. */
+export function campaignsRun(results: ScenarioResults, run: Omit<BenchRun, 'sizes' | 'idle' | 'replay' | 'replayBaseline' | 'resume' | 'table'>): BenchRun {
+  const sizes = sizeReports(results);
+  const idle = results.need(idleScenario);
+  const replays = results.of(replayScenario);
+  const resume = results.of(resumeScenario);
+  const table = render(sizes, idle, replays?.campaign, replays?.baseline, resume, run.opts);
+  return { ...run, sizes, idle, replay: replays?.campaign, replayBaseline: replays?.baseline, resume, table };
+}
+
+// ------------------------------------------------------------------------------------ fleet-campaign shape
+
+/** A row of the fleet-campaign table for the current shape at the same size (`--shape both`). */
+export interface CurrentShapeRow {
+  n: number;
+  cpuPerCampaignMs: number;
+  cpuPerCampaignMinusIdleMs: number;
+  wallSeconds: number;
+  historyP50: number;
+  source: string;
+}
+
+export function currentShapeRow(n: number, fleet: FleetResult, idle: IdleRate): CurrentShapeRow {
+  return {
+    n,
+    cpuPerCampaignMs: costPerWorkflow(fleet, fleet.campaigns) * 1000,
+    cpuPerCampaignMinusIdleMs: costPerWorkflow(fleet, fleet.campaigns, idle) * 1000,
+    wallSeconds: fleet.wallSeconds,
+    historyP50: fleet.historyEvents.p50,
+    source: 'this run',
+  };
+}
+
+export interface FleetCampaignRunReport {
+  opts: BenchOptions;
+  startedAt: Date;
+  loadBefore: number[];
+  loadAfter: number[];
+  idle: IdleRate;
+  sizes: FleetCampaignResult[];
+  /** The current shape at the same sizes (`--shape both`), else empty. */
+  current: SizeReport[];
+  table: string;
+}
+
+/** The `fleet-campaign`/`both` shape's run, from the scenarios' results. */
+export function fleetCampaignRun(results: ScenarioResults, run: Pick<FleetCampaignRunReport, 'opts' | 'startedAt' | 'loadBefore' | 'loadAfter'>): FleetCampaignRunReport {
+  const idle = results.need(idleScenario);
+  const sizes = results.perSize(fleetCampaignScenario).map((r) => r.result.result);
+  const current = sizeReports(results);
+  let table = renderFleetCampaign(sizes, current.map((s) => currentShapeRow(s.n, s.fleet, idle)));
+  if (current.length) table += `\n\nCurrent shape (ceil(N/3) campaigns), same run:\n${render(current, idle, undefined, undefined, undefined, run.opts)}`;
+  return { ...run, idle, sizes, current, table };
+}
+
+export function fleetCampaignDocument(run: FleetCampaignRunReport) {
+  const { opts, startedAt, loadBefore, loadAfter, idle, sizes, current, table } = run;
+  return {
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, node: process.version, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, shared: 'other sessions were working on the same machine: see resources.otherCpuSeconds and machineBusyPercent' },
+    shape: opts.shape,
+    interpretation:
+      'N instances tagged environment=preview|staging|production (thirds), upgraded by ONE upgradeCampaign of three fleet stages selecting them by tag, each instance in an upgradeFleetInstance child workflow: preview in maintenance windows (waves of <= 100 by a wave tag, one compressed window per wave), staging apply-now under the availability probe (waves of --staging-concurrency), production after one approval of the whole plan (update naming status.waitingFor.plan), one window group, one announcement.',
+    settings: {
+      simulatorSpeed: opts.speed,
+      pollInterval: opts.pollInterval,
+      probe: '1 GET/s per instance, settle 2s, stop check every 5s (activity default)',
+      productionNotice: 'pre-check + 20 s (bench override; the spec needs notice > precheckBefore)',
+      worker: WORKER_SETTINGS,
+      rdsApi: { simulatorBucket: opts.rdsThrottle ?? null, workerBudgetPerSecond: opts.rdsBudget ?? null, describe: describeRdsApi(opts) },
+      stagingConcurrency: opts.stagingConcurrency,
+      childHistories: opts.childHistories,
+    },
+    idleStack: idle,
+    sizes,
+    currentShape: current.length ? current : undefined,
+    table,
+  };
+}
+
+/** Writes the results to `<outDir>/<date>-fleet-campaign-<sizes>.json`; returns the file's path. */
+export function writeFleetCampaignResults(run: FleetCampaignRunReport): string {
+  fs.mkdirSync(run.opts.outDir, { recursive: true });
+  const file = path.join(run.opts.outDir, `${run.startedAt.toISOString().slice(0, 10)}-fleet-campaign-${run.opts.sizes.join('-')}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(fleetCampaignDocument(run), null, 2)}\n`);
+  return file;
+}
+
+/** Exit code of a fleet-campaign run: 0 when every campaign completed with no failed instance. */
+export function fleetCampaignExitCode(sizes: FleetCampaignResult[]): number {
+  return sizes.every((r) => r.failedInstances === 0 && r.campaignState === 'completed') ? 0 : 1;
 }

@@ -13,26 +13,21 @@
  * measured separately; the Temporal dev server is the SDK's child process. See bench/README.md.
  *
  * This file wires the parts: ./options (arguments), ./stack (the processes, bundles, worker settings),
- * ./scenarios/* (one measurement each: idle, fleet, baseline, replay, resume), ./measure and ./metrics
- * (what is measured), ./report (table and JSON).
+ * ./scenarios (one measurement each, registered in ./scenarios/index.ts, all of one shape: ./scenario),
+ * ./measure and ./metrics (what is measured), ./report (table and JSON, one report per shape).
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Closers } from '../dev/closers';
 import { freePort } from '../dev/ports';
-import { bucketOverrides, costPerWorkflow, type History } from './measure';
+import { bucketOverrides } from './measure';
 import { loadAverage, metricNames } from './metrics';
 import { parseArgs, type BenchOptions } from './options';
-import { describeRdsApi, render, writeResults, type SizeReport } from './report';
-import { runBaseline } from './scenarios/baseline';
-import { runFleet } from './scenarios/fleet';
-import { renderFleetCampaign, runFleetCampaign, type FleetCampaignResult } from './scenarios/fleet-campaign';
-import { runIdle } from './scenarios/idle';
-import { runReplay } from './scenarios/replay';
-import { runResume } from './scenarios/resume';
-import { log, startBenchStack, WORKER_SETTINGS } from './stack';
+import { campaignsRun, describeRdsApi, fleetCampaignExitCode, fleetCampaignRun, writeFleetCampaignResults, writeResults } from './report';
+import { ScenarioResults, type ScenarioContext } from './scenario';
+import { scenariosOf } from './scenarios';
+import { log, startBenchStack } from './stack';
 
 export async function benchMain(argv: string[]): Promise<number> {
   let opts: BenchOptions;
@@ -54,102 +49,42 @@ export async function benchMain(argv: string[]): Promise<number> {
 
   const closers = new Closers();
   try {
-    const h = await startBenchStack(closers, { speed: opts.speed, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, rdsThrottle: opts.rdsThrottle, rdsBudget: opts.rdsBudget });
-    log(`simulator ${h.simUrl} (pid ${h.simPid}, speed ${opts.speed}); dev server ${h.env.connection.options.address} (pid ${h.serverPid}); workflow bundle built in ${h.bundleSeconds.toFixed(1)} s`);
+    const stack = await startBenchStack(closers, { speed: opts.speed, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, rdsThrottle: opts.rdsThrottle, rdsBudget: opts.rdsBudget });
+    log(`simulator ${stack.simUrl} (pid ${stack.simPid}, speed ${opts.speed}); dev server ${stack.env.connection.options.address} (pid ${stack.serverPid}); workflow bundle built in ${stack.bundleSeconds.toFixed(1)} s`);
     log(`RDS API: ${describeRdsApi(opts)}`);
 
-    const idle = await runIdle(h, opts.quick ? 10 : 20, runTag);
-    if (opts.shape !== 'campaigns') return await fleetCampaignShape(h, opts, idle, runTag, startedAt, loadBefore);
-    const sizes: SizeReport[] = [];
-    let recorded: History | undefined;
-    let recordedBaseline: History | undefined;
-    for (const n of opts.sizes) {
-      const { result, sampleHistory } = await runFleet(h, n, opts, runTag);
-      recorded = sampleHistory;
-      const report: SizeReport = { n, fleet: result };
-      if (opts.baseline) {
-        const b = await runBaseline(h, n, result, runTag);
-        report.baseline = b.result;
-        recordedBaseline = b.sampleHistory;
-      }
-      sizes.push(report);
-    }
-    const names = metricNames(await h.metrics.scrape()).filter((m) => /workflow_task|activity|sticky|slots/.test(m));
-    const replay = opts.replay && recorded ? await runReplay(recorded, opts.replays, h.campaignBundle) : undefined;
-    // The same measurement for a baseline history of the same shape: the floor set by the SDK itself.
-    const replayBaseline = opts.replay && recordedBaseline ? await runReplay(recordedBaseline, opts.replays, h.baselineBundle) : undefined;
-    const resume = opts.resume ? await runResume(h, opts.resumeCampaigns, opts, runTag) : undefined;
-
+    const results = new ScenarioResults();
+    const ctx = (size?: number): ScenarioContext => ({ stack, runTag, size, results });
+    for (const s of scenariosOf('before-sizes', opts)) results.record(s, undefined, await s.run(ctx(), opts));
+    for (const n of opts.sizes) for (const s of scenariosOf('per-size', opts)) results.record(s, n, await s.run(ctx(n), opts));
+    // The worker runtime's metric families as the fleets left them (before the replay and resume workers).
+    const names = metricNames(await stack.metrics.scrape()).filter((m) => /workflow_task|activity|sticky|slots/.test(m));
+    for (const s of scenariosOf('after-sizes', opts)) results.record(s, undefined, await s.run(ctx(), opts));
     const loadAfter = loadAverage();
-    const table = render(sizes, idle, replay, replayBaseline, resume, opts);
-    console.log('');
-    console.log(table);
-    console.log('');
-    const file = writeResults({ opts, startedAt, loadBefore, loadAfter, bundleSeconds: h.bundleSeconds, sizes, idle, replay, replayBaseline, resume, metricNames: names, table });
+
+    if (opts.shape === 'campaigns') {
+      const run = campaignsRun(results, { opts, startedAt, loadBefore, loadAfter, bundleSeconds: stack.bundleSeconds, metricNames: names });
+      printTable(run.table);
+      const file = writeResults(run);
+      log(`results written to ${path.relative(process.cwd(), file)}`);
+      return 0;
+    }
+    // `--shape fleet-campaign|both`: per size, ONE campaign of three fleet stages over the N instances (after
+    // the current shape at the same size with `both`).
+    const run = fleetCampaignRun(results, { opts, startedAt, loadBefore, loadAfter });
+    printTable(run.table);
+    const file = writeFleetCampaignResults(run);
     log(`results written to ${path.relative(process.cwd(), file)}`);
-    return 0;
+    return fleetCampaignExitCode(run.sizes);
   } finally {
     await closers.close();
   }
 }
 
-/**
- * `--shape fleet-campaign|both`: per size, ONE campaign of three fleet stages over the N instances (after the
- * current shape at the same size with `both`); table and JSON `<date>-fleet-campaign-<sizes>.json`.
- */
-async function fleetCampaignShape(h: Awaited<ReturnType<typeof startBenchStack>>, opts: BenchOptions, idle: Awaited<ReturnType<typeof runIdle>>, runTag: string, startedAt: Date, loadBefore: number[]): Promise<number> {
-  const results: FleetCampaignResult[] = [];
-  const current: SizeReport[] = [];
-  const compare: Parameters<typeof renderFleetCampaign>[1] = [];
-  for (const n of opts.sizes) {
-    if (opts.shape === 'both') {
-      const { result } = await runFleet(h, n, opts, runTag);
-      current.push({ n, fleet: result });
-      compare.push({
-        n,
-        cpuPerCampaignMs: costPerWorkflow(result, result.campaigns) * 1000,
-        cpuPerCampaignMinusIdleMs: costPerWorkflow(result, result.campaigns, idle) * 1000,
-        wallSeconds: result.wallSeconds,
-        historyP50: result.historyEvents.p50,
-        source: 'this run',
-      });
-    }
-    const { result } = await runFleetCampaign(h, n, opts, runTag, idle);
-    results.push(result);
-  }
-  const loadAfter = loadAverage();
-  let table = renderFleetCampaign(results, compare);
-  if (current.length) table += `\n\nCurrent shape (ceil(N/3) campaigns), same run:\n${render(current, idle, undefined, undefined, undefined, opts)}`;
+function printTable(table: string): void {
   console.log('');
   console.log(table);
   console.log('');
-  fs.mkdirSync(opts.outDir, { recursive: true });
-  const file = path.join(opts.outDir, `${startedAt.toISOString().slice(0, 10)}-fleet-campaign-${opts.sizes.join('-')}.json`);
-  const doc = {
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, node: process.version, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, shared: 'other sessions were working on the same machine: see resources.otherCpuSeconds and machineBusyPercent' },
-    shape: opts.shape,
-    interpretation:
-      'N instances tagged environment=preview|staging|production (thirds), upgraded by ONE upgradeCampaign of three fleet stages selecting them by tag, each instance in an upgradeFleetInstance child workflow: preview in maintenance windows (waves of <= 100 by a wave tag, one compressed window per wave), staging apply-now under the availability probe (waves of --staging-concurrency), production after one approval of the whole plan (update naming status.waitingFor.plan), one window group, one announcement.',
-    settings: {
-      simulatorSpeed: opts.speed,
-      pollInterval: opts.pollInterval,
-      probe: '1 GET/s per instance, settle 2s, stop check every 5s (activity default)',
-      productionNotice: 'pre-check + 20 s (bench override; the spec needs notice > precheckBefore)',
-      worker: WORKER_SETTINGS,
-      rdsApi: { simulatorBucket: opts.rdsThrottle ?? null, workerBudgetPerSecond: opts.rdsBudget ?? null, describe: describeRdsApi(opts) },
-      stagingConcurrency: opts.stagingConcurrency,
-      childHistories: opts.childHistories,
-    },
-    idleStack: idle,
-    sizes: results,
-    currentShape: current.length ? current : undefined,
-    table,
-  };
-  fs.writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-  log(`results written to ${path.relative(process.cwd(), file)}`);
-  return results.every((r) => r.failedInstances === 0 && r.campaignState === 'completed') ? 0 : 1;
 }
 
 if (require.main === module) {

@@ -5,10 +5,11 @@
  */
 import { sleep } from '../../dev/time';
 import { baselineWorkflow } from '../baseline-workflows';
-import { ResourceSampler, Metrics, round, type History, type Latencies, type Resources } from '../measure';
+import { ResourceSampler, Metrics, executionSpan, round, type History, type Latencies, type Resources } from '../measure';
 import { median } from '../metrics';
+import { sizeOf, type BenchScenario } from '../scenario';
 import { createBaselineWorker, listAll, log, pool, type BenchStack } from '../stack';
-import type { FleetResult } from './fleet';
+import { scenario as fleet, type FleetResult } from './fleet';
 
 export interface BaselineResult {
   workflows: number;
@@ -23,10 +24,22 @@ export interface BaselineResult {
   resources: Resources;
 }
 
-export async function runBaseline(h: BenchStack, n: number, fleet: FleetResult, runTag: string): Promise<{ result: BaselineResult; sampleHistory: History }> {
-  const workflows = fleet.campaigns;
-  const { activitiesScheduled: activities, timersStarted: timers } = fleet.countsPerCampaign;
-  const timerMs = 1000;
+export interface BaselineRun {
+  result: BaselineResult;
+  /** A baseline workflow's history, for the replay scenario. */
+  sampleHistory: History;
+}
+
+/** Each baseline workflow's timers last this long. */
+export const BASELINE_TIMER_MS = 1000;
+
+/** As many workflows as the fleet had campaigns, each with a campaign's count of activities and timers. */
+export function baselineShape(fleetResult: Pick<FleetResult, 'campaigns' | 'countsPerCampaign'>) {
+  return { workflows: fleetResult.campaigns, activities: fleetResult.countsPerCampaign.activitiesScheduled, timers: fleetResult.countsPerCampaign.timersStarted, timerMs: BASELINE_TIMER_MS };
+}
+
+export async function runBaseline(h: BenchStack, n: number, fleetResult: FleetResult, runTag: string): Promise<BaselineRun> {
+  const { workflows, activities, timers, timerMs } = baselineShape(fleetResult);
   const taskQueue = `bench-baseline-${runTag}-${n}`;
   log(`baseline N=${n}: ${workflows} workflows × (${activities} trivial activities + ${timers} timers of ${timerMs} ms)`);
   const worker = await createBaselineWorker(h, taskQueue);
@@ -49,9 +62,7 @@ export async function runBaseline(h: BenchStack, n: number, fleet: FleetResult, 
   worker.shutdown();
   await running;
   const infos = await listAll(h.client, `TaskQueue = '${taskQueue}'`);
-  const firstStart = Math.min(...infos.map((w) => w.startTime.getTime()));
-  const lastClose = Math.max(...infos.map((w) => w.closeTime?.getTime() ?? 0));
-  const wallSeconds = (lastClose - firstStart) / 1000;
+  const wallSeconds = executionSpan(infos).seconds;
   const completed = settled.filter((s) => s.status === 'fulfilled').length;
   const result: BaselineResult = {
     workflows,
@@ -69,3 +80,14 @@ export async function runBaseline(h: BenchStack, n: number, fleet: FleetResult, 
   const sampleHistory = await h.client.workflow.getHandle(`baseline-${runTag}-${n}-0`).fetchHistory();
   return { result, sampleHistory };
 }
+
+export const scenario: BenchScenario<BaselineRun> = {
+  name: 'baseline',
+  describe: 'Per size, as many minimal workflows as the fleet had campaigns, each with a campaign\'s count of trivial activities and 1 s timers: bare Temporal\'s cost on the same stack, for the ratio columns.',
+  phase: 'per-size',
+  selected: (opts) => opts.shape === 'campaigns' && opts.baseline,
+  run: async (ctx) => {
+    const n = sizeOf(ctx, scenario);
+    return runBaseline(ctx.stack, n, ctx.results.need(fleet, n).result, ctx.runTag);
+  },
+};

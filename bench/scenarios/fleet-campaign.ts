@@ -27,10 +27,12 @@ import { FROM_VERSION, REGION, TARGET_VERSION } from '../../dev/fixtures';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import type { SimAdminClient } from '../../sim';
 import { APPROVER } from '../fleet';
-import { CallLog, EventType, ResourceSampler, costPerWorkflow, eventMs, isEvent, round, Metrics, type AwsCalls, type History, type HistoryEventType, type IdleRate, type Latencies, type Resources } from '../measure';
+import { CallLog, EventType, ResourceSampler, costPerWorkflow, countByStatus, countEvents, durableSleeps, eventCounts, eventMs, isEvent, medianCounts, round, Metrics, type AwsCalls, type EventCounts, type History, type IdleRate, type Latencies, type Resources } from '../measure';
 import { median } from '../metrics';
 import type { BenchOptions } from '../options';
+import { sizeOf, type BenchScenario } from '../scenario';
 import { createCampaignWorker, listAll, log, pool, type BenchStack } from '../stack';
+import { scenario as idleStack } from './idle';
 
 const ENVS = ['preview', 'staging', 'production'] as const;
 type Env = (typeof ENVS)[number];
@@ -158,8 +160,8 @@ export interface FleetCampaignResult {
     parentBytes: number;
     childEvents: { children: number; total: number; min: number; p50: number; max: number; byStage: Record<string, { children: number; p50: number; total: number }> };
     childHistoriesFetched: number;
-    childCounts: { activitiesScheduled: number; timersStarted: number; workflowTasks: number };
-    parentCounts: { activitiesScheduled: number; timersStarted: number; workflowTasks: number; childrenStarted: number };
+    childCounts: EventCounts;
+    parentCounts: EventCounts & { childrenStarted: number };
     /** Per stage, each burst of child starts (the parent starts a wave's children one by one): children, first to last ChildWorkflowExecutionStarted. */
     childStartBursts: Record<string, { children: number; seconds: number; msPerChild: number }[]>;
     totalEvents: number;
@@ -173,7 +175,7 @@ export interface FleetCampaignResult {
 }
 
 /** Child starts per stage, split where 5 s pass without one (a wave's children are started one by one). */
-function startBursts(events: temporal.api.history.v1.IHistoryEvent[]): Record<string, { children: number; seconds: number; msPerChild: number }[]> {
+export function startBursts(events: temporal.api.history.v1.IHistoryEvent[]): Record<string, { children: number; seconds: number; msPerChild: number }[]> {
   const out: Record<string, { children: number; seconds: number; msPerChild: number }[]> = {};
   let last: { stage: string; first: number; at: number; children: number } | undefined;
   const close = () => {
@@ -197,9 +199,12 @@ function startBursts(events: temporal.api.history.v1.IHistoryEvent[]): Record<st
   return out;
 }
 
-const count = (events: temporal.api.history.v1.IHistoryEvent[], t: HistoryEventType) => events.filter((e) => isEvent(e, t)).length;
+export interface FleetCampaignRun {
+  result: FleetCampaignResult;
+  parentHistory: History;
+}
 
-export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOptions, runTag: string, idle: IdleRate): Promise<{ result: FleetCampaignResult; parentHistory: History }> {
+export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOptions, runTag: string, idle: IdleRate): Promise<FleetCampaignRun> {
   const prefix = `fc${runTag}n${n}`;
   const taskQueue = `bench-fleet-campaign-${runTag}-${n}`;
   const notes: string[] = [];
@@ -306,8 +311,7 @@ export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOpti
   // Every workflow of the task queue: the parent and its children (they inherit its task queue).
   const infos = await listAll(h.client, `TaskQueue = '${taskQueue}'`);
   const children = infos.filter((w) => w.workflowId !== parentId);
-  const childByStatus: Record<string, number> = {};
-  for (const w of children) childByStatus[w.status.name] = (childByStatus[w.status.name] ?? 0) + 1;
+  const childByStatus = countByStatus(children);
   const lengths = children.map((w) => w.historyLength);
   const byStage: Record<string, { children: number; p50: number; total: number }> = {};
   for (const env of ENVS) {
@@ -321,27 +325,14 @@ export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOpti
   const pe = parentHistory.events ?? [];
   const parentBytes = temporal.api.history.v1.History.encode(parentHistory).finish().length;
   const sample = opts.childHistories === 'all' ? children : children.filter((_, i) => i % Math.max(1, Math.floor(children.length / (opts.childHistories as number))) === 0);
-  const acts: number[] = [];
-  const timers: number[] = [];
-  const wfts: number[] = [];
+  const counts: EventCounts[] = [];
   const sleeps = new Map<string, [number, number][]>();
   const tf = Date.now();
   await pool(sample, 20, async (w) => {
     const hist = await h.client.workflow.getHandle(w.workflowId).fetchHistory();
     const events = hist.events ?? [];
-    const started = new Map<string, number>();
-    const mine: [number, number][] = [];
-    for (const e of events) {
-      if (isEvent(e, EventType.EVENT_TYPE_TIMER_STARTED)) started.set(e.timerStartedEventAttributes!.timerId!, eventMs(e));
-      if (isEvent(e, EventType.EVENT_TYPE_TIMER_FIRED)) {
-        const from = started.get(e.timerFiredEventAttributes!.timerId!);
-        if (from !== undefined && eventMs(e) - from >= 5000) mine.push([from, eventMs(e)]);
-      }
-    }
-    sleeps.set(w.workflowId.split('/').pop()!, mine);
-    acts.push(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED));
-    timers.push(count(events, EventType.EVENT_TYPE_TIMER_STARTED));
-    wfts.push(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED));
+    sleeps.set(w.workflowId.split('/').pop()!, durableSleeps(events));
+    counts.push(eventCounts(events));
   });
   log(`  fetched ${sample.length} child histories in ${((Date.now() - tf) / 1000).toFixed(1)} s`);
   if (sample.length < children.length) notes.push(`counts per child and AWS calls while asleep from ${sample.length} of ${children.length} child histories (--child-histories)`);
@@ -396,13 +387,8 @@ export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOpti
       parentBytes,
       childEvents: { children: children.length, total: childTotal, min: Math.min(...lengths), p50: median(lengths), max: Math.max(...lengths), byStage },
       childHistoriesFetched: sample.length,
-      childCounts: { activitiesScheduled: median(acts), timersStarted: median(timers), workflowTasks: median(wfts) },
-      parentCounts: {
-        activitiesScheduled: count(pe, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
-        timersStarted: count(pe, EventType.EVENT_TYPE_TIMER_STARTED),
-        workflowTasks: count(pe, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
-        childrenStarted: count(pe, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
-      },
+      childCounts: medianCounts(counts),
+      parentCounts: { ...eventCounts(pe), childrenStarted: countEvents(pe, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) },
       childStartBursts: startBursts(pe),
       totalEvents: pe.length + childTotal,
       totalEventsPerInstance: round((pe.length + childTotal) / n, 1)!,
@@ -470,3 +456,11 @@ export function renderFleetCampaign(r: FleetCampaignResult[], cmp?: { n: number;
   for (const x of r) for (const note of x.notes) lines.push(`note N=${x.instances}: ${note}`);
   return lines.join('\n');
 }
+
+export const scenario: BenchScenario<FleetCampaignRun> = {
+  name: 'fleet-campaign',
+  describe: 'ONE campaign of three fleet stages selecting the N instances by tag, each instance in its own child workflow (preview in waves of windows, staging apply-now under the probe, production after one approval of the plan).',
+  phase: 'per-size',
+  selected: (opts) => opts.shape !== 'campaigns',
+  run: async (ctx, opts) => runFleetCampaign(ctx.stack, sizeOf(ctx, scenario), opts, ctx.runTag, ctx.results.need(idleStack)),
+};

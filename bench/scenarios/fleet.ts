@@ -10,9 +10,10 @@ import { MINUTE_MS as MINUTE } from '../../src/domain/duration';
 import { demoFleet } from '../../sim';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import { APPROVER, fleetCampaign, fleetSeed } from '../fleet';
-import { CallLog, EventType, ResourceSampler, eventMs, isEvent, round, Metrics, type AwsCalls, type History, type HistoryEventType, type Latencies, type Resources } from '../measure';
+import { CallLog, ResourceSampler, countByStatus, durableSleeps, eventCounts, executionSpan, medianCounts, round, Metrics, type AwsCalls, type EventCounts, type History, type Latencies, type Resources } from '../measure';
 import { median } from '../metrics';
 import type { BenchOptions } from '../options';
+import { sizeOf, type BenchScenario } from '../scenario';
 import { count, createCampaignWorker, listAll, log, pool, type BenchStack } from '../stack';
 
 export interface FleetResult {
@@ -26,23 +27,38 @@ export interface FleetResult {
   schedule: { leadSeconds: number; previewWindowAt: string; productionWindowAt: string; drainAfterProductionWindowSeconds?: number };
   perCampaignSeconds: { p50?: number; max?: number };
   historyEvents: { min: number; p50: number; max: number };
-  countsPerCampaign: { activitiesScheduled: number; timersStarted: number; workflowTasks: number };
+  countsPerCampaign: EventCounts;
   latencyMs: Latencies;
   resources: Resources;
   aws: AwsCalls;
   notes: string[];
 }
 
-export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, runTag: string): Promise<{ result: FleetResult; sampleHistory: History }> {
-  const campaigns = Math.ceil(n / 3);
+export interface FleetRun {
+  result: FleetResult;
+  /** A completed campaign's history, for the replay scenario. */
+  sampleHistory: History;
+}
+
+/** N instances are ceil(N/3) campaigns of one instance per stage. */
+export const campaignsFor = (n: number) => Math.ceil(n / 3);
+
+/** The fleet's shared preview and production windows, `now` being when its campaigns start. */
+export function fleetSchedule(campaigns: number, now = Date.now()): { previewMs: number; productionMs: number } {
+  // Preview windows must open after every campaign has armed AutoMinorVersionUpgrade (a window that is
+  // already open is watched, but the simulator only applies work when a window opens).
+  const previewMs = nextWholeMinute(40_000 + 200 * campaigns, now);
+  // The approval must come the 60 s notice before production's window.
+  const productionMs = previewMs + (campaigns <= 50 ? 3 : campaigns <= 200 ? 4 : 5) * MINUTE;
+  return { previewMs, productionMs };
+}
+
+export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, runTag: string): Promise<FleetRun> {
+  const campaigns = campaignsFor(n);
   const prefix = `f${runTag}n${n}`;
   const taskQueue = `bench-fleet-${runTag}-${n}`;
   const notes: string[] = [];
-  // Preview windows must open after every campaign has armed AutoMinorVersionUpgrade (a window that is
-  // already open is watched, but the simulator only applies work when a window opens).
-  const leadMs = 40_000 + 200 * campaigns;
-  const previewMs = nextWholeMinute(leadMs);
-  const productionMs = previewMs + (campaigns <= 50 ? 3 : campaigns <= 200 ? 4 : 5) * MINUTE; // the approval must come the 60 s notice before it
+  const { previewMs, productionMs } = fleetSchedule(campaigns);
   log(`fleet N=${n}: ${campaigns} campaigns × 3 stages; preview window ${new Date(previewMs).toISOString()}, production ${new Date(productionMs).toISOString()}`);
 
   const catalogue = demoFleet(Date.now()).catalogue;
@@ -119,42 +135,25 @@ export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, run
   await running;
 
   const infos = await listAll(h.client, q);
-  const byStatus: Record<string, number> = {};
-  for (const w of infos) byStatus[w.status.name] = (byStatus[w.status.name] ?? 0) + 1;
+  const byStatus = countByStatus(infos);
   const completed = byStatus.COMPLETED ?? 0;
-  const firstStart = Math.min(...infos.map((w) => w.startTime.getTime()));
-  const lastClose = Math.max(...infos.map((w) => w.closeTime?.getTime() ?? 0));
+  const { lastCloseMs: lastClose, seconds: wallSeconds } = executionSpan(infos);
   const perCampaign = infos.filter((w) => w.closeTime).map((w) => (w.closeTime!.getTime() - w.startTime.getTime()) / 1000);
   const lengths = infos.map((w) => w.historyLength);
 
   // Counts per campaign, and each campaign's durable sleeps (timers of >= 5 s), from every history.
   let sampleHistory: History | undefined;
-  const acts: number[] = [];
-  const timers: number[] = [];
-  const wfts: number[] = [];
+  const counts: EventCounts[] = [];
   const sleeps = new Map<string, [number, number][]>();
   await pool(infos, 20, async (w) => {
     const hist = await h.client.workflow.getHandle(w.workflowId).fetchHistory();
     const events = hist.events ?? [];
-    const started = new Map<string, number>();
-    const mine: [number, number][] = [];
-    for (const e of events) {
-      if (isEvent(e, EventType.EVENT_TYPE_TIMER_STARTED)) started.set(e.timerStartedEventAttributes!.timerId!, eventMs(e));
-      if (isEvent(e, EventType.EVENT_TYPE_TIMER_FIRED)) {
-        const from = started.get(e.timerFiredEventAttributes!.timerId!);
-        if (from !== undefined && eventMs(e) - from >= 5000) mine.push([from, eventMs(e)]);
-      }
-    }
-    sleeps.set(campaignIdOf(w.workflowId), mine);
+    sleeps.set(campaignIdOf(w.workflowId), durableSleeps(events));
     if (w.status.name !== 'COMPLETED') return;
     sampleHistory ??= hist;
-    const n = (t: HistoryEventType) => (hist.events ?? []).filter((e) => isEvent(e, t)).length;
-    acts.push(n(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED));
-    timers.push(n(EventType.EVENT_TYPE_TIMER_STARTED));
-    wfts.push(n(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED));
+    counts.push(eventCounts(events));
   });
   if (!sampleHistory) throw new Error(`no campaign completed at N=${n}: ${JSON.stringify(byStatus)}`);
-  const wallSeconds = (lastClose - firstStart) / 1000;
   const { COMPLETED: _c, ...others } = byStatus;
   const result: FleetResult = {
     instances: campaigns * 3,
@@ -172,7 +171,7 @@ export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, run
     },
     perCampaignSeconds: { p50: round(median(perCampaign), 1), max: round(Math.max(...perCampaign), 1) },
     historyEvents: { min: Math.min(...lengths), p50: median(lengths), max: Math.max(...lengths) },
-    countsPerCampaign: { activitiesScheduled: median(acts), timersStarted: median(timers), workflowTasks: median(wfts) },
+    countsPerCampaign: medianCounts(counts),
     latencyMs: Metrics.latencies(before, after, taskQueue),
     resources,
     aws: calls.summary(campaigns * 3, sleeps),
@@ -182,3 +181,11 @@ export async function runFleet(h: BenchStack, n: number, opts: BenchOptions, run
     `WFT schedule-to-start p99 ${result.latencyMs.wftScheduleToStart.p99} ms; AWS ${result.aws.readsPerInstance} reads + ${result.aws.mutationsPerInstance} mutations per instance`);
   return { result, sampleHistory };
 }
+
+export const scenario: BenchScenario<FleetRun> = {
+  name: 'fleet',
+  describe: 'ceil(N/3) campaigns of three stages (preview, staging, production) started at once on one worker, sharing one preview and one production window: the worst case for a fleet.',
+  phase: 'per-size',
+  selected: (opts) => opts.shape !== 'fleet-campaign',
+  run: async (ctx, opts) => runFleet(ctx.stack, sizeOf(ctx, scenario), opts, ctx.runTag),
+};

@@ -26,9 +26,10 @@ import { fleetCampaign, fleetSeed } from '../fleet';
 import { EventType, eventMs, isEvent, round } from '../measure';
 import { median } from '../metrics';
 import type { BenchOptions } from '../options';
+import type { BenchScenario } from '../scenario';
 import { count, createCampaignWorker, log, type BenchStack } from '../stack';
 
-export type ResumeResult = Awaited<ReturnType<typeof runResume>>;
+export type ResumeResult = ReturnType<typeof summarizeResume>;
 
 export interface ResumeKind {
   kind: string;
@@ -44,10 +45,24 @@ export interface ResumeKind {
 
 /** A worker runs it now (not waiting for its next attempt). */
 const isRunning = (a: temporal.api.workflow.v1.IPendingActivityInfo) => a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-const stats = (xs: number[]) => ({ p50: round(median(xs), 1)!, max: round(Math.max(...xs), 1)! });
+export const stats = (xs: number[]) => ({ p50: round(median(xs), 1)!, max: round(Math.max(...xs), 1)! });
+
+/** The figures over every kind that was measured: the worst one decides the max; a failed kind is listed. */
+export function summarizeResume(kinds: ResumeKind[], failed: { kind: string; error: string }[]) {
+  const all = kinds.flatMap((k) => [k.startToNextStepSeconds.max]);
+  const polling = kinds.flatMap((k) => (k.workerProcessStartToPollingSeconds !== undefined ? [k.workerProcessStartToPollingSeconds] : []));
+  return {
+    campaigns: kinds.reduce((n, k) => n + k.campaigns, 0),
+    workerProcessStartToPollingSeconds: polling.length ? round(median(polling), 1) : undefined,
+    startToNextStepSeconds: { p50: round(median(kinds.map((k) => k.startToNextStepSeconds.p50)), 1)!, max: round(Math.max(...all), 1)! },
+    kinds,
+    ...(failed.length ? { failed } : {}),
+    how: 'per kind of in-flight step (timer, AWS call, probe, long wait): see kinds[].how',
+  };
+}
 
 /** Every kind in turn; the top-level figures are over all kinds (the worst one decides). */
-export async function runResume(h: BenchStack, campaigns: number, opts: BenchOptions, runTag: string) {
+export async function runResume(h: BenchStack, campaigns: number, opts: BenchOptions, runTag: string): Promise<ResumeResult> {
   const kinds: ResumeKind[] = [];
   const failed: { kind: string; error: string }[] = [];
   // One kind failing must not cost the run's other figures (the resume phase comes last).
@@ -62,16 +77,7 @@ export async function runResume(h: BenchStack, campaigns: number, opts: BenchOpt
   await attempt('timer', () => resumeAfterTimer(h, campaigns, opts, runTag));
   await attempt('aws-call', () => resumeAfterKill(h, campaigns, opts, runTag, 'aws-call'));
   await attempt('staging', () => resumeAfterKill(h, campaigns, opts, runTag, 'staging'));
-  const all = kinds.flatMap((k) => [k.startToNextStepSeconds.max]);
-  const polling = kinds.flatMap((k) => (k.workerProcessStartToPollingSeconds !== undefined ? [k.workerProcessStartToPollingSeconds] : []));
-  return {
-    campaigns: kinds.reduce((n, k) => n + k.campaigns, 0),
-    workerProcessStartToPollingSeconds: polling.length ? round(median(polling), 1) : undefined,
-    startToNextStepSeconds: { p50: round(median(kinds.map((k) => k.startToNextStepSeconds.p50)), 1)!, max: round(Math.max(...all), 1)! },
-    kinds,
-    ...(failed.length ? { failed } : {}),
-    how: 'per kind of in-flight step (timer, AWS call, probe, long wait): see kinds[].how',
-  };
+  return summarizeResume(kinds, failed);
 }
 
 /** The window timer fires while no worker runs (old worker shut down gracefully; nothing was in flight). */
@@ -268,3 +274,11 @@ function logKind(k: ResumeKind): void {
 async function terminateAll(client: Client, ids: string[]): Promise<void> {
   for (const id of ids) await client.workflow.getHandle(id).terminate('bench resume measurement done').catch(() => undefined);
 }
+
+export const scenario: BenchScenario<ResumeResult> = {
+  name: 'resume',
+  describe: 'How soon campaigns move again after their worker is gone (a window timer fired with no worker; a worker process SIGKILLed with AWS calls, a probe or a waiter in flight), measured from the new worker process\'s spawn.',
+  phase: 'after-sizes',
+  selected: (opts) => opts.shape === 'campaigns' && opts.resume,
+  run: async (ctx, opts) => runResume(ctx.stack, opts.resumeCampaigns, opts, ctx.runTag),
+};

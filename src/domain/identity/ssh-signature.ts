@@ -113,12 +113,12 @@ function onFirstUse<T extends { Point: { BASE: { precompute(windowSize: number):
   return curve;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+// eslint-disable-next-line @typescript-eslint/no-require-imports, no-restricted-globals -- loaded on first use, see above
 const ed25519 = (): typeof Ed25519 => onFirstUse('ed25519', () => (require('@noble/curves/ed25519') as typeof import('@noble/curves/ed25519')).ed25519);
 
 function nistCurve(type: EcdsaCurve): typeof P256 {
   return onFirstUse(type, () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    // eslint-disable-next-line @typescript-eslint/no-require-imports, no-restricted-globals -- loaded on first use, see above
     const nist = require('@noble/curves/nist') as typeof import('@noble/curves/nist');
     return { 'ecdsa-sha2-nistp256': nist.p256, 'ecdsa-sha2-nistp384': nist.p384, 'ecdsa-sha2-nistp521': nist.p521 }[type];
   });
