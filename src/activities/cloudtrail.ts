@@ -17,6 +17,7 @@ import { FailureTypes, type AwsWhere, type CloudTrailActivities, type InstanceCh
 import { awsCallFailed, awsErrorName, isThrottlingError, toActivityError, type AwsErrorContext } from './aws-errors';
 import { RdsRequestBudgetExceeded } from './clients';
 import { describeIdentity, regionOf } from './location';
+import { namesDbInstance } from '../domain/aws-identity';
 
 /** LookupEvents' largest page. */
 export const PAGE_SIZE = 50;
@@ -58,12 +59,9 @@ function parameterOf(params: Record<string, unknown>, apiName: string): unknown 
   return key === undefined ? undefined : params[key];
 }
 
-/** RDS stores identifiers in lowercase and accepts any casing; a caller may also name the instance by its ARN (`arn:aws:rds:<region>:<account>:db:<id>`). */
+/** A caller may name the instance in any casing, or by its ARN (../domain/aws-identity.ts namesDbInstance). */
 function namesInstance(recorded: unknown, instanceId: string): boolean {
-  if (typeof recorded !== 'string') return false;
-  const id = recorded.toLowerCase();
-  const want = instanceId.toLowerCase();
-  return id === want || (id.startsWith('arn:') && id.endsWith(`:db:${want}`));
+  return typeof recorded === 'string' && namesDbInstance(recorded, instanceId);
 }
 
 /** Booleans and numbers are recorded as JSON values, but a string "false" means the same. */

@@ -1,6 +1,6 @@
 /**
  * The fleet activity: which instances of one region and account a fleet stage takes, with what RDS lists
- * as pending for each. The selection rules are ./fleet-selection.ts (shared with the workflow tests' fake).
+ * as pending for each. The selection rules are ../domain/fleet-selection.ts (shared with the workflow tests' fake).
  */
 import {
   DescribeDBInstancesCommand,
@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-rds';
 import type { AwsWhere, FleetFound, FleetQuery, PendingMaintenanceAction } from '../api/activities';
 import { callAws } from './aws-errors';
-import { listedIds, selectFleet, toFleetMember, type FleetCandidate } from './fleet-selection';
+import { dbInstanceIdOf } from '../domain/aws-identity';
+import { listedIds, selectFleet, toFleetMember, type FleetCandidate } from '../domain/fleet-selection';
 import { regionOf } from './location';
 import { instanceBasics, toPendingAction } from './rds-shapes';
 
@@ -34,7 +35,7 @@ function toFleetCandidate(region: string, db: DBInstance): FleetCandidate {
 }
 
 /**
- * A fleet stage's instances (selection rules: ./fleet-selection.ts). One DescribeDBInstances listing, every page:
+ * A fleet stage's instances (selection rules: ../domain/fleet-selection.ts). One DescribeDBInstances listing, every page:
  * - no server-side `engine` filter: an instance the tags (or the list) name but of another engine must be
  *   reported in `excluded`, so it has to be seen. RDS has no tag filter at all (Filters: db-cluster-id,
  *   db-instance-id, dbi-resource-id, domain, engine; a `tag:` filter is refused with InvalidParameterValue,
@@ -43,7 +44,8 @@ function toFleetCandidate(region: string, db: DBInstance): FleetCandidate {
  *   case-sensitive, identifiers are stored lower-case), or the whole region when more than
  *   MAX_ID_FILTER_VALUES are listed.
  * Then, only when there are members, one DescribePendingMaintenanceActions for the whole region (no
- * ResourceIdentifier, no filter), every page, matched to members by ResourceIdentifier = instance ARN.
+ * ResourceIdentifier, no filter), every page, matched to members by the instance ResourceIdentifier names
+ * (its ARN; ../domain/aws-identity.ts dbInstanceIdOf, the rule listPendingMaintenance uses too).
  * Both are plain reads: a failure (AccessDenied, throttling, ...) goes through the shared error mapping,
  * and a retry starts over. The worker's keep-alive heartbeats cover the pages (./index.ts keptAlive).
  */
@@ -65,7 +67,7 @@ export function fleetFinder(deps: { rdsClientFor: (where: AwsWhere) => RDSClient
     } while (marker);
 
     const { chosen, missing, excluded } = selectFleet(candidates, query);
-    const pendingByArn = new Map<string, PendingMaintenanceAction[]>();
+    const pendingById = new Map<string, PendingMaintenanceAction[]>();
     if (chosen.length > 0) {
       marker = undefined;
       do {
@@ -73,19 +75,21 @@ export function fleetFinder(deps: { rdsClientFor: (where: AwsWhere) => RDSClient
           deps.rdsClientFor(where).send(new DescribePendingMaintenanceActionsCommand({ MaxRecords: PAGE_SIZE, Marker: marker })),
         );
         for (const resource of out.PendingMaintenanceActions ?? []) {
-          const arn = (resource.ResourceIdentifier ?? '').toLowerCase();
-          const actions = pendingByArn.get(arn) ?? [];
+          // One region of one account: the instance's name identifies it (a cluster's ARN names none).
+          const id = dbInstanceIdOf(resource.ResourceIdentifier ?? '');
+          if (id === undefined) continue;
+          const actions = pendingById.get(id) ?? [];
           for (const a of resource.PendingMaintenanceActionDetails ?? []) {
             const action = toPendingAction(a);
             if (action) actions.push(action);
           }
-          pendingByArn.set(arn, actions);
+          pendingById.set(id, actions);
         }
         marker = out.Marker;
       } while (marker);
     }
     return {
-      members: chosen.map((c) => toFleetMember(c, query, (c.arn && pendingByArn.get(c.arn.toLowerCase())) || [])),
+      members: chosen.map((c) => toFleetMember(c, query, pendingById.get(c.instanceId.toLowerCase()) ?? [])),
       missing,
       excluded,
     };

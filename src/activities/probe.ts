@@ -14,6 +14,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isAwsError, toActivityError } from './aws-errors';
 import { type AwsWhere, FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../api/activities';
+import { isAvailableAt } from '../domain/instance-status';
 
 export interface ProbeActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -162,7 +163,7 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
         const out = await deps.rdsClientFor(where).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
         const db = out.DBInstances?.[0];
         const t = now();
-        if (db?.DBInstanceStatus === 'available' && db.EngineVersion === engineVersion) {
+        if (db && isAvailableAt({ status: db.DBInstanceStatus, engineVersion: db.EngineVersion }, engineVersion)) {
           progress.stopConditionSinceMs ??= t;
           if (t - progress.stopConditionSinceMs >= settleMs) stopConditionMet = true;
         } else {

@@ -2,10 +2,10 @@
  * RDS answers (AWS SDK v3 shapes) turned into the activities' plain data, shared by the RDS activities
  * (./rds.ts) and the fleet listing (./fleet.ts), so the same AWS field reads the same everywhere.
  */
-import type { DBInstance, PendingMaintenanceAction as SdkPendingMaintenanceAction, Tag } from '@aws-sdk/client-rds';
-import type { InstanceInfo, PendingMaintenanceAction } from '../api/activities';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+import type { DBInstance, PendingMaintenanceAction as SdkPendingMaintenanceAction, Tag, UpgradeTarget as SdkUpgradeTarget } from '@aws-sdk/client-rds';
+import type { InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from '../api/activities';
+import { earliestRestorableMs } from '../domain/restore-source';
+import { listedUpgradeTarget } from '../domain/upgrade-targets';
 
 export function iso(d: Date | undefined): string | undefined {
   return d ? d.toISOString() : undefined;
@@ -32,6 +32,12 @@ export function toPendingAction(a: SdkPendingMaintenanceAction): PendingMaintena
   ) as PendingMaintenanceAction;
 }
 
+/** One ValidUpgradeTarget as the activities return it (what its flags mean: ../domain/upgrade-targets.ts); undefined without an EngineVersion. */
+export function toUpgradeTarget(t: SdkUpgradeTarget): UpgradeTarget | undefined {
+  if (!t.EngineVersion) return undefined;
+  return listedUpgradeTarget({ engineVersion: t.EngineVersion, isMajorVersionUpgrade: t.IsMajorVersionUpgrade, autoUpgrade: t.AutoUpgrade });
+}
+
 /** What every reading of an instance takes from DescribeDBInstances (a fleet listing as well as one instance's). */
 export function instanceBasics(region: string, db: DBInstance) {
   return {
@@ -53,11 +59,9 @@ export function instanceBasics(region: string, db: DBInstance) {
 
 export function toInstanceInfo(region: string, db: DBInstance, now: Date): InstanceInfo {
   const retentionDays = db.BackupRetentionPeriod;
-  let earliest: Date | undefined;
-  if (db.InstanceCreateTime && retentionDays !== undefined && retentionDays > 0) {
-    const byRetention = new Date(now.getTime() - retentionDays * DAY_MS);
-    earliest = byRetention > db.InstanceCreateTime ? byRetention : db.InstanceCreateTime;
-  }
+  // The window's start is a rule (../domain/restore-source.ts), not a field DescribeDBInstances returns.
+  const earliestMs = earliestRestorableMs(db.InstanceCreateTime?.getTime(), retentionDays, now.getTime());
+  const earliest = earliestMs === undefined ? undefined : new Date(earliestMs);
   const info: InstanceInfo = {
     ...instanceBasics(region, db),
     endpoint: db.Endpoint?.Address

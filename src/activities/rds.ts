@@ -35,20 +35,17 @@ import {
 } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
-import { toInstanceInfo, toPendingAction } from './rds-shapes';
-
-import { isPastTarget, pendingUpgradeTo } from '../domain/engine-version';
+import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
+import { namesDbInstance } from '../domain/aws-identity';
+import { canModifyNow, isAsWanted, readinessToStart, readinessToStop, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { upgradeNowBy } from '../domain/pending-maintenance';
+import { copiedIops, copiedTags, readRestoreTime } from '../domain/restore-source';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
   /** Injected for tests of the restore window; defaults to the wall clock. */
   now?: () => Date;
 }
-
-/** Statuses in which RDS is already applying a modification; a queued engine version means an upgrade in flight. */
-const UPGRADING_STATUSES = new Set(['upgrading', 'modifying']);
-/** Storage types for which provisioned IOPS may be passed to a restore. */
-const IOPS_STORAGE_TYPES = new Set(['io1', 'io2', 'gp3']);
 
 export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   const now = deps.now ?? (() => new Date());
@@ -95,11 +92,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
         FailureTypes.InvalidInput,
       );
     }
-    return (version.ValidUpgradeTarget ?? []).flatMap((t) =>
-      t.EngineVersion
-        ? [{ engineVersion: t.EngineVersion, isMajorVersionUpgrade: t.IsMajorVersionUpgrade ?? false, autoUpgrade: t.AutoUpgrade ?? false }]
-        : [],
-    );
+    return (version.ValidUpgradeTarget ?? []).flatMap((t) => toUpgradeTarget(t) ?? []);
   }
 
   async function inspectInstance(where: AwsWhere, instanceId: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
@@ -118,11 +111,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
         ),
       );
       for (const resource of out.PendingMaintenanceActions ?? []) {
-        // The filter matches identifiers and ARNs; keep only this instance's ARN in case a simulator ignores it.
-        // RDS identifiers are case-insensitive (stored lower-case).
-        const arn = (resource.ResourceIdentifier ?? '').toLowerCase();
-        const id = instanceId.toLowerCase();
-        if (arn !== id && !arn.endsWith(`:db:${id}`)) continue;
+        // The filter matches identifiers and ARNs; keep only this instance's in case a simulator ignores it.
+        if (!namesDbInstance(resource.ResourceIdentifier ?? '', instanceId)) continue;
         for (const a of resource.PendingMaintenanceActionDetails ?? []) {
           const action = toPendingAction(a);
           if (action) actions.push(action);
@@ -151,12 +141,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.engineVersion === targetVersion) {
       return { changed: false, detail: `${instanceId} already runs ${current.engine} ${targetVersion}` };
     }
-    if (UPGRADING_STATUSES.has(current.status) && current.pendingEngineVersion === targetVersion) {
+    if (upgradeUnderWay(current, targetVersion)) {
       return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
     }
-    const pending = await listPendingMaintenance(where, instanceId);
     // Only an action that names exactly the target is applied: applying another would install another version.
-    const upgrade = pendingUpgradeTo(pending, targetVersion);
+    const by = upgradeNowBy(await listPendingMaintenance(where, instanceId), targetVersion);
     // "If your PostgreSQL DB instance is using read replicas, you must upgrade all of the read replicas before
     // upgrading the source instance" (RDS User Guide, upgrading PostgreSQL): RDS refuses the source first.
     const replicasFirst = (err: unknown): never => {
@@ -168,7 +157,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
         FailureTypes.UpgradeDependency,
       );
     };
-    if (upgrade && current.arn) {
+    if (by.kind === 'apply-pending-action' && current.arn) {
       const sent = await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
         deps.rdsClientFor(where)
           .send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }))
@@ -198,10 +187,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     ].filter(Boolean).join(' ');
     return pollUntil(poll, async () => {
       const current = await describeInstance(where, instanceId);
-      const statusOk = want.status === undefined || current.status === want.status;
-      const versionOk = want.engineVersion === undefined || current.engineVersion === want.engineVersion;
-      const flagOk = want.autoMinorVersionUpgrade === undefined || current.autoMinorVersionUpgrade === want.autoMinorVersionUpgrade;
-      if (statusOk && versionOk && flagOk) return { done: true, value: current };
+      if (isAsWanted(current, want)) return { done: true, value: current };
       return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion} (AutoMinorVersionUpgrade ${current.autoMinorVersionUpgrade}); waiting for ${wanted}` };
     });
   }
@@ -210,10 +196,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const region = regionOf(where);
     return pollUntil<WindowWatchOutcome>(poll, async () => {
       const info = await describeInstance(where, instanceId);
-      if (info.engineVersion === want.engineVersion && info.status === 'available') return { done: true, value: { kind: 'upgraded', info } };
-      if (isPastTarget(info.engineVersion, want.engineVersion) && info.status === 'available') return { done: true, value: { kind: 'past-target', info } };
-      // Only while nothing runs: an upgrade under way no longer needs the flag.
-      if (want.autoMinorVersionUpgrade && !info.autoMinorVersionUpgrade && info.status === 'available') return { done: true, value: { kind: 'flag-off', info } };
+      const end = windowWatchEnd(info, want);
+      if (end) return { done: true, value: { kind: end, info } };
       return { done: false, waitingFor: `${instanceId} in ${region} is ${info.status} at ${info.engineVersion}; watching its window for ${want.engineVersion}` };
     });
   }
@@ -244,35 +228,32 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
           FailureTypes.InvalidInput,
         );
       }
-      const earliest = source.earliestRestorableTime;
-      const latest = source.latestRestorableTime;
-      if (!earliest || !latest) {
+      const reading = readRestoreTime(source, restoreTime.getTime());
+      if (reading.kind === 'no-window') {
         throw ApplicationFailure.nonRetryable(
           `${sourceInstanceId} in ${region} has no restorable window (backup retention ${source.backupRetentionPeriodDays ?? 0} days). ` +
             'Enable automated backups before a point-in-time restore.',
           FailureTypes.RestoreTimeOutOfRange,
         );
       }
-      if (restoreTime < new Date(earliest) || restoreTime > new Date(latest)) {
+      if (reading.kind === 'outside') {
         throw ApplicationFailure.nonRetryable(
           `Restore time ${restoreTime.toISOString()} is outside the restorable window of ${sourceInstanceId} in ${region}: ` +
-            `${earliest} to ${latest}. Choose a time inside that window, or omit it to restore to the latest restorable time.`,
+            `${reading.earliest} to ${reading.latest}. Choose a time inside that window, or omit it to restore to the latest restorable time.`,
           FailureTypes.RestoreTimeOutOfRange,
         );
       }
     }
 
-    // Tags with the reserved "aws:" prefix cannot be written; the owner tag always wins.
-    const copiedTags = req.copySourceSettings
-      ? Object.entries(source.tags).filter(([k]) => !k.startsWith('aws:') && k !== ownerTag.key)
-      : [];
+    // The owner tag always wins.
+    const copied = req.copySourceSettings ? copiedTags(source.tags, ownerTag.key) : [];
     const input: RestoreDBInstanceToPointInTimeCommandInput = {
       SourceDBInstanceIdentifier: sourceInstanceId,
       TargetDBInstanceIdentifier: targetInstanceId,
       ...(restoreTime ? { RestoreTime: restoreTime } : { UseLatestRestorableTime: true }),
       // AvailabilityZone is deliberately not set: "no preference" lets RDS place it (and Multi-AZ forbids it).
       DeletionProtection: true,
-      Tags: [...copiedTags.map(([Key, Value]) => ({ Key, Value })), { Key: ownerTag.key, Value: ownerTag.value }],
+      Tags: [...copied.map(([Key, Value]) => ({ Key, Value })), { Key: ownerTag.key, Value: ownerTag.value }],
     };
     if (req.copySourceSettings) {
       input.DBInstanceClass = source.instanceClass || undefined;
@@ -281,7 +262,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       input.VpcSecurityGroupIds = source.vpcSecurityGroupIds.length ? source.vpcSecurityGroupIds : undefined;
       input.MultiAZ = source.multiAZ;
       input.StorageType = source.storageType;
-      if (source.iops !== undefined && source.storageType && IOPS_STORAGE_TYPES.has(source.storageType)) input.Iops = source.iops;
+      const iops = copiedIops(source);
+      if (iops !== undefined) input.Iops = iops;
     }
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];
@@ -296,10 +278,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   async function stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
     const region = regionOf(where);
     const current = await describeInstance(where, instanceId);
-    if (current.status === 'stopped' || current.status === 'stopping') {
+    const readiness = readinessToStop(current.status);
+    if (readiness === 'already') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
-    if (current.status !== 'available') {
+    if (readiness === 'not-yet') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
     }
     const sent = await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
@@ -311,10 +294,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   async function startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
     const region = regionOf(where);
     const current = await describeInstance(where, instanceId);
-    if (current.status === 'available' || current.status === 'starting') {
+    const readiness = readinessToStart(current.status);
+    if (readiness === 'already') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
-    if (current.status !== 'stopped') {
+    if (readiness === 'not-yet') {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be started once stopped`, FailureTypes.InvalidState);
     }
     const sent = await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>
@@ -329,7 +313,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.vpcSecurityGroupIds.includes(securityGroupId)) {
       return { changed: false, detail: `${securityGroupId} is already attached to ${instanceId}` };
     }
-    if (current.status !== 'available') {
+    if (!canModifyNow(current.status)) {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; its security groups can be changed once available`, FailureTypes.InvalidState);
     }
     // VpcSecurityGroupIds replaces the list: send the current groups plus the new one. Security-group changes

@@ -25,3 +25,21 @@ export function locationFor(region: string, aws: ResolvedAwsAccess | undefined, 
 export function describeAccess(aws: ResolvedAwsAccess): string {
   return aws.roleArn ? `role ${aws.roleArn} (account ${accountOfRole(aws.roleArn) ?? '?'})` : `profile ${aws.profile}`;
 }
+
+/**
+ * The DB instance an identifier names, lower-cased: the identifier itself, or the name at the end of a DB
+ * instance ARN (arn:aws:rds:<region>:<account>:db:<name>); undefined for another ARN (a cluster's). RDS
+ * identifiers are case-insensitive and stored lower-case, and RDS names an instance by either form:
+ * DescribePendingMaintenanceActions' ResourceIdentifier is the ARN, a CloudTrail record holds what the caller
+ * sent. The pending-maintenance and fleet activities and the CloudTrail lookup match instances by it.
+ */
+export function dbInstanceIdOf(identifier: string): string | undefined {
+  const id = identifier.toLowerCase();
+  if (!id.startsWith('arn:')) return id;
+  return /:db:([^:]+)$/.exec(id)?.[1];
+}
+
+/** Whether `identifier` (an identifier or an ARN) names the DB instance `instanceId`. */
+export function namesDbInstance(identifier: string, instanceId: string): boolean {
+  return dbInstanceIdOf(identifier) === instanceId.toLowerCase();
+}

@@ -2,9 +2,9 @@
  * Engine versions as RDS writes them ("15.8", "15.10", "9.6.24") and the one rule for reading them in AWS's
  * answers: a version is named only as a whole. "15.1" is not "15.10" and not "15.12": a rule that looked for
  * the text "15.1" inside "Upgrade to PostgreSQL 15.12" would take one upgrade for another. The workflows, the
- * plan and the activities all decide through these functions. Pure.
+ * plan and the activities all decide through these functions (the pending upgrade to a version:
+ * ./pending-maintenance.ts pendingUpgradeTo). Pure.
  */
-import type { PendingMaintenanceAction } from '../api/activities';
 
 /** Every whole version a text names ("Upgrade to PostgreSQL 15.12 (R1)" → ["15.12"]). */
 export function versionsNamedIn(text: string | undefined): string[] {
@@ -43,12 +43,4 @@ export function majorOf(version: string): string {
 /** An instance at a newer version than the target: an upgrade to the target will never come to it. */
 export function isPastTarget(engineVersion: string, target: string): boolean {
   return compareEngineVersions(engineVersion, target) > 0;
-}
-
-/**
- * The pending `db-upgrade` to exactly `target`, if AWS lists one: its description names that version as a
- * whole. An upgrade whose description names no version, or another one, is not it.
- */
-export function pendingUpgradeTo(pending: PendingMaintenanceAction[], target: string): PendingMaintenanceAction | undefined {
-  return pending.find((p) => p.action === 'db-upgrade' && namesVersion(p.description, target));
 }

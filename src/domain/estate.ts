@@ -4,11 +4,10 @@
  * and the person on call must know when production's window opens. These are the pure rules the workflows
  * and `campaign plan` apply to what they read again before each change. No Temporal, no I/O.
  */
-import type { InstanceChange, UpgradeTarget } from '../api/activities';
+import type { InstanceChange } from '../api/activities';
 import { MINUTE_MS, iso } from './duration';
 import { compareEngineVersions } from './engine-version';
 import { nextWindowStartingAfter, windowContaining, type Occurrence } from './maintenance-window';
-import { automaticMinorTarget } from './preflight';
 
 /** The flag and AWS's automatic target are read again this long before a window opens (and at its start). */
 export const DEFAULT_REARM_BEFORE_MS = 15 * MINUTE_MS;
@@ -23,16 +22,6 @@ export function standingOf(engineVersion: string, target: string): InstanceStand
   const c = compareEngineVersions(engineVersion, target);
   if (c === 0) return { kind: 'at-target' };
   return c > 0 ? { kind: 'past-target', version: engineVersion } : { kind: 'below-target' };
-}
-
-/**
- * The automatic minor target RDS has now for the instance's version, when it is no longer the campaign's:
- * "AutoUpgrade ... is dynamic, and is set by RDS" (DescribeDBEngineVersions). Turning the flag on would then
- * bring that version, which nobody approved. Undefined when it is still the target.
- */
-export function movedAutomaticTarget(targets: UpgradeTarget[], target: string): { now: string | undefined } | undefined {
-  const auto = automaticMinorTarget(targets);
-  return auto === target ? undefined : { now: auto };
 }
 
 /** The question the team answers when RDS's automatic target moved away from the campaign's. */

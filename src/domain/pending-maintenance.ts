@@ -1,12 +1,25 @@
 /**
  * Reading what AWS lists as pending maintenance (DescribePendingMaintenanceActions): whether the upgrade
- * the campaign expects is there, and by when AWS would apply it whatever the campaign does. Pure: the
- * workflow and `campaign plan` read it the same way.
+ * the campaign expects is there, how an upgrade now goes (apply that action, or set the version), and by
+ * when AWS would apply it whatever the campaign does. Pure: the RDS activity, the workflows and
+ * `campaign plan` read it the same way (test/domain/plan-equals-run.test.ts).
+ *
+ * AWS's fields (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PendingMaintenanceAction.html):
+ * `Action` is one of ca-certificate-rotation, db-upgrade, hardware-maintenance, os-upgrade,
+ * serverless-platform-version-update, system-update; `Description` is free text ("A description providing
+ * more detail about the maintenance action"): the only place an engine upgrade names its version.
  */
 import type { PendingMaintenanceAction } from '../api';
+import { namesVersion } from './engine-version';
 
-/** The pending db-upgrade to exactly a version: one rule for the workflows, the plan and the activities. */
-export { pendingUpgradeTo } from './engine-version';
+/**
+ * The pending `db-upgrade` to exactly `target`, if AWS lists one: its description names that version as a
+ * whole ("Upgrade to PostgreSQL 15.12" is not the upgrade to 15.1). An upgrade whose description names no
+ * version, or another one, is not it. One rule for the workflows, the plan and the activities.
+ */
+export function pendingUpgradeTo(pending: PendingMaintenanceAction[], target: string): PendingMaintenanceAction | undefined {
+  return pending.find((p) => p.action === 'db-upgrade' && namesVersion(p.description, target));
+}
 
 /**
  * The rule of runs started before the exact-version rule (their recorded pre-check took its decision with
@@ -14,6 +27,19 @@ export { pendingUpgradeTo } from './engine-version';
  */
 export function pendingUpgradeContaining(pending: PendingMaintenanceAction[], targetVersion: string): PendingMaintenanceAction | undefined {
   return pending.find((p) => p.action === 'db-upgrade' && (p.description ?? '').includes(targetVersion));
+}
+
+/**
+ * How an upgrade to `target` is started now: by applying the pending db-upgrade that names exactly it
+ * (ApplyPendingMaintenanceAction, OptInType immediate), or else by setting the version itself
+ * (ModifyDBInstance EngineVersion, ApplyImmediately). Applying another db-upgrade would install another
+ * version. The apply-now activity does this and `campaign plan` says it.
+ */
+export type UpgradeNowBy = { kind: 'apply-pending-action'; action: PendingMaintenanceAction } | { kind: 'modify-engine-version' };
+
+export function upgradeNowBy(pending: PendingMaintenanceAction[], target: string): UpgradeNowBy {
+  const action = pendingUpgradeTo(pending, target);
+  return action ? { kind: 'apply-pending-action', action } : { kind: 'modify-engine-version' };
 }
 
 /** AWS's own schedule: the earliest AutoAppliedAfterDate or ForcedApplyDate of a pending db-upgrade (epoch ms). */

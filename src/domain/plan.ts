@@ -7,7 +7,7 @@
 import type { InstanceInfo, PendingMaintenanceAction, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
-import { awsUpgradeDeadline, pendingUpgradeTo } from './pending-maintenance';
+import { awsUpgradeDeadline, pendingUpgradeTo, upgradeNowBy } from './pending-maintenance';
 import { assessStage } from './preflight';
 import { DEFAULT_REARM_BEFORE_MS, replicaWindow, standingOf, terraformChangeText } from './estate';
 
@@ -185,19 +185,20 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
     p.replicas = replicas.map((r) => ({ instance: `${r.region}/${r.instanceId}`, from: r.engineVersion }));
     p.what.push(`read replicas first (RDS refuses the source before them): ${p.replicas.map((r) => `${r.instance} (${r.from})`).join(', ')}${stage.method === 'apply-now' ? ', upgraded now and waited for' : ', each in its own next maintenance window'}`);
   }
-  const upgrade = pendingUpgradeTo(pending, target);
   const deadline = awsUpgradeDeadline(pending);
   if (deadline !== undefined) p.awsAppliesBy = iso(deadline);
   const windowText = info.preferredMaintenanceWindow;
 
   if (stage.method === 'apply-now') {
-    p.what.push(`${target} exactly: ${upgrade ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`);
+    // As the apply-now activity will do it (the same rule).
+    const by = upgradeNowBy(pending, target);
+    p.what.push(`${target} exactly: ${by.kind === 'apply-pending-action' ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`);
     p.what.push(`upgrade immediately when the stage starts, probing ${stage.probe!.url} at ${stage.probe!.ratePerSecond}/s`);
     p.what.push(`over ${formatDuration(stage.downtimeThresholdMs)} of measured downtime: wait for a team decision`);
     return { plan: p, problems: [] };
   }
   p.what.push(`${target} comes through AutoMinorVersionUpgrade: it is RDS's preferred minor for ${info.engineVersion} (ValidUpgradeTarget AutoUpgrade=true)`);
-  if (!upgrade) p.warnings.push(`AWS lists no pending db-upgrade to ${target} yet`);
+  if (!pendingUpgradeTo(pending, target)) p.warnings.push(`AWS lists no pending db-upgrade to ${target} yet`);
   let window: Occurrence;
   if (!stage.requiresApproval) {
     window = previewWindow(windowText, nowMs);

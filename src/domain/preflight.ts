@@ -6,6 +6,7 @@ import type { InstanceInfo, UpgradeTarget } from '../api/activities';
 import type { ResolvedStage } from '../api';
 import { isPastTarget } from './engine-version';
 import { parseMaintenanceWindow } from './maintenance-window';
+import { automaticMinorTarget, minorTargets, readTarget } from './upgrade-targets';
 
 export type StageReadiness =
   | { kind: 'ready'; fromVersion: string }
@@ -15,11 +16,6 @@ export type StageReadiness =
 /** Whether `targets` must be fetched for this instance (not when it is not postgres or already at target). */
 export function needsUpgradeTargets(info: InstanceInfo, targetVersion: string): boolean {
   return info.engine === 'postgres' && info.engineVersion !== targetVersion;
-}
-
-/** The version AutoMinorVersionUpgrade brings in a maintenance window (ValidUpgradeTarget AutoUpgrade=true), if known. */
-export function automaticMinorTarget(targets: UpgradeTarget[]): string | undefined {
-  return targets.find((t) => t.autoUpgrade === true && !t.isMajorVersionUpgrade)?.engineVersion;
 }
 
 /**
@@ -63,13 +59,13 @@ export function assessStage(stage: ResolvedStage, info: AssessedInstance, target
     const note = `runs ${info.engineVersion}, past the target ${targetVersion} (upgraded outside the campaign)`;
     return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note, pastTarget: info.engineVersion };
   }
-  const match = targets.find((t) => t.engineVersion === targetVersion);
-  const minors = targets.filter((t) => !t.isMajorVersionUpgrade).map((t) => t.engineVersion).join(', ') || 'none';
-  if (!match) {
+  const reading = readTarget(targets, targetVersion);
+  const minors = minorTargets(targets).map((t) => t.engineVersion).join(', ') || 'none';
+  if (reading.kind === 'not-valid') {
     problems.push(`${stage.name}: ${targetVersion} is not a valid upgrade target for ${stage.instanceId} at ${info.engineVersion}; valid minor targets: ${minors}`);
-  } else if (match.isMajorVersionUpgrade) {
+  } else if (reading.kind === 'major') {
     problems.push(`${stage.name}: ${info.engineVersion} → ${targetVersion} is a major version upgrade; this campaign does minor upgrades only (valid minor targets: ${minors})`);
-  } else if (stage.method === 'maintenance-window' && match.autoUpgrade === false) {
+  } else if (stage.method === 'maintenance-window' && reading.automatic === false) {
     problems.push(notTheAutomaticTarget(stage, info, targetVersion, targets));
   }
   return problems.length ? { kind: 'problem', problems } : { kind: 'ready', fromVersion: info.engineVersion };

@@ -1,6 +1,6 @@
 /**
  * `campaign plan` for fleet stages, against fake readers (the same findFleet selection rules as the RDS
- * activity, src/activities/fleet-selection.ts): what a selection finds and leaves out, which instances are
+ * activity, src/domain/fleet-selection.ts): what a selection finds and leaves out, which instances are
  * skipped, the waves and windows of a stage without approval, the window groups, flags and approval plan of a
  * production stage, and a listed instance that is missing or that the target cannot reach as problems.
  */
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FleetQuery, PendingMaintenanceAction, StageSpec, UpgradeTarget } from '../../src/api';
-import { selectFleet, toFleetMember, type FleetCandidate } from '../../src/activities/fleet-selection';
+import { selectFleet, toFleetMember, type FleetCandidate } from '../../src/domain/fleet-selection';
 import { runCli } from '../../src/cli';
 import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '../../src/cli/plan';
 import { loadConfig } from '../../src/config';

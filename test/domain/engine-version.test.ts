@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { compareEngineVersions, isPastTarget, namesVersion, pendingUpgradeTo, versionsNamedIn } from '../../src/domain/engine-version';
+import { compareEngineVersions, isPastTarget, namesVersion, versionsNamedIn } from '../../src/domain/engine-version';
+import { pendingUpgradeTo } from '../../src/domain/pending-maintenance';
 import { planStage } from '../../src/domain/plan';
 import { resolveCampaignSpec } from '../../src/input';
 import type { InstanceInfo } from '../../src/api';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { InstanceInfo } from '../../src/api';
-import { describeAuthors, movedAutomaticTarget, onCallDedupKey, replicaLocation, standingOf, terraformChangeText } from '../../src/domain/estate';
+import { movedAutomaticTarget } from '../../src/domain/upgrade-targets';
+import { describeAuthors, onCallDedupKey, replicaLocation, standingOf, terraformChangeText } from '../../src/domain/estate';
 import { planStage } from '../../src/domain/plan';
 import { resolveCampaignSpec } from '../../src/input';
 

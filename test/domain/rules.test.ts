@@ -4,7 +4,8 @@ import type { Approval, InstanceInfo, PendingMaintenanceAction } from '../../src
 import { checkApprover, invalidateOtherPlans, validApprovalCount } from '../../src/domain/approvals';
 import { awsUpgradeDeadline, describePending, pendingUpgradeTo } from '../../src/domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, noticeOverride, planStage, precheckInstant, previewWindow, productionWindow } from '../../src/domain/plan';
-import { assessStage, automaticMinorTarget } from '../../src/domain/preflight';
+import { assessStage } from '../../src/domain/preflight';
+import { automaticMinorTarget } from '../../src/domain/upgrade-targets';
 import { resolveCampaignSpec } from '../../src/input';
 
 const DAY = 86_400_000;

@@ -10,7 +10,8 @@
  *   disarmFlag       the flag back off (or asked back of Terraform) after the window
  */
 import type { InstanceInfo, ReplicaReport, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
-import { describeAuthors, movedAutomaticTarget, standingOf, targetMovedQuestion, terraformFixFor } from '../../domain/estate';
+import { describeAuthors, standingOf, targetMovedQuestion, terraformFixFor } from '../../domain/estate';
+import { movedAutomaticTarget } from '../../domain/upgrade-targets';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { flagIsOurs, turnOffAutoMinorUpgrade, turnOnAutoMinorUpgrade, type WindowSubject } from './auto-minor-upgrade';

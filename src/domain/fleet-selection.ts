@@ -1,7 +1,7 @@
 /**
  * Which of a region's instances a fleet stage takes (FleetQuery), decided on what DescribeDBInstances
- * listed. Pure, so the RDS activity (./fleet.ts) and the in-memory fake of the workflow tests
- * (test/fixtures/fake-aws.ts) select the same way.
+ * listed. Pure, so the RDS activity (src/activities/fleet.ts), `campaign plan` (through that activity) and the
+ * in-memory fake of the workflow tests (test/fixtures/fake-aws.ts) select the same way.
  *
  * - Listed instances (`instanceIds`): exactly those, in the order given. One that is not there is
  *   `missing`; one that is there but is of another engine, at another version or lacks a wanted tag is
@@ -15,7 +15,7 @@
  */
 import type { FleetFound, FleetMember, FleetQuery } from '../api/activities';
 
-/** An instance as listed: a member's fields, with all its tags, and its ARN (to match pending maintenance). */
+/** An instance as listed: a member's fields, with all its tags, and its ARN. */
 export type FleetCandidate = Omit<FleetMember, 'pending'> & { arn?: string };
 
 export interface FleetSelection<C extends FleetCandidate> {

@@ -1,0 +1,81 @@
+/**
+ * Reading an instance's DBInstanceStatus (DescribeDBInstances): whether what is waited for has come, whether an
+ * upgrade is already under way, whether the instance can be stopped, started or modified now. Pure: the RDS
+ * activities (their waits and their idempotence checks), the availability probe and the in-memory fake of the
+ * workflow tests decide through these functions, so "done" means the same everywhere.
+ *
+ * The statuses are AWS's (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Status.html):
+ * `available` ("healthy and available") is the resting state every change ends in; ModifyDBInstance with
+ * ApplyImmediately first shows `modifying`, an engine upgrade `upgrading`; `stopping` ends in `stopped`,
+ * `starting` in `available`.
+ */
+import type { InstanceInfo, WindowWatchOutcome, WindowWatchWant } from '../api/activities';
+import { isPastTarget } from './engine-version';
+
+/** The resting state: an instance that is available can be changed, and a change has ended. */
+export const AVAILABLE = 'available';
+
+/** Statuses in which RDS is already applying a modification; with a queued engine version, an upgrade in flight. */
+export const UPGRADING_STATUSES: ReadonlySet<string> = new Set(['upgrading', 'modifying']);
+
+/** An instance at rest at exactly `version`: an upgrade to it has ended. */
+export function isAvailableAt(instance: { status?: string; engineVersion?: string }, version: string): boolean {
+  return instance.status === AVAILABLE && instance.engineVersion === version;
+}
+
+/**
+ * RDS is already upgrading the instance to `target` (a retry of apply-now after a crash must not start
+ * another): an upgrading or modifying status with `target` as the pending engine version.
+ */
+export function upgradeUnderWay(instance: Pick<InstanceInfo, 'status' | 'pendingEngineVersion'>, target: string): boolean {
+  return UPGRADING_STATUSES.has(instance.status) && instance.pendingEngineVersion === target;
+}
+
+/** What a wait for an instance asks for: a status, a version, the flag; each one left out is not looked at. */
+export interface InstanceWant {
+  status?: string;
+  engineVersion?: string;
+  autoMinorVersionUpgrade?: boolean;
+}
+
+/** Whether the instance is as wanted (waitForInstance is done). */
+export function isAsWanted(instance: Pick<InstanceInfo, 'status' | 'engineVersion' | 'autoMinorVersionUpgrade'>, want: InstanceWant): boolean {
+  return (
+    (want.status === undefined || instance.status === want.status) &&
+    (want.engineVersion === undefined || instance.engineVersion === want.engineVersion) &&
+    (want.autoMinorVersionUpgrade === undefined || instance.autoMinorVersionUpgrade === want.autoMinorVersionUpgrade)
+  );
+}
+
+/**
+ * Why a window watch ends now, or undefined while it goes on. Only an instance at rest ends it: available at the
+ * target (upgraded), available at a newer version (past the target: the target will never come), or available
+ * with the flag the window needs found off (an upgrade under way no longer needs the flag).
+ */
+export function windowWatchEnd(instance: Pick<InstanceInfo, 'status' | 'engineVersion' | 'autoMinorVersionUpgrade'>, want: WindowWatchWant): WindowWatchOutcome['kind'] | undefined {
+  if (instance.status !== AVAILABLE) return undefined;
+  if (instance.engineVersion === want.engineVersion) return 'upgraded';
+  if (isPastTarget(instance.engineVersion, want.engineVersion)) return 'past-target';
+  if (want.autoMinorVersionUpgrade && !instance.autoMinorVersionUpgrade) return 'flag-off';
+  return undefined;
+}
+
+/** Whether a stop or a start is already done (or under way), can be sent now, or must wait for another status. */
+export type StatusReadiness = 'already' | 'now' | 'not-yet';
+
+/** StopDBInstance: nothing to do while stopping or stopped; sent only to an available instance. */
+export function readinessToStop(status: string): StatusReadiness {
+  if (status === 'stopped' || status === 'stopping') return 'already';
+  return status === AVAILABLE ? 'now' : 'not-yet';
+}
+
+/** StartDBInstance: nothing to do while starting or available; sent only to a stopped instance. */
+export function readinessToStart(status: string): StatusReadiness {
+  if (status === AVAILABLE || status === 'starting') return 'already';
+  return status === 'stopped' ? 'now' : 'not-yet';
+}
+
+/** A modification (a security group attached) is sent only to an available instance. */
+export function canModifyNow(status: string): boolean {
+  return status === AVAILABLE;
+}

@@ -1,0 +1,66 @@
+/**
+ * Reading DBInstanceStatus (src/domain/instance-status.ts): when a wait is done, whether an upgrade is already
+ * under way, whether a stop, start or modification can be sent now, and why a window watch ends. The statuses
+ * are AWS's (available, modifying, upgrading, stopping, stopped, starting, backing-up, storage-optimization, ...).
+ */
+import assert from 'node:assert/strict';
+import {
+  UPGRADING_STATUSES,
+  canModifyNow,
+  isAsWanted,
+  isAvailableAt,
+  readinessToStart,
+  readinessToStop,
+  upgradeUnderWay,
+  windowWatchEnd,
+} from '../../src/domain/instance-status';
+
+const at = (status: string, engineVersion = '15.5', autoMinorVersionUpgrade = false) => ({ status, engineVersion, autoMinorVersionUpgrade });
+
+describe('domain: instance statuses (DescribeDBInstances DBInstanceStatus)', () => {
+  it('an upgrade is under way while modifying or upgrading with the target queued as the pending engine version', () => {
+    assert.deepEqual([...UPGRADING_STATUSES].sort(), ['modifying', 'upgrading']);
+    assert.equal(upgradeUnderWay({ status: 'modifying', pendingEngineVersion: '15.8' }, '15.8'), true);
+    assert.equal(upgradeUnderWay({ status: 'upgrading', pendingEngineVersion: '15.8' }, '15.8'), true);
+    assert.equal(upgradeUnderWay({ status: 'upgrading', pendingEngineVersion: '15.7' }, '15.8'), false, 'another version in flight');
+    assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8'), false, 'nothing queued (a window applying another action)');
+    assert.equal(upgradeUnderWay({ status: 'available', pendingEngineVersion: '15.8' }, '15.8'), false, 'queued for the next window, not running');
+    assert.equal(upgradeUnderWay({ status: 'storage-optimization', pendingEngineVersion: '15.8' }, '15.8'), false);
+  });
+
+  it('a wait is done when every wanted field matches; an unwanted one is not looked at', () => {
+    assert.equal(isAsWanted(at('available', '15.8'), { status: 'available', engineVersion: '15.8' }), true);
+    assert.equal(isAsWanted(at('upgrading', '15.8'), { status: 'available', engineVersion: '15.8' }), false);
+    assert.equal(isAsWanted(at('available', '15.5'), { status: 'available', engineVersion: '15.8' }), false);
+    assert.equal(isAsWanted(at('stopped', '15.5'), { status: 'stopped' }), true);
+    assert.equal(isAsWanted(at('available', '15.5', true), { autoMinorVersionUpgrade: false }), false);
+    assert.equal(isAsWanted(at('backing-up'), {}), true);
+    assert.equal(isAvailableAt(at('available', '15.8'), '15.8'), true);
+    assert.equal(isAvailableAt(at('upgrading', '15.8'), '15.8'), false, 'RDS shows the new version before the upgrade has ended');
+    assert.equal(isAvailableAt({}, '15.8'), false);
+  });
+
+  describe('windowWatchEnd: why a window watch ends', () => {
+    const want = { engineVersion: '15.8', autoMinorVersionUpgrade: true };
+    for (const [what, instance, end] of [
+      ['available at the target', at('available', '15.8', true), 'upgraded'],
+      ['available past the target (15.10 > 15.8)', at('available', '15.10', true), 'past-target'],
+      ['available with the flag turned off', at('available', '15.5', false), 'flag-off'],
+      ['upgrading, flag off: the upgrade no longer needs it', at('upgrading', '15.5', false), undefined],
+      ['at the target but still upgrading', at('upgrading', '15.8', true), undefined],
+      ['available below the target with the flag on', at('available', '15.5', true), undefined],
+      ['backing up before the window', at('backing-up', '15.5', true), undefined],
+    ] as const) {
+      it(`${what}: ${end ?? 'goes on'}`, () => assert.equal(windowWatchEnd(instance, want), end));
+    }
+    it('without the flag wanted, a flag found off does not end it', () => {
+      assert.equal(windowWatchEnd(at('available', '15.5', false), { engineVersion: '15.8' }), undefined);
+    });
+  });
+
+  it('a stop, a start and a modification: already done, now, or not yet', () => {
+    assert.deepEqual(['stopped', 'stopping', 'available', 'modifying', 'starting'].map(readinessToStop), ['already', 'already', 'now', 'not-yet', 'not-yet']);
+    assert.deepEqual(['available', 'starting', 'stopped', 'stopping', 'backing-up'].map(readinessToStart), ['already', 'already', 'now', 'not-yet', 'not-yet']);
+    assert.deepEqual(['available', 'modifying', 'stopped', 'storage-optimization'].map(canModifyNow), [true, false, false, false]);
+  });
+});
