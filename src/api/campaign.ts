@@ -3,7 +3,7 @@
  * runs (every default written out, so the history records what the campaign was asked to do), its status
  * and its result.
  */
-import type { AllowedSignersFile, Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { AllowedSignersFile, AwsAccessSpec, DurationSpec, OperatedStatus, ResolvedAwsAccess, SignedStart } from './common';
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
 
@@ -233,29 +233,13 @@ export interface FleetReport {
   windowGroups?: { start: string; end: string; instances: number; statusPageIncidentId?: string }[];
 }
 
-export interface CampaignStatus {
+export interface CampaignStatus extends OperatedStatus<CampaignState> {
   campaignId: string;
   targetEngineVersion: string;
   requester: string;
-  state: CampaignState;
   currentStage?: string;
-  currentStep?: string;
-  waitingFor?: WaitingFor;
   stages: StageReport[];
-  approvals: Approval[];
-  followUps: string[];
-  timeline: TimelineEntry[];
-  humanActions: HumanAction[];
-  /** Every change the run made, in order (AWS request ids included). */
-  changes: ChangeMade[];
-  /** Verified or unverified identities, the run id signatures name, the proven requester. */
-  identity: IdentityStatus;
   noticeOverride?: string;
-  /** An AWS call that keeps failing right now (the campaign retries it). */
-  trouble?: AwsTrouble;
-  failure?: string;
-  startedAt: string;
-  endedAt?: string;
 }
 
 export interface CampaignResult {
@@ -336,6 +320,8 @@ export interface FleetInstanceInput {
   wave: number;
   blackouts: ResolvedCampaignSpec['blackouts'];
   pollIntervalMs: number;
+  /** The campaign's reminder interval (a Terraform change the instance waits for); absent in runs started before it was passed (24h). */
+  reminderIntervalMs?: number;
   /** A stage that requires approval: the approved window (the parent announced it). */
   window?: { startMs: number; endMs: number };
   /** The campaign was paused when this instance started: hold at the first checkpoint. */

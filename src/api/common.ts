@@ -102,6 +102,29 @@ export interface WaitingFor {
   askedAt?: string;
 }
 
+/**
+ * What every run people operate reports (a campaign, one fleet instance, a restore): its state, what it waits
+ * for, what people did, what it changed, the timeline. Each kind's status adds its own (stages, cutover…).
+ */
+export interface OperatedStatus<State extends string = string> {
+  state: State;
+  currentStep?: string;
+  waitingFor?: WaitingFor;
+  approvals: Approval[];
+  followUps: string[];
+  timeline: TimelineEntry[];
+  humanActions: HumanAction[];
+  /** Every change the run made, in order (AWS request ids included). */
+  changes: ChangeMade[];
+  /** Verified or unverified identities, the run id signatures name, the proven requester. */
+  identity: IdentityStatus;
+  /** An AWS call that keeps failing right now (the run retries it). */
+  trouble?: AwsTrouble;
+  failure?: string;
+  startedAt: string;
+  endedAt?: string;
+}
+
 export interface ApproveRequest {
   by: string;
   /** The plan string shown in status.waitingFor.plan; omit to approve whatever is being waited for. */

@@ -7,5 +7,6 @@ export * from './common';
 export * from './campaign';
 export * from './restore';
 export * from './messages';
+export * from './operator-actions';
 export * from './activities';
 export * from './search-attributes';

@@ -2,7 +2,7 @@
  * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
  * status.
  */
-import type { AllowedSignersFile, Approval, AwsAccessSpec, ChangeMade, IdentityStatus, SignedStart, AwsTrouble, DurationSpec, HumanAction, ResolvedAwsAccess, TimelineEntry, WaitingFor } from './common';
+import type { AllowedSignersFile, AwsAccessSpec, DurationSpec, OperatedStatus, ResolvedAwsAccess, SignedStart } from './common';
 
 export interface RestoreSpec {
   /** Default: `restore-<targetInstanceId>` */
@@ -38,6 +38,8 @@ export interface RestoreSpec {
     /** Lower the record's TTL to this many seconds before asking for approval. */
     lowerTtlFirstTo?: number;
     approvers?: string[];
+    /** How often people are reminded while the cutover waits for their approval or decision (default 24h, at least 1m). */
+    reminderInterval?: DurationSpec;
     /** The hosted zone's account, when another than the worker's. */
     aws?: AwsAccessSpec;
     /**
@@ -62,12 +64,9 @@ export type RestoreState =
   | 'aborted'
   | 'failed';
 
-export interface RestoreStatus {
+export interface RestoreStatus extends OperatedStatus<RestoreState> {
   restoreId: string;
   requester: string;
-  state: RestoreState;
-  currentStep?: string;
-  waitingFor?: WaitingFor;
   source: { region: string; instanceId: string; endpoint?: string; account?: string; role?: string };
   target: {
     instanceId: string;
@@ -89,25 +88,12 @@ export interface RestoreStatus {
     /** What the verification checked, one line each. */
     verified?: string[];
   };
-  approvals: Approval[];
-  followUps: string[];
-  timeline: TimelineEntry[];
-  humanActions: HumanAction[];
-  /** Every change the run made, in order (AWS request ids included). */
-  changes: ChangeMade[];
-  /** Verified or unverified identities, the run id signatures name, the proven requester. */
-  identity: IdentityStatus;
   rollback?: {
     reason: string;
     steps: string[];
     /** A rollback after the switch: the writes the applications made to the restored instance in this span stay there. */
     stranded?: { instanceId: string; from: string; to: string };
   };
-  /** An AWS call that keeps failing right now (the restore retries it). */
-  trouble?: AwsTrouble;
-  failure?: string;
-  startedAt: string;
-  endedAt?: string;
 }
 
 /** Marks a spec resolved by the client; see RESOLVED_CAMPAIGN_SPEC. */
@@ -130,6 +116,8 @@ export interface ResolvedRestoreSpec {
     ttlSeconds: number;
     lowerTtlFirstTo?: number;
     approvers: string[];
+    /** Absent only in the input of runs started before it was resolved (they remind every 24h). */
+    reminderIntervalMs?: number;
     aws?: ResolvedAwsAccess;
     /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
     resolvers: string[];

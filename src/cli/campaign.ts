@@ -1,11 +1,11 @@
-/** `rds-orchestrator campaign ...`: start, plan, status, list, approve, decide, pause, resume, abort, record. */
+/** `rds-orchestrator campaign ...`: start, plan, status, list, record, and the operator actions (./operate.ts). */
 import type { Command } from 'commander';
-import { AWS_TROUBLE_MEMO, abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, resumeUpdate } from '../api';
+import { AWS_TROUBLE_MEMO, campaignStatusQuery } from '../api';
 import { createActivities } from '../activities';
 import { campaignHandle, campaignIdOf, campaignListQuery, startCampaign } from '../client';
 import { resolveCampaignSpec } from '../input';
-import { actOn, keyOptions, type ActRequest } from './act';
-import { CliError, addStartCommand, approveAskedPlan, asOption, readSpecFile, type CliContext } from './context';
+import { CliError, addStartCommand, readSpecFile, type CliContext } from './context';
+import { operatorCommands } from './operate';
 import { queryFleetInstance, findFleetInstance } from './fleet-instance';
 import { SHOWN_BY_DEFAULT, formatCampaignStatus, formatFleetInstanceStatus } from './format';
 import { formatPlan, planCampaign, planIdentities } from './plan';
@@ -75,58 +75,7 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
       if (n === 0) io.out('no campaigns');
     });
 
-  campaign
-    .command('approve <id>')
-    .description('approve the plan the campaign is waiting for (not by the requester)')
-    .addOption(asOption())
-    .addOption(keyOptions()[0])
-    .addOption(keyOptions()[1])
-    .option('--comment <text>')
-    .option('--plan <plan>', 'the exact plan string from `status` (guards against approving a changed plan)')
-    .action(async (id: string, opts: ActRequest & { as: string; plan?: string }) => {
-      await approveAskedPlan(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, { ...opts, by: opts.as });
-    });
-
-  campaign
-    .command('decide <id>')
-    .description('answer a question the campaign asks (continue or abort; when RDS moved its automatic target, apply-in-window, retarget or abort)')
-    .addOption(asOption())
-    .addOption(keyOptions()[0])
-    .addOption(keyOptions()[1])
-    .option('--continue', 'go on')
-    .option('--abort', 'stop and compensate')
-    .option('--apply-in-window', "RDS's automatic target moved: the campaign applies the campaign's target itself when the window opens")
-    .option('--retarget', "RDS's automatic target moved: end this campaign (compensated) and start one for the new version")
-    .option('--comment <text>')
-    .action(async (id: string, opts: ActRequest & { as: string; continue?: boolean; abort?: boolean; applyInWindow?: boolean; retarget?: boolean }) => {
-      const given = (['continue', 'abort', 'apply-in-window', 'retarget'] as const).filter((d) => (d === 'apply-in-window' ? opts.applyInWindow : opts[d]));
-      if (given.length !== 1) throw new CliError('pass exactly one of --continue, --abort, --apply-in-window or --retarget (the question says which it takes)', 2);
-      const decision = given[0];
-      await actOn(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, decideUpdate, (s) => ({
-        action: { action: 'decide', question: s.waitingFor?.question ?? '', askedAt: s.waitingFor?.askedAt ?? '', decision },
-        request: { by: opts.as, decision, comment: opts.comment },
-      }), { ...opts, by: opts.as });
-    });
-
-  for (const [name, update, text] of [
-    ['pause', pauseUpdate, 'hold before the next change to AWS'],
-    ['resume', resumeUpdate, 'continue a paused campaign'],
-    ['abort', abortUpdate, 'stop and compensate (flags reverted, announcement cancelled)'],
-  ] as const) {
-    campaign
-      .command(`${name} <id>`)
-      .description(text)
-      .addOption(asOption())
-      .addOption(keyOptions()[0])
-      .addOption(keyOptions()[1])
-      .option('--reason <text>')
-      .action(async (id: string, opts: ActRequest & { as: string }) => {
-        await actOn(io, campaignHandle(await ctx.client(), id), campaignStatusQuery, { kind: 'campaign', id }, update, (s) => ({
-          action: { action: name, after: s.humanActions.length },
-          request: { by: opts.as, reason: opts.reason },
-        }), { ...opts, by: opts.as });
-      });
-  }
+  operatorCommands(campaign, ctx, 'campaign', async (id) => campaignHandle(await ctx.client(), id), campaignStatusQuery);
 
   recordCommand(campaign, ctx, 'campaign');
 }

@@ -12,6 +12,18 @@ export interface ApprovalPolicy {
 }
 
 /** Every human action names its author (update validators throw to reject the request). */
+/**
+ * How often people who have been asked (an approval, a question, a change in Terraform) are reminded, when the
+ * run's input does not say: the campaign's `approval.reminderInterval`, the restore's `cutover.reminderInterval`.
+ * Runs whose input predates the field use it (their histories reminded at this interval).
+ */
+export const DEFAULT_REMINDER_INTERVAL_MS = 24 * 3600_000;
+
+/** "one of A, B" or "anyone but the requester": who an approval may come from, in words. */
+export function whoMayApprove(policy: { requester: string; approvers: string[] }): string {
+  return policy.approvers.length ? `one of ${policy.approvers.join(', ')}` : `anyone but ${policy.requester}`;
+}
+
 export function requireActorName(by: unknown): void {
   if (typeof by !== 'string' || by.trim() === '') throw new Error('say who you are: pass --as NAME');
 }

@@ -18,7 +18,7 @@ export const MIN_REMINDER_INTERVAL_MS = MINUTE_MS;
 export const DEFAULT_DOWNTIME_THRESHOLD_MS = 60 * SECOND_MS;
 export const DEFAULT_PROBE = { ratePerSecond: 2, requestTimeoutMs: 2_000, settleMs: 30 * SECOND_MS, maxDurationMs: 2 * HOUR_MS };
 export const MAX_PROBE_RATE_PER_SECOND = 100;
-export const DEFAULT_REMINDER_INTERVAL_MS = 24 * HOUR_MS;
+export { DEFAULT_REMINDER_INTERVAL_MS } from '../domain/approvals';
 /** The flag and AWS's automatic target are read again this long before a window (and at its start). */
 export { DEFAULT_REARM_BEFORE_MS } from '../domain/estate';
 export const DEFAULT_CAMPAIGN_POLL_INTERVAL_MS = 60 * SECOND_MS;

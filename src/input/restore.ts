@@ -3,7 +3,7 @@
  */
 import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } from '../api';
 import { SpecError } from './errors';
-import { DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
+import { DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS, DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
 import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 
 
@@ -14,7 +14,7 @@ type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE
 
 function readCutover(p: Problems, value: unknown, requester: string): ResolvedRestoreSpec['cutover'] {
   if (isMissing(value)) return undefined;
-  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'resolvers', 'aws']);
+  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'reminderInterval', 'resolvers', 'aws']);
   if (!c) return undefined;
   let hostedZoneId = readString(p, c.hostedZoneId, 'cutover.hostedZoneId', { required: true, example: '"Z0123456789ABCDEFGHIJ"' });
   hostedZoneId = hostedZoneId.replace(/^\/?hostedzone\//i, '');
@@ -30,6 +30,7 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
   const cutover: NonNullable<ResolvedRestoreSpec['cutover']> = {
     hostedZoneId, recordName, setIdentifier, weight, ttlSeconds,
     approvers: readPeople(p, c.approvers, 'cutover.approvers', requester),
+    reminderIntervalMs: readDuration(p, c.reminderInterval, 'cutover.reminderInterval', DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS),
     resolvers: readResolvers(p, c.resolvers),
   };
   const aws = readAwsAccess(p, c.aws, 'cutover.aws');

@@ -479,7 +479,7 @@ describe('spec: restore', function () {
     assert.equal(r.restoreTime, '2025-03-01T12:30:00.000Z');
     assert.equal(r.copySourceSettings, false);
     assert.deepEqual(r.bastion, { securityGroupId: 'sg-0123456789abcdef0', port: 5432 });
-    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', setIdentifier: 'restored', weight: 100, ttlSeconds: 300, approvers: ['bob@example.com'], resolvers: [] });
+    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com', setIdentifier: 'restored', weight: 100, ttlSeconds: 300, approvers: ['bob@example.com'], reminderIntervalMs: 24 * HOUR, resolvers: [] });
     assert.equal(r.pollIntervalMs, 10 * SECOND);
   });
 
@@ -488,11 +488,11 @@ describe('spec: restore', function () {
       ...restore(),
       restoreTime: 'LATEST',
       bastion: { securityGroupId: 'sg-01234567', port: 6432 },
-      cutover: { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60 },
+      cutover: { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60, reminderInterval: '2h' },
     });
     assert.equal(r.restoreTime, 'latest');
     assert.equal(r.bastion?.port, 6432);
-    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60, approvers: [], resolvers: [] });
+    assert.deepEqual(r.cutover, { hostedZoneId: 'Z0123456789ABC', recordName: 'db.example.com.', setIdentifier: 'restored', weight: 0, ttlSeconds: 600, lowerTtlFirstTo: 60, approvers: [], reminderIntervalMs: 2 * HOUR, resolvers: [] });
   });
 
   it('required fields', function () {
@@ -538,6 +538,7 @@ describe('spec: restore', function () {
     const accepted = (c: Record<string, unknown>) => validateRestoreSpec({ ...restore(), cutover: { ...cutover, ...c } }).cutover!;
     for (const id of ['z0123abc', 'Z08ABCDEF1234567890XY', '/hostedzone/Z1']) assert.equal(accepted({ hostedZoneId: id }).hostedZoneId, id.replace('/hostedzone/', ''));
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, resolvers: ['10.0.0.2', 'vpc-resolver'] })), 'cutover.resolvers[1]', /not an IP address/);
+    assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, reminderInterval: '30s' })), 'cutover.reminderInterval', /too short; use at least 1m/);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, resolvers: '10.0.0.2' })), 'cutover.resolvers', /expected a list/);
     assert.deepEqual(accepted({ resolvers: ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]:53'] }).resolvers, ['10.0.0.2', '10.0.0.2:53', 'fd00::2', '[fd00::2]:53']);
     assertProblem(restoreProblems((s) => (s.cutover = { ...cutover, recordName: 'not a name' })), 'cutover.recordName', /not a DNS name/);

@@ -3,55 +3,39 @@
  * by window; one approval covering every instance and its window (asked again when any window moved
  * before it came); one status-page scheduled maintenance per window group.
  */
-import type { ResolvedStage, StageReport } from '../../api';
-import { invalidateOtherPlans, validApprovalCount } from '../../domain/approvals';
+import type { StageReport } from '../../api';
+import { invalidateOtherPlans, whoMayApprove } from '../../domain/approvals';
 import { fleetApprovalPlanId, groupByWindow, memberKey, windowGroupKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
-import { iso, nowIso, nowMs } from '../shared/clock';
+import { iso, nowMs } from '../shared/clock';
 import { announceMaintenance } from './production';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
 
 /** One approval for every instance and its window; asked again when any window moved before it came. */
-export async function obtainApprovalForWindows(c: CampaignRun, s: ResolvedStage, report: StageReport, entries: FleetEntry[]): Promise<{ group: WindowGroup; entries: FleetEntry[] }[]> {
-  const target = c.spec.targetEngineVersion;
+export async function obtainApprovalForWindows(st: StageRun, entries: FleetEntry[]): Promise<{ group: WindowGroup; entries: FleetEntry[] }[]> {
+  const { stage: s, report, target } = st;
   const byKey = new Map(entries.map((e) => [memberKey(e.member), e]));
   const members = entries.map((e) => e.member);
   for (;;) {
-    const groups = groupByWindow(members, nowMs(), s, c.spec.blackouts);
+    const groups = groupByWindow(members, nowMs(), s, st.settings.blackouts);
     describeWindowGroups(report, groups);
     const plan = fleetApprovalPlanId(s.name, target, groups);
-    const invalidated = invalidateOtherPlans(c.status.approvals, s.name, plan);
-    if (invalidated > 0) c.step(report, 'approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
+    const invalidated = invalidateOtherPlans(st.status.approvals, s.name, plan);
+    if (invalidated > 0) st.step('approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
     const withEntries = () => groups.map((group) => ({ group, entries: group.members.map((p) => byKey.get(memberKey(p.member))!) }));
-    if (validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals) return withEntries();
-
-    await c.identity.refresh(c.status.timeline, s.name);
-    const askedAt = nowIso();
-    c.approvalPlan = { stage: s.name, plan, windowStartMs: groups[0].window.startMs, askedAt };
+    const policy = st.settings.approval!;
     const flagged = groups.flatMap((g) => g.members.filter((p) => p.flags.length > 0).map((p) => `${p.member.instanceId}: ${p.flags.join('; ')}`));
-    const who = c.spec.approval.approvers.length ? `one of ${c.spec.approval.approvers.join(', ')}` : `anyone but ${c.spec.requester}`;
     const windows = groups.map((g) => `${iso(g.window.startMs)} (${g.members.length})`).join(', ');
     const ask =
       `approve ${s.name}: upgrade ${members.length} instance(s) to ${target} in ${groups.length} maintenance window(s): ${windows}` +
       `${flagged.length ? `; FLAGGED ${flagged.length}: ${flagged.slice(0, 10).join(' | ')}${flagged.length > 10 ? ' | …' : ''}` : ''}` +
-      ` (${c.spec.approval.minApprovals} approval(s) by ${who})`;
-    c.setState('waiting-for-approval', { kind: 'approval', description: ask, plan, askedAt });
-    c.step(report, 'waiting-for-approval', plan);
-    await c.notify('approval-needed', `${ask}. Run \`campaign approve ${c.spec.campaignId} ${c.actorHint()}\`.`, s.name, { plan });
-    try {
-      await c.waitForHuman(
-        () => validApprovalCount(c.status.approvals, plan) >= c.spec.approval.minApprovals,
-        () => c.notify('reminder', `still waiting: ${ask}`, s.name, { plan }),
-      );
-    } finally {
-      c.approvalPlan = undefined;
-    }
-    c.setState('running');
-    const now = fleetApprovalPlanId(s.name, target, groupByWindow(members, nowMs(), s, c.spec.blackouts));
+      ` (${policy.minApprovals} approval(s) by ${whoMayApprove(policy)})`;
+    if (!(await st.askApproval(plan, ask, groups[0].window.startMs))) return withEntries();
+    const now = fleetApprovalPlanId(s.name, target, groupByWindow(members, nowMs(), s, st.settings.blackouts));
     if (now === plan) {
-      c.step(report, 'approved', plan);
+      st.step('approved', plan);
       return withEntries();
     }
-    c.step(report, 'plan-changed', `a window of the approved plan is now less than the notice ahead; asking again`);
+    st.step('plan-changed', `a window of the approved plan is now less than the notice ahead; asking again`);
   }
 }
 
@@ -70,7 +54,8 @@ function describeWindowGroups(report: StageReport, groups: WindowGroup[]): void 
 }
 
 /** One status-page maintenance per window group; returns the compensation ids to drop once the stage is done. */
-export async function announceWindowGroups(c: CampaignRun, s: ResolvedStage, report: StageReport, groups: { group: WindowGroup }[]): Promise<string[]> {
+export async function announceWindowGroups(st: StageRun, groups: { group: WindowGroup }[]): Promise<string[]> {
+  const { stage: s, report } = st;
   const ids: string[] = [];
   for (const [i, { group }] of groups.entries()) {
     const w = group.window;
@@ -78,14 +63,14 @@ export async function announceWindowGroups(c: CampaignRun, s: ResolvedStage, rep
     const window = windowGroupKey(w);
     const id = `statuspage:${s.name}:${window}`;
     ids.push(id);
-    const created = await announceMaintenance(c, s, w, {
+    const created = await announceMaintenance(st, w, {
       id,
-      key: `${c.spec.campaignId}/${s.name}/${window}`,
+      key: `${st.settings.campaignId}/${s.name}/${window}`,
       incidentId: () => info.statusPageIncidentId,
       body: `${s.statusPage.body} (${group.members.length} database(s))`,
     });
     info.statusPageIncidentId = created.incidentId;
-    c.step(report, 'status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(w.startMs)} – ${iso(w.endMs)} (${group.members.length} instance(s))`);
+    st.step('status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(w.startMs)} – ${iso(w.endMs)} (${group.members.length} instance(s))`);
   }
   return ids;
 }

@@ -22,29 +22,29 @@ import { describeError } from '../shared/failures';
 import { announceWindowGroups, obtainApprovalForWindows } from './fleet-approval';
 import { upgradeFleetInstance } from './fleet-instance';
 import { terraformChangeText } from '../../domain/estate';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
 import { terraformOwns } from './terraform';
 
-export async function runFleetStage(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+export async function runFleetStage(st: StageRun, entries: FleetEntry[]): Promise<void> {
+  const { stage: s, report } = st;
   const fleet = report.fleet!;
-  const entries = c.fleets.get(s.name)!;
-  const target = c.spec.targetEngineVersion;
+  const target = st.target;
   report.status = 'running';
   report.startedAt = nowIso();
-  c.setState('running');
+  st.setState('running');
   const todo = entries.length;
-  c.step(report, 'stage-started', `${fleet.selection}: ${todo} instance(s) → ${target} (${s.method}), ${describeCounts(fleet.counts)}`);
-  await c.notify('stage-started', `${s.name} started: ${todo} instance(s) → ${target} (${s.method}; ${fleet.selection})`, s.name);
-  await c.checkpoint(report);
+  st.step('stage-started', `${fleet.selection}: ${todo} instance(s) → ${target} (${s.method}), ${describeCounts(fleet.counts)}`);
+  await st.notify('stage-started', `${s.name} started: ${todo} instance(s) → ${target} (${s.method}; ${fleet.selection})`);
+  await st.checkpoint();
 
-  const waves = new FleetWaves(c, s, report);
+  const waves = new FleetWaves(st);
   try {
     if (s.requiresApproval) {
-      const groups = await obtainApprovalForWindows(c, s, report, entries);
-      await c.checkpoint(report);
-      const announced = s.statusPage.enabled ? await announceWindowGroups(c, s, report, groups) : [];
+      const groups = await obtainApprovalForWindows(st, entries);
+      await st.checkpoint();
+      const announced = s.statusPage.enabled ? await announceWindowGroups(st, groups) : [];
       await waves.runWindowGroups(groups);
-      for (const id of announced) c.saga.drop(id);
+      for (const id of announced) st.saga.drop(id);
     } else {
       const ordered = orderMembers(
         entries.map((e) => e.member),
@@ -64,10 +64,10 @@ export async function runFleetStage(c: CampaignRun, s: ResolvedStage, report: St
   report.status = 'completed';
   report.endedAt = nowIso();
   const followUp = `${s.name}: ${s.infraCodeHint}`;
-  c.status.followUps.push(followUp);
-  for (const i of fleet.instances.filter((x) => x.state === 'failed')) c.status.followUps.push(`${s.name}: ${i.region}/${i.instanceId} was not upgraded: ${i.note}`);
-  c.step(report, 'stage-completed', `${describeCounts(counts)}. ${followUp}`);
-  await c.notify('stage-completed', `${s.name} completed: ${describeCounts(counts)} at ${target}. Follow-up: ${s.infraCodeHint}`, s.name);
+  st.status.followUps.push(followUp);
+  for (const i of fleet.instances.filter((x) => x.state === 'failed')) st.status.followUps.push(`${s.name}: ${i.region}/${i.instanceId} was not upgraded: ${i.note}`);
+  st.step('stage-completed', `${describeCounts(counts)}. ${followUp}`);
+  await st.notify('stage-completed', `${s.name} completed: ${describeCounts(counts)} at ${target}. Follow-up: ${s.infraCodeHint}`);
 }
 
 /** The running children of one fleet stage, the counts, the threshold, and pause passed on. */
@@ -82,12 +82,13 @@ class FleetWaves {
   /** Children run in their own scope: a stage that stops (abort, a failure) cancels the ones still running. */
   private readonly scope = new CancellationScope();
 
-  constructor(
-    private readonly c: CampaignRun,
-    private readonly s: ResolvedStage,
-    private readonly report: StageReport,
-  ) {
-    this.forwarded = c.paused;
+  private readonly s: ResolvedStage;
+  private readonly report: StageReport;
+
+  constructor(private readonly st: StageRun) {
+    this.s = st.stage;
+    this.report = st.report;
+    this.forwarded = st.run.people.paused;
     this.forwarding.run(() => this.forwardPause()).catch(() => undefined);
   }
 
@@ -102,8 +103,8 @@ class FleetWaves {
   /** Pause and resume reach the instances already running (they hold at their next checkpoint). */
   private async forwardPause(): Promise<void> {
     for (;;) {
-      await condition(() => this.c.paused !== this.forwarded);
-      this.forwarded = this.c.paused;
+      await condition(() => this.st.run.people.paused !== this.forwarded);
+      this.forwarded = this.st.run.people.paused;
       await Promise.all([...this.running.values()].map((h) => h.signal(fleetPauseSignal, { paused: this.forwarded }).catch(() => undefined)));
     }
   }
@@ -128,15 +129,15 @@ class FleetWaves {
   /** A production stage: each window group is a wave, started at its pre-check time; earlier groups may still run. */
   async runWindowGroups(groups: { group: WindowGroup; entries: FleetEntry[] }[]): Promise<void> {
     this.fleet.waves = groups.length;
-    const estate = this.c.estateGuard;
+    const estate = this.st.estateGuard;
     for (let i = 0; i < groups.length; i++) {
       const { group, entries } = groups[i];
       // Instances with read replicas start at once: their replicas go first, in their own windows.
       const replicasFirst = estate && entries.some((e) => e.member.readReplicaIds?.length);
       const startAt = replicasFirst ? nowMs() : precheckInstant(group.window, this.s);
       if (startAt > nowMs()) {
-        this.c.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, ${entries.length} instance(s) in the window ${iso(group.window.startMs)}`, until: iso(startAt) });
-        this.c.step(this.report, 'waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
+        this.st.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, ${entries.length} instance(s) in the window ${iso(group.window.startMs)}`, until: iso(startAt) });
+        this.st.step('waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
         await this.wakeAt(startAt);
       }
       this.stopIfCancelled();
@@ -151,12 +152,12 @@ class FleetWaves {
   /** Sleeps until `atMs`, but keeps counting the instances that end meanwhile. */
   private async wakeAt(atMs: number): Promise<void> {
     await sleep(atMs - nowMs());
-    this.c.setState('running');
+    this.st.setState('running');
   }
 
   /** Holds while paused; over the failure threshold, asks the team to continue (counting anew) or abort. */
   private async beforeWave(wave: number, wavesLeft: number): Promise<void> {
-    await this.c.checkpoint(this.report);
+    await this.st.checkpoint();
     const left = this.fleet.instances.filter((i) => i.state === 'pending').length;
     await this.stopAtThreshold(`before wave ${wave}`, `Continue with the remaining ${left} instance(s) in ${wavesLeft} wave(s)?`);
   }
@@ -171,17 +172,17 @@ class FleetWaves {
     if (this.failedSinceDecision < threshold) return;
     const failed = this.fleet.instances.filter((i) => i.state === 'failed');
     const names = failed.slice(-5).map((i) => `${i.instanceId} (${i.note})`);
-    await this.c.notify('escalation', `${this.s.name}: ${this.failedSinceDecision} instance(s) failed, the threshold of ${threshold} is reached; the stage stopped ${when}`, this.s.name);
-    await this.c.askDecision(this.report, `${this.failedSinceDecision} instance(s) failed since the last decision (threshold ${threshold}): ${names.join('; ')}. ${question}`, 'escalation');
+    await this.st.notify('escalation', `${this.s.name}: ${this.failedSinceDecision} instance(s) failed, the threshold of ${threshold} is reached; the stage stopped ${when}`);
+    await this.st.ask(`${this.failedSinceDecision} instance(s) failed since the last decision (threshold ${threshold}): ${names.join('; ')}. ${question}`, 'escalation');
     this.failedSinceDecision = 0;
   }
 
   private async startWave(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     this.fleet.currentWave = wave;
-    this.c.setState('running');
+    this.st.setState('running');
     const names = entries.slice(0, 10).map((e) => e.member.instanceId);
     const more = entries.length > names.length ? ` and ${entries.length - names.length} more` : '';
-    this.c.step(this.report, 'wave-started', `wave ${wave}/${this.fleet.waves}: ${names.join(', ')}${more}`);
+    this.st.step('wave-started', `wave ${wave}/${this.fleet.waves}: ${names.join(', ')}${more}`);
     if (this.terraform) await this.askTerraform(wave, entries, window);
     // All of a wave's children in one workflow task (awaiting each start would take a task per child:
     // 333 children took 52 s in the bench).
@@ -196,16 +197,17 @@ class FleetWaves {
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [
         {
-          campaignId: this.c.spec.campaignId,
+          campaignId: this.st.settings.campaignId,
           parentWorkflowId: workflowInfo().workflowId,
-          targetEngineVersion: this.c.spec.targetEngineVersion,
-          requester: this.c.spec.requester,
+          targetEngineVersion: this.st.target,
+          requester: this.st.settings.requester,
           stage: e.stage,
           wave,
-          blackouts: this.c.spec.blackouts,
-          pollIntervalMs: this.c.spec.pollIntervalMs,
+          blackouts: this.st.settings.blackouts,
+          pollIntervalMs: this.st.settings.pollIntervalMs,
+          reminderIntervalMs: this.st.settings.reminderIntervalMs,
           window: window ? { startMs: window.startMs, endMs: window.endMs } : undefined,
-          paused: this.c.paused || undefined,
+          paused: this.st.run.people.paused || undefined,
         },
       ],
     });
@@ -224,10 +226,10 @@ class FleetWaves {
     const state = result?.state ?? (isCancellation(err) ? 'aborted' : 'failed');
     const note = result?.note ?? (err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : err ? describeError(err) : undefined);
     this.set(r, { state, note, downtimeSeconds: result?.downtimeSeconds, window: result?.window ?? r.window });
-    for (const f of result?.followUps ?? []) if (f.startsWith('Compensation failed')) this.c.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
+    for (const f of result?.followUps ?? []) if (f.startsWith('Compensation failed')) this.st.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
     if (state === 'failed') {
       this.failedSinceDecision += 1;
-      this.c.step(this.report, 'instance-failed', `${r.region}/${r.instanceId}: ${note}`);
+      this.st.step('instance-failed', `${r.region}/${r.instanceId}: ${note}`);
     }
   }
 
@@ -243,10 +245,10 @@ class FleetWaves {
   private async askTerraform(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     const ids = entries.map((e) => e.member.instanceId);
     const before = window ? ` before ${iso(window.startMs)}` : ' before their next maintenance window';
-    const text = `${terraformChangeText(ids, true)}${before}; after their window, ${terraformChangeText(ids, false, this.c.spec.targetEngineVersion)}`;
+    const text = `${terraformChangeText(ids, true)}${before}; after their window, ${terraformChangeText(ids, false, this.st.target)}`;
     this.terraformAsk = text;
-    this.c.step(this.report, 'infra-change-requested', `wave ${wave}: ${text}`);
-    await this.c.notify('infra-change-needed', `${this.s.name} wave ${wave} (Terraform owns the flag): ${text}. Each instance goes on when AWS shows the flag as asked.`, this.s.name);
+    this.st.step('infra-change-requested', `wave ${wave}: ${text}`);
+    await this.st.notify('infra-change-needed', `${this.s.name} wave ${wave} (Terraform owns the flag): ${text}. Each instance goes on when AWS shows the flag as asked.`);
   }
 
   /** Waits until every started instance ended (a stage that stops cancels those still running first). */
@@ -254,8 +256,8 @@ class FleetWaves {
     if (this.terraform && this.terraformAsk) {
       let done = false;
       const all = Promise.all(this.results).then(() => (done = true));
-      while (!(await condition(() => done, this.c.spec.approval.reminderIntervalMs))) {
-        await this.c.notify('reminder', `${this.s.name}: ${this.running.size} instance(s) still running; those waiting for the Terraform change need: ${this.terraformAsk}`, this.s.name);
+      while (!(await condition(() => done, this.st.settings.reminderIntervalMs))) {
+        await this.st.notify('reminder', `${this.s.name}: ${this.running.size} instance(s) still running; those waiting for the Terraform change need: ${this.terraformAsk}`);
       }
       await all;
     } else {
@@ -265,7 +267,7 @@ class FleetWaves {
   }
 
   private afterWave(wave: number): void {
-    this.c.step(this.report, 'wave-ended', `wave ${wave}/${this.fleet.waves}: ${describeCounts(this.fleet.counts)}`);
+    this.st.step('wave-ended', `wave ${wave}/${this.fleet.waves}: ${describeCounts(this.fleet.counts)}`);
   }
 
   /** Stops the stage: cancels every running instance and waits for each to compensate. */

@@ -10,29 +10,16 @@
  * or a failure, runs them (flags back off, announcement cancelled; nothing deleted).
  */
 import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import {
-  RESOLVED_CAMPAIGN_SPEC,
-  abortUpdate,
-  approveUpdate,
-  campaignStatusQuery,
-  decideUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  type CampaignInput,
-  type CampaignResult,
-  type CampaignStatus,
-  type ResolvedCampaignSpec,
-  type StageReport,
-} from '../../api';
+import { RESOLVED_CAMPAIGN_SPEC, campaignStatusQuery, type CampaignInput, type CampaignResult, type CampaignStatus, type ResolvedCampaignSpec, type StageReport } from '../../api';
 import { noticeOverride } from '../../domain/plan';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { SpecError, validateCampaignSpec } from '../../input';
 import { nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
+import { registerOperatorActions } from '../shared/operator-actions';
 import { manualOf } from '../shared/saga';
-import { abort, approve, decide, pause, resume } from './handlers';
 import { checkEveryInstance } from './preflight';
-import { AbortCampaign, CampaignRun } from './run';
+import { CampaignRun, newCampaignStatus } from './run';
+import { AbortCampaign } from './stage-run';
 import { runStage } from './stage';
 import { runFleetStage } from './fleet';
 import { stageSubject } from './auto-minor-upgrade';
@@ -43,43 +30,26 @@ export { upgradeFleetInstance } from './fleet-instance';
 
 export async function upgradeCampaign(input: CampaignInput): Promise<CampaignResult> {
   const raw = input as Partial<ResolvedCampaignSpec> | undefined;
-  const status: CampaignStatus = {
-    campaignId: raw?.campaignId ?? workflowInfo().workflowId,
-    targetEngineVersion: raw?.targetEngineVersion ?? '',
-    requester: raw?.requester ?? '',
-    state: 'validating',
-    stages: [],
-    approvals: [],
-    followUps: [],
-    timeline: [],
-    humanActions: [],
-    changes: [],
-    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
-    startedAt: nowIso(),
-  };
+  const status = newCampaignStatus(raw?.campaignId ?? workflowInfo().workflowId, raw?.targetEngineVersion ?? '', raw?.requester ?? '', 'validating');
   setHandler(campaignStatusQuery, () => status);
   const spec = resolvedInput(input, status);
 
   const c = new CampaignRun(spec, status);
   describeStages(c);
-  setHandler(approveUpdate, (r) => approve.handler(c, r), { validator: (r) => approve.validator(c, r) });
-  setHandler(decideUpdate, (r) => decide.handler(c, r), { validator: (r) => decide.validator(c, r) });
-  setHandler(pauseUpdate, (r) => pause.handler(c, r), { validator: (r) => pause.validator(c, r) });
-  setHandler(resumeUpdate, (r) => resume.handler(c, r), { validator: (r) => resume.validator(c, r) });
-  setHandler(abortUpdate, (r) => abort.handler(c, r), { validator: (r) => abort.validator(c, r) });
+  registerOperatorActions(c.run, { answer: (by) => `abort requested by ${by}; compensating (flags reverted, announcement cancelled)` });
 
   c.setState('running');
-  c.step(undefined, 'campaign-started', `target ${spec.targetEngineVersion}, requested by ${spec.requester}`);
+  c.step('campaign-started', `target ${spec.targetEngineVersion}, requested by ${spec.requester}`);
   try {
-    await c.mainScope.run(async () => {
-      await c.identity.start(spec);
-      if (c.identity.verified) c.step(undefined, 'requester-verified', `${spec.requester}, key ${c.identity.requesterFingerprint}`);
+    await c.run.mainScope.run(async () => {
+      await c.run.identity.start(spec);
+      if (c.run.identity.verified) c.step('requester-verified', `${spec.requester}, key ${c.run.identity.requesterFingerprint}`);
       await checkEveryInstance(c);
       for (const s of spec.stages) {
-        const report = c.report(s);
-        if (report.status === 'skipped') continue;
-        if (s.fleet) await runFleetStage(c, s, report);
-        else await runStage(c, s, report);
+        const st = c.stage(s);
+        if (st.report.status === 'skipped') continue;
+        if (s.fleet) await runFleetStage(st, c.fleets.get(s.name)!);
+        else await runStage(st);
       }
     });
   } catch (err) {
@@ -87,7 +57,7 @@ export async function upgradeCampaign(input: CampaignInput): Promise<CampaignRes
   }
   status.endedAt = nowIso();
   c.setState('completed');
-  c.step(undefined, 'campaign-completed');
+  c.step('campaign-completed');
   await c.notify('completed', `campaign completed: every stage at ${spec.targetEngineVersion}`);
   return { campaignId: status.campaignId, state: 'completed', stages: status.stages, followUps: status.followUps };
 }
@@ -131,20 +101,22 @@ async function stopPaging(c: CampaignRun, report: StageReport, aborted: boolean,
   if (!report.onCall?.open?.length) return;
   const s = c.spec.stages.find((x) => x.name === report.name);
   if (!s) return;
-  const x = stageSubject(c, s, report);
-  if (aborted) await resolveOnCall(c, s, report, x, `campaign aborted: ${reason}`);
-  else await escalateOnCall(c, s, report, x, `campaign failed at ${report.name}: ${reason}`);
+  const st = c.stage(s);
+  const x = stageSubject(st);
+  if (aborted) await resolveOnCall(st, x, `campaign aborted: ${reason}`);
+  else await escalateOnCall(st, x, `campaign failed at ${report.name}: ${reason}`);
 }
 
 /** Abort (by a person) or failure: compensate, then end as aborted (a result) or failed (non-retryable). */
 async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResult> {
   const { status } = c;
-  const aborted = err instanceof AbortCampaign || (isCancellation(err) && c.abortRequest);
-  const reason = err instanceof AbortCampaign ? err.message : c.abortRequest ? `aborted by ${c.abortRequest.by}: ${c.abortRequest.reason}` : describeError(err);
-  await c.saga.compensate({
-    done: (x) => c.step(undefined, 'compensated', x.description),
+  const { abortRequest } = c.run.people;
+  const aborted = err instanceof AbortCampaign || (isCancellation(err) && abortRequest);
+  const reason = err instanceof AbortCampaign ? err.message : abortRequest ? `aborted by ${abortRequest.by}: ${abortRequest.reason}` : describeError(err);
+  await c.run.saga.compensate({
+    done: (x) => c.step('compensated', x.description),
     failed: (x, e) => {
-      c.step(undefined, 'compensation-failed', `${x.description}: ${describeError(e)} (do it by hand)`);
+      c.step('compensation-failed', `${x.description}: ${describeError(e)} (do it by hand)`);
       const manual = manualOf(x);
       status.followUps.push(`Compensation failed, do it by hand: ${x.description}${manual ? `: ${manual}` : ''} (${reason})`);
     },
@@ -158,13 +130,13 @@ async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResu
   status.endedAt = nowIso();
   if (aborted) {
     c.setState('aborted');
-    c.step(undefined, 'campaign-aborted', reason);
+    c.step('campaign-aborted', reason);
     await c.notify('aborted', `campaign aborted: ${reason}`);
     return { campaignId: status.campaignId, state: 'aborted', stages: status.stages, followUps: status.followUps };
   }
   status.failure = reason;
   c.setState('failed');
-  c.step(undefined, 'campaign-failed', reason);
+  c.step('campaign-failed', reason);
   await c.notify('failed', `campaign failed: ${reason}`);
   if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
   throw ApplicationFailure.nonRetryable(`campaign ${status.campaignId} failed: ${reason}`, 'CampaignFailed');

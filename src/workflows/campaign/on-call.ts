@@ -12,7 +12,7 @@ import type { Occurrence } from '../../domain/maintenance-window';
 import { iso } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import type { WindowSubject } from './auto-minor-upgrade';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
 
 /** A page is never worth more than a few minutes of a campaign: it is tried, then recorded as failed. */
 const PAGE_ROUNDS = 2;
@@ -21,34 +21,35 @@ function pages(s: ResolvedStage, x: WindowSubject): boolean {
   return Boolean(s.pagerDuty?.enabled) && !x.replica;
 }
 
-async function send(c: CampaignRun, s: ResolvedStage, report: StageReport, event: Omit<OnCallEvent, 'routingKey' | 'source' | 'component' | 'group' | 'class'>, x: WindowSubject): Promise<boolean> {
+async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'source' | 'component' | 'group' | 'class'>, x: WindowSubject): Promise<boolean> {
+  const { stage: s } = st;
   try {
-    const r = await c.aws(
-      s.name,
+    const r = await st.aws(
       'page-on-call',
       () =>
-        c.a.pageOnCall({
+        st.a.pageOnCall({
           ...event,
           source: `${x.region}/${x.instanceId}`,
           component: x.instanceId,
-          group: c.spec.campaignId,
+          group: st.settings.campaignId,
           class: 'rds-minor-version-upgrade',
           ...(s.pagerDuty?.routingKey ? { routingKey: s.pagerDuty.routingKey } : {}),
         }),
       { maxRounds: PAGE_ROUNDS },
     );
-    c.step(report, `on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
+    st.step(`on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
     return r.sent;
   } catch (err) {
-    c.step(report, 'on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
-    await c.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`, s.name);
+    st.step('on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
+    await st.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`);
     return false;
   }
 }
 
 /** The dedup key of the instance's window being watched (its alert), and the alerts still open. */
-function keyOf(c: CampaignRun, s: ResolvedStage, x: WindowSubject, windowStartMs: number): string {
-  return onCallDedupKey(c.spec.campaignId, s.name, x.region, x.instanceId, windowStartMs);
+function keyOf(st: StageRun, x: WindowSubject, windowStartMs: number): string {
+  const { stage: s } = st;
+  return onCallDedupKey(st.settings.campaignId, s.name, x.region, x.instanceId, windowStartMs);
 }
 
 function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state']): void {
@@ -58,22 +59,21 @@ function remember(report: StageReport, dedupKey: string, state: NonNullable<Stag
 }
 
 /** The window opened: the person on call watches the upgrade recover. */
-export async function pageWindowOpened(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject): Promise<void> {
+export async function pageWindowOpened(st: StageRun, w: Occurrence, x: WindowSubject): Promise<void> {
+  const { stage: s, report } = st;
   if (!pages(s, x)) return;
-  const dedupKey = keyOf(c, s, x, w.startMs);
+  const dedupKey = keyOf(st, x, w.startMs);
   const how = x.track.mechanism === 'apply-in-window' ? 'applied by the campaign' : 'AutoMinorVersionUpgrade';
   // An alert already escalated for this window (the flag kept being turned off) stays critical.
   const escalated = report.onCall?.dedupKey === dedupKey && report.onCall.state === 'escalated';
   const sent = await send(
-    c,
-    s,
-    report,
+    st,
     {
       action: 'trigger',
       dedupKey,
       severity: escalated ? 'critical' : 'warning',
-      summary: `${s.name}: ${x.instanceId} is being upgraded to ${c.spec.targetEngineVersion} in its maintenance window ${iso(w.startMs)} – ${iso(w.endMs)} (${how}); make sure it recovers`,
-      customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId, region: x.region, target: c.spec.targetEngineVersion, window: { start: iso(w.startMs), end: iso(w.endMs) } },
+      summary: `${s.name}: ${x.instanceId} is being upgraded to ${st.target} in its maintenance window ${iso(w.startMs)} – ${iso(w.endMs)} (${how}); make sure it recovers`,
+      customDetails: { campaign: st.settings.campaignId, stage: s.name, instance: x.instanceId, region: x.region, target: st.target, window: { start: iso(w.startMs), end: iso(w.endMs) } },
     },
     x,
   );
@@ -81,17 +81,19 @@ export async function pageWindowOpened(c: CampaignRun, s: ResolvedStage, report:
 }
 
 /** A failure or an escalation: a critical event on the alert of the window it is about (a new one when none is open). */
-export async function escalateOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
+export async function escalateOnCall(st: StageRun, x: WindowSubject, text: string): Promise<void> {
+  const { stage: s, report } = st;
   if (!pages(s, x)) return;
   const windowStart = x.track.window ? Date.parse(x.track.window.start) : 0;
-  const dedupKey = keyOf(c, s, x, windowStart);
-  const sent = await send(c, s, report, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: c.spec.campaignId, stage: s.name, instance: x.instanceId } }, x);
+  const dedupKey = keyOf(st, x, windowStart);
+  const sent = await send(st, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: st.settings.campaignId, stage: s.name, instance: x.instanceId } }, x);
   remember(report, dedupKey, sent ? 'escalated' : 'not-configured');
 }
 
 /** The instance recovered (or the run stopped): every alert still open about it is resolved. */
-export async function resolveOnCall(c: CampaignRun, s: ResolvedStage, report: StageReport, x: WindowSubject, text: string): Promise<void> {
+export async function resolveOnCall(st: StageRun, x: WindowSubject, text: string): Promise<void> {
+  const { stage: s, report } = st;
   if (!pages(s, x) || !report.onCall?.open?.length) return;
-  for (const dedupKey of report.onCall.open) await send(c, s, report, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
+  for (const dedupKey of report.onCall.open) await send(st, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
   report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved' };
 }

@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
-import type { FleetInstanceReport, InstanceInfo, ResolvedStage, StageReport, UpgradeTarget } from '../../api';
+import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
 import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
@@ -15,28 +15,30 @@ import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
 import { readReplicas } from './replicas';
 import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
 
 export async function checkEveryInstance(c: CampaignRun): Promise<void> {
-  c.step(undefined, 'preflight', 'checking every instance, version and window');
+  c.step('preflight', 'checking every instance, version and window');
   const problems: string[] = [];
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   const estate = c.estateGuard;
   for (let i = 0; i < c.spec.stages.length; i++) {
     const s = c.spec.stages[i];
-    const report = c.status.stages[i];
+    const st = c.stage(s);
+    const report = st.report;
     if (s.fleet) {
-      await checkFleet(c, s, report, problems, estate);
+      await checkFleet(c, st, problems, estate);
       continue;
     }
     let info: InstanceInfo;
     let targets: UpgradeTarget[];
     try {
-      if (s.aws) await checkAccount(c, s, report);
-      info = await c.aws(s.name, 'preflight', () => c.a.describeInstance(c.where(s), s.instanceId), bounded);
-      c.instances.set(s.name, info);
+      if (s.aws) await checkAccount(st);
+      info = await st.aws('preflight', () => st.a.describeInstance(st.where, s.instanceId), bounded);
+      st.info = info;
       report.fromVersion = info.engineVersion;
       targets = needsUpgradeTargets(info, c.spec.targetEngineVersion)
-        ? await c.aws(s.name, 'preflight', () => c.a.listUpgradeTargets(c.where(s), info.engine, info.engineVersion), bounded)
+        ? await st.aws('preflight', () => st.a.listUpgradeTargets(st.where, info.engine, info.engineVersion), bounded)
         : [];
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -54,10 +56,10 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
         report.engineVersionNow = readiness.pastTarget;
         c.status.followUps.push(`${s.name}: ${s.instanceId} ${readiness.note}: set engine_version = "${readiness.pastTarget}" for it in the Terraform code.`);
       }
-      c.step(report, 'stage-skipped', `${s.instanceId}: ${readiness.note}`);
+      st.step('stage-skipped', `${s.instanceId}: ${readiness.note}`);
     } else if (estate) {
       try {
-        problems.push(...(await readReplicas(c, s, report, info, bounded)));
+        problems.push(...(await readReplicas(st, info, bounded)));
       } catch (err) {
         if (isCancellation(err)) throw err;
         problems.push(`${s.name}: reading the read replicas of ${s.instanceId}: ${describeError(err)}`);
@@ -69,18 +71,19 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');
   }
-  c.step(undefined, 'preflight-passed');
+  c.step('preflight-passed');
 }
 
 /**
  * The stage's role can be assumed and is in the account its ARN names (STS GetCallerIdentity with it). Runs
  * only for stages with `aws`, which no run started before accounts existed has, so their replay is unchanged.
  */
-async function checkAccount(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
-  const id = await c.aws(s.name, 'preflight', () => c.a.whoAmI(c.where(s)), { maxRounds: PREFLIGHT_ROUNDS });
+async function checkAccount(st: StageRun): Promise<void> {
+  const { stage: s, report } = st;
+  const id = await st.aws('preflight', () => st.a.whoAmI(st.where), { maxRounds: PREFLIGHT_ROUNDS });
   report.account = id.account;
   report.role = s.aws!.roleArn ?? `profile ${s.aws!.profile}`;
-  c.step(report, 'account-checked', `${s.instanceId} is reached in account ${id.account} as ${id.arn}`);
+  st.step('account-checked', `${s.instanceId} is reached in account ${id.account} as ${id.arn}`);
 }
 
 /**
@@ -89,9 +92,9 @@ async function checkAccount(c: CampaignRun, s: ResolvedStage, report: StageRepor
  * Instances already at the target are skipped and say so; a listed instance that is missing, or one the
  * target cannot reach, is a problem like any other. A selection that finds nothing is a problem too.
  */
-async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport, problems: string[], estate: boolean): Promise<void> {
+async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], estate: boolean): Promise<void> {
+  const { stage: s, report, target } = st;
   const fleet = s.fleet!;
-  const target = c.spec.targetEngineVersion;
   const entries: FleetEntry[] = [];
   const instances: FleetInstanceReport[] = [];
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
@@ -100,17 +103,17 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
     for (const loc of fleetLocations(s)) {
       const where = locationFor(loc.region, loc.aws, c.spec.campaignId, s.name);
       if (loc.aws) {
-        const id = await c.aws(s.name, 'preflight', () => c.a.whoAmI(where), bounded);
+        const id = await st.aws('preflight', () => st.a.whoAmI(where), bounded);
         report.account = report.account && report.account !== id.account ? `${report.account}, ${id.account}` : id.account;
         report.role = loc.aws.roleArn ?? `profile ${loc.aws.profile}`;
-        c.step(report, 'account-checked', `${loc.region} is reached in account ${id.account} as ${id.arn}`);
+        st.step('account-checked', `${loc.region} is reached in account ${id.account} as ${id.arn}`);
       }
       const query = { engine: fleet.select?.engine ?? 'postgres', instanceIds: fleet.instanceIds, tags: fleet.select?.tags, engineVersion: fleet.select?.engineVersion, keepTags: tagsToKeep(fleet) };
-      const found = await c.aws(s.name, 'preflight', () => c.a.findFleet(where, JSON.parse(JSON.stringify(query)) as typeof query), bounded);
+      const found = await st.aws('preflight', () => st.a.findFleet(where, JSON.parse(JSON.stringify(query)) as typeof query), bounded);
       for (const id of found.missing) problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
       for (const x of found.excluded) {
         if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
-        else c.step(report, 'fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
+        else st.step('fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
       }
       const targetsByVersion = new Map<string, UpgradeTarget[]>();
       for (const m of found.members) {
@@ -123,7 +126,7 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
         let targets: UpgradeTarget[] = [];
         if (m.engineVersion !== target) {
           const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);
-          targets = known ?? (await c.aws(s.name, 'preflight', () => c.a.listUpgradeTargets(where, m.engine, m.engineVersion), bounded));
+          targets = known ?? (await st.aws('preflight', () => st.a.listUpgradeTargets(where, m.engine, m.engineVersion), bounded));
           targetsByVersion.set(`${m.engine} ${m.engineVersion}`, targets);
         }
         const readiness = assessStage(stage, m, target, targets);
@@ -155,11 +158,11 @@ async function checkFleet(c: CampaignRun, s: ResolvedStage, report: StageReport,
   };
   c.fleets.set(s.name, entries);
   const skipped = instances.filter((i) => i.state === 'skipped');
-  c.step(report, 'fleet-selected', `${instances.length} instance(s): ${entries.length} to upgrade, ${skipped.length} already at ${target}${skipped.length ? ` (${skipped.map((i) => i.instanceId).join(', ')})` : ''}`);
+  st.step('fleet-selected', `${instances.length} instance(s): ${entries.length} to upgrade, ${skipped.length} already at ${target}${skipped.length ? ` (${skipped.map((i) => i.instanceId).join(', ')})` : ''}`);
   if (instances.length > 0 && entries.length === 0) {
     report.status = 'skipped';
     report.note = `every instance is already at ${target}`;
-    c.step(report, 'stage-skipped', report.note);
+    st.step('stage-skipped', report.note);
   }
 }
 

@@ -4,41 +4,44 @@
  * available at the target, take the probe's longest outage as the measured downtime.
  */
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
-import type { Activities, ProbeResult, ResolvedStage, StageReport } from '../../api';
+import type { Activities, ProbeResult } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { nowMs } from '../shared/clock';
 import { HEARTBEAT_TIMEOUT } from '../shared/aws-calls';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
 import { upgradeReplicasNow } from './replicas';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
+import { AVAILABLE } from '../../domain/instance-status';
 
-export async function upgradeNowUnderProbe(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<void> {
+export async function upgradeNowUnderProbe(st: StageRun): Promise<void> {
+  const { report } = st;
   // Read replicas first (RDS refuses the source before them), before the probe measures the instance's downtime.
-  if (c.estateGuard) await upgradeReplicasNow(c, s, report);
+  if (st.estateGuard) await upgradeReplicasNow(st);
   report.mechanism = 'apply-now';
-  const result = await probeWhileUpgrading(c, s, report);
-  await decideOnMeasuredDowntime(c, s, report, result);
+  const result = await probeWhileUpgrading(st);
+  await decideOnMeasuredDowntime(st, result);
 }
 
 /** The probe runs in its own scope: when the upgrade fails first, the probe is cancelled with it. */
-async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: StageReport): Promise<ProbeResult> {
+async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
+  const { stage: s } = st;
   const probeCfg = s.probe!;
-  const target = c.spec.targetEngineVersion;
+  const target = st.target;
   const probe = proxyActivities<Activities>({
     startToCloseTimeout: probeCfg.maxDurationMs + 5 * 60_000,
     // The probe heartbeats its totals every 2 s: a probe lost with its worker resumes on another within seconds.
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
-  c.step(report, 'probe-started', `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
-  c.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${probeCfg.url}` });
+  st.step('probe-started', `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
+  st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${probeCfg.url}` });
   const probeScope = new CancellationScope();
   const probeResult = probeScope.run(() =>
     probe.runAvailabilityProbe({
       url: probeCfg.url,
       ratePerSecond: probeCfg.ratePerSecond,
       requestTimeoutMs: probeCfg.requestTimeoutMs,
-      stopWhen: { region: c.where(s), instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
+      stopWhen: { region: st.where, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
       maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000),
     }),
   );
@@ -46,10 +49,10 @@ async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: Sta
   probeResult.catch(() => undefined);
   try {
     const deadline = nowMs() + probeCfg.maxDurationMs;
-    const r = await c.aws(s.name, 'upgrade-now', () => c.a.applyUpgradeNow(c.where(s), s.instanceId, target));
-    c.step(report, 'upgrade-triggered', r.detail);
-    const info = await c.waitForInstanceUntil(s, 'waiting-for-upgrade', deadline, { status: 'available', engineVersion: target });
-    c.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
+    const r = await st.aws('upgrade-now', () => st.a.applyUpgradeNow(st.where, s.instanceId, target));
+    st.step('upgrade-triggered', r.detail);
+    const info = await st.waitForInstance('waiting-for-upgrade', deadline, { status: AVAILABLE, engineVersion: target });
+    st.step('upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
   } catch (err) {
     probeScope.cancel();
     throw err;
@@ -57,14 +60,15 @@ async function probeWhileUpgrading(c: CampaignRun, s: ResolvedStage, report: Sta
   return probeResult;
 }
 
-async function decideOnMeasuredDowntime(c: CampaignRun, s: ResolvedStage, report: StageReport, result: ProbeResult): Promise<void> {
+async function decideOnMeasuredDowntime(st: StageRun, result: ProbeResult): Promise<void> {
+  const { stage: s, report } = st;
   report.downtimeSeconds = Math.round(result.longestOutageSeconds * 10) / 10;
   report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds, unobservedSeconds: result.unobservedSeconds };
   const unobserved = result.unobservedSeconds ? ` (includes ${result.unobservedSeconds}s nobody probed: a worker restart)` : '';
-  c.step(report, 'probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s${unobserved}`);
-  c.setState('running');
+  st.step('probe-finished', `${result.requests} requests, ${result.failures} failed, longest outage ${result.longestOutageSeconds}s${unobserved}`);
+  st.setState('running');
   if (result.longestOutageSeconds * 1000 <= s.downtimeThresholdMs) return;
   const threshold = formatDuration(s.downtimeThresholdMs);
-  await c.notify('escalation', `${s.name}: measured downtime ${result.longestOutageSeconds}s is over the ${threshold} threshold`, s.name);
-  await c.askDecision(report, `measured downtime ${result.longestOutageSeconds}s exceeds the ${threshold} threshold; discuss with the team. Continue to the next stage?`);
+  await st.notify('escalation', `${s.name}: measured downtime ${result.longestOutageSeconds}s is over the ${threshold} threshold`);
+  await st.ask(`measured downtime ${result.longestOutageSeconds}s exceeds the ${threshold} threshold; discuss with the team. Continue to the next stage?`);
 }

@@ -5,13 +5,13 @@
  * back, with `engine_version`, the same way. A deploy of the old code would otherwise undo whatever the
  * campaign set through the API (estate.ts watches for that too).
  */
-import type { ResolvedStage, StageReport } from '../../api';
+import type { ResolvedStage } from '../../api';
 import { terraformChangeText } from '../../domain/estate';
 import { waiterUntil } from '../shared/aws-calls';
 import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
 import type { WindowSubject } from './auto-minor-upgrade';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
 
 export function terraformOwns(s: ResolvedStage): boolean {
   return s.changes === 'terraform';
@@ -21,15 +21,16 @@ export function terraformOwns(s: ResolvedStage): boolean {
  * The flag Terraform turned on for the campaign must go back off if the campaign stops: the campaign cannot
  * change it itself, so stopping leaves the exact Terraform change as a follow-up.
  */
-function rememberToAskBack(c: CampaignRun, s: ResolvedStage, x: WindowSubject, flagOn: boolean): void {
+function rememberToAskBack(st: StageRun, x: WindowSubject, flagOn: boolean): void {
+  const { stage: s } = st;
   const id = `terraform-flag:${x.region}/${x.instanceId}`;
-  c.saga.drop(id);
+  st.saga.drop(id);
   if (!flagOn) return;
-  c.saga.add({
+  st.saga.add({
     id,
     description: `ask for AutoMinorVersionUpgrade off for ${x.region}/${x.instanceId} in Terraform`,
     run: async () => {
-      c.status.followUps.push(`${s.name}: ${terraformChangeText([x.instanceId], false)} (the campaign stopped; Terraform owns the flag)`);
+      st.status.followUps.push(`${s.name}: ${terraformChangeText([x.instanceId], false)} (the campaign stopped; Terraform owns the flag)`);
       return true;
     },
   });
@@ -39,34 +40,29 @@ function rememberToAskBack(c: CampaignRun, s: ResolvedStage, x: WindowSubject, f
  * Asks for `auto_minor_version_upgrade = flag` (and `engine_version` when given) in Terraform and waits until
  * AWS shows the flag so, reminding people; gives up at `deadlineMs` (the window's end) and returns false.
  */
-export async function askTerraformForFlag(
-  c: CampaignRun,
-  s: ResolvedStage,
-  report: StageReport,
-  x: WindowSubject,
-  ask: { flag: boolean; engineVersion?: string; deadlineMs?: number },
-): Promise<boolean> {
+export async function askTerraformForFlag(st: StageRun, x: WindowSubject, ask: { flag: boolean; engineVersion?: string; deadlineMs?: number }): Promise<boolean> {
+  const { stage: s } = st;
   const change = terraformChangeText([x.instanceId], ask.flag, ask.engineVersion);
   const by = ask.deadlineMs !== undefined ? ` before ${iso(ask.deadlineMs)}` : '';
-  c.step(report, 'infra-change-requested', `${change}${by}; the campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}`);
-  c.setState('waiting-for-infra-change', { kind: 'infra-change', description: `${s.name}: ${change}${by}` });
-  await c.notify('infra-change-needed', `${s.name} (Terraform owns the flag): ${change}${by}. The campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}.`, s.name);
+  st.step('infra-change-requested', `${change}${by}; the campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}`);
+  st.setState('waiting-for-infra-change', { kind: 'infra-change', description: `${s.name}: ${change}${by}` });
+  await st.notify('infra-change-needed', `${s.name} (Terraform owns the flag): ${change}${by}. The campaign goes on when AWS shows AutoMinorVersionUpgrade ${ask.flag}.`);
   for (;;) {
-    const until = Math.min(ask.deadlineMs ?? Number.MAX_SAFE_INTEGER, nowMs() + c.spec.approval.reminderIntervalMs);
+    const until = Math.min(ask.deadlineMs ?? Number.MAX_SAFE_INTEGER, nowMs() + st.settings.reminderIntervalMs);
     try {
-      const info = await c.aws(s.name, 'waiting-for-infra-change', () => waiterUntil(until, c.spec.pollIntervalMs).waitForInstance(x.where, x.instanceId, { autoMinorVersionUpgrade: ask.flag }), { attemptsPerRound: 1 });
-      c.setState('running');
-      c.step(report, 'infra-change-seen', `AWS shows AutoMinorVersionUpgrade ${info.autoMinorVersionUpgrade} on ${x.instanceId}${ask.engineVersion ? ` (it runs ${info.engineVersion})` : ''}`);
-      rememberToAskBack(c, s, x, ask.flag);
+      const info = await st.aws('waiting-for-infra-change', () => waiterUntil(until, st.settings.pollIntervalMs).waitForInstance(x.where, x.instanceId, { autoMinorVersionUpgrade: ask.flag }), { attemptsPerRound: 1 });
+      st.setState('running');
+      st.step('infra-change-seen', `AWS shows AutoMinorVersionUpgrade ${info.autoMinorVersionUpgrade} on ${x.instanceId}${ask.engineVersion ? ` (it runs ${info.engineVersion})` : ''}`);
+      rememberToAskBack(st, x, ask.flag);
       return true;
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
     }
     if (ask.deadlineMs !== undefined && nowMs() >= ask.deadlineMs) {
-      c.setState('running');
-      c.step(report, 'infra-change-missing', `AWS still shows AutoMinorVersionUpgrade ${!ask.flag} on ${x.instanceId} at ${iso(ask.deadlineMs)}`);
+      st.setState('running');
+      st.step('infra-change-missing', `AWS still shows AutoMinorVersionUpgrade ${!ask.flag} on ${x.instanceId} at ${iso(ask.deadlineMs)}`);
       return false;
     }
-    await c.notify('reminder', `${s.name}: still waiting for the Terraform change: ${change}${by}`, s.name);
+    await st.notify('reminder', `${s.name}: still waiting for the Terraform change: ${change}${by}`);
   }
 }

@@ -9,7 +9,6 @@
  * while the window is open; an instance already at (or past) the target is never watched for it.
  */
 import { sleep } from '@temporalio/workflow';
-import type { ResolvedStage, StageReport } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { DEFAULT_REARM_BEFORE_MS } from '../../domain/estate';
 import { nextWindowStartingAfter, type Occurrence } from '../../domain/maintenance-window';
@@ -20,7 +19,8 @@ import { isActivityTimeout } from '../shared/failures';
 import { stageSubject, type WindowSubject } from './auto-minor-upgrade';
 import { applyInWindow, guardWindow, missedWindow, notePastTarget, onFlagReverted, type GuardResult } from './estate';
 import { escalateOnCall, pageWindowOpened, resolveOnCall } from './on-call';
-import type { CampaignRun } from './run';
+import type { StageRun } from './stage-run';
+import { AVAILABLE } from '../../domain/instance-status';
 
 
 /** The last look at the instance before its window opens (RDS may start the upgrade the moment it opens). */
@@ -36,28 +36,29 @@ function windowOf(x: WindowSubject, w: Occurrence): { start: string; end: string
 }
 
 /** Sleeps until the window opens and watches it. */
-export async function waitForMaintenanceWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject = stageSubject(c, s, report)): Promise<WindowResult> {
-  if (c.estateGuard) return waitAndWatchGuarded(c, s, report, w, x);
+export async function waitForMaintenanceWindow(st: StageRun, w: Occurrence, x: WindowSubject = stageSubject(st)): Promise<WindowResult> {
+  const { stage: s, report } = st;
+  if (st.estateGuard) return waitAndWatchGuarded(st, w, x);
   report.window = windowOf(x, w);
   const wait = w.startMs - nowMs();
   if (wait > 0) {
-    c.setState('waiting-for-window', { kind: 'window', description: `${s.name}: maintenance window ${report.window.start} – ${report.window.end}`, until: report.window.start });
-    c.step(report, 'waiting-for-window', `${report.window.start} – ${report.window.end}`);
+    st.setState('waiting-for-window', { kind: 'window', description: `${s.name}: maintenance window ${report.window.start} – ${report.window.end}`, until: report.window.start });
+    st.step('waiting-for-window', `${report.window.start} – ${report.window.end}`);
     await sleep(wait);
   }
-  const target = c.spec.targetEngineVersion;
-  c.setState('running', { kind: 'aws', description: `${s.instanceId} available at ${target}`, until: iso(w.endMs + s.graceMs) });
-  c.step(report, 'watching-window', `until ${iso(w.endMs + s.graceMs)} (window end + grace ${formatDuration(s.graceMs)})`);
+  const target = st.target;
+  st.setState('running', { kind: 'aws', description: `${s.instanceId} available at ${target}`, until: iso(w.endMs + s.graceMs) });
+  st.step('watching-window', `until ${iso(w.endMs + s.graceMs)} (window end + grace ${formatDuration(s.graceMs)})`);
   try {
-    const info = await c.waitForInstanceUntil(s, 'watching-window', w.endMs + s.graceMs, { status: 'available', engineVersion: target });
-    c.step(report, 'upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
-    c.setState('running');
+    const info = await st.waitForInstance('watching-window', w.endMs + s.graceMs, { status: AVAILABLE, engineVersion: target });
+    st.step('upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
+    st.setState('running');
     return 'upgraded';
   } catch (err) {
     if (!isActivityTimeout(err)) throw err;
     report.missedWindows += 1;
-    c.step(report, 'window-missed', `not at ${target} by ${iso(w.endMs + s.graceMs)} (${report.missedWindows} missed)`);
-    c.setState('running');
+    st.step('window-missed', `not at ${target} by ${iso(w.endMs + s.graceMs)} (${report.missedWindows} missed)`);
+    st.setState('running');
     return 'missed';
   }
 }
@@ -66,67 +67,69 @@ export async function waitForMaintenanceWindow(c: CampaignRun, s: ResolvedStage,
  * The estate-aware window: read the world again `rearmBefore` ahead and when the window opens (the flag,
  * RDS's automatic target, the version), page the person on call, then watch the version and the flag.
  */
-async function waitAndWatchGuarded(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject): Promise<WindowResult> {
+async function waitAndWatchGuarded(st: StageRun, w: Occurrence, x: WindowSubject): Promise<WindowResult> {
+  const { stage: s, report } = st;
   const window = windowOf(x, w);
   if (!x.replica) report.window = window;
   const who = x.replica ? `${s.name}: replica ${x.instanceId}` : s.name;
   const lead = s.rearmBeforeMs ?? DEFAULT_REARM_BEFORE_MS;
   let announced = false;
   const sleepTowardsWindow = async (untilMs: number): Promise<void> => {
-    c.setState('waiting-for-window', { kind: 'window', description: `${who}: maintenance window ${window.start} – ${window.end}`, until: window.start });
-    if (!announced) c.step(report, 'waiting-for-window', `${x.replica ? `replica ${x.instanceId}: ` : ''}${window.start} – ${window.end} (read again ${formatDuration(lead)} before and as it opens)`);
+    st.setState('waiting-for-window', { kind: 'window', description: `${who}: maintenance window ${window.start} – ${window.end}`, until: window.start });
+    if (!announced) st.step('waiting-for-window', `${x.replica ? `replica ${x.instanceId}: ` : ''}${window.start} – ${window.end} (read again ${formatDuration(lead)} before and as it opens)`);
     announced = true;
     await sleep(untilMs - nowMs());
   };
   // Done before the window (someone else upgraded it): an alert raised meanwhile is resolved.
   const doneEarly = async (r: GuardResult): Promise<WindowResult> => {
-    if (r === 'upgraded' || r === 'past-target') await resolveOnCall(c, s, report, x, `${x.instanceId} runs ${report.engineVersionNow ?? c.spec.targetEngineVersion}: nothing to watch`);
+    if (r === 'upgraded' || r === 'past-target') await resolveOnCall(st, x, `${x.instanceId} runs ${report.engineVersionNow ?? st.target}: nothing to watch`);
     return r as WindowResult;
   };
   if (w.startMs - lead > nowMs()) {
     await sleepTowardsWindow(w.startMs - lead);
-    const before = await guardWindow(c, s, report, w, x, 'before the window');
+    const before = await guardWindow(st, w, x, 'before the window');
     if (before !== 'go') return doneEarly(before);
   }
   // The last look is taken just before the window opens: RDS may apply pending work as soon as it opens.
   const lastLookAt = w.startMs - Math.min(LAST_LOOK_BEFORE_MS, Math.floor(lead / 2));
   if (lastLookAt > nowMs()) await sleepTowardsWindow(lastLookAt);
-  const opened = await guardWindow(c, s, report, w, x, 'as the window opens');
+  const opened = await guardWindow(st, w, x, 'as the window opens');
   if (opened !== 'go') return doneEarly(opened);
   if (w.startMs > nowMs()) await sleepTowardsWindow(w.startMs);
-  if (x.track.mechanism === 'apply-in-window') await applyInWindow(c, s, report, x);
-  await pageWindowOpened(c, s, report, w, x);
-  const result = await watchWindow(c, s, report, w, x);
-  if (result === 'missed') await escalateOnCall(c, s, report, x, `${x.instanceId} was not upgraded to ${c.spec.targetEngineVersion} in its window ${window.start} – ${window.end}`);
-  else await resolveOnCall(c, s, report, x, `${x.instanceId} is available at ${x.track === report && report.engineVersionNow ? report.engineVersionNow : c.spec.targetEngineVersion}`);
+  if (x.track.mechanism === 'apply-in-window') await applyInWindow(st, x);
+  await pageWindowOpened(st, w, x);
+  const result = await watchWindow(st, w, x);
+  if (result === 'missed') await escalateOnCall(st, x, `${x.instanceId} was not upgraded to ${st.target} in its window ${window.start} – ${window.end}`);
+  else await resolveOnCall(st, x, `${x.instanceId} is available at ${x.track === report && report.engineVersionNow ? report.engineVersionNow : st.target}`);
   return result;
 }
 
 /** Watches the window (version and flag) until the instance is done or the window's end plus grace. */
-async function watchWindow(c: CampaignRun, s: ResolvedStage, report: StageReport, w: Occurrence, x: WindowSubject): Promise<WindowResult> {
-  const target = c.spec.targetEngineVersion;
+async function watchWindow(st: StageRun, w: Occurrence, x: WindowSubject): Promise<WindowResult> {
+  const { stage: s } = st;
+  const target = st.target;
   const deadline = w.endMs + s.graceMs;
   for (;;) {
-    c.setState('running', { kind: 'aws', description: `${x.instanceId} available at ${target}`, until: iso(deadline) });
-    c.step(report, 'watching-window', `${x.replica ? `replica ${x.instanceId} ` : ''}until ${iso(deadline)} (window end + grace ${formatDuration(s.graceMs)})`);
+    st.setState('running', { kind: 'aws', description: `${x.instanceId} available at ${target}`, until: iso(deadline) });
+    st.step('watching-window', `${x.replica ? `replica ${x.instanceId} ` : ''}until ${iso(deadline)} (window end + grace ${formatDuration(s.graceMs)})`);
     const flag = x.track.mechanism === 'auto-minor-version-upgrade' ? true : undefined;
     let outcome;
     try {
-      outcome = await c.aws(s.name, 'watching-window', () => waiterUntil(deadline, c.spec.pollIntervalMs).watchMaintenanceWindow(x.where, x.instanceId, { engineVersion: target, autoMinorVersionUpgrade: flag }), { attemptsPerRound: 1 });
+      outcome = await st.aws('watching-window', () => waiterUntil(deadline, st.settings.pollIntervalMs).watchMaintenanceWindow(x.where, x.instanceId, { engineVersion: target, autoMinorVersionUpgrade: flag }), { attemptsPerRound: 1 });
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
-      return missedWindow(c, report, x, `not at ${target} by ${iso(deadline)}`);
+      return missedWindow(st, x, `not at ${target} by ${iso(deadline)}`);
     }
-    c.setState('running');
+    st.setState('running');
     if (outcome.kind === 'upgraded') {
-      c.step(report, 'upgraded', `${x.instanceId} is ${outcome.info.status} at ${outcome.info.engineVersion}`);
+      st.step('upgraded', `${x.instanceId} is ${outcome.info.status} at ${outcome.info.engineVersion}`);
       return 'upgraded';
     }
     if (outcome.kind === 'past-target') {
-      await notePastTarget(c, s, report, x, outcome.info.engineVersion, 'while its window was watched', true);
+      await notePastTarget(st, x, outcome.info.engineVersion, 'while its window was watched', true);
       return 'past-target';
     }
-    if ((await onFlagReverted(c, s, report, w, x)) === 'window-closed') return missedWindow(c, report, x, `the window closed with AutoMinorVersionUpgrade off`);
+    if ((await onFlagReverted(st, w, x)) === 'window-closed') return missedWindow(st, x, `the window closed with AutoMinorVersionUpgrade off`);
   }
 }
 
@@ -134,25 +137,26 @@ async function watchWindow(c: CampaignRun, s: ResolvedStage, report: StageReport
  * Watches windows from `first` until upgraded (or found past the target); asks the team after every
  * `maxMissedWindows` misses.
  */
-export async function watchUntilUpgraded(c: CampaignRun, s: ResolvedStage, report: StageReport, first: Occurrence, x: WindowSubject = stageSubject(c, s, report)): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
+export async function watchUntilUpgraded(st: StageRun, first: Occurrence, x: WindowSubject = stageSubject(st)): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
+  const { stage: s, report } = st;
   let w = first;
   for (;;) {
-    const result = await waitForMaintenanceWindow(c, s, report, w, x);
+    const result = await waitForMaintenanceWindow(st, w, x);
     if (result === 'moved') {
       // The approved window was announced: another one needs the team's word.
       if (s.requiresApproval && !x.replica) {
         const next = nextWindowStartingAfter(x.windowText, nowMs());
-        await c.askDecision(report, `${x.instanceId}'s maintenance window changed: the approved and announced window ${report.window?.start ?? ''} no longer comes. Continue with its next window ${iso(next.startMs)} – ${iso(next.endMs)} (not announced), or abort?`, 'escalation');
+        await st.ask(`${x.instanceId}'s maintenance window changed: the approved and announced window ${report.window?.start ?? ''} no longer comes. Continue with its next window ${iso(next.startMs)} – ${iso(next.endMs)} (not announced), or abort?`, 'escalation');
       }
       w = nextWindowStartingAfter(x.windowText, nowMs());
       continue;
     }
     if (result !== 'missed') return result;
-    const pending = await c.aws(s.name, 'pending-maintenance', () => c.a.listPendingMaintenance(x.where, x.instanceId));
+    const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance(x.where, x.instanceId));
     const pendingText = describePending(pending);
     if (report.missedWindows % s.maxMissedWindows === 0) {
-      await c.notify('escalation', `${s.name}: ${x.instanceId} missed ${report.missedWindows} maintenance windows; pending maintenance: ${pendingText}`, s.name);
-      await c.askDecision(report, `${x.instanceId} was not upgraded in ${report.missedWindows} windows (pending maintenance: ${pendingText}). Continue waiting for the next window?`, 'escalation');
+      await st.notify('escalation', `${s.name}: ${x.instanceId} missed ${report.missedWindows} maintenance windows; pending maintenance: ${pendingText}`);
+      await st.ask(`${x.instanceId} was not upgraded in ${report.missedWindows} windows (pending maintenance: ${pendingText}). Continue waiting for the next window?`, 'escalation');
     }
     w = nextWindowStartingAfter(x.windowText, nowMs());
   }

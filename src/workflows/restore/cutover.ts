@@ -4,18 +4,18 @@
  * wait for INSYNC and for cached answers to expire, and verify. Each mutation registers its compensation
  * first (rollback.ts decides when they run).
  */
-import { ApplicationFailure, condition, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, patched, sleep } from '@temporalio/workflow';
 import type { WeightedCname } from '../../api';
-import { validApprovalCount } from '../../domain/approvals';
+import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
-import { DEFAULT_REMINDER_INTERVAL_MS } from '../../input/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
-import { iso, nowIso, nowMs } from '../shared/clock';
+import { iso, nowMs } from '../shared/clock';
+import { askApproval } from '../shared/people';
 import { upsertByHand } from './follow-ups';
-import { MIN_APPROVALS } from './handlers';
 import { checkRecord } from './preflight';
-import { NOTIFY_BEFORE_STOP_PATCH, sameHost, type RestoreRun } from './run';
+import { MIN_APPROVALS, NOTIFY_BEFORE_STOP_PATCH, sameHost, type RestoreRun } from './run';
 import { verifyCutover, verifyWithTestDnsAnswer } from './verify';
+import { AVAILABLE } from '../../domain/instance-status';
 
 /** The record must still be what the restore checked; optionally lower its TTL before asking for approval. */
 export async function lowerTtlFirst(r: RestoreRun): Promise<void> {
@@ -58,23 +58,11 @@ export async function obtainApproval(r: RestoreRun): Promise<void> {
   const { spec, status } = r;
   const c = spec.cutover!;
   const plan = `cutover|${c.recordName}|${status.source.endpoint}->${status.target.endpoint}`;
-  if (validApprovalCount(status.approvals, plan) >= MIN_APPROVALS) return;
-  await r.identity.refresh(status.timeline, 'cutover');
-  r.approvalPlan = plan;
-  const who = c.approvers.length ? `one of ${c.approvers.join(', ')}` : `anyone but ${spec.requester}`;
-  const ask =
+  const policy = { requester: spec.requester, approvers: c.approvers, minApprovals: MIN_APPROVALS };
+  const text =
     `approve the cutover: stop ${spec.source.instanceId}, then point ${c.recordName} at ${status.target.endpoint} (restored ${spec.targetInstanceId}); ` +
-    `the applications are down from the stop until their DNS cache expires (approval by ${who})`;
-  r.setState('waiting-for-approval', { kind: 'approval', description: ask, plan, askedAt: nowIso() });
-  r.step('waiting-for-approval', plan);
-  await r.notify('approval-needed', `${ask}. Run \`restore approve ${spec.restoreId} ${r.actorHint()}\`.`, { plan });
-  try {
-    while (!(await condition(() => validApprovalCount(status.approvals, plan) >= MIN_APPROVALS, DEFAULT_REMINDER_INTERVAL_MS))) {
-      await r.notify('reminder', `still waiting: ${ask}`, { plan });
-    }
-  } finally {
-    r.approvalPlan = undefined;
-  }
+    `the applications are down from the stop until their DNS cache expires (approval by ${whoMayApprove(policy)})`;
+  if (!(await askApproval(r.run, { stage: 'cutover', plan, text, policy, what: plan, step: (s, detail) => r.step(s, detail) }))) return;
   r.step('approved', plan);
 }
 
@@ -205,5 +193,5 @@ async function startOldInstance(r: RestoreRun): Promise<void> {
   const info = await r.aws('start-old-instance', () => r.a.describeInstance(r.where(), id), rounds);
   if (info.status === 'stopping') await r.waitInstance(id, 'stopped');
   await r.aws('start-old-instance', () => r.a.startInstance(r.where(), id), rounds);
-  await r.waitInstance(id, 'available');
+  await r.waitInstance(id, AVAILABLE);
 }

@@ -5,11 +5,11 @@
  * restored instance: the team decides (keep it, or roll back and strand the writes made since the switch).
  * Only a rollback that failed itself fails the workflow, with the steps to do by hand.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import type { DecideRequest, RestoreStatus } from '../../api';
-import { DEFAULT_REMINDER_INTERVAL_MS } from '../../input/defaults';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
+import { askDecision } from '../shared/people';
 import { describeError } from '../shared/failures';
 import { manualOf } from '../shared/saga';
 import { afterCutover, restoreOnly, restoredInstanceKept, strandedWrites } from './follow-ups';
@@ -46,17 +46,18 @@ export async function completeCutover(r: RestoreRun, keptBy?: DecideRequest, fai
 export async function finishAfterError(r: RestoreRun, err: unknown): Promise<RestoreStatus> {
   const { status, spec } = r;
   // An abort update, or a cancellation of the whole workflow, both stop it the same way.
+  const { people } = r.run;
   let aborted = isCancellation(err);
-  let reason = r.abortRequest ? `aborted by ${r.abortRequest.by}: ${r.abortRequest.reason}` : aborted ? 'the workflow was cancelled' : describeError(err);
+  let reason = people.abortRequest ? `aborted by ${people.abortRequest.by}: ${people.abortRequest.reason}` : aborted ? 'the workflow was cancelled' : describeError(err);
   if (r.safeCutover && !aborted && (await trafficMayHaveMoved(r))) {
     const decision = await askKeepOrRollBack(r, reason);
     if (decision?.decision === 'keep') {
       r.saga.clear();
       return completeCutover(r, decision, reason);
     }
-    if (!decision && r.abortRequest) {
+    if (!decision && people.abortRequest) {
       aborted = true;
-      reason = `aborted by ${r.abortRequest.by} (${r.abortRequest.reason}) after: ${reason}`;
+      reason = `aborted by ${people.abortRequest.by} (${people.abortRequest.reason}) after: ${reason}`;
     }
   }
   const rollingBack = r.cutoverStarted;
@@ -156,20 +157,20 @@ async function askKeepOrRollBack(r: RestoreRun, reason: string): Promise<DecideR
   const question =
     `the cutover failed after ${c.recordName} was switched to ${spec.targetInstanceId} (${reason}). The applications may have written to ${spec.targetInstanceId} since ${since}. ` +
     `Keep it (the restored instance serves; fix the cause by hand) or roll back (CNAME back to ${spec.source.instanceId}, which is started again; those writes stay stranded on ${spec.targetInstanceId})?`;
-  await r.identity.refresh(r.status.timeline, 'cutover');
-  r.decision = undefined;
-  r.decisionOpen = true;
-  r.setState('waiting-for-decision', { kind: 'decision', description: question, question, askedAt: nowIso() });
-  r.step('waiting-for-decision', question);
-  await r.notify('decision-needed', `${question} Answer with \`restore decide ${spec.restoreId} --keep|--roll-back ${r.actorHint()}\`.`, { reason, switchedAt: since });
-  try {
-    while (!(await condition(() => r.decision !== undefined || r.abortRequest !== undefined, DEFAULT_REMINDER_INTERVAL_MS))) {
-      await r.notify('reminder', `still waiting for a decision: ${question}`);
-    }
-  } finally {
-    r.decisionOpen = false;
-  }
-  const decision = r.decision as DecideRequest | undefined;
-  r.step('decided', decision ? `${decision.by}: ${decision.decision}${decision.comment ? ` (${decision.comment})` : ''}` : `aborted by ${r.abortRequest!.by}: roll back`);
+  const { people } = r.run;
+  const decision = await askDecision(r.run, {
+    stage: 'cutover',
+    question,
+    options: ['keep', 'roll-back'],
+    event: 'decision-needed',
+    details: { reason, switchedAt: since },
+    step: (s, detail) => r.step(s, detail),
+    orWhen: () => people.abortRequest !== undefined,
+    answered: (d) =>
+      d.decision === 'keep'
+        ? `decision "keep" by ${d.by} recorded: ${c.recordName} stays on ${spec.targetInstanceId}`
+        : `decision "roll-back" by ${d.by} recorded: rolling back. ${r.strandedWarning()}`,
+  });
+  r.step('decided', decision ? `${decision.by}: ${decision.decision}${decision.comment ? ` (${decision.comment})` : ''}` : `aborted by ${people.abortRequest!.by}: roll back`);
   return decision;
 }

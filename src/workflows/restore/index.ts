@@ -10,46 +10,22 @@
  * The restored instance and its security group are never deleted (the runbook's policy forbids deleting
  * RDS instances; a human decides).
  */
-import { ApplicationFailure, setHandler, workflowInfo } from '@temporalio/workflow';
-import {
-  RESOLVED_RESTORE_SPEC,
-  abortUpdate,
-  approveUpdate,
-  decideUpdate,
-  restoreStatusQuery,
-  type ResolvedRestoreSpec,
-  type RestoreInput,
-  type RestoreStatus,
-} from '../../api';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { RESOLVED_RESTORE_SPEC, restoreStatusQuery, type ResolvedRestoreSpec, type RestoreInput, type RestoreStatus } from '../../api';
 import { SpecError, validateRestoreSpec } from '../../input';
 import { nowIso } from '../shared/clock';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
+import { registerOperatorActions } from '../shared/operator-actions';
 import { cutOver, lowerTtlFirst, obtainApproval } from './cutover';
 import { completeCutover, completeRestoreOnly, finishAfterError } from './finish';
-import { abort, approve, decide } from './handlers';
 import { checkSourceTargetAndRecord } from './preflight';
 import { allowBastion, createRestoreSecurityGroup, restoreToPointInTime } from './restore';
-import { RestoreRun } from './run';
+import { RestoreRun, newRestoreStatus } from './run';
 
 export { LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH, NOTIFY_BEFORE_STOP_PATCH, RESTORE_OWNER_TAG_KEY } from './run';
 export { restoreSecurityGroupName } from './follow-ups';
 
 export async function restoreAndCutover(input: RestoreInput): Promise<RestoreStatus> {
-  const raw = input as Partial<ResolvedRestoreSpec> | undefined;
-  const status: RestoreStatus = {
-    restoreId: raw?.restoreId ?? workflowInfo().workflowId,
-    requester: raw?.requester ?? '',
-    state: 'validating',
-    source: { region: raw?.source?.region ?? '', instanceId: raw?.source?.instanceId ?? '' },
-    target: { instanceId: raw?.targetInstanceId ?? '', restoreTime: raw?.restoreTime ?? '' },
-    approvals: [],
-    followUps: [],
-    timeline: [],
-    humanActions: [],
-    changes: [],
-    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
-    startedAt: nowIso(),
-  };
+  const status = newRestoreStatus(input as Partial<ResolvedRestoreSpec> | undefined);
   setHandler(restoreStatusQuery, () => status);
   const spec = resolvedInput(input, status);
   status.restoreId = spec.restoreId;
@@ -58,16 +34,17 @@ export async function restoreAndCutover(input: RestoreInput): Promise<RestoreSta
   status.target = { instanceId: spec.targetInstanceId, restoreTime: spec.restoreTime };
 
   const r = new RestoreRun(spec, status);
-  setHandler(approveUpdate, (req) => approve.handler(r, req), { validator: (req) => approve.validator(r, req) });
-  setHandler(decideUpdate, (req) => decide.handler(r, req), { validator: (req) => decide.validator(r, req) });
-  setHandler(abortUpdate, (req) => abort.handler(r, req), { validator: (req) => abort.validator(r, req) });
+  registerOperatorActions(r.run, {
+    answer: (by) => abortAnswer(r, by),
+    refusal: () => (status.state === 'rolling-back' ? 'the cutover is already being rolled back' : undefined),
+  });
 
   r.setState('validating');
   r.step('restore-requested', `${spec.source.instanceId} → ${spec.targetInstanceId} at ${spec.restoreTime}, requested by ${spec.requester}${spec.cutover ? `, then cutover of ${spec.cutover.recordName}` : ''}`);
   try {
-    await r.mainScope.run(async () => {
-      await r.identity.start(spec);
-      if (r.identity.verified) r.step('requester-verified', `${spec.requester}, key ${r.identity.requesterFingerprint}`);
+    await r.run.mainScope.run(async () => {
+      await r.run.identity.start(spec);
+      if (r.run.identity.verified) r.step('requester-verified', `${spec.requester}, key ${r.run.identity.requesterFingerprint}`);
       const alreadyRestored = await checkSourceTargetAndRecord(r);
       const securityGroupId = r.safeCutover ? await createRestoreSecurityGroup(r) : undefined;
       await restoreToPointInTime(r, alreadyRestored, securityGroupId);
@@ -96,4 +73,14 @@ function resolvedInput(input: RestoreInput, status: RestoreStatus): ResolvedRest
     status.endedAt = nowIso();
     throw ApplicationFailure.nonRetryable(`Invalid restore spec:\n${message}`, 'InvalidSpec');
   }
+}
+
+/** What the person who aborts is told: what is rolled back, and what a rollback after the switch strands. */
+function abortAnswer(r: RestoreRun, by: string): string {
+  if (r.switchSentMs !== undefined) {
+    return `abort requested by ${by}; rolling back the cutover (CNAME back, old instance started). ${r.strandedWarning()}; the restored instance is kept`;
+  }
+  return r.cutoverStarted
+    ? `abort requested by ${by}; rolling back the cutover (CNAME back, old instance started); the restored instance is kept`
+    : `abort requested by ${by}; nothing is changed beyond the restore (the restored instance is kept)`;
 }

@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { locationFor } from '../../domain/aws-identity';
+import { readRestoreTime } from '../../domain/restore-source';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
@@ -110,19 +111,16 @@ function checkRestoreWindow(r: RestoreRun, source: InstanceInfo): void {
     r.step('restore-time', `latest restorable time${source.latestRestorableTime ? ` (now ${source.latestRestorableTime})` : ''}`);
     return;
   }
-  const t = Date.parse(spec.restoreTime);
-  const earliest = source.earliestRestorableTime;
-  const latest = source.latestRestorableTime;
-  const outside = (earliest !== undefined && t < Date.parse(earliest)) || (latest !== undefined && t > Date.parse(latest));
-  if (!earliest || !latest || outside) {
-    const window = earliest && latest ? `${earliest} to ${latest}` : 'none (automated backups are off)';
+  const reading = readRestoreTime(source, Date.parse(spec.restoreTime));
+  if (reading.kind !== 'inside') {
+    const window = reading.kind === 'outside' ? `${reading.earliest} to ${reading.latest}` : 'none (automated backups are off)';
     throw ApplicationFailure.nonRetryable(
       `Restore time ${spec.restoreTime} is outside the restorable window of ${spec.source.instanceId} in ${r.region}: ${window}. ` +
         'Choose a restoreTime inside that window, or use "latest" for the latest restorable time; nothing was changed.',
       'RestoreTimeOutOfRange',
     );
   }
-  r.step('restore-time', `${spec.restoreTime} is inside the restorable window ${earliest} to ${latest}`);
+  r.step('restore-time', `${spec.restoreTime} is inside the restorable window ${reading.earliest} to ${reading.latest}`);
 }
 
 /** The record must exist and point at the source (or, on a rerun that already switched, at the target). */

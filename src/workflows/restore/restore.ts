@@ -11,6 +11,7 @@ import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
 import { restoreSecurityGroupName } from './follow-ups';
 import { RESTORE_OWNER_TAG_KEY, type RestoreRun } from './run';
+import { AVAILABLE } from '../../domain/instance-status';
 
 /** Restores of large databases take hours; past a day something is wrong and a human should look. */
 const RESTORE_DEADLINE_MS = 24 * 3600_000;
@@ -68,7 +69,7 @@ export async function restoreToPointInTime(r: RestoreRun, alreadyRestored: boole
   r.step('waiting-for-restore', `polling every ${formatDuration(spec.pollIntervalMs)} until ${iso(deadline)}`);
   let info: InstanceInfo;
   try {
-    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(r.where(), spec.targetInstanceId, { status: 'available' }));
+    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(r.where(), spec.targetInstanceId, { status: AVAILABLE }));
   } catch (err) {
     if (!isActivityTimeout(err)) throw err;
     throw ApplicationFailure.nonRetryable(

@@ -1,21 +1,20 @@
 /**
- * One restore's state and the bookkeeping every runbook step uses: the status people query, timeline and
- * search attributes, notifications, AWS calls with visible retries, waiters, the saga and the decision
- * gate. The steps themselves live in the files named after the runbook.
+ * One restore: its resolved spec, the operated run it composes (status, timeline, search attributes,
+ * notifications, AWS calls with visible retries, people; shared/operated-run.ts), bound to the restore's
+ * phase (restore, then cutover), and what the steps learn on the way (the instances, the record, when the
+ * switch was sent). The steps themselves live in the files named after the runbook.
  */
-import { ApplicationFailure, CancellationScope, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { AwsAccess, AwsWhere, DecideRequest, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import type { AwsAccess, AwsWhere, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
+import { DEFAULT_REMINDER_INTERVAL_MS } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
-import { RDS_INSTANCES, RDS_OPERATION, RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
-import { CUTOVER_ROUNDS, awsActivities, waiterUntil, withVisibleRetries, type RetryOptions } from '../shared/aws-calls';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
+import { RDS_INSTANCES, RDS_OPERATION } from '../../api/search-attributes';
+import { CUTOVER_ROUNDS, waiterUntil, type RetryOptions } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
-import { notifyPeople, recordHuman } from '../shared/people';
-import { recordChange } from '../shared/changes';
-import { IdentityGate, runRef } from '../shared/identity';
-import { Saga } from '../shared/saga';
+import { OperatedRun, TELLS_AND_ASKS_PEOPLE } from '../shared/operated-run';
 import { locationFor, sessionName } from '../../domain/aws-identity';
-import type { VerifiedActor } from '../../domain/identity/identity';
 
 /**
  * Workflow versions (see README "Changing a workflow safely"). Each id marks a change to the steps that
@@ -59,18 +58,33 @@ export function sameHost(a: string | undefined, b: string | undefined): boolean 
   return norm(a) === norm(b);
 }
 
+/** The cutover needs one approval, by someone other than the requester (optionally from a list). */
+export const MIN_APPROVALS = 1;
+
+/** A restore's status before its spec is read (what the query shows while it validates). */
+export function newRestoreStatus(raw: { restoreId?: string; requester?: string; source?: { region?: string; instanceId?: string }; targetInstanceId?: string; restoreTime?: string } | undefined): RestoreStatus {
+  return {
+    restoreId: raw?.restoreId ?? workflowInfo().workflowId,
+    requester: raw?.requester ?? '',
+    state: 'validating',
+    source: { region: raw?.source?.region ?? '', instanceId: raw?.source?.instanceId ?? '' },
+    target: { instanceId: raw?.targetInstanceId ?? '', restoreTime: raw?.restoreTime ?? '' },
+    approvals: [],
+    followUps: [],
+    timeline: [],
+    humanActions: [],
+    changes: [],
+    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
+    startedAt: nowIso(),
+  };
+}
+
 export class RestoreRun {
-  readonly a = awsActivities();
-  readonly saga = new Saga();
-  readonly mainScope = new CancellationScope();
-  /** See LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH; decided once, at the start of the run. */
+  /** See LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH; decided once, at the start of the run (before the identity gate's). */
   readonly safeCutover = patched(LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH);
   /** See BASTION_CHECKED_PATCH; decided once, at the start of the run. */
   readonly bastionChecked = patched(BASTION_CHECKED_PATCH);
-  abortRequest?: { by: string; reason: string };
-  approvalPlan?: string;
-  decision?: DecideRequest;
-  decisionOpen = false;
+  readonly run: OperatedRun<RestoreState, RestoreStatus>;
   phase: 'restore' | 'cutover' = 'restore';
   /** Set once the approved cutover begins: from then on a failure is rolled back, not just reported. */
   cutoverStarted = false;
@@ -89,15 +103,33 @@ export class RestoreRun {
   /** When the rollback's CNAME change back was INSYNC (the end of the writes a rollback strands). */
   switchRevertedMs?: number;
 
-  /** Who people are: the workers' allowed signers and the proven requester (shared/identity.ts). */
-  readonly identity: IdentityGate;
-
   constructor(
     readonly spec: ResolvedRestoreSpec,
     readonly status: RestoreStatus,
   ) {
-    this.identity = new IdentityGate(runRef('restore', spec.restoreId));
-    status.identity = this.identity.status;
+    const { source, targetInstanceId } = spec;
+    this.run = new OperatedRun<RestoreState, RestoreStatus>(status, {
+      kind: 'restore',
+      id: spec.restoreId,
+      label: `[restore ${spec.restoreId}]`,
+      policy: TELLS_AND_ASKS_PEOPLE,
+      // Runs whose input predates cutover.reminderInterval reminded every 24h.
+      reminderIntervalMs: spec.cutover?.reminderIntervalMs ?? DEFAULT_REMINDER_INTERVAL_MS,
+      terminal: TERMINAL,
+      stage: () => this.phase,
+      identifyingAttributes: () => [
+        { key: RDS_OPERATION, value: 'restore' },
+        { key: RDS_INSTANCES, value: [`${source.region}/${source.instanceId}`, `${source.region}/${targetInstanceId}`] },
+      ],
+    });
+  }
+
+  get a(): OperatedRun<RestoreState>['a'] {
+    return this.run.a;
+  }
+
+  get saga(): OperatedRun<RestoreState>['saga'] {
+    return this.run.saga;
   }
 
   get region(): string {
@@ -117,51 +149,32 @@ export class RestoreRun {
   }
 
   step(step: string, detail?: string): void {
-    this.status.currentStep = step;
-    this.status.timeline.push({ at: nowIso(), stage: this.phase, step, detail });
-    log.info('restore step', { restoreId: this.status.restoreId, phase: this.phase, step, detail });
+    this.run.step(this.phase, step, detail);
   }
 
   setState(state: RestoreState, waitingFor?: WaitingFor): void {
-    this.status.state = state;
-    this.status.waitingFor = waitingFor;
-    upsertSearchAttributes([
-      { key: RDS_OPERATION, value: 'restore' },
-      { key: RDS_INSTANCES, value: [`${this.region}/${this.spec.source.instanceId}`, `${this.region}/${this.spec.targetInstanceId}`] },
-      { key: RDS_STAGE, value: this.phase },
-      { key: RDS_STATE, value: state },
-    ]);
+    this.run.setState(state, waitingFor);
   }
 
   notify(event: NotificationEvent, text: string, details?: Record<string, unknown>): Promise<void> {
-    return notifyPeople({ workflowId: workflowInfo().workflowId, event, text: `[restore ${this.status.restoreId}] ${text}`, stage: this.phase, details }, this.status.timeline);
-  }
-
-  recordHuman(by: string, action: 'approve' | 'abort' | 'decide', detail?: string, comment?: string, signer?: VerifiedActor): void {
-    recordHuman(this.status, this.phase, by, action, detail, comment, signer);
-  }
-
-  /** How a person names themselves on the command line, for notifications. */
-  actorHint(): string {
-    return this.identity.verified ? '--as PRINCIPAL --key YOUR_SSH_KEY' : '--as NAME';
+    return this.run.notify(event, text, { stage: this.phase, details });
   }
 
   /**
    * One AWS step with visible retries (shared/aws-calls.ts). Cutover steps give up after a few minutes,
    * since the applications are down while they retry; reads before any change give up sooner.
    */
-  async aws<T>(step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-    const host = {
-      status: this.status,
-      record: (s: string, detail: string) => this.step(s, detail),
-      notify: (text: string) => this.notify('escalation', text),
-    };
+  aws<T>(step: string, call: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
     const bounded = opts.maxRounds === undefined && this.phase === 'cutover' && this.cutoverStarted ? { maxRounds: CUTOVER_ROUNDS } : {};
-    const result = await withVisibleRetries(host, step, call, { ...bounded, ...opts });
-    const zone = (result as { action?: unknown } | undefined)?.action;
-    const account = typeof zone === 'string' && zone.startsWith('route53:') ? this.status.cutover?.account : this.status.source.account;
-    recordChange(this.status.changes, result, { stage: this.phase, step, account, region: this.region });
-    return result;
+    return this.run.aws(step, call, { ...bounded, ...opts }, {
+      stage: this.phase,
+      record: (s, detail) => this.step(s, detail),
+      change: (result) => {
+        const action = (result as { action?: unknown } | undefined)?.action;
+        const account = typeof action === 'string' && action.startsWith('route53:') ? this.status.cutover?.account : this.status.source.account;
+        return { stage: this.phase, step, account, region: this.region };
+      },
+    });
   }
 
   /** Polls until `deadlineMs` (absolute); a call that fails (not merely "not yet") shows as trouble. */

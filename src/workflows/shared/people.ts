@@ -1,13 +1,16 @@
 /**
- * What both workflows do with people: notify them (a broken webhook never stops a run), record what they
- * did (who, when, what, why), and wait for them with reminders.
+ * What every run does with people: notify them (a broken webhook never stops a run), record what they did
+ * (who, when, what, why), and the one gate for asking them: an approval of a named plan, or a question with
+ * the answers it takes, each waited for with reminders (shared/operator-actions.ts answers them).
  */
 import { CancellationScope, condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { Activities, HumanAction, Notification, TimelineEntry } from '../../api';
+import { CONTINUE_OR_ABORT, type Activities, type Approval, type DecideRequest, type Decision, type HumanAction, type Notification, type NotificationEvent, type TimelineEntry, type WaitingFor } from '../../api';
+import { validApprovalCount, type ApprovalPolicy } from '../../domain/approvals';
 import type { VerifiedActor } from '../../domain/identity/identity';
 import { HEARTBEAT_TIMEOUT } from './aws-calls';
 import { nowIso } from './clock';
 import { describeError } from './failures';
+import type { IdentityGate } from './identity';
 
 /** patched() id: notifications are sent by a local activity (runs started before send them as activities). */
 export const NOTIFY_LOCALLY_PATCH = 'notify-as-local-activity';
@@ -55,4 +58,120 @@ export async function waitForPeople(done: () => boolean, reminderIntervalMs: num
 /** Update validators: a closed run takes no more requests. */
 export function requireOpen(what: string, state: string, terminal: readonly string[]): void {
   if (terminal.includes(state)) throw new Error(`${what} is already ${state}`);
+}
+
+/** An approval being asked for: the plan it must name, who may give it, and what it is for (in the answer). */
+export interface OpenApproval {
+  stage: string;
+  plan: string;
+  askedAt: string;
+  policy: ApprovalPolicy;
+  /** What the approval is for, in the handler's answer: "production window 2027-01-05T03:00:00.000Z". */
+  what: string;
+}
+
+/** A question being asked: the answers it takes, and what the person who answers is told. */
+export interface OpenQuestion {
+  question: string;
+  askedAt: string;
+  options: readonly Decision[];
+  answered?(d: DecideRequest): string;
+}
+
+/** What is being asked of people, and what they asked of the run. */
+export class PeopleGate {
+  paused = false;
+  abortRequest?: { by: string; reason: string };
+  approval?: OpenApproval;
+  question?: OpenQuestion;
+  /** The answer to the open (or last) question. */
+  decision?: DecideRequest;
+}
+
+/** What the gate needs of the run that asks (an OperatedRun). */
+export interface AskingRun {
+  readonly people: PeopleGate;
+  readonly identity: IdentityGate;
+  readonly status: { timeline: TimelineEntry[]; approvals: Approval[] };
+  readonly opts: { reminderIntervalMs: number };
+  setState(state: 'waiting-for-approval' | 'waiting-for-decision', waitingFor: WaitingFor): void;
+  notify(event: NotificationEvent, text: string, where?: { stage?: string; details?: Record<string, unknown> }): Promise<void>;
+  actorHint(): string;
+  command(action: string): string;
+}
+
+export interface ApprovalAsk {
+  stage: string;
+  plan: string;
+  /** The ask, in words: what, when, and by whom ("approve production: upgrade …"). */
+  text: string;
+  policy: ApprovalPolicy;
+  what: string;
+  /** Records a step of the run (a campaign's stage step, a restore's step). */
+  step(step: string, detail?: string): void;
+}
+
+/**
+ * Asks for approvals of `plan` and waits for `minApprovals` of them, reminding; false when the plan was
+ * already approved (nothing was asked). The run is left in waiting-for-approval: the caller says what is next.
+ */
+export async function askApproval(run: AskingRun, ask: ApprovalAsk): Promise<boolean> {
+  const approved = () => validApprovalCount(run.status.approvals, ask.plan) >= ask.policy.minApprovals;
+  if (approved()) return false;
+  await run.identity.refresh(run.status.timeline, ask.stage);
+  const askedAt = nowIso();
+  run.people.approval = { stage: ask.stage, plan: ask.plan, askedAt, policy: ask.policy, what: ask.what };
+  run.setState('waiting-for-approval', { kind: 'approval', description: ask.text, plan: ask.plan, askedAt });
+  ask.step('waiting-for-approval', ask.plan);
+  const where = { stage: ask.stage, details: { plan: ask.plan } };
+  await run.notify('approval-needed', `${ask.text}. Run \`${run.command('approve')} ${run.actorHint()}\`.`, where);
+  try {
+    await waitForPeople(approved, run.opts.reminderIntervalMs, () => run.notify('reminder', `still waiting: ${ask.text}`, where));
+  } finally {
+    run.people.approval = undefined;
+  }
+  return true;
+}
+
+export interface QuestionAsk {
+  stage: string;
+  question: string;
+  options: readonly Decision[];
+  event: NotificationEvent;
+  /** Starts the notification's text (a campaign names the stage: "production: "). */
+  prefix?: string;
+  details?: Record<string, unknown>;
+  step(step: string, detail?: string): void;
+  /** Also stops waiting (a restore's abort answers its question: roll back). */
+  orWhen?(): boolean;
+  answered?(d: DecideRequest): string;
+}
+
+/**
+ * Asks the team a question and waits for an answer (or `orWhen`), reminding; the answer, or undefined when
+ * `orWhen` ended the wait. The run is left in waiting-for-decision: the caller says what is next.
+ */
+export async function askDecision(run: AskingRun, ask: QuestionAsk): Promise<DecideRequest | undefined> {
+  const gate = run.people;
+  const prefix = ask.prefix ?? '';
+  await run.identity.refresh(run.status.timeline, ask.stage);
+  gate.decision = undefined;
+  const askedAt = nowIso();
+  gate.question = { question: ask.question, askedAt, options: ask.options, answered: ask.answered };
+  const waiting: WaitingFor = { kind: 'decision', description: ask.question, question: ask.question, askedAt };
+  if (ask.options.join('|') !== CONTINUE_OR_ABORT.join('|')) waiting.options = [...ask.options];
+  run.setState('waiting-for-decision', waiting);
+  ask.step('waiting-for-decision', ask.question);
+  const answers = ask.options.map((o) => `--${o}`).join('|');
+  await run.notify(ask.event, `${prefix}${ask.question} Answer with \`${run.command('decide')} ${answers} ${run.actorHint()}\`.`, { stage: ask.stage, details: ask.details });
+  try {
+    await waitForPeople(
+      () => gate.decision !== undefined || (ask.orWhen?.() ?? false),
+      run.opts.reminderIntervalMs,
+      () => run.notify('reminder', `${prefix}still waiting for a decision: ${ask.question}`, { stage: ask.stage }),
+    );
+  } finally {
+    gate.question = undefined;
+  }
+  return gate.decision;
 }
