@@ -12,10 +12,10 @@ import {
   StartDBInstanceCommand,
   StopDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import type { DBInstance } from '@aws-sdk/client-rds';
 import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import { ACCOUNT, REGION, rejectsWith, startHarness } from '../helpers';
 import type { SimHarness } from '../helpers';
+import { rdsReads } from './reads';
 
 const DAY = 86_400;
 
@@ -29,18 +29,7 @@ describe('sim: RDS through the real SDK', function () {
     await h.close();
   });
 
-  const describeOne = async (id: string): Promise<DBInstance> => {
-    const out = await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    assert.equal(out.DBInstances?.length, 1);
-    return out.DBInstances[0] as DBInstance;
-  };
-
-  /** Seeds one available instance (created long ago) with a window that opens in `windowInMinutes`. */
-  const seedInstance = async (id: string, extra: Record<string, unknown> = {}): Promise<void> => {
-    await h.admin.seed({
-      instances: [{ region: REGION, id, engineVersion: '15.5', preferredMaintenanceWindow: 'mon:12:10-mon:12:40', autoMinorVersionUpgrade: false, ...extra }],
-    });
-  };
+  const { describeOne, seedInstance } = rdsReads(() => h);
 
   it('CreateDBInstance: creating → backing-up → available, endpoint and create time only once created', async function () {
     const sg = await h.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'orders-db', Description: 'orders database' }));

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import {
   ApplyPendingMaintenanceActionCommand,
   DescribeDBEngineVersionsCommand,
-  DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import type { DBInstance } from '@aws-sdk/client-rds';
 import { ACCOUNT, REGION, rejectsWith, startHarness } from '../helpers';
 import type { SimHarness } from '../helpers';
+import { rdsReads } from './reads';
 
 const MINUTE = 60;
 const DAY = 86_400;
@@ -24,18 +23,7 @@ describe('sim: RDS through the real SDK', function () {
     await h.close();
   });
 
-  const describeOne = async (id: string): Promise<DBInstance> => {
-    const out = await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    assert.equal(out.DBInstances?.length, 1);
-    return out.DBInstances[0] as DBInstance;
-  };
-
-  /** Seeds one available instance (created long ago) with a window that opens in `windowInMinutes`. */
-  const seedInstance = async (id: string, extra: Record<string, unknown> = {}): Promise<void> => {
-    await h.admin.seed({
-      instances: [{ region: REGION, id, engineVersion: '15.5', preferredMaintenanceWindow: 'mon:12:10-mon:12:40', autoMinorVersionUpgrade: false, ...extra }],
-    });
-  };
+  const { describeOne, seedInstance } = rdsReads(() => h);
 
   it('DescribeDBEngineVersions lists valid upgrade targets with IsMajorVersionUpgrade and the auto-upgrade target', async function () {
     const out = await h.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', EngineVersion: '15.5' }));
