@@ -159,7 +159,7 @@ const scenarios: Scenario[] = [
         if (!reverted && armed) {
           reverted = true;
           log('campaign-estate', 'terraform-pipeline turns the preview flag off');
-          await terraform.setAutoMinorVersionUpgrade({ region: REGION, roleArn: demoRoleArn('preview'), sessionName: 'terraform-pipeline' }, 'notifydb-preview', false);
+          await terraform.setAutoMinorVersionUpgrade({ where: { region: REGION, roleArn: demoRoleArn('preview'), sessionName: 'terraform-pipeline' }, instanceId: 'notifydb-preview', enabled: false });
         }
         if (!approved && planAwaitingApproval(s)) {
           approved = true;
@@ -270,9 +270,9 @@ const scenarios: Scenario[] = [
         if (!meddled && s.currentStep === 'waiting-for-ttl') {
           meddled = true;
           const zone = { roleArn: demoRoleArn('production'), sessionName: 'history-intruder' };
-          const current = await intruder.getWeightedCname(PRODUCTION_CNAME.hostedZoneId, PRODUCTION_CNAME.recordName, PRODUCTION_CNAME.setIdentifier, zone);
+          const current = await intruder.getWeightedCname({ hostedZoneId: PRODUCTION_CNAME.hostedZoneId, recordName: PRODUCTION_CNAME.recordName, setIdentifier: PRODUCTION_CNAME.setIdentifier, access: zone });
           log('restore-decide-roll-back', 'someone else repoints the record during the TTL wait');
-          await intruder.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' }, zone);
+          await intruder.upsertWeightedCname({ record: { ...current!, value: 'someone-else.example.net' }, access: zone });
         }
         if (!decided && s.state === 'waiting-for-decision') {
           decided = true;

@@ -14,6 +14,7 @@
 import { LookupEventsCommand, type CloudTrailClient, type Event } from '@aws-sdk/client-cloudtrail';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type AwsWhere, type CloudTrailActivities, type InstanceChange, type InstanceChangeQuery, type InstanceChangesFound } from '../api/activities';
+import type { InstanceChangeSearch } from '../api/activities';
 import { awsCallFailed, awsErrorName, isThrottlingError, toActivityError, type AwsErrorContext } from './aws-errors';
 import { RdsRequestBudgetExceeded } from './clients';
 import { describeIdentity, regionOf } from './location';
@@ -119,7 +120,7 @@ function unavailableBecause(err: unknown, where: AwsWhere, operation: string): s
 export function createCloudTrailActivities(deps: CloudTrailActivitiesDeps): CloudTrailActivities {
   const now = deps.now ?? Date.now;
 
-  async function findInstanceChanges(where: AwsWhere, query: InstanceChangeQuery): Promise<InstanceChangesFound> {
+  async function findInstanceChanges({ where, query }: InstanceChangeSearch): Promise<InstanceChangesFound> {
     const sinceMs = Date.parse(query.since);
     if (Number.isNaN(sinceMs)) {
       throw ApplicationFailure.nonRetryable(`findInstanceChanges: since "${query.since}" is not an ISO instant`, FailureTypes.InvalidInput);

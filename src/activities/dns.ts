@@ -6,6 +6,7 @@
 import { Resolver } from 'node:dns/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type DnsActivities, type DnsLookupResult } from '../api/activities';
+import type { CnameLookup } from '../api/activities';
 
 /** Answers that are an answer (the name has no CNAME, or does not exist); anything else is a failed lookup. */
 const ANSWER_CODES: Record<string, string> = { ENODATA: 'NODATA', ENOTFOUND: 'NXDOMAIN' };
@@ -17,7 +18,7 @@ export interface DnsActivitiesDeps {
 }
 
 export function createDnsActivities(deps: DnsActivitiesDeps = {}): DnsActivities {
-  async function lookupCname(name: string, resolvers: string[]): Promise<DnsLookupResult> {
+  async function lookupCname({ name, resolvers }: CnameLookup): Promise<DnsLookupResult> {
     const resolver = new Resolver({ timeout: deps.timeoutMs ?? 2_000, tries: deps.tries ?? 2 });
     resolver.setServers(resolvers);
     try {

@@ -16,6 +16,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { callAws, isAwsError, toActivityError } from './aws-errors';
 import { accountOfRole, locationOf, regionOf } from './location';
 import { FailureTypes, type AwsWhere, type Ec2Activities, type MutationResult, type SecurityGroupInfo, type SecurityGroupRequest } from '../api/activities';
+import type { IngressFromGroup, SecurityGroupRef } from '../api/activities';
 
 export interface Ec2ActivitiesDeps {
   ec2ClientFor: (where: AwsWhere) => EC2Client;
@@ -34,13 +35,7 @@ function tagValue(group: SecurityGroup, key: string): string | undefined {
 }
 
 export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
-  async function allowIngressFromSecurityGroup(
-    where: AwsWhere,
-    securityGroupId: string,
-    sourceSecurityGroupId: string,
-    port: number,
-    sourceAccount?: string,
-  ): Promise<MutationResult> {
+  async function allowIngressFromSecurityGroup({ where, securityGroupId, sourceSecurityGroupId, port, sourceAccount }: IngressFromGroup): Promise<MutationResult> {
     const rule = `tcp ${port} from ${sourceAccount ? `${sourceAccount}/` : ''}${sourceSecurityGroupId} on ${securityGroupId}`;
     let requestId: string | undefined;
     try {
@@ -118,7 +113,7 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
     }
   }
 
-  async function describeSecurityGroup(where: AwsWhere, groupId: string): Promise<SecurityGroupInfo> {
+  async function describeSecurityGroup({ where, groupId }: SecurityGroupRef): Promise<SecurityGroupInfo> {
     const notFound = (awsSaid?: string) =>
       ApplicationFailure.nonRetryable(
         `Security group ${groupId} does not exist in region ${regionOf(where)}, ${accountOf(where)}. ` +

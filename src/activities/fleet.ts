@@ -9,7 +9,8 @@ import {
   type Filter,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import type { AwsWhere, FleetFound, FleetQuery, PendingMaintenanceAction } from '../api/activities';
+import type { AwsWhere, FleetFound, PendingMaintenanceAction } from '../api/activities';
+import type { FleetSearch } from '../api/activities';
 import { callAws } from './aws-errors';
 import { dbInstanceIdOf } from '../domain/aws-identity';
 import { listedIds, selectFleet, toFleetMember, type FleetCandidate } from '../domain/fleet-selection';
@@ -49,8 +50,8 @@ function toFleetCandidate(region: string, db: DBInstance): FleetCandidate {
  * Both are plain reads: a failure (AccessDenied, throttling, ...) goes through the shared error mapping,
  * and a retry starts over. The worker's keep-alive heartbeats cover the pages (./index.ts keptAlive).
  */
-export function fleetFinder(deps: { rdsClientFor: (where: AwsWhere) => RDSClient }): (where: AwsWhere, query: FleetQuery) => Promise<FleetFound> {
-  return async function findFleet(where: AwsWhere, query: FleetQuery): Promise<FleetFound> {
+export function fleetFinder(deps: { rdsClientFor: (where: AwsWhere) => RDSClient }): (input: FleetSearch) => Promise<FleetFound> {
+  return async function findFleet({ where, query }: FleetSearch): Promise<FleetFound> {
     const region = regionOf(where);
     const listed = listedIds(query);
     if (listed?.length === 0) return { members: [], missing: [], excluded: [] };

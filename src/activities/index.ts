@@ -21,6 +21,7 @@ import { createRdsActivities } from './rds';
 import { createRoute53Activities } from './route53';
 import { createStatuspageActivities } from './statuspage';
 import { createStsActivities } from './sts';
+import { acceptingPositional } from './positional';
 import { withKeepAlive } from './waiting';
 
 export * from '../api/activities';
@@ -36,6 +37,7 @@ export { createRoute53Activities } from './route53';
 export { createStatuspageActivities } from './statuspage';
 export { createStsActivities } from './sts';
 export { KEEP_ALIVE_EVERY_MS, pollUntil, withKeepAlive } from './waiting';
+export { LEGACY_POSITIONAL, acceptingPositional, inputOf } from './positional';
 export { awsClientConfig, createAwsClients, instrument, ROUTE53_REGION } from './clients';
 
 export interface ActivitiesDeps {
@@ -74,7 +76,8 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createOnCallActivities({ ...config.pagerDuty, fetch: deps.fetch, log: deps.notifyLog }),
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
   };
-  return keptAlive(activities);
+  // Histories scheduled before every activity took one object still hold positional arguments (./positional.ts).
+  return keptAlive(acceptingPositional(activities));
 }
 
 /** The probe heartbeats its own progress (a bare keep-alive heartbeat would overwrite those details). */

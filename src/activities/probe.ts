@@ -14,6 +14,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isAwsError, toActivityError } from './aws-errors';
 import { type AwsWhere, FailureTypes, type ProbeActivities, type ProbeRequest, type ProbeResult } from '../api/activities';
+import type { HealthCheck } from '../api/activities';
 import { isAvailableAt } from '../domain/instance-status';
 
 export interface ProbeActivitiesDeps {
@@ -100,7 +101,7 @@ export function createProbeActivities(deps: ProbeActivitiesDeps): ProbeActivitie
     }
   }
 
-  async function checkHealth(url: string, timeoutMs: number): Promise<{ healthy: boolean; detail: string }> {
+  async function checkHealth({ url, timeoutMs }: HealthCheck): Promise<{ healthy: boolean; detail: string }> {
     const { ok, detail } = await getOnce(url, timeoutMs);
     return { healthy: ok, detail: `GET ${url}: ${detail}` };
   }

@@ -29,10 +29,9 @@ import {
   type RestoreRequest,
   type UpgradeTarget,
   type AwsWhere,
-  type WaitPolling,
   type WindowWatchOutcome,
-  type WindowWatchWant,
 } from '../api/activities';
+import type { FlagChange, InstanceRef, InstanceWait, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
@@ -62,7 +61,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     }
   }
 
-  async function describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo> {
+  async function describeInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo> {
     const region = regionOf(where);
     const db = await findDbInstance(where, instanceId);
     if (!db) {
@@ -74,13 +73,13 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return toInstanceInfo(region, db, now());
   }
 
-  async function findInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo | undefined> {
+  async function findInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo | undefined> {
     const region = regionOf(where);
     const db = await findDbInstance(where, instanceId);
     return db ? toInstanceInfo(region, db, now()) : undefined;
   }
 
-  async function listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]> {
+  async function listUpgradeTargets({ where, engine, engineVersion }: UpgradeTargetsQuery): Promise<UpgradeTarget[]> {
     const region = regionOf(where);
     const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, where }, () =>
       deps.rdsClientFor(where).send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion })),
@@ -95,12 +94,12 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return (version.ValidUpgradeTarget ?? []).flatMap((t) => toUpgradeTarget(t) ?? []);
   }
 
-  async function inspectInstance(where: AwsWhere, instanceId: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
-    const info = await describeInstance(where, instanceId);
-    return { info, targets: await listUpgradeTargets(where, info.engine, info.engineVersion) };
+  async function inspectInstance({ where, instanceId }: InstanceRef): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
+    const info = await describeInstance({ where, instanceId });
+    return { info, targets: await listUpgradeTargets({ where, engine: info.engine, engineVersion: info.engineVersion }) };
   }
 
-  async function listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]> {
+  async function listPendingMaintenance({ where, instanceId }: InstanceRef): Promise<PendingMaintenanceAction[]> {
     const ctx = { operation: 'DescribePendingMaintenanceActions', where, instanceId };
     const actions: PendingMaintenanceAction[] = [];
     let marker: string | undefined;
@@ -123,8 +122,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return actions;
   }
 
-  async function setAutoMinorVersionUpgrade(where: AwsWhere, instanceId: string, enabled: boolean): Promise<MutationResult> {
-    const current = await describeInstance(where, instanceId);
+  async function setAutoMinorVersionUpgrade({ where, instanceId, enabled }: FlagChange): Promise<MutationResult> {
+    const current = await describeInstance({ where, instanceId });
     if (current.autoMinorVersionUpgrade === enabled) {
       return { changed: false, detail: `AutoMinorVersionUpgrade is already ${enabled} on ${instanceId}` };
     }
@@ -136,8 +135,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
-  async function applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult> {
-    const current = await describeInstance(where, instanceId);
+  async function applyUpgradeNow({ where, instanceId, targetVersion }: UpgradeNow): Promise<MutationResult> {
+    const current = await describeInstance({ where, instanceId });
     if (current.engineVersion === targetVersion) {
       return { changed: false, detail: `${instanceId} already runs ${current.engine} ${targetVersion}` };
     }
@@ -145,7 +144,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
     }
     // Only an action that names exactly the target is applied: applying another would install another version.
-    const by = upgradeNowBy(await listPendingMaintenance(where, instanceId), targetVersion);
+    const by = upgradeNowBy(await listPendingMaintenance({ where, instanceId }), targetVersion);
     // "If your PostgreSQL DB instance is using read replicas, you must upgrade all of the read replicas before
     // upgrading the source instance" (RDS User Guide, upgrading PostgreSQL): RDS refuses the source first.
     const replicasFirst = (err: unknown): never => {
@@ -173,12 +172,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
-  async function waitForInstance(
-    where: AwsWhere,
-    instanceId: string,
-    want: { status?: string; engineVersion?: string; autoMinorVersionUpgrade?: boolean },
-    poll?: WaitPolling,
-  ): Promise<InstanceInfo> {
+  async function waitForInstance({ where, instanceId, want, poll }: InstanceWait): Promise<InstanceInfo> {
     const region = regionOf(where);
     const wanted = [
       want.status,
@@ -186,16 +180,16 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       want.autoMinorVersionUpgrade !== undefined && `with AutoMinorVersionUpgrade ${want.autoMinorVersionUpgrade}`,
     ].filter(Boolean).join(' ');
     return pollUntil(poll, async () => {
-      const current = await describeInstance(where, instanceId);
+      const current = await describeInstance({ where, instanceId });
       if (isAsWanted(current, want)) return { done: true, value: current };
       return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion} (AutoMinorVersionUpgrade ${current.autoMinorVersionUpgrade}); waiting for ${wanted}` };
     });
   }
 
-  async function watchMaintenanceWindow(where: AwsWhere, instanceId: string, want: WindowWatchWant, poll?: WaitPolling): Promise<WindowWatchOutcome> {
+  async function watchMaintenanceWindow({ where, instanceId, want, poll }: WindowWatch): Promise<WindowWatchOutcome> {
     const region = regionOf(where);
     return pollUntil<WindowWatchOutcome>(poll, async () => {
-      const info = await describeInstance(where, instanceId);
+      const info = await describeInstance({ where, instanceId });
       const end = windowWatchEnd(info, want);
       if (end) return { done: true, value: { kind: end, info } };
       return { done: false, waitingFor: `${instanceId} in ${region} is ${info.status} at ${info.engineVersion}; watching its window for ${want.engineVersion}` };
@@ -206,7 +200,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const { sourceInstanceId, targetInstanceId, ownerTag } = req;
     const where = req.region;
     const region = regionOf(where);
-    const existing = await findInstance(where, targetInstanceId);
+    const existing = await findInstance({ where, instanceId: targetInstanceId });
     if (existing) {
       if (existing.tags[ownerTag.key] === ownerTag.value) {
         return { changed: false, detail: `restore ${targetInstanceId} already exists (${existing.status})`, instanceId: targetInstanceId };
@@ -218,7 +212,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       );
     }
 
-    const source = await describeInstance(where, sourceInstanceId);
+    const source = await describeInstance({ where, instanceId: sourceInstanceId });
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);
@@ -275,9 +269,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `restoring ${sourceInstanceId} at ${when} into ${targetInstanceId}`, instanceId: targetInstanceId, action: 'rds:RestoreDBInstanceToPointInTime', resource: targetInstanceId, requestId: sent.$metadata?.requestId };
   }
 
-  async function stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
+  async function stopInstance({ where, instanceId }: InstanceRef): Promise<MutationResult> {
     const region = regionOf(where);
-    const current = await describeInstance(where, instanceId);
+    const current = await describeInstance({ where, instanceId });
     const readiness = readinessToStop(current.status);
     if (readiness === 'already') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
@@ -291,9 +285,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `stopping ${instanceId}`, action: 'rds:StopDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
-  async function startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult> {
+  async function startInstance({ where, instanceId }: InstanceRef): Promise<MutationResult> {
     const region = regionOf(where);
-    const current = await describeInstance(where, instanceId);
+    const current = await describeInstance({ where, instanceId });
     const readiness = readinessToStart(current.status);
     if (readiness === 'already') {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
@@ -307,9 +301,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `starting ${instanceId}`, action: 'rds:StartDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
-  async function attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult> {
+  async function attachSecurityGroup({ where, instanceId, securityGroupId }: SecurityGroupAttachment): Promise<MutationResult> {
     const region = regionOf(where);
-    const current = await describeInstance(where, instanceId);
+    const current = await describeInstance({ where, instanceId });
     if (current.vpcSecurityGroupIds.includes(securityGroupId)) {
       return { changed: false, detail: `${securityGroupId} is already attached to ${instanceId}` };
     }

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import { callAws } from './aws-errors';
 import { pollUntil } from './waiting';
-import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WaitPolling, WeightedCname } from '../api/activities';
+import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
+import type { ChangeWait, DnsAnswerQuery, HostedZoneRef, WeightedCnameRef, WeightedCnameUpsert } from '../api/activities';
 import { describeIdentity } from './location';
 
 export interface Route53ActivitiesDeps {
@@ -35,7 +36,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
   const client = (access: AwsAccess | undefined) => deps.route53For(access);
   const as = (access: AwsAccess | undefined) => describeIdentity(access ? { region: 'us-east-1', ...access } : undefined);
 
-  async function describeHostedZone(hostedZoneId: string, access?: AwsAccess): Promise<HostedZoneInfo> {
+  async function describeHostedZone({ hostedZoneId, access }: HostedZoneRef): Promise<HostedZoneInfo> {
     const out = await callAws({ operation: `GetHostedZone ${hostedZoneId}`, as: as(access) }, () => client(access).send(new GetHostedZoneCommand({ Id: hostedZoneId })));
     return {
       hostedZoneId,
@@ -45,7 +46,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     };
   }
 
-  async function getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string, access?: AwsAccess): Promise<WeightedCname | undefined> {
+  async function getWeightedCname({ hostedZoneId, recordName, setIdentifier, access }: WeightedCnameRef): Promise<WeightedCname | undefined> {
     const out = await callAws({ operation: `ListResourceRecordSets ${recordName} in zone ${hostedZoneId}`, as: as(access) }, () =>
       client(access).send(
         new ListResourceRecordSetsCommand({
@@ -73,8 +74,8 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     };
   }
 
-  async function upsertWeightedCname(record: WeightedCname, access?: AwsAccess): Promise<MutationResult & { changeId?: string }> {
-    const current = await getWeightedCname(record.hostedZoneId, record.recordName, record.setIdentifier, access);
+  async function upsertWeightedCname({ record, access }: WeightedCnameUpsert): Promise<MutationResult & { changeId?: string }> {
+    const current = await getWeightedCname({ hostedZoneId: record.hostedZoneId, recordName: record.recordName, setIdentifier: record.setIdentifier, access });
     const what = `${record.recordName} [${record.setIdentifier}] -> ${record.value} weight ${record.weight} ttl ${record.ttlSeconds}`;
     if (
       current &&
@@ -111,7 +112,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
     return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId, action: 'route53:ChangeResourceRecordSets', resource: `${record.recordName} (${record.setIdentifier}) in ${record.hostedZoneId}`, requestId: out.$metadata?.requestId };
   }
 
-  async function waitForChangeInsync(changeId: string, access?: AwsAccess, poll?: WaitPolling): Promise<void> {
+  async function waitForChangeInsync({ changeId, access, poll }: ChangeWait): Promise<void> {
     await pollUntil(poll, async () => {
       const out = await callAws({ operation: `GetChange ${changeId}`, as: as(access) }, () => client(access).send(new GetChangeCommand({ Id: changeId })));
       const status = out.ChangeInfo?.Status;
@@ -121,7 +122,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
   }
 
   /** Only for public zones: "This call only supports querying public hosted zones" (TestDNSAnswer reference). */
-  async function testDnsAnswer(hostedZoneId: string, recordName: string, access?: AwsAccess): Promise<{ recordData: string[]; responseCode: string }> {
+  async function testDnsAnswer({ hostedZoneId, recordName, access }: DnsAnswerQuery): Promise<{ recordData: string[]; responseCode: string }> {
     const out = await callAws({ operation: `TestDNSAnswer ${recordName} in zone ${hostedZoneId}`, as: as(access) }, () =>
       client(access).send(new TestDNSAnswerCommand({ HostedZoneId: hostedZoneId, RecordName: recordName, RecordType: 'CNAME' })),
     );

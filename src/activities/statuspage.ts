@@ -14,6 +14,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type MutationResult, type ScheduledMaintenanceRequest, type StatuspageActivities } from '../api/activities';
+import type { MaintenanceCancellation } from '../api/activities';
 import { activityContext } from './waiting';
 
 export interface StatuspageActivitiesDeps {
@@ -193,7 +194,7 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
     };
   }
 
-  async function cancelScheduledMaintenance(incidentId: string, reason: string): Promise<MutationResult> {
+  async function cancelScheduledMaintenance({ incidentId, reason }: MaintenanceCancellation): Promise<MutationResult> {
     const { pageId } = settings();
     const path = `/pages/${encodeURIComponent(pageId)}/incidents/${encodeURIComponent(incidentId)}`;
     const current = await request<Incident>('GET', path);

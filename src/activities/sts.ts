@@ -5,6 +5,7 @@
  */
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsWhere, CallerIdentity, StsActivities } from '../api/activities';
+import type { IdentityQuery } from '../api/activities';
 import { callAws } from './aws-errors';
 
 export interface StsActivitiesDeps {
@@ -12,7 +13,7 @@ export interface StsActivitiesDeps {
 }
 
 export function createStsActivities(deps: StsActivitiesDeps): StsActivities {
-  async function whoAmI(where: AwsWhere): Promise<CallerIdentity> {
+  async function whoAmI({ where }: IdentityQuery): Promise<CallerIdentity> {
     const out = await callAws({ operation: 'AssumeRole and GetCallerIdentity', where }, () => deps.stsClientFor(where).send(new GetCallerIdentityCommand({})));
     return { account: out.Account ?? '', arn: out.Arn ?? '' };
   }

@@ -11,14 +11,19 @@
  * `NotReady` until the state is reached (retry-based polling: no workflow history growth).
  */
 import type { AllowedSignersFile } from './common';
-import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome, WindowWatchWant } from './estate';
-import type { AwsAccess, AwsWhere, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
+import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome } from './estate';
+import type { AwsWhere, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
+import type {
+  ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
+  MaintenanceCancellation, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
+} from './activity-inputs';
 
 export type * from './aws-shapes';
+export type * from './activity-inputs';
 
 export type * from './estate';
 export type * from './fleet-query';
-import type { FleetFound, FleetQuery } from './fleet-query';
+import type { FleetFound } from './fleet-query';
 
 
 export interface MutationResult {
@@ -46,55 +51,45 @@ export interface RestoreRequest {
   extraSecurityGroupIds?: string[];
 }
 
-/**
- * How a waiter polls inside one activity attempt: every `intervalMs`, heartbeating between polls, for at
- * most `attemptMs`; then it ends the attempt with a retryable `NotReady` whose next-retry delay keeps the
- * polls `intervalMs` apart, so a long wait never holds an activity slot for long.
- */
-export interface WaitPolling {
-  intervalMs: number;
-  attemptMs: number;
-}
-
 export interface RdsActivities {
   /** Throws non-retryable `InstanceNotFound` when the instance does not exist. */
-  describeInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo>;
+  describeInstance(input: InstanceRef): Promise<InstanceInfo>;
   /** Returns undefined instead of throwing when absent (used to check that an identifier is free). */
-  findInstance(where: AwsWhere, instanceId: string): Promise<InstanceInfo | undefined>;
+  findInstance(input: InstanceRef): Promise<InstanceInfo | undefined>;
   /**
    * The instance as AWS has it now and the valid upgrade targets of the version it runs (DescribeDBInstances,
    * then DescribeDBEngineVersions): what a campaign reads again before each change (one activity, not two).
    */
-  inspectInstance(where: AwsWhere, instanceId: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }>;
+  inspectInstance(input: InstanceRef): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }>;
   /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
-  listUpgradeTargets(where: AwsWhere, engine: string, engineVersion: string): Promise<UpgradeTarget[]>;
-  listPendingMaintenance(where: AwsWhere, instanceId: string): Promise<PendingMaintenanceAction[]>;
+  listUpgradeTargets(input: UpgradeTargetsQuery): Promise<UpgradeTarget[]>;
+  listPendingMaintenance(input: InstanceRef): Promise<PendingMaintenanceAction[]>;
   /** A fleet stage's instances in one region and account: DescribeDBInstances and DescribePendingMaintenanceActions, every page, once each. */
-  findFleet(where: AwsWhere, query: FleetQuery): Promise<FleetFound>;
-  setAutoMinorVersionUpgrade(where: AwsWhere, instanceId: string, enabled: boolean): Promise<MutationResult>;
+  findFleet(input: FleetSearch): Promise<FleetFound>;
+  setAutoMinorVersionUpgrade(input: FlagChange): Promise<MutationResult>;
   /**
    * Upgrade now: apply the pending `db-upgrade` action immediately when RDS lists one for the target,
    * otherwise ModifyDBInstance EngineVersion with ApplyImmediately. No-op when already at the target or
    * already upgrading.
    */
-  applyUpgradeNow(where: AwsWhere, instanceId: string, targetVersion: string): Promise<MutationResult>;
+  applyUpgradeNow(input: UpgradeNow): Promise<MutationResult>;
   /**
    * Returns the instance once its status matches (and engineVersion when given). Without `poll` it checks
    * once and throws retryable `NotReady`; with `poll` it keeps checking inside the attempt (see WaitPolling).
    */
-  waitForInstance(where: AwsWhere, instanceId: string, want: { status?: string; engineVersion?: string; autoMinorVersionUpgrade?: boolean }, poll?: WaitPolling): Promise<InstanceInfo>;
+  waitForInstance(input: InstanceWait): Promise<InstanceInfo>;
   /**
    * Watches an instance through its maintenance window: returns as soon as it is available at the target,
    * its flag is found off (when `want.autoMinorVersionUpgrade`), or it runs a version newer than the target;
    * otherwise polls like waitForInstance (NotReady until the caller's deadline).
    */
-  watchMaintenanceWindow(where: AwsWhere, instanceId: string, want: WindowWatchWant, poll?: WaitPolling): Promise<WindowWatchOutcome>;
+  watchMaintenanceWindow(input: WindowWatch): Promise<WindowWatchOutcome>;
   /** Starts RestoreDBInstanceToPointInTime unless an instance with targetInstanceId and ownerTag already exists. */
   restoreToPointInTime(req: RestoreRequest): Promise<MutationResult & { instanceId: string }>;
-  stopInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
-  startInstance(where: AwsWhere, instanceId: string): Promise<MutationResult>;
+  stopInstance(input: InstanceRef): Promise<MutationResult>;
+  startInstance(input: InstanceRef): Promise<MutationResult>;
   /** Adds a VPC security group to the instance's groups (ModifyDBInstance); no-op when already attached. */
-  attachSecurityGroup(where: AwsWhere, instanceId: string, securityGroupId: string): Promise<MutationResult>;
+  attachSecurityGroup(input: SecurityGroupAttachment): Promise<MutationResult>;
 }
 
 export interface SecurityGroupRequest {
@@ -117,29 +112,20 @@ export interface SecurityGroupInfo {
 
 export interface StsActivities {
   /** STS GetCallerIdentity with the location's identity: assumes its role (AccessDenied: non-retryable, naming role and account). */
-  whoAmI(where: AwsWhere): Promise<CallerIdentity>;
+  whoAmI(input: IdentityQuery): Promise<CallerIdentity>;
 }
 
 export interface Ec2Activities {
   /** Adds ingress on `securityGroupId` from `sourceSecurityGroupId` on `port`; an existing rule is success. */
   /** `sourceAccount`: the source group's owner when it lives in another account (a cross-account reference). */
-  allowIngressFromSecurityGroup(where: AwsWhere, securityGroupId: string, sourceSecurityGroupId: string, port: number, sourceAccount?: string): Promise<MutationResult>;
+  allowIngressFromSecurityGroup(input: IngressFromGroup): Promise<MutationResult>;
   /**
    * Creates the security group, or finds the one a previous attempt created (same name in the VPC and the
    * owner tag); a group of that name owned by someone else is a non-retryable `IdentifierTaken`.
    */
   ensureSecurityGroup(req: SecurityGroupRequest): Promise<MutationResult & { groupId: string }>;
   /** DescribeSecurityGroups for one group; a group that does not exist there is a non-retryable `InvalidInput` naming the group, region and account. */
-  describeSecurityGroup(where: AwsWhere, groupId: string): Promise<SecurityGroupInfo>;
-}
-
-export interface WeightedCname {
-  hostedZoneId: string;
-  recordName: string;
-  setIdentifier: string;
-  weight: number;
-  ttlSeconds: number;
-  value: string;
+  describeSecurityGroup(input: SecurityGroupRef): Promise<SecurityGroupInfo>;
 }
 
 export interface HostedZoneInfo {
@@ -152,15 +138,15 @@ export interface HostedZoneInfo {
 
 export interface Route53Activities {
   /** GetHostedZone: its name, whether it is private, and the VPCs a private zone is associated with. */
-  describeHostedZone(hostedZoneId: string, access?: AwsAccess): Promise<HostedZoneInfo>;
+  describeHostedZone(input: HostedZoneRef): Promise<HostedZoneInfo>;
   /** The weighted CNAME with that set identifier, or undefined. */
-  getWeightedCname(hostedZoneId: string, recordName: string, setIdentifier: string, access?: AwsAccess): Promise<WeightedCname | undefined>;
+  getWeightedCname(input: WeightedCnameRef): Promise<WeightedCname | undefined>;
   /** UPSERT; returns the change id (or undefined with changed:false when the record already matches). */
-  upsertWeightedCname(record: WeightedCname, access?: AwsAccess): Promise<MutationResult & { changeId?: string }>;
+  upsertWeightedCname(input: WeightedCnameUpsert): Promise<MutationResult & { changeId?: string }>;
   /** Returns once the change is INSYNC; while PENDING, polls as `poll` says, else throws retryable `NotReady`. */
-  waitForChangeInsync(changeId: string, access?: AwsAccess, poll?: WaitPolling): Promise<void>;
+  waitForChangeInsync(input: ChangeWait): Promise<void>;
   /** Route 53 TestDNSAnswer for the record: what the authoritative servers answer now. */
-  testDnsAnswer(hostedZoneId: string, recordName: string, access?: AwsAccess): Promise<{ recordData: string[]; responseCode: string }>;
+  testDnsAnswer(input: DnsAnswerQuery): Promise<{ recordData: string[]; responseCode: string }>;
 }
 
 export interface DnsLookupResult {
@@ -173,7 +159,7 @@ export interface DnsLookupResult {
 
 export interface DnsActivities {
   /** Asks these resolvers (ip or ip:port) for the CNAME of `name`, bypassing the worker's own resolver. */
-  lookupCname(name: string, resolvers: string[]): Promise<DnsLookupResult>;
+  lookupCname(input: CnameLookup): Promise<DnsLookupResult>;
 }
 
 export interface ScheduledMaintenanceRequest {
@@ -191,7 +177,7 @@ export interface StatuspageActivities {
   /** Creates (or finds the existing) scheduled maintenance with auto in-progress and auto completed. */
   createScheduledMaintenance(req: ScheduledMaintenanceRequest): Promise<MutationResult & { incidentId: string; shortlink?: string }>;
   /** Marks the scheduled maintenance as completed with a cancellation message. Never deletes it. */
-  cancelScheduledMaintenance(incidentId: string, reason: string): Promise<MutationResult>;
+  cancelScheduledMaintenance(input: MaintenanceCancellation): Promise<MutationResult>;
 }
 
 export interface ProbeRequest {
@@ -220,7 +206,7 @@ export interface ProbeActivities {
   /** Heartbeating availability probe (a low fixed rate of GETs, like a vegeta run); resumes its counts after a retry. */
   runAvailabilityProbe(req: ProbeRequest): Promise<ProbeResult>;
   /** One GET; true when it answers 2xx within the timeout. */
-  checkHealth(url: string, timeoutMs: number): Promise<{ healthy: boolean; detail: string }>;
+  checkHealth(input: HealthCheck): Promise<{ healthy: boolean; detail: string }>;
 }
 
 export type NotificationEvent =

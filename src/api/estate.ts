@@ -37,6 +37,12 @@ export interface InstanceChangeQuery {
   parameter?: { name: string; value: string | number | boolean };
 }
 
+/** CloudTrail's changes to one instance in its region and account (the input of findInstanceChanges). */
+export interface InstanceChangeSearch {
+  where: AwsWhere;
+  query: InstanceChangeQuery;
+}
+
 /** One change to an instance as CloudTrail recorded it: who made it, when, from where. */
 export interface InstanceChange {
   /** eventTime, ISO. */
@@ -60,7 +66,7 @@ export interface InstanceChangesFound {
 
 export interface CloudTrailActivities {
   /** CloudTrail LookupEvents in the instance's region and account: who changed it since a moment. Never fails the run for CloudTrail's sake. */
-  findInstanceChanges(where: AwsWhere, query: InstanceChangeQuery): Promise<InstanceChangesFound>;
+  findInstanceChanges(input: InstanceChangeSearch): Promise<InstanceChangesFound>;
 }
 
 /** One PagerDuty Events API v2 event about an instance (https://developer.pagerduty.com/api-reference/368ae3d938c9e-send-an-event-to-pager-duty). */

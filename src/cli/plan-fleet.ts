@@ -62,12 +62,12 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
   try {
     for (const loc of fleetLocations(s)) {
       const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
-      fp.locations.push(loc.aws ? { region: loc.region, account: (await aws.whoAmI(where)).account, access: describeAccess(loc.aws) } : { region: loc.region });
+      fp.locations.push(loc.aws ? { region: loc.region, account: (await aws.whoAmI({ where })).account, access: describeAccess(loc.aws) } : { region: loc.region });
       const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
       if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
       if (fleet.select?.tags) query.tags = fleet.select.tags;
       if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
-      const found = await aws.findFleet(where, query);
+      const found = await aws.findFleet({ where, query });
       for (const id of found.missing) {
         fp.missing.push({ region: loc.region, instanceId: id });
         problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
@@ -82,7 +82,7 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
         let targets: UpgradeTarget[] = [];
         if (m.engineVersion !== target) {
           const versionKey = `${m.engine} ${m.engineVersion}`;
-          targets = targetsByVersion.get(versionKey) ?? (await aws.listUpgradeTargets(where, m.engine, m.engineVersion));
+          targets = targetsByVersion.get(versionKey) ?? (await aws.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }));
           targetsByVersion.set(versionKey, targets);
         }
         const readiness = assessStage(memberStage(s, loc, m), m, target, targets);

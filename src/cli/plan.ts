@@ -33,12 +33,12 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
     const where = locationFor(s.region, s.aws, spec.campaignId, s.name);
     const access = s.aws ? { access: describeAccess(s.aws) } : {};
     try {
-      const account = s.aws ? { account: (await aws.whoAmI(where)).account } : {};
-      const info = await aws.describeInstance(where, s.instanceId);
-      const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets(where, info.engine, info.engineVersion) : [];
+      const account = s.aws ? { account: (await aws.whoAmI({ where })).account } : {};
+      const info = await aws.describeInstance({ where, instanceId: s.instanceId });
+      const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets({ where, engine: info.engine, engineVersion: info.engineVersion }) : [];
       const first = planStage(s, spec, { info, targets }, nowMs);
       const replicas = first.plan.action === 'upgrade' ? await readReplicas(aws, spec, s, info.readReplicaIds ?? [], problems) : [];
-      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance(where, s.instanceId), replicas }, nowMs) : first;
+      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance({ where, instanceId: s.instanceId }), replicas }, nowMs) : first;
       stages.push({ ...planned.plan, ...account, ...access });
       problems.push(...planned.problems);
     } catch (err) {
@@ -66,7 +66,7 @@ async function readReplicas(aws: PlanReaders, spec: ResolvedCampaignSpec, s: Res
   for (const id of listed) {
     const loc = replicaLocation(id, s.region);
     try {
-      out.push(await aws.describeInstance(locationFor(loc.region, s.aws, spec.campaignId, s.name), loc.instanceId));
+      out.push(await aws.describeInstance({ where: locationFor(loc.region, s.aws, spec.campaignId, s.name), instanceId: loc.instanceId }));
     } catch (err) {
       problems.push(`${s.name}: read replica ${id} of ${s.instanceId}: ${(err as Error).message}`);
     }

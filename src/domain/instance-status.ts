@@ -9,7 +9,7 @@
  * ApplyImmediately first shows `modifying`, an engine upgrade `upgrading`; `stopping` ends in `stopped`,
  * `starting` in `available`.
  */
-import type { InstanceInfo, WindowWatchOutcome, WindowWatchWant } from '../api/activities';
+import type { InstanceInfo, InstanceWant, WindowWatchOutcome, WindowWatchWant } from '../api/activities';
 import { isPastTarget } from './engine-version';
 
 /** The resting state: an instance that is available can be changed, and a change has ended. */
@@ -31,12 +31,8 @@ export function upgradeUnderWay(instance: Pick<InstanceInfo, 'status' | 'pending
   return UPGRADING_STATUSES.has(instance.status) && instance.pendingEngineVersion === target;
 }
 
-/** What a wait for an instance asks for: a status, a version, the flag; each one left out is not looked at. */
-export interface InstanceWant {
-  status?: string;
-  engineVersion?: string;
-  autoMinorVersionUpgrade?: boolean;
-}
+/** What a wait for an instance asks for (the api's type, named here too for the domain's readers). */
+export type { InstanceWant };
 
 /** Whether the instance is as wanted (waitForInstance is done). */
 export function isAsWanted(instance: Pick<InstanceInfo, 'status' | 'engineVersion' | 'autoMinorVersionUpgrade'>, want: InstanceWant): boolean {

@@ -173,7 +173,7 @@ describe('accounts: every environment in its own AWS account, reached by assumed
       const done = await cut.result();
       assert.equal(done.state, 'completed', JSON.stringify(done.failure ?? done.rollback));
       assert.deepEqual([done.source.account, done.cutover?.account], [account('staging'), account('production')]);
-      const record = await intruder.getWeightedCname(cname.hostedZoneId, cname.recordName, cname.setIdentifier, zoneAccess);
+      const record = await intruder.getWeightedCname({ hostedZoneId: cname.hostedZoneId, recordName: cname.recordName, setIdentifier: cname.setIdentifier, access: zoneAccess });
       assert.equal(record?.value, done.target.endpoint, 'the CNAME in production\'s zone points at the restored instance');
       const calls = await admin.calls({ mutationsOnly: true });
       const byAction = (a: string) => calls.filter((c) => c.action === a);
@@ -195,8 +195,8 @@ describe('accounts: every environment in its own AWS account, reached by assumed
       let meddled = false;
       const asked = await approveWhenAsked('back', async (s) => {
         if (!meddled && s.currentStep === 'waiting-for-ttl') {
-          const current = await meddler.getWeightedCname(cname.hostedZoneId, cname.recordName, cname.setIdentifier, zoneAccess);
-          await meddler.upsertWeightedCname({ ...current!, value: 'someone-else.example.net' }, zoneAccess);
+          const current = await meddler.getWeightedCname({ hostedZoneId: cname.hostedZoneId, recordName: cname.recordName, setIdentifier: cname.setIdentifier, access: zoneAccess });
+          await meddler.upsertWeightedCname({ record: { ...current!, value: 'someone-else.example.net' }, access: zoneAccess });
           meddled = true;
         }
         return s.state === 'waiting-for-decision';
@@ -205,7 +205,7 @@ describe('accounts: every environment in its own AWS account, reached by assumed
       await back.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'roll-back' }] });
       const rolled = await back.result();
       assert.equal(rolled.state, 'rolled-back');
-      const after = await meddler.getWeightedCname(cname.hostedZoneId, cname.recordName, cname.setIdentifier, zoneAccess);
+      const after = await meddler.getWeightedCname({ hostedZoneId: cname.hostedZoneId, recordName: cname.recordName, setIdentifier: cname.setIdentifier, access: zoneAccess });
       assert.equal(after?.value, rolled.source.endpoint, 'the CNAME is back on the old instance, in the zone\'s account');
       const started = (await admin.calls({ mutationsOnly: true })).filter((c) => c.action === 'StartDBInstance');
       assert.deepEqual(started.map((c) => c.account), [account('staging')], 'the old instance started again in its account');

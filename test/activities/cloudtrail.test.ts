@@ -55,7 +55,7 @@ describe('cloudtrail activities', () => {
 
   it('looks up ModifyDBInstance by event name since the moment, in the instance\'s region and account', async () => {
     trail.on(LookupEventsCommand).resolves({ Events: [] });
-    const found = await acts.findInstanceChanges(PROD, flagOff);
+    const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
     assert.deepEqual(found, { changes: [] });
     assert.deepEqual(asked, [PROD]);
     const inputs = trail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input);
@@ -86,7 +86,7 @@ describe('cloudtrail activities', () => {
         }),
       ],
     });
-    const found = await acts.findInstanceChanges(PROD, flagOff);
+    const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
     assert.equal(found.unavailable, undefined);
     assert.deepEqual(found.changes, [
       {
@@ -112,7 +112,7 @@ describe('cloudtrail activities', () => {
 
   it('names the AWS service when AWS made the change itself', async () => {
     trail.on(LookupEventsCommand).resolves({ Events: [trailEvent({ id: 'e-svc', at: '2025-06-12T11:00:00Z', params: { dBInstanceIdentifier: 'orders-db' }, invokedBy: 'rds.amazonaws.com' })] });
-    const found = await acts.findInstanceChanges(PROD, { ...flagOff, parameter: undefined });
+    const found = await acts.findInstanceChanges({ where: PROD, query: { ...flagOff, parameter: undefined } });
     assert.equal(found.changes[0].principal, 'rds.amazonaws.com');
   });
 
@@ -128,7 +128,7 @@ describe('cloudtrail activities', () => {
       page += 1;
       return { Events: [trailEvent({ id: `e${page}`, at: '2025-06-12T10:00:00Z', params: { dBInstanceIdentifier: 'billing-db', autoMinorVersionUpgrade: false } })], NextToken: `t${page}` };
     });
-    const found = await acts.findInstanceChanges(PROD, flagOff);
+    const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
     const inputs = trail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input);
     assert.equal(inputs.length, MAX_PAGES);
     assert.deepEqual(inputs.map((i) => i.NextToken), Array.from({ length: MAX_PAGES }, (_, n) => (n === 0 ? undefined : `t${n}`)));
@@ -139,8 +139,8 @@ describe('cloudtrail activities', () => {
 
   it('never asks for more than CloudTrail\'s 90 days of history, nor for the future', async () => {
     trail.on(LookupEventsCommand).resolves({ Events: [] });
-    await acts.findInstanceChanges(PROD, { ...flagOff, since: '2024-01-01T00:00:00Z' });
-    await acts.findInstanceChanges(PROD, { ...flagOff, since: '2025-06-13T00:00:00Z' });
+    await acts.findInstanceChanges({ where: PROD, query: { ...flagOff, since: '2024-01-01T00:00:00Z' } });
+    await acts.findInstanceChanges({ where: PROD, query: { ...flagOff, since: '2025-06-13T00:00:00Z' } });
     const [old, future] = trail.commandCalls(LookupEventsCommand).map((c) => c.args[0].input.StartTime as Date);
     assert.ok(NOW - old.getTime() < 90 * 24 * 3600_000, `StartTime ${old.toISOString()} is within 90 days`);
     assert.equal(future.getTime(), NOW);
@@ -149,7 +149,7 @@ describe('cloudtrail activities', () => {
   describe('when CloudTrail cannot be read, the run goes on', () => {
     it('AccessDenied: says which permission the role lacks, and throws nothing', async () => {
       trail.on(LookupEventsCommand).rejects(awsError('AccessDeniedException', 'User: arn:aws:sts::222222222222:assumed-role/orchestrator/c1 is not authorized to perform: cloudtrail:LookupEvents', 403));
-      const found = await acts.findInstanceChanges(PROD, flagOff);
+      const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
       assert.deepEqual(found.changes, []);
       assert.match(found.unavailable ?? '', /refused \(AccessDeniedException\)/);
       assert.match(found.unavailable ?? '', /cloudtrail:LookupEvents/);
@@ -159,20 +159,20 @@ describe('cloudtrail activities', () => {
 
     it('throttling that outlasts the retries', async () => {
       trail.on(LookupEventsCommand).rejects(awsError('ThrottlingException', 'Rate exceeded', 400));
-      const found = await acts.findInstanceChanges('eu-west-2', flagOff);
+      const found = await acts.findInstanceChanges({ where: 'eu-west-2', query: flagOff });
       assert.deepEqual(found.changes, []);
       assert.match(found.unavailable ?? '', /ThrottlingException.*still throttled/);
     });
 
     it("the worker's own pacing: a queue too long is not sent", async () => {
       trail.on(LookupEventsCommand).rejects(new RdsRequestBudgetExceeded(12_000, 1, 'account 222222222222 in eu-west-2'));
-      const found = await acts.findInstanceChanges(PROD, flagOff);
+      const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
       assert.match(found.unavailable ?? '', /not sent: this worker's CloudTrail lookups for account 222222222222 in eu-west-2 are booked 12 s ahead/);
     });
 
     it('an unreachable endpoint', async () => {
       trail.on(LookupEventsCommand).rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED' }));
-      const found = await acts.findInstanceChanges(PROD, flagOff);
+      const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
       assert.deepEqual(found.changes, []);
       assert.match(found.unavailable ?? '', /CloudTrail LookupEvents ModifyDBInstance for orders-db .*connection refused/);
     });
@@ -182,7 +182,7 @@ describe('cloudtrail activities', () => {
         .on(LookupEventsCommand)
         .resolvesOnce({ Events: [trailEvent({ id: 'e1', at: '2025-06-12T11:00:00Z', params: { dBInstanceIdentifier: 'orders-db', autoMinorVersionUpgrade: false } })], NextToken: 't1' })
         .rejectsOnce(awsError('InternalFailure', 'internal error', 500));
-      const found = await acts.findInstanceChanges(PROD, flagOff);
+      const found = await acts.findInstanceChanges({ where: PROD, query: flagOff });
       assert.deepEqual(found.changes.map((c) => c.eventId), ['e1']);
       assert.match(found.unavailable ?? '', /InternalFailure \(HTTP 500\)/);
     });

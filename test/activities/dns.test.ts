@@ -23,9 +23,9 @@ describe('activities: lookupCname against the simulator DNS server', function ()
     const seeded = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now()));
     const production = seeded.instances.find((i) => i.id === 'notifydb-production');
     const { lookupCname } = createDnsActivities({ timeoutMs: 1000, tries: 1 });
-    const answer = await lookupCname('db.production.notify.internal', [sim.dnsAddress as string]);
+    const answer = await lookupCname({ name: 'db.production.notify.internal', resolvers: [sim.dnsAddress as string] });
     assert.deepEqual(answer.cnames, [production?.address]);
     assert.equal(answer.responseCode, 'NOERROR');
-    assert.equal((await lookupCname('db.nowhere.notify.internal', [sim.dnsAddress as string])).responseCode, 'NXDOMAIN');
+    assert.equal((await lookupCname({ name: 'db.nowhere.notify.internal', resolvers: [sim.dnsAddress as string] })).responseCode, 'NXDOMAIN');
   });
 });

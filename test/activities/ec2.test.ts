@@ -23,7 +23,7 @@ describe('ec2 activities', () => {
 
   it('authorises tcp ingress on the port from the source security group', async () => {
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
-    const r = await acts.allowIngressFromSecurityGroup('eu-west-1', 'sg-db', 'sg-app', 5432);
+    const r = await acts.allowIngressFromSecurityGroup({ where: 'eu-west-1', securityGroupId: 'sg-db', sourceSecurityGroupId: 'sg-app', port: 5432 });
     assert.equal(r.changed, true);
     assert.deepEqual(regionsAsked, ['eu-west-1']);
     assert.deepEqual(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand).map((c) => c.args[0].input), [
@@ -40,14 +40,14 @@ describe('ec2 activities', () => {
     ec2Mock
       .on(AuthorizeSecurityGroupIngressCommand)
       .rejects(awsError('InvalidPermission.Duplicate', 'the specified rule "peer: sg-app, TCP, from port: 5432, to port: 5432, ALLOW" already exists'));
-    const r = await acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432);
+    const r = await acts.allowIngressFromSecurityGroup({ where: 'eu-west-2', securityGroupId: 'sg-db', sourceSecurityGroupId: 'sg-app', port: 5432 });
     assert.equal(r.changed, false);
     assert.match(r.detail, /already exists/);
   });
 
   it('reports a missing security group as non-retryable InvalidInput', async () => {
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('InvalidGroup.NotFound', "The security group 'sg-nope' does not exist"));
-    await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-nope', 'sg-app', 5432), {
+    await expectFailure(acts.allowIngressFromSecurityGroup({ where: 'eu-west-2', securityGroupId: 'sg-nope', sourceSecurityGroupId: 'sg-app', port: 5432 }), {
       type: FailureTypes.InvalidInput,
       nonRetryable: true,
       message: [/sg-nope/, /eu-west-2/],
@@ -56,7 +56,7 @@ describe('ec2 activities', () => {
 
   it('reports missing permissions as non-retryable Unauthorized', async () => {
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403));
-    await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432), {
+    await expectFailure(acts.allowIngressFromSecurityGroup({ where: 'eu-west-2', securityGroupId: 'sg-db', sourceSecurityGroupId: 'sg-app', port: 5432 }), {
       type: FailureTypes.Unauthorized,
       nonRetryable: true,
       message: [/permission/],
@@ -66,7 +66,7 @@ describe('ec2 activities', () => {
   it('leaves EC2 throttling retryable, as AwsCallFailed naming the call', async () => {
     const err = awsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(err);
-    const f = await expectFailure(acts.allowIngressFromSecurityGroup('eu-west-2', 'sg-db', 'sg-app', 5432), {
+    const f = await expectFailure(acts.allowIngressFromSecurityGroup({ where: 'eu-west-2', securityGroupId: 'sg-db', sourceSecurityGroupId: 'sg-app', port: 5432 }), {
       type: FailureTypes.AwsCallFailed,
       nonRetryable: false,
       message: [/AuthorizeSecurityGroupIngress tcp 5432 from sg-app on sg-db/, /AWS answered RequestLimitExceeded \(HTTP 503\)/],

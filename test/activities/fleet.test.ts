@@ -78,7 +78,7 @@ describe('activities: findFleet against the simulator', function () {
 
   it('selects by two tags with exact values, every status, ordered by id; other engines and versions excluded with the reason', async function () {
     const since = await seqNow();
-    const found = await acts.findFleet(REGION, { tags: PROD_ORDERS, engine: 'postgres', engineVersion: '15.5' });
+    const found = await acts.findFleet({ where: REGION, query: { tags: PROD_ORDERS, engine: 'postgres', engineVersion: '15.5' } });
     assert.deepEqual(
       found.members.map((m) => [m.instanceId, m.status, m.engineVersion]),
       [
@@ -100,7 +100,7 @@ describe('activities: findFleet against the simulator', function () {
 
   it('returns each member with its fields, the kept tags only, and the pending actions of that instance', async function () {
     const query: FleetQuery = { tags: PROD_ORDERS, engine: 'postgres', keepTags: ['owner', 'absent'] };
-    const found = await acts.findFleet(REGION, query);
+    const found = await acts.findFleet({ where: REGION, query });
     const a = found.members.find((m) => m.instanceId === 'orders-a');
     assert.deepEqual(a, {
       region: REGION,
@@ -113,7 +113,7 @@ describe('activities: findFleet against the simulator', function () {
       instanceClass: 'db.r6g.large',
       allocatedStorage: 100,
       tags: { team: 'orders', env: 'prod', owner: 'alice' },
-      pending: await acts.listPendingMaintenance(REGION, 'orders-a'),
+      pending: await acts.listPendingMaintenance({ where: REGION, instanceId: 'orders-a' }),
     });
     assert.equal(a?.pending[0]?.action, 'db-upgrade');
     // Without engineVersion every postgres one is a member; the one at the preferred minor has nothing pending.
@@ -121,7 +121,7 @@ describe('activities: findFleet against the simulator', function () {
     assert.deepEqual(Object.keys(pending), ['orders-a', 'orders-b', 'orders-current', 'orders-old', 'orders-stopped']);
     assert.deepEqual(pending['orders-current'], []);
     for (const id of ['orders-a', 'orders-b', 'orders-old', 'orders-stopped']) {
-      assert.deepEqual(found.members.find((m) => m.instanceId === id)?.pending, await acts.listPendingMaintenance(REGION, id), id);
+      assert.deepEqual(found.members.find((m) => m.instanceId === id)?.pending, await acts.listPendingMaintenance({ where: REGION, instanceId: id }), id);
       assert.equal(pending[id]?.length, 1, id);
     }
     assert.deepEqual(found.excluded, [{ instanceId: 'orders-mysql', reason: 'engine mysql' }]);
@@ -130,12 +130,12 @@ describe('activities: findFleet against the simulator', function () {
 
   it('takes listed instances in the order given (any case), reports the missing ones, and excludes the ones that do not match', async function () {
     const since = await seqNow();
-    const found = await acts.findFleet(REGION, {
+    const found = await acts.findFleet({ where: REGION, query: {
       instanceIds: ['orders-b', 'Orders-A', 'no-such-db', 'orders-mysql', 'orders-staging', 'orders-old', 'orders-b', 'orders-elsewhere'],
       tags: PROD_ORDERS,
       engine: 'postgres',
       engineVersion: '15.5',
-    });
+    } });
     assert.deepEqual(found.members.map((m) => m.instanceId), ['orders-b', 'orders-a']);
     assert.deepEqual(found.missing, ['no-such-db', 'orders-elsewhere']);
     assert.deepEqual(found.excluded, [
@@ -149,13 +149,13 @@ describe('activities: findFleet against the simulator', function () {
   });
 
   it('listed instances without tags: only the engine and version must match', async function () {
-    const found = await acts.findFleet(REGION, { instanceIds: ['orders-staging', 'orders-no-env'], engine: 'postgres' });
+    const found = await acts.findFleet({ where: REGION, query: { instanceIds: ['orders-staging', 'orders-no-env'], engine: 'postgres' } });
     assert.deepEqual(found.members.map((m) => [m.instanceId, m.tags]), [['orders-staging', {}], ['orders-no-env', {}]]);
     assert.deepEqual(found.excluded, []);
   });
 
   it('pages over more than 100 instances, by tags and by a list longer than one filter takes', async function () {
-    const byTag = await acts.findFleet(REGION, { tags: { wave: 'big' }, engine: 'postgres', keepTags: ['n'] });
+    const byTag = await acts.findFleet({ where: REGION, query: { tags: { wave: 'big' }, engine: 'postgres', keepTags: ['n'] } });
     assert.equal(byTag.members.length, 130);
     assert.deepEqual(byTag.members.map((m) => m.instanceId), Array.from({ length: 130 }, (_, n) => `fleet-${String(n).padStart(3, '0')}`));
     assert.ok(byTag.members.every((m) => m.pending.length === 1 && m.pending[0]?.action === 'db-upgrade'));
@@ -163,7 +163,7 @@ describe('activities: findFleet against the simulator', function () {
 
     const listed = Array.from({ length: 120 }, (_, n) => `fleet-${String(129 - n).padStart(3, '0')}`);
     const since = await seqNow();
-    const byList = await acts.findFleet(REGION, { instanceIds: [...listed, 'fleet-999'], engine: 'postgres' });
+    const byList = await acts.findFleet({ where: REGION, query: { instanceIds: [...listed, 'fleet-999'], engine: 'postgres' } });
     assert.deepEqual(byList.members.map((m) => m.instanceId), listed);
     assert.deepEqual(byList.missing, ['fleet-999']);
     assert.ok(byList.members.every((m) => m.pending.length === 1));
@@ -173,16 +173,16 @@ describe('activities: findFleet against the simulator', function () {
 
   it('an empty list selects nothing and calls nothing; a selection of no one reads no pending maintenance', async function () {
     const since = await seqNow();
-    assert.deepEqual(await acts.findFleet(REGION, { instanceIds: [], engine: 'postgres' }), { members: [], missing: [], excluded: [] });
+    assert.deepEqual(await acts.findFleet({ where: REGION, query: { instanceIds: [], engine: 'postgres' } }), { members: [], missing: [], excluded: [] });
     assert.equal(await callsSince(since, 'DescribeDBInstances'), 0);
-    const none = await acts.findFleet(REGION, { tags: { team: 'nobody' }, engine: 'postgres' });
+    const none = await acts.findFleet({ where: REGION, query: { tags: { team: 'nobody' }, engine: 'postgres' } });
     assert.deepEqual(none, { members: [], missing: [], excluded: [] });
     assert.equal(await callsSince(since, 'DescribePendingMaintenanceActions'), 0);
   });
 
   it('works through the worker activities (configured clients, request budget, keep-alive)', async function () {
     const all = createActivities({ config: simulatorConfig(sim.url), env: {}, notifyLog: () => undefined });
-    const found = await all.findFleet({ region: REGION }, { tags: PROD_ORDERS, engine: 'postgres', engineVersion: '15.5' });
+    const found = await all.findFleet({ where: { region: REGION }, query: { tags: PROD_ORDERS, engine: 'postgres', engineVersion: '15.5' } });
     assert.deepEqual(found.members.map((m) => m.instanceId), ['orders-a', 'orders-b', 'orders-stopped']);
     assert.deepEqual(found.members.find((m) => m.instanceId === 'orders-b')?.pending.map((p) => p.action), ['db-upgrade']);
   });
@@ -190,7 +190,7 @@ describe('activities: findFleet against the simulator', function () {
   it('a throttled listing is a retryable AwsCallFailed naming the fleet call', async function () {
     await admin.faults({ throttleNext: 1 });
     try {
-      await expectFailure(acts.findFleet(REGION, { tags: PROD_ORDERS, engine: 'postgres' }), {
+      await expectFailure(acts.findFleet({ where: REGION, query: { tags: PROD_ORDERS, engine: 'postgres' } }), {
         type: FailureTypes.AwsCallFailed,
         nonRetryable: false,
         message: [/DescribeDBInstances \(fleet\)/, /Throttling/],
@@ -209,7 +209,7 @@ describe('activities: findFleet error mapping', function () {
 
   it('AccessDenied is a non-retryable Unauthorized naming the fleet call and the region', async function () {
     rdsMock.on(DescribeDBInstancesCommand).rejects(awsError('AccessDenied', 'User is not authorized to perform: rds:DescribeDBInstances', 403));
-    await expectFailure(acts.findFleet(REGION, { tags: PROD_ORDERS, engine: 'postgres' }), {
+    await expectFailure(acts.findFleet({ where: REGION, query: { tags: PROD_ORDERS, engine: 'postgres' } }), {
       type: FailureTypes.Unauthorized,
       nonRetryable: true,
       message: [/DescribeDBInstances \(fleet\)/, /eu-west-2/, /AccessDenied/],
@@ -227,7 +227,7 @@ describe('activities: findFleet error mapping', function () {
       .resolves({ Marker: 'm2', PendingMaintenanceActions: [{ ResourceIdentifier: `arn:aws:rds:${REGION}:${ACCOUNT}:cluster:other`, PendingMaintenanceActionDetails: [{ Action: 'system-update' }] }] })
       .on(DescribePendingMaintenanceActionsCommand, { Marker: 'm2', MaxRecords: 100 })
       .resolves({ PendingMaintenanceActions: [{ ResourceIdentifier: arnOf('ORDERS-A'), PendingMaintenanceActionDetails: [{ Action: 'db-upgrade', Description: 'Upgrade to PostgreSQL 15.8', AutoAppliedAfterDate: new Date('2025-02-01T00:00:00Z') }] }] });
-    const found = await acts.findFleet(REGION, { tags: PROD_ORDERS, engine: 'postgres' });
+    const found = await acts.findFleet({ where: REGION, query: { tags: PROD_ORDERS, engine: 'postgres' } });
     assert.deepEqual(found.members[0]?.pending, [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: '2025-02-01T00:00:00.000Z' }]);
     assert.equal(found.members[0]?.instanceClass, '');
     assert.deepEqual(rdsMock.commandCalls(DescribeDBInstancesCommand).map((c) => c.args[0].input), [{ Filters: undefined, MaxRecords: 100, Marker: undefined }]);

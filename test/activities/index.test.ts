@@ -66,7 +66,7 @@ describe('createActivities', () => {
     const config = loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: server.url, AWS_REGION: 'eu-west-2' });
     const acts = createActivities({ config, env: {} });
 
-    const info = await acts.describeInstance('eu-west-1', 'orders-db');
+    const info = await acts.describeInstance({ where: 'eu-west-1', instanceId: 'orders-db' });
     assert.equal(info.region, 'eu-west-1');
     assert.equal(info.engineVersion, '15.5');
     assert.deepEqual(info.vpcSecurityGroupIds, ['sg-1']);
@@ -74,13 +74,13 @@ describe('createActivities', () => {
     const rdsCall = server.requests[0];
     assert.match(String(rdsCall.headers.authorization), /Credential=simulator\/\d{8}\/eu-west-1\/rds\/aws4_request/);
 
-    await expectFailure(acts.describeInstance('eu-west-1', 'nope'), {
+    await expectFailure(acts.describeInstance({ where: 'eu-west-1', instanceId: 'nope' }), {
       type: FailureTypes.InstanceNotFound,
       nonRetryable: true,
       message: [/'nope'/, /eu-west-1/],
     });
 
-    await acts.waitForChangeInsync('C123');
+    await acts.waitForChangeInsync({ changeId: 'C123' });
     const r53Call = server.requests[server.requests.length - 1];
     assert.equal(r53Call.url, '/2013-04-01/change/C123');
     assert.match(String(r53Call.headers.authorization), /\/us-east-1\/route53\/aws4_request/);
@@ -112,7 +112,7 @@ describe('createActivities', () => {
     it(`reports ${c.name} as not an AWS answer, naming the call and the endpoint`, async () => {
       server = await startServer(c.reply);
       const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: server.url }), env: {} });
-      const f = await expectFailure(acts.listUpgradeTargets('eu-west-2', 'postgres', '15.5'), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: c.want });
+      const f = await expectFailure(acts.listUpgradeTargets({ where: 'eu-west-2', engine: 'postgres', engineVersion: '15.5' }), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: c.want });
       const problem = f.details?.[0] as { kind: string; endpoint: string; operation: string };
       assert.equal(problem.kind, c.kind);
       assert.equal(problem.endpoint, server.url);
@@ -126,7 +126,7 @@ describe('createActivities', () => {
     await server.close();
     server = undefined;
     const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: url }), env: {} });
-    const f = await expectFailure(acts.describeInstance('eu-west-2', 'orders-db'), {
+    const f = await expectFailure(acts.describeInstance({ where: 'eu-west-2', instanceId: 'orders-db' }), {
       type: FailureTypes.AwsCallFailed,
       nonRetryable: false,
       message: [new RegExp(`DescribeDBInstances orders-db against ${url.replace(/[.]/g, '\\.')} \\(eu-west-2\\) failed: no answer: connection refused \\(ECONNREFUSED\\)`)],

@@ -32,7 +32,7 @@ describe('createActivities: CloudTrail and PagerDuty', () => {
     const arrivals: number[] = [];
     server = await startServer((req) => (arrivals.push(Date.now()), fakeServices(req)));
     const acts = createActivities({ config: loadConfig({ AWS_ENDPOINT_URL: server.url }), env: {} });
-    const found = await acts.findInstanceChanges('eu-west-1', { instanceId: 'orders-db', since: new Date(Date.now() - 3600_000).toISOString(), eventName: 'ModifyDBInstance' });
+    const found = await acts.findInstanceChanges({ where: 'eu-west-1', query: { instanceId: 'orders-db', since: new Date(Date.now() - 3600_000).toISOString(), eventName: 'ModifyDBInstance' } });
     assert.deepEqual(found.changes.map((c) => [c.eventId, c.principal, c.at]), [['e1', 'arn:aws:iam::111111111111:user/alice', '2025-06-12T11:00:00.000Z']]);
     const [first, second] = server.requests;
     assert.equal(first.headers['x-amz-target'], 'CloudTrail_20131101.LookupEvents');
@@ -49,7 +49,7 @@ describe('createActivities: CloudTrail and PagerDuty', () => {
       body: { __type: 'AccessDeniedException', message: 'User: arn:aws:iam::111111111111:user/worker is not authorized to perform: cloudtrail:LookupEvents' },
     }));
     const acts = createActivities({ config: loadConfig({ AWS_ENDPOINT_URL: server.url }), env: {} });
-    const found = await acts.findInstanceChanges('eu-west-1', { instanceId: 'orders-db', since: new Date().toISOString(), eventName: 'ModifyDBInstance' });
+    const found = await acts.findInstanceChanges({ where: 'eu-west-1', query: { instanceId: 'orders-db', since: new Date().toISOString(), eventName: 'ModifyDBInstance' } });
     assert.deepEqual(found.changes, []);
     assert.match(found.unavailable ?? '', /refused \(AccessDeniedException\).*Give the worker's AWS credentials the IAM permission cloudtrail:LookupEvents/);
   });

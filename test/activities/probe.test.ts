@@ -237,15 +237,15 @@ describe('probe activities', function () {
         return mode === 'down' ? { status: 503, body: 'down' } : { status: 200, body: 'ok' };
       });
       const acts = probe();
-      const ok = await acts.checkHealth(`${server.url}/health`, 300);
+      const ok = await acts.checkHealth({ url: `${server.url}/health`, timeoutMs: 300 });
       assert.equal(ok.healthy, true);
       assert.match(ok.detail, /200/);
       mode = 'down';
-      const down = await acts.checkHealth(`${server.url}/health`, 300);
+      const down = await acts.checkHealth({ url: `${server.url}/health`, timeoutMs: 300 });
       assert.equal(down.healthy, false);
       assert.match(down.detail, /503/);
       mode = 'hang';
-      const hang = await acts.checkHealth(`${server.url}/health`, 100);
+      const hang = await acts.checkHealth({ url: `${server.url}/health`, timeoutMs: 100 });
       assert.equal(hang.healthy, false);
       assert.match(hang.detail, /no answer within 100 ms/);
       assert.equal(server.requests.length, 3);
@@ -256,7 +256,7 @@ describe('probe activities', function () {
     it('reports a refused connection as unhealthy', async () => {
       const closed = await startServer(() => ({ status: 200 }));
       await closed.close();
-      const r = await probe().checkHealth(closed.url, 500);
+      const r = await probe().checkHealth({ url: closed.url, timeoutMs: 500 });
       assert.equal(r.healthy, false);
       assert.match(r.detail, /request failed/);
     });

@@ -90,7 +90,7 @@ describe('rds activities', () => {
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({
         DBInstances: [dbInstance({ PendingModifiedValues: { EngineVersion: '15.7' } })],
       });
-      const info = await acts.describeInstance(REGION, ID);
+      const info = await acts.describeInstance({ where: REGION, instanceId: ID });
       assert.deepEqual(regionsAsked, [REGION]);
       assert.deepEqual(info, {
         region: REGION,
@@ -125,13 +125,13 @@ describe('rds activities', () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({
         DBInstances: [dbInstance({ InstanceCreateTime: new Date('2024-06-09T08:00:00Z') })],
       });
-      const info = await acts.describeInstance(REGION, ID);
+      const info = await acts.describeInstance({ where: REGION, instanceId: ID });
       assert.equal(info.earliestRestorableTime, '2024-06-09T08:00:00.000Z');
     });
 
     it('throws non-retryable InstanceNotFound naming region and id', async () => {
       rdsMock.on(DescribeDBInstancesCommand).rejects(notFound(ID));
-      await expectFailure(acts.describeInstance(REGION, ID), {
+      await expectFailure(acts.describeInstance({ where: REGION, instanceId: ID }), {
         type: FailureTypes.InstanceNotFound,
         nonRetryable: true,
         message: [/'orders-db'/, /eu-west-2/],
@@ -141,7 +141,7 @@ describe('rds activities', () => {
     it('turns throttling and 5xx into retryable AwsCallFailed naming the call, with the problem as details', async () => {
       const throttled = awsError('Throttling', 'Rate exceeded');
       rdsMock.on(DescribeDBInstancesCommand).rejects(throttled);
-      const f = await expectFailure(acts.describeInstance(REGION, ID), {
+      const f = await expectFailure(acts.describeInstance({ where: REGION, instanceId: ID }), {
         type: FailureTypes.AwsCallFailed,
         nonRetryable: false,
         message: [new RegExp(`DescribeDBInstances ${ID} \\(${REGION}\\) failed: AWS answered Throttling \\(HTTP 400\\): Rate exceeded`)],
@@ -149,7 +149,7 @@ describe('rds activities', () => {
       assert.deepEqual(f.details?.[0], { operation: `DescribeDBInstances ${ID}`, region: REGION, kind: 'aws', httpStatus: 400, error: 'AWS answered Throttling (HTTP 400): Rate exceeded', endpoint: undefined });
       const internal = awsError('InternalFailure', 'boom', 500);
       rdsMock.on(DescribeDBInstancesCommand).rejects(internal);
-      await expectFailure(acts.describeInstance(REGION, ID), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/InternalFailure \(HTTP 500\)/] });
+      await expectFailure(acts.describeInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/InternalFailure \(HTTP 500\)/] });
     });
   });
 
@@ -157,8 +157,8 @@ describe('rds activities', () => {
     it('returns undefined for a missing instance and the info otherwise', async () => {
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'free-name' }).rejects(notFound('free-name'));
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({ DBInstances: [dbInstance()] });
-      assert.equal(await acts.findInstance(REGION, 'free-name'), undefined);
-      assert.equal((await acts.findInstance(REGION, ID))?.instanceId, ID);
+      assert.equal(await acts.findInstance({ where: REGION, instanceId: 'free-name' }), undefined);
+      assert.equal((await acts.findInstance({ where: REGION, instanceId: ID }))?.instanceId, ID);
     });
   });
 
@@ -177,7 +177,7 @@ describe('rds activities', () => {
           },
         ],
       });
-      const targets = await acts.listUpgradeTargets(REGION, 'postgres', '15.5');
+      const targets = await acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.5' });
       assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand)[0].args[0].input, { Engine: 'postgres', EngineVersion: '15.5' });
       assert.deepEqual(targets, [
         { engineVersion: '15.6', isMajorVersionUpgrade: false, autoUpgrade: false },
@@ -188,7 +188,7 @@ describe('rds activities', () => {
 
     it('rejects an unknown engine version as non-retryable InvalidInput', async () => {
       rdsMock.on(DescribeDBEngineVersionsCommand).resolves({ DBEngineVersions: [] });
-      await expectFailure(acts.listUpgradeTargets(REGION, 'postgres', '15.99'), {
+      await expectFailure(acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.99' }), {
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
         message: [/15\.99/, /describe-db-engine-versions/],
@@ -197,7 +197,7 @@ describe('rds activities', () => {
 
     it('maps InvalidParameterValue to non-retryable InvalidInput carrying the AWS message', async () => {
       rdsMock.on(DescribeDBEngineVersionsCommand).rejects(awsError('InvalidParameterValue', 'Invalid engine: postgress'));
-      await expectFailure(acts.listUpgradeTargets(REGION, 'postgress', '15.5'), {
+      await expectFailure(acts.listUpgradeTargets({ where: REGION, engine: 'postgress', engineVersion: '15.5' }), {
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
         message: [/Invalid engine: postgress/],
@@ -227,7 +227,7 @@ describe('rds activities', () => {
           },
         ],
       });
-      const actions = await acts.listPendingMaintenance(REGION, ID);
+      const actions = await acts.listPendingMaintenance({ where: REGION, instanceId: ID });
       assert.deepEqual(rdsMock.commandCalls(DescribePendingMaintenanceActionsCommand)[0].args[0].input, {
         Filters: [{ Name: 'db-instance-id', Values: [ID] }],
         Marker: undefined,
@@ -247,7 +247,7 @@ describe('rds activities', () => {
       rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({
         PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade' }] }],
       });
-      assert.deepEqual((await acts.listPendingMaintenance(REGION, 'Orders-DB')).map((a) => a.action), ['db-upgrade']);
+      assert.deepEqual((await acts.listPendingMaintenance({ where: REGION, instanceId: 'Orders-DB' })).map((a) => a.action), ['db-upgrade']);
     });
 
     it('follows Marker pagination', async () => {
@@ -255,7 +255,7 @@ describe('rds activities', () => {
         .on(DescribePendingMaintenanceActionsCommand)
         .resolvesOnce({ PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'system-update' }] }], Marker: 'm1' })
         .resolvesOnce({ PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade' }] }] });
-      const actions = await acts.listPendingMaintenance(REGION, ID);
+      const actions = await acts.listPendingMaintenance({ where: REGION, instanceId: ID });
       assert.deepEqual(actions.map((a) => a.action), ['system-update', 'db-upgrade']);
       assert.equal(rdsMock.commandCalls(DescribePendingMaintenanceActionsCommand)[1].args[0].input.Marker, 'm1');
     });
@@ -264,7 +264,7 @@ describe('rds activities', () => {
   describe('setAutoMinorVersionUpgrade', () => {
     it('sends nothing when the setting already matches', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ AutoMinorVersionUpgrade: true })] });
-      const r = await acts.setAutoMinorVersionUpgrade(REGION, ID, true);
+      const r = await acts.setAutoMinorVersionUpgrade({ where: REGION, instanceId: ID, enabled: true });
       assert.equal(r.changed, false);
       assert.equal(mutations(), 0);
     });
@@ -272,7 +272,7 @@ describe('rds activities', () => {
     it('modifies with ApplyImmediately when it differs', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ AutoMinorVersionUpgrade: false })] });
       rdsMock.on(ModifyDBInstanceCommand).resolves({});
-      const r = await acts.setAutoMinorVersionUpgrade(REGION, ID, true);
+      const r = await acts.setAutoMinorVersionUpgrade({ where: REGION, instanceId: ID, enabled: true });
       assert.equal(r.changed, true);
       assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [
         { DBInstanceIdentifier: ID, AutoMinorVersionUpgrade: true, ApplyImmediately: true },
@@ -283,7 +283,7 @@ describe('rds activities', () => {
   describe('applyUpgradeNow', () => {
     it('is a no-op when the instance already runs the target', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.7' })] });
-      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
       assert.equal(r.changed, false);
       assert.equal(mutations(), 0);
     });
@@ -293,7 +293,7 @@ describe('rds activities', () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({
           DBInstances: [dbInstance({ DBInstanceStatus: status, PendingModifiedValues: { EngineVersion: '15.7' } })],
         });
-        const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+        const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
         assert.equal(r.changed, false);
         assert.match(r.detail, new RegExp(status));
         assert.equal(mutations(), 0);
@@ -314,7 +314,7 @@ describe('rds activities', () => {
         ],
       });
       rdsMock.on(ApplyPendingMaintenanceActionCommand).resolves({});
-      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
       assert.equal(r.changed, true);
       assert.deepEqual(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).map((c) => c.args[0].input), [
         { ResourceIdentifier: ARN, ApplyAction: 'db-upgrade', OptInType: 'immediate' },
@@ -326,7 +326,7 @@ describe('rds activities', () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
       rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({ PendingMaintenanceActions: [] });
       rdsMock.on(ModifyDBInstanceCommand).resolves({});
-      const r = await acts.applyUpgradeNow(REGION, ID, '15.7');
+      const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
       assert.equal(r.changed, true);
       assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [
         { DBInstanceIdentifier: ID, EngineVersion: '15.7', ApplyImmediately: true },
@@ -342,7 +342,7 @@ describe('rds activities', () => {
         ],
       });
       rdsMock.on(ModifyDBInstanceCommand).resolves({});
-      await acts.applyUpgradeNow(REGION, ID, '15.7');
+      await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
       assert.equal(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length, 0);
       assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand)[0].args[0].input.EngineVersion, '15.7');
     });
@@ -360,7 +360,7 @@ describe('rds activities', () => {
         });
         rdsMock.on(ApplyPendingMaintenanceActionCommand).resolves({});
         rdsMock.on(ModifyDBInstanceCommand).resolves({});
-        await acts.applyUpgradeNow(REGION, ID, target);
+        await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: target });
         assert.equal(rdsMock.commandCalls(ApplyPendingMaintenanceActionCommand).length, applies ? 1 : 0);
         assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand).length, applies ? 0 : 1);
       });
@@ -372,7 +372,7 @@ describe('rds activities', () => {
       rdsMock
         .on(ModifyDBInstanceCommand)
         .rejects(awsError('InvalidParameterCombination', 'Cannot upgrade postgres from 15.5 to 14.2'));
-      await expectFailure(acts.applyUpgradeNow(REGION, ID, '14.2'), {
+      await expectFailure(acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '14.2' }), {
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
         message: [/Cannot upgrade postgres from 15\.5 to 14\.2/, /eu-west-2/],
@@ -385,7 +385,7 @@ describe('rds activities', () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-ro', 'arn:aws:rds:eu-west-1:123456789012:db:orders-db-dr'] })] });
       rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({});
       rdsMock.on(ModifyDBInstanceCommand).rejects(awsError('DBUpgradeDependencyFailure', 'The DB instance orders-db has read replicas that must be upgraded first'));
-      await expectFailure(acts.applyUpgradeNow(REGION, ID, '15.8'), {
+      await expectFailure(acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.8' }), {
         type: FailureTypes.UpgradeDependency,
         nonRetryable: true,
         message: [/before its read replicas/, /Upgrade orders-db-ro, arn:aws:rds:eu-west-1:123456789012:db:orders-db-dr to 15\.8 first/],
@@ -394,7 +394,7 @@ describe('rds activities', () => {
 
     it('describeInstance reports the replicas RDS lists and the source of a replica', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-ro'], ReadReplicaSourceDBInstanceIdentifier: 'orders-db-main' })] });
-      const info = await acts.describeInstance(REGION, ID);
+      const info = await acts.describeInstance({ where: REGION, instanceId: ID });
       assert.deepEqual(info.readReplicaIds, ['orders-db-ro']);
       assert.equal(info.replicaSourceId, 'orders-db-main');
     });
@@ -408,14 +408,14 @@ describe('rds activities', () => {
     ] as const) {
       it(`ends when the instance is ${what}`, async () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ...db, DBInstanceStatus: 'available' })] });
-        const outcome = await acts.watchMaintenanceWindow(REGION, ID, { engineVersion: '15.8', autoMinorVersionUpgrade: true });
+        const outcome = await acts.watchMaintenanceWindow({ where: REGION, instanceId: ID, want: { engineVersion: '15.8', autoMinorVersionUpgrade: true } });
         assert.equal(outcome.kind, kind);
       });
     }
 
     it('keeps watching while the upgrade runs, flag or not (NotReady)', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.5', AutoMinorVersionUpgrade: false, DBInstanceStatus: 'upgrading' })] });
-      await expectFailure(acts.watchMaintenanceWindow(REGION, ID, { engineVersion: '15.8', autoMinorVersionUpgrade: true }), { type: FailureTypes.NotReady, nonRetryable: false, message: [/upgrading at 15\.5/] });
+      await expectFailure(acts.watchMaintenanceWindow({ where: REGION, instanceId: ID, want: { engineVersion: '15.8', autoMinorVersionUpgrade: true } }), { type: FailureTypes.NotReady, nonRetryable: false, message: [/upgrading at 15\.5/] });
     });
   });
 
@@ -427,20 +427,20 @@ describe('rds activities', () => {
         .resolvesOnce({ DBInstances: [dbInstance({ DBInstanceStatus: 'available', EngineVersion: '15.5' })] })
         .resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'available', EngineVersion: '15.7' })] });
       const want = { status: 'available', engineVersion: '15.7' };
-      await expectFailure(acts.waitForInstance(REGION, ID, want), {
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want }), {
         type: FailureTypes.NotReady,
         nonRetryable: false,
         message: [/upgrading/, /available at 15\.7/],
       });
-      await expectFailure(acts.waitForInstance(REGION, ID, want), { type: FailureTypes.NotReady, nonRetryable: false });
-      const info = await acts.waitForInstance(REGION, ID, want);
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want }), { type: FailureTypes.NotReady, nonRetryable: false });
+      const info = await acts.waitForInstance({ where: REGION, instanceId: ID, want });
       assert.equal(info.engineVersion, '15.7');
       assert.equal(rdsMock.commandCalls(DescribeDBInstancesCommand).length, 3);
     });
 
     it('ignores the version when none is wanted', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'stopped' })] });
-      assert.equal((await acts.waitForInstance(REGION, ID, { status: 'stopped' })).status, 'stopped');
+      assert.equal((await acts.waitForInstance({ where: REGION, instanceId: ID, want: { status: 'stopped' } })).status, 'stopped');
     });
   });
 
@@ -560,7 +560,7 @@ describe('rds activities', () => {
     for (const status of ['stopped', 'stopping']) {
       it(`stop is a no-op when ${status}`, async () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: status })] });
-        assert.equal((await acts.stopInstance(REGION, ID)).changed, false);
+        assert.equal((await acts.stopInstance({ where: REGION, instanceId: ID })).changed, false);
         assert.equal(mutations(), 0);
       });
     }
@@ -568,20 +568,20 @@ describe('rds activities', () => {
     it('stops an available instance', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
       rdsMock.on(StopDBInstanceCommand).resolves({});
-      assert.equal((await acts.stopInstance(REGION, ID)).changed, true);
+      assert.equal((await acts.stopInstance({ where: REGION, instanceId: ID })).changed, true);
       assert.deepEqual(rdsMock.commandCalls(StopDBInstanceCommand)[0].args[0].input, { DBInstanceIdentifier: ID });
     });
 
     it('asks for a retry while the instance is busy', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'backing-up' })] });
-      await expectFailure(acts.stopInstance(REGION, ID), { type: FailureTypes.InvalidState, nonRetryable: false, message: [/backing-up/] });
+      await expectFailure(acts.stopInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InvalidState, nonRetryable: false, message: [/backing-up/] });
       assert.equal(mutations(), 0);
     });
 
     for (const status of ['available', 'starting']) {
       it(`start is a no-op when ${status}`, async () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: status })] });
-        assert.equal((await acts.startInstance(REGION, ID)).changed, false);
+        assert.equal((await acts.startInstance({ where: REGION, instanceId: ID })).changed, false);
         assert.equal(mutations(), 0);
       });
     }
@@ -589,7 +589,7 @@ describe('rds activities', () => {
     it('starts a stopped instance', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'stopped' })] });
       rdsMock.on(StartDBInstanceCommand).resolves({});
-      assert.equal((await acts.startInstance(REGION, ID)).changed, true);
+      assert.equal((await acts.startInstance({ where: REGION, instanceId: ID })).changed, true);
       assert.deepEqual(rdsMock.commandCalls(StartDBInstanceCommand)[0].args[0].input, { DBInstanceIdentifier: ID });
     });
   });

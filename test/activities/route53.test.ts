@@ -37,7 +37,7 @@ describe('route53 activities', () => {
         IsTruncated: false,
         MaxItems: 10,
       });
-      const got = await acts.getWeightedCname(ZONE, 'db.example.com', 'green');
+      const got = await acts.getWeightedCname({ hostedZoneId: ZONE, recordName: 'db.example.com', setIdentifier: 'green' });
       assert.deepEqual(r53Mock.commandCalls(ListResourceRecordSetsCommand)[0].args[0].input, {
         HostedZoneId: ZONE,
         StartRecordName: 'db.example.com',
@@ -57,12 +57,12 @@ describe('route53 activities', () => {
 
     it('returns undefined when only other records follow the start point', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [{ ...blue, Name: 'dbz.example.com.' }], IsTruncated: false, MaxItems: 10 });
-      assert.equal(await acts.getWeightedCname(ZONE, 'db.example.com.', 'blue'), undefined);
+      assert.equal(await acts.getWeightedCname({ hostedZoneId: ZONE, recordName: 'db.example.com.', setIdentifier: 'blue' }), undefined);
     });
 
     it('reports an unknown hosted zone as non-retryable InvalidInput', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).rejects(awsError('NoSuchHostedZone', `No hosted zone found with ID: ${ZONE}`, 404));
-      await expectFailure(acts.getWeightedCname(ZONE, 'db.example.com', 'blue'), {
+      await expectFailure(acts.getWeightedCname({ hostedZoneId: ZONE, recordName: 'db.example.com', setIdentifier: 'blue' }), {
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
         message: [new RegExp(ZONE)],
@@ -86,7 +86,7 @@ describe('route53 activities', () => {
         IsTruncated: false,
         MaxItems: 10,
       });
-      const r = await acts.upsertWeightedCname(wanted);
+      const r = await acts.upsertWeightedCname({ record: wanted });
       assert.equal(r.changed, false);
       assert.equal(r.changeId, undefined);
       assert.equal(r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length, 0);
@@ -95,7 +95,7 @@ describe('route53 activities', () => {
     it('UPSERTs the weighted record and returns the bare change id', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [green], IsTruncated: false, MaxItems: 10 });
       r53Mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C2682N5HXP0BZ4', Status: 'PENDING', SubmittedAt: new Date() } });
-      const r = await acts.upsertWeightedCname(wanted);
+      const r = await acts.upsertWeightedCname({ record: wanted });
       assert.equal(r.changed, true);
       assert.equal(r.changeId, 'C2682N5HXP0BZ4');
       const input = r53Mock.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input;
@@ -118,7 +118,7 @@ describe('route53 activities', () => {
     it('creates the record when none exists', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 10 });
       r53Mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: 'C1', Status: 'PENDING', SubmittedAt: new Date() } });
-      assert.equal((await acts.upsertWeightedCname(wanted)).changeId, 'C1');
+      assert.equal((await acts.upsertWeightedCname({ record: wanted })).changeId, 'C1');
       assert.equal(r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length, 1);
     });
 
@@ -127,7 +127,7 @@ describe('route53 activities', () => {
       r53Mock
         .on(ChangeResourceRecordSetsCommand)
         .rejects(awsError('InvalidChangeBatch', 'RRSet of type CNAME with DNS name db.example.com. is not permitted as it conflicts with other records'));
-      await expectFailure(acts.upsertWeightedCname(wanted), {
+      await expectFailure(acts.upsertWeightedCname({ record: wanted }), {
         type: FailureTypes.InvalidInput,
         nonRetryable: true,
         message: [/conflicts with other records/],
@@ -141,15 +141,15 @@ describe('route53 activities', () => {
         .on(GetChangeCommand, { Id: 'C1' })
         .resolvesOnce({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() } })
         .resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() } });
-      await expectFailure(acts.waitForChangeInsync('C1'), { type: FailureTypes.NotReady, nonRetryable: false, message: [/C1 is PENDING/] });
-      await acts.waitForChangeInsync('C1');
+      await expectFailure(acts.waitForChangeInsync({ changeId: 'C1' }), { type: FailureTypes.NotReady, nonRetryable: false, message: [/C1 is PENDING/] });
+      await acts.waitForChangeInsync({ changeId: 'C1' });
       assert.equal(r53Mock.commandCalls(GetChangeCommand).length, 2);
     });
 
     it('leaves throttling retryable, as AwsCallFailed naming the call', async () => {
       const err = awsError('Throttling', 'Rate exceeded');
       r53Mock.on(GetChangeCommand).rejects(err);
-      await expectFailure(acts.waitForChangeInsync('C1'), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/GetChange C1 failed: AWS answered Throttling/] });
+      await expectFailure(acts.waitForChangeInsync({ changeId: 'C1' }), { type: FailureTypes.AwsCallFailed, nonRetryable: false, message: [/GetChange C1 failed: AWS answered Throttling/] });
     });
   });
 
@@ -163,7 +163,7 @@ describe('route53 activities', () => {
         ResponseCode: 'NOERROR',
         Protocol: 'UDP',
       });
-      const r = await acts.testDnsAnswer(ZONE, 'db.example.com');
+      const r = await acts.testDnsAnswer({ hostedZoneId: ZONE, recordName: 'db.example.com' });
       assert.deepEqual(r53Mock.commandCalls(TestDNSAnswerCommand)[0].args[0].input, { HostedZoneId: ZONE, RecordName: 'db.example.com', RecordType: 'CNAME' });
       assert.deepEqual(r, { recordData: ['orders-db-restore.abc.eu-west-2.rds.amazonaws.com'], responseCode: 'NOERROR' });
     });

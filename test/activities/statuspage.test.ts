@@ -204,7 +204,7 @@ describe('statuspage activities', () => {
   it('cancels by completing with the reason, never DELETE, and only once', async () => {
     await start();
     const { incidentId } = await acts().createScheduledMaintenance(request);
-    const r = await acts().cancelScheduledMaintenance(incidentId, 'staging upgrade aborted by alice');
+    const r = await acts().cancelScheduledMaintenance({ incidentId, reason: 'staging upgrade aborted by alice' });
     assert.equal(r.changed, true);
     const patch = server.requests.find((q) => q.method === 'PATCH');
     assert.ok(patch);
@@ -215,7 +215,7 @@ describe('statuspage activities', () => {
     assert.match(incident.body, /cancelled/);
     assert.match(incident.body, /staging upgrade aborted by alice/);
 
-    const again = await acts().cancelScheduledMaintenance(incidentId, 'retry');
+    const again = await acts().cancelScheduledMaintenance({ incidentId, reason: 'retry' });
     assert.equal(again.changed, false);
     assert.equal(server.requests.filter((q) => q.method === 'PATCH').length, 1);
     assert.equal(server.requests.filter((q) => q.method === 'DELETE').length, 0);
@@ -229,7 +229,7 @@ describe('statuspage activities', () => {
       nonRetryable: true,
       message: [/STATUSPAGE_API_KEY/],
     });
-    await expectFailure(createStatuspageActivities({ baseUrl: server.url, apiKey: KEY }).cancelScheduledMaintenance('inc1', 'x'), {
+    await expectFailure(createStatuspageActivities({ baseUrl: server.url, apiKey: KEY }).cancelScheduledMaintenance({ incidentId: 'inc1', reason: 'x' }), {
       type: FailureTypes.InvalidInput,
       nonRetryable: true,
       message: [/STATUSPAGE_PAGE_ID/],

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FleetQuery, PendingMaintenanceAction, StageSpec, UpgradeTarget } from '../../src/api';
+import type { PendingMaintenanceAction, StageSpec, UpgradeTarget } from '../../src/api';
 import { selectFleet, toFleetMember, type FleetCandidate } from '../../src/domain/fleet-selection';
 import { runCli } from '../../src/cli';
 import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '../../src/cli/plan';
@@ -72,25 +72,25 @@ class FakeReaders {
     const regionOf = (where: unknown) => (typeof where === 'string' ? where : (where as { region: string }).region);
     const log = (name: string, ...args: unknown[]) => this.calls.push({ name, args });
     return {
-      whoAmI: async (where) => {
+      whoAmI: async ({ where }) => {
         log('whoAmI', where);
         const role = typeof where === 'string' ? undefined : where.roleArn;
         const account = role ? (/::(\d{12}):/.exec(role)?.[1] ?? '') : '111111111111';
         return { account, arn: `arn:aws:sts::${account}:assumed-role/x` };
       },
-      describeInstance: async (where, id) => {
+      describeInstance: async ({ where, instanceId: id }) => {
         log('describeInstance', where, id);
         throw new Error(`a fleet stage is not read one instance at a time (${id})`);
       },
-      listUpgradeTargets: async (where, engine, version) => {
+      listUpgradeTargets: async ({ where, engine, engineVersion: version }) => {
         log('listUpgradeTargets', where, engine, version);
         return this.catalogue[version] ?? [];
       },
-      listPendingMaintenance: async (where, id) => {
+      listPendingMaintenance: async ({ where, instanceId: id }) => {
         log('listPendingMaintenance', where, id);
         throw new Error(`a fleet stage's pending maintenance comes with findFleet (${id})`);
       },
-      findFleet: async (where, query: FleetQuery) => {
+      findFleet: async ({ where, query }) => {
         log('findFleet', where, query);
         const here = this.dbs.filter((d) => d.region === regionOf(where));
         const { chosen, missing, excluded } = selectFleet(here, query);
@@ -245,7 +245,7 @@ describe('campaign plan: fleet stages', function () {
     assert.equal(byId.get('prod-done')!.action, 'skip');
 
     // The approval the campaign would ask for, if it started now: the same function, the same members.
-    const members = (await fake.readers().findFleet('eu-west-2', { engine: 'postgres', tags, keepTags: ['environment', 'team'] })).members.filter((m) => m.engineVersion !== '15.8');
+    const members = (await fake.readers().findFleet({ where: 'eu-west-2', query: { engine: 'postgres', tags, keepTags: ['environment', 'team'] } })).members.filter((m) => m.engineVersion !== '15.8');
     const expected = fleetApprovalPlanId('production', '15.8', groupByWindow(members, NOW, spec.stages[0], spec.blackouts));
     assert.equal(f.approvalPlan, expected);
     assert.match(f.approvalPlan!, /^production\|15\.8\|4 instances in 2 windows 2025-03-18T02:00:00\.000Z\.\.2025-03-27T04:00:00\.000Z\|sha256:[0-9a-f]{16}$/);

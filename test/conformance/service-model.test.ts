@@ -161,12 +161,12 @@ describe('conformance: simulator responses against AWS service models (botocore)
     const check = new Conformance(proxy, models);
     const act = createRdsActivities({ rdsClientFor: () => rds, now: () => new Date(sim.engine.now()) });
     const call = check.call.bind(check);
-    const preview = await call('describeInstance (found)', 'DescribeDBInstances', 'ok', () => act.describeInstance(REGION, PREVIEW));
-    await call('findInstance of a missing id', 'DescribeDBInstances', 'DBInstanceNotFound', () => act.findInstance(REGION, 'db-missing'));
-    await call('listUpgradeTargets', 'DescribeDBEngineVersions', 'ok', () => act.listUpgradeTargets(REGION, 'postgres', '15.5'));
-    await call('listPendingMaintenance', 'DescribePendingMaintenanceActions', 'ok', () => act.listPendingMaintenance(REGION, PREVIEW));
-    await call('setAutoMinorVersionUpgrade', 'ModifyDBInstance', 'ok', () => act.setAutoMinorVersionUpgrade(REGION, STAGING, true));
-    await call('applyUpgradeNow (pending db-upgrade, immediate)', 'ApplyPendingMaintenanceAction', 'ok', () => act.applyUpgradeNow(REGION, PREVIEW, '15.8'));
+    const preview = await call('describeInstance (found)', 'DescribeDBInstances', 'ok', () => act.describeInstance({ where: REGION, instanceId: PREVIEW }));
+    await call('findInstance of a missing id', 'DescribeDBInstances', 'DBInstanceNotFound', () => act.findInstance({ where: REGION, instanceId: 'db-missing' }));
+    await call('listUpgradeTargets', 'DescribeDBEngineVersions', 'ok', () => act.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.5' }));
+    await call('listPendingMaintenance', 'DescribePendingMaintenanceActions', 'ok', () => act.listPendingMaintenance({ where: REGION, instanceId: PREVIEW }));
+    await call('setAutoMinorVersionUpgrade', 'ModifyDBInstance', 'ok', () => act.setAutoMinorVersionUpgrade({ where: REGION, instanceId: STAGING, enabled: true }));
+    await call('applyUpgradeNow (pending db-upgrade, immediate)', 'ApplyPendingMaintenanceAction', 'ok', () => act.applyUpgradeNow({ where: REGION, instanceId: PREVIEW, targetVersion: '15.8' }));
     advance(10);
     await call('ModifyDBInstance EngineVersion ApplyImmediately', 'ModifyDBInstance', 'ok', () =>
       rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: STAGING, EngineVersion: '15.8', ApplyImmediately: true })),
@@ -178,7 +178,7 @@ describe('conformance: simulator responses against AWS service models (botocore)
       rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: PRODUCTION, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
     );
     advance(60);
-    const production = await call('describe after the security-group change', 'DescribeDBInstances', 'ok', () => act.describeInstance(REGION, PRODUCTION));
+    const production = await call('describe after the security-group change', 'DescribeDBInstances', 'ok', () => act.describeInstance({ where: REGION, instanceId: PRODUCTION }));
     if (production && !groups.every((g) => production.vpcSecurityGroupIds.includes(g))) {
       check.behaviour('ModifyDBInstance', 'VpcSecurityGroupIds', `asked for ${groups.join(', ')}, DescribeDBInstances then shows ${production.vpcSecurityGroupIds.join(', ') || 'none'}`);
     }
@@ -189,11 +189,11 @@ describe('conformance: simulator responses against AWS service models (botocore)
       rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: PRODUCTION, TargetDBInstanceIdentifier: 'too-old', RestoreTime: new Date(START - 400 * DAY) })),
     );
     await call('StartDBInstance of a running instance', 'StartDBInstance', 'InvalidDBInstanceState', () => rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: PRODUCTION })));
-    await call('stopInstance', 'StopDBInstance', 'ok', () => act.stopInstance(REGION, PRODUCTION));
+    await call('stopInstance', 'StopDBInstance', 'ok', () => act.stopInstance({ where: REGION, instanceId: PRODUCTION }));
     // Every instance in a transient status (upgrading, modifying, stopping, creating) in one listing.
     await call('DescribeDBInstances of the whole region', 'DescribeDBInstances', 'ok', () => rds.send(new DescribeDBInstancesCommand({})));
     advance(120);
-    await call('startInstance', 'StartDBInstance', 'ok', () => act.startInstance(REGION, PRODUCTION));
+    await call('startInstance', 'StartDBInstance', 'ok', () => act.startInstance({ where: REGION, instanceId: PRODUCTION }));
     const arn = preview?.arn ?? '';
     await call('AddTagsToResource', 'AddTagsToResource', 'ok', () => rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'checked-by', Value: 'conformance' }] })));
     await call('ListTagsForResource', 'ListTagsForResource', 'ok', () => rds.send(new ListTagsForResourceCommand({ ResourceName: arn })));
@@ -233,8 +233,8 @@ describe('conformance: simulator responses against AWS service models (botocore)
       check.behaviour('CreateSecurityGroup', 'TagSpecifications', `the group was created with tag purpose=conformance in ${vpcId}, a tag:purpose + vpc-id filter does not find it`);
     }
     const dbGroup = DB_GROUPS[PREVIEW] as string;
-    await call('allowIngressFromSecurityGroup', 'AuthorizeSecurityGroupIngress', 'ok', () => act.allowIngressFromSecurityGroup(REGION, dbGroup, groupId, 5432));
-    await call('allowIngressFromSecurityGroup again', 'AuthorizeSecurityGroupIngress', 'InvalidPermission.Duplicate', () => act.allowIngressFromSecurityGroup(REGION, dbGroup, groupId, 5432));
+    await call('allowIngressFromSecurityGroup', 'AuthorizeSecurityGroupIngress', 'ok', () => act.allowIngressFromSecurityGroup({ where: REGION, securityGroupId: dbGroup, sourceSecurityGroupId: groupId, port: 5432 }));
+    await call('allowIngressFromSecurityGroup again', 'AuthorizeSecurityGroupIngress', 'InvalidPermission.Duplicate', () => act.allowIngressFromSecurityGroup({ where: REGION, securityGroupId: dbGroup, sourceSecurityGroupId: groupId, port: 5432 }));
     await call('DescribeSecurityGroups with an ingress rule', 'DescribeSecurityGroups', 'ok', () => ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [dbGroup] })));
 
     const findings = check.validate('ec2');
@@ -253,18 +253,18 @@ describe('conformance: simulator responses against AWS service models (botocore)
     // a private zone always has one, CreateHostedZone requires a VPC for it.
     if (priv && !priv.VPCs?.length) check.behaviour('GetHostedZone', 'VPCs of a private zone', 'a private hosted zone is returned without <VPCs>');
     await call('GetHostedZone of an unknown zone', 'GetHostedZone', 'NoSuchHostedZone', () => route53.send(new GetHostedZoneCommand({ Id: 'ZNOSUCHZONE0001' })));
-    await call('getWeightedCname', 'ListResourceRecordSets', 'ok', () => act.getWeightedCname(PUBLIC_ZONE, 'app.example.com', 'blue'));
+    await call('getWeightedCname', 'ListResourceRecordSets', 'ok', () => act.getWeightedCname({ hostedZoneId: PUBLIC_ZONE, recordName: 'app.example.com', setIdentifier: 'blue' }));
     const upsert = await call('upsertWeightedCname', 'ChangeResourceRecordSets', 'ok', () =>
-      act.upsertWeightedCname({ hostedZoneId: PUBLIC_ZONE, recordName: 'app.example.com', setIdentifier: 'blue', weight: 50, ttlSeconds: 60, value: 'green.example.net' }),
+      act.upsertWeightedCname({ record: { hostedZoneId: PUBLIC_ZONE, recordName: 'app.example.com', setIdentifier: 'blue', weight: 50, ttlSeconds: 60, value: 'green.example.net' } }),
     );
     const changeId = upsert?.changeId ?? '';
     // PENDING makes the activity throw a retryable "not ready"; only the response matters here.
-    await call('waitForChangeInsync while PENDING', 'GetChange', 'ok', () => act.waitForChangeInsync(changeId).catch(() => undefined));
+    await call('waitForChangeInsync while PENDING', 'GetChange', 'ok', () => act.waitForChangeInsync({ changeId }).catch(() => undefined));
     advance(15);
-    await call('waitForChangeInsync once INSYNC', 'GetChange', 'ok', () => act.waitForChangeInsync(changeId));
-    await call('testDnsAnswer (public zone)', 'TestDNSAnswer', 'ok', () => act.testDnsAnswer(PUBLIC_ZONE, 'app.example.com'));
+    await call('waitForChangeInsync once INSYNC', 'GetChange', 'ok', () => act.waitForChangeInsync({ changeId }));
+    await call('testDnsAnswer (public zone)', 'TestDNSAnswer', 'ok', () => act.testDnsAnswer({ hostedZoneId: PUBLIC_ZONE, recordName: 'app.example.com' }));
     // The model's own documentation of TestDNSAnswer: "This call only supports querying public hosted zones."
-    await call('testDnsAnswer (private zone) must be refused', 'TestDNSAnswer', 'error', () => act.testDnsAnswer(PRIVATE_ZONE, 'app.db.internal'));
+    await call('testDnsAnswer (private zone) must be refused', 'TestDNSAnswer', 'error', () => act.testDnsAnswer({ hostedZoneId: PRIVATE_ZONE, recordName: 'app.db.internal' }));
 
     const findings = check.validate('route53');
     if (findings.length > 0) assert.fail(report('Route 53', findings));

@@ -211,13 +211,13 @@ describe('activity = plan = run: the readings of AWS\'s answers, against the sim
       assert.equal(planSays, `${c.target} exactly: ${c.pending ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`, 'plan');
 
       // Run: the workflow's pre-check and preview warning call pendingUpgradeTo on what listPendingMaintenance returned.
-      const pending = await acts.listPendingMaintenance(REGION, c.instanceId);
+      const pending = await acts.listPendingMaintenance({ where: REGION, instanceId: c.instanceId });
       assert.equal(pendingUpgradeTo(pending, c.target) !== undefined, c.pending, `run (AWS lists: ${JSON.stringify(pending)})`);
       assert.equal(pendingUpgradeContaining(pending, c.target) !== undefined, c.replayRule, 'the replay-only rule of older runs');
 
       // Activity: apply-now against the simulator; which call it sent is its answer.
       const since = Math.max(0, ...(await admin.calls()).map((x) => x.seq));
-      const result = await acts.applyUpgradeNow(REGION, c.instanceId, c.target);
+      const result = await acts.applyUpgradeNow({ where: REGION, instanceId: c.instanceId, targetVersion: c.target });
       assert.equal(result.changed, true);
       const sent = async (action: string) => (await admin.calls({ service: 'rds', action, since })).length;
       assert.equal(await sent('ApplyPendingMaintenanceAction'), c.pending ? 1 : 0, `activity (${result.detail})`);
@@ -276,9 +276,9 @@ describe('activity = plan = run: the readings of AWS\'s answers, against the sim
 
       // Activity: DescribeDBEngineVersions through the activity, as the preflight (listUpgradeTargets) and the
       // estate guard (inspectInstance) read it.
-      const info = await acts.describeInstance(REGION, c.instanceId);
-      const targets = await acts.listUpgradeTargets(REGION, info.engine, info.engineVersion);
-      assert.deepEqual((await acts.inspectInstance(REGION, c.instanceId)).targets, targets, 'one answer for both activities');
+      const info = await acts.describeInstance({ where: REGION, instanceId: c.instanceId });
+      const targets = await acts.listUpgradeTargets({ where: REGION, engine: info.engine, engineVersion: info.engineVersion });
+      assert.deepEqual((await acts.inspectInstance({ where: REGION, instanceId: c.instanceId })).targets, targets, 'one answer for both activities');
       assert.deepEqual(readTarget(targets, c.target), c.reading, 'activity');
       assert.equal(automaticMinorTarget(targets), c.automatic, 'activity: RDS\'s automatic minor');
 

@@ -59,7 +59,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       assert.equal(fake.instances.get('eu-west-2/notify-preview')!.autoMinorVersionUpgrade, false);
       assert.equal(asking.stages[1].downtimeSeconds, 10);
       assert.equal(fake.incidents.size, 0, 'no announcement before approval');
-      assert.ok(!fake.mutations().some((c) => (c.args as string[])[1] === 'notify-production'), 'production untouched before approval');
+      assert.ok(!fake.mutations().some((c) => c.input.instanceId === 'notify-production'), 'production untouched before approval');
 
       const plan = asking.waitingFor!.plan!;
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
@@ -90,10 +90,10 @@ describe('upgradeCampaign (time-skipping)', function () {
       assert.equal(prod.statusPageIncidentId, incident.id);
 
       // The pre-check ran 3 days before the window, then the flag went on, then off after the upgrade.
-      const prodCalls = fake.calls.filter((c) => (c.args as string[])[1] === 'notify-production');
+      const prodCalls = fake.calls.filter((c) => c.input.instanceId === 'notify-production');
       const precheck = prodCalls.filter((c) => c.name === 'listPendingMaintenance').pop()!;
       assert.ok(Math.abs(precheck.atMs - (windowStart - 3 * DAY)) < 60_000, 'pre-check 3 days before the window');
-      const flags = prodCalls.filter((c) => c.name === 'setAutoMinorVersionUpgrade').map((c) => [(c.args as unknown[])[2], c.atMs >= windowStart]);
+      const flags = prodCalls.filter((c) => c.name === 'setAutoMinorVersionUpgrade').map((c) => [c.input.enabled, c.atMs >= windowStart]);
       assert.deepEqual(flags, [[true, false], [false, true]]);
 
       for (const inst of fake.instances.values()) {
@@ -356,7 +356,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       assert.equal((await handle.describe()).memo?.awsTrouble, undefined, 'memo cleared');
       assert.ok(s.timeline.some((t) => t.step === 'aws-call-recovered'));
       assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /ModifyDBInstance AutoMinorVersionUpgrade .*failing since/.test(n.text)));
-      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => (c.args[2] as boolean) === true).length, 8);
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.input.enabled === true).length, 8);
     });
   });
 

@@ -20,7 +20,7 @@ const waitingFor = (kind: string) => (s: CampaignStatus) => s.waitingFor?.kind =
 const steps = (s: CampaignStatus, step: string) => s.timeline.filter((t) => t.step === step);
 const previewOnly = (overrides: Record<string, unknown> = {}) => runbookSpec({ stages: [{ ...runbookSpec().stages[0], ...overrides }] });
 const productionOnly = (overrides: Record<string, unknown> = {}) => runbookSpec({ stages: [{ ...runbookSpec().stages[2], ...overrides }] });
-const flagCalls = (fake: FakeAws, id: string) => fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.args[1] === id).map((c) => c.args[2]);
+const flagCalls = (fake: FakeAws, id: string) => fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.input.instanceId === id).map((c) => c.input.enabled);
 
 describe('a campaign in an estate that moves (time-skipping)', function () {
   this.timeout(180_000);
@@ -132,7 +132,7 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       assert.deepEqual(flagCalls(fake, 'notify-production'), [], 'the flag was never turned on (it would have brought 15.10)');
       const applied = fake.callsOf('applyUpgradeNow');
       assert.equal(applied.length, 1);
-      assert.equal(applied[0].args[2], '15.8', 'the approved version exactly');
+      assert.equal(applied[0].input.targetVersion, '15.8', 'the approved version exactly');
       assert.ok(applied[0].atMs >= Date.parse(prod.window!.start) && applied[0].atMs < Date.parse(prod.window!.end), 'inside the approved, announced window');
       assert.equal(fake.instances.get('eu-west-2/notify-production')!.engineVersion, '15.8');
     });
@@ -239,7 +239,7 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       const spec = runbookSpec({ stages: [runbookSpec().stages[1]] });
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `replicas-now-${taskQueue}` });
       assert.equal((await handle.result()).state, 'completed');
-      const order = fake.callsOf('applyUpgradeNow').map((c) => `${(c.args[0] as { region: string }).region ?? c.args[0]}/${c.args[1]}`);
+      const order = fake.callsOf('applyUpgradeNow').map((c) => `${(c.input.where as { region: string }).region ?? c.input.where}/${c.input.instanceId}`);
       assert.deepEqual(order, ['eu-west-2/notify-staging-ro', 'eu-west-1/notify-staging-dr', 'eu-west-2/notify-staging'], 'replicas (in-region and cross-region) before their source');
       const s = await handle.query(campaignStatusQuery);
       assert.deepEqual(s.stages[0].replicas!.map((r) => [r.region, r.instanceId, r.state]), [['eu-west-2', 'notify-staging-ro', 'upgraded'], ['eu-west-1', 'notify-staging-dr', 'upgraded']]);
@@ -256,7 +256,7 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(previewOnly())], taskQueue, workflowId: `replicas-window-${taskQueue}` });
       assert.equal((await handle.result()).state, 'completed');
-      const flags = fake.callsOf('setAutoMinorVersionUpgrade').map((c) => `${c.args[1]}=${c.args[2]}`);
+      const flags = fake.callsOf('setAutoMinorVersionUpgrade').map((c) => `${c.input.instanceId}=${c.input.enabled}`);
       assert.deepEqual(flags, ['notify-preview-ro=true', 'notify-preview-ro=false', 'notify-preview=true', 'notify-preview=false']);
       const replica = fake.instances.get('eu-west-2/notify-preview-ro')!;
       const source = fake.instances.get('eu-west-2/notify-preview')!;
@@ -280,12 +280,12 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       assert.equal((await handle.result()).state, 'completed');
       const s = await handle.query(campaignStatusQuery);
       const windowStart = Date.parse(s.stages[0].window!.start);
-      const replicaOn = fake.callsOf('setAutoMinorVersionUpgrade').find((c) => c.args[1] === 'notify-production-ro' && c.args[2] === true)!;
+      const replicaOn = fake.callsOf('setAutoMinorVersionUpgrade').find((c) => c.input.instanceId === 'notify-production-ro' && c.input.enabled === true)!;
       const replicaWindow = fake.instances.get('eu-west-2/notify-production-ro')!.windowsSeen[0];
       assert.equal(new Date(replicaWindow).getUTCDay(), 6);
       assert.ok(replicaWindow < windowStart && replicaWindow > windowStart - 7 * 86_400_000, 'the last Saturday before the approved Wednesday');
       assert.ok(replicaOn.atMs > approvedAt + 7 * 86_400_000 && replicaOn.atMs < replicaWindow, "the replica's flag went on shortly before its window, not at the approval");
-      const order = fake.callsOf('setAutoMinorVersionUpgrade').map((c) => `${c.args[1]}=${c.args[2]}`);
+      const order = fake.callsOf('setAutoMinorVersionUpgrade').map((c) => `${c.input.instanceId}=${c.input.enabled}`);
       assert.deepEqual(order, ['notify-production-ro=true', 'notify-production-ro=false', 'notify-production=true', 'notify-production=false']);
     });
   });

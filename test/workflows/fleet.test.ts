@@ -72,14 +72,14 @@ describe('fleet stages (time-skipping)', function () {
       assert.equal(f.waves, 2);
 
       // Smallest first, two at a time: admin (20) and jobs (50) together, api (100) only after both were available again.
-      const upgrades = fake.callsOf('applyUpgradeNow').map((c) => [(c.args as string[])[1], c.atMs] as const);
+      const upgrades = fake.callsOf('applyUpgradeNow').map((c) => [c.input.instanceId as string, c.atMs] as const);
       assert.deepEqual(upgrades.map(([id]) => id).slice(0, 2).sort(), ['notify-stg-admin', 'notify-stg-jobs']);
       assert.equal(upgrades[2][0], 'notify-stg-api');
       assert.ok(upgrades[2][1] >= Math.max(upgrades[0][1], upgrades[1][1]) + fake.applyNowDurationMs, 'the second wave starts after the first ended');
       assert.equal(upgrades.length, 3, 'each instance upgraded once; the one at the target untouched');
       // Each instance's probe reads its own status endpoint ({instanceId} in the stage's URL).
       assert.deepEqual(
-        fake.callsOf('runAvailabilityProbe').map((c) => (c.args[0] as { url: string }).url).sort(),
+        fake.callsOf('runAvailabilityProbe').map((c) => (c.input as { url: string }).url).sort(),
         ['notify-stg-admin', 'notify-stg-api', 'notify-stg-jobs'].map((id) => `http://status.example/${id}/_status`),
       );
       for (const id of ['billing-stg', 'notify-prod-api']) assert.equal(fake.instances.get(`eu-west-2/${id}`)!.engineVersion, '15.5', `${id} not selected`);
@@ -115,7 +115,7 @@ describe('fleet stages (time-skipping)', function () {
         assert.deepEqual(f.counts, { pending: 2, running: 0, completed: 0, failed: 1, skipped: 0, aborted: 0 });
         // The failed instance's own workflow put its flag back; the others were not touched.
         assert.equal(fake.instances.get('eu-west-2/pv-a')!.autoMinorVersionUpgrade, false);
-        assert.equal(fake.mutations().filter((c) => (c.args as string[])[1] !== 'pv-a').length, 0);
+        assert.equal(fake.mutations().filter((c) => c.input.instanceId !== 'pv-a').length, 0);
         assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /threshold of 1 is reached/.test(n.text)));
 
         await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision }] });
@@ -129,7 +129,7 @@ describe('fleet stages (time-skipping)', function () {
         } else {
           assert.equal(result.state, 'aborted');
           assert.equal(status.stages[0].status, 'aborted');
-          assert.equal(fake.mutations().filter((c) => (c.args as string[])[1] !== 'pv-a').length, 0, 'no other instance touched');
+          assert.equal(fake.mutations().filter((c) => c.input.instanceId !== 'pv-a').length, 0, 'no other instance touched');
         }
       });
     });
@@ -149,7 +149,7 @@ describe('fleet stages (time-skipping)', function () {
       assert.equal(asked.currentStage, 'preview');
       assert.match(asked.waitingFor!.question!, /1 instance\(s\) failed since the last decision \(threshold 1\): pv-a .*go on with the campaign\?/);
       assert.deepEqual(fleetOf(asked).counts, { pending: 0, running: 0, completed: 1, failed: 1, skipped: 0, aborted: 0 });
-      assert.equal(fake.mutations().filter((c) => (c.args as string[])[1] === 'stg-a').length, 0, 'staging not started');
+      assert.equal(fake.mutations().filter((c) => c.input.instanceId === 'stg-a').length, 0, 'staging not started');
       assert.equal(asked.stages[1].status, 'pending');
       await handle.executeUpdate(decideUpdate, { args: [{ by: 'carol', decision: 'continue' }] });
       assert.equal((await handle.result()).state, 'completed');
@@ -203,7 +203,7 @@ describe('fleet stages (time-skipping)', function () {
         assert.equal(cs.state, 'aborted');
         assert.ok(cs.timeline.some((t) => t.step === 'compensated'));
       }
-      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => (c.args as string[])[1] === 'pv-c').length, 0, 'the next wave never started');
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.input.instanceId === 'pv-c').length, 0, 'the next wave never started');
     });
   });
 
@@ -225,7 +225,7 @@ describe('fleet stages (time-skipping)', function () {
       assert.equal(a.autoMinorVersionUpgrade, true, 'held before the flag goes back off');
       assert.match(held.waitingFor!.description, /paused before preview/);
       await env.sleep(2 * DAY);
-      assert.equal(fake.calls.filter((c) => (c.args as string[])[1] === 'pv-b').length, 0, 'the next wave waits');
+      assert.equal(fake.calls.filter((c) => c.input.instanceId === 'pv-b').length, 0, 'the next wave waits');
 
       await handle.executeUpdate(resumeUpdate, { args: [{ by: 'alice' }] });
       assert.equal((await handle.result()).state, 'completed');
@@ -281,10 +281,10 @@ describe('fleet stages (time-skipping)', function () {
         const r = done.instances.find((i) => i.instanceId === id)!;
         const start = Date.parse(r.window!.start);
         assert.ok(start >= Date.parse(asking.waitingFor!.askedAt!) + 14 * DAY, `${id}: 14 days' notice`);
-        const calls = fake.calls.filter((x) => (x.args as string[])[1] === id);
+        const calls = fake.calls.filter((x) => x.input.instanceId === id);
         const precheck = calls.filter((x) => x.name === 'listPendingMaintenance').pop()!;
         assert.ok(Math.abs(precheck.atMs - (start - 3 * DAY)) < 60_000, `${id}: pre-check 3 days before its window`);
-        const flags = calls.filter((x) => x.name === 'setAutoMinorVersionUpgrade').map((x) => [(x.args as unknown[])[2], x.atMs >= start]);
+        const flags = calls.filter((x) => x.name === 'setAutoMinorVersionUpgrade').map((x) => [x.input.enabled, x.atMs >= start]);
         assert.deepEqual(flags, [[true, false], [false, true]], `${id}: flag around its window`);
         assert.equal(fake.instances.get(`eu-west-2/${id}`)!.engineVersion, '15.8');
       }

@@ -89,7 +89,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.equal(restored.tags[OWNER_TAG], 'notify-restored', 'owner tag = restoreId (defaults to the target identifier)');
       const restores = fake.callsOf('restoreToPointInTime');
       assert.equal(restores.length, 1);
-      const req = restores[0].args[0] as { restoreTime?: string; copySourceSettings: boolean; sourceInstanceId: string };
+      const req = restores[0].input as { restoreTime?: string; copySourceSettings: boolean; sourceInstanceId: string };
       assert.equal(req.restoreTime, undefined, 'latest → UseLatestRestorableTime');
       assert.equal(req.copySourceSettings, true);
       assert.equal(req.sourceInstanceId, 'notify-production');
@@ -101,7 +101,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.equal(result.target.securityGroupId, group.groupId);
       assert.deepEqual([...fake.ingress], [`${REGION}/${group.groupId}/${BASTION_SG}/5432`]);
       assert.deepEqual(restored.vpcSecurityGroupIds, ['sg-notify-production', group.groupId], "the source's groups plus its own");
-      assert.deepEqual((restores[0].args[0] as { extraSecurityGroupIds: string[] }).extraSecurityGroupIds, [group.groupId], 'created with it');
+      assert.deepEqual((restores[0].input as { extraSecurityGroupIds: string[] }).extraSecurityGroupIds, [group.groupId], 'created with it');
       assert.equal(fake.callsOf('getWeightedCname').length + fake.callsOf('upsertWeightedCname').length, 0, 'no Route 53 calls without cutover');
       assert.deepEqual(record(fake).value, OLD);
       assert.equal(status(fake, 'notify-production'), 'available', 'the source keeps running');
@@ -138,7 +138,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.equal(status(fake, 'notify-production'), 'stopped');
       assert.equal(status(fake, 'notify-restored'), 'available');
       assert.equal(fake.callsOf('restoreToPointInTime').length, 1, 'exactly one restore');
-      const polls = fake.callsOf('waitForInstance').filter((c) => c.args[1] === 'notify-restored').length;
+      const polls = fake.callsOf('waitForInstance').filter((c) => c.input.instanceId === 'notify-restored').length;
       assert.ok(polls > 5, `the waiter polled the restore many times (${polls})`);
 
       const afterStop = fake.calls.slice(fake.calls.findIndex((c) => c.name === 'stopInstance')).map((c) => c.name).filter((n) => n !== 'notify');
@@ -203,7 +203,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       assert.deepEqual({ value: record(fake).value, ttl: record(fake).ttlSeconds, weight: record(fake).weight }, { value: NEW, ttl: 60, weight: 100 });
-      assert.deepEqual(fake.callsOf('upsertWeightedCname').map((c) => [(c.args[0] as { value: string }).value, (c.args[0] as { ttlSeconds: number }).ttlSeconds]), [[OLD, 60], [NEW, 60]]);
+      assert.deepEqual(fake.callsOf('upsertWeightedCname').map((c) => [(c.input.record as { value: string }).value, (c.input.record as { ttlSeconds: number }).ttlSeconds]), [[OLD, 60], [NEW, 60]]);
       assert.ok(result.followUps.some((f) => /lowered TTL of 60s; set it back to the original 300s/.test(f)));
       assert.equal(status(fake, 'notify-production'), 'stopped');
     });
@@ -262,7 +262,7 @@ describe('restoreAndCutover (time-skipping)', function () {
 
       const names = fake.calls.map((c) => c.name);
       const stop = names.indexOf('stopInstance');
-      const announce = fake.calls.findIndex((c) => c.name === 'notify' && /cutover starting now/.test((c.args[0] as { text: string }).text));
+      const announce = fake.calls.findIndex((c) => c.name === 'notify' && /cutover starting now/.test((c.input as { text: string }).text));
       assert.ok(announce >= 0 && announce < stop, `the announcement comes before stopInstance: ${names.join(', ')}`);
       const n = fake.notifications.find((x) => /cutover starting now/.test(x.text))!;
       assert.equal(n.event, 'stage-started');
@@ -368,7 +368,7 @@ describe('restoreAndCutover (time-skipping)', function () {
         assert.equal(result.state, 'rolled-back');
         assert.equal(record(fake).value, OLD);
         assert.equal(status(fake, 'notify-production'), 'available');
-        assert.deepEqual(fake.callsOf('upsertWeightedCname').map((u) => (u.args[0] as { value: string }).value), [NEW, OLD]);
+        assert.deepEqual(fake.callsOf('upsertWeightedCname').map((u) => (u.input.record as { value: string }).value), [NEW, OLD]);
         const stranded = result.rollback!.stranded!;
         assert.equal(stranded.instanceId, 'notify-restored');
         assert.equal(stranded.from, asking.cutover!.switchedAt);
@@ -471,7 +471,7 @@ describe('restoreAndCutover (time-skipping)', function () {
         await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
         const result = await handle.result();
         assert.equal(result.state, 'completed');
-        assert.deepEqual(fake.callsOf('lookupCname').map((c) => c.args), [[RECORD, ['10.0.0.2', '10.0.0.3:53']]]);
+        assert.deepEqual(fake.callsOf('lookupCname').map((c) => c.input), [{ name: RECORD, resolvers: ['10.0.0.2', '10.0.0.3:53'] }]);
         assert.match(result.cutover!.verified!.join('\n'), /lookup through 10\.0\.0\.2, 10\.0\.0\.3:53: notify-restored/);
       });
 
@@ -590,7 +590,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       fake.foreignGroups.clear();
       const role = 'arn:aws:iam::555555555555:role/bastion';
       await failsWith(resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { roleArn: role } } })), fake, 'InvalidInput', new RegExp(`${BASTION_SG} does not exist .*555555555555`));
-      const asked = fake.callsOf('describeSecurityGroup').map((c) => (c.args[0] as { roleArn?: string }).roleArn);
+      const asked = fake.callsOf('describeSecurityGroup').map((c) => (c.input.where as { roleArn?: string }).roleArn);
       assert.deepEqual(asked, [role], 'the group is looked up with the bastion role, in its account');
     });
 
@@ -603,7 +603,7 @@ describe('restoreAndCutover (time-skipping)', function () {
         const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { roleArn: role } } }))], taskQueue, workflowId: `bastion-ok-${taskQueue}` });
         const s = await advanceUntil(env, handle, (x) => x.timeline.some((t) => t.step === 'preflight-passed'));
         assert.ok(s.timeline.some((t) => t.step === 'bastion-checked' && /555555555555/.test(t.detail ?? '')), JSON.stringify(s.timeline.map((t) => t.step)));
-        assert.ok(fake.callsOf('whoAmI').some((c) => (c.args[0] as { roleArn?: string }).roleArn === role), 'the bastion role was assumed');
+        assert.ok(fake.callsOf('whoAmI').some((c) => (c.input.where as { roleArn?: string }).roleArn === role), 'the bastion role was assumed');
         await handle.terminate('enough');
       });
     });

@@ -37,7 +37,7 @@ export function flagCompensationId(x: { region: string; instanceId: string }): s
 async function setAutoMinorUpgrade(st: StageRun, x: WindowSubject, on: boolean): Promise<void> {
   const step = on ? 'auto-minor-upgrade-on' : 'auto-minor-upgrade-off';
   // Not interruptible by abort: the compensation then knows exactly what was done.
-  const r = await CancellationScope.nonCancellable(() => st.aws(step, () => st.a.setAutoMinorVersionUpgrade(x.where, x.instanceId, on)));
+  const r = await CancellationScope.nonCancellable(() => st.aws(step, () => st.a.setAutoMinorVersionUpgrade({ where: x.where, instanceId: x.instanceId, enabled: on })));
   if (!on) st.saga.drop(flagCompensationId(x));
   st.step(step, r.detail);
 }
@@ -50,7 +50,7 @@ export function turnOnAutoMinorUpgrade(st: StageRun, x: WindowSubject = stageSub
     id: flagCompensationId(x),
     description: `AutoMinorVersionUpgrade off for ${x.region}/${x.instanceId}`,
     manual: `\`aws rds modify-db-instance --region ${x.region} --db-instance-identifier ${x.instanceId} --no-auto-minor-version-upgrade --apply-immediately\`${account}`,
-    run: async () => (await st.aws('auto-minor-upgrade-off', () => st.a.setAutoMinorVersionUpgrade(x.where, x.instanceId, false))).changed,
+    run: async () => (await st.aws('auto-minor-upgrade-off', () => st.a.setAutoMinorVersionUpgrade({ where: x.where, instanceId: x.instanceId, enabled: false }))).changed,
   });
   return setAutoMinorUpgrade(st, x, true);
 }

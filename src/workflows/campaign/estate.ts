@@ -22,12 +22,12 @@ import { askTerraformForFlag, terraformOwns } from './terraform';
 
 /** Reads the instance again (its version, status and flag as AWS says now). */
 export function readAgain(st: StageRun, x: WindowSubject, step = 'read-again'): Promise<InstanceInfo> {
-  return st.aws(step, () => st.a.describeInstance(x.where, x.instanceId));
+  return st.aws(step, () => st.a.describeInstance({ where: x.where, instanceId: x.instanceId }));
 }
 
 /** The instance as AWS has it now, with the upgrade targets of its version (RDS's automatic one among them). */
 export function inspect(st: StageRun, x: WindowSubject, step: string): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }> {
-  return st.aws(step, () => st.a.inspectInstance(x.where, x.instanceId));
+  return st.aws(step, () => st.a.inspectInstance({ where: x.where, instanceId: x.instanceId }));
 }
 
 /**
@@ -204,7 +204,7 @@ export async function onFlagReverted(st: StageRun, w: Occurrence, x: WindowSubje
   const reverts = x.track.flagReverts;
   const since = x.track.flagArmedAt ?? iso(w.startMs - 7 * 86_400_000);
   const found = await st.aws('who-changed-it', () =>
-    st.a.findInstanceChanges(x.where, { instanceId: x.instanceId, since, eventName: 'ModifyDBInstance', parameter: { name: 'AutoMinorVersionUpgrade', value: false } }),
+    st.a.findInstanceChanges({ where: x.where, query: { instanceId: x.instanceId, since, eventName: 'ModifyDBInstance', parameter: { name: 'AutoMinorVersionUpgrade', value: false } } }),
   );
   const who = describeAuthors(found.changes, found.unavailable);
   const closed = nowMs() >= w.endMs;
@@ -238,6 +238,6 @@ export async function onFlagReverted(st: StageRun, w: Occurrence, x: WindowSubje
 
 /** The team chose to have the campaign apply the target itself in the window: the exact version, now. */
 export async function applyInWindow(st: StageRun, x: WindowSubject): Promise<void> {
-  const r = await st.aws('upgrade-in-window', () => st.a.applyUpgradeNow(x.where, x.instanceId, st.target));
+  const r = await st.aws('upgrade-in-window', () => st.a.applyUpgradeNow({ where: x.where, instanceId: x.instanceId, targetVersion: st.target }));
   st.step('upgrade-triggered', r.detail);
 }

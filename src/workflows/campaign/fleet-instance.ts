@@ -68,7 +68,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
   st.step('instance-started', `wave ${input.wave} of ${input.parentWorkflowId}${input.window ? `, approved window ${iso(input.window.startMs)}` : ''}`);
   try {
     await run.mainScope.run(async () => {
-      const info = await st.aws('describe', () => st.a.describeInstance(st.where, s.instanceId));
+      const info = await st.aws('describe', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }));
       st.info = info;
       report.fromVersion = info.engineVersion;
       const standing = standingOf(info.engineVersion, target);

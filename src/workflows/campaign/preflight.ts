@@ -34,11 +34,11 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     let targets: UpgradeTarget[];
     try {
       if (s.aws) await checkAccount(st);
-      info = await st.aws('preflight', () => st.a.describeInstance(st.where, s.instanceId), bounded);
+      info = await st.aws('preflight', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }), bounded);
       st.info = info;
       report.fromVersion = info.engineVersion;
       targets = needsUpgradeTargets(info, c.spec.targetEngineVersion)
-        ? await st.aws('preflight', () => st.a.listUpgradeTargets(st.where, info.engine, info.engineVersion), bounded)
+        ? await st.aws('preflight', () => st.a.listUpgradeTargets({ where: st.where, engine: info.engine, engineVersion: info.engineVersion }), bounded)
         : [];
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -80,7 +80,7 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
  */
 async function checkAccount(st: StageRun): Promise<void> {
   const { stage: s, report } = st;
-  const id = await st.aws('preflight', () => st.a.whoAmI(st.where), { maxRounds: PREFLIGHT_ROUNDS });
+  const id = await st.aws('preflight', () => st.a.whoAmI({ where: st.where }), { maxRounds: PREFLIGHT_ROUNDS });
   report.account = id.account;
   report.role = s.aws!.roleArn ?? `profile ${s.aws!.profile}`;
   st.step('account-checked', `${s.instanceId} is reached in account ${id.account} as ${id.arn}`);
@@ -103,13 +103,13 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
     for (const loc of fleetLocations(s)) {
       const where = locationFor(loc.region, loc.aws, c.spec.campaignId, s.name);
       if (loc.aws) {
-        const id = await st.aws('preflight', () => st.a.whoAmI(where), bounded);
+        const id = await st.aws('preflight', () => st.a.whoAmI({ where }), bounded);
         report.account = report.account && report.account !== id.account ? `${report.account}, ${id.account}` : id.account;
         report.role = loc.aws.roleArn ?? `profile ${loc.aws.profile}`;
         st.step('account-checked', `${loc.region} is reached in account ${id.account} as ${id.arn}`);
       }
       const query = { engine: fleet.select?.engine ?? 'postgres', instanceIds: fleet.instanceIds, tags: fleet.select?.tags, engineVersion: fleet.select?.engineVersion, keepTags: tagsToKeep(fleet) };
-      const found = await st.aws('preflight', () => st.a.findFleet(where, JSON.parse(JSON.stringify(query)) as typeof query), bounded);
+      const found = await st.aws('preflight', () => st.a.findFleet({ where, query: JSON.parse(JSON.stringify(query)) as typeof query }), bounded);
       for (const id of found.missing) problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
       for (const x of found.excluded) {
         if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
@@ -126,7 +126,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
         let targets: UpgradeTarget[] = [];
         if (m.engineVersion !== target) {
           const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);
-          targets = known ?? (await st.aws('preflight', () => st.a.listUpgradeTargets(where, m.engine, m.engineVersion), bounded));
+          targets = known ?? (await st.aws('preflight', () => st.a.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }), bounded));
           targetsByVersion.set(`${m.engine} ${m.engineVersion}`, targets);
         }
         const readiness = assessStage(stage, m, target, targets);

@@ -26,7 +26,7 @@ export async function upgradeInNextWindow(st: StageRun): Promise<Exclude<WindowR
 
 async function warnUnlessUpgradePending(st: StageRun): Promise<void> {
   const { stage: s } = st;
-  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance(st.where, s.instanceId));
+  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId }));
   if (!pendingUpgradeTo(pending, st.target)) {
     st.step('warning', `AWS lists no pending db-upgrade to ${st.target} for ${s.instanceId}; the window may pass without an upgrade`);
   }

@@ -84,7 +84,7 @@ async function obtainApprovalForWindow(st: StageRun): Promise<Occurrence> {
 /** AWS's own schedule: when a pending action would be applied before the chosen window, the team decides. */
 async function askIfAwsAppliesFirst(st: StageRun, w: Occurrence): Promise<void> {
   const { stage: s } = st;
-  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance(st.where, s.instanceId));
+  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId }));
   const deadline = awsAppliesBefore(pending, w);
   if (deadline === undefined) return;
   await st.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`);
@@ -108,7 +108,7 @@ export async function announceMaintenance(
     run: async () => {
       const incidentId = opts.incidentId();
       if (!incidentId) return false;
-      return (await st.aws('cancel-announcement', () => st.a.cancelScheduledMaintenance(incidentId, `campaign ${st.settings.campaignId} was stopped`))).changed;
+      return (await st.aws('cancel-announcement', () => st.a.cancelScheduledMaintenance({ incidentId, reason: `campaign ${st.settings.campaignId} was stopped` }))).changed;
     },
   });
   // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
@@ -162,7 +162,7 @@ export async function precheckPendingMaintenance(st: StageRun, window: Occurrenc
       return 'go';
     }
   }
-  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance(st.where, s.instanceId));
+  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId }));
   const expected = guarded ? pendingUpgradeTo(pending, target) : pendingUpgradeContaining(pending, target);
   if (expected) {
     st.step('precheck-passed', expected.description);

@@ -32,7 +32,7 @@ export async function readReplicas(st: StageRun, info: InstanceInfo, opts: Retry
   for (const listedAs of listed) {
     const loc = replicaLocation(listedAs, s.region);
     const where = locationFor(loc.region, s.aws, st.settings.campaignId, s.name);
-    const r = await st.aws('preflight', () => st.a.findInstance(where, loc.instanceId), opts);
+    const r = await st.aws('preflight', () => st.a.findInstance({ where, instanceId: loc.instanceId }), opts);
     if (!r) {
       problems.push(`${s.name}: ${s.instanceId} lists the read replica ${listedAs}, which cannot be read in ${loc.region} with the stage's credentials`);
       continue;
@@ -76,7 +76,7 @@ export async function upgradeReplicasNow(st: StageRun): Promise<void> {
   const started: WindowSubject[] = [];
   for (const x of pendingReplicas(st)) {
     if (!(await stillBelow(st, x))) continue;
-    const r = await st.aws('replica-upgrade', () => st.a.applyUpgradeNow(x.where, x.instanceId, target));
+    const r = await st.aws('replica-upgrade', () => st.a.applyUpgradeNow({ where: x.where, instanceId: x.instanceId, targetVersion: target }));
     (x.track as ReplicaReport).state = 'upgrading';
     x.track.mechanism = 'apply-now';
     st.step('replica-upgrade-triggered', r.detail);
@@ -85,7 +85,7 @@ export async function upgradeReplicasNow(st: StageRun): Promise<void> {
   const deadline = nowMs() + (s.probe?.maxDurationMs ?? REPLICA_UPGRADE_LIMIT_MS);
   for (const x of started) {
     st.setState('running', { kind: 'aws', description: `read replica ${x.instanceId} available at ${target}`, until: iso(deadline) });
-    const info = await st.aws('waiting-for-replica', () => waiterUntil(deadline, st.settings.pollIntervalMs).waitForInstance(x.where, x.instanceId, { status: AVAILABLE, engineVersion: target }), { attemptsPerRound: 1 });
+    const info = await st.aws('waiting-for-replica', () => waiterUntil(deadline, st.settings.pollIntervalMs).waitForInstance({ where: x.where, instanceId: x.instanceId, want: { status: AVAILABLE, engineVersion: target } }), { attemptsPerRound: 1 });
     (x.track as ReplicaReport).state = 'upgraded';
     st.step('replica-upgraded', `replica ${x.instanceId} is ${info.status} at ${info.engineVersion}`);
   }

@@ -133,7 +133,7 @@ export class StageRun {
 
   /** Polls until `deadlineMs` (absolute) for the instance's status (and version); a failing call shows as trouble. */
   waitForInstance(step: string, deadlineMs: number, want: { status: string; engineVersion?: string }): Promise<InstanceInfo> {
-    return this.aws(step, () => waiterUntil(deadlineMs, this.settings.pollIntervalMs).waitForInstance(this.where, this.stage.instanceId, want), { attemptsPerRound: 1 });
+    return this.aws(step, () => waiterUntil(deadlineMs, this.settings.pollIntervalMs).waitForInstance({ where: this.where, instanceId: this.stage.instanceId, want }), { attemptsPerRound: 1 });
   }
 
   /** Holds at a step boundary while paused. */

@@ -73,7 +73,7 @@ async function newReplicas(st: StageRun, info: InstanceInfo): Promise<void> {
  */
 async function alreadyDone(st: StageRun): Promise<boolean> {
   const { stage: s, report } = st;
-  const info = await st.aws('read-again', () => st.a.describeInstance(st.where, s.instanceId));
+  const info = await st.aws('read-again', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }));
   st.info = info;
   const standing = standingOf(info.engineVersion, st.target);
   if (standing.kind === 'below-target') {
@@ -100,7 +100,7 @@ async function checkHealth(st: StageRun): Promise<void> {
   const { stage: s } = st;
   const url = s.healthCheckUrl;
   if (!url) return;
-  const h = await st.aws('health-check', () => st.a.checkHealth(url, 5000));
+  const h = await st.aws('health-check', () => st.a.checkHealth({ url, timeoutMs: 5000 }));
   st.step('health-check', h.detail);
   if (!h.healthy) await st.ask(`health check ${url} failed after the upgrade (${h.detail}). Continue with the next stage?`, 'escalation');
 }

@@ -49,7 +49,7 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
   probeResult.catch(() => undefined);
   try {
     const deadline = nowMs() + probeCfg.maxDurationMs;
-    const r = await st.aws('upgrade-now', () => st.a.applyUpgradeNow(st.where, s.instanceId, target));
+    const r = await st.aws('upgrade-now', () => st.a.applyUpgradeNow({ where: st.where, instanceId: s.instanceId, targetVersion: target }));
     st.step('upgrade-triggered', r.detail);
     const info = await st.waitForInstance('waiting-for-upgrade', deadline, { status: AVAILABLE, engineVersion: target });
     st.step('upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);

@@ -50,7 +50,7 @@ export async function askTerraformForFlag(st: StageRun, x: WindowSubject, ask: {
   for (;;) {
     const until = Math.min(ask.deadlineMs ?? Number.MAX_SAFE_INTEGER, nowMs() + st.settings.reminderIntervalMs);
     try {
-      const info = await st.aws('waiting-for-infra-change', () => waiterUntil(until, st.settings.pollIntervalMs).waitForInstance(x.where, x.instanceId, { autoMinorVersionUpgrade: ask.flag }), { attemptsPerRound: 1 });
+      const info = await st.aws('waiting-for-infra-change', () => waiterUntil(until, st.settings.pollIntervalMs).waitForInstance({ where: x.where, instanceId: x.instanceId, want: { autoMinorVersionUpgrade: ask.flag } }), { attemptsPerRound: 1 });
       st.setState('running');
       st.step('infra-change-seen', `AWS shows AutoMinorVersionUpgrade ${info.autoMinorVersionUpgrade} on ${x.instanceId}${ask.engineVersion ? ` (it runs ${info.engineVersion})` : ''}`);
       rememberToAskBack(st, x, ask.flag);

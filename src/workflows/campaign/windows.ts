@@ -115,7 +115,7 @@ async function watchWindow(st: StageRun, w: Occurrence, x: WindowSubject): Promi
     const flag = x.track.mechanism === 'auto-minor-version-upgrade' ? true : undefined;
     let outcome;
     try {
-      outcome = await st.aws('watching-window', () => waiterUntil(deadline, st.settings.pollIntervalMs).watchMaintenanceWindow(x.where, x.instanceId, { engineVersion: target, autoMinorVersionUpgrade: flag }), { attemptsPerRound: 1 });
+      outcome = await st.aws('watching-window', () => waiterUntil(deadline, st.settings.pollIntervalMs).watchMaintenanceWindow({ where: x.where, instanceId: x.instanceId, want: { engineVersion: target, autoMinorVersionUpgrade: flag } }), { attemptsPerRound: 1 });
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       return missedWindow(st, x, `not at ${target} by ${iso(deadline)}`);
@@ -152,7 +152,7 @@ export async function watchUntilUpgraded(st: StageRun, first: Occurrence, x: Win
       continue;
     }
     if (result !== 'missed') return result;
-    const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance(x.where, x.instanceId));
+    const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: x.where, instanceId: x.instanceId }));
     const pendingText = describePending(pending);
     if (report.missedWindows % s.maxMissedWindows === 0) {
       await st.notify('escalation', `${s.name}: ${x.instanceId} missed ${report.missedWindows} maintenance windows; pending maintenance: ${pendingText}`);

@@ -21,7 +21,7 @@ import { AVAILABLE } from '../../domain/instance-status';
 export async function lowerTtlFirst(r: RestoreRun): Promise<void> {
   const c = r.spec.cutover!;
   r.setState('restoring');
-  const current = await r.aws('check-record', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()));
+  const current = await r.aws('check-record', () => r.a.getWeightedCname({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, setIdentifier: c.setIdentifier, access: r.zoneAccess() }));
   const record = checkRecord(r, current, r.status.target.endpoint);
   if (!r.status.source.endpoint || !r.status.target.endpoint) {
     throw ApplicationFailure.nonRetryable(
@@ -45,7 +45,7 @@ export async function lowerTtlFirst(r: RestoreRun): Promise<void> {
     run: () => putRecordBack(r, original),
   });
   const lowered = { ...record, ttlSeconds: c.lowerTtlFirstTo };
-  const up = await r.aws('lower-ttl', () => r.a.upsertWeightedCname(lowered, r.zoneAccess()));
+  const up = await r.aws('lower-ttl', () => r.a.upsertWeightedCname({ record: lowered, access: r.zoneAccess() }));
   r.step('ttl-lowered', `${record.ttlSeconds}s → ${c.lowerTtlFirstTo}s: ${up.detail}`);
   if (up.changeId) await r.waitInsync(up.changeId);
   r.record = lowered;
@@ -99,7 +99,7 @@ export async function cutOver(r: RestoreRun): Promise<void> {
  */
 async function recheckRecordAfterApproval(r: RestoreRun): Promise<void> {
   const c = r.spec.cutover!;
-  const now = await r.aws('check-record', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()));
+  const now = await r.aws('check-record', () => r.a.getWeightedCname({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, setIdentifier: c.setIdentifier, access: r.zoneAccess() }));
   const expected = r.record!;
   if (now && (sameHost(now.value, r.status.source.endpoint) || sameHost(now.value, r.status.target.endpoint))) {
     r.record = { ...now };
@@ -136,7 +136,7 @@ async function stopOldInstance(r: RestoreRun): Promise<void> {
       `(once it is stopped), then wait until it is available: \`aws rds wait db-instance-available --region ${r.region} --db-instance-identifier ${id}\`.`,
     run: () => startOldInstance(r),
   });
-  const stop = await r.aws('stop-old-instance', () => r.a.stopInstance(r.where(), id));
+  const stop = await r.aws('stop-old-instance', () => r.a.stopInstance({ where: r.where(), instanceId: id }));
   r.step('old-instance-stopping', stop.detail);
   await r.waitInstance(id, 'stopped');
   r.oldStoppedMs = nowMs();
@@ -159,7 +159,7 @@ async function switchCname(r: RestoreRun, switched: WeightedCname, originalRecor
     r.switchSentMs = nowMs();
     if (r.status.cutover) r.status.cutover.switchedAt = iso(r.switchSentMs);
   }
-  const up = await r.aws('switch-cname', () => r.a.upsertWeightedCname(switched, r.zoneAccess()));
+  const up = await r.aws('switch-cname', () => r.a.upsertWeightedCname({ record: switched, access: r.zoneAccess() }));
   r.step('cname-upserted', up.detail);
   if (up.changeId) await r.waitInsync(up.changeId);
   r.step('cname-insync', `${c.recordName} → ${switched.value} on every Route 53 server`);
@@ -182,7 +182,7 @@ async function waitForCachedAnswersToExpire(r: RestoreRun, before: WeightedCname
 }
 
 export async function putRecordBack(r: RestoreRun, record: WeightedCname): Promise<void> {
-  const up = await r.aws('put-record-back', () => r.a.upsertWeightedCname(record, r.zoneAccess()), { maxRounds: CUTOVER_ROUNDS });
+  const up = await r.aws('put-record-back', () => r.a.upsertWeightedCname({ record, access: r.zoneAccess() }), { maxRounds: CUTOVER_ROUNDS });
   if (up.changeId) await r.waitInsync(up.changeId);
 }
 
@@ -190,8 +190,8 @@ export async function putRecordBack(r: RestoreRun, record: WeightedCname): Promi
 async function startOldInstance(r: RestoreRun): Promise<void> {
   const id = r.spec.source.instanceId;
   const rounds = { maxRounds: CUTOVER_ROUNDS };
-  const info = await r.aws('start-old-instance', () => r.a.describeInstance(r.where(), id), rounds);
+  const info = await r.aws('start-old-instance', () => r.a.describeInstance({ where: r.where(), instanceId: id }), rounds);
   if (info.status === 'stopping') await r.waitInstance(id, 'stopped');
-  await r.aws('start-old-instance', () => r.a.startInstance(r.where(), id), rounds);
+  await r.aws('start-old-instance', () => r.a.startInstance({ where: r.where(), instanceId: id }), rounds);
   await r.waitInstance(id, AVAILABLE);
 }

@@ -136,7 +136,7 @@ async function trafficMayHaveMoved(r: RestoreRun): Promise<boolean> {
   const c = r.spec.cutover!;
   try {
     const record = await CancellationScope.nonCancellable(() =>
-      r.aws('check-record-after-failure', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()), { maxRounds: CUTOVER_ROUNDS }),
+      r.aws('check-record-after-failure', () => r.a.getWeightedCname({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, setIdentifier: c.setIdentifier, access: r.zoneAccess() }), { maxRounds: CUTOVER_ROUNDS }),
     );
     if (record && sameHost(record.value, r.status.source.endpoint)) {
       r.step('switch-not-applied', `${c.recordName} still points at ${record.value}: no traffic reached ${r.spec.targetInstanceId}`);

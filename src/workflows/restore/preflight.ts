@@ -17,13 +17,13 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   r.step('preflight', `source ${r.region}/${spec.source.instanceId}, target identifier ${spec.targetInstanceId}`);
   if (spec.source.aws) {
-    const id = await r.aws('preflight', () => r.a.whoAmI(r.where()), bounded);
+    const id = await r.aws('preflight', () => r.a.whoAmI({ where: r.where() }), bounded);
     Object.assign(status.source, { account: id.account, role: spec.source.aws.roleArn ?? `profile ${spec.source.aws.profile}` });
     r.step('account-checked', `source account ${id.account} as ${id.arn}`);
   }
   let source: InstanceInfo;
   try {
-    source = await r.aws('preflight', () => r.a.describeInstance(r.where(), spec.source.instanceId), bounded);
+    source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId }), bounded);
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
     throw ApplicationFailure.nonRetryable(
@@ -34,7 +34,7 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   r.sourceInfo = source;
   status.source.endpoint = source.endpoint?.address;
 
-  const existing = await r.aws('preflight', () => r.a.findInstance(r.where(), spec.targetInstanceId), bounded);
+  const existing = await r.aws('preflight', () => r.a.findInstance({ where: r.where(), instanceId: spec.targetInstanceId }), bounded);
   const ours = existing !== undefined && existing.tags[RESTORE_OWNER_TAG_KEY] === spec.restoreId;
   if (existing && !ours) {
     const owner = existing.tags[RESTORE_OWNER_TAG_KEY];
@@ -71,8 +71,8 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
     const c = spec.cutover;
     if (r.safeCutover) {
       // Only specs with accounts (which no run started before them has) ask which account the zone is in.
-      const zoneAccount = c.aws ? await r.aws('preflight', () => r.a.whoAmI({ region: 'us-east-1', ...r.zoneAccess() }), bounded) : undefined;
-      r.zone = await r.aws('preflight', () => r.a.describeHostedZone(c.hostedZoneId, r.zoneAccess()), bounded);
+      const zoneAccount = c.aws ? await r.aws('preflight', () => r.a.whoAmI({ where: { region: 'us-east-1', ...r.zoneAccess() } }), bounded) : undefined;
+      r.zone = await r.aws('preflight', () => r.a.describeHostedZone({ hostedZoneId: c.hostedZoneId, access: r.zoneAccess() }), bounded);
       status.cutover = { recordName: c.recordName, zone: r.zone.privateZone ? 'private' : 'public' };
       if (zoneAccount) Object.assign(status.cutover, { account: zoneAccount.account, role: c.aws!.roleArn ?? `profile ${c.aws!.profile}` });
       const how = r.zone.privateZone
@@ -80,7 +80,7 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
         : `public zone ${r.zone.name}: verified by INSYNC, the record and TestDNSAnswer${c.resolvers.length ? `, and a lookup through ${c.resolvers.join(', ')}` : ''}`;
       r.step('zone-checked', how);
     }
-    const record = await r.aws('preflight', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()), bounded);
+    const record = await r.aws('preflight', () => r.a.getWeightedCname({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, setIdentifier: c.setIdentifier, access: r.zoneAccess() }), bounded);
     checkRecord(r, record, existing && ours ? existing.endpoint?.address : undefined);
   }
   r.step('preflight-passed');
@@ -98,10 +98,10 @@ async function checkBastion(r: RestoreRun): Promise<void> {
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   const where = b.aws ? locationFor(r.region, b.aws, spec.restoreId, 'bastion') : r.where();
   if (b.aws) {
-    const id = await r.aws('preflight', () => r.a.whoAmI(where), bounded);
+    const id = await r.aws('preflight', () => r.a.whoAmI({ where }), bounded);
     r.step('account-checked', `bastion account ${id.account} as ${id.arn}`);
   }
-  const group = await r.aws('preflight', () => r.a.describeSecurityGroup(where, b.securityGroupId), bounded);
+  const group = await r.aws('preflight', () => r.a.describeSecurityGroup({ where, groupId: b.securityGroupId }), bounded);
   r.step('bastion-checked', `${group.groupId} (${group.groupName}${group.vpcId ? `, ${group.vpcId}` : ''}) in account ${group.ownerId}`);
 }
 

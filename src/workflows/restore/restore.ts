@@ -39,7 +39,7 @@ export async function createRestoreSecurityGroup(r: RestoreRun): Promise<string 
   r.step(group.changed ? 'security-group-created' : 'security-group-found', group.detail);
   // A bastion group in another account is named with its owner (the VPCs must be peered for it to work).
   const bastionAccount = spec.bastion.aws?.roleArn ? accountOfRole(spec.bastion.aws.roleArn) : undefined;
-  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.where(), group.groupId, spec.bastion!.securityGroupId, spec.bastion!.port, bastionAccount));
+  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup({ where: r.where(), securityGroupId: group.groupId, sourceSecurityGroupId: spec.bastion!.securityGroupId, port: spec.bastion!.port, sourceAccount: bastionAccount }));
   r.step('bastion-ingress', `${group.groupId} (${groupName}) from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
   return group.groupId;
 }
@@ -69,7 +69,7 @@ export async function restoreToPointInTime(r: RestoreRun, alreadyRestored: boole
   r.step('waiting-for-restore', `polling every ${formatDuration(spec.pollIntervalMs)} until ${iso(deadline)}`);
   let info: InstanceInfo;
   try {
-    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance(r.where(), spec.targetInstanceId, { status: AVAILABLE }));
+    info = await r.waitUntil('waiting-for-restore', deadline, (w) => w.waitForInstance({ where: r.where(), instanceId: spec.targetInstanceId, want: { status: AVAILABLE } }));
   } catch (err) {
     if (!isActivityTimeout(err)) throw err;
     throw ApplicationFailure.nonRetryable(
@@ -96,7 +96,7 @@ export async function allowBastion(r: RestoreRun): Promise<void> {
   if (!spec.bastion) return;
   if (r.safeCutover) {
     const groupId = status.target.securityGroupId!;
-    const attached = await r.aws('attach-security-group', () => r.a.attachSecurityGroup(r.where(), spec.targetInstanceId, groupId));
+    const attached = await r.aws('attach-security-group', () => r.a.attachSecurityGroup({ where: r.where(), instanceId: spec.targetInstanceId, securityGroupId: groupId }));
     r.step('security-group-attached', attached.detail);
     return;
   }
@@ -107,6 +107,6 @@ export async function allowBastion(r: RestoreRun): Promise<void> {
     status.followUps.push(text);
     return;
   }
-  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup(r.where(), sg, spec.bastion!.securityGroupId, spec.bastion!.port));
+  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup({ where: r.where(), securityGroupId: sg, sourceSecurityGroupId: spec.bastion!.securityGroupId, port: spec.bastion!.port }));
   r.step('bastion-ingress', `${sg} from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
 }

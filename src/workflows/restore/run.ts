@@ -184,7 +184,7 @@ export class RestoreRun {
 
   async waitInstance(instanceId: string, want: string): Promise<InstanceInfo> {
     try {
-      return await this.waitUntil(`wait-${want}`, nowMs() + INSTANCE_STATE_DEADLINE_MS, (w) => w.waitForInstance(this.where(), instanceId, { status: want }));
+      return await this.waitUntil(`wait-${want}`, nowMs() + INSTANCE_STATE_DEADLINE_MS, (w) => w.waitForInstance({ where: this.where(), instanceId, want: { status: want } }));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`${instanceId} did not become ${want} within ${formatDuration(INSTANCE_STATE_DEADLINE_MS)}`, 'InvalidState');
@@ -193,7 +193,7 @@ export class RestoreRun {
 
   async waitInsync(changeId: string): Promise<void> {
     try {
-      await this.waitUntil('wait-insync', nowMs() + INSYNC_DEADLINE_MS, (w) => w.waitForChangeInsync(changeId, this.zoneAccess()));
+      await this.waitUntil('wait-insync', nowMs() + INSYNC_DEADLINE_MS, (w) => w.waitForChangeInsync({ changeId, access: this.zoneAccess() }));
     } catch (err) {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`Route 53 change ${changeId} was not INSYNC within ${formatDuration(INSYNC_DEADLINE_MS)}`, 'InvalidState');

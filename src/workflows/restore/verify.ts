@@ -20,12 +20,12 @@ export async function verifyCutover(r: RestoreRun, newEndpoint: string, oldEndpo
   const checks = [`change INSYNC at ${iso(insyncMs)}`];
   const fail = (what: string) => ApplicationFailure.nonRetryable(`verification of ${c.recordName}: ${what}, expected ${newEndpoint}`, 'VerificationFailed');
 
-  const listed = await r.aws('verify-record', () => r.a.getWeightedCname(c.hostedZoneId, c.recordName, c.setIdentifier, r.zoneAccess()));
+  const listed = await r.aws('verify-record', () => r.a.getWeightedCname({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, setIdentifier: c.setIdentifier, access: r.zoneAccess() }));
   if (!listed || !sameHost(listed.value, newEndpoint)) throw fail(`Route 53 lists ${listed ? listed.value : 'no record'} for set ${c.setIdentifier}`);
   checks.push(`Route 53 lists ${c.recordName} [${c.setIdentifier}] → ${listed.value}`);
 
   if (!zone.privateZone) {
-    const answer = await r.aws('verify-dns', () => r.a.testDnsAnswer(c.hostedZoneId, c.recordName, r.zoneAccess()));
+    const answer = await r.aws('verify-dns', () => r.a.testDnsAnswer({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, access: r.zoneAccess() }));
     if (answer.responseCode !== 'NOERROR' || !answersNew(answer.recordData, newEndpoint, oldEndpoint)) {
       throw fail(`TestDNSAnswer gave ${answer.responseCode} ${JSON.stringify(answer.recordData)}`);
     }
@@ -33,7 +33,7 @@ export async function verifyCutover(r: RestoreRun, newEndpoint: string, oldEndpo
   }
 
   if (c.resolvers.length) {
-    const found = await r.aws('verify-lookup', () => r.a.lookupCname(c.recordName, c.resolvers));
+    const found = await r.aws('verify-lookup', () => r.a.lookupCname({ name: c.recordName, resolvers: c.resolvers }));
     if (found.responseCode !== 'NOERROR' || !answersNew(found.cnames, newEndpoint, oldEndpoint)) {
       throw fail(`the resolver ${c.resolvers.join(', ')} answered ${found.responseCode} ${JSON.stringify(found.cnames)}`);
     }
@@ -47,7 +47,7 @@ export async function verifyCutover(r: RestoreRun, newEndpoint: string, oldEndpo
 /** Runs started before LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH: TestDNSAnswer only (wrong for private zones). */
 export async function verifyWithTestDnsAnswer(r: RestoreRun, newEndpoint: string, oldEndpoint: string): Promise<void> {
   const c = r.spec.cutover!;
-  const answer = await r.aws('verify-dns', () => r.a.testDnsAnswer(c.hostedZoneId, c.recordName, r.zoneAccess()));
+  const answer = await r.aws('verify-dns', () => r.a.testDnsAnswer({ hostedZoneId: c.hostedZoneId, recordName: c.recordName, access: r.zoneAccess() }));
   const data = answer.recordData;
   if (answer.responseCode !== 'NOERROR' || !answersNew(data, newEndpoint, oldEndpoint)) {
     throw ApplicationFailure.nonRetryable(`TestDNSAnswer for ${c.recordName} gave ${answer.responseCode} ${JSON.stringify(data)}, expected ${newEndpoint}`, 'VerificationFailed');

@@ -10,7 +10,7 @@
  * No history grows while things work: the extra events exist only while a call is failing.
  */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, sleep, upsertMemo, type ActivityOptions } from '@temporalio/workflow';
-import { AWS_TROUBLE_MEMO, type Activities, type AwsCallProblem, type AwsTrouble } from '../../api';
+import { AWS_TROUBLE_MEMO, type Activities, type AwsCallProblem, type AwsTrouble, type ChangeWait, type InstanceInfo, type InstanceWait, type WindowWatch, type WindowWatchOutcome } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { iso, nowIso, nowMs } from './clock';
 import { NON_RETRYABLE_TYPES } from './failures';
@@ -59,7 +59,12 @@ export function awsActivities(): Activities {
   return proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: AWS_ROUND_RETRY });
 }
 
-export type Waiters = Pick<Activities, 'waitForInstance' | 'waitForChangeInsync' | 'watchMaintenanceWindow'>;
+/** The waiting activities as a step calls them: the same inputs without `poll`, which the waiter adds. */
+export interface Waiters {
+  waitForInstance(input: Omit<InstanceWait, 'poll'>): Promise<InstanceInfo>;
+  waitForChangeInsync(input: Omit<ChangeWait, 'poll'>): Promise<void>;
+  watchMaintenanceWindow(input: Omit<WindowWatch, 'poll'>): Promise<WindowWatchOutcome>;
+}
 
 /**
  * Waits until `deadlineMs`, polling every `pollIntervalMs` inside the activity (src/activities/waiting.ts):
@@ -80,9 +85,9 @@ export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters
   });
   const poll = { intervalMs: pollIntervalMs, attemptMs: pollIntervalMs <= POLL_INSIDE_UP_TO_MS ? WAITER_ATTEMPT_MS : 0 };
   return {
-    waitForInstance: (where, instanceId, want) => waiters.waitForInstance(where, instanceId, want, poll),
-    waitForChangeInsync: (changeId, access) => waiters.waitForChangeInsync(changeId, access, poll),
-    watchMaintenanceWindow: (where, instanceId, want) => waiters.watchMaintenanceWindow(where, instanceId, want, poll),
+    waitForInstance: (input) => waiters.waitForInstance({ ...input, poll }),
+    waitForChangeInsync: (input) => waiters.waitForChangeInsync({ ...input, poll }),
+    watchMaintenanceWindow: (input) => waiters.watchMaintenanceWindow({ ...input, poll }),
   };
 }
 

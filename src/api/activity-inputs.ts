@@ -1,0 +1,149 @@
+/**
+ * What each activity is given: one input object with named fields (the workflow's call reads
+ * `describeInstance({ where, instanceId })`, and the history shows the names). Runs scheduled before this shape
+ * passed the same fields as positional arguments, in the order of these declarations; the worker still
+ * accepts those (src/activities/positional.ts).
+ */
+import type { AwsAccess, AwsWhere } from './aws-shapes';
+import type { WindowWatchWant } from './estate';
+import type { FleetQuery } from './fleet-query';
+
+/**
+ * How a waiter polls inside one activity attempt: every `intervalMs`, heartbeating between polls, for at
+ * most `attemptMs`; then it ends the attempt with a retryable `NotReady` whose next-retry delay keeps the
+ * polls `intervalMs` apart, so a long wait never holds an activity slot for long.
+ */
+export interface WaitPolling {
+  intervalMs: number;
+  attemptMs: number;
+}
+
+/** What a wait for an instance asks for: a status, a version, the flag; each one left out is not looked at. */
+export interface InstanceWant {
+  status?: string;
+  engineVersion?: string;
+  autoMinorVersionUpgrade?: boolean;
+}
+
+export interface WeightedCname {
+  hostedZoneId: string;
+  recordName: string;
+  setIdentifier: string;
+  weight: number;
+  ttlSeconds: number;
+  value: string;
+}
+
+/** One DB instance in one place (region, account and role): describe, find, inspect, pending maintenance, stop, start. */
+export interface InstanceRef {
+  where: AwsWhere;
+  instanceId: string;
+}
+
+/** DescribeDBEngineVersions' valid upgrade targets of one engine version. */
+export interface UpgradeTargetsQuery {
+  where: AwsWhere;
+  engine: string;
+  engineVersion: string;
+}
+
+/** A fleet stage's instances in one region and account. */
+export interface FleetSearch {
+  where: AwsWhere;
+  query: FleetQuery;
+}
+
+/** AutoMinorVersionUpgrade turned on or off. */
+export interface FlagChange extends InstanceRef {
+  enabled: boolean;
+}
+
+/** The upgrade to exactly `targetVersion`, now. */
+export interface UpgradeNow extends InstanceRef {
+  targetVersion: string;
+}
+
+/** A wait until the instance is as wanted; with `poll`, polling inside the attempt. */
+export interface InstanceWait extends InstanceRef {
+  want: InstanceWant;
+  poll?: WaitPolling;
+}
+
+/** A watch through a maintenance window. */
+export interface WindowWatch extends InstanceRef {
+  want: WindowWatchWant;
+  poll?: WaitPolling;
+}
+
+/** A VPC security group added to the instance's groups. */
+export interface SecurityGroupAttachment extends InstanceRef {
+  securityGroupId: string;
+}
+
+/** Who the place's identity is (STS GetCallerIdentity). */
+export interface IdentityQuery {
+  where: AwsWhere;
+}
+
+/** Ingress on `securityGroupId` from `sourceSecurityGroupId` on `port` (`sourceAccount`: the source group's owner, when another account). */
+export interface IngressFromGroup {
+  where: AwsWhere;
+  securityGroupId: string;
+  sourceSecurityGroupId: string;
+  port: number;
+  sourceAccount?: string;
+}
+
+/** One security group in one place. */
+export interface SecurityGroupRef {
+  where: AwsWhere;
+  groupId: string;
+}
+
+/** A hosted zone, read with the zone's identity (`access`; the worker's own when absent). */
+export interface HostedZoneRef {
+  hostedZoneId: string;
+  access?: AwsAccess;
+}
+
+/** The weighted CNAME with that set identifier. */
+export interface WeightedCnameRef extends HostedZoneRef {
+  recordName: string;
+  setIdentifier: string;
+}
+
+/** The record UPSERTed as given. */
+export interface WeightedCnameUpsert {
+  record: WeightedCname;
+  access?: AwsAccess;
+}
+
+/** A Route 53 change waited for until INSYNC. */
+export interface ChangeWait {
+  changeId: string;
+  access?: AwsAccess;
+  poll?: WaitPolling;
+}
+
+/** TestDNSAnswer for a record. */
+export interface DnsAnswerQuery extends HostedZoneRef {
+  recordName: string;
+}
+
+/** The CNAME of `name` asked of these resolvers (ip or ip:port). */
+export interface CnameLookup {
+  name: string;
+  resolvers: string[];
+}
+
+/** A scheduled maintenance marked completed with a cancellation message. */
+export interface MaintenanceCancellation {
+  incidentId: string;
+  reason: string;
+}
+
+/** One GET, healthy when 2xx within the timeout. */
+export interface HealthCheck {
+  url: string;
+  timeoutMs: number;
+}
