@@ -4,13 +4,11 @@
  * steps themselves receive a StageRun (stage-run.ts) and live in the files named after the runbook; a fleet
  * instance's run is built on the same core with its own small input (fleet-instance.ts).
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { CampaignState, CampaignStatus, NotificationEvent, ResolvedCampaignSpec, ResolvedStage, StageReport, WaitingFor } from '../../api';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION } from '../../api/search-attributes';
 import type { FleetEntry } from '../../domain/fleet';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
-import { nowIso } from '../shared/clock';
-import { OperatedRun, TELLS_AND_ASKS_PEOPLE, type RunPolicy } from '../shared/operated-run';
+import { OperatedRun, TELLS_AND_ASKS_PEOPLE, operatedStatusStart, type RunPolicy } from '../shared/operated-run';
 import { StageRun, stepAt, type CampaignSettings } from './stage-run';
 
 export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
@@ -34,13 +32,7 @@ export function newCampaignStatus(campaignId: string, targetEngineVersion: strin
     requester,
     state,
     stages: [],
-    approvals: [],
-    followUps: [],
-    timeline: [],
-    humanActions: [],
-    changes: [],
-    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
-    startedAt: nowIso(),
+    ...operatedStatusStart(),
   };
 }
 

@@ -8,12 +8,11 @@ import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow'
 import type { AwsAccess, AwsWhere, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
 import { DEFAULT_REMINDER_INTERVAL_MS } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { RDS_INSTANCES, RDS_OPERATION } from '../../api/search-attributes';
 import { CUTOVER_ROUNDS, waiterUntil, type RetryOptions } from '../shared/aws-calls';
-import { iso, nowIso, nowMs } from '../shared/clock';
+import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
-import { OperatedRun, TELLS_AND_ASKS_PEOPLE } from '../shared/operated-run';
+import { OperatedRun, TELLS_AND_ASKS_PEOPLE, operatedStatusStart } from '../shared/operated-run';
 import { locationFor, sessionName } from '../../domain/aws-identity';
 
 /**
@@ -69,13 +68,7 @@ export function newRestoreStatus(raw: { restoreId?: string; requester?: string; 
     state: 'validating',
     source: { region: raw?.source?.region ?? '', instanceId: raw?.source?.instanceId ?? '' },
     target: { instanceId: raw?.targetInstanceId ?? '', restoreTime: raw?.restoreTime ?? '' },
-    approvals: [],
-    followUps: [],
-    timeline: [],
-    humanActions: [],
-    changes: [],
-    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
-    startedAt: nowIso(),
+    ...operatedStatusStart(),
   };
 }
 

@@ -14,12 +14,26 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { NotificationEvent, OperatedKind, OperatedStatus, WaitingFor } from '../../api';
 import { RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
 import type { VerifiedActor } from '../../domain/identity/identity';
+import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
 import { awsActivities, withVisibleRetries, type RetryOptions } from './aws-calls';
 import { recordChange, type ChangePlace } from './changes';
 import { nowIso } from './clock';
 import { IdentityGate, runRef } from './identity';
 import { PeopleGate, notifyPeople, recordHuman } from './people';
 import { Saga } from './saga';
+
+/** What every operated run's status starts with: nothing asked, done or changed yet, identities not yet verified. */
+export function operatedStatusStart(): Omit<OperatedStatus, 'state'> {
+  return {
+    approvals: [],
+    followUps: [],
+    timeline: [],
+    humanActions: [],
+    changes: [],
+    identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
+    startedAt: nowIso(),
+  };
+}
 
 /** What a run does with what people would be told or asked: per kind of run, said where it is built. */
 export interface RunPolicy {
