@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker';
+import { LEGACY_POSITIONAL } from '../src/activities/positional';
 import { historyFromJSON } from '../dev/history-json';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
@@ -18,13 +19,13 @@ const DIR = path.join(__dirname, 'histories');
 const FULL_CAMPAIGN_EVENT_BUDGET = 400;
 /**
  * What the current code may spend on the full campaign (8-estate: 263 events; 196 in 6-fast-resume, 234 in
- * 5-signed): notifications as local activities took ~40 events off; the estate guard adds about 30 per
+ * 5-signed; 9-architecture records the same steps): notifications as local activities took ~40 events off; the estate guard adds about 30 per
  * maintenance-window stage (the instance read again when the stage starts, before the flag goes on, and twice
  * before its window, two timers more) and the on-call page and its resolution in production. A step that adds
  * events must say why here.
  */
 const LATEST_FULL_CAMPAIGN_EVENT_BUDGET = 270;
-const LATEST = '8-estate/';
+const LATEST = '9-architecture/';
 
 function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
@@ -57,7 +58,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -95,11 +96,19 @@ describe('replay of recorded histories', function () {
       '8-estate/restore-cutover.json',
       '8-estate/restore-decide-roll-back.json',
       '8-estate/restore-private-zone-cutover.json',
+      '9-architecture/campaign-aborted.json',
+      '9-architecture/campaign-estate.json',
+      '9-architecture/campaign-fleet-instance.json',
+      '9-architecture/campaign-fleet.json',
+      '9-architecture/campaign-full.json',
+      '9-architecture/restore-cutover.json',
+      '9-architecture/restore-decide-roll-back.json',
+      '9-architecture/restore-private-zone-cutover.json',
     ]);
   });
 
   it('the signed runs were recorded with verified identities: a signed start and every human action signed', function () {
-    for (const file of files.filter((f) => f.startsWith('5-signed/') || f.startsWith('6-fast-resume/') || f.startsWith('8-estate/campaign-full') || f.startsWith('8-estate/campaign-estate'))) {
+    for (const file of files.filter((f) => f.startsWith('5-signed/') || f.startsWith('6-fast-resume/') || /^(8-estate|9-architecture)\/campaign-(full|estate)/.test(f))) {
       const events = load(file).events ?? [];
       const input = defaultPayloadConverter.fromPayload(events[0].workflowExecutionStartedEventAttributes!.input!.payloads![0] as Payload) as { signedStart?: { signature: string } };
       assert.match(String(input.signedStart?.signature), /^-----BEGIN SSH SIGNATURE-----/, `${file}: signed start`);
@@ -122,6 +131,21 @@ describe('replay of recorded histories', function () {
     }
     assert.equal(replayed, files.length);
     assert.deepEqual(failures, []);
+  });
+
+  it('the architecture runs schedule every activity with one input object (older ones hold positional arguments)', function () {
+    const shapes = (file: string) =>
+      (load(file).events ?? []).flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        return a && a.activityType!.name! in LEGACY_POSITIONAL ? [{ name: a.activityType!.name!, args: a.input?.payloads?.length ?? 0, first: defaultPayloadConverter.fromPayload(a.input!.payloads![0] as Payload) }] : [];
+      });
+    const now = ['9-architecture/campaign-full.json', '9-architecture/restore-cutover.json'].flatMap(shapes);
+    assert.ok(now.length > 10, 'the runs call the changed activities');
+    for (const c of now) {
+      assert.equal(c.args, 1, `${c.name}: one argument`);
+      assert.ok(Object.hasOwn(c.first as object, LEGACY_POSITIONAL[c.name as keyof typeof LEGACY_POSITIONAL][0]), `${c.name}: its input object`);
+    }
+    assert.ok(shapes('8-estate/campaign-full.json').some((c) => c.args > 1), 'the previous version passed positional arguments, which the worker still accepts');
   });
 
   it('the fleet run holds a parent with its waves of child workflows, and one child of its own type', function () {
