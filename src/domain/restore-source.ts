@@ -45,9 +45,19 @@ export function readRestoreTime(source: Pick<InstanceInfo, 'earliestRestorableTi
  */
 export const IOPS_STORAGE_TYPES: ReadonlySet<string> = new Set(['io1', 'io2', 'gp3']);
 
+/**
+ * gp3 volumes of RDS for PostgreSQL below this size run at the fixed baseline (3,000 IOPS, 125 MiB/s) and take no
+ * IOPS: provisioned IOPS and throughput apply only from 400 GiB on (Amazon RDS User Guide, "General Purpose SSD
+ * storage", gp3 baseline performance). DescribeDBInstances still shows the baseline as Iops, and sending it back
+ * is refused (InvalidParameterCombination).
+ */
+export const GP3_PROVISIONED_FROM_GIB = 400;
+
 /** The source's IOPS when a restore copying its settings passes them (its storage type takes them), else undefined. */
-export function copiedIops(source: Pick<InstanceInfo, 'storageType' | 'iops'>): number | undefined {
-  return source.iops !== undefined && source.storageType !== undefined && IOPS_STORAGE_TYPES.has(source.storageType) ? source.iops : undefined;
+export function copiedIops(source: Pick<InstanceInfo, 'storageType' | 'iops' | 'allocatedStorage'>): number | undefined {
+  if (source.iops === undefined || source.storageType === undefined || !IOPS_STORAGE_TYPES.has(source.storageType)) return undefined;
+  if (source.storageType === 'gp3' && source.allocatedStorage !== undefined && source.allocatedStorage < GP3_PROVISIONED_FROM_GIB) return undefined;
+  return source.iops;
 }
 
 /**

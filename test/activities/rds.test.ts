@@ -482,10 +482,18 @@ describe('rds activities', () => {
         DBParameterGroupName: 'pg15-orders',
         VpcSecurityGroupIds: ['sg-111', 'sg-222'],
         MultiAZ: true,
+        // gp3 below 400 GiB runs at its baseline: the 3000 IOPS DescribeDBInstances shows are not sent back (AWS refuses them).
         StorageType: 'gp3',
-        Iops: 3000,
       });
       assert.ok(!('AvailabilityZone' in calls[0].args[0].input), 'AvailabilityZone must be left to RDS (no preference)');
+    });
+
+    it('copies provisioned IOPS of a gp3 source of 400 GiB or more', async () => {
+      sourceAndFreeTarget(dbInstance({ AllocatedStorage: 500, Iops: 12000 }));
+      await acts.restoreToPointInTime(baseReq);
+      const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
+      assert.equal(input.StorageType, 'gp3');
+      assert.equal(input.Iops, 12000);
     });
 
     it('uses the latest restorable time and no copied settings when asked', async () => {

@@ -63,7 +63,8 @@ describe('domain: the restorable window (RestoreDBInstanceToPointInTime)', () =>
   it('a copy takes the provisioned IOPS of io1, io2 and gp3 storage only, and every tag but the reserved aws: ones and the owner tag', () => {
     assert.equal(copiedIops({ storageType: 'io1', iops: 6000 }), 6000);
     assert.equal(copiedIops({ storageType: 'io2', iops: 6000 }), 6000);
-    assert.equal(copiedIops({ storageType: 'gp3', iops: 12000 }), 12000);
+    assert.equal(copiedIops({ storageType: 'gp3', iops: 12000, allocatedStorage: 400 }), 12000);
+    assert.equal(copiedIops({ storageType: 'gp3', iops: 3000, allocatedStorage: 100 }), undefined, 'gp3 below 400 GiB runs at its baseline and takes no IOPS');
     assert.equal(copiedIops({ storageType: 'gp2', iops: 300 }), undefined, 'gp2 IOPS follow its size');
     assert.equal(copiedIops({ storageType: 'io1' }), undefined);
     assert.equal(copiedIops({ iops: 3000 }), undefined);

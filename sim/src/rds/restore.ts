@@ -46,6 +46,12 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
         `earliest ${new Date(earliest).toISOString()}, latest ${new Date(latest).toISOString()}`,
     );
   }
+  // gp3 below 400 GiB (RDS for PostgreSQL) runs at its fixed baseline and takes no IOPS (User Guide, gp3 storage).
+  const storageType = input.storageType ?? source.storageType;
+  const allocatedStorage = input.allocatedStorage ?? source.allocatedStorage;
+  if (input.iops !== undefined && storageType === 'gp3' && allocatedStorage < 400) {
+    throw new SimError('InvalidParameterCombination', `You can't specify IOPS or storage throughput for engine ${source.engine} and a storage size less than 400.`);
+  }
   const versionThen = [...source.versionHistory].reverse().find((v) => v.at <= restoreTime)?.version ?? source.engineVersion;
   const restored = rds.create(account, region, {
     id: targetId,

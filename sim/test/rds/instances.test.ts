@@ -216,6 +216,11 @@ describe('sim: RDS through the real SDK', function () {
       h.rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'src', TargetDBInstanceIdentifier: 'young', UseLatestRestorableTime: true })),
       'DBInstanceAlreadyExistsFault',
     );
+    await rejectsWith(
+      h.rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'src', TargetDBInstanceIdentifier: 'r1', UseLatestRestorableTime: true, StorageType: 'gp3', Iops: 3000 })),
+      'InvalidParameterCombination',
+      'storage size less than 400',
+    );
 
     // Upgrade the source, then restore to a time before the upgrade: the copy has the old version.
     const beforeUpgrade = new Date(now - 10 * 60_000);
