@@ -47,6 +47,8 @@ export interface DemoOptions {
   uiPort: number;
   simPort: number;
   out: (line: string) => void;
+  /** On a terminal: the countdown line, rewritten in place (see terminalLine); without one, a line a minute. */
+  live?: (line: string | undefined) => void;
   /** Leave servers running after the scenarios (tests inspect the simulator, then call close()). */
   keepRunning?: boolean;
 }
@@ -127,13 +129,24 @@ function describeFleetStage(s: ResolvedStage): string {
   return `${which}; waves of ${f.maxConcurrent}, ${order}; ${how}`;
 }
 
-/** Prints new timeline entries, each fleet stage's wave and counts when they change, and changes of what the workflow waits for; a countdown every 15 s. */
-class ProgressPrinter {
+/** Without a terminal (a log, CI), a countdown line at most this often. */
+export const COUNTDOWN_LOG_EVERY_MS = 60_000;
+
+/**
+ * Prints new timeline entries, each fleet stage's wave and counts when they change, and each change of what the
+ * workflow waits for; then its countdown: on a terminal one line updated in place (`live`), in a log one line a
+ * minute.
+ */
+export class ProgressPrinter {
   private seen = 0;
   private lastWait = '';
   private lastCountdown = 0;
   private readonly fleetLines = new Map<string, string>();
-  constructor(private readonly out: (l: string) => void) {}
+  constructor(
+    private readonly out: (l: string) => void,
+    private readonly live?: (line: string | undefined) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   show(timeline: TimelineEntry[], waitingFor: WaitingFor | undefined, stages: StageReport[] = []): void {
     for (const t of timeline.slice(this.seen)) {
@@ -148,13 +161,42 @@ class ProgressPrinter {
       this.out(`           🌊 ${line}`);
     }
     const wait = waitingFor ? `${waitingFor.kind}|${waitingFor.description}|${waitingFor.until ?? ''}` : '';
-    const now = Date.now();
-    if (wait && (wait !== this.lastWait || (waitingFor?.until && now - this.lastCountdown > 15_000))) {
-      this.out(`           ⏳ waiting for ${describeWait(waitingFor, now)}`);
+    const now = this.now();
+    const line = wait ? `           ⏳ waiting for ${describeWait(waitingFor, now)}` : undefined;
+    if (wait !== this.lastWait) {
+      this.live?.(undefined);
+      if (line) this.out(line);
       this.lastCountdown = now;
+    } else if (line && waitingFor?.until) {
+      if (this.live) this.live(line);
+      else if (now - this.lastCountdown >= COUNTDOWN_LOG_EVERY_MS) {
+        this.out(line);
+        this.lastCountdown = now;
+      }
     }
     this.lastWait = wait;
   }
+}
+
+/**
+ * One line at the bottom of a terminal, rewritten in place; every other line printed through `print` goes above
+ * it. Undefined when `stream` is no terminal (then lines are only printed).
+ */
+export function terminalLine(stream: NodeJS.WriteStream): { print: (l: string) => void; live: (line: string | undefined) => void } | undefined {
+  if (!stream.isTTY) return undefined;
+  let current: string | undefined;
+  const draw = () => stream.write(`\r\x1b[2K${current ? current.slice(0, Math.max(20, (stream.columns ?? 120) - 1)) : ''}`);
+  return {
+    print: (l) => {
+      if (current) stream.write('\r\x1b[2K');
+      stream.write(`${l}\n`);
+      if (current) draw();
+    },
+    live: (line) => {
+      current = line?.trim() ? line : undefined;
+      draw();
+    },
+  };
 }
 
 /** Follows a workflow to its end, printing its progress; `onWaiting` may act on each reading (approve). */
@@ -163,8 +205,9 @@ function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor
   query: () => Promise<S>,
   out: (l: string) => void,
   onWaiting: (s: S) => Promise<void>,
+  live?: (line: string | undefined) => void,
 ): Promise<S> {
-  const printer = new ProgressPrinter(out);
+  const printer = new ProgressPrinter(out, live);
   return followToEnd(
     handle,
     query,
@@ -173,7 +216,7 @@ function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor
       await onWaiting(s);
     },
     1000,
-  );
+  ).finally(() => live?.(undefined));
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -275,7 +318,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           out('  >>> (approve before the proposed window is less than the notice away, or the campaign proposes next week\'s)');
           out('');
         }
-      });
+      }, opts.live);
       out('');
       out(`Campaign ${campaignId} ${result.campaign.state.toUpperCase()} in ${humanDuration(Date.now() - started)}`);
       out(table([['STAGE', 'INSTANCE', 'WAVE', 'FROM', 'TO', 'STATUS', 'DOWNTIME', 'TIME TAKEN'], ...summaryRows(result.campaign.stages)]));
@@ -302,7 +345,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           told = true;
           out(`  >>> The cutover needs an approval. In a second terminal:  ${cli} restore approve ${restoreId} ${asApprover}`);
         }
-      });
+      }, opts.live);
       out(`Restore ${restoreId} ${result.restore.state.toUpperCase()}: ${result.restore.target.instanceId} at ${result.restore.target.endpoint ?? '?'}`);
       if (result.restore.failure) out(`  failure: ${result.restore.failure}`);
       if (result.restore.rollback) out(`  rolled back: ${result.restore.rollback.reason}; ${result.restore.rollback.steps.join('; ')}`);
@@ -364,10 +407,11 @@ export function parseDemoArgs(argv: string[], out: (l: string) => void): DemoOpt
 }
 
 export async function demoMain(argv: string[]): Promise<number> {
-  const out = (l: string) => console.log(l);
+  const terminal = terminalLine(process.stdout);
+  const out = terminal?.print ?? ((l: string) => console.log(l));
   let opts: DemoOptions;
   try {
-    opts = parseDemoArgs(argv, out);
+    opts = { ...parseDemoArgs(argv, out), live: terminal?.live };
   } catch (err) {
     console.error((err as Error).message);
     return 2;
