@@ -320,8 +320,6 @@ export interface FleetInstanceInput {
   wave: number;
   blackouts: ResolvedCampaignSpec['blackouts'];
   pollIntervalMs: number;
-  /** The campaign's reminder interval (a Terraform change the instance waits for); absent in runs started before it was passed (24h). */
-  reminderIntervalMs?: number;
   /** A stage that requires approval: the approved window (the parent announced it). */
   window?: { startMs: number; endMs: number };
   /** The campaign was paused when this instance started: hold at the first checkpoint. */

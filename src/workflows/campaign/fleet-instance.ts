@@ -44,7 +44,9 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
   setHandler(campaignStatusQuery, () => status);
   // Decided before the identity gate's patch, in the order every instance run has recorded them.
   const estateGuard = patched(ESTATE_GUARD_PATCH);
-  const reminderIntervalMs = input.reminderIntervalMs ?? DEFAULT_REMINDER_INTERVAL_MS;
+  // A child's reminders reach only its timeline (the parent reminds people at the campaign's interval): its
+  // waits re-check once a day, as they always have, not at the campaign's interval times every instance.
+  const reminderIntervalMs = DEFAULT_REMINDER_INTERVAL_MS;
   const run = campaignOperatedRun(status, { campaignId: input.campaignId, operation: 'campaign-instance', instances: () => [`${s.region}/${s.instanceId}`], policy: instancePolicy(estateGuard), reminderIntervalMs });
   const settings = { campaignId: input.campaignId, targetEngineVersion: target, requester: input.requester, pollIntervalMs: input.pollIntervalMs, blackouts: input.blackouts, reminderIntervalMs };
   const st = new StageRun(run, settings, s, report, estateGuard);

@@ -205,7 +205,6 @@ class FleetWaves {
           wave,
           blackouts: this.st.settings.blackouts,
           pollIntervalMs: this.st.settings.pollIntervalMs,
-          reminderIntervalMs: this.st.settings.reminderIntervalMs,
           window: window ? { startMs: window.startMs, endMs: window.endMs } : undefined,
           paused: this.st.run.people.paused || undefined,
         },
