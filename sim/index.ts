@@ -14,3 +14,4 @@ export type { TokenBucketSpec } from './src/core/throttle';
 export { defaultCatalogue, type CatalogueMajor } from './src/rds/catalogue';
 export { defaultVpcId } from './src/ec2/model';
 export { parseBucket } from './src/main';
+export { findPostgresBinDir, freePort, PostgresServer, PostgresUnavailableError, requirePostgresBinDir } from './src/postgres/server';
