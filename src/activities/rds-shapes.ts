@@ -80,6 +80,7 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     latestRestorableTime: iso(db.LatestRestorableTime),
     earliestRestorableTime: iso(earliest),
     backupRetentionPeriodDays: retentionDays,
+    masterUserSecretArn: db.MasterUserSecret?.SecretArn,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;

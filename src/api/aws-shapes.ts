@@ -65,6 +65,8 @@ export interface InstanceInfo {
   /** Earliest restorable time: InstanceCreateTime or now - BackupRetentionPeriod days, whichever is later. */
   earliestRestorableTime?: string;
   backupRetentionPeriodDays?: number;
+  /** MasterUserSecret.SecretArn: the master user's password in Secrets Manager, when RDS manages it (ManageMasterUserPassword). */
+  masterUserSecretArn?: string;
   tags: Record<string, string>;
   /**
    * ReadReplicaDBInstanceIdentifiers: the instance's read replicas, as RDS lists them (an in-region replica by

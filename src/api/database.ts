@@ -149,3 +149,16 @@ export interface DatabaseIdentityRequest {
   port?: number;
   target: DatabaseTarget;
 }
+
+/**
+ * How a spec names a database (resolved into DatabaseAccess by the client):
+ * `{ name: notify, password: master-secret }`, `{ name: notify, user: app, password: { secretArn: arn:… } }`,
+ * `{ name: notify, user: app, password: { env: NOTIFY_DB_PASSWORD } }`, `{ name: notify, user: app, password: iam }`.
+ */
+export interface DatabaseAccessSpec {
+  name: string;
+  user?: string;
+  password: 'master-secret' | 'iam' | { secretArn: string } | { env: string };
+  /** Default `require`. */
+  tls?: DatabaseAccess['tls'];
+}

@@ -6,6 +6,7 @@
 export * from './common';
 export * from './campaign';
 export * from './restore';
+export * from './database';
 export * from './messages';
 export * from './operator-actions';
 export * from './activities';

@@ -2,6 +2,7 @@
  * The restore-then-cutover contract: the spec people write, the resolved spec the workflow runs, and its
  * status.
  */
+import type { DatabaseAccess, DatabaseAccessSpec, RepairTableSummary } from './database';
 import type { AllowedSignersFile, AwsAccessSpec, DurationSpec, OperatedStatus, ResolvedAwsAccess, SignedStart } from './common';
 
 export interface RestoreSpec {
@@ -49,12 +50,41 @@ export interface RestoreSpec {
      */
     resolvers?: string[];
   };
+  /**
+   * The common ending (runbook: "In most cases you should be able to use pg_dump to extract the data you
+   * need from the restored database to restore to the original database"): dump from the restored instance,
+   * and optionally write the lost rows back into the original after a second person approved exactly what
+   * is written. A restore takes `extract` or `cutover`, not both.
+   */
+  extract?: ExtractSpec;
   pollInterval?: DurationSpec;
+}
+
+export interface ExtractSpec {
+  /** The database on both instances (the restored one has the source's users and passwords as of the restore time). */
+  database: DatabaseAccessSpec;
+  /** Folder the dump and the repair's difference are written to: on the worker, or a volume every worker mounts. */
+  directory: string;
+  /** `pg_dump -Fc` of the restored instance: only `tables` when given, less the exclusions. */
+  dump?: { tables?: string[]; excludeSchemas?: string[]; excludeTables?: string[] };
+  /** Write the restored rows the original lacks back into it, after an approval (not by the requester). */
+  repair?: {
+    tables: string[];
+    /** Also overwrite rows present in both that differ (default false: only counted and shown). */
+    updateChanged?: boolean;
+    /** Who may approve (default: anyone but the requester). */
+    approvers?: string[];
+    /** Rows shown per table in the approval (default 5). */
+    sampleSize?: number;
+    /** How often people are reminded while the repair waits for approval (default 24h, at least 1m). */
+    reminderInterval?: DurationSpec;
+  };
 }
 
 export type RestoreState =
   | 'validating'
   | 'restoring'
+  | 'extracting'
   | 'waiting-for-approval'
   | 'cutting-over'
   | 'waiting-for-decision'
@@ -87,6 +117,22 @@ export interface RestoreStatus extends OperatedStatus<RestoreState> {
     role?: string;
     /** What the verification checked, one line each. */
     verified?: string[];
+  };
+  /** The extract, once it starts: the dump, and the repair's difference, approval and rows written. */
+  extract?: {
+    database: string;
+    dump?: { path: string; sizeBytes: number; sha256: string; startedAt: string; endedAt: string };
+    repair?: {
+      tables: RepairTableSummary[];
+      updateChanged: boolean;
+      /** The difference the approval covers and the write applies. */
+      path: string;
+      sha256: string;
+      comparedAt: string;
+      /** Rows written per table, once committed. */
+      written?: { table: string; inserted: number; updated: number; skipped: number }[];
+      committedAt?: string;
+    };
   };
   rollback?: {
     reason: string;
@@ -122,11 +168,19 @@ export interface ResolvedRestoreSpec {
     /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
     resolvers: string[];
   };
+  extract?: ResolvedExtract;
   pollIntervalMs: number;
   /** The run's own allowed signers (spec.allowedSigners), as read when it was resolved. */
   allowedSigners?: AllowedSignersFile;
   /** The requester's signature over this spec (every field but this one), when identities are verified. */
   signedStart?: SignedStart;
+}
+
+export interface ResolvedExtract {
+  database: DatabaseAccess;
+  directory: string;
+  dump?: { tables: string[]; excludeSchemas: string[]; excludeTables: string[] };
+  repair?: { tables: string[]; updateChanged: boolean; approvers: string[]; sampleSize: number; reminderIntervalMs: number };
 }
 
 /** What `restoreAndCutover` accepts: a resolved spec, or (runs started before) a raw one. */

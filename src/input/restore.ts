@@ -2,13 +2,14 @@
  * A raw restore spec resolved into the workflow's input: every field checked, defaults written out.
  */
 import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } from '../api';
+import { readDatabaseAccess, readSchemas, readTables } from './database';
 import { SpecError } from './errors';
 import { DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS, DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
 import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 
 
 const RESTORE_FIELDS = [
-  'restoreId', 'requester', 'allowedSigners', 'source', 'targetInstanceId', 'restoreTime', 'copySourceSettings', 'bastion', 'cutover', 'pollInterval',
+  'restoreId', 'requester', 'allowedSigners', 'source', 'targetInstanceId', 'restoreTime', 'copySourceSettings', 'bastion', 'cutover', 'extract', 'pollInterval',
 ] as const satisfies readonly (keyof RestoreSpec)[];
 type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE_FIELDS)[number]>>;
 
@@ -45,6 +46,44 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
     }
   }
   return cutover;
+}
+
+const DEFAULT_REPAIR_SAMPLE_SIZE = 5;
+
+/** The extract: the database, the folder, the dump's selection and the repair's tables. */
+function readExtract(p: Problems, value: unknown, requester: string): ResolvedRestoreSpec['extract'] {
+  if (isMissing(value)) return undefined;
+  const e = readObject(p, value, 'extract', ['database', 'directory', 'dump', 'repair']);
+  if (!e) return undefined;
+  const database = readDatabaseAccess(p, e.database, 'extract.database');
+  const directory = readString(p, e.directory, 'extract.directory', { required: true, example: '"/var/lib/rds-orchestrator/extracts"' });
+  if (directory && !directory.startsWith('/')) p.add('extract.directory', `"${directory}" must be an absolute path (the workers resolve it, not the CLI's folder)`);
+  let dump: NonNullable<ResolvedRestoreSpec['extract']>['dump'];
+  if (!isMissing(e.dump)) {
+    const d = readObject(p, e.dump === true ? {} : e.dump, 'extract.dump', ['tables', 'excludeSchemas', 'excludeTables']);
+    if (d) dump = { tables: readTables(p, d.tables, 'extract.dump.tables'), excludeSchemas: readSchemas(p, d.excludeSchemas, 'extract.dump.excludeSchemas'), excludeTables: readTables(p, d.excludeTables, 'extract.dump.excludeTables') };
+  }
+  let repair: NonNullable<ResolvedRestoreSpec['extract']>['repair'];
+  if (!isMissing(e.repair)) {
+    const r = readObject(p, e.repair, 'extract.repair', ['tables', 'updateChanged', 'approvers', 'sampleSize', 'reminderInterval']);
+    if (r) {
+      const tables = readTables(p, r.tables, 'extract.repair.tables');
+      if (tables.length === 0) p.add('extract.repair.tables', 'is required: the tables whose lost rows are written back, e.g. ["public.orders"]');
+      repair = {
+        tables,
+        updateChanged: readBoolean(p, r.updateChanged, 'extract.repair.updateChanged', false),
+        approvers: readPeople(p, r.approvers, 'extract.repair.approvers', requester),
+        sampleSize: readInteger(p, r.sampleSize, 'extract.repair.sampleSize', DEFAULT_REPAIR_SAMPLE_SIZE, 0, 100),
+        reminderIntervalMs: readDuration(p, r.reminderInterval, 'extract.repair.reminderInterval', DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS),
+      };
+    }
+  }
+  if (!dump && !repair) p.add('extract', 'names neither dump nor repair: give dump (e.g. dump: { excludeSchemas: ["audit"] }), repair (e.g. repair: { tables: ["public.orders"] }), or both');
+  if (!database) return undefined;
+  const extract: NonNullable<ResolvedRestoreSpec['extract']> = { database, directory };
+  if (dump) extract.dump = dump;
+  if (repair) extract.repair = repair;
+  return extract;
 }
 
 function readResolvers(p: Problems, value: unknown): string[] {
@@ -110,6 +149,10 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
   }
 
   const cutover = readCutover(p, o.cutover, requester);
+  const extract = readExtract(p, o.extract, requester);
+  if (cutover && extract) {
+    p.add('extract', 'a restore takes extract (the common case: put the lost data back into the original) or cutover (the worst case: move the applications to the restored instance), not both; start two restores if you need both');
+  }
   const pollIntervalMs = readDuration(p, o.pollInterval, 'pollInterval', DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS);
 
   const allowedSigners = readAllowedSignersField(p, o.allowedSigners, 'allowedSigners', requester);
@@ -119,6 +162,7 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
   if (allowedSigners) resolved.allowedSigners = allowedSigners;
   if (bastion) resolved.bastion = bastion;
   if (cutover) resolved.cutover = cutover;
+  if (extract) resolved.extract = extract;
   return resolved;
 }
 

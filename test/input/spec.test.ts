@@ -560,6 +560,53 @@ describe('spec: restore', function () {
   });
 });
 
+describe('spec: restore extract', function () {
+  const extract = { database: { name: 'notify', password: 'master-secret' }, directory: '/var/lib/rds-orchestrator/extracts', dump: { excludeSchemas: ['audit'], excludeTables: ['public.Sessions'] }, repair: { tables: ['orders', 'billing.invoices'] } };
+
+  it('resolves the database, the dump selection and the repair with their defaults; tables are schema-qualified and folded to lower case', function () {
+    const r = validateRestoreSpec({ ...restore(), extract });
+    assert.deepEqual(r.extract, {
+      database: { database: 'notify', credentials: { kind: 'master-secret' }, tls: 'require' },
+      directory: '/var/lib/rds-orchestrator/extracts',
+      dump: { tables: [], excludeSchemas: ['audit'], excludeTables: ['public.sessions'] },
+      repair: { tables: ['public.orders', 'billing.invoices'], updateChanged: false, approvers: [], sampleSize: 5, reminderIntervalMs: 24 * 3600 * SECOND },
+    });
+  });
+
+  it('reads every password source, and never a password', function () {
+    const access = (password: unknown, user?: string) => validateRestoreSpec({ ...restore(), extract: { ...extract, database: { name: 'notify', user, password } } }).extract!.database;
+    assert.deepEqual(access({ secretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:notify-db-AbCdEf' }).credentials, { kind: 'secret', secretArn: 'arn:aws:secretsmanager:eu-west-2:111122223333:secret:notify-db-AbCdEf' });
+    assert.deepEqual(access({ env: 'NOTIFY_DB_PASSWORD' }, 'notify_admin'), { database: 'notify', username: 'notify_admin', credentials: { kind: 'env', variable: 'NOTIFY_DB_PASSWORD' }, tls: 'require' });
+    assert.deepEqual(access('iam', 'notify_admin').credentials, { kind: 'iam' });
+    const withDb = (database: unknown) => restoreProblems((s) => (s.extract = { ...extract, database }));
+    assertProblem(withDb({ name: 'notify', password: 'hunter2' }), 'extract.database.password', /not a password source.*never the password itself/);
+    assertProblem(withDb({ name: 'notify', password: { env: 'NOTIFY_DB_PASSWORD' } }), 'extract.database.password', /env needs user/);
+    assertProblem(withDb({ name: 'notify', password: 'iam' }), 'extract.database.password', /iam needs user/);
+    assertProblem(withDb({ name: 'notify', password: { secretArn: 'notify-db' } }), 'extract.database.password.secretArn', /not a Secrets Manager secret ARN/);
+    assertProblem(withDb({ name: 'notify', password: 'master-secret', tls: 'prefer' }), 'extract.database.tls', /require, verify-full, disable/);
+    assertProblem(withDb({ password: 'master-secret' }), 'extract.database.name', /required/);
+  });
+
+  it('names what is wrong with the extract', function () {
+    const problems = (e: Record<string, unknown>) => restoreProblems((s) => (s.extract = { ...extract, ...e }));
+    assertProblem(problems({ dump: undefined, repair: undefined }), 'extract', /names neither dump nor repair/);
+    assertProblem(problems({ repair: { tables: [] } }), 'extract.repair.tables', /is required/);
+    assertProblem(problems({ repair: { tables: ['orders; drop table x'] } }), 'extract.repair.tables[0]', /not a table name/);
+    assertProblem(problems({ repair: { tables: ['orders', 'public.ORDERS'] } }), 'extract.repair.tables[1]', /named twice/);
+    assertProblem(problems({ dump: { excludeSchemas: ['audit log'] } }), 'extract.dump.excludeSchemas[0]', /not a schema name/);
+    assertProblem(problems({ directory: 'extracts' }), 'extract.directory', /absolute path/);
+    assertProblem(problems({ repair: { tables: ['orders'], approvers: ['alice@example.com'] } }), 'extract.repair.approvers[0]', /also the requester/);
+    assertProblem(
+      restoreProblems((s) => {
+        s.extract = extract;
+        s.cutover = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'db.example.com', setIdentifier: 'restored' };
+      }),
+      'extract',
+      /extract .* or cutover .*, not both/,
+    );
+  });
+});
+
 describe('spec: ISO instants', function () {
   it('reads dates, times with Z or offsets, and fractions', function () {
     assert.equal(parseIsoInstant('2025-12-19'), Date.parse('2025-12-19T00:00:00Z'));
