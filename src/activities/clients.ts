@@ -22,6 +22,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsLocation, AwsWhere } from '../api/activities';
@@ -252,6 +253,8 @@ export interface AwsClients {
   sts(where: AwsWhere): STSClient;
   /** Paced per account and region (CLOUDTRAIL_LOOKUPS_PER_SECOND). */
   cloudTrail(where: AwsWhere): CloudTrailClient;
+  /** Read when a worker connects to a database (its password's secret). */
+  secretsManager(where: AwsWhere): SecretsManagerClient;
 }
 
 export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = process.env): AwsClients {
@@ -275,11 +278,13 @@ export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = proces
   const trailPacers = memoised(budgetKey, (loc: AwsLocation) => new RequestPacer(CLOUDTRAIL_LOOKUPS_PER_SECOND / workers, 1, budgetKey(loc), CLOUDTRAIL_MAX_WAIT_MS));
   const makeCloudTrail = make(CloudTrailClient);
   const cloudTrail = memoised(identityKey, (loc: AwsLocation) => withRequestBudget(makeCloudTrail(loc), trailPacers(loc)));
+  const secretsManager = memoised(identityKey, make(SecretsManagerClient));
   return {
     rds: (where) => rds(locationOf(where)),
     ec2: (where) => ec2(locationOf(where)),
     route53: (where) => route53(locationOf(where)),
     sts: (where) => sts(locationOf(where)),
     cloudTrail: (where) => cloudTrail(locationOf(where)),
+    secretsManager: (where) => secretsManager(locationOf(where)),
   };
 }

@@ -6,11 +6,14 @@ import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { Activities, AwsAccess, AwsWhere } from '../api/activities';
 import type { Config } from '../config';
 import { ROUTE53_REGION, createAwsClients } from './clients';
 import { createCloudTrailActivities } from './cloudtrail';
+import { createDatabaseIdentityActivities } from './database/identity';
+import { createSqlProbeActivities } from './database/probe';
 import { createDnsActivities } from './dns';
 import { createEc2Activities } from './ec2';
 import { createIdentityActivities } from './identity';
@@ -26,6 +29,8 @@ import { withKeepAlive } from './waiting';
 
 export * from '../api/activities';
 export { createCloudTrailActivities } from './cloudtrail';
+export { createDatabaseIdentityActivities } from './database/identity';
+export { createSqlProbeActivities } from './database/probe';
 export { createDnsActivities } from './dns';
 export { createEc2Activities } from './ec2';
 export { createIdentityActivities } from './identity';
@@ -49,7 +54,10 @@ export interface ActivitiesDeps {
   route53For?: (access: AwsAccess | undefined) => Route53Client;
   stsClientFor?: (where: AwsWhere) => STSClient;
   cloudTrailClientFor?: (where: AwsWhere) => CloudTrailClient;
-  /** Defaults to process.env; only consulted for whether AWS credentials are present. */
+  secretsClientFor?: (where: AwsWhere) => SecretsManagerClient;
+  /** Signs IAM database authentication tokens (tests); default @aws-sdk/rds-signer. */
+  iamToken?: (where: AwsWhere, host: string, port: number, username: string) => Promise<string>;
+  /** Defaults to process.env; consulted for whether AWS credentials are present, database passwords named by variable and RDS_CA_BUNDLE. */
   env?: NodeJS.ProcessEnv;
   /** Where notifications go when no webhook is configured, and pages when no routing key is (default console.log). */
   notifyLog?: (line: string) => void;
@@ -63,6 +71,9 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const route53For = deps.route53For ?? ((access: AwsAccess | undefined) => clients.route53({ region: ROUTE53_REGION, ...access }));
   const stsClientFor = deps.stsClientFor ?? clients.sts;
   const cloudTrailClientFor = deps.cloudTrailClientFor ?? clients.cloudTrail;
+  const secretsClientFor = deps.secretsClientFor ?? clients.secretsManager;
+  // How every database activity reaches a database: its endpoint from RDS, its password from where the access names it.
+  const database = { rdsClientFor, secretsClientFor, iamToken: deps.iamToken, env: deps.env ?? process.env };
   const activities: Activities = {
     ...createRdsActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),
@@ -75,13 +86,15 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
     ...createOnCallActivities({ ...config.pagerDuty, fetch: deps.fetch, log: deps.notifyLog }),
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
+    ...createSqlProbeActivities(database),
+    ...createDatabaseIdentityActivities(database),
   };
   // Histories scheduled before every activity took one object still hold positional arguments (./positional.ts).
   return keptAlive(acceptingPositional(activities));
 }
 
 /** The probe heartbeats its own progress (a bare keep-alive heartbeat would overwrite those details). */
-const HEARTBEATS_ITSELF = new Set<string>(['runAvailabilityProbe']);
+const HEARTBEATS_ITSELF = new Set<string>(['runAvailabilityProbe', 'runSqlAvailabilityProbe']);
 
 /** Every activity heartbeats while it runs (./waiting.ts), so a crash is noticed within its heartbeat timeout. */
 export function keptAlive(activities: Activities): Activities {

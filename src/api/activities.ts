@@ -24,6 +24,8 @@ export type * from './activity-inputs';
 export type * from './estate';
 export type * from './fleet-query';
 import type { FleetFound } from './fleet-query';
+import type { DatabaseIdentity, DatabaseIdentityRequest, SqlProbeRequest } from './database';
+import type { DumpRequest, DumpResult, RepairCompareRequest, RepairSummary, RepairWriteRequest, RepairWriteResult } from './database';
 
 
 export interface MutationResult {
@@ -241,6 +243,26 @@ export interface IdentityActivities {
   readAllowedSigners(): Promise<AllowedSignersFile | undefined>;
 }
 
+/** The database itself (src/api/database.ts): each activity reads the password where the access names it, when it connects. */
+export interface DatabaseActivities {
+  /** SQL availability probe: connects and runs `SELECT 1` at a fixed low rate, measured like runAvailabilityProbe. */
+  runSqlAvailabilityProbe(req: SqlProbeRequest): Promise<ProbeResult>;
+  /** What the database at `host` (or the instance's endpoint) says it is: system_identifier, version, address. */
+  describeDatabase(req: DatabaseIdentityRequest): Promise<DatabaseIdentity>;
+  /**
+   * The runbook's `pg_dump -Fc` of the restored instance into `directory/fileName` (heartbeats its progress; stopped
+   * when cancelled). A retry that finds the finished file with its manifest's checksum returns it (`written: false`).
+   */
+  dumpDatabase(req: DumpRequest): Promise<DumpResult>;
+  /** Read-only, one snapshot per side: the restored rows the original lacks or has otherwise, by primary key, written to a difference file. */
+  compareRows(req: RepairCompareRequest): Promise<RepairSummary>;
+  /**
+   * Writes the approved difference into the original in one transaction (refusing a file whose sha256 is not the
+   * summary's) and records `repairId` in rds_orchestrator.repairs in it: a retry writes nothing twice.
+   */
+  writeRows(req: RepairWriteRequest): Promise<RepairWriteResult>;
+}
+
 export type Activities = RdsActivities &
   StsActivities &
   CloudTrailActivities &
@@ -251,7 +273,8 @@ export type Activities = RdsActivities &
   StatuspageActivities &
   ProbeActivities &
   NotifyActivities &
-  IdentityActivities;
+  IdentityActivities &
+  DatabaseActivities;
 
 /**
  * An AWS call that got no usable answer (the `details[0]` of an `AwsCallFailed` failure): what was
@@ -283,4 +306,12 @@ export const FailureTypes = {
   UpgradeDependency: 'UpgradeDependency',
   /** A call got no usable answer (throttled, 5xx, no connection, not an AWS response): retryable. */
   AwsCallFailed: 'AwsCallFailed',
+  /** pg_dump failed in a way a retry may fix (the connection dropped, the server restarted): retryable. */
+  DumpFailed: 'DumpFailed',
+  /** A file written earlier is not what was recorded or approved (its sha256 differs): a human must look (non-retryable). */
+  ChecksumMismatch: 'ChecksumMismatch',
+  /** The database refused the login or has no such database, or its password cannot be read: fix the access (non-retryable). */
+  DatabaseAccess: 'DatabaseAccess',
+  /** The database did not answer (refused, timed out, starting up, too many connections): retryable. */
+  DatabaseUnavailable: 'DatabaseUnavailable',
 } as const;
