@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpecFileError, loadSpecFile } from '../../src/input/file';
-import { validateCampaignSpec } from '../../src/input';
+import { resolveCampaignSpec, resolveRestoreSpec, validateCampaignSpec } from '../../src/input';
 
 describe('spec file loading', function () {
   let dir: string;
@@ -102,5 +102,17 @@ describe('spec file loading', function () {
 
   it('an unparseable file of unknown type says both formats were tried', function () {
     assert.match(errorOf(write('spec.conf', 'a: [1\n')).message, /not valid JSON or YAML: .*line \d+/);
+  });
+});
+
+describe('the examples the README points at', function () {
+  const examples = join(__dirname, '..', '..', 'examples');
+
+  it('examples/campaign.yaml, restore.yaml and extract.yaml resolve as written', function () {
+    assert.equal(resolveCampaignSpec(loadSpecFile(join(examples, 'campaign.yaml'))).stages.length > 0, true);
+    assert.ok(resolveRestoreSpec(loadSpecFile(join(examples, 'restore.yaml'))).cutover);
+    const extract = resolveRestoreSpec(loadSpecFile(join(examples, 'extract.yaml'))).extract!;
+    assert.deepEqual(extract.repair?.tables, ['public.orders', 'public.order_items']);
+    assert.deepEqual(extract.database.credentials, { kind: 'master-secret' });
   });
 });
