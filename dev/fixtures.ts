@@ -188,7 +188,7 @@ function fleetStageOf(environment: DemoEnvironment, o: FleetCampaignOptions): St
   const stage: StageSpec = stageOf(environment, EACH, o);
   delete stage.instanceId;
   // `{instanceId}` must reach the spec as written: each instance's own status endpoint.
-  if (stage.probe) stage.probe = { ...stage.probe, url: stage.probe.url.replace(encodeURIComponent(EACH), EACH) };
+  if (stage.probe?.url) stage.probe = { ...stage.probe, url: stage.probe.url.replace(encodeURIComponent(EACH), EACH) };
   const tags = { environment, ...DEMO_FLEET_TAGS };
   switch (environment) {
     case 'preview':

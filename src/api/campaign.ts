@@ -3,6 +3,7 @@
  * runs (every default written out, so the history records what the campaign was asked to do), its status
  * and its result.
  */
+import type { DatabaseAccess, DatabaseAccessSpec } from './database';
 import type { AllowedSignersFile, AwsAccessSpec, DurationSpec, OperatedStatus, ResolvedAwsAccess, SignedStart } from './common';
 
 export type StageMethod = 'maintenance-window' | 'apply-now';
@@ -52,8 +53,11 @@ export interface StageSpec {
   grace?: DurationSpec;
   /** Missed windows tolerated before escalating to a decision (default 2). */
   maxMissedWindows?: number;
-  /** apply-now: availability probe against a status URL (in a fleet stage, `{instanceId}` in it is each instance's id). */
-  probe?: { url: string; ratePerSecond?: number; requestTimeoutMs?: number; settle?: DurationSpec; maxDuration?: DurationSpec };
+  /**
+   * apply-now: availability probe against a status URL (in a fleet stage, `{instanceId}` in it is each
+   * instance's id), or `postgres`: `SELECT 1` on the instance's own database (each instance's, in a fleet).
+   */
+  probe?: { url?: string; postgres?: DatabaseAccessSpec; ratePerSecond?: number; requestTimeoutMs?: number; settle?: DurationSpec; maxDuration?: DurationSpec };
   /** apply-now: longest outage tolerated before a team decision (default 60s). */
   downtimeThreshold?: DurationSpec;
   /** Optional health URL checked after the upgrade. */
@@ -282,7 +286,8 @@ export interface ResolvedStage {
   precheckBeforeMs: number;
   graceMs: number;
   maxMissedWindows: number;
-  probe?: { url: string; ratePerSecond: number; requestTimeoutMs: number; settleMs: number; maxDurationMs: number };
+  /** Exactly one of `url` (HTTP GETs) and `postgres` (SELECT 1 over a new connection each time). */
+  probe?: { url?: string; postgres?: DatabaseAccess; ratePerSecond: number; requestTimeoutMs: number; settleMs: number; maxDurationMs: number };
   downtimeThresholdMs: number;
   healthCheckUrl?: string;
   infraCodeHint: string;

@@ -4,6 +4,7 @@
  * waves, windows, window groups, flags and the approval plan from src/domain/fleet.ts, the functions the
  * workflow uses. Sends no mutation.
  */
+import { probeTarget } from '../domain/probe';
 import type { Activities, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { formatDuration, iso } from '../domain/duration';
@@ -173,7 +174,7 @@ function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetM
       fp.waves.push({ wave: n + 1, instances: w.length, flagged: 0 });
     });
     p.what.push(`${target} exactly: the pending db-upgrade applied now where AWS lists one, otherwise ModifyDBInstance EngineVersion with ApplyImmediately`);
-    p.what.push(`${size}: each instance upgraded immediately when its wave starts, probing ${s.probe!.url} at ${s.probe!.ratePerSecond}/s; the next wave starts when the previous one ended`);
+    p.what.push(`${size}: each instance upgraded immediately when its wave starts, probing ${probeTarget(s.probe!)} at ${s.probe!.ratePerSecond}/s; the next wave starts when the previous one ended`);
     p.what.push(`over ${formatDuration(s.downtimeThresholdMs)} of measured downtime an instance fails; ${threshold}`);
     return;
   }

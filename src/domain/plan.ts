@@ -4,6 +4,7 @@
  * what the notice override says. The workflow takes its decisions from these functions and `campaign plan`
  * prints them, so a dry run and a real run decide the same way (test/domain/plan-equals-run.test.ts).
  */
+import { probeTarget } from './probe';
 import type { InstanceInfo, PendingMaintenanceAction, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
@@ -193,7 +194,7 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
     // As the apply-now activity will do it (the same rule).
     const by = upgradeNowBy(pending, target);
     p.what.push(`${target} exactly: ${by.kind === 'apply-pending-action' ? 'the pending db-upgrade applied now' : 'ModifyDBInstance EngineVersion with ApplyImmediately'}`);
-    p.what.push(`upgrade immediately when the stage starts, probing ${stage.probe!.url} at ${stage.probe!.ratePerSecond}/s`);
+    p.what.push(`upgrade immediately when the stage starts, probing ${probeTarget(stage.probe!)} at ${stage.probe!.ratePerSecond}/s`);
     p.what.push(`over ${formatDuration(stage.downtimeThresholdMs)} of measured downtime: wait for a team decision`);
     return { plan: p, problems: [] };
   }

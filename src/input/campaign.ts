@@ -3,6 +3,7 @@
  * written out (preview and staging first, production only with 14 days' notice, a status-page scheduled
  * maintenance, a pending-maintenance check a few days before, a team decision over a minute of downtime).
  */
+import { readDatabaseAccess } from './database';
 import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ChangesBy, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, formatDuration } from '../domain/duration';
 import { SpecError } from './errors';
@@ -127,9 +128,12 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
   let probe: ResolvedStage['probe'];
   const probePath = join(path, 'probe');
   if (!isMissing(o.probe)) {
-    const pr = readObject(p, o.probe, probePath, ['url', 'ratePerSecond', 'requestTimeoutMs', 'settle', 'maxDuration']);
+    const pr = readObject(p, o.probe, probePath, ['url', 'postgres', 'ratePerSecond', 'requestTimeoutMs', 'settle', 'maxDuration']);
     if (pr) {
-      const url = readUrl(p, pr.url, join(probePath, 'url'), true) ?? '';
+      const sql = !isMissing(pr.postgres);
+      if (sql && !isMissing(pr.url)) p.add(probePath, 'give url (GETs against a status endpoint) or postgres (SELECT 1 on the instance\'s database), not both');
+      const url = sql ? undefined : (readUrl(p, pr.url, join(probePath, 'url'), true) ?? '');
+      const postgres = sql ? readDatabaseAccess(p, pr.postgres, join(probePath, 'postgres')) : undefined;
       let ratePerSecond = DEFAULT_PROBE.ratePerSecond;
       if (!isMissing(pr.ratePerSecond)) {
         if (typeof pr.ratePerSecond !== 'number' || !(pr.ratePerSecond > 0) || pr.ratePerSecond > MAX_PROBE_RATE_PER_SECOND) {
@@ -139,7 +143,8 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
         }
       }
       probe = {
-        url,
+        ...(url !== undefined ? { url } : {}),
+        ...(postgres ? { postgres } : {}),
         ratePerSecond,
         requestTimeoutMs: readDuration(p, pr.requestTimeoutMs, join(probePath, 'requestTimeoutMs'), DEFAULT_PROBE.requestTimeoutMs, 1),
         settleMs: readDuration(p, pr.settle, join(probePath, 'settle'), DEFAULT_PROBE.settleMs),
@@ -147,7 +152,7 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
       };
     }
   } else if (method === 'apply-now') {
-    p.add(probePath, 'is required for method "apply-now" (the runbook runs a low-volume load test while upgrading), e.g. { url: "https://api.example.com/_status" }');
+    p.add(probePath, 'is required for method "apply-now" (the runbook runs a low-volume load test while upgrading), e.g. { url: "https://api.example.com/_status" } or { postgres: { name: "notify", password: "master-secret" } }');
   }
 
   const downtimeThresholdMs = readDuration(p, o.downtimeThreshold, join(path, 'downtimeThreshold'), DEFAULT_DOWNTIME_THRESHOLD_MS, 1);

@@ -374,6 +374,15 @@ describe('spec: campaign problems name the field to fix', function () {
     assertProblem(stageProblems(1, (s) => (s.probe = { url: 'https://x.example.com', maxDuration: '0s' })), 'stages[1].probe.maxDuration', /too short/);
   });
 
+  it('a SQL probe: SELECT 1 on the instance\'s database instead of a status URL, one or the other', function () {
+    const spec = campaign();
+    spec.stages[1].probe = { postgres: { name: 'notify', password: 'master-secret' }, ratePerSecond: 1 };
+    const probe = validateCampaignSpec(spec).stages[1].probe;
+    assert.deepEqual(probe, { postgres: { database: 'notify', credentials: { kind: 'master-secret' }, tls: 'require' }, ratePerSecond: 1, requestTimeoutMs: 2000, settleMs: 30 * SECOND, maxDurationMs: 2 * HOUR });
+    assertProblem(stageProblems(1, (s) => (s.probe = { url: 'https://x.example.com', postgres: { name: 'notify', password: 'master-secret' } })), 'stages[1].probe', /url .* or postgres .*, not both/);
+    assertProblem(stageProblems(1, (s) => (s.probe = { postgres: { name: 'notify', password: 's3cret' } })), 'stages[1].probe.postgres.password', /not a password source/);
+  });
+
   it('durations, counts, booleans and URLs in a stage', function () {
     assertProblem(stageProblems(0, (s) => (s.grace = '1 fortnight')), 'stages[0].grace', /unknown unit "fortnight"/);
     assertProblem(stageProblems(0, (s) => (s.precheckBefore = -5)), 'stages[0].precheckBefore', /not a valid duration/);

@@ -44,6 +44,28 @@ const fleetOf = (s: CampaignStatus, stage = 0) => s.stages[stage].fleet!;
 describe('fleet stages (time-skipping)', function () {
   this.timeout(180_000);
 
+  it('a SQL probe: each instance of the wave is probed with SELECT 1 on its own database, and its measured outage is the stage\'s downtime', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    stagingFleet(fake);
+    const sql = { ...staging(), probe: { postgres: { name: 'notify', password: 'master-secret' as const }, ratePerSecond: 1 } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await startCampaign(env.client, resolveCampaignSpec(spec([sql])), { taskQueue, workflowId: `fleet-sql-probe-${taskQueue}` });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.equal(fake.callsOf('runAvailabilityProbe').length, 0, 'no HTTP probe');
+      const probes = fake.callsOf('runSqlAvailabilityProbe').map((c) => c.input as { target: { instanceId: string; access: { database: string; credentials: { kind: string } } }; ratePerSecond: number; stopWhen: { instanceId: string } });
+      assert.deepEqual(
+        probes.map((p) => [p.target.instanceId, p.stopWhen.instanceId, p.target.access.database, p.target.access.credentials.kind, p.ratePerSecond]).sort(),
+        ['notify-stg-admin', 'notify-stg-api', 'notify-stg-jobs'].map((id) => [id, id, 'notify', 'master-secret', 1]),
+      );
+      const child = env.client.workflow.getHandle(fleetOf(await handle.query(campaignStatusQuery)).instances.find((i) => i.instanceId === 'notify-stg-api')!.workflowId);
+      const childStatus = await child.query(campaignStatusQuery);
+      assert.match(childStatus.timeline.find((t) => t.step === 'probe-started')!.detail!, /SELECT 1 on database notify/);
+      assert.equal(childStatus.stages[0].downtimeSeconds, 10);
+    });
+  });
+
   it('selects by tag, skips the instance at the target, runs waves of maxConcurrent smallest first, each in a child workflow of its own', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();

@@ -122,7 +122,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
         if (loc.aws) stage.aws = loc.aws;
         else delete stage.aws;
         // One probe per instance: `{instanceId}` in the URL names each instance's own status endpoint.
-        if (s.probe) stage.probe = { ...s.probe, url: s.probe.url.split('{instanceId}').join(m.instanceId) };
+        if (s.probe?.url !== undefined) stage.probe = { ...s.probe, url: s.probe.url.split('{instanceId}').join(m.instanceId) };
         let targets: UpgradeTarget[] = [];
         if (m.engineVersion !== target) {
           const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);

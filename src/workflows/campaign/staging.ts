@@ -6,6 +6,7 @@
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { Activities, ProbeResult } from '../../api';
 import { formatDuration } from '../../domain/duration';
+import { probeTarget } from '../../domain/probe';
 import { nowMs } from '../shared/clock';
 import { HEARTBEAT_TIMEOUT } from '../shared/aws-calls';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
@@ -33,17 +34,17 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
-  st.step('probe-started', `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
-  st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${probeCfg.url}` });
+  const what = probeTarget(probeCfg);
+  st.step('probe-started', probeCfg.postgres ? `${probeCfg.ratePerSecond}/s ${what}` : `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
+  st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${what}` });
+  const stopWhen = { region: st.where, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) };
+  const common = { ratePerSecond: probeCfg.ratePerSecond, requestTimeoutMs: probeCfg.requestTimeoutMs, stopWhen, maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000) };
   const probeScope = new CancellationScope();
+  // The SQL probe connects to the instance's own database (its endpoint is read from RDS by the activity).
   const probeResult = probeScope.run(() =>
-    probe.runAvailabilityProbe({
-      url: probeCfg.url,
-      ratePerSecond: probeCfg.ratePerSecond,
-      requestTimeoutMs: probeCfg.requestTimeoutMs,
-      stopWhen: { region: st.where, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) },
-      maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000),
-    }),
+    probeCfg.postgres
+      ? probe.runSqlAvailabilityProbe({ ...common, target: { where: st.where, instanceId: s.instanceId, access: probeCfg.postgres } })
+      : probe.runAvailabilityProbe({ url: probeCfg.url!, ...common }),
   );
   // Keeps an unhandled rejection away when the upgrade fails first; the result is awaited below.
   probeResult.catch(() => undefined);
