@@ -210,6 +210,26 @@ export function formatFleetInstanceStatus(stage: StageReport, instance: FleetIns
   return lines.join('\n');
 }
 
+/** The extract: the dump's file, the repair's difference per table, and the rows written once committed. */
+function describeExtract(s: RestoreStatus): string[] {
+  const x = s.extract!;
+  const lines = [`extract of database ${x.database}`];
+  if (x.dump) lines.push(`  dump: ${x.dump.path} (${x.dump.sizeBytes} bytes, sha256 ${x.dump.sha256})`);
+  const r = x.repair;
+  if (r) {
+    lines.push(`  repair difference: ${r.path} (sha256 ${r.sha256}, compared ${r.comparedAt}${r.updateChanged ? ', changed rows overwritten' : ', changed rows left as they are'})`);
+    for (const t of r.tables) {
+      const written = r.written?.find((w) => w.table === t.table);
+      const wrote = written ? `; written: ${written.inserted} inserted, ${written.updated} updated, ${written.skipped} skipped` : '';
+      lines.push(`    ${t.table} (key ${t.primaryKey.join(', ')}): ${t.missing} missing, ${t.changed} changed${wrote}`);
+      if (!written && t.sampleMissing.length) lines.push(`      missing e.g. ${t.sampleMissing.join(' | ')}`);
+      if (!written && t.sampleChanged.length) lines.push(`      changed e.g. ${t.sampleChanged.join(' | ')}`);
+    }
+    if (r.committedAt) lines.push(`  committed into ${s.source.instanceId} at ${r.committedAt}`);
+  }
+  return lines;
+}
+
 export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()): string {
   const lines = [
     `Restore ${s.restoreId}   state: ${s.state.toUpperCase()}   requested by ${s.requester}`,
@@ -225,6 +245,7 @@ export function formatRestoreStatus(s: RestoreStatus, nowMs: number = Date.now()
     lines.push(`cutover of ${s.cutover.recordName} (${s.cutover.zone} zone${s.cutover.account ? ` in account ${s.cutover.account} through ${s.cutover.role}` : ''})${s.cutover.switchedAt ? `: CNAME switched at ${s.cutover.switchedAt}, writes may reach ${s.target.instanceId} since` : ''}`);
     for (const v of s.cutover.verified ?? []) lines.push(`  verified: ${v}`);
   }
+  if (s.extract) lines.push(...describeExtract(s));
   lines.push(...describeTrouble(s.trouble));
   if (s.rollback) lines.push(`ROLLED BACK: ${s.rollback.reason}`, ...s.rollback.steps.map((x) => `  - ${x}`));
   if (s.rollback?.stranded) lines.push(`  writes made to ${s.rollback.stranded.instanceId} from ${s.rollback.stranded.from} to ${s.rollback.stranded.to} are stranded there (see follow-ups)`);

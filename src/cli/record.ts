@@ -97,6 +97,11 @@ export function restoreRecord(workflowId: string, s: RestoreStatus, spec: unknow
       { part: 'source', instance: `${s.source.region}/${s.source.instanceId}`, account: s.source.account, endpoint: s.source.endpoint },
       { part: 'restored', instance: `${s.source.region}/${s.target.instanceId}`, restoreTime: s.target.restoreTime, endpoint: s.target.endpoint, securityGroup: s.target.securityGroupId },
       ...(s.cutover ? [{ part: 'cutover', record: s.cutover.recordName, zone: s.cutover.zone, account: s.cutover.account, switchedAt: s.cutover.switchedAt }] : []),
+      ...(s.extract?.dump ? [{ part: 'dump', database: s.extract.database, file: s.extract.dump.path, bytes: s.extract.dump.sizeBytes, sha256: s.extract.dump.sha256 }] : []),
+      ...(s.extract?.repair?.tables ?? []).map((t) => {
+        const w = s.extract!.repair!.written?.find((x) => x.table === t.table);
+        return { part: 'repair', table: t.table, missing: t.missing, changed: t.changed, inserted: w?.inserted, updated: w?.updated, skipped: w?.skipped, committedAt: s.extract!.repair!.committedAt, difference: s.extract!.repair!.sha256 };
+      }),
     ],
     statusPage: [],
     downtime: stoppedFrom

@@ -639,3 +639,89 @@ describe('restoreAndCutover (time-skipping)', function () {
     });
   });
 });
+
+describe('restore with extract (time-skipping)', function () {
+  this.timeout(180_000);
+  const EXTRACT = { database: { name: 'notify', password: 'master-secret' as const }, directory: '/var/lib/rds-orchestrator/extracts', dump: { excludeSchemas: ['audit'] }, repair: { tables: ['orders'] } };
+  const rows = (...ids: number[]) => new Map(ids.map((id) => [String(id), { id, total: id * 10 }] as [string, Record<string, unknown>]));
+
+  /** The original lost orders 3 and 4 (and order 2 was edited since): the restored instance has them as they were. */
+  function lostOrders(): FakeAws {
+    const fake = world();
+    fake.databases.set('notify-production', new Map([['public.orders', rows(1, 2)]]));
+    fake.databases.get('notify-production')!.get('public.orders')!.set('2', { id: 2, total: 25 });
+    fake.databases.set('notify-restored', new Map([['public.orders', rows(1, 2, 3, 4)], ['audit.events', rows(1)]]));
+    return fake;
+  }
+
+  it('dumps the restored instance, shows the difference, waits for a second person to approve exactly it, then writes the lost rows once', async function () {
+    const env = await timeSkippingEnv();
+    const fake = lostOrders();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ extract: EXTRACT }))], taskQueue, workflowId: `extract-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+
+      assert.deepEqual(fake.callsOf('dumpDatabase').map((c) => ({ ...c.input, from: undefined })), [
+        { from: undefined, directory: EXTRACT.directory, fileName: 'notify-restored.dump', tables: [], excludeSchemas: ['audit'], excludeTables: [] },
+      ]);
+      const dumpFrom = fake.callsOf('dumpDatabase')[0].input.from as { instanceId: string; access: { database: string } };
+      assert.deepEqual({ instance: dumpFrom.instanceId, db: dumpFrom.access.database }, { instance: 'notify-restored', db: 'notify' }, 'dumped from the restored instance');
+      assert.equal(asking.extract?.dump?.path, `${EXTRACT.directory}/notify-restored.dump`);
+      const [orders] = asking.extract!.repair!.tables;
+      assert.deepEqual({ table: orders.table, missing: orders.missing, changed: orders.changed, sample: orders.sampleMissing }, { table: 'public.orders', missing: 2, changed: 1, sample: ['id=3', 'id=4'] });
+      assert.match(asking.waitingFor!.description, /public\.orders: 2 missing, 1 changed \(left as they are\)/);
+      assert.match(asking.waitingFor!.description, /review the difference .*notify-restored\.repair\.jsonl/);
+      assert.equal(fake.callsOf('writeRows').length, 0, 'nothing written before the approval');
+
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
+      await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: 'repair|notify-production|notify|another-digest' }] }), /plan changed/);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const result = await handle.result();
+
+      assert.equal(result.state, 'completed');
+      const original = fake.databases.get('notify-production')!.get('public.orders')!;
+      assert.deepEqual([...original.keys()].sort(), ['1', '2', '3', '4'], 'the lost orders are back');
+      assert.deepEqual(original.get('2'), { id: 2, total: 25 }, 'a changed row is left as it is without updateChanged');
+      assert.equal(fake.callsOf('writeRows').length, 1);
+      assert.equal((fake.callsOf('writeRows')[0].input as { repairId: string }).repairId, `notify-restored:${asking.extract!.repair!.sha256}`, 'the repair id names the approved difference');
+      assert.deepEqual(result.extract?.repair?.written, [{ table: 'public.orders', inserted: 2, updated: 0, skipped: 0 }]);
+      assert.ok(result.approvals.some((a) => a.by === 'bob' && a.plan === asking.waitingFor!.plan));
+      assert.ok(result.followUps.some((f) => /still running and costs money.*aws rds delete-db-instance --db-instance-identifier notify-restored --final-db-snapshot-identifier/.test(f)), 'says how to remove the restored instance by hand');
+      assert.ok(result.followUps.some((f) => /pg_restore .*-d notify --data-only/.test(f)));
+      assert.equal(fake.callsOf('getWeightedCname').length, 0, 'an extract never touches DNS');
+      assert.equal(status(fake, 'notify-production'), 'available', 'the original keeps running');
+      assert.ok(!fake.mutations().some((c) => /delete/i.test(c.name)));
+    });
+  });
+
+  it('an abort while the repair waits for approval writes nothing; the restored instance and the dump are kept', async function () {
+    const env = await timeSkippingEnv();
+    const fake = lostOrders();
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ extract: EXTRACT }))], taskQueue, workflowId: `extract-abort-${taskQueue}` });
+      await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'the rows were re-entered by hand' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      assert.equal(fake.callsOf('writeRows').length, 0);
+      assert.deepEqual([...fake.databases.get('notify-production')!.get('public.orders')!.keys()].sort(), ['1', '2']);
+      assert.ok(result.followUps.some((f) => /notify-restored is kept, never deleted/.test(f)));
+    });
+  });
+
+  it('a restore whose original already has every row asks nobody and writes nothing', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.databases.set('notify-production', new Map([['public.orders', rows(1, 2)]]));
+    fake.databases.set('notify-restored', new Map([['public.orders', rows(1, 2)]]));
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = restoreSpec({ extract: { ...EXTRACT, dump: undefined } });
+      const result = await env.client.workflow.execute(restoreAndCutover, { args: [resolveRestoreSpec(spec)], taskQueue, workflowId: `extract-nothing-${taskQueue}` });
+      assert.equal(result.state, 'completed');
+      assert.equal(fake.callsOf('dumpDatabase').length, 0, 'no dump was asked');
+      assert.equal(fake.callsOf('writeRows').length, 0);
+      assert.ok(result.timeline.some((t) => t.step === 'nothing-to-repair'));
+      assert.ok(!fake.notifications.some((n) => n.event === 'approval-needed'));
+    });
+  });
+});

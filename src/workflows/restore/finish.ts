@@ -12,16 +12,32 @@ import { iso, nowIso, nowMs } from '../shared/clock';
 import { askDecision } from '../shared/people';
 import { describeError } from '../shared/failures';
 import { manualOf } from '../shared/saga';
-import { afterCutover, restoreOnly, restoredInstanceKept, strandedWrites } from './follow-ups';
+import { afterCutover, afterExtract, restoreOnly, restoredInstanceKept, strandedWrites } from './follow-ups';
 import { sameHost, type RestoreRun } from './run';
 
 export async function completeRestoreOnly(r: RestoreRun): Promise<RestoreStatus> {
   const { spec, status } = r;
   status.endedAt = nowIso();
+  if (spec.extract) {
+    status.followUps.push(...afterExtract(r));
+    r.setState('completed');
+    r.step('extract-completed', extractOutcome(r));
+    await r.notify('completed', `extract done: ${extractOutcome(r)}. Follow-ups: ${status.followUps.length}`, { targetInstanceId: spec.targetInstanceId });
+    return status;
+  }
   status.followUps.push(...restoreOnly(r));
   r.setState('completed');
   r.step('restore-completed', `${spec.targetInstanceId} is available at ${status.target.endpoint}`);
   return status;
+}
+
+function extractOutcome(r: RestoreRun): string {
+  const x = r.status.extract;
+  const parts = [];
+  if (x?.dump) parts.push(`dump ${x.dump.path} (${x.dump.sizeBytes} bytes)`);
+  if (x?.repair?.written) parts.push(`rows written into ${r.spec.source.instanceId}: ${x.repair.written.map((t) => `${t.table} ${t.inserted + t.updated}`).join(', ')}`);
+  else if (x?.repair) parts.push(`nothing to write into ${r.spec.source.instanceId}`);
+  return parts.join('; ') || 'nothing extracted';
 }
 
 export async function completeCutover(r: RestoreRun, keptBy?: DecideRequest, failure?: string): Promise<RestoreStatus> {

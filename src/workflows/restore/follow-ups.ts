@@ -68,6 +68,36 @@ export function restoreOnly(r: RestoreRun): string[] {
   ];
 }
 
+/**
+ * After an extract: where the dump is and how to load it, what the repair wrote, and the restored instance
+ * that still runs (and costs money) until someone removes it by hand.
+ */
+export function afterExtract(r: RestoreRun): string[] {
+  const { spec, status } = r;
+  const e = spec.extract!;
+  const port = r.sourceInfo?.endpoint?.port ?? 5432;
+  const user = e.database.username ?? '<master user>';
+  const list: string[] = [];
+  const dump = status.extract?.dump;
+  if (dump) {
+    list.push(
+      `The dump of ${e.database.database} from ${spec.targetInstanceId} is ${dump.path} (${dump.sizeBytes} bytes, sha256 ${dump.sha256}). ` +
+        `Load what was lost into ${spec.source.instanceId} once a second developer has reviewed it, e.g. from the bastion: \`pg_restore -h ${status.source.endpoint ?? spec.source.instanceId} -p ${port} -U ${user} -d ${e.database.database} --data-only -t <table> ${dump.path}\`.`,
+    );
+  }
+  const written = status.extract?.repair?.written;
+  if (written) {
+    const rows = written.reduce((n, t) => n + t.inserted + t.updated, 0);
+    list.push(`${rows} row(s) were written into ${spec.source.instanceId} (${written.map((t) => `${t.table} ${t.inserted + t.updated}`).join(', ')}) at ${status.extract!.repair!.committedAt}; check the applications that own those tables.`);
+  }
+  const sg = status.target.securityGroupId ? ` and then its security group: \`aws ec2 delete-security-group --group-id ${status.target.securityGroupId}\`` : '';
+  list.push(
+    `${spec.targetInstanceId} is still running and costs money; this workflow never deletes instances. Once the data is recovered, remove it by hand, keeping a final snapshot: ` +
+      `\`aws rds delete-db-instance --db-instance-identifier ${spec.targetInstanceId} --final-db-snapshot-identifier ${spec.targetInstanceId}-final\`${sg}.`,
+  );
+  return list;
+}
+
 export function afterCutover(r: RestoreRun): string[] {
   const { spec, status } = r;
   const c = spec.cutover!;

@@ -3,7 +3,8 @@
  * database" and "Get our applications to start using a restored database").
  *
  *   checkSourceTargetAndRecord (preflight.ts) → createRestoreSecurityGroup → restoreToPointInTime →
- *   allowBastion (restore.ts) → done, or with `cutover`: lowerTtlFirst → obtainApproval → cutOver: stop
+ *   allowBastion (restore.ts) → with `extract` (the common case, extract.ts): dump the restored instance,
+ *   compare the named tables with the original, approval, write the lost rows back → done; or with `cutover`: lowerTtlFirst → obtainApproval → cutOver: stop
  *   the old instance, switch the CNAME, wait for INSYNC and the TTL, verify (cutover.ts, verify.ts) →
  *   finish.ts: completed, rolled back on its own before the switch, or the team's decision after it.
  *
@@ -16,6 +17,7 @@ import { SpecError, validateRestoreSpec } from '../../input';
 import { nowIso } from '../shared/clock';
 import { registerOperatorActions } from '../shared/operator-actions';
 import { cutOver, lowerTtlFirst, obtainApproval } from './cutover';
+import { extractFromRestored } from './extract';
 import { completeCutover, completeRestoreOnly, finishAfterError } from './finish';
 import { checkSourceTargetAndRecord } from './preflight';
 import { allowBastion, createRestoreSecurityGroup, restoreToPointInTime } from './restore';
@@ -49,6 +51,7 @@ export async function restoreAndCutover(input: RestoreInput): Promise<RestoreSta
       const securityGroupId = r.safeCutover ? await createRestoreSecurityGroup(r) : undefined;
       await restoreToPointInTime(r, alreadyRestored, securityGroupId);
       await allowBastion(r);
+      if (spec.extract) await extractFromRestored(r);
       if (!spec.cutover) return;
       r.phase = 'cutover';
       await lowerTtlFirst(r);

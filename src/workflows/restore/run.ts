@@ -78,7 +78,7 @@ export class RestoreRun {
   /** See BASTION_CHECKED_PATCH; decided once, at the start of the run. */
   readonly bastionChecked = patched(BASTION_CHECKED_PATCH);
   readonly run: OperatedRun<RestoreState, RestoreStatus>;
-  phase: 'restore' | 'cutover' = 'restore';
+  phase: 'restore' | 'extract' | 'cutover' = 'restore';
   /** Set once the approved cutover begins: from then on a failure is rolled back, not just reported. */
   cutoverStarted = false;
   /** The restore was asked of RDS (or found): from then on the restored instance exists and is kept. */
@@ -107,7 +107,7 @@ export class RestoreRun {
       label: `[restore ${spec.restoreId}]`,
       policy: TELLS_AND_ASKS_PEOPLE,
       // Runs whose input predates cutover.reminderInterval reminded every 24h.
-      reminderIntervalMs: spec.cutover?.reminderIntervalMs ?? DEFAULT_REMINDER_INTERVAL_MS,
+      reminderIntervalMs: spec.cutover?.reminderIntervalMs ?? spec.extract?.repair?.reminderIntervalMs ?? DEFAULT_REMINDER_INTERVAL_MS,
       terminal: TERMINAL,
       stage: () => this.phase,
       identifyingAttributes: () => [
