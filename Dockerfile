@@ -4,7 +4,8 @@
 # and runs `node dist/worker.js`, exactly what `npm run test:cluster` runs against the real Temporal server.
 # The CLI is in the image too: `docker run --rm rds-orchestrator node dist/cli/index.js campaign list`.
 # Only the product (src/) is copied: the simulator, the demo and local stack, the bench and the tests stay
-# out (see .dockerignore). Worker settings and endpoints: docs/cluster.md.
+# out (see .dockerignore). Worker settings and endpoints: docs/cluster.md. The extract's dumps go to the folder
+# its spec names: mount a volume there (writable by the `node` user).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -26,6 +27,9 @@ ENV NODE_ENV=production \
     ORCHESTRATOR_HEALTH_PORT=8081 \
     ORCHESTRATOR_LOG_FORMAT=json \
     ORCHESTRATOR_SHUTDOWN_GRACE_SECONDS=30
+# The extract runs the real pg_dump (as the runbook does): PostgreSQL 15's client, the major RDS runs here.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY scripts/install-tools.js ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
