@@ -1,0 +1,230 @@
+/**
+ * dumpDatabase against a real PostgreSQL 15 (test/postgres.ts) with the real pg_dump, and the dump restored
+ * with the real pg_restore, as the runbook does ("pg_restore -v -d local_test staging-db-dump").
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import pg from 'pg';
+import { createDumpActivities, type DumpProgress, type ExtractDeps } from '../../../src/activities/database/dump';
+import { findPgProgram, requirePgDump } from '../../../src/activities/database/pg-binaries';
+import { FailureTypes } from '../../../src/api/activities';
+import type { DatabaseTarget, DumpRequest, DumpResult } from '../../../src/api/database';
+import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
+import { expectFailure, rejection } from '../helpers';
+
+const mockEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+const TEST_APP = 'rds-orchestrator-dump-test';
+
+/** Deps reaching the test server directly (connect.ts's functions would read RDS and a secret). */
+export function directDeps(servers: Record<string, TestPostgres>, extra: Partial<ExtractDeps> = {}): ExtractDeps {
+  const paramsOf = (target: DatabaseTarget) => {
+    const s = servers[target.instanceId];
+    return { host: s.host, port: s.port, user: s.user, password: s.password, database: target.access.database, ssl: false as const };
+  };
+  return {
+    connect: async (target) => {
+      const c = new pg.Client({ ...paramsOf(target), application_name: TEST_APP });
+      c.on('error', () => undefined);
+      await c.connect();
+      return c;
+    },
+    params: async (target) => paramsOf(target),
+    ...extra,
+  };
+}
+
+export const targetOf = (instanceId: string, database: string): DatabaseTarget => ({
+  where: 'eu-west-2',
+  instanceId,
+  access: { database, credentials: { kind: 'env', variable: 'UNUSED' }, tls: 'disable' },
+});
+
+const sha256Of = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
+  this.timeout(30_000);
+  let server: TestPostgres;
+  let dir: string;
+  const restored = () => targetOf('restored', 'notify');
+  const request = (over: Partial<DumpRequest> = {}): DumpRequest => ({
+    from: restored(),
+    directory: dir,
+    fileName: 'extract.dump',
+    tables: [],
+    excludeSchemas: ['hint_plan', 'pglogical'],
+    excludeTables: ['notifications', 'public.ft_billing'],
+    ...over,
+  });
+  const dump = (req: DumpRequest, extra: Partial<ExtractDeps> = {}, env = mockEnv()) =>
+    env.run(createDumpActivities(directDeps({ restored: server }, extra)).dumpDatabase, req) as Promise<DumpResult>;
+
+  /** The tables (schema.table) a fresh database has after pg_restore of `file`. */
+  async function restoredTables(file: string, schemas: string[] = []): Promise<string[]> {
+    const db = `check_${Math.random().toString(36).slice(2, 8)}`;
+    await server.sql(`CREATE DATABASE ${db}`);
+    for (const s of schemas) await server.sql(`CREATE SCHEMA ${s}`, [], db);
+    const pgRestore = findPgProgram('pg_restore');
+    assert.ok(pgRestore, 'pg_restore not found');
+    const r = spawnSync(pgRestore, ['--no-owner', '--exit-on-error', '-d', db, file], {
+      env: { ...process.env, PGHOST: server.host, PGPORT: String(server.port), PGUSER: server.user, PGPASSWORD: server.password },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, `pg_restore failed: ${r.stderr}`);
+    const rows = await server.sql<{ t: string }>(
+      `SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`,
+      [],
+      db,
+    );
+    return rows.map((r) => r.t);
+  }
+
+  before(async function () {
+    needPostgres(this);
+    server = await startTestPostgres();
+    await server.sql('CREATE DATABASE notify');
+    await server.sql(
+      `CREATE SCHEMA hint_plan; CREATE TABLE hint_plan.hints (id int PRIMARY KEY);
+       CREATE SCHEMA app; CREATE TABLE app.templates (id int PRIMARY KEY, body text); INSERT INTO app.templates VALUES (1, 'hello');
+       CREATE TABLE public.services (id int PRIMARY KEY, name text); INSERT INTO public.services SELECT g, 'service ' || g FROM generate_series(1, 500) g;
+       CREATE TABLE public.notifications (id int PRIMARY KEY, body text); INSERT INTO public.notifications SELECT g, 'n' FROM generate_series(1, 100) g;
+       CREATE TABLE public.ft_billing (id int PRIMARY KEY);
+       CREATE TABLE app.notifications (id int PRIMARY KEY, kept boolean); INSERT INTO app.notifications VALUES (1, true);`,
+      [],
+      'notify',
+    );
+  });
+  after(async () => server?.stop());
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dump-test-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('dumps without the excluded schemas and tables: pg_restore into an empty database has all the others; size and sha256 are the file\'s', async () => {
+    const result = await dump(request());
+    assert.equal(result.written, true);
+    assert.equal(result.path, path.join(dir, 'extract.dump'));
+    assert.equal(result.sizeBytes, fs.statSync(result.path).size);
+    assert.equal(result.sha256, sha256Of(result.path));
+    assert.match(result.pgDumpVersion, /^pg_dump \(PostgreSQL\) \d+/);
+    assert.ok(Date.parse(result.startedAt) <= Date.parse(result.endedAt));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json']);
+    // `notifications` is public.notifications (the contract's `table` is `public.table`): app.notifications stays.
+    assert.deepEqual(await restoredTables(result.path), ['app.notifications', 'app.templates', 'public.services']);
+  });
+
+  it('takes only the named tables', async () => {
+    const result = await dump(request({ tables: ['app.templates', 'services'], excludeSchemas: [], excludeTables: [] }));
+    // pg_dump --table dumps no schema: the database restored into has it, as with the runbook's `create table` advice.
+    assert.deepEqual(await restoredTables(result.path, ['app']), ['app.templates', 'public.services']);
+  });
+
+  it('a retry finds the finished file and returns it without dumping (written: false); a leftover .partial is deleted and redone', async () => {
+    fs.writeFileSync(path.join(dir, 'extract.dump.partial'), 'half a dump from a crashed attempt');
+    const first = await dump(request());
+    assert.equal(first.written, true);
+    assert.ok(!fs.existsSync(path.join(dir, 'extract.dump.partial')));
+    const mtime = fs.statSync(first.path).mtimeMs;
+    // No pg_dump on this "worker": a retry that tried to dump again would fail.
+    const again = await dump(request(), { env: { PG_DUMP: '/nonexistent/pg_dump', PATH: '' } });
+    assert.deepEqual({ ...again, written: true }, first);
+    assert.equal(again.written, false);
+    assert.equal(fs.statSync(first.path).mtimeMs, mtime);
+
+    // A finished file that changed since is not handed out as the dump.
+    fs.appendFileSync(first.path, 'x');
+    await expectFailure(dump(request()), { type: FailureTypes.InvalidState, nonRetryable: true, message: [/changed after it was written/] });
+    // Another request with the same file name does not get this file.
+    fs.rmSync(first.path);
+    const other = await dump(request({ excludeTables: [] }));
+    await expectFailure(dump(request()), { type: FailureTypes.InvalidState, nonRetryable: true, message: [/another request/] });
+    assert.equal(other.written, true);
+  });
+
+  it('a table that does not exist is a clear non-retryable error before anything is written', async () => {
+    await expectFailure(dump(request({ tables: ['app.templates', 'public.no_such_table', 'App.templates'], excludeSchemas: [] })), {
+      type: FailureTypes.InvalidInput,
+      nonRetryable: true,
+      message: [/No table public\.no_such_table, App\.templates in database 'notify' of the restored instance restored/],
+    });
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('refuses names that are not identifiers, contradictions, and a directory that is not there, before connecting', async () => {
+    const refuse = (req: DumpRequest, re: RegExp, type: string = FailureTypes.InvalidInput) =>
+      expectFailure(dump(req, { connect: () => assert.fail('must not connect') }), { type, nonRetryable: true, message: [re] });
+    await refuse(request({ excludeSchemas: ['hint_plan; rm -rf /'] }), /excludeSchemas: 'hint_plan; rm -rf \/' is not a schema name/);
+    await refuse(request({ tables: ['public.*'] }), /tables: 'public\.\*' is not a table name/);
+    await refuse(request({ tables: ['hint_plan.hints'] }), /hint_plan\.hints is in the excluded schema hint_plan/);
+    await refuse(request({ fileName: '../escape.dump' }), /must be a plain file name/);
+    await refuse(request({ directory: path.join(dir, 'missing') }), /does not exist on this worker/, FailureTypes.InvalidConfig);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('says to install postgresql-client-15 when no pg_dump is found', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'no-pg-'));
+    try {
+      const err = rejectionOf(() => requirePgDump({ PATH: empty }, empty));
+      assert.equal(err.type, FailureTypes.InvalidConfig);
+      assert.equal(err.nonRetryable, true);
+      assert.match(err.message, /pg_dump was not found.*apt-get install -y postgresql-client-15/);
+      assert.match(rejectionOf(() => requirePgDump({ PG_DUMP: path.join(empty, 'pg_dump') })).message, /PG_DUMP names .* not an executable/);
+    } finally {
+      fs.rmSync(empty, { recursive: true });
+    }
+  });
+
+  it('heartbeats its progress while pg_dump runs, keeps the password out of argv, and stops pg_dump when cancelled', async () => {
+    // pg_dump waits for its lock on a table another session holds exclusively: a dump that does not finish by itself.
+    const blocker = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'notify' });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN; LOCK TABLE public.services IN ACCESS EXCLUSIVE MODE');
+      const env = mockEnv();
+      const beats: DumpProgress[] = [];
+      env.on('heartbeat', (d: DumpProgress) => beats.push(d));
+      const running = dump(request(), { heartbeatIntervalMs: 100 }, env);
+      const waiting = async () =>
+        (await server.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rds-orchestrator' AND wait_event_type = 'Lock'`)).length;
+      for (let i = 0; i < 100 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await waiting(), 1, 'pg_dump should be waiting for its lock');
+      const cmdlines = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
+      const ours = cmdlines.filter((c) => c.includes('pg_dump') && c.includes(dir));
+      assert.equal(ours.length, 1);
+      assert.ok(!ours[0].includes(server.password), 'the password must not be in pg_dump\'s argv');
+      await new Promise((r) => setTimeout(r, 350));
+      assert.ok(beats.filter((b) => b.phase === 'dumping').length >= 2, `heartbeats: ${JSON.stringify(beats)}`);
+      assert.ok(beats.every((b) => typeof b.bytesWritten === 'number' && typeof b.elapsedSeconds === 'number'));
+
+      env.cancel();
+      const err = await rejection(running);
+      assert.ok(err instanceof CancelledFailure, `expected CancelledFailure, got ${String(err)}`);
+      for (let i = 0; i < 40 && (await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await waiting(), 0, 'pg_dump\'s session is gone');
+      assert.deepEqual(fs.readdirSync(dir), [], 'the partial dump is deleted');
+    } finally {
+      await blocker.end();
+    }
+  });
+});
+
+function rejectionOf(fn: () => unknown): { type?: string; nonRetryable?: boolean; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    return err as { type?: string; nonRetryable?: boolean; message: string };
+  }
+  return assert.fail('expected a throw');
+}
