@@ -310,10 +310,6 @@ export const FailureTypes = {
   DumpFailed: 'DumpFailed',
   /** A file written earlier is not what was recorded or approved (its sha256 differs): a human must look (non-retryable). */
   ChecksumMismatch: 'ChecksumMismatch',
-  /** pg_dump failed in a way a retry may fix (the connection dropped, the server restarted): retryable. */
-  DumpFailed: 'DumpFailed',
-  /** A file written earlier is not what was recorded or approved (its sha256 differs): a human must look (non-retryable). */
-  ChecksumMismatch: 'ChecksumMismatch',
   /** The database refused the login or has no such database, or its password cannot be read: fix the access (non-retryable). */
   DatabaseAccess: 'DatabaseAccess',
   /** The database did not answer (refused, timed out, starting up, too many connections): retryable. */
