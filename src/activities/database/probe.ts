@@ -14,8 +14,8 @@
  *   and then measure the reconnect of one client, not the service;
  * - the cost is small at a probe's rate (a few connections a second, each closed at once).
  * So a request succeeds only if a new client could log in and get an answer in time: the downtime an
- * application sees. The login (endpoint, user, password) is read once at the start (so a wrong password fails
- * the probe at once, clearly), then again every few minutes (an IAM token lasts 15 minutes, a secret may
+ * application sees. The login (endpoint, user, password) is read and tried once at the start (so a wrong
+ * password fails the probe at once, clearly, instead of reading as an outage), then read again every few minutes (an IAM token lasts 15 minutes, a secret may
  * rotate) and soon after a login is refused; a failed re-read keeps the previous login.
  */
 import { Context } from '@temporalio/activity';
@@ -24,7 +24,7 @@ import pg from 'pg';
 import { FailureTypes, type DatabaseActivities, type ProbeResult } from '../../api/activities';
 import type { SqlProbeRequest } from '../../api/database';
 import { runProbeLoop, scheduleProblems, type ProbeLoopDeps } from '../probe';
-import { clientConfig, describeConnection, type DatabaseDeps, type DescribedConnection } from './connect';
+import { clientConfig, describeConnection, openClient, type DatabaseDeps, type DescribedConnection } from './connect';
 
 export interface SqlProbeDeps extends DatabaseDeps, Omit<ProbeLoopDeps, 'rdsClientFor'> {
   /** How often the login is read again; default 5 min. */
@@ -89,6 +89,12 @@ export function createSqlProbeActivities(deps: SqlProbeDeps): Pick<DatabaseActiv
     const ctx = Context.current();
     // Read once before the first request: an access that cannot work fails the activity here, saying why.
     let conn = await describeConnection(deps, req.target);
+    if (ctx.info.heartbeatDetails === undefined) {
+      // And log in once: a wrong password or database name would otherwise read as an outage lasting the
+      // whole probe. Not on a retry: the database may be down right now, which is what the probe measures.
+      const client = await openClient(conn, { connectTimeoutMs: Math.max(req.requestTimeoutMs, 5000) });
+      await client.end().catch(() => undefined);
+    }
     let readAtMs = now();
     let reading: Promise<void> | undefined;
     const readAgain = () => {
