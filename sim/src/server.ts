@@ -19,6 +19,7 @@ import { checkBucketSpec } from './core/throttle';
 import type { RunningDnsServer } from './dns/server';
 import { startDnsServer } from './dns/server';
 import type { Durations } from './simulator';
+import { PostgresBackedInstances } from './rds-postgres';
 import { Simulator } from './simulator';
 
 export { credentialScope } from './core/identity';
@@ -72,14 +73,31 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     rdsThrottle: opts.rdsThrottle ? checkBucketSpec(opts.rdsThrottle, 'rdsThrottle') : undefined,
     durations: { ...opts.durations, ...(opts.routeDelaySeconds !== undefined ? { route53Insync: opts.routeDelaySeconds } : {}) },
   });
+  // Real PostgreSQL behind instances seeded with `postgres: true` (sim/src/rds-postgres.ts); those that were
+  // running when the state file was written start again now.
+  const databases = new PostgresBackedInstances(engine);
+  engine.rds.databases = databases;
+  try {
+    databases.resume();
+  } catch (err) {
+    databases.close();
+    throw err;
+  }
   const host = opts.host ?? '127.0.0.1';
-  const http = await listen(engine, host, opts.port ?? 0);
+  let http: Awaited<ReturnType<typeof listen>>;
+  try {
+    http = await listen(engine, host, opts.port ?? 0);
+  } catch (err) {
+    databases.close();
+    throw err;
+  }
   let dns: RunningDnsServer | undefined;
   if (opts.dnsPort !== undefined) {
     try {
-      dns = await startDnsServer(engine, engine.route53, { host, port: opts.dnsPort, vpcId: opts.dnsVpcId, account: opts.dnsAccount });
+      dns = await startDnsServer(engine, engine.route53, { host, port: opts.dnsPort, vpcId: opts.dnsVpcId, account: opts.dnsAccount, hostAddress: (name) => databases.hostAddress(name) });
     } catch (err) {
       await http.close();
+      databases.close();
       throw err;
     }
   }
@@ -90,9 +108,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     dnsAddress: dns?.address,
     dnsPort: dns?.port,
     advance: (seconds: number) => engine.advance(seconds),
+    // Every PostgreSQL server the simulator started is stopped, even when closing the sockets fails.
     close: async () => {
-      await dns?.close();
-      await http.close();
+      try {
+        await dns?.close();
+        await http.close();
+      } finally {
+        databases.close();
+      }
     },
   };
 }

@@ -21,6 +21,12 @@ export interface ResolverOptions {
   vpcId?: string;
   /** For weighted choice; default Math.random. */
   random?: () => number;
+  /**
+   * Names answered with an A record outside the hosted zones: the endpoint names of the simulator's
+   * PostgreSQL-backed RDS instances, whose servers listen on 127.0.0.1 (in AWS, the endpoint's public DNS name
+   * resolves to the instance's address). Given by the composition, so the DNS server does not depend on RDS.
+   */
+  hostAddress?: (name: string) => string | undefined;
 }
 
 type Answer = Pick<Response, 'rcode' | 'aa' | 'answers' | 'authority'>;
@@ -69,6 +75,11 @@ export class ZoneResolver {
     let owner = question.name; // as asked, so the answer's owner compresses to the question
     const chased = new Set<string>();
     for (let i = 0; i < MAX_CHAIN; i++) {
+      const host = this.opts.hostAddress?.(name);
+      if (host !== undefined) {
+        if (question.type === TYPE.A || question.type === TYPE_ANY) answers.push({ name: owner, type: TYPE.A as number, ttl: 5, data: host });
+        return { rcode: RCODE.NOERROR, aa: true, answers, authority: [] };
+      }
       const zone = this.zoneFor(name);
       // Outside every zone: AmazonProvidedDNS would recurse to the internet, which the simulator does not
       // have. The question itself is REFUSED; a CNAME pointing out of the zones ends the answer there.

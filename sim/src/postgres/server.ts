@@ -175,3 +175,15 @@ export class PostgresServer {
     }
   }
 }
+
+/**
+ * A free TCP port on 127.0.0.1, found synchronously (a short-lived child binds port 0 and prints it): the
+ * simulator's seed and RDS calls are synchronous, and a port is needed before PostgreSQL starts.
+ */
+export function freePortSync(): number {
+  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});";
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+  const port = Number(r.stdout);
+  if (r.status !== 0 || !Number.isInteger(port) || port <= 0) throw new Error(`could not find a free port: ${r.stderr || r.error?.message || r.stdout}`);
+  return port;
+}

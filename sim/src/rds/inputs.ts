@@ -1,5 +1,6 @@
 /** What the RDS protocol handler (sim/src/rds/protocol.ts) and the seeder pass to RdsModel. */
 import type { Tag } from '../core/aws';
+import type { InstanceDatabases } from './databases';
 import type { RdsReplicas } from './replicas';
 import type { DbInstance, InstanceRef } from './state';
 
@@ -76,4 +77,5 @@ export interface InstanceStore {
   create(account: string, region: string, input: CreateInstanceInput, options?: { status?: string; createdAt?: number; replicaOf?: InstanceRef }): DbInstance;
   restoreWindow(inst: DbInstance): { earliest: number; latest: number };
   readonly replicas: RdsReplicas;
+  readonly databases: InstanceDatabases;
 }

@@ -6,6 +6,7 @@
 import { DAY } from '../core/clock';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
+import type { InstanceDatabases } from './databases';
 import { SimError } from '../core/errors';
 import type { RdsReplicas } from './replicas';
 import { defaultParameterGroupName, isDefaultParameterGroup } from './resources';
@@ -38,6 +39,7 @@ export class RdsLifecycle {
   constructor(
     private readonly ctx: RdsContext,
     private readonly replicas: RdsReplicas,
+    private readonly databases: () => InstanceDatabases,
   ) {}
 
   steps(start: number, ...phases: Array<[string, Parameters<RdsContext['durationMs']>[0]]>): InstanceOperation['steps'] {
@@ -53,6 +55,8 @@ export class RdsLifecycle {
     inst.status = (op.steps[0] as { status: string }).status;
     inst.statusSince = at;
     if (op.kind === 'start') inst.stoppedAt = undefined;
+    // A PostgreSQL-backed instance's server follows: it stops as `stopping` or `upgrading` begins.
+    this.databases().statusChanged(inst);
   }
 
   /** ModifyDBInstance first shows `modifying`, then `upgrading`; maintenance goes straight to `upgrading`. */
@@ -143,6 +147,7 @@ export class RdsLifecycle {
    * source (deeper replicas first), so a replica and a source sharing a window upgrade in the right order.
    */
   tick(): void {
+    this.databases().observeClock();
     const now = this.ctx.now();
     const due = new Map<DbInstance, Due | undefined>();
     for (const inst of Object.values(this.ctx.state.instances)) due.set(inst, this.nextEvent(inst, now));
@@ -251,12 +256,15 @@ export class RdsLifecycle {
     const nextStep = op.steps[0];
     if (nextStep) {
       inst.status = nextStep.status;
+      this.databases().statusChanged(inst);
       return;
     }
     inst.op = undefined;
     inst.status = op.finalStatus;
     if (op.finalStatus === 'stopped') inst.stoppedAt = at;
     if (op.targetVersion) this.completeUpgrade(inst, at, op.targetVersion);
+    // A PostgreSQL-backed instance is `available` only once its server accepts connections (started here, synchronously).
+    this.databases().statusChanged(inst);
   }
 
   /**

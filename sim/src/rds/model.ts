@@ -11,6 +11,8 @@ import type { Ec2Model } from '../ec2/model';
 import type { Catalogue } from './catalogue';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
+import type { InstanceDatabases } from './databases';
+import { NO_DATABASES } from './databases';
 import { endpointAddress, endpointHostedZoneId } from './endpoint';
 import { validateIdentifier } from './identifier';
 import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './inputs';
@@ -31,6 +33,8 @@ export class RdsModel {
   readonly resources: RdsResources;
   readonly lifecycle: RdsLifecycle;
   readonly replicas: RdsReplicas;
+  /** The real databases behind PostgreSQL-backed instances (none unless the composition plugs them in). */
+  databases: InstanceDatabases = NO_DATABASES;
 
   constructor(
     private readonly ctx: RdsContext,
@@ -38,7 +42,7 @@ export class RdsModel {
   ) {
     this.resources = new RdsResources(ctx, ec2);
     this.replicas = new RdsReplicas(ctx);
-    this.lifecycle = new RdsLifecycle(ctx, this.replicas);
+    this.lifecycle = new RdsLifecycle(ctx, this.replicas, () => this.databases);
   }
 
   /** The engine catalogue (DescribeDBEngineVersions, upgrade targets, pending maintenance). */
@@ -172,8 +176,14 @@ export class RdsModel {
     return inst;
   }
 
+  /** Takes back an instance whose seeding failed halfway (its real database could not be made). */
+  discard(inst: DbInstance): void {
+    delete this.ctx.state.instances[regionalKey(inst.account, inst.region, inst.id)];
+    this.ctx.markDirty();
+  }
+
   restoreWindow(inst: DbInstance): { earliest: number; latest: number } {
-    return restoreWindow(this.ctx, inst);
+    return restoreWindow(this.ctx, inst, this.databases);
   }
 
   /** https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html (sim/src/rds/restore.ts) */

@@ -4,9 +4,16 @@
  * of RestoreTime and UseLatestRestorableTime; the window is [max(create, now - retention days), max(create, now -
  * 5 min)]; the new instance gets the engine version the source had at the restore time; like RDS, the parameter
  * group, subnet group, security groups, MultiAZ and DeletionProtection are not copied unless given.
+ *
+ * A PostgreSQL-backed source (sim/src/rds/databases.ts) has a real window instead: from the end of its base backup
+ * (RDS: "You can restore to any point in time within your backup retention period", from the first automated
+ * backup on, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html) to how far its archived WAL
+ * covers ("LatestRestorableTime ... typically within the last five minutes"; here within about a minute). Its
+ * restore is a real point-in-time recovery, run when the new instance leaves `creating`.
  */
 import { DAY, MINUTE } from '../core/clock';
 import type { RdsContext } from './context';
+import type { InstanceDatabases } from './databases';
 import { SimError } from '../core/errors';
 import { validateIdentifier } from './identifier';
 import type { InstanceStore, RestoreInput } from './inputs';
@@ -16,8 +23,13 @@ import type { DbInstance } from './state';
 /** LatestRestorableTime trails now by this much. */
 export const RESTORE_LAG_MS = 5 * MINUTE;
 
-export function restoreWindow(ctx: RdsContext, inst: DbInstance): { earliest: number; latest: number } {
+export function restoreWindow(ctx: RdsContext, inst: DbInstance, databases: InstanceDatabases): { earliest: number; latest: number } {
   const now = ctx.now();
+  const real = databases.restorable(inst);
+  if (real) {
+    const earliest = Math.min(now, Math.max(real.backupEnd, now - inst.backupRetentionPeriod * DAY));
+    return { earliest, latest: Math.min(now, Math.max(earliest, real.coveredUntil)) };
+  }
   const frozenAt = inst.status === 'stopped' && inst.stoppedAt !== undefined ? inst.stoppedAt : now;
   const latest = Math.max(inst.createdAt, frozenAt - RESTORE_LAG_MS);
   const earliest = Math.min(latest, Math.max(inst.createdAt, now - inst.backupRetentionPeriod * DAY));
@@ -81,5 +93,6 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     tags: input.tags ?? [],
   });
   restored.restoredFrom = { sourceInstanceId: source.id, restoreTime };
+  if (source.postgres) rds.databases.prepareRestore(source, restored, restoreTime);
   return restored;
 }

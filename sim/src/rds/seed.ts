@@ -16,6 +16,7 @@ import type { RdsContext } from './context';
 import type { RdsModel } from './model';
 import { createReadReplica, findReplicationSource } from './replica-create';
 import { parameterGroupFamily } from './resources';
+import { checkMasterCredentials } from './databases';
 import type { DbInstance } from './state';
 
 export interface SeedInstance {
@@ -63,6 +64,16 @@ export interface SeedInstance {
   /** ISO instant or epoch ms; default 400 days ago, so the whole backup retention is restorable. */
   createdAt?: string | number;
   endpoint?: { address?: string; port?: number; hostedZoneId?: string };
+  /** CreateDBInstance's MasterUsername (default `postgres`). */
+  masterUsername?: string;
+  /** CreateDBInstance's MasterUserPassword: required with `postgres: true`, never rendered. */
+  masterUserPassword?: string;
+  /**
+   * A real PostgreSQL 15 server behind the instance (default false, so large fleets stay cheap): initdb with
+   * the master user and password, WAL archived continuously, a base backup; `Endpoint.Port` is its port on
+   * 127.0.0.1 (the simulator's DNS server answers `Endpoint.Address` with 127.0.0.1). See sim/README.md.
+   */
+  postgres?: boolean;
   /** Overrides for the db-upgrade pending action (otherwise derived from the catalogue). */
   pendingMaintenance?: {
     targetVersion?: string;
@@ -153,8 +164,17 @@ export function rdsSeedSteps(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model): See
 function seedInstance(rds: RdsModel, ec2: Ec2Model, s: SeedInstance, now: number): DbInstance {
   const account = s.account ?? DEFAULT_ACCOUNT;
   const engineName = s.engine ?? 'postgres';
-  if (s.replicaOf !== undefined) return seedReplica(rds, s, now);
+  if (s.replicaOf !== undefined) {
+    if (s.postgres) throw new Error('postgres: true is not supported on a read replica (the simulator runs no streaming replication)');
+    return seedReplica(rds, s, now);
+  }
   if (s.engineVersion === undefined) throw new Error('engineVersion is required (only a replica, with replicaOf, defaults to its source\'s)');
+  let password: string | undefined;
+  if (s.postgres) {
+    if (engineName !== 'postgres') throw new Error(`postgres: true needs engine postgres, not ${engineName}`);
+    password = checkMasterCredentials(s.masterUsername ?? 'postgres', s.masterUserPassword);
+    rds.databases.check();
+  }
   if (s.dbSubnetGroupName && !rds.resources.findSubnetGroup(account, s.region, s.dbSubnetGroupName)) {
     const vpcs = new Set((s.vpcSecurityGroupIds ?? []).map((id) => ec2.find(account, s.region, id)?.vpcId).filter((v): v is string => v !== undefined));
     const vpcId = vpcs.size === 1 ? ([...vpcs][0] as string) : defaultVpcId(account, s.region);
@@ -183,12 +203,22 @@ function seedInstance(rds: RdsModel, ec2: Ec2Model, s: SeedInstance, now: number
       backupRetentionPeriod: s.backupRetentionPeriod,
       autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
       deletionProtection: s.deletionProtection,
+      masterUsername: s.masterUsername,
       port: s.endpoint?.port,
       tags: tagList(s.tags),
     },
     { status: s.status ?? 'available', createdAt: toMs(s.createdAt, `instances[${s.id}].createdAt`) ?? now - 400 * DAY },
   );
-  return finishSeededInstance(rds, inst, s, now);
+  finishSeededInstance(rds, inst, s, now);
+  if (password !== undefined) {
+    try {
+      rds.databases.provision(inst, password);
+    } catch (err) {
+      rds.discard(inst);
+      throw err;
+    }
+  }
+  return inst;
 }
 
 /**

@@ -77,7 +77,10 @@ export function registerRds(engine: SimEngine, ec2: Ec2Model, throttleSpec?: Tok
     durations: { ...RDS_DURATIONS },
     tick: () => rds.lifecycle.tick(),
     // The throttle's settings are the server's, like its speed: kept, with every bucket full again.
-    reset: () => throttle.configure(throttle.settings),
+    reset: () => {
+      throttle.configure(throttle.settings);
+      rds.databases.reset();
+    },
     seed: { results: ['instances', 'dbSubnetGroups'], steps: rdsSeedSteps(ctx, rds, ec2) },
     protocols: [rdsProtocol(rds, (account, region) => (throttle.take(account, region) ? undefined : throttlingError()))],
     adminRoutes: adminRoutes(engine, ctx, rds, throttle),

@@ -92,6 +92,20 @@ export interface DbInstance {
    * Absent on other instances, and in state files written before replicas were modelled.
    */
   replicaOf?: InstanceRef;
+  /**
+   * Set on a PostgreSQL-backed instance (seeded with `postgres: true`, or restored from one): a real cluster listens
+   * on `endpoint.port` (sim/src/rds/databases.ts). Absent on every other instance.
+   */
+  postgres?: PostgresBacking;
+}
+
+export interface PostgresBacking {
+  /** The master user's password (the seed's masterUserPassword; a restore keeps its source's). Never rendered. */
+  masterUserPassword: string;
+  /** Simulated instant the base backup ended: the earliest restorable time. Absent until the cluster exists. */
+  backupEnd?: number;
+  /** A restore's recovery, run when the instance leaves `creating`. */
+  recovery?: { source: InstanceRef; restoreTime: number };
 }
 
 /** An RDS instance by where it lives, as a replica names its source. */

@@ -1,0 +1,160 @@
+/**
+ * Real PostgreSQL behind the simulator's PostgreSQL-backed RDS instances: RDS's port for them
+ * (sim/src/rds/databases.ts) over the clusters of sim/src/postgres. The servers follow the instances' statuses;
+ * describe calls read a cached reading of the archived WAL, refreshed every second by a background tick (which
+ * also brings the simulator up to now, so a server starts or stops when its status says, even when nobody asks).
+ *
+ * Simulated instants and PostgreSQL's wall-clock times are converted by SimRealTimeMap (sim/src/postgres/time-map.ts):
+ * RestoreTime → recovery_target_time with toReal, archived WAL and backup times → LatestRestorableTime and the
+ * earliest restorable time with toSim. The clusters live in `<state file>.postgres/<account>/<region>/<instance id>/`
+ * (a temporary folder, deleted at close, when the state is in memory); its `time-map.json` keeps the map.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FleetClusterSpec } from './postgres/fleet';
+import { PostgresFleet } from './postgres/fleet';
+import { freePortSync, requirePostgresBinDir } from './postgres/server';
+import { SimRealTimeMap } from './postgres/time-map';
+import type { InstanceDatabases } from './rds/databases';
+import { DATABASE_DOWN_STATUSES } from './rds/databases';
+import type { DbInstance, RdsState } from './rds/state';
+import type { Simulator } from './simulator';
+
+const REFRESH_MS = 1000;
+/** The address an instance's endpoint name resolves to: its server listens on 127.0.0.1 only. */
+export const POSTGRES_HOST = '127.0.0.1';
+
+export class PostgresBackedInstances implements InstanceDatabases {
+  private fleet?: PostgresFleet;
+  private map?: SimRealTimeMap;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly engine: Simulator) {}
+
+  private parts(): { fleet: PostgresFleet; map: SimRealTimeMap } {
+    this.fleet ??= PostgresFleet.forStateFile(this.engine.stateFile);
+    fs.mkdirSync(this.fleet.root, { recursive: true, mode: 0o755 });
+    this.map ??= new SimRealTimeMap(() => this.engine.now(), path.join(this.fleet.root, 'time-map.json'));
+    return { fleet: this.fleet, map: this.map };
+  }
+
+  private backed(): DbInstance[] {
+    return Object.values((this.engine.state as unknown as RdsState).instances).filter((i) => i.postgres);
+  }
+
+  private spec(inst: DbInstance): FleetClusterSpec {
+    return { key: [inst.account, inst.region, inst.id], port: inst.endpoint.port, user: inst.masterUsername, password: (inst.postgres as { masterUserPassword: string }).masterUserPassword };
+  }
+
+  check(): void {
+    requirePostgresBinDir();
+  }
+
+  provision(inst: DbInstance, masterUserPassword: string): void {
+    const { fleet, map } = this.parts();
+    inst.endpoint.port = freePortSync();
+    inst.postgres = { masterUserPassword };
+    const backupEnd = fleet.create(this.spec(inst), !DATABASE_DOWN_STATUSES.has(inst.status));
+    inst.postgres.backupEnd = map.toSim(backupEnd);
+    this.engine.markDirty();
+    this.startTimer();
+  }
+
+  prepareRestore(source: DbInstance, restored: DbInstance, restoreTime: number): void {
+    restored.endpoint.port = freePortSync();
+    restored.postgres = {
+      masterUserPassword: (source.postgres as { masterUserPassword: string }).masterUserPassword,
+      recovery: { source: { account: source.account, region: source.region, id: source.id }, restoreTime },
+    };
+    this.startTimer();
+  }
+
+  statusChanged(inst: DbInstance): void {
+    if (!inst.postgres) return;
+    const { fleet, map } = this.parts();
+    const up = !DATABASE_DOWN_STATUSES.has(inst.status);
+    const recovery = inst.postgres.recovery;
+    if (recovery) {
+      if (!up) return;
+      const source = this.engine.rds.find(recovery.source.account, recovery.source.region, recovery.source.id);
+      try {
+        if (!source?.postgres) throw new Error(`its source ${recovery.source.id} is gone`);
+        const backupEnd = fleet.restore(this.spec(inst), this.spec(source), map.toReal(recovery.restoreTime));
+        inst.postgres.backupEnd = map.toSim(backupEnd);
+        inst.postgres.recovery = undefined;
+      } catch (err) {
+        // RDS's status for "an error attempting to restore to a point-in-time"
+        // (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status).
+        console.error(`[simulator] point-in-time recovery of ${inst.id} failed: ${(err as Error).message}`);
+        inst.op = undefined;
+        inst.status = 'restore-error';
+      }
+      this.engine.markDirty();
+      return;
+    }
+    const spec = this.spec(inst);
+    if (up && !fleet.running(spec)) fleet.start(spec);
+    else if (!up && fleet.running(spec)) fleet.stop(spec);
+  }
+
+  restorable(inst: DbInstance): { backupEnd: number; coveredUntil: number } | undefined {
+    const backupEnd = inst.postgres?.backupEnd;
+    if (backupEnd === undefined) return undefined;
+    const { fleet, map } = this.parts();
+    const covered = fleet.coveredUntil(this.spec(inst));
+    return { backupEnd, coveredUntil: covered === undefined ? backupEnd : map.toSim(covered) };
+  }
+
+  observeClock(): void {
+    this.map?.observe();
+  }
+
+  reset(): void {
+    this.stopTimer();
+    this.fleet?.reset();
+    this.fleet = undefined;
+    this.map = undefined;
+  }
+
+  /** At start: the servers of the instances that were running when the state file was written. */
+  resume(): void {
+    const backed = this.backed();
+    if (backed.length === 0) return;
+    this.engine.tick();
+    for (const inst of backed) this.statusChanged(inst);
+    this.engine.persistIfDirty();
+    this.startTimer();
+  }
+
+  /** The address of a PostgreSQL-backed instance's endpoint name (for the DNS server), if it is one. */
+  hostAddress(name: string): string | undefined {
+    const wanted = name.toLowerCase().replace(/\.$/, '');
+    return this.backed().some((i) => i.endpoint.address.toLowerCase() === wanted) ? POSTGRES_HOST : undefined;
+  }
+
+  private startTimer(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      try {
+        this.engine.tick();
+        this.engine.persistIfDirty();
+      } catch (err) {
+        console.error('[simulator] tick failed', err);
+      }
+      const running = this.backed().filter((i) => !i.postgres?.recovery && !DATABASE_DOWN_STATUSES.has(i.status));
+      this.fleet?.refresh(running.map((i) => this.spec(i))).catch((err: unknown) => console.error('[simulator] PostgreSQL reading failed', err));
+    }, REFRESH_MS);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops every server started here (and deletes a temporary root). */
+  close(): void {
+    this.stopTimer();
+    this.fleet?.close();
+  }
+}
