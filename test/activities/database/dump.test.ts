@@ -13,39 +13,14 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { createDumpActivities, type DumpProgress, type ExtractDeps } from '../../../src/activities/database/dump';
+import { directDeps, targetOf } from './extract-helpers';
 import { findPgProgram, requirePgDump } from '../../../src/activities/database/pg-binaries';
 import { FailureTypes } from '../../../src/api/activities';
-import type { DatabaseTarget, DumpRequest, DumpResult } from '../../../src/api/database';
+import type { DumpRequest, DumpResult } from '../../../src/api/database';
 import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
 import { expectFailure, rejection } from '../helpers';
 
 const mockEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-const TEST_APP = 'rds-orchestrator-dump-test';
-
-/** Deps reaching the test server directly (connect.ts's functions would read RDS and a secret). */
-export function directDeps(servers: Record<string, TestPostgres>, extra: Partial<ExtractDeps> = {}): ExtractDeps {
-  const paramsOf = (target: DatabaseTarget) => {
-    const s = servers[target.instanceId];
-    return { host: s.host, port: s.port, user: s.user, password: s.password, database: target.access.database, ssl: false as const };
-  };
-  return {
-    connect: async (target) => {
-      const c = new pg.Client({ ...paramsOf(target), application_name: TEST_APP });
-      c.on('error', () => undefined);
-      await c.connect();
-      return c;
-    },
-    params: async (target) => paramsOf(target),
-    ...extra,
-  };
-}
-
-export const targetOf = (instanceId: string, database: string): DatabaseTarget => ({
-  where: 'eu-west-2',
-  instanceId,
-  access: { database, credentials: { kind: 'env', variable: 'UNUSED' }, tls: 'disable' },
-});
-
 const sha256Of = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
