@@ -304,6 +304,8 @@ export function createRepairActivities(deps: ExtractDeps) {
       await fixRendering(client);
       // Two attempts of one repair (a worker presumed dead still running) take turns; the second then finds the first's record.
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`rds-orchestrator repair ${repairId}`]);
+      // Repairs with different ids creating the ledger at once would collide in the catalog (a unique violation): one at a time.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('rds-orchestrator repair ledger', 0))`);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(LEDGER_SCHEMA)}`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${LEDGER} (repair_id text PRIMARY KEY, summary_sha256 text NOT NULL, summary_path text NOT NULL,
