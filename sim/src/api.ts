@@ -22,6 +22,7 @@ export type ServiceName = 'rds' | 'route53' | 'ec2' | 'sts' | 'cloudtrail' | 'st
 export type CallRecord = EngineCallRecord<ServiceName>;
 
 export interface SeedSpec extends StsSeedSpec, Ec2SeedSpec, RdsSeedSpec, Route53SeedSpec {
+  /** Secrets Manager secrets: `{ name, secretString, account?, region? }` (ARN `arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 random>`). */ secrets?: import('./secretsmanager/seed').SeedSecret[];
   /** Clear everything first (default false: the seed is added to what exists). */
   reset?: boolean;
 }

@@ -16,6 +16,8 @@ import type { RdsModel } from './rds/model';
 import { registerRds } from './rds/service';
 import type { Route53Durations, Route53Model } from './route53/model';
 import { registerRoute53 } from './route53/service';
+import type { SecretsManagerModel } from './secretsmanager/model';
+import { registerSecretsManager } from './secretsmanager/service';
 import type { StatuspageModel } from './statuspage/model';
 import { registerStatuspage } from './statuspage/service';
 import type { StsModel } from './sts/model';
@@ -29,7 +31,7 @@ export type Durations = RdsDurations & Route53Durations;
  * the identities that assume them, VPCs before the security groups, subnet groups and private zones in them,
  * groups before the instances that use them, a replica's source before the replica.
  */
-export const SEED_ORDER = ['catalogue', 'roles', 'identities', 'vpcs', 'securityGroups', 'dbSubnetGroups', 'dbParameterGroups', 'instances', 'hostedZones'] as const;
+export const SEED_ORDER = ['catalogue', 'roles', 'identities', 'secrets', 'vpcs', 'securityGroups', 'dbSubnetGroups', 'dbParameterGroups', 'instances', 'hostedZones'] as const;
 
 export interface SimulatorEngineOptions extends Omit<EngineOptions, 'durations'> {
   durations?: Partial<Durations>;
@@ -44,6 +46,8 @@ export class Simulator extends SimEngine {
   readonly route53: Route53Model;
   readonly statuspage: StatuspageModel;
   readonly pagerDuty: PagerDutyModel;
+  /** Secrets Manager: seeded secrets, and the master user secrets RDS manages. */
+  readonly secretsManager: SecretsManagerModel;
   /** The RDS API's request throttling (off unless configured). */
   readonly rdsThrottle: RequestThrottle;
 
@@ -51,6 +55,7 @@ export class Simulator extends SimEngine {
     super(opts);
     this.ec2 = registerEc2(this);
     this.sts = registerSts(this);
+    this.secretsManager = registerSecretsManager(this);
     ({ rds: this.rds, throttle: this.rdsThrottle } = registerRds(this, this.ec2, opts.rdsThrottle));
     this.route53 = registerRoute53(this, this.ec2);
     registerCloudTrail(this);
