@@ -54,6 +54,7 @@ describe('createActivities', () => {
       'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
       'createScheduledMaintenance', 'cancelScheduledMaintenance',
       'runAvailabilityProbe', 'checkHealth',
+      'runSqlAvailabilityProbe', 'describeDatabase', 'dumpDatabase', 'compareRows', 'writeRows',
       'notify',
       'readAllowedSigners',
     ];

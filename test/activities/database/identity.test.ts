@@ -16,7 +16,9 @@ import { connectDatabase, libpqEnv, connectionParams, type DatabaseDeps } from '
 import { createDatabaseIdentityActivities } from '../../../src/activities/database/identity';
 import { FailureTypes } from '../../../src/api/activities';
 import type { DatabaseAccess, DatabaseIdentity, DatabaseTarget } from '../../../src/api/database';
-import { findPostgresBinDir, freePort } from '../../../sim';
+import { findPostgresBinDir, freePort, SimAdminClient, startSimulator, type RunningSimulator } from '../../../sim';
+import { createActivities } from '../../../src/activities';
+import { loadConfig } from '../../../src/config';
 import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
 import { expectFailure } from '../helpers';
 
@@ -112,5 +114,41 @@ describe('database: connecting to a real PostgreSQL and describeDatabase', funct
     const out = spawnSync(psql as string, ['-XAtc', 'SELECT current_database()'], { env: { PATH: process.env.PATH, ...libpqEnv(p) }, encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     assert.equal(out.stdout.trim(), 'notify');
+  });
+});
+
+describe('database: through the simulator (RDS endpoint, Secrets Manager secret, a PostgreSQL-backed instance)', function () {
+  this.timeout(60_000);
+  let sim: RunningSimulator;
+  let secretArn: string;
+  const PASSWORD = 'sim-db-Password-42';
+
+  before(async function () {
+    needPostgres(this);
+    sim = await startSimulator({ port: 0, durations: { creating: 0.2, backingUp: 0.2 } });
+    const admin = new SimAdminClient(sim.url);
+    await admin.seed({ instances: [{ region: REGION, id: ID, engineVersion: '15.5', postgres: true, masterUsername: 'master', masterUserPassword: PASSWORD }] });
+    const seeded = (await admin.seed({ secrets: [{ name: 'notify/master', secretString: JSON.stringify({ username: 'master', password: PASSWORD }), region: REGION }] })) as unknown as { secrets: { arn: string }[] };
+    secretArn = seeded.secrets[0]?.arn as string;
+  });
+  after(async function () {
+    await sim?.close();
+  });
+
+  it('describeDatabase with the worker’s own clients: endpoint port from DescribeDBInstances, password from GetSecretValue', async function () {
+    const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: sim.url }), env: {} });
+    const target: DatabaseTarget = { where: REGION, instanceId: ID, access: { database: 'postgres', credentials: { kind: 'secret', secretArn }, tls: 'disable' } };
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    // The endpoint's name resolves in the simulator's DNS only: dial 127.0.0.1 on the port RDS shows.
+    const identity = (await env.run(acts.describeDatabase, { target, host: '127.0.0.1' })) as DatabaseIdentity;
+    assert.match(identity.systemIdentifier, /^\d{10,}$/);
+    assert.match(identity.serverVersion, /^15\./);
+    const missing = `${secretArn.slice(0, -6)}ZZZZZZ`;
+    const err = await expectFailure(env.run(acts.describeDatabase, { target: { ...target, access: { ...target.access, credentials: { kind: 'secret', secretArn: missing } } }, host: '127.0.0.1' }) as Promise<unknown>, {
+      type: FailureTypes.DatabaseAccess,
+      nonRetryable: true,
+      message: [/does not exist/, /notify-db/],
+    });
+    assert.ok(!err.message.includes(PASSWORD));
   });
 });
