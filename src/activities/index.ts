@@ -14,6 +14,7 @@ import { ROUTE53_REGION, createAwsClients } from './clients';
 import { createCloudTrailActivities } from './cloudtrail';
 import { createDatabaseIdentityActivities } from './database/identity';
 import { createSqlProbeActivities } from './database/probe';
+import { createExtractActivities } from './database/extract';
 import { createDnsActivities } from './dns';
 import { createEc2Activities } from './ec2';
 import { createIdentityActivities } from './identity';
@@ -88,13 +89,17 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
     ...createSqlProbeActivities(database),
     ...createDatabaseIdentityActivities(database),
+    ...createExtractActivities(database),
   };
   // Histories scheduled before every activity took one object still hold positional arguments (./positional.ts).
   return keptAlive(acceptingPositional(activities));
 }
 
-/** The probe heartbeats its own progress (a bare keep-alive heartbeat would overwrite those details). */
-const HEARTBEATS_ITSELF = new Set<string>(['runAvailabilityProbe', 'runSqlAvailabilityProbe']);
+/**
+ * The probes and the dump heartbeat their own progress (a bare keep-alive heartbeat would overwrite those
+ * details); compare and write keep the automatic one.
+ */
+const HEARTBEATS_ITSELF = new Set<string>(['runAvailabilityProbe', 'runSqlAvailabilityProbe', 'dumpDatabase']);
 
 /** Every activity heartbeats while it runs (./waiting.ts), so a crash is noticed within its heartbeat timeout. */
 export function keptAlive(activities: Activities): Activities {
