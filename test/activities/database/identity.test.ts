@@ -144,7 +144,7 @@ describe('database: through the simulator (RDS endpoint, Secrets Manager secret,
     assert.match(identity.systemIdentifier, /^\d{10,}$/);
     assert.match(identity.serverVersion, /^15\./);
     const missing = `${secretArn.slice(0, -6)}ZZZZZZ`;
-    const err = await expectFailure(env.run(acts.describeDatabase, { target: { ...target, access: { ...target.access, credentials: { kind: 'secret', secretArn: missing } } }, host: '127.0.0.1' }) as Promise<unknown>, {
+    const err = await expectFailure(env.run(acts.describeDatabase, { target: { ...target, access: { ...target.access, credentials: { kind: 'secret' as const, secretArn: missing } } }, host: '127.0.0.1' }) as Promise<unknown>, {
       type: FailureTypes.DatabaseAccess,
       nonRetryable: true,
       message: [/does not exist/, /notify-db/],
