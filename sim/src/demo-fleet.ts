@@ -74,7 +74,18 @@ export interface DemoFleetOptions {
   windowLengthMinutes?: Partial<Record<DemoEnvironment, number[]>>;
   /** Tags on every database besides environment and service (e.g. { team: "notify" }). */
   extraTags?: Record<string, string>;
+  /**
+   * A real PostgreSQL server behind the production database `notifydb-production` (the restore's source), with
+   * master user DEMO_MASTER_USERNAME and `masterUserPassword` (default DEMO_MASTER_PASSWORD). Default off, so the
+   * many callers that seed the demo fleet start no server; `--seed-demo` turns it on.
+   */
+  postgres?: boolean;
+  masterUserPassword?: string;
 }
+
+/** The production database's master user and password when the demo fleet is seeded with `postgres`. */
+export const DEMO_MASTER_USERNAME = 'postgres';
+export const DEMO_MASTER_PASSWORD = 'notify-demo-master-pw';
 
 export const demoInstanceId = (env: DemoEnvironment): string => `notifydb-${env}`;
 /** The n-th database (1-based) of an environment: `notifydb-<env>` for the first, `notifydb-<env>-<n>` for the others. */
@@ -178,6 +189,9 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
         parameterGroupName: demoParameterGroupName(env, major),
         vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],
         tags: { environment: env, service: 'notify', ...opts.extraTags },
+        ...(opts.postgres && env === 'production' && n === 1
+          ? { postgres: true, masterUsername: DEMO_MASTER_USERNAME, masterUserPassword: opts.masterUserPassword ?? DEMO_MASTER_PASSWORD }
+          : {}),
       })),
     ),
     hostedZones: [

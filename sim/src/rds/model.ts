@@ -11,8 +11,7 @@ import type { Ec2Model } from '../ec2/model';
 import type { Catalogue } from './catalogue';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
-import type { InstanceDatabases } from './databases';
-import { NO_DATABASES } from './databases';
+import { NO_DATABASES, type InstanceDatabases } from './databases';
 import { endpointAddress, endpointHostedZoneId } from './endpoint';
 import { validateIdentifier } from './identifier';
 import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './inputs';
@@ -33,7 +32,7 @@ export class RdsModel {
   readonly resources: RdsResources;
   readonly lifecycle: RdsLifecycle;
   readonly replicas: RdsReplicas;
-  /** The real databases behind PostgreSQL-backed instances (none unless the composition plugs them in). */
+  /** The real databases behind PostgreSQL-backed instances (sim/src/rds/databases.ts; none unless plugged in). */
   databases: InstanceDatabases = NO_DATABASES;
 
   constructor(
@@ -174,12 +173,6 @@ export class RdsModel {
     this.ctx.state.instances[regionalKey(account, region, id)] = inst;
     this.ctx.markDirty();
     return inst;
-  }
-
-  /** Takes back an instance whose seeding failed halfway (its real database could not be made). */
-  discard(inst: DbInstance): void {
-    delete this.ctx.state.instances[regionalKey(inst.account, inst.region, inst.id)];
-    this.ctx.markDirty();
   }
 
   restoreWindow(inst: DbInstance): { earliest: number; latest: number } {

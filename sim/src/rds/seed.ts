@@ -5,6 +5,7 @@
  */
 import { DEFAULT_ACCOUNT, tagList } from '../core/aws';
 import { DAY } from '../core/clock';
+import { regionalKey } from '../core/ids';
 import { SimError } from '../core/errors';
 import type { SeedStep } from '../core/service';
 import { seedStep } from '../core/service';
@@ -146,7 +147,7 @@ export function rdsSeedSteps(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model): See
       for (const s of spec.instances ?? []) {
         let inst: DbInstance;
         try {
-          inst = seedInstance(rds, ec2, s, now);
+          inst = seedInstance(ctx, rds, ec2, s, now);
         } catch (err) {
           throw new SimError((err as SimError).code ?? 'BadRequest', `seed: instances[${s.id}]: ${(err as Error).message}`, 400);
         }
@@ -161,7 +162,7 @@ export function rdsSeedSteps(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model): See
  * subnet group in its security groups' VPC, the parameter group in its version's family), so a short
  * seed stays short. Security groups are never invented: they must exist.
  */
-function seedInstance(rds: RdsModel, ec2: Ec2Model, s: SeedInstance, now: number): DbInstance {
+function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInstance, now: number): DbInstance {
   const account = s.account ?? DEFAULT_ACCOUNT;
   const engineName = s.engine ?? 'postgres';
   if (s.replicaOf !== undefined) {
@@ -214,7 +215,8 @@ function seedInstance(rds: RdsModel, ec2: Ec2Model, s: SeedInstance, now: number
     try {
       rds.databases.provision(inst, password);
     } catch (err) {
-      rds.discard(inst);
+      // The instance without its database is taken back: the seed failed as a whole.
+      delete ctx.state.instances[regionalKey(inst.account, inst.region, inst.id)];
       throw err;
     }
   }

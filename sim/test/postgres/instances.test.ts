@@ -18,7 +18,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { Client } from 'pg';
-import { needPostgres } from '../../../test/postgres';
+import { needPostgres } from './need-postgres';
 import { SimAdminClient, SimAdminError } from '../../src/client';
 import { startSimulator } from '../../src/server';
 import type { RunningSimulator } from '../../src/server';
