@@ -136,7 +136,10 @@ export interface SqlProbeRequest {
 
 /** What a database says it is: the cutover checks that the CNAME leads to the restored one. */
 export interface DatabaseIdentity {
-  /** pg_control_system().system_identifier: unique per cluster; a restore gets its own. */
+  /**
+   * pg_control_system().system_identifier: set by initdb and kept by every physical copy, so a point-in-time
+   * restore has its source's: it tells the restored lineage from an unrelated database, not from its source.
+   */
   systemIdentifier: string;
   serverVersion: string;
   /** inet_server_addr() and port, as the server saw the connection. */
@@ -147,6 +150,11 @@ export interface DatabaseIdentityRequest {
   /** Connect to this host (a DNS name such as the cutover's CNAME) instead of the instance's endpoint. */
   host?: string;
   port?: number;
+  /**
+   * Resolve `host` through these DNS servers ("10.0.0.2" or "10.0.0.2:53"), CNAMEs followed to an address, as
+   * the applications' resolver does (a private zone's VPC resolver); default: the worker's own resolver.
+   */
+  resolvers?: string[];
   target: DatabaseTarget;
 }
 

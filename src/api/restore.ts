@@ -44,6 +44,11 @@ export interface RestoreSpec {
     /** The hosted zone's account, when another than the worker's. */
     aws?: AwsAccessSpec;
     /**
+     * Where the worker can reach the database: the verification then also connects through the CNAME and checks
+     * that it reaches the restored instance's server, not only that DNS answers.
+     */
+    database?: DatabaseAccessSpec;
+    /**
      * DNS resolvers ("10.0.0.2" or "10.0.0.2:53") the worker can reach that resolve the zone as the
      * applications do: for a private zone, the VPC's resolver (VPC CIDR base + 2) or one forwarding to it.
      * When given, the cutover is verified by a real lookup there as well.
@@ -167,6 +172,7 @@ export interface ResolvedRestoreSpec {
     aws?: ResolvedAwsAccess;
     /** ip or ip:port of resolvers that resolve the zone as the applications do (may be empty). */
     resolvers: string[];
+    database?: DatabaseAccess;
   };
   extract?: ResolvedExtract;
   pollIntervalMs: number;

@@ -15,7 +15,7 @@ type _RestoreFieldsListed = AllListed<Exclude<keyof RestoreSpec, (typeof RESTORE
 
 function readCutover(p: Problems, value: unknown, requester: string): ResolvedRestoreSpec['cutover'] {
   if (isMissing(value)) return undefined;
-  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'reminderInterval', 'resolvers', 'aws']);
+  const c = readObject(p, value, 'cutover', ['hostedZoneId', 'recordName', 'setIdentifier', 'weight', 'ttlSeconds', 'lowerTtlFirstTo', 'approvers', 'reminderInterval', 'resolvers', 'aws', 'database']);
   if (!c) return undefined;
   let hostedZoneId = readString(p, c.hostedZoneId, 'cutover.hostedZoneId', { required: true, example: '"Z0123456789ABCDEFGHIJ"' });
   hostedZoneId = hostedZoneId.replace(/^\/?hostedzone\//i, '');
@@ -36,6 +36,10 @@ function readCutover(p: Problems, value: unknown, requester: string): ResolvedRe
   };
   const aws = readAwsAccess(p, c.aws, 'cutover.aws');
   if (aws) cutover.aws = aws;
+  if (!isMissing(c.database)) {
+    const database = readDatabaseAccess(p, c.database, 'cutover.database');
+    if (database) cutover.database = database;
+  }
   if (!isMissing(c.lowerTtlFirstTo)) {
     const lowered = readInteger(p, c.lowerTtlFirstTo, 'cutover.lowerTtlFirstTo', -1, 0, 2_147_483_647);
     if (lowered >= 0) {

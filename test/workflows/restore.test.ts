@@ -164,6 +164,38 @@ describe('restoreAndCutover (time-skipping)', function () {
     });
   });
 
+  it('with cutover.database the verification connects through the CNAME and checks that the restored instance\'s server answers', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    const database = { name: 'notify', password: 'master-secret' as const };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: { ...CUTOVER, database } }))], taskQueue, workflowId: `cutover-data-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      const asked = fake.callsOf('describeDatabase').map((c) => c.input as { host?: string; target: { instanceId: string; access: { database: string } } });
+      assert.deepEqual(asked.map((a) => [a.target.instanceId, a.host, a.target.access.database]), [['notify-restored', undefined, 'notify'], ['notify-restored', RECORD, 'notify']]);
+      assert.match(result.cutover!.verified!.at(-1)!, new RegExp(`connected through ${RECORD.replace(/\./g, '\\.')}: database notify of notify-restored answers \\(server ${NEW.replace(/\./g, '\\.')}:5432`));
+    });
+  });
+
+  it('with cutover.database, a CNAME that leads to another server fails the verification after the switch, and the team decides', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.addInstance({ instanceId: 'notify-other', endpoint: { address: 'notify-other.abc.eu-west-2.rds.amazonaws.com', port: 5432 } });
+    fake.dataPathLeadsTo = 'notify-other.abc.eu-west-2.rds.amazonaws.com';
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: { ...CUTOVER, database: { name: 'notify', password: 'master-secret' } } }))], taskQueue, workflowId: `cutover-data-wrong-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const deciding = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-decision');
+      assert.match(deciding.waitingFor!.description, /answered from notify-other\.abc\.eu-west-2\.rds\.amazonaws\.com:5432 .*not from notify-restored/);
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'keep', comment: 'the proxy is ours' }] });
+      assert.equal((await handle.result()).state, 'completed');
+    });
+  });
+
   it('approval: the requester and people off the approver list are refused; reminders repeat while waiting', async function () {
     const env = await timeSkippingEnv();
     const fake = world();

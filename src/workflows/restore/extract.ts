@@ -6,7 +6,7 @@
  * another developer"), then write it into the original in one transaction. The restored instance is kept.
  */
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
-import type { Activities, DatabaseAccess, DatabaseTarget, RepairSummary, ResolvedExtract } from '../../api';
+import type { Activities, DatabaseTarget, RepairSummary, ResolvedExtract } from '../../api';
 import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import { askApproval } from '../shared/people';
@@ -40,18 +40,9 @@ export async function extractFromRestored(r: RestoreRun): Promise<void> {
   }
 }
 
-/**
- * Both instances' database. The restored instance has the source's users and passwords as they were at the
- * restore time but no RDS-managed secret of its own: `master-secret` reads the source's secret for both.
- */
+/** Both instances' database (RestoreRun.database: the restored one reads the source's master secret). */
 function targets(r: RestoreRun, e: ResolvedExtract): { restored: DatabaseTarget; original: DatabaseTarget } {
-  const where = r.where();
-  const sourceSecret = r.sourceInfo?.masterUserSecretArn;
-  const access: DatabaseAccess = e.database.credentials.kind === 'master-secret' && sourceSecret ? { ...e.database, credentials: { kind: 'secret', secretArn: sourceSecret } } : e.database;
-  return {
-    restored: { where, instanceId: r.spec.targetInstanceId, access },
-    original: { where, instanceId: r.spec.source.instanceId, access: e.database },
-  };
+  return { restored: r.database(r.spec.targetInstanceId, e.database), original: r.database(r.spec.source.instanceId, e.database) };
 }
 
 async function dumpRestored(r: RestoreRun, e: ResolvedExtract): Promise<void> {

@@ -5,7 +5,7 @@
  * switch was sent). The steps themselves live in the files named after the runbook.
  */
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
-import type { AwsAccess, AwsWhere, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
+import type { AwsAccess, AwsWhere, DatabaseAccess, DatabaseTarget, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
 import { DEFAULT_REMINDER_INTERVAL_MS } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import { RDS_INSTANCES, RDS_OPERATION } from '../../api/search-attributes';
@@ -191,6 +191,17 @@ export class RestoreRun {
       if (!isActivityTimeout(err)) throw err;
       throw ApplicationFailure.nonRetryable(`Route 53 change ${changeId} was not INSYNC within ${formatDuration(INSYNC_DEADLINE_MS)}`, 'InvalidState');
     }
+  }
+
+  /**
+   * An instance's database as the spec names it. The restored instance has the source's users and passwords as
+   * they were at the restore time but no RDS-managed secret of its own: `master-secret` reads the source's.
+   */
+  database(instanceId: string, access: DatabaseAccess): DatabaseTarget {
+    const sourceSecret = this.sourceInfo?.masterUserSecretArn;
+    const restored = instanceId === this.spec.targetInstanceId;
+    const credentials: DatabaseAccess['credentials'] = restored && access.credentials.kind === 'master-secret' && sourceSecret ? { kind: 'secret', secretArn: sourceSecret } : access.credentials;
+    return { where: this.where(), instanceId, access: { ...access, credentials } };
   }
 
   /** What a rollback after the switch costs, in words. */

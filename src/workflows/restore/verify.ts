@@ -5,6 +5,7 @@
  * lookup through the resolvers the spec names (for a private zone, the VPC's resolver).
  */
 import { ApplicationFailure } from '@temporalio/workflow';
+import type { DatabaseAccess } from '../../api';
 import { iso } from '../shared/clock';
 import { sameHost, type RestoreRun } from './run';
 
@@ -41,7 +42,32 @@ export async function verifyCutover(r: RestoreRun, newEndpoint: string, oldEndpo
   } else if (zone.privateZone) {
     checks.push(`no DNS lookup (private zone ${zone.name}; give cutover.resolvers, e.g. the VPC resolver, to check what the applications resolve)`);
   }
+  if (c.database) checks.push(await verifyDataPath(r, c.database));
   return checks;
+}
+
+/**
+ * The data path: connected through the CNAME (resolved as the applications resolve it), the database that
+ * answers is the restored instance's server. The system identifier alone cannot tell (a point-in-time restore
+ * keeps its source's); the address and port the server answered on can, compared with a direct connection to
+ * the restored instance's endpoint.
+ */
+async function verifyDataPath(r: RestoreRun, access: DatabaseAccess): Promise<string> {
+  const c = r.spec.cutover!;
+  const target = r.database(r.spec.targetInstanceId, access);
+  const direct = await r.aws('verify-database', () => r.a.describeDatabase({ target }));
+  const port = r.targetInfo?.endpoint?.port;
+  const through = await r.aws('verify-database-through-cname', () =>
+    r.a.describeDatabase({ target, host: c.recordName, ...(port ? { port } : {}), ...(c.resolvers.length ? { resolvers: c.resolvers } : {}) }),
+  );
+  const same = through.systemIdentifier === direct.systemIdentifier && (!direct.address || through.address === direct.address);
+  if (!same) {
+    throw ApplicationFailure.nonRetryable(
+      `verification of ${c.recordName}: connected through it, database ${access.database} answered from ${through.address ?? '?'} (system identifier ${through.systemIdentifier}), not from ${r.spec.targetInstanceId} at ${direct.address ?? '?'} (system identifier ${direct.systemIdentifier})`,
+      'VerificationFailed',
+    );
+  }
+  return `connected through ${c.recordName}: database ${access.database} of ${r.spec.targetInstanceId} answers (server ${through.address ?? '?'}, system identifier ${through.systemIdentifier}, PostgreSQL ${through.serverVersion})`;
 }
 
 /** Runs started before LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH: TestDNSAnswer only (wrong for private zones). */
