@@ -190,7 +190,7 @@ export function demoFleet(nowMs: number, opts: DemoFleetOptions = {}): SeedSpec 
         vpcSecurityGroupIds: [demoDbSecurityGroupId(env)],
         tags: { environment: env, service: 'notify', ...opts.extraTags },
         ...(opts.postgres && env === 'production' && n === 1
-          ? { postgres: true, masterUsername: DEMO_MASTER_USERNAME, masterUserPassword: opts.masterUserPassword ?? DEMO_MASTER_PASSWORD }
+          ? { postgres: true, masterUsername: DEMO_MASTER_USERNAME, masterUserPassword: opts.masterUserPassword ?? DEMO_MASTER_PASSWORD, manageMasterUserPassword: true }
           : {}),
       })),
     ),

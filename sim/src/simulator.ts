@@ -57,6 +57,13 @@ export class Simulator extends SimEngine {
     this.sts = registerSts(this);
     this.secretsManager = registerSecretsManager(this);
     ({ rds: this.rds, throttle: this.rdsThrottle } = registerRds(this, this.ec2, opts.rdsThrottle));
+    // ManageMasterUserPassword: RDS keeps the master password in a secret of Secrets Manager (one per instance).
+    this.rds.masterSecrets = {
+      create: (inst, password) => ({
+        arn: this.secretsManager.createRdsManagedSecret({ instanceId: inst.id, username: inst.masterUsername, password, account: inst.account, region: inst.region }),
+        kmsKeyId: `arn:aws:kms:${inst.region}:${inst.account}:alias/aws/secretsmanager`,
+      }),
+    };
     this.route53 = registerRoute53(this, this.ec2);
     registerCloudTrail(this);
     this.statuspage = registerStatuspage(this);

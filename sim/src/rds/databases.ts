@@ -27,6 +27,21 @@ export interface InstanceDatabases {
   reset(): void;
 }
 
+/**
+ * RDS-managed master user secrets (ManageMasterUserPassword), as RDS sees Secrets Manager: the composition
+ * (sim/src/simulator.ts) plugs the simulator's Secrets Manager in.
+ */
+export interface MasterUserSecrets {
+  /** Makes (or finds) the instance's secret holding `{"username","password"}`; its ARN and KMS key. */
+  create(inst: DbInstance, password: string): { arn: string; kmsKeyId: string };
+}
+
+export const NO_MASTER_USER_SECRETS: MasterUserSecrets = {
+  create() {
+    throw new SimError('InvalidParameterValue', 'manageMasterUserPassword needs the simulator\'s Secrets Manager (sim/src/simulator.ts)', 400);
+  },
+};
+
 /** A server is up in every status but these (it starts before `available` is shown, and stops as these begin). */
 export const DATABASE_DOWN_STATUSES: ReadonlySet<string> = new Set(['creating', 'stopping', 'stopped', 'starting', 'upgrading', 'restore-error']);
 

@@ -11,7 +11,7 @@ import type { Ec2Model } from '../ec2/model';
 import type { Catalogue } from './catalogue';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
-import { NO_DATABASES, type InstanceDatabases } from './databases';
+import { NO_DATABASES, NO_MASTER_USER_SECRETS, type InstanceDatabases, type MasterUserSecrets } from './databases';
 import { endpointAddress, endpointHostedZoneId } from './endpoint';
 import { validateIdentifier } from './identifier';
 import type { CreateInstanceInput, ModifyInstanceInput, RestoreInput } from './inputs';
@@ -32,8 +32,9 @@ export class RdsModel {
   readonly resources: RdsResources;
   readonly lifecycle: RdsLifecycle;
   readonly replicas: RdsReplicas;
-  /** The real databases behind PostgreSQL-backed instances (sim/src/rds/databases.ts; none unless plugged in). */
+  /** The real databases behind PostgreSQL-backed instances, and Secrets Manager for managed master passwords (sim/src/rds/databases.ts; none unless plugged in). */
   databases: InstanceDatabases = NO_DATABASES;
+  masterSecrets: MasterUserSecrets = NO_MASTER_USER_SECRETS;
 
   constructor(
     private readonly ctx: RdsContext,
@@ -339,7 +340,6 @@ export class RdsModel {
     inst.tags = inst.tags.filter((t) => !keys.includes(t.Key));
     this.ctx.markDirty();
   }
-
 }
 
 function dedupeTags(tags: Tag[]): Tag[] {

@@ -41,6 +41,7 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     leaf('Engine', i.engine),
     leaf('DBInstanceStatus', opts.statusAtCall ?? i.status),
     leaf('MasterUsername', i.masterUsername),
+    i.masterUserSecret && node('MasterUserSecret', leaf('SecretArn', i.masterUserSecret.arn), leaf('SecretStatus', 'active'), leaf('KmsKeyId', i.masterUserSecret.kmsKeyId)),
     leaf('DBName', i.dbName),
     created && node('Endpoint', leaf('Address', i.endpoint.address), leaf('Port', i.endpoint.port), leaf('HostedZoneId', i.endpoint.hostedZoneId)),
     leaf('AllocatedStorage', i.allocatedStorage),

@@ -70,6 +70,11 @@ export interface SeedInstance {
   /** CreateDBInstance's MasterUserPassword: required with `postgres: true`, never rendered. */
   masterUserPassword?: string;
   /**
+   * CreateDBInstance's ManageMasterUserPassword: RDS keeps the master password in a Secrets Manager secret of its
+   * own (`{"username","password"}`), named in DescribeDBInstances' MasterUserSecret. Needs masterUserPassword.
+   */
+  manageMasterUserPassword?: boolean;
+  /**
    * A real PostgreSQL 15 server behind the instance (default false, so large fleets stay cheap): initdb with
    * the master user and password, WAL archived continuously, a base backup; `Endpoint.Port` is its port on
    * 127.0.0.1 (the simulator's DNS server answers `Endpoint.Address` with 127.0.0.1). See sim/README.md.
@@ -171,6 +176,7 @@ function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInst
   }
   if (s.engineVersion === undefined) throw new Error('engineVersion is required (only a replica, with replicaOf, defaults to its source\'s)');
   let password: string | undefined;
+  if (s.manageMasterUserPassword && s.masterUserPassword === undefined) throw new Error('manageMasterUserPassword needs masterUserPassword (the password RDS keeps in the secret)');
   if (s.postgres) {
     if (engineName !== 'postgres') throw new Error(`postgres: true needs engine postgres, not ${engineName}`);
     password = checkMasterCredentials(s.masterUsername ?? 'postgres', s.masterUserPassword);
@@ -211,6 +217,7 @@ function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInst
     { status: s.status ?? 'available', createdAt: toMs(s.createdAt, `instances[${s.id}].createdAt`) ?? now - 400 * DAY },
   );
   finishSeededInstance(rds, inst, s, now);
+  if (s.manageMasterUserPassword) inst.masterUserSecret = rds.masterSecrets.create(inst, s.masterUserPassword!);
   if (password !== undefined) {
     try {
       rds.databases.provision(inst, password);

@@ -61,6 +61,8 @@ export interface DbInstance {
   deletionProtection: boolean;
   copyTagsToSnapshot: boolean;
   masterUsername: string;
+  /** ManageMasterUserPassword: the master password lives in a Secrets Manager secret RDS made (MasterUserSecret). */
+  masterUserSecret?: { arn: string; kmsKeyId: string };
   dbName?: string;
   endpoint: { address: string; port: number; hostedZoneId: string };
   tags: Tag[];

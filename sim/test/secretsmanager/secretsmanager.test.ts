@@ -120,4 +120,15 @@ describe('sim: Secrets Manager (GetSecretValue, DescribeSecret)', function () {
     assert.deepEqual(d.Tags?.find((t) => t.Key === 'aws:rds:primaryDBInstanceArn')?.Value, `arn:aws:rds:${REGION}:${ACCOUNT}:db:db1`);
     assert.equal(secretsManager.createRdsManagedSecret({ instanceId: 'db1', username: 'master', password: 'pw2', account: ACCOUNT, region: REGION }), made);
   });
+
+  it('an instance seeded with manageMasterUserPassword names its RDS-managed secret in MasterUserSecret, and the secret holds its master login', async function () {
+    await h.admin.seed({ instances: [{ region: REGION, id: 'managed-db', engineVersion: '15.5', masterUsername: 'master', masterUserPassword: 'a-long-password', manageMasterUserPassword: true }, { region: REGION, id: 'plain-db', engineVersion: '15.5' }] });
+    const managed = await h.describeOne('managed-db');
+    assert.match(managed.MasterUserSecret?.SecretArn ?? '', new RegExp(`^arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:rds!db-`));
+    assert.equal(managed.MasterUserSecret?.SecretStatus, 'active');
+    assert.equal((await h.describeOne('plain-db')).MasterUserSecret, undefined, 'only where RDS manages the password');
+    const value = await sm.send(new GetSecretValueCommand({ SecretId: managed.MasterUserSecret!.SecretArn }));
+    assert.deepEqual(JSON.parse(value.SecretString!), { username: 'master', password: 'a-long-password' });
+    await assert.rejects(h.admin.seed({ instances: [{ region: REGION, id: 'no-password', engineVersion: '15.5', manageMasterUserPassword: true }] }), /manageMasterUserPassword needs masterUserPassword/);
+  });
 });
