@@ -48,7 +48,7 @@ function mochaGroup(name: string, what: string, files: string[], ignore: string[
  * process compiles before it polls), or the demo's next step, is not measured behind a type check.
  */
 const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**'];
-const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database/probe.test.ts'];
+const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database/probe.test.ts', 'test/activities/database/through-simulator.test.ts'];
 const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts'];
 const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
 const GROUPS: Group[] = [

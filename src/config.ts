@@ -124,6 +124,12 @@ export interface Config {
    * workers at each run's start and before each wait for people.
    */
   allowedSignersFile?: string;
+  /**
+   * DNS servers ("10.0.0.2" or "10.0.0.2:53") through which the workers resolve database hosts
+   * (ORCHESTRATOR_DATABASE_RESOLVERS, comma-separated): for workers whose own resolver does not see the VPC's names
+   * (outside the VPC, through a Route 53 Resolver inbound endpoint; the simulator's DNS server). Default: their own.
+   */
+  databaseResolvers?: string[];
   worker: WorkerProcessConfig;
 }
 
@@ -159,6 +165,16 @@ function bindAddress(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const m = /^(?:(.+):)?(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) > 65535) throw new ConfigError(`${name}=${v} is not a port or host:port (expected e.g. 9464 or 127.0.0.1:9464)`);
   return `${m[1] ?? '0.0.0.0'}:${m[2]}`;
+}
+
+/** `10.0.0.2,10.0.1.2:53`: IPv4 addresses with an optional port. */
+function resolverList(env: NodeJS.ProcessEnv, name: string): string[] | undefined {
+  const v = env[name];
+  if (!v) return undefined;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((r) => !/^\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?$/.test(r));
+  if (bad) throw new ConfigError(`${name}=${v}: "${bad}" is not an IPv4 address with an optional port (expected e.g. 10.0.0.2 or 127.0.0.1:5353)`);
+  return list;
 }
 
 function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
@@ -221,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pagerDuty: pagerDutyConfig(env),
     notifyWebhookUrl: checkUrl(env, 'ORCHESTRATOR_NOTIFY_WEBHOOK_URL'),
     allowedSignersFile: env.ORCHESTRATOR_ALLOWED_SIGNERS || undefined,
+    databaseResolvers: resolverList(env, 'ORCHESTRATOR_DATABASE_RESOLVERS'),
     worker: workerProcessConfig(env),
   };
 }

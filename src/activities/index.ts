@@ -74,7 +74,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const cloudTrailClientFor = deps.cloudTrailClientFor ?? clients.cloudTrail;
   const secretsClientFor = deps.secretsClientFor ?? clients.secretsManager;
   // How every database activity reaches a database: its endpoint from RDS, its password from where the access names it.
-  const database = { rdsClientFor, secretsClientFor, iamToken: deps.iamToken, env: deps.env ?? process.env };
+  const database = { rdsClientFor, secretsClientFor, iamToken: deps.iamToken, env: deps.env ?? process.env, resolvers: config.databaseResolvers };
   const activities: Activities = {
     ...createRdsActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),

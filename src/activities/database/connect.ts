@@ -16,6 +16,7 @@ import pg from 'pg';
 import { FailureTypes, type AwsWhere } from '../../api/activities';
 import type { DatabaseAccess, DatabaseTarget } from '../../api/database';
 import { describeInstanceOf, readInstanceEndpoint, resolveLogin } from './credentials';
+import { resolveThrough } from './dns';
 
 export interface DatabaseDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -23,10 +24,17 @@ export interface DatabaseDeps {
   /** Signs IAM database authentication tokens; default @aws-sdk/rds-signer with the credentials of `where`. */
   iamToken?: (where: AwsWhere, host: string, port: number, username: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * DNS servers database hosts are resolved through (ORCHESTRATOR_DATABASE_RESOLVERS): for workers whose own
+   * resolver does not see the VPC's names. The connection goes to the address found; TLS still checks the name.
+   */
+  resolvers?: string[];
 }
 
 export interface ConnectionParams {
   host: string;
+  /** The address `host` was resolved to through DatabaseDeps.resolvers (libpq's hostaddr); absent: the system resolves it. */
+  hostAddress?: string;
   port: number;
   user: string;
   password: string;
@@ -69,8 +77,10 @@ export function tlsFor(tls: DatabaseAccess['tls'], env: NodeJS.ProcessEnv = proc
 async function resolve(deps: DatabaseDeps, target: DatabaseTarget, override?: { host?: string; port?: number }): Promise<Described> {
   const instance = await readInstanceEndpoint(deps.rdsClientFor, target);
   const login = await resolveLogin(deps, target, instance);
+  const host = override?.host ?? instance.host;
   const params: ConnectionParams = {
-    host: override?.host ?? instance.host,
+    host,
+    ...(deps.resolvers?.length ? { hostAddress: await resolveThrough(host, deps.resolvers) } : {}),
     port: override?.port ?? instance.port,
     user: login.user,
     password: login.password,
@@ -92,9 +102,11 @@ export function redact(text: string, secret: string): string {
 
 /** The pg.Client options of `p`: connect timeout, statement timeout, application_name. */
 export function clientConfig(p: ConnectionParams, opts: { connectTimeoutMs?: number; statementTimeoutMs?: number } = {}): pg.ClientConfig {
-  const { caFile: _caFile, ...ssl } = p.ssl || {};
+  const { caFile: _caFile, ...tls } = p.ssl || {};
+  // Connected by address, TLS still checks (and sends SNI for) the name.
+  const ssl = p.hostAddress && p.ssl ? { ...tls, servername: p.host } : tls;
   return {
-    host: p.host,
+    host: p.hostAddress ?? p.host,
     port: p.port,
     user: p.user,
     password: p.password,
@@ -182,6 +194,7 @@ export function libpqEnv(p: ConnectionParams): NodeJS.ProcessEnv {
   const sslmode = !p.ssl ? 'disable' : p.ssl.rejectUnauthorized ? 'verify-full' : 'require';
   return {
     PGHOST: p.host,
+    ...(p.hostAddress ? { PGHOSTADDR: p.hostAddress } : {}),
     PGPORT: String(p.port),
     PGUSER: p.user,
     PGPASSWORD: p.password,

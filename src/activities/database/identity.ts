@@ -5,36 +5,12 @@
  * restored database from an unrelated one, not from its source; `inet_server_addr()` (the address the server
  * answered on) tells which server of that lineage answered. Read-only; retries are harmless.
  */
-import { Resolver } from 'node:dns/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes, type DatabaseActivities } from '../../api/activities';
 import type { DatabaseIdentity, DatabaseIdentityRequest } from '../../api/database';
 import { describeInstanceOf } from './credentials';
 import { describeConnection, openClient, redact, type DatabaseDeps } from './connect';
-
-/** `host` resolved through `resolvers` as a stub resolver does: CNAMEs followed (at most 8), then its IPv4 address. */
-async function resolveThrough(host: string, resolvers: string[]): Promise<string> {
-  const resolver = new Resolver({ timeout: 2_000, tries: 2 });
-  resolver.setServers(resolvers);
-  let name = host;
-  for (let hops = 0; hops < 8; hops++) {
-    try {
-      const [address] = await resolver.resolve4(name);
-      if (address) return address;
-    } catch {
-      // No A record at this name: follow its CNAME below.
-    }
-    let next: string | undefined;
-    try {
-      [next] = await resolver.resolveCname(name);
-    } catch (err) {
-      throw ApplicationFailure.retryable(`${host} does not resolve through ${resolvers.join(', ')} (at ${name}: ${(err as { code?: string }).code ?? (err as Error).message})`, FailureTypes.DatabaseUnavailable);
-    }
-    if (!next) break;
-    name = next;
-  }
-  throw ApplicationFailure.retryable(`${host} does not resolve to an address through ${resolvers.join(', ')} (stopped at ${name})`, FailureTypes.DatabaseUnavailable);
-}
+import { resolveThrough } from './dns';
 
 export function createDatabaseIdentityActivities(deps: DatabaseDeps): Pick<DatabaseActivities, 'describeDatabase'> {
   async function describeDatabase(req: DatabaseIdentityRequest): Promise<DatabaseIdentity> {
