@@ -25,8 +25,8 @@ import {
 import { describeCounts } from '../src/domain/fleet';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
-import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId } from '../sim';
-import { DEMO_FLEET_SIZE, DEMO_FLEET_TAGS, FROM_VERSION, TARGET_VERSION, fleetInstanceIds, fleetOfThreeWithWindows, resolvedFleetWavesCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId, findPostgresBinDir } from '../sim';
+import { DEMO_FLEET_SIZE, DEMO_FLEET_TAGS, FROM_VERSION, TARGET_VERSION, fleetInstanceIds, fleetOfThreeWithWindows, productionExtractSpec, resolvedFleetWavesCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';
 import { hasSshKeygen, keyOf, makeTeam, signedBy, type Team } from './people';
@@ -34,6 +34,8 @@ import { PROJECT_ROOT } from './temporal-binaries';
 import { approveAskedPlan } from '../src/cli/context';
 import path from 'node:path';
 import { clockTime, nextWholeMinute } from './time';
+import { extractDirectory, loseSomeRows, productionRowCount, type LostRows } from './demo-extract';
+import { resolveRestoreSpec } from '../src/input';
 
 export type DemoScenario = 'campaign' | 'restore' | 'all';
 
@@ -55,6 +57,10 @@ export interface DemoOptions {
 
 export interface DemoResult {
   campaign?: CampaignStatus;
+  /** The data-loss scene's restore with extract (absent without PostgreSQL here). */
+  extract?: RestoreStatus;
+  /** What the application lost, and the rows production has after the extract. */
+  lostRows?: LostRows & { productionRowsAfter: number };
   restore?: RestoreStatus;
   /** What the workers answered to an approval signed with a key the allowed signers do not give its signer. */
   forgedApprovals: string[];
@@ -241,7 +247,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // Windows: preview's opens at the next whole minute after the lead (time to arm the flag), production's a few
     // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
     const clock = demoClock(opts.fast);
-    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true);
+    // With PostgreSQL here, production is a real database for the data-loss scene (the extract).
+    const withDatabase = opts.scenario !== 'campaign' && findPostgresBinDir() !== undefined;
+    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true, withDatabase);
     if (clock.recordTtlSeconds !== undefined) {
       for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
     }
@@ -327,12 +335,42 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out('');
     }
 
+    if (opts.scenario !== 'campaign' && withDatabase) {
+      const extractId = `demo-extract-${stamp}`;
+      out(`Extract ${extractId}: the runbook's common restore, rows lost on ${demoInstanceId('production')} put back`);
+      const lost = await loseSomeRows(sim, true, out);
+      const spec = resolveRestoreSpec(
+        productionExtractSpec({ restoreId: extractId, requester: DEMO_REQUESTER, targetInstanceId: `notifydb-extract-${stamp}`, pollInterval: opts.fast ? '1s' : '3s', restoreTime: lost.restoreTime, directory: extractDirectory(PROJECT_ROOT), accounts: true }),
+      );
+      const handle = await startRestore(client, await signedBy(team, 'restore', extractId, spec), { taskQueue: TASK_QUEUE });
+      let told = false;
+      result.extract = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
+        if (!planAwaitingApproval(s)) return;
+        if (opts.autoApprove) {
+          out(`  (--auto-approve) writing back: ${s.extract?.repair?.tables.map((t) => `${t.table} ${t.missing} missing`).join(', ')}`);
+          await autoApprove(handle, 'restore', extractId);
+        } else if (!told) {
+          told = true;
+          out(`  >>> Writing the lost rows back needs a second developer's approval. In a second terminal:  ${cli} restore approve ${extractId} ${asApprover}`);
+          out(`  >>> (review them first: ${cli} restore status ${extractId})`);
+        }
+      }, opts.live);
+      result.lostRows = { ...lost, productionRowsAfter: await productionRowCount(sim, true) };
+      out(`Extract ${extractId} ${result.extract.state.toUpperCase()}: ${describeExtractOutcome(result.extract, result.lostRows)}`);
+      if (result.extract.failure) out(`  failure: ${result.extract.failure}`);
+      for (const f of result.extract.followUps) out(`  follow-up: ${f}`);
+      out('');
+    } else if (opts.scenario !== 'campaign') {
+      out('The data-loss scene (restore and extract) needs PostgreSQL 15 here: sudo apt-get install -y postgresql-15. Skipped.');
+      out('');
+    }
+
     if (opts.scenario !== 'campaign') {
       const restoreId = `demo-${stamp}`;
       const target = `notifydb-restore-${stamp}`;
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
-      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: opts.fast ? '1s' : '3s', resolvers: [sim.dnsAddress!], accounts: true });
+      const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: opts.fast ? '1s' : '3s', resolvers: [sim.dnsAddress!], accounts: true, database: withDatabase });
       const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue: TASK_QUEUE });
       let told = false;
       result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
@@ -359,6 +397,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await stack.close();
     throw err;
   }
+}
+
+/** "40 rows written, 10 lost by the DELETE at 12:03:05; restored to 12:03:04; dump …; 10 written back; production has 40 rows again". */
+function describeExtractOutcome(s: RestoreStatus, lost: LostRows & { productionRowsAfter: number }): string {
+  const x = s.extract;
+  const written = x?.repair?.written?.reduce((n, t) => n + t.inserted + t.updated, 0);
+  return [
+    `${lost.written} rows written, ${lost.lostIds.length} lost by the DELETE at ${clockTime(lost.lostAt)}; ${s.target.instanceId} restored to ${clockTime(lost.restoreTime)}`,
+    x?.dump ? `dump ${path.relative(process.cwd(), x.dump.path)} (${x.dump.sizeBytes} bytes)` : undefined,
+    x?.repair ? `difference ${x.repair.tables.map((t) => `${t.table}: ${t.missing} missing, ${t.changed} changed`).join('; ')}` : undefined,
+    written !== undefined ? `${written} written back in one transaction` : 'nothing written back',
+    `production has ${lost.productionRowsAfter} rows${lost.productionRowsAfter === lost.written ? ' again' : ''}`,
+  ].filter(Boolean).join('; ');
 }
 
 /** The summary table: a row per database (a fleet stage's in wave order), the stage's name and time taken on its first. */
@@ -419,7 +470,7 @@ export async function demoMain(argv: string[]): Promise<number> {
   // The demo's own process: keep the worker's logs to errors, the progress lines say the rest.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const result = await runDemo(opts);
-  const ok = (result.campaign?.state ?? 'completed') === 'completed' && (result.restore?.state ?? 'completed') === 'completed';
+  const ok = [result.campaign, result.extract, result.restore].every((r) => (r?.state ?? 'completed') === 'completed');
   return ok ? 0 : 5;
 }
 

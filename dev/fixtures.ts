@@ -104,6 +104,8 @@ export interface ProductionRestoreOptions {
   resolvers?: string[];
   /** Production's account (the instance, the zone and the bastion), reached through its role. */
   accounts?: boolean;
+  /** Production is a real database (seeded with postgres): the cutover's verification also connects through the CNAME. */
+  database?: boolean;
 }
 
 /** Production at its latest restorable time, reachable from the bastion, then the cutover (TTL lowered to 5 s first). */
@@ -123,6 +125,41 @@ export function productionRestoreSpec(o: ProductionRestoreOptions): RestoreSpec 
       lowerTtlFirstTo: 5,
       ...(o.approvers ? { approvers: o.approvers } : {}),
       ...(o.resolvers ? { resolvers: o.resolvers } : {}),
+      ...(o.database ? { database: { name: 'postgres', password: 'master-secret' as const, tls: 'disable' as const } } : {}),
+    },
+    pollInterval: o.pollInterval,
+  };
+}
+
+/** The demo's database and table on production, which the extract recovers rows of. */
+export const DEMO_DATABASE = 'notify';
+export const DEMO_TABLE = 'public.notifications';
+
+export interface ProductionExtractOptions extends Omit<ProductionRestoreOptions, 'resolvers'> {
+  /** Just before the data was lost (ISO). */
+  restoreTime: string;
+  /** Absolute folder for the dump and the difference. */
+  directory: string;
+}
+
+/**
+ * The common restore: production to just before the rows were lost, reachable from the bastion, then the extract:
+ * a dump of the restored database (without the `audit` schema) and the lost notifications written back after an
+ * approval. The password is production's RDS-managed master secret; the simulator's databases take no TLS.
+ */
+export function productionExtractSpec(o: ProductionExtractOptions): RestoreSpec {
+  return {
+    restoreId: o.restoreId,
+    requester: o.requester,
+    source: { region: REGION, instanceId: demoInstanceId('production'), ...production(o) },
+    targetInstanceId: o.targetInstanceId,
+    restoreTime: o.restoreTime,
+    bastion: { securityGroupId: DEMO_BASTION_SECURITY_GROUP_ID, port: 5432, ...production(o) },
+    extract: {
+      database: { name: DEMO_DATABASE, password: 'master-secret', tls: 'disable' },
+      directory: o.directory,
+      dump: { excludeSchemas: ['audit'] },
+      repair: { tables: [DEMO_TABLE], ...(o.approvers ? { approvers: o.approvers } : {}) },
     },
     pollInterval: o.pollInterval,
   };
@@ -137,8 +174,8 @@ export function resolvedProductionRestore(o: ProductionRestoreOptions): Resolved
 }
 
 /** The demo fleet with every window hours away: nothing happens by itself while a run uses it. */
-export function fleetAtRest(now = Date.now(), accounts = false): SeedSpec {
-  return demoFleet(now, { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 }, ...(accounts ? { multiAccount: ACCOUNTS } : {}) });
+export function fleetAtRest(now = Date.now(), accounts = false, postgres = false): SeedSpec {
+  return demoFleet(now, { windowOffsetsMinutes: { preview: 60, staging: 120, production: 180 }, ...(accounts ? { multiAccount: ACCOUNTS } : {}), ...(postgres ? { postgres: true } : {}) });
 }
 
 /** The demo fleet with preview's window opening at `previewWindowAt` (a whole minute) and the others the given minutes later. */
@@ -166,9 +203,11 @@ export function fleetInstanceIds(environment: DemoEnvironment): string[] {
  * groups: `notifydb-production` and `-2` with 30-minute windows, `-3` with a 45-minute window opening at the
  * same minute (another window, so another group and announcement, without the demo waiting a minute more).
  */
-export function fleetOfThreeWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }, accounts = false): SeedSpec {
+export function fleetOfThreeWithWindows(previewWindowAt: number, minutesAfterPreview: { staging: number; production: number }, accounts = false, postgres = false): SeedSpec {
   const { staging, production } = minutesAfterPreview;
   return demoFleet(previewWindowAt, {
+    // `notifydb-production` on a real PostgreSQL server, with its RDS-managed master secret (the extract's source).
+    ...(postgres ? { postgres: true } : {}),
     windowOffsetsMinutes: { preview: 0, staging, production },
     windowLengthMinutes: { production: [30, 30, 45] },
     instancesPerEnvironment: DEMO_FLEET_SIZE,

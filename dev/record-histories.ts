@@ -11,7 +11,7 @@
  * for a workflow started by any recorded version fails it. Add a folder; never overwrite an older one.
  *
  * Names: campaign-full, campaign-aborted, campaign-estate, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
- * restore-decide-roll-back (default: all). Takes about five minutes (the full campaign waits for two real
+ * restore-decide-roll-back, restore-extract, restore-data-path-cutover (default: all; the last two need PostgreSQL 15). Takes about five minutes (the full campaign waits for two real
  * maintenance windows at minute granularity).
  */
 import fs from 'node:fs';
@@ -21,14 +21,15 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { createActivities } from '../src/activities';
 import { abortUpdate, campaignStatusQuery, decideUpdate, pauseUpdate, restoreStatusQuery, resumeUpdate, type CampaignResult, type CampaignStatus, type RestoreStatus } from '../src/api';
 import { startCampaign, startRestore } from '../src/client';
-import { resolveCampaignSpec } from '../src/input';
+import { resolveCampaignSpec, resolveRestoreSpec } from '../src/input';
+import { loseSomeRows } from './demo-extract';
 import { WORKFLOWS_PATH } from '../src/worker';
 import type { SimAdminClient } from '../sim';
 import type { RunningSimulator } from '../sim';
 import { DEMO_ACCOUNTS, demoRoleArn } from '../sim';
 import { historyFromJSON, historyToJSON } from './history-json';
 import { Closers } from './closers';
-import { FROM_VERSION, PRODUCTION_CNAME, REGION, TARGET_VERSION, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
+import { FROM_VERSION, PRODUCTION_CNAME, REGION, TARGET_VERSION, fleetAtRest, productionExtractSpec, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { keyOf, makeTeam, signedBy, type Team } from './people';
 import { actOn } from '../src/cli/act';
@@ -281,17 +282,36 @@ const scenarios: Scenario[] = [
       });
     },
   },
+  {
+    // The common restore on production's real database (the simulator's PostgreSQL): rows lost by a DELETE,
+    // production restored to just before it, the restored database dumped, the lost rows compared, approved by bob
+    // and written back in one transaction.
+    name: 'restore-extract',
+    async run({ client, sim, admin, taskQueue }) {
+      await admin.seed(fleetAtRest(Date.now(), true, true));
+      const lost = await loseSomeRows(sim, true, (l) => log('restore-extract', l.trim()));
+      const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'rds-history-extract-'));
+      const spec = resolveRestoreSpec(
+        productionExtractSpec({ restoreId: 'history-extract', requester: 'alice', targetInstanceId: 'notifydb-history-extract', pollInterval: '2s', approvers: ['bob'], restoreTime: lost.restoreTime, directory, accounts: true }),
+      );
+      const handle = await startRestore(client, await signedBy(team, 'restore', 'history-extract', spec), { taskQueue, workflowId: `restore-history-extract-${Date.now()}` });
+      await followToApproval(handle, 'history-extract', async () => undefined);
+      return handle;
+    },
+  },
+  {
+    // The cutover verified on the data path too: connected through the CNAME (the simulator's resolver), the
+    // restored instance's server answers.
+    name: 'restore-data-path-cutover',
+    async run({ client, sim, admin, taskQueue }) {
+      await admin.seed(fleetAtRest(Date.now(), true, true));
+      return runRestore(client, taskQueue, 'history-data-path', async () => undefined, [sim.dnsAddress!], true);
+    },
+  },
 ];
 
-async function runRestore(
-  client: Client,
-  taskQueue: string,
-  restoreId: string,
-  meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>,
-  resolvers: string[] = [],
-): Promise<WorkflowHandle> {
-  const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers, accounts: true });
-  const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
+/** Follows a restore to its end, approving (bob) the one approval it asks for. */
+async function followToApproval(handle: WorkflowHandle, restoreId: string, meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>): Promise<void> {
   let approved = false;
   let step = '';
   await followToEnd(handle, () => handle.query(restoreStatusQuery), async (s: RestoreStatus) => {
@@ -304,6 +324,19 @@ async function runRestore(
     }
     await meddle(s, handle);
   }, 500);
+}
+
+async function runRestore(
+  client: Client,
+  taskQueue: string,
+  restoreId: string,
+  meddle: (s: RestoreStatus, handle: WorkflowHandle) => Promise<void>,
+  resolvers: string[] = [],
+  database = false,
+): Promise<WorkflowHandle> {
+  const spec = resolvedProductionRestore({ restoreId, requester: 'alice', targetInstanceId: `notifydb-${restoreId}`, pollInterval: '2s', approvers: ['bob'], resolvers, accounts: true, database });
+  const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue, workflowId: `restore-${restoreId}-${Date.now()}` });
+  await followToApproval(handle, restoreId, meddle);
   return handle;
 }
 
@@ -335,7 +368,7 @@ async function main(): Promise<void> {
           connection: env.nativeConnection,
           taskQueue,
           workflowBundle,
-          activities: createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue, ORCHESTRATOR_ALLOWED_SIGNERS: team.allowedSignersFile }) }),
+          activities: createActivities({ config: simulatorConfig(sim.url, { ORCHESTRATOR_TASK_QUEUE: taskQueue, ORCHESTRATOR_ALLOWED_SIGNERS: team.allowedSignersFile }, sim.dnsAddress) }),
         });
         closers.add(() => worker.getState() === 'RUNNING' && worker.shutdown());
         const handle = await worker.runUntil(scenario.run({ client: env.client, sim, admin, taskQueue }));

@@ -14,9 +14,13 @@ import { spawnTypeScript, type ChildProcessHandle } from './processes';
  */
 export const DEMO_PAGERDUTY_ROUTING_KEY = 'demo0routing0key0local0simulator';
 
-/** The environment variables that send the product's AWS, status-page and PagerDuty calls to the simulator at `simUrl`. */
-export function simulatorEnv(simUrl: string): Record<string, string> {
+/**
+ * The environment variables that send the product's AWS, status-page and PagerDuty calls to the simulator at
+ * `simUrl`; with `dnsAddress` (its DNS server), database endpoint names resolve there, as in the VPC.
+ */
+export function simulatorEnv(simUrl: string, dnsAddress?: string): Record<string, string> {
   return {
+    ...(dnsAddress ? { ORCHESTRATOR_DATABASE_RESOLVERS: dnsAddress } : {}),
     ORCHESTRATOR_AWS_ENDPOINT: simUrl,
     STATUSPAGE_BASE_URL: `${simUrl}/statuspage/v1`,
     STATUSPAGE_API_KEY: 'local-key',
@@ -27,8 +31,8 @@ export function simulatorEnv(simUrl: string): Record<string, string> {
 }
 
 /** The product's Config for the simulator at `simUrl`; `env` adds or overrides variables (TEMPORAL_ADDRESS, ORCHESTRATOR_TASK_QUEUE, ...). */
-export function simulatorConfig(simUrl: string, env: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ ...env, ...simulatorEnv(simUrl) });
+export function simulatorConfig(simUrl: string, env: NodeJS.ProcessEnv = {}, dnsAddress?: string): Config {
+  return loadConfig({ ...env, ...simulatorEnv(simUrl, dnsAddress) });
 }
 
 export interface LocalSimulator {

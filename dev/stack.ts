@@ -53,7 +53,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       env = own;
     }
     const temporalAddress = env.connection.options.address;
-    const config = simulatorConfig(sim.url, { ...opts.configEnv, TEMPORAL_ADDRESS: temporalAddress, ORCHESTRATOR_TASK_QUEUE: opts.taskQueue });
+    const config = simulatorConfig(sim.url, { ...opts.configEnv, TEMPORAL_ADDRESS: temporalAddress, ORCHESTRATOR_TASK_QUEUE: opts.taskQueue }, sim.dnsAddress);
     const worker = await startInProcessWorker(closers, { connection: env.nativeConnection, namespace: 'default', taskQueue: opts.taskQueue, config, notifyLog: opts.notifyLog });
     return { env, client: env.client, temporalAddress, sim, admin, config, taskQueue: opts.taskQueue, worker, closers, close: () => closers.close() };
   } catch (err) {

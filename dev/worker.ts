@@ -25,6 +25,8 @@ export interface WorkerProcessEnv {
   temporalAddress: string;
   taskQueue: string;
   simUrl: string;
+  /** The simulator's DNS server, where database endpoint names resolve. */
+  simDnsAddress?: string;
   /** More ORCHESTRATOR_* settings (metrics and health ports, log format, shutdown grace). */
   extra?: Record<string, string>;
 }
@@ -37,7 +39,7 @@ function workerEnvironment(env: WorkerProcessEnv): NodeJS.ProcessEnv {
     TEMPORAL_ADDRESS: env.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     ORCHESTRATOR_TASK_QUEUE: env.taskQueue,
-    ...simulatorEnv(env.simUrl),
+    ...simulatorEnv(env.simUrl, env.simDnsAddress),
     AWS_REGION: 'eu-west-2',
     NODE_NO_WARNINGS: '1',
     ...env.extra,

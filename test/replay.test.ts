@@ -13,6 +13,7 @@ import { LEGACY_POSITIONAL } from '../src/activities/positional';
 import { historyFromJSON } from '../dev/history-json';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
+import { DEMO_MASTER_PASSWORD } from '../sim';
 
 const DIR = path.join(__dirname, 'histories');
 /** Far below Temporal's limits (warning at 10,240 events, hard limit 51,200): a campaign must not creep up. */
@@ -58,12 +59,14 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
       '1-raw-spec/restore-cutover.json',
       '1-raw-spec/restore-rollback.json',
+      '10-database/restore-data-path-cutover.json',
+      '10-database/restore-extract.json',
       '2-safe-cutover/restore-decide-roll-back.json',
       '2-safe-cutover/restore-private-zone-cutover.json',
       '3-resolved-specs/campaign-aborted.json',
@@ -105,6 +108,28 @@ describe('replay of recorded histories', function () {
       '9-architecture/restore-decide-roll-back.json',
       '9-architecture/restore-private-zone-cutover.json',
     ]);
+  });
+
+  it('the database runs took their steps on real data, and no payload of their histories holds the database password', function () {
+    // Every payload's data (base64 in the recorded JSON), decoded.
+    const payloads = (file: string) => {
+      const texts: string[] = [];
+      JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'), (k, v: unknown) => {
+        if (k === 'data' && typeof v === 'string') texts.push(Buffer.from(v, 'base64').toString('utf8'));
+        return v;
+      });
+      return texts.join('\n');
+    };
+    const extract = load('10-database/restore-extract.json').events ?? [];
+    const scheduled = extract.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+    for (const step of ['dumpDatabase', 'compareRows', 'writeRows']) assert.equal(scheduled.filter((n) => n === step).length, 1, `${step} once`);
+    const dataPath = load('10-database/restore-data-path-cutover.json').events ?? [];
+    assert.equal(dataPath.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'describeDatabase').length, 2, 'the restored instance, then through the CNAME');
+    for (const file of ['10-database/restore-extract.json', '10-database/restore-data-path-cutover.json']) {
+      const text = payloads(file);
+      assert.ok(text.includes('master-secret') || text.includes('secretsmanager'), `${file}: names where the password is`);
+      assert.ok(!text.includes(DEMO_MASTER_PASSWORD), `${file}: never the password itself`);
+    }
   });
 
   it('the signed runs were recorded with verified identities: a signed start and every human action signed', function () {

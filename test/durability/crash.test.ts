@@ -45,10 +45,13 @@ import { demoInstanceId } from '../../sim';
 import { mutationSummary, repeatedMutations } from '../../dev/call-log';
 import { Closers } from '../../dev/closers';
 import { hasStep, until as pollUntil } from '../../dev/follow';
-import { FROM_VERSION, REGION, TARGET_VERSION as TARGET, fleetAtRest, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
+import { DEMO_TABLE, FROM_VERSION, REGION, TARGET_VERSION as TARGET, fleetAtRest, productionExtractSpec, fleetWithWindows, resolvedFleetCampaign, resolvedProductionRestore, type CampaignTimings } from '../../dev/fixtures';
 import { freePort } from '../../dev/ports';
 import { killAllProcesses, type ChildProcessHandle } from '../../dev/processes';
 import { startLocalSimulator } from '../../dev/simulator';
+import { loseSomeRows, productionClient, type LostRows } from '../../dev/demo-extract';
+import { resolveRestoreSpec } from '../../src/input';
+import { findPostgresBinDir } from '../../sim';
 import { spawnDevServer } from '../../dev/temporal-server';
 import { nextWholeMinute as nextMinute, sleep } from '../../dev/time';
 import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';
@@ -154,7 +157,7 @@ function durabilityCampaign(taskQueue: string, admin: SimAdminClient, environmen
 async function spawnWorker(
   scenario: string,
   label: string,
-  env: { temporalAddress: string; taskQueue: string; simUrl: string },
+  env: { temporalAddress: string; taskQueue: string; simUrl: string; simDnsAddress?: string },
   inFlight?: { handle: WorkflowHandle; running: RunningActivity[] },
 ): Promise<ChildProcessHandle> {
   const worker = spawnWorkerProcess(`${scenario} worker (${label})`, env);
@@ -414,6 +417,68 @@ async function restoreCutover(env: TestWorkflowEnvironment): Promise<RestoreOutc
   };
 }
 
+interface RepairOutcome {
+  status: RestoreStatus;
+  lost: LostRows;
+  productionRows: number;
+  /** The repair's records in production's ledger. */
+  ledger: number;
+  /** The activities running when the worker was killed. */
+  inFlightAtKill: string[];
+  mutations: string[];
+}
+
+/**
+ * The extract's write, killed mid-transaction: production's table is locked from the side, so the write's INSERT
+ * waits inside its transaction; the worker is SIGKILLed there, the lock released, a new worker started. The lost
+ * attempt's transaction never commits (its connection is gone); the retry writes each row once, and the ledger
+ * holds one record of the repair.
+ */
+async function restoreExtractRepair(env: TestWorkflowEnvironment): Promise<RepairOutcome> {
+  const scenario = 'extract';
+  const { sim, admin } = await startLocalSimulator(cleanups, { speed: 5, dnsPort: 0 });
+  await admin.seed(fleetAtRest(Date.now(), false, true));
+  const lost = await loseSomeRows(sim, false, (l) => note(scenario, l.trim()));
+  const taskQueue = uniqueTaskQueue('durability-extract');
+  const wenv = { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url, simDnsAddress: sim.dnsAddress };
+  let worker = await spawnWorker(scenario, 'first start', wenv);
+  cleanups.add(() => worker.kill());
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'durability-extract-'));
+  cleanups.add(async () => fs.rmSync(directory, { recursive: true, force: true }));
+  const spec = resolveRestoreSpec(
+    productionExtractSpec({ restoreId: `durability-${taskQueue}`, requester: 'alice', targetInstanceId: 'notifydb-extracted', pollInterval: '1s', approvers: ['bob'], restoreTime: lost.restoreTime, directory }),
+  );
+  const handle = await startRestore(env.client, spec, { taskQueue });
+  const query = () => handle.query(restoreStatusQuery);
+  const asking = await until('the repair approval', query, (s) => s.state === 'waiting-for-approval' && Boolean(s.waitingFor?.plan), 3 * MINUTE);
+
+  // The application holds production's table: the approved write will wait for it inside its transaction.
+  const holder = await productionClient(sim, false);
+  await holder.query('BEGIN');
+  await holder.query(`LOCK TABLE ${DEMO_TABLE} IN ACCESS EXCLUSIVE MODE`);
+  await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan, comment: 'durability test' }] });
+  await until('the write waiting on the lock', () => runningActivities(handle), (running) => running.some((a) => a.type === 'writeRows'), MINUTE);
+  await sleep(1000);
+  const running = await runningActivities(handle);
+  await worker.kill();
+  note(scenario, 'killed while writeRows waited inside its transaction');
+  await holder.query('ROLLBACK');
+  await holder.end();
+  worker = await spawnWorker(scenario, 'after kill mid-write (heartbeat timeout 20 s)', wenv, { handle, running });
+
+  await handle.result();
+  const status = await query();
+  await measure(scenario, handle, status.timeline);
+  const check = await productionClient(sim, false);
+  try {
+    const rows = Number((await check.query(`SELECT count(*) AS n FROM ${DEMO_TABLE}`)).rows[0].n);
+    const ledger = Number((await check.query('SELECT count(*) AS n FROM rds_orchestrator.repairs')).rows[0].n);
+    return { status, lost, productionRows: rows, ledger, inFlightAtKill: running.map((a) => a.type), mutations: mutationSummary(await admin.calls({ mutationsOnly: true })) };
+  } finally {
+    await check.end();
+  }
+}
+
 interface ServerRestartOutcome {
   result: CampaignResult;
   mutations: string[];
@@ -481,6 +546,7 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     campaign?: Promise<CampaignOutcome>;
     mutation?: Promise<CampaignOutcome>;
     restore?: Promise<RestoreOutcome>;
+    extract?: Promise<RepairOutcome>;
     server?: Promise<ServerRestartOutcome>;
     fleet?: Promise<FleetOutcome>;
   } = {};
@@ -492,6 +558,8 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     runs.campaign = launch(campaignWindowAndProbe(env));
     runs.mutation = launch(campaignMutationInFlight(env));
     runs.restore = launch(restoreCutover(env));
+    // The extract needs PostgreSQL (CI installs it); without it here the scenario is skipped below.
+    if (findPostgresBinDir() || process.env.CI) runs.extract = launch(restoreExtractRepair(env));
     runs.server = launch(devServerRestart());
     runs.fleet = launch(fleetMidWave(env));
   });
@@ -573,6 +641,18 @@ describe('durability: SIGKILLed worker processes and a restarted dev server', fu
     for (const s of ['restore-available', 'approved', 'old-instance-stopped', 'cname-insync', 'dns-verified']) assert.ok(steps.includes(s), `step ${s}`);
     assert.equal(o.oldInstanceStatus, 'stopped');
     assert.equal(o.newInstanceStatus, 'available');
+  });
+
+  it('extract: killed while the repair writes (inside its transaction); the retry writes each lost row once, one ledger record', async function () {
+    if (!runs.extract) this.skip();
+    const o = await runs.extract!;
+    assert.equal(o.status.state, 'completed', o.status.failure);
+    assert.deepEqual(o.inFlightAtKill, ['writeRows'], 'killed mid-write');
+    const written = o.status.extract!.repair!.written!;
+    assert.deepEqual(written, [{ table: DEMO_TABLE, inserted: o.lost.lostIds.length, updated: 0, skipped: 0 }], 'the lost attempt committed nothing; the retry wrote every lost row');
+    assert.equal(o.productionRows, o.lost.written, 'production has each row once');
+    assert.equal(o.ledger, 1, 'one record of the repair');
+    assert.equal(o.mutations.filter((m) => m.startsWith('RestoreDBInstanceToPointInTime')).length, 1, 'one restore');
   });
 
   it('fleet: killed mid-wave while two children upgrade under their probes; the waves complete, each instance upgraded once', async function () {

@@ -15,12 +15,13 @@ import { MIN_APPROVALS, type RestoreRun } from './run';
 
 /**
  * Data activities: a dump takes as long as the database is big (the runbook: "at least half an hour"). They
- * heartbeat every few seconds, so a worker lost mid-dump is noticed within a minute and another one starts
- * over (the dump) or finds the committed write (the repair).
+ * heartbeat every few seconds (the dump its progress every 5 s, compare and write a keep-alive every 2 s), so a
+ * worker lost mid-dump is noticed within 20 s and another one starts over (the dump) or finds the committed write
+ * (the repair).
  */
 const data = proxyActivities<Activities>({
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
