@@ -23,6 +23,7 @@ import {
   type WaitingFor,
 } from '../src/api';
 import { describeCounts } from '../src/domain/fleet';
+import { describeWindowGroup, describeWindowGroups } from '../src/domain/window-group';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
 import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId, findPostgresBinDir } from '../sim';
@@ -117,11 +118,17 @@ function fleetProgress(st: StageReport): string | undefined {
   const waves = f.waves || f.windowGroups?.length || 0;
   const groups = f.windowGroups ?? [];
   if (f.currentWave === undefined) {
-    const windows = groups.length ? ` in ${groups.length} window group(s) (${groups.map((g) => `${hhmm(g.start)}: ${g.instances}`).join(', ')})` : '';
+    const windows = groups.length ? ` in ${groups.length} window group(s): ${describeWindowGroups(groups.map((g, n) => ({ ...g, instances: groupNames(f.instances, n + 1, g.instances) })))}` : '';
     return `${st.name}: ${f.instances.length} instance(s)${windows}, ${describeCounts(f.counts)}`;
   }
   const group = groups[f.currentWave - 1];
-  return `${st.name}: wave ${f.currentWave}/${waves}${group ? ` (window ${hhmm(group.start)})` : ''}, ${describeCounts(f.counts)}`;
+  return `${st.name}: wave ${f.currentWave}/${waves}${group ? ` (window group ${describeWindowGroup({ ...group, instances: groupNames(f.instances, f.currentWave, group.instances) })})` : ''}, ${describeCounts(f.counts)}`;
+}
+
+/** The names of a window group's instances (its wave's), or only their count while the report does not list them all. */
+function groupNames(instances: { wave?: number; instanceId: string }[], wave: number, count: number): string[] | number {
+  const names = instances.filter((i) => i.wave === wave).map((i) => i.instanceId);
+  return names.length === count ? names : count;
 }
 
 /** How a fleet stage of the demo's campaign takes its databases, in a line. */

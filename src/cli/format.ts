@@ -1,6 +1,7 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
 import type { AwsTrouble, CampaignStatus, FleetInstanceReport, IdentityStatus, RestoreStatus, StageReport, TimelineEntry, WaitingFor } from '../api';
 import { countStates, describeCounts } from '../domain/fleet';
+import { describeWindow, describeWindowGroup } from '../domain/window-group';
 
 /** How many instances (and waves, window groups, excluded ones) a fleet stage prints unless asked for all. */
 export const SHOWN_BY_DEFAULT = 20;
@@ -110,7 +111,9 @@ export function formatFleetReport(st: StageReport, opts: { all?: boolean; campai
     lines.push('  window groups:');
     for (const [n, g] of f.windowGroups.slice(0, limit).entries()) {
       const counts = describeCounts(countStates(f.instances.filter((i) => i.wave === n + 1)));
-      lines.push(`    wave ${String(n + 1).padEnd(3)} ${shortIso(g.start)} – ${shortIso(g.end)}  ${g.instances} instance(s)  ${g.statusPageIncidentId ? `status page ${g.statusPageIncidentId}` : 'not announced'}  (${counts})`);
+      const names = f.instances.filter((i) => i.wave === n + 1).map((i) => i.instanceId);
+      const group = describeWindowGroup({ ...g, instances: names.length === g.instances ? names : g.instances }, '--all lists them');
+      lines.push(`    wave ${String(n + 1).padEnd(3)} ${group}  ${g.statusPageIncidentId ? `status page ${g.statusPageIncidentId}` : 'not announced'}  (${counts})`);
     }
     if (f.windowGroups.length > limit) lines.push(`    … ${f.windowGroups.length - limit} more window group(s)`);
   }
@@ -156,7 +159,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
         st.toVersion,
         st.status,
         st.step ?? '',
-        st.window ? shortIso(st.window.start) : st.fleet?.windowGroups?.length ? `${shortIso(st.fleet.windowGroups[0].start)}…` : '',
+        st.window ? shortIso(st.window.start) : st.fleet?.windowGroups?.length ? firstWindowGroup(st.fleet.windowGroups) : '',
         st.downtimeSeconds !== undefined ? `${st.downtimeSeconds}s` : '',
       ]),
     ]),
@@ -174,6 +177,11 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
   }
   lines.push('', 'Recent steps:', ...formatTimeline(s.timeline.slice(-8)));
   return lines.join('\n');
+}
+
+/** The first of a fleet stage's window groups, by start and end, and how many more ("Sun 2026-12-06 02:20–02:50 UTC +1"). */
+function firstWindowGroup(groups: { start: string; end: string }[]): string {
+  return `${describeWindow(groups[0].start, groups[0].end)}${groups.length > 1 ? ` +${groups.length - 1}` : ''}`;
 }
 
 /** What moved around a stage's instance: its replicas, who owns its flag, the flag turned off by others, the page. */

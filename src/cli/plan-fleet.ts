@@ -12,6 +12,7 @@ import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, 
 import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
 import { pendingUpgradeTo } from '../domain/pending-maintenance';
 import { assessStage } from '../domain/preflight';
+import { describeWindowGroup } from '../domain/window-group';
 import { SHOWN_BY_DEFAULT, instancesToShow, table } from './format';
 
 /** What planning a fleet stage reads (part of the plan's readers). */
@@ -158,7 +159,7 @@ function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetM
     });
     const flagged = fp.waves.reduce((n, w) => n + w.flagged, 0);
     p.announceAt = 'right after approval, one announcement per window group';
-    p.what.push(`needs approval: one approval covers all ${ready.length} instance(s) and their windows, ${groups.length} window(s); each instance's first window at least ${formatDuration(s.noticeMs)} ahead if approved now`);
+    p.what.push(`needs approval: one approval covers all ${ready.length} instance(s) and their windows, ${groups.length} window group(s), each named below by its start and end; each instance's first window at least ${formatDuration(s.noticeMs)} ahead if approved now`);
     if (s.statusPage.enabled) p.what.push(`one status-page scheduled maintenance "${s.statusPage.name}" per window group, for exactly its window`);
     p.what.push(`each window group is a wave: its instances start at the group's pre-check, ${formatDuration(s.precheckBeforeMs)} before the window (AWS pending maintenance checked, AutoMinorVersionUpgrade on; off after the window)`);
     p.what.push(threshold);
@@ -233,7 +234,8 @@ export function formatFleetStagePlan(s: StagePlan, opts: { all?: boolean } = {})
   lines.push(`  waves:      ${f.waves.length} (${how}); stops and asks after ${f.failureThreshold} failed instance(s)`);
   if (s.announceAt) lines.push(`  announce:   ${s.announceAt}`);
   for (const w of f.waves.slice(0, limit)) {
-    const when = w.window ? (f.approvalPlan ? `window ${windowText(w.window)}` : `windows from ${short(w.window.start)}${w.windowEstimated ? ' (est.)' : ''}`) : '';
+    const group = () => describeWindowGroup({ ...w.window!, instances: f.instances.filter((i) => i.wave === w.wave).map((i) => i.instanceId) }, '--all lists them');
+    const when = w.window ? (f.approvalPlan ? `window group ${group()}` : `windows from ${short(w.window.start)}${w.windowEstimated ? ' (est.)' : ''}`) : '';
     const pre = w.precheckAt ? `  pre-check ${short(w.precheckAt)}` : '';
     lines.push(`    wave ${String(w.wave).padEnd(4)} ${String(w.instances).padStart(4)} instance(s)  ${when}${pre}${w.flagged ? `  ${w.flagged} FLAGGED` : ''}`.trimEnd());
   }

@@ -252,13 +252,26 @@ describe('campaign plan: fleet stages', function () {
 
     const text = formatPlan(plan);
     assert.match(text, /waves: +2 \(one wave per window group\)/);
-    assert.match(text, /wave 1 +3 instance\(s\) {2}window 2025-03-18T02:00Z – 2025-03-18T02:30Z {2}pre-check 2025-03-15T02:00Z {2}1 FLAGGED/);
-    assert.match(text, /wave 2 +1 instance\(s\) {2}window 2025-03-27T04:00Z – 2025-03-27T04:30Z {2}pre-check 2025-03-24T04:00Z {2}1 FLAGGED/);
+    assert.match(text, /wave 1 +3 instance\(s\) {2}window group Tue 2025-03-18 02:00–02:30 UTC \(prod-admin, prod-api, prod-reports\) {2}pre-check 2025-03-15T02:00Z {2}1 FLAGGED/);
+    assert.match(text, /wave 2 +1 instance\(s\) {2}window group Thu 2025-03-27 04:00–04:30 UTC \(prod-jobs\) {2}pre-check 2025-03-24T04:00Z {2}1 FLAGGED/);
     assert.match(text, new RegExp(`approval: +${expected.replace(/[|.]/g, '\\$&')}`));
-    assert.match(text, /needs approval: one approval covers all 4 instance\(s\) and their windows, 2 window\(s\)/);
+    assert.match(text, /needs approval: one approval covers all 4 instance\(s\) and their windows, 2 window group\(s\)/);
     assert.match(text, /eu-west-2\/prod-jobs +15\.5 +upgrade +2025-03-27T04:00Z – 2025-03-27T04:30Z +FLAG window 2025-03-20T04:00:00\.000Z skipped: overlaps blackout "release freeze"/);
     assert.match(text, /eu-west-2\/prod-reports .*FLAG AWS applies the upgrade itself on 2025-03-10T00:00:00\.000Z, before this window/);
     assert.match(text, /! 2 instance\(s\) flagged/);
+  });
+
+  it('two window groups opening at the same minute with different ends read differently in the plan', async function () {
+    const tags = { environment: 'production', team: 'notify' };
+    const fake = new FakeReaders().add(
+      { instanceId: 'prod-short', tags, preferredMaintenanceWindow: TUE },
+      { instanceId: 'prod-long', tags, preferredMaintenanceWindow: 'tue:02:00-tue:02:45' },
+    );
+    const plan = await planCampaign(campaign([{ name: 'production', region: 'eu-west-2', select: { tags }, method: 'maintenance-window' }]), fake.readers(), NOW);
+    assert.deepEqual(plan.problems, []);
+    const text = formatPlan(plan);
+    assert.match(text, /wave 1 +1 instance\(s\) {2}window group Tue 2025-03-18 02:00–02:30 UTC \(prod-short\)/);
+    assert.match(text, /wave 2 +1 instance\(s\) {2}window group Tue 2025-03-18 02:00–02:45 UTC \(prod-long\)/);
   });
 
   it('a listed stage: a missing instance, one of another engine and one the target cannot reach are problems', async function () {

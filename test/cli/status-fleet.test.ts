@@ -137,7 +137,7 @@ describe('campaign status: fleet stages', function () {
     const lines = text.split('\n');
     assert.ok(lines.length < 70, `${lines.length} lines:\n${text}`);
     assert.match(text, /staging +fleet: 1001 instance\(s\) +15\.5,15\.8 +15\.8 +running +wave-started/);
-    assert.match(text, /production +fleet: 3 instance\(s\) +15\.5 +15\.8 +pending +2025-03-18T02:00Z…/);
+    assert.match(text, /production +fleet: 3 instance\(s\) +15\.5 +15\.8 +pending +Tue 2025-03-18 02:00–02:30 UTC \+1/);
     assert.match(text, /\[staging\] fleet: tags environment=staging, team=notify; postgres; in eu-west-2\n {2}up to 2 at a time, smallest-first; stops and asks after 5 failed instance\(s\)/);
     assert.match(text, /instances: 1001: 96 pending, 2 running, 899 completed, 3 failed, 1 skipped/);
     assert.match(text, /waves: +452\/500/);
@@ -149,8 +149,8 @@ describe('campaign status: fleet stages', function () {
 
     assert.match(text, /\[production\] fleet: .*\n {2}one wave per window group, smallest-first; stops and asks after 1 failed instance\(s\)/);
     assert.match(text, /waves: +0\/2/);
-    assert.match(text, /wave 1 +2025-03-18T02:00Z – 2025-03-18T02:30Z {2}2 instance\(s\) {2}status page inc-0001 {2}\(2 pending\)/);
-    assert.match(text, /wave 2 +2025-03-27T04:00Z – 2025-03-27T04:30Z {2}1 instance\(s\) {2}not announced {2}\(1 pending\)/);
+    assert.match(text, /wave 1 +Tue 2025-03-18 02:00–02:30 UTC \(prod-0001, prod-0002\) {2}status page inc-0001 {2}\(2 pending\)/);
+    assert.match(text, /wave 2 +Thu 2025-03-27 04:00–04:30 UTC \(prod-0003\) {2}not announced {2}\(1 pending\)/);
     assert.match(text, /flagged \(1\):\n.*\n +2 +eu-west-2\/prod-0003 +15\.5 +pending +2025-03-27T04:00Z +FLAG window 2025-03-20T04:00:00\.000Z skipped: overlaps blackout "release freeze"/);
     assert.match(text, /Recent steps:\n( {2}2025-03-03T12:\d\d:00\.000Z staging wave-ended: wave \d+\/500\n?){8}$/);
 
@@ -158,6 +158,18 @@ describe('campaign status: fleet stages', function () {
     assert.equal(all.split('\n').filter((l) => /^ {4}\S+ +eu-west-2\/stg-\d{4} /.test(l)).length, 1001);
     assert.match(all, /instances \(1001\):/);
     assert.match(all, /- +eu-west-2\/stg-1001 +15\.8 +skipped +already at 15\.8/);
+  });
+
+  it('two window groups opening at the same minute with different ends read differently in the status', function () {
+    const production = productionStage();
+    const w2 = { start: '2025-03-18T02:00:00.000Z', end: '2025-03-18T02:45:00.000Z' };
+    const f = production.fleet!;
+    f.instances[2].window = w2;
+    f.windowGroups![1] = { ...w2, instances: 1 };
+    const text = formatCampaignStatus(campaignStatus([production]), Date.parse('2025-03-03T13:00:00Z'));
+    assert.match(text, /wave 1 +Tue 2025-03-18 02:00–02:30 UTC \(prod-0001, prod-0002\)/);
+    assert.match(text, /wave 2 +Tue 2025-03-18 02:00–02:45 UTC \(prod-0003\)/);
+    assert.match(text, /production +fleet: 3 instance\(s\) .*Tue 2025-03-18 02:00–02:30 UTC \+1/);
   });
 
   it('a fleet stage before its preflight selected anything, and a one-instance stage, keep their rows', function () {

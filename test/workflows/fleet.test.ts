@@ -8,7 +8,9 @@ import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, pauseUpd
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION } from '../../src/api/search-attributes';
 import { startCampaign } from '../../src/client';
 import { resolveCampaignSpec } from '../../src/input';
+import { formatCampaignStatus } from '../../src/cli/format';
 import { upgradeCampaign } from '../../src/workflows';
+import { WINDOW_GROUP_TEXT_PATCH } from '../../src/workflows/campaign';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
 import { advanceUntil, failureOf, withWorker } from './helpers';
@@ -258,6 +260,34 @@ describe('fleet stages (time-skipping)', function () {
     });
   });
 
+  it('production: two window groups opening at the same minute with different ends read differently in the approval, its notification and the status', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fake.addInstance({ instanceId: 'prod-short', preferredMaintenanceWindow: 'wed:22:00-wed:22:30' });
+    fake.addInstance({ instanceId: 'prod-long', preferredMaintenanceWindow: 'wed:22:00-wed:23:15' });
+    const production: StageSpec = { name: 'production', region: 'eu-west-2', instances: ['prod-short', 'prod-long'], method: 'maintenance-window' };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([production]))], taskQueue, workflowId: `fleet-same-start-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'approval', { stepMs: 1000 });
+      const short = /Wed \S+ 22:00–22:30 UTC \(prod-short\)/;
+      const long = /Wed \S+ 22:00–23:15 UTC \(prod-long\)/;
+      const ask = asking.waitingFor!.description;
+      assert.match(ask, /in 2 window group\(s\)/);
+      for (const group of [short, long]) {
+        assert.match(ask, group);
+        assert.match(fake.notifications.find((n) => n.event === 'approval-needed')!.text, group);
+        assert.match(formatCampaignStatus(asking), group);
+      }
+      const history = await handle.fetchHistory();
+      const patches = (history.events ?? [])
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .map((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' '));
+      assert.equal(patches.filter((t) => t.includes(WINDOW_GROUP_TEXT_PATCH)).length, 1, 'a new run records the patch');
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'test done' }] });
+      assert.equal((await handle.result()).state, 'aborted');
+    });
+  });
+
   it('production: one approval covers every instance and its window, each window group announced once, pre-checked per instance', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
@@ -273,7 +303,9 @@ describe('fleet stages (time-skipping)', function () {
       const asking = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'approval', { stepMs: 1000 });
       const plan = asking.waitingFor!.plan!;
       assert.match(plan, /^production\|15\.8\|3 instances in 2 windows .*\|sha256:[0-9a-f]{16}$/);
-      assert.match(asking.waitingFor!.description, /upgrade 3 instance\(s\) to 15\.8 in 2 maintenance window\(s\)/);
+      assert.match(asking.waitingFor!.description, /upgrade 3 instance\(s\) to 15\.8 in 2 window group\(s\): /);
+      assert.match(asking.waitingFor!.description, /Wed \S+ 22:00–22:30 UTC \(prod-a, prod-b\)/);
+      assert.match(asking.waitingFor!.description, /Sat \S+ 04:00–04:30 UTC \(prod-c\)/);
       const f = fleetOf(asking);
       assert.equal(f.windowGroups!.length, 2);
       // AWS's forced date comes before prod-c's window (any window at least 14 days ahead): flagged for the approvers.

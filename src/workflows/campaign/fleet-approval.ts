@@ -6,6 +6,7 @@
 import type { StageReport } from '../../api';
 import { invalidateOtherPlans, whoMayApprove } from '../../domain/approvals';
 import { fleetApprovalPlanId, groupByWindow, memberKey, windowGroupKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { describeWindowGroup, describeWindowGroups, instanceNames } from '../../domain/window-group';
 import { iso, nowMs } from '../shared/clock';
 import { announceMaintenance } from './production';
 import type { StageRun } from './stage-run';
@@ -17,16 +18,15 @@ export async function obtainApprovalForWindows(st: StageRun, entries: FleetEntry
   const members = entries.map((e) => e.member);
   for (;;) {
     const groups = groupByWindow(members, nowMs(), s, st.settings.blackouts);
-    describeWindowGroups(report, groups);
+    reportWindowGroups(report, groups);
     const plan = fleetApprovalPlanId(s.name, target, groups);
     const invalidated = invalidateOtherPlans(st.status.approvals, s.name, plan);
     if (invalidated > 0) st.step('approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
     const withEntries = () => groups.map((group) => ({ group, entries: group.members.map((p) => byKey.get(memberKey(p.member))!) }));
     const policy = st.settings.approval!;
     const flagged = groups.flatMap((g) => g.members.filter((p) => p.flags.length > 0).map((p) => `${p.member.instanceId}: ${p.flags.join('; ')}`));
-    const windows = groups.map((g) => `${iso(g.window.startMs)} (${g.members.length})`).join(', ');
     const ask =
-      `approve ${s.name}: upgrade ${members.length} instance(s) to ${target} in ${groups.length} maintenance window(s): ${windows}` +
+      (st.settings.windowGroupText ? approvalOfGroups(st, members.length, groups) : approvalOfStarts(st, members.length, groups)) +
       `${flagged.length ? `; FLAGGED ${flagged.length}: ${flagged.slice(0, 10).join(' | ')}${flagged.length > 10 ? ' | …' : ''}` : ''}` +
       ` (${policy.minApprovals} approval(s) by ${whoMayApprove(policy)})`;
     if (!(await st.askApproval(plan, ask, groups[0].window.startMs))) return withEntries();
@@ -39,7 +39,21 @@ export async function obtainApprovalForWindows(st: StageRun, entries: FleetEntry
   }
 }
 
-function describeWindowGroups(report: StageReport, groups: WindowGroup[]): void {
+/** The approval's opening since WINDOW_GROUP_TEXT_PATCH: each group by its start and end, and its instances. */
+function approvalOfGroups(st: StageRun, count: number, groups: WindowGroup[]): string {
+  const regions = new Set(groups.flatMap((g) => g.members.map((p) => p.member.region))).size;
+  const named = groups.map((g) => ({ start: g.window.startMs, end: g.window.endMs, instances: instanceNames(g.members.map((p) => p.member), regions) }));
+  const list = `\`${st.run.command('status')} --all\` lists them`;
+  return `approve ${st.name}: upgrade ${count} instance(s) to ${st.target} in ${groups.length} window group(s): ${describeWindowGroups(named, list)}`;
+}
+
+/** The approval's opening for runs started before WINDOW_GROUP_TEXT_PATCH (what their people were asked): starts only. */
+function approvalOfStarts(st: StageRun, count: number, groups: WindowGroup[]): string {
+  const windows = groups.map((g) => `${iso(g.window.startMs)} (${g.members.length})`).join(', ');
+  return `approve ${st.name}: upgrade ${count} instance(s) to ${st.target} in ${groups.length} maintenance window(s): ${windows}`;
+}
+
+function reportWindowGroups(report: StageReport, groups: WindowGroup[]): void {
   const fleet = report.fleet!;
   fleet.windowGroups = groups.map((g) => ({ start: iso(g.window.startMs), end: iso(g.window.endMs), instances: g.members.length }));
   groups.forEach((g, i) => {
@@ -70,7 +84,7 @@ export async function announceWindowGroups(st: StageRun, groups: { group: Window
       body: `${s.statusPage.body} (${group.members.length} database(s))`,
     });
     info.statusPageIncidentId = created.incidentId;
-    st.step('status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(w.startMs)} – ${iso(w.endMs)} (${group.members.length} instance(s))`);
+    st.step('status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${describeWindowGroup({ start: w.startMs, end: w.endMs, instances: group.members.length })}`);
   }
   return ids;
 }

@@ -17,6 +17,7 @@ import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentCloseP
 import { fleetPauseSignal, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { countStates, describeCounts, memberKey, orderMembers, planWaves, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { precheckInstant } from '../../domain/plan';
+import { describeWindow, describeWindowGroup } from '../../domain/window-group';
 import { iso, nowIso, nowMs } from '../shared/clock';
 import { describeError } from '../shared/failures';
 import { announceWindowGroups, obtainApprovalForWindows } from './fleet-approval';
@@ -136,7 +137,8 @@ class FleetWaves {
       const replicasFirst = estate && entries.some((e) => e.member.readReplicaIds?.length);
       const startAt = replicasFirst ? nowMs() : precheckInstant(group.window, this.s);
       if (startAt > nowMs()) {
-        this.st.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, ${entries.length} instance(s) in the window ${iso(group.window.startMs)}`, until: iso(startAt) });
+        const named = describeWindowGroup({ start: group.window.startMs, end: group.window.endMs, instances: entries.map((e) => e.member.instanceId) }, `\`${this.st.run.command('status')} --all\` lists them`);
+        this.st.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, window group ${named}`, until: iso(startAt) });
         this.st.step('waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
         await this.wakeAt(startAt);
       }
@@ -243,7 +245,7 @@ class FleetWaves {
 
   private async askTerraform(wave: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     const ids = entries.map((e) => e.member.instanceId);
-    const before = window ? ` before ${iso(window.startMs)}` : ' before their next maintenance window';
+    const before = window ? ` before their window ${describeWindow(window.startMs, window.endMs)}` : ' before their next maintenance window';
     const text = `${terraformChangeText(ids, true)}${before}; after their window, ${terraformChangeText(ids, false, this.st.target)}`;
     this.terraformAsk = text;
     this.st.step('infra-change-requested', `wave ${wave}: ${text}`);

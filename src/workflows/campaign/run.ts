@@ -23,6 +23,12 @@ export const TERMINAL: CampaignState[] = ['completed', 'aborted', 'failed'];
 export const ESTATE_GUARD_PATCH = 'campaign-estate-guard';
 /** patched() id: search attributes are upserted only when the stage or state changes. */
 export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-change';
+/**
+ * patched() id: texts name each window group by its start and end and its instances (domain/window-group.ts).
+ * The fleet approval's text is what people sign, so a run started before it keeps asking the old text
+ * (starts only) to its end; decided once, when the run starts, like ESTATE_GUARD_PATCH.
+ */
+export const WINDOW_GROUP_TEXT_PATCH = 'campaign-window-groups-named-by-start-and-end';
 
 /** A campaign's status before its spec is read (what the query shows while it validates). */
 export function newCampaignStatus(campaignId: string, targetEngineVersion: string, requester: string, state: CampaignState): CampaignStatus {
@@ -66,6 +72,8 @@ export function campaignOperatedRun(
 export class CampaignRun {
   /** See ESTATE_GUARD_PATCH; decided once, when the run starts (before any activity, and before the identity gate's). */
   readonly estateGuard = patched(ESTATE_GUARD_PATCH);
+  /** See WINDOW_GROUP_TEXT_PATCH; decided once, when the run starts. */
+  readonly windowGroupText = patched(WINDOW_GROUP_TEXT_PATCH);
   readonly run: OperatedRun<CampaignState, CampaignStatus>;
   readonly settings: CampaignSettings;
   /** What preflight selected for each fleet stage, by stage name (fleet.ts). */
@@ -92,6 +100,7 @@ export class CampaignRun {
       blackouts: spec.blackouts,
       reminderIntervalMs: approval.reminderIntervalMs,
       approval: { requester: spec.requester, approvers: approval.approvers, minApprovals: approval.minApprovals },
+      windowGroupText: this.windowGroupText,
     };
   }
 

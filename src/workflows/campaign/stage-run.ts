@@ -41,6 +41,8 @@ export interface CampaignSettings {
   reminderIntervalMs: number;
   /** Who approves a stage's window; absent in a fleet instance's run (its campaign asked for the approval). */
   approval?: ApprovalPolicy;
+  /** Whether the approval names window groups by start and end (WINDOW_GROUP_TEXT_PATCH, run.ts); false for runs started before. */
+  windowGroupText?: boolean;
 }
 
 export type CampaignOperatedRun = OperatedRun<CampaignState, CampaignStatus>;
