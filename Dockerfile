@@ -7,7 +7,7 @@
 # out (see .dockerignore). Worker settings and endpoints: docs/cluster.md. The extract's dumps go to the folder
 # its spec names: mount a volume there (writable by the `node` user).
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # npm's postinstall fetches the local Temporal dev/test binaries, which an image never needs.
 ENV RDS_ORCHESTRATOR_SKIP_TOOLS_INSTALL=1
@@ -18,7 +18,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production \
     RDS_ORCHESTRATOR_SKIP_TOOLS_INSTALL=1 \

@@ -143,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const groups = argv.length ? GROUPS.filter((g) => argv.includes(g.name)) : GROUPS;
   const started = Date.now();
-  console.log(`npm test: ${groups.length} groups side by side (${groups.map((g) => g.name).join(', ')}); each group's output is printed when it ends`);
+  console.log(`npm test on node ${process.version}: ${groups.length} groups side by side (${groups.map((g) => g.name).join(', ')}); each group's output is printed when it ends`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
