@@ -81,6 +81,7 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     earliestRestorableTime: iso(earliest),
     backupRetentionPeriodDays: retentionDays,
     masterUserSecretArn: db.MasterUserSecret?.SecretArn,
+    iamDatabaseAuthentication: db.IAMDatabaseAuthenticationEnabled || undefined,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;

@@ -256,6 +256,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       input.VpcSecurityGroupIds = source.vpcSecurityGroupIds.length ? source.vpcSecurityGroupIds : undefined;
       input.MultiAZ = source.multiAZ;
       input.StorageType = source.storageType;
+      // "By default, mapping isn't enabled" on a restore: the source's users logging in with IAM tokens keep doing so.
+      if (source.iamDatabaseAuthentication) input.EnableIAMDatabaseAuthentication = true;
       const iops = copiedIops(source);
       if (iops !== undefined) input.Iops = iops;
     }

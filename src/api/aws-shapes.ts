@@ -67,6 +67,8 @@ export interface InstanceInfo {
   backupRetentionPeriodDays?: number;
   /** MasterUserSecret.SecretArn: the master user's password in Secrets Manager, when RDS manages it (ManageMasterUserPassword). */
   masterUserSecretArn?: string;
+  /** IAMDatabaseAuthenticationEnabled: users may log in with IAM authentication tokens. */
+  iamDatabaseAuthentication?: boolean;
   tags: Record<string, string>;
   /**
    * ReadReplicaDBInstanceIdentifiers: the instance's read replicas, as RDS lists them (an in-region replica by

@@ -40,6 +40,14 @@ export interface DatabaseTarget {
   where: AwsWhere;
   instanceId: string;
   access: DatabaseAccess;
+  /**
+   * For `master-secret`: the instance whose RDS-managed secret is read when this one has none of its own. A
+   * point-in-time restore of RDS for PostgreSQL gets no managed secret (RestoreDBInstanceToPointInTime's
+   * ManageMasterUserPassword applies to Oracle only) but has its source's master password as of the restore
+   * time: the source's secret, unless it was rotated since (then turn on ManageMasterUserPassword on the
+   * restored instance, and a retry reads its own).
+   */
+  masterSecretOf?: string;
 }
 
 /** A table named in a spec: `schema.table`, or `table` in `public`. */

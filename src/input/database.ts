@@ -46,7 +46,8 @@ function readPassword(p: Problems, value: unknown, path: string, username: strin
     return { kind: 'iam' };
   }
   if (typeof value === 'string') {
-    p.add(path, `"${value}" is not a password source; give ${PASSWORD_EXAMPLE} (never the password itself: it would be kept in the workflow's history)`);
+    // The value is not echoed: it may be the password itself.
+    p.add(path, `is not a password source; give ${PASSWORD_EXAMPLE} (never the password itself: it would be kept in the workflow's history)`);
     return undefined;
   }
   const o = readObject(p, value, path, ['secretArn', 'env']);
@@ -81,12 +82,13 @@ export function readTables(p: Problems, value: unknown, path: string): string[] 
   return list.map(qualified);
 }
 
+/** Schema names, folded to lower case as PostgreSQL folds unquoted names (the same rule as tables). */
 export function readSchemas(p: Problems, value: unknown, path: string): string[] {
   const list = readStringList(p, value, path, '["audit"]') ?? [];
   list.forEach((s, i) => {
     if (!IDENTIFIER.test(s)) p.add(`${path}[${i}]`, `"${s}" is not a schema name (an unquoted identifier: letters, digits, _)`);
   });
-  return list;
+  return list.map((s) => s.toLowerCase());
 }
 
 /** `Orders` → `public.orders`: unquoted names fold to lower case, as PostgreSQL (and pg_dump's patterns) fold them. */

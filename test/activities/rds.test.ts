@@ -496,6 +496,16 @@ describe('rds activities', () => {
       assert.equal(input.Iops, 12000);
     });
 
+    it("keeps the source's IAM database authentication on the restored instance (a restore does not enable it by default)", async () => {
+      sourceAndFreeTarget(dbInstance({ IAMDatabaseAuthenticationEnabled: true }));
+      await acts.restoreToPointInTime(baseReq);
+      assert.equal(rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input.EnableIAMDatabaseAuthentication, true);
+      rdsMock.resetHistory();
+      sourceAndFreeTarget(dbInstance({ IAMDatabaseAuthenticationEnabled: false }));
+      await acts.restoreToPointInTime(baseReq);
+      assert.equal(rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input.EnableIAMDatabaseAuthentication, undefined, 'not sent when the source has it off');
+    });
+
     it('uses the latest restorable time and no copied settings when asked', async () => {
       sourceAndFreeTarget();
       await acts.restoreToPointInTime({ ...baseReq, restoreTime: undefined, copySourceSettings: false });

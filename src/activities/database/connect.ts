@@ -35,6 +35,11 @@ export interface ConnectionParams {
   host: string;
   /** The address `host` was resolved to through DatabaseDeps.resolvers (libpq's hostaddr); absent: the system resolves it. */
   hostAddress?: string;
+  /**
+   * The name TLS checks when it is not `host`: dialled through another name (the cutover's CNAME), the server still
+   * presents the instance endpoint's certificate, so `verify-full` checks that name (and proves which server answered).
+   */
+  tlsName?: string;
   port: number;
   user: string;
   password: string;
@@ -80,6 +85,7 @@ async function resolve(deps: DatabaseDeps, target: DatabaseTarget, override?: { 
   const host = override?.host ?? instance.host;
   const params: ConnectionParams = {
     host,
+    ...(host !== instance.host ? { tlsName: instance.host } : {}),
     ...(deps.resolvers?.length ? { hostAddress: await resolveThrough(host, deps.resolvers) } : {}),
     port: override?.port ?? instance.port,
     user: login.user,
@@ -103,8 +109,9 @@ export function redact(text: string, secret: string): string {
 /** The pg.Client options of `p`: connect timeout, statement timeout, application_name. */
 export function clientConfig(p: ConnectionParams, opts: { connectTimeoutMs?: number; statementTimeoutMs?: number } = {}): pg.ClientConfig {
   const { caFile: _caFile, ...tls } = p.ssl || {};
-  // Connected by address, TLS still checks (and sends SNI for) the name.
-  const ssl = p.hostAddress && p.ssl ? { ...tls, servername: p.host } : tls;
+  // Connected by address or through another name, TLS still checks (and sends SNI for) the instance's name.
+  const tlsName = p.tlsName ?? (p.hostAddress ? p.host : undefined);
+  const ssl = tlsName && p.ssl ? { ...tls, servername: tlsName } : tls;
   return {
     host: p.hostAddress ?? p.host,
     port: p.port,
@@ -113,6 +120,9 @@ export function clientConfig(p: ConnectionParams, opts: { connectTimeoutMs?: num
     database: p.database,
     ssl: p.ssl ? ssl : false,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    // A worker that dies mid-transaction is noticed by the server within minutes, not the OS's two hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 30_000,
     statement_timeout: opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     application_name: APPLICATION_NAME,
   };
@@ -133,9 +143,14 @@ export function connectFailure(err: unknown, d: Described): ApplicationFailure {
   const { database, user, host, port } = d.params;
   const what = `user '${user}' to database '${database}' on ${describeInstanceOf(d.target)} at ${host}:${port} (password from ${d.source})`;
   if (code && LOGIN_REFUSED.has(code)) {
+    // The source's secret read for a restored instance: rotated since the restore time, it no longer matches.
+    const rotated = d.target.masterSecretOf && d.source.includes(`of ${d.target.masterSecretOf} (`)
+      ? ` The password is ${d.target.masterSecretOf}'s as of now, and ${d.target.instanceId} has it as of its restore time: if the secret was rotated since, turn on ManageMasterUserPassword for ${d.target.instanceId} ` +
+        `(\`aws rds modify-db-instance --db-instance-identifier ${d.target.instanceId} --manage-master-user-password --apply-immediately\`) and the retry reads its own secret.`
+      : '';
     return ApplicationFailure.nonRetryable(
       `Connecting ${what} was refused (SQLSTATE ${code}: ${said}). Check the user and the password at its source` +
-        `${d.target.access.credentials.kind === 'iam' ? ' (the user needs GRANT rds_iam, and the workers rds-db:connect)' : ''}, or the server's pg_hba rules.`,
+        `${d.target.access.credentials.kind === 'iam' ? ' (the user needs GRANT rds_iam, and the workers rds-db:connect)' : ''}, or the server's pg_hba rules.${rotated}`,
       FailureTypes.DatabaseAccess,
     );
   }
@@ -193,7 +208,8 @@ export async function connectDatabase(deps: DatabaseDeps, target: DatabaseTarget
 export function libpqEnv(p: ConnectionParams): NodeJS.ProcessEnv {
   const sslmode = !p.ssl ? 'disable' : p.ssl.rejectUnauthorized ? 'verify-full' : 'require';
   return {
-    PGHOST: p.host,
+    // libpq dials hostaddr and checks the certificate against host.
+    PGHOST: p.hostAddress && p.tlsName ? p.tlsName : p.host,
     ...(p.hostAddress ? { PGHOSTADDR: p.hostAddress } : {}),
     PGPORT: String(p.port),
     PGUSER: p.user,

@@ -153,6 +153,17 @@ export async function resolveLogin(deps: CredentialsDeps, target: DatabaseTarget
   const source = describeSource(creds, instance.masterSecretArn);
   switch (creds.kind) {
     case 'master-secret': {
+      if (!instance.masterSecretArn && target.masterSecretOf) {
+        // A restored instance without a secret of its own: its source's, whose password it has as of the restore time.
+        const of = await readInstanceEndpoint(deps.rdsClientFor, { ...target, instanceId: target.masterSecretOf });
+        if (of.masterSecretArn) {
+          const fallback = `the RDS-managed master user secret of ${target.masterSecretOf} (${of.masterSecretArn}; ${target.instanceId}, restored from it, has none of its own)`;
+          const s = await readSecret(deps, target, of.masterSecretArn, fallback);
+          const user = access.username ?? s.username ?? instance.masterUsername;
+          if (!user) throw accessFailure(`${fallback} has no username and the access names none for database '${access.database}' on ${describeInstanceOf(target)}: set access.username.`);
+          return { user, password: s.password, source: fallback };
+        }
+      }
       if (!instance.masterSecretArn) {
         throw accessFailure(
           `${describeInstanceOf(target)} has no RDS-managed master user secret (DescribeDBInstances shows no MasterUserSecret), so the password of database '${access.database}' cannot be read from it. ` +

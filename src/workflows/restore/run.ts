@@ -198,10 +198,8 @@ export class RestoreRun {
    * they were at the restore time but no RDS-managed secret of its own: `master-secret` reads the source's.
    */
   database(instanceId: string, access: DatabaseAccess): DatabaseTarget {
-    const sourceSecret = this.sourceInfo?.masterUserSecretArn;
     const restored = instanceId === this.spec.targetInstanceId;
-    const credentials: DatabaseAccess['credentials'] = restored && access.credentials.kind === 'master-secret' && sourceSecret ? { kind: 'secret', secretArn: sourceSecret } : access.credentials;
-    return { where: this.where(), instanceId, access: { ...access, credentials } };
+    return { where: this.where(), instanceId, access, ...(restored ? { masterSecretOf: this.spec.source.instanceId } : {}) };
   }
 
   /** What a rollback after the switch costs, in words. */

@@ -10,7 +10,7 @@ import { DescribeDBInstancesCommand, RDSClient, type DBInstance } from '@aws-sdk
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, DecryptionFailure } from '@aws-sdk/client-secrets-manager';
 import { ApplicationFailure } from '@temporalio/common';
 import { mockClient } from 'aws-sdk-client-mock';
-import { connectionParams, libpqEnv, connectFailure, type DatabaseDeps } from '../../../src/activities/database/connect';
+import { clientConfig, connectionParams, libpqEnv, connectFailure, type DatabaseDeps } from '../../../src/activities/database/connect';
 import { FailureTypes, type AwsWhere } from '../../../src/api/activities';
 import type { DatabaseAccess, DatabaseTarget } from '../../../src/api/database';
 import { awsError, expectFailure, rejection } from '../helpers';
@@ -88,6 +88,26 @@ describe('database credentials', function () {
   });
 
   describe('master-secret', function () {
+    it("a restored instance without a secret of its own reads its source's (masterSecretOf); a refused login then says the secret may have rotated since the restore and how to fix it", async function () {
+      const restored = { ...instance({ DBInstanceIdentifier: 'notify-restored', MasterUserSecret: undefined }).DBInstances[0], Endpoint: { Address: `notify-restored.abc.${REGION}.rds.amazonaws.com`, Port: 5432 } };
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'notify-restored' }).resolves({ DBInstances: [restored] });
+      rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves(instance());
+      secretsMock.on(GetSecretValueCommand, { SecretId: MASTER_ARN }).resolves({ SecretString: JSON.stringify({ username: 'master', password: PASSWORD }) });
+      const t: DatabaseTarget = { ...target(), instanceId: 'notify-restored', masterSecretOf: ID };
+      const p = await connectionParams(deps(), t);
+      assert.deepEqual([p.host, p.user, p.password], [`notify-restored.abc.${REGION}.rds.amazonaws.com`, 'master', PASSWORD], "the restored endpoint, the source's login");
+      const refused = connectFailure(Object.assign(new Error('password authentication failed for user "master"'), { code: '28P01' }), {
+        target: t,
+        params: p,
+        source: `the RDS-managed master user secret of ${ID} (${MASTER_ARN}; notify-restored, restored from it, has none of its own)`,
+      });
+      assert.equal(refused.nonRetryable, true);
+      assert.match(refused.message, /rotated since, turn on ManageMasterUserPassword for notify-restored .*modify-db-instance --db-instance-identifier notify-restored --manage-master-user-password/);
+      assertNoSecret(refused);
+      // Without masterSecretOf, an instance without a secret is told to turn one on, as before.
+      await expectAccessFailure(connectionParams(deps(), { ...t, masterSecretOf: undefined }), FailureTypes.DatabaseAccess, true, [/instance 'notify-restored' in eu-west-2 has no RDS-managed master user secret/]);
+    });
+
     it("reads the instance's RDS-managed secret: its username and password, the endpoint from DescribeDBInstances", async function () {
       secretsMock.on(GetSecretValueCommand, { SecretId: MASTER_ARN }).resolves({ SecretString: JSON.stringify({ username: 'master', password: PASSWORD }) });
       const p = await connectionParams(deps(), target());
@@ -229,6 +249,23 @@ describe('database credentials', function () {
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('through another name (the cutover\'s CNAME)', function () {
+    it('dials that name but checks the certificate (and sends SNI) for the instance endpoint, so verify-full works through a CNAME', async function () {
+      env.PW = PASSWORD;
+      const t = target({ username: 'app', tls: 'verify-full', credentials: { kind: 'env', variable: 'PW' } });
+      const p = await connectionParams(deps(), t, { host: 'db.notify.internal' });
+      assert.deepEqual([p.host, p.tlsName], ['db.notify.internal', `${ID}.abc.${REGION}.rds.amazonaws.com`]);
+      const config = clientConfig(p);
+      assert.equal(config.host, 'db.notify.internal');
+      assert.equal((config.ssl as { servername?: string }).servername, `${ID}.abc.${REGION}.rds.amazonaws.com`);
+      // By address (resolved through named DNS servers), libpq dials hostaddr and checks host.
+      const e = libpqEnv({ ...p, hostAddress: '10.0.3.7' });
+      assert.deepEqual([e.PGHOST, e.PGHOSTADDR], [`${ID}.abc.${REGION}.rds.amazonaws.com`, '10.0.3.7']);
+      // The instance's own name: nothing to override.
+      assert.equal((await connectionParams(deps(), t)).tlsName, undefined);
     });
   });
 
