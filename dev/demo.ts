@@ -9,7 +9,7 @@
  * specs. Live progress on the terminal (each fleet stage's wave and counts); approvals from a second
  * terminal with the CLI, or `--auto-approve` for CI and scripts.
  */
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import {
   campaignStatusQuery,
@@ -26,7 +26,7 @@ import { describeCounts } from '../src/domain/fleet';
 import { describeWindowGroup, describeWindowGroups } from '../src/domain/window-group';
 import { startCampaign, startRestore } from '../src/client';
 import { describeWait, humanDuration, table } from '../src/cli/format';
-import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, DEMO_VPC_ID, demoInstanceId, findPostgresBinDir } from '../sim';
+import { DEMO_ACCOUNTS, DEMO_ENVIRONMENTS, DEMO_ROLE_NAME, type DemoEnvironment, DEMO_VPC_ID, demoInstanceId, findPostgresBinDir } from '../sim';
 import { DEMO_FLEET_SIZE, DEMO_FLEET_TAGS, FROM_VERSION, TARGET_VERSION, fleetInstanceIds, fleetOfThreeWithWindows, productionExtractSpec, resolvedFleetWavesCampaign, resolvedProductionRestore, type CampaignTimings } from './fixtures';
 import { followToEnd, planAwaitingApproval } from './follow';
 import { startLocalStack } from './stack';
@@ -34,9 +34,12 @@ import { hasSshKeygen, keyOf, makeTeam, signedBy, type Team } from './people';
 import { PROJECT_ROOT } from './temporal-binaries';
 import { approveAskedPlan } from '../src/cli/context';
 import path from 'node:path';
-import { clockTime, nextWholeMinute } from './time';
+import { clockTime, nextWholeMinute, sleep } from './time';
 import { extractDirectory, loseSomeRows, productionRowCount, type LostRows } from './demo-extract';
 import { resolveRestoreSpec } from '../src/input';
+import { campaignHandle, restoreHandle } from '../src/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { DEFAULT_DEMO_STATE_DIR, DEMO_STATE_VERSION, DemoState, type SavedDemo } from './demo-state';
 
 export type DemoScenario = 'campaign' | 'restore' | 'all';
 
@@ -54,7 +57,21 @@ export interface DemoOptions {
   live?: (line: string | undefined) => void;
   /** Leave servers running after the scenarios (tests inspect the simulator, then call close()). */
   keepRunning?: boolean;
+  /**
+   * Where the dev server's database, the simulator's state and demo.json are kept (./demo-state.ts): a start
+   * finds the runs an earlier one left and follows them. Absent: everything in memory (the e2e test).
+   */
+  stateDir?: string;
+  /** Forget what `stateDir` holds and start over. */
+  fresh?: boolean;
+  /** The campaign's stages, in order (default preview, staging, production; the Ctrl-C test runs the first two). */
+  stages?: DemoEnvironment[];
+  /** Aborted on Ctrl-C: runDemo stops following, shuts the stack down quickly and rejects with DemoInterrupted. */
+  signal?: AbortSignal;
 }
+
+/** runDemo was interrupted; `message` is the one line that says where the demo stands and how to go on. */
+export class DemoInterrupted extends Error {}
 
 export interface DemoResult {
   campaign?: CampaignStatus;
@@ -219,49 +236,151 @@ function follow<S extends { state: string; timeline: TimelineEntry[]; waitingFor
   out: (l: string) => void,
   onWaiting: (s: S) => Promise<void>,
   live?: (line: string | undefined) => void,
+  ctl?: FollowControl<S>,
 ): Promise<S> {
   const printer = new ProgressPrinter(out, live);
-  return followToEnd(
+  const stopped = () => {
+    if (ctl?.signal?.aborted) throw new DemoInterrupted('interrupted');
+  };
+  const following = followToEnd(
     handle,
-    query,
+    // Once interrupted, no more queries: the worker and the server are shutting down.
+    async () => (stopped(), query()),
     async (s) => {
+      stopped();
+      ctl?.seen(s);
       printer.show(s.timeline, s.waitingFor, s.stages);
       await onWaiting(s);
     },
     1000,
   ).finally(() => live?.(undefined));
+  return ctl?.interrupted ? Promise.race([following, ctl.interrupted]) : following;
+}
+
+/** How runDemo stops a follower on Ctrl-C, and learns each reading (for the line it prints then). */
+interface FollowControl<S> {
+  signal?: AbortSignal;
+  /** Rejects with DemoInterrupted when `signal` aborts. */
+  interrupted?: Promise<never>;
+  seen(s: S): void;
+}
+
+/** What runDemo follows now and its last reading: what the interrupted line says. */
+type Following = { kind: 'campaign'; id: string; status?: CampaignStatus } | { kind: 'extract' | 'restore'; id: string; status?: RestoreStatus };
+
+/** "campaign demo-0612201500 is in staging, wave 1/2 (1 pending, 2 running)"; a restore by its state. */
+function whereItStands(f: Following | undefined): string {
+  if (!f) return 'the demo had started nothing yet';
+  const run = `${f.kind} ${f.id}`;
+  if (!f.status) return `${run} has started`;
+  if (f.kind !== 'campaign') return `${run} is ${f.status.state}${f.status.waitingFor ? `, waiting for ${f.status.waitingFor.description}` : ''}`;
+  const st = f.status.stages.find((s) => s.status === 'running') ?? f.status.stages.find((s) => s.status === 'pending');
+  if (!st || f.status.state === 'completed') return `${run} is ${f.status.state}`;
+  const fl = st.fleet;
+  const wave = fl?.currentWave !== undefined ? `, wave ${fl.currentWave}/${fl.waves || fl.windowGroups?.length || 0} (${describeCounts(fl.counts)})` : '';
+  const waiting = f.status.state === 'waiting-for-approval' ? ', waiting for an approval' : '';
+  return `${run} is in ${st.name}${wave}${waiting}`;
+}
+
+/**
+ * What an earlier start left in `state`, if the demo can go on with it: `--fresh`, a folder it cannot resume (said
+ * in one line) and a finished demo leave an empty folder and undefined.
+ */
+function resumable(state: DemoState, opts: DemoOptions): SavedDemo | undefined {
+  if (opts.fresh) {
+    state.wipe();
+    return undefined;
+  }
+  const { saved, problem } = state.load();
+  const fast = saved && saved.fast !== opts.fast ? `the demo in ${path.relative(process.cwd(), state.dir)} was started ${saved.fast ? 'with' : 'without'} --fast` : undefined;
+  if (problem || fast) opts.out(`Cannot resume: ${problem ?? fast}; starting a new demo.`);
+  else if (saved?.finished) opts.out(`The last demo (${saved.stamp}) finished; starting a new one.`);
+  else return saved;
+  state.wipe();
+  return undefined;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
-  const { out } = opts;
-  const started = Date.now();
-  const stamp = new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '').slice(4);
-  out('Starting the AWS simulator, the Temporal dev server and a worker...');
+  const { signal } = opts;
+  // After Ctrl-C nothing more is printed but the one line demoMain prints.
+  const out = (l: string) => (signal?.aborted ? undefined : opts.out(l));
+  const state = opts.stateDir ? new DemoState(opts.stateDir) : undefined;
+  const saved = state ? resumable(state, opts) : undefined;
+  const interrupted = signal
+    ? new Promise<never>((_, reject) => {
+        const stop = () => reject(new DemoInterrupted('interrupted'));
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+      })
+    : undefined;
+  interrupted?.catch(() => undefined);
+  const guard = <T>(p: Promise<T>): Promise<T> => (interrupted ? Promise.race([p, interrupted]) : p);
+  let following: Following | undefined;
+  const ctl = <S extends CampaignStatus | RestoreStatus>(kind: Following['kind'], id: string): FollowControl<S> => {
+    following = { kind, id } as Following;
+    return { signal, interrupted, seen: (s) => (following!.status = s as never) };
+  };
+  const started = saved?.startedAt ?? Date.now();
+  const stamp = saved?.stamp ?? new Date(started).toISOString().slice(0, 19).replace(/[-:T]/g, '').slice(4);
+  out(saved ? `Resuming the demo started at ${clockTime(started)} (kept in ${path.relative(process.cwd(), state!.dir)}): the simulator, the Temporal dev server and a worker...` : 'Starting the AWS simulator, the Temporal dev server and a worker...');
   // Without a webhook, notifications are shown as what would have been posted to the team's channel.
   const notifyLog = (line: string) => out(`           📣 ${line.replace(/^\[notify ([^\]]+)\] \S+( \([^)]*\))?: /, '$1: ')}`);
   // People are identified by SSH keys: the workers read the team's allowed signers; starts and approvals are signed.
   const team = hasSshKeygen() ? makeTeam(DEMO_KEYS_DIR, [DEMO_REQUESTER, DEMO_APPROVER], [DEMO_FORGER]) : undefined;
-  const stack = await startLocalStack({
+  const starting = startLocalStack({
     taskQueue: TASK_QUEUE,
-    server: { port: opts.temporalPort, uiPort: opts.uiPort },
+    // With a state folder, the dev server keeps its database there; the simulator its state file (and the same ports:
+    // the staging probe's URL is in the campaign's spec, the DNS server's address in a restore's).
+    server: { port: opts.temporalPort, uiPort: opts.uiPort, ...(state ? { dbFile: state.dbFile } : {}) },
+    // Ctrl-C: the activities in flight are cancelled at once and retried by the next worker (the durability story).
+    workerOverrides: { shutdownGraceTime: '300ms', shutdownForceTime: '1s' },
     // The DNS server stands in for the resolver of the VPC the private zone (in production's account) belongs to.
     // --fast (CI) also shortens a restore's creating and backing-up (60 s and 20 s before the speed-up): the demo restores twice.
-    simulator: { port: opts.simPort, speed: opts.fast ? 5 : 1, ...(opts.fast ? { durations: { creating: 20, backingUp: 5 } } : {}), dnsPort: 0, dnsVpcId: DEMO_VPC_ID, dnsAccount: DEMO_ACCOUNTS.production },
+    simulator: {
+      port: saved?.simPort ?? opts.simPort,
+      speed: opts.fast ? 5 : 1,
+      ...(opts.fast ? { durations: { creating: 20, backingUp: 5 } } : {}),
+      dnsPort: saved?.dnsPort ?? 0,
+      dnsVpcId: DEMO_VPC_ID,
+      dnsAccount: DEMO_ACCOUNTS.production,
+      ...(state ? { stateFile: state.simStateFile } : {}),
+    },
     configEnv: team ? { ...process.env, ORCHESTRATOR_ALLOWED_SIGNERS: team.allowedSignersFile } : process.env,
     notifyLog,
   });
+  let stack: Awaited<typeof starting>;
+  try {
+    stack = await guard(starting);
+  } catch (err) {
+    // Interrupted while starting: what did start stops (or ends with this process).
+    void starting.then((s) => s.close(), () => undefined);
+    if (err instanceof DemoInterrupted) throw new DemoInterrupted(interruptedLine(undefined));
+    throw err;
+  }
   const { client, sim, admin, temporalAddress: address } = stack;
   try {
+    if (saved) {
+      const missing = await missingRun(client, saved);
+      if (missing) {
+        out(`Cannot resume: ${missing}; starting a new demo.`);
+        await stack.close();
+        return runDemo({ ...opts, fresh: true });
+      }
+    }
     // Windows: preview's opens at the next whole minute after the lead (time to arm the flag), production's a few
     // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
     const clock = demoClock(opts.fast);
     // With PostgreSQL here, production is a real database for the data-loss scene (the extract).
-    const withDatabase = opts.scenario !== 'campaign' && findPostgresBinDir() !== undefined;
-    const fleet = fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true, withDatabase);
-    if (clock.recordTtlSeconds !== undefined) {
+    const withDatabase = saved ? saved.withDatabase : opts.scenario !== 'campaign' && findPostgresBinDir() !== undefined;
+    // A resumed demo's fleet is in the simulator's state file already.
+    const fleet = saved ? undefined : fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true, withDatabase);
+    if (fleet && clock.recordTtlSeconds !== undefined) {
       for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
     }
-    await admin.seed(fleet);
+    if (fleet) await guard(admin.seed(fleet));
+    const progress: SavedDemo = saved ?? { version: DEMO_STATE_VERSION, stamp, startedAt: started, fast: opts.fast, simPort: sim.port, dnsPort: sim.dnsPort!, withDatabase, stages: opts.stages };
+    const keep = () => state?.save(progress);
+    keep();
 
     out('');
     out(`  Temporal:   ${address}   (namespace default, task queue ${TASK_QUEUE})`);
@@ -269,9 +388,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     out(`  Simulator:  ${sim.url}   (AWS APIs, Statuspage at /statuspage/v1, admin at /_sim)`);
     const tags = Object.entries(DEMO_FLEET_TAGS).map(([k, v]) => `${k}=${v}`).join(', ');
     out(`  Fleet:      ${DEMO_FLEET_SIZE} databases per environment on PostgreSQL ${FROM_VERSION}, tagged environment=<env>, ${tags}:`);
-    const windowOf = new Map((fleet.instances ?? []).map((i) => [i.id, i.preferredMaintenanceWindow ?? '']));
+    const windowOf = new Map((fleet?.instances ?? []).map((i) => [i.id, i.preferredMaintenanceWindow ?? '']));
     for (const env of DEMO_ENVIRONMENTS) {
-      out(`              ${env.padEnd(11)} ${fleetInstanceIds(env).map((id) => `${id} (window ${windowOf.get(id)?.split('-')[0]})`).join(', ')}`);
+      out(`              ${env.padEnd(11)} ${fleetInstanceIds(env).map((id) => (fleet ? `${id} (window ${windowOf.get(id)?.split('-')[0]})` : id)).join(', ')}`);
     }
     out(`  Accounts:   preview ${DEMO_ACCOUNTS.preview}, staging ${DEMO_ACCOUNTS.staging}, production ${DEMO_ACCOUNTS.production} (zone, bastion), each through role ${DEMO_ROLE_NAME}`);
     if (team) {
@@ -304,7 +423,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     };
 
     if (opts.scenario !== 'restore') {
-      const campaignId = `demo-${stamp}`;
+      const campaignId = progress.campaignId ?? `demo-${stamp}`;
       const timings = demoTimings(opts.fast);
       const spec = resolvedFleetWavesCampaign({
         campaignId,
@@ -313,12 +432,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         noticeOverrideReason: 'DEMO ONLY: windows minutes apart; real campaigns give 14 days notice',
         admin,
         accounts: true,
+        environments: progress.stages,
       });
-      out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, preview → staging → production, each a fleet stage`);
+      out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, ${spec.stages.map((s) => s.name).join(' → ')}, each a fleet stage`);
       for (const s of spec.stages) out(`  ${`${s.name}:`.padEnd(12)} ${describeFleetStage(s)}`);
-      out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
+      if (spec.stages.some((s) => s.name === 'production')) out(`  NOTICE OVERRIDE (demo): production notice ${timings.productionNotice} instead of 14 days`);
       out(`  follow it in another terminal: ${cli} campaign status ${campaignId}   (one database: --instance ${demoInstanceId('staging')})`);
-      const handle = await startCampaign(client, await signedBy(team, 'campaign', campaignId, spec), { taskQueue: TASK_QUEUE });
+      if (progress.campaignId) out(`  resumed: following campaign ${campaignId} from where it is`);
+      const handle = progress.campaignId ? campaignHandle(client, campaignId) : await guard(startCampaign(client, await signedBy(team, 'campaign', campaignId, spec), { taskQueue: TASK_QUEUE }));
+      progress.campaignId = campaignId;
+      keep();
       let told = false;
       result.campaign = await follow(handle, () => handle.query(campaignStatusQuery), out, async (s) => {
         const plan = planAwaitingApproval(s);
@@ -334,7 +457,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           out('  >>> (approve before the proposed window is less than the notice away, or the campaign proposes next week\'s)');
           out('');
         }
-      }, opts.live);
+      }, opts.live, ctl('campaign', campaignId));
       out('');
       out(`Campaign ${campaignId} ${result.campaign.state.toUpperCase()} in ${humanDuration(Date.now() - started)}`);
       out(table([['STAGE', 'INSTANCE', 'WAVE', 'FROM', 'TO', 'STATUS', 'DOWNTIME', 'TIME TAKEN'], ...summaryRows(result.campaign.stages)]));
@@ -346,11 +469,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     if (opts.scenario !== 'campaign' && withDatabase) {
       const extractId = `demo-extract-${stamp}`;
       out(`Extract ${extractId}: the runbook's common restore, rows lost on ${demoInstanceId('production')} put back`);
-      const lost = await loseSomeRows(sim, true, out);
+      // The rows are lost once: a resumed extract follows its run, with what was lost then.
+      const lost = progress.extract?.lost ?? (await guard(loseSomeRows(sim, true, out)));
       const spec = resolveRestoreSpec(
         productionExtractSpec({ restoreId: extractId, requester: DEMO_REQUESTER, targetInstanceId: `notifydb-extract-${stamp}`, pollInterval: opts.fast ? '1s' : '3s', restoreTime: lost.restoreTime, directory: extractDirectory(PROJECT_ROOT), accounts: true }),
       );
-      const handle = await startRestore(client, await signedBy(team, 'restore', extractId, spec), { taskQueue: TASK_QUEUE });
+      if (progress.extract) out(`  resumed: following extract ${extractId} from where it is`);
+      const handle = progress.extract ? restoreHandle(client, extractId) : await guard(startRestore(client, await signedBy(team, 'restore', extractId, spec), { taskQueue: TASK_QUEUE }));
+      progress.extract = { id: extractId, lost };
+      keep();
       let told = false;
       result.extract = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
         if (!planAwaitingApproval(s)) return;
@@ -362,7 +489,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           out(`  >>> Writing the lost rows back needs a second developer's approval. In a second terminal:  ${cli} restore approve ${extractId} ${asApprover}`);
           out(`  >>> (review them first: ${cli} restore status ${extractId})`);
         }
-      }, opts.live);
+      }, opts.live, ctl('extract', extractId));
       result.lostRows = { ...lost, productionRowsAfter: await productionRowCount(sim, true) };
       out(`Extract ${extractId} ${result.extract.state.toUpperCase()}: ${describeExtractOutcome(result.extract, result.lostRows)}`);
       if (result.extract.failure) out(`  failure: ${result.extract.failure}`);
@@ -374,12 +501,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
 
     if (opts.scenario !== 'campaign') {
-      const restoreId = `demo-${stamp}`;
+      const restoreId = progress.restoreId ?? `demo-${stamp}`;
       const target = `notifydb-restore-${stamp}`;
       out(`Restore ${restoreId}: ${demoInstanceId('production')} at its latest restorable time → ${target}, then cut the db CNAME over`);
       // The simulator's DNS server stands in for the VPC's Route 53 Resolver of the private zone.
       const spec = resolvedProductionRestore({ restoreId, requester: DEMO_REQUESTER, targetInstanceId: target, pollInterval: opts.fast ? '1s' : '3s', resolvers: [sim.dnsAddress!], accounts: true, database: withDatabase });
-      const handle = await startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue: TASK_QUEUE });
+      if (progress.restoreId) out(`  resumed: following restore ${restoreId} from where it is`);
+      const handle = progress.restoreId ? restoreHandle(client, restoreId) : await guard(startRestore(client, await signedBy(team, 'restore', restoreId, spec), { taskQueue: TASK_QUEUE }));
+      progress.restoreId = restoreId;
+      keep();
       let told = false;
       result.restore = await follow(handle, () => handle.query(restoreStatusQuery), out, async (s) => {
         const plan = planAwaitingApproval(s);
@@ -391,7 +521,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           told = true;
           out(`  >>> The cutover needs an approval. In a second terminal:  ${cli} restore approve ${restoreId} ${asApprover}`);
         }
-      }, opts.live);
+      }, opts.live, ctl('restore', restoreId));
       out(`Restore ${restoreId} ${result.restore.state.toUpperCase()}: ${result.restore.target.instanceId} at ${result.restore.target.endpoint ?? '?'}`);
       if (result.restore.failure) out(`  failure: ${result.restore.failure}`);
       if (result.restore.rollback) out(`  rolled back: ${result.restore.rollback.reason}; ${result.restore.rollback.steps.join('; ')}`);
@@ -399,12 +529,51 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       out('');
     }
 
-    if (!opts.keepRunning) await stack.close();
+    progress.finished = true;
+    keep();
+    if (!opts.keepRunning) {
+      await stack.close();
+      state?.appendCalls(sim.engine.calls);
+    }
     return result;
   } catch (err) {
-    await stack.close();
-    throw err;
+    if (!(err instanceof DemoInterrupted)) {
+      await stack.close();
+      state?.appendCalls(sim.engine.calls);
+      throw err;
+    }
+    // Ctrl-C: the worker stops at once (activities in flight are retried by the next one), then the dev server
+    // (SIGTERM) and the simulator (its state file is written after each change). Within about a second; what is
+    // not closed by then ends with this process.
+    await Promise.race([stack.close(), sleep(1500)]);
+    state?.appendCalls(sim.engine.calls);
+    throw new DemoInterrupted(interruptedLine(following));
   }
+}
+
+/** The one line Ctrl-C leaves: where the demo stands and how to go on. */
+function interruptedLine(f: Following | undefined): string {
+  if (!f) return 'Interrupted before the campaign started. Run npm start to start again.';
+  return `Interrupted: ${whereItStands(f)}. Run npm start to continue, npm start -- --fresh to start over.`;
+}
+
+/** The first run demo.json names that the dev server does not know (then the demo cannot resume). */
+async function missingRun(client: Client, saved: SavedDemo): Promise<string | undefined> {
+  const runs = [
+    ...(saved.campaignId ? [{ what: `campaign ${saved.campaignId}`, handle: campaignHandle(client, saved.campaignId) }] : []),
+    ...(saved.extract ? [{ what: `extract ${saved.extract.id}`, handle: restoreHandle(client, saved.extract.id) }] : []),
+    ...(saved.restoreId ? [{ what: `restore ${saved.restoreId}`, handle: restoreHandle(client, saved.restoreId) }] : []),
+  ];
+  if (!runs.length) return 'the demo was interrupted before its campaign started';
+  for (const { what, handle } of runs) {
+    try {
+      await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return `the dev server has no ${what}`;
+      throw err;
+    }
+  }
+  return undefined;
 }
 
 /** "40 rows written, 10 lost by the DELETE at 12:03:05; restored to 12:03:04; dump …; 10 written back; production has 40 rows again". */
@@ -440,10 +609,12 @@ function summaryRows(stages: StageReport[]): string[][] {
   });
 }
 
-const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--fast] [--temporal-port N] [--ui-port N] [--sim-port N]`;
+const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--fast] [--fresh] [--state-dir DIR] [--stages preview,staging,production] [--temporal-port N] [--ui-port N] [--sim-port N]
+  The demo keeps its state in ${path.relative(process.cwd(), DEFAULT_DEMO_STATE_DIR)} (--state-dir or RDS_DEMO_STATE_DIR: another folder):
+  after Ctrl-C, npm start again follows its runs from where they are; --fresh starts over.`;
 
 export function parseDemoArgs(argv: string[], out: (l: string) => void): DemoOptions {
-  const opts: DemoOptions = { autoApprove: false, scenario: 'all', fast: false, temporalPort: 7233, uiPort: 8233, simPort: 4599, out };
+  const opts: DemoOptions = { autoApprove: false, scenario: 'all', fast: false, temporalPort: 7233, uiPort: 8233, simPort: 4599, out, stateDir: process.env.RDS_DEMO_STATE_DIR || DEFAULT_DEMO_STATE_DIR, fresh: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = () => {
@@ -460,7 +631,17 @@ export function parseDemoArgs(argv: string[], out: (l: string) => void): DemoOpt
     } else if (a === '--temporal-port') opts.temporalPort = num();
     else if (a === '--ui-port') opts.uiPort = num();
     else if (a === '--sim-port') opts.simPort = num();
-    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+    else if (a === '--fresh') opts.fresh = true;
+    else if (a === '--stages') {
+      const stages = (argv[++i] ?? '').split(',');
+      if (!stages.every((st): st is DemoEnvironment => (DEMO_ENVIRONMENTS as readonly string[]).includes(st))) throw new Error(`--stages takes environments among ${DEMO_ENVIRONMENTS.join(',')}\n${USAGE}`);
+      opts.stages = stages;
+    }
+    else if (a === '--state-dir') {
+      const dir = argv[++i];
+      if (!dir) throw new Error(`--state-dir needs a folder\n${USAGE}`);
+      opts.stateDir = path.resolve(dir);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   return opts;
 }
@@ -475,9 +656,27 @@ export async function demoMain(argv: string[]): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
-  // The demo's own process: keep the worker's logs to errors, the progress lines say the rest.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const result = await runDemo(opts);
+  // The demo's own process: keep the worker's logs to errors, the progress lines say the rest. Ctrl-C is the
+  // demo's to handle (below), not the SDK's (it would shut the worker down under the follower's feet).
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  // Ctrl-C: stop following, shut down quickly, one line saying where the demo stands; a second Ctrl-C exits at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    terminal?.live(undefined);
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
+  let result: DemoResult;
+  try {
+    result = await runDemo({ ...opts, signal: interrupt.signal });
+  } catch (err) {
+    if (!(err instanceof DemoInterrupted)) throw err;
+    out(err.message);
+    return 130;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const ok = [result.campaign, result.extract, result.restore].every((r) => (r?.state ?? 'completed') === 'completed');
   return ok ? 0 : 5;
 }

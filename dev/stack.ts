@@ -12,7 +12,8 @@ import type { SimAdminClient } from '../sim';
 import type { RunningSimulator, SimulatorOptions } from '../sim';
 import { Closers } from './closers';
 import { simulatorConfig, startLocalSimulator } from './simulator';
-import { startDevServer, type DevServerOptions } from './temporal-server';
+import type { CreateWorkerOptions } from '../src/worker';
+import { startDevServer, startPersistentDevServer, type DevServerOptions } from './temporal-server';
 import { startInProcessWorker } from './worker';
 
 export interface LocalStackOptions {
@@ -25,6 +26,8 @@ export interface LocalStackOptions {
   configEnv?: NodeJS.ProcessEnv;
   /** Where notifications go when no webhook is configured. */
   notifyLog?: (line: string) => void;
+  /** Worker options for the in-process worker (e.g. a short shutdown grace). */
+  workerOverrides?: CreateWorkerOptions['overrides'];
 }
 
 export interface LocalStack {
@@ -48,13 +51,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const { sim, admin } = await startLocalSimulator(closers, opts.simulator);
     let env = opts.env;
     if (!env) {
-      const own = await startDevServer(opts.server);
+      const own = opts.server?.dbFile ? await startPersistentDevServer({ ...opts.server, dbFile: opts.server.dbFile }) : await startDevServer(opts.server);
       closers.add(() => own.teardown());
       env = own;
     }
     const temporalAddress = env.connection.options.address;
     const config = simulatorConfig(sim.url, { ...opts.configEnv, TEMPORAL_ADDRESS: temporalAddress, ORCHESTRATOR_TASK_QUEUE: opts.taskQueue }, sim.dnsAddress);
-    const worker = await startInProcessWorker(closers, { connection: env.nativeConnection, namespace: 'default', taskQueue: opts.taskQueue, config, notifyLog: opts.notifyLog });
+    const worker = await startInProcessWorker(closers, { connection: env.nativeConnection, namespace: 'default', taskQueue: opts.taskQueue, config, notifyLog: opts.notifyLog, overrides: opts.workerOverrides });
     return { env, client: env.client, temporalAddress, sim, admin, config, taskQueue: opts.taskQueue, worker, closers, close: () => closers.close() };
   } catch (err) {
     await closers.close();

@@ -9,7 +9,12 @@ import type { ConnectionPlugin } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/api/search-attributes';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { freePort } from './ports';
 import { spawnProcess, type ChildProcessHandle } from './processes';
+import { sleep } from './time';
 import { findTemporalBinary, temporalExecutable } from './temporal-binaries';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
@@ -33,6 +38,8 @@ export interface DevServerOptions {
   port?: number;
   /** Serve the Web UI on this port (default: no UI). */
   uiPort?: number;
+  /** Keep the server's state in this SQLite file, the server a process group of its own (startPersistentDevServer). Default: in memory. */
+  dbFile?: string;
 }
 
 /** `temporal server start-dev` (in-memory SQLite) as a child of this process, through @temporalio/testing. */
@@ -51,13 +58,65 @@ export function startDevServer(opts: DevServerOptions = {}): Promise<TestWorkflo
   });
 }
 
-/** A dev server on a database file as a process of its own: its workflows survive killing it and starting it again on the file. */
-export function spawnDevServer(name: string, opts: { dbFile: string; port: number }): ChildProcessHandle {
+/**
+ * A dev server on a database file as a process of its own (its own process group: a Ctrl-C on the terminal does
+ * not reach it): its workflows survive killing it and starting it again on the file. With `uiPort`, its Web UI.
+ */
+export function spawnDevServer(name: string, opts: { dbFile: string; port: number; uiPort?: number }): ChildProcessHandle {
   const cli = findTemporalBinary('cli');
   if (!cli) throw new Error('no Temporal CLI found (TEMPORAL_CLI_PATH, .tools/venv/bin/temporal or PATH); run npm install');
-  const args = ['server', 'start-dev', '--db-filename', opts.dbFile, '--ip', '127.0.0.1', '--port', String(opts.port), '--headless', '--log-level', 'error'];
+  const ui = opts.uiPort ? ['--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort)] : ['--headless'];
+  const args = ['server', 'start-dev', '--db-filename', opts.dbFile, '--ip', '127.0.0.1', '--port', String(opts.port), ...ui, '--log-level', 'error'];
   for (const sa of ALL_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa.name}=${typeNames(sa.type).cli}`);
   return spawnProcess(name, cli.path, args);
+}
+
+/** Resolves once the Temporal frontend at `address` answers; rejects when `server` exits first or `timeoutMs` passes. */
+export async function waitForTemporal(address: string, timeoutMs: number, server?: ChildProcessHandle): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (server && !server.running) throw new Error(`the Temporal dev server exited before it answered on ${address}\n${server.tail()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not come up within ${timeoutMs} ms: ${err}${server ? `\n${server.tail()}` : ''}`);
+      await sleep(200);
+    }
+  }
+}
+
+/**
+ * A dev server keeping its state in `dbFile` (the demo's: `npm start` again finds its workflows), run as a process
+ * group of its own so that the caller decides when it stops: teardown() closes the connections, then SIGTERM
+ * (the server writes its database and exits). Port 0 = a free one.
+ */
+export async function startPersistentDevServer(opts: DevServerOptions & { dbFile: string }): Promise<TestWorkflowEnvironment> {
+  const port = opts.port || (await freePort());
+  const address = `127.0.0.1:${port}`;
+  fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  const server = spawnDevServer('Temporal dev server', { dbFile: opts.dbFile, port, uiPort: opts.uiPort });
+  try {
+    await waitForTemporal(address, 60_000, server);
+    const env = await TestWorkflowEnvironment.createFromExistingServer({ address });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      try {
+        await teardown();
+      } finally {
+        await server.stop();
+      }
+    };
+    return env;
+  } catch (err) {
+    await server.kill();
+    throw err;
+  }
 }
 
 /**

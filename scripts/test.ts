@@ -47,13 +47,15 @@ function mochaGroup(name: string, what: string, files: string[], ignore: string[
  * the CPU, and are niced (the longest least) so that a recovery the durability suite reports (a new worker
  * process compiles before it polls), or the demo's next step, is not measured behind a type check.
  */
-const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**'];
+const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**', 'test/demo-resume/**'];
 const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database/probe.test.ts', 'test/activities/database/through-simulator.test.ts'];
 const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts'];
 const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
 const GROUPS: Group[] = [
   mochaGroup('demo', 'the demo end to end (test/e2e)', ['test/e2e/**/*.test.ts']),
   // The probe's tests measure outages of a few hundred milliseconds on the clock: beside the crashes, not behind the CPU.
+  // The demo interrupted by Ctrl-C and started again (about 2 minutes on the clock): beside the demo, not after it.
+  mochaGroup('resume', 'the demo: Ctrl-C mid-wave, npm start again (test/demo-resume)', ['test/demo-resume/**/*.test.ts']),
   mochaGroup('durability', 'crashes and restarts (test/durability), the probe on the clock', ['test/durability/**/*.test.ts', ...ON_THE_CLOCK]),
   mochaGroup('workflows', 'workflows and signed identities on the time-skipping server', TIME_SKIPPING, [], 10),
   mochaGroup('stack', 'CLI, accounts, moto, replay and the worker process on a dev server', LOCAL_STACK, [], 10),
