@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { DEMO_ACCOUNTS, DEMO_MASTER_PASSWORD, DEMO_MASTER_USERNAME, demoInstanceId, type RunningSimulator } from '../sim';
+import { DEMO_ACCOUNTS, DEMO_MASTER_PASSWORD, DEMO_MASTER_USERNAME, demoInstanceId, postgresAddress, type RunningSimulator } from '../sim';
 import { DEMO_DATABASE, DEMO_TABLE, REGION } from './fixtures';
 import { sleep } from './time';
 
@@ -37,14 +37,14 @@ function productionInstance(sim: RunningSimulator, multiAccount: boolean) {
   return inst;
 }
 
-/** Production's database as its master user (the demo seeded the password), on the port RDS shows. */
+/** Production's database as its master user (the demo seeded the password), on its own address and the port RDS shows. */
 export function productionClient(sim: RunningSimulator, multiAccount: boolean, database = DEMO_DATABASE): Promise<pg.Client> {
   return connect(sim, multiAccount, database);
 }
 
 async function connect(sim: RunningSimulator, multiAccount: boolean, database: string): Promise<pg.Client> {
-  const inst = productionInstance(sim, multiAccount);
-  const client = new pg.Client({ host: '127.0.0.1', port: inst.endpoint.port, user: DEMO_MASTER_USERNAME, password: DEMO_MASTER_PASSWORD, database });
+  const { host, port } = postgresAddress(productionInstance(sim, multiAccount));
+  const client = new pg.Client({ host, port, user: DEMO_MASTER_USERNAME, password: DEMO_MASTER_PASSWORD, database });
   client.on('error', () => undefined);
   await client.connect();
   return client;

@@ -15,4 +15,4 @@ export { defaultCatalogue, type CatalogueMajor } from './src/rds/catalogue';
 export { defaultVpcId } from './src/ec2/model';
 export { parseBucket } from './src/main';
 export { findPostgresBinDir, freePort, PostgresServer, PostgresUnavailableError, requirePostgresBinDir } from './src/postgres/server';
-export { POSTGRES_HOST } from './src/rds-postgres';
+export { postgresAddress } from './src/rds-postgres';

@@ -117,7 +117,7 @@ export async function runSimulatorCli(argv: string[]): Promise<RunningSimulator>
     const result = await new SimAdminClient(sim.url).seed(demoFleet(sim.engine.now(), { multiAccount: opts.seedDemoAccounts, postgres: true }));
     console.log(`seeded demo fleet: ${result.instances.map((i) => i.id).join(', ')}; hosted zone ${result.hostedZones.map((z) => `${z.name} (${z.id})`).join(', ')}`);
     const production = sim.engine.rds.list(result.instances.find((i) => i.id === 'notifydb-production')?.account ?? '', 'eu-west-2').find((i) => i.postgres);
-    if (production) console.log(`PostgreSQL: ${production.id} on 127.0.0.1:${production.endpoint.port} (user ${production.masterUsername}; sim/README.md, "PostgreSQL-backed instances")`);
+    if (production) console.log(`PostgreSQL: ${production.id} on ${production.postgres?.host}:${production.endpoint.port} (user ${production.masterUsername}; sim/README.md, "PostgreSQL-backed instances")`);
     if (result.roles.length) console.log(`accounts: ${result.instances.map((i) => `${i.id} in ${i.account}`).join(', ')}, zone in ${result.hostedZones[0]?.account}; roles: ${result.roles.map((r) => r.arn).join(', ')}`);
   }
   const throttle = opts.rdsThrottle ? `, RDS throttled at ${opts.rdsThrottle.burst} burst + ${opts.rdsThrottle.ratePerSecond}/s per account and region` : '';

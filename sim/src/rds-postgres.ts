@@ -8,6 +8,13 @@
  * RestoreTime → recovery_target_time with toReal, archived WAL and backup times → LatestRestorableTime and the
  * earliest restorable time with toSim. The clusters live in `<state file>.postgres/<account>/<region>/<instance id>/`
  * (a temporary folder, deleted at close, when the state is in memory); its `time-map.json` keeps the map.
+ *
+ * Each instance's server listens on a loopback address of its own (127.0.0.2, 127.0.0.3, …; Linux routes all of
+ * 127.0.0.0/8 to lo), the one the DNS server answers for its endpoint name, and on a port no other instance has: so
+ * a client that reaches an instance through a name that leads elsewhere (a CNAME still pointing at the old
+ * instance) fails to connect or meets the other server, as in AWS, where each endpoint name resolves to its own
+ * instance's address. The addresses come from a counter kept in the RDS state (`postgresHostsGiven`), so a restart
+ * with the state file gives no address twice.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,8 +28,24 @@ import type { DbInstance, RdsState } from './rds/state';
 import type { Simulator } from './simulator';
 
 const REFRESH_MS = 1000;
-/** The address an instance's endpoint name resolves to: its server listens on 127.0.0.1 only. */
-export const POSTGRES_HOST = '127.0.0.1';
+/** Loopback addresses given: the n-th is 127.a.b.c with n + 1 = a·2¹⁶ + b·2⁸ + c (from 127.0.0.2 on). */
+const LOOPBACK_SPAN = 0xfffffe - 1;
+
+/** The n-th loopback address given (n ≥ 1), or undefined for one ending in .0 or .255, which are skipped. */
+function loopbackAddress(n: number): string | undefined {
+  const x = n + 1;
+  const [a, b, c] = [(x >> 16) & 0xff, (x >> 8) & 0xff, x & 0xff];
+  return c === 0 || c === 255 ? undefined : `127.${a}.${b}.${c}`;
+}
+
+/**
+ * Where a PostgreSQL-backed instance's server listens (`sim.engine.rds.get(account, region, id)`): its own loopback
+ * address (what its endpoint name resolves to in the simulator's DNS) and `Endpoint.Port`.
+ */
+export function postgresAddress(inst: Pick<DbInstance, 'id' | 'endpoint' | 'postgres'>): { host: string; port: number } {
+  if (!inst.postgres?.host) throw new Error(`${inst.id} is not PostgreSQL-backed (seed it with postgres: true)`);
+  return { host: inst.postgres.host, port: inst.endpoint.port };
+}
 
 export class PostgresBackedInstances implements InstanceDatabases {
   private fleet?: PostgresFleet;
@@ -43,17 +66,38 @@ export class PostgresBackedInstances implements InstanceDatabases {
   }
 
   private spec(inst: DbInstance): FleetClusterSpec {
-    return { key: [inst.account, inst.region, inst.id], port: inst.endpoint.port, user: inst.masterUsername, password: (inst.postgres as { masterUserPassword: string }).masterUserPassword };
+    return { key: [inst.account, inst.region, inst.id], host: (inst.postgres as { host: string }).host, port: inst.endpoint.port, user: inst.masterUsername, password: (inst.postgres as { masterUserPassword: string }).masterUserPassword };
   }
 
   check(): void {
     requirePostgresBinDir();
   }
 
+  /** The next loopback address no live instance has, counted in the state. */
+  private giveHost(): string {
+    const rds = this.engine.state as unknown as RdsState;
+    const taken = new Set(this.backed().map((i) => i.postgres?.host));
+    for (let tries = 0; tries < LOOPBACK_SPAN; tries++) {
+      rds.postgresHostsGiven = ((rds.postgresHostsGiven ?? 0) % LOOPBACK_SPAN) + 1;
+      const host = loopbackAddress(rds.postgresHostsGiven);
+      if (host && !taken.has(host)) {
+        this.engine.markDirty();
+        return host;
+      }
+    }
+    throw new Error('every loopback address is taken');
+  }
+
+  /** An address and a port of its own: free on that address (and on 127.0.0.1), and no other instance's port. */
+  private giveAddress(inst: DbInstance): string {
+    const host = this.giveHost();
+    inst.endpoint.port = freePortSync(host, new Set(this.backed().filter((i) => i !== inst).map((i) => i.endpoint.port)));
+    return host;
+  }
+
   provision(inst: DbInstance, masterUserPassword: string): void {
     const { fleet, map } = this.parts();
-    inst.endpoint.port = freePortSync();
-    inst.postgres = { masterUserPassword };
+    inst.postgres = { masterUserPassword, host: this.giveAddress(inst) };
     const backupEnd = fleet.create(this.spec(inst), !DATABASE_DOWN_STATUSES.has(inst.status));
     inst.postgres.backupEnd = map.toSim(backupEnd);
     this.engine.markDirty();
@@ -61,9 +105,9 @@ export class PostgresBackedInstances implements InstanceDatabases {
   }
 
   prepareRestore(source: DbInstance, restored: DbInstance, restoreTime: number): void {
-    restored.endpoint.port = freePortSync();
     restored.postgres = {
       masterUserPassword: (source.postgres as { masterUserPassword: string }).masterUserPassword,
+      host: this.giveAddress(restored),
       recovery: { source: { account: source.account, region: source.region, id: source.id }, restoreTime },
     };
     this.startTimer();
@@ -120,16 +164,18 @@ export class PostgresBackedInstances implements InstanceDatabases {
   resume(): void {
     const backed = this.backed();
     if (backed.length === 0) return;
+    // A state file written before instances had addresses of their own: each gets one now.
+    for (const inst of backed) if (inst.postgres && !inst.postgres.host) inst.postgres.host = this.giveHost();
     this.engine.tick();
     for (const inst of backed) this.statusChanged(inst);
     this.engine.persistIfDirty();
     this.startTimer();
   }
 
-  /** The address of a PostgreSQL-backed instance's endpoint name (for the DNS server), if it is one. */
+  /** The address of a PostgreSQL-backed instance's endpoint name (for the DNS server): its own, if it is one. */
   hostAddress(name: string): string | undefined {
     const wanted = name.toLowerCase().replace(/\.$/, '');
-    return this.backed().some((i) => i.endpoint.address.toLowerCase() === wanted) ? POSTGRES_HOST : undefined;
+    return this.backed().find((i) => i.endpoint.address.toLowerCase() === wanted)?.postgres?.host;
   }
 
   private startTimer(): void {

@@ -3,6 +3,7 @@
  * their dependencies need (RDS and Route 53 use EC2's VPCs and security groups), and seeded in the order the
  * seed spec's members may refer to one another.
  */
+import { awsManagedKmsKeyArn } from './core/aws';
 import type { EngineOptions } from './core/engine';
 import { SimEngine } from './core/engine';
 import type { RequestThrottle, TokenBucketSpec } from './core/throttle';
@@ -61,7 +62,8 @@ export class Simulator extends SimEngine {
     this.rds.masterSecrets = {
       create: (inst, password) => ({
         arn: this.secretsManager.createRdsManagedSecret({ instanceId: inst.id, username: inst.masterUsername, password, account: inst.account, region: inst.region }),
-        kmsKeyId: `arn:aws:kms:${inst.region}:${inst.account}:alias/aws/secretsmanager`,
+        // Without MasterUserSecretKmsKeyId, "the aws/secretsmanager KMS key is used"; RDS names it by its key ARN.
+        kmsKeyId: awsManagedKmsKeyArn(inst.account, inst.region, 'aws/secretsmanager'),
       }),
     };
     this.route53 = registerRoute53(this, this.ec2);

@@ -23,8 +23,9 @@ export interface ResolverOptions {
   random?: () => number;
   /**
    * Names answered with an A record outside the hosted zones: the endpoint names of the simulator's
-   * PostgreSQL-backed RDS instances, whose servers listen on 127.0.0.1 (in AWS, the endpoint's public DNS name
-   * resolves to the instance's address). Given by the composition, so the DNS server does not depend on RDS.
+   * PostgreSQL-backed RDS instances, each with the loopback address its own server listens on (in AWS, the
+   * endpoint's DNS name resolves to the instance's address). Given by the composition, so the DNS server does not
+   * depend on RDS.
    */
   hostAddress?: (name: string) => string | undefined;
 }

@@ -19,6 +19,8 @@ import { PostgresServer, ensurePostgresFolder, runAsPostgres } from './server';
 export interface ClusterSpec {
   /** A folder only this cluster uses. */
   dir: string;
+  /** The loopback address it alone listens on. */
+  host: string;
   port: number;
   user: string;
   password: string;
@@ -36,7 +38,7 @@ export class InstanceCluster {
     private readonly bin: string,
     readonly spec: ClusterSpec,
   ) {
-    this.server = new PostgresServer({ bin, dataDir: this.dataDir, port: spec.port });
+    this.server = new PostgresServer({ bin, dataDir: this.dataDir, host: spec.host, port: spec.port });
   }
 
   get dataDir(): string {
@@ -88,7 +90,7 @@ export class InstanceCluster {
   takeBaseBackup(): number {
     const tmp = `${this.baseDir}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    runAsPostgres(path.join(this.bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(this.spec.port), '-U', this.spec.user, '-D', tmp, '-X', 'fetch', '-c', 'fast', '--no-sync', '-w'], {
+    runAsPostgres(path.join(this.bin, 'pg_basebackup'), ['-h', this.spec.host, '-p', String(this.spec.port), '-U', this.spec.user, '-D', tmp, '-X', 'fetch', '-c', 'fast', '--no-sync', '-w'], {
       env: { PGPASSWORD: this.spec.password },
     });
     const endedAt = Date.now();
@@ -98,9 +100,10 @@ export class InstanceCluster {
 
   /**
    * Point-in-time recovery of `source` into this (new, empty) cluster, to `targetReal` (wall epoch ms), or to the
-   * end of the archived WAL when undefined; promoted at the target, then started on this cluster's port with its own
-   * archive. When the archive ends before any transaction after the target (recovery cannot "reach" it), every
-   * archived transaction is at or before the target, so replaying the whole archive is the state at the target.
+   * end of the archived WAL when undefined; promoted at the target, then started on this cluster's address and port
+   * with its own archive. When the archive ends before any transaction after the target (recovery cannot "reach"
+   * it), every archived transaction is at or before the target, so replaying the whole archive is the state at the
+   * target.
    */
   recoverFrom(source: InstanceCluster, targetReal: number | undefined): void {
     this.prepareFolders();
@@ -164,7 +167,7 @@ export class InstanceCluster {
    * written in it) and the segment before it is the last one archived. Asked over SQL; undefined when it cannot be.
    */
   async everythingArchived(): Promise<boolean | undefined> {
-    const client = new Client({ host: '127.0.0.1', port: this.spec.port, user: this.spec.user, password: this.spec.password, database: 'postgres', connectionTimeoutMillis: 2000 });
+    const client = new Client({ host: this.spec.host, port: this.spec.port, user: this.spec.user, password: this.spec.password, database: 'postgres', connectionTimeoutMillis: 2000 });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -54,7 +54,7 @@ export class PostgresFleet {
   cluster(spec: FleetClusterSpec): InstanceCluster {
     const name = spec.key.join('/');
     let cluster = this.clusters.get(name);
-    if (!cluster || cluster.spec.port !== spec.port) {
+    if (!cluster || cluster.spec.port !== spec.port || cluster.spec.host !== spec.host) {
       // The root and the folders above an instance's must be traversable by the postgres user.
       fs.mkdirSync(this.root, { recursive: true, mode: 0o755 });
       let dir = this.root;
@@ -62,7 +62,7 @@ export class PostgresFleet {
         dir = path.join(dir, part);
         fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       }
-      cluster = new InstanceCluster(this.binDir(), { dir: path.join(this.root, ...spec.key), port: spec.port, user: spec.user, password: spec.password });
+      cluster = new InstanceCluster(this.binDir(), { dir: path.join(this.root, ...spec.key), host: spec.host, port: spec.port, user: spec.user, password: spec.password });
       this.clusters.set(name, cluster);
     }
     return cluster;

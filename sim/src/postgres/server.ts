@@ -1,6 +1,7 @@
 /**
  * One real PostgreSQL server (Debian's `postgresql-15` binaries, the ones `npm run cluster` uses): its data
- * directory, a port on 127.0.0.1, no Unix socket, password (scram) authentication; initialised with initdb,
+ * directory, a port on one loopback address (127.0.0.1 unless given), no Unix socket, password (scram)
+ * authentication; initialised with initdb,
  * started and stopped with pg_ctl. initdb and postgres refuse to run as root, so as root every PostgreSQL
  * program runs (runuser) as the unprivileged `postgres` user, and the folders it writes are given to it.
  *
@@ -92,6 +93,8 @@ export interface PostgresServerOptions {
   bin: string;
   dataDir: string;
   port: number;
+  /** The only address it listens on (listen_addresses); default 127.0.0.1. Linux routes all of 127.0.0.0/8 to lo. */
+  host?: string;
   /** Extra postgresql.conf lines (archive settings, recovery targets). */
   settings?: Record<string, string | number | boolean>;
 }
@@ -114,11 +117,15 @@ export class PostgresServer {
     return this.options.port;
   }
 
+  get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
   private pg(program: string, args: string[], check = true) {
     return runAsPostgres(path.join(this.options.bin, program), args, { check });
   }
 
-  /** initdb with `superuser`/`password` (scram), TCP on 127.0.0.1 only, then the extra settings. */
+  /** initdb with `superuser`/`password` (scram), TCP on its host only, then the extra settings. */
   init(superuser: string, password: string): void {
     ensurePostgresFolder(path.dirname(this.dataDir));
     const pwfile = path.join(path.dirname(this.dataDir), `.initdb-password-${process.pid}`);
@@ -129,7 +136,7 @@ export class PostgresServer {
     } finally {
       fs.rmSync(pwfile, { force: true });
     }
-    this.configure({ listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: 50, shared_buffers: '16MB', fsync: false, ...this.options.settings });
+    this.configure({ listen_addresses: this.host, unix_socket_directories: '', max_connections: 50, shared_buffers: '16MB', fsync: false, ...this.options.settings });
   }
 
   /** Appends settings to postgresql.conf (the last line for a name wins). */
@@ -153,11 +160,14 @@ export class PostgresServer {
     return this.pid() !== undefined;
   }
 
-  /** Starts the server on its port and waits until it accepts connections (a recovery may take a while). */
+  /**
+   * Starts the server on its host and port (given on the command line, so they hold whatever postgresql.conf says,
+   * e.g. a restored copy of another cluster's) and waits until it accepts connections (a recovery may take a while).
+   */
   start(timeoutSeconds = 120): void {
     if (this.running()) return;
     const logFile = path.join(path.dirname(this.dataDir), 'postgres.log');
-    this.pg('pg_ctl', ['-D', this.dataDir, '-l', logFile, '-o', `-p ${this.port}`, '-w', '-t', String(timeoutSeconds), 'start']);
+    this.pg('pg_ctl', ['-D', this.dataDir, '-l', logFile, '-o', `-p ${this.port} -h ${this.host}`, '-w', '-t', String(timeoutSeconds), 'start']);
   }
 
   /** Stops the server: `fast` ends every session at once (no connection lingers), as RDS's stop does. */
@@ -177,13 +187,21 @@ export class PostgresServer {
 }
 
 /**
- * A free TCP port on 127.0.0.1, found synchronously (a short-lived child binds port 0 and prints it): the
- * simulator's seed and RDS calls are synchronous, and a port is needed before PostgreSQL starts.
+ * A TCP port free on `host` and on 127.0.0.1 (default: 127.0.0.1 alone) and not in `avoid`, found synchronously (a
+ * short-lived child binds port 0 and prints it): the simulator's seed and RDS calls are synchronous, and a port is
+ * needed before PostgreSQL starts.
  */
-export function freePortSync(): number {
-  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});";
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
-  const port = Number(r.stdout);
-  if (r.status !== 0 || !Number.isInteger(port) || port <= 0) throw new Error(`could not find a free port: ${r.stderr || r.error?.message || r.stdout}`);
-  return port;
+export function freePortSync(host = '127.0.0.1', avoid: ReadonlySet<number> = new Set()): number {
+  // Bound on `host`, then (another address) on 127.0.0.1 too: prints the port, or 0 when 127.0.0.1 holds it.
+  const also = host === '127.0.0.1' ? 'done()' : "const t=net.createServer();t.once('error',()=>{p=0;done();});t.listen(p,'127.0.0.1',()=>t.close(done));";
+  const script =
+    `const net=require('net');const s=net.createServer();let p=0;const done=()=>{s.close();process.stdout.write(String(p));};` +
+    `s.listen(0,${JSON.stringify(host)},()=>{p=s.address().port;${also}});`;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    const port = Number(r.stdout);
+    if (r.status !== 0 || !Number.isInteger(port) || port < 0) throw new Error(`could not find a free port on ${host}: ${r.stderr || r.error?.message || r.stdout}`);
+    if (port > 0 && !avoid.has(port)) return port;
+  }
+  throw new Error(`could not find a free port on ${host} that no other instance uses`);
 }

@@ -32,6 +32,8 @@ export interface CreateInstanceInput {
   dbName?: string;
   port?: number;
   tags?: Tag[];
+  /** EnableIAMDatabaseAuthentication; default false. */
+  iamDatabaseAuthentication?: boolean;
 }
 
 export interface ModifyInstanceInput {
@@ -44,6 +46,7 @@ export interface ModifyInstanceInput {
   backupRetentionPeriod?: number;
   parameterGroupName?: string;
   vpcSecurityGroupIds?: string[];
+  iamDatabaseAuthentication?: boolean;
 }
 
 export interface RestoreInput {
@@ -64,6 +67,8 @@ export interface RestoreInput {
   autoMinorVersionUpgrade?: boolean;
   copyTagsToSnapshot?: boolean;
   tags?: Tag[];
+  /** EnableIAMDatabaseAuthentication: not copied from the source ("By default, mapping isn't enabled"). */
+  iamDatabaseAuthentication?: boolean;
 }
 
 /**

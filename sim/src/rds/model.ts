@@ -24,8 +24,9 @@ import { restoreInstance, restoreWindow } from './restore';
 import type { DbInstance, InstanceRef } from './state';
 import { parseMaintenanceWindow } from './window';
 
-function checkRetention(days: number): void {
+function checkRetention(days: number): number {
   if (days < 0 || days > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${days}`);
+  return days;
 }
 
 export class RdsModel {
@@ -104,8 +105,7 @@ export class RdsModel {
     }
     const window = input.preferredMaintenanceWindow ?? 'sun:05:00-sun:05:30';
     parseMaintenanceWindow(window);
-    const retention = input.backupRetentionPeriod ?? 31;
-    checkRetention(retention);
+    const retention = checkRetention(input.backupRetentionPeriod ?? 31);
     // "You can't specify the AvailabilityZone parameter if the DB instance is a Multi-AZ deployment."
     // (CreateDBInstance and RestoreDBInstanceToPointInTime, AvailabilityZone constraints)
     if (input.multiAZ && input.availabilityZone) {
@@ -147,6 +147,7 @@ export class RdsModel {
       backupRetentionPeriod: retention,
       autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
       deletionProtection: input.deletionProtection ?? false,
+      iamDatabaseAuthenticationEnabled: input.iamDatabaseAuthentication ?? false,
       copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
       masterUsername: input.masterUsername ?? 'postgres',
       dbName: input.dbName,
@@ -243,6 +244,7 @@ export class RdsModel {
     const flagTurnedOn = input.autoMinorVersionUpgrade === true && !inst.autoMinorVersionUpgrade;
     if (input.autoMinorVersionUpgrade !== undefined) inst.autoMinorVersionUpgrade = input.autoMinorVersionUpgrade;
     if (input.deletionProtection !== undefined) inst.deletionProtection = input.deletionProtection;
+    if (input.iamDatabaseAuthentication !== undefined) inst.iamDatabaseAuthenticationEnabled = input.iamDatabaseAuthentication;
     if (input.backupRetentionPeriod !== undefined) inst.backupRetentionPeriod = input.backupRetentionPeriod;
     if (input.preferredMaintenanceWindow !== undefined) {
       inst.preferredMaintenanceWindow = input.preferredMaintenanceWindow.toLowerCase();
@@ -343,7 +345,5 @@ export class RdsModel {
 }
 
 function dedupeTags(tags: Tag[]): Tag[] {
-  const byKey = new Map<string, Tag>();
-  for (const t of tags) byKey.set(t.Key, { Key: t.Key, Value: t.Value });
-  return [...byKey.values()];
+  return [...new Map(tags.map((t) => [t.Key, { Key: t.Key, Value: t.Value }])).values()];
 }

@@ -104,6 +104,7 @@ const ACTIONS: Record<string, RdsAction> = {
       dbName: str(p, 'DBName'),
       port: int(p, 'Port'),
       tags: tags(p, 'Tags'),
+      iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
     });
     return rdsResponse('CreateDBInstance', renderInstance(rds, inst));
   },
@@ -165,6 +166,7 @@ const ACTIONS: Record<string, RdsAction> = {
       backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
       parameterGroupName: str(p, 'DBParameterGroupName'),
       vpcSecurityGroupIds: securityGroupIds(p),
+      iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
     });
     // The answer reflects the instance when the call was accepted (modify requires `available`);
     // PendingModifiedValues lists the change being applied, and the next describe shows it running.
@@ -237,6 +239,7 @@ const ACTIONS: Record<string, RdsAction> = {
       autoMinorVersionUpgrade: bool(p, 'AutoMinorVersionUpgrade'),
       copyTagsToSnapshot: bool(p, 'CopyTagsToSnapshot'),
       tags: tags(p, 'Tags'),
+      iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
     });
     return rdsResponse('RestoreDBInstanceToPointInTime', renderInstance(rds, inst));
   },

@@ -85,7 +85,7 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     leaf('CopyTagsToSnapshot', i.copyTagsToSnapshot),
     leaf('MonitoringInterval', 0),
     leaf('DBInstanceArn', i.arn),
-    leaf('IAMDatabaseAuthenticationEnabled', false),
+    leaf('IAMDatabaseAuthenticationEnabled', i.iamDatabaseAuthenticationEnabled ?? false),
     leaf('PerformanceInsightsEnabled', false),
     leaf('DeletionProtection', i.deletionProtection),
     node('AssociatedRoles'),

@@ -3,7 +3,8 @@
  * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBInstanceToPointInTime.html): exactly one
  * of RestoreTime and UseLatestRestorableTime; the window is [max(create, now - retention days), max(create, now -
  * 5 min)]; the new instance gets the engine version the source had at the restore time; like RDS, the parameter
- * group, subnet group, security groups, MultiAZ and DeletionProtection are not copied unless given.
+ * group, subnet group, security groups, MultiAZ, DeletionProtection and EnableIAMDatabaseAuthentication ("By default,
+ * mapping isn't enabled") are not copied unless given.
  *
  * A PostgreSQL-backed source (sim/src/rds/databases.ts) has a real window instead: from the end of its base backup
  * (RDS: "You can restore to any point in time within your backup retention period", from the first automated
@@ -86,6 +87,7 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     backupRetentionPeriod: source.backupRetentionPeriod,
     autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
     deletionProtection: input.deletionProtection ?? false,
+    iamDatabaseAuthentication: input.iamDatabaseAuthentication ?? false,
     copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
     masterUsername: source.masterUsername,
     dbName: source.dbName,

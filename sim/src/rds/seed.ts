@@ -74,10 +74,13 @@ export interface SeedInstance {
    * own (`{"username","password"}`), named in DescribeDBInstances' MasterUserSecret. Needs masterUserPassword.
    */
   manageMasterUserPassword?: boolean;
+  /** CreateDBInstance's EnableIAMDatabaseAuthentication (default false): DescribeDBInstances' IAMDatabaseAuthenticationEnabled. */
+  iamDatabaseAuthentication?: boolean;
   /**
    * A real PostgreSQL 15 server behind the instance (default false, so large fleets stay cheap): initdb with
-   * the master user and password, WAL archived continuously, a base backup; `Endpoint.Port` is its port on
-   * 127.0.0.1 (the simulator's DNS server answers `Endpoint.Address` with 127.0.0.1). See sim/README.md.
+   * the master user and password, WAL archived continuously, a base backup; it listens on a loopback address of
+   * its own (127.0.0.2, .3, …: what the simulator's DNS server answers for `Endpoint.Address`) and on
+   * `Endpoint.Port`, a port no other instance has. See sim/README.md.
    */
   postgres?: boolean;
   /** Overrides for the db-upgrade pending action (otherwise derived from the catalogue). */
@@ -210,6 +213,7 @@ function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInst
       backupRetentionPeriod: s.backupRetentionPeriod,
       autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
       deletionProtection: s.deletionProtection,
+      iamDatabaseAuthentication: s.iamDatabaseAuthentication,
       masterUsername: s.masterUsername,
       port: s.endpoint?.port,
       tags: tagList(s.tags),

@@ -63,6 +63,8 @@ export interface DbInstance {
   masterUsername: string;
   /** ManageMasterUserPassword: the master password lives in a Secrets Manager secret RDS made (MasterUserSecret). */
   masterUserSecret?: { arn: string; kmsKeyId: string };
+  /** EnableIAMDatabaseAuthentication ("By default, mapping isn't enabled"); absent (older state files) = false. */
+  iamDatabaseAuthenticationEnabled?: boolean;
   dbName?: string;
   endpoint: { address: string; port: number; hostedZoneId: string };
   tags: Tag[];
@@ -96,7 +98,7 @@ export interface DbInstance {
   replicaOf?: InstanceRef;
   /**
    * Set on a PostgreSQL-backed instance (seeded with `postgres: true`, or restored from one): a real cluster listens
-   * on `endpoint.port` (sim/src/rds/databases.ts). Absent on every other instance.
+   * on `postgres.host`, port `endpoint.port` (sim/src/rds/databases.ts). Absent on every other instance.
    */
   postgres?: PostgresBacking;
 }
@@ -104,6 +106,12 @@ export interface DbInstance {
 export interface PostgresBacking {
   /** The master user's password (the seed's masterUserPassword; a restore keeps its source's). Never rendered. */
   masterUserPassword: string;
+  /**
+   * The loopback address its server alone listens on, and its endpoint name resolves to (127.0.0.2, .3, …: one per
+   * instance, never one of another live instance). A state file written before addresses were given lacks it: the
+   * simulator gives one when it starts.
+   */
+  host: string;
   /** Simulated instant the base backup ended: the earliest restorable time. Absent until the cluster exists. */
   backupEnd?: number;
   /** A restore's recovery, run when the instance leaves `creating`. */
@@ -141,6 +149,8 @@ export interface RdsState {
   instances: Record<string, DbInstance>;
   dbSubnetGroups: Record<string, DbSubnetGroup>;
   dbParameterGroups: Record<string, DbParameterGroup>;
+  /** How many loopback addresses PostgreSQL-backed instances have been given (the next one follows). */
+  postgresHostsGiven: number;
 }
 
-export const RDS_STATE: StatePart<RdsState> = { empty: () => ({ catalogue: defaultCatalogue(), instances: {}, dbSubnetGroups: {}, dbParameterGroups: {} }) };
+export const RDS_STATE: StatePart<RdsState> = { empty: () => ({ catalogue: defaultCatalogue(), instances: {}, dbSubnetGroups: {}, dbParameterGroups: {}, postgresHostsGiven: 0 }) };

@@ -1,8 +1,8 @@
 /**
  * Real PostgreSQL behind simulated RDS instances (issue 22, part 1), through the real SDK and node-postgres:
  * point-in-time recovery, LatestRestorableTime from archived WAL, stop/start and a minor upgrade that really
- * restart the server, the endpoint's name in the simulator's DNS, and no process for an instance without
- * `postgres: true`. Skipped without the PostgreSQL binaries (except under CI).
+ * restart the server, the endpoint's name in the simulator's DNS (each instance's own loopback address), and no
+ * process for an instance without `postgres: true`. Skipped without the PostgreSQL binaries (except under CI).
  */
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
@@ -20,6 +20,7 @@ import {
 import { Client } from 'pg';
 import { needPostgres } from './need-postgres';
 import { SimAdminClient, SimAdminError } from '../../src/client';
+import { postgresAddress } from '../../src/rds-postgres';
 import { startSimulator } from '../../src/server';
 import type { RunningSimulator } from '../../src/server';
 import { ACCOUNT, CREDENTIALS, REGION, rejectsWith } from '../helpers';
@@ -50,14 +51,17 @@ describe('sim: PostgreSQL-backed instances (real servers)', function () {
     await admin.seed({ instances: [{ region: REGION, id, engineVersion: '15.5', ...extra }] });
     return describe1(id);
   };
-  const connect = async (port: number): Promise<Client> => {
-    const c = new Client({ host: '127.0.0.1', port, user: 'master', password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2000 });
+  /** Where an instance's server listens: its own loopback address and Endpoint.Port. */
+  type At = { host: string; port: number };
+  const at = (id: string): At => postgresAddress(sim.engine.rds.get(ACCOUNT, REGION, id));
+  const connect = async ({ host, port }: At): Promise<Client> => {
+    const c = new Client({ host, port, user: 'master', password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 2000 });
     c.on('error', () => undefined);
     await c.connect();
     return c;
   };
-  const sql = async <T extends Record<string, unknown>>(port: number, text: string): Promise<T[]> => {
-    const c = await connect(port);
+  const sql = async <T extends Record<string, unknown>>(where: At, text: string): Promise<T[]> => {
+    const c = await connect(where);
     try {
       return (await c.query<T>(text)).rows;
     } finally {
@@ -73,22 +77,23 @@ describe('sim: PostgreSQL-backed instances (real servers)', function () {
       await sleep(150);
     }
   };
-  const refused = async (port: number): Promise<void> => {
-    await assert.rejects(connect(port), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED' || /shutting down|starting up|ECONNREFUSED/.test(err.message));
+  const refused = async (where: At): Promise<void> => {
+    await assert.rejects(connect(where), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED' || /shutting down|starting up|ECONNREFUSED/.test(err.message));
   };
   const statusOf = (id: string) => async (): Promise<string | undefined> => (await describe1(id)).DBInstanceStatus;
 
   it('a point-in-time restore recovers exactly the rows that existed at RestoreTime, into its own PostgreSQL-backed instance', async function () {
     const source = await seed('orders');
-    const port = source.Endpoint?.Port as number;
-    assert.notEqual(port, 5432);
-    await sql(port, 'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 5)');
+    const db = at('orders');
+    assert.equal(db.port, source.Endpoint?.Port);
+    assert.notEqual(db.port, 5432);
+    await sql(db, 'CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 5)');
     await sleep(600);
     const restoreTime = new Date(sim.engine.now());
     await sleep(600);
-    await sql(port, 'DELETE FROM orders WHERE id > 3');
+    await sql(db, 'DELETE FROM orders WHERE id > 3');
     const deletedAt = sim.engine.now();
-    await sql(port, 'SELECT pg_switch_wal()');
+    await sql(db, 'SELECT pg_switch_wal()');
     await waitFor('LatestRestorableTime past the DELETE', () => describe1('orders'), (d) => (d.LatestRestorableTime?.getTime() ?? 0) > deletedAt);
 
     // Before the base backup: nothing to restore from, refused as RDS refuses a time outside the window.
@@ -98,67 +103,90 @@ describe('sim: PostgreSQL-backed instances (real servers)', function () {
     await rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'orders', TargetDBInstanceIdentifier: 'orders-latest', UseLatestRestorableTime: true }));
     const then = await waitFor('orders-then available', () => describe1('orders-then'), (d) => d.DBInstanceStatus === 'available');
     const latest = await waitFor('orders-latest available', () => describe1('orders-latest'), (d) => d.DBInstanceStatus === 'available');
-    const ids = async (p: number): Promise<number[]> => (await sql<{ id: number }>(p, 'SELECT id FROM orders ORDER BY id')).map((r) => r.id);
-    assert.deepEqual(await ids(then.Endpoint?.Port as number), [1, 2, 3, 4, 5]);
-    assert.deepEqual(await ids(latest.Endpoint?.Port as number), [1, 2, 3]);
-    assert.deepEqual(await ids(port), [1, 2, 3], 'the source keeps its own rows');
-    // The restored instance is a cluster of its own: writable, with its own restorable window.
-    const thenPort = then.Endpoint?.Port as number;
-    assert.ok(![port, latest.Endpoint?.Port].includes(thenPort));
-    await sql(thenPort, 'INSERT INTO orders VALUES (6)');
-    assert.deepEqual(await ids(thenPort), [1, 2, 3, 4, 5, 6]);
+    const ids = async (p: At): Promise<number[]> => (await sql<{ id: number }>(p, 'SELECT id FROM orders ORDER BY id')).map((r) => r.id);
+    assert.deepEqual(await ids(at('orders-then')), [1, 2, 3, 4, 5]);
+    assert.deepEqual(await ids(at('orders-latest')), [1, 2, 3]);
+    assert.deepEqual(await ids(db), [1, 2, 3], 'the source keeps its own rows');
+    // The restored instance is a cluster of its own, on an address and a port of its own: writable, with its own restorable window.
+    const thenDb = at('orders-then');
+    assert.equal(thenDb.port, then.Endpoint?.Port);
+    assert.equal(at('orders-latest').port, latest.Endpoint?.Port);
+    assert.equal(new Set([db.port, at('orders-latest').port, thenDb.port]).size, 3);
+    assert.equal(new Set([db.host, at('orders-latest').host, thenDb.host]).size, 3);
+    // A client still led to the source's address (a CNAME not yet moved) does not reach the restored server on its port.
+    await refused({ host: db.host, port: thenDb.port });
+    await sql(thenDb, 'INSERT INTO orders VALUES (6)');
+    assert.deepEqual(await ids(thenDb), [1, 2, 3, 4, 5, 6]);
     assert.ok((then.LatestRestorableTime?.getTime() ?? 0) >= deletedAt);
   });
 
   it('LatestRestorableTime follows the archived WAL: not past a write until it is archived, past it once it is', async function () {
-    const d = await seed('ledger');
-    const port = d.Endpoint?.Port as number;
-    await sql(port, 'CREATE TABLE entries (n int)');
-    await sql(port, 'SELECT pg_switch_wal()');
+    await seed('ledger');
+    const db = at('ledger');
+    await sql(db, 'CREATE TABLE entries (n int)');
+    await sql(db, 'SELECT pg_switch_wal()');
     await waitFor('the table archived', () => describe1('ledger'), (x) => (x.LatestRestorableTime?.getTime() ?? 0) > sim.engine.now() - 2000);
-    await sql(port, 'INSERT INTO entries VALUES (1)');
+    await sql(db, 'INSERT INTO entries VALUES (1)');
     const wroteAt = sim.engine.now();
     await sleep(2500); // two background readings: the insert's WAL is not archived yet
     const before = (await describe1('ledger')).LatestRestorableTime?.getTime() ?? 0;
     assert.ok(before < wroteAt, `LatestRestorableTime ${new Date(before).toISOString()} should not pass an unarchived write at ${new Date(wroteAt).toISOString()}`);
-    await sql(port, 'SELECT pg_switch_wal()');
+    await sql(db, 'SELECT pg_switch_wal()');
     const after = await waitFor('LatestRestorableTime past the write', () => describe1('ledger'), (x) => (x.LatestRestorableTime?.getTime() ?? 0) > wroteAt, 5000);
     assert.ok((after.LatestRestorableTime?.getTime() as number) <= sim.engine.now());
   });
 
   it('StopDBInstance ends every session and refuses connections until StartDBInstance; the data is there again', async function () {
-    const d = await seed('shop');
-    const port = d.Endpoint?.Port as number;
-    await sql(port, 'CREATE TABLE carts (id int); INSERT INTO carts VALUES (7)');
-    const open = await connect(port);
+    await seed('shop');
+    const db = at('shop');
+    await sql(db, 'CREATE TABLE carts (id int); INSERT INTO carts VALUES (7)');
+    const open = await connect(db);
     const ended = new Promise<void>((resolve) => open.once('end', () => resolve()));
     await rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: 'shop' }));
     await Promise.race([ended, sleep(5000).then(() => assert.fail('the open connection was not ended by the stop'))]);
-    await refused(port);
+    await refused(db);
     await waitFor('shop stopped', statusOf('shop'), (s) => s === 'stopped');
-    await refused(port);
+    await refused(db);
     await rds.send(new StartDBInstanceCommand({ DBInstanceIdentifier: 'shop' }));
     await waitFor('shop available', statusOf('shop'), (s) => s === 'available');
-    assert.deepEqual(await sql(port, 'SELECT id FROM carts'), [{ id: 7 }]);
+    assert.deepEqual(await sql(db, 'SELECT id FROM carts'), [{ id: 7 }]);
   });
 
   it('an apply-now minor upgrade restarts the server: refused while upgrading, accepted after', async function () {
-    const d = await seed('billing');
-    const port = d.Endpoint?.Port as number;
-    await sql(port, 'SELECT 1');
+    await seed('billing');
+    const db = at('billing');
+    await sql(db, 'SELECT 1');
     await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'billing', EngineVersion: '15.8', ApplyImmediately: true }));
     await waitFor('billing upgrading', statusOf('billing'), (s) => s === 'upgrading');
-    await refused(port);
+    await refused(db);
     const done = await waitFor('billing available', () => describe1('billing'), (x) => x.DBInstanceStatus === 'available');
     assert.equal(done.EngineVersion, '15.8');
-    assert.deepEqual(await sql(port, 'SELECT 1 AS one'), [{ one: 1 }]);
+    assert.deepEqual(await sql(db, 'SELECT 1 AS one'), [{ one: 1 }]);
   });
 
-  it("the DNS server answers a PostgreSQL-backed instance's endpoint name with 127.0.0.1", async function () {
-    const d = await seed('dns-db');
+  it("each instance's endpoint name resolves (DNS server) to its own loopback address, where only its server answers", async function () {
+    const a = await seed('dns-a');
+    const b = await seed('dns-b');
     const resolver = new Resolver({ timeout: 1000, tries: 1 });
     resolver.setServers([sim.dnsAddress as string]);
-    assert.deepEqual(await resolver.resolve4(d.Endpoint?.Address as string), ['127.0.0.1']);
+    const [hostA] = await resolver.resolve4(a.Endpoint?.Address as string);
+    const [hostB] = await resolver.resolve4(b.Endpoint?.Address as string);
+    assert.match(hostA as string, /^127\.\d+\.\d+\.\d+$/);
+    assert.notEqual(hostA, '127.0.0.1');
+    assert.notEqual(hostA, hostB, 'two instances, two addresses');
+    assert.deepEqual({ host: hostA, port: a.Endpoint?.Port }, at('dns-a'));
+    assert.deepEqual({ host: hostB, port: b.Endpoint?.Port }, at('dns-b'));
+    assert.notEqual(a.Endpoint?.Port, b.Endpoint?.Port, 'and two ports');
+    // Each server answers on its own address and port, and inet_server_addr() says which address that is.
+    const [onA] = await sql<{ addr: string }>({ host: hostA as string, port: a.Endpoint?.Port as number }, 'SELECT host(inet_server_addr()) AS addr');
+    assert.equal(onA?.addr, hostA);
+    await sql({ host: hostB as string, port: b.Endpoint?.Port as number }, 'SELECT 1');
+    // A's port on B's address (or on 127.0.0.1): nothing listens there.
+    await refused({ host: hostB as string, port: a.Endpoint?.Port as number });
+    await refused({ host: '127.0.0.1', port: a.Endpoint?.Port as number });
+    // At the end of a CNAME chain too (a private zone's record pointing at A's endpoint name).
+    await admin.seed({ hostedZones: [{ name: 'dns.internal', records: [{ name: 'db.dns.internal', type: 'CNAME', ttl: 60, values: [a.Endpoint?.Address as string] }] }] });
+    assert.deepEqual(await resolver.resolve4('db.dns.internal'), [hostA]);
     const plain = await seed('dns-plain', {});
     await assert.rejects(resolver.resolve4(plain.Endpoint?.Address as string));
   });

@@ -16,7 +16,7 @@ import { connectDatabase, libpqEnv, connectionParams, type DatabaseDeps } from '
 import { createDatabaseIdentityActivities } from '../../../src/activities/database/identity';
 import { FailureTypes } from '../../../src/api/activities';
 import type { DatabaseAccess, DatabaseIdentity, DatabaseTarget } from '../../../src/api/database';
-import { findPostgresBinDir, freePort, SimAdminClient, startSimulator, type RunningSimulator } from '../../../sim';
+import { findPostgresBinDir, freePort, postgresAddress, SimAdminClient, startSimulator, type RunningSimulator } from '../../../sim';
 import { createActivities } from '../../../src/activities';
 import { loadConfig } from '../../../src/config';
 import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
@@ -139,12 +139,13 @@ describe('database: through the simulator (RDS endpoint, Secrets Manager secret,
     const acts = createActivities({ config: loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: sim.url }), env: {} });
     const target: DatabaseTarget = { where: REGION, instanceId: ID, access: { database: 'postgres', credentials: { kind: 'secret', secretArn }, tls: 'disable' } };
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-    // The endpoint's name resolves in the simulator's DNS only: dial 127.0.0.1 on the port RDS shows.
-    const identity = (await env.run(acts.describeDatabase, { target, host: '127.0.0.1' })) as DatabaseIdentity;
+    // The endpoint's name resolves in the simulator's DNS only: dial the instance's own address on the port RDS shows.
+    const { host } = postgresAddress(sim.engine.rds.get('123456789012', REGION, ID));
+    const identity = (await env.run(acts.describeDatabase, { target, host })) as DatabaseIdentity;
     assert.match(identity.systemIdentifier, /^\d{10,}$/);
     assert.match(identity.serverVersion, /^15\./);
     const missing = `${secretArn.slice(0, -6)}ZZZZZZ`;
-    const err = await expectFailure(env.run(acts.describeDatabase, { target: { ...target, access: { ...target.access, credentials: { kind: 'secret' as const, secretArn: missing } } }, host: '127.0.0.1' }) as Promise<unknown>, {
+    const err = await expectFailure(env.run(acts.describeDatabase, { target: { ...target, access: { ...target.access, credentials: { kind: 'secret' as const, secretArn: missing } } }, host }) as Promise<unknown>, {
       type: FailureTypes.DatabaseAccess,
       nonRetryable: true,
       message: [/does not exist/, /notify-db/],

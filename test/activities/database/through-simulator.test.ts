@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Client } from 'pg';
-import { SimAdminClient, startSimulator, type RunningSimulator } from '../../../sim';
+import { postgresAddress, SimAdminClient, startSimulator, type RunningSimulator } from '../../../sim';
 import { createActivities } from '../../../src/activities';
 import type { Activities, DatabaseIdentity, DatabaseTarget, ProbeResult } from '../../../src/api';
 import { loadConfig } from '../../../src/config';
@@ -43,7 +43,8 @@ describe('database activities through the simulator (endpoint names in its DNS, 
     assert.match(info.endpoint!.address, /\.rds\.amazonaws\.com$/, 'a name, not an address: the worker resolves it');
     assert.ok(info.masterUserSecretArn, 'RDS names its secret');
     const identity = (await env().run(acts.describeDatabase, { target })) as DatabaseIdentity;
-    assert.equal(identity.address, `127.0.0.1:${info.endpoint!.port}`, 'the server the endpoint name leads to');
+    const { host, port } = postgresAddress(sim.engine.rds.get('123456789012', REGION, ID));
+    assert.equal(identity.address, `${host}:${port}`, 'the server the endpoint name leads to: the instance\'s own address');
     assert.match(identity.serverVersion, /^15\./);
   });
 
@@ -68,7 +69,7 @@ describe('database activities through the simulator (endpoint names in its DNS, 
     // The data survived the restart.
     const info = await acts.describeInstance({ where: REGION, instanceId: ID });
     assert.equal(info.engineVersion, '15.8');
-    const c = new Client({ host: '127.0.0.1', port: info.endpoint!.port, user: 'master', password: PASSWORD, database: 'postgres' });
+    const c = new Client({ host: postgresAddress(sim.engine.rds.get('123456789012', REGION, ID)).host, port: info.endpoint!.port, user: 'master', password: PASSWORD, database: 'postgres' });
     await c.connect();
     await c.end();
   });
