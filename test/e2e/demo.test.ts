@@ -156,8 +156,9 @@ describe('demo: npm start -- --auto-approve', function () {
     assert.equal(demo.restore!.cutover?.zone, 'private');
     assert.match(demo.restore!.cutover!.verified!.join('\n'), new RegExp(`lookup through 127\\.0\\.0\\.1:\\d+: ${demo.restore!.target.endpoint!.replace(/\./g, '\\.')}`));
     assert.deepEqual(calls.filter((c) => c.action === 'TestDNSAnswer'), []);
-    // On a real database the verification also connected through the CNAME and reached the restored instance's server.
-    if (withDatabase) assert.match(demo.restore!.cutover!.verified!.join('\n'), new RegExp(`connected through db\\.production\\.notify\\.internal: database postgres of ${restored} answers \\(server 127\\.0\\.0\\.1:${byId.get(restored)?.Endpoint?.Port}`));
+    // On a real database the verification also connected through the CNAME and reached the restored instance's server
+    // (each simulated server answers on a loopback address of its own).
+    if (withDatabase) assert.match(demo.restore!.cutover!.verified!.join('\n'), new RegExp(`connected through db\\.production\\.notify\\.internal: database postgres of ${restored} answers \\(server 127\\.0\\.0\\.\\d+:${byId.get(restored)?.Endpoint?.Port}`));
     // The bastion's rule is on the restored instance's own group, not on the source's.
     const ownGroup = demo.restore!.target.securityGroupId!;
     const ownGroups = [...(demo.extract ? [demo.extract.target.securityGroupId!] : []), ownGroup];
