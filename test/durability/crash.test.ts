@@ -458,10 +458,13 @@ async function restoreExtractRepair(env: TestWorkflowEnvironment): Promise<Repai
   await holder.query(`LOCK TABLE ${DEMO_TABLE} IN ACCESS EXCLUSIVE MODE`);
   await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan, comment: 'durability test' }] });
   await until('the write running', () => runningActivities(handle), (running) => running.some((a) => a.type === 'writeRows'), MINUTE);
-  // Inside its transaction: the worker's session waits for the table's lock (seen from the server), then it is killed.
+  // Inside its transaction: the worker's session waits for the table's lock, seen from another session (a
+  // transaction reads pg_stat_activity once), then the worker is killed.
+  const watcher = await productionClient(sim, false);
   const waitingInside = async () =>
-    Number((await holder.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'rds-orchestrator' AND wait_event_type = 'Lock'")).rows[0].n);
+    Number((await watcher.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'rds-orchestrator' AND wait_event_type = 'Lock'")).rows[0].n);
   await until('the write waiting on the lock inside its transaction', waitingInside, (n) => n > 0, MINUTE);
+  await watcher.end();
   const running = await runningActivities(handle);
   await worker.kill();
   note(scenario, 'killed while writeRows waited inside its transaction');
