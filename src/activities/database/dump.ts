@@ -4,17 +4,20 @@
  *
  * - The real pg_dump (./pg-binaries.ts) gets the login through its environment (PGPASSWORD, ...), never its
  *   argv (which `ps` shows) nor a log line.
- * - It writes `<fileName>.partial`; once pg_dump succeeded the file is synced, its sha256 and size are written to
- *   the manifest `<fileName>.manifest.json` (atomically), and only then is it renamed to `<fileName>`. So a
- *   finished `<fileName>` always has its manifest, and a retry that finds both (the checksum matching) returns
- *   it with `written: false` without connecting; anything else an earlier attempt left is deleted and redone.
+ * - Each attempt writes its own partial file (./extract-files.ts: hidden, 0600, like everything it writes), and
+ *   only while holding the lock of `<fileName>`, so an attempt presumed dead but still running and its retry never
+ *   write one file: the retry waits for the lock (heartbeating), then finds the finished dump or takes over a stale
+ *   one. Once pg_dump succeeded the file is synced, its sha256 and size are written to the manifest
+ *   `<fileName>.manifest.json` (atomically), and only then is it renamed to `<fileName>`. So a finished
+ *   `<fileName>` always has its manifest, and a retry that finds both (the checksum matching) returns it with
+ *   `written: false` without connecting; what a dead attempt left is deleted (./extract-files.ts says when) and redone.
  * - Before writing anything: the directory exists and is writable, every table to take exists in the restored
  *   database (to_regclass) and can be read, names are identifiers. A problem there is non-retryable.
- * - Heartbeats every few seconds: bytes written so far, elapsed seconds, the table pg_dump is on. When the
+ * - Heartbeats every few seconds: bytes written so far, elapsed seconds, the table pg_dump is on; while hashing
+ *   the dump (minutes for many GB), the bytes hashed; while waiting for another attempt, whom. When the
  *   activity is cancelled, pg_dump is stopped (SIGTERM, then SIGKILL) and its partial file deleted.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '@temporalio/activity';
@@ -24,6 +27,19 @@ import { FailureTypes } from '../../api/activities';
 import type { DatabaseTarget, DumpRequest, DumpResult } from '../../api/database';
 import { activityContext } from '../waiting';
 import { libpqEnv, type ConnectionParams } from './connect';
+import {
+  acquireFileLock,
+  attemptIdOf,
+  FILE_MODE,
+  fsyncPath,
+  leftoverAgeMs,
+  LOCK_STALE_MS,
+  partialPathOf,
+  removeLeftovers,
+  requireLock,
+  sha256File,
+  writeFileAtomically,
+} from './extract-files';
 import { checkWritableDirectory, fileNameProblems, invalidInput, nameProblems, parseTable, type TableName } from './names';
 import { checkDumpsServer, requirePgDump, type PgDumpProgram } from './pg-binaries';
 
@@ -37,15 +53,26 @@ export interface ExtractDeps {
   env?: NodeJS.ProcessEnv;
   /** How often progress is heartbeated; default 5000 ms. */
   heartbeatIntervalMs?: number;
+  /** When another attempt's lock on a file counts as abandoned (not refreshed for this long); default LOCK_STALE_MS. */
+  lockStaleMs?: number;
+  /** Bytes read at a time while hashing a dump (tests: small, to see the hashing heartbeat). */
+  hashChunkBytes?: number;
+  /** The repair write's idle_in_transaction_session_timeout and lock_timeout; defaults in repair-tables.ts. */
+  writeIdleInTransactionMs?: number;
+  writeLockTimeoutMs?: number;
 }
 
 /** What dumpDatabase heartbeats. */
 export interface DumpProgress {
-  phase: 'checking' | 'dumping' | 'checksumming';
+  phase: 'checking' | 'waiting' | 'dumping' | 'checksumming';
   bytesWritten: number;
   elapsedSeconds: number;
   /** The table pg_dump said it is dumping the contents of, last. */
   currentTable?: string;
+  /** While checksumming (or checking the file an earlier attempt finished): the bytes hashed so far. */
+  bytesChecksummed?: number;
+  /** While waiting: the other attempt writing this file. */
+  waitingFor?: string;
 }
 
 /** The manifest beside a finished dump: what a retry checks before keeping the file. */
@@ -112,39 +139,14 @@ export function pgDumpArgs(req: DumpRequest, outFile: string): string[] {
   ];
 }
 
-export async function sha256File(file: string): Promise<{ sha256: string; sizeBytes: number }> {
-  const hash = createHash('sha256');
-  let sizeBytes = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    sizeBytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), sizeBytes };
-}
-
 async function removeIfPresent(file: string): Promise<void> {
   await fs.promises.rm(file, { force: true });
 }
 
-async function fsyncPath(file: string): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes `file` so that it is either absent or complete: a temporary beside it, synced, renamed. */
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.promises.writeFile(tmp, text);
-  await fsyncPath(tmp);
-  await fs.promises.rename(tmp, file);
-}
+type HashOptions = Parameters<typeof sha256File>[1];
 
 /** The finished dump an earlier attempt left, as its result (written: false), or undefined when there is none. */
-async function finishedDump(req: DumpRequest, finalPath: string, manifestPath: string): Promise<DumpResult | undefined> {
+async function finishedDump(req: DumpRequest, finalPath: string, manifestPath: string, hashing: HashOptions): Promise<DumpResult | undefined> {
   if (!fs.existsSync(finalPath)) return undefined;
   let manifest: DumpManifest;
   try {
@@ -161,7 +163,7 @@ async function finishedDump(req: DumpRequest, finalPath: string, manifestPath: s
       FailureTypes.InvalidState,
     );
   }
-  const { sha256, sizeBytes } = await sha256File(finalPath);
+  const { sha256, sizeBytes } = await sha256File(finalPath, hashing);
   if (sha256 !== manifest.sha256 || sizeBytes !== manifest.sizeBytes) {
     throw ApplicationFailure.nonRetryable(
       `${finalPath} changed after it was written: its sha256 is ${sha256} (${sizeBytes} bytes), the manifest says ${manifest.sha256} (${manifest.sizeBytes} bytes). ` +
@@ -292,16 +294,29 @@ export function createDumpActivities(deps: ExtractDeps) {
   const env = deps.env ?? process.env;
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? 5000;
 
+  const staleMs = deps.lockStaleMs ?? LOCK_STALE_MS;
+
   async function dumpDatabase(req: DumpRequest): Promise<DumpResult> {
     const { tables } = validate(req);
     await checkWritableDirectory('directory', req.directory);
     const finalPath = path.join(req.directory, req.fileName);
-    const partialPath = `${finalPath}.partial`;
     const manifestPath = `${finalPath}.manifest.json`;
-    const kept = await finishedDump(req, finalPath, manifestPath);
+    const ctx = activityContext();
+    const attemptStarted = Date.now();
+    const elapsedSeconds = () => Math.round((Date.now() - attemptStarted) / 1000);
+    const beat = (p: Omit<DumpProgress, 'elapsedSeconds'>) => {
+      if (ctx && !ctx.info.isLocal) ctx.heartbeat({ ...p, elapsedSeconds: elapsedSeconds() } satisfies DumpProgress);
+    };
+    // Hashing many GB takes minutes: it heartbeats as the dump does, or the heartbeat timeout ends the attempt.
+    const hashing = (phase: 'checking' | 'checksumming', file: string): HashOptions => ({
+      progress: (bytesChecksummed) => beat({ phase, bytesWritten: fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0, bytesChecksummed }),
+      everyMs: heartbeatIntervalMs,
+      chunkBytes: deps.hashChunkBytes,
+      ctx,
+    });
+    const kept = await finishedDump(req, finalPath, manifestPath, hashing('checking', finalPath));
     if (kept) return kept;
 
-    const ctx = activityContext();
     const program = requirePgDump(env);
     const where = `database '${req.from.access.database}' of the restored instance ${req.from.instanceId}`;
     const client = await deps.connect(req.from);
@@ -314,21 +329,35 @@ export function createDumpActivities(deps: ExtractDeps) {
     }
     const params = await deps.params(req.from);
 
-    // What an earlier attempt left unfinished: its partial dump, a manifest whose rename of the dump never came.
-    await removeIfPresent(partialPath);
-    await removeIfPresent(manifestPath);
-    const startedAt = new Date().toISOString();
-    await runPgDump(program, pgDumpArgs(req, partialPath), pgDumpEnv(env, params), partialPath, where, ctx, heartbeatIntervalMs);
+    const id = attemptIdOf(ctx);
+    const lock = await acquireFileLock(finalPath, id, { ctx, staleMs, onWait: (waitingFor) => beat({ phase: 'waiting', bytesWritten: 0, waitingFor }) });
+    const partialPath = partialPathOf(finalPath, id);
+    try {
+      // The attempt that held the lock may have finished this very dump.
+      const done = await finishedDump(req, finalPath, manifestPath, hashing('checking', finalPath));
+      if (done) return done;
+      // What a dead attempt left unfinished: its partial dump, a manifest whose rename of the dump never came.
+      await removeLeftovers(finalPath, lock, leftoverAgeMs(ctx, staleMs));
+      await removeIfPresent(manifestPath);
+      // Created 0600 before pg_dump opens it (it truncates the file and keeps its mode).
+      await (await fs.promises.open(partialPath, 'wx', FILE_MODE)).close();
+      const startedAt = new Date().toISOString();
+      await runPgDump(program, pgDumpArgs(req, partialPath), pgDumpEnv(env, params), partialPath, where, ctx, heartbeatIntervalMs);
 
-    ctx?.heartbeat({ phase: 'checksumming', bytesWritten: fs.statSync(partialPath).size, elapsedSeconds: Math.round((Date.now() - Date.parse(startedAt)) / 1000) } satisfies DumpProgress);
-    await fsyncPath(partialPath);
-    const { sha256, sizeBytes } = await sha256File(partialPath);
-    const endedAt = new Date().toISOString();
-    const manifest: DumpManifest = { file: req.fileName, sha256, sizeBytes, pgDumpVersion: program.version, startedAt, endedAt, request: fingerprintOf(req) };
-    await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-    await fs.promises.rename(partialPath, finalPath);
-    await fsyncPath(req.directory);
-    return { path: finalPath, sizeBytes, sha256, pgDumpVersion: program.version, startedAt, endedAt, written: true };
+      beat({ phase: 'checksumming', bytesWritten: fs.statSync(partialPath).size, bytesChecksummed: 0 });
+      await fsyncPath(partialPath);
+      const { sha256, sizeBytes } = await sha256File(partialPath, hashing('checksumming', partialPath));
+      const endedAt = new Date().toISOString();
+      const manifest: DumpManifest = { file: req.fileName, sha256, sizeBytes, pgDumpVersion: program.version, startedAt, endedAt, request: fingerprintOf(req) };
+      await requireLock(lock, finalPath, FailureTypes.DumpFailed);
+      await writeFileAtomically(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+      await fs.promises.rename(partialPath, finalPath);
+      await fsyncPath(req.directory);
+      return { path: finalPath, sizeBytes, sha256, pgDumpVersion: program.version, startedAt, endedAt, written: true };
+    } finally {
+      await removeIfPresent(partialPath);
+      await lock.release();
+    }
   }
 
   return { dumpDatabase };

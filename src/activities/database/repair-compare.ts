@@ -11,14 +11,18 @@
  * fixed session settings (repair-tables.ts) so both sides and the write agree; key values are their text form.
  * Whole rows are compared (the jsonb text); the summary carries counts, samples and the file's sha256, which the
  * write checks so that only the approved file is ever written.
+ * The file is written as the dump is (./extract-files.ts): 0600, a partial file of this attempt's own, published
+ * by rename only while holding the file's lock (an attempt presumed dead but still comparing finishes first; the
+ * retry then compares afresh), its sha256 read back from the bytes renamed into place.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { FailureTypes } from '../../api/activities';
 import type { RepairCompareRequest, RepairSummary, RepairTableSummary } from '../../api/database';
 import { activityContext } from '../waiting';
 import type { ExtractDeps } from './dump';
+import { acquireFileLock, attemptIdOf, FILE_MODE, fsyncPath, leftoverAgeMs, LOCK_STALE_MS, partialPathOf, removeLeftovers, requireLock, sha256File, type FileLock } from './extract-files';
 import { checkWritableDirectory, fileNameProblems, invalidInput, nameProblems, parseTable, type TableName } from './names';
 import {
   BATCH_ROWS,
@@ -55,8 +59,14 @@ export function createCompareRows(deps: ExtractDeps) {
     let restored: pg.Client | undefined;
     let original: pg.Client | undefined;
     const finalPath = path.join(req.directory, req.fileName);
-    const partialPath = `${finalPath}.partial`;
+    const id = attemptIdOf(ctx);
+    const partialPath = partialPathOf(finalPath, id);
+    const staleMs = deps.lockStaleMs ?? LOCK_STALE_MS;
+    let lock: FileLock | undefined;
     try {
+      // Taken before the snapshots: a retry waiting for a live earlier attempt compares what is there after it.
+      lock = await acquireFileLock(finalPath, id, { ctx, staleMs, onWait: (waitingFor) => ctx?.heartbeat({ phase: 'waiting', waitingFor }) });
+      await removeLeftovers(finalPath, lock, leftoverAgeMs(ctx, staleMs));
       restored = await deps.connect(req.restored);
       original = await deps.connect(req.original);
       for (const c of [restored, original]) {
@@ -74,10 +84,8 @@ export function createCompareRows(deps: ExtractDeps) {
       }
       if (shapeProblems.length) throw invalidInput('Cannot compare', shapeProblems);
 
-      const out = await fs.promises.open(partialPath, 'w');
-      const hash = createHash('sha256');
+      const out = await fs.promises.open(partialPath, 'wx', FILE_MODE);
       const write = async (text: string) => {
-        hash.update(text);
         await out.write(text);
       };
       const summaries: RepairTableSummary[] = [];
@@ -90,14 +98,19 @@ export function createCompareRows(deps: ExtractDeps) {
         await out.close();
       }
       for (const c of [restored, original]) await c.query('COMMIT');
+      // The digest of the bytes that become the file: nobody else writes this attempt's partial, nobody else renames while the lock is ours.
+      const { sha256 } = await sha256File(partialPath, { ctx });
+      await requireLock(lock, finalPath, FailureTypes.DatabaseUnavailable);
       await fs.promises.rename(partialPath, finalPath);
-      return { tables: summaries, updateChanged: req.updateChanged, path: finalPath, sha256: hash.digest('hex'), comparedAt: new Date().toISOString() };
+      await fsyncPath(req.directory);
+      return { tables: summaries, updateChanged: req.updateChanged, path: finalPath, sha256, comparedAt: new Date().toISOString() };
     } catch (err) {
       await fs.promises.rm(partialPath, { force: true });
       throw databaseFailure(err, 'Comparing the restored rows with the original');
     } finally {
       await endQuietly(restored);
       await endQuietly(original);
+      await lock?.release();
     }
   }
 

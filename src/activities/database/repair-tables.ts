@@ -18,6 +18,10 @@ export const LEDGER_TABLE = 'repairs';
 export const LEDGER = `${LEDGER_SCHEMA}.${LEDGER_TABLE}`;
 /** Each statement of a compare or a write (one page) gets this long. */
 const STATEMENT_TIMEOUT_MS = 300_000;
+/** The write's session ends when idle inside its transaction this long (a worker that died between statements). */
+export const WRITE_IDLE_IN_TRANSACTION_MS = 60_000;
+/** The write waits for a lock (the application's rows, another attempt's advisory lock) at most this long, then fails retryably. */
+export const WRITE_LOCK_TIMEOUT_MS = 300_000;
 
 export const q = (identifier: string) => pg.escapeIdentifier(identifier);
 export const rel = (t: TableName) => `${q(t.schema)}.${q(t.table)}`;
@@ -129,6 +133,9 @@ export function databaseFailure(err: unknown, doing: string): unknown {
       `${message}. The original refused a row; nothing was written. For a foreign key, list the referenced table before the referencing one`,
       FailureTypes.InvalidState,
     );
+  }
+  if (code === '55P03') {
+    return ApplicationFailure.retryable(`${message}. A lock was not granted in time (the application, or another attempt of this repair, holds it); nothing was written`, FailureTypes.DatabaseUnavailable);
   }
   if (code?.startsWith('22') || code?.startsWith('42')) return ApplicationFailure.nonRetryable(`${message}; nothing was written`, FailureTypes.InvalidState);
   return ApplicationFailure.retryable(message, FailureTypes.DatabaseUnavailable);

@@ -9,6 +9,10 @@
  * nothing is written twice whether a crash came before or after the commit.
  * Tables are written in the summary's order (the request's): name tables referenced by foreign keys before the
  * tables referencing them. Nothing cleverer is attempted.
+ * The difference file is streamed, never held whole: a first pass hashes it (and finds each table's lines) before
+ * anything is written; the transaction then reads each table's lines again, checking they are still those bytes
+ * before it commits. The transaction's session gives up its locks quickly when the worker is gone
+ * (idle_in_transaction_session_timeout) and waits for a lock at most WRITE_LOCK_TIMEOUT_MS (a retryable failure).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +22,7 @@ import { FailureTypes } from '../../api/activities';
 import type { RepairSummary, RepairWriteRequest, RepairWriteResult } from '../../api/database';
 import { activityContext } from '../waiting';
 import type { ExtractDeps } from './dump';
+import { readLines } from './extract-files';
 import { invalidInput, parseTable, type TableName } from './names';
 import {
   BATCH_ROWS,
@@ -33,6 +38,8 @@ import {
   type TableHeader,
   type TableShape,
   tableShape,
+  WRITE_IDLE_IN_TRANSACTION_MS,
+  WRITE_LOCK_TIMEOUT_MS,
 } from './repair-tables';
 
 export function createWriteRows(deps: ExtractDeps) {
@@ -48,7 +55,7 @@ export function createWriteRows(deps: ExtractDeps) {
       const recorded = await recordedRepair(client, req);
       if (recorded) return recorded;
 
-      const plan = await readApprovedDifference(summary);
+      const plan = await scanApprovedDifference(summary);
       const problems: string[] = [];
       for (const t of plan) {
         const shape = await tableShape(client, parseTable(t.header.table) as TableName);
@@ -59,6 +66,11 @@ export function createWriteRows(deps: ExtractDeps) {
       await client.query('BEGIN');
       inTransaction = true;
       await fixRendering(client);
+      // A worker that dies between statements frees its row and advisory locks within a minute, not when TCP notices.
+      await client.query(`SELECT set_config('idle_in_transaction_session_timeout', $1, true), set_config('lock_timeout', $2, true)`, [
+        String(deps.writeIdleInTransactionMs ?? WRITE_IDLE_IN_TRANSACTION_MS),
+        String(deps.writeLockTimeoutMs ?? WRITE_LOCK_TIMEOUT_MS),
+      ]);
       // Two attempts of one repair (a worker presumed dead still running) take turns; the second then finds the first's record.
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`rds-orchestrator repair ${repairId}`]);
       // Repairs with different ids creating the ledger at once would collide in the catalog (a unique violation): one at a time.
@@ -76,7 +88,7 @@ export function createWriteRows(deps: ExtractDeps) {
       }
       const counts: RepairWriteResult['tables'] = [];
       for (const t of plan) {
-        counts.push(await writeTable(client, t, summary.updateChanged, ctx));
+        counts.push(await writeTable(client, summary.path, t, summary.updateChanged, ctx));
       }
       const { rows } = await client.query<{ committed_at: Date }>(
         `INSERT INTO ${LEDGER} (repair_id, summary_sha256, summary_path, tables) VALUES ($1, $2, $3, $4::jsonb) RETURNING committed_at`,
@@ -96,7 +108,13 @@ export function createWriteRows(deps: ExtractDeps) {
   return writeRows;
 }
 
-async function writeTable(client: pg.Client, t: PlannedTable, updateChanged: boolean, ctx: ReturnType<typeof activityContext>): Promise<RepairWriteResult['tables'][number]> {
+async function writeTable(
+  client: pg.Client,
+  file: string,
+  t: PlannedTable,
+  updateChanged: boolean,
+  ctx: ReturnType<typeof activityContext>,
+): Promise<RepairWriteResult['tables'][number]> {
   const name = parseTable(t.header.table) as TableName;
   const { columns, primaryKey } = t.header;
   const source = `jsonb_array_elements($1::jsonb) AS l(line) CROSS JOIN LATERAL jsonb_populate_record(NULL::${rel(name)}, l.line->'row') AS r`;
@@ -110,26 +128,50 @@ async function writeTable(client: pg.Client, t: PlannedTable, updateChanged: boo
     // Only the row that was compared: one the application changed since is left as it is (skipped).
     `AND (SELECT to_jsonb(x) FROM (SELECT ${columns.map((c) => `t.${q(c)}`).join(', ')}) AS x) = l.line->'original'`;
   const counts = { table: t.header.table, inserted: 0, updated: 0, skipped: 0 };
-  const run = async (sql: string, lines: string[], field: 'inserted' | 'updated') => {
-    for (let i = 0; i < lines.length; i += BATCH_ROWS) {
-      const batch = lines.slice(i, i + BATCH_ROWS);
-      const r = await client.query(sql, [`[${batch.join(',')}]`]);
-      counts[field] += r.rowCount ?? 0;
-      counts.skipped += batch.length - (r.rowCount ?? 0);
-      ctx?.heartbeat({ phase: 'writing', ...counts });
-      if (ctx?.cancellationSignal.aborted) await ctx.cancelled;
+  const send = async (sql: string, batch: string[], field: 'inserted' | 'updated') => {
+    const r = await client.query(sql, [`[${batch.join(',')}]`]);
+    counts[field] += r.rowCount ?? 0;
+    counts.skipped += batch.length - (r.rowCount ?? 0);
+    ctx?.heartbeat({ phase: 'writing', ...counts });
+    if (ctx?.cancellationSignal.aborted) await ctx.cancelled;
+  };
+  /** Streams the table's lines of `kind` in pages; what was read must be the bytes the first pass hashed, or all is rolled back. */
+  const run = async (sql: string, kind: 'missing' | 'changed', field: 'inserted' | 'updated') => {
+    const hash = createHash('sha256');
+    let batch: string[] = [];
+    for await (const l of readLines(file, t)) {
+      hash.update(l.raw);
+      if (l.terminated) hash.update('\n');
+      const line = l.raw.toString('utf8');
+      if (!line || (JSON.parse(line) as { kind: string }).kind !== kind) continue;
+      batch.push(line);
+      if (batch.length === BATCH_ROWS) {
+        await send(sql, batch, field);
+        batch = [];
+      }
+    }
+    if (batch.length) await send(sql, batch, field);
+    if (hash.digest('hex') !== t.sha256) {
+      throw ApplicationFailure.nonRetryable(
+        `The difference file ${file} changed while repair was writing it (table ${t.header.table}): nothing was written; compare again and have the new summary approved`,
+        FailureTypes.ChecksumMismatch,
+      );
     }
   };
-  await run(insert, t.missing, 'inserted');
-  if (updateChanged && nonKey.length) await run(update, t.changed, 'updated');
+  if (t.missing) await run(insert, 'missing', 'inserted');
+  if (updateChanged && nonKey.length && t.changed) await run(update, 'changed', 'updated');
   return counts;
 }
 
-/** A table of the approved difference: its header and its lines, raw (their numbers are never parsed by JavaScript). */
+/** A table of the approved difference: its header, how many lines of each kind, where they are in the file and their sha256. */
 interface PlannedTable {
   header: TableHeader;
-  missing: string[];
-  changed: string[];
+  missing: number;
+  changed: number;
+  /** The bytes [start, end) of the file: the header and the table's lines. */
+  start: number;
+  end: number;
+  sha256: string;
 }
 
 /** The ledger's record of this repair, as the result of a retry; undefined when it has not committed. */
@@ -150,43 +192,70 @@ async function recordedRepair(client: pg.Client, req: RepairWriteRequest): Promi
   return { tables: rows[0].tables, written: false, committedAt: rows[0].committed_at.toISOString() };
 }
 
-/** Reads the difference file, refusing one that is not exactly the approved summary's. */
-async function readApprovedDifference(summary: RepairSummary): Promise<PlannedTable[]> {
-  let bytes: Buffer;
+/**
+ * Reads the difference file once (streamed), refusing one that is not exactly the approved summary's, before
+ * anything is written: its tables, their counts, and where each table's lines are (what the write reads again).
+ */
+async function scanApprovedDifference(summary: RepairSummary): Promise<PlannedTable[]> {
   try {
-    bytes = await fs.promises.readFile(summary.path);
+    await fs.promises.access(summary.path, fs.constants.R_OK);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(
       `The approved difference file ${summary.path} cannot be read on this worker (${(err as NodeJS.ErrnoException).code ?? String(err)}): it must be on a volume every worker mounts; compare again`,
       FailureTypes.InvalidConfig,
     );
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const whole = createHash('sha256');
+  const plan: (PlannedTable & { hash?: ReturnType<typeof createHash> })[] = [];
+  // A malformed file is said so only once its sha256 is known to be the approved one's (a tampered file is a mismatch).
+  let malformed: unknown;
+  let size = 0;
+  for await (const l of readLines(summary.path)) {
+    const bytes = l.terminated ? Buffer.concat([l.raw, Buffer.from('\n')]) : l.raw;
+    whole.update(bytes);
+    size = l.offset + bytes.length;
+    const line = l.raw.toString('utf8');
+    if (malformed !== undefined || !line) {
+      plan[plan.length - 1]?.hash?.update(bytes);
+      continue;
+    }
+    try {
+      const parsed = JSON.parse(line) as { kind: string; table: string };
+      if (parsed.kind === 'table') {
+        const previous = plan[plan.length - 1];
+        if (previous) previous.end = l.offset;
+        plan.push({ header: parsed as TableHeader, missing: 0, changed: 0, start: l.offset, end: l.offset, sha256: '', hash: createHash('sha256') });
+      } else {
+        const current = plan[plan.length - 1];
+        if (!current || current.header.table !== parsed.table || (parsed.kind !== 'missing' && parsed.kind !== 'changed')) {
+          throw ApplicationFailure.nonRetryable(`The difference file ${summary.path} is malformed near: ${line.slice(0, 200)}`, FailureTypes.InvalidInput);
+        }
+        current[parsed.kind === 'missing' ? 'missing' : 'changed']++;
+      }
+    } catch (err) {
+      malformed = err;
+    }
+    plan[plan.length - 1]?.hash?.update(bytes);
+  }
+  const sha256 = whole.digest('hex');
   if (sha256 !== summary.sha256) {
     throw ApplicationFailure.nonRetryable(
       `The difference file ${summary.path} is not the one approved: its sha256 is ${sha256}, the approved summary's ${summary.sha256}. Nothing was written; compare again and have the new summary approved`,
       FailureTypes.ChecksumMismatch,
     );
   }
-  const plan: PlannedTable[] = [];
-  for (const line of bytes.toString('utf8').split('\n')) {
-    if (!line) continue;
-    const parsed = JSON.parse(line) as { kind: string; table: string };
-    if (parsed.kind === 'table') {
-      plan.push({ header: parsed as TableHeader, missing: [], changed: [] });
-      continue;
-    }
-    const current = plan[plan.length - 1];
-    if (!current || current.header.table !== parsed.table || (parsed.kind !== 'missing' && parsed.kind !== 'changed')) {
-      throw ApplicationFailure.nonRetryable(`The difference file ${summary.path} is malformed near: ${line.slice(0, 200)}`, FailureTypes.InvalidInput);
-    }
-    (parsed.kind === 'missing' ? current.missing : current.changed).push(line);
+  if (malformed !== undefined) throw malformed;
+  const last = plan[plan.length - 1];
+  if (last) last.end = size;
+  for (const t of plan) {
+    t.sha256 = t.hash?.digest('hex') ?? '';
+    delete t.hash;
   }
   const agrees =
     plan.length === summary.tables.length &&
     plan.every((t, i) => {
       const s = summary.tables[i];
-      return t.header.table === s.table && t.missing.length === s.missing && t.changed.length === (summary.updateChanged ? s.changed : 0);
+      return t.header.table === s.table && t.missing === s.missing && t.changed === (summary.updateChanged ? s.changed : 0);
     });
   if (!agrees) {
     throw ApplicationFailure.nonRetryable(
@@ -204,7 +273,7 @@ function writabilityProblems(t: PlannedTable, shape: TableShape | undefined, upd
   if (shape.primaryKey.join(',') !== primaryKey.join(',')) problems.push(`table ${table} has primary key (${shape.primaryKey.join(', ')}) in ${where}, compared by (${primaryKey.join(', ')})`);
   const lacking = columns.filter((c) => !shape.columns.includes(c));
   if (lacking.length) problems.push(`table ${table} in ${where} has no column ${lacking.join(', ')} (its schema changed since the comparison)`);
-  if (t.missing.length && !shape.canInsert) problems.push(`the user may not INSERT into ${table} in ${where}`);
-  if (updateChanged && t.changed.length && !shape.canUpdate) problems.push(`the user may not UPDATE ${table} in ${where}`);
+  if (t.missing && !shape.canInsert) problems.push(`the user may not INSERT into ${table} in ${where}`);
+  if (updateChanged && t.changed && !shape.canUpdate) problems.push(`the user may not UPDATE ${table} in ${where}`);
   return problems;
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
+import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
@@ -20,8 +21,18 @@ import type { DumpRequest, DumpResult } from '../../../src/api/database';
 import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
 import { expectFailure, rejection } from '../helpers';
 
-const mockEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+const mockEnv = (info?: Partial<Info>) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 const sha256Of = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const modeOf = (file: string) => fs.statSync(file).mode & 0o777;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `condition` (polling), failing after a deadline generous enough for a loaded machine. */
+async function waitFor(condition: () => boolean | Promise<boolean>, what: () => string, deadlineMs = 15_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > until) assert.fail(`timed out waiting: ${what()}`);
+    await sleep(25);
+  }
+}
 
 describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
   this.timeout(30_000);
@@ -90,6 +101,8 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
     assert.match(result.pgDumpVersion, /^pg_dump \(PostgreSQL\) \d+/);
     assert.ok(Date.parse(result.startedAt) <= Date.parse(result.endedAt));
     assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json']);
+    // Production data: only the worker's user may read the dump and its manifest.
+    assert.deepEqual([modeOf(result.path), modeOf(`${result.path}.manifest.json`)], [0o600, 0o600]);
     // `notifications` is public.notifications (the contract's `table` is `public.table`): app.notifications stays.
     assert.deepEqual(await restoredTables(result.path), ['app.notifications', 'app.templates', 'public.services']);
   });
@@ -100,11 +113,20 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
     assert.deepEqual(await restoredTables(result.path, ['app']), ['app.templates', 'public.services']);
   });
 
-  it('a retry finds the finished file and returns it without dumping (written: false); a leftover .partial is deleted and redone', async () => {
+  it('a retry finds the finished file and returns it without dumping (written: false); what dead attempts left is deleted and redone', async () => {
+    // An earlier version's partial, untouched for long; a crashed attempt's partial and its lock (its process is gone).
+    const old = new Date(Date.now() - 3_600_000);
     fs.writeFileSync(path.join(dir, 'extract.dump.partial'), 'half a dump from a crashed attempt');
-    const first = await dump(request());
+    fs.utimesSync(path.join(dir, 'extract.dump.partial'), old, old);
+    fs.writeFileSync(path.join(dir, '.extract.dump.1-0123456789ab.partial'), 'half a dump from a crashed attempt');
+    fs.writeFileSync(path.join(dir, '.extract.dump.lock'), JSON.stringify({ id: '1-0123456789ab', host: os.hostname(), pid: deadPid(), attempt: 1, acquiredAt: old.toISOString() }));
+    // Another request's file whose name merely begins like this one's partials is not a leftover.
+    fs.writeFileSync(path.join(dir, 'extract.dump.partial.keep'), 'not ours');
+    fs.utimesSync(path.join(dir, 'extract.dump.partial.keep'), old, old);
+    const first = await dump(request(), {}, mockEnv({ attempt: 2 }));
     assert.equal(first.written, true);
-    assert.ok(!fs.existsSync(path.join(dir, 'extract.dump.partial')));
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json', 'extract.dump.partial.keep']);
+    fs.rmSync(path.join(dir, 'extract.dump.partial.keep'));
     const mtime = fs.statSync(first.path).mtimeMs;
     // No pg_dump on this "worker": a retry that tried to dump again would fail.
     const again = await dump(request(), { env: { PG_DUMP: '/nonexistent/pg_dump', PATH: '' } });
@@ -179,8 +201,7 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
       const ours = cmdlines.filter((c) => c.includes('pg_dump') && c.includes(dir));
       assert.equal(ours.length, 1);
       assert.ok(!ours[0].includes(server.password), 'the password must not be in pg_dump\'s argv');
-      await new Promise((r) => setTimeout(r, 350));
-      assert.ok(beats.filter((b) => b.phase === 'dumping').length >= 2, `heartbeats: ${JSON.stringify(beats)}`);
+      await waitFor(() => beats.filter((b) => b.phase === 'dumping').length >= 2, () => `heartbeats: ${JSON.stringify(beats)}`);
       assert.ok(beats.every((b) => typeof b.bytesWritten === 'number' && typeof b.elapsedSeconds === 'number'));
 
       env.cancel();
@@ -188,12 +209,108 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
       assert.ok(err instanceof CancelledFailure, `expected CancelledFailure, got ${String(err)}`);
       for (let i = 0; i < 40 && (await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(await waiting(), 0, 'pg_dump\'s session is gone');
-      assert.deepEqual(fs.readdirSync(dir), [], 'the partial dump is deleted');
+      assert.deepEqual(fs.readdirSync(dir), [], 'the partial dump and the lock are deleted');
     } finally {
       await blocker.end();
     }
   });
+
+  /** A session holding public.services exclusively: pg_dump waits for it (a dump that lasts until `release`). */
+  async function blockDump(): Promise<{ release: () => Promise<void>; pgDumpWaiting: () => Promise<boolean> }> {
+    const blocker = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'notify' });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE public.services IN ACCESS EXCLUSIVE MODE');
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await blocker.end();
+      },
+      pgDumpWaiting: async () =>
+        (await server.sql(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rds-orchestrator' AND wait_event_type = 'Lock'`)).length > 0,
+    };
+  }
+
+  it('two live attempts (the first presumed dead, still dumping, when the retry starts) end with one file whose manifest matches it', async () => {
+    const blocker = await blockDump();
+    try {
+      const first = dump(request(), { heartbeatIntervalMs: 50 }, mockEnv({ attempt: 1 }));
+      await waitFor(blocker.pgDumpWaiting, () => 'the first attempt\'s pg_dump waiting for its lock');
+      const env2 = mockEnv({ attempt: 2 });
+      const beats2: DumpProgress[] = [];
+      env2.on('heartbeat', (d: DumpProgress) => beats2.push(d));
+      const second = dump(request(), { heartbeatIntervalMs: 50 }, env2);
+      // The retry waits (heartbeating whom for) rather than deleting the first's file or dumping beside it.
+      await waitFor(() => beats2.some((b) => b.phase === 'waiting'), () => `second attempt's heartbeats: ${JSON.stringify(beats2)}`);
+      assert.match(beats2.find((b) => b.phase === 'waiting')?.waitingFor ?? '', /^attempt 1 \(1-[0-9a-f]+\)/);
+      await blocker.release();
+      const [a, b] = await Promise.all([first, second]);
+      assert.equal(a.written, true);
+      assert.deepEqual(b, { ...a, written: false }, 'the retry returns the file the first attempt finished');
+      const manifest = JSON.parse(fs.readFileSync(`${a.path}.manifest.json`, 'utf8')) as { sha256: string; sizeBytes: number };
+      assert.deepEqual([manifest.sha256, manifest.sizeBytes], [sha256Of(a.path), fs.statSync(a.path).size]);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json'], 'no partial file, no lock left');
+    } finally {
+      await blocker.release();
+    }
+  });
+
+  it('an attempt whose lock was taken over (it went stale) publishes nothing; a stale lock of another host is taken over', async () => {
+    const blocker = await blockDump();
+    try {
+      const zombie = dump(request(), { heartbeatIntervalMs: 50 }, mockEnv({ attempt: 1 }));
+      await waitFor(blocker.pgDumpWaiting, () => 'pg_dump waiting for its lock');
+      // Another worker took the lock over while this attempt was stuck.
+      fs.writeFileSync(path.join(dir, '.extract.dump.lock'), JSON.stringify({ id: '2-other', host: 'another-worker', pid: 1, attempt: 2, acquiredAt: new Date().toISOString() }));
+      await blocker.release();
+      await expectFailure(zombie, { type: FailureTypes.DumpFailed, nonRetryable: false, message: [/Another attempt took over writing .*extract\.dump/] });
+      assert.deepEqual(fs.readdirSync(dir), ['.extract.dump.lock'], 'neither the dump nor a manifest, nor its partial file');
+    } finally {
+      await blocker.release();
+    }
+    // That other worker is gone: its lock, no longer refreshed, goes stale and is taken over.
+    const env = mockEnv({ attempt: 3 });
+    const beats: DumpProgress[] = [];
+    env.on('heartbeat', (d: DumpProgress) => beats.push(d));
+    const result = await dump(request(), { lockStaleMs: 1500, heartbeatIntervalMs: 50 }, env);
+    assert.equal(result.written, true);
+    assert.ok(beats.some((b) => b.phase === 'waiting' && /2-other/.test(b.waitingFor ?? '')), 'it waited while the lock was fresh');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json']);
+  });
+
+  it('heartbeats while hashing the dump, and while checking the finished file on a retry', async () => {
+    const chunks = { hashChunkBytes: 512, heartbeatIntervalMs: 0 };
+    const env = mockEnv();
+    const beats: DumpProgress[] = [];
+    env.on('heartbeat', (d: DumpProgress) => beats.push(d));
+    const result = await dump(request(), chunks, env);
+    const hashed = beats.filter((b) => b.phase === 'checksumming').map((b) => b.bytesChecksummed ?? -1);
+    assert.ok(result.sizeBytes > 4 * 512, `a dump of ${result.sizeBytes} bytes is too small for this test`);
+    assert.ok(hashed.length >= Math.floor(result.sizeBytes / 512), `checksumming heartbeats: ${JSON.stringify(hashed)}`);
+    assert.deepEqual(hashed, [...hashed].sort((x, y) => x - y));
+    assert.equal(hashed[hashed.length - 1], result.sizeBytes);
+    assert.ok(beats.filter((b) => b.phase === 'checksumming').every((b) => b.bytesWritten === result.sizeBytes && typeof b.elapsedSeconds === 'number'));
+
+    const env2 = mockEnv({ attempt: 2 });
+    const beats2: DumpProgress[] = [];
+    env2.on('heartbeat', (d: DumpProgress) => beats2.push(d));
+    assert.equal((await dump(request(), chunks, env2)).written, false);
+    const checked = beats2.filter((b) => b.phase === 'checking').map((b) => b.bytesChecksummed);
+    assert.ok(checked.length >= Math.floor(result.sizeBytes / 512) && checked[checked.length - 1] === result.sizeBytes, `checking heartbeats: ${JSON.stringify(checked)}`);
+  });
 });
+
+/** A process id no process has on this host (a crashed worker's). */
+function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) {
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+    }
+  }
+}
 
 function rejectionOf(fn: () => unknown): { type?: string; nonRetryable?: boolean; message: string } {
   try {

@@ -87,15 +87,17 @@ describe('SQL availability probe (on the clock, real PostgreSQL)', function () {
 
     assert.equal(result.timedOut, false);
     // The server was down for downMs (1.5 s and the time pg_ctl takes); the outage is first failed send to next success.
+    // Bounds a loaded machine keeps (probes late by up to a second or so) that a wrong measurement still breaks.
     assert.ok(
-      result.longestOutageSeconds >= downMs / 1000 - 0.25 && result.longestOutageSeconds <= downMs / 1000 + 0.4,
+      result.longestOutageSeconds >= (0.8 * downMs) / 1000 && result.longestOutageSeconds <= downMs / 1000 + 1.5,
       `longestOutageSeconds ${result.longestOutageSeconds}, server down ${downMs} ms`,
     );
     assert.ok(result.failures >= 20 && result.failures <= 45, `failures ${result.failures}`);
     // ~1 s before the restart and ~1.8 s after it, at 20/s, all successful.
     const successes = result.requests - result.failures;
     assert.ok(successes >= 45, `only ${successes} successful requests: the probe did not carry on after the restart`);
-    assert.ok(elapsed >= 4000 && elapsed < 7000, `ended after ${elapsed} ms`);
+    // At least the restart, the 1.5 s until RDS shows the upgrade and the settle time; well short of maxDurationSeconds (15 s).
+    assert.ok(elapsed >= 4000 && elapsed < 12_000, `ended after ${elapsed} ms`);
     const last = heartbeats[heartbeats.length - 1];
     assert.ok(heartbeats.some((h) => h.failures > 0 && h.failures < result.failures) || heartbeats.some((h) => h.outageStartedAtMs !== undefined), 'the outage was heartbeated while it lasted');
     assert.deepEqual([last?.requests, last?.failures], [result.requests, result.failures]);

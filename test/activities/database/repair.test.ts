@@ -9,9 +9,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
+import type { ExtractDeps } from '../../../src/activities/database/dump';
 import { BATCH_ROWS, createRepairActivities } from '../../../src/activities/database/repair';
 import { FailureTypes } from '../../../src/api/activities';
 import type { RepairCompareRequest, RepairSummary, RepairWriteRequest, RepairWriteResult } from '../../../src/api/database';
@@ -19,7 +21,16 @@ import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgr
 import { expectFailure } from '../helpers';
 import { directDeps, targetOf, TEST_APP } from './extract-helpers';
 
-const mockEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+const mockEnv = (info?: Partial<Info>) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `condition` (polling), failing after a deadline generous enough for a loaded machine. */
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > until) assert.fail(`timed out waiting: ${what}`);
+    await sleep(25);
+  }
+}
 const BIG = '9007199254740993'; // 2^53 + 1: a JavaScript number would make it ...992
 const CUSTOMERS = 2500; // more than two pages
 
@@ -60,13 +71,29 @@ describe('database: compareRows and writeRows (two real PostgreSQL servers)', fu
   let dir: string;
   const restored = targetOf('restored', 'shop');
   const original = targetOf('original', 'shop');
-  const acts = () => createRepairActivities(directDeps({ restored: restoredServer, original: originalServer }));
-  const compare = (over: Partial<RepairCompareRequest> = {}) =>
-    mockEnv().run(acts().compareRows, {
+  const acts = (extra: Partial<ExtractDeps> = {}) => createRepairActivities(directDeps({ restored: restoredServer, original: originalServer }, extra));
+  const compare = (over: Partial<RepairCompareRequest> = {}, env = mockEnv()) =>
+    env.run(acts().compareRows, {
       restored, original, tables: ['public.customers', 'app.order_lines'], updateChanged: false, directory: dir, fileName: 'difference.jsonl', sampleSize: 3, ...over,
     } satisfies RepairCompareRequest) as Promise<RepairSummary>;
-  const write = (summary: RepairSummary, repairId = 'repair-1', env = mockEnv()) =>
-    env.run(acts().writeRows, { original, summary, repairId } satisfies RepairWriteRequest) as Promise<RepairWriteResult>;
+  const write = (summary: RepairSummary, repairId = 'repair-1', env = mockEnv(), extra: Partial<ExtractDeps> = {}) =>
+    env.run(acts(extra).writeRows, { original, summary, repairId } satisfies RepairWriteRequest) as Promise<RepairWriteResult>;
+  /** A session of the original holding `table` exclusively (the write waits for it) until `release`. */
+  async function holdTable(table: string): Promise<{ release: () => Promise<void>; waitingPid: () => Promise<number | undefined> }> {
+    const blocker = new pg.Client({ host: originalServer.host, port: originalServer.port, user: originalServer.user, password: originalServer.password, database: 'shop' });
+    await blocker.connect();
+    await blocker.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        await blocker.end();
+      },
+      waitingPid: async () =>
+        (await originalSql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = '${TEST_APP}' AND wait_event_type = 'Lock'`))[0]?.pid,
+    };
+  }
   const originalSql = <T extends Record<string, unknown>>(text: string) => originalServer.sql<T>(text, [], 'shop');
   /** Every row of the compared tables, as text: what "nothing changed" is checked against. */
   const contents = async (server: TestPostgres) =>
@@ -116,6 +143,7 @@ describe('database: compareRows and writeRows (two real PostgreSQL servers)', fu
     assert.deepEqual([await contents(restoredServer), await contents(originalServer)], before);
     assert.deepEqual(await originalSql(`SELECT to_regnamespace('rds_orchestrator') AS s`), [{ s: null }]);
     assert.deepEqual(fs.readdirSync(dir), ['difference.jsonl']);
+    assert.equal(fs.statSync(summary.path).mode & 0o777, 0o600, 'production data: only the worker\'s user reads it');
 
     // Without updateChanged, changed rows are counted and sampled, not written to the file.
     const counted = await compare();
@@ -135,6 +163,37 @@ describe('database: compareRows and writeRows (two real PostgreSQL servers)', fu
       ],
     });
     assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('compare: two live attempts (the first presumed dead, still comparing, when the retry starts) never mix their files: the file is the last one\'s, its sha256 the returned one', async () => {
+    // The first attempt reads public.customers, then waits for app.order_lines, which this session of the restored holds.
+    const blocker = new pg.Client({ host: restoredServer.host, port: restoredServer.port, user: restoredServer.user, password: restoredServer.password, database: 'shop' });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN; LOCK TABLE app.order_lines IN ACCESS EXCLUSIVE MODE');
+      const first = compare({}, mockEnv({ attempt: 1 }));
+      first.catch(() => undefined);
+      await waitFor(
+        async () => (await restoredServer.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${TEST_APP}' AND wait_event_type = 'Lock'`, [], 'shop')).length > 0,
+        'the first attempt waiting for app.order_lines',
+      );
+      const env2 = mockEnv({ attempt: 2 });
+      const beats: { phase?: string }[] = [];
+      env2.on('heartbeat', (d: { phase?: string }) => beats.push(d));
+      const second = compare({}, env2);
+      await waitFor(() => beats.some((b) => b.phase === 'waiting'), 'the second attempt waiting for the first');
+      // The restored database changes before the second attempt reads it: the two attempts' files differ.
+      await blocker.query(`UPDATE public.customers SET name = 'renamed meanwhile' WHERE id = 7`);
+      await blocker.query('COMMIT');
+      const [a, b] = await Promise.all([first, second]);
+      assert.notEqual(a.sha256, b.sha256, 'the attempts compared different rows');
+      assert.equal(createHash('sha256').update(fs.readFileSync(b.path)).digest('hex'), b.sha256);
+      assert.match(fs.readFileSync(b.path, 'utf8'), /renamed meanwhile/);
+      assert.deepEqual(fs.readdirSync(dir), ['difference.jsonl'], 'no partial file, no lock left');
+    } finally {
+      await blocker.end();
+      await restoredServer.sql(`UPDATE public.customers SET name = 'customer 7' WHERE id = 7`, [], 'shop');
+    }
   });
 
   it('write: inserts exactly the missing rows, leaves changed rows alone without updateChanged, records the repair; a second call writes nothing and returns the recorded counts', async () => {
@@ -198,6 +257,65 @@ describe('database: compareRows and writeRows (two real PostgreSQL servers)', fu
     assert.equal(retry.written, true);
     assert.deepEqual(retry.tables.map((t) => [t.inserted, t.skipped]), [[LOST_CUSTOMERS, 0], [LOST_LINES, 0]]);
     assert.deepEqual(await originalSql(`SELECT count(*)::int AS n FROM rds_orchestrator.repairs`), [{ n: 1 }]);
+  });
+
+  it('write: a lock not granted within lock_timeout fails retryably; a session idle in its transaction (its worker gone) is ended: nothing written either way', async () => {
+    const summary = await compare();
+    const before = await contents(originalServer);
+    const held = await holdTable('app.order_lines');
+    try {
+      const waited = Date.now();
+      await expectFailure(write(summary, 'repair-1', mockEnv(), { writeLockTimeoutMs: 500 }), { type: FailureTypes.DatabaseUnavailable, nonRetryable: false, message: [/55P03/, /nothing was written/] });
+      assert.ok(Date.now() - waited < 10_000, 'it gave up at its lock_timeout');
+    } finally {
+      await held.release();
+    }
+    assert.equal(await contents(originalServer), before);
+
+    // The worker stalls (dies) between two statements of the transaction: the server ends the session, its locks freed.
+    const stalling = directDeps({ restored: restoredServer, original: originalServer }, { writeIdleInTransactionMs: 300 });
+    const connect = stalling.connect;
+    stalling.connect = async (target) => {
+      const c = await connect(target);
+      const query = c.query.bind(c) as (...args: unknown[]) => Promise<unknown>;
+      (c as unknown as { query: typeof query }).query = async (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && args[0].startsWith('INSERT INTO rds_orchestrator.repairs')) await sleep(4000);
+        return query(...args);
+      };
+      return c;
+    };
+    const stalled = mockEnv().run(createRepairActivities(stalling).writeRows, { original, summary, repairId: 'repair-1' }) as Promise<RepairWriteResult>;
+    stalled.catch(() => undefined);
+    await waitFor(
+      async () => (await originalSql(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${TEST_APP}' AND state = 'idle in transaction'`)).length > 0,
+      'the write idle in its transaction',
+    );
+    await waitFor(async () => (await originalSql(`SELECT 1 FROM pg_stat_activity WHERE application_name = '${TEST_APP}'`)).length === 0, 'the server ending the session');
+    // Without the timeout the stalled statement would go through after 4 s and commit.
+    await expectFailure(stalled, { type: FailureTypes.DatabaseUnavailable, nonRetryable: false });
+    assert.equal(await contents(originalServer), before);
+    assert.equal((await write(summary)).written, true, 'the retry writes');
+  });
+
+  it('write: a difference file changed after the check, while the transaction reads it again, is refused and nothing is written', async () => {
+    const summary = await compare();
+    const before = await contents(originalServer);
+    const held = await holdTable('public.customers');
+    try {
+      const running = write(summary);
+      running.catch(() => undefined);
+      await waitFor(async () => (await held.waitingPid()) !== undefined, 'the write waiting for public.customers');
+      // Same length, other bytes, in the app.order_lines part the write has not read yet.
+      const text = fs.readFileSync(summary.path, 'utf8');
+      assert.ok(text.includes('"sku-7-1"'));
+      fs.writeFileSync(summary.path, text.replace('"sku-7-1"', '"sku-7-X"'));
+      await held.release();
+      await expectFailure(running, { type: FailureTypes.ChecksumMismatch, nonRetryable: true, message: [/changed while repair was writing it \(table app\.order_lines\)/] });
+    } finally {
+      await held.release();
+    }
+    assert.equal(await contents(originalServer), before);
+    assert.deepEqual(await originalSql(`SELECT to_regclass('rds_orchestrator.repairs')::text AS t`), [{ t: null }]);
   });
 
   it('write: a tampered difference file, a table gone from the original, or another summary under a used repair id is refused and writes nothing', async () => {
