@@ -664,6 +664,11 @@ export async function demoMain(argv: string[]): Promise<number> {
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
     terminal?.live(undefined);
+    // A client call retried after its connection was closed (the follower's long poll of the workflow's result)
+    // throws from a timer: harmless while shutting down, and not worth a stack trace after the one line.
+    process.on('uncaughtException', (err) => {
+      if (!/Channel has been shut down/.test(err.message)) throw err;
+    });
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
