@@ -42,8 +42,27 @@ export function startCampaign(client: Client, spec: ResolvedCampaignSpec, opts: 
     args: [spec],
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? campaignWorkflowId(spec.campaignId),
+    ...campaignMetadata(spec),
     ...(spec.stages.some((s) => s.fleet) ? { workflowTaskTimeout: FLEET_WORKFLOW_TASK_TIMEOUT } : {}),
   });
+}
+
+/** What the Temporal UI says of a campaign (its summary and details): the target, who asked, each stage. */
+export function campaignMetadata(spec: ResolvedCampaignSpec): { staticSummary: string; staticDetails: string } {
+  const stages = spec.stages.map((s) => `- **${s.name}**: ${s.fleet ? `fleet (${s.fleet.instanceIds ? `${s.fleet.instanceIds.length} listed` : 'selected by tags'})` : `${s.region}/${s.instanceId}`}, ${s.method}${s.requiresApproval ? ', approved window' : ''}`);
+  return {
+    staticSummary: `campaign ${spec.campaignId}: PostgreSQL minor upgrade to ${spec.targetEngineVersion}, requested by ${spec.requester}`,
+    staticDetails: [`Upgrade to **${spec.targetEngineVersion}**, stage by stage:`, '', ...stages].join('\n'),
+  };
+}
+
+/** What the Temporal UI says of a restore: the source, the restored instance, the point in time and the cutover. */
+export function restoreMetadata(spec: ResolvedRestoreSpec): { staticSummary: string; staticDetails: string } {
+  const at = spec.restoreTime === 'latest' ? 'the latest restorable time' : spec.restoreTime;
+  return {
+    staticSummary: `restore ${spec.restoreId}: ${spec.source.region}/${spec.source.instanceId} to ${at} as ${spec.targetInstanceId}, requested by ${spec.requester}`,
+    staticDetails: `Point-in-time restore of **${spec.source.instanceId}** (${spec.source.region}) to ${at} as **${spec.targetInstanceId}**${spec.cutover ? `, then the cutover of ${spec.cutover.recordName}` : ''}.`,
+  };
 }
 
 export function campaignHandle(client: Client, campaignId: string): CampaignHandle {
@@ -56,6 +75,7 @@ export function startRestore(client: Client, spec: ResolvedRestoreSpec, opts: St
     args: [spec],
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? restoreWorkflowId(spec.restoreId),
+    ...restoreMetadata(spec),
   });
 }
 

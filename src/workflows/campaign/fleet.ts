@@ -13,9 +13,10 @@
  * instances (they hold at their next checkpoint); abort cancels every running instance, each compensating
  * its own changes, and the campaign cancels the announcements.
  */
-import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetPauseSignal, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { countStates, describeCounts, memberKey, orderMembers, planWaves, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { formatDuration } from '../../domain/duration';
 import { precheckInstant } from '../../domain/plan';
 import { describeWindow, describeWindowGroup } from '../../domain/window-group';
 import { iso, nowIso, nowMs } from '../shared/clock';
@@ -140,7 +141,7 @@ class FleetWaves {
         const named = describeWindowGroup({ start: group.window.startMs, end: group.window.endMs, instances: entries.map((e) => e.member.instanceId) }, `\`${this.st.run.command('status')} --all\` lists them`);
         this.st.setState('waiting-for-window', { kind: 'precheck', description: `${this.s.name}: wave ${i + 1}, window group ${named}`, until: iso(startAt) });
         this.st.step('waiting-for-precheck', `wave ${i + 1}: ${iso(startAt)}`);
-        await this.wakeAt(startAt);
+        await this.wakeAt(startAt, `pre-check of wave ${i + 1}, ${formatDuration(this.s.precheckBeforeMs)} before window group ${named}`);
       }
       this.stopIfCancelled();
       await this.beforeWave(i + 1, groups.length - i);
@@ -152,8 +153,8 @@ class FleetWaves {
   }
 
   /** Sleeps until `atMs`, but keeps counting the instances that end meanwhile. */
-  private async wakeAt(atMs: number): Promise<void> {
-    await sleep(atMs - nowMs());
+  private async wakeAt(atMs: number, summary: string): Promise<void> {
+    await this.st.sleep(atMs - nowMs(), summary);
     this.st.setState('running');
   }
 
@@ -197,6 +198,9 @@ class FleetWaves {
       workflowId: r.workflowId,
       // A parent that closes (terminated by hand) asks its instances to stop and compensate.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      // What the Temporal UI says of the child: its instance and wave, and the campaign it belongs to.
+      staticSummary: `${memberKey(e.member)} → ${this.st.target}: ${this.s.name} wave ${wave}`,
+      staticDetails: `campaign ${this.st.settings.campaignId}, stage ${this.s.name} (${this.s.method}), wave ${wave}${window ? `, window ${describeWindow(window.startMs, window.endMs)}` : ''}`,
       args: [
         {
           campaignId: this.st.settings.campaignId,
@@ -257,7 +261,8 @@ class FleetWaves {
     if (this.terraform && this.terraformAsk) {
       let done = false;
       const all = Promise.all(this.results).then(() => (done = true));
-      while (!(await condition(() => done, this.st.settings.reminderIntervalMs))) {
+      const summary = `${this.s.name}: ${this.running.size} instance(s) to finish (Terraform change asked)`;
+      while (!(await condition(() => done, this.st.settings.reminderIntervalMs, { summary }))) {
         await this.st.notify('reminder', `${this.s.name}: ${this.running.size} instance(s) still running; those waiting for the Terraform change need: ${this.terraformAsk}`);
       }
       await all;

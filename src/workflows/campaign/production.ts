@@ -4,7 +4,8 @@
  * requester of a named window, a status-page scheduled maintenance for exactly that window, the pre-check
  * of AWS's pending maintenance, then the flag around the window.
  */
-import { CancellationScope, sleep } from '@temporalio/workflow';
+import { CancellationScope } from '@temporalio/workflow';
+import { describeWindow } from '../../domain/window-group';
 import { invalidateOtherPlans, whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import type { Occurrence } from '../../domain/maintenance-window';
@@ -138,7 +139,7 @@ export async function precheckPendingMaintenance(st: StageRun, window: Occurrenc
   if (precheckAt > nowMs()) {
     st.setState('waiting-for-window', { kind: 'precheck', description: `${s.name}: pre-check of AWS pending maintenance`, until: iso(precheckAt) });
     st.step('waiting-for-precheck', iso(precheckAt));
-    await sleep(precheckAt - nowMs());
+    await st.sleep(precheckAt - nowMs(), `pre-check ${formatDuration(s.precheckBeforeMs)} before ${s.name}'s window ${describeWindow(window.startMs, window.endMs)}`);
   }
   await st.checkpoint();
   st.setState('running');

@@ -6,7 +6,6 @@
  * apply-now upgrades them now and waits for them, a maintenance-window stage turns their flags on and
  * watches each one's own next window (guarded like the instance's, estate.ts), then turns them off.
  */
-import { sleep } from '@temporalio/workflow';
 import type { InstanceInfo, ReplicaReport } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
 import { DEFAULT_REARM_BEFORE_MS, replicaLocation, replicaWindow, standingOf } from '../../domain/estate';
@@ -110,7 +109,7 @@ export async function upgradeReplicasInTheirWindows(st: StageRun, before?: Occur
   if (armAt > nowMs()) {
     st.setState('waiting-for-window', { kind: 'window', description: `${s.name}: read replicas' windows, the first ${iso(planned[0].first.startMs)}`, until: iso(planned[0].first.startMs) });
     st.step('waiting-for-replica-windows', planned.map((p) => `${p.x.instanceId} ${iso(p.first.startMs)}`).join(', '));
-    await sleep(armAt - nowMs());
+    await st.sleep(armAt - nowMs(), `${s.name}: read replicas' flags on before their windows, the first ${iso(planned[0].first.startMs)}`);
   }
   const armed: { x: WindowSubject; first: Occurrence }[] = [];
   for (const p of planned) {

@@ -117,6 +117,11 @@ export class StageRun {
     return this.run.notify(event, text, { stage: this.name, details });
   }
 
+  /** A durable timer; its summary in the Temporal UI says what it waits for (default: the status's waitingFor). */
+  sleep(ms: number, summary?: string): Promise<void> {
+    return this.run.sleep(ms, summary);
+  }
+
   /**
    * One AWS step with visible retries: a failing call shows in status, list and a notification. A refusal
    * (AccessDenied) names the stage, besides the role and account the activity names.

@@ -4,6 +4,7 @@
  * available at the target, take the probe's longest outage as the measured downtime.
  */
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { summarized } from '../shared/activity-summary';
 import type { Activities, ProbeResult } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { probeTarget } from '../../domain/probe';
@@ -28,12 +29,12 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
   const { stage: s } = st;
   const probeCfg = s.probe!;
   const target = st.target;
-  const probe = proxyActivities<Activities>({
+  const probe = summarized(proxyActivities<Activities>({
     startToCloseTimeout: probeCfg.maxDurationMs + 5 * 60_000,
     // The probe heartbeats its totals every 2 s: a probe lost with its worker resumes on another within seconds.
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-  });
+  }));
   const what = probeTarget(probeCfg);
   st.step('probe-started', probeCfg.postgres ? `${probeCfg.ratePerSecond}/s ${what}` : `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
   st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${what}` });

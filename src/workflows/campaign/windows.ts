@@ -8,7 +8,7 @@
  * window and when it opens, and the flag is watched with the version. A flag turned off is turned on again
  * while the window is open; an instance already at (or past) the target is never watched for it.
  */
-import { sleep } from '@temporalio/workflow';
+import { describeWindow } from '../../domain/window-group';
 import { formatDuration } from '../../domain/duration';
 import { DEFAULT_REARM_BEFORE_MS } from '../../domain/estate';
 import { nextWindowStartingAfter, type Occurrence } from '../../domain/maintenance-window';
@@ -44,7 +44,7 @@ export async function waitForMaintenanceWindow(st: StageRun, w: Occurrence, x: W
   if (wait > 0) {
     st.setState('waiting-for-window', { kind: 'window', description: `${s.name}: maintenance window ${report.window.start} – ${report.window.end}`, until: report.window.start });
     st.step('waiting-for-window', `${report.window.start} – ${report.window.end}`);
-    await sleep(wait);
+    await st.sleep(wait, `${s.name} window ${describeWindow(w.startMs, w.endMs)} (${s.instanceId})`);
   }
   const target = st.target;
   st.setState('running', { kind: 'aws', description: `${s.instanceId} available at ${target}`, until: iso(w.endMs + s.graceMs) });
@@ -78,7 +78,8 @@ async function waitAndWatchGuarded(st: StageRun, w: Occurrence, x: WindowSubject
     st.setState('waiting-for-window', { kind: 'window', description: `${who}: maintenance window ${window.start} – ${window.end}`, until: window.start });
     if (!announced) st.step('waiting-for-window', `${x.replica ? `replica ${x.instanceId}: ` : ''}${window.start} – ${window.end} (read again ${formatDuration(lead)} before and as it opens)`);
     announced = true;
-    await sleep(untilMs - nowMs());
+    const readAgain = untilMs < w.startMs ? ` (read again ${formatDuration(lead)} before)` : '';
+    await st.sleep(untilMs - nowMs(), `${who} window ${describeWindow(w.startMs, w.endMs)} (${x.instanceId})${readAgain}`);
   };
   // Done before the window (someone else upgraded it): an alert raised meanwhile is resolved.
   const doneEarly = async (r: GuardResult): Promise<WindowResult> => {

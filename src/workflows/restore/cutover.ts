@@ -178,7 +178,7 @@ async function waitForCachedAnswersToExpire(r: RestoreRun, before: WeightedCname
   const recordName = r.spec.cutover!.recordName;
   r.setState('cutting-over', { kind: 'aws', description: `cached answers for ${recordName} to expire`, until: iso(insyncMs + cacheMs) });
   r.step('waiting-for-ttl', `${formatDuration(cacheMs)} until ${iso(insyncMs + cacheMs)}`);
-  if (cacheMs > 0) await sleep(cacheMs);
+  if (cacheMs > 0) await sleep(cacheMs, { summary: `cached answers for ${recordName} to expire (${formatDuration(cacheMs)} of TTL)` });
 }
 
 export async function putRecordBack(r: RestoreRun, record: WeightedCname): Promise<void> {

@@ -6,6 +6,7 @@
  * another developer"), then write it into the original in one transaction. The restored instance is kept.
  */
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { summarized } from '../shared/activity-summary';
 import type { Activities, DatabaseTarget, RepairSummary, ResolvedExtract } from '../../api';
 import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
@@ -19,11 +20,11 @@ import { MIN_APPROVALS, type RestoreRun } from './run';
  * worker lost mid-dump is noticed within 20 s and another one starts over (the dump) or finds the committed write
  * (the repair).
  */
-const data = proxyActivities<Activities>({
+const data = summarized(proxyActivities<Activities>({
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
-});
+}));
 
 export async function extractFromRestored(r: RestoreRun): Promise<void> {
   const e = r.spec.extract!;

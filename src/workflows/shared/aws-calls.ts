@@ -12,6 +12,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, sleep, upsertMemo, type ActivityOptions } from '@temporalio/workflow';
 import { AWS_TROUBLE_MEMO, type Activities, type AwsCallProblem, type AwsTrouble, type ChangeWait, type InstanceInfo, type InstanceWait, type WindowWatch, type WindowWatchOutcome } from '../../api';
 import { formatDuration } from '../../domain/duration';
+import { summarized } from './activity-summary';
 import { iso, nowIso, nowMs } from './clock';
 import { NON_RETRYABLE_TYPES } from './failures';
 
@@ -56,7 +57,7 @@ const MAX_PAUSE_MS = 10 * 60_000;
 
 /** The activities as a workflow calls them: attempts in rounds (see withVisibleRetries). */
 export function awsActivities(): Activities {
-  return proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: AWS_ROUND_RETRY });
+  return summarized(proxyActivities<Activities>({ startToCloseTimeout: AWS_ATTEMPT_TIMEOUT, heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: AWS_ROUND_RETRY }));
 }
 
 /** The waiting activities as a step calls them: the same inputs without `poll`, which the waiter adds. */
@@ -74,7 +75,7 @@ export interface Waiters {
  */
 export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters {
   const remainingMs = Math.max(1000, deadlineMs - nowMs());
-  const waiters = proxyActivities<Activities>({
+  const waiters = summarized(proxyActivities<Activities>({
     startToCloseTimeout: Math.min(remainingMs, WAITER_ATTEMPT_MS + 60_000),
     scheduleToCloseTimeout: remainingMs,
     heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -82,7 +83,7 @@ export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters
     // attempt lost with its worker (1 s after the heartbeat timeout on a first attempt, never slower than
     // the poll interval) and for an activity that does not set one (a fake in tests).
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: Math.max(1000, pollIntervalMs), nonRetryableErrorTypes: WAITER_NON_RETRYABLE_TYPES },
-  });
+  }));
   const poll = { intervalMs: pollIntervalMs, attemptMs: pollIntervalMs <= POLL_INSIDE_UP_TO_MS ? WAITER_ATTEMPT_MS : 0 };
   return {
     waitForInstance: (input) => waiters.waitForInstance({ ...input, poll }),
@@ -159,7 +160,7 @@ export async function withVisibleRetries<T>(host: TroubleHost, step: string, cal
       const pause = pauseAfterRound(round);
       trouble.nextAttemptAt = iso(nowMs() + pause);
       if (round === NOTIFY_AFTER_ROUNDS) await host.notify(`${step}: ${describeTrouble(trouble)}; retrying, next at ${trouble.nextAttemptAt}`);
-      await sleep(pause);
+      await sleep(pause, { summary: `retry ${problem.operation} (${step}) after a failed round of ${perRound} attempt(s)` });
     }
   }
 }

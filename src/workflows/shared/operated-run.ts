@@ -9,7 +9,7 @@
  *   people                  who they are (shared/identity.ts) and one gate for asking them (shared/people.ts)
  *   saga, mainScope         compensations, and the scope an abort cancels
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, setCurrentDetails, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { NotificationEvent, OperatedKind, OperatedStatus, WaitingFor } from '../../api';
 import { RDS_STAGE, RDS_STATE } from '../../api/search-attributes';
@@ -33,6 +33,13 @@ export function operatedStatusStart(): Omit<OperatedStatus, 'state'> {
     identity: { mode: 'unverified', runId: workflowInfo().firstExecutionRunId, namespace: SSH_SIGNATURE_NAMESPACE },
     startedAt: nowIso(),
   };
+}
+
+/** The status line the CLI shows (state, stage, what the run waits for and until when), as the run's current details. */
+export function currentDetails(state: string, stage: string | undefined, w: WaitingFor | undefined): string {
+  const at = stage ? ` at ${stage}` : '';
+  const waiting = w ? `\n\nwaiting for ${w.kind}: ${w.description}${w.until ? ` (until ${w.until})` : ''}` : '';
+  return `**${state.toUpperCase()}**${at}${waiting}`;
 }
 
 /** What a run does with what people would be told or asked: per kind of run, said where it is built. */
@@ -122,6 +129,13 @@ export class OperatedRun<State extends string, Status extends OperatedStatus<Sta
     this.status.state = state;
     this.status.waitingFor = waitingFor;
     this.upsertSearchAttributes();
+    // What the Temporal UI shows as the run's current details (read through __temporal_workflow_metadata); no command.
+    setCurrentDetails(currentDetails(state, this.opts.stage(), waitingFor));
+  }
+
+  /** A durable timer whose summary says in the Temporal UI what it waits for (by default, what the status waits for). */
+  sleep(ms: number, summary: string | undefined = this.status.waitingFor?.description): Promise<void> {
+    return sleep(ms, summary ? { summary } : undefined);
   }
 
   private upsertSearchAttributes(): void {

@@ -5,8 +5,9 @@
  */
 import { CancellationScope, condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { CONTINUE_OR_ABORT, type Activities, type Approval, type DecideRequest, type Decision, type HumanAction, type Notification, type NotificationEvent, type TimelineEntry, type WaitingFor } from '../../api';
-import { validApprovalCount, type ApprovalPolicy } from '../../domain/approvals';
+import { validApprovalCount, whoMayApprove, type ApprovalPolicy } from '../../domain/approvals';
 import type { VerifiedActor } from '../../domain/identity/identity';
+import { summarized } from './activity-summary';
 import { HEARTBEAT_TIMEOUT } from './aws-calls';
 import { nowIso } from './clock';
 import { describeError } from './failures';
@@ -15,7 +16,7 @@ import type { IdentityGate } from './identity';
 /** patched() id: notifications are sent by a local activity (runs started before send them as activities). */
 export const NOTIFY_LOCALLY_PATCH = 'notify-as-local-activity';
 
-const notifier = proxyActivities<Pick<Activities, 'notify'>>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 5 } });
+const notifier = summarized(proxyActivities<Pick<Activities, 'notify'>>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 5 } }));
 /**
  * A notification is one webhook POST, run inside the workflow task that asks for it: one marker event
  * instead of an activity's three events and the workflow task its completion starts (a full campaign sends
@@ -49,8 +50,8 @@ export function recordHuman(
 }
 
 /** Waits for `done`, reminding at every interval (people wait for days; reminders keep them on it). */
-export async function waitForPeople(done: () => boolean, reminderIntervalMs: number, remind: () => Promise<void>): Promise<void> {
-  while (!(await condition(done, reminderIntervalMs))) {
+export async function waitForPeople(done: () => boolean, reminderIntervalMs: number, remind: () => Promise<void>, summary?: string): Promise<void> {
+  while (!(await condition(done, reminderIntervalMs, { summary: summary ?? 'people' }))) {
     await remind();
   }
 }
@@ -126,7 +127,8 @@ export async function askApproval(run: AskingRun, ask: ApprovalAsk): Promise<boo
   const where = { stage: ask.stage, details: { plan: ask.plan } };
   await run.notify('approval-needed', `${ask.text}. Run \`${run.command('approve')} ${run.actorHint()}\`.`, where);
   try {
-    await waitForPeople(approved, run.opts.reminderIntervalMs, () => run.notify('reminder', `still waiting: ${ask.text}`, where));
+    const summary = `approval of ${ask.stage} by ${whoMayApprove(ask.policy)}`;
+    await waitForPeople(approved, run.opts.reminderIntervalMs, () => run.notify('reminder', `still waiting: ${ask.text}`, where), summary);
   } finally {
     run.people.approval = undefined;
   }
@@ -169,6 +171,7 @@ export async function askDecision(run: AskingRun, ask: QuestionAsk): Promise<Dec
       () => gate.decision !== undefined || (ask.orWhen?.() ?? false),
       run.opts.reminderIntervalMs,
       () => run.notify('reminder', `${prefix}still waiting for a decision: ${ask.question}`, { stage: ask.stage }),
+      `decision on ${ask.stage} (${ask.options.join(' or ')}): ${ask.question}`,
     );
   } finally {
     gate.question = undefined;
