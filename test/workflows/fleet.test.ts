@@ -56,6 +56,12 @@ describe('fleet stages (time-skipping)', function () {
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       assert.equal(fake.callsOf('runAvailabilityProbe').length, 0, 'no HTTP probe');
+      // Each instance's login is checked before its upgrade, so a wrong access fails before anything changes.
+      for (const id of ['notify-stg-admin', 'notify-stg-api', 'notify-stg-jobs']) {
+        const login = fake.calls.findIndex((c) => c.name === 'describeDatabase' && (c.input.target as { instanceId: string }).instanceId === id);
+        const upgrade = fake.calls.findIndex((c) => c.name === 'applyUpgradeNow' && c.input.instanceId === id);
+        assert.ok(login >= 0 && login < upgrade, `${id}: login checked before the upgrade`);
+      }
       const probes = fake.callsOf('runSqlAvailabilityProbe').map((c) => c.input as { target: { instanceId: string; access: { database: string; credentials: { kind: string } } }; ratePerSecond: number; stopWhen: { instanceId: string } });
       assert.deepEqual(
         probes.map((p) => [p.target.instanceId, p.stopWhen.instanceId, p.target.access.database, p.target.access.credentials.kind, p.ratePerSecond]).sort(),

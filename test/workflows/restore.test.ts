@@ -704,6 +704,10 @@ describe('restore with extract (time-skipping)', function () {
       assert.match(asking.waitingFor!.description, /public\.orders: 2 missing, 1 changed \(left as they are\)/);
       assert.match(asking.waitingFor!.description, /review the difference .*notify-restored\.repair\.jsonl/);
       assert.equal(fake.callsOf('writeRows').length, 0, 'nothing written before the approval');
+      // The original's database was reached with the spec's access before the restore (hours) began.
+      const checked = fake.calls.findIndex((c) => c.name === 'describeDatabase');
+      assert.ok(checked >= 0 && checked < fake.calls.findIndex((c) => c.name === 'restoreToPointInTime'), 'database checked before the restore');
+      assert.equal((fake.callsOf('describeDatabase')[0].input.target as { instanceId: string }).instanceId, 'notify-production');
 
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice' }] }), /requested this change and cannot approve/);
       await rejected(handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: 'repair|notify-production|notify|another-digest' }] }), /plan changed/);
@@ -738,6 +742,19 @@ describe('restore with extract (time-skipping)', function () {
       assert.equal(fake.callsOf('writeRows').length, 0);
       assert.deepEqual([...fake.databases.get('notify-production')!.get('public.orders')!.keys()].sort(), ['1', '2']);
       assert.ok(result.followUps.some((f) => /notify-restored is kept, never deleted/.test(f)));
+    });
+  });
+
+  it('an access that cannot log in to the original fails before the restore, changing nothing', async function () {
+    const env = await timeSkippingEnv();
+    const fake = lostOrders();
+    fake.failNext('describeDatabase', ApplicationFailure.nonRetryable("Connecting user 'master' to database 'notify' on instance 'notify-production' was refused (SQLSTATE 28P01)", 'DatabaseAccess'));
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ extract: EXTRACT }))], taskQueue, workflowId: `extract-no-login-${taskQueue}` });
+      const failure = await failureOf(handle.result());
+      assert.match(failure.message, /28P01/);
+      assert.equal(fake.callsOf('restoreToPointInTime').length, 0, 'no restore started');
+      assert.deepEqual(fake.mutations(), [], 'nothing changed');
     });
   });
 

@@ -9,7 +9,7 @@ import type { Activities, ProbeResult } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { probeTarget } from '../../domain/probe';
 import { nowMs } from '../shared/clock';
-import { HEARTBEAT_TIMEOUT } from '../shared/aws-calls';
+import { HEARTBEAT_TIMEOUT, PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
 import { upgradeReplicasNow } from './replicas';
 import type { StageRun } from './stage-run';
@@ -36,6 +36,12 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
     retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   }));
   const what = probeTarget(probeCfg);
+  const database = probeCfg.postgres && { where: st.where, instanceId: s.instanceId, access: probeCfg.postgres };
+  if (database) {
+    // Before the upgrade: a probe that cannot log in would only say so once the upgrade had started.
+    const identity = await st.aws('probe-login', () => st.a.describeDatabase({ target: database }), { maxRounds: PREFLIGHT_ROUNDS });
+    st.step('probe-login', `${probeCfg.postgres!.database} on ${s.instanceId} answers (PostgreSQL ${identity.serverVersion})`);
+  }
   st.step('probe-started', probeCfg.postgres ? `${probeCfg.ratePerSecond}/s ${what}` : `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
   st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${what}` });
   const stopWhen = { region: st.where, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) };
@@ -43,8 +49,8 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
   const probeScope = new CancellationScope();
   // The SQL probe connects to the instance's own database (its endpoint is read from RDS by the activity).
   const probeResult = probeScope.run(() =>
-    probeCfg.postgres
-      ? probe.runSqlAvailabilityProbe({ ...common, target: { where: st.where, instanceId: s.instanceId, access: probeCfg.postgres } })
+    database
+      ? probe.runSqlAvailabilityProbe({ ...common, target: database })
       : probe.runAvailabilityProbe({ url: probeCfg.url!, ...common }),
   );
   // Keeps an unhandled rejection away when the upgrade fails first; the result is awaited below.

@@ -12,6 +12,7 @@ import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import { askApproval } from '../shared/people';
 import { NON_RETRYABLE_TYPES } from '../shared/failures';
+import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { MIN_APPROVALS, type RestoreRun } from './run';
 
 /**
@@ -25,6 +26,17 @@ const data = summarized(proxyActivities<Activities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 }));
+
+/**
+ * Before the restore (which takes hours): the worker reaches the original's database with the spec's access
+ * (network, the password's source, the login, the database name), so a wrong access fails now, changing nothing.
+ */
+export async function checkOriginalDatabase(r: RestoreRun): Promise<void> {
+  const e = r.spec.extract!;
+  const original = r.database(r.spec.source.instanceId, e.database);
+  const identity = await r.aws('database-checked', () => r.a.describeDatabase({ target: original }), { maxRounds: PREFLIGHT_ROUNDS });
+  r.step('database-checked', `${e.database.database} on ${r.spec.source.instanceId} answers (PostgreSQL ${identity.serverVersion}${identity.address ? ` at ${identity.address}` : ''})`);
+}
 
 export async function extractFromRestored(r: RestoreRun): Promise<void> {
   const e = r.spec.extract!;
@@ -109,8 +121,9 @@ async function writeIntoOriginal(r: RestoreRun, summary: RepairSummary): Promise
   const e = r.spec.extract!;
   const { original } = targets(r, e);
   r.setState('extracting', { kind: 'aws', description: `writing the approved rows into ${r.spec.source.instanceId} (${e.database.database})` });
-  const result = await CancellationScope.nonCancellable(() =>
-    r.aws('write-rows', () => data.writeRows({ original, summary, repairId: `${r.spec.restoreId}:${summary.sha256}` })),
+  // Each attempt runs to its end (one transaction: all or nothing); an abort between attempts stops the retries.
+  const result = await r.aws('write-rows', () =>
+    CancellationScope.nonCancellable(() => data.writeRows({ original, summary, repairId: `${r.spec.restoreId}:${summary.sha256}` })),
   );
   const repair = r.status.extract!.repair!;
   repair.written = result.tables;

@@ -17,7 +17,7 @@ import { SpecError, validateRestoreSpec } from '../../input';
 import { nowIso } from '../shared/clock';
 import { registerOperatorActions } from '../shared/operator-actions';
 import { cutOver, lowerTtlFirst, obtainApproval } from './cutover';
-import { extractFromRestored } from './extract';
+import { checkOriginalDatabase, extractFromRestored } from './extract';
 import { completeCutover, completeRestoreOnly, finishAfterError } from './finish';
 import { checkSourceTargetAndRecord } from './preflight';
 import { allowBastion, createRestoreSecurityGroup, restoreToPointInTime } from './restore';
@@ -48,6 +48,7 @@ export async function restoreAndCutover(input: RestoreInput): Promise<RestoreSta
       await r.run.identity.start(spec);
       if (r.run.identity.verified) r.step('requester-verified', `${spec.requester}, key ${r.run.identity.requesterFingerprint}`);
       const alreadyRestored = await checkSourceTargetAndRecord(r);
+      if (spec.extract) await checkOriginalDatabase(r);
       const securityGroupId = r.safeCutover ? await createRestoreSecurityGroup(r) : undefined;
       await restoreToPointInTime(r, alreadyRestored, securityGroupId);
       await allowBastion(r);
