@@ -52,7 +52,9 @@ const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database
 const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts'];
 const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
 const GROUPS: Group[] = [
-  mochaGroup('demo', 'the demo end to end (test/e2e)', ['test/e2e/**/*.test.ts']),
+  mochaGroup('demo', 'the demo\'s campaign end to end (test/e2e/demo)', ['test/e2e/demo.test.ts']),
+  // The demo's restores (extract, cutover) in a demo of their own, beside the campaign's rather than after it.
+  mochaGroup('restores', 'the demo\'s restores end to end (test/e2e/restore-demo)', ['test/e2e/restore-demo.test.ts']),
   // The probe's tests measure outages of a few hundred milliseconds on the clock: beside the crashes, not behind the CPU.
   // The demo interrupted by Ctrl-C and started again (about 2 minutes on the clock): beside the demo, not after it.
   mochaGroup('resume', 'the demo: Ctrl-C mid-wave, npm start again (test/demo-resume)', ['test/demo-resume/**/*.test.ts']),
