@@ -25,7 +25,6 @@ export interface TestPostgres {
 export function needPostgres(ctx: Mocha.Context): void {
   if (findPostgresBinDir()) return;
   if (process.env.CI) throw new Error('PostgreSQL server binaries are missing (apt-get install postgresql-15); CI must run the database tests');
-  // eslint-disable-next-line no-console
   console.warn('    (skipped: PostgreSQL server binaries not found; sudo apt-get install -y postgresql-15)');
   ctx.skip();
 }
