@@ -8,8 +8,7 @@
  * Exit codes: 0 found; 1 the page lacks the summaries (what it found is printed); 2 no Chromium (as root it
  * installs it with apt-get; otherwise it says the command and stops).
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,10 +29,10 @@ const TIMINGS: CampaignTimings = {
   reminderInterval: '10m',
 };
 /** What the page must show: the words of the summaries and of the current details (see test/workflows/ui-metadata.test.ts). */
-const EXPECTED: { what: string; re: RegExp }[] = [
-  { what: 'a child workflow summary (instance and wave)', re: /notifydb-staging\S* → 15\.8: staging wave \d/ },
-  { what: 'the approval wait (timer summary)', re: /approval of production by/ },
-  { what: 'the current details (state)', re: /WAITING-FOR-APPROVAL/ },
+const EXPECTED: { what: string; re: RegExp; page: 'history' | 'metadata' }[] = [
+  { what: 'a child workflow summary (instance and wave)', re: /notifydb-staging\S* → 15\.8: staging wave \d/, page: 'history' },
+  { what: 'the approval wait (timer summary)', re: /approval of production by/, page: 'history' },
+  { what: 'the current details (state), on the User Metadata tab', re: /WAITING-FOR-APPROVAL/, page: 'metadata' },
 ];
 
 function chromium(): string {
@@ -50,14 +49,71 @@ function chromium(): string {
   process.exit(2);
 }
 
-/** Chromium run asynchronously: the worker lives in this process and must answer the UI's queries meanwhile. */
-async function headless(browser: string, args: string[]): Promise<string> {
+/**
+ * Headless Chromium driven over the DevTools protocol (Node 22's global WebSocket, no npm dependency): the UI is a
+ * single-page app that keeps polling, so `--dump-dom` returns its empty shell and `--virtual-time-budget` never
+ * ends. Here the page is loaded, its text read until `ready` holds (or `timeoutMs`), and a screenshot taken.
+ */
+async function renderPage(browser: string, url: string, ready: (text: string) => boolean, timeoutMs: number): Promise<{ text: string; png: Buffer }> {
+  if (typeof WebSocket === 'undefined') throw new Error(`check:ui needs Node 22 or later (a global WebSocket); this is ${process.version}`);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'check-ui-'));
+  const port = await freePort();
+  // Its own process group: the renderer and zygote processes are killed with it.
+  const child = spawn(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, `--remote-debugging-port=${port}`, '--window-size=1400,1000', 'about:blank'], { stdio: 'ignore', detached: true });
   try {
-    const { stdout } = await promisify(execFile)(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
-    return stdout;
+    const deadline = Date.now() + timeoutMs;
+    let target: { webSocketDebuggerUrl: string } | undefined;
+    while (!target) {
+      if (Date.now() > deadline) throw new Error('Chromium did not open its DevTools port');
+      try {
+        const list = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { type: string; webSocketDebuggerUrl: string }[];
+        target = list.find((t) => t.type === 'page');
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const ws = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    let id = 0;
+    const pending = new Map<number, (v: { result?: Record<string, unknown>; error?: { message: string } }) => void>();
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(String(m.data)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+      if (msg.id !== undefined) pending.get(msg.id)?.(msg);
+    };
+    const send = (method: string, params: Record<string, unknown> = {}) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const n = ++id;
+        pending.set(n, (v) => (v.error ? reject(new Error(`${method}: ${v.error.message}`)) : resolve(v.result ?? {})));
+        ws.send(JSON.stringify({ id: n, method, params }));
+      });
+    await send('Emulation.setDeviceMetricsOverride', { width: 1400, height: 1000, deviceScaleFactor: 1, mobile: false });
+    await send('Page.navigate', { url });
+    let text = '';
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = (await send('Runtime.evaluate', { expression: 'document.body ? document.body.innerText : ""', returnByValue: true })) as { result?: { value?: string } };
+      text = r.result?.value ?? '';
+      if (ready(text)) break;
+    }
+    const shot = (await send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+    ws.close();
+    return { text, png: Buffer.from(shot.data, 'base64') };
   } finally {
-    fs.rmSync(profile, { recursive: true, force: true });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    try {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (err) {
+      console.warn(`check:ui: could not remove the browser profile ${profile}: ${(err as Error).message}`);
+    }
   }
 }
 
@@ -82,13 +138,16 @@ async function main(): Promise<void> {
     console.log(`check:ui: ${status.state} at ${status.currentStage}/${status.currentStep}`);
     const url = `http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}/${handle.firstExecutionRunId}/history`;
     console.log(`check:ui: ${url}`);
-    const dom = await headless(browser, ['--virtual-time-budget=20000', '--run-all-compositor-stages-before-draw', '--dump-dom', url]);
-    fs.writeFileSync(path.join(os.tmpdir(), 'check-ui-dom.html'), dom);
+    const base = `http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(handle.workflowId)}/${handle.firstExecutionRunId}`;
+    const expect = (which: 'history' | 'metadata') => EXPECTED.filter((e) => e.page === which);
+    const history = await renderPage(browser, url, (text) => expect('history').every((e) => e.re.test(text)), 90_000);
+    const metadata = await renderPage(browser, `${base}/user-metadata`, (text) => expect('metadata').every((e) => e.re.test(text)), 60_000);
+    fs.writeFileSync(path.join(os.tmpdir(), 'check-ui-page.txt'), `${history.text}\n\n==== ${base}/user-metadata ====\n${metadata.text}`);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await headless(browser, ['--virtual-time-budget=20000', '--run-all-compositor-stages-before-draw', '--hide-scrollbars', `--screenshot=${SCREENSHOT}`, '--window-size=1400,1000', url]);
-    console.log(`check:ui: screenshot ${path.relative(PROJECT_ROOT, SCREENSHOT)}; page text in ${path.join(os.tmpdir(), 'check-ui-dom.html')}`);
-    const page = dom.replace(/<[^>]+>/g, ' ').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
-    const missing = EXPECTED.filter((e) => !e.re.test(page));
+    fs.writeFileSync(SCREENSHOT, history.png);
+    console.log(`check:ui: screenshot ${path.relative(PROJECT_ROOT, SCREENSHOT)}; page text in ${path.join(os.tmpdir(), 'check-ui-page.txt')}`);
+    const textOf = (which: 'history' | 'metadata') => (which === 'history' ? history.text : metadata.text);
+    const missing = EXPECTED.filter((e) => !e.re.test(textOf(e.page)));
     for (const e of EXPECTED) console.log(`  ${missing.includes(e) ? 'MISSING' : 'found  '} ${e.what}`);
     await handle.terminate('check:ui done');
     if (missing.length) process.exitCode = 1;
