@@ -14,7 +14,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import pg from 'pg';
 import { createDumpActivities, type DumpProgress, type ExtractDeps } from '../../../src/activities/database/dump';
-import { directDeps, targetOf } from './extract-helpers';
+import { directDeps, holdTable, targetOf } from './extract-helpers';
 import { findPgProgram, requirePgDump } from '../../../src/activities/database/pg-binaries';
 import { FailureTypes } from '../../../src/api/activities';
 import type { DumpRequest, DumpResult } from '../../../src/api/database';
@@ -217,19 +217,8 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
 
   /** A session holding public.services exclusively: pg_dump waits for it (a dump that lasts until `release`). */
   async function blockDump(): Promise<{ release: () => Promise<void>; pgDumpWaiting: () => Promise<boolean> }> {
-    const blocker = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: 'notify' });
-    await blocker.connect();
-    await blocker.query('BEGIN; LOCK TABLE public.services IN ACCESS EXCLUSIVE MODE');
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        await blocker.end();
-      },
-      pgDumpWaiting: async () =>
-        (await server.sql(`SELECT pid FROM pg_stat_activity WHERE application_name = 'rds-orchestrator' AND wait_event_type = 'Lock'`)).length > 0,
-    };
+    const held = await holdTable(server, 'notify', 'public.services');
+    return { release: held.release, pgDumpWaiting: async () => (await held.waitingPid('rds-orchestrator')) !== undefined };
   }
 
   it('two live attempts (the first presumed dead, still dumping, when the retry starts) end with one file whose manifest matches it', async () => {

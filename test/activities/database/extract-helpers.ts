@@ -31,3 +31,23 @@ export const targetOf = (instanceId: string, database: string): DatabaseTarget =
   access: { database, credentials: { kind: 'env', variable: 'UNUSED' }, tls: 'disable' },
 });
 
+
+/**
+ * A session of `server` holding `table` exclusively until `release` (what it blocks waits inside its own
+ * transaction), and the pid of a session of `application` waiting for a lock, seen from another session.
+ */
+export async function holdTable(server: TestPostgres, database: string, table: string): Promise<{ release: () => Promise<void>; waitingPid: (application: string) => Promise<number | undefined> }> {
+  const blocker = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database });
+  await blocker.connect();
+  await blocker.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  let released = false;
+  return {
+    release: async () => {
+      if (released) return;
+      released = true;
+      await blocker.end();
+    },
+    waitingPid: async (application) =>
+      (await server.sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [application], database))[0]?.pid,
+  };
+}

@@ -19,7 +19,7 @@ import { FailureTypes } from '../../../src/api/activities';
 import type { RepairCompareRequest, RepairSummary, RepairWriteRequest, RepairWriteResult } from '../../../src/api/database';
 import { needPostgres, startTestPostgres, type TestPostgres } from '../../postgres';
 import { expectFailure } from '../helpers';
-import { directDeps, targetOf, TEST_APP } from './extract-helpers';
+import { directDeps, holdTable as holdTableOf, targetOf, TEST_APP } from './extract-helpers';
 
 const mockEnv = (info?: Partial<Info>) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,19 +80,8 @@ describe('database: compareRows and writeRows (two real PostgreSQL servers)', fu
     env.run(acts(extra).writeRows, { original, summary, repairId } satisfies RepairWriteRequest) as Promise<RepairWriteResult>;
   /** A session of the original holding `table` exclusively (the write waits for it) until `release`. */
   async function holdTable(table: string): Promise<{ release: () => Promise<void>; waitingPid: () => Promise<number | undefined> }> {
-    const blocker = new pg.Client({ host: originalServer.host, port: originalServer.port, user: originalServer.user, password: originalServer.password, database: 'shop' });
-    await blocker.connect();
-    await blocker.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-    let released = false;
-    return {
-      release: async () => {
-        if (released) return;
-        released = true;
-        await blocker.end();
-      },
-      waitingPid: async () =>
-        (await originalSql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = '${TEST_APP}' AND wait_event_type = 'Lock'`))[0]?.pid,
-    };
+    const held = await holdTableOf(originalServer, 'shop', table);
+    return { release: held.release, waitingPid: () => held.waitingPid(TEST_APP) };
   }
   const originalSql = <T extends Record<string, unknown>>(text: string) => originalServer.sql<T>(text, [], 'shop');
   /** Every row of the compared tables, as text: what "nothing changed" is checked against. */
