@@ -11,6 +11,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { Activities, AwsAccess, AwsWhere } from '../api/activities';
 import type { Config } from '../config';
 import { ROUTE53_REGION, createAwsClients } from './clients';
+import { createBlueGreenActivities } from './blue-green';
 import { createCloudTrailActivities } from './cloudtrail';
 import { createDatabaseIdentityActivities } from './database/identity';
 import { createSqlProbeActivities } from './database/probe';
@@ -29,6 +30,7 @@ import { acceptingPositional } from './positional';
 import { withKeepAlive } from './waiting';
 
 export * from '../api/activities';
+export { createBlueGreenActivities } from './blue-green';
 export { createCloudTrailActivities } from './cloudtrail';
 export { createDatabaseIdentityActivities } from './database/identity';
 export { createSqlProbeActivities } from './database/probe';
@@ -77,6 +79,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const database = { rdsClientFor, secretsClientFor, iamToken: deps.iamToken, env: deps.env ?? process.env, resolvers: config.databaseResolvers };
   const activities: Activities = {
     ...createRdsActivities({ rdsClientFor }),
+    ...createBlueGreenActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),
     ...createCloudTrailActivities({ cloudTrailClientFor }),
     ...createEc2Activities({ ec2ClientFor }),

@@ -12,9 +12,9 @@
  */
 import type { AllowedSignersFile } from './common';
 import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome } from './estate';
-import type { AwsWhere, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
+import type { AwsWhere, BlueGreenDeployment, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
 import type {
-  ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
+  BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
   MaintenanceCancellation, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
 } from './activity-inputs';
 
@@ -92,6 +92,29 @@ export interface RdsActivities {
   startInstance(input: InstanceRef): Promise<MutationResult>;
   /** Adds a VPC security group to the instance's groups (ModifyDBInstance); no-op when already attached. */
   attachSecurityGroup(input: SecurityGroupAttachment): Promise<MutationResult>;
+}
+
+/**
+ * RDS Blue/Green deployments (method blue-green). Nothing here deletes: the old blue and the deployment stay
+ * until a person removes them (the campaign's follow-ups say how).
+ */
+export interface BlueGreenActivities {
+  /**
+   * CreateBlueGreenDeployment of `instanceId` at the target version, unless a deployment of that name exists
+   * (then it is returned, `changed: false`). Another active deployment of the instance is refused
+   * (non-retryable `InvalidState`, naming it).
+   */
+  createBlueGreenDeployment(input: BlueGreenCreate): Promise<MutationResult & { deployment: BlueGreenDeployment }>;
+  /** Throws non-retryable `BlueGreenDeploymentNotFound` when it does not exist (any more). */
+  describeBlueGreenDeployment(input: BlueGreenRef): Promise<BlueGreenDeployment>;
+  /** Polls while the status is one of `while`; returns the deployment at any other status (the workflow decides). */
+  waitForBlueGreenDeployment(input: BlueGreenWait): Promise<BlueGreenDeployment>;
+  /**
+   * SwitchoverBlueGreenDeployment when the deployment is AVAILABLE; `changed: false` when a switchover is under
+   * way or done. A retry after a switchover AWS rolled back does not switch over again (the team decides).
+   * Any other status: non-retryable `InvalidState`.
+   */
+  switchoverBlueGreenDeployment(input: BlueGreenSwitchover): Promise<MutationResult & { deployment: BlueGreenDeployment }>;
 }
 
 export interface SecurityGroupRequest {
@@ -264,6 +287,7 @@ export interface DatabaseActivities {
 }
 
 export type Activities = RdsActivities &
+  BlueGreenActivities &
   StsActivities &
   CloudTrailActivities &
   OnCallActivities &
@@ -314,4 +338,6 @@ export const FailureTypes = {
   DatabaseAccess: 'DatabaseAccess',
   /** The database did not answer (refused, timed out, starting up, too many connections): retryable. */
   DatabaseUnavailable: 'DatabaseUnavailable',
+  /** A Blue/Green deployment the campaign created is gone (deleted by a person): the team decides (non-retryable). */
+  BlueGreenDeploymentNotFound: 'BlueGreenDeploymentNotFound',
 } as const;

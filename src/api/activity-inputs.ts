@@ -147,3 +147,27 @@ export interface HealthCheck {
   url: string;
   timeoutMs: number;
 }
+
+/** CreateBlueGreenDeployment for one instance (found by `name` instead when it exists: a retry creates nothing). */
+export interface BlueGreenCreate extends InstanceRef {
+  /** BlueGreenDeploymentName: unique per account and region (domain/blue-green.ts names it after campaign and instance). */
+  name: string;
+  targetEngineVersion: string;
+  targetParameterGroup?: string;
+  tags: Record<string, string>;
+}
+
+export interface BlueGreenRef {
+  where: AwsWhere;
+  deploymentId: string;
+}
+
+/** Waits while the deployment's status is one of `while` (PROVISIONING, SWITCHOVER_IN_PROGRESS); returns it at any other. */
+export interface BlueGreenWait extends BlueGreenRef {
+  while: string[];
+  poll?: WaitPolling;
+}
+
+export interface BlueGreenSwitchover extends BlueGreenRef {
+  timeoutSeconds: number;
+}

@@ -98,3 +98,26 @@ export interface PendingMaintenanceAction {
   currentApplyDate?: string; // ISO instant
   optInStatus?: string;
 }
+
+/**
+ * An RDS Blue/Green deployment as DescribeBlueGreenDeployments lists it (BlueGreenDeployment in the API
+ * reference): its status, AWS's tasks and the switchover's member pairs, read into plain text.
+ */
+export interface BlueGreenDeployment {
+  region: string;
+  /** BlueGreenDeploymentIdentifier, e.g. bgd-1234567890abcdef. */
+  id: string;
+  name: string;
+  /** arn:aws:rds:<region>:<account>:deployment:<id> (built from the source's ARN: the API lists none). */
+  arn?: string;
+  /** The blue (source) and green (target) instances' ARNs. */
+  sourceArn?: string;
+  targetArn?: string;
+  /** PROVISIONING, AVAILABLE, SWITCHOVER_IN_PROGRESS, SWITCHOVER_COMPLETED, INVALID_CONFIGURATION, SWITCHOVER_FAILED, DELETING, … */
+  status: string;
+  statusDetails?: string;
+  tasks: { name: string; status: string }[];
+  switchover: { sourceMember?: string; targetMember?: string; status?: string }[];
+  createTime?: string;
+  tags: Record<string, string>;
+}

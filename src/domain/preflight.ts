@@ -44,7 +44,8 @@ export function assessStage(stage: ResolvedStage, info: AssessedInstance, target
   if (info.engine !== 'postgres') {
     return { kind: 'problem', problems: [`${stage.name}: ${stage.region}/${stage.instanceId} runs ${info.engine}, not postgres`] };
   }
-  if (stage.method === 'maintenance-window') {
+  // Blue/Green switches over in the window too (or now: `blueGreen.switchover`, for stages without approval).
+  if (stage.method === 'maintenance-window' || (stage.method === 'blue-green' && (stage.requiresApproval || stage.blueGreen?.switchover !== 'now'))) {
     try {
       parseMaintenanceWindow(info.preferredMaintenanceWindow);
     } catch (err) {

@@ -4,10 +4,10 @@
  * maintenance, a pending-maintenance check a few days before, a team decision over a minute of downtime).
  */
 import { readDatabaseAccess } from './database';
-import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ChangesBy, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
+import { RESOLVED_CAMPAIGN_SPEC, type CampaignSpec, type ChangesBy, type ResolvedBlueGreen, type BlueGreenSpec, type ResolvedCampaignSpec, type ResolvedStage, type StageMethod, type StageSpec } from '../api';
 import { SECOND_MS, formatDuration } from '../domain/duration';
 import { SpecError } from './errors';
-import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_REARM_BEFORE_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
+import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_REARM_BEFORE_MS, DEFAULT_SWITCHOVER_TIMEOUT_MS, MIN_SWITCHOVER_TIMEOUT_MS, DEFAULT_BLUE_GREEN_PROVISIONING_TIMEOUT_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
 import { readStageInstances } from './fleet';
 import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
@@ -15,12 +15,14 @@ import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBool
 const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval', 'changes'] as const satisfies readonly (keyof CampaignSpec)[];
 const STAGE_FIELDS = [
   'name', 'region', 'instanceId', 'instances', 'select', 'waves', 'aws', 'method', 'requiresApproval', 'notice', 'statusPage', 'precheckBefore', 'grace',
-  'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint', 'changes', 'rearmBefore', 'pagerDuty',
+  'maxMissedWindows', 'probe', 'downtimeThreshold', 'healthCheckUrl', 'infraCodeHint', 'changes', 'rearmBefore', 'pagerDuty', 'blueGreen',
 ] as const satisfies readonly (keyof StageSpec)[];
+const BLUE_GREEN_FIELDS = ['switchoverTimeout', 'targetParameterGroup', 'provisioningTimeout', 'switchover'] as const satisfies readonly (keyof BlueGreenSpec)[];
 /** Compile-time check that the field lists above name every field of the api.ts input types. */
 type _CampaignFieldsListed = AllListed<Exclude<keyof CampaignSpec, (typeof CAMPAIGN_FIELDS)[number]>>;
 type _StageFieldsListed = AllListed<Exclude<keyof StageSpec, (typeof STAGE_FIELDS)[number]>>;
-const METHODS: readonly StageMethod[] = ['maintenance-window', 'apply-now'];
+type _BlueGreenFieldsListed = AllListed<Exclude<keyof BlueGreenSpec, (typeof BLUE_GREEN_FIELDS)[number]>>;
+const METHODS: readonly StageMethod[] = ['maintenance-window', 'apply-now', 'blue-green'];
 const CHANGES_BY: readonly ChangesBy[] = ['api', 'terraform'];
 
 function readChangesBy(p: Problems, value: unknown, path: string, fallback: ChangesBy): ChangesBy {
@@ -72,9 +74,9 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
 
   let method: StageMethod = 'maintenance-window';
   if (isMissing(o.method)) {
-    p.add(join(path, 'method'), 'is required: "maintenance-window" (wait for the instance\'s weekly window) or "apply-now" (upgrade immediately under an availability probe)');
+    p.add(join(path, 'method'), 'is required: "maintenance-window" (wait for the instance\'s weekly window), "apply-now" (upgrade immediately under an availability probe) or "blue-green" (an RDS Blue/Green deployment switched over in the window)');
   } else if (typeof o.method !== 'string' || !METHODS.includes(o.method as StageMethod)) {
-    p.add(join(path, 'method'), `must be "maintenance-window" or "apply-now", got ${describe(o.method)}`);
+    p.add(join(path, 'method'), `must be "maintenance-window", "apply-now" or "blue-green", got ${describe(o.method)}`);
   } else {
     method = o.method as StageMethod;
   }
@@ -82,8 +84,9 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
   const requiresApproval = readBoolean(p, o.requiresApproval, join(path, 'requiresApproval'), name === 'production');
   const { instanceId, fleet } = readStageInstances(p, o, path, requiresApproval);
   if (requiresApproval && method === 'apply-now') {
-    p.add(join(path, 'method'), 'a stage that requires approval must use "maintenance-window" (users are given notice of a scheduled window); use "maintenance-window" or set requiresApproval: false');
+    p.add(join(path, 'method'), 'a stage that requires approval must use "maintenance-window" or "blue-green" (users are given notice of a scheduled window); use one of them or set requiresApproval: false');
   }
+  const blueGreen = readBlueGreen(p, o.blueGreen, join(path, 'blueGreen'), method, requiresApproval);
 
   let noticeMs = requiresApproval ? PRODUCTION_NOTICE_MS : 0;
   let noticeOverrideReason: string | undefined;
@@ -175,7 +178,43 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
   if (noticeOverrideReason !== undefined) stage.noticeOverrideReason = noticeOverrideReason;
   if (probe) stage.probe = probe;
   if (healthCheckUrl !== undefined) stage.healthCheckUrl = healthCheckUrl;
+  if (blueGreen) stage.blueGreen = blueGreen;
   return stage;
+}
+
+/** A BlueGreenDeploymentName-safe parameter group name: letters, digits and hyphens, a letter first (RDS's rule for DB parameter groups). */
+const PARAMETER_GROUP_PATTERN = /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*$/;
+
+/** `blueGreen`, for method blue-green only; its defaults written out for every blue-green stage. */
+function readBlueGreen(p: Problems, value: unknown, path: string, method: StageMethod, requiresApproval: boolean): ResolvedBlueGreen | undefined {
+  if (method !== 'blue-green') {
+    if (!isMissing(value)) p.add(path, `is for method "blue-green" only (this stage's method is "${method}"); remove it or set method: blue-green`);
+    return undefined;
+  }
+  const out: ResolvedBlueGreen = { switchoverTimeoutSeconds: DEFAULT_SWITCHOVER_TIMEOUT_MS / SECOND_MS, provisioningTimeoutMs: DEFAULT_BLUE_GREEN_PROVISIONING_TIMEOUT_MS, switchover: 'window' };
+  if (isMissing(value)) return out;
+  const o = readObject(p, value, path, BLUE_GREEN_FIELDS);
+  if (!o) return out;
+  const timeoutPath = join(path, 'switchoverTimeout');
+  const timeoutMs = readDuration(p, o.switchoverTimeout, timeoutPath, DEFAULT_SWITCHOVER_TIMEOUT_MS, MIN_SWITCHOVER_TIMEOUT_MS);
+  if (timeoutMs % SECOND_MS !== 0) p.add(timeoutPath, `${formatDuration(timeoutMs)} is not whole seconds (SwitchoverTimeout is in seconds)`);
+  out.switchoverTimeoutSeconds = Math.floor(timeoutMs / SECOND_MS);
+  const group = readString(p, o.targetParameterGroup, join(path, 'targetParameterGroup'), { required: false, example: '"notify-pg15"' });
+  if (group !== undefined) {
+    if (group.length > 255 || !PARAMETER_GROUP_PATTERN.test(group) || group.endsWith('-')) p.add(join(path, 'targetParameterGroup'), `"${group}" is not a DB parameter group name (a letter first, then letters, digits and single hyphens, not ending in a hyphen)`);
+    else out.targetParameterGroup = group;
+  }
+  out.provisioningTimeoutMs = readDuration(p, o.provisioningTimeout, join(path, 'provisioningTimeout'), out.provisioningTimeoutMs, MIN_POLL_INTERVAL_MS);
+  if (!isMissing(o.switchover)) {
+    if (o.switchover !== 'window' && o.switchover !== 'now') {
+      p.add(join(path, 'switchover'), `must be "window" (switch over in the instance's maintenance window) or "now" (as soon as the green copy is available), got ${describe(o.switchover)}`);
+    } else if (o.switchover === 'now' && requiresApproval) {
+      p.add(join(path, 'switchover'), '"now" is for stages without approval: a stage that requires approval switches over in its approved and announced window');
+    } else {
+      out.switchover = o.switchover;
+    }
+  }
+  return out;
 }
 
 /**

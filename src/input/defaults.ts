@@ -21,6 +21,11 @@ export const MAX_PROBE_RATE_PER_SECOND = 100;
 export { DEFAULT_REMINDER_INTERVAL_MS } from '../domain/approvals';
 /** The flag and AWS's automatic target are read again this long before a window (and at its start). */
 export { DEFAULT_REARM_BEFORE_MS } from '../domain/estate';
+/** SwitchoverBlueGreenDeployment: "Default: 300 … Valid Range: Minimum value of 30" (RDS API Reference). */
+export const DEFAULT_SWITCHOVER_TIMEOUT_MS = 300 * SECOND_MS;
+export const MIN_SWITCHOVER_TIMEOUT_MS = 30 * SECOND_MS;
+/** A green copy of a large instance takes hours; a day without AVAILABLE asks the team. */
+export const DEFAULT_BLUE_GREEN_PROVISIONING_TIMEOUT_MS = 24 * HOUR_MS;
 export const DEFAULT_CAMPAIGN_POLL_INTERVAL_MS = 60 * SECOND_MS;
 export const DEFAULT_RESTORE_POLL_INTERVAL_MS = 30 * SECOND_MS;
 export const MIN_POLL_INTERVAL_MS = SECOND_MS;

@@ -25,6 +25,7 @@ import { announceWindowGroups, obtainApprovalForWindows } from './fleet-approval
 import { upgradeFleetInstance } from './fleet-instance';
 import { terraformChangeText } from '../../domain/estate';
 import type { StageRun } from './stage-run';
+import { BLUE_GREEN_FOLLOW_UP } from './blue-green';
 import { terraformOwns } from './terraform';
 
 export async function runFleetStage(st: StageRun, entries: FleetEntry[]): Promise<void> {
@@ -231,7 +232,11 @@ class FleetWaves {
     const state = result?.state ?? (isCancellation(err) ? 'aborted' : 'failed');
     const note = result?.note ?? (err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : err ? describeError(err) : undefined);
     this.set(r, { state, note, downtimeSeconds: result?.downtimeSeconds, window: result?.window ?? r.window });
-    for (const f of result?.followUps ?? []) if (f.startsWith('Compensation failed')) this.st.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
+    for (const f of result?.followUps ?? []) {
+      if (f.startsWith('Compensation failed')) this.st.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
+      // What a Blue/Green upgrade leaves running (the old blue, or the green copy): named, never deleted.
+      else if (f.startsWith(BLUE_GREEN_FOLLOW_UP)) this.st.status.followUps.push(f);
+    }
     if (state === 'failed') {
       this.failedSinceDecision += 1;
       this.st.step('instance-failed', `${r.region}/${r.instanceId}: ${note}`);

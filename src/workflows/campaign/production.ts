@@ -20,7 +20,7 @@ import { upgradeReplicasInTheirWindows } from './replicas';
 import type { StageRun } from './stage-run';
 import { watchUntilUpgraded, type WindowResult } from './windows';
 
-const ANNOUNCEMENT = 'statuspage';
+export const ANNOUNCEMENT = 'statuspage';
 
 export async function upgradeInAnnouncedWindow(st: StageRun): Promise<Exclude<WindowResult, 'missed' | 'moved'>> {
   const { stage: s, report } = st;
@@ -55,8 +55,16 @@ export async function upgradeInApprovedWindow(st: StageRun, window: Occurrence):
   return result;
 }
 
+/** What an approval names besides the stage, target and window (method blue-green: its deployment). */
+export interface ApprovalNaming {
+  /** Appended to the plan id (`production|15.8|<window>` + suffix): an approval of another deployment does not count. */
+  planSuffix: string;
+  /** How the upgrade is done, for the text people approve ("upgrade X to 15.8 <how> in the window …"). */
+  how: string;
+}
+
 /** Proposes the first window at least the notice ahead, waits for approvals naming it, re-asks if it moved. */
-async function obtainApprovalForWindow(st: StageRun): Promise<Occurrence> {
+export async function obtainApprovalForWindow(st: StageRun, naming?: ApprovalNaming): Promise<Occurrence> {
   const { stage: s, report } = st;
   const windowText = st.info!.preferredMaintenanceWindow;
   const target = st.target;
@@ -66,11 +74,11 @@ async function obtainApprovalForWindow(st: StageRun): Promise<Occurrence> {
     const w = pick.window;
     report.window = { start: iso(w.startMs), end: iso(w.endMs) };
     await askIfAwsAppliesFirst(st, w);
-    const plan = approvalPlanId(s.name, target, w.startMs);
+    const plan = approvalPlanId(s.name, target, w.startMs) + (naming?.planSuffix ?? '');
     const invalidated = invalidateOtherPlans(st.status.approvals, s.name, plan);
     if (invalidated > 0) st.step('approvals-invalidated', `${invalidated} approval(s) were for another plan; approve ${plan}`);
     const policy = st.settings.approval!;
-    const ask = `approve ${s.name}: upgrade ${s.instanceId} to ${target} in the window ${iso(w.startMs)} – ${iso(w.endMs)} (${policy.minApprovals} approval(s) by ${whoMayApprove(policy)})`;
+    const ask = `approve ${s.name}: upgrade ${s.instanceId} to ${target}${naming ? ` ${naming.how}` : ''} in the window ${iso(w.startMs)} – ${iso(w.endMs)} (${policy.minApprovals} approval(s) by ${whoMayApprove(policy)})`;
     if (!(await st.askApproval(plan, ask, w.startMs))) return w;
     // The approval names a window; if the notice rule now needs a later one, ask again.
     const now = productionWindow(windowText, nowMs(), s, st.settings.blackouts).window;

@@ -6,6 +6,7 @@
 import type { InstanceInfo } from '../../api';
 import { standingOf } from '../../domain/estate';
 import { nowIso } from '../shared/clock';
+import { upgradeByBlueGreen } from './blue-green';
 import { upgradeInNextWindow } from './preview';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { upgradeInAnnouncedWindow, upgradeInApprovedWindow } from './production';
@@ -30,6 +31,8 @@ export async function runStage(st: StageRun, approved?: Occurrence): Promise<voi
   let result: 'upgraded' | 'past-target' = 'upgraded';
   if (s.method === 'apply-now') {
     await upgradeNowUnderProbe(st);
+  } else if (s.method === 'blue-green') {
+    result = await upgradeByBlueGreen(st, approved);
   } else if (approved) {
     result = await upgradeInApprovedWindow(st, approved);
   } else if (s.requiresApproval) {

@@ -20,12 +20,23 @@ export async function upgradeNowUnderProbe(st: StageRun): Promise<void> {
   // Read replicas first (RDS refuses the source before them), before the probe measures the instance's downtime.
   if (st.estateGuard) await upgradeReplicasNow(st);
   report.mechanism = 'apply-now';
-  const result = await probeWhileUpgrading(st);
+  const target = st.target;
+  const result = await probeWhile(st, `upgrading ${st.stage.instanceId} now`, async () => {
+    const deadline = nowMs() + st.stage.probe!.maxDurationMs;
+    const r = await st.aws('upgrade-now', () => st.a.applyUpgradeNow({ where: st.where, instanceId: st.stage.instanceId, targetVersion: target }));
+    st.step('upgrade-triggered', r.detail);
+    const info = await st.waitForInstance('waiting-for-upgrade', deadline, { status: AVAILABLE, engineVersion: target });
+    st.step('upgraded', `${st.stage.instanceId} is ${info.status} at ${info.engineVersion}`);
+  });
   await decideOnMeasuredDowntime(st, result);
 }
 
-/** The probe runs in its own scope: when the upgrade fails first, the probe is cancelled with it. */
-async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
+/**
+ * Runs `change` (an upgrade now, a Blue/Green switchover) while the stage's probe measures the instance's
+ * availability; the probe stops once the instance is at the target and settled. The probe runs in its own
+ * scope: when the change fails first, the probe is cancelled with it.
+ */
+export async function probeWhile(st: StageRun, doing: string, change: () => Promise<void>): Promise<ProbeResult> {
   const { stage: s } = st;
   const probeCfg = s.probe!;
   const target = st.target;
@@ -43,7 +54,7 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
     st.step('probe-login', `${probeCfg.postgres!.database} on ${s.instanceId} answers (PostgreSQL ${identity.serverVersion})`);
   }
   st.step('probe-started', probeCfg.postgres ? `${probeCfg.ratePerSecond}/s ${what}` : `${probeCfg.ratePerSecond}/s GET ${probeCfg.url}`);
-  st.setState('running', { kind: 'probe', description: `upgrading ${s.instanceId} now while probing ${what}` });
+  st.setState('running', { kind: 'probe', description: `${doing} while probing ${what}` });
   const stopWhen = { region: st.where, instanceId: s.instanceId, engineVersion: target, settleSeconds: Math.ceil(probeCfg.settleMs / 1000) };
   const common = { ratePerSecond: probeCfg.ratePerSecond, requestTimeoutMs: probeCfg.requestTimeoutMs, stopWhen, maxDurationSeconds: Math.ceil(probeCfg.maxDurationMs / 1000) };
   const probeScope = new CancellationScope();
@@ -56,11 +67,7 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
   // Keeps an unhandled rejection away when the upgrade fails first; the result is awaited below.
   probeResult.catch(() => undefined);
   try {
-    const deadline = nowMs() + probeCfg.maxDurationMs;
-    const r = await st.aws('upgrade-now', () => st.a.applyUpgradeNow({ where: st.where, instanceId: s.instanceId, targetVersion: target }));
-    st.step('upgrade-triggered', r.detail);
-    const info = await st.waitForInstance('waiting-for-upgrade', deadline, { status: AVAILABLE, engineVersion: target });
-    st.step('upgraded', `${s.instanceId} is ${info.status} at ${info.engineVersion}`);
+    await change();
   } catch (err) {
     probeScope.cancel();
     throw err;
@@ -68,7 +75,7 @@ async function probeWhileUpgrading(st: StageRun): Promise<ProbeResult> {
   return probeResult;
 }
 
-async function decideOnMeasuredDowntime(st: StageRun, result: ProbeResult): Promise<void> {
+export async function decideOnMeasuredDowntime(st: StageRun, result: ProbeResult): Promise<void> {
   const { stage: s, report } = st;
   report.downtimeSeconds = Math.round(result.longestOutageSeconds * 10) / 10;
   report.probe = { requests: result.requests, failures: result.failures, longestOutageSeconds: result.longestOutageSeconds, unobservedSeconds: result.unobservedSeconds };

@@ -10,7 +10,7 @@
  * No history grows while things work: the extra events exist only while a call is failing.
  */
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, sleep, upsertMemo, type ActivityOptions } from '@temporalio/workflow';
-import { AWS_TROUBLE_MEMO, type Activities, type AwsCallProblem, type AwsTrouble, type ChangeWait, type InstanceInfo, type InstanceWait, type WindowWatch, type WindowWatchOutcome } from '../../api';
+import { AWS_TROUBLE_MEMO, type Activities, type AwsCallProblem, type AwsTrouble, type BlueGreenDeployment, type BlueGreenWait, type ChangeWait, type InstanceInfo, type InstanceWait, type WindowWatch, type WindowWatchOutcome } from '../../api';
 import { formatDuration } from '../../domain/duration';
 import { summarized } from './activity-summary';
 import { iso, nowIso, nowMs } from './clock';
@@ -65,6 +65,7 @@ export interface Waiters {
   waitForInstance(input: Omit<InstanceWait, 'poll'>): Promise<InstanceInfo>;
   waitForChangeInsync(input: Omit<ChangeWait, 'poll'>): Promise<void>;
   watchMaintenanceWindow(input: Omit<WindowWatch, 'poll'>): Promise<WindowWatchOutcome>;
+  waitForBlueGreenDeployment(input: Omit<BlueGreenWait, 'poll'>): Promise<BlueGreenDeployment>;
 }
 
 /**
@@ -89,6 +90,7 @@ export function waiterUntil(deadlineMs: number, pollIntervalMs: number): Waiters
     waitForInstance: (input) => waiters.waitForInstance({ ...input, poll }),
     waitForChangeInsync: (input) => waiters.waitForChangeInsync({ ...input, poll }),
     watchMaintenanceWindow: (input) => waiters.watchMaintenanceWindow({ ...input, poll }),
+    waitForBlueGreenDeployment: (input) => waiters.waitForBlueGreenDeployment({ ...input, poll }),
   };
 }
 

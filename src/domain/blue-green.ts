@@ -1,0 +1,155 @@
+/**
+ * RDS Blue/Green deployments, the rules the campaign and `campaign plan` share (pure): the deployment's name,
+ * the green copy's parameter group, what a status means, what AWS names after a switchover, and what is left
+ * for people to remove (the campaign never deletes anything).
+ *
+ * AWS's reference: "Using Amazon RDS Blue/Green Deployments for database updates" (RDS User Guide),
+ * CreateBlueGreenDeployment, SwitchoverBlueGreenDeployment and BlueGreenDeployment (RDS API Reference).
+ */
+import type { BlueGreenDeployment, BlueGreenReport } from '../api';
+
+/** The tag the campaign writes on its deployments (and AWS copies to nothing else): which campaign made it. */
+export const BLUE_GREEN_CAMPAIGN_TAG = 'rds-orchestrator:campaign';
+
+/** Statuses of BlueGreenDeployment.Status (RDS API Reference). */
+export const BG = {
+  provisioning: 'PROVISIONING',
+  available: 'AVAILABLE',
+  switchoverInProgress: 'SWITCHOVER_IN_PROGRESS',
+  switchoverCompleted: 'SWITCHOVER_COMPLETED',
+  switchoverFailed: 'SWITCHOVER_FAILED',
+  invalidConfiguration: 'INVALID_CONFIGURATION',
+  provisioningFailed: 'PROVISIONING_FAILED',
+  deleting: 'DELETING',
+} as const;
+
+/** 32-bit FNV-1a: a short, stable suffix for a shortened name (pure: the workflow and the CLI compute the same). */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** BlueGreenDeploymentName: 1–60 characters, a letter first, letters, digits and single hyphens, no trailing hyphen. */
+const NAME_MAX = 60;
+
+/**
+ * The deployment's name: the campaign and the instance, so a retry (or a rerun of the campaign) finds its own
+ * deployment instead of creating another. Shortened with a hash of the whole when it would be too long.
+ */
+export function blueGreenDeploymentName(campaignId: string, instanceId: string): string {
+  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  let name = `${clean(campaignId)}-${clean(instanceId)}`;
+  if (!/^[a-z]/.test(name)) name = `bg-${name}`;
+  if (name.length <= NAME_MAX) return name;
+  const hash = fnv1a(`${campaignId}/${instanceId}`).toString(16).padStart(8, '0').slice(0, 8);
+  return `${name.slice(0, NAME_MAX - 9).replace(/-+$/, '')}-${hash}`;
+}
+
+/**
+ * TargetDBParameterGroupName: what the spec names, else the source's own group when it is a custom one (a
+ * minor upgrade keeps the parameter group family, so the same group fits the target), else none: RDS then
+ * gives the green the target's default group, as it gives the source's default today.
+ */
+export function greenParameterGroup(sourceGroup: string | undefined, fromSpec: string | undefined): string | undefined {
+  if (fromSpec) return fromSpec;
+  if (!sourceGroup || sourceGroup.startsWith('default.')) return undefined;
+  return sourceGroup;
+}
+
+/** arn:<partition>:rds:<region>:<account>:deployment:<id>, from any ARN of the same account and region. */
+export function deploymentArn(anyRdsArn: string | undefined, deploymentId: string): string | undefined {
+  const m = anyRdsArn ? /^arn:([^:]+):rds:([^:]+):([^:]+):/.exec(anyRdsArn) : null;
+  return m ? `arn:${m[1]}:rds:${m[2]}:${m[3]}:deployment:${deploymentId}` : undefined;
+}
+
+/** The identifier at the end of an instance ARN (or the identifier itself). */
+export function instanceIdOf(arnOrId: string | undefined): string | undefined {
+  if (!arnOrId) return undefined;
+  const i = arnOrId.lastIndexOf(':db:');
+  return i >= 0 ? arnOrId.slice(i + 4) : arnOrId;
+}
+
+/** After a switchover AWS renames the old blue `<name>-old1` (`-old2`… when taken). */
+export function oldBlueName(instanceId: string): string {
+  return `${instanceId}-old1`;
+}
+
+/** What a deployment's status means for the campaign. */
+export type BlueGreenStanding =
+  | { kind: 'provisioning' }
+  | { kind: 'available' }
+  | { kind: 'switching' }
+  | { kind: 'switched' }
+  | { kind: 'failed'; what: string };
+
+export function standingOfDeployment(d: Pick<BlueGreenDeployment, 'status' | 'statusDetails'>): BlueGreenStanding {
+  switch (d.status) {
+    case BG.provisioning:
+      return { kind: 'provisioning' };
+    case BG.available:
+      return { kind: 'available' };
+    case BG.switchoverInProgress:
+      return { kind: 'switching' };
+    case BG.switchoverCompleted:
+      return { kind: 'switched' };
+    default:
+      return { kind: 'failed', what: describeStatus(d) };
+  }
+}
+
+export function describeStatus(d: Pick<BlueGreenDeployment, 'status' | 'statusDetails'>): string {
+  return `${d.status}${d.statusDetails ? ` (${d.statusDetails})` : ''}`;
+}
+
+/** The report's view of a deployment: its names, status, tasks and switchover members in one line each. */
+export function reportOf(d: BlueGreenDeployment, previous?: BlueGreenReport): BlueGreenReport {
+  const green = instanceIdOf(d.targetArn);
+  const report: BlueGreenReport = {
+    ...previous,
+    deploymentId: d.id,
+    name: d.name,
+    status: d.status,
+    tasks: d.tasks.map((t) => `${t.name} ${t.status}`),
+    switchover: d.switchover.map((m) => `${instanceIdOf(m.sourceMember) ?? '?'} → ${instanceIdOf(m.targetMember) ?? '?'} ${m.status ?? ''}`.trim()),
+  };
+  if (d.arn) report.arn = d.arn;
+  if (d.statusDetails) report.statusDetails = d.statusDetails;
+  else delete report.statusDetails;
+  if (d.createTime) report.createdAt = d.createTime;
+  // Before the switchover the target is the green copy; after it, the green carries the original name.
+  if (green && !previous?.greenInstanceId) report.greenInstanceId = green;
+  return report;
+}
+
+/** Tasks AWS has not completed yet ("CREATING_READ_REPLICA_OF_SOURCE IN_PROGRESS"), for the status line. */
+export function openTasks(d: Pick<BlueGreenDeployment, 'tasks'>): string[] {
+  return d.tasks.filter((t) => t.status !== 'COMPLETED').map((t) => `${t.name} ${t.status}`);
+}
+
+/**
+ * What stays after a Blue/Green upgrade and costs money until a person removes it, with the exact commands
+ * (the campaign never deletes): the old blue instance (billed like the instance it was) and the deployment
+ * object (free, but it keeps the pair linked). `switched`: the switchover happened (else the green copy is
+ * what is left, e.g. after an abort).
+ */
+export function blueGreenLeftovers(opts: { region: string; instanceId: string; deploymentId: string; greenInstanceId?: string; switched: boolean }): string {
+  const { region, instanceId, deploymentId } = opts;
+  const deleteDeployment = `aws rds delete-blue-green-deployment --region ${region} --blue-green-deployment-identifier ${deploymentId}`;
+  if (opts.switched) {
+    const old = oldBlueName(instanceId);
+    return (
+      `${instanceId} was switched over by Blue/Green deployment ${deploymentId}; the old blue instance ${old} still runs and is billed like ${instanceId} until it is removed. ` +
+      `Once the team is satisfied, remove the deployment (${deleteDeployment}) and then the old instance with a final snapshot ` +
+      `(aws rds delete-db-instance --region ${region} --db-instance-identifier ${old} --final-db-snapshot-identifier ${old}-final).`
+    );
+  }
+  const green = opts.greenInstanceId ?? `the green copy of ${instanceId}`;
+  return (
+    `Blue/Green deployment ${deploymentId} was not switched over; its green copy ${green} still runs and is billed like ${instanceId} until it is removed. ` +
+    `To remove both: ${deleteDeployment} --delete-target (this deletes the green instance; ${instanceId} is not touched).`
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * method blue-green (AWS's answer to the window's downtime: "Using Amazon RDS Blue/Green Deployments for
+ * database updates", RDS User Guide): a green copy of the instance at the exact target, created and waited
+ * for (hours, durably); the same approval (naming the window and the deployment), status-page maintenance and
+ * pre-check as a maintenance-window production; then SwitchoverBlueGreenDeployment inside the window, under
+ * the stage's probe when it has one; SWITCHOVER_COMPLETED waited for; the instance under its original name and
+ * endpoint verified at the target. A switchover AWS rolls back, a deployment that fails, a window that passed
+ * before the switchover: the team decides, nothing is retried silently. Nothing is ever deleted: the old blue
+ * (`-old1`), the deployment, or (after an abort) the green copy are follow-ups with the commands to remove them.
+ */
+import { CancellationScope } from '@temporalio/workflow';
+import type { BlueGreenDeployment, BlueGreenReport } from '../../api';
+import { BG, BLUE_GREEN_CAMPAIGN_TAG, blueGreenDeploymentName, blueGreenLeftovers, describeStatus, greenParameterGroup, instanceIdOf, oldBlueName, openTasks, reportOf, standingOfDeployment } from '../../domain/blue-green';
+import { formatDuration } from '../../domain/duration';
+import { standingOf } from '../../domain/estate';
+import { nextWindowStartingAfter, type Occurrence } from '../../domain/maintenance-window';
+import { precheckInstant } from '../../domain/plan';
+import { describeWindow } from '../../domain/window-group';
+import { waiterUntil } from '../shared/aws-calls';
+import { iso, nowIso, nowMs } from '../shared/clock';
+import { isActivityTimeout } from '../shared/failures';
+import { ANNOUNCEMENT, announceMaintenance, obtainApprovalForWindow } from './production';
+import { decideOnMeasuredDowntime, probeWhile } from './staging';
+import type { StageRun } from './stage-run';
+
+/** Follow-ups of this method start with this, so a fleet's campaign collects them from its instances' runs. */
+export const BLUE_GREEN_FOLLOW_UP = 'Blue/Green:';
+
+/** The switchover must fit in what is left of the window: AWS's timeout and this much for the verification. */
+const AFTER_SWITCHOVER_MS = 5 * 60_000;
+/** AWS rolls back after SwitchoverTimeout; a switchover still in progress this long after it is asked about. */
+const ROLLBACK_MARGIN_MS = 15 * 60_000;
+
+type SwitchoverOutcome = 'switched' | 'rolled-back' | 'window-passed' | 'upgraded-outside';
+
+/**
+ * The stage's (or a fleet instance's) Blue/Green upgrade. `approved`: the window its fleet's campaign approved
+ * and announced for this instance.
+ */
+export async function upgradeByBlueGreen(st: StageRun, approved?: Occurrence): Promise<'upgraded' | 'past-target'> {
+  const { stage: s, report } = st;
+  report.mechanism = 'blue-green';
+  let deployment = await prepareGreen(st);
+  let window = approved ?? (await chooseWindow(st, deployment));
+  for (;;) {
+    const outcome = await switchoverInWindow(st, window, deployment);
+    if (outcome === 'switched') {
+      await verifySwitchover(st);
+      leaveFollowUp(st, true);
+      return 'upgraded';
+    }
+    if (outcome === 'upgraded-outside') {
+      leaveFollowUp(st, false);
+      const standing = standingOf(report.engineVersionNow ?? st.target, st.target);
+      return standing.kind === 'past-target' ? 'past-target' : 'upgraded';
+    }
+    // The team decides every time: a fleet instance's run ends with the question (its campaign counts it).
+    const why =
+      outcome === 'rolled-back'
+        ? `AWS rolled back the switchover of ${s.instanceId} (${describeStatus(report.blueGreen!)}): ${s.instanceId} still runs ${report.fromVersion ?? 'its version'}, nothing was renamed`
+        : `the window ${describeWindow(window.startMs, window.endMs)} passed before ${s.instanceId} was switched over`;
+    await st.notify('escalation', `${s.name}: ${why}`);
+    const again = approved || !s.requiresApproval ? 'in its next maintenance window' : 'in a new window (asked for approval again)';
+    await st.ask(`${why}. Continue: switch over ${again}, or abort (the green copy is left in place, as a follow-up)?`, 'escalation');
+    deployment = await readDeployment(st, 'read-deployment-again');
+    if (standingOfDeployment(deployment).kind !== 'available') await askOnDeployment(st, deployment, 'before trying the switchover again');
+    window = await chooseWindow(st, deployment, window);
+  }
+}
+
+/** The green copy: CreateBlueGreenDeployment (or the one a retry finds by name), then wait until AVAILABLE. */
+async function prepareGreen(st: StageRun): Promise<BlueGreenDeployment> {
+  const { stage: s, report } = st;
+  const bg = s.blueGreen!;
+  const name = blueGreenDeploymentName(st.settings.campaignId, s.instanceId);
+  const targetParameterGroup = greenParameterGroup(st.info?.parameterGroupName, bg.targetParameterGroup);
+  st.saga.add({
+    id: greenId(st),
+    description: `leave Blue/Green deployment ${name} of ${s.region}/${s.instanceId} in place (never deleted; a follow-up says how to remove it)`,
+    run: async () => {
+      if (!report.blueGreen) return false;
+      const switched = report.blueGreen.status === BG.switchoverCompleted;
+      leaveFollowUp(st, switched);
+      st.step(switched ? 'old-blue-left' : 'green-left', `${switched ? oldBlueName(s.instanceId) : (report.blueGreen.greenInstanceId ?? 'the green copy')} of deployment ${report.blueGreen.deploymentId} is left in place (follow-up)`);
+      return false;
+    },
+  });
+  // Not interruptible by abort: a deployment created is always recorded, so the follow-up can name it.
+  const created = await CancellationScope.nonCancellable(() =>
+    st.aws('create-blue-green', () =>
+      st.a.createBlueGreenDeployment({
+        where: st.where,
+        instanceId: s.instanceId,
+        name,
+        targetEngineVersion: st.target,
+        ...(targetParameterGroup ? { targetParameterGroup } : {}),
+        tags: { [BLUE_GREEN_CAMPAIGN_TAG]: st.settings.campaignId },
+      }),
+    ),
+  );
+  report.blueGreen = reportOf(created.deployment, report.blueGreen);
+  st.step(created.changed ? 'blue-green-created' : 'blue-green-found', `${created.detail}${targetParameterGroup ? `, parameter group ${targetParameterGroup}` : ''}`);
+  return waitWhileProvisioning(st, created.deployment);
+}
+
+/** Waits (retry-based polling: no history growth) until AWS is done provisioning; a failure asks the team. */
+async function waitWhileProvisioning(st: StageRun, d: BlueGreenDeployment): Promise<BlueGreenDeployment> {
+  const { stage: s, report } = st;
+  for (;;) {
+    if (d.status === BG.provisioning) {
+      const deadline = nowMs() + s.blueGreen!.provisioningTimeoutMs;
+      st.setState('running', { kind: 'aws', description: `${s.instanceId}: Blue/Green deployment ${d.id} AVAILABLE (green copy at ${st.target})`, until: iso(deadline) });
+      st.step('waiting-for-green', `${d.id} is ${describeStatus(d)}; up to ${formatDuration(s.blueGreen!.provisioningTimeoutMs)}`);
+      try {
+        d = await st.aws('waiting-for-green', () => waiterUntil(deadline, st.settings.pollIntervalMs).waitForBlueGreenDeployment({ where: st.where, deploymentId: d.id, while: [BG.provisioning] }), { attemptsPerRound: 1 });
+      } catch (err) {
+        if (!isActivityTimeout(err)) throw err;
+        d = await readDeployment(st, 'read-deployment');
+        if (d.status === BG.provisioning) {
+          await st.ask(`Blue/Green deployment ${d.id} of ${s.instanceId} is still ${describeStatus(d)} after ${formatDuration(s.blueGreen!.provisioningTimeoutMs)} (open tasks: ${openTasks(d).join(', ') || 'none listed'}). Continue waiting?`, 'escalation');
+          continue;
+        }
+      }
+      report.blueGreen = reportOf(d, report.blueGreen);
+      st.setState('running');
+    }
+    if (standingOfDeployment(d).kind === 'available') {
+      st.step('green-available', `${d.id}: ${report.blueGreen?.greenInstanceId ?? 'the green copy'} is available at ${st.target}; tasks ${d.tasks.map((t) => `${t.name} ${t.status}`).join(', ') || 'none listed'}`);
+      return d;
+    }
+    d = await askOnDeployment(st, d, 'while it was being provisioned');
+  }
+}
+
+/** A deployment in a state the campaign cannot go on from: the team looks and answers; it is read again after. */
+async function askOnDeployment(st: StageRun, d: BlueGreenDeployment, when: string): Promise<BlueGreenDeployment> {
+  const { stage: s } = st;
+  st.step('blue-green-trouble', `${d.id} is ${describeStatus(d)} ${when}`);
+  await st.notify('escalation', `${s.name}: Blue/Green deployment ${d.id} of ${s.instanceId} is ${describeStatus(d)} ${when}`);
+  await st.ask(
+    `Blue/Green deployment ${d.id} of ${s.instanceId} is ${describeStatus(d)} ${when}, not AVAILABLE. Fix it in AWS (the console shows AWS's reason) and continue (it is read again), or abort (nothing is deleted; a follow-up names it).`,
+    'escalation',
+  );
+  d = await readDeployment(st, 'read-deployment-again');
+  return standingOfDeployment(d).kind === 'available' ? d : askOnDeployment(st, d, when);
+}
+
+async function readDeployment(st: StageRun, step: string): Promise<BlueGreenDeployment> {
+  const { report } = st;
+  const d = await st.aws(step, () => st.a.describeBlueGreenDeployment({ where: st.where, deploymentId: report.blueGreen!.deploymentId }));
+  report.blueGreen = reportOf(d, report.blueGreen);
+  return d;
+}
+
+/**
+ * The switchover's window: a stage that requires approval asks for it (naming the deployment) and announces
+ * it; another switches in its next maintenance window, or now. `previous`: a window that was not used (its
+ * announcement is cancelled before another is made).
+ */
+async function chooseWindow(st: StageRun, d: BlueGreenDeployment, previous?: Occurrence): Promise<Occurrence> {
+  const { stage: s, report } = st;
+  if (previous && nowMs() < previous.endMs && (await st.saga.runNow(ANNOUNCEMENT))) st.step('announcement-cancelled', `the maintenance announced for ${iso(previous.startMs)} is cancelled`);
+  st.saga.drop(ANNOUNCEMENT);
+  if (!s.requiresApproval) {
+    if (s.blueGreen!.switchover === 'now') return { startMs: nowMs(), endMs: nowMs() + AFTER_SWITCHOVER_MS + s.blueGreen!.switchoverTimeoutSeconds * 1000 + ROLLBACK_MARGIN_MS };
+    return nextWindowStartingAfter(st.info!.preferredMaintenanceWindow, nowMs());
+  }
+  const green = instanceIdOf(d.targetArn);
+  const window = await obtainApprovalForWindow(st, {
+    planSuffix: `|blue-green ${d.id}`,
+    how: `by Blue/Green switchover of deployment ${d.id}${green ? ` (green ${green}, available at ${st.target})` : ''}, SwitchoverTimeout ${s.blueGreen!.switchoverTimeoutSeconds} s,`,
+  });
+  await st.checkpoint();
+  if (s.statusPage.enabled) {
+    const created = await announceMaintenance(st, window, { id: ANNOUNCEMENT, key: `${st.settings.campaignId}/${s.name}/${iso(window.startMs)}`, incidentId: () => report.statusPageIncidentId });
+    report.statusPageIncidentId = created.incidentId;
+    st.step('status-page-scheduled', `${created.incidentId}${created.shortlink ? ` ${created.shortlink}` : ''} for ${iso(window.startMs)} – ${iso(window.endMs)}`);
+  }
+  return window;
+}
+
+/** The pre-check, the wait for the window, the guardrails read again, the switchover and its wait. */
+async function switchoverInWindow(st: StageRun, window: Occurrence, d: BlueGreenDeployment): Promise<SwitchoverOutcome> {
+  const { stage: s, report } = st;
+  const bg = s.blueGreen!;
+  report.window = { start: iso(window.startMs), end: iso(window.endMs) };
+  if (s.requiresApproval || nowMs() < precheckInstant(window, s)) {
+    const pre = await precheckDeployment(st, window);
+    if (pre !== 'go') return pre;
+  }
+  if (window.startMs > nowMs()) {
+    st.setState('waiting-for-window', { kind: 'window', description: `${s.name}: Blue/Green switchover of ${s.instanceId} in ${report.window.start} – ${report.window.end}`, until: report.window.start });
+    st.step('waiting-for-window', `switchover of ${d.id} when ${report.window.start} – ${report.window.end} opens`);
+    await st.sleep(window.startMs - nowMs(), `${s.name} window ${describeWindow(window.startMs, window.endMs)}: Blue/Green switchover of ${s.instanceId}`);
+  }
+  await st.checkpoint();
+  st.setState('running');
+  // Paused past it, or approved too late: the switchover (and AWS's timeout) must fit in the window.
+  const latestStart = window.endMs - bg.switchoverTimeoutSeconds * 1000 - AFTER_SWITCHOVER_MS;
+  if (nowMs() > Math.max(latestStart, window.startMs)) {
+    st.step('window-passed', `${iso(nowMs())} is too late to switch over in ${report.window.start} – ${report.window.end} (SwitchoverTimeout ${bg.switchoverTimeoutSeconds} s)`);
+    return 'window-passed';
+  }
+  // The world read again right before the change: the instance (upgraded by someone else?) and AWS's guardrails.
+  const info = await st.aws('read-again', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }));
+  st.info = info;
+  const standing = standingOf(info.engineVersion, st.target);
+  if (standing.kind !== 'below-target') return upgradedOutside(st, info.engineVersion, 'as the window opened');
+  d = await readDeployment(st, 'read-guardrails');
+  if (standingOfDeployment(d).kind !== 'available') {
+    d = await askOnDeployment(st, d, 'as the window opened');
+    if (nowMs() > latestStart) return 'window-passed';
+  }
+  const endpointBefore = info.endpoint?.address;
+  const switchover = async (): Promise<void> => {
+    report.blueGreen!.switchoverStartedAt = nowIso();
+    const r = await CancellationScope.nonCancellable(() => st.aws('switchover', () => st.a.switchoverBlueGreenDeployment({ where: st.where, deploymentId: d.id, timeoutSeconds: bg.switchoverTimeoutSeconds })));
+    report.blueGreen = reportOf(r.deployment, report.blueGreen);
+    st.step(r.changed ? 'switchover-started' : 'switchover-found', r.detail);
+    const deadline = nowMs() + bg.switchoverTimeoutSeconds * 1000 + ROLLBACK_MARGIN_MS;
+    st.setState('running', { kind: 'aws', description: `${s.instanceId}: Blue/Green deployment ${d.id} SWITCHOVER_COMPLETED`, until: iso(deadline) });
+    for (;;) {
+      try {
+        d = await st.aws('waiting-for-switchover', () => waiterUntil(deadline, st.settings.pollIntervalMs).waitForBlueGreenDeployment({ where: st.where, deploymentId: d.id, while: [BG.switchoverInProgress] }), { attemptsPerRound: 1 });
+        break;
+      } catch (err) {
+        if (!isActivityTimeout(err)) throw err;
+        await st.ask(`the switchover of ${d.id} (${s.instanceId}) is still in progress ${formatDuration(ROLLBACK_MARGIN_MS)} after its ${bg.switchoverTimeoutSeconds} s timeout. Continue waiting?`, 'escalation');
+      }
+    }
+    report.blueGreen = reportOf(d, report.blueGreen);
+    report.blueGreen.switchoverEndedAt = nowIso();
+    st.setState('running');
+  };
+  if (s.probe) {
+    const result = await probeWhile(st, `switching ${s.instanceId} over to its green copy`, switchover);
+    if (d.status === BG.switchoverCompleted) await decideOnMeasuredDowntime(st, result);
+  } else {
+    await switchover();
+  }
+  if (d.status === BG.switchoverCompleted) {
+    st.step('switched-over', `${d.id}: ${s.instanceId} is now the former green copy (endpoint ${endpointBefore ?? 'unchanged'}); the old blue is ${oldBlueName(s.instanceId)}`);
+    report.blueGreen!.oldInstanceId = oldBlueName(s.instanceId);
+    return 'switched';
+  }
+  report.blueGreen!.rolledBack = (report.blueGreen!.rolledBack ?? 0) + 1;
+  st.step('switchover-rolled-back', `${d.id}: ${describeStatus(d)}`);
+  return 'rolled-back';
+}
+
+/**
+ * A few days before the window: the deployment still AVAILABLE (AWS's tasks done) and the instance still below
+ * the target. The green copy was made at the target exactly, so AWS's pending maintenance is not what brings it.
+ */
+async function precheckDeployment(st: StageRun, window: Occurrence): Promise<'go' | 'upgraded-outside'> {
+  const { stage: s } = st;
+  const at = precheckInstant(window, s);
+  if (at > nowMs()) {
+    st.setState('waiting-for-window', { kind: 'precheck', description: `${s.name}: pre-check of the Blue/Green deployment`, until: iso(at) });
+    st.step('waiting-for-precheck', iso(at));
+    await st.sleep(at - nowMs(), `pre-check ${formatDuration(s.precheckBeforeMs)} before ${s.name}'s window ${describeWindow(window.startMs, window.endMs)}: Blue/Green deployment of ${s.instanceId}`);
+  }
+  await st.checkpoint();
+  st.setState('running');
+  const info = await st.aws('precheck', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }));
+  st.info = info;
+  if (standingOf(info.engineVersion, st.target).kind !== 'below-target') return upgradedOutside(st, info.engineVersion, 'at the pre-check');
+  let d = await readDeployment(st, 'precheck-deployment');
+  if (standingOfDeployment(d).kind !== 'available') d = await askOnDeployment(st, d, 'at the pre-check');
+  st.step('precheck-passed', `${d.id} is ${describeStatus(d)}; ${s.instanceId} runs ${info.engineVersion}`);
+  return 'go';
+}
+
+function upgradedOutside(st: StageRun, version: string, when: string): 'upgraded-outside' {
+  const { stage: s, report } = st;
+  if (version !== st.target) report.engineVersionNow = version;
+  report.note = `reached ${version} outside the campaign ${when}; the Blue/Green deployment was not switched over`;
+  st.step('upgraded-outside', `${s.instanceId} already runs ${version} ${when}: upgraded outside the campaign; no switchover`);
+  return 'upgraded-outside';
+}
+
+/** The instance under its original name and endpoint now runs the target (AWS moved the name and the endpoint). */
+async function verifySwitchover(st: StageRun): Promise<void> {
+  const { stage: s, report } = st;
+  const before = st.info?.endpoint?.address;
+  const info = await st.aws('verify-switchover', () => st.a.describeInstance({ where: st.where, instanceId: s.instanceId }));
+  const problems: string[] = [];
+  if (info.engineVersion !== st.target) problems.push(`it runs ${info.engineVersion}, not ${st.target}`);
+  if (before && info.endpoint?.address !== before) problems.push(`its endpoint is ${info.endpoint?.address ?? 'missing'}, not ${before}`);
+  if (problems.length === 0) {
+    st.step('verified', `${s.instanceId} (${info.endpoint?.address ?? 'no endpoint'}) runs ${info.engineVersion}, ${info.status}`);
+    st.info = info;
+    return;
+  }
+  report.note = `after the switchover ${s.instanceId} ${problems.join('; ')}`;
+  st.step('verify-failed', report.note);
+  await st.notify('escalation', `${s.name}: ${report.note}`);
+  await st.ask(`after the Blue/Green switchover ${s.instanceId} ${problems.join('; ')}. Look at the instance and the deployment ${report.blueGreen?.deploymentId}; continue (accept it) or abort?`, 'escalation');
+}
+
+function greenId(st: StageRun): string {
+  return `blue-green:${st.stage.region}/${st.stage.instanceId}`;
+}
+
+/** Once per stage (or instance): what is left running, what it costs, and the commands to remove it by hand. */
+function leaveFollowUp(st: StageRun, switched: boolean): void {
+  const { stage: s, report } = st;
+  const b: BlueGreenReport | undefined = report.blueGreen;
+  st.saga.drop(greenId(st));
+  if (!b) return;
+  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched })}`;
+  if (!st.status.followUps.includes(text)) st.status.followUps.push(text);
+}
