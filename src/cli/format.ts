@@ -193,6 +193,19 @@ function describeEstate(st: StageReport): string[] {
   if (st.flagReverts) out.push(`[${st.name}] AutoMinorVersionUpgrade turned off by someone else ${st.flagReverts} time(s) (see the flag-reverted steps: who, when)`);
   if (st.engineVersionNow) out.push(`[${st.name}] runs ${st.engineVersionNow}, past the target: upgraded outside the campaign`);
   if (st.onCall) out.push(`[${st.name}] on call (PagerDuty): ${st.onCall.state}, dedup key ${st.onCall.dedupKey}`);
+  out.push(...describeBlueGreen(st));
+  return out;
+}
+
+/** A Blue/Green stage (or instance): the deployment as AWS last listed it, with AWS's tasks and switchover members. */
+function describeBlueGreen(st: StageReport): string[] {
+  const b = st.blueGreen;
+  if (!b) return [];
+  const out = [`[${st.name}] Blue/Green deployment ${b.deploymentId} (${b.name}): ${b.status}${b.statusDetails ? ` (${b.statusDetails})` : ''}${b.greenInstanceId ? `, green ${b.greenInstanceId}` : ''}${b.oldInstanceId ? `, old blue ${b.oldInstanceId}` : ''}`];
+  if (b.arn) out.push(`[${st.name}]   ${b.arn}`);
+  if (b.tasks?.length) out.push(`[${st.name}]   tasks: ${b.tasks.join(', ')}`);
+  if (b.switchover?.length) out.push(`[${st.name}]   switchover: ${b.switchover.join(', ')}${b.switchoverStartedAt ? ` (started ${b.switchoverStartedAt}${b.switchoverEndedAt ? `, ended ${b.switchoverEndedAt}` : ''})` : ''}`);
+  if (b.rolledBack) out.push(`[${st.name}]   AWS rolled back ${b.rolledBack} switchover(s)`);
   return out;
 }
 
@@ -209,6 +222,7 @@ export function formatFleetInstanceStatus(stage: StageReport, instance: FleetIns
     `the campaign counts it as ${instance.state}${instance.note ? `: ${instance.note}` : ''}`,
   ];
   if (r?.account) lines.push(`account ${r.account}${r.role ? ` through ${r.role}` : ''}`);
+  if (r) lines.push(...describeBlueGreen(r));
   for (const f of instance.flags ?? []) lines.push(`FLAG ${f}`);
   if (child.waitingFor) lines.push(`WAITING FOR ${describeWait(child.waitingFor, nowMs)}`);
   lines.push(...describeTrouble(child.trouble));

@@ -140,6 +140,10 @@ function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetM
       p.what.push('Terraform owns the flag (changes: terraform): each wave asks once for the Terraform change of every instance in it, each instance goes on when AWS shows its flag, and asks for it back (with engine_version) after its window; the campaign changes no flag itself');
     }
   }
+  if (s.method === 'blue-green') {
+    const bg = s.blueGreen!;
+    p.what.push(`Blue/Green per instance: CreateBlueGreenDeployment "${spec.campaignId}-<instance>" at ${target} exactly when the instance starts${s.requiresApproval ? ' (its window group\'s pre-check)' : ''} (a green copy billed like the instance while it exists), waited for until AVAILABLE, then SwitchoverBlueGreenDeployment in its window (SwitchoverTimeout ${bg.switchoverTimeoutSeconds} s); each old blue kept as <instance>-old1 (never deleted: the follow-ups give the commands)`);
+  }
   const withReplicas = ready.filter((m) => m.readReplicaIds?.length);
   if (withReplicas.length) p.what.push(`${withReplicas.length} instance(s) with read replicas, upgraded before them by the same method: ${names(withReplicas)}`);
 
@@ -161,7 +165,11 @@ function decideWaves(s: ResolvedStage, spec: ResolvedCampaignSpec, ready: FleetM
     p.announceAt = 'right after approval, one announcement per window group';
     p.what.push(`needs approval: one approval covers all ${ready.length} instance(s) and their windows, ${groups.length} window group(s), each named below by its start and end; each instance's first window at least ${formatDuration(s.noticeMs)} ahead if approved now`);
     if (s.statusPage.enabled) p.what.push(`one status-page scheduled maintenance "${s.statusPage.name}" per window group, for exactly its window`);
-    p.what.push(`each window group is a wave: its instances start at the group's pre-check, ${formatDuration(s.precheckBeforeMs)} before the window (AWS pending maintenance checked, AutoMinorVersionUpgrade on; off after the window)`);
+    p.what.push(
+      s.method === 'blue-green'
+        ? `each window group is a wave: its instances start at the group's pre-check, ${formatDuration(s.precheckBeforeMs)} before the window (each creates its deployment then, and switches over when the window opens)`
+        : `each window group is a wave: its instances start at the group's pre-check, ${formatDuration(s.precheckBeforeMs)} before the window (AWS pending maintenance checked, AutoMinorVersionUpgrade on; off after the window)`,
+    );
     p.what.push(threshold);
     if (flagged) p.warnings.push(`${flagged} instance(s) flagged (the approval names them): a window moved past a blackout, or AWS applying the upgrade itself before the window`);
     return;

@@ -32,6 +32,8 @@ export interface ChangeRecord {
   humanActions: HumanAction[];
   changes: ChangeMade[];
   statusPage: { stage: string; incidentId: string; changes: ChangeMade[] }[];
+  /** Campaign stages by Blue/Green: each deployment (its ARN), what is left of it, and every call that changed it. */
+  blueGreen?: { stage: string; instance: string; deploymentId: string; arn?: string; status: string; green?: string; oldBlue?: string; calls: ChangeMade[] }[];
   downtime: { what: string; seconds?: number; from?: string; to?: string }[];
   followUps: string[];
 }
@@ -80,6 +82,13 @@ export function campaignRecord(workflowId: string, s: CampaignStatus, spec: unkn
     statusPage: s.stages
       .filter((st) => st.statusPageIncidentId)
       .map((st) => ({ stage: st.name, incidentId: st.statusPageIncidentId!, changes: changes.filter((c) => c.resource === st.statusPageIncidentId) })),
+    blueGreen: s.stages
+      .filter((st) => st.blueGreen)
+      .map((st) => {
+        const b = st.blueGreen!;
+        const calls = changes.filter((c) => c.stage === st.name && (c.resource === b.arn || c.resource === b.deploymentId));
+        return { stage: st.name, instance: `${st.region}/${st.instanceId}`, deploymentId: b.deploymentId, arn: b.arn, status: b.status, green: b.greenInstanceId, oldBlue: b.oldInstanceId, calls };
+      }),
     downtime: s.stages
       .filter((st) => st.downtimeSeconds !== undefined)
       .map((st) => ({ what: `${st.name}: longest outage the probe saw (${st.probe?.requests ?? '?'} requests, ${st.probe?.failures ?? '?'} failed)`, seconds: st.downtimeSeconds })),
@@ -162,6 +171,13 @@ export function formatRecord(r: ChangeRecord): string {
   );
   if (r.statusPage.length) {
     out.push('', '## Status page', '', ...r.statusPage.map((p) => `- ${p.stage}: scheduled maintenance ${p.incidentId} (${p.changes.map((c) => c.action.replace('statuspage:', '')).join(', ')})`));
+  }
+  if (r.blueGreen?.length) {
+    out.push('', '## Blue/Green deployments', '');
+    for (const b of r.blueGreen) {
+      out.push(`- ${b.stage} ${b.instance}: ${b.deploymentId} (${b.arn ?? 'ARN not listed'}), ${b.status}; green ${b.green ?? '–'}; old blue ${b.oldBlue ?? '– (not switched over)'}`);
+      for (const c of b.calls) out.push(`  - ${c.at} ${c.action} (request ${c.requestId ?? '–'})`);
+    }
   }
   out.push('', '## Downtime', '', ...(r.downtime.length ? r.downtime.map((d) => `- ${d.what}: ${d.seconds !== undefined ? `${d.seconds} s` : 'not measured'}${d.from ? ` (${d.from} → ${d.to ?? '?'})` : ''}`) : ['None measured.']));
   out.push('', '## Follow-ups', '', ...(r.followUps.length ? r.followUps.map((f) => `- ${f}`) : ['None.']));

@@ -10,6 +10,7 @@ import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
 import { awsUpgradeDeadline, pendingUpgradeTo, upgradeNowBy } from './pending-maintenance';
 import { assessStage } from './preflight';
+import { blueGreenDeploymentName, greenParameterGroup, oldBlueName } from './blue-green';
 import { DEFAULT_REARM_BEFORE_MS, replicaWindow, standingOf, terraformChangeText } from './estate';
 
 /** Fourteen days: below it the spec must give a reason, shown in status and plan. */
@@ -77,6 +78,8 @@ export interface StagePlan {
   changes?: 'api' | 'terraform';
   /** The instance's read replicas, upgraded before it (their own window for a maintenance-window stage). */
   replicas?: { instance: string; from: string; window?: { start: string; end: string } }[];
+  /** method blue-green: the deployment the stage would create. */
+  blueGreen?: { deploymentName: string; targetEngineVersion: string; targetParameterGroup?: string; switchoverTimeoutSeconds: number; switchover: 'window' | 'now' };
 }
 
 /** One instance of a fleet stage in the plan: what would happen to it. */
@@ -182,6 +185,7 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
   const target = spec.targetEngineVersion;
   p.changes = stage.changes ?? 'api';
   const replicas = (readings.replicas ?? []).filter((r) => standingOf(r.engineVersion, target).kind === 'below-target');
+  if (stage.method === 'blue-green') return { plan: planBlueGreen(p, stage, spec, readings, nowMs), problems: [] };
   if (replicas.length) {
     p.replicas = replicas.map((r) => ({ instance: `${r.region}/${r.instanceId}`, from: r.engineVersion }));
     p.what.push(`read replicas first (RDS refuses the source before them): ${p.replicas.map((r) => `${r.instance} (${r.from})`).join(', ')}${stage.method === 'apply-now' ? ', upgraded now and waited for' : ', each in its own next maintenance window'}`);
@@ -229,4 +233,46 @@ export function planStage(stage: ResolvedStage, spec: ResolvedCampaignSpec, read
     if (stage.requiresApproval && w.endMs > window.startMs) p.warnings.push(`read replica ${entry.instance}'s next window ${entry.window.start} does not end before the chosen window: RDS would refuse ${stage.instanceId}; move the replica's window earlier`);
   }
   return { plan: p, problems: [] };
+}
+
+/**
+ * method blue-green: the deployment the stage would create (its name, the green's version and parameter group),
+ * its window (the approved and announced one for a stage that requires approval), the switchover and what is
+ * left afterwards.
+ */
+function planBlueGreen(p: StagePlan, stage: ResolvedStage, spec: ResolvedCampaignSpec, readings: StageReadings, nowMs: number): StagePlan {
+  const bg = stage.blueGreen!;
+  const { info } = readings;
+  const target = spec.targetEngineVersion;
+  const group = greenParameterGroup(info.parameterGroupName, bg.targetParameterGroup);
+  const deploymentName = blueGreenDeploymentName(spec.campaignId, stage.instanceId);
+  p.blueGreen = { deploymentName, targetEngineVersion: target, ...(group ? { targetParameterGroup: group } : {}), switchoverTimeoutSeconds: bg.switchoverTimeoutSeconds, switchover: bg.switchover };
+  p.what.push(
+    `Blue/Green: CreateBlueGreenDeployment "${deploymentName}" when the stage starts: a green copy of ${stage.instanceId} at ${target} exactly` +
+      `${group ? `, parameter group ${group}` : ', the target\'s default parameter group'}; billed like ${stage.instanceId} while it exists; waited for until AVAILABLE (up to ${formatDuration(bg.provisioningTimeoutMs)}, then the team is asked)`,
+  );
+  if (readings.replicas?.length) p.what.push(`its read replicas (${readings.replicas.map((r) => r.instanceId).join(', ')}) get green copies in the same deployment and switch over with it`);
+  let window: Occurrence | undefined;
+  if (stage.requiresApproval) {
+    const choice = productionWindow(info.preferredMaintenanceWindow, nowMs, stage, spec.blackouts);
+    window = choice.window;
+    p.skippedWindows = choice.skipped.map((k) => `${iso(k.window.startMs)} (${k.reason})`);
+    p.announceAt = 'right after approval';
+    p.precheckAt = iso(precheckInstant(window, stage));
+    p.what.push(`needs approval naming the window and the deployment, once the green copy is AVAILABLE; first window at least ${formatDuration(stage.noticeMs)} ahead if approved now`);
+    if (stage.statusPage.enabled) p.what.push(`status-page scheduled maintenance "${stage.statusPage.name}" for exactly the window`);
+    p.what.push(`pre-check ${formatDuration(stage.precheckBeforeMs)} before: the deployment still AVAILABLE, ${stage.instanceId} still below ${target}`);
+  } else if (bg.switchover === 'window') {
+    window = previewWindow(info.preferredMaintenanceWindow, nowMs);
+    p.what.push(`switchover in ${stage.instanceId}'s next maintenance window once the green copy is AVAILABLE (${info.preferredMaintenanceWindow} UTC)`);
+  } else {
+    p.what.push('switchover as soon as the green copy is AVAILABLE');
+  }
+  if (window) p.window = { start: iso(window.startMs), end: iso(window.endMs) };
+  p.what.push(
+    `SwitchoverBlueGreenDeployment (SwitchoverTimeout ${bg.switchoverTimeoutSeconds} s: AWS rolls back a longer one, and the team decides)${stage.probe ? `, probing ${probeTarget(stage.probe)} at ${stage.probe.ratePerSecond}/s; over ${formatDuration(stage.downtimeThresholdMs)} of measured downtime the team decides` : ''}; ` +
+      `${stage.instanceId} verified at ${target} under its own name and endpoint`,
+  );
+  p.what.push(`never deleted: the old blue stays as ${oldBlueName(stage.instanceId)} (billed until removed) with the deployment; the follow-ups give the commands`);
+  return p;
 }

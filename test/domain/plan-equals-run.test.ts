@@ -36,6 +36,8 @@ interface Case {
   spec: (nowMs: number) => CampaignSpec;
   /** The status at which the stage has taken its decisions. */
   decided: (s: CampaignStatus) => boolean;
+  /** How far server time moves per look (default 1 s); a green copy takes the fake two hours. */
+  stepMs?: number;
 }
 
 const productionOnly = (nowMs: number, stage: Partial<StageSpec> = {}, extra: Partial<CampaignSpec> = {}): CampaignSpec =>
@@ -53,6 +55,12 @@ const cases: Case[] = [
     name: 'production: a shortened notice and an earlier pre-check',
     spec: (now) => productionOnly(now, { notice: { minimum: '3d', overrideReason: 'security fix' }, precheckBefore: '1d' }),
     decided: (s) => s.currentStep === 'waiting-for-precheck',
+  },
+  {
+    name: 'production by Blue/Green: the same window, once the green copy is available, and the deployment the plan names',
+    spec: (now) => productionOnly(now, { method: 'blue-green' }),
+    decided: (s) => s.currentStep === 'waiting-for-precheck',
+    stepMs: 60_000,
   },
 ];
 
@@ -72,9 +80,13 @@ describe('plan equals run: the dates `campaign plan` prints are the dates the ca
         const planned = plan.stages[0];
 
         const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `plan-run-${taskQueue}` });
-        const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-approval' || c.decided(s), { stepMs: 1000 });
+        const asking = await advanceUntil(env, handle, (s) => s.state === 'waiting-for-approval' || c.decided(s), { stepMs: c.stepMs ?? 1000 });
         if (asking.state === 'waiting-for-approval') {
-          assert.equal(asking.waitingFor!.plan, `${planned.name}|${spec.targetEngineVersion}|${planned.window!.start}`, 'the plan asked for names the planned window');
+          // A Blue/Green approval also names the deployment (created by then, under the name the plan gave).
+          const deployment = planned.blueGreen ? [...fake.deployments.values()].find((d) => d.name === planned.blueGreen!.deploymentName) : undefined;
+          if (planned.blueGreen) assert.ok(deployment, `a deployment named ${planned.blueGreen.deploymentName}`);
+          const suffix = deployment ? `|blue-green ${deployment.id}` : '';
+          assert.equal(asking.waitingFor!.plan, `${planned.name}|${spec.targetEngineVersion}|${planned.window!.start}${suffix}`, 'the plan asked for names the planned window');
           await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
         }
         const run = await advanceUntil(env, handle, c.decided, { stepMs: 1000 });

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
+import { campaignRecord, formatRecord } from '../../src/cli/record';
+import { formatCampaignStatus } from '../../src/cli/format';
 import { startCampaign } from '../../src/client';
 import { resolveCampaignSpec } from '../../src/input';
 import { FakeAws } from '../fixtures/fake-aws';
@@ -88,6 +90,11 @@ describe('method blue-green (time-skipping)', function () {
       assert.match(followUp, new RegExp(`aws rds delete-blue-green-deployment --region eu-west-2 --blue-green-deployment-identifier ${d.id}\\)`));
       assert.match(followUp, /aws rds delete-db-instance --region eu-west-2 --db-instance-identifier notify-production-old1 --final-db-snapshot-identifier notify-production-old1-final/);
       assert.deepEqual(fake.mutations().map((c) => c.name), ['createBlueGreenDeployment', 'createScheduledMaintenance', 'switchoverBlueGreenDeployment']);
+      // The change record lists the deployment (its ARN) and every call made to it; status shows it.
+      const record = campaignRecord(handle.workflowId, status, undefined, '');
+      assert.deepEqual(record.blueGreen!.map((b) => [b.deploymentId, b.arn, b.oldBlue, b.calls.map((c) => c.action)]), [[d.id, `arn:aws:rds:eu-west-2:123456789012:deployment:${d.id}`, 'notify-production-old1', ['rds:CreateBlueGreenDeployment', 'rds:SwitchoverBlueGreenDeployment']]]);
+      assert.match(formatRecord(record), new RegExp(`## Blue/Green deployments\n\n- production eu-west-2/notify-production: ${d.id} \\(arn:aws:rds:eu-west-2:123456789012:deployment:${d.id}\\), SWITCHOVER_COMPLETED`));
+      assert.match(formatCampaignStatus(status), new RegExp(`\\[production\\] Blue/Green deployment ${d.id} \\(pg-minor-15-8-notify-production\\): SWITCHOVER_COMPLETED, green notify-production-green-\\w+, old blue notify-production-old1`));
     });
   });
 
@@ -183,7 +190,7 @@ describe('method blue-green (time-skipping)', function () {
       const stage: StageSpec = { name: 'production', region: 'eu-west-2', instances: ['prod-a', 'prod-b', 'prod-c'], method: 'blue-green' };
       const handle = await startCampaign(env.client, resolveCampaignSpec(spec([stage])), { taskQueue, workflowId: `bg-fleet-${taskQueue}` });
       const asking = await advanceUntil(env, handle, waitingFor('approval'), { stepMs: 3600_000 });
-      assert.match(asking.waitingFor!.description, /upgrade 3 instance\(s\) to 15.8 by Blue\/Green switchover \(a deployment per instance, created at the target once approved\) in 2 window group\(s\)/);
+      assert.match(asking.waitingFor!.description, /upgrade 3 instance\(s\) to 15.8 by Blue\/Green switchover \(a deployment per instance at the target, created at its window group's pre-check\) in 2 window group\(s\)/);
       assert.equal(fake.deployments.size, 0, 'nothing created before the approval');
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
       const result = await handle.result();

@@ -44,7 +44,7 @@ function approvalOfGroups(st: StageRun, count: number, groups: WindowGroup[]): s
   const regions = new Set(groups.flatMap((g) => g.members.map((p) => p.member.region))).size;
   const named = groups.map((g) => ({ start: g.window.startMs, end: g.window.endMs, instances: instanceNames(g.members.map((p) => p.member), regions) }));
   const list = `\`${st.run.command('status')} --all\` lists them`;
-  const how = st.stage.method === 'blue-green' ? ' by Blue/Green switchover (a deployment per instance, created at the target once approved)' : '';
+  const how = st.stage.method === 'blue-green' ? ' by Blue/Green switchover (a deployment per instance at the target, created at its window group\'s pre-check)' : '';
   return `approve ${st.name}: upgrade ${count} instance(s) to ${st.target}${how} in ${groups.length} window group(s): ${describeWindowGroups(named, list)}`;
 }
 
