@@ -9,7 +9,7 @@ import { SECOND_MS, formatDuration } from '../domain/duration';
 import { SpecError } from './errors';
 import { PRODUCTION_NOTICE_MS, DEFAULT_PRECHECK_BEFORE_MS, DEFAULT_GRACE_MS, DEFAULT_MAX_MISSED_WINDOWS, MIN_REMINDER_INTERVAL_MS, DEFAULT_DOWNTIME_THRESHOLD_MS, DEFAULT_PROBE, MAX_PROBE_RATE_PER_SECOND, DEFAULT_REMINDER_INTERVAL_MS, DEFAULT_CAMPAIGN_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_REARM_BEFORE_MS, DEFAULT_SWITCHOVER_TIMEOUT_MS, MIN_SWITCHOVER_TIMEOUT_MS, DEFAULT_BLUE_GREEN_PROVISIONING_TIMEOUT_MS, defaultCampaignId, defaultStatusPageName, defaultStatusPageBody, defaultInfraCodeHint } from './defaults';
 import { readStageInstances } from './fleet';
-import { AllListed, Problems, describe, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
+import { AllListed, Problems, describe, durationProblems, readAwsAccess, isMissing, join, readBoolean, readBlackouts, readDuration, readId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, readUrl, ENGINE_VERSION_PATTERN } from './fields';
 
 
 const CAMPAIGN_FIELDS = ['campaignId', 'targetEngineVersion', 'requester', 'allowedSigners', 'stages', 'approval', 'blackouts', 'pollInterval', 'changes'] as const satisfies readonly (keyof CampaignSpec)[];
@@ -286,10 +286,32 @@ export function validateCampaignSpec(raw: unknown): ResolvedCampaignSpec {
 }
 
 /**
- * The client's entry: a raw spec (from a file or code) into the workflow's input. Same rules as
- * validateCampaignSpec, which the workflow keeps for raw inputs of runs started before.
+ * The client's entry: a raw spec (from a file or code) into the workflow's input. validateCampaignSpec's rules
+ * (which the workflow keeps for raw inputs of runs started before), plus the rules added since, checked here so a
+ * newer rule never changes a run already started.
  */
 export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
-  return validateCampaignSpec(raw);
+  const resolved = validateCampaignSpec(raw);
+  const problems = durationProblems([
+    ['pollInterval', resolved.pollIntervalMs],
+    ['approval.reminderInterval', resolved.approval.reminderIntervalMs],
+    ...resolved.stages.flatMap((s, i) => {
+      const at = `stages[${i}]`;
+      return [
+        [`${at}.notice.minimum`, s.noticeMs],
+        [`${at}.precheckBefore`, s.precheckBeforeMs],
+        [`${at}.grace`, s.graceMs],
+        [`${at}.downtimeThreshold`, s.downtimeThresholdMs],
+        [`${at}.rearmBefore`, s.rearmBeforeMs],
+        [`${at}.probe.requestTimeoutMs`, s.probe?.requestTimeoutMs],
+        [`${at}.probe.settle`, s.probe?.settleMs],
+        [`${at}.probe.maxDuration`, s.probe?.maxDurationMs],
+        [`${at}.blueGreen.switchoverTimeout`, s.blueGreen && s.blueGreen.switchoverTimeoutSeconds * SECOND_MS],
+        [`${at}.blueGreen.provisioningTimeout`, s.blueGreen?.provisioningTimeoutMs],
+      ] as const;
+    }),
+  ]);
+  if (problems.length > 0) throw new SpecError(problems, 'Invalid campaign spec');
+  return resolved;
 }
 

@@ -29,6 +29,11 @@ export const DEFAULT_BLUE_GREEN_PROVISIONING_TIMEOUT_MS = 24 * HOUR_MS;
 export const DEFAULT_CAMPAIGN_POLL_INTERVAL_MS = 60 * SECOND_MS;
 export const DEFAULT_RESTORE_POLL_INTERVAL_MS = 30 * SECOND_MS;
 export const MIN_POLL_INTERVAL_MS = SECOND_MS;
+/**
+ * The longest duration a spec may give (100 years): anything longer is a typo, and a workflow adds durations to
+ * the current instant, which JavaScript's dates hold only up to the year 275760.
+ */
+export const MAX_DURATION_MS = 36_525 * DAY_MS;
 export const DEFAULT_BASTION_PORT = 5432;
 export const DEFAULT_CUTOVER_WEIGHT = 100;
 export const DEFAULT_CUTOVER_TTL_SECONDS = 300;

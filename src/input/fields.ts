@@ -6,6 +6,7 @@
 import type { AllowedSignersFile, ResolvedAwsAccess, ResolvedCampaignSpec } from '../api';
 import { describeProblems, matchesPatternList, parseAllowedSigners } from '../domain/identity/allowed-signers';
 import { DurationError, formatDuration, parseDuration } from '../domain/duration';
+import { MAX_DURATION_MS } from './defaults';
 
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/i;
@@ -48,7 +49,7 @@ export function parseIsoInstant(text: string): number | undefined {
   const [hour, minute, second] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
   const millis = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const dayCheck = new Date(Date.UTC(year, month - 1, day));
+  const dayCheck = new Date(utcMs(year, month - 1, day));
   if (dayCheck.getUTCDate() !== day || dayCheck.getUTCMonth() !== month - 1) return undefined;
   let offsetMinutes = 0;
   const zone = m[8];
@@ -58,7 +59,15 @@ export function parseIsoInstant(text: string): number | undefined {
     if (oh > 23 || om > 59) return undefined;
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  return utcMs(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
+/** Date.UTC without its one surprise: it reads the years 0 to 99 as 1900 to 1999 ("0050-01-01" would be 1950). */
+function utcMs(year: number, monthIndex: number, day: number, hour = 0, minute = 0, second = 0, millis = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  d.setUTCHours(hour, minute, second, millis);
+  return d.getTime();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -188,6 +197,25 @@ export function readDuration(p: Problems, value: unknown, path: string, fallback
     }
     throw error;
   }
+}
+
+/**
+ * The problems of a resolved spec's durations, each named by the field that gave it: a duration must be a number of
+ * milliseconds from 0 to MAX_DURATION_MS. readDuration lets through what parseDuration makes of "1constructor" (NaN: a
+ * unit named like a member every object has), of 400 digits (Infinity) and a number such as 1e300; the workflow would
+ * wait NaN, or compute an instant past what a date can hold and fail its task. A rule added after validate*Spec, so
+ * it is checked by the resolvers (runs started before keep their inputs' meaning).
+ */
+export function durationProblems(durations: readonly (readonly [path: string, ms: number | undefined])[]): string[] {
+  const p = new Problems();
+  for (const [path, ms] of durations) {
+    if (ms === undefined) continue;
+    if (Number.isNaN(ms)) p.add(path, 'could not be read as a duration: write a number of milliseconds or text like "14d", "90s" or "1h30m" (units ms, s, m, h, d, w)');
+    else if (!(ms <= MAX_DURATION_MS)) {
+      p.add(path, `${Number.isFinite(ms) ? formatDuration(ms) : 'an endless duration'} is longer than a spec may give (${formatDuration(MAX_DURATION_MS)}, about 100 years)`);
+    }
+  }
+  return p.list;
 }
 
 export function readStringList(p: Problems, value: unknown, path: string, example: string): string[] | undefined {

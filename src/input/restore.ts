@@ -5,7 +5,7 @@ import { RESOLVED_RESTORE_SPEC, type ResolvedRestoreSpec, type RestoreSpec } fro
 import { readDatabaseAccess, readSchemas, readTables } from './database';
 import { SpecError } from './errors';
 import { DEFAULT_REMINDER_INTERVAL_MS, MIN_REMINDER_INTERVAL_MS, DEFAULT_RESTORE_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, DEFAULT_BASTION_PORT, DEFAULT_CUTOVER_WEIGHT, DEFAULT_CUTOVER_TTL_SECONDS } from './defaults';
-import { AllListed, Problems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
+import { AllListed, Problems, durationProblems, readAwsAccess, isMissing, parseIsoInstant, readBoolean, readDuration, readId, readInstanceId, readInteger, readObject, readPeople, readAllowedSignersField, readRegion, readString, readStringList, DNS_NAME_PATTERN, HOSTED_ZONE_PATTERN, RESOLVER_PATTERN, SECURITY_GROUP_PATTERN } from './fields';
 
 
 const RESTORE_FIELDS = [
@@ -177,6 +177,12 @@ export function validateRestoreSpec(raw: unknown): ResolvedRestoreSpec {
  */
 export function resolveRestoreSpec(raw: unknown): ResolvedRestoreSpec {
   const resolved = validateRestoreSpec(raw);
+  const durations = durationProblems([
+    ['pollInterval', resolved.pollIntervalMs],
+    ['cutover.reminderInterval', resolved.cutover?.reminderIntervalMs],
+    ['extract.repair.reminderInterval', resolved.extract?.repair?.reminderIntervalMs],
+  ]);
+  if (durations.length > 0) throw new SpecError(durations, 'Invalid restore spec');
   if (resolved.bastion && !resolved.copySourceSettings) {
     throw new SpecError(
       ['bastion: needs copySourceSettings (the default): the restored instance must live in the source\'s VPC for the security group created for it there; remove copySourceSettings: false, or leave out bastion'],
