@@ -109,6 +109,8 @@ export interface WorkerProcessConfig {
   logLevel: LogLevelName;
   /** After SIGTERM/SIGINT, how long in-flight activities may run on before they are cancelled (and retried elsewhere). */
   shutdownGraceMs: number;
+  /** ORCHESTRATOR_WORKFLOW_BUNDLE: run this workflow bundle (a file `npm run build` wrote) instead of finding one (src/workflow-bundle.ts). */
+  workflowBundlePath?: string;
 }
 
 export interface Config {
@@ -194,6 +196,7 @@ function workerProcessConfig(env: NodeJS.ProcessEnv): WorkerProcessConfig {
     logFormat: oneOf(env, 'ORCHESTRATOR_LOG_FORMAT', ['text', 'json'] as const, 'text'),
     logLevel: oneOf(env, 'ORCHESTRATOR_LOG_LEVEL', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const, 'INFO'),
     shutdownGraceMs: Number(grace) * 1000,
+    workflowBundlePath: env.ORCHESTRATOR_WORKFLOW_BUNDLE || undefined,
   };
 }
 

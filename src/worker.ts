@@ -2,6 +2,8 @@
  * The worker: builds activities from config, registers the workflows, polls the task queue.
  * Production runs the compiled JavaScript: `npm run build && node dist/worker.js` (the Docker image does);
  * `npm run worker` (or `rds-orchestrator worker`) runs the same code through ts-node.
+ * Neither bundles the workflows at its start: the compiled worker runs the bundle `npm run build` wrote,
+ * the worker from source a bundle cached on disk (src/workflow-bundle.ts); the log says which.
  *
  * As a process of its own (`runWorker`) it is what an operator runs: the SDK runtime's Prometheus metrics
  * (ORCHESTRATOR_METRICS_PORT), a health endpoint (ORCHESTRATOR_HEALTH_PORT: /healthz, /readyz), a graceful
@@ -13,6 +15,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type W
 import { createActivities } from './activities';
 import { loadConfig, type Config, type WorkerProcessConfig } from './config';
 import { connectWorker } from './temporal-connection';
+import { describeWorkflowBundle, resolveWorkflowBundle, type ResolvedWorkflowBundle } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -25,14 +28,36 @@ export interface CreateWorkerOptions {
   overrides?: Partial<WorkerOptions>;
   /** Where notifications go when no webhook is configured (default console.log). */
   notifyLog?: (line: string) => void;
+  /** The workflow bundle (default: workflowBundleOnce's). */
+  workflowBundle?: ResolvedWorkflowBundle;
+}
+
+const bundles = new Map<string, Promise<ResolvedWorkflowBundle>>();
+
+/**
+ * The workflow bundle of this process, found (or built) once: a process's workers all run the workflow
+ * code of its start, as they run the activity code loaded then.
+ */
+export function workflowBundleOnce(config: Config): Promise<ResolvedWorkflowBundle> {
+  const forcedPath = config.worker.workflowBundlePath;
+  let bundle = bundles.get(forcedPath ?? '');
+  if (!bundle) {
+    bundle = resolveWorkflowBundle({ forcedPath });
+    bundles.set(forcedPath ?? '', bundle);
+    bundle.catch(() => bundles.delete(forcedPath ?? ''));
+  }
+  return bundle;
 }
 
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  // A caller that brings its own workflows (workflowsPath or workflowBundle in overrides) gets them.
+  const ownWorkflows = opts.overrides?.workflowsPath !== undefined || opts.overrides?.workflowBundle !== undefined;
+  const bundle = ownWorkflows ? undefined : (opts.workflowBundle ?? (await workflowBundleOnce(opts.config)));
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? opts.config.temporal.namespace,
     taskQueue: opts.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(bundle ? { workflowBundle: bundle.option } : {}),
     activities: createActivities({ config: opts.config, notifyLog: opts.notifyLog }),
     ...opts.overrides,
   });
@@ -134,11 +159,17 @@ export async function runWorker(config: Config = loadConfig()): Promise<void> {
   const ops = config.worker;
   const log = processLog(ops.logFormat);
   installRuntime(ops);
+  const workflowBundle = await workflowBundleOnce(config);
+  // Which bundle and how long finding (or building) it took: the line says it, JSON logs have it as fields too.
+  const bundleFields = ops.logFormat === 'json' ? { workflowBundle: workflowBundle.source, bundleMs: workflowBundle.ms } : undefined;
+  log.info(describeWorkflowBundle(workflowBundle), bundleFields);
+  if (workflowBundle.warning) log.error(`workflow bundle: ${workflowBundle.warning}`, bundleFields);
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker({
     connection,
     taskQueue: config.temporal.taskQueue,
     config,
+    workflowBundle,
     // Past the grace time activities are cancelled; past the force time run() gives up on a stuck drain.
     overrides: { shutdownGraceTime: ops.shutdownGraceMs, shutdownForceTime: ops.shutdownGraceMs + 15_000 },
     notifyLog: (line) => log.info(line, { kind: 'notification' }),
