@@ -1,7 +1,9 @@
 # The rds-orchestrator worker image: compiled JavaScript, production dependencies only.
 #   docker build -t rds-orchestrator .      (docker compose builds it as the `worker` service)
-# Stage 1 compiles src/ with `npm run build` (dist/); stage 2 installs the production dependencies alone
-# and runs `node dist/worker.js`, exactly what `npm run test:cluster` runs against the real Temporal server.
+# Stage 1 compiles src/ with `npm run build` (dist/), which also bundles the workflows once, here, into
+# dist/workflows.bundle.js (scripts/build-workflow-bundle.ts): the worker loads it and never runs webpack at
+# its start. Stage 2 installs the production dependencies alone and runs `node dist/worker.js`, exactly what
+# `npm run test:cluster` runs against the real Temporal server.
 # The CLI is in the image too: `docker run --rm rds-orchestrator node dist/cli/index.js campaign list`.
 # Only the product (src/) is copied: the simulator, the demo and local stack, the bench and the tests stay
 # out (see .dockerignore). Worker settings and endpoints: docs/cluster.md. The extract's dumps go to the folder
@@ -15,6 +17,7 @@ COPY package.json package-lock.json ./
 COPY scripts/install-tools.js ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-workflow-bundle.ts ./scripts/
 COPY src ./src
 RUN npm run build
 
