@@ -5,10 +5,14 @@
  * finishes on this worker (it is not left to time out and be retried elsewhere), the process exits 0.
  * Against the shared dev server; the simulator holds every AWS answer for a while so an activity is in
  * flight when the signal comes. The cluster suite (test-cluster/) checks the same on the real topology.
+ * And a worker started from source does not bundle the workflows again: it runs the cached bundle.
  */
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger } from '@temporalio/worker';
+import { campaignStatusQuery } from '../src/api';
 import { startCampaign } from '../src/client';
+import { resolveWorkflowBundle, workflowBundleKey, PROJECT_ROOT } from '../src/workflow-bundle';
 import { fleetAtRest, resolvedFleetCampaign } from '../dev/fixtures';
 import { Closers } from '../dev/closers';
 import { freePort } from '../dev/ports';
@@ -124,5 +128,41 @@ describe('worker process: metrics, health, JSON logs, drain on SIGTERM', functio
     assert.ok(lines.every((l) => l.level && typeof l.message === 'string'));
     assert.ok(lines.some((l) => /^SIGTERM: draining/.test(l.message ?? '')));
     assert.ok(lines.some((l) => l.message === 'worker drained and stopped'));
+  });
+
+  it('starts from the cached workflow bundle, without bundling, and runs a campaign on it', async function () {
+    // What the earlier start of a worker (or npm run build) left: the bundle of these sources in the cache.
+    const warm = await resolveWorkflowBundle({ logger: new DefaultLogger('WARN') });
+    assert.ok(warm.file && warm.source !== 'prebuilt', `a bundle in the cache (${warm.source}: ${warm.warning ?? warm.file})`);
+    const env = await localEnv();
+    const { sim, admin } = await startLocalSimulator(closers, { speed: 5 });
+    await admin.seed(fleetAtRest());
+    const taskQueue = uniqueTaskQueue('worker-cached-bundle');
+    const worker = spawnWorkerProcess('worker (cached bundle)', { temporalAddress: env.connection.options.address, taskQueue, simUrl: sim.url }, 'npm-run-worker');
+    closers.add(() => worker.kill());
+    await worker.waitForLine(/^worker polling /, 90_000);
+
+    const bundleLines = worker.output.filter((l) => /workflow bundle/i.test(l));
+    const changedMeanwhile = workflowBundleKey(PROJECT_ROOT) !== warm.key ? ' (the workflow sources changed while the test ran: run it again)' : '';
+    assert.equal(bundleLines.length, 1, `one line about the bundle, and no bundling by the SDK${changedMeanwhile}:\n${worker.tail()}`);
+    assert.match(bundleLines[0], new RegExp(`^workflow bundle: cached node_modules/\\.cache/rds-orchestrator/workflow-bundle-${warm.key}\\.js \\(\\d+ ms\\) key=${warm.key}$`), changedMeanwhile);
+
+    const spec = resolvedFleetCampaign({
+      campaignId: `worker-cached-bundle-${taskQueue}`,
+      requester: 'alice',
+      admin,
+      environments: ['staging'],
+      timings: { pollInterval: '1s', probe: { ratePerSecond: 2, settle: '3s', maxDuration: '2m' }, productionNotice: '1m', precheckBefore: '30s', reminderInterval: '10m' },
+    });
+    const handle = await startCampaign(env.client, spec, { taskQueue });
+    closers.add(() => handle.terminate('worker-process test done').catch(() => undefined));
+    // The workflow code of the cached bundle runs: it schedules activities, this worker completes them, its query answers.
+    const completedBy = await waitUntil('an activity completed', async () => {
+      const a = await activities(handle);
+      return a.completedBy.size > 0 ? [...a.completedBy.values()] : undefined;
+    });
+    assert.ok(completedBy.every((identity) => identity === workerIdentity(worker.pid)));
+    const status = await handle.query(campaignStatusQuery);
+    assert.equal(status.campaignId, spec.campaignId);
   });
 });
