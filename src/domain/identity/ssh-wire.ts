@@ -155,7 +155,10 @@ export class SshReader {
   text(what: string): string {
     const b = this.string(what);
     if (b.some((c) => c < 0x20 || c >= 0x7f)) throw new SshWireError(`${what} is not printable text: "${printable(b)}"`);
-    return String.fromCharCode(...b);
+    // A piece at a time: spread into one call, a field of a few hundred thousand bytes overflows the stack (RangeError).
+    let text = '';
+    for (let i = 0; i < b.length; i += 4096) text += String.fromCharCode(...b.subarray(i, i + 4096));
+    return text;
   }
 
   /** A non-negative `mpint`; leading zero bytes are tolerated, as OpenSSH does. */
