@@ -23,7 +23,7 @@ import { PostgresFleet } from './postgres/fleet';
 import { freePortSync, requirePostgresBinDir } from './postgres/server';
 import { SimRealTimeMap } from './postgres/time-map';
 import type { InstanceDatabases } from './rds/databases';
-import { DATABASE_DOWN_STATUSES } from './rds/databases';
+import { DATABASE_DOWN_STATUSES, databaseUp } from './rds/databases';
 import type { DbInstance, RdsState } from './rds/state';
 import type { Simulator } from './simulator';
 
@@ -66,7 +66,7 @@ export class PostgresBackedInstances implements InstanceDatabases {
   }
 
   private spec(inst: DbInstance): FleetClusterSpec {
-    return { key: [inst.account, inst.region, inst.id], host: (inst.postgres as { host: string }).host, port: inst.endpoint.port, user: inst.masterUsername, password: (inst.postgres as { masterUserPassword: string }).masterUserPassword };
+    return { key: [inst.account, inst.region, inst.postgres?.folder ?? inst.id], host: (inst.postgres as { host: string }).host, port: inst.endpoint.port, user: inst.masterUsername, password: (inst.postgres as { masterUserPassword: string }).masterUserPassword };
   }
 
   check(): void {
@@ -113,17 +113,52 @@ export class PostgresBackedInstances implements InstanceDatabases {
     this.startTimer();
   }
 
+  prepareGreen(source: DbInstance, green: DbInstance): void {
+    green.postgres = {
+      masterUserPassword: (source.postgres as { masterUserPassword: string }).masterUserPassword,
+      host: this.giveAddress(green),
+      recovery: { source: { account: source.account, region: source.region, id: source.id } },
+    };
+    this.startTimer();
+  }
+
+  /**
+   * Physical replication at the cutover, simply: both servers have been stopped since the switchover began (the
+   * write outage), so the blue's data directory is final. The new production instance's cluster becomes a copy of
+   * it and takes over the blue's loopback address (its port came with the endpoint), `-old1` keeps its own cluster
+   * and takes the green's address; both start, and the new production instance takes a base backup of its own.
+   */
+  switchOver(oldBlue: DbInstance, newProduction: DbInstance): void {
+    if (!oldBlue.postgres || !newProduction.postgres) return;
+    const { fleet, map } = this.parts();
+    for (const inst of [oldBlue, newProduction]) fleet.stop(this.spec(inst));
+    fleet.copyData(this.spec(newProduction), this.spec(oldBlue));
+    [oldBlue.postgres.host, newProduction.postgres.host] = [newProduction.postgres.host, oldBlue.postgres.host];
+    // "After switchover, the previous production primary DB instance only allows read operations until it is
+    // rebooted" (User Guide, "Switching a blue/green deployment"); the new production instance takes writes.
+    fleet.readOnly(this.spec(oldBlue), true);
+    fleet.readOnly(this.spec(newProduction), false);
+    this.statusChanged(oldBlue);
+    this.statusChanged(newProduction);
+    if (fleet.running(this.spec(newProduction))) newProduction.postgres.backupEnd = map.toSim(fleet.baseBackup(this.spec(newProduction)));
+    this.engine.markDirty();
+  }
+
   statusChanged(inst: DbInstance): void {
     if (!inst.postgres) return;
     const { fleet, map } = this.parts();
-    const up = !DATABASE_DOWN_STATUSES.has(inst.status);
+    const up = databaseUp(inst);
     const recovery = inst.postgres.recovery;
     if (recovery) {
       if (!up) return;
       const source = this.engine.rds.find(recovery.source.account, recovery.source.region, recovery.source.id);
       try {
         if (!source?.postgres) throw new Error(`its source ${recovery.source.id} is gone`);
-        const backupEnd = fleet.restore(this.spec(inst), this.spec(source), map.toReal(recovery.restoreTime));
+        const target = recovery.restoreTime === undefined ? undefined : map.toReal(recovery.restoreTime);
+        const backupEnd = fleet.restore(this.spec(inst), this.spec(source), target);
+        // A green instance: "After you create the blue/green deployment, the DB instance in the green environment is
+        // read-only by default" (User Guide, blue/green deployments overview).
+        if (recovery.restoreTime === undefined) fleet.readOnly(this.spec(inst), true);
         inst.postgres.backupEnd = map.toSim(backupEnd);
         inst.postgres.recovery = undefined;
       } catch (err) {
@@ -187,7 +222,7 @@ export class PostgresBackedInstances implements InstanceDatabases {
       } catch (err) {
         console.error('[simulator] tick failed', err);
       }
-      const running = this.backed().filter((i) => !i.postgres?.recovery && !DATABASE_DOWN_STATUSES.has(i.status));
+      const running = this.backed().filter((i) => !i.postgres?.recovery && databaseUp(i));
       this.fleet?.refresh(running.map((i) => this.spec(i))).catch((err: unknown) => console.error('[simulator] PostgreSQL reading failed', err));
     }, REFRESH_MS);
     this.timer.unref();

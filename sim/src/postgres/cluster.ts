@@ -150,6 +150,27 @@ export class InstanceCluster {
     }
   }
 
+  /**
+   * This cluster's data becomes a copy of `source`'s data directory (both servers stopped, so the copy is the
+   * source as of its clean shutdown): what physical replication that has caught up at a cutover leaves. Its base
+   * backup and archive start afresh (the source's WAL history is not its own); its own archive settings follow.
+   */
+  copyDataFrom(source: InstanceCluster): void {
+    if (this.server.running() || source.server.running()) throw new Error(`copying ${source.dataDir} to ${this.dataDir} needs both servers stopped`);
+    if (!source.exists()) throw new Error(`the PostgreSQL data folder ${source.dataDir} is missing`);
+    for (const dir of [this.dataDir, this.baseDir, this.archiveDir]) fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(this.archiveDir, { recursive: true });
+    ensurePostgresFolder(this.spec.dir);
+    runAsPostgres('cp', ['-a', source.dataDir, this.dataDir]);
+    this.server.configure(this.archiveSettings());
+  }
+
+  /** Sessions start read-only (default_transaction_read_only) or not; a running server takes it at once for new sessions. */
+  setReadOnly(on: boolean): void {
+    this.server.configure({ default_transaction_read_only: on });
+    this.server.reload();
+  }
+
   /** The modification time (wall ms) of the newest archived WAL segment: its WAL was written by then. */
   newestArchivedSegment(): number | undefined {
     if (!fs.existsSync(this.archiveDir)) return undefined;

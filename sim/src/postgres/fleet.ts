@@ -90,6 +90,24 @@ export class PostgresFleet {
     return backupEnd;
   }
 
+  /** `target`'s cluster becomes a copy of `source`'s data directory (both stopped); see InstanceCluster.copyDataFrom. */
+  copyData(target: FleetClusterSpec, source: FleetClusterSpec): void {
+    this.cluster(target).copyDataFrom(this.cluster(source));
+    this.coverage.delete(target.key.join('/'));
+  }
+
+  /** Sessions of the cluster start read-only, or not (default_transaction_read_only). */
+  readOnly(spec: FleetClusterSpec, on: boolean): void {
+    this.cluster(spec).setReadOnly(on);
+  }
+
+  /** A new base backup of a running cluster (its earliest restorable point from now on). Returns its end (wall ms). */
+  baseBackup(spec: FleetClusterSpec): number {
+    const backupEnd = this.cluster(spec).takeBaseBackup();
+    this.coverage.set(spec.key.join('/'), { allArchivedAt: backupEnd });
+    return backupEnd;
+  }
+
   start(spec: FleetClusterSpec): void {
     const cluster = this.cluster(spec);
     if (!cluster.exists()) throw new Error(`the PostgreSQL data folder ${cluster.dataDir} is missing`);

@@ -176,6 +176,11 @@ export class PostgresServer {
     this.pg('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
   }
 
+  /** Makes a running server read its configuration files again (pg_ctl reload): new sessions see the new settings. */
+  reload(): void {
+    if (this.running()) this.pg('pg_ctl', ['-D', this.dataDir, 'reload']);
+  }
+
   /** The tail of the server's log, for error messages. */
   logTail(lines = 20): string {
     try {

@@ -14,6 +14,18 @@ export interface InstanceDatabases {
   provision(inst: DbInstance, masterUserPassword: string): void;
   /** A restored instance of a PostgreSQL-backed source: its recovery runs when it leaves `creating`. */
   prepareRestore(source: DbInstance, restored: DbInstance, restoreTime: number): void;
+  /**
+   * A blue/green deployment's green instance of a PostgreSQL-backed source: like a restore, its cluster is recovered
+   * from the source's base backup and archived WAL (to the end of the archive) when it leaves `creating`.
+   */
+  prepareGreen(source: DbInstance, green: DbInstance): void;
+  /**
+   * A blue/green switchover has renamed the two instances (`newProduction` has the old blue's identifier, endpoint
+   * and port; `oldBlue` is `<name>-old1` with the green's port) and ended their write outage: the new production
+   * instance's cluster becomes a copy of the blue's data directory as it was when writes stopped, both servers start
+   * on their new addresses, and the new production instance gets a base backup of its own.
+   */
+  switchOver(oldBlue: DbInstance, newProduction: DbInstance): void;
   /** The instance's status changed: start or stop its server (or run its pending recovery). */
   statusChanged(inst: DbInstance): void;
   /**
@@ -43,7 +55,10 @@ export const NO_MASTER_USER_SECRETS: MasterUserSecrets = {
 };
 
 /** A server is up in every status but these (it starts before `available` is shown, and stops as these begin). */
-export const DATABASE_DOWN_STATUSES: ReadonlySet<string> = new Set(['creating', 'stopping', 'stopped', 'starting', 'upgrading', 'restore-error']);
+export const DATABASE_DOWN_STATUSES: ReadonlySet<string> = new Set(['creating', 'stopping', 'stopped', 'starting', 'upgrading', 'restore-error', 'failed']);
+
+/** Whether the instance's server runs: not in a down status, and not in a blue/green switchover's write outage. */
+export const databaseUp = (inst: DbInstance): boolean => !DATABASE_DOWN_STATUSES.has(inst.status) && !inst.blueGreenSwitchover;
 
 /** The simulator without real databases (an engine built without startSimulator): plain records only. */
 export const NO_DATABASES: InstanceDatabases = {
@@ -54,6 +69,8 @@ export const NO_DATABASES: InstanceDatabases = {
     this.check();
   },
   prepareRestore() {},
+  prepareGreen() {},
+  switchOver() {},
   statusChanged() {},
   restorable: () => undefined,
   observeClock() {},

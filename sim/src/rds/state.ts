@@ -101,6 +101,12 @@ export interface DbInstance {
    * on `postgres.host`, port `endpoint.port` (sim/src/rds/databases.ts). Absent on every other instance.
    */
   postgres?: PostgresBacking;
+  /**
+   * Set on both instances of a blue/green deployment while its switchover runs (the deployment's identifier): writes
+   * are stopped and connections dropped in both environments, so the app status probe answers 503 and a
+   * PostgreSQL-backed instance's server is stopped (sim/src/rds/blue-green-switchover.ts). Absent otherwise.
+   */
+  blueGreenSwitchover?: string;
 }
 
 export interface PostgresBacking {
@@ -114,8 +120,16 @@ export interface PostgresBacking {
   host: string;
   /** Simulated instant the base backup ended: the earliest restorable time. Absent until the cluster exists. */
   backupEnd?: number;
-  /** A restore's recovery, run when the instance leaves `creating`. */
-  recovery?: { source: InstanceRef; restoreTime: number };
+  /**
+   * A restore's recovery, run when the instance leaves `creating`: to `restoreTime`, or to the end of the source's
+   * archived WAL when absent (a blue/green deployment's green instance).
+   */
+  recovery?: { source: InstanceRef; restoreTime?: number };
+  /**
+   * The instance identifier its cluster's folder is named after, when it is not the instance's own: a blue/green
+   * switchover renames instances, and their clusters stay where they are. Absent = the instance's identifier.
+   */
+  folder?: string;
 }
 
 /** An RDS instance by where it lives, as a replica names its source. */
@@ -144,6 +158,53 @@ export interface DbParameterGroup {
   description: string;
 }
 
+/** BlueGreenDeployment.Status (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_BlueGreenDeployment.html). */
+export type BlueGreenStatus = 'PROVISIONING' | 'AVAILABLE' | 'SWITCHOVER_IN_PROGRESS' | 'SWITCHOVER_COMPLETED' | 'INVALID_CONFIGURATION' | 'SWITCHOVER_FAILED' | 'DELETING';
+
+/** A BlueGreenDeploymentTask: Name and Status (PENDING, IN_PROGRESS, COMPLETED, FAILED). */
+export interface BlueGreenTask {
+  name: string;
+  status: 'PENDING' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+}
+
+/** The switchover guardrail checks (User Guide, "Switchover guardrails"), for the `guardrail` fault. */
+export type GuardrailCheck = 'replication-health' | 'replication-lag' | 'active-writes' | 'external-replication' | 'long-running-writes' | 'long-running-ddl';
+
+/** A fault a test arms through POST /_sim/blue-green/fault (sim/src/rds/blue-green-faults.ts). */
+export type BlueGreenFault =
+  | { fault: 'switchover-rollback'; reason?: string; afterSeconds?: number }
+  | { fault: 'guardrail'; guardrail: GuardrailCheck }
+  | { fault: 'provisioning-failed'; reason?: string }
+  | { fault: 'invalid-configuration'; reason?: string };
+
+export interface BlueGreenDeploymentRecord {
+  account: string;
+  region: string;
+  /** `bgd-` and 16 lower-case letters and digits. */
+  id: string;
+  name: string;
+  /**
+   * The blue and green instances by DbiResourceId: "Amazon RDS tracks resources in blue/green deployments with the
+   * DbiResourceId", and a switchover changes their identifiers, not their resource ids.
+   */
+  sourceResourceId: string;
+  targetResourceId: string;
+  status: BlueGreenStatus;
+  statusDetails?: string;
+  /** SwitchoverDetails[].Status of its one member pair. */
+  memberStatus: string;
+  /** Whether the green is created with another engine version (the DB_ENGINE_VERSION_UPGRADE task). */
+  upgrade: boolean;
+  /** The tasks as they stood when provisioning ended (while PROVISIONING they follow the green instance). */
+  tasks?: BlueGreenTask[];
+  createdAt: number;
+  tags: Tag[];
+  /** The running or last switchover: when it ends and how (`completed`, or rolled back / canceled with a reason). */
+  switchover?: { startedAt: number; timeoutSeconds: number; endsAt: number; outcome: 'completed' | 'rolled-back' | 'canceled'; reason?: string };
+  /** Faults armed for it that have not acted yet. */
+  faults: Array<BlueGreenFault & { armedAt: number }>;
+}
+
 export interface RdsState {
   catalogue: CatalogueMajor[];
   instances: Record<string, DbInstance>;
@@ -151,6 +212,10 @@ export interface RdsState {
   dbParameterGroups: Record<string, DbParameterGroup>;
   /** How many loopback addresses PostgreSQL-backed instances have been given (the next one follows). */
   postgresHostsGiven: number;
+  /** Blue/green deployments, keyed `${account}/${region}/${bgd id}`. */
+  blueGreenDeployments: Record<string, BlueGreenDeploymentRecord>;
+  /** Faults armed by source instance before a deployment of it exists (they move to the next deployment made from it). */
+  blueGreenFaultsBySource: Array<BlueGreenFault & { armedAt: number; account: string; region: string; sourceResourceId: string }>;
 }
 
-export const RDS_STATE: StatePart<RdsState> = { empty: () => ({ catalogue: defaultCatalogue(), instances: {}, dbSubnetGroups: {}, dbParameterGroups: {}, postgresHostsGiven: 0 }) };
+export const RDS_STATE: StatePart<RdsState> = { empty: () => ({ catalogue: defaultCatalogue(), instances: {}, dbSubnetGroups: {}, dbParameterGroups: {}, postgresHostsGiven: 0, blueGreenDeployments: {}, blueGreenFaultsBySource: [] }) };
