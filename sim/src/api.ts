@@ -13,6 +13,8 @@ export type { FaultSpec, FaultState } from './core/faults';
 export type { SeedSecurityGroup, SeedVpc } from './ec2/seed';
 export type { SeedDbParameterGroup, SeedDbSubnetGroup, SeedInstance } from './rds/seed';
 export type { AppStatus } from './rds/service';
+export type { BlueGreenFaultResult, BlueGreenFaultSpec } from './rds/blue-green-faults';
+export type { BlueGreenFault, GuardrailCheck } from './rds/state';
 export type { SeedHostedZone, SeedRecord } from './route53/seed';
 export type { SeedIdentity, SeedRole } from './sts/seed';
 

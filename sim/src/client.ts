@@ -4,6 +4,7 @@ import type { TokenBucketSpec } from './core/throttle';
 import type { PagerDutyAlertFilter } from './pagerduty/model';
 import type { PagerDutyAlert } from './pagerduty/state';
 import type { AutoUpgradeTargetResult, AutoUpgradeTargetSpec } from './rds/auto-upgrade-target';
+import type { BlueGreenFaultResult, BlueGreenFaultSpec } from './rds/blue-green-faults';
 
 export interface ThrottleState {
   /** The RDS API's token bucket per account and region; null = no throttling. */
@@ -102,6 +103,14 @@ export class SimAdminClient {
     return this.request('POST', '/_sim/auto-upgrade-target', spec);
   }
 
+  /**
+   * Arms a blue/green deployment fault (sim/src/rds/blue-green-faults.ts) on a deployment or on a source instance, e.g.
+   * `{ region: 'eu-west-2', deployment: 'bgd-…', fault: 'switchover-rollback' }` or `{ region, source: 'db', fault: 'guardrail', guardrail: 'long-running-ddl' }`.
+   */
+  blueGreenFault(spec: BlueGreenFaultSpec): Promise<BlueGreenFaultResult> {
+    return this.request('POST', '/_sim/blue-green/fault', spec);
+  }
+
   /** PagerDuty alerts received on POST /v2/enqueue, newest first; `routingKey` is the full key. */
   pagerDutyAlerts(filter: PagerDutyAlertFilter = {}): Promise<PagerDutyAlert[]> {
     const q = new URLSearchParams();
@@ -117,7 +126,7 @@ export class SimAdminClient {
     return `${this.baseUrl}/v2/enqueue`;
   }
 
-  /** The app status probe: healthy only while the instance is `available`. */
+  /** The app status probe: healthy only while the instance is `available` and not in a blue/green switchover. */
   appStatus(region: string, instanceId: string): Promise<AppStatus> {
     return this.request('GET', `/_sim/app/${encodeURIComponent(region)}/${encodeURIComponent(instanceId)}/status`, undefined, [200, 503]);
   }

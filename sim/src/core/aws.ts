@@ -19,6 +19,9 @@ export interface Tag {
 /** The account of an access key alone: a 12-digit key is that account (as moto does), anything else the default. */
 export const accountOfAccessKey = (accessKeyId: string | undefined): string => (accessKeyId !== undefined && ACCOUNT_RE.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT);
 
+/** Tags with each key once, the last value given winning (adding a tag that exists replaces its value). */
+export const dedupeTags = (tags: Tag[]): Tag[] => [...new Map(tags.map((t) => [t.Key, { Key: t.Key, Value: t.Value }])).values()];
+
 /** Tags given as a map (a seed's), as the list AWS keeps. */
 export const tagList = (tags: Record<string, string> | undefined): Tag[] => Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
 

@@ -13,9 +13,14 @@ export type RdsDurations = {
   starting: number;
   creating: number;
   backingUp: number;
+  /**
+   * A blue/green switchover: from SwitchoverBlueGreenDeployment to SWITCHOVER_COMPLETED, the write outage of both
+   * environments ("The switchover typically takes under a minute", User Guide, blue/green deployments overview).
+   */
+  blueGreenSwitchover: number;
 };
 
-export const RDS_DURATIONS: RdsDurations = { modifying: 5, upgrading: 30, stopping: 20, starting: 30, creating: 60, backingUp: 20 };
+export const RDS_DURATIONS: RdsDurations = { modifying: 5, upgrading: 30, stopping: 20, starting: 30, creating: 60, backingUp: 20, blueGreenSwitchover: 20 };
 
 export interface RdsContext extends ServiceContext<RdsState, keyof RdsDurations> {
   /** The state's catalogue, read once per change of it. */

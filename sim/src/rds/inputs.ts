@@ -1,7 +1,9 @@
 /** What the RDS protocol handler (sim/src/rds/protocol.ts) and the seeder pass to RdsModel. */
 import type { Tag } from '../core/aws';
 import type { InstanceDatabases } from './databases';
+import type { RdsLifecycle } from './lifecycle';
 import type { RdsReplicas } from './replicas';
+import type { RdsResources } from './resources';
 import type { DbInstance, InstanceRef } from './state';
 
 export interface CreateInstanceInput {
@@ -83,4 +85,10 @@ export interface InstanceStore {
   restoreWindow(inst: DbInstance): { earliest: number; latest: number };
   readonly replicas: RdsReplicas;
   readonly databases: InstanceDatabases;
+}
+
+/** What blue/green deployments need of the RDS model besides that: its parameter groups and its instances' lifecycle. */
+export interface BlueGreenStore extends InstanceStore {
+  readonly resources: RdsResources;
+  readonly lifecycle: RdsLifecycle;
 }

@@ -4,10 +4,11 @@
  * groups, parameter groups and security-group checks in RdsResources. Protocol-free: sim/src/rds/protocol.ts
  * turns requests into these calls and the results into XML.
  */
-import type { Tag } from '../core/aws';
+import { dedupeTags, type Tag } from '../core/aws';
 import { SimError, notFound } from '../core/errors';
 import { randomString, regionalKey } from '../core/ids';
 import type { Ec2Model } from '../ec2/model';
+import { RdsBlueGreen } from './blue-green';
 import type { Catalogue } from './catalogue';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
@@ -33,6 +34,7 @@ export class RdsModel {
   readonly resources: RdsResources;
   readonly lifecycle: RdsLifecycle;
   readonly replicas: RdsReplicas;
+  readonly blueGreen: RdsBlueGreen;
   /** The real databases behind PostgreSQL-backed instances, and Secrets Manager for managed master passwords (sim/src/rds/databases.ts; none unless plugged in). */
   databases: InstanceDatabases = NO_DATABASES;
   masterSecrets: MasterUserSecrets = NO_MASTER_USER_SECRETS;
@@ -44,6 +46,7 @@ export class RdsModel {
     this.resources = new RdsResources(ctx, ec2);
     this.replicas = new RdsReplicas(ctx);
     this.lifecycle = new RdsLifecycle(ctx, this.replicas, () => this.databases);
+    this.blueGreen = new RdsBlueGreen(ctx, this);
   }
 
   /** The engine catalogue (DescribeDBEngineVersions, upgrade targets, pending maintenance). */
@@ -216,6 +219,7 @@ export class RdsModel {
     if (inst.status !== 'available') {
       throw new SimError('InvalidDBInstanceState', `Database instance ${inst.id} is in ${inst.status} state; it must be available to be modified.`);
     }
+    this.blueGreen.refuseInSwitchover(inst);
     let upgradeTo: string | undefined;
     if (input.engineVersion !== undefined) {
       const target = this.resolveVersion(inst, input.engineVersion);
@@ -342,8 +346,4 @@ export class RdsModel {
     inst.tags = inst.tags.filter((t) => !keys.includes(t.Key));
     this.ctx.markDirty();
   }
-}
-
-function dedupeTags(tags: Tag[]): Tag[] {
-  return [...new Map(tags.map((t) => [t.Key, { Key: t.Key, Value: t.Value }])).values()];
 }

@@ -8,13 +8,13 @@ import { ok } from '../core/aws-protocol';
 import { SimError } from '../core/errors';
 import type { Params } from '../core/query';
 import { bool, int, list, required, str, structList, tags } from '../core/query';
-import { requestId } from '../core/request-id';
 import { leaf, node } from '../core/xml';
+import type { RdsAction } from './answers';
+import { paginate, rdsError, rdsResponse } from './answers';
+import { BLUE_GREEN_ACTIONS, BLUE_GREEN_MUTATIONS, deploymentByArn } from './blue-green-actions';
 import type { RdsModel } from './model';
 import { renderEngineVersion, renderInstance, renderPendingActions, renderTags } from './render';
 import type { DbInstance } from './state';
-
-const NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
 export const RDS_MUTATIONS = new Set([
   'CreateDBInstance',
@@ -28,16 +28,8 @@ export const RDS_MUTATIONS = new Set([
   'RemoveTagsFromResource',
   'DeleteDBInstance',
   'DeleteDBSnapshot',
+  ...BLUE_GREEN_MUTATIONS,
 ]);
-
-export function rdsResponse(action: string, result: string | undefined): string {
-  const inner = result === undefined ? '' : `<${action}Result>${result}</${action}Result>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${NS}">${inner}<ResponseMetadata><RequestId>${requestId()}</RequestId></ResponseMetadata></${action}Response>`;
-}
-
-export function rdsError(err: SimError): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${NS}"><Error><Type>${err.type}</Type>${leaf('Code', err.code)}${leaf('Message', err.message)}</Error><RequestId>${requestId()}</RequestId></ErrorResponse>`;
-}
 
 function parseTime(p: Params, key: string): number | undefined {
   const v = str(p, key);
@@ -62,20 +54,6 @@ const securityGroupIds = (p: Params): string[] | undefined => {
   const ids = list(p, 'VpcSecurityGroupIds');
   return ids.length > 0 ? ids : undefined;
 };
-
-/** RDS paging: MaxRecords (20..100, default 100) and an opaque Marker (here: the next index). */
-function paginate<T>(p: Params, items: T[]): { page: T[]; marker?: string } {
-  const max = int(p, 'MaxRecords') ?? 100;
-  if (max < 20 || max > 100) throw new SimError('InvalidParameterValue', `MaxRecords must be between 20 and 100, got ${max}`);
-  const markerIn = str(p, 'Marker');
-  const start = markerIn === undefined ? 0 : Number(markerIn);
-  if (!Number.isInteger(start) || start < 0) throw new SimError('InvalidParameterValue', `Invalid Marker '${markerIn}'`);
-  const page = items.slice(start, start + max);
-  return { page, marker: start + max < items.length ? String(start + max) : undefined };
-}
-
-/** One RDS action: the XML body of its answer (status 200), or a thrown SimError. */
-type RdsAction = (rds: RdsModel, p: Params, account: string, region: string) => string;
 
 const ACTIONS: Record<string, RdsAction> = {
   CreateDBInstance: (rds, p, account, region) => {
@@ -245,20 +223,27 @@ const ACTIONS: Record<string, RdsAction> = {
   },
   StopDBInstance: (rds, p, account, region) => rdsResponse('StopDBInstance', renderInstance(rds, rds.stop(account, region, required(p, 'DBInstanceIdentifier')))),
   StartDBInstance: (rds, p, account, region) => rdsResponse('StartDBInstance', renderInstance(rds, rds.start(account, region, required(p, 'DBInstanceIdentifier')))),
+  // Tags of a DB instance, or of a blue/green deployment (`arn:aws:rds:<region>:<account>:deployment:<bgd id>`).
   ListTagsForResource: (rds, p, account, region) => {
-    const inst = requireInstanceByArn(rds, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
-    return rdsResponse('ListTagsForResource', renderTags(inst.tags));
+    const arn = required(p, 'ResourceName');
+    const deployment = deploymentByArn(rds, account, region, arn);
+    return rdsResponse('ListTagsForResource', renderTags(deployment ? deployment.tags : requireInstanceByArn(rds, account, region, arn, 'DBInstanceNotFound').tags));
   },
   AddTagsToResource: (rds, p, account, region) => {
-    const inst = requireInstanceByArn(rds, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
-    rds.addTags(inst, tags(p, 'Tags'));
+    const arn = required(p, 'ResourceName');
+    const deployment = deploymentByArn(rds, account, region, arn);
+    if (deployment) rds.blueGreen.addTags(deployment, tags(p, 'Tags'));
+    else rds.addTags(requireInstanceByArn(rds, account, region, arn, 'DBInstanceNotFound'), tags(p, 'Tags'));
     return rdsResponse('AddTagsToResource', undefined);
   },
   RemoveTagsFromResource: (rds, p, account, region) => {
-    const inst = requireInstanceByArn(rds, account, region, required(p, 'ResourceName'), 'DBInstanceNotFound');
-    rds.removeTags(inst, list(p, 'TagKeys'));
+    const arn = required(p, 'ResourceName');
+    const deployment = deploymentByArn(rds, account, region, arn);
+    if (deployment) rds.blueGreen.removeTags(deployment, list(p, 'TagKeys'));
+    else rds.removeTags(requireInstanceByArn(rds, account, region, arn, 'DBInstanceNotFound'), list(p, 'TagKeys'));
     return rdsResponse('RemoveTagsFromResource', undefined);
   },
+  ...BLUE_GREEN_ACTIONS,
 };
 
 /** rds-orchestrator must never delete a database or a backup: these are refused as an explicit deny would. */

@@ -4,6 +4,7 @@
  */
 import type { Tag } from '../core/aws';
 import { iso, leaf, list as xmlList, node, scalarList } from '../core/xml';
+import type { BlueGreenView } from './blue-green-view';
 import type { Catalogue } from './catalogue';
 import type { PendingActionView } from './lifecycle';
 import { engineDisplayName } from './lifecycle';
@@ -165,5 +166,27 @@ export function renderEngineVersion(cat: Catalogue, engine: string, version: str
     leaf('SupportsParallelQuery', false),
     leaf('SupportsGlobalDatabases', false),
     leaf('SupportsBabelfish', false),
+  );
+}
+
+/**
+ * A BlueGreenDeployment (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_BlueGreenDeployment.html):
+ * its lists' members are `<member>` (botocore's SwitchoverDetailList and BlueGreenDeploymentTaskList name none),
+ * its tags `<Tag>`. `element`: `member` in DescribeBlueGreenDeployments' BlueGreenDeploymentList.
+ */
+export function renderBlueGreenDeployment(d: BlueGreenView, element = 'BlueGreenDeployment'): string {
+  return node(
+    element,
+    leaf('BlueGreenDeploymentIdentifier', d.id),
+    leaf('BlueGreenDeploymentName', d.name),
+    leaf('Source', d.source),
+    leaf('Target', d.target),
+    xmlList('SwitchoverDetails', 'member', d.members, (m) => leaf('SourceMember', m.source) + leaf('TargetMember', m.target) + leaf('Status', m.status)),
+    xmlList('Tasks', 'member', d.tasks, (t) => leaf('Name', t.name) + leaf('Status', t.status)),
+    leaf('Status', d.status),
+    leaf('StatusDetails', d.statusDetails),
+    leaf('CreateTime', iso(d.createdAt)),
+    leaf('DeleteTime', iso(d.deletedAt)),
+    renderTags(d.tags),
   );
 }

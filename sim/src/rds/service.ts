@@ -1,7 +1,7 @@
 /**
  * RDS plugged into the engine: its state, durations and clock, seeding, the query API behind RDS's token
  * bucket, and its admin routes: the API's throttling (`/_sim/throttle`), RDS designating another automatic
- * upgrade target (`/_sim/auto-upgrade-target`) and the app status probe (`/_sim/app/{region}/{instanceId}/status`).
+ * upgrade target (`/_sim/auto-upgrade-target`), blue/green deployment faults (`/_sim/blue-green/fault`) and the app status probe (`/_sim/app/{region}/{instanceId}/status`).
  */
 import { DEFAULT_ACCOUNT } from '../core/aws';
 import type { SimEngine } from '../core/engine';
@@ -12,6 +12,7 @@ import type { TokenBucketSpec } from '../core/throttle';
 import { RequestThrottle, checkBucketSpec } from '../core/throttle';
 import type { Ec2Model } from '../ec2/model';
 import { checkAutoUpgradeTargetSpec, setAutoUpgradeTarget } from './auto-upgrade-target';
+import { armFault, checkFaultSpec } from './blue-green-faults';
 import type { RdsContext } from './context';
 import { RDS_DURATIONS, rdsContext } from './context';
 import { RdsModel } from './model';
@@ -27,6 +28,8 @@ export interface AppStatus {
   status: string;
   engineVersion?: string;
   healthy: boolean;
+  /** Set while the instance is in a blue/green switchover's write outage: the deployment's identifier. */
+  blueGreenSwitchover?: string;
 }
 
 function adminRoutes(engine: SimEngine, ctx: RdsContext, rds: RdsModel, throttle: RequestThrottle): AdminRoute[] {
@@ -53,12 +56,32 @@ function adminRoutes(engine: SimEngine, ctx: RdsContext, rds: RdsModel, throttle
       },
     },
     {
+      method: 'POST',
+      path: '/_sim/blue-green/fault',
+      handle: ({ body }) => {
+        const spec = checkFaultSpec(parseJson(body));
+        engine.tick();
+        const result = armFault(ctx, rds.blueGreen, spec);
+        engine.tick();
+        return { body: { ...result, status: result.deployment ? rds.blueGreen.get(spec.account ?? DEFAULT_ACCOUNT, spec.region, result.deployment).status : null } };
+      },
+    },
+    {
       method: 'GET',
       path: { pattern: /^\/_sim\/app\/([^/]+)\/([^/]+)\/status$/, shown: '/_sim/app/{region}/{instanceId}/status' },
       handle: ({ match: [region = '', instanceId = ''], query }) => {
         engine.tick();
         const inst = rds.find(query.get('account') ?? DEFAULT_ACCOUNT, region, instanceId);
-        const status: AppStatus = { region, instanceId, status: inst?.status ?? 'not-found', engineVersion: inst?.engineVersion, healthy: inst?.status === 'available' };
+        // Unhealthy while not `available`, and during a blue/green switchover, when writes are stopped and connections
+        // dropped in both environments while the instances still show `available`.
+        const status: AppStatus = {
+          region,
+          instanceId,
+          status: inst?.status ?? 'not-found',
+          engineVersion: inst?.engineVersion,
+          healthy: inst?.status === 'available' && !inst.blueGreenSwitchover,
+          blueGreenSwitchover: inst?.blueGreenSwitchover,
+        };
         return { status: inst ? (status.healthy ? 200 : 503) : 404, body: status };
       },
     },
@@ -75,7 +98,11 @@ export function registerRds(engine: SimEngine, ec2: Ec2Model, throttleSpec?: Tok
     name: 'rds',
     state: RDS_STATE,
     durations: { ...RDS_DURATIONS },
-    tick: () => rds.lifecycle.tick(),
+    // Instances first: a blue/green deployment follows its instances.
+    tick: () => {
+      rds.lifecycle.tick();
+      rds.blueGreen.tick();
+    },
     // The throttle's settings are the server's, like its speed: kept, with every bucket full again.
     reset: () => {
       throttle.configure(throttle.settings);
