@@ -357,11 +357,11 @@ describe('spec: campaign problems name the field to fix', function () {
     assert.doesNotThrow(() => validateCampaignSpec(spec));
   });
 
-  it('method: required, one of two, apply-now needs a probe, approval stages use the maintenance window', function () {
-    assertProblem(stageProblems(0, (s) => delete s.method), 'stages[0].method', /is required: "maintenance-window".*"apply-now"/);
-    assertProblem(stageProblems(0, (s) => (s.method = 'now')), 'stages[0].method', /must be "maintenance-window" or "apply-now", got the text "now"/);
+  it('method: required, one of three, apply-now needs a probe, approval stages use the maintenance window or Blue/Green', function () {
+    assertProblem(stageProblems(0, (s) => delete s.method), 'stages[0].method', /is required: "maintenance-window".*"apply-now".*"blue-green"/);
+    assertProblem(stageProblems(0, (s) => (s.method = 'now')), 'stages[0].method', /must be "maintenance-window", "apply-now" or "blue-green", got the text "now"/);
     assertProblem(stageProblems(1, (s) => delete s.probe), 'stages[1].probe', /is required for method "apply-now"/);
-    assertProblem(stageProblems(2, (s) => (s.method = 'apply-now')), 'stages[2].method', /requires approval must use "maintenance-window"/);
+    assertProblem(stageProblems(2, (s) => (s.method = 'apply-now')), 'stages[2].method', /requires approval must use "maintenance-window" or "blue-green"/);
   });
 
   it('probe fields', function () {
