@@ -108,11 +108,13 @@ describe('spec file loading', function () {
 describe('the examples the README points at', function () {
   const examples = join(__dirname, '..', '..', 'examples');
 
-  it('examples/campaign.yaml, restore.yaml and extract.yaml resolve as written', function () {
+  it('examples/campaign.yaml, restore.yaml, extract.yaml and blue-green.yaml resolve as written', function () {
     assert.equal(resolveCampaignSpec(loadSpecFile(join(examples, 'campaign.yaml'))).stages.length > 0, true);
     assert.ok(resolveRestoreSpec(loadSpecFile(join(examples, 'restore.yaml'))).cutover);
     const extract = resolveRestoreSpec(loadSpecFile(join(examples, 'extract.yaml'))).extract!;
     assert.deepEqual(extract.repair?.tables, ['public.orders', 'public.order_items']);
     assert.deepEqual(extract.database.credentials, { kind: 'master-secret' });
+    const blueGreen = resolveCampaignSpec(loadSpecFile(join(examples, 'blue-green.yaml'))).stages[2];
+    assert.deepEqual([blueGreen.method, blueGreen.blueGreen], ['blue-green', { switchoverTimeoutSeconds: 300, provisioningTimeoutMs: 86_400_000, switchover: 'window' }]);
   });
 });
