@@ -163,7 +163,7 @@ export function awsThrottled(err: unknown, ctx: AwsErrorContext, random: () => n
     details: failed.details ?? undefined,
     nonRetryable: false,
     nextRetryDelay: delayMs,
-    cause: err instanceof Error ? err : undefined,
+    cause: causeOf(err),
   });
 }
 
@@ -173,6 +173,30 @@ function where(ctx: AwsErrorContext): string {
 
 function identity(ctx: AwsErrorContext): string {
   return ctx.as ?? describeIdentity(ctx.where);
+}
+
+/**
+ * AWS's message without what it may echo of the signed request. A SignatureDoesNotMatch message can go on with
+ * "The Canonical String for this request should have been …": every signed header with its value,
+ * `x-amz-security-token` among them, which is the session token of the worker's (or an assumed role's)
+ * credentials. The message becomes the failure's, and the failure goes to history, status, notifications and
+ * the worker's logs; the request's shape helps nobody there, the token helps an attacker.
+ */
+export function redactAwsMessage(message: string): string {
+  return message
+    .replace(/\s*The Canonical String for this request should have been[\s\S]*$/i, ' (the canonical request and string to sign that AWS showed are left out: they carry the signed headers)')
+    .replace(/(x-amz-security-token\s*[:=]\s*)[^\s'"&,]+/gi, '$1****');
+}
+
+/** `err` as the cause of a failure: itself, or when its message had to be redacted, a copy with the redacted message and the same stack frames. */
+function causeOf(err: unknown): Error | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const message = redactAwsMessage(err.message);
+  if (message === err.message) return err;
+  const copy = new Error(message);
+  copy.name = err.name;
+  copy.stack = [`${err.name}: ${message}`, ...(err.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))].join('\n');
+  return copy;
 }
 
 function oneLine(text: string, max = 160): string {
@@ -187,7 +211,7 @@ function oneLine(text: string, max = 160): string {
 export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 'error' | 'httpStatus'> {
   if (typeof err !== 'object' || err === null) return { kind: 'unknown', error: String(err) };
   const e = err as SdkErrorLike;
-  const message = typeof e.message === 'string' ? e.message : String(err);
+  const message = redactAwsMessage(typeof e.message === 'string' ? e.message : String(err));
   const httpStatus = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
   const bodyText = typeof e.$responseBodyText === 'string' ? e.$responseBodyText : e.$response?.[BODY_PREVIEW_FIELD];
   const contentType = e.$response?.headers?.['content-type'];
@@ -197,7 +221,7 @@ export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 
   const unparseable = /XML parse error|Deserialization error/i.test(message) || (e.name === 'Unknown' && (message === 'Unknown' || message === 'UnknownError'));
   if (unparseable && httpStatus !== undefined) {
     const title = bodyText ? /<title>([^<]*)<\/title>/i.exec(bodyText)?.[1]?.trim() : undefined;
-    const body = title ? `, page title "${oneLine(title, 80)}"` : bodyText ? `: "${oneLine(bodyText, 120)}"` : '';
+    const body = title ? `, page title "${oneLine(redactAwsMessage(title), 80)}"` : bodyText ? `: "${oneLine(redactAwsMessage(bodyText), 120)}"` : '';
     return {
       kind: 'not-aws',
       httpStatus,
@@ -224,7 +248,7 @@ export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 
 export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
   if (err instanceof ApplicationFailure) return err;
   const name = awsErrorName(err);
-  const awsMessage = err instanceof Error ? err.message : String(err);
+  const awsMessage = redactAwsMessage(err instanceof Error ? err.message : String(err));
   if (name && INSTANCE_NOT_FOUND.has(name)) {
     const id = ctx.instanceId ? `'${ctx.instanceId}' ` : '';
     return ApplicationFailure.nonRetryable(
@@ -258,7 +282,7 @@ export function awsCallFailed(err: unknown, ctx: AwsErrorContext): ApplicationFa
     message: describeAwsCallProblem(problem),
     details: [problem],
     nonRetryable: false,
-    cause: err instanceof Error ? err : undefined,
+    cause: causeOf(err),
   });
 }
 
