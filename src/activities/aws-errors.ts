@@ -51,6 +51,9 @@ const INVALID_INPUT = new Set([
   'InvalidGroupId.Malformed',
   'InvalidVpcID.NotFound',
   'InvalidParameter',
+  // RDS Blue/Green: a source AWS cannot copy (e.g. a master password managed in Secrets Manager), a name taken
+  'SourceDatabaseNotSupportedFault',
+  'BlueGreenDeploymentAlreadyExistsFault',
 ]);
 const UNAUTHORIZED = new Set([
   'AccessDenied',

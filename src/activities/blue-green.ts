@@ -130,12 +130,16 @@ export function createBlueGreenActivities(deps: BlueGreenActivitiesDeps): BlueGr
     });
   }
 
-  async function switchoverBlueGreenDeployment({ where, deploymentId, timeoutSeconds }: BlueGreenSwitchover) {
+  async function switchoverBlueGreenDeployment({ where, deploymentId, timeoutSeconds, retryAfterFailure }: BlueGreenSwitchover) {
     const d = await describeBlueGreenDeployment({ where, deploymentId });
     if (d.status === BG.switchoverInProgress || d.status === BG.switchoverCompleted) {
       return { changed: false, detail: `Blue/Green deployment ${deploymentId} is already ${d.status}`, deployment: d };
     }
-    if (d.status !== BG.available) {
+    // Rolled back or cancelled by AWS: asked again only on the team's decision, never by a retry of this call.
+    if (d.status === BG.switchoverFailed && !retryAfterFailure) {
+      return { changed: false, detail: `Blue/Green deployment ${deploymentId} is ${describeStatus(d)}: not switched over again without the team`, deployment: d };
+    }
+    if (d.status !== BG.available && d.status !== BG.switchoverFailed) {
       throw ApplicationFailure.nonRetryable(`Blue/Green deployment ${deploymentId} cannot switch over: it is ${describeStatus(d)}, not AVAILABLE.`, FailureTypes.InvalidState);
     }
     // A later attempt finding it AVAILABLE again after a switchover was asked for: AWS rolled that one back

@@ -170,4 +170,6 @@ export interface BlueGreenWait extends BlueGreenRef {
 
 export interface BlueGreenSwitchover extends BlueGreenRef {
   timeoutSeconds: number;
+  /** Switch a SWITCHOVER_FAILED deployment over again: only when the team decided so after the failure. */
+  retryAfterFailure?: boolean;
 }

@@ -48,4 +48,6 @@ export interface BlueGreenReport {
   switchoverEndedAt?: string;
   /** Switchovers AWS rolled back (each one asked the team). */
   rolledBack?: number;
+  /** The team decided to switch over again after a failed switchover (SWITCHOVER_FAILED); consumed by the next switchover. */
+  retryDecided?: boolean;
 }

@@ -8,10 +8,25 @@
  */
 import type { BlueGreenDeployment, BlueGreenReport } from '../api';
 
+/**
+ * "Blue/green deployments don't support managing master user passwords with AWS Secrets Manager" (RDS User
+ * Guide, Blue/Green limitations): CreateBlueGreenDeployment refuses such a source (SourceDatabaseNotSupportedFault).
+ */
+export function blueGreenUnsupported(info: { masterUserSecretArn?: string }): string | undefined {
+  if (info.masterUserSecretArn) {
+    return 'its master password is managed in Secrets Manager (MasterUserSecret), which RDS Blue/Green deployments do not support; use method maintenance-window or apply-now for it, or stop managing the password in Secrets Manager first';
+  }
+  return undefined;
+}
+
 /** The tag the campaign writes on its deployments (and AWS copies to nothing else): which campaign made it. */
 export const BLUE_GREEN_CAMPAIGN_TAG = 'rds-orchestrator:campaign';
 
-/** Statuses of BlueGreenDeployment.Status (RDS API Reference). */
+/**
+ * Statuses of BlueGreenDeployment.Status (RDS API Reference). A green copy that fails to provision shows
+ * INVALID_CONFIGURATION (with the failed task); a switchover AWS rolls back (timeout) or cancels (a guardrail)
+ * shows SWITCHOVER_FAILED, nothing renamed.
+ */
 export const BG = {
   provisioning: 'PROVISIONING',
   available: 'AVAILABLE',
@@ -19,7 +34,6 @@ export const BG = {
   switchoverCompleted: 'SWITCHOVER_COMPLETED',
   switchoverFailed: 'SWITCHOVER_FAILED',
   invalidConfiguration: 'INVALID_CONFIGURATION',
-  provisioningFailed: 'PROVISIONING_FAILED',
   deleting: 'DELETING',
 } as const;
 
@@ -84,6 +98,8 @@ export type BlueGreenStanding =
   | { kind: 'available' }
   | { kind: 'switching' }
   | { kind: 'switched' }
+  /** SWITCHOVER_FAILED: rolled back or cancelled by AWS; a switchover may be asked again, only by the team's decision. */
+  | { kind: 'switch-failed'; what: string }
   | { kind: 'failed'; what: string };
 
 export function standingOfDeployment(d: Pick<BlueGreenDeployment, 'status' | 'statusDetails'>): BlueGreenStanding {
@@ -96,6 +112,8 @@ export function standingOfDeployment(d: Pick<BlueGreenDeployment, 'status' | 'st
       return { kind: 'switching' };
     case BG.switchoverCompleted:
       return { kind: 'switched' };
+    case BG.switchoverFailed:
+      return { kind: 'switch-failed', what: describeStatus(d) };
     default:
       return { kind: 'failed', what: describeStatus(d) };
   }

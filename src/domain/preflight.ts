@@ -4,6 +4,7 @@
  */
 import type { InstanceInfo, UpgradeTarget } from '../api/activities';
 import type { ResolvedStage } from '../api';
+import { blueGreenUnsupported } from './blue-green';
 import { isPastTarget } from './engine-version';
 import { parseMaintenanceWindow } from './maintenance-window';
 import { automaticMinorTarget, minorTargets, readTarget } from './upgrade-targets';
@@ -37,7 +38,7 @@ function notTheAutomaticTarget(stage: ResolvedStage, info: AssessedInstance, tar
 }
 
 /** What assessing an instance reads of it (a fleet's members carry only this much). */
-export type AssessedInstance = Pick<InstanceInfo, 'engine' | 'engineVersion' | 'preferredMaintenanceWindow'>;
+export type AssessedInstance = Pick<InstanceInfo, 'engine' | 'engineVersion' | 'preferredMaintenanceWindow'> & Partial<Pick<InstanceInfo, 'masterUserSecretArn'>>;
 
 export function assessStage(stage: ResolvedStage, info: AssessedInstance, targetVersion: string, targets: UpgradeTarget[]): StageReadiness {
   const problems: string[] = [];
@@ -52,6 +53,8 @@ export function assessStage(stage: ResolvedStage, info: AssessedInstance, target
       problems.push(`${stage.name}: ${(err as Error).message}`);
     }
   }
+  const unsupported = stage.method === 'blue-green' ? blueGreenUnsupported(info) : undefined;
+  if (unsupported) problems.push(`${stage.name}: ${stage.instanceId} cannot be upgraded by Blue/Green: ${unsupported}`);
   if (info.engineVersion === targetVersion) {
     return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note: `already at ${info.engineVersion}` };
   }

@@ -9,6 +9,7 @@ import { abortUpdate, approveUpdate, campaignStatusQuery, decideUpdate, type Cam
 import { campaignRecord, formatRecord } from '../../src/cli/record';
 import { formatCampaignStatus } from '../../src/cli/format';
 import { startCampaign } from '../../src/client';
+import { assessStage } from '../../src/domain/preflight';
 import { resolveCampaignSpec } from '../../src/input';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
@@ -107,7 +108,7 @@ describe('method blue-green (time-skipping)', function () {
       const first = await advanceUntil(env, handle, waitingFor('approval'), { stepMs: 3600_000 });
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: first.waitingFor!.plan }] });
       const asked = await advanceUntil(env, handle, waitingFor('decision'), { stepMs: 6 * 3600_000 });
-      assert.match(asked.waitingFor!.question!, /AWS rolled back the switchover of notify-production \(AVAILABLE \(Switchover rolled back: replica lag exceeded the switchover timeout\)\)/);
+      assert.match(asked.waitingFor!.question!, /AWS rolled back the switchover of notify-production \(SWITCHOVER_FAILED \(Switchover rolled back: replica lag exceeded the switchover timeout\)\)/);
       assert.equal(fake.callsOf('switchoverBlueGreenDeployment').length, 1, 'not retried silently');
       assert.equal(asked.stages[0].blueGreen!.rolledBack, 1);
       assert.ok(fake.notifications.some((n) => n.event === 'escalation' && /rolled back/.test(n.text)));
@@ -115,7 +116,7 @@ describe('method blue-green (time-skipping)', function () {
       const second = await advanceUntil(env, handle, (s) => waitingFor('approval')(s) && s.waitingFor!.plan !== first.waitingFor!.plan, { stepMs: 3600_000 });
       await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: second.waitingFor!.plan }] });
       assert.equal((await handle.result()).state, 'completed');
-      assert.equal(fake.callsOf('switchoverBlueGreenDeployment').length, 2);
+      assert.deepEqual(fake.callsOf('switchoverBlueGreenDeployment').map((c) => c.input.retryAfterFailure), [undefined, true], 'the second only on the team\'s decision');
       assert.equal(fake.callsOf('createBlueGreenDeployment').filter((c) => fake.mutations().includes(c)).length, 1, 'the same deployment, created once');
       assert.equal(fake.instances.get('eu-west-2/notify-production')!.engineVersion, '15.8');
       // The first announcement was for a window that did happen (the rolled-back maintenance); the second is its own.
@@ -167,14 +168,14 @@ describe('method blue-green (time-skipping)', function () {
     });
   });
 
-  it('a deployment AWS fails to provision asks the team, and abort leaves it as a follow-up', async function () {
+  it('a deployment AWS fails to provision (INVALID_CONFIGURATION) asks the team, and abort leaves it as a follow-up', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
     fake.provisioningFails = true;
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const handle = await startCampaign(env.client, resolveCampaignSpec(spec([production()])), { taskQueue, workflowId: `bg-provfail-${taskQueue}` });
       const asked = await advanceUntil(env, handle, waitingFor('decision'), { stepMs: 3600_000 });
-      assert.match(asked.waitingFor!.question!, /is PROVISIONING_FAILED \(Creating the green environment failed.*\) while it was being provisioned/);
+      assert.match(asked.waitingFor!.question!, /is INVALID_CONFIGURATION \(Creation of blue\/green deployment failed.*\) while it was being provisioned/);
       await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'abort' }] });
       assert.equal((await handle.result()).state, 'aborted');
       assert.ok((await handle.query(campaignStatusQuery)).followUps.some((f) => f.startsWith('Blue/Green:')));
@@ -219,5 +220,15 @@ describe('method blue-green (time-skipping)', function () {
     assert.throws(() => resolveCampaignSpec(spec([production({ blueGreen: { switchover: 'now' } })])), /stages\[0\]\.blueGreen\.switchover: "now" is for stages without approval/);
     const resolved = resolveCampaignSpec(spec([production({ blueGreen: undefined })]));
     assert.deepEqual(resolved.stages[0].blueGreen, { switchoverTimeoutSeconds: 300, provisioningTimeoutMs: DAY, switchover: 'window' });
+  });
+
+  it('preflight refuses an instance whose master password is managed in Secrets Manager (Blue/Green does not support it), naming what to do', function () {
+    const stage = resolveCampaignSpec(spec([production()])).stages[0];
+    const info = { engine: 'postgres', engineVersion: '15.5', preferredMaintenanceWindow: 'wed:22:00-wed:22:30' };
+    const targets = [{ engineVersion: '15.8', isMajorVersionUpgrade: false, autoUpgrade: false }];
+    assert.equal(assessStage(stage, info, '15.8', targets).kind, 'ready', 'Blue/Green takes the exact target, not only RDS\'s automatic one');
+    const managed = assessStage(stage, { ...info, masterUserSecretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rds!db-1' }, '15.8', targets);
+    assert.equal(managed.kind, 'problem');
+    assert.match((managed as { problems: string[] }).problems[0], /production: notify-production cannot be upgraded by Blue\/Green: its master password is managed in Secrets Manager .* use method maintenance-window or apply-now/);
   });
 });

@@ -34,8 +34,18 @@ export async function askOnDeployment(st: StageRun, d: BlueGreenDeployment, when
     `Blue/Green deployment ${d.id} of ${s.instanceId} is ${describeStatus(d)} ${when}, not AVAILABLE. Fix it in AWS (the console shows AWS's reason) and continue (it is read again), or abort (nothing is deleted; a follow-up names it).`,
     'escalation',
   );
+  st.report.blueGreen!.retryDecided = true;
   d = await readDeployment(st, 'read-deployment-again');
-  return standingOfDeployment(d).kind === 'available' ? d : askOnDeployment(st, d, when);
+  return switchable(st, d) ? d : askOnDeployment(st, d, when);
+}
+
+/**
+ * Whether the campaign may switch `d` over: AVAILABLE, or SWITCHOVER_FAILED (AWS rolled a switchover back or a
+ * guardrail cancelled it) once the team has decided to try again since (never silently).
+ */
+export function switchable(st: StageRun, d: BlueGreenDeployment): boolean {
+  const kind = standingOfDeployment(d).kind;
+  return kind === 'available' || (kind === 'switch-failed' && st.report.blueGreen?.retryDecided === true);
 }
 
 export async function readDeployment(st: StageRun, step: string): Promise<BlueGreenDeployment> {
@@ -73,14 +83,18 @@ export async function switchoverInWindow(st: StageRun, window: Occurrence, d: Bl
   const standing = standingOf(info.engineVersion, st.target);
   if (standing.kind !== 'below-target') return upgradedOutside(st, info.engineVersion, 'as the window opened');
   d = await readDeployment(st, 'read-guardrails');
-  if (standingOfDeployment(d).kind !== 'available') {
+  if (!switchable(st, d)) {
     d = await askOnDeployment(st, d, 'as the window opened');
     if (nowMs() > latestStart) return 'window-passed';
   }
   const endpointBefore = info.endpoint?.address;
   const switchover = async (): Promise<void> => {
     report.blueGreen!.switchoverStartedAt = nowIso();
-    const r = await CancellationScope.nonCancellable(() => st.aws('switchover', () => st.a.switchoverBlueGreenDeployment({ where: st.where, deploymentId: d.id, timeoutSeconds: bg.switchoverTimeoutSeconds })));
+    const retryAfterFailure = report.blueGreen!.retryDecided === true;
+    report.blueGreen!.retryDecided = false;
+    const r = await CancellationScope.nonCancellable(() =>
+      st.aws('switchover', () => st.a.switchoverBlueGreenDeployment({ where: st.where, deploymentId: d.id, timeoutSeconds: bg.switchoverTimeoutSeconds, ...(retryAfterFailure ? { retryAfterFailure } : {}) })),
+    );
     report.blueGreen = reportOf(r.deployment, report.blueGreen);
     st.step(r.changed ? 'switchover-started' : 'switchover-found', r.detail);
     const deadline = nowMs() + bg.switchoverTimeoutSeconds * 1000 + ROLLBACK_MARGIN_MS;
@@ -132,7 +146,7 @@ async function precheckDeployment(st: StageRun, window: Occurrence): Promise<'go
   st.info = info;
   if (standingOf(info.engineVersion, st.target).kind !== 'below-target') return upgradedOutside(st, info.engineVersion, 'at the pre-check');
   let d = await readDeployment(st, 'precheck-deployment');
-  if (standingOfDeployment(d).kind !== 'available') d = await askOnDeployment(st, d, 'at the pre-check');
+  if (!switchable(st, d)) d = await askOnDeployment(st, d, 'at the pre-check');
   st.step('precheck-passed', `${d.id} is ${describeStatus(d)}; ${s.instanceId} runs ${info.engineVersion}`);
   return 'go';
 }

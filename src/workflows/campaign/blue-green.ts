@@ -10,7 +10,7 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 import type { BlueGreenDeployment, BlueGreenReport } from '../../api';
-import { BG, BLUE_GREEN_CAMPAIGN_TAG, blueGreenDeploymentName, blueGreenLeftovers, describeStatus, greenParameterGroup, instanceIdOf, oldBlueName, openTasks, reportOf, standingOfDeployment } from '../../domain/blue-green';
+import { BG, BLUE_GREEN_CAMPAIGN_TAG, blueGreenDeploymentName, blueGreenLeftovers, describeStatus, greenParameterGroup, instanceIdOf, oldBlueName, openTasks, reportOf } from '../../domain/blue-green';
 import { formatDuration } from '../../domain/duration';
 import { standingOf } from '../../domain/estate';
 import { nextWindowStartingAfter, type Occurrence } from '../../domain/maintenance-window';
@@ -18,7 +18,7 @@ import { describeWindow } from '../../domain/window-group';
 import { waiterUntil } from '../shared/aws-calls';
 import { iso, nowMs } from '../shared/clock';
 import { isActivityTimeout } from '../shared/failures';
-import { AFTER_SWITCHOVER_MS, ROLLBACK_MARGIN_MS, askOnDeployment, readDeployment, switchoverInWindow, verifySwitchover } from './blue-green-switchover';
+import { AFTER_SWITCHOVER_MS, ROLLBACK_MARGIN_MS, askOnDeployment, readDeployment, switchable, switchoverInWindow, verifySwitchover } from './blue-green-switchover';
 import { ANNOUNCEMENT, announceMaintenance, obtainApprovalForWindow } from './production';
 import type { StageRun } from './stage-run';
 
@@ -54,8 +54,9 @@ export async function upgradeByBlueGreen(st: StageRun, approved?: Occurrence): P
     await st.notify('escalation', `${s.name}: ${why}`);
     const again = approved || !s.requiresApproval ? 'in its next maintenance window' : 'in a new window (asked for approval again)';
     await st.ask(`${why}. Continue: switch over ${again}, or abort (the green copy is left in place, as a follow-up)?`, 'escalation');
+    report.blueGreen!.retryDecided = true;
     deployment = await readDeployment(st, 'read-deployment-again');
-    if (standingOfDeployment(deployment).kind !== 'available') await askOnDeployment(st, deployment, 'before trying the switchover again');
+    if (!switchable(st, deployment)) deployment = await askOnDeployment(st, deployment, 'before trying the switchover again');
     window = await chooseWindow(st, deployment, window);
   }
 }
@@ -116,7 +117,7 @@ async function waitWhileProvisioning(st: StageRun, d: BlueGreenDeployment): Prom
       report.blueGreen = reportOf(d, report.blueGreen);
       st.setState('running');
     }
-    if (standingOfDeployment(d).kind === 'available') {
+    if (switchable(st, d)) {
       st.step('green-available', `${d.id}: ${report.blueGreen?.greenInstanceId ?? 'the green copy'} is available at ${st.target}; tasks ${d.tasks.map((t) => `${t.name} ${t.status}`).join(', ') || 'none listed'}`);
       return d;
     }
