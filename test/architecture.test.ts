@@ -30,7 +30,7 @@ const LAYERS: [RegExp, number, string][] = [
   [/^src\/input\//, 2, 'input'],
   [/^src\/(workflows|activities)\//, 3, 'workflows/activities'],
   [/^src\/(client\/|temporal-connection\.ts$)/, 4, 'client'],
-  [/^src\/(cli\/|worker\.ts$)/, 5, 'cli/worker'],
+  [/^src\/(cli\/|worker\.ts$|workflow-bundle\.ts$)/, 5, 'cli/worker'],
 ];
 
 function layerOf(file: string): { rank: number; name: string } {
