@@ -38,6 +38,21 @@ function requireRunning(run: AnyRun): void {
   requireOpen(`${run.kind} ${run.id}`, run.status.state, run.opts.terminal);
 }
 
+/**
+ * A request is an object, and what a person adds to the record (comment, reason) is text. Anything may reach a
+ * validator (an update sent without the CLI): unchecked, a comment `{}` was recorded as "[object Object]", and
+ * `{ toString: 1 }` made the handler throw while recording it, failing the workflow task on every retry.
+ */
+function requireRequest(req: unknown): void {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+    throw new Error(`expected a request such as { by: "alice", comment: "…" }, got ${req === null ? 'null' : Array.isArray(req) ? 'a list' : typeof req}`);
+  }
+  for (const note of ['comment', 'reason'] as const) {
+    const value = (req as Record<string, unknown>)[note];
+    if (value !== undefined && value !== null && typeof value !== 'string') throw new Error(`${note} must be text, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  }
+}
+
 function approvalAsked(run: AnyRun): SignedAction {
   const a = run.people.approval;
   if (!a) throw new Error(`nothing is waiting for approval (state: ${run.status.state}); check \`${run.kind} status\``);
@@ -47,6 +62,7 @@ function approvalAsked(run: AnyRun): SignedAction {
 const approve: Action<ApproveRequest> = {
   validator(run, req) {
     requireRunning(run);
+    requireRequest(req);
     const asked = approvalAsked(run);
     const a = run.people.approval!;
     if (req?.plan !== undefined && req.plan !== a.plan) {
@@ -74,6 +90,7 @@ const approve: Action<ApproveRequest> = {
 const decide: Action<DecideRequest> = {
   validator(run, req) {
     requireRunning(run);
+    requireRequest(req);
     const q = run.people.question;
     if (!q) throw new Error(`no decision is being asked for (state: ${run.status.state})`);
     if (!q.options.includes(req?.decision)) {
@@ -97,6 +114,7 @@ function counted(name: 'pause' | 'resume' | 'abort', check: (run: AnyRun, abort:
   return {
     validator(run, req, abort) {
       requireRunning(run);
+      requireRequest(req);
       authorOf(run, req, countedAction(run, name));
       check(run, abort);
     },
