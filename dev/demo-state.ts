@@ -30,6 +30,8 @@ export interface SavedDemo {
   withDatabase: boolean;
   /** The campaign's stages when not all three (--stages). */
   stages?: DemoEnvironment[];
+  /** --production blue-green: production by an RDS Blue/Green switchover. */
+  production?: 'blue-green';
   campaignId?: string;
   extract?: { id: string; lost: LostRows };
   restoreId?: string;

@@ -66,6 +66,8 @@ export interface DemoOptions {
   fresh?: boolean;
   /** The campaign's stages, in order (default preview, staging, production; the Ctrl-C test runs the first two). */
   stages?: DemoEnvironment[];
+  /** How production is upgraded (`--production`): in its maintenance window (default) or by Blue/Green. */
+  production?: 'maintenance-window' | 'blue-green';
   /** Aborted on Ctrl-C: runDemo stops following, shuts the stack down quickly and rejects with DemoInterrupted. */
   signal?: AbortSignal;
 }
@@ -154,6 +156,7 @@ function describeFleetStage(s: ResolvedStage): string {
   if (!f) return `${s.instanceId} (${s.method})`;
   const which = f.instanceIds ? `${f.instanceIds.length} listed` : `selected by tags ${Object.entries(f.select!.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`;
   const order = typeof f.order === 'string' ? f.order : `by tag ${f.order.tag}`;
+  if (s.requiresApproval && s.method === 'blue-green') return `${which}; one approval for every database and its window, a status-page maintenance per window group, then per database a Blue/Green deployment at the target switched over in its window under a probe`;
   if (s.requiresApproval) return `${which}; one approval for every database and its window, then a wave and a status-page maintenance per window group`;
   const how = s.method === 'apply-now' ? 'upgraded now, each under its own probe' : 'each in its maintenance window';
   return `${which}; waves of ${f.maxConcurrent}, ${order}; ${how}`;
@@ -371,14 +374,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // minutes later. Each environment in its own account, as the runbook's estate; the worker reaches each through its role.
     const clock = demoClock(opts.fast);
     // With PostgreSQL here, production is a real database for the data-loss scene (the extract).
-    const withDatabase = saved ? saved.withDatabase : opts.scenario !== 'campaign' && findPostgresBinDir() !== undefined;
+    // Blue/Green refuses a master password managed in Secrets Manager, which the data-loss scene's database has.
+    const blueGreen = saved ? saved.production === 'blue-green' : opts.production === 'blue-green';
+    const withDatabase = saved ? saved.withDatabase : opts.scenario !== 'campaign' && !blueGreen && findPostgresBinDir() !== undefined;
     // A resumed demo's fleet is in the simulator's state file already.
     const fleet = saved ? undefined : fleetOfThreeWithWindows(nextWholeMinute(clock.previewLeadMs), { staging: 30, production: clock.productionAfterPreview }, true, withDatabase);
     if (fleet && clock.recordTtlSeconds !== undefined) {
       for (const zone of fleet.hostedZones ?? []) for (const record of zone.records ?? []) record.ttl = clock.recordTtlSeconds;
     }
     if (fleet) await guard(admin.seed(fleet));
-    const progress: SavedDemo = saved ?? { version: DEMO_STATE_VERSION, stamp, startedAt: started, fast: opts.fast, simPort: sim.port, dnsPort: sim.dnsPort!, withDatabase, stages: opts.stages };
+    const progress: SavedDemo = saved ?? { version: DEMO_STATE_VERSION, stamp, startedAt: started, fast: opts.fast, simPort: sim.port, dnsPort: sim.dnsPort!, withDatabase, stages: opts.stages, ...(blueGreen ? { production: 'blue-green' as const } : {}) };
     const keep = () => state?.save(progress);
     keep();
 
@@ -433,6 +438,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         admin,
         accounts: true,
         environments: progress.stages,
+        productionMethod: blueGreen ? 'blue-green' : 'maintenance-window',
       });
       out(`Campaign ${campaignId}: PostgreSQL ${FROM_VERSION} → ${TARGET_VERSION}, ${spec.stages.map((s) => s.name).join(' → ')}, each a fleet stage`);
       for (const s of spec.stages) out(`  ${`${s.name}:`.padEnd(12)} ${describeFleetStage(s)}`);
@@ -495,6 +501,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       if (result.extract.failure) out(`  failure: ${result.extract.failure}`);
       for (const f of result.extract.followUps) out(`  follow-up: ${f}`);
       out('');
+    } else if (opts.scenario !== 'campaign' && blueGreen) {
+      out('The data-loss scene (restore and extract) reads production\'s password from its RDS-managed secret, which Blue/Green does not support: skipped with --production blue-green.');
     } else if (opts.scenario !== 'campaign') {
       out('The data-loss scene (restore and extract) needs PostgreSQL 15 here: sudo apt-get install -y postgresql-15. Skipped.');
       out('');
@@ -609,7 +617,7 @@ function summaryRows(stages: StageReport[]): string[][] {
   });
 }
 
-const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--fast] [--fresh] [--state-dir DIR] [--stages preview,staging,production] [--temporal-port N] [--ui-port N] [--sim-port N]
+const USAGE = `usage: npm start -- [--auto-approve] [--scenario campaign|restore|all] [--production maintenance-window|blue-green] [--fast] [--fresh] [--state-dir DIR] [--stages preview,staging,production] [--temporal-port N] [--ui-port N] [--sim-port N]
   The demo keeps its state in ${path.relative(process.cwd(), DEFAULT_DEMO_STATE_DIR)} (--state-dir or RDS_DEMO_STATE_DIR: another folder):
   after Ctrl-C, npm start again follows its runs from where they are; --fresh starts over.`;
 
@@ -632,6 +640,11 @@ export function parseDemoArgs(argv: string[], out: (l: string) => void): DemoOpt
     else if (a === '--ui-port') opts.uiPort = num();
     else if (a === '--sim-port') opts.simPort = num();
     else if (a === '--fresh') opts.fresh = true;
+    else if (a === '--production') {
+      const v = argv[++i];
+      if (v !== 'maintenance-window' && v !== 'blue-green') throw new Error(`--production must be maintenance-window or blue-green\n${USAGE}`);
+      opts.production = v;
+    }
     else if (a === '--stages') {
       const stages = (argv[++i] ?? '').split(',');
       if (!stages.every((st): st is DemoEnvironment => (DEMO_ENVIRONMENTS as readonly string[]).includes(st))) throw new Error(`--stages takes environments among ${DEMO_ENVIRONMENTS.join(',')}\n${USAGE}`);

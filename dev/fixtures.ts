@@ -52,6 +52,8 @@ export interface FleetCampaignOptions {
   approvers?: string[];
   /** Each environment in its own account, reached through its role (default: all in the worker's account). */
   accounts?: boolean;
+  /** How production is upgraded: in its window (default) or by an RDS Blue/Green switchover in it, under a probe. */
+  productionMethod?: 'maintenance-window' | 'blue-green';
 }
 
 /** Each environment upgraded the way the runbook upgrades it. */
@@ -65,12 +67,22 @@ function stageOf(environment: DemoEnvironment, instanceId: string, o: FleetCampa
       return {
         ...stage,
         method: 'apply-now',
-        probe: { url: o.admin.appStatusUrl(REGION, instanceId, o.accounts ? { ...DEMO_ACCOUNTS, ...ACCOUNTS }[environment] : undefined), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration },
+        probe: probeOf(environment, instanceId, o),
         ...(t.downtimeThreshold ? { downtimeThreshold: t.downtimeThreshold } : {}),
       };
-    case 'production':
-      return { ...stage, method: 'maintenance-window', notice: { minimum: t.productionNotice, overrideReason: o.noticeOverrideReason }, precheckBefore: t.precheckBefore, grace: '2m' };
+    case 'production': {
+      const production = { ...stage, notice: { minimum: t.productionNotice, overrideReason: o.noticeOverrideReason }, precheckBefore: t.precheckBefore };
+      if (o.productionMethod !== 'blue-green') return { ...production, method: 'maintenance-window', grace: '2m' };
+      // The switchover's outage measured the way staging's in-place upgrade is: the same probe on the instance's app.
+      return { ...production, method: 'blue-green', blueGreen: { switchoverTimeout: '1m' }, probe: probeOf(environment, instanceId, o) };
+    }
   }
+}
+
+/** The availability probe of an environment's instance: its app's status endpoint in the simulator. */
+function probeOf(environment: DemoEnvironment, instanceId: string, o: FleetCampaignOptions): NonNullable<StageSpec['probe']> {
+  const t = o.timings;
+  return { url: o.admin.appStatusUrl(REGION, instanceId, o.accounts ? { ...DEMO_ACCOUNTS, ...ACCOUNTS }[environment] : undefined), ratePerSecond: t.probe.ratePerSecond, requestTimeoutMs: 1000, settle: t.probe.settle, maxDuration: t.probe.maxDuration };
 }
 
 /** The campaign as a person would write it (for a spec file). */
