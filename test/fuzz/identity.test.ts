@@ -126,7 +126,7 @@ describe('fuzzed allowed signers and SSH signatures (issue 25): a refusal with a
         if (!verdict.ok) assert.ok(SIGNER_REASONS.includes(verdict.reason) && verdict.message.trim() !== '');
         else assert.ok(!altered);
       }),
-      { seed: SEED, numRuns: 400 },
+      { seed: SEED, numRuns: 300 },
     );
   });
 

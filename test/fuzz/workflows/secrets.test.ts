@@ -275,7 +275,7 @@ describe('secrets never leak (issue 25, time-skipping, in process)', function ()
 
         // The canaries are live: each secret reached its own service, and only there.
         assert.ok(sent.some((s) => s.url.startsWith(STATUSPAGE_URL) && s.headers.Authorization === `OAuth ${CANARY.statuspageApiKey}`), 'Statuspage got its API key');
-        assert.ok(sent.some((s) => s.url === PAGERDUTY_URL && JSON.parse(s.body).routing_key === CANARY.pagerDutyRoutingKey), 'PagerDuty got its routing key');
+        assert.ok(sent.filter((s) => s.url === PAGERDUTY_URL && JSON.parse(s.body).routing_key === CANARY.pagerDutyRoutingKey).length >= 2, 'PagerDuty got its routing key (again after its 500)');
         assert.ok(sent.filter((s) => s.url === WEBHOOK_URL).length > 3, 'the webhook got the notifications');
         assert.ok(received.includes(CANARY.databasePassword), 'the database got its password');
         assert.ok(
