@@ -49,7 +49,7 @@ function mochaGroup(name: string, what: string, files: string[], ignore: string[
  */
 const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**', 'test/demo-resume/**'];
 const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database/probe.test.ts', 'test/activities/database/through-simulator.test.ts'];
-const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts'];
+const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts', 'test/fuzz/workflows/**/*.test.ts'];
 const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
 const GROUPS: Group[] = [
   mochaGroup('demo', 'the demo\'s campaign end to end (test/e2e/demo)', ['test/e2e/demo.test.ts']),

@@ -49,6 +49,7 @@ describe('createActivities', () => {
     const expected = [
       'describeInstance', 'findInstance', 'findFleet', 'inspectInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
       'applyUpgradeNow', 'waitForInstance', 'watchMaintenanceWindow', 'restoreToPointInTime', 'stopInstance', 'startInstance',
+      'createBlueGreenDeployment', 'describeBlueGreenDeployment', 'waitForBlueGreenDeployment', 'switchoverBlueGreenDeployment',
       'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'describeSecurityGroup', 'whoAmI',
       'findInstanceChanges', 'pageOnCall',
       'describeHostedZone', 'getWeightedCname', 'upsertWeightedCname', 'waitForChangeInsync', 'testDnsAnswer', 'lookupCname',
