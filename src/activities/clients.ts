@@ -116,22 +116,63 @@ export function instrument<C>(client: C): C {
   );
   // Runs inside the deserializer (priority low): sees the raw response before it is parsed.
   c.middlewareStack.add(
-    (next: (args: unknown) => Promise<{ response: RawResponse }>) => async (args: unknown) => {
+    (next: (args: unknown) => Promise<{ response: RawResponse }>, context: { commandName?: string }) => async (args: unknown) => {
       const out = await next(args);
       const res = out.response;
       const type = res?.headers?.['content-type'] ?? '';
-      if (res && (res.statusCode ?? 200) >= 300 && !/xml/i.test(type) && res.body instanceof Readable) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of res.body) chunks.push(Buffer.from(chunk as Uint8Array));
-        const text = Buffer.concat(chunks);
+      const status = res?.statusCode ?? 200;
+      if (res && status >= 300 && !/xml/i.test(type) && res.body instanceof Readable) {
+        const text = await readBody(res);
         res[BODY_PREVIEW_FIELD] = text.subarray(0, 2048).toString('utf8');
-        res.body = Readable.from([text]);
+      } else if (res && status < 300 && res.body instanceof Readable) {
+        // A 2xx that is not the action's answer (a proxy's or captive portal's page, an empty body) would read as an
+        // empty answer: "no such instance". It is refused here, so the call fails as not an AWS answer and is retried.
+        const text = await readBody(res);
+        const problem = notTheAnswer(text, type, context.commandName);
+        if (problem) throw notAnAwsAnswer(res, status, type, text, problem);
       }
       return out;
     },
     { step: 'deserialize', name: 'rdsOrchestratorKeepErrorBody', priority: 'low' },
   );
   return client;
+}
+
+async function readBody(res: RawResponse): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.body as Readable) chunks.push(Buffer.from(chunk as Uint8Array));
+  const text = Buffer.concat(chunks);
+  res.body = Readable.from([text]);
+  return text;
+}
+
+/**
+ * Why a 2xx body is not the answer to `commandName`, or undefined when it is: a JSON protocol's answer is a JSON
+ * object; a query or REST-XML protocol's is an XML document whose root is `<ActionResponse` (RDS, EC2, STS,
+ * Route 53 all answer so).
+ */
+export function notTheAnswer(body: Buffer, contentType: string, commandName: string | undefined): string | undefined {
+  const text = body.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (/json/i.test(contentType)) {
+    if (text === '') return undefined; // some JSON actions answer 200 with no body
+    try {
+      const parsed: unknown = JSON.parse(text);
+      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? undefined : 'a JSON body that is not an object';
+    } catch {
+      return 'a body that is not JSON';
+    }
+  }
+  if (!commandName) return undefined;
+  const action = commandName.replace(/Command$/, '');
+  const root = /^(?:<\?xml[^>]*\?>\s*)?(?:<!--[\s\S]*?-->\s*)*<([A-Za-z][\w.:-]*)/.exec(text)?.[1];
+  if (root === undefined) return text === '' ? 'an empty body' : 'a body that is not XML';
+  return root.replace(/^\w+:/, '') === `${action}Response` ? undefined : `<${root}> instead of <${action}Response>`;
+}
+
+function notAnAwsAnswer(res: RawResponse, status: number, type: string, body: Buffer, problem: string): Error {
+  const err = new Error(`Deserialization error: HTTP ${status} with ${problem}${type ? ` (${type})` : ''}`);
+  err.name = 'NotAnAwsAnswer';
+  return Object.assign(err, { $metadata: { httpStatusCode: status }, $response: { statusCode: status, headers: res.headers ?? {}, [BODY_PREVIEW_FIELD]: body.subarray(0, 2048).toString('utf8') }, $responseBodyText: body.subarray(0, 2048).toString('utf8') });
 }
 
 /** The error a request gets instead of being sent, when the budget's queue is longer than the wait allowed. */

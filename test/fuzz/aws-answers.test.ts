@@ -358,7 +358,7 @@ describe('fuzzed AWS answers (issue 25): a parsed result or an ApplicationFailur
         assert.ok(err.message.trim() !== '');
         const last = server.served[server.served.length - 1];
         // An error status, or a connection cut: the failure says which call got it. (A 2xx page that is not an AWS
-        // answer reads as an empty answer: see the pending test below.)
+        // answer: the test below.)
         if (last && (last.answer.status >= 300 || last.answer.cut) && !last.answer.notFound) {
           assert.ok(err.message.includes(last.action), `${call.name} after [${served}]: the failure does not name ${last.action}: ${err.message}`);
         }
@@ -384,14 +384,13 @@ describe('fuzzed AWS answers (issue 25): a parsed result or an ApplicationFailur
   });
 
   /**
-   * Found by the property above, not fixed here (the fix belongs in src/activities/clients.ts, outside this
-   * change): a 2xx answer whose body is no AWS answer (a proxy's or captive portal's HTML page, an empty body,
-   * JSON) is read by the SDK as an answer without its result element, that is an empty one. describeInstance then
-   * fails non-retryably with InstanceNotFound, findInstance answers that there is no such instance, and
-   * describeBlueGreenDeployment that the deployment was deleted (non-retryable). The client
-   * should refuse such an answer (a 2xx whose body is not the action's XML response), and the call be retried.
+   * Found by the property above: a 2xx answer whose body is no AWS answer (a proxy's or captive portal's HTML page,
+   * an empty body, JSON) was read by the SDK as an answer without its result element, an empty one: describeInstance
+   * failed non-retryably with InstanceNotFound, findInstance answered that there was no such instance, and
+   * describeBlueGreenDeployment that the deployment was deleted. The clients now refuse a 2xx whose body is not the
+   * action's `<ActionResponse>` (src/activities/clients.ts), and the call is retried.
    */
-  it.skip('a 2xx page that is not an AWS answer fails retryably, naming the call (pending: src/activities/clients.ts)', async function () {
+  it('a 2xx page that is not an AWS answer fails retryably, naming the call (found by the property above)', async function () {
     const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
     const page = (status: number, contentType: string, body: string): Answer => ({ status, contentType, body: () => Buffer.from(body), usable: false, label: `${contentType} ${status}` });
     for (const answer of [page(200, 'text/html', '<html><head><title>Proxy</title></head><body>Sign in</body></html>'), page(200, 'text/plain', ''), page(200, 'application/json', '{}')]) {
