@@ -88,7 +88,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createStatuspageActivities({ ...config.statuspage, fetch: deps.fetch }),
     ...createProbeActivities({ rdsClientFor, fetch: deps.fetch }),
     ...createNotifyActivities({ webhookUrl: config.notifyWebhookUrl, fetch: deps.fetch, log: deps.notifyLog }),
-    ...createOnCallActivities({ ...config.pagerDuty, fetch: deps.fetch, log: deps.notifyLog }),
+    ...createOnCallActivities({ ...config.pagerDuty, fetch: deps.fetch, log: deps.notifyLog, env: deps.env ?? process.env }),
     ...createIdentityActivities({ allowedSignersFile: config.allowedSignersFile }),
     ...createSqlProbeActivities(database),
     ...createDatabaseIdentityActivities(database),

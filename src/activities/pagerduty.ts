@@ -29,6 +29,8 @@ export interface OnCallActivitiesDeps {
   fetch?: typeof fetch;
   /** Where pages go when no routing key is set; defaults to console.log. */
   log?: (line: string) => void;
+  /** Where a stage's `routingKey: { env }` is read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** PagerDuty's JSON answer: `{ status, message, dedup_key }`, or `{ status, message, errors }` for an invalid event. */
@@ -87,13 +89,19 @@ export function createOnCallActivities(deps: OnCallActivitiesDeps): OnCallActivi
     if (!event.dedupKey || event.dedupKey.length > DEDUP_KEY_MAX_CHARS) {
       throw ApplicationFailure.nonRetryable(`${what}: the dedup_key must be 1 to ${DEDUP_KEY_MAX_CHARS} characters, it is ${event.dedupKey.length}`, FailureTypes.InvalidInput);
     }
-    const routingKey = event.routingKey ?? deps.routingKey;
+    let fromEnv: string | undefined;
+    if (event.routingKeyEnv) {
+      fromEnv = (deps.env ?? process.env)[event.routingKeyEnv] || undefined;
+      if (!fromEnv) throw ApplicationFailure.nonRetryable(`${what}: the stage's routing key is named as the workers' environment variable ${event.routingKeyEnv}, which is not set on this worker; set it on every worker`, FailureTypes.InvalidConfig);
+    }
+    const routingKey = fromEnv ?? event.routingKey ?? deps.routingKey;
     if (!routingKey) {
       log(`[page ${event.action} ${event.severity}] ${event.source}: ${event.summary} (dedup_key ${event.dedupKey})`);
       return { sent: false, dedupKey: event.dedupKey, detail: `${what} only logged: no routing key (set ORCHESTRATOR_PAGERDUTY_ROUTING_KEY on the workers, or the stage's own key)` };
     }
-    const problem = event.routingKey !== undefined ? routingKeyProblem(event.routingKey) : undefined;
-    if (problem) throw ApplicationFailure.nonRetryable(`${what}: the stage's PagerDuty routing key ${problem}`, FailureTypes.InvalidInput);
+    const own = fromEnv ?? event.routingKey;
+    const problem = own !== undefined ? routingKeyProblem(own) : undefined;
+    if (problem) throw ApplicationFailure.nonRetryable(`${what}: the stage's PagerDuty routing key${event.routingKeyEnv ? ` (${event.routingKeyEnv})` : ''} ${problem}`, FailureTypes.InvalidInput);
 
     let res: Response;
     try {

@@ -23,8 +23,11 @@ export type ChangesBy = 'api' | 'terraform';
 export interface PagerDutySpec {
   /** Default: true for a stage that requires approval (production), false otherwise. */
   enabled?: boolean;
-  /** The service's Events API v2 integration key; default: the workers' ORCHESTRATOR_PAGERDUTY_ROUTING_KEY. */
-  routingKey?: string;
+  /**
+   * Where the service's Events API v2 integration key is: `{ env: NAME }`, a variable the workers hold (a key is a
+   * secret: written in the spec it would be in the workflow's history). Default: ORCHESTRATOR_PAGERDUTY_ROUTING_KEY.
+   */
+  routingKey?: { env: string };
 }
 
 export interface StageSpec {
@@ -305,7 +308,8 @@ export interface ResolvedStage {
   /** Absent in specs resolved before the estate guard: the workflow's default (15 minutes). */
   rearmBeforeMs?: number;
   /** Absent in specs resolved before the estate guard: no paging. */
-  pagerDuty?: { enabled: boolean; routingKey?: string };
+  /** `routingKey`: the key itself, in specs resolved before keys were named by variable (still honoured); `routingKeyEnv`: the workers' variable holding it. */
+  pagerDuty?: { enabled: boolean; routingKey?: string; routingKeyEnv?: string };
   /** method blue-green only. */
   blueGreen?: ResolvedBlueGreen;
 }

@@ -84,8 +84,10 @@ export interface OnCallEvent {
   group?: string;
   class?: string;
   customDetails?: Record<string, unknown>;
-  /** The stage's integration (routing) key; default: the workers' ORCHESTRATOR_PAGERDUTY_ROUTING_KEY. */
+  /** The stage's integration (routing) key, from a run resolved before keys were named by variable; default: the workers' ORCHESTRATOR_PAGERDUTY_ROUTING_KEY. */
   routingKey?: string;
+  /** The workers' environment variable holding the stage's routing key (the key never crosses the workflow). */
+  routingKeyEnv?: string;
 }
 
 export interface OnCallActivities {

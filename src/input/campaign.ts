@@ -37,17 +37,27 @@ function readChangesBy(p: Problems, value: unknown, path: string, fallback: Chan
 /** A PagerDuty Events API v2 integration key: 32 characters (letters and digits). */
 const ROUTING_KEY_PATTERN = /^[A-Za-z0-9]{32}$/;
 
-function readPagerDuty(p: Problems, value: unknown, path: string, requiresApproval: boolean): { enabled: boolean; routingKey?: string } {
-  const out: { enabled: boolean; routingKey?: string } = { enabled: requiresApproval };
+/** An environment variable's name, as a shell exports it. */
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function readPagerDuty(p: Problems, value: unknown, path: string, requiresApproval: boolean): { enabled: boolean; routingKeyEnv?: string } {
+  const out: { enabled: boolean; routingKeyEnv?: string } = { enabled: requiresApproval };
   if (isMissing(value)) return out;
   const o = readObject(p, value, path, ['enabled', 'routingKey']);
   if (!o) return out;
   out.enabled = readBoolean(p, o.enabled, join(path, 'enabled'), requiresApproval);
-  const key = readString(p, o.routingKey, join(path, 'routingKey'), { required: false, example: '"R0123456789ABCDEF0123456789ABCDE"' });
-  if (key !== undefined) {
-    if (!ROUTING_KEY_PATTERN.test(key)) p.add(join(path, 'routingKey'), 'is not a PagerDuty Events API v2 integration key (32 letters and digits, from the service\'s "Events API V2" integration)');
-    else out.routingKey = key;
+  const keyPath = join(path, 'routingKey');
+  if (isMissing(o.routingKey)) return out;
+  if (typeof o.routingKey === 'string') {
+    // Never echoed: it may be the key itself.
+    p.add(keyPath, `a routing key is a secret, and the spec is written into the workflow's history: put the key in an environment variable of the workers and name it, e.g. routingKey: { env: "NOTIFY_PAGERDUTY_KEY" }${ROUTING_KEY_PATTERN.test(o.routingKey) ? ' (this looks like a real key: rotate it if the spec was shared)' : ''}`);
+    return out;
   }
+  const ref = readObject(p, o.routingKey, keyPath, ['env']);
+  if (!ref) return out;
+  const name = readString(p, ref.env, join(keyPath, 'env'), { required: true, example: '"NOTIFY_PAGERDUTY_KEY"' });
+  if (name && !ENV_NAME_PATTERN.test(name)) p.add(join(keyPath, 'env'), `"${name}" is not an environment variable's name (letters, digits and _, not starting with a digit)`);
+  else if (name) out.routingKeyEnv = name;
   return out;
 }
 

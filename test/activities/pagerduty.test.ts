@@ -72,6 +72,17 @@ describe('pagerduty activities', () => {
     assert.equal(pd.sent[0].body.routing_key, STAGE_KEY);
   });
 
+  it("reads a stage's key from the workers' variable it names (the key never crosses the workflow); an unset variable is a configuration error naming it", async () => {
+    const pd = fakePagerDuty(202);
+    await createOnCallActivities({ routingKey: KEY, eventsUrl: EVENTS_URL, fetch: pd.fetch, env: { NOTIFY_PD: STAGE_KEY } }).pageOnCall({ ...trigger, routingKeyEnv: 'NOTIFY_PD' });
+    assert.equal(pd.sent[0].body.routing_key, STAGE_KEY);
+    await expectFailure(createOnCallActivities({ routingKey: KEY, eventsUrl: EVENTS_URL, fetch: pd.fetch, env: {} }).pageOnCall({ ...trigger, routingKeyEnv: 'NOTIFY_PD' }), {
+      type: 'InvalidConfig',
+      nonRetryable: true,
+      message: [/environment variable NOTIFY_PD, which is not set on this worker/],
+    });
+  });
+
   it('resolves the alert by its dedup_key, as the reference shows', async () => {
     const pd = fakePagerDuty(202);
     const r = await createOnCallActivities({ routingKey: KEY, eventsUrl: EVENTS_URL, fetch: pd.fetch }).pageOnCall({ ...trigger, action: 'resolve' });

@@ -139,7 +139,7 @@ function validCampaigns(): Record<string, unknown> {
       changes: 'terraform',
       stages: [
         { name: 'staging', region: 'eu-west-2', method: 'apply-now', select: { tags: { environment: 'staging' }, engineVersion: '15.5', from: [{ region: 'eu-west-2' }, { region: 'eu-west-1', aws: { roleArn: 'arn:aws:iam::222222222222:role/rds-orchestrator', externalId: 'notify' } }] }, waves: { maxConcurrent: 2, order: { tag: 'wave' }, failureThreshold: 1 }, probe: { postgres: { name: 'notify', user: 'probe', password: { env: 'NOTIFY_DB_PASSWORD' } }, ratePerSecond: 2, settle: '30s' } },
-        { name: 'production', region: 'eu-west-2', method: 'maintenance-window', instances: ['notify-1', 'notify-2'], waves: { order: 'listed' }, aws: { profile: 'prod' }, notice: { minimum: '7d', overrideReason: 'security fix' }, precheckBefore: '2d', pagerDuty: { enabled: true, routingKey: 'R0123456789abcdef0123456789ABCDE' }, statusPage: { enabled: true, name: 'Maintenance', body: 'Upgrade', componentIds: ['abc'] } },
+        { name: 'production', region: 'eu-west-2', method: 'maintenance-window', instances: ['notify-1', 'notify-2'], waves: { order: 'listed' }, aws: { profile: 'prod' }, notice: { minimum: '7d', overrideReason: 'security fix' }, precheckBefore: '2d', pagerDuty: { enabled: true, routingKey: { env: 'NOTIFY_PAGERDUTY_KEY' } }, statusPage: { enabled: true, name: 'Maintenance', body: 'Upgrade', componentIds: ['abc'] } },
       ],
       approval: { approvers: ['bob', 'carol'], minApprovals: 2, reminderInterval: '12h' },
     },

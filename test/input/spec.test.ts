@@ -138,7 +138,7 @@ describe('spec: campaign defaults reproduce the runbook', function () {
       infraCodeHint: 'Edit terraform/preview.tf',
       changes: 'terraform',
       rearmBefore: '30m',
-      pagerDuty: { enabled: true, routingKey: 'R0123456789abcdef0123456789ABCDE' },
+      pagerDuty: { enabled: true, routingKey: { env: 'PREVIEW_PAGERDUTY_KEY' } },
     };
     spec.stages[1].probe = { url: 'http://localhost:8080/status', ratePerSecond: 0.5, requestTimeoutMs: 500, settle: '10s', maxDuration: '15m' };
     spec.stages[1].downtimeThreshold = '90s';
@@ -152,7 +152,7 @@ describe('spec: campaign defaults reproduce the runbook', function () {
       noticeMs: 2 * DAY, statusPage: { enabled: true, name: 'Preview upgrade', body: 'Short body', componentIds: ['abc123'] },
       precheckBeforeMs: DAY, graceMs: 30 * MINUTE, maxMissedWindows: 5, downtimeThresholdMs: 60 * SECOND,
       healthCheckUrl: 'http://preview.example.com/health', infraCodeHint: 'Edit terraform/preview.tf',
-      changes: 'terraform', rearmBeforeMs: 30 * MINUTE, pagerDuty: { enabled: true, routingKey: 'R0123456789abcdef0123456789ABCDE' },
+      changes: 'terraform', rearmBeforeMs: 30 * MINUTE, pagerDuty: { enabled: true, routingKeyEnv: 'PREVIEW_PAGERDUTY_KEY' },
     });
     assert.equal(r.stages[1].changes, 'api', 'the campaign changes the flag itself unless a stage says otherwise');
     assert.deepEqual(r.stages[2].pagerDuty, { enabled: true }, 'production pages the person on call by default (the workers\' routing key)');
@@ -169,7 +169,12 @@ describe('spec: campaign defaults reproduce the runbook', function () {
     assertProblem(stageProblems(0, (s) => (s.changes = 'console')), 'stages[0].changes', /"api".*"terraform"/);
     assertProblem(campaignProblems((s) => ((s as Record<string, unknown>).changes = 'pulumi')), 'changes', /"api".*"terraform"/);
     assertProblem(stageProblems(2, (s) => (s.rearmBefore = 'soon')), 'stages[2].rearmBefore', /./);
-    assertProblem(stageProblems(2, (s) => (s.pagerDuty = { routingKey: 'not-a-key' })), 'stages[2].pagerDuty.routingKey', /32 letters and digits/);
+    // A key written in the spec would be in the workflow's history: refused, and never echoed.
+    const key = 'R0123456789abcdef0123456789ABCDE';
+    const written = stageProblems(2, (s) => (s.pagerDuty = { routingKey: key as never }));
+    assertProblem(written, 'stages[2].pagerDuty.routingKey', /a routing key is a secret.*routingKey: \{ env: "NOTIFY_PAGERDUTY_KEY" \}.*rotate it/);
+    assert.ok(!written.join('\n').includes(key), 'the key is not echoed');
+    assertProblem(stageProblems(2, (s) => (s.pagerDuty = { routingKey: { env: '1PD' } })), 'stages[2].pagerDuty.routingKey.env', /not an environment variable's name/);
     assertProblem(stageProblems(2, (s) => (s.pagerDuty = { page: true })), 'stages[2].pagerDuty.page', /unknown field.*enabled, routingKey/);
     const r = validateCampaignSpec({ ...campaign(), changes: 'terraform' });
     assert.deepEqual(r.stages.map((x) => x.changes), ['terraform', 'terraform', 'terraform'], 'the campaign-level changes applies to every stage');

@@ -34,6 +34,7 @@ async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'sourc
           group: st.settings.campaignId,
           class: 'rds-minor-version-upgrade',
           ...(s.pagerDuty?.routingKey ? { routingKey: s.pagerDuty.routingKey } : {}),
+          ...(s.pagerDuty?.routingKeyEnv ? { routingKeyEnv: s.pagerDuty.routingKeyEnv } : {}),
         }),
       { maxRounds: PAGE_ROUNDS },
     );

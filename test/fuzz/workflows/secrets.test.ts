@@ -319,15 +319,17 @@ describe('secrets never leak (issue 25, time-skipping, in process)', function ()
   });
 
   /**
-   * Found, not fixed here (the fix is in the spec's contract, src/api and the workflows, outside this change): a
-   * stage's own PagerDuty routing key (`pagerDuty.routingKey`, the spec field beside the workers'
-   * ORCHESTRATOR_PAGERDUTY_ROUTING_KEY) is resolved into the workflow's input as is, so it is in the history,
-   * in `campaign record`'s spec, and in every fleet child's input. A spec should name where the key is (an
-   * environment variable of the workers, as a database password does), never the key.
+   * Found by this test: a stage's own PagerDuty routing key (`pagerDuty.routingKey`) was resolved into the
+   * workflow's input as is, so it was in the history, in `campaign record`'s spec and in every fleet child's input.
+   * A spec now names the workers' variable holding it (`{ env }`, as a database password); a key written in the
+   * spec is refused without being echoed.
    */
-  it.skip("a stage's own PagerDuty routing key stays out of the workflow's input (pending: the spec names the key itself)", function () {
+  it("a stage's own PagerDuty routing key stays out of the workflow's input: named by variable, a written key refused", function () {
     const key = 'R0123456789abcdef0123456789ABCDE';
-    const resolved = resolveCampaignSpec(runbookSpec({ stages: [{ ...runbookSpec().stages[2], pagerDuty: { enabled: true, routingKey: key } }] }));
+    const production = runbookSpec().stages[2];
+    assert.throws(() => resolveCampaignSpec(runbookSpec({ stages: [{ ...production, pagerDuty: { enabled: true, routingKey: key as never } }] })), (err: Error) => !err.message.includes(key) && /routing key is a secret/.test(err.message));
+    const resolved = resolveCampaignSpec(runbookSpec({ stages: [{ ...production, pagerDuty: { enabled: true, routingKey: { env: 'NOTIFY_PAGERDUTY_KEY' } } }] }));
+    assert.deepEqual(resolved.stages[0].pagerDuty, { enabled: true, routingKeyEnv: 'NOTIFY_PAGERDUTY_KEY' });
     assertNoSecret("the campaign's input", JSON.stringify(resolved).split(key).join(CANARY.pagerDutyRoutingKey));
   });
 });
