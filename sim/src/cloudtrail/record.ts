@@ -80,10 +80,13 @@ function resourcesOf(call: CallRecord, d: CallDetails): TrailResource[] {
   return out;
 }
 
-/** The call as a CloudTrail event, or undefined when CloudTrail has none (not AWS, or refused credentials). */
+/**
+ * The call as a CloudTrail event, or undefined when CloudTrail has none (not AWS, refused credentials, or an
+ * injected timeout or reset: httpStatus 0, the request never reached the service).
+ */
 export function trailEvent(log: CallLog, call: CallRecord): TrailEvent | undefined {
   const eventSource = TRAIL_SERVICES[call.service];
-  if (!eventSource || call.account === '-' || !call.principal) return undefined;
+  if (!eventSource || call.account === '-' || !call.principal || call.httpStatus === 0) return undefined;
   const details = log.detailsOf(call) ?? {};
   return {
     call,

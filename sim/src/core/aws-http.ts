@@ -2,13 +2,15 @@
  * Every AWS request, whichever service it is for, goes through the same steps: which service and operation it
  * is (a REST service's path, a JSON service's `X-Amz-Target`, else the query protocol's `Version` or the SigV4
  * scope's service), who the caller is, injected latency, refused credentials, the service's own admission
- * (RDS's token bucket), injected faults, then the service; each answer is logged with its request id.
+ * (RDS's token bucket), injected faults, then the service; each answer is logged with its request id. An
+ * injected timeout or reset is logged too (HTTP status 0: no answer), and its connection closed unanswered.
  */
 import type http from 'node:http';
 import type { AwsProtocol } from './aws-protocol';
 import type { CallDetails, CallRecord } from './call-log';
 import type { SimEngine } from './engine';
 import { SimError } from './errors';
+import { currentLatency, type InjectedFault } from './faults';
 import { send, sendJson, sleep } from './http';
 import { credentialScope, requestIdentity } from './identity';
 import type { Params } from './query';
@@ -63,10 +65,27 @@ function route(protocols: AwsProtocol[], method: string, url: URL, body: string,
   return { protocol, action: form.get('Action') ?? '', params: summarize(form), form };
 }
 
-const injected = (protocol: AwsProtocol, fault: NonNullable<ReturnType<SimEngine['takeFault']>>): SimError =>
+const injected = (protocol: AwsProtocol, fault: Extract<InjectedFault, { kind: 'throttle' | 'error' }>): SimError =>
   fault.kind === 'throttle'
     ? (protocol.throttled?.() ?? new SimError('Throttling', 'Rate exceeded', 400))
     : new SimError(protocol.internalErrorCode ?? 'InternalFailure', 'An internal error has occurred (injected by the simulator)', fault.status);
+
+/** Closes the request's connection unanswered after `afterMs` (0: a reset), or when the client gave up first. */
+function dropConnection(req: http.IncomingMessage, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const drop = () => {
+      req.socket.destroy();
+      resolve();
+    };
+    if (afterMs <= 0) return drop();
+    const timer = setTimeout(drop, afterMs);
+    timer.unref();
+    req.socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 /** Answers one AWS request (run inside withRequestId: one id per request). */
 export async function handleAws(engine: SimEngine, method: string, url: URL, body: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -103,13 +122,19 @@ export async function handleAws(engine: SimEngine, method: string, url: URL, bod
     send(res, err.status, protocol.renderError(err), protocol.contentType, protocol.errorHeaders?.(err) ?? {});
   };
 
-  if (engine.faults.latencyMs > 0) await sleep(engine.faults.latencyMs);
+  const latency = currentLatency(engine.faults);
+  if (latency > 0) await sleep(latency);
   // Credentials are checked before anything else, as AWS authenticates a request before throttling it.
   if (!who.caller) return fail(who.refusal as SimError);
   // The service's own admission (RDS's token bucket, per account and region), after authentication: a refused caller takes no token.
   const refused = protocol.admit?.(who.caller.account, scope.region);
   if (refused) return fail(refused);
   const fault = engine.takeFault();
+  if (fault?.kind === 'timeout' || fault?.kind === 'reset') {
+    // Dropped at the front door: the service never sees the request, and the client gets no answer.
+    log(0, { fault: fault.kind });
+    return dropConnection(req, fault.kind === 'timeout' ? fault.hangMs : 0);
+  }
   if (fault) return fail(injected(protocol, fault), fault.kind);
 
   try {

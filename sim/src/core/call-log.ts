@@ -24,8 +24,8 @@ export interface CallRecord<S extends string = string> {
   isMutation: boolean;
   httpStatus: number;
   errorCode?: string;
-  /** Set when an injected fault answered instead of the service. */
-  fault?: 'throttle' | 'error';
+  /** Set when an injected fault answered instead of the service (a timeout or reset: no answer, httpStatus 0). */
+  fault?: 'throttle' | 'error' | 'timeout' | 'reset';
   /** AWS calls: the request id of the answer (its `x-amzn-RequestId` header and the body's RequestId). */
   requestId?: string;
 }

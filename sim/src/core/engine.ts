@@ -151,7 +151,7 @@ export class SimEngine implements SimContext {
     return setFaults(this.faults, spec);
   }
 
-  /** Takes the next injected fault, if any (throttling first). */
+  /** Takes the next injected fault, if any (the counted ones first, throttling first; then a random one). */
   takeFault(): ReturnType<typeof takeFault> {
     return takeFault(this.faults);
   }
