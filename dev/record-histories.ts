@@ -10,7 +10,7 @@
  * test/replay.test.ts replays every folder against the current code, so a change that breaks determinism
  * for a workflow started by any recorded version fails it. Add a folder; never overwrite an older one.
  *
- * Names: campaign-full, campaign-aborted, campaign-estate, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
+ * Names: campaign-full, campaign-blue-green, campaign-blue-green-rolled-back, campaign-aborted, campaign-estate, campaign-fleet (and its first child, campaign-fleet-instance), restore-cutover, restore-private-zone-cutover,
  * restore-decide-roll-back, restore-extract, restore-data-path-cutover (default: all; the last two need PostgreSQL 15). Takes about five minutes (the full campaign waits for two real
  * maintenance windows at minute granularity).
  */
@@ -106,7 +106,68 @@ function campaignSpec(campaignId: string, admin: SimAdminClient, withStaging: bo
   });
 }
 
+/** Production alone, by an RDS Blue/Green switchover in its window under a probe (issue 24). */
+function blueGreenSpec(campaignId: string, admin: SimAdminClient) {
+  return resolvedFleetCampaign({
+    campaignId,
+    requester: 'alice',
+    timings: RECORDING_TIMINGS,
+    noticeOverrideReason: 'recorded test history: windows minutes apart',
+    admin,
+    environments: ['production'],
+    approvers: ['bob', 'carol'],
+    accounts: true,
+    productionMethod: 'blue-green',
+  });
+}
+
 const scenarios: Scenario[] = [
+  {
+    // Production by Blue/Green: the deployment created at the target and waited for, approved by bob (naming the
+    // window and the deployment), announced, pre-checked, switched over in its window under the probe, verified.
+    name: 'campaign-blue-green',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 4 }, true));
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-blue-green', blueGreenSpec('history-blue-green', admin)), { taskQueue, workflowId: `campaign-history-blue-green-${Date.now()}` });
+      let approved = false;
+      let step = '';
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        const now = `${s.currentStage ?? '-'}/${s.currentStep ?? '-'} ${s.state}`;
+        if (now !== step) log('campaign-blue-green', (step = now));
+        if (!approved && planAwaitingApproval(s)) {
+          approved = true;
+          await approve(handle, 'campaign', 'history-blue-green', 'bob', 'recorded history');
+        }
+      }, 500);
+      return handle;
+    },
+  },
+  {
+    // Production by Blue/Green, AWS rolls the switchover back (a guardrail: replica lag); the team is asked and
+    // carol aborts: the announcement is cancelled, the green copy is left in place (a follow-up), nothing deleted.
+    name: 'campaign-blue-green-rolled-back',
+    async run({ client, admin, taskQueue }) {
+      await admin.seed(fleetWithWindows(nextWholeMinute(45_000), { staging: 30, production: 4 }, true));
+      await admin.blueGreenFault({ region: REGION, account: DEMO_ACCOUNTS.production, source: 'notifydb-production', fault: 'switchover-rollback', reason: 'replica lag over the switchover timeout', afterSeconds: 30 });
+      const handle = await startCampaign(client, await signedBy(team, 'campaign', 'history-bg-rollback', blueGreenSpec('history-bg-rollback', admin)), { taskQueue, workflowId: `campaign-history-bg-rollback-${Date.now()}` });
+      let approved = false;
+      let aborted = false;
+      let step = '';
+      await followToEnd(handle, () => handle.query(campaignStatusQuery), async (s: CampaignStatus) => {
+        const now = `${s.currentStage ?? '-'}/${s.currentStep ?? '-'} ${s.state}`;
+        if (now !== step) log('campaign-blue-green-rolled-back', (step = now));
+        if (!approved && planAwaitingApproval(s)) {
+          approved = true;
+          await approve(handle, 'campaign', 'history-bg-rollback', 'bob', 'recorded history');
+        }
+        if (!aborted && s.state === 'waiting-for-decision') {
+          aborted = true;
+          await act(handle, 'campaign', 'history-bg-rollback', decideUpdate, (st) => ({ action: 'decide', question: st.waitingFor?.question ?? '', askedAt: st.waitingFor?.askedAt ?? '', decision: 'abort' }), { by: 'carol', decision: 'abort' as const, comment: 'recorded history: look at the replica lag first' });
+        }
+      }, 500);
+      return handle;
+    },
+  },
   {
     // preview in its window, staging now under the probe, production approved (by bob, for a named window),
     // paused and resumed, announced on the status page, pre-checked, upgraded in its window.

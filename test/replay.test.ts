@@ -59,7 +59,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -67,6 +67,8 @@ describe('replay of recorded histories', function () {
       '1-raw-spec/restore-rollback.json',
       '10-database/restore-data-path-cutover.json',
       '10-database/restore-extract.json',
+      '11-blue-green/campaign-blue-green-rolled-back.json',
+      '11-blue-green/campaign-blue-green.json',
       '2-safe-cutover/restore-decide-roll-back.json',
       '2-safe-cutover/restore-private-zone-cutover.json',
       '3-resolved-specs/campaign-aborted.json',

@@ -113,8 +113,19 @@ export async function switchoverInWindow(st: StageRun, window: Occurrence, d: Bl
     st.setState('running');
   };
   if (s.probe) {
-    const result = await probeWhile(st, `switching ${s.instanceId} over to its green copy`, switchover);
-    if (d.status === BG.switchoverCompleted) await decideOnMeasuredDowntime(st, result);
+    // The probe stops once the instance is at the target; a switchover AWS rolled back never gets it there, so
+    // the probe is cancelled with it (probeWhile cancels it when the change throws).
+    const notSwitched = new Error('the switchover did not complete');
+    try {
+      const result = await probeWhile(st, `switching ${s.instanceId} over to its green copy`, async () => {
+        await switchover();
+        if (d.status !== BG.switchoverCompleted) throw notSwitched;
+      });
+      await decideOnMeasuredDowntime(st, result);
+    } catch (err) {
+      if (err !== notSwitched) throw err;
+      st.step('probe-stopped', `the switchover did not complete (${describeStatus(d)}); the probe was stopped`);
+    }
   } else {
     await switchover();
   }
