@@ -6,12 +6,37 @@
  * act on: a managed master password, another deployment of the instance, a deployment deleted by hand.
  */
 import assert from 'node:assert/strict';
-import { DeleteBlueGreenDeploymentCommand } from '@aws-sdk/client-rds';
+import { DeleteBlueGreenDeploymentCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
 import { createBlueGreenActivities } from '../../src/activities/blue-green';
 import { createRdsActivities } from '../../src/activities/rds';
 import type { BlueGreenActivities, RdsActivities } from '../../src/api';
-import { startHarness, type SimHarness } from '../../sim/test/helpers';
+import { ManualClock, SimAdminClient, startSimulator, type RunningSimulator } from '../../sim';
+
+/** The simulator on a hand-driven clock, an RDS client on it, and its admin API. */
+interface SimHarness {
+  sim: RunningSimulator;
+  rds: RDSClient;
+  admin: SimAdminClient;
+  advance(seconds: number): void;
+  close(): Promise<void>;
+}
+
+async function startHarness(opts: { durations: Record<string, number> }): Promise<SimHarness> {
+  const clock = new ManualClock(Date.UTC(2025, 0, 6, 12, 0, 0));
+  const sim = await startSimulator({ port: 0, clock, durations: opts.durations });
+  const rds = new RDSClient({ endpoint: sim.url, region: REGION, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  return {
+    sim,
+    rds,
+    admin: new SimAdminClient(sim.url),
+    advance: (seconds) => clock.advance(seconds * 1000),
+    close: async () => {
+      rds.destroy();
+      await sim.close();
+    },
+  };
+}
 
 const REGION = 'eu-west-2';
 const where = REGION;
