@@ -154,20 +154,29 @@ export function openTasks(d: Pick<BlueGreenDeployment, 'tasks'>): string[] {
  * object (free, but it keeps the pair linked). `switched`: the switchover happened (else the green copy is
  * what is left, e.g. after an abort).
  */
-export function blueGreenLeftovers(opts: { region: string; instanceId: string; deploymentId: string; greenInstanceId?: string; switched: boolean }): string {
-  const { region, instanceId, deploymentId } = opts;
+export function blueGreenLeftovers(opts: {
+  region: string;
+  instanceId: string;
+  deploymentId: string;
+  greenInstanceId?: string;
+  switched: boolean;
+  /** What the instance is (class, storage), so the follow-up says what the copy costs. */
+  size?: { instanceClass?: string; allocatedStorage?: number; storageType?: string; multiAZ?: boolean };
+}): string {
+  const { region, instanceId, deploymentId, size } = opts;
+  const what = size?.instanceClass ? ` (${size.instanceClass}${size.multiAZ ? ' Multi-AZ' : ''}${size.allocatedStorage ? `, ${size.allocatedStorage} GiB${size.storageType ? ` ${size.storageType}` : ''} storage` : ''})` : '';
   const deleteDeployment = `aws rds delete-blue-green-deployment --region ${region} --blue-green-deployment-identifier ${deploymentId}`;
   if (opts.switched) {
     const old = oldBlueName(instanceId);
     return (
-      `${instanceId} was switched over by Blue/Green deployment ${deploymentId}; the old blue instance ${old} still runs and is billed like ${instanceId} until it is removed. ` +
+      `${instanceId} was switched over by Blue/Green deployment ${deploymentId}; the old blue instance ${old} still runs and is billed like ${instanceId}${what} until it is removed. ` +
       `Once the team is satisfied, remove the deployment (${deleteDeployment}) and then the old instance with a final snapshot ` +
       `(aws rds delete-db-instance --region ${region} --db-instance-identifier ${old} --final-db-snapshot-identifier ${old}-final).`
     );
   }
   const green = opts.greenInstanceId ?? `the green copy of ${instanceId}`;
   return (
-    `Blue/Green deployment ${deploymentId} was not switched over; its green copy ${green} still runs and is billed like ${instanceId} until it is removed. ` +
+    `Blue/Green deployment ${deploymentId} was not switched over; its green copy ${green} still runs and is billed like ${instanceId}${what} until it is removed. ` +
     `To remove both: ${deleteDeployment} --delete-target (this deletes the green instance; ${instanceId} is not touched).`
   );
 }

@@ -87,7 +87,7 @@ describe('method blue-green (time-skipping)', function () {
       assert.equal(prod.downtimeSeconds, 10, 'the probe measured the switchover');
       // Nothing deleted; the follow-up names what is left, its cost and the commands.
       const followUp = status.followUps.find((f) => f.startsWith('Blue/Green:'))!;
-      assert.match(followUp, /old blue instance notify-production-old1 still runs and is billed/);
+      assert.match(followUp, /old blue instance notify-production-old1 still runs and is billed like notify-production \(db.t4g.medium\) until it is removed/);
       assert.match(followUp, new RegExp(`aws rds delete-blue-green-deployment --region eu-west-2 --blue-green-deployment-identifier ${d.id}\\)`));
       assert.match(followUp, /aws rds delete-db-instance --region eu-west-2 --db-instance-identifier notify-production-old1 --final-db-snapshot-identifier notify-production-old1-final/);
       assert.deepEqual(fake.mutations().map((c) => c.name), ['createBlueGreenDeployment', 'createScheduledMaintenance', 'switchoverBlueGreenDeployment']);

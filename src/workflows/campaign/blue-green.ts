@@ -162,6 +162,6 @@ function leaveFollowUp(st: StageRun, switched: boolean): void {
   const b: BlueGreenReport | undefined = report.blueGreen;
   st.saga.drop(greenId(st));
   if (!b) return;
-  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched })}`;
+  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched, size: st.info })}`;
   if (!st.status.followUps.includes(text)) st.status.followUps.push(text);
 }
