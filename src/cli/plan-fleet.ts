@@ -5,8 +5,8 @@
  * workflow uses. Sends no mutation.
  */
 import { probeTarget } from '../domain/probe';
-import type { Activities, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
-import { describeAccess, locationFor } from '../domain/aws-identity';
+import type { Activities, FleetFound, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
+import { accountOfRole, describeAccess, locationFor } from '../domain/aws-identity';
 import { formatDuration, iso } from '../domain/duration';
 import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, tagsToKeep } from '../domain/fleet';
 import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
@@ -21,7 +21,7 @@ export type FleetReaders = Pick<Activities, 'whoAmI' | 'findFleet' | 'listUpgrad
 const key = (m: { region: string; instanceId: string }) => `${m.region}/${m.instanceId}`;
 
 /** The stage as it applies to one member (its region, account and instanceId), exactly as the preflight builds it. */
-function memberStage(s: ResolvedStage, loc: ReturnType<typeof fleetLocations>[number], m: FleetMember): ResolvedStage {
+function memberStage(s: ResolvedStage, loc: Place, m: FleetMember): ResolvedStage {
   const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
   delete stage.fleet;
   if (loc.aws) stage.aws = loc.aws;
@@ -46,11 +46,162 @@ function emptyFleetPlan(s: ResolvedStage): FleetPlan {
   };
 }
 
+/** How many places (region × account) of a fleet stage the plan reads at once. */
+export const PLACES_AT_ONCE = 8;
+
+/** One place of a fleet stage, read (or failed), as the plan's progress reports it. */
+export interface PlaceRead {
+  stage: string;
+  /** Places of the stage read so far, this one included, and how many it has. */
+  done: number;
+  total: number;
+  region: string;
+  /** The account the place's role is in (whoAmI), when it has one. */
+  account?: string;
+  /** The members the selection found there (excluded ones not counted). */
+  instances: number;
+  ms: number;
+  error?: string;
+}
+
+/** Every place of a fleet stage, read. */
+export interface StageRead {
+  stage: string;
+  places: number;
+  failed: number;
+  instances: number;
+  ms: number;
+  atOnce: number;
+  slowest?: PlaceRead;
+}
+
+/** What a caller of the plan hears while the places of fleet stages are read (the CLI prints it on stderr). */
+export interface FleetReadProgress {
+  /** A place was read or failed, in the order they finish. */
+  place?(read: PlaceRead): void;
+  /** Every place of a stage was read. */
+  stage?(read: StageRead): void;
+}
+
+export interface FleetPlanOptions {
+  progress?: FleetReadProgress;
+  /** Places read at once (default PLACES_AT_ONCE). */
+  placesAtOnce?: number;
+}
+
+type Place = ReturnType<typeof fleetLocations>[number];
+
+/** What one place answered: who it is, what the selection found there, and the engine catalogue for each version found. */
+interface PlaceFound {
+  loc: Place;
+  location: FleetPlan['locations'][number];
+  found?: FleetFound;
+  targetsByVersion: Map<string, UpgradeTarget[]>;
+  error?: string;
+}
+
+/**
+ * Reads one place: whoAmI, findFleet (every page), then the upgrade targets of each version found that is not the
+ * target, one after the other: a place is one account and region, whose RDS budget the clients keep.
+ */
+async function readPlace(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, loc: Place): Promise<PlaceFound> {
+  const fleet = s.fleet!;
+  const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
+  const location: FleetPlan['locations'][number] = loc.aws ? { region: loc.region, access: describeAccess(loc.aws) } : { region: loc.region };
+  const targetsByVersion = new Map<string, UpgradeTarget[]>();
+  try {
+    if (loc.aws) location.account = (await aws.whoAmI({ where })).account;
+    const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
+    if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
+    if (fleet.select?.tags) query.tags = fleet.select.tags;
+    if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
+    const found = await aws.findFleet({ where, query });
+    for (const m of found.members) {
+      const versionKey = `${m.engine} ${m.engineVersion}`;
+      if (m.engineVersion === spec.targetEngineVersion || targetsByVersion.has(versionKey)) continue;
+      targetsByVersion.set(versionKey, await aws.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }));
+    }
+    return { loc, location, found, targetsByVersion };
+  } catch (err) {
+    return { loc, location, targetsByVersion, error: (err as Error).message };
+  }
+}
+
+/** `read` over every item, at most `atOnce` at a time, started in order; the results in the items' order. */
+async function atMostAtOnce<T, R>(items: readonly T[], atOnce: number, read: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const n = next++;
+      results[n] = await read(items[n]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(atOnce, items.length)) }, lane));
+  return results;
+}
+
+/** A place in words: its account (or role) and region. */
+export function placeName(p: { region: string; account?: string; roleArn?: string }): string {
+  const account = p.account ?? (p.roleArn ? accountOfRole(p.roleArn) : undefined);
+  return account ? `${account} ${p.region}` : p.region;
+}
+
+/**
+ * Reads every place of a fleet stage, PLACES_AT_ONCE at a time. Each place is its own account and region, and
+ * RDS throttles per account and region (the clients keep the budget of each: src/activities/clients.ts), so
+ * reading places together adds no load to any one of them; the pages of one place are read one after another.
+ */
+async function readPlaces(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, opts: FleetPlanOptions): Promise<PlaceFound[]> {
+  const places = fleetLocations(s);
+  const atOnce = opts.placesAtOnce ?? PLACES_AT_ONCE;
+  const started = Date.now();
+  const reads: PlaceRead[] = [];
+  const found = await atMostAtOnce(places, atOnce, async (loc) => {
+    const t0 = Date.now();
+    const place = await readPlace(s, spec, aws, loc);
+    const read: PlaceRead = { stage: s.name, done: reads.length + 1, total: places.length, region: loc.region, instances: place.found?.members.length ?? 0, ms: Date.now() - t0 };
+    const account = place.location.account ?? (loc.aws?.roleArn ? accountOfRole(loc.aws.roleArn) : undefined);
+    if (account) read.account = account;
+    if (place.error !== undefined) read.error = place.error;
+    reads.push(read);
+    opts.progress?.place?.(read);
+    return place;
+  });
+  const slowest = reads.reduce<PlaceRead | undefined>((a, b) => (a === undefined || b.ms > a.ms ? b : a), undefined);
+  opts.progress?.stage?.({
+    stage: s.name,
+    places: places.length,
+    failed: reads.filter((r) => r.error !== undefined).length,
+    instances: reads.reduce((n, r) => n + r.instances, 0),
+    ms: Date.now() - started,
+    atOnce: Math.min(atOnce, places.length),
+    ...(slowest ? { slowest } : {}),
+  });
+  return found;
+}
+
+/** A place read, as one line of progress: "[production] read 37/100 places: 444444444444 eu-west-2: 100 instance(s), 2.1 s". */
+export function formatPlaceRead(r: PlaceRead): string {
+  const what = r.error !== undefined ? `FAILED after ${seconds(r.ms)}: ${r.error}` : `${r.instances} instance(s), ${seconds(r.ms)}`;
+  return `[${r.stage}] read ${r.done}/${r.total} places: ${placeName(r)}: ${what}`;
+}
+
+/** A fleet stage's places, read: one line. */
+export function formatStageRead(r: StageRead): string {
+  const slowest = r.slowest && r.places > 1 ? `; slowest ${placeName(r.slowest)}, ${seconds(r.slowest.ms)}` : '';
+  const failed = r.failed ? `; ${r.failed} FAILED (see the problems)` : '';
+  return `[${r.stage}] read ${r.places} place(s) in ${seconds(r.ms)}, ${r.atOnce} at a time: ${r.instances} instance(s)${failed}${slowest}`;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 /**
  * Plans a fleet stage as if it started at `nowMs` and (a stage that requires approval) were approved at once.
- * Returns the stage's plan and the problems that would fail the campaign's preflight.
+ * Returns the stage's plan and the problems that would fail the campaign's preflight. Its places are read
+ * together (readPlaces); what they found is then taken in the order of the places, as the preflight does.
  */
-export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, nowMs: number): Promise<{ plan: StagePlan; problems: string[] }> {
+export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, nowMs: number, opts: FleetPlanOptions = {}): Promise<{ plan: StagePlan; problems: string[] }> {
   const fleet = s.fleet!;
   const target = spec.targetEngineVersion;
   const fp = emptyFleetPlan(s);
@@ -62,14 +213,15 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
   const others: FleetInstancePlan[] = [];
 
   try {
-    for (const loc of fleetLocations(s)) {
-      const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
-      fp.locations.push(loc.aws ? { region: loc.region, account: (await aws.whoAmI({ where })).account, access: describeAccess(loc.aws) } : { region: loc.region });
-      const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
-      if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
-      if (fleet.select?.tags) query.tags = fleet.select.tags;
-      if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
-      const found = await aws.findFleet({ where, query });
+    const places = await readPlaces(s, spec, aws, opts);
+    const several = places.length > 1;
+    for (const { loc, location, found, targetsByVersion, error } of places) {
+      fp.locations.push(location);
+      if (error !== undefined || !found) {
+        // Every place that failed is named; the places read are still listed below.
+        problems.push(several ? `${s.name}: ${placeName({ ...location, roleArn: loc.aws?.roleArn })}: ${error}` : `${s.name}: ${error}`);
+        continue;
+      }
       for (const id of found.missing) {
         fp.missing.push({ region: loc.region, instanceId: id });
         problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
@@ -79,14 +231,8 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
         // A listed instance the stage cannot take is a mistake in the list; a selection just leaves it out.
         if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
       }
-      const targetsByVersion = new Map<string, UpgradeTarget[]>();
       for (const m of found.members) {
-        let targets: UpgradeTarget[] = [];
-        if (m.engineVersion !== target) {
-          const versionKey = `${m.engine} ${m.engineVersion}`;
-          targets = targetsByVersion.get(versionKey) ?? (await aws.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }));
-          targetsByVersion.set(versionKey, targets);
-        }
+        const targets = m.engineVersion !== target ? (targetsByVersion.get(`${m.engine} ${m.engineVersion}`) ?? []) : [];
         const readiness = assessStage(memberStage(s, loc, m), m, target, targets);
         const i: FleetInstancePlan = { region: m.region, instanceId: m.instanceId, from: m.engineVersion, action: 'upgrade', flags: [] };
         if (m.allocatedStorage !== undefined) i.allocatedStorage = m.allocatedStorage;
@@ -102,8 +248,11 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
         }
       }
     }
-    if (planned.size + others.length === 0) problems.push(`${s.name}: the selection (${fp.selection}) found no instance; check the tags, version and places it names`);
-    decideWaves(s, spec, ready, planned, fp, p, nowMs);
+    // Waves are decided only over every place: a place that could not be read would change them.
+    if (places.every((x) => x.error === undefined)) {
+      if (planned.size + others.length === 0) problems.push(`${s.name}: the selection (${fp.selection}) found no instance; check the tags, version and places it names`);
+      decideWaves(s, spec, ready, planned, fp, p, nowMs);
+    }
   } catch (err) {
     problems.push(`${s.name}: ${(err as Error).message}`);
   }
@@ -227,14 +376,33 @@ function windowText(w: { start: string; end: string } | undefined, estimated?: b
   return w ? `${short(w.start)} – ${short(w.end)}${estimated ? ' (est.)' : ''}` : '';
 }
 
+/** A selection's places are named one by one up to this many; more are counted (the JSON and --all name each). */
+const PLACES_NAMED = 4;
+
+/**
+ * The selection in words, its places counted when there are many (a stage over 50 accounts × 2 regions would
+ * otherwise open with every role's ARN): "tags …; postgres; in 100 places: 50 account(s) in eu-west-1, eu-west-2".
+ */
+function selectionInShort(f: FleetPlan): string {
+  if (f.locations.length <= PLACES_NAMED) return f.selection;
+  // describeSelection ends with its places, from the first one's region on.
+  const at = f.selection.lastIndexOf(` in ${f.locations[0].region}`);
+  if (at < 0) return f.selection;
+  const accounts = new Set(f.locations.map((l) => l.account ?? l.access ?? "the worker's own"));
+  const regions = [...new Set(f.locations.map((l) => l.region))].sort();
+  return `${f.selection.slice(0, at)} in ${f.locations.length} places: ${accounts.size} account(s) in ${regions.join(', ')}`;
+}
+
 /** A fleet stage of the plan, in words (at most SHOWN_BY_DEFAULT instances and waves unless `all`). */
 export function formatFleetStagePlan(s: StagePlan, opts: { all?: boolean } = {}): string[] {
   const f = s.fleet!;
   const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
-  const lines = [`[${s.name}] fleet: ${f.selection}  ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`];
+  const lines = [`[${s.name}] fleet: ${opts.all ? f.selection : selectionInShort(f)}  ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`];
   const parts = [`${f.counts.upgrade} to upgrade`, `${f.counts.skip} already at ${s.to}`, ...(f.counts.blocked ? [`${f.counts.blocked} blocked`] : [])];
   lines.push(`  found:      ${f.found} instance(s): ${parts.join(', ')}${f.excluded.length ? `; ${f.excluded.length} excluded` : ''}${f.missing.length ? `; ${f.missing.length} MISSING` : ''}`);
-  for (const l of f.locations.filter((x) => x.access)) lines.push(`  account:    ${l.region}: ${l.account ?? '?'} through ${l.access}`);
+  const reached = f.locations.filter((x) => x.access);
+  for (const l of reached.slice(0, limit)) lines.push(`  account:    ${l.region}: ${l.account ?? '?'} through ${l.access}`);
+  if (reached.length > limit) lines.push(`  account:    … ${reached.length - limit} more place(s) (--all lists them)`);
   for (const m of f.missing) lines.push(`  missing:    ${m.region}/${m.instanceId} (listed, does not exist there)`);
   for (const x of f.excluded.slice(0, limit)) lines.push(`  excluded:   ${x.region}/${x.instanceId}: ${x.reason}`);
   if (f.excluded.length > limit) lines.push(`  excluded:   … ${f.excluded.length - limit} more`);

@@ -11,19 +11,20 @@ import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 import { campaignSizeProblem } from '../domain/fleet';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity/identity';
-import { formatFleetStagePlan, planFleetStage } from './plan-fleet';
+import { formatFleetStagePlan, planFleetStage, type FleetPlanOptions } from './plan-fleet';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
 /** What the plan reads: the worker's read-only activities (or a fake in tests). */
 export type PlanReaders = Pick<Activities, 'whoAmI' | 'describeInstance' | 'listUpgradeTargets' | 'listPendingMaintenance' | 'findFleet'>;
 
-export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders, nowMs: number = Date.now()): Promise<CampaignPlan> {
+/** `opts`: how a fleet stage's places are read, and who hears of each (progress). */
+export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders, nowMs: number = Date.now(), opts: FleetPlanOptions = {}): Promise<CampaignPlan> {
   const problems: string[] = [];
   const stages: StagePlan[] = [];
   for (const s of spec.stages) {
     if (s.fleet) {
-      const planned = await planFleetStage(s, spec, aws, nowMs);
+      const planned = await planFleetStage(s, spec, aws, nowMs, opts);
       stages.push(planned.plan);
       problems.push(...planned.problems);
       continue;

@@ -12,6 +12,7 @@ import type { PendingMaintenanceAction, StageSpec, UpgradeTarget } from '../../s
 import { selectFleet, toFleetMember, type FleetCandidate } from '../../src/domain/fleet-selection';
 import { runCli } from '../../src/cli';
 import { formatPlan, planCampaign, type CampaignPlan, type PlanReaders } from '../../src/cli/plan';
+import { PLACES_AT_ONCE, formatPlaceRead, formatStageRead, type PlaceRead, type StageRead } from '../../src/cli/plan-fleet';
 import { loadConfig } from '../../src/config';
 import { fleetApprovalPlanId, groupByWindow } from '../../src/domain/fleet';
 import { resolveCampaignSpec } from '../../src/input';
@@ -26,6 +27,8 @@ const THU = 'thu:04:00-thu:04:30';
 
 interface FakeDb extends Partial<FleetCandidate> {
   instanceId: string;
+  /** Found only through a role of this account (default: in every place of its region). */
+  account?: string;
   pending?: PendingMaintenanceAction[];
 }
 
@@ -34,7 +37,7 @@ const upgradeTo = (version: string, extra: Partial<PendingMaintenanceAction> = {
 /** Read-only AWS as the plan sees it: instances per region, an engine catalogue, and a count of each read. */
 class FakeReaders {
   readonly calls: { name: string; args: unknown[] }[] = [];
-  readonly dbs: (FleetCandidate & { pending: PendingMaintenanceAction[] })[] = [];
+  readonly dbs: (FleetCandidate & { pending: PendingMaintenanceAction[]; account?: string })[] = [];
   readonly catalogue: Record<string, UpgradeTarget[]> = {
     '15.5': [
       { engineVersion: '15.6', isMajorVersionUpgrade: false, autoUpgrade: false },
@@ -92,7 +95,8 @@ class FakeReaders {
       },
       findFleet: async ({ where, query }) => {
         log('findFleet', where, query);
-        const here = this.dbs.filter((d) => d.region === regionOf(where));
+        const account = typeof where === 'string' ? undefined : /::(\d{12}):/.exec(where.roleArn ?? '')?.[1];
+        const here = this.dbs.filter((d) => d.region === regionOf(where) && (d.account === undefined || d.account === account));
         const { chosen, missing, excluded } = selectFleet(here, query);
         return { members: chosen.map((c) => toFleetMember(c, query, c.pending)), missing, excluded };
       },
@@ -329,6 +333,119 @@ describe('campaign plan: fleet stages', function () {
     const none = await planCampaign(campaign([{ ...stage, select: { tags: { environment: 'nowhere' } } }]), fake.readers(), NOW);
     assert.deepEqual(none.problems, ['staging: the selection (tags environment=nowhere; postgres; in eu-west-2) found no instance; check the tags, version and places it names']);
     assert.equal(none.stages[0].action, 'blocked');
+  });
+});
+
+describe('campaign plan: the places of a fleet stage are read together', function () {
+  const tags = { environment: 'staging' };
+  const roleOf = (n: number) => `arn:aws:iam::${String(200000000000 + n)}:role/rds-orchestrator`;
+  /** 2 × `accounts` places (default 10 accounts × 2 regions), 3 instances in each. */
+  function manyPlaces(accounts = 10): { fake: FakeReaders; stage: StageSpec } {
+    const fake = new FakeReaders();
+    const from: { region: string; aws: { roleArn: string } }[] = [];
+    for (let a = 1; a <= accounts; a++) {
+      for (const region of ['eu-west-1', 'eu-west-2']) {
+        from.push({ region, aws: { roleArn: roleOf(a) } });
+        for (let n = 1; n <= 3; n++) fake.add({ instanceId: `db-${a}-${region}-${n}`, account: String(200000000000 + a), region, tags, allocatedStorage: a * 10 + n });
+      }
+    }
+    return { fake, stage: { name: 'staging', region: 'eu-west-2', select: { tags, from }, waves: { maxConcurrent: 20 }, method: 'maintenance-window' } };
+  }
+
+  /** The readers, each findFleet held a while (longer for the first places, so they finish last), counting those in flight. */
+  function slowFindFleet(readers: PlanReaders, delayOf: (where: unknown) => number): { readers: PlanReaders; most: () => number } {
+    let inFlight = 0;
+    let most = 0;
+    return {
+      most: () => most,
+      readers: {
+        ...readers,
+        findFleet: async (input) => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, delayOf(input.where)));
+            return await readers.findFleet(input);
+          } finally {
+            inFlight -= 1;
+          }
+        },
+      },
+    };
+  }
+
+  it('reads at most PLACES_AT_ONCE places at once, reports each as it finishes, and plans in the order of the places', async function () {
+    const { fake, stage } = manyPlaces();
+    const account = (where: unknown) => Number(/::(\d{12}):/.exec((where as { roleArn: string }).roleArn)![1]) - 200000000000;
+    const slow = slowFindFleet(fake.readers(), (where) => 5 + (10 - account(where)) * 3);
+    const reads: PlaceRead[] = [];
+    const stages: StageRead[] = [];
+    const plan = await planCampaign(campaign([stage]), slow.readers, NOW, { progress: { place: (r) => reads.push(r), stage: (r) => stages.push(r) } });
+    assert.deepEqual(plan.problems, []);
+    assert.equal(slow.most(), PLACES_AT_ONCE, 'eight places in flight at once, never more');
+    const f = plan.stages[0].fleet!;
+    assert.equal(f.found, 60);
+    // The places in the spec's order, whatever order they finished in.
+    assert.deepEqual(f.locations.map((l) => `${l.account} ${l.region}`), stage.select!.from!.map((l) => `${/::(\d{12}):/.exec(l.aws!.roleArn!)![1]} ${l.region}`));
+    assert.deepEqual(reads.map((r) => r.done), Array.from({ length: 20 }, (_, n) => n + 1));
+    assert.notDeepEqual(reads.map((r) => `${r.account} ${r.region}`), f.locations.map((l) => `${l.account} ${l.region}`), 'the slow first places finished after later ones');
+    assert.ok(reads.every((r) => r.total === 20 && r.instances === 3 && r.error === undefined));
+    assert.equal(stages.length, 1);
+    assert.deepEqual({ ...stages[0], ms: 0, slowest: undefined }, { stage: 'staging', places: 20, failed: 0, instances: 60, ms: 0, atOnce: 8, slowest: undefined });
+    assert.match(formatPlaceRead(reads[0]), /^\[staging\] read 1\/20 places: 2000000000\d\d eu-west-\d: 3 instance\(s\), \d+\.\d s$/);
+    assert.match(formatStageRead(stages[0]), /^\[staging\] read 20 place\(s\) in \d+\.\d s, 8 at a time: 60 instance\(s\); slowest 200000000001 eu-west-\d, \d+\.\d s$/);
+
+    // The same plan as one place at a time (the order of the places, not of their answers, decides).
+    const oneByOne = await planCampaign(campaign([stage]), fake.readers(), NOW, { placesAtOnce: 1 });
+    assert.deepEqual(oneByOne.stages, plan.stages);
+  });
+
+  it('a place that cannot be read is named; the others are still read; no waves without every place', async function () {
+    const { fake, stage } = manyPlaces();
+    const readers = fake.readers();
+    const failing = new Set([roleOf(3), roleOf(7)]);
+    const reads: PlaceRead[] = [];
+    const plan = await planCampaign(
+      campaign([stage]),
+      {
+        ...readers,
+        findFleet: async (input) => {
+          const where = input.where as { region: string; roleArn: string };
+          if (failing.has(where.roleArn) && where.region === 'eu-west-1') throw new Error(`DescribeDBInstances (fleet) (eu-west-1) failed: Rate exceeded`);
+          return readers.findFleet(input);
+        },
+      },
+      NOW,
+      { progress: { place: (r) => reads.push(r) } },
+    );
+    assert.deepEqual(plan.problems, [
+      'staging: 200000000003 eu-west-1: DescribeDBInstances (fleet) (eu-west-1) failed: Rate exceeded',
+      'staging: 200000000007 eu-west-1: DescribeDBInstances (fleet) (eu-west-1) failed: Rate exceeded',
+    ]);
+    assert.equal(reads.length, 20);
+    assert.equal(reads.filter((r) => r.error).length, 2);
+    assert.match(formatPlaceRead(reads.find((r) => r.error)!), /: 20000000000[37] eu-west-1: FAILED after \d+\.\d s: DescribeDBInstances \(fleet\) \(eu-west-1\) failed: Rate exceeded$/);
+    const f = plan.stages[0].fleet!;
+    assert.equal(plan.stages[0].action, 'blocked');
+    assert.equal(f.locations.length, 20);
+    assert.equal(f.found, 54, 'the instances of the 18 places read');
+    assert.deepEqual(f.waves, []);
+  });
+
+  it('a summary over many places counts them and names 20; --all names each place and account', async function () {
+    const { fake, stage } = manyPlaces(15);
+    const plan = await planCampaign(campaign([stage]), fake.readers(), NOW);
+    const text = formatPlan(plan);
+    assert.match(text, /\[staging\] fleet: tags environment=staging; postgres; in 30 places: 15 account\(s\) in eu-west-1, eu-west-2 {2}15\.5 → 15\.8/);
+    const accountLines = (t: string) => t.split('\n').filter((l) => /^ {2}account: +eu-west-\d: \d{12} through role/.test(l)).length;
+    assert.equal(accountLines(text), 20);
+    assert.match(text, /\n {2}account: +… 10 more place\(s\) \(--all lists them\)\n/);
+    const all = formatPlan(plan, { all: true });
+    assert.equal(accountLines(all), 30);
+    assert.ok(all.includes(`fleet: ${plan.stages[0].fleet!.selection}  `), 'the whole selection with --all');
+    // A few places are named in the summary too.
+    const two = await planCampaign(campaign([{ ...stage, select: { ...stage.select!, from: stage.select!.from!.slice(0, 4) } }]), fake.readers(), NOW);
+    assert.ok(formatPlan(two).includes(`fleet: ${two.stages[0].fleet!.selection}  `));
   });
 });
 
