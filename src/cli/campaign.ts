@@ -1,4 +1,5 @@
 /** `rds-orchestrator campaign ...`: start, plan, status, list, record, and the operator actions (./operate.ts). */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { AWS_TROUBLE_MEMO, campaignStatusQuery } from '../api';
 import { createActivities } from '../activities';
@@ -8,7 +9,8 @@ import { CliError, addStartCommand, readSpecFile, type CliContext } from './cont
 import { operatorCommands } from './operate';
 import { queryFleetInstance, findFleetInstance } from './fleet-instance';
 import { SHOWN_BY_DEFAULT, formatCampaignStatus, formatFleetInstanceStatus } from './format';
-import { formatPlan, planCampaign, planIdentities } from './plan';
+import { formatPlan, planCampaign, planIdentities, writePlanFile } from './plan';
+import { PLACES_AT_ONCE, formatPlaceRead, formatStageRead, type FleetReadProgress, type PlaceRead } from './plan-fleet';
 import { recordCommand } from './record';
 
 export function campaignCommands(program: Command, ctx: CliContext): void {
@@ -29,11 +31,22 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--spec <file>', 'campaign spec')
     .option('--json', 'machine-readable output (every instance of a fleet stage)')
     .option('--all', `list every instance of a fleet stage (default: the waves and at most ${SHOWN_BY_DEFAULT} instances, blocked and flagged ones first)`)
-    .action(async (opts: { spec: string; json?: boolean; all?: boolean }) => {
+    .option('--out <file>', 'also write the whole plan as JSON to FILE (every instance of every fleet stage, as --json prints it), even when it has problems')
+    .option('--progress', `print each place (region × account) of a fleet stage on stderr as it is read, ${PLACES_AT_ONCE} at a time (default: when stderr is a terminal; otherwise one line per fleet stage when its places are read)`)
+    .option('--no-progress', 'only the one line per fleet stage on stderr')
+    .action(async (opts: { spec: string; json?: boolean; all?: boolean; out?: string; progress?: boolean }) => {
       const spec = readSpecFile(opts.spec, resolveCampaignSpec);
-      const plan = await planCampaign(spec, createActivities({ config: ctx.config() }));
+      const eachPlace = opts.progress ?? Boolean(process.stderr.isTTY);
+      const progress: FleetReadProgress = { stage: (r) => io.err(formatStageRead(r)), ...(eachPlace ? { place: (r: PlaceRead) => io.err(formatPlaceRead(r)) } : {}) };
+      const plan = await planCampaign(spec, createActivities({ config: ctx.config() }), Date.now(), { progress });
       plan.identities = planIdentities(ctx.config().allowedSignersFile, plan.problems, spec.allowedSigners);
       io.out(opts.json ? JSON.stringify(plan, null, 2) : formatPlan(plan, { all: opts.all }));
+      if (opts.out !== undefined) {
+        const said = `The whole plan (${writePlanFile(opts.out, plan)}) is written to ${path.resolve(opts.out)}`;
+        // Beside the summary; on stderr when stdout is the JSON.
+        if (opts.json) io.err(said);
+        else io.out(`\n${said}`);
+      }
       if (plan.problems.length > 0) throw new CliError(`the campaign would fail its preflight (${plan.problems.length} problem(s))`, 2);
     });
 

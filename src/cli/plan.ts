@@ -4,6 +4,7 @@
  * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Activities, AllowedSignersFile, InstanceInfo, ResolvedCampaignSpec } from '../api';
 import { replicaLocation } from '../domain/estate';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
@@ -11,6 +12,7 @@ import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 import { campaignSizeProblem } from '../domain/fleet';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity/identity';
+import { CliError } from './io';
 import { formatFleetStagePlan, planFleetStage, type FleetPlanOptions } from './plan-fleet';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
@@ -93,6 +95,24 @@ export function planIdentities(allowedSignersFile: string | undefined, problems:
     problems.push(`ORCHESTRATOR_ALLOWED_SIGNERS=${allowedSignersFile}: ${(err as Error).message}`);
     return `the allowed signers ${allowedSignersFile} are refused (see problems)`;
   }
+}
+
+/**
+ * Writes the whole plan as JSON (what --json prints: every instance of every fleet stage) to `file`, through a
+ * file beside it renamed into place, so a reader never sees half a plan. Returns what it holds, in words.
+ */
+export function writePlanFile(file: string, plan: CampaignPlan): string {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new CliError(`could not write the plan to ${file}: ${(err as Error).message}`, 2);
+  }
+  const fleets = plan.stages.filter((st) => st.fleet);
+  const instances = fleets.reduce((n, st) => n + st.fleet!.instances.length, 0);
+  return `${plan.stages.length} stage(s)${fleets.length ? `, ${instances} instance(s) of ${fleets.length} fleet stage(s)` : ''}`;
 }
 
 /** The plan in words; a fleet stage lists at most SHOWN_BY_DEFAULT instances unless `all` (its --json has every one). */

@@ -503,4 +503,31 @@ describe('campaign plan --spec with a fleet stage (the CLI, the real activities,
     assert.equal(plan.stages[0].fleet!.instances.length, 25);
     assert.deepEqual(plan.stages[0].fleet!.instances.filter((i) => i.action === 'skip').map((i) => i.instanceId), ['notify-stg-01']);
   });
+
+  it('--out writes the whole plan and says where; stderr has a line per fleet stage, and one per place with --progress', async function () {
+    const file = path.join(dir, 'fleet-out.json');
+    fs.writeFileSync(file, JSON.stringify({ campaignId: 'fleet-out', targetEngineVersion: '15.8', requester: 'alice', stages: [{ ...notifyStaging, waves: { maxConcurrent: 5 } }] }));
+    const out = path.join(dir, 'plan.json');
+
+    const summary = await cli('campaign', 'plan', '--spec', file, '--out', out, '--no-progress');
+    assert.equal(summary.code, 0, summary.err + summary.out);
+    assert.match(summary.out, /instances \(20 of 25, blocked and flagged first/);
+    assert.ok(summary.out.endsWith(`\n\nThe whole plan (1 stage(s), 25 instance(s) of 1 fleet stage(s)) is written to ${out}`), summary.out);
+    const written = JSON.parse(fs.readFileSync(out, 'utf8')) as CampaignPlan;
+    assert.equal(written.stages[0].fleet!.instances.length, 25);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.match(summary.err, /^\[staging\] read 1 place\(s\) in \d+\.\d s, 1 at a time: 25 instance\(s\)$/);
+
+    const json = await cli('campaign', 'plan', '--spec', file, '--json', '--out', out, '--progress');
+    assert.equal(json.code, 0, json.err);
+    assert.deepEqual(JSON.parse(json.out), JSON.parse(fs.readFileSync(out, 'utf8')), 'stdout is the JSON only, the same as the file');
+    const err = json.err.split('\n');
+    assert.match(err[0], /^\[staging\] read 1\/1 places: eu-west-2: 25 instance\(s\), \d+\.\d s$/);
+    assert.match(err[1], /^\[staging\] read 1 place\(s\)/);
+    assert.equal(err[2], `The whole plan (1 stage(s), 25 instance(s) of 1 fleet stage(s)) is written to ${out}`);
+
+    const nowhere = await cli('campaign', 'plan', '--spec', file, '--out', path.join(dir, 'no-such-dir', 'plan.json'));
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.err, /error: could not write the plan to .*no-such-dir\/plan\.json: ENOENT/);
+  });
 });
