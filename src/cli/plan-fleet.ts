@@ -107,10 +107,11 @@ interface PlaceFound {
 async function readPlace(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, loc: Place): Promise<PlaceFound> {
   const fleet = s.fleet!;
   const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
-  const location: FleetPlan['locations'][number] = loc.aws ? { region: loc.region, access: describeAccess(loc.aws) } : { region: loc.region };
+  const access = loc.aws ? { access: describeAccess(loc.aws) } : {};
+  let location: FleetPlan['locations'][number] = { region: loc.region, ...access };
   const targetsByVersion = new Map<string, UpgradeTarget[]>();
   try {
-    if (loc.aws) location.account = (await aws.whoAmI({ where })).account;
+    if (loc.aws) location = { region: loc.region, account: (await aws.whoAmI({ where })).account, ...access };
     const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
     if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
     if (fleet.select?.tags) query.tags = fleet.select.tags;

@@ -324,6 +324,7 @@ describe('campaign plan: fleet stages', function () {
     assert.deepEqual(plan.problems, []);
     const f = plan.stages[0].fleet!;
     assert.deepEqual(f.locations, [{ region: 'eu-west-2' }, { region: 'eu-west-1', account: '222222222222', access: `role ${role} (account 222222222222)` }]);
+    assert.deepEqual(Object.keys(f.locations[1]), ['region', 'account', 'access'], 'the JSON as before the places were read together');
     // smallest first, then by name, across both places
     assert.deepEqual(f.instances.map((i) => `${i.region}/${i.instanceId}@${i.wave}`), ['eu-west-1/stg-ireland@1', 'eu-west-2/stg-west@2']);
     const session = (fake.calls.find((c) => c.name === 'findFleet' && typeof c.args[0] !== 'string')!.args[0] as { sessionName: string }).sessionName;
