@@ -9,8 +9,8 @@ import { CliError, addStartCommand, readSpecFile, type CliContext } from './cont
 import { operatorCommands } from './operate';
 import { queryFleetInstance, findFleetInstance } from './fleet-instance';
 import { SHOWN_BY_DEFAULT, formatCampaignStatus, formatFleetInstanceStatus } from './format';
-import { formatPlan, planCampaign, planIdentities, writePlanFile } from './plan';
-import { PLACES_AT_ONCE, formatPlaceRead, formatStageRead, type FleetReadProgress, type PlaceRead } from './plan-fleet';
+import { formatPlaceRead, formatPlan, formatStageRead, planCampaign, planIdentities, writePlanFile } from './plan';
+import { PLACES_AT_ONCE, type FleetReadProgress, type PlaceRead } from './plan-fleet';
 import { recordCommand } from './record';
 
 export function campaignCommands(program: Command, ctx: CliContext): void {

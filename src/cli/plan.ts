@@ -1,19 +1,23 @@
 /**
  * `campaign plan`: a dry run. Reads AWS (describe, engine catalogue, pending maintenance) with the same
  * activity code the worker uses, and takes every decision with the same functions the workflow uses
- * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation.
+ * (src/domain/plan.ts), so it prints the dates the campaign will use. Sends no mutation. A fleet stage is
+ * read and decided by ./plan-fleet.ts; here the plan is put in words (a fleet stage's part too), the reading's
+ * progress with it, and written to a file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Activities, AllowedSignersFile, InstanceInfo, ResolvedCampaignSpec } from '../api';
 import { replicaLocation } from '../domain/estate';
-import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type StagePlan } from '../domain/plan';
+import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type FleetPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
 import { campaignSizeProblem } from '../domain/fleet';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity/identity';
+import { describeWindowGroup } from '../domain/window-group';
+import { SHOWN_BY_DEFAULT, instancesToShow, table } from './format';
 import { CliError } from './io';
-import { formatFleetStagePlan, planFleetStage, type FleetPlanOptions } from './plan-fleet';
+import { placeName, planFleetStage, type FleetPlanOptions, type PlaceRead, type StageRead } from './plan-fleet';
 
 export type { CampaignPlan, StagePlan } from '../domain/plan';
 
@@ -142,4 +146,85 @@ export function formatPlan(plan: CampaignPlan, opts: { all?: boolean } = {}): st
   if (plan.problems.length) lines.push('', 'PROBLEMS (the campaign would fail before changing anything):', ...plan.problems.map((p) => `  - ${p}`));
   else lines.push('', 'Preflight would pass. Nothing was changed.');
   return lines.join('\n');
+}
+
+/** A place read, as one line of progress: "[production] read 37/100 places: 444444444444 eu-west-2: 100 instance(s), 2.1 s". */
+export function formatPlaceRead(r: PlaceRead): string {
+  const what = r.error !== undefined ? `FAILED after ${seconds(r.ms)}: ${r.error}` : `${r.instances} instance(s), ${seconds(r.ms)}`;
+  return `[${r.stage}] read ${r.done}/${r.total} places: ${placeName(r)}: ${what}`;
+}
+
+/** A fleet stage's places, read: one line. */
+export function formatStageRead(r: StageRead): string {
+  const slowest = r.slowest && r.places > 1 ? `; slowest ${placeName(r.slowest)}, ${seconds(r.slowest.ms)}` : '';
+  const failed = r.failed ? `; ${r.failed} FAILED (see the problems)` : '';
+  return `[${r.stage}] read ${r.places} place(s) in ${seconds(r.ms)}, ${r.atOnce} at a time: ${r.instances} instance(s)${failed}${slowest}`;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+const short = (isoText: string) => isoText.replace(':00.000Z', 'Z');
+
+function windowText(w: { start: string; end: string } | undefined, estimated?: boolean): string {
+  return w ? `${short(w.start)} – ${short(w.end)}${estimated ? ' (est.)' : ''}` : '';
+}
+
+/** A selection's places are named one by one up to this many; more are counted (the JSON and --all name each). */
+const PLACES_NAMED = 4;
+
+/**
+ * The selection in words, its places counted when there are many (a stage over 50 accounts × 2 regions would
+ * otherwise open with every role's ARN): "tags …; postgres; in 100 places: 50 account(s) in eu-west-1, eu-west-2".
+ */
+function selectionInShort(f: FleetPlan): string {
+  if (f.locations.length <= PLACES_NAMED) return f.selection;
+  // describeSelection ends with its places, from the first one's region on.
+  const at = f.selection.lastIndexOf(` in ${f.locations[0].region}`);
+  if (at < 0) return f.selection;
+  const accounts = new Set(f.locations.map((l) => l.account ?? l.access ?? "the worker's own"));
+  const regions = [...new Set(f.locations.map((l) => l.region))].sort();
+  return `${f.selection.slice(0, at)} in ${f.locations.length} places: ${accounts.size} account(s) in ${regions.join(', ')}`;
+}
+
+/** A fleet stage of the plan, in words (at most SHOWN_BY_DEFAULT instances and waves unless `all`). */
+export function formatFleetStagePlan(s: StagePlan, opts: { all?: boolean } = {}): string[] {
+  const f = s.fleet!;
+  const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
+  const lines = [`[${s.name}] fleet: ${opts.all ? f.selection : selectionInShort(f)}  ${s.from ?? '?'} → ${s.to}  (${s.method}, ${s.action})`];
+  const parts = [`${f.counts.upgrade} to upgrade`, `${f.counts.skip} already at ${s.to}`, ...(f.counts.blocked ? [`${f.counts.blocked} blocked`] : [])];
+  lines.push(`  found:      ${f.found} instance(s): ${parts.join(', ')}${f.excluded.length ? `; ${f.excluded.length} excluded` : ''}${f.missing.length ? `; ${f.missing.length} MISSING` : ''}`);
+  const reached = f.locations.filter((x) => x.access);
+  for (const l of reached.slice(0, limit)) lines.push(`  account:    ${l.region}: ${l.account ?? '?'} through ${l.access}`);
+  if (reached.length > limit) lines.push(`  account:    … ${reached.length - limit} more place(s) (--all lists them)`);
+  for (const m of f.missing) lines.push(`  missing:    ${m.region}/${m.instanceId} (listed, does not exist there)`);
+  for (const x of f.excluded.slice(0, limit)) lines.push(`  excluded:   ${x.region}/${x.instanceId}: ${x.reason}`);
+  if (f.excluded.length > limit) lines.push(`  excluded:   … ${f.excluded.length - limit} more`);
+  const how = f.maxConcurrent !== undefined ? `up to ${f.maxConcurrent} at a time, ${f.order}` : 'one wave per window group';
+  lines.push(`  waves:      ${f.waves.length} (${how}); stops and asks after ${f.failureThreshold} failed instance(s)`);
+  if (s.announceAt) lines.push(`  announce:   ${s.announceAt}`);
+  for (const w of f.waves.slice(0, limit)) {
+    const group = () => describeWindowGroup({ ...w.window!, instances: f.instances.filter((i) => i.wave === w.wave).map((i) => i.instanceId) }, '--all lists them');
+    const when = w.window ? (f.approvalPlan ? `window group ${group()}` : `windows from ${short(w.window.start)}${w.windowEstimated ? ' (est.)' : ''}`) : '';
+    const pre = w.precheckAt ? `  pre-check ${short(w.precheckAt)}` : '';
+    lines.push(`    wave ${String(w.wave).padEnd(4)} ${String(w.instances).padStart(4)} instance(s)  ${when}${pre}${w.flagged ? `  ${w.flagged} FLAGGED` : ''}`.trimEnd());
+  }
+  if (f.waves.length > limit) lines.push(`    … ${f.waves.length - limit} more wave(s)`);
+  if (f.approvalPlan) lines.push(`  approval:   ${f.approvalPlan}`);
+  for (const w of s.what) lines.push(`  - ${w}`);
+  for (const w of s.warnings) lines.push(`  ! ${w}`);
+  if (f.instances.length) {
+    const shown = instancesToShow(f.instances, limit, (i) => i.action === 'blocked' || i.flags.length > 0);
+    const head = shown.length < f.instances.length ? `${shown.length} of ${f.instances.length}, blocked and flagged first; --all lists every one, --json has everything` : `${f.instances.length}`;
+    lines.push(`  instances (${head}):`);
+    const rows = [['WAVE', 'INSTANCE', 'FROM', 'ACTION', 'WINDOW', 'NOTE'], ...shown.map((i) => [
+      i.wave !== undefined ? String(i.wave) : '-',
+      `${i.region}/${i.instanceId}`,
+      i.from,
+      i.action,
+      windowText(i.window, i.windowEstimated),
+      [...(i.note ? [i.note] : []), ...i.flags.map((x) => `FLAG ${x}`), ...(i.warnings ?? [])].join('; '),
+    ])];
+    lines.push(...table(rows).split('\n').map((l) => `    ${l}`));
+  }
+  return lines;
 }
