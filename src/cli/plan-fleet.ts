@@ -8,7 +8,7 @@ import { probeTarget } from '../domain/probe';
 import type { Activities, FleetFound, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { accountOfRole, describeAccess, locationFor } from '../domain/aws-identity';
 import { formatDuration, iso } from '../domain/duration';
-import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, tagsToKeep } from '../domain/fleet';
+import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, sameNameInSeveralPlaces, tagsToKeep } from '../domain/fleet';
 import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
 import { pendingUpgradeTo } from '../domain/pending-maintenance';
 import { assessStage } from '../domain/preflight';
@@ -199,6 +199,7 @@ export async function planFleetStage(s: ResolvedStage, spec: ResolvedCampaignSpe
   try {
     const places = await readPlaces(s, spec, aws, opts);
     const several = places.length > 1;
+    problems.push(...sameNameInSeveralPlaces(s.name, places.flatMap(({ loc, found }) => (found?.members ?? []).map((m) => ({ region: m.region, instanceId: m.instanceId, place: loc.aws?.roleArn ?? loc.aws?.profile ?? "the worker's account" })))));
     for (const { loc, location, found, targetsByVersion, error } of places) {
       fp.locations.push(location);
       if (error !== undefined || !found) {

@@ -20,6 +20,19 @@ export interface FleetEntry {
 
 export const memberKey = (m: { region: string; instanceId: string }): string => `${m.region}/${m.instanceId}`;
 
+/**
+ * A fleet stage tells its instances apart by region and identifier (its child workflows are named so): the same
+ * identifier in one region of two of its places (two accounts) would be one instance, and the other would be
+ * silently left out. Such names are problems for the preflight and the plan alike: one stage per account.
+ */
+export function sameNameInSeveralPlaces(stage: string, found: { region: string; instanceId: string; place: string }[]): string[] {
+  const places = new Map<string, string[]>();
+  for (const f of found) places.set(memberKey(f), [...(places.get(memberKey(f)) ?? []), f.place]);
+  return [...places]
+    .filter(([, where]) => where.length > 1)
+    .map(([key, where]) => `${stage}: ${key} is in ${where.length} of the stage's places (${where.join(', ')}): a fleet stage cannot tell instances of one name in one region apart, so one would be left out; give each account a stage of its own`);
+}
+
 /** Where a fleet stage looks: the selection's own places, or the stage's region and account. */
 export function fleetLocations(stage: ResolvedStage): { region: string; aws?: ResolvedAwsAccess }[] {
   const f = stage.fleet!;

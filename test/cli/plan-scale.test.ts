@@ -135,4 +135,18 @@ describe('campaign plan over 40 places and 1000 instances (the CLI, the real act
     assert.ok(most > 1 && most <= PLACES_AT_ONCE, `${most} places read at once`);
     assert.deepEqual(rds.filter((c) => c.errorCode), [], 'no RDS call throttled or failed');
   });
+
+  it('an instance of the same name in one region of two accounts is a problem naming both places, not one of them left out', async function () {
+    const [a, b] = [accountOf(1), accountOf(2)];
+    await admin.seed({ reset: false, instances: [a, b].map((account) => ({ account, region: 'eu-west-2', id: 'notify-db', engineVersion: '15.5', preferredMaintenanceWindow: 'sun:03:00-sun:03:30', tags: { environment: 'twins' } })) });
+    const from = [a, b].map((account) => ({ region: 'eu-west-2', aws: { roleArn: roleOf(account) } }));
+    const stage: StageSpec = { name: 'twins', region: 'eu-west-2', select: { tags: { environment: 'twins' }, from }, method: 'maintenance-window' };
+    const specFile = path.join(dir, 'twins.json');
+    fs.writeFileSync(specFile, JSON.stringify({ campaignId: 'plan-twins', targetEngineVersion: '15.8', requester: 'alice', stages: [stage] }));
+    const out: string[] = [];
+    const config = loadConfig({ ORCHESTRATOR_AWS_ENDPOINT: sim.url });
+    const code = await runCli(['campaign', 'plan', '--spec', specFile, '--no-progress'], { out: (l) => out.push(l), err: (l) => out.push(l), config });
+    assert.notEqual(code, 0);
+    assert.match(out.join('\n'), new RegExp(`twins: eu-west-2/notify-db is in 2 of the stage's places \\(${roleOf(a).replace(/[/:]/g, '.')}, ${roleOf(b).replace(/[/:]/g, '.')}\\): a fleet stage cannot tell instances of one name in one region apart`));
+  });
 });

@@ -7,7 +7,7 @@ import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
-import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, tagsToKeep } from '../../domain/fleet';
+import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
@@ -99,6 +99,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
   const instances: FleetInstanceReport[] = [];
   const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   const parent = workflowInfo().workflowId;
+  const named: { region: string; instanceId: string; place: string }[] = [];
   try {
     for (const loc of fleetLocations(s)) {
       const where = locationFor(loc.region, loc.aws, c.spec.campaignId, s.name);
@@ -117,6 +118,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
       }
       const targetsByVersion = new Map<string, UpgradeTarget[]>();
       for (const m of found.members) {
+        named.push({ region: m.region, instanceId: m.instanceId, place: loc.aws?.roleArn ?? loc.aws?.profile ?? "the worker's account" });
         const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
         delete stage.fleet;
         if (loc.aws) stage.aws = loc.aws;
@@ -139,6 +141,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
         instances.push(r);
       }
     }
+    problems.push(...sameNameInSeveralPlaces(s.name, named));
   } catch (err) {
     if (isCancellation(err)) throw err;
     const message = describeError(err);
