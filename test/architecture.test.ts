@@ -137,7 +137,8 @@ const PART_IMPORTS: Record<string, string[]> = {
   sim: ['sim'],
   dev: ['dev', 'src', 'sim'],
   bench: ['bench', 'src', 'sim', 'dev'],
-  scripts: ['scripts', 'src', 'dev'],
+  // scripts/soak drives the simulator (its faults, its call log) as bench does.
+  scripts: ['scripts', 'src', 'sim', 'dev'],
   'test-cluster': ['test-cluster', 'src', 'sim', 'dev', 'scripts'],
   test: ['test', 'src', 'sim', 'dev', 'bench', 'scripts', 'test-cluster'],
 };
