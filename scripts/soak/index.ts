@@ -274,6 +274,7 @@ async function runOnce(o: Options, chaosOn: boolean, faultFree?: { seconds: numb
       report,
       operator: operator.actions,
       workerStartMs: pool.startTimes,
+      workerOwnExits: pool.ownExits,
     });
     printReport(log, report, figures);
     writeReport(path.join(runDir, 'report.json'), { figures, simulatorInjected: injected, checks: report.checks, chaosPlan: chaosOn ? chaosPlan : undefined, operatorPlan: opPlan, chaos: chaos?.records, operator: operator.actions, started });

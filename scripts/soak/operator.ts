@@ -238,7 +238,7 @@ export class Operator {
           }
         }),
       );
-      await sleep(2000);
+      await sleep(3000);
     }
     await Promise.all([...this.pending]);
   }

@@ -66,9 +66,9 @@ const REGIONS = ['eu-west-2', 'eu-west-1'];
 export const PROFILES: Record<ProfileName, SoakProfile> = {
   default: {
     name: 'default',
-    description: '330 instances in 3 accounts x 2 regions (90 in 3 approved window groups, 240 now in waves of 40), 5 restores with cutover and 1 with extract; workers killed every 10-60 s, 4 Temporal server restarts, 2 PostgreSQL restarts, 5 % of AWS calls faulted, 2 slow periods',
-    fleet: { accounts: ACCOUNTS, regions: REGIONS, windowed: 90, windowGroups: 3, windowLeadMinutes: 6, applyNow: 240, maxConcurrent: 40 },
-    restores: { cutover: 5, extract: true, startWithinSeconds: 600 },
+    description: '600 instances in 3 accounts x 2 regions (150 in 3 approved window groups, 450 now in waves of 50), 5 restores with cutover and 1 with extract; workers killed every 10-60 s, 4 Temporal server restarts, 2 PostgreSQL restarts, 5 % of AWS calls faulted, 2 slow periods',
+    fleet: { accounts: ACCOUNTS, regions: REGIONS, windowed: 150, windowGroups: 3, windowLeadMinutes: 6, applyNow: 450, maxConcurrent: 50 },
+    restores: { cutover: 5, extract: true, startWithinSeconds: 840 },
     timings: { notice: '150s', precheckBefore: '100s', pollInterval: '2s', restorePollInterval: '2s' },
     simSpeed: 10,
     chaos: {
@@ -77,7 +77,7 @@ export const PROFILES: Record<ProfileName, SoakProfile> = {
       serverDownSeconds: [1, 5],
       postgresRestarts: 2,
       postgresDownSeconds: [2, 6],
-      spreadSeconds: [40, 840],
+      spreadSeconds: [40, 1020],
       awsFaultRate: 0.05,
       hangMs: 25_000,
       slowPeriods: 2,

@@ -31,6 +31,8 @@ export interface RunFigures {
   duplicates: number;
   operator: Record<string, number>;
   workerStartSeconds: { started: number; p50?: number; max?: number };
+  /** Workers that exited by themselves (e.g. started while the Temporal server was down), restarted as a supervisor would. */
+  workerOwnExits: string[];
   checksFailed: string[];
 }
 
@@ -52,6 +54,7 @@ export function figuresOf(o: {
   report: CheckReport;
   operator: OperatorAction[];
   workerStartMs: number[];
+  workerOwnExits: string[];
 }): RunFigures {
   const faults: Record<string, number> = {};
   for (const r of o.chaosRecords) if (r.kind !== 'aws-faults-on' && r.kind !== 'aws-faults-off') faults[r.kind] = (faults[r.kind] ?? 0) + 1;
@@ -84,6 +87,7 @@ export function figuresOf(o: {
     duplicates: o.report.mutations.duplicates.length,
     operator,
     workerStartSeconds: { started: starts.length, p50: median(starts), max: starts.length ? Math.max(...starts) : undefined },
+    workerOwnExits: o.workerOwnExits,
     checksFailed: o.report.checks.filter((c) => !c.ok).map((c) => c.name),
   };
 }
@@ -107,7 +111,8 @@ export function printReport(log: SoakLog, report: CheckReport, f: RunFigures): v
   log.plain(`mutations:         ${f.mutations.total} made (${f.mutations.intents} intents): ${Object.entries(f.mutations.byAction).sort().map(([k, n]) => `${k.split(' ')[1]} ${n}`).join(', ')}`);
   log.plain(`duplicates:        ${f.duplicates} (must be 0)`);
   log.plain(`operator actions:  ${Object.entries(f.operator).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-  log.plain(`workers started:   ${f.workerStartSeconds.started} (spawn to polling p50 ${s1(f.workerStartSeconds.p50)}, max ${s1(f.workerStartSeconds.max)})`);
+  log.plain(`workers started:   ${f.workerStartSeconds.started} (spawn to polling p50 ${s1(f.workerStartSeconds.p50)}, max ${s1(f.workerStartSeconds.max)}); ${f.workerOwnExits.length} exited by themselves and were started again`);
+  for (const e of f.workerOwnExits) log.plain(`                   ${e}`);
   const vs = f.faultFree ? ` vs ${s1(f.faultFree.seconds)} fault-free (${f.faultFree.source})${f.finishSeconds ? `: x${(f.finishSeconds / f.faultFree.seconds).toFixed(2)}` : ''}` : ' (no fault-free figure for this profile: run --no-chaos or --compare)';
   log.plain(`time to finish:    ${s1(f.finishSeconds)} from the first start to the last close${f.chaos ? vs : ' (fault-free run)'}; whole run ${s1(f.wallSeconds)}`);
   log.plain('');

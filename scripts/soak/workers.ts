@@ -19,7 +19,11 @@ export interface SoakWorker {
 export class WorkerPool {
   readonly live: SoakWorker[] = [];
   readonly startTimes: number[] = [];
+  /** Workers that ended by themselves (not killed by the chaos driver, not stopped at the end), and why. */
+  readonly ownExits: string[] = [];
   private started = 0;
+  private stopping = false;
+  private readonly killed = new Set<SoakWorker>();
   private readonly exits: Promise<unknown>[] = [];
 
   constructor(
@@ -39,6 +43,12 @@ export class WorkerPool {
         fs.appendFileSync(this.logFile, `==== ${name} (pid ${process.pid}) exited ${code ?? signal}\n${process.tail(200)}\n`);
         const i = this.live.indexOf(w);
         if (i >= 0) this.live.splice(i, 1);
+        if (this.stopping || this.killed.has(w)) return;
+        // A worker that cannot reach Temporal as it starts (the server restarting) exits: started again, as a supervisor would.
+        const why = `${name} (pid ${process.pid}) exited by itself (${code ?? signal}): ${process.output.filter((l) => /error|fail/i.test(l)).pop()?.slice(0, 200) ?? 'no error line'}`;
+        this.ownExits.push(why);
+        this.log.line('workers', `${why}; started again in 2 s, as a supervisor would`);
+        setTimeout(() => void this.startOne(), 2000);
       }),
     );
     try {
@@ -64,6 +74,7 @@ export class WorkerPool {
       return 'no worker alive to kill: started one';
     }
     const victim = rng.pick(candidates);
+    this.killed.add(victim);
     const pid = victim.process.pid;
     await victim.process.kill();
     void this.startOne();
@@ -72,6 +83,7 @@ export class WorkerPool {
 
   /** SIGTERM to every worker (they drain), then waits for them to exit. */
   async stopAll(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.live.map((w) => w.process.stop()));
     await Promise.all(this.exits);
   }
