@@ -167,10 +167,11 @@ describe('demo: npm start -- --auto-approve', function () {
       /🌊 staging: wave 2\/2, 1 running, 2 completed$/m,
       /🌊 staging: wave 2\/2, 3 completed$/m,
       // Two window groups opening at the same minute, told apart by their ends (30 and 45 minutes) and instances.
-      /🌊 production: 3 instance\(s\) in 2 window group\(s\): \w{3} [\d-]{10} (\d\d:\d\d)–\d\d:\d\d UTC \((notifydb-production, notifydb-production-2|2 instances)\); \w{3} [\d-]{10} \1–\d\d:\d\d UTC \((notifydb-production-3|1 instance)\), 3 pending$/m,
+      // A window that ends after midnight names its end's day too ("Sun … 23:21–Mon 2026-12-07 00:06 UTC").
+      /🌊 production: 3 instance\(s\) in 2 window group\(s\): \w{3} [\d-]{10} (\d\d:\d\d)–(?:\w{3} [\d-]{10} )?\d\d:\d\d UTC \((notifydb-production, notifydb-production-2|2 instances)\); \w{3} [\d-]{10} \1–(?:\w{3} [\d-]{10} )?\d\d:\d\d UTC \((notifydb-production-3|1 instance)\), 3 pending$/m,
       // Both window groups open at the same minute: the second wave starts as the first does, so which line shows is timing.
-      /🌊 production: wave [12]\/2 \(window group \w{3} [\d-]{10} \d\d:\d\d–\d\d:\d\d UTC \([^)]*\)\), (\d pending, )?[1-3] running/m,
-      /🌊 production: wave 2\/2 \(window group \w{3} [\d-]{10} \d\d:\d\d–\d\d:\d\d UTC \(notifydb-production-3\)\), 3 completed$/m,
+      /🌊 production: wave [12]\/2 \(window group \w{3} [\d-]{10} \d\d:\d\d–(?:\w{3} [\d-]{10} )?\d\d:\d\d UTC \([^)]*\)\), (\d pending, )?[1-3] running/m,
+      /🌊 production: wave 2\/2 \(window group \w{3} [\d-]{10} \d\d:\d\d–(?:\w{3} [\d-]{10} )?\d\d:\d\d UTC \(notifydb-production-3\)\), 3 completed$/m,
     ]) {
       assert.match(printed, progress);
     }
