@@ -10,7 +10,7 @@
  *              one restore aborted at a random moment (never approved); the others approved when they ask;
  *              the extract's write-back approved when it asks
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { campaignStatusQuery, restoreStatusQuery, type CampaignStatus, type RestoreStatus } from '../../src/api';
 import { runCli } from '../../src/cli';
 import { keyOf, type Team } from '../../dev/people';
@@ -233,8 +233,13 @@ export class Operator {
             }
             if (f.started.kind === 'campaign') await this.onCampaign(f, await withTimeout(f.handle.query(campaignStatusQuery)));
             else await this.onRestore(f, await withTimeout(f.handle.query(restoreStatusQuery)));
-          } catch {
-            // The server restarting, no worker polling yet: the next round reads again.
+          } catch (err) {
+            // Gone: nothing more to follow (the checker reports it lost).
+            if (err instanceof WorkflowNotFoundError) {
+              f.end = { workflowId: f.started.workflowId, status: 'NOT_FOUND' };
+              this.deps.log.line('operator', `${f.started.kind} ${f.started.id}: NOT FOUND in Temporal`);
+            }
+            // Otherwise the server restarting, no worker polling yet: the next round reads again.
           }
         }),
       );
