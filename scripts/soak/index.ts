@@ -26,10 +26,10 @@ import { CallCollector } from './calls';
 import { ChaosDriver, describeChaos, planChaos } from './chaos';
 import { check, type FinalInstance, type Incident } from './checker';
 import { SoakLog } from './log';
-import { Operator, planOperator } from './operator';
+import { Operator, planOperator, type RunEnd } from './operator';
 import { PROFILES, type ProfileName, type SoakProfile } from './profiles';
 import { Random, newSeed } from './random';
-import { figuresOf, printReport, writeReport, type RunFigures } from './report';
+import { figuresOf, printReport, writeReport, type Durations, type RunFigures } from './report';
 import { APPROVER, OPERATOR, OUTSIDER, REQUESTER, campaignSpec, cutoverRestoreSpec, planScenario, prepareExtract, roleArnOf, runTagOf, startProbeGateway, startSignedCampaign, startSignedRestore, type FleetMember, type Started } from './scenario';
 import { WorkerPool } from './workers';
 
@@ -135,7 +135,25 @@ async function letWindowsEnd(admin: SimAdminClient, simUrl: string, log: SoakLog
   log.line('soak', `every run closed: the simulator's clock moved ${Math.round(seconds / 60)} min ahead, past the last maintenance window's end`);
 }
 
-async function runOnce(o: Options, chaosOn: boolean, faultFree?: { seconds: number; source: string }): Promise<{ figures: RunFigures; ok: boolean }> {
+/** Start to close of the campaign and of each restore, and the first start to the last close; undefined while one is open. */
+function durationsOf(started: Started[], ends: RunEnd[], t0: number): Durations {
+  const closeOf = new Map(ends.map((e) => [e.workflowId, e.closedAt]));
+  const took = (s: Started) => {
+    const c = closeOf.get(s.workflowId);
+    return c === undefined ? undefined : (c - s.startedAt) / 1000;
+  };
+  const restores = started.filter((s) => s.kind !== 'campaign').map(took);
+  const done = restores.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const all = ends.map((e) => e.closedAt);
+  return {
+    campaign: took(started.find((s) => s.kind === 'campaign')!),
+    restoresP50: done.length === restores.length && done.length ? done[Math.floor(done.length / 2)] : undefined,
+    restoresMax: done.length === restores.length && done.length ? done[done.length - 1] : undefined,
+    scenario: all.every((c) => c !== undefined) ? (Math.max(...(all as number[])) - t0) / 1000 : undefined,
+  };
+}
+
+async function runOnce(o: Options, chaosOn: boolean, faultFree?: { durations: Durations; source: string }): Promise<{ figures: RunFigures; ok: boolean }> {
   const runStart = Date.now();
   const p = o.profile;
   const runTag = runTagOf(o.seed);
@@ -233,9 +251,8 @@ async function runOnce(o: Options, chaosOn: boolean, faultFree?: { seconds: numb
     const ends = operator.ends;
     const open = ends.filter((e) => e.status === 'RUNNING');
     if (open.length) log.line('soak', `DEADLINE: ${open.length} run(s) still open after ${p.deadlineMinutes} min: ${open.map((e) => e.workflowId).join(', ')}`);
-    const lastClose = Math.max(...ends.map((e) => e.closedAt ?? Date.now()));
-    const finishSeconds = open.length ? undefined : (lastClose - t0) / 1000;
-    log.line('soak', `every run closed ${finishSeconds?.toFixed(1) ?? '?'} s after the start; checking`);
+    const durations = durationsOf(started, ends, t0);
+    log.line('soak', `every run closed ${durations.scenario?.toFixed(1) ?? '?'} s after the start; checking`);
 
     // Whatever the chaos left stopped is started again before the reading (a restart that failed, say).
     await up({ ui: false });
@@ -266,7 +283,7 @@ async function runOnce(o: Options, chaosOn: boolean, faultFree?: { seconds: numb
       fleet: plan.fleet.length,
       restores: plan.restores.length,
       extract: withExtract,
-      finishSeconds,
+      durations,
       wallSeconds: (Date.now() - runStart) / 1000,
       faultFree: chaosOn ? faultFree : undefined,
       chaosRecords: chaos?.records ?? [],
@@ -293,10 +310,10 @@ async function main(): Promise<number> {
     return parsed ? 2 : 0;
   }
   const o = parsed;
-  let faultFree = o.profile.faultFree ? { seconds: o.profile.faultFree.seconds, source: `recorded in scripts/soak/profiles.ts, seed ${o.profile.faultFree.seed}, ${o.profile.faultFree.measured}` } : undefined;
+  let faultFree = o.profile.faultFree ? { durations: o.profile.faultFree.durations, source: `recorded in scripts/soak/profiles.ts, seed ${o.profile.faultFree.seed}, ${o.profile.faultFree.measured}` } : undefined;
   if (o.compare && o.chaos) {
     const calm = await runOnce(o, false);
-    if (calm.figures.finishSeconds !== undefined) faultFree = { seconds: calm.figures.finishSeconds, source: `measured just before, seed ${o.seed}` };
+    faultFree = { durations: calm.figures.durations, source: `measured just before, seed ${o.seed}` };
     if (!calm.ok) return 1;
   }
   const run = await runOnce(o, o.chaos, faultFree);

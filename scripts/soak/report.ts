@@ -11,6 +11,15 @@ import type { SoakLog } from './log';
 import type { OperatorAction } from './operator';
 import type { SoakProfile } from './profiles';
 
+/** Seconds from start to close: the campaign, the restores (each from its own start), the whole scenario. */
+export interface Durations {
+  campaign?: number;
+  restoresP50?: number;
+  restoresMax?: number;
+  /** From the first start to the last close (the restores start at drawn moments, so this follows their schedule too). */
+  scenario?: number;
+}
+
 export interface RunFigures {
   profile: string;
   seed: number;
@@ -19,11 +28,10 @@ export interface RunFigures {
   fleet: number;
   restores: number;
   extract: boolean;
-  /** From the first start to the last close, seconds. */
-  finishSeconds?: number;
+  durations: Durations;
   /** The whole run: cluster up, seeding, workers, the scenario, the checks. */
   wallSeconds: number;
-  faultFree?: { seconds: number; source: string };
+  faultFree?: { durations: Durations; source: string };
   faults: Record<string, number>;
   awsCalls: number;
   workflows: Record<string, Record<string, number>>;
@@ -46,9 +54,9 @@ export function figuresOf(o: {
   fleet: number;
   restores: number;
   extract: boolean;
-  finishSeconds?: number;
+  durations: Durations;
   wallSeconds: number;
-  faultFree?: { seconds: number; source: string };
+  faultFree?: { durations: Durations; source: string };
   chaosRecords: ChaosRecord[];
   calls: CollectedCalls;
   report: CheckReport;
@@ -77,7 +85,7 @@ export function figuresOf(o: {
     fleet: o.fleet,
     restores: o.restores,
     extract: o.extract,
-    finishSeconds: o.finishSeconds,
+    durations: o.durations,
     wallSeconds: o.wallSeconds,
     faultFree: o.faultFree,
     faults,
@@ -113,8 +121,14 @@ export function printReport(log: SoakLog, report: CheckReport, f: RunFigures): v
   log.plain(`operator actions:  ${Object.entries(f.operator).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   log.plain(`workers started:   ${f.workerStartSeconds.started} (spawn to polling p50 ${s1(f.workerStartSeconds.p50)}, max ${s1(f.workerStartSeconds.max)}); ${f.workerOwnExits.length} exited by themselves and were started again`);
   for (const e of f.workerOwnExits) log.plain(`                   ${e}`);
-  const vs = f.faultFree ? ` vs ${s1(f.faultFree.seconds)} fault-free (${f.faultFree.source})${f.finishSeconds ? `: x${(f.finishSeconds / f.faultFree.seconds).toFixed(2)}` : ''}` : ' (no fault-free figure for this profile: run --no-chaos or --compare)';
-  log.plain(`time to finish:    ${s1(f.finishSeconds)} from the first start to the last close${f.chaos ? vs : ' (fault-free run)'}; whole run ${s1(f.wallSeconds)}`);
+  const d = f.durations;
+  const ff = f.chaos ? f.faultFree?.durations : undefined;
+  const vs = (x: number | undefined, y: number | undefined) => (ff ? ` (fault-free ${s1(y)}${x && y ? `: x${(x / y).toFixed(2)}` : ''})` : '');
+  log.plain(
+    `time to finish:    campaign ${s1(d.campaign)}${vs(d.campaign, ff?.campaign)}; restores start to close p50 ${s1(d.restoresP50)}${vs(d.restoresP50, ff?.restoresP50)}, max ${s1(d.restoresMax)}${vs(d.restoresMax, ff?.restoresMax)}; ` +
+      `first start to last close ${s1(d.scenario)}${vs(d.scenario, ff?.scenario)}`,
+  );
+  log.plain(`                   ${!f.chaos ? 'this is a fault-free run' : f.faultFree ? `fault-free: ${f.faultFree.source}` : 'no fault-free figure for this profile: run --no-chaos or --compare'}; whole run ${s1(f.wallSeconds)}`);
   log.plain('');
   log.plain(f.checksFailed.length ? `SOAK FAILED: ${f.checksFailed.length} check(s) failed` : 'SOAK PASSED: every check passed');
 }
