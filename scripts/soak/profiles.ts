@@ -4,7 +4,15 @@
  * machine with `npm run soak -- --no-chaos`, recorded here; `--compare` measures it again instead).
  */
 
-import type { Durations } from './report';
+
+/** How long a run's parts took, in seconds (the report's figures; a profile records its fault-free ones). */
+export interface Durations {
+  campaign?: number;
+  restoresP50?: number;
+  restoresMax?: number;
+  /** From the first start to the last close (the restores start at drawn moments, so this follows their schedule too). */
+  scenario?: number;
+}
 
 export type ProfileName = 'default' | 'short';
 

@@ -9,16 +9,10 @@ import type { ChaosRecord } from './chaos';
 import type { CheckReport } from './checker';
 import type { SoakLog } from './log';
 import type { OperatorAction } from './operator';
-import type { SoakProfile } from './profiles';
+import type { Durations, SoakProfile } from './profiles';
 
 /** Seconds from start to close: the campaign, the restores (each from its own start), the whole scenario. */
-export interface Durations {
-  campaign?: number;
-  restoresP50?: number;
-  restoresMax?: number;
-  /** From the first start to the last close (the restores start at drawn moments, so this follows their schedule too). */
-  scenario?: number;
-}
+export type { Durations } from './profiles';
 
 export interface RunFigures {
   profile: string;
