@@ -4,7 +4,6 @@
  * machine with `npm run soak -- --no-chaos`, recorded here; `--compare` measures it again instead).
  */
 
-
 /** How long a run's parts took, in seconds (the report's figures; a profile records its fault-free ones). */
 export interface Durations {
   campaign?: number;
