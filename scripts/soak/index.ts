@@ -322,6 +322,9 @@ async function main(): Promise<number> {
 
 // Node's own AWS SDK warning about its releases after 2027 (test-cluster/setup.ts does the same).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Stopped by a signal: exit through 'exit', whose hooks end the workers (dev/processes.ts) and the simulator's PostgreSQL servers.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
