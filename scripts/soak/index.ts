@@ -34,7 +34,7 @@ import { APPROVER, OPERATOR, OUTSIDER, REQUESTER, campaignSpec, cutoverRestoreSp
 import { WorkerPool } from './workers';
 
 const USAGE = `usage: npm run soak -- [--profile default|short] [--seed N] [--no-chaos] [--compare] [--workers N]
-  --profile   default: about 20 minutes, 330 instances; short: about 4 minutes, 60 instances (CI)
+  --profile   default: about 15-20 minutes, 600 instances; short: about 4-5 minutes, 60 instances (CI)
   --seed N    the chaos schedule and operator moments of seed N (printed by every run; default: a new one)
   --no-chaos  the same scenario without faults (measures the fault-free time to finish)
   --compare   a fault-free run first, then the run with chaos, compared

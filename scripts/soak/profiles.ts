@@ -117,5 +117,6 @@ export const PROFILES: Record<ProfileName, SoakProfile> = {
       slowForSeconds: [20, 40],
     },
     deadlineMinutes: 12,
+    faultFree: { durations: { campaign: 188.4, restoresP50: 30.4, restoresMax: 39.5, scenario: 188.5 }, seed: 3, measured: 'measured 2026-12-07 on this 2-core machine with --compare' },
   },
 };
