@@ -52,7 +52,7 @@ export interface SoakProfile {
     serverDownSeconds: [number, number];
     postgresRestarts: number;
     postgresDownSeconds: [number, number];
-    /** Infrastructure restarts and slow periods fall within this window of the run (seconds after the start). */
+    /** Infrastructure restarts and slow periods fall within this window of the run (seconds after the start): within the campaign's time under chaos, so that every one happens. */
     spreadSeconds: [number, number];
     /** The fraction of AWS calls answered by throttling, a 500, a timeout or a reset connection. */
     awsFaultRate: number;
@@ -86,7 +86,7 @@ export const PROFILES: Record<ProfileName, SoakProfile> = {
       serverDownSeconds: [1, 5],
       postgresRestarts: 2,
       postgresDownSeconds: [2, 6],
-      spreadSeconds: [40, 1020],
+      spreadSeconds: [40, 780],
       awsFaultRate: 0.05,
       hangMs: 25_000,
       slowPeriods: 2,
@@ -109,7 +109,7 @@ export const PROFILES: Record<ProfileName, SoakProfile> = {
       serverDownSeconds: [1, 4],
       postgresRestarts: 1,
       postgresDownSeconds: [2, 4],
-      spreadSeconds: [30, 200],
+      spreadSeconds: [30, 180],
       awsFaultRate: 0.05,
       hangMs: 25_000,
       slowPeriods: 1,
