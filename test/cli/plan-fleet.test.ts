@@ -378,7 +378,7 @@ describe('campaign plan: the places of a fleet stage are read together', functio
   it('reads at most PLACES_AT_ONCE places at once, reports each as it finishes, and plans in the order of the places', async function () {
     const { fake, stage } = manyPlaces();
     const account = (where: unknown) => Number(/::(\d{12}):/.exec((where as { roleArn: string }).roleArn)![1]) - 200000000000;
-    const slow = slowFindFleet(fake.readers(), (where) => 5 + (10 - account(where)) * 3);
+    const slow = slowFindFleet(fake.readers(), (where) => 5 + (10 - account(where)) * 10);
     const reads: PlaceRead[] = [];
     const stages: StageRead[] = [];
     const plan = await planCampaign(campaign([stage]), slow.readers, NOW, { progress: { place: (r) => reads.push(r), stage: (r) => stages.push(r) } });
@@ -394,7 +394,10 @@ describe('campaign plan: the places of a fleet stage are read together', functio
     assert.equal(stages.length, 1);
     assert.deepEqual({ ...stages[0], ms: 0, slowest: undefined }, { stage: 'staging', places: 20, failed: 0, instances: 60, ms: 0, atOnce: 8, slowest: undefined });
     assert.match(formatPlaceRead(reads[0]), /^\[staging\] read 1\/20 places: 2000000000\d\d eu-west-\d: 3 instance\(s\), \d+\.\d s$/);
-    assert.match(formatStageRead(stages[0]), /^\[staging\] read 20 place\(s\) in \d+\.\d s, 8 at a time: 60 instance\(s\); slowest 200000000001 eu-west-\d, \d+\.\d s$/);
+    // The slowest place is the one whose read took longest as measured (timers on a loaded machine decide which).
+    const longest = reads.reduce((a, b) => (b.ms > a.ms ? b : a));
+    assert.equal(stages[0].slowest, longest);
+    assert.match(formatStageRead(stages[0]), new RegExp(`^\\[staging\\] read 20 place\\(s\\) in \\d+\\.\\d s, 8 at a time: 60 instance\\(s\\); slowest ${longest.account} ${longest.region}, \\d+\\.\\d s$`));
 
     // The same plan as one place at a time (the order of the places, not of their answers, decides).
     const oneByOne = await planCampaign(campaign([stage]), fake.readers(), NOW, { placesAtOnce: 1 });
