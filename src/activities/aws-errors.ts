@@ -16,7 +16,7 @@
  * workflow's visible retry rounds, which back off from 30 s (src/workflows/shared/aws-calls.ts).
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory, CancelledFailure } from '@temporalio/common';
 import { FailureTypes, type AwsCallProblem, type AwsWhere } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 
@@ -249,7 +249,8 @@ export function classifyAwsFailure(err: unknown): Pick<AwsCallProblem, 'kind' | 
  * otherwise a retryable `AwsCallFailed` naming the call, the endpoint and what went wrong.
  */
 export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
-  if (err instanceof ApplicationFailure) return err;
+  // An attempt Temporal cancelled (./clients.ts mutationGate) ends as cancelled, not as a failed AWS call.
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   const name = awsErrorName(err);
   const awsMessage = redactAwsMessage(err instanceof Error ? err.message : String(err));
   if (name && INSTANCE_NOT_FOUND.has(name)) {

@@ -7,6 +7,9 @@
  * (so a failure says "against https://rds.eu-west-2.amazonaws.com: HTTP 502, page title ..."), and answers
  * an expired-token error by refreshing the credentials and sending the request once more.
  *
+ * A mutation (any call that is not a read) is sent at most once per activity attempt: the activity read the
+ * world just before it, and only a new attempt, which reads again, may send it again (./mutation-gate.ts).
+ *
  * RDS clients also keep the orchestrator's RDS API budget (Config.aws.rdsBudget; bench/README.md "RDS API
  * budget"): RDS throttles per account and region, so every client of one account and region in this
  * process shares one pacer, and every HTTP attempt (the SDK's own retries included) waits for its turn.
@@ -29,8 +32,10 @@ import type { AwsLocation, AwsWhere } from '../api/activities';
 import type { Config } from '../config';
 import { BODY_PREVIEW_FIELD, ENDPOINT_FIELD, THROTTLE_STREAK_FIELD, isAwsError, isThrottlingError } from './aws-errors';
 import { accountOfRole, locationOf } from './location';
+import { mutationGate } from './mutation-gate';
 
 export { accountOfRole, describeIdentity, locationOf, regionOf } from './location';
+export { isReadOnlyCall } from './mutation-gate';
 
 /** Route 53 is a global service whose API lives in us-east-1. */
 export const ROUTE53_REGION = 'us-east-1';
@@ -74,7 +79,7 @@ function credentialsFor(config: Config, loc: AwsLocation, env: NodeJS.ProcessEnv
 
 interface ClientLike {
   config: { credentials: (options?: { forceRefresh?: boolean }) => Promise<unknown> };
-  middlewareStack: { add: (mw: unknown, options: { step: 'build' | 'finalizeRequest' | 'deserialize'; name: string; priority?: 'low' }) => void };
+  middlewareStack: { add: (mw: unknown, options: { step: 'initialize' | 'build' | 'finalizeRequest' | 'deserialize'; name: string; priority?: 'low' }) => void };
 }
 
 interface RawResponse {
@@ -87,6 +92,7 @@ interface RawResponse {
 /** The middlewares of the module comment; returns the client. */
 export function instrument<C>(client: C): C {
   const c = client as unknown as ClientLike;
+  mutationGate(c);
   // `build` wraps signing: a second `next` signs again, with the refreshed credentials.
   c.middlewareStack.add(
     (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {

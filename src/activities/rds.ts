@@ -140,11 +140,12 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.engineVersion === targetVersion) {
       return { changed: false, detail: `${instanceId} already runs ${current.engine} ${targetVersion}` };
     }
-    if (upgradeUnderWay(current, targetVersion)) {
+    const pending = await listPendingMaintenance({ where, instanceId });
+    if (upgradeUnderWay(current, targetVersion, pending)) {
       return { changed: false, detail: `${instanceId} is already ${current.status} to ${targetVersion}` };
     }
     // Only an action that names exactly the target is applied: applying another would install another version.
-    const by = upgradeNowBy(await listPendingMaintenance({ where, instanceId }), targetVersion);
+    const by = upgradeNowBy(pending, targetVersion);
     // "If your PostgreSQL DB instance is using read replicas, you must upgrade all of the read replicas before
     // upgrading the source instance" (RDS User Guide, upgrading PostgreSQL): RDS refuses the source first.
     const replicasFirst = (err: unknown): never => {

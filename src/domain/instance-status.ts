@@ -9,8 +9,9 @@
  * ApplyImmediately first shows `modifying`, an engine upgrade `upgrading`; `stopping` ends in `stopped`,
  * `starting` in `available`.
  */
-import type { InstanceInfo, InstanceWant, WindowWatchOutcome, WindowWatchWant } from '../api/activities';
+import type { InstanceInfo, InstanceWant, PendingMaintenanceAction, WindowWatchOutcome, WindowWatchWant } from '../api/activities';
 import { isPastTarget } from './engine-version';
+import { pendingUpgradeTo } from './pending-maintenance';
 
 /** The resting state: an instance that is available can be changed, and a change has ended. */
 export const AVAILABLE = 'available';
@@ -25,10 +26,19 @@ export function isAvailableAt(instance: { status?: string; engineVersion?: strin
 
 /**
  * RDS is already upgrading the instance to `target` (a retry of apply-now after a crash must not start
- * another): an upgrading or modifying status with `target` as the pending engine version.
+ * another): an upgrading or modifying status with `target` as the pending engine version (ModifyDBInstance
+ * EngineVersion with ApplyImmediately), or the pending db-upgrade to `target` opted in `immediate`
+ * (ApplyPendingMaintenanceAction: "OptInStatus: indicates the type of opt-in request that has been received";
+ * such an upgrade shows `upgrading` with no PendingModifiedValues). Found by the soak: an attempt that read only
+ * PendingModifiedValues applied the action a second time.
  */
-export function upgradeUnderWay(instance: Pick<InstanceInfo, 'status' | 'pendingEngineVersion'>, target: string): boolean {
-  return UPGRADING_STATUSES.has(instance.status) && instance.pendingEngineVersion === target;
+export function upgradeUnderWay(
+  instance: Pick<InstanceInfo, 'status' | 'pendingEngineVersion'>,
+  target: string,
+  pending: PendingMaintenanceAction[] = [],
+): boolean {
+  if (UPGRADING_STATUSES.has(instance.status) && instance.pendingEngineVersion === target) return true;
+  return pendingUpgradeTo(pending, target)?.optInStatus === 'immediate';
 }
 
 /** What a wait for an instance asks for (the api's type, named here too for the domain's readers). */

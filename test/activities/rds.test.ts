@@ -293,6 +293,7 @@ describe('rds activities', () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({
           DBInstances: [dbInstance({ DBInstanceStatus: status, PendingModifiedValues: { EngineVersion: '15.7' } })],
         });
+        rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({ PendingMaintenanceActions: [] });
         const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
         assert.equal(r.changed, false);
         assert.match(r.detail, new RegExp(status));

@@ -26,6 +26,13 @@ describe('domain: instance statuses (DescribeDBInstances DBInstanceStatus)', () 
     assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8'), false, 'nothing queued (a window applying another action)');
     assert.equal(upgradeUnderWay({ status: 'available', pendingEngineVersion: '15.8' }, '15.8'), false, 'queued for the next window, not running');
     assert.equal(upgradeUnderWay({ status: 'storage-optimization', pendingEngineVersion: '15.8' }, '15.8'), false);
+    // ApplyPendingMaintenanceAction immediate: no pending version, the action opted in `immediate` (the soak's second duplicate).
+    const action = (optInStatus?: string, description = 'Upgrade to PostgreSQL 15.8') => [{ action: 'db-upgrade', description, ...(optInStatus ? { optInStatus } : {}) }];
+    assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8', action('immediate')), true);
+    assert.equal(upgradeUnderWay({ status: 'available' }, '15.8', action('immediate')), true, 'received, not started yet');
+    assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8', action('next-maintenance')), false, 'opted in for the window only');
+    assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8', action()), false);
+    assert.equal(upgradeUnderWay({ status: 'upgrading' }, '15.8', action('immediate', 'Upgrade to PostgreSQL 15.12')), false, 'another version');
   });
 
   it('a wait is done when every wanted field matches; an unwanted one is not looked at', () => {
