@@ -3,6 +3,7 @@
  * (`--seed N` replays it). Each part draws from its own stream (`fork`), so a run that lasts longer (more worker
  * kills drawn) does not move the other parts' draws.
  */
+import { fnv1a } from '../../src/domain/hash';
 
 /** mulberry32: small, fast, good enough for a schedule; [0, 1). */
 function mulberry32(seed: number): () => number {
@@ -14,16 +15,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** FNV-1a of a text, for deriving a stream's seed from the run's seed and the stream's name. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
 }
 
 export class Random {

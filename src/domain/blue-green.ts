@@ -7,6 +7,7 @@
  * CreateBlueGreenDeployment, SwitchoverBlueGreenDeployment and BlueGreenDeployment (RDS API Reference).
  */
 import type { BlueGreenDeployment, BlueGreenReport } from '../api';
+import { fnv1a } from './hash';
 
 /**
  * "Blue/green deployments don't support managing master user passwords with AWS Secrets Manager" (RDS User
@@ -36,16 +37,6 @@ export const BG = {
   invalidConfiguration: 'INVALID_CONFIGURATION',
   deleting: 'DELETING',
 } as const;
-
-/** 32-bit FNV-1a: a short, stable suffix for a shortened name (pure: the workflow and the CLI compute the same). */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
 
 /** BlueGreenDeploymentName: 1–60 characters, a letter first, letters, digits and single hyphens, no trailing hyphen. */
 const NAME_MAX = 60;
