@@ -11,7 +11,7 @@
  * Pure and deterministic (no clock, no I/O): it runs inside update validators. Times without `Z` are read
  * as UTC, because a workflow has no local time zone (ssh-keygen would use the machine's zone).
  */
-import { parseSshPublicKey, unsupportedKeyType, verifySshSignature, type SshKeyType, type SshPublicKey } from './ssh-signature';
+import { parseSshPublicKey, unsupportedKeyType, verifySshSignature, type SignatureCheck, type SshKeyType, type SshPublicKey } from './ssh-signature';
 import { bytesEqual } from './ssh-wire';
 
 export interface AllowedSigner {
@@ -62,9 +62,9 @@ export interface AllowedSigners {
   readonly entries: readonly AllowedSigner[];
   /**
    * Whether `armoredSignature` is `principal`'s signature over exactly `message` in `namespace`, by a
-   * key this list gives that principal, valid at `atMs` (epoch milliseconds).
+   * key this list gives that principal, valid at `atMs` (epoch milliseconds). `check`: ./ssh-signature.ts.
    */
-  verifyFor(principal: string, namespace: string, message: string | Uint8Array, armoredSignature: string, atMs: number): VerifiedSigner | SignerRefusal;
+  verifyFor(principal: string, namespace: string, message: string | Uint8Array, armoredSignature: string, atMs: number, check?: SignatureCheck): VerifiedSigner | SignerRefusal;
 }
 
 export type ParsedAllowedSigners = ({ ok: true } & AllowedSigners) | { ok: false; problems: readonly AllowedSignersProblem[] };
@@ -268,9 +268,9 @@ function refuse(reason: SignerRefusalReason, message: string): SignerRefusal {
   return { ok: false, reason, message };
 }
 
-function verifyFor(entries: readonly AllowedSigner[], principal: string, namespace: string, message: string | Uint8Array, armoredSignature: string, atMs: number): VerifiedSigner | SignerRefusal {
+function verifyFor(entries: readonly AllowedSigner[], principal: string, namespace: string, message: string | Uint8Array, armoredSignature: string, atMs: number, check: SignatureCheck = 'full'): VerifiedSigner | SignerRefusal {
   // ssh-keygen's order: the signature itself first (its namespace, then the math), then who may have made it.
-  const sig = verifySshSignature(armoredSignature, message, namespace);
+  const sig = verifySshSignature(armoredSignature, message, namespace, check);
   if (!sig.ok) {
     switch (sig.reason) {
       case 'malformed':

@@ -8,7 +8,7 @@
  */
 import type { AllowedSignersFile } from '../../api';
 import { describeProblems, matchesPatternList, parseAllowedSigners, type AllowedSigners } from './allowed-signers';
-import { SSH_SIGNATURE_NAMESPACE } from './ssh-signature';
+import { SSH_SIGNATURE_NAMESPACE, type SignatureCheck } from './ssh-signature';
 
 export interface Signers {
   source: string;
@@ -56,7 +56,7 @@ export function readSigners(file: AllowedSignersFile): Signers {
  * Checks that `signature` is `by`'s signature over `text`, by a key the list gives `by`, valid at `atMs`.
  * Throws an Error whose message says what to do.
  */
-export function verifyActor(signers: Signers, by: unknown, signature: unknown, text: string, atMs: number): VerifiedActor {
+export function verifyActor(signers: Signers, by: unknown, signature: unknown, text: string, atMs: number, check: SignatureCheck = 'full'): VerifiedActor {
   if (typeof by !== 'string' || by.trim() === '') {
     throw new Error(`say who you are: pass --as PRINCIPAL (your name in the allowed signers: ${signers.principals.join(', ')})`);
   }
@@ -65,10 +65,11 @@ export function verifyActor(signers: Signers, by: unknown, signature: unknown, t
       `this orchestrator accepts only signed requests (allowed signers: ${signers.source}): sign with your SSH key (--key FILE or $RDS_ORCHESTRATOR_SSH_KEY; the CLI runs ssh-keygen -Y sign -n ${SSH_SIGNATURE_NAMESPACE})`,
     );
   }
-  const v = signers.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs);
+  const v = signers.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs, check);
   if (!v.ok) throw new Error(`refused for ${by.trim()}: ${v.message}`);
   if (signers.also) {
-    const narrowed = signers.also.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs);
+    // The arithmetic passed just above for this very signature and text: the run's own list only says who may sign.
+    const narrowed = signers.also.list.verifyFor(by.trim(), SSH_SIGNATURE_NAMESPACE, text, signature, atMs, 'math-proven');
     if (!narrowed.ok) throw new Error(`refused for ${by.trim()}: the team's list accepts this key, but this run's own list (${signers.also.source}) does not: ${narrowed.message}`);
   }
   return { principal: v.principal, fingerprint: v.fingerprint, keyType: v.keyType, signed: text };

@@ -10,7 +10,7 @@ import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from 
 import type { Activities, AllowedSignersFile, HumanAction, IdentityStatus, SignedStart, TimelineEntry, WaitingFor } from '../../api';
 import { SPEC_ONLY_NOTE, UNVERIFIED_NOTE, combineSigners, keysOf, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity/identity';
 import { START_SIGNATURE_MAX_AGE_MS, actionText, specDigest, startText, type RunKind, type RunRef, type SignedAction } from '../../domain/identity/signed-actions';
-import { SSH_SIGNATURE_NAMESPACE } from '../../domain/identity/ssh-signature';
+import { SSH_SIGNATURE_NAMESPACE, type SignatureCheck } from '../../domain/identity/ssh-signature';
 import { requireActorName } from '../../domain/approvals';
 import { iso, nowIso, nowMs } from './clock';
 import { describeError } from './failures';
@@ -106,13 +106,13 @@ export class IdentityGate {
    * For validators and handlers: the verified signer of `text`, or undefined when identities are unverified
    * (then only a name is required). Throws an Error whose message says what to fix.
    */
-  check(by: unknown, signature: unknown, text: () => string): VerifiedActor | undefined {
+  check(by: unknown, signature: unknown, text: () => string, check: SignatureCheck = 'full'): VerifiedActor | undefined {
     if (!this.ready) throw new Error('the run is still reading its allowed signers; try again in a few seconds');
     if (!this.signers) {
       requireActorName(by);
       return undefined;
     }
-    return verifyActor(this.signers, by, signature, text(), nowMs());
+    return verifyActor(this.signers, by, signature, text(), nowMs(), check);
   }
 
   /** The key that signed the start, when it was signed. */
@@ -167,14 +167,20 @@ export function countedAction(g: HumanGated, action: 'pause' | 'resume' | 'abort
 }
 
 /** Validators: the author proven by their signature over the action's text (or, unverified, named). Throws. */
-export function authorOf(g: HumanGated, req: Signable | undefined, a: SignedAction): VerifiedActor | undefined {
-  return g.identity.check(req?.by, req?.signature, () => actionText(g.identity.run, a, req?.comment ?? req?.reason));
+export function authorOf(g: HumanGated, req: Signable | undefined, a: SignedAction, check: SignatureCheck = 'full'): VerifiedActor | undefined {
+  return g.identity.check(req?.by, req?.signature, () => actionText(g.identity.run, a, req?.comment ?? req?.reason), check);
 }
 
-/** Handlers: the same check as the validator's, on the same state (deterministic); never fatal. */
+/**
+ * Handlers: the same check as the validator's, on the same state (deterministic); never fatal. A handler runs only
+ * for an update its validator accepted, on the state it accepted it in (the same activation), and on replay for
+ * an update whose acceptance history records: so the signature's arithmetic, proven then, is not done again
+ * (`math-proven`), and a replay no longer pays it. Who signed (the key, the principal the list gives it, its
+ * validity at that time) is still read, as before.
+ */
 export function provenAuthor(g: HumanGated, req: Signable, a: SignedAction): VerifiedActor | undefined {
   try {
-    return authorOf(g, req, a);
+    return authorOf(g, req, a, 'math-proven');
   } catch {
     return undefined;
   }

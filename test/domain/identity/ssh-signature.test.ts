@@ -83,6 +83,20 @@ describe('SSH signatures (PROTOCOL.sshsig), checked against real ssh-keygen outp
     });
   }
 
+  it("math-proven (an accepted update's handler) skips only the arithmetic: the key and namespace are still read, a malformed signature still refused", function () {
+    const key = keys.ed25519;
+    const other = sshSign(key, TEXT.replace('wed:22:00', 'thu:22:00'), NS);
+    assert.equal(verifySshSignature(other, TEXT, NS).ok, false, 'full: the arithmetic refuses other text');
+    const proven = verifySshSignature(other, TEXT, NS, 'math-proven');
+    assert.ok(proven.ok, 'math-proven trusts the arithmetic already done by the validator');
+    assert.equal(proven.publicKey.fingerprint, key.fingerprint);
+    assert.equal(proven.signatureAlgorithm, 'ssh-ed25519');
+    const wrongNs = verifySshSignature(sshSign(key, TEXT, 'file'), TEXT, NS, 'math-proven');
+    assert.equal(!wrongNs.ok && wrongNs.reason, 'wrong-namespace');
+    const malformed = verifySshSignature('-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n', TEXT, NS, 'math-proven');
+    assert.equal(!malformed.ok && malformed.reason, 'malformed');
+  });
+
   it('a signature with the SSHSIG hash sha256 (ssh-keygen -O hashalg=sha256) verifies too', function () {
     const result = verifySshSignature(sshSign(keys.ed25519, TEXT, NS, ['-O', 'hashalg=sha256']), TEXT, NS);
     assert.ok(result.ok);
