@@ -9,7 +9,21 @@
  *   version as the corresponding DB instance in the blue environment";
  * - the overview (blue-green-deployments-overview.html): "The copied DB instance names are appended with
  *   -green-random-characters"; BlueGreenDeploymentName: "Can't be the same as an existing blue/green deployment name
- *   in the same account and AWS Region".
+ *   in the same account and AWS Region"; "Because the green environment is a copy of the topology of the production
+ *   environment, the green environment includes the features used by the DB instance. These features include the
+ *   read replicas";
+ * - read replicas (creating): "If the blue DB instance has read replicas, they are copied as replicas of the green
+ *   instance. The allocated storage of all green replicas matches the green primary instance, while other storage
+ *   parameters are inherited from the blue replicas"; "If you specify a different DB parameter group, the specified
+ *   DB parameter group is associated with all of the DB instances in the green environment"; TargetDBInstanceClass
+ *   "Specify the DB instance class for the databases in the green environment" (API_CreateBlueGreenDeployment);
+ * - the limitations (blue-green-deployments-considerations.html): "Blue/green deployments aren't supported for the
+ *   following features: Amazon RDS Proxy, Cascading read replicas, Cross-Region read replicas, AWS CloudFormation,
+ *   Multi-AZ DB cluster deployments". A source it cannot copy is refused with SourceDatabaseNotSupportedFault, the
+ *   error botocore's model lists for "The source DB instance isn't supported for a blue/green deployment".
+ * The green replicas are made in the last task, CREATING_TOPOLOGY_OF_SOURCE, as replicas of the green primary once it
+ * is upgraded and backed up (the order of AWS's task list), so they run TargetEngineVersion from the start:
+ * `createGreenReplicas`, called by RdsBlueGreen as the green primary becomes available.
  */
 import type { Tag } from '../core/aws';
 import { dedupeTags } from '../core/aws';
@@ -18,8 +32,10 @@ import { randomLower, regionalKey } from '../core/ids';
 import { compareVersions, majorOf } from './catalogue';
 import type { RdsContext } from './context';
 import type { BlueGreenStore } from './inputs';
-import { parseInstanceArn } from './replicas';
-import { isDefaultParameterGroup } from './resources';
+import type { DeploymentWithReplicas, ReplicaPair } from './blue-green-view';
+import { replicaPairsOf } from './blue-green-view';
+import { parseInstanceArn, refOf } from './replicas';
+import { defaultParameterGroupName, isDefaultParameterGroup } from './resources';
 import type { BlueGreenDeploymentRecord, DbInstance } from './state';
 
 export interface CreateBlueGreenInput {
@@ -99,10 +115,11 @@ function targetVersion({ ctx }: Create, source: DbInstance, requested: string | 
 }
 
 /**
- * The checks of the source: it exists, is an available DB instance, and is not already in a deployment; what the
- * simulator does not copy (read replicas) and what blue/green deployments do not support are refused.
+ * The checks of the source: it exists, is an available DB instance, and is not already in a deployment; what
+ * blue/green deployments do not support is refused. Answers the source's read replicas, which the green environment
+ * copies.
  */
-function checkSource({ rds, deployments }: Create, source: DbInstance): void {
+function checkSource({ rds, deployments }: Create, source: DbInstance): DbInstance[] {
   if (source.status !== 'available') throw new SimError('InvalidDBInstanceState', `DB instance ${source.id} is not in available state (it is ${source.status}).`);
   const active = deployments.activeDeploymentOf(source);
   // The reference names no error for it; the simulator answers as for any instance that is in no state to start this.
@@ -112,12 +129,34 @@ function checkSource({ rds, deployments }: Create, source: DbInstance): void {
   if (source.masterUserSecret) {
     throw new SimError('SourceDatabaseNotSupportedFault', `DB instance ${source.id} manages its master user password with AWS Secrets Manager, which blue/green deployments don't support.`);
   }
-  if (source.replicaOf || rds.replicas.replicasOf(source).length > 0) {
+  // The source "becomes the primary DB instance in the blue environment" (creating), and its green copy is made as a
+  // replica of it: a read replica as the source would make the green a replica of a replica, and "Cascading read
+  // replicas" are not supported. The documents name no rule for this source; the simulator refuses it.
+  if (source.replicaOf) {
     throw new SimError(
       'SourceDatabaseNotSupportedFault',
-      `DB instance ${source.id} ${source.replicaOf ? 'is a read replica' : 'has read replicas'}: the simulator models blue/green deployments of a single DB instance only (RDS would copy its replicas into the green environment).`,
+      `DB instance ${source.id} is a read replica of ${rds.replicas.nameFor(source, source.replicaOf)}: the source of a blue/green deployment must be the primary DB instance, and blue/green deployments don't support cascading read replicas.`,
     );
   }
+  const replicas = rds.replicas.replicasOf(source);
+  const crossRegion = replicas.filter((r) => r.region !== source.region);
+  if (crossRegion.length > 0) {
+    throw new SimError(
+      'SourceDatabaseNotSupportedFault',
+      `DB instance ${source.id} has cross-Region read replicas (${crossRegion.map((r) => rds.replicas.nameFor(source, r)).join(', ')}), which blue/green deployments don't support.`,
+    );
+  }
+  const cascading = replicas.filter((r) => rds.replicas.replicasOf(r).length > 0);
+  if (cascading.length > 0) {
+    throw new SimError(
+      'SourceDatabaseNotSupportedFault',
+      `DB instance ${source.id} has cascading read replicas (${cascading.map((r) => `${r.id} has read replicas`).join(', ')}), which blue/green deployments don't support.`,
+    );
+  }
+  // A replica must be copyable as the source must (the documents say nothing of it; the simulator's choice).
+  const busy = replicas.find((r) => r.status !== 'available');
+  if (busy) throw new SimError('InvalidDBInstanceState', `DB instance ${busy.id}, a read replica of ${source.id}, is not in available state (it is ${busy.status}).`);
+  return replicas;
 }
 
 /**
@@ -136,7 +175,7 @@ export function createDeployment(c: Create, account: string, region: string, inp
     throw new SimError('BlueGreenDeploymentAlreadyExistsFault', `A Blue Green Deployment with the name '${name}' already exists`);
   }
   const source = sourceOf(c, account, region, input.source);
-  checkSource(c, source);
+  const blueReplicas = checkSource(c, source);
   const version = targetVersion(c, source, input.targetEngineVersion);
   const upgrade = version !== source.engineVersion;
   const major = majorOf(version) !== majorOf(source.engineVersion);
@@ -154,8 +193,9 @@ export function createDeployment(c: Create, account: string, region: string, inp
       `The current DB instance parameter group ${source.parameterGroupName} is custom. You must explicitly specify a new DB instance parameter group, either default or custom, for the engine version upgrade.`,
     );
   }
+  const replicaPairs = blueReplicas.map((r) => replicaPair(r, input, version, major));
   const green = rds.create(account, region, {
-    id: greenId(c, account, region, source.id),
+    id: greenId(rds, account, region, source.id),
     instanceClass: input.targetInstanceClass ?? source.instanceClass,
     engine: source.engine,
     engineVersion: source.engineVersion,
@@ -187,7 +227,7 @@ export function createDeployment(c: Create, account: string, region: string, inp
   green.pendingParameterGroupName = pendingParameterGroup;
   if (source.postgres) rds.databases.prepareGreen(source, green);
   const id = `bgd-${randomLower(16)}`;
-  const record: BlueGreenDeploymentRecord = {
+  const record: DeploymentWithReplicas = {
     account,
     region,
     id,
@@ -200,6 +240,7 @@ export function createDeployment(c: Create, account: string, region: string, inp
     createdAt: now,
     tags: dedupeTags(input.tags),
     faults: [],
+    ...(replicaPairs.length > 0 ? { replicaPairs } : {}),
   };
   // Faults armed on the source before the deployment existed are the deployment's now.
   const armed = ctx.state.blueGreenFaultsBySource;
@@ -210,8 +251,80 @@ export function createDeployment(c: Create, account: string, region: string, inp
   return record;
 }
 
+/**
+ * What a blue read replica's green copy will get: TargetDBInstanceClass or the replica's class; TargetDBParameterGroupName
+ * (already checked against the target's family), or the replica's own group, or on a major upgrade RDS's default
+ * group of the new family (a replica on a custom group then needs TargetDBParameterGroupName, as the primary does).
+ */
+function replicaPair(replica: DbInstance, input: CreateBlueGreenInput, version: string, major: boolean): ReplicaPair {
+  let parameterGroupName = input.targetParameterGroupName ?? replica.parameterGroupName;
+  if (input.targetParameterGroupName === undefined && major) {
+    if (!isDefaultParameterGroup(replica.parameterGroupName)) {
+      throw new SimError(
+        'InvalidParameterCombination',
+        `The current DB instance parameter group ${replica.parameterGroupName} of read replica ${replica.id} is custom. You must explicitly specify a new DB instance parameter group, either default or custom, for the engine version upgrade.`,
+      );
+    }
+    parameterGroupName = defaultParameterGroupName(replica.engine, version);
+  }
+  return { source: replica.resourceId, instanceClass: input.targetInstanceClass ?? replica.instanceClass, parameterGroupName };
+}
+
+/**
+ * CREATING_TOPOLOGY_OF_SOURCE: each blue read replica not yet copied is copied as a read replica of the green primary,
+ * `<replica>-green-<6 characters>`, made at `at` (when the green primary became available) at the green primary's
+ * version, with the green primary's allocated storage and the blue replica's other settings (storage type and IOPS,
+ * encryption, Multi-AZ, Availability Zone, subnet group, security groups, windows, retention, flags, tags, port); it
+ * goes `creating` → `available`, as a replica does (RDS creates replicas "with backups disabled"). Answers whether it
+ * made any. A blue replica that is gone is left uncopied.
+ */
+export function createGreenReplicas({ rds }: Pick<Create, 'rds'>, d: BlueGreenDeploymentRecord, greenPrimary: DbInstance, at: number, blueOf: (resourceId: string) => DbInstance | undefined): boolean {
+  let made = false;
+  for (const pair of replicaPairsOf(d)) {
+    if (pair.target !== undefined) continue;
+    const blue = blueOf(pair.source);
+    if (!blue) continue;
+    const green = rds.create(
+      d.account,
+      d.region,
+      {
+        id: greenId(rds, d.account, d.region, blue.id),
+        instanceClass: pair.instanceClass,
+        engine: greenPrimary.engine,
+        engineVersion: greenPrimary.engineVersion,
+        allocatedStorage: greenPrimary.allocatedStorage,
+        storageType: blue.storageType,
+        iops: blue.iops,
+        storageEncrypted: blue.storageEncrypted,
+        kmsKeyId: blue.kmsKeyId,
+        multiAZ: blue.multiAZ,
+        availabilityZone: blue.multiAZ ? undefined : blue.availabilityZone,
+        dbSubnetGroupName: blue.dbSubnetGroupName,
+        parameterGroupName: pair.parameterGroupName,
+        vpcSecurityGroupIds: blue.vpcSecurityGroupIds,
+        preferredMaintenanceWindow: blue.preferredMaintenanceWindow,
+        preferredBackupWindow: blue.preferredBackupWindow,
+        backupRetentionPeriod: blue.backupRetentionPeriod,
+        autoMinorVersionUpgrade: blue.autoMinorVersionUpgrade,
+        deletionProtection: blue.deletionProtection,
+        copyTagsToSnapshot: blue.copyTagsToSnapshot,
+        iamDatabaseAuthentication: blue.iamDatabaseAuthenticationEnabled,
+        masterUsername: blue.masterUsername,
+        dbName: blue.dbName,
+        port: blue.endpoint.port,
+        tags: blue.tags,
+      },
+      { replicaOf: refOf(greenPrimary), status: 'available', createdAt: at },
+    );
+    rds.lifecycle.startOp(green, at, { kind: 'create', steps: rds.lifecycle.steps(at, ['creating', 'creating']), finalStatus: 'available' });
+    pair.target = green.resourceId;
+    made = true;
+  }
+  return made;
+}
+
 /** `<source>-green-<6 lower-case letters and digits>`, within the 63 characters of an identifier. */
-function greenId({ rds }: Create, account: string, region: string, sourceId: string): string {
+function greenId(rds: Pick<BlueGreenStore, 'find'>, account: string, region: string, sourceId: string): string {
   for (;;) {
     const id = `${sourceId.slice(0, 50).replace(/-+$/, '')}-green-${randomLower(6)}`;
     if (!rds.find(account, region, id)) return id;

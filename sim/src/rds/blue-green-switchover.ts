@@ -19,6 +19,12 @@
  *   original name, Status and member status SWITCHOVER_COMPLETED), as moto does;
  * - the answer to the call shows SWITCHOVER_IN_PROGRESS with its member still AVAILABLE (the AWS CLI's example of
  *   switchover-blue-green-deployment); the next describe shows the member SWITCHOVER_IN_PROGRESS.
+ * - "A switchover promotes the green environment to be the new production environment. When the green DB instance
+ *   has read replicas, they are also promoted": every member pair is renamed at once (the overview's example: "The
+ *   green environment read replica named mydb2-green-abc123 becomes the production read replica mydb2", "The blue
+ *   environment read replica named mydb2 becomes mydb2-old1"), each green taking its blue's endpoint; the green
+ *   replicas keep replicating the green primary, now under the production name, and the old blue replicas their old
+ *   primary, now `-old1`.
  * The switchover lasts the RDS duration `blueGreenSwitchover`; a longer one than SwitchoverTimeout is rolled back at
  * the timeout. The old blue is never deleted ("After a switchover, the DB instances in the previous blue environment
  * are retained").
@@ -28,7 +34,7 @@ import { SimError } from '../core/errors';
 import { regionalKey } from '../core/ids';
 import { describeGuardrail, takeSwitchoverFault } from './blue-green-faults';
 import type { BlueGreenView } from './blue-green-view';
-import { viewOf } from './blue-green-view';
+import { replicaPairsOf, viewOf } from './blue-green-view';
 import type { RdsContext } from './context';
 import { endpointAddress } from './endpoint';
 import type { BlueGreenStore } from './inputs';
@@ -52,9 +58,10 @@ export class BlueGreenSwitchover {
   /**
    * SwitchoverBlueGreenDeployment: only from AVAILABLE (and from SWITCHOVER_FAILED: a rolled-back switchover made
    * "no changes ... to either environment", so it may be tried again; the documents do not say otherwise), with
-   * both instances `available` ("InvalidBlueGreenDeploymentStateFault: DB instance X is not in available state", as
-   * reported against the real service, hashicorp/terraform-provider-aws#36241). Writes stop and connections drop in
-   * both environments at once; guardrail checks run first and cancel the switchover before that.
+   * every member instance `available` ("InvalidBlueGreenDeploymentStateFault: DB instance X is not in available
+   * state", as reported against the real service, hashicorp/terraform-provider-aws#36241). Writes stop and
+   * connections drop in both environments at once, on every member ("Drops connections to the DB instances in both
+   * environments"); guardrail checks run first and cancel the switchover before that.
    */
   start(account: string, region: string, id: string, timeoutSeconds = DEFAULT_SWITCHOVER_TIMEOUT): BlueGreenView {
     const d = this.deployments.get(account, region, id);
@@ -64,8 +71,9 @@ export class BlueGreenSwitchover {
     if (d.status !== 'AVAILABLE' && d.status !== 'SWITCHOVER_FAILED') {
       throw new SimError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} can't be switched over: its status is ${d.status}, not AVAILABLE.`);
     }
-    const { blue, green } = this.members(d);
-    for (const inst of [blue, green]) {
+    const pairs = this.members(d);
+    const instances = pairs.flatMap(({ blue, green }) => [blue, green]);
+    for (const inst of instances) {
       if (inst.status !== 'available') throw new SimError('InvalidBlueGreenDeploymentStateFault', `DB instance ${inst.id} is not in available state`);
     }
     const now = this.ctx.now();
@@ -87,16 +95,26 @@ export class BlueGreenSwitchover {
     d.memberStatus = 'SWITCHOVER_IN_PROGRESS';
     d.statusDetails = undefined;
     // The guardrails run before writes stop: a canceled switchover has no outage.
-    if (d.switchover.outcome !== 'canceled') for (const inst of [blue, green]) this.outage(inst, d.id);
+    if (d.switchover.outcome !== 'canceled') for (const inst of instances) this.outage(inst, d.id);
     this.ctx.markDirty();
     return viewOf(d, (resourceId) => this.deployments.instance(resourceId), { memberStatus: 'AVAILABLE' });
   }
 
-  private members(d: BlueGreenDeploymentRecord): { blue: DbInstance; green: DbInstance } {
-    const blue = this.deployments.instance(d.sourceResourceId);
-    const green = this.deployments.instance(d.targetResourceId);
-    if (!blue || !green) throw new SimError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is missing its ${blue ? 'target' : 'source'} DB instance.`);
-    return { blue, green };
+  /** The member pairs, the primaries first, then each read replica and its green copy. */
+  private members(d: BlueGreenDeploymentRecord): Array<{ blue: DbInstance; green: DbInstance }> {
+    const pairs = [{ source: d.sourceResourceId, target: d.targetResourceId as string | undefined }, ...replicaPairsOf(d)];
+    return pairs.map(({ source, target }) => {
+      const blue = this.deployments.instance(source);
+      const green = target === undefined ? undefined : this.deployments.instance(target);
+      if (!blue || !green) throw new SimError('InvalidBlueGreenDeploymentStateFault', `The blue/green deployment ${d.id} is missing its ${blue ? 'target' : 'source'} DB instance ${blue ? `for ${blue.id}` : source}.`);
+      return { blue, green };
+    });
+  }
+
+  /** The member instances that exist, blue and green (a switchover that ends changes them all). */
+  private memberInstances(d: BlueGreenDeploymentRecord): DbInstance[] {
+    const ids = [d.sourceResourceId, d.targetResourceId, ...replicaPairsOf(d).flatMap((p) => (p.target === undefined ? [p.source] : [p.source, p.target]))];
+    return ids.map((id) => this.deployments.instance(id)).filter((i): i is DbInstance => i !== undefined);
   }
 
   /** Writes stopped and connections dropped (`deployment`), or allowed again (undefined). */
@@ -110,14 +128,18 @@ export class BlueGreenSwitchover {
   /** The switchover of `d` has run its time (RdsBlueGreen's tick): completed, or rolled back or canceled. */
   end(d: BlueGreenDeploymentRecord): void {
     const s = d.switchover as NonNullable<BlueGreenDeploymentRecord['switchover']>;
-    const blue = this.deployments.instance(d.sourceResourceId);
-    const green = this.deployments.instance(d.targetResourceId);
-    if (s.outcome === 'completed' && blue && green) {
-      this.complete(d, blue, green);
+    let pairs: Array<{ blue: DbInstance; green: DbInstance }> | undefined;
+    try {
+      pairs = this.members(d);
+    } catch {
+      pairs = undefined;
+    }
+    if (s.outcome === 'completed' && pairs) {
+      this.complete(d, pairs);
     } else {
       // "If the switchover starts and then stops before finishing for any reason, then any changes are rolled back,
       // and no changes are made to either environment" (RDS-EVENT-0249 "Switchover canceled on blue/green deployment").
-      for (const inst of [blue, green]) if (inst) this.outage(inst, undefined);
+      for (const inst of this.memberInstances(d)) this.outage(inst, undefined);
       d.status = 'SWITCHOVER_FAILED';
       d.memberStatus = 'SWITCHOVER_FAILED';
       d.statusDetails = `Switchover ${s.outcome === 'canceled' ? 'canceled' : 'rolled back'}: ${s.reason ?? 'a member is missing'}. No changes were made to either environment.`;
@@ -125,21 +147,29 @@ export class BlueGreenSwitchover {
     this.ctx.markDirty();
   }
 
-  /** The renames, the endpoints, the tags, the databases, then SWITCHOVER_COMPLETED ("Switchover completed"). */
-  private complete(d: BlueGreenDeploymentRecord, blue: DbInstance, green: DbInstance): void {
-    const name = blue.id;
-    const endpoint = { ...blue.endpoint };
-    const greenPort = green.endpoint.port;
-    const oldName = this.oldName(blue);
-    renameInstance(this.ctx, blue, oldName);
-    renameInstance(this.ctx, green, name);
-    green.endpoint = endpoint;
-    blue.endpoint = { address: endpointAddress(oldName, blue.account, blue.region), port: greenPort, hostedZoneId: endpoint.hostedZoneId };
-    green.tags = dedupeTags([...green.tags, ...blue.tags]);
-    blue.blueGreenSwitchover = undefined;
-    green.blueGreenSwitchover = undefined;
-    this.rds.databases.switchOver(blue, green);
-    for (const inst of [blue, green]) this.rds.databases.statusChanged(inst);
+  /**
+   * The renames, the endpoints, the tags, the databases, then SWITCHOVER_COMPLETED ("Switchover completed"). Each pair
+   * as the primaries: the blue is renamed first (its replicas' link follows it to `-old1`), then the green takes the
+   * name (its replicas' link follows it to the production name), the blue's endpoint, address and port, and its tags.
+   */
+  private complete(d: BlueGreenDeploymentRecord, pairs: Array<{ blue: DbInstance; green: DbInstance }>): void {
+    for (const { blue, green } of pairs) {
+      const name = blue.id;
+      const endpoint = { ...blue.endpoint };
+      const greenPort = green.endpoint.port;
+      const oldName = this.oldName(blue);
+      renameInstance(this.ctx, blue, oldName);
+      renameInstance(this.ctx, green, name);
+      green.endpoint = endpoint;
+      blue.endpoint = { address: endpointAddress(oldName, blue.account, blue.region), port: greenPort, hostedZoneId: endpoint.hostedZoneId };
+      green.tags = dedupeTags([...green.tags, ...blue.tags]);
+      blue.blueGreenSwitchover = undefined;
+      green.blueGreenSwitchover = undefined;
+    }
+    // Only the primaries can be PostgreSQL-backed (the simulator runs no streaming replication to replicas).
+    const primaries = pairs[0] as { blue: DbInstance; green: DbInstance };
+    this.rds.databases.switchOver(primaries.blue, primaries.green);
+    for (const { blue, green } of pairs) for (const inst of [blue, green]) this.rds.databases.statusChanged(inst);
     d.status = 'SWITCHOVER_COMPLETED';
     d.memberStatus = 'SWITCHOVER_COMPLETED';
     d.statusDetails = 'Switchover completed';

@@ -4,7 +4,9 @@
  * these calls (aws/aws-cli awscli/examples/rds/*-blue-green-deployment*.rst): CreateBlueGreenDeployment's answer
  * has every task PENDING, no Target and a member pair with its SourceMember only; the tasks of a DB instance's
  * deployment are CREATING_READ_REPLICA_OF_SOURCE, DB_ENGINE_VERSION_UPGRADE (with an engine upgrade),
- * CONFIGURE_BACKUPS and CREATING_TOPOLOGY_OF_SOURCE.
+ * CONFIGURE_BACKUPS and CREATING_TOPOLOGY_OF_SOURCE. A deployment of a primary with read replicas lists one member
+ * pair per resource, the primaries first, then each replica (the AWS CLI's examples of an instance with three
+ * replicas: `my-db-instance-replica-1` paired with `my-db-instance-replica-1-green-k5fv7u`, and so on).
  */
 import type { Tag } from '../core/aws';
 import { SimError } from '../core/errors';
@@ -29,6 +31,28 @@ export interface BlueGreenView {
 
 /** An instance by DbiResourceId: "Amazon RDS tracks resources in blue/green deployments with the DbiResourceId". */
 export type InstanceByResourceId = (resourceId: string) => DbInstance | undefined;
+
+/**
+ * A read replica of the blue primary and its copy in the green environment, by DbiResourceId; `target` is absent until
+ * the green replica is made (CREATING_TOPOLOGY_OF_SOURCE). `instanceClass` and `parameterGroupName` are what the green
+ * replica gets, settled when the deployment is created (TargetDBInstanceClass and TargetDBParameterGroupName apply to
+ * every DB instance of the green environment).
+ */
+export interface ReplicaPair {
+  source: string;
+  target?: string;
+  instanceClass: string;
+  parameterGroupName: string;
+}
+
+/**
+ * The deployment record as the blue/green files keep it: BlueGreenDeploymentRecord (sim/src/rds/state.ts) and its
+ * replica pairs (`replicaPairs`, kept in the state file with the rest of the record; absent in state files written
+ * before replicas were copied, and on deployments of a primary without replicas).
+ */
+export type DeploymentWithReplicas = BlueGreenDeploymentRecord & { replicaPairs?: ReplicaPair[] };
+
+export const replicaPairsOf = (d: BlueGreenDeploymentRecord): ReplicaPair[] => (d as DeploymentWithReplicas).replicaPairs ?? [];
 
 export const deploymentArn = (d: Pick<BlueGreenDeploymentRecord, 'account' | 'region' | 'id'>): string => `arn:aws:rds:${d.region}:${d.account}:deployment:${d.id}`;
 
@@ -66,12 +90,18 @@ export function viewOf(d: BlueGreenDeploymentRecord, instance: InstanceByResourc
   const green = opts.atCreate ? undefined : instance(d.targetResourceId);
   let tasks = d.tasks ?? tasksAt(d, green ? currentTask(green) : undefined);
   if (opts.atCreate) tasks = taskNames(d).map((name) => ({ name, status: 'PENDING' }));
+  const status = opts.memberStatus ?? d.memberStatus;
+  const replicas = replicaPairsOf(d).map((p) => ({
+    source: instance(p.source)?.arn,
+    target: opts.atCreate || p.target === undefined ? undefined : instance(p.target)?.arn,
+    status,
+  }));
   return {
     id: d.id,
     name: d.name,
     source: blue?.arn,
     target: green?.arn,
-    members: [{ source: blue?.arn, target: green?.arn, status: opts.memberStatus ?? d.memberStatus }],
+    members: [{ source: blue?.arn, target: green?.arn, status }, ...replicas],
     tasks,
     status: opts.deletedAt !== undefined ? 'DELETING' : d.status,
     statusDetails: d.statusDetails,

@@ -13,14 +13,17 @@ import { regionalKey } from '../core/ids';
 import type { Params } from '../core/query';
 import { str } from '../core/query';
 import type { CreateBlueGreenInput } from './blue-green-create';
-import { createDeployment } from './blue-green-create';
+import { createDeployment, createGreenReplicas } from './blue-green-create';
 import { standingFault } from './blue-green-faults';
 import { BlueGreenSwitchover } from './blue-green-switchover';
 import type { BlueGreenView, ViewOptions } from './blue-green-view';
-import { currentTask, filterDeployments, tasksAt, viewOf } from './blue-green-view';
+import { currentTask, filterDeployments, replicaPairsOf, tasksAt, viewOf } from './blue-green-view';
 import type { RdsContext } from './context';
 import type { BlueGreenStore } from './inputs';
 import type { BlueGreenDeploymentRecord, DbInstance } from './state';
+
+/** A green instance that will not become available. */
+const failedStatus = (inst: DbInstance): boolean => inst.status === 'failed' || inst.status === 'restore-error';
 
 export class RdsBlueGreen {
   readonly switchovers: BlueGreenSwitchover;
@@ -136,16 +139,30 @@ export class RdsBlueGreen {
   }
 
   /**
-   * Provisioning follows the green instance: PROVISIONING → AVAILABLE once it is `available` with nothing left to do
-   * (RDS-EVENT-0244 "Blue/green deployment tasks completed"); a green that failed (`failed`, `restore-error`) leaves
-   * the deployment INVALID_CONFIGURATION with the task it was on FAILED.
+   * Provisioning follows the green instances: once the green primary is `available` with nothing left to do, its
+   * read replicas are made (CREATING_TOPOLOGY_OF_SOURCE, from the instant the primary became available; sim/src/rds/
+   * blue-green-create.ts), and the deployment is AVAILABLE once they are too (RDS-EVENT-0244 "Blue/green deployment
+   * tasks completed"). A green instance that failed (`failed`, `restore-error`) leaves the deployment
+   * INVALID_CONFIGURATION with the task it was on FAILED.
    */
   private provisioned(d: BlueGreenDeploymentRecord): void {
     if (d.status !== 'PROVISIONING') return;
     const green = this.instance(d.targetResourceId);
-    if (!green || green.status === 'failed' || green.status === 'restore-error') {
+    if (!green || failedStatus(green)) {
       this.failProvisioning(d, `the green DB instance ${green?.id ?? d.targetResourceId} ${green ? `is ${green.status}` : 'is gone'}.`);
-    } else if (green.status === 'available' && !green.op) {
+      return;
+    }
+    if (green.status !== 'available' || green.op) return;
+    if (createGreenReplicas({ rds: this.rds }, d, green, Math.max(green.statusSince, d.createdAt), (resourceId) => this.instance(resourceId))) {
+      // The new replicas were made in the past (when the primary became available): bring them up to now.
+      this.rds.lifecycle.tick();
+      this.ctx.markDirty();
+    }
+    const replicas = replicaPairsOf(d).flatMap((p) => (p.target === undefined ? [] : [{ resourceId: p.target, inst: this.instance(p.target) }]));
+    const broken = replicas.find((r) => !r.inst || failedStatus(r.inst));
+    if (broken) {
+      this.failProvisioning(d, `the green DB instance ${broken.inst?.id ?? broken.resourceId} ${broken.inst ? `is ${broken.inst.status}` : 'is gone'}.`);
+    } else if (replicas.every((r) => r.inst?.status === 'available' && !r.inst.op)) {
       d.status = 'AVAILABLE';
       d.memberStatus = 'AVAILABLE';
       d.tasks = tasksAt(d, undefined);
@@ -166,17 +183,19 @@ export class RdsBlueGreen {
 
   /**
    * Creation failed (RDS-EVENT-0245 "Creation of blue/green deployment failed"): the task under way FAILED, the green
-   * instance `failed`. The documented statuses have no failed provisioning: INVALID_CONFIGURATION is "Resources in
-   * the green environment are invalid, so switchover isn't possible" (API_BlueGreenDeployment).
+   * instances still being made `failed`. The documented statuses have no failed provisioning: INVALID_CONFIGURATION is
+   * "Resources in the green environment are invalid, so switchover isn't possible" (API_BlueGreenDeployment).
    */
   private failProvisioning(d: BlueGreenDeploymentRecord, reason: string): void {
     const green = this.instance(d.targetResourceId);
     d.tasks = tasksAt(d, green ? currentTask(green) : 'CREATING_READ_REPLICA_OF_SOURCE', 'FAILED');
-    if (green?.op) {
-      green.op = undefined;
-      green.status = 'failed';
-      green.statusSince = this.ctx.now();
-      this.rds.databases.statusChanged(green);
+    const greenReplicas = replicaPairsOf(d).map((p) => (p.target === undefined ? undefined : this.instance(p.target)));
+    for (const inst of [green, ...greenReplicas]) {
+      if (!inst?.op) continue;
+      inst.op = undefined;
+      inst.status = 'failed';
+      inst.statusSince = this.ctx.now();
+      this.rds.databases.statusChanged(inst);
     }
     d.status = 'INVALID_CONFIGURATION';
     d.statusDetails = `Creation of blue/green deployment failed: ${reason}`;

@@ -150,8 +150,9 @@ describe('sim: RDS blue/green deployments', function () {
     await rejectsWith(bg.create('stopped', 'stopped'), 'InvalidDBInstanceStateFault', 'not in available state');
     await bg.seedSource('managed', { masterUserPassword: 'a-long-password', manageMasterUserPassword: true });
     await rejectsWith(bg.create('managed', 'managed'), 'SourceDatabaseNotSupportedFault', 'Secrets Manager');
+    // A primary with read replicas is copied with them (blue-green-replicas.test.ts); a replica is no source.
     await h.admin.seed({ instances: [{ region: REGION, id: 'other-ro', replicaOf: 'other' }] });
-    await rejectsWith(bg.create('replicated', 'other'), 'SourceDatabaseNotSupportedFault', 'read replicas');
+    await rejectsWith(bg.create('of-a-replica', 'other-ro'), 'SourceDatabaseNotSupportedFault', 'is a read replica');
 
     await rejectsWith(h.rds.send(new DescribeBlueGreenDeploymentsCommand({ BlueGreenDeploymentIdentifier: 'bgd-0000000000000000' })), 'BlueGreenDeploymentNotFoundFault');
     const unknown = await rejectsWith(h.rds.send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: 'bgd-0000000000000000' })), 'BlueGreenDeploymentNotFoundFault');
