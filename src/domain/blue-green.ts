@@ -10,12 +10,25 @@ import type { BlueGreenDeployment, BlueGreenReport } from '../api';
 import { fnv1a } from './hash';
 
 /**
- * "Blue/green deployments don't support managing master user passwords with AWS Secrets Manager" (RDS User
- * Guide, Blue/Green limitations): CreateBlueGreenDeployment refuses such a source (SourceDatabaseNotSupportedFault).
+ * What RDS Blue/Green deployments do not support, read from the source before any change (RDS User Guide,
+ * "Limitations for blue/green deployments"): CreateBlueGreenDeployment refuses such a source
+ * (SourceDatabaseNotSupportedFault).
+ * - "Blue/green deployments don't support managing master user passwords with AWS Secrets Manager."
+ * - "Blue/green deployments aren't supported for the following features: ... Cross-Region read replicas". RDS lists
+ *   a read replica in another Region by its ARN in ReadReplicaDBInstanceIdentifiers. (Read replicas in the same
+ *   Region are supported: they are copied into the green environment and switched over with the primary. Cascading
+ *   read replicas, also unsupported, are seen only on the replicas themselves: AWS's refusal names them.)
  */
-export function blueGreenUnsupported(info: { masterUserSecretArn?: string }): string | undefined {
+export function blueGreenUnsupported(info: { masterUserSecretArn?: string; readReplicaIds?: string[] }, region: string): string | undefined {
   if (info.masterUserSecretArn) {
     return 'its master password is managed in Secrets Manager (MasterUserSecret), which RDS Blue/Green deployments do not support; use method maintenance-window or apply-now for it, or stop managing the password in Secrets Manager first';
+  }
+  const elsewhere = (info.readReplicaIds ?? []).filter((id) => {
+    const arnRegion = /^arn:[^:]+:rds:([^:]+):/.exec(id)?.[1];
+    return arnRegion !== undefined && arnRegion !== region;
+  });
+  if (elsewhere.length) {
+    return `it has read replicas in another Region (${elsewhere.join(', ')}), which RDS Blue/Green deployments do not support; use method maintenance-window or apply-now for it (its replicas are then upgraded first)`;
   }
   return undefined;
 }

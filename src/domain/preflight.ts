@@ -53,7 +53,7 @@ export function assessStage(stage: ResolvedStage, info: AssessedInstance, target
       problems.push(`${stage.name}: ${(err as Error).message}`);
     }
   }
-  const unsupported = stage.method === 'blue-green' ? blueGreenUnsupported(info) : undefined;
+  const unsupported = stage.method === 'blue-green' ? blueGreenUnsupported(info, stage.region) : undefined;
   if (unsupported) problems.push(`${stage.name}: ${stage.instanceId} cannot be upgraded by Blue/Green: ${unsupported}`);
   if (info.engineVersion === targetVersion) {
     return problems.length ? { kind: 'problem', problems } : { kind: 'skip', fromVersion: info.engineVersion, note: `already at ${info.engineVersion}` };

@@ -222,7 +222,7 @@ describe('method blue-green (time-skipping)', function () {
     assert.deepEqual(resolved.stages[0].blueGreen, { switchoverTimeoutSeconds: 300, provisioningTimeoutMs: DAY, switchover: 'window' });
   });
 
-  it('preflight refuses an instance whose master password is managed in Secrets Manager (Blue/Green does not support it), naming what to do', function () {
+  it('preflight refuses an instance whose master password is managed in Secrets Manager, or with a cross-Region read replica (Blue/Green supports neither), naming what to do', function () {
     const stage = resolveCampaignSpec(spec([production()])).stages[0];
     const info = { engine: 'postgres', engineVersion: '15.5', preferredMaintenanceWindow: 'wed:22:00-wed:22:30' };
     const targets = [{ engineVersion: '15.8', isMajorVersionUpgrade: false, autoUpgrade: false }];
@@ -230,5 +230,11 @@ describe('method blue-green (time-skipping)', function () {
     const managed = assessStage(stage, { ...info, masterUserSecretArn: 'arn:aws:secretsmanager:eu-west-2:123456789012:secret:rds!db-1' }, '15.8', targets);
     assert.equal(managed.kind, 'problem');
     assert.match((managed as { problems: string[] }).problems[0], /production: notify-production cannot be upgraded by Blue\/Green: its master password is managed in Secrets Manager .* use method maintenance-window or apply-now/);
+    // Read replicas in the instance's Region are copied into the green environment; one in another Region is not supported.
+    const sameRegion = assessStage(stage, { ...info, readReplicaIds: ['notify-production-replica'] }, '15.8', targets);
+    assert.equal(sameRegion.kind, 'ready');
+    const crossRegion = assessStage(stage, { ...info, readReplicaIds: ['notify-production-replica', 'arn:aws:rds:eu-west-1:123456789012:db:notify-dr'] }, '15.8', targets);
+    assert.equal(crossRegion.kind, 'problem');
+    assert.match((crossRegion as { problems: string[] }).problems[0], /notify-production cannot be upgraded by Blue\/Green: it has read replicas in another Region \(arn:aws:rds:eu-west-1:123456789012:db:notify-dr\)/);
   });
 });
