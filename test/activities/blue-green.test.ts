@@ -114,6 +114,27 @@ describe('activities: Blue/Green deployments against the simulator', function ()
     assert.equal(calls.filter((c) => /^Delete/.test(c.action)).length, 0, 'nothing deleted');
   });
 
+  it('a primary with a read replica in its Region: the replica is copied into the green environment and switched over with it; both names then run 15.8', async function () {
+    await h.admin.seed({ instances: [{ region: REGION, id: 'notify-prod-replica', replicaOf: 'notify-prod' }] } as never);
+    const { deployment } = await create();
+    h.advance(400);
+    const available = await bg.waitForBlueGreenDeployment({ where, deploymentId: deployment.id, while: ['PROVISIONING'] });
+    assert.equal(available.status, 'AVAILABLE');
+    assert.deepEqual(
+      available.switchover.map((m) => [m.sourceMember?.split(':db:')[1], m.targetMember?.split(':db:')[1].replace(/-green-[a-z0-9]{6}$/, '-green')]),
+      [['notify-prod', 'notify-prod-green'], ['notify-prod-replica', 'notify-prod-replica-green']],
+      'one member per blue instance, the replica included',
+    );
+    await bg.switchoverBlueGreenDeployment({ where, deploymentId: deployment.id, timeoutSeconds: 60 });
+    h.advance(30);
+    assert.equal((await bg.waitForBlueGreenDeployment({ where, deploymentId: deployment.id, while: ['SWITCHOVER_IN_PROGRESS'] })).status, 'SWITCHOVER_COMPLETED');
+    const primary = await rds.describeInstance({ where, instanceId: 'notify-prod' });
+    const replica = await rds.describeInstance({ where, instanceId: 'notify-prod-replica' });
+    assert.deepEqual([primary.engineVersion, replica.engineVersion], ['15.8', '15.8']);
+    assert.equal(replica.replicaSourceId, 'notify-prod', 'the new replica follows the new primary');
+    assert.deepEqual(primary.readReplicaIds, ['notify-prod-replica']);
+  });
+
   it('a switchover AWS rolls back (SWITCHOVER_FAILED) is not asked again by a retry, only with retryAfterFailure (the team\'s decision)', async function () {
     const { deployment } = await create();
     h.advance(200);
