@@ -8,7 +8,7 @@
  */
 import type { Command } from 'commander';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { campaignStatusQuery, restoreStatusQuery, type Approval, type CampaignStatus, type ChangeMade, type HumanAction, type IdentityStatus, type RestoreStatus } from '../api';
 import { campaignHandle, restoreHandle } from '../client';
 import { UNVERIFIED_NOTE } from '../domain/identity/identity';
@@ -64,10 +64,32 @@ function common(kind: RunKind, id: string, workflowId: string, s: CampaignStatus
   };
 }
 
-export function campaignRecord(workflowId: string, s: CampaignStatus, spec: unknown, runId: string): ChangeRecord {
-  const changes = s.changes ?? [];
+/**
+ * An instance of a fleet stage, as its own workflow reports it (`campaign status --instance`): its changes and its
+ * Blue/Green deployment are in its status, not in the campaign's.
+ */
+export interface FleetChildStatus {
+  stage: string;
+  instance: string;
+  status: CampaignStatus;
+}
+
+export function campaignRecord(workflowId: string, s: CampaignStatus, spec: unknown, runId: string, children: FleetChildStatus[] = []): ChangeRecord {
+  // The fleet's instances' changes, under their stage's name (each instance's workflow runs a stage of one instance).
+  const childChanges = children.flatMap((c) => (c.status.changes ?? []).map((x) => ({ ...x, stage: c.stage })));
+  const changes = [...(s.changes ?? []), ...childChanges].sort((a, b) => a.at.localeCompare(b.at));
+  const childDeployments = children.flatMap((c) =>
+    c.status.stages
+      .filter((st) => st.blueGreen)
+      .map((st) => {
+        const b = st.blueGreen!;
+        const calls = (c.status.changes ?? []).filter((x) => x.resource === b.arn || x.resource === b.deploymentId);
+        return { stage: c.stage, instance: c.instance, deploymentId: b.deploymentId, arn: b.arn, status: b.status, green: b.greenInstanceId, oldBlue: b.oldInstanceId, calls };
+      }),
+  );
   return {
     ...common('campaign', s.campaignId, workflowId, s, spec, runId),
+    changes,
     plan: s.stages.map((st) => ({
       stage: st.name,
       instance: st.fleet ? `fleet: ${st.fleet.selection}; ${st.fleet.instances.length} instance(s): ${describeCounts(st.fleet.counts)}` : `${st.region}/${st.instanceId}`,
@@ -88,7 +110,8 @@ export function campaignRecord(workflowId: string, s: CampaignStatus, spec: unkn
         const b = st.blueGreen!;
         const calls = changes.filter((c) => c.stage === st.name && (c.resource === b.arn || c.resource === b.deploymentId));
         return { stage: st.name, instance: `${st.region}/${st.instanceId}`, deploymentId: b.deploymentId, arn: b.arn, status: b.status, green: b.greenInstanceId, oldBlue: b.oldInstanceId, calls };
-      }),
+      })
+      .concat(childDeployments),
     downtime: s.stages
       .filter((st) => st.downtimeSeconds !== undefined)
       .map((st) => ({ what: `${st.name}: longest outage the probe saw (${st.probe?.requests ?? '?'} requests, ${st.probe?.failures ?? '?'} failed)`, seconds: st.downtimeSeconds })),
@@ -194,11 +217,41 @@ export function recordCommand(group: Command, ctx: CliContext, kind: RunKind): v
       const client = await ctx.client();
       const handle = kind === 'campaign' ? campaignHandle(client, id) : restoreHandle(client, id);
       const { spec, runId } = await startInput(handle);
-      const record =
-        kind === 'campaign'
-          ? campaignRecord(handle.workflowId, await campaignHandle(client, id).query(campaignStatusQuery), spec, runId)
-          : restoreRecord(handle.workflowId, await restoreHandle(client, id).query(restoreStatusQuery), spec, runId);
+      let record: ChangeRecord;
+      if (kind === 'campaign') {
+        const status = await campaignHandle(client, id).query(campaignStatusQuery);
+        record = campaignRecord(handle.workflowId, status, spec, runId, await fleetChildren(client, status, (line) => ctx.io.err(line)));
+      } else {
+        record = restoreRecord(handle.workflowId, await restoreHandle(client, id).query(restoreStatusQuery), spec, runId);
+      }
       ctx.io.out(opts.json ? JSON.stringify(record, null, 2) : formatRecord(record));
     });
 }
 
+/** Children read at once by `campaign record` (each query replays a closed child's history on a worker). */
+const CHILDREN_AT_ONCE = 8;
+
+/**
+ * Every started instance of the campaign's fleet stages, read from its own workflow. A child that cannot be read
+ * (deleted by the namespace's retention) is said on stderr, and the record says what it has.
+ */
+async function fleetChildren(client: Client, status: CampaignStatus, warn: (line: string) => void): Promise<FleetChildStatus[]> {
+  const started = status.stages.flatMap((st) => (st.fleet?.instances ?? []).filter((i) => i.wave !== undefined && i.state !== 'pending').map((i) => ({ stage: st.name, instance: i })));
+  const out: (FleetChildStatus | undefined)[] = new Array(started.length);
+  let next = 0;
+  const lost: string[] = [];
+  await Promise.all(
+    Array.from({ length: Math.min(CHILDREN_AT_ONCE, started.length) }, async () => {
+      for (let k = next++; k < started.length; k = next++) {
+        const { stage, instance } = started[k];
+        try {
+          out[k] = { stage, instance: `${instance.region}/${instance.instanceId}`, status: await client.workflow.getHandle(instance.workflowId).query(campaignStatusQuery) };
+        } catch (err) {
+          lost.push(`${instance.region}/${instance.instanceId} (${instance.workflowId}): ${(err as Error).message}`);
+        }
+      }
+    }),
+  );
+  if (lost.length) warn(`campaign record: ${lost.length} instance workflow(s) could not be read, their changes are missing from the record: ${lost.slice(0, 5).join('; ')}${lost.length > 5 ? '; …' : ''}`);
+  return out.filter((c): c is FleetChildStatus => c !== undefined);
+}

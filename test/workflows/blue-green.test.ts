@@ -208,6 +208,17 @@ describe('method blue-green (time-skipping)', function () {
       }
       assert.equal(fake.incidents.size, 2, 'one announcement per window group');
       assert.equal(status.followUps.filter((f) => f.startsWith('Blue/Green:')).length, 3, 'each old blue named');
+
+      // The record lists each instance's deployment and its calls, read from the instance's own workflow.
+      const children = await Promise.all(
+        status.stages[0].fleet!.instances.map(async (i) => ({ stage: 'production', instance: `${i.region}/${i.instanceId}`, status: await env.client.workflow.getHandle(i.workflowId).query(campaignStatusQuery) })),
+      );
+      const record = campaignRecord(handle.workflowId, status, undefined, '', children);
+      assert.deepEqual(record.blueGreen!.map((b) => [b.instance, b.status, b.oldBlue]), ['prod-a', 'prod-b', 'prod-c'].map((id) => [`eu-west-2/${id}`, 'SWITCHOVER_COMPLETED', `${id}-old1`]));
+      for (const b of record.blueGreen!) assert.deepEqual(b.calls.map((c) => c.action), ['rds:CreateBlueGreenDeployment', 'rds:SwitchoverBlueGreenDeployment'], b.instance);
+      assert.ok(record.changes.some((c) => c.stage === 'production' && c.action === 'rds:SwitchoverBlueGreenDeployment'), "the instances' changes are in the record's changes");
+      const text = formatRecord(record);
+      for (const id of ['prod-a', 'prod-b', 'prod-c']) assert.match(text, new RegExp(`- production eu-west-2/${id}: bgd-\\w+ .*SWITCHOVER_COMPLETED; green ${id}-green-\\w+; old blue ${id}-old1`));
     });
   });
 
