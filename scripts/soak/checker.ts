@@ -255,9 +255,10 @@ function safeJson(text: string | undefined): unknown {
 }
 
 /** A change made (the service answered 2xx), not a call answered by an injected fault or refused. */
-const made = (c: CallRecord) => !c.fault && c.httpStatus >= 200 && c.httpStatus < 300;
+// A lost answer reached the service: its change was made.
+const made = (c: CallRecord) => (!c.fault || c.fault === 'lost') && c.httpStatus >= 200 && c.httpStatus < 300;
 /** Reached the service and refused by it (a second try the service said no to). */
-const refusedByService = (c: CallRecord) => !c.fault && c.httpStatus >= 300;
+const refusedByService = (c: CallRecord) => (!c.fault || c.fault === 'lost') && c.httpStatus >= 300;
 
 function counts(keys: string[]): Map<string, number> {
   const m = new Map<string, number>();

@@ -82,6 +82,29 @@ describe('activities: a mutation is sent at most once per attempt (the soak\'s d
     assert.deepEqual(calls(from, 'DescribeDBInstances').map((c) => c.httpStatus), [200], 'read before the change');
   });
 
+  it('a lost answer (AWS made the change, the reply never came): not sent again; the next attempt reads the change and sends nothing', async function () {
+    const from = since();
+    // The answer of the first ModifyDBInstance is lost (armed as it is sent, after the activity's read).
+    let armed = false;
+    rds.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ModifyDBInstanceCommand' && !armed) {
+          armed = true;
+          sim.engine.setFaults({ lostNext: 1 });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'testLoseTheFirstModifyAnswer' },
+    );
+    // The attempt reads (flag off), sends the change; AWS makes it, the answer is lost: the attempt fails.
+    await assert.rejects(acts.setAutoMinorVersionUpgrade({ where, instanceId: 'db-flag', enabled: true }));
+    assert.deepEqual(calls(from, 'ModifyDBInstance').map((c) => [c.fault, c.httpStatus]), [['lost', 200]], 'sent once, and made');
+    // Temporal's next attempt reads first: already on, nothing sent.
+    const next = await acts.setAutoMinorVersionUpgrade({ where, instanceId: 'db-flag', enabled: true });
+    assert.equal(next.changed, false, next.detail);
+    assert.equal(calls(from, 'ModifyDBInstance').length, 1, 'one change in all');
+  });
+
   it('a throttled mutation is sent again by the SDK: AWS did not process it', async function () {
     const from = since();
     sim.engine.setFaults({ throttleNext: 1 });

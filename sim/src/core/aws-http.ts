@@ -135,14 +135,21 @@ export async function handleAws(engine: SimEngine, method: string, url: URL, bod
     log(0, { fault: fault.kind });
     return dropConnection(req, fault.kind === 'timeout' ? fault.hangMs : 0);
   }
-  if (fault) return fail(injected(protocol, fault), fault.kind);
+  if (fault && fault.kind !== 'lost') return fail(injected(protocol, fault), fault.kind);
+  const lost = fault?.kind === 'lost';
 
   try {
     const reply = protocol.handle({ action, account: who.caller.account, region: scope.region, caller: who.caller, form: form ?? new Map(), body, method, url, route: routed.route });
-    log(reply.status, { response: reply.body });
+    log(reply.status, { response: reply.body, ...(lost ? { fault: 'lost' as const } : {}) });
+    // A lost answer: the service did its work (a change is made), the client never hears of it.
+    if (lost) return dropConnection(req, 0);
     send(res, reply.status, reply.body, protocol.contentType, reply.headers);
   } catch (err) {
     if (!(err instanceof SimError)) throw err;
+    if (lost) {
+      log(err.status, { errorCode: err.code, errorMessage: err.message, fault: 'lost' });
+      return dropConnection(req, 0);
+    }
     fail(err);
   }
 }

@@ -24,8 +24,11 @@ export interface CallRecord<S extends string = string> {
   isMutation: boolean;
   httpStatus: number;
   errorCode?: string;
-  /** Set when an injected fault answered instead of the service (a timeout or reset: no answer, httpStatus 0). */
-  fault?: 'throttle' | 'error' | 'timeout' | 'reset';
+  /**
+   * Set when an injected fault answered instead of the service (a timeout or reset: no answer, httpStatus 0), or,
+   * for `lost`, when the service answered (httpStatus is its answer, a change was made) but the answer was never sent.
+   */
+  fault?: 'throttle' | 'error' | 'timeout' | 'reset' | 'lost';
   /** AWS calls: the request id of the answer (its `x-amzn-RequestId` header and the body's RequestId). */
   requestId?: string;
 }

@@ -9,8 +9,14 @@
  * closes it at once. The client cannot tell either from a lost answer, so it must read before it tries again.
  */
 
-export type FaultKind = 'throttle' | 'error' | 'timeout' | 'reset';
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error', 'timeout', 'reset'];
+export type FaultKind = 'throttle' | 'error' | 'timeout' | 'reset' | 'lost';
+/** Every kind a random fault may be drawn from. */
+export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'error', 'timeout', 'reset', 'lost'];
+/**
+ * The kinds drawn when `random.kinds` is not given: the four that never reach the service. `lost` (the change made,
+ * the answer never sent) is drawn only when named, so a seed draws the same faults as before it existed.
+ */
+export const DEFAULT_RANDOM_KINDS: readonly FaultKind[] = ['throttle', 'error', 'timeout', 'reset'];
 
 /** The product's AWS clients give up on a request after 20 s (src/activities/clients.ts): a timeout outlasts that. */
 export const DEFAULT_HANG_MS = 25_000;
@@ -18,7 +24,7 @@ export const DEFAULT_HANG_MS = 25_000;
 export interface RandomFaultSpec {
   /** The fraction of AWS calls (0..1) answered by a fault. */
   rate: number;
-  /** Which faults, drawn with equal chance (default all four). */
+  /** Which faults, drawn with equal chance (default throttle, error, timeout and reset; `lost` only when named). */
   kinds?: FaultKind[];
   /** Seeds the generator (default 1): the same seed draws the same faults for the same sequence of calls. */
   seed?: number;
@@ -34,6 +40,11 @@ export interface FaultSpec {
   timeoutNext?: number;
   /** The next N AWS calls have their connection closed at once, unanswered. */
   resetNext?: number;
+  /**
+   * The next N AWS calls are handled by the service (a change is made, and logged) but their connection is closed
+   * before the answer is sent: the reply AWS made and the network lost. The call log has them with `fault` `lost`.
+   */
+  lostNext?: number;
   /** How long a timed-out call is held before its connection is closed (default 25 000). */
   hangMs?: number;
   /** A random fraction of every AWS call answered by a fault (after the counted ones above); null turns it off. */
@@ -50,6 +61,7 @@ export interface FaultState {
   errorStatus: number;
   timeoutNext: number;
   resetNext: number;
+  lostNext: number;
   hangMs: number;
   latencyMs: number;
   /** When the latency ends by itself (epoch ms, real time); absent: until set back to 0. */
@@ -60,7 +72,7 @@ export interface FaultState {
   injected: Record<FaultKind, number>;
 }
 
-export type InjectedFault = { kind: 'throttle' } | { kind: 'error'; status: number } | { kind: 'timeout'; hangMs: number } | { kind: 'reset' };
+export type InjectedFault = { kind: 'throttle' } | { kind: 'error'; status: number } | { kind: 'timeout'; hangMs: number } | { kind: 'reset' } | { kind: 'lost' };
 
 export const noFaults = (): FaultState => ({
   throttleNext: 0,
@@ -68,10 +80,11 @@ export const noFaults = (): FaultState => ({
   errorStatus: 500,
   timeoutNext: 0,
   resetNext: 0,
+  lostNext: 0,
   hangMs: DEFAULT_HANG_MS,
   latencyMs: 0,
   random: null,
-  injected: { throttle: 0, error: 0, timeout: 0, reset: 0 },
+  injected: { throttle: 0, error: 0, timeout: 0, reset: 0, lost: 0 },
 });
 
 const fail = (what: string): never => {
@@ -90,7 +103,7 @@ function checkRandom(spec: unknown): FaultState['random'] {
   const unknown = Object.keys(r).filter((k) => !['rate', 'kinds', 'seed'].includes(k));
   if (unknown.length) fail(`random has no ${unknown.join(', ')} (it takes rate, kinds and seed)`);
   if (typeof r.rate !== 'number' || !(r.rate >= 0 && r.rate <= 1)) fail(`random.rate must be a fraction from 0 to 1, got ${JSON.stringify(r.rate)}`);
-  let kinds = [...FAULT_KINDS];
+  let kinds = [...DEFAULT_RANDOM_KINDS];
   if (r.kinds !== undefined) {
     if (!Array.isArray(r.kinds) || r.kinds.length === 0) fail(`random.kinds must be a non-empty list of ${FAULT_KINDS.join(', ')}`);
     const wrong = (r.kinds as unknown[]).filter((k) => !FAULT_KINDS.includes(k as FaultKind));
@@ -113,6 +126,7 @@ export function setFaults(state: FaultState, spec: FaultSpec, nowMs: number = Da
   }
   if (spec.timeoutNext !== undefined) next.timeoutNext = nonNegativeInt(spec.timeoutNext, 'timeoutNext');
   if (spec.resetNext !== undefined) next.resetNext = nonNegativeInt(spec.resetNext, 'resetNext');
+  if (spec.lostNext !== undefined) next.lostNext = nonNegativeInt(spec.lostNext, 'lostNext');
   if (spec.hangMs !== undefined) next.hangMs = nonNegativeInt(spec.hangMs, 'hangMs');
   if (spec.random !== undefined) next.random = checkRandom(spec.random);
   if (spec.latencyForMs !== undefined && spec.latencyMs === undefined) fail('latencyForMs needs latencyMs (the latency of the slow period)');
@@ -161,6 +175,10 @@ function counted(state: FaultState): InjectedFault | undefined {
     state.resetNext--;
     return { kind: 'reset' };
   }
+  if (state.lostNext > 0) {
+    state.lostNext--;
+    return { kind: 'lost' };
+  }
   return undefined;
 }
 
@@ -178,7 +196,7 @@ function drawn(state: FaultState): InjectedFault | undefined {
   return { kind };
 }
 
-/** Takes the next injected fault, if any: the counted ones first (throttling, errors, timeouts, resets), then a random one. */
+/** Takes the next injected fault, if any: the counted ones first (throttling, errors, timeouts, resets, lost answers), then a random one. */
 export function takeFault(state: FaultState): InjectedFault | undefined {
   const fault = counted(state) ?? drawn(state);
   if (fault) state.injected[fault.kind]++;

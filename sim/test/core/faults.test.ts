@@ -6,17 +6,18 @@ import type { SimHarness } from '../helpers';
 
 describe('sim: injected faults (timeouts, resets, a random fraction, slow periods)', function () {
   describe('the fault state', function () {
-    it('takes the counted faults first, in order: throttling, errors, timeouts, resets', function () {
+    it('takes the counted faults first, in order: throttling, errors, timeouts, resets, lost answers', function () {
       const s = noFaults();
-      setFaults(s, { throttleNext: 1, errorNext: 1, status: 503, timeoutNext: 1, resetNext: 1, hangMs: 1234 });
-      assert.deepEqual([takeFault(s), takeFault(s), takeFault(s), takeFault(s), takeFault(s)], [
+      setFaults(s, { throttleNext: 1, errorNext: 1, status: 503, timeoutNext: 1, resetNext: 1, lostNext: 1, hangMs: 1234 });
+      assert.deepEqual([takeFault(s), takeFault(s), takeFault(s), takeFault(s), takeFault(s), takeFault(s)], [
         { kind: 'throttle' },
         { kind: 'error', status: 503 },
         { kind: 'timeout', hangMs: 1234 },
         { kind: 'reset' },
+        { kind: 'lost' },
         undefined,
       ]);
-      assert.deepEqual(s.injected, { throttle: 1, error: 1, timeout: 1, reset: 1 });
+      assert.deepEqual(s.injected, { throttle: 1, error: 1, timeout: 1, reset: 1, lost: 1 });
     });
 
     it('a random fraction: about the rate, every kind drawn, the same draws for the same seed', function () {
@@ -42,6 +43,11 @@ describe('sim: injected faults (timeouts, resets, a random fraction, slow period
       assert.deepEqual([takeFault(s)?.kind, takeFault(s)?.kind, takeFault(s)?.kind], ['error', 'reset', 'reset']);
       setFaults(s, { random: null });
       assert.equal(takeFault(s), undefined);
+      // A lost answer is drawn only when named: a seed draws what it drew before the kind existed.
+      setFaults(s, { random: { rate: 1, seed: 3 } });
+      assert.ok(Array.from({ length: 200 }, () => takeFault(s)?.kind).every((k) => k !== 'lost'));
+      setFaults(s, { random: { rate: 1, kinds: ['lost'], seed: 3 } });
+      assert.equal(takeFault(s)?.kind, 'lost');
     });
 
     it('a slow period ends by itself; latency without latencyForMs stays until set back to 0', function () {
@@ -58,7 +64,7 @@ describe('sim: injected faults (timeouts, resets, a random fraction, slow period
       const s = noFaults();
       const cases: [object, RegExp][] = [
         [{ random: { rate: 1.5 } }, /random\.rate must be a fraction/],
-        [{ random: { rate: 0.1, kinds: ['lost'] } }, /random\.kinds: \["lost"\] is not one of/],
+        [{ random: { rate: 0.1, kinds: ['dropped'] } }, /random\.kinds: \["dropped"\] is not one of/],
         [{ random: { rate: 0.1, kinds: [] } }, /non-empty list/],
         [{ random: { rate: 0.1, every: 2 } }, /random has no every/],
         [{ timeoutNext: -1 }, /timeoutNext must be a non-negative integer/],
@@ -110,6 +116,19 @@ describe('sim: injected faults (timeouts, resets, a random fraction, slow period
       await h.admin.faults({ resetNext: 1 });
       const out = await h.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'db1' }));
       assert.equal(out.$metadata.attempts, 2);
+    });
+
+    it('a lost answer: the service makes the change and logs it, the client gets no answer (its SDK would send it again)', async function () {
+      const once = new RDSClient({ endpoint: h.sim.url, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+      await h.admin.faults({ lostNext: 1 });
+      await assert.rejects(once.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db1', AutoMinorVersionUpgrade: true, ApplyImmediately: true })), (err: Error & { code?: string }) => {
+        assert.match(`${err.name} ${err.code ?? ''} ${err.message}`, /ECONNRESET|socket hang up/i);
+        return true;
+      });
+      once.destroy();
+      assert.equal((await h.describeOne('db1')).AutoMinorVersionUpgrade, true, 'the change was made');
+      const [modify] = await h.admin.calls({ action: 'ModifyDBInstance' });
+      assert.deepEqual([modify?.fault, modify?.httpStatus, modify?.isMutation], ['lost', 200, true]);
     });
 
     it('random faults and a slow period through the admin API; GET /_sim/faults counts what was injected', async function () {
