@@ -36,6 +36,17 @@ interface CallContext {
 }
 
 /**
+ * Whether a failed HTTP attempt may have changed something: no answer at all (a timeout, a reset, a lost answer) or
+ * a server error. An answer in the 4xx range (throttling, an expired token, a refusal) says AWS did not apply it,
+ * and EC2's throttling (503 RequestLimitExceeded) is throttling all the same.
+ */
+export function mayHaveBeenApplied(err: unknown): boolean {
+  if (isThrottlingError(err)) return false;
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return !(status !== undefined && status >= 400 && status < 500);
+}
+
+/**
  * Sends a mutation at most once per activity attempt, and never from an attempt Temporal has given up on.
  *
  * Found by the soak (docs/soak.md): an attempt timed out on its heartbeat while the Temporal server restarted
@@ -43,10 +54,11 @@ interface CallContext {
  * attempt had read the instance and made the change. So for a mutation:
  * - right before each HTTP attempt, an activity attempt that is cancelled (its heartbeat refused: timed out, or
  *   the workflow no longer wants it) sends nothing and ends as cancelled;
- * - after an attempt that failed with anything but throttling (a timeout, a reset connection, a 500: the change
- *   may have been made), the SDK's retry is stopped (through the abort signal its retry middleware reads), and the
- *   error goes back to Temporal, whose next attempt reads the world before it changes anything. A throttled
- *   request was not processed (AWS's throttling contract), so the SDK may send it again.
+ * - after an attempt that may have been applied (no answer: a timeout, a reset connection, a lost answer; or a 5xx),
+ *   the SDK's retry is stopped (through the abort signal its retry middleware reads), and the
+ *   error goes back to Temporal, whose next attempt reads the world before it changes anything. A request answered
+ *   4xx (throttled, an expired token refreshed by ./clients.ts, refused) was not applied, so the SDK and our
+ *   credential refresh may send it again.
  */
 export function mutationGate(c: StackOwner): void {
   // initialize: once per call, before the retry middleware reads the call's abort signal.
@@ -75,7 +87,7 @@ export function mutationGate(c: StackOwner): void {
       try {
         return await next(args);
       } catch (err) {
-        if (context[GATE] && !isThrottlingError(err)) context[GATE].abort(err);
+        if (context[GATE] && mayHaveBeenApplied(err)) context[GATE].abort(err);
         throw err;
       }
     },

@@ -11,6 +11,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAwsClients, isReadOnlyCall } from '../../src/activities/clients';
+import { mayHaveBeenApplied } from '../../src/activities/mutation-gate';
 import { createRdsActivities } from '../../src/activities/rds';
 import type { RdsActivities } from '../../src/api';
 import { simulatorConfig } from '../../dev/simulator';
@@ -52,6 +53,17 @@ describe('activities: a mutation is sent at most once per attempt (the soak\'s d
     for (const c of ['ModifyDBInstanceCommand', 'ApplyPendingMaintenanceActionCommand', 'RestoreDBInstanceToPointInTimeCommand', 'StopDBInstanceCommand', 'ChangeResourceRecordSetsCommand', 'CreateSecurityGroupCommand', 'AuthorizeSecurityGroupIngressCommand', 'SwitchoverBlueGreenDeploymentCommand', undefined]) {
       assert.equal(isReadOnlyCall(c), false, String(c));
     }
+  });
+
+  it('a failed attempt may have been applied unless AWS answered it 4xx or throttled it', function () {
+    const answered = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    assert.equal(mayHaveBeenApplied(answered('Throttling', 400)), false);
+    assert.equal(mayHaveBeenApplied(answered('RequestLimitExceeded', 503)), false, "EC2's throttling");
+    assert.equal(mayHaveBeenApplied(answered('ExpiredToken', 400)), false, 'refused before anything was done: the credentials are refreshed and it is sent again');
+    assert.equal(mayHaveBeenApplied(answered('InvalidDBInstanceState', 400)), false);
+    assert.equal(mayHaveBeenApplied(answered('InternalFailure', 500)), true);
+    assert.equal(mayHaveBeenApplied(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), true, 'no answer');
+    assert.equal(mayHaveBeenApplied(Object.assign(new Error('timed out'), { name: 'TimeoutError' })), true);
   });
 
   it('a mutation whose connection was cut is not sent again by the SDK (a read is); the error goes back to the activity', async function () {
