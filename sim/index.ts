@@ -9,6 +9,7 @@ export * from './src/demo-fleet';
 export type * from './src/api';
 export { formatMaintenanceWindow } from './src/rds/window';
 export { DAY, HOUR, MINUTE, ManualClock, SECOND, SystemClock, type Clock } from './src/core/clock';
+export { nextRandom } from './src/core/faults';
 export { RDS_DEFAULT_BUCKET } from './src/rds/throttle';
 export type { TokenBucketSpec } from './src/core/throttle';
 export { defaultCatalogue, type CatalogueMajor } from './src/rds/catalogue';

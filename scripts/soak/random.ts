@@ -3,17 +3,16 @@
  * (`--seed N` replays it). Each part draws from its own stream (`fork`), so a run that lasts longer (more worker
  * kills drawn) does not move the other parts' draws.
  */
+import { nextRandom } from '../../sim';
 import { fnv1a } from '../../src/domain/hash';
 
-/** mulberry32: small, fast, good enough for a schedule; [0, 1). */
+/** mulberry32 (the simulator's own generator of random faults): small, fast, good enough for a schedule; [0, 1). */
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+  let state = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const r = nextRandom(state);
+    state = r.state;
+    return r.value;
   };
 }
 
