@@ -108,6 +108,11 @@ export interface WavesSpec {
   order?: FleetOrder;
   /** Failed instances at which the stage stops starting new ones and asks the team (default 1). */
   failureThreshold?: number;
+  /**
+   * How many instances one workflow of the stage looks after (default 250, at most 1000): a wave or window group
+   * of more is split between several (`upgradeFleetBatch`), so that no workflow's history grows with the fleet.
+   */
+  instancesPerWorkflow?: number;
 }
 
 export interface CampaignSpec {
@@ -280,6 +285,8 @@ export interface ResolvedFleet {
   /** Absent for a stage that requires approval (its waves are window groups). */
   maxConcurrent?: number;
   failureThreshold: number;
+  /** WavesSpec.instancesPerWorkflow; absent in runs resolved before it (the default then). */
+  instancesPerWorkflow?: number;
 }
 
 export interface ResolvedStage {

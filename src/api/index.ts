@@ -5,6 +5,7 @@
  */
 export * from './common';
 export * from './campaign';
+export * from './fleet-batch';
 export * from './blue-green';
 export * from './restore';
 export * from './database';

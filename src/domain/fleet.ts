@@ -161,17 +161,46 @@ export function fleetApprovalPlanId(stage: string, targetVersion: string, groups
 }
 
 /**
- * The most instances one campaign upgrades, over all its fleet stages. The campaign's own history grows by about
- * seven events and 3.5 KB per instance (1000 instances: 7153 events, 3.4 MB in the bench), and it does not
- * continue-as-new: Temporal warns at 10,240 events and fails a workflow at 51,200, and replaying the parent
- * (a worker that lost it from its cache) took 7-9 s at 1000 instances.
+ * How many instances one batch workflow looks after by default (WavesSpec.instancesPerWorkflow), and at most. A
+ * batch's history grows by about seven events per instance (its children), so 250 keep it near 1,800 events, and
+ * 1000 near 7,000: under Temporal's warning at 10,240, replayed in well under its 10 s workflow-task timeout.
  */
-export const MAX_INSTANCES_PER_CAMPAIGN = 1000;
+export const DEFAULT_INSTANCES_PER_WORKFLOW = 250;
+export const MAX_INSTANCES_PER_WORKFLOW = 1000;
+
+/**
+ * The most instances one campaign upgrades, over all its fleet stages. Runs started before batches
+ * (FLEET_BATCHES_PATCH) kept every instance as the campaign's own child, and were held to 1000. With batches the
+ * campaign's history grows by a few events per batch, not per instance; what bounds it now is its status, which
+ * names every instance (about 280 bytes each) and must fit in one query's answer (gRPC's 4 MB by default).
+ */
+export const MAX_INSTANCES_PER_CAMPAIGN = 10_000;
+/** The cap of runs started before batches: their campaign's own history grew by about seven events per instance. */
+export const LEGACY_MAX_INSTANCES = 1000;
 
 /** The preflight problem of a campaign whose fleet stages would upgrade more than one campaign should, or none. */
-export function campaignSizeProblem(toUpgrade: number): string | undefined {
-  if (toUpgrade <= MAX_INSTANCES_PER_CAMPAIGN) return undefined;
-  return `the fleet stages select ${toUpgrade} instances to upgrade; one campaign upgrades at most ${MAX_INSTANCES_PER_CAMPAIGN} (its history grows with every instance): narrow the selections (tags, engineVersion, places) or split the fleet into several campaigns`;
+export function campaignSizeProblem(toUpgrade: number, max = MAX_INSTANCES_PER_CAMPAIGN): string | undefined {
+  if (toUpgrade <= max) return undefined;
+  const why = max === LEGACY_MAX_INSTANCES ? 'its history grows with every instance' : 'its status names every instance and must fit in one answer';
+  return `the fleet stages select ${toUpgrade} instances to upgrade; one campaign upgrades at most ${max} (${why}): narrow the selections (tags, engineVersion, places) or split the fleet into several campaigns`;
+}
+
+/** `items` cut into the fewest batches of at most `size`, as even as can be, in order. */
+export function batchesOf<T>(items: T[], size: number): T[][] {
+  const count = Math.max(1, Math.ceil(items.length / Math.max(1, size)));
+  const out: T[][] = [];
+  let at = 0;
+  for (let b = 0; b < count; b++) {
+    const n = Math.floor(items.length / count) + (b < items.length % count ? 1 : 0);
+    out.push(items.slice(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+/** The workflow of one batch of a fleet stage's wave: findable by id from the campaign's. */
+export function fleetBatchId(parentWorkflowId: string, stage: string, wave: number, batch: number): string {
+  return `${parentWorkflowId}/${stage}/wave-${wave}/batch-${batch}`;
 }
 
 /** The child workflow of one fleet instance: findable by id from the campaign's. */

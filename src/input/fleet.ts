@@ -3,6 +3,7 @@
  * current version, in one or more regions and accounts), and for a fleet how it runs in waves.
  */
 import type { FleetOrder, ResolvedFleet } from '../api';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, MAX_INSTANCES_PER_WORKFLOW } from '../domain/fleet';
 import { ENGINE_VERSION_PATTERN, Problems, describe, isMissing, isObject, join, readAwsAccess, readInstanceId, readInteger, readObject, readRegion, readString } from './fields';
 
 export interface StageInstances {
@@ -30,7 +31,7 @@ export function readStageInstances(p: Problems, o: Record<string, unknown>, path
     if (!isMissing(o.waves)) p.add(join(path, 'waves'), 'applies to a fleet stage only (one with `instances` or `select`); a stage with one instanceId has no waves');
     return { instanceId: readInstanceId(p, o.instanceId, join(path, 'instanceId')) };
   }
-  const fleet: ResolvedFleet = { order: 'listed', failureThreshold: 1 };
+  const fleet: ResolvedFleet = { order: 'listed', failureThreshold: 1, instancesPerWorkflow: DEFAULT_INSTANCES_PER_WORKFLOW };
   if (given[0] === 'instances') {
     fleet.instanceIds = readInstances(p, o.instances, join(path, 'instances'));
   } else {
@@ -129,7 +130,7 @@ function readOrder(p: Problems, value: unknown, path: string, fleet: ResolvedFle
 function readWaves(p: Problems, value: unknown, path: string, fleet: ResolvedFleet, requiresApproval: boolean): void {
   if (!requiresApproval) fleet.maxConcurrent = 1;
   if (isMissing(value)) return;
-  const o = readObject(p, value, path, ['maxConcurrent', 'order', 'failureThreshold']);
+  const o = readObject(p, value, path, ['maxConcurrent', 'order', 'failureThreshold', 'instancesPerWorkflow']);
   if (!o) return;
   if (!isMissing(o.maxConcurrent)) {
     if (requiresApproval) {
@@ -143,4 +144,5 @@ function readWaves(p: Problems, value: unknown, path: string, fleet: ResolvedFle
   }
   if (!isMissing(o.order)) fleet.order = readOrder(p, o.order, join(path, 'order'), fleet);
   fleet.failureThreshold = readInteger(p, o.failureThreshold, join(path, 'failureThreshold'), 1, 1);
+  fleet.instancesPerWorkflow = readInteger(p, o.instancesPerWorkflow, join(path, 'instancesPerWorkflow'), DEFAULT_INSTANCES_PER_WORKFLOW, 1, MAX_INSTANCES_PER_WORKFLOW);
 }

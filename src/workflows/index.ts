@@ -1,4 +1,4 @@
 // Every workflow the worker registers. The worker bundles this file (and what it imports) into the
 // deterministic workflow sandbox.
-export { upgradeCampaign, upgradeFleetInstance } from './campaign';
+export { upgradeCampaign, upgradeFleetBatch, upgradeFleetInstance } from './campaign';
 export { restoreAndCutover } from './restore';

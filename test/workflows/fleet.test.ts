@@ -13,7 +13,7 @@ import { upgradeCampaign } from '../../src/workflows';
 import { WINDOW_GROUP_TEXT_PATCH } from '../../src/workflows/campaign';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
-import { advanceUntil, failureOf, withWorker } from './helpers';
+import { advanceUntil, withWorker } from './helpers';
 
 const DAY = 86_400_000;
 
@@ -80,9 +80,9 @@ describe('fleet stages (time-skipping)', function () {
     stagingFleet(fake);
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const handle = await startCampaign(env.client, resolveCampaignSpec(spec([staging()])), { taskQueue, workflowId: `fleet-waves-${taskQueue}` });
-      // A fleet's parent may replay thousands of events in one workflow task: it gets more than the default 10 s.
+      // Batches keep every history small: the campaign keeps Temporal's default workflow-task timeout (10 s).
       const config = (await handle.describe()).raw.executionConfig!;
-      assert.equal(Number(config.defaultWorkflowTaskTimeout!.seconds), 60);
+      assert.equal(Number(config.defaultWorkflowTaskTimeout!.seconds), 10);
       const result = await handle.result();
       assert.equal(result.state, 'completed');
       const status = await handle.query(campaignStatusQuery);
@@ -185,23 +185,6 @@ describe('fleet stages (time-skipping)', function () {
       assert.equal((await handle.result()).state, 'completed');
       assert.equal(fake.instances.get('eu-west-2/stg-a')!.engineVersion, '15.8');
     });
-  });
-
-  it('a campaign whose fleet stages would upgrade more than 1000 instances fails preflight, naming the count and what to do, before any change', async function () {
-    const env = await timeSkippingEnv();
-    const fake = new FakeAws();
-    // 501 in staging and 500 in production: each stage alone is fine, the campaign together is one too many.
-    for (let n = 0; n < 501; n++) fake.addInstance({ instanceId: `stg-${n}`, tags: { environment: 'staging', team: 'notify' } });
-    for (let n = 0; n < 500; n++) fake.addInstance({ instanceId: `prd-${n}`, tags: { environment: 'production', team: 'notify' } });
-    const production: StageSpec = { name: 'production', region: 'eu-west-2', select: { tags: { environment: 'production', team: 'notify' } }, method: 'maintenance-window' };
-    await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging({ maxConcurrent: 50 }), production], { approval: { approvers: ['bob'] } }))], taskQueue, workflowId: `fleet-too-big-${taskQueue}` });
-      const failure = await failureOf(handle.result());
-      assert.equal(failure.type, 'PreflightFailed');
-      assert.equal(failure.nonRetryable, true);
-      assert.match(failure.message, /the fleet stages select 1001 instances to upgrade; one campaign upgrades at most 1000 .*split the fleet into several campaigns/);
-    });
-    assert.equal(fake.mutations().length, 0, 'nothing in AWS was touched');
   });
 
   it('abort while a wave waits for its windows: every running instance puts its flag back, the next wave never starts', async function () {

@@ -79,15 +79,26 @@ describe('the Temporal UI tells the runbook (time-skipping)', function () {
       has(/^timer: pre-check of wave 1, 3d before window group \w{3} \S+ 22:00–22:30 UTC \(prod-a\)/);
       has(/^activity: read eu-west-2\/notify-preview/);
       has(/^activity: turn AutoMinorVersionUpgrade on for eu-west-2\/notify-preview/);
-      has(/^child: eu-west-2\/stg-a → 15\.8: staging wave 1/);
-      has(/^child: eu-west-2\/prod-b → 15\.8: production wave 2/);
+      // The campaign's children are its waves' batches; each batch's children are its instances.
+      has(/^child: staging wave 1: 2 instance\(s\) → 15\.8/);
+      has(/^child: production wave 2: 1 instance\(s\) → 15\.8/);
+      const instanceSummaries: string[] = [];
 
-      // The children's own histories: each timer and activity says what it does to its instance.
-      for (const child of events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? [])) {
+      // The children's own histories (batches, then their instances): each timer, activity and child says what it does.
+      const children = events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []);
+      for (const child of children) {
         const childEvents = (await env.client.workflow.getHandle(child).fetchHistory()).events ?? [];
         const childCommands = commandsOf(childEvents);
-        assert.deepEqual(childCommands.filter((c) => !c.summary), [], `${child}: every timer and activity has a summary`);
+        for (const c of childCommands.filter((x) => x.kind === 'child' && !x.summary)) {
+          c.summary = text((((await env.client.workflow.getHandle(c.name).fetchHistory()).events ?? [])[0])?.userMetadata?.summary);
+        }
+        assert.deepEqual(childCommands.filter((c) => !c.summary), [], `${child}: every timer, activity and child has a summary`);
         assert.ok(text(childEvents[0].userMetadata?.summary), `${child}: a summary of its own`);
+        instanceSummaries.push(...childCommands.filter((c) => c.kind === 'child').map((c) => c.summary!));
+        children.push(...childEvents.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? []));
+      }
+      for (const re of [/^eu-west-2\/stg-a → 15\.8: staging wave 1/, /^eu-west-2\/prod-b → 15\.8: production wave 2/]) {
+        assert.ok(instanceSummaries.some((x) => re.test(x)), `${re} in:\n${instanceSummaries.join('\n')}`);
       }
     });
   });

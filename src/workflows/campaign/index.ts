@@ -25,8 +25,9 @@ import { runFleetStage } from './fleet';
 import { stageSubject } from './auto-minor-upgrade';
 import { escalateOnCall, resolveOnCall } from './on-call';
 
-export { ESTATE_GUARD_PATCH, UPSERT_ONLY_CHANGES_PATCH, WINDOW_GROUP_TEXT_PATCH } from './run';
+export { ESTATE_GUARD_PATCH, FLEET_BATCHES_PATCH, UPSERT_ONLY_CHANGES_PATCH, WINDOW_GROUP_TEXT_PATCH } from './run';
 export { upgradeFleetInstance } from './fleet-instance';
+export { upgradeFleetBatch } from './fleet-batch';
 
 export async function upgradeCampaign(input: CampaignInput): Promise<CampaignResult> {
   const raw = input as Partial<ResolvedCampaignSpec> | undefined;

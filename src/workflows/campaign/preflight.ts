@@ -3,18 +3,18 @@
  * the stage's method can bring, the window parses. Every problem of every stage is reported together (a
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
-import { campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
+import { LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
 import { readReplicas } from './replicas';
-import type { CampaignRun } from './run';
+import { FLEET_BATCHES_PATCH, type CampaignRun } from './run';
 import type { StageRun } from './stage-run';
 
 export async function checkEveryInstance(c: CampaignRun): Promise<void> {
@@ -66,7 +66,9 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
       }
     }
   }
-  const tooMany = campaignSizeProblem([...c.fleets.values()].reduce((n, entries) => n + entries.length, 0));
+  const total = [...c.fleets.values()].reduce((n, entries) => n + entries.length, 0);
+  // Runs started before batches were held to 1000 (asked only past it, so that smaller runs record nothing new here).
+  const tooMany = campaignSizeProblem(total, total > LEGACY_MAX_INSTANCES && !patched(FLEET_BATCHES_PATCH) ? LEGACY_MAX_INSTANCES : MAX_INSTANCES_PER_CAMPAIGN);
   if (tooMany) problems.push(tooMany);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');

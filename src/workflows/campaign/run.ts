@@ -29,6 +29,12 @@ export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-c
  * (starts only) to its end; decided once, when the run starts, like ESTATE_GUARD_PATCH.
  */
 export const WINDOW_GROUP_TEXT_PATCH = 'campaign-window-groups-named-by-start-and-end';
+/**
+ * patched() id: since this change a fleet wave's instances are started by batch workflows (fleet-batch.ts), at most
+ * `instancesPerWorkflow` each, not by the campaign itself, and a campaign may hold up to MAX_INSTANCES_PER_CAMPAIGN;
+ * runs started before keep every instance as the campaign's own child, and the cap of 1000 (LEGACY_MAX_INSTANCES).
+ */
+export const FLEET_BATCHES_PATCH = 'fleet-batches';
 
 /** A campaign's status before its spec is read (what the query shows while it validates). */
 export function newCampaignStatus(campaignId: string, targetEngineVersion: string, requester: string, state: CampaignState): CampaignStatus {

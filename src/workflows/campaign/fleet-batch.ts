@@ -1,0 +1,155 @@
+/**
+ * A batch of a fleet stage: some instances of one wave (or window group), each upgraded by a child workflow of its
+ * own (fleet-instance.ts), started together. The campaign starts a batch per `instancesPerWorkflow` instances of a
+ * wave instead of every instance itself, so that no workflow's history grows with the fleet: the campaign's grows
+ * by a few events per batch, a batch's by about seven per instance.
+ *
+ * What the campaign did for its children a batch does for its own, and no more: pause and resume are passed on;
+ * a cancellation (the campaign aborted, or its stage stopped) cancels every instance and waits for each to
+ * compensate; each instance that ends is reported to the campaign (fleetBatchProgressSignal, at most one signal
+ * per PROGRESS_INTERVAL_MS, so that the campaign's history grows with time, not with the instances), and the
+ * batch's result names them all. Waves, the failure threshold, approvals and announcements stay the campaign's.
+ */
+import { CancellationScope, ChildWorkflowFailure, ParentClosePolicy, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput } from '../../api';
+import { fleetBatchId, memberKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { describeWindow } from '../../domain/window-group';
+import { describeError } from '../shared/failures';
+import { upgradeFleetInstance } from './fleet-instance';
+import type { StageRun } from './stage-run';
+
+/** How often at most a batch tells the campaign which of its instances ended (the batch's result tells the rest). */
+export const PROGRESS_INTERVAL_MS = 60_000;
+
+export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBatchResult> {
+  let paused = input.paused ?? false;
+  const running = new Map<string, ChildWorkflowHandle<typeof upgradeFleetInstance>>();
+  const ended: FleetBatchEnded[] = [];
+  let unreported: FleetBatchEnded[] = [];
+
+  setHandler(fleetPauseSignal, ({ paused: p }) => {
+    paused = p;
+    for (const h of running.values()) void h.signal(fleetPauseSignal, { paused: p }).catch(() => undefined);
+  });
+
+  const end = (e: FleetBatchEnded) => {
+    running.delete(e.workflowId);
+    ended.push(e);
+    unreported.push(e);
+  };
+  const start = async (m: FleetBatchMember) => {
+    const handle = await startChild(upgradeFleetInstance, {
+      workflowId: m.workflowId,
+      // A batch that closes (cancelled, terminated) asks its instances to stop and compensate.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      staticSummary: m.summary,
+      staticDetails: m.details,
+      args: [{ ...m.input, paused: paused || undefined }],
+    });
+    running.set(m.workflowId, handle);
+    return handle.result().then(
+      (result) => end({ workflowId: m.workflowId, state: result.state, note: result.note, result }),
+      (err: unknown) =>
+        end({
+          workflowId: m.workflowId,
+          state: isCancellation(err) ? 'aborted' : 'failed',
+          note: err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : describeError(err),
+        }),
+    );
+  };
+
+  // The instances run in their own scope: a cancelled batch cancels them, then waits for each to compensate.
+  const children = new CancellationScope();
+  const all = children.run(async () => {
+    // All of the batch's children in one workflow task (awaiting each start would take a task per child).
+    const results = await Promise.all(input.members.map((m) => start(m)));
+    await Promise.all(results);
+  });
+  all.catch(() => undefined);
+  let done = false;
+  const finished = CancellationScope.nonCancellable(async () => {
+    await all.catch(() => undefined);
+    // Cancelled before every child started, or while they ran: those still running compensate first.
+    await condition(() => running.size === 0);
+    done = true;
+  });
+
+  const campaign = getExternalWorkflowHandle(input.campaignWorkflowId);
+  const report = async () => {
+    if (!unreported.length) return;
+    const batch = unreported;
+    unreported = [];
+    await campaign.signal(fleetBatchProgressSignal, { ended: batch }).catch(() => undefined);
+  };
+  try {
+    while (!done) {
+      await condition(() => done || unreported.length > 0);
+      if (done) break;
+      // Coalesced: the instances that end in the next interval go with it.
+      await Promise.race([sleep(PROGRESS_INTERVAL_MS, { summary: `gather the instances that end in the next ${PROGRESS_INTERVAL_MS / 1000} s, then tell the campaign` }), finished]);
+      if (!done) await report();
+    }
+  } catch (err) {
+    // The batch was cancelled (the campaign aborted, or its stage stopped): its instances compensate.
+    if (!isCancellation(err)) throw err;
+    children.cancel();
+    await finished;
+  }
+  return { ended };
+}
+
+// ---- the campaign's side -------------------------------------------------------------------------------------------
+
+/** One instance's workflow as the campaign (or its batch) starts it: its id, what the Temporal UI says of it, its input. */
+export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowId: string, window?: WindowGroup['window']): FleetBatchMember {
+  const s = st.stage;
+  const input: FleetInstanceInput = {
+    campaignId: st.settings.campaignId,
+    parentWorkflowId: workflowInfo().workflowId,
+    targetEngineVersion: st.target,
+    requester: st.settings.requester,
+    stage: e.stage,
+    wave,
+    blackouts: st.settings.blackouts,
+    pollIntervalMs: st.settings.pollIntervalMs,
+    window: window ? { startMs: window.startMs, endMs: window.endMs } : undefined,
+    paused: st.run.people.paused || undefined,
+  };
+  return {
+    workflowId,
+    summary: `${memberKey(e.member)} → ${st.target}: ${s.name} wave ${wave}`,
+    details: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}), wave ${wave}${window ? `, window ${describeWindow(window.startMs, window.endMs)}` : ''}`,
+    input,
+  };
+}
+
+/**
+ * Starts one batch of a wave. `ended` resolves, once the batch has ended, with every member's end: those the batch
+ * reported, and the ones it never started (cancelled first: aborted) or lost with it (the batch failed: failed).
+ */
+export async function startFleetBatch(
+  st: StageRun,
+  b: { wave: number; batch: number; batches: number; members: FleetBatchMember[] },
+): Promise<{ id: string; handle: ChildWorkflowHandle<typeof upgradeFleetBatch>; ended: Promise<FleetBatchEnded[]> }> {
+  const s = st.stage;
+  const id = fleetBatchId(workflowInfo().workflowId, s.name, b.wave, b.batch);
+  const names = b.members.slice(0, 10).map((m) => `${m.input.stage.region}/${m.input.stage.instanceId}`);
+  const handle = await startChild(upgradeFleetBatch, {
+    workflowId: id,
+    // A campaign that closes (terminated by hand) asks its batches, and so their instances, to stop and compensate.
+    parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+    staticSummary: `${s.name} wave ${b.wave}${b.batches > 1 ? ` (batch ${b.batch}/${b.batches})` : ''}: ${b.members.length} instance(s) → ${st.target}`,
+    staticDetails: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}): ${names.join(', ')}${b.members.length > names.length ? ` and ${b.members.length - names.length} more` : ''}`,
+    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, members: b.members, paused: st.run.people.paused || undefined }],
+  });
+  const complete = (ended: FleetBatchEnded[], why?: string): FleetBatchEnded[] => {
+    const seen = new Set(ended.map((e) => e.workflowId));
+    const missing = b.members.filter((m) => !seen.has(m.workflowId));
+    return [...ended, ...missing.map((m): FleetBatchEnded => ({ workflowId: m.workflowId, state: why ? 'failed' : 'aborted', note: why ?? 'the campaign was aborted before it started' }))];
+  };
+  const ended = handle.result().then(
+    (result) => complete(result.ended),
+    (err: unknown) => complete([], isCancellation(err) ? undefined : `its batch ${id} failed: ${err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : describeError(err)}`),
+  );
+  return { id, handle, ended };
+}

@@ -1,0 +1,31 @@
+/**
+ * The fleet's batches (src/domain/fleet.ts): how a wave is cut between batch workflows, and how many instances one
+ * campaign may hold (runs started before batches: 1000; since: 10,000, bounded by the status's size).
+ */
+import assert from 'node:assert/strict';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesOf, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
+
+describe('fleet batches', function () {
+  it('a wave is cut into the fewest batches of at most the size, as even as can be, in order', function () {
+    const ids = Array.from({ length: 7 }, (_, i) => i);
+    assert.deepEqual(batchesOf(ids, 3), [[0, 1, 2], [3, 4], [5, 6]]);
+    assert.deepEqual(batchesOf(ids, 7), [ids]);
+    assert.deepEqual(batchesOf(ids, 1), ids.map((i) => [i]));
+    assert.deepEqual(batchesOf([], 3), [[]]);
+    const big = Array.from({ length: 1001 }, (_, i) => i);
+    const cut = batchesOf(big, DEFAULT_INSTANCES_PER_WORKFLOW);
+    assert.deepEqual(cut.map((b) => b.length), [201, 200, 200, 200, 200]);
+    assert.deepEqual(cut.flat(), big, 'every instance once, in order');
+  });
+
+  it('a batch is findable by id from its campaign, its stage, wave and number', function () {
+    assert.equal(fleetBatchId('campaign-pg-minor-15-8', 'staging', 3, 2), 'campaign-pg-minor-15-8/staging/wave-3/batch-2');
+  });
+
+  it('one campaign holds up to 10,000 instances (1000 for runs started before batches), and says what to do past it', function () {
+    assert.equal(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN), undefined);
+    assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 10001 instances to upgrade; one campaign upgrades at most 10000 \(its status names every instance.*split the fleet into several campaigns/);
+    assert.equal(campaignSizeProblem(1001), undefined);
+    assert.match(campaignSizeProblem(1001, LEGACY_MAX_INSTANCES)!, /at most 1000 \(its history grows with every instance\)/);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * A fleet's waves through batch workflows (src/workflows/campaign/fleet-batch.ts), on the time-skipping server, with
+ * `instancesPerWorkflow` small enough that a wave crosses batches: the campaign's history grows per batch, not per
+ * instance; pause, abort and status reach every instance through its batch; each instance's own workflow keeps
+ * its id (status --instance, the record).
+ */
+import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
+import { abortUpdate, campaignStatusQuery, pauseUpdate, resumeUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
+import { findFleetInstance } from '../../src/cli/fleet-instance';
+import { resolveCampaignSpec } from '../../src/input';
+import { upgradeCampaign } from '../../src/workflows';
+import { FakeAws } from '../fixtures/fake-aws';
+import { timeSkippingEnv } from '../harness';
+import { advanceUntil, withWorker } from './helpers';
+
+const DAY = 86_400_000;
+
+function spec(stages: StageSpec[], overrides: Partial<CampaignSpec> = {}): CampaignSpec {
+  return { targetEngineVersion: '15.8', requester: 'alice', stages, pollInterval: '5m', ...overrides };
+}
+
+const fleetOf = (s: CampaignStatus) => s.stages[0].fleet!;
+
+/** A workflow's history: its events, and how many children it started. */
+async function eventsOf(client: Client, workflowId: string): Promise<{ total: number; childrenStarted: number }> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return { total: events.length, childrenStarted: events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length };
+}
+
+describe('fleet waves through batch workflows (time-skipping)', function () {
+  this.timeout(180_000);
+
+  it('a wave of 7 in batches of 3: the campaign starts 3 batches, not 7 instances; every instance upgraded once, found by status and --instance', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    const ids = Array.from({ length: 7 }, (_, i) => `stg-${i}`);
+    for (const id of ids) fake.addInstance({ instanceId: id, tags: { environment: 'staging' } });
+    const staging: StageSpec = { name: 'staging', region: 'eu-west-2', select: { tags: { environment: 'staging' } }, method: 'apply-now', waves: { maxConcurrent: 7, instancesPerWorkflow: 3 }, probe: { url: 'http://status.example/{instanceId}/_status' } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const workflowId = `batches-${taskQueue}`;
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging]))], taskQueue, workflowId });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      const status = await handle.query(campaignStatusQuery);
+      assert.deepEqual(fleetOf(status).counts, { pending: 0, running: 0, completed: 7, failed: 0, skipped: 0, aborted: 0 });
+      assert.equal(fake.callsOf('applyUpgradeNow').length, 7, 'each instance upgraded once');
+
+      // The campaign started three batches; the batches started the instances.
+      const campaign = await eventsOf(env.client, workflowId);
+      assert.equal(campaign.childrenStarted, 3);
+      for (const b of [1, 2, 3]) {
+        const batch = await eventsOf(env.client, `${workflowId}/staging/wave-1/batch-${b}`);
+        assert.equal(batch.childrenStarted, b === 1 ? 3 : 2, `batch ${b} of 3, 2, 2`);
+      }
+      // Each instance keeps its own workflow, under the id the campaign's status names.
+      const found = findFleetInstance(status, 'stg-4');
+      const child = await env.client.workflow.getHandle(found.instance.workflowId).query(campaignStatusQuery);
+      assert.equal(child.stages[0].instanceId, 'stg-4');
+      assert.equal(child.state, 'completed');
+      const described = await env.client.workflow.getHandle(found.instance.workflowId).describe();
+      assert.equal(described.raw.workflowExecutionInfo?.parentExecution?.workflowId, `${workflowId}/staging/wave-1/batch-2`, 'its batch is its parent');
+    });
+  });
+
+  it("the campaign's history grows per batch, not per instance: 40 instances in batches of 20 against 40 of 40", async function () {
+    const env = await timeSkippingEnv();
+    const sizes: Record<number, number> = {};
+    for (const perWorkflow of [40, 20, 10]) {
+      const fake = new FakeAws();
+      for (let i = 0; i < 40; i++) fake.addInstance({ instanceId: `stg-${i}`, tags: { environment: 'staging' } });
+      const staging: StageSpec = { name: 'staging', region: 'eu-west-2', select: { tags: { environment: 'staging' } }, method: 'apply-now', waves: { maxConcurrent: 40, instancesPerWorkflow: perWorkflow }, probe: { url: 'http://status.example/{instanceId}/_status' } };
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const workflowId = `batches-size-${perWorkflow}-${taskQueue}`;
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging]))], taskQueue, workflowId });
+        assert.equal((await handle.result()).state, 'completed');
+        sizes[perWorkflow] = (await eventsOf(env.client, workflowId)).total;
+        const batch = await eventsOf(env.client, `${workflowId}/staging/wave-1/batch-1`);
+        assert.equal(batch.childrenStarted, perWorkflow);
+      });
+    }
+    // The campaign's own events: a few per batch (start, its progress signals, its end), the same for any instance count.
+    assert.ok(sizes[40] < sizes[20] && sizes[20] < sizes[10], JSON.stringify(sizes));
+    assert.ok(sizes[10] - sizes[40] < 80, `4 batches instead of 1 cost the campaign ${sizes[10] - sizes[40]} events: ${JSON.stringify(sizes)}`);
+  });
+
+  it('pause reaches instances through their batches (they hold before the flag goes back off); resume goes on', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    for (const id of ['pv-a', 'pv-b', 'pv-c']) fake.addInstance({ instanceId: id, preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    const preview: StageSpec = { name: 'preview', region: 'eu-west-2', instances: ['pv-a', 'pv-b', 'pv-c'], method: 'maintenance-window', waves: { maxConcurrent: 3, instancesPerWorkflow: 1 } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([preview]))], taskQueue, workflowId: `batches-pause-${taskQueue}` });
+      const s = await advanceUntil(env, handle, (x) => x.stages[0].fleet?.counts.running === 3, { stepMs: 1000 });
+      const children = fleetOf(s).instances.map((i) => env.client.workflow.getHandle(i.workflowId));
+      for (const child of children) await advanceUntil(env, child, (x) => x.waitingFor?.kind === 'window', { stepMs: 1000 });
+      await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice', reason: 'look first' }] });
+      for (const child of children) await advanceUntil(env, child, (x) => x.state === 'paused');
+      for (const id of ['pv-a', 'pv-b', 'pv-c']) {
+        const inst = fake.instances.get(`eu-west-2/${id}`)!;
+        assert.deepEqual([inst.engineVersion, inst.autoMinorVersionUpgrade], ['15.8', true], `${id} upgraded in its window, held before the flag goes back off`);
+      }
+      await env.sleep(DAY);
+      await handle.executeUpdate(resumeUpdate, { args: [{ by: 'alice' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      for (const id of ['pv-a', 'pv-b', 'pv-c']) assert.equal(fake.instances.get(`eu-west-2/${id}`)!.autoMinorVersionUpgrade, false, `${id} flag back off`);
+      assert.deepEqual(fleetOf(await handle.query(campaignStatusQuery)).counts.completed, 3);
+    });
+  });
+
+  it('abort reaches instances through their batches: each puts its flag back, the next wave never starts, the status says aborted', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    for (const id of ['pv-a', 'pv-b', 'pv-c', 'pv-d']) fake.addInstance({ instanceId: id, preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    const preview: StageSpec = { name: 'preview', region: 'eu-west-2', instances: ['pv-a', 'pv-b', 'pv-c', 'pv-d'], method: 'maintenance-window', waves: { maxConcurrent: 3, instancesPerWorkflow: 2 } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const workflowId = `batches-abort-${taskQueue}`;
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([preview]))], taskQueue, workflowId });
+      const s = await advanceUntil(env, handle, (x) => x.stages[0].fleet?.counts.running === 3, { stepMs: 1000 });
+      const children = fleetOf(s).instances.slice(0, 3).map((i) => env.client.workflow.getHandle(i.workflowId));
+      for (const child of children) await advanceUntil(env, child, (x) => x.waitingFor?.kind === 'window', { stepMs: 1000 });
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] });
+      assert.equal((await handle.result()).state, 'aborted');
+      const status = await handle.query(campaignStatusQuery);
+      assert.deepEqual(fleetOf(status).instances.map((i) => i.state), ['aborted', 'aborted', 'aborted', 'pending']);
+      for (const id of ['pv-a', 'pv-b', 'pv-c']) assert.equal(fake.instances.get(`eu-west-2/${id}`)!.autoMinorVersionUpgrade, false, `${id} flag back off`);
+      for (const child of children) assert.equal((await child.query(campaignStatusQuery)).state, 'aborted');
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.input.instanceId === 'pv-d').length, 0, 'the next wave never started');
+      for (const b of [1, 2]) {
+        const batch = await env.client.workflow.getHandle(`${workflowId}/preview/wave-1/batch-${b}`).describe();
+        assert.equal(batch.status.name, 'COMPLETED', `batch ${b} ended once its instances compensated`);
+      }
+    });
+  });
+});
