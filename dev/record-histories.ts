@@ -300,7 +300,11 @@ const scenarios: Scenario[] = [
       // The worker has stopped: the result (not a query, which needs a worker) names the children.
       const result = (await handle.result()) as CampaignResult;
       const first = result.stages[0].fleet!.instances.find((i) => i.state === 'completed')!;
-      return [{ name: 'campaign-fleet-instance', handle: client.workflow.getHandle(first.workflowId) }];
+      const recorded = [{ name: 'campaign-fleet-instance', handle: client.workflow.getHandle(first.workflowId) }];
+      // Runs since FLEET_BATCHES_PATCH start their instances through batch workflows: the first batch too.
+      const batch = client.workflow.getHandle(`${handle.workflowId}/staging/wave-1/batch-1`);
+      const hasBatch = await batch.describe().then(() => true, () => false);
+      return hasBatch ? [...recorded, { name: 'campaign-fleet-batch', handle: batch }] : recorded;
     },
   },
   {

@@ -59,7 +59,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green, fleet batches', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -69,6 +69,9 @@ describe('replay of recorded histories', function () {
       '10-database/restore-extract.json',
       '11-blue-green/campaign-blue-green-rolled-back.json',
       '11-blue-green/campaign-blue-green.json',
+      '12-fleet-batches/campaign-fleet-batch.json',
+      '12-fleet-batches/campaign-fleet-instance.json',
+      '12-fleet-batches/campaign-fleet.json',
       '2-safe-cutover/restore-decide-roll-back.json',
       '2-safe-cutover/restore-private-zone-cutover.json',
       '3-resolved-specs/campaign-aborted.json',
@@ -183,6 +186,20 @@ describe('replay of recorded histories', function () {
     const child = load('7-fleet/campaign-fleet-instance.json').events ?? [];
     assert.equal(child[0].workflowExecutionStartedEventAttributes!.workflowType!.name, 'upgradeFleetInstance');
     assert.ok(child[0].workflowExecutionStartedEventAttributes!.parentWorkflowExecution?.workflowId, 'recorded as a child of the campaign');
+  });
+
+  it('the fleet run since batches holds a parent with a batch per wave, each batch with its instances as children', function () {
+    const parent = load('12-fleet-batches/campaign-fleet.json').events ?? [];
+    const started = parent.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes] : []));
+    assert.deepEqual(started.map((a) => a.workflowType!.name), ['upgradeFleetBatch', 'upgradeFleetBatch'], 'two waves, a batch each');
+    const patches = parent.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => JSON.stringify(defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload)));
+    assert.ok(patches.some((p) => p.includes('fleet-batches')));
+    const batch = load('12-fleet-batches/campaign-fleet-batch.json').events ?? [];
+    assert.equal(batch[0].workflowExecutionStartedEventAttributes!.workflowType!.name, 'upgradeFleetBatch');
+    const instances = batch.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes.workflowType!.name] : []));
+    assert.deepEqual(instances, ['upgradeFleetInstance', 'upgradeFleetInstance'], 'the first wave: two instances');
+    const child = load('12-fleet-batches/campaign-fleet-instance.json').events ?? [];
+    assert.match(child[0].workflowExecutionStartedEventAttributes!.parentWorkflowExecution!.workflowId!, /\/staging\/wave-\d+\/batch-1$/, 'a child of its batch');
   });
 
   it('the estate run holds the paths another actor forces: a replica first, a flag re-armed after someone turned it off, the target applied in the window the team chose, the page', function () {
