@@ -156,6 +156,9 @@ export interface FleetCampaignResult {
   perInstanceSeconds: { p50?: number; max?: number };
   cpu: { workerPlusServerSeconds: number; perInstanceMs: number; perInstanceMinusIdleMs: number };
   history: {
+    maxWorkflowEvents: number;
+    /** Batch workflows (upgradeFleetBatch): 0 for runs before batches. */
+    batches: number;
     parentEvents: number;
     parentBytes: number;
     childEvents: { children: number; total: number; min: number; p50: number; max: number; byStage: Record<string, { children: number; p50: number; total: number }> };
@@ -383,6 +386,9 @@ export async function runFleetCampaign(h: BenchStack, n: number, opts: BenchOpti
       perInstanceMinusIdleMs: Math.round(costPerWorkflow({ resources }, n, idle) * 1000),
     },
     history: {
+      // The largest history of any workflow of the campaign (parent, batch or instance): Temporal warns at 10,240.
+      maxWorkflowEvents: Math.max(pe.length, ...lengths),
+      batches: children.filter((w) => w.type === 'upgradeFleetBatch').length,
       parentEvents: pe.length,
       parentBytes,
       childEvents: { children: children.length, total: childTotal, min: Math.min(...lengths), p50: median(lengths), max: Math.max(...lengths), byStage },
@@ -429,6 +435,8 @@ export function renderFleetCampaign(r: FleetCampaignResult[], cmp?: { n: number;
   add('simulator CPU s (% of a core)', (x) => `${x.resources.simulatorCpuSeconds} (${x.resources.simulatorCpuPercentOfOneCore}%)`);
   add('other load CPU s (machine busy %)', (x) => `${x.resources.otherCpuSeconds} (${x.resources.machineBusyPercent}%)`);
   add('worker peak RSS MB', (x) => x.resources.workerPeakRssMb);
+  add('largest history of any workflow (events)', (x) => x.history.maxWorkflowEvents);
+  add('batch workflows', (x) => x.history.batches);
   add('parent history events (KB)', (x) => `${x.history.parentEvents} (${Math.round(x.history.parentBytes / 1024)})`);
   add('child history events p50 (max)', (x) => `${x.history.childEvents.p50} (${x.history.childEvents.max})`);
   add('history events total (/ instance)', (x) => `${x.history.totalEvents} (${x.history.totalEventsPerInstance})`);

@@ -120,6 +120,8 @@ export function fleetCampaignResult(over: Partial<FleetCampaignResult> = {}): Fl
     perInstanceSeconds: { p50: 90, max: 150 },
     cpu: { workerPlusServerSeconds: 1.2, perInstanceMs: 400, perInstanceMinusIdleMs: 300 },
     history: {
+      maxWorkflowEvents: 49,
+      batches: 0,
       parentEvents: 40,
       parentBytes: 20_480,
       childEvents: { children: 3, total: 147, min: 36, p50: 49, max: 49, byStage: {} },
