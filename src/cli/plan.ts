@@ -12,7 +12,7 @@ import { replicaLocation } from '../domain/estate';
 import { approvalSummary, emptyStagePlan, noticeOverride, planStage, type CampaignPlan, type FleetPlan, type StagePlan } from '../domain/plan';
 import { describeAccess, locationFor } from '../domain/aws-identity';
 import { needsUpgradeTargets } from '../domain/preflight';
-import { campaignSizeProblem } from '../domain/fleet';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, campaignBatchesProblem, campaignSizeProblem, windowGroupBatchesAtMost } from '../domain/fleet';
 import { SPEC_ONLY_NOTE, readSigners } from '../domain/identity/identity';
 import { describeWindowGroup } from '../domain/window-group';
 import { SHOWN_BY_DEFAULT, instancesToShow, table } from './format';
@@ -55,6 +55,16 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
   }
   const tooMany = campaignSizeProblem(stages.reduce((n, st) => n + (st.fleet?.counts.upgrade ?? 0), 0));
   if (tooMany) problems.push(tooMany);
+  // As the preflight counts them: a stage without approval its waves' batches; with approval, at most one per window.
+  const batches = spec.stages.reduce((n, s, i) => {
+    const f = stages[i]?.fleet;
+    if (!s.fleet || !f) return n;
+    const perWorkflow = s.fleet.instancesPerWorkflow ?? DEFAULT_INSTANCES_PER_WORKFLOW;
+    const upgrade = f.counts.upgrade;
+    return n + (s.requiresApproval ? windowGroupBatchesAtMost(upgrade, perWorkflow) : f.waves.reduce((k, w) => k + Math.ceil(w.instances / perWorkflow), 0));
+  }, 0);
+  const tooManyBatches = campaignBatchesProblem(batches);
+  if (tooManyBatches) problems.push(tooManyBatches);
   return {
     campaignId: spec.campaignId,
     target: spec.targetEngineVersion,

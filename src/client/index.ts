@@ -27,6 +27,18 @@ export interface StartOptions {
   workflowId?: string;
 }
 
+/**
+ * A fleet campaign's workflow task timeout. A worker that lost the parent from its cache replays the whole
+ * history in one workflow task: at 1000 instances (7153 events, 3.4 MB) that took 7-9 s in the bench, against
+ * Temporal's default of 10 s, and a task that times out on every replay never completes. The cost: a worker
+ * killed in the middle of one of the parent's workflow tasks is noticed after this long instead of 10 s (a
+ * parent's task normally takes tens of milliseconds; the children, which do the AWS work, keep the default).
+ * Batches (FLEET_BATCHES_PATCH) bound the campaign's events (at most 600 batches), but its history still holds
+ * every instance's input (about 1.5 KB each, in its batch's start): kept until a replay of the largest allowed
+ * campaign is measured under 10 s.
+ */
+export const FLEET_WORKFLOW_TASK_TIMEOUT = '60s';
+
 /** Starts a campaign from a resolved spec (src/input resolveCampaignSpec). */
 export function startCampaign(client: Client, spec: ResolvedCampaignSpec, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId<typeof upgradeCampaign>> {
   return client.workflow.start<typeof upgradeCampaign>(CAMPAIGN_WORKFLOW_TYPE, {
@@ -34,7 +46,7 @@ export function startCampaign(client: Client, spec: ResolvedCampaignSpec, opts: 
     taskQueue: opts.taskQueue,
     workflowId: opts.workflowId ?? campaignWorkflowId(spec.campaignId),
     ...campaignMetadata(spec),
-    // No longer a longer workflow-task timeout for fleets: batches (FLEET_BATCHES_PATCH) keep every history small.
+    ...(spec.stages.some((s) => s.fleet) ? { workflowTaskTimeout: FLEET_WORKFLOW_TASK_TIMEOUT } : {}),
   });
 }
 

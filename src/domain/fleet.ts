@@ -166,7 +166,43 @@ export function fleetApprovalPlanId(stage: string, targetVersion: string, groups
  * 1000 near 7,000: under Temporal's warning at 10,240, replayed in well under its 10 s workflow-task timeout.
  */
 export const DEFAULT_INSTANCES_PER_WORKFLOW = 250;
-export const MAX_INSTANCES_PER_WORKFLOW = 1000;
+export const MAX_INSTANCES_PER_WORKFLOW = 500;
+/**
+ * A batch's input names each of its instances' inputs (about 1.5 KB each): the campaign starts at most this many
+ * instances' batches in one workflow task, so that one task's commands stay well under gRPC's 4 MB.
+ */
+export const MEMBERS_STARTED_PER_TASK = 1000;
+
+/**
+ * The most batch workflows one campaign starts over all its fleet stages. The campaign's history grows by a few
+ * events per batch (its start, its end, and at most three signals of failed instances), so that 600 keep it
+ * below Temporal's 10,240-event warning. Waves decide it: a stage without approval runs a batch per wave (and more
+ * when a wave holds more than instancesPerWorkflow), a stage with approval at least one per window group.
+ */
+export const MAX_BATCHES_PER_CAMPAIGN = 600;
+
+/**
+ * At most how many batches a fleet stage runs for `members` (its instances to upgrade): a stage without approval
+ * runs its waves (exactly as planWaves cuts them), a stage with approval a window group per distinct window, not
+ * known before the approval: at most one per weekly half-hour (7 × 48), and a batch more per instancesPerWorkflow.
+ */
+/** A stage with approval: a window group per distinct weekly window (at most 7 × 48 half-hours), a batch more per instancesPerWorkflow. */
+export function windowGroupBatchesAtMost(instances: number, perWorkflow: number): number {
+  return instances === 0 ? 0 : Math.min(instances, 7 * 48) + Math.ceil(instances / perWorkflow);
+}
+
+export function batchesAtMost(members: FleetMember[], fleet: ResolvedFleet, requiresApproval: boolean): number {
+  const perWorkflow = fleet.instancesPerWorkflow ?? DEFAULT_INSTANCES_PER_WORKFLOW;
+  if (members.length === 0) return 0;
+  if (requiresApproval) return windowGroupBatchesAtMost(members.length, perWorkflow);
+  return planWaves(orderMembers(members, fleet.order), fleet).reduce((n, w) => n + Math.ceil(w.length / perWorkflow), 0);
+}
+
+/** The preflight problem of a campaign whose fleet stages would need more batch workflows than one campaign should. */
+export function campaignBatchesProblem(batches: number): string | undefined {
+  if (batches <= MAX_BATCHES_PER_CAMPAIGN) return undefined;
+  return `the fleet stages would run up to ${batches} waves or batches; one campaign runs at most ${MAX_BATCHES_PER_CAMPAIGN} (its history grows with each): raise waves.maxConcurrent (a wave of one instance is a workflow of its own) or split the fleet into several campaigns`;
+}
 
 /**
  * The most instances one campaign upgrades, over all its fleet stages. Runs started before batches

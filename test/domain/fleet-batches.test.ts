@@ -3,7 +3,7 @@
  * campaign may hold (runs started before batches: 1000; since: 10,000, bounded by the status's size).
  */
 import assert from 'node:assert/strict';
-import { DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesOf, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
 
 describe('fleet batches', function () {
   it('a wave is cut into the fewest batches of at most the size, as even as can be, in order', function () {
@@ -27,5 +27,15 @@ describe('fleet batches', function () {
     assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 10001 instances to upgrade; one campaign upgrades at most 10000 \(its status names every instance.*split the fleet into several campaigns/);
     assert.equal(campaignSizeProblem(1001), undefined);
     assert.match(campaignSizeProblem(1001, LEGACY_MAX_INSTANCES)!, /at most 1000 \(its history grows with every instance\)/);
+  });
+
+  it('a campaign runs at most 600 batches: waves of one instance each count one; a stage with approval counts a window group per weekly half-hour at most', function () {
+    const members = Array.from({ length: 1000 }, (_, i) => ({ region: 'eu-west-2', instanceId: `db-${i}`, engine: 'postgres', engineVersion: '15.5', tags: {}, allocatedStorage: 10 })) as never[];
+    assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 1 }, false), 1000, 'a wave per instance');
+    assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 100 }, false), 10);
+    assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 100, instancesPerWorkflow: 40 }, false), 30, 'a wave of 100 in batches of 40: 3');
+    assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1 }, true), 336 + 4);
+    assert.equal(campaignBatchesProblem(MAX_BATCHES_PER_CAMPAIGN), undefined);
+    assert.match(campaignBatchesProblem(1000)!, /would run up to 1000 waves or batches; one campaign runs at most 600 .*raise waves\.maxConcurrent/);
   });
 });

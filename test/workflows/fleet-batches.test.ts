@@ -84,6 +84,28 @@ describe('fleet waves through batch workflows (time-skipping)', function () {
     assert.ok(sizes[10] - sizes[40] < 80, `4 batches instead of 1 cost the campaign ${sizes[10] - sizes[40]} events: ${JSON.stringify(sizes)}`);
   });
 
+  it("an instance whose workflow cannot be started (its id taken) ends failed, naming why; the threshold asks the team", async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    for (const id of ['stg-0', 'stg-1', 'stg-2']) fake.addInstance({ instanceId: id, tags: { environment: 'staging' } });
+    fake.addInstance({ instanceId: 'blocker', preferredMaintenanceWindow: 'wed:22:00-wed:22:30' });
+    const staging: StageSpec = { name: 'staging', region: 'eu-west-2', select: { tags: { environment: 'staging' } }, method: 'apply-now', waves: { maxConcurrent: 3, instancesPerWorkflow: 2 }, probe: { url: 'http://status.example/{instanceId}/_status' } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const workflowId = `batches-taken-${taskQueue}`;
+      // Another run holds stg-0's workflow id (a campaign waiting for its approval).
+      const blocker = { name: 'production', region: 'eu-west-2', instanceId: 'blocker', method: 'maintenance-window' } as StageSpec;
+      await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([blocker], { approval: { approvers: ['bob'] } }))], taskQueue, workflowId: `${workflowId}/staging/eu-west-2/stg-0` });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging]))], taskQueue, workflowId });
+      const asked = await advanceUntil(env, handle, (x) => x.waitingFor?.kind === 'decision', { stepMs: 60_000 });
+      const stg0 = fleetOf(asked).instances.find((i) => i.instanceId === 'stg-0')!;
+      assert.equal(stg0.state, 'failed');
+      assert.match(stg0.note ?? '', /its workflow could not be started/);
+      assert.deepEqual(fleetOf(asked).instances.filter((i) => i.instanceId !== 'stg-0').map((i) => i.state), ['completed', 'completed']);
+      assert.match(asked.waitingFor!.description, /1 instance\(s\) failed/);
+      await handle.terminate('test done');
+    });
+  });
+
   it('pause reaches instances through their batches (they hold before the flag goes back off); resume goes on', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();

@@ -18,14 +18,16 @@ import { describeError } from '../shared/failures';
 import { upgradeFleetInstance } from './fleet-instance';
 import type { StageRun } from './stage-run';
 
-/** How often at most a batch tells the campaign which of its instances ended (the batch's result tells the rest). */
+/** How often at most a batch tells the campaign of its failed instances, and how many times in all. */
 export const PROGRESS_INTERVAL_MS = 60_000;
+export const MAX_PROGRESS_SIGNALS = 3;
 
 export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBatchResult> {
   let paused = input.paused ?? false;
   const running = new Map<string, ChildWorkflowHandle<typeof upgradeFleetInstance>>();
   const ended: FleetBatchEnded[] = [];
   let unreported: FleetBatchEnded[] = [];
+  let starting = input.members.length;
 
   setHandler(fleetPauseSignal, ({ paused: p }) => {
     paused = p;
@@ -35,19 +37,32 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
   const end = (e: FleetBatchEnded) => {
     running.delete(e.workflowId);
     ended.push(e);
-    unreported.push(e);
+    // Only failures are told early (the campaign's failure threshold counts them); the result tells the rest.
+    if (e.state === 'failed') unreported.push(e);
   };
-  const start = async (m: FleetBatchMember) => {
-    const handle = await startChild(upgradeFleetInstance, {
-      workflowId: m.workflowId,
-      // A batch that closes (cancelled, terminated) asks its instances to stop and compensate.
-      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      staticSummary: m.summary,
-      staticDetails: m.details,
-      args: [{ ...m.input, paused: paused || undefined }],
-    });
+  /** Starts one instance and follows it to its end; never rejects (a start that fails ends the instance failed). */
+  const start = async (m: FleetBatchMember): Promise<void> => {
+    const sent = paused;
+    let handle: ChildWorkflowHandle<typeof upgradeFleetInstance>;
+    try {
+      handle = await startChild(upgradeFleetInstance, {
+        workflowId: m.workflowId,
+        // A batch that closes (cancelled, terminated) asks its instances to stop and compensate.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: m.summary,
+        staticDetails: m.details,
+        args: [{ ...m.input, paused: sent || undefined }],
+      });
+    } catch (err) {
+      end({ workflowId: m.workflowId, state: isCancellation(err) ? 'aborted' : 'failed', note: isCancellation(err) ? 'the campaign was aborted before it started' : `its workflow could not be started: ${describeError(err)}` });
+      return;
+    } finally {
+      starting -= 1;
+    }
     running.set(m.workflowId, handle);
-    return handle.result().then(
+    // A pause or resume that came while the start was in flight.
+    if (paused !== sent) void handle.signal(fleetPauseSignal, { paused }).catch(() => undefined);
+    await handle.result().then(
       (result) => end({ workflowId: m.workflowId, state: result.state, note: result.note, result }),
       (err: unknown) =>
         end({
@@ -60,34 +75,28 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
 
   // The instances run in their own scope: a cancelled batch cancels them, then waits for each to compensate.
   const children = new CancellationScope();
-  const all = children.run(async () => {
-    // All of the batch's children in one workflow task (awaiting each start would take a task per child).
-    const results = await Promise.all(input.members.map((m) => start(m)));
-    await Promise.all(results);
-  });
+  // All of the batch's children in one workflow task (awaiting each start would take a task per child).
+  const all = children.run(() => Promise.all(input.members.map((m) => start(m))));
   all.catch(() => undefined);
   let done = false;
   const finished = CancellationScope.nonCancellable(async () => {
-    await all.catch(() => undefined);
-    // Cancelled before every child started, or while they ran: those still running compensate first.
-    await condition(() => running.size === 0);
+    // Every start settled (started, or failed, or dropped by a cancellation), and every started instance ended.
+    await condition(() => starting === 0 && running.size === 0);
     done = true;
   });
 
   const campaign = getExternalWorkflowHandle(input.campaignWorkflowId);
-  const report = async () => {
-    if (!unreported.length) return;
-    const batch = unreported;
-    unreported = [];
-    await campaign.signal(fleetBatchProgressSignal, { ended: batch }).catch(() => undefined);
-  };
+  let signals = 0;
   try {
     while (!done) {
-      await condition(() => done || unreported.length > 0);
+      await condition(() => done || (unreported.length > 0 && signals < MAX_PROGRESS_SIGNALS));
       if (done) break;
-      // Coalesced: the instances that end in the next interval go with it.
-      await Promise.race([sleep(PROGRESS_INTERVAL_MS, { summary: `gather the instances that end in the next ${PROGRESS_INTERVAL_MS / 1000} s, then tell the campaign` }), finished]);
-      if (!done) await report();
+      const batch = unreported;
+      unreported = [];
+      signals += 1;
+      await campaign.signal(fleetBatchProgressSignal, { ended: batch }).catch(() => undefined);
+      // Failures that follow soon go together with the next signal.
+      await Promise.race([sleep(PROGRESS_INTERVAL_MS, { summary: `gather the failures of the next ${PROGRESS_INTERVAL_MS / 1000} s before telling the campaign again` }), finished]);
     }
   } catch (err) {
     // The batch was cancelled (the campaign aborted, or its stage stopped): its instances compensate.
@@ -129,27 +138,39 @@ export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowI
  */
 export async function startFleetBatch(
   st: StageRun,
-  b: { wave: number; batch: number; batches: number; members: FleetBatchMember[] },
-): Promise<{ id: string; handle: ChildWorkflowHandle<typeof upgradeFleetBatch>; ended: Promise<FleetBatchEnded[]> }> {
+  b: { wave: number; batch: number; batches: number; members: FleetBatchMember[]; paused?: boolean },
+): Promise<{ id: string; handle?: ChildWorkflowHandle<typeof upgradeFleetBatch>; ended: Promise<FleetBatchEnded[]> }> {
   const s = st.stage;
   const id = fleetBatchId(workflowInfo().workflowId, s.name, b.wave, b.batch);
   const names = b.members.slice(0, 10).map((m) => `${m.input.stage.region}/${m.input.stage.instanceId}`);
-  const handle = await startChild(upgradeFleetBatch, {
+  /** Every member's end: those the batch reported; any other ends as `missing` says. */
+  const complete = (ended: FleetBatchEnded[], missing: Omit<FleetBatchEnded, 'workflowId'>): FleetBatchEnded[] => {
+    const seen = new Set(ended.map((e) => e.workflowId));
+    return [...ended, ...b.members.filter((m) => !seen.has(m.workflowId)).map((m): FleetBatchEnded => ({ workflowId: m.workflowId, ...missing }))];
+  };
+  const lost = (err: unknown, what: string): Omit<FleetBatchEnded, 'workflowId'> =>
+    isCancellation(err)
+      ? { state: 'aborted', note: 'the campaign was aborted before it started' }
+      : { state: 'failed', note: `its batch ${id} ${what}: ${err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : describeError(err)}` };
+  let handle: ChildWorkflowHandle<typeof upgradeFleetBatch>;
+  try {
+    handle = await startChild(upgradeFleetBatch, {
     workflowId: id,
     // A campaign that closes (terminated by hand) asks its batches, and so their instances, to stop and compensate.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: `${s.name} wave ${b.wave}${b.batches > 1 ? ` (batch ${b.batch}/${b.batches})` : ''}: ${b.members.length} instance(s) → ${st.target}`,
     staticDetails: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}): ${names.join(', ')}${b.members.length > names.length ? ` and ${b.members.length - names.length} more` : ''}`,
-    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, members: b.members, paused: st.run.people.paused || undefined }],
-  });
-  const complete = (ended: FleetBatchEnded[], why?: string): FleetBatchEnded[] => {
-    const seen = new Set(ended.map((e) => e.workflowId));
-    const missing = b.members.filter((m) => !seen.has(m.workflowId));
-    return [...ended, ...missing.map((m): FleetBatchEnded => ({ workflowId: m.workflowId, state: why ? 'failed' : 'aborted', note: why ?? 'the campaign was aborted before it started' }))];
-  };
+    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, members: b.members, paused: b.paused || undefined }],
+    });
+  } catch (err) {
+    // Never started (a cancellation first, or the server refused it): its instances end here, counted by the campaign.
+    return { id, ended: Promise.resolve(complete([], lost(err, 'could not be started'))) };
+  }
   const ended = handle.result().then(
-    (result) => complete(result.ended),
-    (err: unknown) => complete([], isCancellation(err) ? undefined : `its batch ${id} failed: ${err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : describeError(err)}`),
+    (result) => complete(result.ended, { state: 'failed', note: `its batch ${id} did not report it` }),
+    (err: unknown) => complete([], lost(err, 'failed')),
   );
+  // A pause or resume that came while the batch's start was in flight.
+  if (st.run.people.paused !== (b.paused ?? false)) void handle.signal(fleetPauseSignal, { paused: st.run.people.paused }).catch(() => undefined);
   return { id, handle, ended };
 }

@@ -5,7 +5,7 @@
  */
 import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, patched, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchMember, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
-import { DEFAULT_INSTANCES_PER_WORKFLOW, batchesOf, countStates, describeCounts, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, MEMBERS_STARTED_PER_TASK, batchesOf, countStates, describeCounts, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { formatDuration } from '../../domain/duration';
 import { precheckInstant } from '../../domain/plan';
 import { describeWindow, describeWindowGroup } from '../../domain/window-group';
@@ -45,7 +45,7 @@ export class FleetWaves {
     this.batched = patched(FLEET_BATCHES_PATCH);
     this.byWorkflowId = new Map(this.fleet.instances.map((i) => [i.workflowId, i]));
     if (this.batched) {
-      // A batch reports the instances that ended as they end (coalesced); its result reports them all again.
+      // A batch reports its failed instances early (the threshold counts them); its result reports every instance.
       setHandler(fleetBatchProgressSignal, ({ ended }) => {
         for (const e of ended) this.batchEnded(e);
       });
@@ -150,7 +150,14 @@ export class FleetWaves {
     // 333 children took 52 s in the bench).
     if (this.batched) {
       const batches = batchesOf(entries, this.s.fleet!.instancesPerWorkflow ?? DEFAULT_INSTANCES_PER_WORKFLOW);
-      await this.scope.run(() => Promise.all(batches.map((b, i) => this.startBatch(wave, i + 1, batches.length, b, window))));
+      // A few batches per workflow task: their inputs (every member's) must fit in one task's completion.
+      for (let first = 0; first < batches.length; ) {
+        let last = first + 1;
+        for (let members = batches[first].length; last < batches.length && members + batches[last].length <= MEMBERS_STARTED_PER_TASK; last++) members += batches[last].length;
+        const from = first;
+        await this.scope.run(() => Promise.all(batches.slice(from, last).map((b, i) => this.startBatch(wave, from + i + 1, batches.length, b, window))));
+        first = last;
+      }
     } else {
       await this.scope.run(() => Promise.all(entries.map((e) => this.start(wave, e, window))));
     }
@@ -185,8 +192,8 @@ export class FleetWaves {
   /** Some instances of a wave, started by a batch workflow of their own (fleet-batch.ts). */
   private async startBatch(wave: number, batch: number, batches: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     const members = entries.map((e) => this.member(wave, e, window));
-    const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members });
-    this.running.set(id, handle);
+    const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members, paused: this.st.run.people.paused });
+    if (handle) this.running.set(id, handle);
     for (const m of members) this.byWorkflowId.get(m.workflowId)!.state = 'running';
     this.fleet.counts = countStates(this.fleet.instances);
     this.results.push(

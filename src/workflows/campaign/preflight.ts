@@ -7,7 +7,7 @@ import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflo
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
-import { LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
+import { LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
@@ -70,6 +70,10 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   // Runs started before batches were held to 1000 (asked only past it, so that smaller runs record nothing new here).
   const tooMany = campaignSizeProblem(total, total > LEGACY_MAX_INSTANCES && !patched(FLEET_BATCHES_PATCH) ? LEGACY_MAX_INSTANCES : MAX_INSTANCES_PER_CAMPAIGN);
   if (tooMany) problems.push(tooMany);
+  // Runs started before batches had no such bound (asked only past it, so that other runs record nothing new here).
+  const batches = c.spec.stages.reduce((n, s) => n + (s.fleet ? batchesAtMost((c.fleets.get(s.name) ?? []).map((e) => e.member), s.fleet, s.requiresApproval) : 0), 0);
+  const tooManyBatches = campaignBatchesProblem(batches);
+  if (tooManyBatches && patched(FLEET_BATCHES_PATCH)) problems.push(tooManyBatches);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');
   }

@@ -31,8 +31,10 @@ export const UPSERT_ONLY_CHANGES_PATCH = 'campaign-upsert-search-attributes-on-c
 export const WINDOW_GROUP_TEXT_PATCH = 'campaign-window-groups-named-by-start-and-end';
 /**
  * patched() id: since this change a fleet wave's instances are started by batch workflows (fleet-batch.ts), at most
- * `instancesPerWorkflow` each, not by the campaign itself, and a campaign may hold up to MAX_INSTANCES_PER_CAMPAIGN;
- * runs started before keep every instance as the campaign's own child, and the cap of 1000 (LEGACY_MAX_INSTANCES).
+ * `instancesPerWorkflow` each, not by the campaign itself, and a campaign may hold up to MAX_INSTANCES_PER_CAMPAIGN
+ * in at most MAX_BATCHES_PER_CAMPAIGN batches. Decided where a fleet stage begins (and in preflight, asked only past
+ * the old cap of 1000 or the batch bound): a fleet stage that began before keeps every instance as the campaign's
+ * own child; a run that reaches a fleet stage after this change uses batches.
  */
 export const FLEET_BATCHES_PATCH = 'fleet-batches';
 
