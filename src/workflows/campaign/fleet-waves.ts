@@ -3,7 +3,7 @@
  * a workflow of its own, through batch workflows (fleet-batch.ts) in runs started since FLEET_BATCHES_PATCH; the
  * counts, the failure threshold, pause passed on, and a stage that stops cancelling what still runs.
  */
-import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, patched, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchMember, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { DEFAULT_INSTANCES_PER_WORKFLOW, MEMBERS_STARTED_PER_TASK, batchesOf, countStates, describeCounts, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { formatDuration } from '../../domain/duration';
@@ -14,7 +14,6 @@ import { describeError } from '../shared/failures';
 import { fleetMember, startFleetBatch, type upgradeFleetBatch } from './fleet-batch';
 import { upgradeFleetInstance } from './fleet-instance';
 import { terraformChangeText } from '../../domain/estate';
-import { FLEET_BATCHES_PATCH } from './run';
 import type { StageRun } from './stage-run';
 import { BLUE_GREEN_FOLLOW_UP } from './blue-green';
 import { terraformOwns } from './terraform';
@@ -33,7 +32,7 @@ export class FleetWaves {
 
   private readonly s: ResolvedStage;
   private readonly report: StageReport;
-  /** Whether this run starts its instances through batches (FLEET_BATCHES_PATCH). */
+  /** Whether this run starts its instances through batches (FLEET_BATCHES_PATCH, decided when the run started). */
   private readonly batched: boolean;
   private readonly byWorkflowId: Map<string, FleetInstanceReport>;
   private byKey?: Map<string, FleetInstanceReport>;
@@ -42,7 +41,7 @@ export class FleetWaves {
     this.s = st.stage;
     this.report = st.report;
     this.forwarded = st.run.people.paused;
-    this.batched = patched(FLEET_BATCHES_PATCH);
+    this.batched = st.fleetBatches;
     this.byWorkflowId = new Map(this.fleet.instances.map((i) => [i.workflowId, i]));
     if (this.batched) {
       // A batch reports its failed instances early (the threshold counts them); its result reports every instance.

@@ -3,7 +3,7 @@
  * the stage's method can bring, the window parses. Every problem of every stage is reported together (a
  * read that keeps failing is one of them) and fails the campaign with nothing changed in AWS.
  */
-import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
 import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { locationFor } from '../../domain/aws-identity';
@@ -14,7 +14,7 @@ import { replicaLocation } from '../../domain/estate';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
 import { readReplicas } from './replicas';
-import { FLEET_BATCHES_PATCH, type CampaignRun } from './run';
+import type { CampaignRun } from './run';
 import type { StageRun } from './stage-run';
 
 export async function checkEveryInstance(c: CampaignRun): Promise<void> {
@@ -67,13 +67,13 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     }
   }
   const total = [...c.fleets.values()].reduce((n, entries) => n + entries.length, 0);
-  // Runs started before batches were held to 1000 (asked only past it, so that smaller runs record nothing new here).
-  const tooMany = campaignSizeProblem(total, total > LEGACY_MAX_INSTANCES && !patched(FLEET_BATCHES_PATCH) ? LEGACY_MAX_INSTANCES : MAX_INSTANCES_PER_CAMPAIGN);
+  // Runs started before batches are held to 1000.
+  const tooMany = campaignSizeProblem(total, !c.fleetBatches ? LEGACY_MAX_INSTANCES : MAX_INSTANCES_PER_CAMPAIGN);
   if (tooMany) problems.push(tooMany);
-  // Runs started before batches had no such bound (asked only past it, so that other runs record nothing new here).
+  // Runs started before batches had no such bound.
   const batches = c.spec.stages.reduce((n, s) => n + (s.fleet ? batchesAtMost((c.fleets.get(s.name) ?? []).map((e) => e.member), s.fleet, s.requiresApproval) : 0), 0);
   const tooManyBatches = campaignBatchesProblem(batches);
-  if (tooManyBatches && patched(FLEET_BATCHES_PATCH)) problems.push(tooManyBatches);
+  if (tooManyBatches && c.fleetBatches) problems.push(tooManyBatches);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');
   }

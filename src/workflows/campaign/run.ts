@@ -32,9 +32,11 @@ export const WINDOW_GROUP_TEXT_PATCH = 'campaign-window-groups-named-by-start-an
 /**
  * patched() id: since this change a fleet wave's instances are started by batch workflows (fleet-batch.ts), at most
  * `instancesPerWorkflow` each, not by the campaign itself, and a campaign may hold up to MAX_INSTANCES_PER_CAMPAIGN
- * in at most MAX_BATCHES_PER_CAMPAIGN batches. Decided where a fleet stage begins (and in preflight, asked only past
- * the old cap of 1000 or the batch bound): a fleet stage that began before keeps every instance as the campaign's
- * own child; a run that reaches a fleet stage after this change uses batches.
+ * in at most MAX_BATCHES_PER_CAMPAIGN batches. Decided once, when the run starts, like ESTATE_GUARD_PATCH: a run
+ * started before keeps every instance as the campaign's own child to its end. (First asked where a fleet stage
+ * began, its marker followed the stage's first notification, a local activity, in the same workflow task; a resumed
+ * demo in CI once failed to replay there: "patch marker encountered for change fleet-batches, but there is no
+ * corresponding change command". In the run's first workflow task the decision depends on nothing before it.)
  */
 export const FLEET_BATCHES_PATCH = 'fleet-batches';
 
@@ -82,6 +84,8 @@ export class CampaignRun {
   readonly estateGuard = patched(ESTATE_GUARD_PATCH);
   /** See WINDOW_GROUP_TEXT_PATCH; decided once, when the run starts. */
   readonly windowGroupText = patched(WINDOW_GROUP_TEXT_PATCH);
+  /** See FLEET_BATCHES_PATCH; decided once, when the run starts. */
+  readonly fleetBatches = patched(FLEET_BATCHES_PATCH);
   readonly run: OperatedRun<CampaignState, CampaignStatus>;
   readonly settings: CampaignSettings;
   /** What preflight selected for each fleet stage, by stage name (fleet.ts). */
@@ -120,7 +124,7 @@ export class CampaignRun {
   stage(s: ResolvedStage): StageRun {
     let st = this.stageRuns.get(s.name);
     if (!st) {
-      st = new StageRun(this.run, this.settings, s, this.report(s), this.estateGuard);
+      st = new StageRun(this.run, this.settings, s, this.report(s), this.estateGuard, this.fleetBatches);
       this.stageRuns.set(s.name, st);
     }
     return st;

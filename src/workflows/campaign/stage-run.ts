@@ -75,6 +75,8 @@ export class StageRun {
     readonly report: StageReport,
     /** See ESTATE_GUARD_PATCH (run.ts): decided once, when the run started. */
     readonly estateGuard: boolean,
+    /** See FLEET_BATCHES_PATCH (run.ts): decided once, when the run started (an instance's own run starts none). */
+    readonly fleetBatches = false,
   ) {}
 
   get name(): string {

@@ -100,6 +100,9 @@ export class RestoreRun {
     readonly spec: ResolvedRestoreSpec,
     readonly status: RestoreStatus,
   ) {
+    // NOTIFY_BEFORE_STOP_PATCH's marker goes into the run's first workflow task (why: recordNotifyLocallyAtStart in
+    // shared/people.ts); the cutover asks again where it announces the outage, as runs that recorded it there need.
+    patched(NOTIFY_BEFORE_STOP_PATCH);
     const { source, targetInstanceId } = spec;
     this.run = new OperatedRun<RestoreState, RestoreStatus>(status, {
       kind: 'restore',

@@ -19,7 +19,7 @@ import { awsActivities, withVisibleRetries, type RetryOptions } from './aws-call
 import { recordChange, type ChangePlace } from './changes';
 import { nowIso } from './clock';
 import { IdentityGate, runRef } from './identity';
-import { PeopleGate, notifyPeople, recordHuman } from './people';
+import { PeopleGate, notifyPeople, recordHuman, recordNotifyLocallyAtStart } from './people';
 import { Saga } from './saga';
 
 /** What every operated run's status starts with: nothing asked, done or changed yet, identities not yet verified. */
@@ -97,6 +97,7 @@ export class OperatedRun<State extends string, Status extends OperatedStatus<Sta
     readonly status: Status,
     readonly opts: OperatedRunOptions<State>,
   ) {
+    recordNotifyLocallyAtStart();
     this.identity = new IdentityGate(runRef(opts.kind, opts.id));
     status.identity = this.identity.status;
   }

@@ -16,6 +16,19 @@ import type { IdentityGate } from './identity';
 /** patched() id: notifications are sent by a local activity (runs started before send them as activities). */
 export const NOTIFY_LOCALLY_PATCH = 'notify-as-local-activity';
 
+/**
+ * Records NOTIFY_LOCALLY_PATCH's marker in the run's first workflow task (called when the run starts; the first
+ * notification asks again and gets the same answer). SDK core can write a local activity's marker in one workflow
+ * task and the code after it in the next (a query answered while the activity ran; reproduced with the SDK 1.24
+ * worker); a replay then runs that code a task early, before core has told it of a patch marker written there, and
+ * patched() answers false: a non-determinism error. A notification after another one is exactly that code, so
+ * the decision is made where nothing can come before it. Runs that recorded the marker later are replayed as
+ * before: while replaying, this early call answers false without deciding, and the later one finds the marker.
+ */
+export function recordNotifyLocallyAtStart(): void {
+  patched(NOTIFY_LOCALLY_PATCH);
+}
+
 const notifier = summarized(proxyActivities<Pick<Activities, 'notify'>>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 5 } }));
 /**
  * A notification is one webhook POST, run inside the workflow task that asks for it: one marker event
