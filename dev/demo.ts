@@ -674,14 +674,18 @@ export async function demoMain(argv: string[]): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   // Ctrl-C: stop following, shut down quickly, one line saying where the demo stands; a second Ctrl-C exits at once.
   const interrupt = new AbortController();
+  // A client call retried after its connection was closed (the follower's long poll of the workflow's result)
+  // throws from a timer: it happens only while the demo closes (Ctrl-C, or a failure it is about to print), where
+  // it would replace the one line that says what happened by a stack trace and exit 1.
+  const closingError = (err: Error) => {
+    if (/Channel has been shut down/.test(err.message)) return;
+    console.error(err);
+    process.exit(1);
+  };
+  process.on('uncaughtException', closingError);
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
     terminal?.live(undefined);
-    // A client call retried after its connection was closed (the follower's long poll of the workflow's result)
-    // throws from a timer: harmless while shutting down, and not worth a stack trace after the one line.
-    process.on('uncaughtException', (err) => {
-      if (!/Channel has been shut down/.test(err.message)) throw err;
-    });
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
