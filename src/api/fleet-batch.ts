@@ -2,14 +2,32 @@
  * A fleet stage's batches (src/workflows/campaign/fleet-batch.ts): what the campaign gives a batch workflow, and
  * what the batch tells the campaign of its instances.
  */
-import type { FleetInstanceInput, FleetInstanceResult } from './campaign';
+import type { FleetInstanceInput, FleetInstanceResult, ResolvedStage } from './campaign';
 
-/** One instance a batch starts: its workflow id, what the Temporal UI says of it, and its input. */
-export interface FleetBatchMember {
+/** One instance's workflow as the campaign starts it itself (runs before batches): its id, what the Temporal UI says of it, its input. */
+export interface FleetInstanceStart {
   workflowId: string;
   summary: string;
   details: string;
   input: FleetInstanceInput;
+}
+
+/**
+ * What every instance of a batch is given alike: its input (the stage with the first instance's own fields), all
+ * but the window and the pause. Each member carries only what differs (FleetBatchMember), so that a batch of 500
+ * holds the stage's settings once in the campaign's history, not 500 times.
+ */
+export type FleetBatchCommon = Omit<FleetInstanceInput, 'window' | 'paused'>;
+
+/** One instance of a batch: its workflow id, and what its input has of its own (src/domain/fleet-batch-input.ts). */
+export interface FleetBatchMember {
+  workflowId: string;
+  /** The fields of its stage that differ from the common stage's (its region, instance, account...). */
+  stage: Partial<ResolvedStage>;
+  /** Fields of the common stage its own stage does not have. */
+  unset?: string[];
+  /** A stage that requires approval: its approved window. */
+  window?: { startMs: number; endMs: number };
 }
 
 /**
@@ -25,6 +43,7 @@ export interface FleetBatchInput {
   /** This batch's number within its wave, and how many the wave has. */
   batch: number;
   batches: number;
+  common: FleetBatchCommon;
   members: FleetBatchMember[];
   paused?: boolean;
 }

@@ -168,8 +168,9 @@ export function fleetApprovalPlanId(stage: string, targetVersion: string, groups
 export const DEFAULT_INSTANCES_PER_WORKFLOW = 250;
 export const MAX_INSTANCES_PER_WORKFLOW = 500;
 /**
- * A batch's input names each of its instances' inputs (about 1.5 KB each): the campaign starts at most this many
- * instances' batches in one workflow task, so that one task's commands stay well under gRPC's 4 MB.
+ * A batch's input names each of its instances (its own part of the input, a few hundred bytes: fleet-batch-input.ts):
+ * the campaign starts at most this many instances' batches in one workflow task, so that one task's commands stay
+ * well under gRPC's 4 MB whatever a stage's settings weigh.
  */
 export const MEMBERS_STARTED_PER_TASK = 1000;
 

@@ -22,10 +22,12 @@ function spec(stages: StageSpec[], overrides: Partial<CampaignSpec> = {}): Campa
 
 const fleetOf = (s: CampaignStatus) => s.stages[0].fleet!;
 
-/** A workflow's history: its events, and how many children it started. */
-async function eventsOf(client: Client, workflowId: string): Promise<{ total: number; childrenStarted: number }> {
+/** A workflow's history: its events, how many children it started, and the bytes of their inputs. */
+async function eventsOf(client: Client, workflowId: string): Promise<{ total: number; childrenStarted: number; childInputBytes: number }> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  return { total: events.length, childrenStarted: events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length };
+  const starts = events.flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [e.startChildWorkflowExecutionInitiatedEventAttributes] : []));
+  const childInputBytes = starts.reduce((n, a) => n + (a.input?.payloads ?? []).reduce((m, p) => m + (p.data?.length ?? 0), 0), 0);
+  return { total: events.length, childrenStarted: starts.length, childInputBytes };
 }
 
 describe('fleet waves through batch workflows (time-skipping)', function () {
@@ -74,9 +76,14 @@ describe('fleet waves through batch workflows (time-skipping)', function () {
         const workflowId = `batches-size-${perWorkflow}-${taskQueue}`;
         const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([staging]))], taskQueue, workflowId });
         assert.equal((await handle.result()).state, 'completed');
-        sizes[perWorkflow] = (await eventsOf(env.client, workflowId)).total;
+        const campaign = await eventsOf(env.client, workflowId);
+        sizes[perWorkflow] = campaign.total;
         const batch = await eventsOf(env.client, `${workflowId}/staging/wave-1/batch-1`);
         assert.equal(batch.childrenStarted, perWorkflow);
+        // The batches' inputs hold the stage once and each instance's own part: a fraction of its whole input.
+        const perInstanceInCampaign = campaign.childInputBytes / 40;
+        const wholeInput = batch.childInputBytes / perWorkflow;
+        assert.ok(perInstanceInCampaign * 3 < wholeInput, `an instance costs the campaign's history ${perInstanceInCampaign} bytes, its own input is ${wholeInput}`);
       });
     }
     // The campaign's own events: a few per batch (start, its progress signals, its end), the same for any instance count.

@@ -11,8 +11,10 @@
  * batch's result names them all. Waves, the failure threshold, approvals and announcements stay the campaign's.
  */
 import { CancellationScope, ChildWorkflowFailure, ParentClosePolicy, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
-import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput } from '../../api';
+import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput, type FleetInstanceResult, type FleetInstanceStart } from '../../api';
+import { memberInput, slimBatch } from '../../domain/fleet-batch-input';
 import { fleetBatchId, memberKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { BLUE_GREEN_FOLLOW_UP } from './blue-green';
 import { describeWindow } from '../../domain/window-group';
 import { describeError } from '../shared/failures';
 import { upgradeFleetInstance } from './fleet-instance';
@@ -43,15 +45,17 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
   /** Starts one instance and follows it to its end; never rejects (a start that fails ends the instance failed). */
   const start = async (m: FleetBatchMember): Promise<void> => {
     const sent = paused;
+    const args = memberInput(input.common, m, sent);
+    const texts = instanceTexts(args);
     let handle: ChildWorkflowHandle<typeof upgradeFleetInstance>;
     try {
       handle = await startChild(upgradeFleetInstance, {
         workflowId: m.workflowId,
         // A batch that closes (cancelled, terminated) asks its instances to stop and compensate.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        staticSummary: m.summary,
-        staticDetails: m.details,
-        args: [{ ...m.input, paused: sent || undefined }],
+        staticSummary: texts.summary,
+        staticDetails: texts.details,
+        args: [args],
       });
     } catch (err) {
       end({ workflowId: m.workflowId, state: isCancellation(err) ? 'aborted' : 'failed', note: isCancellation(err) ? 'the campaign was aborted before it started' : `its workflow could not be started: ${describeError(err)}` });
@@ -63,7 +67,7 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
     // A pause or resume that came while the start was in flight.
     if (paused !== sent) void handle.signal(fleetPauseSignal, { paused }).catch(() => undefined);
     await handle.result().then(
-      (result) => end({ workflowId: m.workflowId, state: result.state, note: result.note, result }),
+      (result) => end({ workflowId: m.workflowId, state: result.state, note: result.note, result: campaignPart(result) }),
       (err: unknown) =>
         end({
           workflowId: m.workflowId,
@@ -109,9 +113,27 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
 
 // ---- the campaign's side -------------------------------------------------------------------------------------------
 
+/**
+ * What the campaign reads of an instance's result (fleet-waves.ts): its end, and of its follow-ups only those the
+ * campaign repeats (a failed compensation, what a Blue/Green upgrade left running). The batch's result, in the
+ * campaign's history, carries no more; the instance's own workflow keeps the whole result.
+ */
+function campaignPart(r: FleetInstanceResult): FleetInstanceResult {
+  return { ...r, followUps: r.followUps.filter((f) => f.startsWith('Compensation failed') || f.startsWith(BLUE_GREEN_FOLLOW_UP)) };
+}
+
+/** What the Temporal UI says of an instance's workflow: its instance and wave, and the campaign it belongs to. */
+function instanceTexts(input: FleetInstanceInput): { summary: string; details: string } {
+  const s = input.stage;
+  const w = input.window;
+  return {
+    summary: `${memberKey(s)} → ${input.targetEngineVersion}: ${s.name} wave ${input.wave}`,
+    details: `campaign ${input.campaignId}, stage ${s.name} (${s.method}), wave ${input.wave}${w ? `, window ${describeWindow(w.startMs, w.endMs)}` : ''}`,
+  };
+}
+
 /** One instance's workflow as the campaign (or its batch) starts it: its id, what the Temporal UI says of it, its input. */
-export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowId: string, window?: WindowGroup['window']): FleetBatchMember {
-  const s = st.stage;
+export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowId: string, window?: WindowGroup['window']): FleetInstanceStart {
   const input: FleetInstanceInput = {
     campaignId: st.settings.campaignId,
     parentWorkflowId: workflowInfo().workflowId,
@@ -124,12 +146,7 @@ export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowI
     window: window ? { startMs: window.startMs, endMs: window.endMs } : undefined,
     paused: st.run.people.paused || undefined,
   };
-  return {
-    workflowId,
-    summary: `${memberKey(e.member)} → ${st.target}: ${s.name} wave ${wave}`,
-    details: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}), wave ${wave}${window ? `, window ${describeWindow(window.startMs, window.endMs)}` : ''}`,
-    input,
-  };
+  return { workflowId, ...instanceTexts(input), input };
 }
 
 /**
@@ -138,7 +155,7 @@ export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowI
  */
 export async function startFleetBatch(
   st: StageRun,
-  b: { wave: number; batch: number; batches: number; members: FleetBatchMember[]; paused?: boolean },
+  b: { wave: number; batch: number; batches: number; members: FleetInstanceStart[]; paused?: boolean },
 ): Promise<{ id: string; handle?: ChildWorkflowHandle<typeof upgradeFleetBatch>; ended: Promise<FleetBatchEnded[]> }> {
   const s = st.stage;
   const id = fleetBatchId(workflowInfo().workflowId, s.name, b.wave, b.batch);
@@ -160,7 +177,7 @@ export async function startFleetBatch(
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: `${s.name} wave ${b.wave}${b.batches > 1 ? ` (batch ${b.batch}/${b.batches})` : ''}: ${b.members.length} instance(s) → ${st.target}`,
     staticDetails: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}): ${names.join(', ')}${b.members.length > names.length ? ` and ${b.members.length - names.length} more` : ''}`,
-    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, members: b.members, paused: b.paused || undefined }],
+    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, ...slimBatch(b.members), paused: b.paused || undefined }],
     });
   } catch (err) {
     // Never started (a cancellation first, or the server refused it): its instances end here, counted by the campaign.

@@ -4,7 +4,7 @@
  * counts, the failure threshold, pause passed on, and a stage that stops cancelling what still runs.
  */
 import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
-import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchMember, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
+import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetInstanceStart, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
 import { DEFAULT_INSTANCES_PER_WORKFLOW, MEMBERS_STARTED_PER_TASK, batchesOf, countStates, describeCounts, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { formatDuration } from '../../domain/duration';
 import { precheckInstant } from '../../domain/plan';
@@ -162,7 +162,7 @@ export class FleetWaves {
     }
   }
 
-  private member(wave: number, e: FleetEntry, window?: WindowGroup['window']): FleetBatchMember {
+  private member(wave: number, e: FleetEntry, window?: WindowGroup['window']): FleetInstanceStart {
     return fleetMember(this.st, wave, e, this.instance(e.member).workflowId, window);
   }
 

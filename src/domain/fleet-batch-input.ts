@@ -1,0 +1,41 @@
+/**
+ * A batch's input, small (src/workflows/campaign/fleet-batch.ts): the campaign gives a batch what its instances'
+ * inputs share once (FleetBatchCommon) and, per instance, only what differs (FleetBatchMember); the batch puts each
+ * instance's input together again, equal to the one the campaign would have given it. The batch's start event is
+ * in the campaign's history: a whole input per instance (about 1.5 KB) made 10,000 instances 15 MB there.
+ */
+import type { FleetBatchCommon, FleetBatchMember, FleetInstanceInput, FleetInstanceStart, ResolvedStage } from '../api';
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** The common part of `starts` (the first one's input) and each instance's own part. */
+export function slimBatch(starts: readonly FleetInstanceStart[]): { common: FleetBatchCommon; members: FleetBatchMember[] } {
+  if (starts.length === 0) throw new RangeError('a batch has at least one instance');
+  // Neither window nor pause is common: each member carries its window; the batch says whether it is paused.
+  const { window: _window, paused: _paused, ...common } = starts[0].input;
+  const template = common.stage as unknown as Record<string, unknown>;
+  const members = starts.map(({ workflowId, input }): FleetBatchMember => {
+    const { window, paused: _p, stage, ...rest } = input;
+    if (!same(rest, omitStage(common))) {
+      throw new RangeError(`instance ${workflowId}: its input differs from the batch's beyond its stage and window`);
+    }
+    const own = stage as unknown as Record<string, unknown>;
+    const differs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(own)) if (v !== undefined && !same(v, template[k])) differs[k] = v;
+    const unset = Object.keys(template).filter((k) => template[k] !== undefined && own[k] === undefined);
+    return { workflowId, stage: differs as Partial<ResolvedStage>, ...(unset.length ? { unset } : {}), ...(window ? { window } : {}) };
+  });
+  return { common, members };
+}
+
+function omitStage(c: FleetBatchCommon): Omit<FleetBatchCommon, 'stage'> {
+  const { stage: _stage, ...rest } = c;
+  return rest;
+}
+
+/** A member's whole input again (the batch's side). */
+export function memberInput(common: FleetBatchCommon, m: FleetBatchMember, paused: boolean): FleetInstanceInput {
+  const stage = { ...common.stage, ...m.stage } as unknown as Record<string, unknown>;
+  for (const k of m.unset ?? []) delete stage[k];
+  return { ...common, stage: stage as unknown as ResolvedStage, ...(m.window ? { window: m.window } : {}), ...(paused ? { paused: true } : {}) };
+}
