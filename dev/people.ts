@@ -11,6 +11,7 @@ import type { SignedStart } from '../src/api';
 import { signStart } from '../src/cli/act';
 import type { CliIo } from '../src/cli/io';
 import type { RunKind } from '../src/domain/identity/signed-actions';
+import { writeFileAtomically } from '../src/workflow-bundle';
 
 export interface Person {
   name: string;
@@ -41,16 +42,47 @@ function fingerprintOf(pubFile: string): string {
 }
 
 /**
+ * `name`'s key pair in `dir` (`name`, `name.pub`), made once and reused. Several processes may ask at once (on a
+ * fresh clone `npm test` starts three demos side by side, each making the demo's keys): each makes a pair aside
+ * and the first to link its public key in place publishes its pair; the others wait for it and use it. A pair is
+ * whole once the private key is there (published after the public one).
+ */
+function ensureKeyPair(dir: string, name: string): string {
+  const keyFile = path.join(dir, name);
+  if (fs.existsSync(keyFile)) return keyFile;
+  const aside = fs.mkdtempSync(path.join(dir, `.${name}-`));
+  try {
+    const made = path.join(aside, name);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', made]);
+    try {
+      fs.linkSync(`${made}.pub`, `${keyFile}.pub`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      // Another process published first (or left a public key alone): wait for its private key.
+      const deadline = Date.now() + 10_000;
+      while (!fs.existsSync(keyFile)) {
+        if (Date.now() > deadline) throw new Error(`${keyFile}.pub exists without ${keyFile}; remove ${dir} and start again`);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      }
+      return keyFile;
+    }
+    fs.renameSync(made, keyFile);
+    return keyFile;
+  } finally {
+    fs.rmSync(aside, { recursive: true, force: true });
+  }
+}
+
+/**
  * Keys for `members` (listed in the allowed signers) and `outsiders` (keys nobody listed) in `dir`, made
- * once and reused; the allowed-signers file written beside them.
+ * once and reused; the allowed-signers file written beside them (whole: a worker may be reading it).
  */
 export function makeTeam(dir: string, members: string[], outsiders: string[] = []): Team {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const people = new Map<string, Person>();
   const lines: string[] = [];
   for (const name of [...members, ...outsiders]) {
-    const keyFile = path.join(dir, name);
-    if (!fs.existsSync(keyFile)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', keyFile]);
+    const keyFile = ensureKeyPair(dir, name);
     people.set(name, { name, keyFile, fingerprint: fingerprintOf(`${keyFile}.pub`) });
     if (members.includes(name)) {
       const [type, key] = fs.readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/);
@@ -58,7 +90,7 @@ export function makeTeam(dir: string, members: string[], outsiders: string[] = [
     }
   }
   const allowedSignersFile = path.join(dir, 'allowed_signers');
-  fs.writeFileSync(allowedSignersFile, `${lines.join('\n')}\n`);
+  writeFileAtomically(allowedSignersFile, `${lines.join('\n')}\n`);
   return { allowedSignersFile, people };
 }
 
