@@ -119,8 +119,11 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
  * campaign's history, carries no more; the instance's own workflow keeps the whole result.
  */
 function campaignPart(r: FleetInstanceResult): FleetInstanceResult {
-  return { ...r, followUps: r.followUps.filter((f) => f.startsWith('Compensation failed') || f.startsWith(BLUE_GREEN_FOLLOW_UP)) };
+  return { ...r, followUps: r.followUps.filter(repeatedByCampaign) };
 }
+
+/** The follow-ups of an instance the campaign repeats in its own status (fleet-waves.ts): a failed compensation, what Blue/Green left. */
+export const repeatedByCampaign = (followUp: string): boolean => followUp.startsWith('Compensation failed') || followUp.startsWith(BLUE_GREEN_FOLLOW_UP);
 
 /** What the Temporal UI says of an instance's workflow: its instance and wave, and the campaign it belongs to. */
 function instanceTexts(input: FleetInstanceInput): { summary: string; details: string } {

@@ -11,7 +11,7 @@ import { precheckInstant } from '../../domain/plan';
 import { describeWindow, describeWindowGroup } from '../../domain/window-group';
 import { iso, nowMs } from '../shared/clock';
 import { describeError } from '../shared/failures';
-import { fleetMember, startFleetBatch, type upgradeFleetBatch } from './fleet-batch';
+import { fleetMember, repeatedByCampaign, startFleetBatch, type upgradeFleetBatch } from './fleet-batch';
 import { upgradeFleetInstance } from './fleet-instance';
 import { terraformChangeText } from '../../domain/estate';
 import type { StageRun } from './stage-run';
@@ -215,10 +215,10 @@ export class FleetWaves {
     const state = result?.state ?? (isCancellation(err) ? 'aborted' : 'failed');
     const note = result?.note ?? (err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : err ? describeError(err) : undefined);
     this.set(r, { state, note, downtimeSeconds: result?.downtimeSeconds, window: result?.window ?? r.window });
-    for (const f of result?.followUps ?? []) {
-      if (f.startsWith('Compensation failed')) this.st.status.followUps.push(`${this.s.name}/${r.instanceId}: ${f}`);
-      // What a Blue/Green upgrade leaves running (the old blue, or the green copy): named, never deleted.
-      else if (f.startsWith(BLUE_GREEN_FOLLOW_UP)) this.st.status.followUps.push(f);
+    for (const f of (result?.followUps ?? []).filter(repeatedByCampaign)) {
+      // What a Blue/Green upgrade leaves running (the old blue, or the green copy) is named as it is, never deleted;
+      // a failed compensation is named with its stage and instance.
+      this.st.status.followUps.push(f.startsWith(BLUE_GREEN_FOLLOW_UP) ? f : `${this.s.name}/${r.instanceId}: ${f}`);
     }
     if (state === 'failed') {
       this.failedSinceDecision += 1;
