@@ -22,6 +22,7 @@ import { createIdentityActivities } from './identity';
 import { createNotifyActivities } from './notify';
 import { createOnCallActivities } from './pagerduty';
 import { createProbeActivities } from './probe';
+import { createFleetPlaceActivities } from './fleet-place';
 import { createRdsActivities } from './rds';
 import { createRoute53Activities } from './route53';
 import { createStatuspageActivities } from './statuspage';
@@ -77,7 +78,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const secretsClientFor = deps.secretsClientFor ?? clients.secretsManager;
   // How every database activity reaches a database: its endpoint from RDS, its password from where the access names it.
   const database = { rdsClientFor, secretsClientFor, iamToken: deps.iamToken, env: deps.env ?? process.env, resolvers: config.databaseResolvers };
-  const activities: Activities = {
+  const base: Omit<Activities, 'readFleetPlace'> = {
     ...createRdsActivities({ rdsClientFor }),
     ...createBlueGreenActivities({ rdsClientFor }),
     ...createStsActivities({ stsClientFor }),
@@ -94,6 +95,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createDatabaseIdentityActivities(database),
     ...createExtractActivities(database),
   };
+  const activities: Activities = { ...base, ...createFleetPlaceActivities(base) };
   // Histories scheduled before every activity took one object still hold positional arguments (./positional.ts).
   return keptAlive(acceptingPositional(activities));
 }

@@ -14,7 +14,7 @@ import type { AllowedSignersFile } from './common';
 import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome } from './estate';
 import type { AwsWhere, BlueGreenDeployment, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
 import type {
-  BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
+  BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetPlaceSearch, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
   MaintenanceCancellation, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
 } from './activity-inputs';
 
@@ -23,7 +23,7 @@ export type * from './activity-inputs';
 
 export type * from './estate';
 export type * from './fleet-query';
-import type { FleetFound } from './fleet-query';
+import type { FleetFound, FleetPlaceFound } from './fleet-query';
 import type { DatabaseIdentity, DatabaseIdentityRequest, SqlProbeRequest } from './database';
 import type { DumpRequest, DumpResult, RepairCompareRequest, RepairSummary, RepairWriteRequest, RepairWriteResult } from './database';
 
@@ -286,7 +286,18 @@ export interface DatabaseActivities {
   writeRows(req: RepairWriteRequest): Promise<RepairWriteResult>;
 }
 
+/** Reads of STS and RDS together (src/activities/fleet-place.ts). */
+export interface FleetPlaceActivities {
+  /**
+   * One place of a fleet stage in one activity (a campaign's preflight reads dozens of places; three activities
+   * each grew its history by three times as many events): whoAmI when asked, findFleet, then listUpgradeTargets of
+   * each version found that is not the target, one after the other (one account and region, one RDS budget).
+   */
+  readFleetPlace(input: FleetPlaceSearch): Promise<FleetPlaceFound>;
+}
+
 export type Activities = RdsActivities &
+  FleetPlaceActivities &
   BlueGreenActivities &
   StsActivities &
   CloudTrailActivities &

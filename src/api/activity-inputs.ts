@@ -53,6 +53,16 @@ export interface FleetSearch {
   query: FleetQuery;
 }
 
+/**
+ * One place (region and account) of a fleet stage, read in one activity (readFleetPlace): the account its role
+ * reaches when `withAccount`, the instances the query selects, and the upgrade targets of each version found that
+ * is not `targetEngineVersion`.
+ */
+export interface FleetPlaceSearch extends FleetSearch {
+  withAccount: boolean;
+  targetEngineVersion: string;
+}
+
 /** AutoMinorVersionUpgrade turned on or off. */
 export interface FlagChange extends InstanceRef {
   enabled: boolean;

@@ -2,7 +2,7 @@
  * What a fleet stage asks of one region and account (FleetQuery) and what it finds (FleetFound): the
  * findFleet activity's side of the contract (./activities.ts).
  */
-import type { PendingMaintenanceAction } from './aws-shapes';
+import type { CallerIdentity, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
 
 /** One instance a fleet stage found: what the plan and the waves need, kept small (a fleet is hundreds). */
 export interface FleetMember {
@@ -43,4 +43,12 @@ export interface FleetFound {
   missing: string[];
   /** Instances the tags matched but that are left out, and why (another engine, another current version). */
   excluded: { instanceId: string; reason: string }[];
+}
+
+/** What one place of a fleet stage holds (readFleetPlace): its account, its instances, their versions' upgrade targets. */
+export interface FleetPlaceFound extends FleetFound {
+  /** The role's account and ARN (STS GetCallerIdentity), when the search asked for it. */
+  identity?: CallerIdentity;
+  /** For each engine and version found that is not the target: its valid upgrade targets (DescribeDBEngineVersions). */
+  targets: { engine: string; engineVersion: string; targets: UpgradeTarget[] }[];
 }

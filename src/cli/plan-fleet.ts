@@ -4,17 +4,19 @@
  * waves, windows, window groups, flags and the approval plan from src/domain/fleet.ts, the functions the
  * workflow uses. Sends no mutation. The plan is put in words by ./plan.ts.
  */
+import { readFleetPlaceWith, type FleetReaders } from '../activities/fleet-place';
+import { atMostAtOnce } from '../domain/at-most-at-once';
 import { probeTarget } from '../domain/probe';
-import type { Activities, FleetFound, FleetMember, FleetQuery, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
+import type { FleetFound, FleetMember, ResolvedCampaignSpec, ResolvedStage, UpgradeTarget } from '../api';
 import { accountOfRole, describeAccess, locationFor } from '../domain/aws-identity';
 import { formatDuration, iso } from '../domain/duration';
-import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, groupByWindow, nextWindowOf, orderMembers, planWaves, sameNameInSeveralPlaces, tagsToKeep } from '../domain/fleet';
+import { describeOrder, describeSelection, fleetApprovalPlanId, fleetLocations, fleetQuery, PLACES_AT_ONCE, groupByWindow, nextWindowOf, orderMembers, planWaves, sameNameInSeveralPlaces } from '../domain/fleet';
 import { awsAppliesBefore, emptyStagePlan, precheckInstant, type FleetInstancePlan, type FleetPlan, type FleetWavePlan, type StagePlan } from '../domain/plan';
 import { pendingUpgradeTo } from '../domain/pending-maintenance';
 import { assessStage } from '../domain/preflight';
 
 /** What planning a fleet stage reads (part of the plan's readers). */
-export type FleetReaders = Pick<Activities, 'whoAmI' | 'findFleet' | 'listUpgradeTargets'>;
+export type { FleetReaders };
 
 const key = (m: { region: string; instanceId: string }) => `${m.region}/${m.instanceId}`;
 
@@ -44,8 +46,7 @@ function emptyFleetPlan(s: ResolvedStage): FleetPlan {
   };
 }
 
-/** How many places (region × account) of a fleet stage the plan reads at once. */
-export const PLACES_AT_ONCE = 8;
+export { PLACES_AT_ONCE };
 
 /** One place of a fleet stage, read (or failed), as the plan's progress reports it. */
 export interface PlaceRead {
@@ -99,45 +100,22 @@ interface PlaceFound {
 }
 
 /**
- * Reads one place: whoAmI, findFleet (every page), then the upgrade targets of each version found that is not the
+ * Reads one place as the campaign's preflight does (readFleetPlaceWith): whoAmI, findFleet (every page), then the upgrade targets of each version found that is not the
  * target, one after the other: a place is one account and region, whose RDS budget the clients keep.
  */
 async function readPlace(s: ResolvedStage, spec: ResolvedCampaignSpec, aws: FleetReaders, loc: Place): Promise<PlaceFound> {
-  const fleet = s.fleet!;
   const where = locationFor(loc.region, loc.aws, spec.campaignId, s.name);
   const access = loc.aws ? { access: describeAccess(loc.aws) } : {};
   let location: FleetPlan['locations'][number] = { region: loc.region, ...access };
   const targetsByVersion = new Map<string, UpgradeTarget[]>();
   try {
-    if (loc.aws) location = { region: loc.region, account: (await aws.whoAmI({ where })).account, ...access };
-    const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres', keepTags: tagsToKeep(fleet) };
-    if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
-    if (fleet.select?.tags) query.tags = fleet.select.tags;
-    if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
-    const found = await aws.findFleet({ where, query });
-    for (const m of found.members) {
-      const versionKey = `${m.engine} ${m.engineVersion}`;
-      if (m.engineVersion === spec.targetEngineVersion || targetsByVersion.has(versionKey)) continue;
-      targetsByVersion.set(versionKey, await aws.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }));
-    }
-    return { loc, location, found, targetsByVersion };
+    const read = await readFleetPlaceWith(aws, { where, query: fleetQuery(s.fleet!), withAccount: loc.aws !== undefined, targetEngineVersion: spec.targetEngineVersion });
+    if (read.identity) location = { region: loc.region, account: read.identity.account, ...access };
+    for (const t of read.targets) targetsByVersion.set(`${t.engine} ${t.engineVersion}`, t.targets);
+    return { loc, location, found: { members: read.members, missing: read.missing, excluded: read.excluded }, targetsByVersion };
   } catch (err) {
     return { loc, location, targetsByVersion, error: (err as Error).message };
   }
-}
-
-/** `read` over every item, at most `atOnce` at a time, started in order; the results in the items' order. */
-async function atMostAtOnce<T, R>(items: readonly T[], atOnce: number, read: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const n = next++;
-      results[n] = await read(items[n]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(atOnce, items.length)) }, lane));
-  return results;
 }
 
 /** A place in words: its account (or role) and region. */

@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
-import type { FleetInstanceState, FleetMember, FleetOrder, ResolvedAwsAccess, ResolvedCampaignSpec, ResolvedFleet, ResolvedStage } from '../api';
+import type { FleetInstanceState, FleetMember, FleetOrder, FleetQuery, ResolvedAwsAccess, ResolvedCampaignSpec, ResolvedFleet, ResolvedStage } from '../api';
 import { iso } from './duration';
 import type { Occurrence } from './maintenance-window';
 import { awsAppliesBefore, previewWindow, productionWindow } from './plan';
@@ -62,6 +62,22 @@ export function tagsToKeep(fleet: ResolvedFleet): string[] {
   const keys = new Set(Object.keys(fleet.select?.tags ?? {}));
   if (typeof fleet.order === 'object') keys.add(fleet.order.tag);
   return [...keys].sort();
+}
+
+/**
+ * How many places (region × account) of a fleet stage are read at once, by `campaign plan` and by a campaign's
+ * preflight. RDS keeps a budget per account and region, so places read together add no load to any one of them.
+ */
+export const PLACES_AT_ONCE = 8;
+
+/** What a fleet stage asks of each of its places (findFleet, readFleetPlace): only the fields it has. */
+export function fleetQuery(fleet: ResolvedFleet): FleetQuery {
+  const query: FleetQuery = { engine: fleet.select?.engine ?? 'postgres' };
+  if (fleet.instanceIds) query.instanceIds = fleet.instanceIds;
+  if (fleet.select?.tags) query.tags = fleet.select.tags;
+  if (fleet.select?.engineVersion) query.engineVersion = fleet.select.engineVersion;
+  query.keepTags = tagsToKeep(fleet);
+  return query;
 }
 
 const byText = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });

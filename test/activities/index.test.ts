@@ -47,7 +47,7 @@ describe('createActivities', () => {
   it('exposes every activity of the contract as a function', () => {
     const acts = createActivities({ config: loadConfig({}) });
     const expected = [
-      'describeInstance', 'findInstance', 'findFleet', 'inspectInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
+      'describeInstance', 'findInstance', 'findFleet', 'readFleetPlace', 'inspectInstance', 'listUpgradeTargets', 'listPendingMaintenance', 'setAutoMinorVersionUpgrade',
       'applyUpgradeNow', 'waitForInstance', 'watchMaintenanceWindow', 'restoreToPointInTime', 'stopInstance', 'startInstance',
       'createBlueGreenDeployment', 'describeBlueGreenDeployment', 'waitForBlueGreenDeployment', 'switchoverBlueGreenDeployment',
       'attachSecurityGroup', 'allowIngressFromSecurityGroup', 'ensureSecurityGroup', 'describeSecurityGroup', 'whoAmI',

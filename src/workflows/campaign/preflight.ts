@@ -5,9 +5,10 @@
  */
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
-import type { FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
+import type { CallerIdentity, FleetFound, FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
+import { atMostAtOnce } from '../../domain/at-most-at-once';
 import { locationFor } from '../../domain/aws-identity';
-import { LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, sameNameInSeveralPlaces, tagsToKeep } from '../../domain/fleet';
+import { LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, fleetQuery, PLACES_AT_ONCE, sameNameInSeveralPlaces } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
@@ -103,26 +104,25 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
   const fleet = s.fleet!;
   const entries: FleetEntry[] = [];
   const instances: FleetInstanceReport[] = [];
-  const bounded = { maxRounds: PREFLIGHT_ROUNDS };
   const parent = workflowInfo().workflowId;
   const named: { region: string; instanceId: string; place: string }[] = [];
   try {
-    for (const loc of fleetLocations(s)) {
-      const where = locationFor(loc.region, loc.aws, c.spec.campaignId, s.name);
-      if (loc.aws) {
-        const id = await st.aws('preflight', () => st.a.whoAmI({ where }), bounded);
+    const places = fleetLocations(s);
+    // Each place is its own account and region (its own RDS budget): PLACES_AT_ONCE read together, one activity each.
+    const reads = c.fleetPlacesTogether ? await atMostAtOnce(places, PLACES_AT_ONCE, (loc) => readPlaceAtOnce(st, loc)) : await oneAfterAnother(places, (loc) => readPlaceOneByOne(st, loc));
+    for (let p = 0; p < places.length; p++) {
+      const loc = places[p];
+      const { identity: id, found, targetsByVersion } = reads[p];
+      if (loc.aws && id) {
         report.account = report.account && report.account !== id.account ? `${report.account}, ${id.account}` : id.account;
         report.role = loc.aws.roleArn ?? `profile ${loc.aws.profile}`;
         st.step('account-checked', `${loc.region} is reached in account ${id.account} as ${id.arn}`);
       }
-      const query = { engine: fleet.select?.engine ?? 'postgres', instanceIds: fleet.instanceIds, tags: fleet.select?.tags, engineVersion: fleet.select?.engineVersion, keepTags: tagsToKeep(fleet) };
-      const found = await st.aws('preflight', () => st.a.findFleet({ where, query: JSON.parse(JSON.stringify(query)) as typeof query }), bounded);
       for (const id of found.missing) problems.push(`${s.name}: ${loc.region}/${id} is listed but does not exist there`);
       for (const x of found.excluded) {
         if (fleet.instanceIds) problems.push(`${s.name}: ${loc.region}/${x.instanceId} is listed but ${x.reason}`);
         else st.step('fleet-excluded', `${loc.region}/${x.instanceId}: ${x.reason}`);
       }
-      const targetsByVersion = new Map<string, UpgradeTarget[]>();
       for (const m of found.members) {
         named.push({ region: m.region, instanceId: m.instanceId, place: loc.aws?.roleArn ?? loc.aws?.profile ?? "the worker's account" });
         const stage: ResolvedStage = { ...s, region: loc.region, instanceId: m.instanceId };
@@ -131,12 +131,7 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
         else delete stage.aws;
         // One probe per instance: `{instanceId}` in the URL names each instance's own status endpoint.
         if (s.probe?.url !== undefined) stage.probe = { ...s.probe, url: s.probe.url.split('{instanceId}').join(m.instanceId) };
-        let targets: UpgradeTarget[] = [];
-        if (m.engineVersion !== target) {
-          const known = targetsByVersion.get(`${m.engine} ${m.engineVersion}`);
-          targets = known ?? (await st.aws('preflight', () => st.a.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }), bounded));
-          targetsByVersion.set(`${m.engine} ${m.engineVersion}`, targets);
-        }
+        const targets = m.engineVersion !== target ? (targetsByVersion.get(`${m.engine} ${m.engineVersion}`) ?? []) : [];
         const readiness = assessStage(stage, m, target, targets);
         const r: FleetInstanceReport = { region: m.region, instanceId: m.instanceId, wave: 0, state: 'pending', fromVersion: m.engineVersion, workflowId: fleetChildId(parent, s.name, m) };
         if (readiness.kind === 'problem') problems.push(...readiness.problems);
@@ -173,6 +168,46 @@ async function checkFleet(c: CampaignRun, st: StageRun, problems: string[], esta
     report.note = `every instance is already at ${target}`;
     st.step('stage-skipped', report.note);
   }
+}
+
+type Place = ReturnType<typeof fleetLocations>[number];
+interface PlaceRead {
+  identity?: CallerIdentity;
+  found: FleetFound;
+  /** Upgrade targets by `engine version`, for each version found that is not the target. */
+  targetsByVersion: Map<string, UpgradeTarget[]>;
+}
+
+const whereOf = (st: StageRun, loc: Place) => locationFor(loc.region, loc.aws, st.settings.campaignId, st.name);
+
+/** One activity for the place (readFleetPlace): its account, its instances, their versions' upgrade targets. */
+async function readPlaceAtOnce(st: StageRun, loc: Place): Promise<PlaceRead> {
+  const input = { where: whereOf(st, loc), query: fleetQuery(st.stage.fleet!), withAccount: loc.aws !== undefined, targetEngineVersion: st.target };
+  const r = await st.aws('preflight', () => st.a.readFleetPlace(input), { maxRounds: PREFLIGHT_ROUNDS });
+  const found: FleetFound = { members: r.members, missing: r.missing, excluded: r.excluded };
+  return { ...(r.identity ? { identity: r.identity } : {}), found, targetsByVersion: new Map(r.targets.map((t) => [`${t.engine} ${t.engineVersion}`, t.targets])) };
+}
+
+/** Runs started before FLEET_PLACES_TOGETHER_PATCH: whoAmI, findFleet, then each version's targets, each its own activity, in the order they recorded. */
+async function readPlaceOneByOne(st: StageRun, loc: Place): Promise<PlaceRead> {
+  const where = whereOf(st, loc);
+  const bounded = { maxRounds: PREFLIGHT_ROUNDS };
+  const identity = loc.aws ? await st.aws('preflight', () => st.a.whoAmI({ where }), bounded) : undefined;
+  const query = fleetQuery(st.stage.fleet!);
+  const found = await st.aws('preflight', () => st.a.findFleet({ where, query }), bounded);
+  const targetsByVersion = new Map<string, UpgradeTarget[]>();
+  for (const m of found.members) {
+    const key = `${m.engine} ${m.engineVersion}`;
+    if (m.engineVersion === st.target || targetsByVersion.has(key)) continue;
+    targetsByVersion.set(key, await st.aws('preflight', () => st.a.listUpgradeTargets({ where, engine: m.engine, engineVersion: m.engineVersion }), bounded));
+  }
+  return { ...(identity ? { identity } : {}), found, targetsByVersion };
+}
+
+async function oneAfterAnother<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await read(item));
+  return out;
 }
 
 /**

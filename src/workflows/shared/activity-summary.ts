@@ -20,6 +20,7 @@ const VERBS: Record<string, (i: Input) => string> = {
   listPendingMaintenance: () => 'read pending maintenance of',
   listUpgradeTargets: (i) => `list upgrade targets of ${str(i?.engine) ?? ''} ${str(i?.engineVersion) ?? ''} in`,
   findFleet: () => 'select the fleet in',
+  readFleetPlace: (i) => `select the fleet${i?.withAccount ? ' (account, instances, upgrade targets)' : ' (instances, upgrade targets)'} in`,
   setAutoMinorVersionUpgrade: (i) => `turn AutoMinorVersionUpgrade ${i?.enabled ? 'on' : 'off'} for`,
   applyUpgradeNow: (i) => `upgrade to ${str(i?.targetVersion) ?? '?'} now:`,
   waitForInstance: (i) => `wait until ${Object.entries(obj(i?.want) ?? {}).map(([k, v]) => `${k} ${String(v)}`).join(', ') || 'ready'}:`,
