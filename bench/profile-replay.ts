@@ -3,7 +3,7 @@
  * run under `node --cpu-prof` to see where a replay (and so a workflow task) spends its CPU:
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile-replay.ts \
- *     test/histories/6-fast-resume/campaign-full.json 40
+ *     test/histories/6-fast-resume/campaign-full.json 40 [WORKFLOW_ID]
  *
  * The first 5 replays warm the worker up; the second figure is the one to read. bench/README.md
  * ("Where a replay spends its CPU") has the profile of 2026-11-26.
@@ -17,9 +17,11 @@ import { historyFromJSON } from '../dev/history-json';
 async function main() {
   const file = process.argv[2];
   const n = Number(process.argv[3] ?? 50);
+  // A history whose commands name its own workflow id (a campaign's batches: `<id>/<stage>/wave-1/batch-1`) replays under that id.
+  const workflowId = process.argv[4];
   const history = historyFromJSON(JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')));
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
-  async function* histories(k: number) { for (let i = 0; i < k; i++) yield { workflowId: `wf-${i}`, history }; }
+  async function* histories(k: number) { for (let i = 0; i < k; i++) yield { workflowId: workflowId ?? `wf-${i}`, history }; }
   for (const k of [5, n]) {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();

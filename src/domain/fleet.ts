@@ -80,7 +80,9 @@ export function fleetQuery(fleet: ResolvedFleet): FleetQuery {
   return query;
 }
 
-const byText = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+/** As `a.localeCompare(b, 'en', { numeric: true })`, whose every call built a collator (a tenth of a 10,000-instance replay). */
+const collator = new Intl.Collator('en', { numeric: true });
+const byText = (a: string, b: string) => collator.compare(a, b);
 
 /** The stage's order: as listed (the members come in that order), smallest allocated storage first, or by a tag's value. */
 export function orderMembers(members: FleetMember[], order: FleetOrder): FleetMember[] {

@@ -43,6 +43,9 @@ export class FleetWaves {
     this.forwarded = st.run.people.paused;
     this.batched = st.fleetBatches;
     this.byWorkflowId = new Map(this.fleet.instances.map((i) => [i.workflowId, i]));
+    // Counted once here, then kept as each instance changes state (set): counting the whole fleet again at every
+    // change made a campaign of 10,000 instances count 100 million states on each replay.
+    this.fleet.counts = countStates(this.fleet.instances);
     if (this.batched) {
       // A batch reports its failed instances early (the threshold counts them); its result reports every instance.
       setHandler(fleetBatchProgressSignal, ({ ended }) => {
@@ -119,7 +122,7 @@ export class FleetWaves {
   /** Holds while paused; over the failure threshold, asks the team to continue (counting anew) or abort. */
   private async beforeWave(wave: number, wavesLeft: number): Promise<void> {
     await this.st.checkpoint();
-    const left = this.fleet.instances.filter((i) => i.state === 'pending').length;
+    const left = this.fleet.counts.pending;
     await this.stopAtThreshold(`before wave ${wave}`, `Continue with the remaining ${left} instance(s) in ${wavesLeft} wave(s)?`);
   }
 
@@ -193,8 +196,7 @@ export class FleetWaves {
     const members = entries.map((e) => this.member(wave, e, window));
     const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members, paused: this.st.run.people.paused });
     if (handle) this.running.set(id, handle);
-    for (const m of members) this.byWorkflowId.get(m.workflowId)!.state = 'running';
-    this.fleet.counts = countStates(this.fleet.instances);
+    for (const m of members) this.set(this.byWorkflowId.get(m.workflowId)!, { state: 'running' });
     this.results.push(
       ended.then((all) => {
         this.running.delete(id);
@@ -259,6 +261,9 @@ export class FleetWaves {
     } else {
       await Promise.all(this.results);
     }
+    // Every one has settled: the next wave awaits its own only (awaiting every earlier wave's again made each of a
+    // campaign's 600 batches cost a promise per earlier batch, each with the SDK's stack capture).
+    this.results.length = 0;
     this.stopIfCancelled();
   }
 
@@ -279,7 +284,11 @@ export class FleetWaves {
   }
 
   private set(r: FleetInstanceReport, change: Partial<FleetInstanceReport>): void {
+    const before = r.state;
     Object.assign(r, JSON.parse(JSON.stringify(change)) as Partial<FleetInstanceReport>);
-    this.fleet.counts = countStates(this.fleet.instances);
+    if (r.state !== before) {
+      this.fleet.counts[before] -= 1;
+      this.fleet.counts[r.state] += 1;
+    }
   }
 }
