@@ -46,6 +46,11 @@ export interface FleetBatchInput {
   common: FleetBatchCommon;
   members: FleetBatchMember[];
   paused?: boolean;
+  /**
+   * The campaign reads each end by the member's place in `members` (FleetBatchMemberEnded), without the ids it
+   * already has. Set by campaigns since it; a batch without it answers as before (FleetBatchEnded).
+   */
+  endsByMember?: boolean;
 }
 
 /** What an instance of a batch ended with, as the campaign counts it. */
@@ -56,6 +61,18 @@ export interface FleetBatchEnded {
   result?: FleetInstanceResult;
 }
 
+/**
+ * An instance's end as a batch told `endsByMember` reports it: its place in the batch's `members`, and of its
+ * result what the campaign does not know already (not its workflow id, instance or region: about 150 bytes less
+ * per instance in the campaign's history, 1.5 MB at 10,000 instances).
+ */
+export interface FleetBatchMemberEnded {
+  member: number;
+  state: FleetBatchEnded['state'];
+  note?: string;
+  result?: Omit<FleetInstanceResult, 'instanceId' | 'region'>;
+}
+
 export interface FleetBatchResult {
-  ended: FleetBatchEnded[];
+  ended: (FleetBatchEnded | FleetBatchMemberEnded)[];
 }

@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignStatus } from './campaign';
-import type { FleetBatchEnded } from './fleet-batch';
+import type { FleetBatchEnded, FleetBatchMemberEnded } from './fleet-batch';
 import type { ActorRequest, ApproveRequest, DecideRequest } from './common';
 import type { RestoreStatus } from './restore';
 
@@ -20,4 +20,5 @@ export const restoreStatusQuery = defineQuery<RestoreStatus>('status');
 /** Parent campaign → the child workflow of one fleet instance: hold at the next checkpoint, or go on. */
 export const fleetPauseSignal = defineSignal<[{ paused: boolean }]>('fleet-pause');
 /** A batch of a fleet stage tells its campaign which of its instances ended since it last said (coalesced). */
-export const fleetBatchProgressSignal = defineSignal<[{ ended: FleetBatchEnded[] }]>('fleet-batch-progress');
+/** `batch`: the batch's workflow id, with ends by member (FleetBatchInput.endsByMember). */
+export const fleetBatchProgressSignal = defineSignal<[{ ended: (FleetBatchEnded | FleetBatchMemberEnded)[]; batch?: string }]>('fleet-batch-progress');

@@ -4,7 +4,7 @@
  * instance's input together again, equal to the one the campaign would have given it. The batch's start event is
  * in the campaign's history: a whole input per instance (about 1.5 KB) made 10,000 instances 15 MB there.
  */
-import type { FleetBatchCommon, FleetBatchMember, FleetInstanceInput, FleetInstanceStart, ResolvedStage } from '../api';
+import type { FleetBatchCommon, FleetBatchEnded, FleetBatchMember, FleetBatchMemberEnded, FleetInstanceInput, FleetInstanceStart, ResolvedStage } from '../api';
 
 /** The common part of `starts` (the first one's input) and each instance's own part. */
 export function slimBatch(starts: readonly FleetInstanceStart[]): { common: FleetBatchCommon; members: FleetBatchMember[] } {
@@ -39,4 +39,37 @@ export function memberInput(common: FleetBatchCommon, m: FleetBatchMember, pause
   const stage = { ...common.stage, ...m.stage } as unknown as Record<string, unknown>;
   for (const k of m.unset ?? []) delete stage[k];
   return { ...common, stage: stage as unknown as ResolvedStage, ...(m.window ? { window: m.window } : {}), ...(paused ? { paused: true } : {}) };
+}
+
+/** Who a batch's member is, as the campaign knows it: enough to read an end reported by member (FleetBatchMemberEnded). */
+export interface BatchMemberId {
+  workflowId: string;
+  region: string;
+  instanceId: string;
+}
+
+export function batchMemberIds(starts: readonly FleetInstanceStart[]): BatchMemberId[] {
+  return starts.map((s) => ({ workflowId: s.workflowId, region: s.input.stage.region, instanceId: s.input.stage.instanceId }));
+}
+
+/** An end as the campaign counts it: one reported by member gets its ids back; one from a batch before it is as it was. */
+export function endedOf(e: FleetBatchEnded | FleetBatchMemberEnded, members: readonly BatchMemberId[]): FleetBatchEnded | undefined {
+  if (!('member' in e)) return e;
+  const m = members[e.member];
+  if (!m) return undefined;
+  const ended: FleetBatchEnded = { workflowId: m.workflowId, state: e.state };
+  if (e.note !== undefined) ended.note = e.note;
+  if (e.result) ended.result = { instanceId: m.instanceId, region: m.region, ...e.result };
+  return ended;
+}
+
+/** An end reported by member (the batch's side): its place, and its result without the ids the campaign has. */
+export function memberEnded(member: number, e: FleetBatchEnded): FleetBatchMemberEnded {
+  const out: FleetBatchMemberEnded = { member, state: e.state };
+  if (e.note !== undefined) out.note = e.note;
+  if (e.result) {
+    const { instanceId: _i, region: _r, ...own } = e.result;
+    out.result = own;
+  }
+  return out;
 }

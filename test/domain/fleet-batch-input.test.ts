@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { FleetInstanceInput, FleetInstanceStart, ResolvedStage } from '../../src/api';
-import { memberInput, slimBatch } from '../../src/domain/fleet-batch-input';
+import { batchMemberIds, endedOf, memberEnded, memberInput, slimBatch } from '../../src/domain/fleet-batch-input';
+import type { FleetBatchEnded } from '../../src/api';
 import { resolveCampaignSpec } from '../../src/input';
 
 const production = resolveCampaignSpec({
@@ -86,5 +87,22 @@ describe('a fleet batch input', function () {
     const other = start(3, instanceStage(production, 'eu-west-2', 'late-db', role));
     assert.throws(() => slimBatch([starts[0], { ...other, input: { ...other.input, wave: 3 } }]), /late-db: its input differs from the batch's beyond its stage and window/);
     assert.throws(() => slimBatch([]), /at least one instance/);
+  });
+
+  it("reads an end reported by member with the instance's ids again, and one reported by workflow id as it is", function () {
+    const ids = batchMemberIds(starts);
+    const ends: FleetBatchEnded[] = [
+      { workflowId: starts[1].workflowId, state: 'completed', result: { instanceId: 'billing-db', region: 'us-east-1', state: 'completed', fromVersion: '15.5', toVersion: '15.8', window: { start: '2026-12-21T07:00:00.000Z', end: '2026-12-21T07:30:00.000Z' }, followUps: [] } },
+      { workflowId: starts[2].workflowId, state: 'failed', note: 'its workflow could not be started: already started' },
+    ];
+    const told = ends.map((e, i) => asSent(memberEnded([1, 2][i], e)) as ReturnType<typeof memberEnded>);
+    assert.deepEqual(told.map((t) => endedOf(t, ids)), ends);
+    assert.equal(endedOf(ends[0], []), ends[0], 'an end from a batch started before it');
+    assert.equal(endedOf({ member: 7, state: 'completed' }, ids), undefined, 'a member the campaign does not know');
+    // What the campaign's history holds of each end: the ids are the campaign's already.
+    const before = JSON.stringify(ends[0]).length;
+    const after = JSON.stringify(told[0]).length;
+    const idsLength = starts[1].workflowId.length + 'billing-db'.length + 'us-east-1'.length;
+    assert.ok(before - after >= idsLength, `an end by member is ${after} bytes, by workflow id ${before}`);
   });
 });

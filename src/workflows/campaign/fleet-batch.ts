@@ -11,8 +11,8 @@
  * batch's result names them all. Waves, the failure threshold, approvals and announcements stay the campaign's.
  */
 import { CancellationScope, ChildWorkflowFailure, ParentClosePolicy, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
-import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput, type FleetInstanceResult, type FleetInstanceStart } from '../../api';
-import { memberInput, slimBatch } from '../../domain/fleet-batch-input';
+import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMemberEnded, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput, type FleetInstanceResult, type FleetInstanceStart } from '../../api';
+import { batchMemberIds, endedOf, memberEnded, memberInput, slimBatch } from '../../domain/fleet-batch-input';
 import { fleetBatchId, memberKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { BLUE_GREEN_FOLLOW_UP } from './blue-green';
 import { describeWindow } from '../../domain/window-group';
@@ -27,8 +27,9 @@ export const MAX_PROGRESS_SIGNALS = 3;
 export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBatchResult> {
   let paused = input.paused ?? false;
   const running = new Map<string, ChildWorkflowHandle<typeof upgradeFleetInstance>>();
-  const ended: FleetBatchEnded[] = [];
-  let unreported: FleetBatchEnded[] = [];
+  // As the campaign reads them: by member when it asked so (FleetBatchInput.endsByMember), by workflow id before.
+  const ended: (FleetBatchEnded | FleetBatchMemberEnded)[] = [];
+  let unreported: (FleetBatchEnded | FleetBatchMemberEnded)[] = [];
   let starting = input.members.length;
 
   setHandler(fleetPauseSignal, ({ paused: p }) => {
@@ -36,14 +37,15 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
     for (const h of running.values()) void h.signal(fleetPauseSignal, { paused: p }).catch(() => undefined);
   });
 
-  const end = (e: FleetBatchEnded) => {
+  const end = (member: number, e: FleetBatchEnded) => {
     running.delete(e.workflowId);
-    ended.push(e);
+    const told = input.endsByMember ? memberEnded(member, e) : e;
+    ended.push(told);
     // Only failures are told early (the campaign's failure threshold counts them); the result tells the rest.
-    if (e.state === 'failed') unreported.push(e);
+    if (e.state === 'failed') unreported.push(told);
   };
   /** Starts one instance and follows it to its end; never rejects (a start that fails ends the instance failed). */
-  const start = async (m: FleetBatchMember): Promise<void> => {
+  const start = async (m: FleetBatchMember, member: number): Promise<void> => {
     const sent = paused;
     const args = memberInput(input.common, m, sent);
     const texts = instanceTexts(args);
@@ -58,7 +60,7 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
         args: [args],
       });
     } catch (err) {
-      end({ workflowId: m.workflowId, state: isCancellation(err) ? 'aborted' : 'failed', note: isCancellation(err) ? 'the campaign was aborted before it started' : `its workflow could not be started: ${describeError(err)}` });
+      end(member, { workflowId: m.workflowId, state: isCancellation(err) ? 'aborted' : 'failed', note: isCancellation(err) ? 'the campaign was aborted before it started' : `its workflow could not be started: ${describeError(err)}` });
       return;
     } finally {
       starting -= 1;
@@ -67,9 +69,9 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
     // A pause or resume that came while the start was in flight.
     if (paused !== sent) void handle.signal(fleetPauseSignal, { paused }).catch(() => undefined);
     await handle.result().then(
-      (result) => end({ workflowId: m.workflowId, state: result.state, note: result.note, result: campaignPart(result) }),
+      (result) => end(member, { workflowId: m.workflowId, state: result.state, note: result.note, result: campaignPart(result) }),
       (err: unknown) =>
-        end({
+        end(member, {
           workflowId: m.workflowId,
           state: isCancellation(err) ? 'aborted' : 'failed',
           note: err instanceof ChildWorkflowFailure ? describeError(err.cause ?? err) : describeError(err),
@@ -80,7 +82,7 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
   // The instances run in their own scope: a cancelled batch cancels them, then waits for each to compensate.
   const children = new CancellationScope();
   // All of the batch's children in one workflow task (awaiting each start would take a task per child).
-  const all = children.run(() => Promise.all(input.members.map((m) => start(m))));
+  const all = children.run(() => Promise.all(input.members.map((m, i) => start(m, i))));
   all.catch(() => undefined);
   let done = false;
   const finished = CancellationScope.nonCancellable(async () => {
@@ -98,7 +100,7 @@ export async function upgradeFleetBatch(input: FleetBatchInput): Promise<FleetBa
       const batch = unreported;
       unreported = [];
       signals += 1;
-      await campaign.signal(fleetBatchProgressSignal, { ended: batch }).catch(() => undefined);
+      await campaign.signal(fleetBatchProgressSignal, { ended: batch, ...(input.endsByMember ? { batch: workflowInfo().workflowId } : {}) }).catch(() => undefined);
       // Failures that follow soon go together with the next signal.
       await Promise.race([sleep(PROGRESS_INTERVAL_MS, { summary: `gather the failures of the next ${PROGRESS_INTERVAL_MS / 1000} s before telling the campaign again` }), finished]);
     }
@@ -180,14 +182,15 @@ export async function startFleetBatch(
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: `${s.name} wave ${b.wave}${b.batches > 1 ? ` (batch ${b.batch}/${b.batches})` : ''}: ${b.members.length} instance(s) → ${st.target}`,
     staticDetails: `campaign ${st.settings.campaignId}, stage ${s.name} (${s.method}): ${names.join(', ')}${b.members.length > names.length ? ` and ${b.members.length - names.length} more` : ''}`,
-    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, ...slimBatch(b.members), paused: b.paused || undefined }],
+    args: [{ campaignId: st.settings.campaignId, campaignWorkflowId: workflowInfo().workflowId, stage: s.name, wave: b.wave, batch: b.batch, batches: b.batches, ...slimBatch(b.members), paused: b.paused || undefined, endsByMember: true }],
     });
   } catch (err) {
     // Never started (a cancellation first, or the server refused it): its instances end here, counted by the campaign.
     return { id, ended: Promise.resolve(complete([], lost(err, 'could not be started'))) };
   }
+  const ids = batchMemberIds(b.members);
   const ended = handle.result().then(
-    (result) => complete(result.ended, { state: 'failed', note: `its batch ${id} did not report it` }),
+    (result) => complete(result.ended.flatMap((e) => endedOf(e, ids) ?? []), { state: 'failed', note: `its batch ${id} did not report it` }),
     (err: unknown) => complete([], lost(err, 'failed')),
   );
   // A pause or resume that came while the batch's start was in flight.

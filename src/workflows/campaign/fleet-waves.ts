@@ -3,9 +3,10 @@
  * a workflow of its own, through batch workflows (fleet-batch.ts) in runs started since FLEET_BATCHES_PATCH; the
  * counts, the failure threshold, pause passed on, and a stage that stops cancelling what still runs.
  */
-import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, setHandler, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, ChildWorkflowFailure, ParentClosePolicy, condition, isCancellation, setHandler, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetInstanceStart, type FleetInstanceReport, type FleetInstanceResult, type ResolvedStage, type StageReport } from '../../api';
-import { DEFAULT_INSTANCES_PER_WORKFLOW, MEMBERS_STARTED_PER_TASK, batchesOf, countStates, describeCounts, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { DEFAULT_INSTANCES_PER_WORKFLOW, MEMBERS_STARTED_PER_TASK, batchesOf, countStates, describeCounts, fleetBatchId, type FleetEntry, type WindowGroup } from '../../domain/fleet';
+import { batchMemberIds, endedOf, type BatchMemberId } from '../../domain/fleet-batch-input';
 import { formatDuration } from '../../domain/duration';
 import { precheckInstant } from '../../domain/plan';
 import { describeWindow, describeWindowGroup } from '../../domain/window-group';
@@ -35,6 +36,8 @@ export class FleetWaves {
   /** Whether this run starts its instances through batches (FLEET_BATCHES_PATCH, decided when the run started). */
   private readonly batched: boolean;
   private readonly byWorkflowId: Map<string, FleetInstanceReport>;
+  /** Each batch's members in order, to read the ends it reports by member (its progress signals). */
+  private readonly batchMembers = new Map<string, BatchMemberId[]>();
   private byKey?: Map<string, FleetInstanceReport>;
 
   constructor(private readonly st: StageRun) {
@@ -46,12 +49,10 @@ export class FleetWaves {
     // Counted once here, then kept as each instance changes state (set): counting the whole fleet again at every
     // change made a campaign of 10,000 instances count 100 million states on each replay.
     this.fleet.counts = countStates(this.fleet.instances);
-    if (this.batched) {
-      // A batch reports its failed instances early (the threshold counts them); its result reports every instance.
-      setHandler(fleetBatchProgressSignal, ({ ended }) => {
-        for (const e of ended) this.batchEnded(e);
-      });
-    }
+    // A batch reports its failed instances early (the threshold counts them); its result reports every instance
+    // (an end the campaign cannot place yet is counted from there).
+    const ids = (batch?: string) => (batch === undefined ? [] : (this.batchMembers.get(batch) ?? []));
+    if (this.batched) setHandler(fleetBatchProgressSignal, ({ ended, batch }) => ended.forEach((e) => this.batchEnded(endedOf(e, ids(batch)))));
     this.forwarding.run(() => this.forwardPause()).catch(() => undefined);
   }
 
@@ -194,20 +195,23 @@ export class FleetWaves {
   /** Some instances of a wave, started by a batch workflow of their own (fleet-batch.ts). */
   private async startBatch(wave: number, batch: number, batches: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     const members = entries.map((e) => this.member(wave, e, window));
+    // Known before the start: a progress signal may come in the same workflow task as the batch's start.
+    this.batchMembers.set(fleetBatchId(workflowInfo().workflowId, this.s.name, wave, batch), batchMemberIds(members));
     const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members, paused: this.st.run.people.paused });
     if (handle) this.running.set(id, handle);
     for (const m of members) this.set(this.byWorkflowId.get(m.workflowId)!, { state: 'running' });
     this.results.push(
       ended.then((all) => {
         this.running.delete(id);
+        this.batchMembers.delete(id);
         for (const e of all) this.batchEnded(e);
       }),
     );
   }
 
   /** An instance of a batch ended (reported by a progress signal, then again by the batch's result: counted once). */
-  private batchEnded(e: FleetBatchEnded): void {
-    const r = this.byWorkflowId.get(e.workflowId);
+  private batchEnded(e: FleetBatchEnded | undefined): void {
+    const r = e && this.byWorkflowId.get(e.workflowId);
     if (!r || r.state !== 'running') return;
     this.ended(r, e.result ?? { instanceId: r.instanceId, region: r.region, state: e.state, note: e.note, followUps: [] });
   }
