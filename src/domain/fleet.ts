@@ -227,9 +227,15 @@ export function campaignBatchesProblem(batches: number): string | undefined {
  * The most instances one campaign upgrades, over all its fleet stages. Runs started before batches
  * (FLEET_BATCHES_PATCH) kept every instance as the campaign's own child, and were held to 1000. With batches the
  * campaign's history grows by a few events per batch, not per instance; what bounds it now is its status, which
- * names every instance (about 280 bytes each) and must fit in one query's answer (gRPC's 4 MB by default).
+ * names every instance and must fit in one query's answer: Temporal refuses a payload over 2 MB (a status query
+ * answers "Blob data size exceeds limit", and a result that large fails every workflow task: both measured on the
+ * dev server). bench/campaign-scale measured the status at the end of a campaign at its bound of batches: 3.4 MB
+ * for 10,000 instances, 2.2 MB for 5,000 (about 250 bytes an instance, and 0.9 MB of timeline and window groups
+ * for 558 batches); 3,000 keep it near 1.7 MB.
  */
-export const MAX_INSTANCES_PER_CAMPAIGN = 10_000;
+export const MAX_INSTANCES_PER_CAMPAIGN = 3_000;
+/** The cap of runs started with batches, before FLEET_PLACES_TOGETHER_PATCH (held so that their preflight decides as it did). */
+export const BATCHED_MAX_INSTANCES_BEFORE = 10_000;
 /** The cap of runs started before batches: their campaign's own history grew by about seven events per instance. */
 export const LEGACY_MAX_INSTANCES = 1000;
 

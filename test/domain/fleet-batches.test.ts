@@ -3,7 +3,7 @@
  * campaign may hold (runs started before batches: 1000; since: 10,000, bounded by the status's size).
  */
 import assert from 'node:assert/strict';
-import { DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
+import { BATCHED_MAX_INSTANCES_BEFORE, DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
 
 describe('fleet batches', function () {
   it('a wave is cut into the fewest batches of at most the size, as even as can be, in order', function () {
@@ -22,9 +22,11 @@ describe('fleet batches', function () {
     assert.equal(fleetBatchId('campaign-pg-minor-15-8', 'staging', 3, 2), 'campaign-pg-minor-15-8/staging/wave-3/batch-2');
   });
 
-  it('one campaign holds up to 10,000 instances (1000 for runs started before batches), and says what to do past it', function () {
+  it('one campaign holds up to 3,000 instances (10,000 for runs with batches started before, 1000 for runs before batches), and says what to do past it', function () {
     assert.equal(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN), undefined);
-    assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 10001 instances to upgrade; one campaign upgrades at most 10000 \(its status names every instance.*split the fleet into several campaigns/);
+    assert.equal(campaignSizeProblem(BATCHED_MAX_INSTANCES_BEFORE, BATCHED_MAX_INSTANCES_BEFORE), undefined);
+    assert.match(campaignSizeProblem(BATCHED_MAX_INSTANCES_BEFORE + 1, BATCHED_MAX_INSTANCES_BEFORE)!, /at most 10000 \(its status names every instance/);
+    assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 3001 instances to upgrade; one campaign upgrades at most 3000 \(its status names every instance.*split the fleet into several campaigns/);
     assert.equal(campaignSizeProblem(1001), undefined);
     assert.match(campaignSizeProblem(1001, LEGACY_MAX_INSTANCES)!, /at most 1000 \(its history grows with every instance\)/);
   });
