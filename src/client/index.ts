@@ -28,14 +28,13 @@ export interface StartOptions {
 }
 
 /**
- * A fleet campaign's workflow task timeout. A worker that lost the parent from its cache replays the whole
- * history in one workflow task: at 1000 instances (7153 events, 3.4 MB) that took 7-9 s in the bench, against
- * Temporal's default of 10 s, and a task that times out on every replay never completes. The cost: a worker
- * killed in the middle of one of the parent's workflow tasks is noticed after this long instead of 10 s (a
- * parent's task normally takes tens of milliseconds; the children, which do the AWS work, keep the default).
- * Batches (FLEET_BATCHES_PATCH) bound the campaign's events (at most 600 batches), and each batch's start holds
- * its instances' own parts only (domain/fleet-batch-input.ts: about 270 bytes each, not their whole 1.2-1.5 KB
- * inputs): kept until a replay of the largest allowed campaign (10,000 instances, 600 batches) is measured under 10 s.
+ * A fleet campaign's workflow task timeout. A worker that lost the campaign from its cache replays its whole history
+ * in one workflow task. bench/campaign-scale measured that replay at the campaign's bounds (600 batches, 300 window
+ * groups, 100 places) on 2 cores: 5.8-7.1 s from a fresh replay worker and 5.9 s in a warm one for 3,000 instances
+ * (10,731 events; the time follows the events, not the instances); 10.9-12.4 s for 10,000 before this version. Temporal's default of 10 s
+ * would leave no margin, and a task that times out on every replay never completes. The cost: a worker killed in the
+ * middle of one of the campaign's tasks is noticed after this long instead of 10 s (a task normally takes tens of
+ * milliseconds; the batches and instances, which do the AWS work, keep the default).
  */
 export const FLEET_WORKFLOW_TASK_TIMEOUT = '60s';
 
