@@ -71,10 +71,10 @@ describe('activities: one input object, and the positional arguments of older hi
   it('lists exactly the activities whose shape changed: every other one took one request object (or nothing) already', function () {
     const all = Object.keys(createActivities({ config: loadConfig({}), env: {} }));
     const unchanged = all.filter((n) => !(n in LEGACY_POSITIONAL)).sort();
-    // The database and Blue/Green activities came after the change: one request object from the start.
+    // The database, Blue/Green and fleet-place activities came after the change: one request object from the start.
     assert.deepEqual(unchanged, [
       'compareRows', 'createBlueGreenDeployment', 'createScheduledMaintenance', 'describeBlueGreenDeployment', 'describeDatabase', 'dumpDatabase', 'ensureSecurityGroup', 'notify', 'pageOnCall',
-      'readAllowedSigners', 'restoreToPointInTime', 'runAvailabilityProbe', 'runSqlAvailabilityProbe', 'switchoverBlueGreenDeployment', 'waitForBlueGreenDeployment', 'writeRows',
+      'readAllowedSigners', 'readFleetPlace', 'restoreToPointInTime', 'runAvailabilityProbe', 'runSqlAvailabilityProbe', 'switchoverBlueGreenDeployment', 'waitForBlueGreenDeployment', 'writeRows',
     ]);
     for (const n of Object.keys(LEGACY_POSITIONAL)) assert.ok(all.includes(n), `${n} is an activity`);
   });
