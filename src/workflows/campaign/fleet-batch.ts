@@ -12,7 +12,7 @@
  */
 import { CancellationScope, ChildWorkflowFailure, ParentClosePolicy, condition, getExternalWorkflowHandle, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { fleetBatchProgressSignal, fleetPauseSignal, type FleetBatchEnded, type FleetBatchInput, type FleetBatchMemberEnded, type FleetBatchMember, type FleetBatchResult, type FleetInstanceInput, type FleetInstanceResult, type FleetInstanceStart } from '../../api';
-import { batchMemberIds, endedOf, memberEnded, memberInput, slimBatch } from '../../domain/fleet-batch-input';
+import { endedOf, memberEnded, memberInput, slimBatch, type BatchMemberId } from '../../domain/fleet-batch-input';
 import { fleetBatchId, memberKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { BLUE_GREEN_FOLLOW_UP } from './blue-green';
 import { describeWindow } from '../../domain/window-group';
@@ -160,7 +160,7 @@ export function fleetMember(st: StageRun, wave: number, e: FleetEntry, workflowI
  */
 export async function startFleetBatch(
   st: StageRun,
-  b: { wave: number; batch: number; batches: number; members: FleetInstanceStart[]; paused?: boolean },
+  b: { wave: number; batch: number; batches: number; members: FleetInstanceStart[]; ids: BatchMemberId[]; paused?: boolean },
 ): Promise<{ id: string; handle?: ChildWorkflowHandle<typeof upgradeFleetBatch>; ended: Promise<FleetBatchEnded[]> }> {
   const s = st.stage;
   const id = fleetBatchId(workflowInfo().workflowId, s.name, b.wave, b.batch);
@@ -188,9 +188,8 @@ export async function startFleetBatch(
     // Never started (a cancellation first, or the server refused it): its instances end here, counted by the campaign.
     return { id, ended: Promise.resolve(complete([], lost(err, 'could not be started'))) };
   }
-  const ids = batchMemberIds(b.members);
   const ended = handle.result().then(
-    (result) => complete(result.ended.flatMap((e) => endedOf(e, ids) ?? []), { state: 'failed', note: `its batch ${id} did not report it` }),
+    (result) => complete(result.ended.flatMap((e) => endedOf(e, b.ids) ?? []), { state: 'failed', note: `its batch ${id} did not report it` }),
     (err: unknown) => complete([], lost(err, 'failed')),
   );
   // A pause or resume that came while the batch's start was in flight.

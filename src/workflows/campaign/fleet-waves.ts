@@ -196,8 +196,9 @@ export class FleetWaves {
   private async startBatch(wave: number, batch: number, batches: number, entries: FleetEntry[], window?: WindowGroup['window']): Promise<void> {
     const members = entries.map((e) => this.member(wave, e, window));
     // Known before the start: a progress signal may come in the same workflow task as the batch's start.
-    this.batchMembers.set(fleetBatchId(workflowInfo().workflowId, this.s.name, wave, batch), batchMemberIds(members));
-    const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members, paused: this.st.run.people.paused });
+    const ids = batchMemberIds(members);
+    this.batchMembers.set(fleetBatchId(workflowInfo().workflowId, this.s.name, wave, batch), ids);
+    const { id, handle, ended } = await startFleetBatch(this.st, { wave, batch, batches, members, ids, paused: this.st.run.people.paused });
     if (handle) this.running.set(id, handle);
     for (const m of members) this.set(this.byWorkflowId.get(m.workflowId)!, { state: 'running' });
     this.results.push(
