@@ -6,6 +6,7 @@
 import type { BlueGreenReport, BlueGreenSpec, ResolvedBlueGreen } from './blue-green';
 import type { DatabaseAccess, DatabaseAccessSpec } from './database';
 import type { AllowedSignersFile, AwsAccessSpec, DurationSpec, OperatedStatus, ResolvedAwsAccess, SignedStart } from './common';
+import type { FleetListing } from './fleet-status';
 
 /**
  * How a stage brings the target: AutoMinorVersionUpgrade in a maintenance window, ModifyDBInstance now under a
@@ -249,9 +250,16 @@ export interface FleetReport {
   waves: number;
   currentWave?: number;
   counts: Record<FleetInstanceState, number>;
+  /** Every instance; in a status answer that lists only some of them (`listed` says which), those. */
   instances: FleetInstanceReport[];
   /** A stage that requires approval: its instances grouped by window, each group announced once. */
-  windowGroups?: { start: string; end: string; instances: number; statusPageIncidentId?: string }[];
+  windowGroups?: { start: string; end: string; instances: number; statusPageIncidentId?: string; counts?: Record<FleetInstanceState, number> }[];
+  /**
+   * Present when `instances` lists only some of the stage's instances (a status answer or a result over a large
+   * fleet, or a status query that asked for a page or one instance): which ones, and what the whole list holds.
+   * Each window group then carries its own `counts`.
+   */
+  listed?: FleetListing;
 }
 
 export interface CampaignStatus extends OperatedStatus<CampaignState> {
@@ -266,6 +274,7 @@ export interface CampaignStatus extends OperatedStatus<CampaignState> {
 export interface CampaignResult {
   campaignId: string;
   state: 'completed' | 'aborted';
+  /** As the status query answers without a request: a fleet stage of more than STATUS_LISTS_AT_MOST instances lists those needing attention (FleetReport.listed). */
   stages: StageReport[];
   followUps: string[];
 }

@@ -6,6 +6,7 @@
 export * from './common';
 export * from './campaign';
 export * from './fleet-batch';
+export * from './fleet-status';
 export * from './blue-green';
 export * from './restore';
 export * from './database';

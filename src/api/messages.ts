@@ -4,11 +4,17 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignStatus } from './campaign';
+import type { CampaignStatusRequest } from './fleet-status';
 import type { FleetBatchEnded, FleetBatchMemberEnded } from './fleet-batch';
 import type { ActorRequest, ApproveRequest, DecideRequest } from './common';
 import type { RestoreStatus } from './restore';
 
 export const campaignStatusQuery = defineQuery<CampaignStatus>('status');
+/**
+ * The same query with its optional request: a page of each fleet stage's instances, or one instance
+ * (CampaignStatusRequest). A worker from before it answers every instance, whatever is asked.
+ */
+export const campaignStatusOfQuery = defineQuery<CampaignStatus, [CampaignStatusRequest?]>('status');
 export const approveUpdate = defineUpdate<string, [ApproveRequest]>('approve');
 export const decideUpdate = defineUpdate<string, [DecideRequest]>('decide');
 export const pauseUpdate = defineUpdate<string, [ActorRequest]>('pause');

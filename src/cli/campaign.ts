@@ -7,7 +7,8 @@ import { campaignHandle, campaignIdOf, campaignListQuery, startCampaign } from '
 import { resolveCampaignSpec } from '../input';
 import { CliError, addStartCommand, readSpecFile, type CliContext } from './context';
 import { operatorCommands } from './operate';
-import { queryFleetInstance, findFleetInstance } from './fleet-instance';
+import { queryFleetInstance, findFleetInstance, statusFor, wholeCampaignStatus } from './fleet-instance';
+import { STATUS_LISTS_AT_MOST } from '../domain/fleet-status';
 import { SHOWN_BY_DEFAULT, formatCampaignStatus, formatFleetInstanceStatus } from './format';
 import { formatPlaceRead, formatPlan, formatStageRead, planCampaign, planIdentities, writePlanFile } from './plan';
 import { PLACES_AT_ONCE, type FleetReadProgress, type PlaceRead } from './plan-fleet';
@@ -53,18 +54,22 @@ export function campaignCommands(program: Command, ctx: CliContext): void {
   campaign
     .command('status <id>')
     .description("show a campaign: stages, what it waits for, timeline; a fleet stage's counts, waves, failed and running instances")
-    .option('--json', 'the whole state as JSON (with --instance: that instance\'s workflow\'s)')
+    .option('--json', `the whole state as JSON (a fleet stage of more than ${STATUS_LISTS_AT_MOST} instances: those needing attention, unless --all; with --instance: that instance's workflow's)`)
     .option('--all', `list every instance of a fleet stage (default: counts, and at most ${SHOWN_BY_DEFAULT} failed, running and flagged ones)`)
     .option('--instance <instance>', "one instance of a fleet stage (ID or REGION/ID): its own workflow's status and whole timeline")
     .option('--stage <name>', 'with --instance: the fleet stage to look in, when the instance is in more than one')
     .action(async (id: string, opts: { json?: boolean; all?: boolean; instance?: string; stage?: string }) => {
       const client = await ctx.client();
-      const status = await campaignHandle(client, id).query(campaignStatusQuery);
+      const handle = campaignHandle(client, id);
       if (opts.instance === undefined) {
         if (opts.stage !== undefined) throw new CliError('--stage goes with --instance', 2);
+        // A large fleet stage's answer lists only the instances that need attention; --all reads every page.
+        const status = opts.all ? await wholeCampaignStatus(handle) : await handle.query(campaignStatusQuery);
         io.out(opts.json ? JSON.stringify(status, null, 2) : formatCampaignStatus(status, Date.now(), { all: opts.all }));
         return;
       }
+      if (!opts.instance.trim()) throw new CliError('--instance names one instance of a fleet stage: ID or REGION/ID', 2);
+      const status = await statusFor(handle, opts.instance, opts.stage);
       const found = findFleetInstance(status, opts.instance, opts.stage);
       const child = await queryFleetInstance(client, found);
       io.out(opts.json ? JSON.stringify(child, null, 2) : formatFleetInstanceStatus(found.stage, found.instance, child));

@@ -2,9 +2,47 @@
  * `campaign status ID --instance INSTANCE`: one instance of a fleet stage. The campaign's status names the
  * instance's own workflow (a child of the campaign's); its status query has the instance's whole timeline.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { campaignStatusQuery, type CampaignStatus, type FleetInstanceReport, type StageReport } from '../api';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { campaignStatusOfQuery, campaignStatusQuery, type CampaignStatus, type FleetInstanceReport, type FleetReport, type StageReport } from '../api';
+import { STATUS_LISTS_AT_MOST } from '../domain/fleet-status';
 import { CliError } from './io';
+
+type Queried = Pick<WorkflowHandle, 'query'>;
+
+/**
+ * The campaign's status with every instance of every fleet stage: a campaign lists at most STATUS_LISTS_AT_MOST
+ * instances of a stage in one answer (Temporal refuses one over 2 MB), so a larger stage is read page by page, each
+ * page a query of its own (the instances' states are each as of their page; the rest as of the last page).
+ */
+export async function wholeCampaignStatus(handle: Queried): Promise<CampaignStatus> {
+  const first = await handle.query(campaignStatusQuery);
+  if (!first.stages.some((st) => st.fleet?.listed)) return first;
+  const pages: CampaignStatus[] = [];
+  const size = STATUS_LISTS_AT_MOST;
+  for (let from = 0; ; from += size) {
+    const page = await handle.query(campaignStatusOfQuery, { page: { from, size } });
+    pages.push(page);
+    if (!page.stages.some((st) => st.fleet?.listed && from + size < st.fleet.listed.of)) break;
+  }
+  const last = pages[pages.length - 1];
+  return { ...last, stages: last.stages.map((st, n) => (st.fleet ? { ...st, fleet: joined(pages.map((p) => p.stages[n]?.fleet).filter((f): f is FleetReport => f !== undefined)) } : st)) };
+}
+
+/** A fleet stage whole again from its pages (the last page's counts and waves, every page's instances). */
+function joined(pages: FleetReport[]): FleetReport {
+  const { listed, ...last } = pages[pages.length - 1];
+  if (!listed) return pages[pages.length - 1];
+  const windowGroups = last.windowGroups?.map(({ counts: _counts, ...g }) => g);
+  return { ...last, ...(windowGroups ? { windowGroups } : {}), instances: pages.flatMap((p) => p.instances) };
+}
+
+/** The campaign's status listing, of each fleet stage, only the instances `ref` names (every instance from a worker before it). */
+export function statusFor(handle: Queried, ref: string, stage?: string): Promise<CampaignStatus> {
+  return handle.query(campaignStatusOfQuery, { instance: ref, ...(stage !== undefined ? { stage } : {}) });
+}
+
+/** How many instances a fleet stage has (its answer may list only some of them). */
+export const instanceCount = (f: FleetReport): number => f.listed?.of ?? f.instances.length;
 
 export interface FoundInstance {
   stage: StageReport;
@@ -43,7 +81,7 @@ export function findFleetInstance(status: CampaignStatus, ref: string, stageName
     throw new CliError(`${ref} is more than one instance of campaign ${status.campaignId} (${where}); name it as REGION/INSTANCE, or pass --stage NAME`, 2);
   }
   const has = stages
-    .map((st) => (st.fleet ? `${st.name} has ${st.fleet.instances.length} instance(s)` : `${st.name} has not selected its instances yet (the campaign's preflight does)`))
+    .map((st) => (st.fleet ? `${st.name} has ${instanceCount(st.fleet)} instance(s)` : `${st.name} has not selected its instances yet (the campaign's preflight does)`))
     .join('; ');
   throw new CliError(`no fleet stage of campaign ${status.campaignId} has the instance ${ref}: ${has}. \`campaign status ${status.campaignId} --all\` lists them`, 4);
 }

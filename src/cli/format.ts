@@ -1,6 +1,7 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
 import type { AwsTrouble, CampaignStatus, FleetInstanceReport, IdentityStatus, RestoreStatus, StageReport, TimelineEntry, WaitingFor } from '../api';
 import { countStates, describeCounts } from '../domain/fleet';
+import { versionsOf } from '../domain/fleet-status';
 import { describeWindow, describeWindowGroup } from '../domain/window-group';
 
 /** How many instances (and waves, window groups, excluded ones) a fleet stage prints unless asked for all. */
@@ -70,7 +71,7 @@ export function formatTimeline(entries: TimelineEntry[], opts: { stage?: boolean
 /** A fleet stage's instances' versions, e.g. "15.5, 15.7" (a one-instance stage: its version). */
 function stageFrom(st: StageReport): string {
   if (!st.fleet) return st.fromVersion ?? '?';
-  return [...new Set(st.fleet.instances.map((i) => i.fromVersion))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(',') || '?';
+  return (st.fleet.listed?.fromVersions ?? versionsOf(st.fleet.instances)).join(',') || '?';
 }
 
 const shortIso = (t: string) => t.replace(':00.000Z', 'Z');
@@ -101,16 +102,17 @@ export function formatFleetReport(st: StageReport, opts: { all?: boolean; campai
   const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
   const how = f.maxConcurrent !== undefined ? `up to ${f.maxConcurrent} at a time, ${f.order}` : `one wave per window group, ${f.order}`;
   const totalWaves = f.waves || f.windowGroups?.length || 0;
+  const total = f.listed?.of ?? f.instances.length;
   const lines = [
     `[${st.name}] fleet: ${f.selection}`,
     `  ${how}; stops and asks after ${f.failureThreshold} failed instance(s)`,
-    `  instances: ${f.instances.length}: ${describeCounts(f.counts)}`,
+    `  instances: ${total}: ${describeCounts(f.counts)}`,
     `  waves:     ${totalWaves ? `${f.currentWave ?? 0}/${totalWaves}` : 'not planned yet'}`,
   ];
   if (f.windowGroups?.length) {
     lines.push('  window groups:');
     for (const [n, g] of f.windowGroups.slice(0, limit).entries()) {
-      const counts = describeCounts(countStates(f.instances.filter((i) => i.wave === n + 1)));
+      const counts = describeCounts(g.counts ?? countStates(f.instances.filter((i) => i.wave === n + 1)));
       const names = f.instances.filter((i) => i.wave === n + 1).map((i) => i.instanceId);
       const group = describeWindowGroup({ ...g, instances: names.length === g.instances ? names : g.instances }, '--all lists them');
       lines.push(`    wave ${String(n + 1).padEnd(3)} ${group}  ${g.statusPageIncidentId ? `status page ${g.statusPageIncidentId}` : 'not announced'}  (${counts})`);
@@ -121,15 +123,16 @@ export function formatFleetReport(st: StageReport, opts: { all?: boolean; campai
     lines.push(`  instances (${f.instances.length}):`, ...instanceRows(f.instances));
     return lines;
   }
-  const list = (title: string, which: FleetInstanceReport[]) => {
-    if (!which.length) return;
+  // A large stage's answer lists only its instances that need attention (at most STATUS_LISTS_AT_MOST): the counts say how many there are.
+  const list = (title: string, which: FleetInstanceReport[], count = which.length) => {
+    if (!count) return;
     const shown = which.slice(0, limit);
-    lines.push(`  ${title} (${which.length}${shown.length < which.length ? `, first ${shown.length} shown` : ''}):`, ...instanceRows(shown));
+    lines.push(`  ${title} (${count}${shown.length < count ? `, first ${shown.length} shown` : ''}):`, ...instanceRows(shown));
   };
-  list('FAILED', f.instances.filter((i) => i.state === 'failed'));
-  list('running', f.instances.filter((i) => i.state === 'running'));
+  list('FAILED', f.instances.filter((i) => i.state === 'failed'), f.counts.failed);
+  list('running', f.instances.filter((i) => i.state === 'running'), f.counts.running);
   list('flagged', f.instances.filter((i) => i.flags?.length && i.state !== 'failed' && i.state !== 'running'));
-  const more = opts.campaignId ? `campaign status ${opts.campaignId} --all lists all ${f.instances.length}; --instance ID shows one instance's timeline` : '--all lists every instance';
+  const more = opts.campaignId ? `campaign status ${opts.campaignId} --all lists all ${total}; --instance ID shows one instance's timeline` : '--all lists every instance';
   lines.push(`  (${more})`);
   return lines;
 }
@@ -153,7 +156,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
       ['STAGE', 'INSTANCE', 'ACCOUNT', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
       ...s.stages.map((st) => [
         st.name,
-        st.fleet ? `fleet: ${st.fleet.instances.length} instance(s)` : st.instanceId ? `${st.region}/${st.instanceId}` : 'fleet',
+        st.fleet ? `fleet: ${st.fleet.listed?.of ?? st.fleet.instances.length} instance(s)` : st.instanceId ? `${st.region}/${st.instanceId}` : 'fleet',
         st.account ?? '',
         stageFrom(st),
         st.toVersion,

@@ -15,6 +15,7 @@ import { UNVERIFIED_NOTE } from '../domain/identity/identity';
 import { describeCounts } from '../domain/fleet';
 import type { RunKind } from '../domain/identity/signed-actions';
 import type { CliContext } from './context';
+import { wholeCampaignStatus } from './fleet-instance';
 
 export interface ChangeRecord {
   kind: RunKind;
@@ -219,7 +220,7 @@ export function recordCommand(group: Command, ctx: CliContext, kind: RunKind): v
       const { spec, runId } = await startInput(handle);
       let record: ChangeRecord;
       if (kind === 'campaign') {
-        const status = await campaignHandle(client, id).query(campaignStatusQuery);
+        const status = await wholeCampaignStatus(campaignHandle(client, id));
         record = campaignRecord(handle.workflowId, status, spec, runId, await fleetChildren(client, status, (line) => ctx.io.err(line)));
       } else {
         record = restoreRecord(handle.workflowId, await restoreHandle(client, id).query(restoreStatusQuery), spec, runId);

@@ -12,6 +12,7 @@ import { formatCampaignStatus, formatFleetInstanceStatus } from '../../src/cli/f
 import { CliError } from '../../src/cli/io';
 import { campaignWorkflowId } from '../../src/client';
 import { countStates } from '../../src/domain/fleet';
+import { statusAnswer } from '../../src/domain/fleet-status';
 
 const PARENT = campaignWorkflowId('pg-fleet');
 const childId = (stage: string, region: string, id: string) => `${PARENT}/${stage}/${region}/${id}`;
@@ -300,6 +301,65 @@ describe('campaign status: fleet stages', function () {
 
       const stray = await cli('campaign', 'status', 'pg-fleet', '--stage', 'staging');
       assert.equal(stray.code, 2);
+    });
+  });
+
+  describe('a worker that lists a part of a large stage (it answers as the campaign workflow does: statusAnswer)', function () {
+    const status = campaignStatus();
+    const failed = findFleetInstance(status, 'stg-0777').instance;
+    const asked: unknown[] = [];
+    const client = {
+      workflow: {
+        getHandle: (workflowId: string) => ({
+          workflowId,
+          query: async (_query: unknown, req?: unknown) => {
+            if (workflowId === failed.workflowId) return childStatus(failed);
+            assert.equal(workflowId, PARENT);
+            asked.push(req);
+            // Through JSON, as Temporal hands it over.
+            return JSON.parse(JSON.stringify(statusAnswer(status, req as never)));
+          },
+        }),
+      },
+    } as unknown as Client;
+
+    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), client });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    }
+
+    it('the status reads as it did when every instance was listed; --all reads every page; --instance asks for that instance', async function () {
+      const now = Date.parse('2025-03-03T13:00:00.000Z');
+      const answer = statusAnswer(status);
+      assert.equal(answer.stages[0].fleet!.listed?.which, 'attention');
+      assert.equal(answer.stages[0].fleet!.instances.length, 5, '3 failed and 2 running of 1001');
+      assert.equal(answer.stages[1].fleet, status.stages[1].fleet, 'a stage of 3 lists them all');
+      assert.equal(formatCampaignStatus(answer, now), formatCampaignStatus(status, now));
+
+      asked.length = 0;
+      const all = await cli('campaign', 'status', 'pg-fleet', '--all', '--json');
+      assert.equal(all.code, 0, all.err);
+      assert.deepEqual(asked, [undefined, { page: { from: 0, size: 1000 } }, { page: { from: 1000, size: 1000 } }]);
+      assert.deepEqual(JSON.parse(all.out), JSON.parse(JSON.stringify(status)), 'the pages joined are the whole status');
+
+      asked.length = 0;
+      const one = await cli('campaign', 'status', 'pg-fleet', '--instance', 'eu-west-2/stg-0777');
+      assert.equal(one.code, 0, one.err);
+      assert.deepEqual(asked, [{ instance: 'eu-west-2/stg-0777' }]);
+      assert.match(one.out, /^Instance eu-west-2\/stg-0777/);
+
+      const pending = await cli('campaign', 'status', 'pg-fleet', '--instance', 'STG-0960', '--stage', 'staging');
+      assert.equal(pending.code, 4);
+      assert.equal(pending.err, 'error: eu-west-2/stg-0960 is pending in wave 480 of stage staging (the stage is at wave 452/500): its workflow starts with its wave');
+
+      const missing = await cli('campaign', 'status', 'pg-fleet', '--instance', 'nope');
+      assert.equal(missing.code, 4);
+      assert.match(missing.err, /staging has 1001 instance\(s\); production has 3 instance\(s\)/);
+
+      const otherStage = await cli('campaign', 'status', 'pg-fleet', '--instance', 'stg-0777', '--stage', 'production');
+      assert.equal(otherStage.code, 4);
     });
   });
 });

@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
-import { abortUpdate, campaignStatusQuery, pauseUpdate, resumeUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
-import { findFleetInstance } from '../../src/cli/fleet-instance';
+import { abortUpdate, campaignStatusOfQuery, campaignStatusQuery, pauseUpdate, resumeUpdate, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
+import { findFleetInstance, statusFor, wholeCampaignStatus } from '../../src/cli/fleet-instance';
+import { STATUS_LISTS_AT_MOST } from '../../src/domain/fleet-status';
 import { resolveCampaignSpec } from '../../src/input';
 import { upgradeCampaign } from '../../src/workflows';
 import { FakeAws } from '../fixtures/fake-aws';
@@ -64,6 +65,16 @@ describe('fleet waves through batch workflows (time-skipping)', function () {
       assert.equal(child.state, 'completed');
       const described = await env.client.workflow.getHandle(found.instance.workflowId).describe();
       assert.equal(described.raw.workflowExecutionInfo?.parentExecution?.workflowId, `${workflowId}/staging/wave-1/batch-2`, 'its batch is its parent');
+
+      // What `--instance` and `--all` ask of a stage too large to list whole, through the workflow's own handler.
+      const one = await statusFor(handle, 'EU-WEST-2/stg-4');
+      assert.deepEqual(fleetOf(one).instances, [found.instance]);
+      assert.deepEqual(fleetOf(one).listed, { which: 'matching', of: 7, fromVersions: ['15.5'] });
+      const page = await handle.query(campaignStatusOfQuery, { page: { from: 5, size: 5 } });
+      assert.deepEqual(fleetOf(page).instances, fleetOf(status).instances.slice(5));
+      assert.deepEqual(fleetOf(page).counts, fleetOf(status).counts);
+      await assert.rejects(handle.query(campaignStatusOfQuery, { page: { from: -1, size: 5 } }), /campaign status: page is \{ from, size \}/);
+      assert.deepEqual(await handle.query(campaignStatusQuery), status, 'a refused request changes nothing');
     });
   });
 
@@ -140,6 +151,48 @@ describe('fleet waves through batch workflows (time-skipping)', function () {
       assert.equal((await handle.result()).state, 'completed');
       for (const id of ['pv-a', 'pv-b', 'pv-c']) assert.equal(fake.instances.get(`eu-west-2/${id}`)!.autoMinorVersionUpgrade, false, `${id} flag back off`);
       assert.deepEqual(fleetOf(await handle.query(campaignStatusQuery)).counts.completed, 3);
+    });
+  });
+
+  it('a stage of more than 1,000 instances: status and result list those needing attention with the whole counts, --all and --instance reach any instance, pause and abort reach the running ones', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    // A thousand already at the target (skipped at preflight, no workflow of their own) and four to upgrade: the
+    // stage lists 1004 instances, past what one answer names, without running a thousand workflows.
+    for (let n = 0; n < STATUS_LISTS_AT_MOST; n++) fake.addInstance({ instanceId: `pv-${String(n).padStart(4, '0')}`, tags: { environment: 'preview' }, engineVersion: '15.8', preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    for (const id of ['pv-a', 'pv-b', 'pv-c', 'pv-d']) fake.addInstance({ instanceId: id, tags: { environment: 'preview' }, preferredMaintenanceWindow: 'mon:03:00-mon:03:30' });
+    const preview: StageSpec = { name: 'preview', region: 'eu-west-2', select: { tags: { environment: 'preview' } }, method: 'maintenance-window', waves: { maxConcurrent: 3, instancesPerWorkflow: 2 } };
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([preview]))], taskQueue, workflowId: `batches-large-${taskQueue}` });
+      const s = await advanceUntil(env, handle, (x) => x.stages[0].fleet?.counts.running === 3, { stepMs: 1000 });
+      const f = fleetOf(s);
+      assert.deepEqual(f.counts, { pending: 1, running: 3, completed: 0, failed: 0, skipped: 1000, aborted: 0 });
+      assert.deepEqual(f.listed, { which: 'attention', of: 1004, fromVersions: ['15.5', '15.8'] });
+      assert.deepEqual(f.instances.map((i) => i.state), ['running', 'running', 'running'], 'the running ones, not the thousand skipped');
+
+      // Any instance, listed or not, in one query; every instance page by page.
+      const skipped = findFleetInstance(await statusFor(handle, 'eu-west-2/PV-0500'), 'eu-west-2/PV-0500');
+      assert.equal(skipped.instance.state, 'skipped');
+      assert.equal(findFleetInstance(await statusFor(handle, 'pv-d'), 'pv-d').instance.state, 'pending');
+      const whole = fleetOf(await wholeCampaignStatus(handle));
+      assert.equal(whole.listed, undefined);
+      assert.equal(whole.instances.length, 1004);
+      assert.equal(new Set(whole.instances.map((i) => i.instanceId)).size, 1004, 'each instance once');
+
+      const children = f.instances.map((i) => env.client.workflow.getHandle(i.workflowId));
+      for (const child of children) await advanceUntil(env, child, (x) => x.waitingFor?.kind === 'window', { stepMs: 1000 });
+      await handle.executeUpdate(pauseUpdate, { args: [{ by: 'alice', reason: 'look first' }] });
+      for (const child of children) await advanceUntil(env, child, (x) => x.state === 'paused');
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'aborted');
+      const r = result.stages[0].fleet!;
+      assert.deepEqual(r.counts, { pending: 1, running: 0, completed: 0, failed: 0, skipped: 1000, aborted: 3 });
+      assert.deepEqual(r.instances.map((i) => [i.instanceId, i.state]), f.instances.map((i) => [i.instanceId, 'aborted']), 'the result lists the aborted ones');
+      assert.equal(r.listed?.of, 1004);
+      for (const child of children) assert.equal((await child.query(campaignStatusQuery)).state, 'aborted');
+      assert.equal(fake.callsOf('setAutoMinorVersionUpgrade').filter((c) => c.input.instanceId === 'pv-d').length, 0, 'the next wave never started');
+      for (const i of f.instances) assert.equal(fake.instances.get(`eu-west-2/${i.instanceId}`)!.autoMinorVersionUpgrade, false, `${i.instanceId} flag back off`);
     });
   });
 

@@ -10,8 +10,9 @@
  * or a failure, runs them (flags back off, announcement cancelled; nothing deleted).
  */
 import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import { RESOLVED_CAMPAIGN_SPEC, campaignStatusQuery, type CampaignInput, type CampaignResult, type CampaignStatus, type ResolvedCampaignSpec, type StageReport } from '../../api';
+import { RESOLVED_CAMPAIGN_SPEC, campaignStatusOfQuery, type CampaignInput, type CampaignResult, type CampaignStatus, type ResolvedCampaignSpec, type StageReport } from '../../api';
 import { noticeOverride } from '../../domain/plan';
+import { statusAnswer } from '../../domain/fleet-status';
 import { SpecError, validateCampaignSpec } from '../../input';
 import { nowIso } from '../shared/clock';
 import { describeError } from '../shared/failures';
@@ -32,7 +33,8 @@ export { upgradeFleetBatch } from './fleet-batch';
 export async function upgradeCampaign(input: CampaignInput): Promise<CampaignResult> {
   const raw = input as Partial<ResolvedCampaignSpec> | undefined;
   const status = newCampaignStatus(raw?.campaignId ?? workflowInfo().workflowId, raw?.targetEngineVersion ?? '', raw?.requester ?? '', 'validating');
-  setHandler(campaignStatusQuery, () => status);
+  // A large fleet stage lists only some of its instances in an answer (Temporal refuses one over 2 MB); see fleet-status.ts.
+  setHandler(campaignStatusOfQuery, (req) => statusAnswer(status, req));
   const spec = resolvedInput(input, status);
 
   const c = new CampaignRun(spec, status);
@@ -60,7 +62,7 @@ export async function upgradeCampaign(input: CampaignInput): Promise<CampaignRes
   c.setState('completed');
   c.step('campaign-completed');
   await c.notify('completed', `campaign completed: every stage at ${spec.targetEngineVersion}`);
-  return { campaignId: status.campaignId, state: 'completed', stages: status.stages, followUps: status.followUps };
+  return { campaignId: status.campaignId, state: 'completed', stages: statusAnswer(status).stages, followUps: status.followUps };
 }
 
 /**
@@ -133,7 +135,7 @@ async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResu
     c.setState('aborted');
     c.step('campaign-aborted', reason);
     await c.notify('aborted', `campaign aborted: ${reason}`);
-    return { campaignId: status.campaignId, state: 'aborted', stages: status.stages, followUps: status.followUps };
+    return { campaignId: status.campaignId, state: 'aborted', stages: statusAnswer(status).stages, followUps: status.followUps };
   }
   status.failure = reason;
   c.setState('failed');
