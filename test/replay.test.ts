@@ -60,7 +60,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green, fleet batches, fleet places', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green, fleet batches, fleet places, fleet status', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -77,6 +77,9 @@ describe('replay of recorded histories', function () {
       '13-fleet-places/campaign-fleet-batch.json',
       '13-fleet-places/campaign-fleet-instance.json',
       '13-fleet-places/campaign-fleet.json',
+      '14-fleet-status/campaign-fleet-batch.json',
+      '14-fleet-status/campaign-fleet-instance.json',
+      '14-fleet-status/campaign-fleet.json',
       '2-safe-cutover/restore-decide-roll-back.json',
       '2-safe-cutover/restore-private-zone-cutover.json',
       '3-resolved-specs/campaign-aborted.json',

@@ -29,9 +29,9 @@ export interface StartOptions {
 
 /**
  * A fleet campaign's workflow task timeout. A worker that lost the campaign from its cache replays its whole history
- * in one workflow task. bench/campaign-scale measured that replay at the campaign's bounds (600 batches, 300 window
- * groups, 100 places) on 2 cores: 5.8-7.1 s from a fresh replay worker and 5.9 s in a warm one for 3,000 instances
- * (10,731 events; the time follows the events, not the instances); 10.9-12.4 s for 10,000 before this version. Temporal's default of 10 s
+ * in one workflow task. bench/campaign-scale measured that replay at the campaign's bounds on 2 cores: 7.1-7.7 s
+ * from a fresh replay worker for 10,000 instances (500 batches, 456 run, 300 window groups, 100 places: 9,881 events);
+ * 5.8-7.1 s for 3,000 in the bounds before (600 batches); 10.9-12.4 s for 10,000 before those. Temporal's default of 10 s
  * would leave no margin, and a task that times out on every replay never completes. The cost: a worker killed in the
  * middle of one of the campaign's tasks is noticed after this long instead of 10 s (a task normally takes tens of
  * milliseconds; the batches and instances, which do the AWS work, keep the default).

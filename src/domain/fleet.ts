@@ -193,12 +193,16 @@ export const MAX_INSTANCES_PER_WORKFLOW = 500;
 export const MEMBERS_STARTED_PER_TASK = 1000;
 
 /**
- * The most batch workflows one campaign starts over all its fleet stages. The campaign's history grows by a few
- * events per batch (its start, its end, and at most three signals of failed instances), so that 600 keep it
- * below Temporal's 10,240-event warning. Waves decide it: a stage without approval runs a batch per wave (and more
- * when a wave holds more than instancesPerWorkflow), a stage with approval at least one per window group.
+ * The most batch workflows one campaign starts over all its fleet stages. The campaign's history grows by about
+ * 13 events per batch (its start and its end, the workflow tasks they wake, an upsert, at most three signals of
+ * failed instances) and 10 per window group (its timer and its announcement): bench/campaign-scale measured
+ * 10,710 events at 548 batches and 300 window groups, over Temporal's 10,240-event warning, so 500. Waves decide
+ * it: a stage without approval runs a batch per wave (and more when a wave holds more than instancesPerWorkflow), a
+ * stage with approval at least one per window group.
  */
-export const MAX_BATCHES_PER_CAMPAIGN = 600;
+export const MAX_BATCHES_PER_CAMPAIGN = 500;
+/** The bound of runs started before FLEET_STATUS_LISTS_A_PART_PATCH (held so that their preflight decides as it did). */
+export const MAX_BATCHES_BEFORE = 600;
 
 /**
  * At most how many batches a fleet stage runs for `members` (its instances to upgrade): a stage without approval
@@ -218,22 +222,23 @@ export function batchesAtMost(members: FleetMember[], fleet: ResolvedFleet, requ
 }
 
 /** The preflight problem of a campaign whose fleet stages would need more batch workflows than one campaign should. */
-export function campaignBatchesProblem(batches: number): string | undefined {
-  if (batches <= MAX_BATCHES_PER_CAMPAIGN) return undefined;
-  return `the fleet stages would run up to ${batches} waves or batches; one campaign runs at most ${MAX_BATCHES_PER_CAMPAIGN} (its history grows with each): raise waves.maxConcurrent (a wave of one instance is a workflow of its own) or split the fleet into several campaigns`;
+export function campaignBatchesProblem(batches: number, max = MAX_BATCHES_PER_CAMPAIGN): string | undefined {
+  if (batches <= max) return undefined;
+  return `the fleet stages would run up to ${batches} waves or batches; one campaign runs at most ${max} (its history grows with each): raise waves.maxConcurrent (a wave of one instance is a workflow of its own) or split the fleet into several campaigns`;
 }
 
 /**
  * The most instances one campaign upgrades, over all its fleet stages. Runs started before batches
  * (FLEET_BATCHES_PATCH) kept every instance as the campaign's own child, and were held to 1000. With batches the
- * campaign's history grows by a few events per batch, not per instance; what bounds it now is its status, which
- * names every instance and must fit in one query's answer: Temporal refuses a payload over 2 MB (a status query
- * answers "Blob data size exceeds limit", and a result that large fails every workflow task: both measured on the
- * dev server). bench/campaign-scale measured the status at the end of a campaign at its bound of batches: 3.4 MB
- * for 10,000 instances, 2.2 MB for 5,000 (about 250 bytes an instance, and 0.9 MB of timeline and window groups
- * for 558 batches); 3,000 keep it near 1.7 MB.
+ * campaign's history grows by a few events per batch, not per instance (MAX_BATCHES_PER_CAMPAIGN bounds them), and
+ * since FLEET_STATUS_LISTS_A_PART_PATCH a status answer or a result lists at most STATUS_LISTS_AT_MOST instances of a
+ * stage (fleet-status.ts): Temporal refuses a payload over 2 MB, and a status naming every instance reached 3.4 MB at
+ * 10,000 (bench/campaign-scale). What grows with the fleet is the history's bytes: each instance's place read, batch
+ * input and end, about 1.4 KB (14.5 MB at 10,000, under Temporal's 50 MB limit), and the campaign's memory.
  */
-export const MAX_INSTANCES_PER_CAMPAIGN = 3_000;
+export const MAX_INSTANCES_PER_CAMPAIGN = 10_000;
+/** The cap of runs started with places read together, before FLEET_STATUS_LISTS_A_PART_PATCH: their status named every instance. */
+export const STATUS_NAMED_EVERY_INSTANCE_MAX = 3_000;
 /** The cap of runs started with batches, before FLEET_PLACES_TOGETHER_PATCH (held so that their preflight decides as it did). */
 export const BATCHED_MAX_INSTANCES_BEFORE = 10_000;
 /** The cap of runs started before batches: their campaign's own history grew by about seven events per instance. */
@@ -242,7 +247,7 @@ export const LEGACY_MAX_INSTANCES = 1000;
 /** The preflight problem of a campaign whose fleet stages would upgrade more than one campaign should, or none. */
 export function campaignSizeProblem(toUpgrade: number, max = MAX_INSTANCES_PER_CAMPAIGN): string | undefined {
   if (toUpgrade <= max) return undefined;
-  const why = max === LEGACY_MAX_INSTANCES ? 'its history grows with every instance' : 'its status names every instance and must fit in one answer';
+  const why = max === LEGACY_MAX_INSTANCES ? 'its history grows with every instance' : max === MAX_INSTANCES_PER_CAMPAIGN ? 'its history holds each instance\'s selection, start and end' : 'its status names every instance and must fit in one answer';
   return `the fleet stages select ${toUpgrade} instances to upgrade; one campaign upgrades at most ${max} (${why}): narrow the selections (tags, engineVersion, places) or split the fleet into several campaigns`;
 }
 

@@ -177,10 +177,10 @@ describe('campaign plan: fleet stages', function () {
     assert.match(text, /Preflight would pass\. Nothing was changed\./);
   });
 
-  it('more than 3,000 instances to upgrade over the campaign is a problem (the workflow\'s preflight refuses it too); 3,000 is not', async function () {
+  it('more than 10,000 instances to upgrade over the campaign is a problem (the workflow\'s preflight refuses it too); 10,000 is not', async function () {
     const fake = new FakeReaders();
-    for (let n = 0; n < 1800; n++) fake.add({ instanceId: `stg-${n}`, tags: { environment: 'staging', team: 'notify' } });
-    for (let n = 0; n < 1200; n++) fake.add({ instanceId: `prd-${n}`, tags: { environment: 'production', team: 'notify' } });
+    for (let n = 0; n < 6000; n++) fake.add({ instanceId: `stg-${n}`, tags: { environment: 'staging', team: 'notify' } });
+    for (let n = 0; n < 4000; n++) fake.add({ instanceId: `prd-${n}`, tags: { environment: 'production', team: 'notify' } });
     fake.add({ instanceId: 'prd-at-target', tags: { environment: 'production', team: 'notify' }, engineVersion: '15.8' });
     const production: StageSpec = { name: 'production', region: 'eu-west-2', select: { tags: { environment: 'production', team: 'notify' } }, method: 'maintenance-window' };
     const stages = [{ ...notifyStaging, waves: { maxConcurrent: 100 } }, production];
@@ -188,8 +188,8 @@ describe('campaign plan: fleet stages', function () {
     assert.deepEqual(atLimit.problems, [], 'the instance already at the target does not count');
     fake.add({ instanceId: 'prd-one-more', tags: { environment: 'production', team: 'notify' } });
     const over = await planCampaign(campaign(stages, { approval: { approvers: ['bob'] } }), fake.readers(), NOW);
-    assert.deepEqual(over.problems, ['the fleet stages select 3001 instances to upgrade; one campaign upgrades at most 3000 (its status names every instance and must fit in one answer): narrow the selections (tags, engineVersion, places) or split the fleet into several campaigns']);
-    assert.match(formatPlan(over), /PROBLEMS \(the campaign would fail before changing anything\):\n {2}- the fleet stages select 3001 instances/);
+    assert.deepEqual(over.problems, ['the fleet stages select 10001 instances to upgrade; one campaign upgrades at most 10000 (its history holds each instance\'s selection, start and end): narrow the selections (tags, engineVersion, places) or split the fleet into several campaigns']);
+    assert.match(formatPlan(over), /PROBLEMS \(the campaign would fail before changing anything\):\n {2}- the fleet stages select 10001 instances/);
   });
 
   it('a big fleet prints its waves and 20 instances (flagged first) unless --all; --json has every one', async function () {

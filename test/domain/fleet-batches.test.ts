@@ -3,7 +3,7 @@
  * campaign may hold (runs started before batches: 1000; since: 10,000, bounded by the status's size).
  */
 import assert from 'node:assert/strict';
-import { BATCHED_MAX_INSTANCES_BEFORE, DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
+import { BATCHED_MAX_INSTANCES_BEFORE, DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, STATUS_NAMED_EVERY_INSTANCE_MAX, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
 
 describe('fleet batches', function () {
   it('a wave is cut into the fewest batches of at most the size, as even as can be, in order', function () {
@@ -22,22 +22,26 @@ describe('fleet batches', function () {
     assert.equal(fleetBatchId('campaign-pg-minor-15-8', 'staging', 3, 2), 'campaign-pg-minor-15-8/staging/wave-3/batch-2');
   });
 
-  it('one campaign holds up to 3,000 instances (10,000 for runs with batches started before, 1000 for runs before batches), and says what to do past it', function () {
+  it('one campaign holds up to 10,000 instances (3,000 for runs whose status named every instance, 10,000 for runs with batches before places were read together, 1000 before batches), and says what to do past it', function () {
+    assert.equal(MAX_INSTANCES_PER_CAMPAIGN, 10_000);
     assert.equal(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN), undefined);
+    assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 10001 instances to upgrade; one campaign upgrades at most 10000 \(its history holds each instance's selection, start and end\).*split the fleet into several campaigns/);
     assert.equal(campaignSizeProblem(BATCHED_MAX_INSTANCES_BEFORE, BATCHED_MAX_INSTANCES_BEFORE), undefined);
-    assert.match(campaignSizeProblem(BATCHED_MAX_INSTANCES_BEFORE + 1, BATCHED_MAX_INSTANCES_BEFORE)!, /at most 10000 \(its status names every instance/);
-    assert.match(campaignSizeProblem(MAX_INSTANCES_PER_CAMPAIGN + 1)!, /select 3001 instances to upgrade; one campaign upgrades at most 3000 \(its status names every instance.*split the fleet into several campaigns/);
+    assert.equal(campaignSizeProblem(STATUS_NAMED_EVERY_INSTANCE_MAX, STATUS_NAMED_EVERY_INSTANCE_MAX), undefined);
+    assert.match(campaignSizeProblem(STATUS_NAMED_EVERY_INSTANCE_MAX + 1, STATUS_NAMED_EVERY_INSTANCE_MAX)!, /select 3001 instances to upgrade; one campaign upgrades at most 3000 \(its status names every instance/);
     assert.equal(campaignSizeProblem(1001), undefined);
     assert.match(campaignSizeProblem(1001, LEGACY_MAX_INSTANCES)!, /at most 1000 \(its history grows with every instance\)/);
   });
 
-  it('a campaign runs at most 600 batches: waves of one instance each count one; a stage with approval counts a window group per weekly half-hour at most', function () {
+  it('a campaign runs at most 500 batches (600 for runs started before): waves of one instance each count one; a stage with approval counts a window group per weekly half-hour at most', function () {
     const members = Array.from({ length: 1000 }, (_, i) => ({ region: 'eu-west-2', instanceId: `db-${i}`, engine: 'postgres', engineVersion: '15.5', tags: {}, allocatedStorage: 10 })) as never[];
     assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 1 }, false), 1000, 'a wave per instance');
     assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 100 }, false), 10);
     assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1, maxConcurrent: 100, instancesPerWorkflow: 40 }, false), 30, 'a wave of 100 in batches of 40: 3');
     assert.equal(batchesAtMost(members, { order: 'listed', failureThreshold: 1 }, true), 336 + 4);
     assert.equal(campaignBatchesProblem(MAX_BATCHES_PER_CAMPAIGN), undefined);
-    assert.match(campaignBatchesProblem(1000)!, /would run up to 1000 waves or batches; one campaign runs at most 600 .*raise waves\.maxConcurrent/);
+    assert.match(campaignBatchesProblem(501)!, /would run up to 501 waves or batches; one campaign runs at most 500 .*raise waves\.maxConcurrent/);
+    assert.equal(campaignBatchesProblem(MAX_BATCHES_BEFORE, MAX_BATCHES_BEFORE), undefined);
+    assert.match(campaignBatchesProblem(1000, MAX_BATCHES_BEFORE)!, /one campaign runs at most 600 /);
   });
 });

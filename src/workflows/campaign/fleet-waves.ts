@@ -267,7 +267,7 @@ export class FleetWaves {
       await Promise.all(this.results);
     }
     // Every one has settled: the next wave awaits its own only (awaiting every earlier wave's again made each of a
-    // campaign's 600 batches cost a promise per earlier batch, each with the SDK's stack capture).
+    // campaign's hundreds of batches cost a promise per earlier batch, each with the SDK's stack capture).
     this.results.length = 0;
     this.stopIfCancelled();
   }

@@ -8,7 +8,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { CallerIdentity, FleetFound, FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { atMostAtOnce } from '../../domain/at-most-at-once';
 import { locationFor } from '../../domain/aws-identity';
-import { BATCHED_MAX_INSTANCES_BEFORE, LEGACY_MAX_INSTANCES, MAX_INSTANCES_PER_CAMPAIGN, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, fleetQuery, PLACES_AT_ONCE, sameNameInSeveralPlaces } from '../../domain/fleet';
+import { BATCHED_MAX_INSTANCES_BEFORE, LEGACY_MAX_INSTANCES, MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, STATUS_NAMED_EVERY_INSTANCE_MAX, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, fleetQuery, PLACES_AT_ONCE, sameNameInSeveralPlaces } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
@@ -68,12 +68,14 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
     }
   }
   const total = [...c.fleets.values()].reduce((n, entries) => n + entries.length, 0);
-  // Runs started before batches are held to 1000; runs with batches started before places were read together, to 10,000.
-  const tooMany = campaignSizeProblem(total, !c.fleetBatches ? LEGACY_MAX_INSTANCES : c.fleetPlacesTogether ? MAX_INSTANCES_PER_CAMPAIGN : BATCHED_MAX_INSTANCES_BEFORE);
+  // Runs started before batches are held to 1000; runs with batches started before places were read together, to
+  // 10,000; then, until a status answer listed a part of a large stage, to 3,000.
+  const cap = !c.fleetBatches ? LEGACY_MAX_INSTANCES : !c.fleetPlacesTogether ? BATCHED_MAX_INSTANCES_BEFORE : c.fleetStatusListsAPart ? MAX_INSTANCES_PER_CAMPAIGN : STATUS_NAMED_EVERY_INSTANCE_MAX;
+  const tooMany = campaignSizeProblem(total, cap);
   if (tooMany) problems.push(tooMany);
   // Runs started before batches had no such bound.
   const batches = c.spec.stages.reduce((n, s) => n + (s.fleet ? batchesAtMost((c.fleets.get(s.name) ?? []).map((e) => e.member), s.fleet, s.requiresApproval) : 0), 0);
-  const tooManyBatches = campaignBatchesProblem(batches);
+  const tooManyBatches = campaignBatchesProblem(batches, c.fleetStatusListsAPart ? MAX_BATCHES_PER_CAMPAIGN : MAX_BATCHES_BEFORE);
   if (tooManyBatches && c.fleetBatches) problems.push(tooManyBatches);
   if (problems.length > 0) {
     throw ApplicationFailure.nonRetryable(`Preflight failed, nothing in AWS was changed:\n- ${problems.join('\n- ')}`, 'PreflightFailed');

@@ -46,6 +46,15 @@ export const FLEET_BATCHES_PATCH = 'fleet-batches';
  * in its preflight, over half of its history's events. Decided once, when the run starts.
  */
 export const FLEET_PLACES_TOGETHER_PATCH = 'fleet-places-read-together';
+/**
+ * patched() id: a status answer and the result list at most STATUS_LISTS_AT_MOST instances of a fleet stage (the
+ * others are counted; a query may ask for a page or one instance: domain/fleet-status.ts), so one campaign may hold
+ * MAX_INSTANCES_PER_CAMPAIGN (10,000; 3,000 before, when its status named every instance and Temporal refuses an
+ * answer over 2 MB) in at most MAX_BATCHES_PER_CAMPAIGN (500; 600 before, which grew its history past Temporal's
+ * 10,240-event warning). Only preflight's bounds depend on it (the answers are not in the history). Decided once,
+ * when the run starts.
+ */
+export const FLEET_STATUS_LISTS_A_PART_PATCH = 'fleet-status-lists-a-part';
 
 /** A campaign's status before its spec is read (what the query shows while it validates). */
 export function newCampaignStatus(campaignId: string, targetEngineVersion: string, requester: string, state: CampaignState): CampaignStatus {
@@ -95,6 +104,8 @@ export class CampaignRun {
   readonly fleetBatches = patched(FLEET_BATCHES_PATCH);
   /** See FLEET_PLACES_TOGETHER_PATCH; decided once, when the run starts. */
   readonly fleetPlacesTogether = patched(FLEET_PLACES_TOGETHER_PATCH);
+  /** See FLEET_STATUS_LISTS_A_PART_PATCH; decided once, when the run starts. */
+  readonly fleetStatusListsAPart = patched(FLEET_STATUS_LISTS_A_PART_PATCH);
   readonly run: OperatedRun<CampaignState, CampaignStatus>;
   readonly settings: CampaignSettings;
   /** What preflight selected for each fleet stage, by stage name (fleet.ts). */
