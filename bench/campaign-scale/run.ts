@@ -2,17 +2,18 @@
  * The largest campaign one run allows, driven to its end on the time-skipping server, to measure what grows with
  * the fleet: the campaign's own history and its batches' (events, bytes, the longest workflow task), a replay of
  * each from its first event (what a worker that lost the workflow from its cache does in one workflow task), and
- * the campaign's status query (it names every instance).
+ * the campaign's status query (a stage of more than 1,000 instances lists those needing attention), its result,
+ * and what `campaign status --all` (page by page) and `--instance` ask of it.
  *
- *   npm run bench:campaign-scale                      # the most one campaign allows (5,000) in 50 accounts × 2 regions
+ *   npm run bench:campaign-scale                      # the most one campaign allows (10,000) in 50 accounts × 2 regions
  *   npm run bench:campaign-scale -- --instances 1000 --accounts 10 --replays 5 --keep-history FILE --out FILE
  *
  * The real `upgradeCampaign` and `upgradeFleetBatch` and the real activities against the AWS simulator (a child
  * process, each account reached by its role, each account and region under AWS's RDS bucket, 300 and 12/s); each
  * instance's own workflow is a stand-in that ends at once with the result a real one gives (./workflows.ts), since
- * its history does not grow with the fleet and the other benches measure it. The shape reaches the campaign's bound of 600 batches
- * (src/domain/fleet.ts MAX_BATCHES_PER_CAMPAIGN) as preflight counts it: preview (maintenance window) and staging
- * (apply now) in waves as small as that allows (27 instances at 10,000, 13 at 5,000), production with approval in 300
+ * its history does not grow with the fleet and the other benches measure it. The shape reaches the campaign's bound of batches
+ * (src/domain/fleet.ts MAX_BATCHES_PER_CAMPAIGN, 500; 600 before) as preflight counts it: preview (maintenance window) and
+ * staging (apply now) in waves as small as that allows, production with approval in 300
  * window groups, the first of 500 instances in one batch (instancesPerWorkflow 500, the most a batch may hold).
  */
 import fs from 'node:fs';
@@ -23,6 +24,8 @@ import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/
 import { approveUpdate, campaignStatusQuery, type CampaignSpec, type CampaignStatus, type StageSpec } from '../../src/api';
 import { resolveCampaignSpec } from '../../src/input';
 import { MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, windowGroupBatchesAtMost } from '../../src/domain/fleet';
+import { STATUS_LISTS_AT_MOST } from '../../src/domain/fleet-status';
+import { statusFor, wholeCampaignStatus } from '../../src/cli/fleet-instance';
 import { historyToJSON } from '../../dev/history-json';
 import { startTimeSkippingServer } from '../../dev/temporal-server';
 import { createActivities, createNotifyActivities } from '../../src/activities';
@@ -208,6 +211,21 @@ async function measureCampaign(closers: Closers) {
       result.counts = counts;
       result.statusAtEnd = { ms: last.ms, bytes: last.bytes };
       log(`status query ${last.ms} ms, ${last.bytes} bytes: ${JSON.stringify(counts)}`);
+      result.resultBytes = Buffer.byteLength(JSON.stringify(end));
+      // What `campaign status --all` and `--instance` ask of a campaign this large (each query after the end is a replay).
+      let t = performance.now();
+      const whole = await wholeCampaignStatus(handle);
+      const wholeMs = Math.round(performance.now() - t);
+      const listed = whole.stages.reduce((k, st) => k + (st.fleet?.instances.length ?? 0), 0);
+      const pages = Math.max(1, ...last.status.stages.map((st) => (st.fleet?.listed ? Math.ceil(st.fleet.listed.of / STATUS_LISTS_AT_MOST) : 0))) + 1;
+      const anyone = whole.stages.find((st) => st.fleet?.instances.length)!.fleet!.instances.at(-1)!;
+      t = performance.now();
+      const one = await statusFor(handle, `${anyone.region}/${anyone.instanceId}`);
+      const oneMs = Math.round(performance.now() - t);
+      const found = one.stages.reduce((k, st) => k + (st.fleet?.instances.length ?? 0), 0);
+      result.statusAll = { ms: wholeMs, queries: pages, instancesListed: listed };
+      result.statusInstance = { ms: oneMs, bytes: Buffer.byteLength(JSON.stringify(one)), instancesListed: found };
+      log(`result ${result.resultBytes} bytes; --all: ${listed} instances in ${pages} queries, ${wholeMs} ms; --instance: ${found} listed, ${oneMs} ms`);
     });
   } catch (err) {
     console.error(err);
