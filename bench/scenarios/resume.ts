@@ -9,6 +9,11 @@
  * - **probe** and **long wait**: staging-only campaigns right after `upgrade-triggered`: the availability
  *   probe and `waitForInstance` (the waiter that also waits for a restore, and the one for Route 53 INSYNC)
  *   are running on the worker process when it is SIGKILLed.
+ * - **fleet**: one fleet campaign whose staging stage upgrades FLEET_IN_FLIGHT instances at once (one wave, two
+ *   batch workflows), mid-wave: when nine in ten instances have their upgrade triggered and their probe running,
+ *   or as many as ever are at once (each instance's workflow then runs one AWS call, the probe or the waiter);
+ *   the worker is the compiled one (`node dist/worker.js` with the prebuilt workflow
+ *   bundle, as in production) when `npm run build` has made it.
  * For the killed kinds, "moved" means: the activity that was running at the kill completed, or a later
  * attempt of it started (on the new worker), whichever comes first (`describe()`'s pending activities).
  */
@@ -22,7 +27,11 @@ import { demoFleet } from '../../sim';
 import { resolvedFleetCampaign } from '../../dev/fixtures';
 import { nextWholeMinute, sleep } from '../../dev/time';
 import { WORKER_POLLING, spawnWorkerProcess } from '../../dev/worker';
+import fs from 'node:fs';
+import { COMPILED_WORKER } from '../../dev/worker';
+import { resolveCampaignSpec } from '../../src/input';
 import { fleetCampaign, fleetSeed } from '../fleet';
+import { fleetCampaignSeed, fleetCampaignSpec, planFleetCampaign } from './fleet-campaign';
 import { EventType, eventMs, isEvent, round } from '../measure';
 import { median } from '../metrics';
 import type { BenchOptions } from '../options';
@@ -77,6 +86,7 @@ export async function runResume(h: BenchStack, campaigns: number, opts: BenchOpt
   await attempt('timer', () => resumeAfterTimer(h, campaigns, opts, runTag));
   await attempt('aws-call', () => resumeAfterKill(h, campaigns, opts, runTag, 'aws-call'));
   await attempt('staging', () => resumeAfterKill(h, campaigns, opts, runTag, 'staging'));
+  await attempt('fleet', () => resumeFleetAfterKill(h, FLEET_IN_FLIGHT, opts, runTag));
   return summarizeResume(kinds, failed);
 }
 
@@ -185,20 +195,10 @@ async function resumeAfterKill(h: BenchStack, campaigns: number, opts: BenchOpti
       await sleep(kind === 'aws-call' ? 100 : 50);
     }
     // What runs at the kill, per campaign.
-    const atKill = new Map<string, { type: string; id: string; attempt: number }[]>();
-    for (const id of ids) {
-      const d = await h.client.workflow.getHandle(id).describe();
-      atKill.set(
-        id,
-        (d.raw.pendingActivities ?? [])
-          .filter(isRunning)
-          .map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1 })),
-      );
-    }
+    const atKill = await runningActivities(h, ids);
     await first.kill();
     if (kind === 'aws-call') await h.admin.faults({ latencyMs: 0 });
-    const inFlight: Record<string, number> = {};
-    for (const acts of atKill.values()) for (const a of acts) inFlight[a.type] = (inFlight[a.type] ?? 0) + 1;
+    const inFlight = countByType(atKill);
     log(`  killed the worker process with ${JSON.stringify(inFlight)} running; spawning a new one`);
 
     child = spawnWorkerProcess(`resumed ${kind} worker`, workerEnv, 'npm-run-worker');
@@ -209,28 +209,9 @@ async function resumeAfterKill(h: BenchStack, campaigns: number, opts: BenchOpti
       () => undefined,
     );
     // moved: no longer pending (completed), or a later attempt started (by the new worker).
-    const moved = new Map<string, number>();
-    const key = (wf: string, a: { id: string }) => `${wf} ${a.id}`;
-    const deadline = Date.now() + 2 * MINUTE;
-    const total = [...atKill.values()].reduce((n, a) => n + a.length, 0);
-    while (moved.size < total && Date.now() < deadline) {
-      for (const [wf, acts] of atKill) {
-        const pending = acts.filter((a) => !moved.has(key(wf, a)));
-        if (!pending.length) continue;
-        const d = await h.client.workflow.getHandle(wf).describe();
-        const now = Date.now();
-        for (const a of pending) {
-          const p = (d.raw.pendingActivities ?? []).find((x) => x.activityId === a.id);
-          const startedMs = p?.lastStartedTime ? Number(p.lastStartedTime.seconds ?? 0) * 1000 + Math.floor((p.lastStartedTime.nanos ?? 0) / 1e6) : undefined;
-          if (!p) moved.set(key(wf, a), now);
-          else if ((p.attempt ?? 1) > a.attempt && startedMs !== undefined && startedMs >= spawnedAt) moved.set(key(wf, a), Math.min(now, startedMs));
-        }
-      }
-      await sleep(250);
-    }
-    if (moved.size < total) throw new Error(`resume (${kind}): only ${moved.size}/${total} in-flight activities moved within 2 minutes of the new worker's start; worker output:\n${child.tail(20)}`);
-    const byActivity: Record<string, number[]> = {};
-    for (const [wf, acts] of atKill) for (const a of acts) (byActivity[a.type] ??= []).push((moved.get(key(wf, a))! - spawnedAt) / 1000);
+    const byActivity = await movedAfter(h, atKill, spawnedAt, child).catch((err: Error) => {
+      throw new Error(`resume (${kind}): ${err.message}`);
+    });
     const result: ResumeKind = {
       kind,
       campaigns,
@@ -251,6 +232,137 @@ async function resumeAfterKill(h: BenchStack, campaigns: number, opts: BenchOpti
     await child?.stop();
     await terminateAll(h.client, ids);
   }
+}
+
+/** How many instances the fleet kind has in flight at the kill (the spec's most per wave). */
+export const FLEET_IN_FLIGHT = 100;
+
+/**
+ * One fleet campaign, staging only: `instances` upgraded at once (one wave, batches of half), its worker process
+ * SIGKILLed mid-wave; moved = per instance workflow, as resumeAfterKill.
+ */
+async function resumeFleetAfterKill(h: BenchStack, instances: number, opts: BenchOptions, runTag: string): Promise<ResumeKind> {
+  const prefix = `r${runTag}f`;
+  const taskQueue = `bench-resume-fleet-${runTag}`;
+  const plan = planFleetCampaign(prefix, 3 * instances, instances);
+  const spec = fleetCampaignSpec(plan, h.admin, opts.pollInterval);
+  spec.stages = spec.stages.filter((st) => st.name === 'staging').map((st) => ({ ...st, waves: { ...st.waves!, instancesPerWorkflow: Math.ceil(instances / 2) } }));
+  const entry = fs.existsSync(COMPILED_WORKER) ? 'compiled' : 'npm-run-worker';
+  log(`resume (fleet): one fleet campaign upgrading ${plan.counts.staging} staging instances at once through 2 batches, on a worker process (${entry === 'compiled' ? 'node dist/worker.js' : 'src/worker.ts: run npm run build for the compiled one'}), SIGKILLed mid-wave`);
+  await h.admin.seed({ reset: true, catalogue: demoFleet(Date.now()).catalogue, instances: fleetCampaignSeed(plan) });
+  const workerEnv = { temporalAddress: h.env.connection.options.address, taskQueue, simUrl: h.simUrl };
+  const first = spawnWorkerProcess('resume fleet worker', workerEnv, entry);
+  let child: ReturnType<typeof spawnWorkerProcess> | undefined;
+  const handle = await (async () => {
+    await first.waitForLine(WORKER_POLLING, 120_000);
+    return startCampaign(h.client, resolveCampaignSpec(spec), { taskQueue });
+  })();
+  try {
+    // Every instance's own workflow, once the campaign has started them all.
+    let ids: string[] = [];
+    const giveUp = Date.now() + 3 * MINUTE;
+    for (;;) {
+      const s = await handle.query(campaignStatusQuery);
+      const f = s.stages[0]?.fleet;
+      if (f && f.counts.running + f.counts.completed + f.counts.failed >= plan.counts.staging) {
+        ids = f.instances.map((i) => i.workflowId);
+        break;
+      }
+      if (Date.now() > giveUp || ['failed', 'completed'].includes(s.state)) throw new Error(`resume (fleet): the campaign did not start its ${plan.counts.staging} instances (${s.state}, ${JSON.stringify(f?.counts)})`);
+      await sleep(250);
+    }
+    const ready = async (id: string) => {
+      const d = await h.client.workflow.getHandle(id).describe().catch(() => undefined);
+      if (!d || !(d.raw.pendingActivities ?? []).filter(isRunning).some((a) => a.activityType?.name === 'runAvailabilityProbe')) return false;
+      return (await h.client.workflow.getHandle(id).query(campaignStatusQuery)).timeline.some((t) => t.step === 'upgrade-triggered');
+    };
+    // The instances start and upgrade a few seconds apart: kill when nine in ten are at the step, or once the
+    // number at it stops growing (the first ones are done before the last ones begin).
+    let before = 0;
+    for (;;) {
+      const n = (await Promise.all(ids.map(ready))).filter(Boolean).length;
+      if (n >= 0.9 * ids.length) break;
+      if ((n > 0 && n < before) || Date.now() > giveUp) {
+        if (before === 0 && n === 0) throw new Error('resume (fleet): no instance reached its upgrade');
+        log(`  at most ${Math.max(n, before)}/${ids.length} instances at the step at once; killing now`);
+        break;
+      }
+      before = Math.max(before, n);
+    }
+    const atKill = await runningActivities(h, ids);
+    await first.kill();
+    const inFlight = countByType(atKill);
+    log(`  killed the worker process with ${JSON.stringify(inFlight)} running in ${ids.length} instance workflows; spawning a new one`);
+    child = spawnWorkerProcess('resumed fleet worker', workerEnv, entry);
+    const spawnedAt = child.spawnedAt;
+    let pollingAt: number | undefined;
+    void child.waitForLine(WORKER_POLLING, 120_000).then(
+      (at) => (pollingAt = at),
+      () => undefined,
+    );
+    const byActivity = await movedAfter(h, atKill, spawnedAt, child);
+    const campaign = await handle.result();
+    const result: ResumeKind = {
+      kind: 'fleet',
+      campaigns: 1,
+      inFlight,
+      workerProcessStartToPollingSeconds: pollingAt ? round((pollingAt - spawnedAt) / 1000, 1) : undefined,
+      startToNextStepSeconds: stats(Object.values(byActivity).flat()),
+      byActivity: Object.fromEntries(Object.entries(byActivity).map(([t, xs]) => [t, { ...stats(xs), n: xs.length }])),
+      how: `one fleet campaign (staging only, apply-now under the probe) with ${ids.length} instances in one wave through 2 batch workflows, killed mid-wave (inFlight: what each instance's own workflow was running); the worker process (${entry === 'compiled' ? 'node dist/worker.js, prebuilt workflow bundle' : 'src/worker.ts'}) SIGKILLed; a new one spawned at once; moved = the activity completed or its next attempt started; the campaign then ${campaign.state} (${JSON.stringify(campaign.stages[0].fleet?.counts)})`,
+    };
+    logKind(result);
+    return result;
+  } finally {
+    first.killNow();
+    await child?.stop();
+    await terminateAll(h.client, [handle.workflowId]);
+  }
+}
+
+type AtKill = Map<string, { type: string; id: string; attempt: number }[]>;
+
+/** What each workflow has running on a worker now. */
+async function runningActivities(h: BenchStack, ids: string[]): Promise<AtKill> {
+  const atKill: AtKill = new Map();
+  for (const id of ids) {
+    const d = await h.client.workflow.getHandle(id).describe();
+    atKill.set(id, (d.raw.pendingActivities ?? []).filter(isRunning).map((a) => ({ type: a.activityType?.name ?? '?', id: a.activityId ?? '?', attempt: a.attempt ?? 1 })));
+  }
+  return atKill;
+}
+
+function countByType(atKill: AtKill): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const acts of atKill.values()) for (const a of acts) out[a.type] = (out[a.type] ?? 0) + 1;
+  return out;
+}
+
+/** Seconds from the new worker's spawn until each activity running at the kill moved (completed, or a later attempt started), by type. */
+async function movedAfter(h: BenchStack, atKill: AtKill, spawnedAt: number, child: ReturnType<typeof spawnWorkerProcess>): Promise<Record<string, number[]>> {
+  const moved = new Map<string, number>();
+  const key = (wf: string, a: { id: string }) => `${wf} ${a.id}`;
+  const deadline = Date.now() + 2 * MINUTE;
+  const total = [...atKill.values()].reduce((n, a) => n + a.length, 0);
+  while (moved.size < total && Date.now() < deadline) {
+    for (const [wf, acts] of atKill) {
+      const pending = acts.filter((a) => !moved.has(key(wf, a)));
+      if (!pending.length) continue;
+      const d = await h.client.workflow.getHandle(wf).describe();
+      const now = Date.now();
+      for (const a of pending) {
+        const p = (d.raw.pendingActivities ?? []).find((x) => x.activityId === a.id);
+        const startedMs = p?.lastStartedTime ? Number(p.lastStartedTime.seconds ?? 0) * 1000 + Math.floor((p.lastStartedTime.nanos ?? 0) / 1e6) : undefined;
+        if (!p) moved.set(key(wf, a), now);
+        else if ((p.attempt ?? 1) > a.attempt && startedMs !== undefined && startedMs >= spawnedAt) moved.set(key(wf, a), Math.min(now, startedMs));
+      }
+    }
+    await sleep(250);
+  }
+  if (moved.size < total) throw new Error(`only ${moved.size}/${total} in-flight activities moved within 2 minutes of the new worker's start; worker output:\n${child.tail(20)}`);
+  const byActivity: Record<string, number[]> = {};
+  for (const [wf, acts] of atKill) for (const a of acts) (byActivity[a.type] ??= []).push((moved.get(key(wf, a))! - spawnedAt) / 1000);
+  return byActivity;
 }
 
 /** Campaign `i` of the fleet named `prefix`, staging only (upgrade now under the probe), the bench's timings. */
