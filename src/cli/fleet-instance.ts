@@ -4,7 +4,7 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { campaignStatusOfQuery, campaignStatusQuery, type CampaignStatus, type FleetInstanceReport, type FleetReport, type StageReport } from '../api';
-import { STATUS_LISTS_AT_MOST } from '../domain/fleet-status';
+import { STATUS_LISTS_AT_MOST, instanceCount, matcher } from '../domain/fleet-status';
 import { CliError } from './io';
 
 type Queried = Pick<WorkflowHandle, 'query'>;
@@ -41,15 +41,10 @@ export function statusFor(handle: Queried, ref: string, stage?: string): Promise
   return handle.query(campaignStatusOfQuery, { instance: ref, ...(stage !== undefined ? { stage } : {}) });
 }
 
-/** How many instances a fleet stage has (its answer may list only some of them). */
-export const instanceCount = (f: FleetReport): number => f.listed?.of ?? f.instances.length;
-
 export interface FoundInstance {
   stage: StageReport;
   instance: FleetInstanceReport;
 }
-
-const lower = (x: string) => x.toLowerCase();
 
 /**
  * The instance `ref` names (its identifier, or REGION/IDENTIFIER) in the campaign's fleet stages (only in
@@ -66,13 +61,12 @@ export function findFleetInstance(status: CampaignStatus, ref: string, stageName
   if (fleetStages.length === 0) {
     throw new CliError(`campaign ${status.campaignId} has no fleet stage (--instance names an instance of a stage that lists or selects instances); \`campaign status ${status.campaignId}\` shows its stages`, 2);
   }
-  const slash = ref.lastIndexOf('/');
-  const region = slash >= 0 ? lower(ref.slice(0, slash)) : undefined;
-  const id = lower(slash >= 0 ? ref.slice(slash + 1) : ref);
+  // The same reading of ID or REGION/ID as the campaign's own answer to `{ instance }` (domain/fleet-status.ts).
+  const named = matcher(ref);
   const matches: FoundInstance[] = [];
   for (const stage of stages) {
     for (const instance of stage.fleet?.instances ?? []) {
-      if (lower(instance.instanceId) === id && (region === undefined || lower(instance.region) === region)) matches.push({ stage, instance });
+      if (named(instance)) matches.push({ stage, instance });
     }
   }
   if (matches.length === 1) return matches[0];

@@ -1,7 +1,7 @@
 /** Readable summaries for `status` commands (the --json form is the raw query result). */
 import type { AwsTrouble, CampaignStatus, FleetInstanceReport, IdentityStatus, RestoreStatus, StageReport, TimelineEntry, WaitingFor } from '../api';
 import { countStates, describeCounts } from '../domain/fleet';
-import { versionsOf } from '../domain/fleet-status';
+import { instanceCount, versionsOf } from '../domain/fleet-status';
 import { describeWindow, describeWindowGroup } from '../domain/window-group';
 
 /** How many instances (and waves, window groups, excluded ones) a fleet stage prints unless asked for all. */
@@ -102,7 +102,7 @@ export function formatFleetReport(st: StageReport, opts: { all?: boolean; campai
   const limit = opts.all ? Infinity : SHOWN_BY_DEFAULT;
   const how = f.maxConcurrent !== undefined ? `up to ${f.maxConcurrent} at a time, ${f.order}` : `one wave per window group, ${f.order}`;
   const totalWaves = f.waves || f.windowGroups?.length || 0;
-  const total = f.listed?.of ?? f.instances.length;
+  const total = instanceCount(f);
   const lines = [
     `[${st.name}] fleet: ${f.selection}`,
     `  ${how}; stops and asks after ${f.failureThreshold} failed instance(s)`,
@@ -156,7 +156,7 @@ export function formatCampaignStatus(s: CampaignStatus, nowMs: number = Date.now
       ['STAGE', 'INSTANCE', 'ACCOUNT', 'FROM', 'TO', 'STATUS', 'STEP', 'WINDOW', 'DOWNTIME'],
       ...s.stages.map((st) => [
         st.name,
-        st.fleet ? `fleet: ${st.fleet.listed?.of ?? st.fleet.instances.length} instance(s)` : st.instanceId ? `${st.region}/${st.instanceId}` : 'fleet',
+        st.fleet ? `fleet: ${instanceCount(st.fleet)} instance(s)` : st.instanceId ? `${st.region}/${st.instanceId}` : 'fleet',
         st.account ?? '',
         stageFrom(st),
         st.toVersion,

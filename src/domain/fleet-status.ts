@@ -66,6 +66,9 @@ function listedFleet(stage: string, f: FleetReport, req: CampaignStatusRequest |
   return { ...f, instances, listed, ...(f.windowGroups ? { windowGroups: withGroupCounts(f) } : {}) };
 }
 
+/** How many instances a fleet stage has (an answer may list only some of them). */
+export const instanceCount = (f: FleetReport): number => f.listed?.of ?? f.instances.length;
+
 /** Failed, running, aborted or flagged: what `campaign status` shows of a stage without --all. */
 export function needsAttention(i: FleetInstanceReport): boolean {
   return i.state === 'failed' || i.state === 'running' || i.state === 'aborted' || (i.flags?.length ?? 0) > 0;

@@ -131,6 +131,17 @@ function childStatus(i: FleetInstanceReport): CampaignStatus {
   };
 }
 
+/** The CLI run against a stand-in client whose workflows answer every query with `answer(workflowId, request)`. */
+function cliWith(answer: (workflowId: string, req?: unknown) => Promise<unknown>) {
+  const client = { workflow: { getHandle: (workflowId: string) => ({ workflowId, query: (_query: unknown, req?: unknown) => answer(workflowId, req) }) } } as unknown as Client;
+  return async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), client });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+}
+
 describe('campaign status: fleet stages', function () {
   it('a thousand instances read as counts, waves, window groups, and the failed, running and flagged ones', function () {
     const status = campaignStatus();
@@ -245,26 +256,12 @@ describe('campaign status: fleet stages', function () {
     const status = campaignStatus();
     const failed = findFleetInstance(status, 'stg-0777').instance;
     const queried: string[] = [];
-    const client = {
-      workflow: {
-        getHandle: (workflowId: string) => ({
-          workflowId,
-          query: async () => {
-            queried.push(workflowId);
-            if (workflowId === PARENT) return status;
-            if (workflowId === failed.workflowId) return childStatus(failed);
-            throw new WorkflowNotFoundError(`workflow ${workflowId} not found`, workflowId, undefined);
-          },
-        }),
-      },
-    } as unknown as Client;
-
-    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), client });
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    }
+    const cli = cliWith(async (workflowId) => {
+      queried.push(workflowId);
+      if (workflowId === PARENT) return status;
+      if (workflowId === failed.workflowId) return childStatus(failed);
+      throw new WorkflowNotFoundError(`workflow ${workflowId} not found`, workflowId, undefined);
+    });
 
     it('status, --all, --instance, --instance --json, and a pending instance', async function () {
       const summary = await cli('campaign', 'status', 'pg-fleet');
@@ -308,27 +305,13 @@ describe('campaign status: fleet stages', function () {
     const status = campaignStatus();
     const failed = findFleetInstance(status, 'stg-0777').instance;
     const asked: unknown[] = [];
-    const client = {
-      workflow: {
-        getHandle: (workflowId: string) => ({
-          workflowId,
-          query: async (_query: unknown, req?: unknown) => {
-            if (workflowId === failed.workflowId) return childStatus(failed);
-            assert.equal(workflowId, PARENT);
-            asked.push(req);
-            // Through JSON, as Temporal hands it over.
-            return JSON.parse(JSON.stringify(statusAnswer(status, req as never)));
-          },
-        }),
-      },
-    } as unknown as Client;
-
-    async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), client });
-      return { code, out: out.join('\n'), err: err.join('\n') };
-    }
+    const cli = cliWith(async (workflowId, req) => {
+      if (workflowId === failed.workflowId) return childStatus(failed);
+      assert.equal(workflowId, PARENT);
+      asked.push(req);
+      // Through JSON, as Temporal hands it over.
+      return JSON.parse(JSON.stringify(statusAnswer(status, req as never)));
+    });
 
     it('the status reads as it did when every instance was listed; --all reads every page; --instance asks for that instance', async function () {
       const now = Date.parse('2025-03-03T13:00:00.000Z');
