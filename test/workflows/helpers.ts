@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { resolveWorkflowBundle, type ResolvedWorkflowBundle } from '../../src/workflow-bundle';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CampaignSpec, CampaignStatus } from '../../src/api';
@@ -11,11 +12,15 @@ import { WEEK_MS } from '../../src/domain/duration';
 import { FakeAws } from '../fixtures/fake-aws';
 import { uniqueTaskQueue } from '../harness';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<ResolvedWorkflowBundle> | undefined;
 
-/** The production workflow bundle, built once per mocha run. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+/**
+ * The production workflow bundle, once per mocha run: the one `npm run worker` uses (src/workflow-bundle.ts), from
+ * the cache under node_modules/.cache when the sources have not changed since it was built, so that the test
+ * groups running side by side do not each bundle with webpack again.
+ */
+export function workflowBundle(): Promise<ResolvedWorkflowBundle> {
+  bundle ??= resolveWorkflowBundle({ logger: quietLogger as never });
   return bundle;
 }
 
@@ -65,7 +70,7 @@ export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Ac
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: (await workflowBundle()).option,
     activities,
   });
   const before = await openWorkflowIds(env);
