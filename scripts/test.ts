@@ -48,7 +48,6 @@ function mochaGroup(name: string, what: string, files: string[], ignore: string[
 const WAITS_ON_REAL_TIME = ['test/e2e/**', 'test/durability/**', 'test/demo-resume/**'];
 const ON_THE_CLOCK = ['test/activities/probe.test.ts', 'test/activities/database/probe.test.ts', 'test/activities/database/through-simulator.test.ts'];
 const TIME_SKIPPING = ['test/workflows/**/*.test.ts', 'test/identity/**/*.test.ts', 'test/fuzz/workflows/**/*.test.ts'];
-const FLEET_TIME_SKIPPING = ['test/workflows/fleet*.test.ts', 'test/workflows/blue-green.test.ts', 'test/identity/**/*.test.ts', 'test/fuzz/workflows/**/*.test.ts'];
 const LOCAL_STACK = ['test/cli/cli.test.ts', 'test/accounts/**/*.test.ts', 'test/moto/**/*.test.ts', 'test/replay.test.ts', 'test/worker-process.test.ts'];
 const GROUPS: Group[] = [
   mochaGroup('demo', 'the demo\'s campaign end to end (test/e2e/demo)', ['test/e2e/demo.test.ts']),
@@ -58,10 +57,7 @@ const GROUPS: Group[] = [
   // The demo interrupted by Ctrl-C and started again (about 2 minutes on the clock): beside the demo, not after it.
   mochaGroup('resume', 'the demo: Ctrl-C mid-wave, npm start again (test/demo-resume)', ['test/demo-resume/**/*.test.ts']),
   mochaGroup('durability', 'crashes and restarts (test/durability), the probe on the clock', ['test/durability/**/*.test.ts', ...ON_THE_CLOCK]),
-  // The time-skipping suites in two processes: one group of all of them was the longest (298 s of 300 in a
-  // fresh-clone CI), alone on one core for its last 35 s.
-  mochaGroup('workflows', 'campaign, estate and restore workflows on the time-skipping server', ['test/workflows/**/*.test.ts'], FLEET_TIME_SKIPPING, 10),
-  mochaGroup('fleet', 'fleet and Blue/Green workflows, signed identities and fuzzed updates on the time-skipping server', FLEET_TIME_SKIPPING, [], 10),
+  mochaGroup('workflows', 'workflows and signed identities on the time-skipping server', TIME_SKIPPING, [], 10),
   mochaGroup('stack', 'CLI, accounts, moto, replay and the worker process on a dev server', LOCAL_STACK, [], 10),
   // The unit suites in two processes (the product's, the simulator's): one group of both took the longest of all
   // (about 230 s of 300), while the others left a core idle at the end.
