@@ -15,6 +15,11 @@ import { splitAfterLocalActivityMarkers } from './history-split';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
 import { DEMO_MASTER_PASSWORD } from '../sim';
+import { COVERED_BY_ONE_MARKER, EVERY_PATCH_OF_2026_12_07 } from '../src/workflows/shared/patches';
+import { ESTATE_GUARD_PATCH, FLEET_BATCHES_PATCH, FLEET_PLACES_TOGETHER_PATCH, FLEET_STATUS_LISTS_A_PART_PATCH, UPSERT_ONLY_CHANGES_PATCH, WINDOW_GROUP_TEXT_PATCH } from '../src/workflows/campaign/run';
+import { BASTION_CHECKED_PATCH, LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH, NOTIFY_BEFORE_STOP_PATCH } from '../src/workflows/restore/run';
+import { NOTIFY_LOCALLY_PATCH } from '../src/workflows/shared/people';
+import { SIGNED_ACTIONS_PATCH } from '../src/workflows/shared/identity';
 
 const DIR = path.join(__dirname, 'histories');
 /** Far below Temporal's limits (warning at 10,240 events, hard limit 51,200): a campaign must not creep up. */
@@ -23,11 +28,14 @@ const FULL_CAMPAIGN_EVENT_BUDGET = 400;
  * What the current code may spend on the full campaign (8-estate: 263 events; 196 in 6-fast-resume, 234 in
  * 5-signed; 9-architecture records the same steps): notifications as local activities took ~40 events off; the estate guard adds about 30 per
  * maintenance-window stage (the instance read again when the stage starts, before the flag goes on, and twice
- * before its window, two timers more) and the on-call page and its resolution in production. A step that adds
- * events must say why here.
+ * before its window, two timers more) and the on-call page and its resolution in production. The patches since
+ * took 8 more (a marker and a TemporalChangeVersion upsert each), and one marker for all of them 14 fewer: 257 in
+ * 15-one-patch-marker. A step that adds events must say why here.
  */
 const LATEST_FULL_CAMPAIGN_EVENT_BUDGET = 270;
-const LATEST = '9-architecture/';
+/** Runs since EVERY_PATCH_OF_2026_12_07 (shared/patches.ts). */
+const ONE_MARKER = '15-one-patch-marker/';
+const LATEST = ONE_MARKER;
 
 function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
@@ -60,7 +68,7 @@ describe('replay of recorded histories', function () {
     await timeSkippingEnv();
   });
 
-  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green, fleet batches, fleet places, fleet status', function () {
+  it('has the runs recorded by each version: raw specs, the safe cutover, resolved specs, accounts, signed, fast resume, fleet, estate, architecture, database, blue-green, fleet batches, fleet places, fleet status, one patch marker', function () {
     assert.deepEqual(files, [
       '1-raw-spec/campaign-aborted.json',
       '1-raw-spec/campaign-full.json',
@@ -80,6 +88,12 @@ describe('replay of recorded histories', function () {
       '14-fleet-status/campaign-fleet-batch.json',
       '14-fleet-status/campaign-fleet-instance.json',
       '14-fleet-status/campaign-fleet.json',
+      '15-one-patch-marker/campaign-aborted.json',
+      '15-one-patch-marker/campaign-fleet-batch.json',
+      '15-one-patch-marker/campaign-fleet-instance.json',
+      '15-one-patch-marker/campaign-fleet.json',
+      '15-one-patch-marker/campaign-full.json',
+      '15-one-patch-marker/restore-cutover.json',
       '2-safe-cutover/restore-decide-roll-back.json',
       '2-safe-cutover/restore-private-zone-cutover.json',
       '3-resolved-specs/campaign-aborted.json',
@@ -243,6 +257,35 @@ describe('replay of recorded histories', function () {
     assert.deepEqual(scheduled.filter((a) => a.activityType!.name === 'applyUpgradeNow').map(input), ['notifydb-production'], 'production applied by the campaign in its window');
     const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').map((e) => JSON.stringify(defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload)));
     assert.ok(patches.some((p) => p.includes('campaign-estate-guard')));
+  });
+
+  it('a run since the one patch marker records one marker, in its first workflow task, for every patch of its code', function () {
+    const since = files.filter((f) => f.startsWith(ONE_MARKER));
+    assert.ok(since.length >= 4, `histories in ${ONE_MARKER}`);
+    for (const file of since) {
+      const events = load(file).events ?? [];
+      const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      const ids = markers.map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload) as { id: string }).id);
+      // A batch takes no patch at all.
+      assert.deepEqual(ids, file.endsWith('-batch.json') ? [] : [EVERY_PATCH_OF_2026_12_07], file);
+      const firstTask = events.find((e) => e.workflowTaskCompletedEventAttributes)!.eventId!.toString();
+      assert.ok(markers.every((e) => e.markerRecordedEventAttributes!.workflowTaskCompletedEventId!.toString() === firstTask), `${file}: the marker in the first task`);
+      const changeVersions = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion);
+      assert.equal(changeVersions.length, ids.length, `${file}: one TemporalChangeVersion upsert per marker`);
+    }
+  });
+
+  it('the one marker stands for every patch the workflows have asked before it', function () {
+    const before = [ESTATE_GUARD_PATCH, UPSERT_ONLY_CHANGES_PATCH, WINDOW_GROUP_TEXT_PATCH, FLEET_BATCHES_PATCH, FLEET_PLACES_TOGETHER_PATCH, FLEET_STATUS_LISTS_A_PART_PATCH, NOTIFY_LOCALLY_PATCH, SIGNED_ACTIONS_PATCH, NOTIFY_BEFORE_STOP_PATCH, LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH, BASTION_CHECKED_PATCH];
+    assert.deepEqual([...COVERED_BY_ONE_MARKER].sort(), [...before].sort());
+    // And every patch id a recorded history holds (before the one marker) is one of them.
+    const recordedIds = new Set(
+      files
+        .filter((f) => !f.startsWith(ONE_MARKER))
+        .flatMap((f) => (load(f).events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'))
+        .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload) as { id: string }).id),
+    );
+    for (const id of recordedIds) assert.ok(COVERED_BY_ONE_MARKER.includes(id), id);
   });
 
   it('a full campaign stays small in history events', function () {

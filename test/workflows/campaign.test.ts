@@ -20,7 +20,8 @@ import { NOTIFY_LOCALLY_PATCH } from '../../src/workflows/shared/people';
 import { RDS_INSTANCES, RDS_STATE } from '../../src/api/search-attributes';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
-import { advanceUntil, failureOf, fleet, rejected, runbookSpec, withWorker } from './helpers';
+import { advanceUntil, failureOf, fleet, patchIds, rejected, runbookSpec, withWorker } from './helpers';
+import { COVERED_BY_ONE_MARKER, EVERY_PATCH_OF_2026_12_07 } from '../../src/workflows/shared/patches';
 
 const DAY = 86_400_000;
 
@@ -404,14 +405,14 @@ describe('upgradeCampaign (time-skipping)', function () {
       const events = (await handle.fetchHistory()).events ?? [];
       // Ours (the SDK upserts TemporalChangeVersion itself for the run's patches).
       const upserts = events.filter((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).some((k) => k.startsWith('Rds'))).length;
-      const patches = events
-        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-        .map((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' '));
       const changes = (await handle.query(campaignStatusQuery)).timeline.length;
-      assert.equal(patches.filter((t) => t.includes(UPSERT_ONLY_CHANGES_PATCH)).length, 1, 'one marker of the upsert patch');
+      // A new run takes every patch of its code with one marker (shared/patches.ts), the upsert and notify patches among them.
+      assert.deepEqual(patchIds({ events }), [EVERY_PATCH_OF_2026_12_07], 'one patch marker');
+      assert.ok(COVERED_BY_ONE_MARKER.includes(UPSERT_ONLY_CHANGES_PATCH) && COVERED_BY_ONE_MARKER.includes(NOTIFY_LOCALLY_PATCH));
+      const changeVersions = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion).length;
+      assert.equal(changeVersions, 1, 'one TemporalChangeVersion upsert');
       assert.ok(upserts > 0 && upserts < 12, `upserts ${upserts} for ${changes} steps`);
-      // Notifications are local activities (patched): markers, no activity tasks.
-      assert.equal(patches.filter((t) => t.includes(NOTIFY_LOCALLY_PATCH)).length, 1, 'one marker of the notify patch');
+      // Notifications are local activities (the patch taken): markers, no activity tasks.
       const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
       assert.ok(!scheduled.includes('notify'), `no notify activity task: ${scheduled.join(', ')}`);
       assert.ok(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'), 'notifications recorded as local activity markers');

@@ -13,7 +13,8 @@ import { upgradeCampaign } from '../../src/workflows';
 import { WINDOW_GROUP_TEXT_PATCH } from '../../src/workflows/campaign';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
-import { advanceUntil, withWorker } from './helpers';
+import { advanceUntil, patchIds, withWorker } from './helpers';
+import { COVERED_BY_ONE_MARKER, EVERY_PATCH_OF_2026_12_07 } from '../../src/workflows/shared/patches';
 
 const DAY = 86_400_000;
 
@@ -268,10 +269,9 @@ describe('fleet stages (time-skipping)', function () {
         assert.match(formatCampaignStatus(asking), group);
       }
       const history = await handle.fetchHistory();
-      const patches = (history.events ?? [])
-        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
-        .map((m) => Object.values(m.markerRecordedEventAttributes!.details ?? {}).flatMap((p) => p.payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' '));
-      assert.equal(patches.filter((t) => t.includes(WINDOW_GROUP_TEXT_PATCH)).length, 1, 'a new run records the patch');
+      // A new run takes the patch (with every patch of its code, in one marker: shared/patches.ts).
+      assert.deepEqual(patchIds(history), [EVERY_PATCH_OF_2026_12_07], 'a new run records the one marker');
+      assert.ok(COVERED_BY_ONE_MARKER.includes(WINDOW_GROUP_TEXT_PATCH));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'test done' }] });
       assert.equal((await handle.result()).state, 'aborted');
     });

@@ -150,3 +150,11 @@ export async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure
   }
   assert.fail('workflow did not fail');
 }
+
+/** The patch ids a run's history records (each `core_patch` marker's id), in order. */
+export function patchIds(history: { events?: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }[] | null }): string[] {
+  return (history.events ?? [])
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((m) => JSON.parse(Buffer.from(m.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0].data ?? []).toString()) as { id: string })
+    .map((d) => d.id);
+}

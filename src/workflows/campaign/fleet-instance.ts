@@ -7,7 +7,8 @@
  * pre-check) ends this instance as failed with that question: the parent's failure threshold decides when
  * the team is asked. A cancellation (the campaign aborted) compensates (the flag back) and ends as aborted.
  */
-import { ApplicationFailure, isCancellation, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setHandler } from '@temporalio/workflow';
+import { takesPatch } from '../shared/patches';
 import { campaignStatusQuery, fleetPauseSignal, type FleetInstanceInput, type FleetInstanceResult, type NotificationEvent, type StageReport } from '../../api';
 import { DEFAULT_REMINDER_INTERVAL_MS } from '../../domain/approvals';
 import { standingOf } from '../../domain/estate';
@@ -43,7 +44,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
   status.stages = [report];
   setHandler(campaignStatusQuery, () => status);
   // Decided before the identity gate's patch, in the order every instance run has recorded them.
-  const estateGuard = patched(ESTATE_GUARD_PATCH);
+  const estateGuard = takesPatch(ESTATE_GUARD_PATCH);
   // A child's reminders reach only its timeline (the parent reminds people at the campaign's interval): its
   // waits re-check once a day, as they always have, not at the campaign's interval times every instance.
   const reminderIntervalMs = DEFAULT_REMINDER_INTERVAL_MS;

@@ -4,7 +4,7 @@
  * steps themselves receive a StageRun (stage-run.ts) and live in the files named after the runbook; a fleet
  * instance's run is built on the same core with its own small input (fleet-instance.ts).
  */
-import { patched } from '@temporalio/workflow';
+import { takesPatch } from '../shared/patches';
 import type { CampaignState, CampaignStatus, NotificationEvent, ResolvedCampaignSpec, ResolvedStage, StageReport, WaitingFor } from '../../api';
 import { RDS_CAMPAIGN_ID, RDS_INSTANCES, RDS_OPERATION } from '../../api/search-attributes';
 import type { FleetEntry } from '../../domain/fleet';
@@ -91,21 +91,21 @@ export function campaignOperatedRun(
       { key: RDS_INSTANCES, value: run.instances() },
     ],
     // Campaigns started before this change upsert every attribute on every state change, as their histories recorded.
-    upsertOnlyChanges: () => patched(UPSERT_ONLY_CHANGES_PATCH),
+    upsertOnlyChanges: () => takesPatch(UPSERT_ONLY_CHANGES_PATCH),
   });
 }
 
 export class CampaignRun {
   /** See ESTATE_GUARD_PATCH; decided once, when the run starts (before any activity, and before the identity gate's). */
-  readonly estateGuard = patched(ESTATE_GUARD_PATCH);
+  readonly estateGuard = takesPatch(ESTATE_GUARD_PATCH);
   /** See WINDOW_GROUP_TEXT_PATCH; decided once, when the run starts. */
-  readonly windowGroupText = patched(WINDOW_GROUP_TEXT_PATCH);
+  readonly windowGroupText = takesPatch(WINDOW_GROUP_TEXT_PATCH);
   /** See FLEET_BATCHES_PATCH; decided once, when the run starts. */
-  readonly fleetBatches = patched(FLEET_BATCHES_PATCH);
+  readonly fleetBatches = takesPatch(FLEET_BATCHES_PATCH);
   /** See FLEET_PLACES_TOGETHER_PATCH; decided once, when the run starts. */
-  readonly fleetPlacesTogether = patched(FLEET_PLACES_TOGETHER_PATCH);
+  readonly fleetPlacesTogether = takesPatch(FLEET_PLACES_TOGETHER_PATCH);
   /** See FLEET_STATUS_LISTS_A_PART_PATCH; decided once, when the run starts. */
-  readonly fleetStatusListsAPart = patched(FLEET_STATUS_LISTS_A_PART_PATCH);
+  readonly fleetStatusListsAPart = takesPatch(FLEET_STATUS_LISTS_A_PART_PATCH);
   readonly run: OperatedRun<CampaignState, CampaignStatus>;
   readonly settings: CampaignSettings;
   /** What preflight selected for each fleet stage, by stage name (fleet.ts). */

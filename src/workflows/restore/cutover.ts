@@ -4,7 +4,8 @@
  * wait for INSYNC and for cached answers to expire, and verify. Each mutation registers its compensation
  * first (rollback.ts decides when they run).
  */
-import { ApplicationFailure, patched, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { takesPatch } from '../shared/patches';
 import type { WeightedCname } from '../../api';
 import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
@@ -76,7 +77,7 @@ export async function cutOver(r: RestoreRun): Promise<void> {
   const originalRecord: WeightedCname = { ...before, value: oldEndpoint, ttlSeconds: r.originalTtlSeconds ?? before.ttlSeconds };
   r.cutoverStarted = true;
   r.setState('cutting-over', { kind: 'aws', description: `stopping ${spec.source.instanceId}, then switching ${c.recordName}` });
-  if (patched(NOTIFY_BEFORE_STOP_PATCH)) await announceOutage(r, before, newEndpoint, oldEndpoint);
+  if (takesPatch(NOTIFY_BEFORE_STOP_PATCH)) await announceOutage(r, before, newEndpoint, oldEndpoint);
   await stopOldInstance(r);
   const insyncMs = await switchCname(r, { ...before, value: newEndpoint }, originalRecord);
   await waitForCachedAnswersToExpire(r, before, insyncMs);

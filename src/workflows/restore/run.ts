@@ -4,7 +4,8 @@
  * phase (restore, then cutover), and what the steps learn on the way (the instances, the record, when the
  * switch was sent). The steps themselves live in the files named after the runbook.
  */
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { takesPatch } from '../shared/patches';
 import type { AwsAccess, AwsWhere, DatabaseAccess, DatabaseTarget, HostedZoneInfo, InstanceInfo, NotificationEvent, ResolvedRestoreSpec, RestoreState, RestoreStatus, WaitingFor, WeightedCname } from '../../api';
 import { DEFAULT_REMINDER_INTERVAL_MS } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
@@ -74,9 +75,9 @@ export function newRestoreStatus(raw: { restoreId?: string; requester?: string; 
 
 export class RestoreRun {
   /** See LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH; decided once, at the start of the run (before the identity gate's). */
-  readonly safeCutover = patched(LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH);
+  readonly safeCutover = takesPatch(LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH);
   /** See BASTION_CHECKED_PATCH; decided once, at the start of the run. */
-  readonly bastionChecked = patched(BASTION_CHECKED_PATCH);
+  readonly bastionChecked = takesPatch(BASTION_CHECKED_PATCH);
   readonly run: OperatedRun<RestoreState, RestoreStatus>;
   phase: 'restore' | 'extract' | 'cutover' = 'restore';
   /** Set once the approved cutover begins: from then on a failure is rolled back, not just reported. */
@@ -102,7 +103,7 @@ export class RestoreRun {
   ) {
     // NOTIFY_BEFORE_STOP_PATCH's marker goes into the run's first workflow task (why: recordNotifyLocallyAtStart in
     // shared/people.ts); the cutover asks again where it announces the outage, as runs that recorded it there need.
-    patched(NOTIFY_BEFORE_STOP_PATCH);
+    takesPatch(NOTIFY_BEFORE_STOP_PATCH);
     const { source, targetInstanceId } = spec;
     this.run = new OperatedRun<RestoreState, RestoreStatus>(status, {
       kind: 'restore',

@@ -6,7 +6,8 @@
  *
  * Runs started before SIGNED_ACTIONS_PATCH never read a list: they stay unverified, as they were.
  */
-import { ApplicationFailure, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { takesPatch } from './patches';
 import type { Activities, AllowedSignersFile, HumanAction, IdentityStatus, SignedStart, TimelineEntry, WaitingFor } from '../../api';
 import { SPEC_ONLY_NOTE, UNVERIFIED_NOTE, combineSigners, keysOf, readSigners, verifyActor, type Signers, type VerifiedActor } from '../../domain/identity/identity';
 import { START_SIGNATURE_MAX_AGE_MS, actionText, specDigest, startText, type RunKind, type RunRef, type SignedAction } from '../../domain/identity/signed-actions';
@@ -33,7 +34,7 @@ export class IdentityGate {
   private ready: boolean;
 
   constructor(readonly run: RunRef) {
-    this.reads = patched(SIGNED_ACTIONS_PATCH);
+    this.reads = takesPatch(SIGNED_ACTIONS_PATCH);
     this.ready = !this.reads;
     this.status = { mode: 'unverified', runId: run.runId, namespace: SSH_SIGNATURE_NAMESPACE, note: UNVERIFIED_NOTE };
   }

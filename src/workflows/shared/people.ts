@@ -3,7 +3,8 @@
  * (who, when, what, why), and the one gate for asking them: an approval of a named plan, or a question with
  * the answers it takes, each waited for with reminders (shared/operator-actions.ts answers them).
  */
-import { CancellationScope, condition, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { takesPatch } from './patches';
 import { CONTINUE_OR_ABORT, type Activities, type Approval, type DecideRequest, type Decision, type HumanAction, type Notification, type NotificationEvent, type TimelineEntry, type WaitingFor } from '../../api';
 import { validApprovalCount, whoMayApprove, type ApprovalPolicy } from '../../domain/approvals';
 import type { VerifiedActor } from '../../domain/identity/identity';
@@ -26,7 +27,7 @@ export const NOTIFY_LOCALLY_PATCH = 'notify-as-local-activity';
  * before: while replaying, this early call answers false without deciding, and the later one finds the marker.
  */
 export function recordNotifyLocallyAtStart(): void {
-  patched(NOTIFY_LOCALLY_PATCH);
+  takesPatch(NOTIFY_LOCALLY_PATCH);
 }
 
 const notifier = summarized(proxyActivities<Pick<Activities, 'notify'>>({ startToCloseTimeout: '30 seconds', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: { maximumAttempts: 5 } }));
@@ -40,7 +41,7 @@ const localNotifier = proxyLocalActivities<Pick<Activities, 'notify'>>({ startTo
 /** Sends a notification, even from an aborted scope; a failure lands in `timeline`, never stops the run. */
 export async function notifyPeople(n: Notification, timeline: TimelineEntry[]): Promise<void> {
   try {
-    const send = patched(NOTIFY_LOCALLY_PATCH) ? localNotifier : notifier;
+    const send = takesPatch(NOTIFY_LOCALLY_PATCH) ? localNotifier : notifier;
     await CancellationScope.nonCancellable(() => send.notify(n));
   } catch (err) {
     timeline.push({ at: nowIso(), stage: n.stage, step: 'notification-failed', detail: `${n.event}: ${describeError(err)}` });
