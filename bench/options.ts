@@ -37,12 +37,15 @@ export interface BenchOptions {
   stagingConcurrency: number;
   /** fleet-campaign: how many child histories to fetch for per-child counts (`all`, or a sample size). */
   childHistories: number | 'all';
+  /** Where the replay scenario writes the two histories it replays (for bench/profile-replay.ts); none when unset. */
+  keepHistories?: string;
 }
 
 export const USAGE = `usage: npm run bench -- [--sizes 100,500,1000] [--quick] [--speed 10] [--poll 2s] [--replays 50]
        [--resume-campaigns 10] [--no-baseline] [--no-resume] [--no-replay] [--out bench/results]
        [--rds-throttle aws|BURST/RATE|off] [--rds-budget N|off]
        [--shape campaigns|fleet-campaign|both] [--staging-concurrency 50] [--child-histories all|N]
+       [--keep-histories DIR]
   --quick          one small fleet (30 instances), 10 replays, 3 resumed campaigns: a smoke run of every phase (~5.5 min)
   --rds-throttle   the simulator throttles RDS per account and region like AWS: \`aws\` = 300 burst, 12/s (default off)
   --rds-budget     the worker's RDS budget per account and region, requests/s (default: the bucket's rate when
@@ -51,7 +54,9 @@ export const USAGE = `usage: npm run bench -- [--sizes 100,500,1000] [--quick] [
                    of three fleet stages selecting the N instances by tag (no baseline, replay or resume phases);
                    both: the current shape then the fleet campaign at each size
   --staging-concurrency  fleet-campaign: staging's waves.maxConcurrent (default 50, at most 100)
-  --child-histories      fleet-campaign: child histories fetched for the per-child counts (default all)`;
+  --child-histories      fleet-campaign: child histories fetched for the per-child counts (default all)
+  --keep-histories DIR   write the campaign and baseline histories the replay phase replays to DIR (campaign.json,
+                         baseline.json) for bench/profile-replay.ts`;
 
 /** @throws Error with the usage text for a bad argument or `--help`. */
 export function parseArgs(argv: string[]): BenchOptions {
@@ -117,7 +122,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     } else if (a === '--child-histories') {
       const v = next();
       o.childHistories = v === 'all' ? 'all' : int(v, 1);
-    }
+    } else if (a === '--keep-histories') o.keepHistories = path.resolve(next());
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }

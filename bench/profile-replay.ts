@@ -3,7 +3,10 @@
  * run under `node --cpu-prof` to see where a replay (and so a workflow task) spends its CPU:
  *
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof -r ts-node/register/transpile-only bench/profile-replay.ts \
- *     test/histories/6-fast-resume/campaign-full.json 40 [WORKFLOW_ID]
+ *     test/histories/6-fast-resume/campaign-full.json 40 [WORKFLOW_ID] [--baseline]
+ *
+ * `--baseline` replays with the bench's bare workflows (bench/baseline-workflows.ts) instead of ours: the floor a
+ * history of the same shape costs in SDK 1.24 (`npm run bench -- --keep-histories DIR` writes both histories).
  *
  * The first 5 replays warm the worker up; the second figure is the one to read. bench/README.md
  * ("Where a replay spends its CPU") has the profile of 2026-11-26.
@@ -15,12 +18,12 @@ import { WORKFLOWS_PATH } from '../src/worker';
 import { historyFromJSON } from '../dev/history-json';
 
 async function main() {
-  const file = process.argv[2];
-  const n = Number(process.argv[3] ?? 50);
+  const baseline = process.argv.includes('--baseline');
+  const [file, count, workflowId] = process.argv.slice(2).filter((a) => a !== '--baseline');
+  const n = Number(count ?? 50);
   // A history whose commands name its own workflow id (a campaign's batches: `<id>/<stage>/wave-1/batch-1`) replays under that id.
-  const workflowId = process.argv[4];
   const history = historyFromJSON(JSON.parse(fs.readFileSync(path.resolve(file), 'utf8')));
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  const bundle = await bundleWorkflowCode({ workflowsPath: baseline ? require.resolve('./baseline-workflows') : WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
   async function* histories(k: number) { for (let i = 0; i < k; i++) yield { workflowId: workflowId ?? `wf-${i}`, history }; }
   for (const k of [5, n]) {
     const t0 = performance.now();

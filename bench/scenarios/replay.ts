@@ -4,7 +4,10 @@
  * (runReplayHistories), the per-history cost without a worker's start-up. Once for the last size's campaign
  * history, and once for its baseline history when the baseline ran (the floor set by the SDK itself).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { historyToJSON } from '../../dev/history-json';
 import { round, type History } from '../measure';
 import { median, quantile } from '../metrics';
 import type { BenchScenario } from '../scenario';
@@ -68,6 +71,13 @@ export const scenario: BenchScenario<ReplayRun> = {
     const last = <R>(runs: { result: R }[]) => runs[runs.length - 1]?.result;
     const recorded = last(ctx.results.perSize(fleet))?.sampleHistory;
     const recordedBaseline = last(ctx.results.perSize(baseline))?.sampleHistory;
+    if (opts.keepHistories) {
+      fs.mkdirSync(opts.keepHistories, { recursive: true });
+      for (const [name, h] of [['campaign', recorded], ['baseline', recordedBaseline]] as const) {
+        if (h) fs.writeFileSync(path.join(opts.keepHistories, `${name}.json`), historyToJSON(h));
+      }
+      log(`replay: histories written to ${opts.keepHistories}`);
+    }
     return {
       campaign: recorded ? await runReplay(recorded, opts.replays, ctx.stack.campaignBundle) : undefined,
       baseline: recordedBaseline ? await runReplay(recordedBaseline, opts.replays, ctx.stack.baselineBundle) : undefined,
