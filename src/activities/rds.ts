@@ -7,6 +7,7 @@
 import {
   ApplyPendingMaintenanceActionCommand,
   DescribeDBEngineVersionsCommand,
+  type DescribeDBEngineVersionsCommandOutput,
   DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
   ModifyDBInstanceCommand,
@@ -79,11 +80,33 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return db ? toInstanceInfo(region, db, now()) : undefined;
   }
 
+  /**
+   * Identical DescribeDBEngineVersions requests in flight at once share one: a fleet's instances read their
+   * version's upgrade targets again as their window opens (estate.ts `inspect`), hundreds of the same question
+   * within seconds, each waiting its turn in the account's RDS budget. One who asks while the same request waits
+   * or runs gets its answer, which is no older than its own request would have been; a request asked after the
+   * answer came is sent again (nothing is kept). Keyed by the client, which is one per account, role and region.
+   */
+  const versionReads = new WeakMap<object, Map<string, Promise<DescribeDBEngineVersionsCommandOutput>>>();
+  function describeEngineVersion(where: UpgradeTargetsQuery['where'], engine: string, engineVersion: string): Promise<DescribeDBEngineVersionsCommandOutput> {
+    const client = deps.rdsClientFor(where);
+    let inFlight = versionReads.get(client);
+    if (!inFlight) versionReads.set(client, (inFlight = new Map()));
+    const key = `${engine}\n${engineVersion}`;
+    const shared = inFlight.get(key);
+    if (shared) return shared;
+    const request = client.send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion }));
+    inFlight.set(key, request);
+    const settled = () => {
+      if (inFlight.get(key) === request) inFlight.delete(key);
+    };
+    request.then(settled, settled);
+    return request;
+  }
+
   async function listUpgradeTargets({ where, engine, engineVersion }: UpgradeTargetsQuery): Promise<UpgradeTarget[]> {
     const region = regionOf(where);
-    const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, where }, () =>
-      deps.rdsClientFor(where).send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion })),
-    );
+    const out = await callAws({ operation: `DescribeDBEngineVersions ${engine} ${engineVersion}`, where }, () => describeEngineVersion(where, engine, engineVersion));
     const version = out.DBEngineVersions?.find((v) => v.EngineVersion === engineVersion);
     if (!version) {
       throw ApplicationFailure.nonRetryable(

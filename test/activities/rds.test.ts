@@ -186,6 +186,36 @@ describe('rds activities', () => {
       ]);
     });
 
+    it('identical requests in flight share one (a fleet at its window); one asked after the answer is sent again', async () => {
+      const versions = (v: string) => ({ DBEngineVersions: [{ Engine: 'postgres', EngineVersion: v, ValidUpgradeTarget: [{ Engine: 'postgres', EngineVersion: '15.8', IsMajorVersionUpgrade: false, AutoUpgrade: true }] }] });
+      const answers: (() => void)[] = [];
+      rdsMock.on(DescribeDBEngineVersionsCommand).callsFake((input: { EngineVersion: string }) => new Promise((resolve) => answers.push(() => resolve(versions(input.EngineVersion)))));
+      const ask = (v: string) => acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: v });
+      const together = [ask('15.5'), ask('15.5'), ask('15.5'), ask('15.6')];
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand).map((c) => c.args[0].input.EngineVersion), ['15.5', '15.6'], 'one request per version in flight');
+      for (const answer of answers) answer();
+      const targets = await Promise.all(together);
+      assert.ok(targets.every((t) => t.length === 1 && t[0].engineVersion === '15.8'));
+      const later = ask('15.5');
+      await new Promise((r) => setImmediate(r));
+      assert.equal(rdsMock.commandCalls(DescribeDBEngineVersionsCommand).length, 3, 'asked again once the answer came: nothing is kept');
+      answers[2]();
+      assert.equal((await later)[0].engineVersion, '15.8');
+    });
+
+    it('a shared request that fails fails each who asked, and the next ask is sent again', async () => {
+      rdsMock.on(DescribeDBEngineVersionsCommand).rejectsOnce(awsError('Throttling', 'Rate exceeded')).resolves({
+        DBEngineVersions: [{ Engine: 'postgres', EngineVersion: '15.5', ValidUpgradeTarget: [] }],
+      });
+      const ask = () => acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.5' });
+      const both = await Promise.allSettled([ask(), ask()]);
+      assert.deepEqual(both.map((r) => r.status), ['rejected', 'rejected']);
+      assert.equal(rdsMock.commandCalls(DescribeDBEngineVersionsCommand).length, 1);
+      assert.deepEqual(await ask(), []);
+      assert.equal(rdsMock.commandCalls(DescribeDBEngineVersionsCommand).length, 2);
+    });
+
     it('rejects an unknown engine version as non-retryable InvalidInput', async () => {
       rdsMock.on(DescribeDBEngineVersionsCommand).resolves({ DBEngineVersions: [] });
       await expectFailure(acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.99' }), {
