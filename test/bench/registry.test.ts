@@ -124,6 +124,10 @@ describe('bench: options pick the scenarios', function () {
     assert.equal(parseArgs(['--rds-throttle', '300/12']).rdsBudget, 12);
     assert.equal(parseArgs(['--rds-throttle', '300/12', '--rds-budget', 'off']).rdsBudget, undefined);
     assert.equal(parseArgs(['--child-histories', '5']).childHistories, 5);
+    // the replay phase writes its two histories only when asked, into the folder given
+    assert.equal(d.keepHistories, undefined);
+    assert.equal(parseArgs(['--keep-histories', 'out/histories']).keepHistories, path.resolve('out/histories'));
+    assert.match(USAGE, /--keep-histories DIR/);
   });
 });
 
