@@ -138,12 +138,21 @@ export class InstanceCluster {
     this.waitForPromotion();
   }
 
-  /** pg_ctl returns once recovery runs; the cluster is the restored instance once it is "in production". */
+  /**
+   * pg_ctl returns once recovery runs; the cluster is the restored instance once it is "in production" and takes
+   * connections. The control file says "in production" a moment before the postmaster accepts connections (until
+   * then a connection is refused: "the database system is not accepting connections"); on a loaded machine that
+   * moment was long enough for the base backup right after to fail (a CI run of the demo's restore).
+   */
   private waitForPromotion(timeoutMs = 120_000): void {
     const deadline = Date.now() + timeoutMs;
+    const isReady = path.join(this.bin, 'pg_isready');
+    const accepting = () =>
+      !fs.existsSync(isReady) ||
+      runAsPostgres(isReady, ['-h', this.spec.host, '-p', String(this.spec.port), '-U', this.spec.user, '-d', 'postgres', '-q'], { check: false }).status === 0;
     for (;;) {
       const control = runAsPostgres(path.join(this.bin, 'pg_controldata'), ['-D', this.dataDir], { check: false }).stdout ?? '';
-      if (/Database cluster state:\s+in production/.test(control) && this.server.running()) return;
+      if (/Database cluster state:\s+in production/.test(control) && this.server.running() && accepting()) return;
       if (!this.server.running()) throw new Error(`point-in-time recovery failed:\n${this.server.logTail()}`);
       if (Date.now() > deadline) throw new Error(`point-in-time recovery did not finish within ${timeoutMs / 1000} s:\n${this.server.logTail()}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
