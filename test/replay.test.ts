@@ -37,6 +37,11 @@ const LATEST_FULL_CAMPAIGN_EVENT_BUDGET = 270;
 const ONE_MARKER = '15-one-patch-marker/';
 const LATEST = ONE_MARKER;
 
+/** The patch id a `core_patch` marker event records. */
+function patchIdOf(e: { markerRecordedEventAttributes?: { details?: Record<string, { payloads?: unknown[] | null }> | null } | null }): string {
+  return (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload) as { id: string }).id;
+}
+
 function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')));
 }
@@ -265,7 +270,7 @@ describe('replay of recorded histories', function () {
     for (const file of since) {
       const events = load(file).events ?? [];
       const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-      const ids = markers.map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload) as { id: string }).id);
+      const ids = markers.map(patchIdOf);
       // A batch takes no patch at all.
       assert.deepEqual(ids, file.endsWith('-batch.json') ? [] : [EVERY_PATCH_OF_2026_12_07], file);
       const firstTask = events.find((e) => e.workflowTaskCompletedEventAttributes)!.eventId!.toString();
@@ -283,7 +288,7 @@ describe('replay of recorded histories', function () {
       files
         .filter((f) => !f.startsWith(ONE_MARKER))
         .flatMap((f) => (load(f).events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'))
-        .map((e) => (defaultPayloadConverter.fromPayload(e.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0] as Payload) as { id: string }).id),
+        .map(patchIdOf),
     );
     for (const id of recordedIds) assert.ok(COVERED_BY_ONE_MARKER.includes(id), id);
   });
