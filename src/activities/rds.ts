@@ -37,7 +37,7 @@ import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
-import { canModifyNow, isAsWanted, readinessToStart, readinessToStop, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { AVAILABLE, canModifyNow, isAsWanted, stuckWhileWaiting, readinessToStart, readinessToStop, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy } from '../domain/pending-maintenance';
 import { copiedIops, copiedTags, readRestoreTime } from '../domain/restore-source';
 
@@ -196,6 +196,16 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `started the upgrade of ${instanceId} from ${current.engineVersion} to ${targetVersion}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
+  /** A wait for a state that can no longer come by itself ends now, saying what to do (STUCK_STATUSES). */
+  function stopIfStuck(current: InstanceInfo, region: string, want: { status?: string; engineVersion?: string }, wanted: string): void {
+    const why = stuckWhileWaiting(current, want);
+    if (!why) return;
+    throw ApplicationFailure.nonRetryable(
+      `${current.instanceId} in ${region} is ${current.status}, which RDS does not leave by itself, so it will not become ${wanted}: ${why}.`,
+      FailureTypes.InstanceStuck,
+    );
+  }
+
   async function waitForInstance({ where, instanceId, want, poll }: InstanceWait): Promise<InstanceInfo> {
     const region = regionOf(where);
     const wanted = [
@@ -206,6 +216,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return pollUntil(poll, async () => {
       const current = await describeInstance({ where, instanceId });
       if (isAsWanted(current, want)) return { done: true, value: current };
+      stopIfStuck(current, region, want, wanted);
       return { done: false, waitingFor: `${instanceId} in ${region} is ${current.status} at ${current.engineVersion} (AutoMinorVersionUpgrade ${current.autoMinorVersionUpgrade}); waiting for ${wanted}` };
     });
   }
@@ -216,6 +227,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       const info = await describeInstance({ where, instanceId });
       const end = windowWatchEnd(info, want);
       if (end) return { done: true, value: { kind: end, info } };
+      stopIfStuck(info, region, { status: AVAILABLE, engineVersion: want.engineVersion }, `available at ${want.engineVersion}`);
       return { done: false, waitingFor: `${instanceId} in ${region} is ${info.status} at ${info.engineVersion}; watching its window for ${want.engineVersion}` };
     });
   }

@@ -351,4 +351,6 @@ export const FailureTypes = {
   DatabaseUnavailable: 'DatabaseUnavailable',
   /** A Blue/Green deployment the campaign created is gone (deleted by a person): the team decides (non-retryable). */
   BlueGreenDeploymentNotFound: 'BlueGreenDeploymentNotFound',
+  /** The instance is in a status RDS does not leave without a person (failed, restore-error, incompatible-…, storage-full): a wait for another ends at once (non-retryable). */
+  InstanceStuck: 'InstanceStuck',
 } as const;

@@ -54,6 +54,34 @@ export function isAsWanted(instance: Pick<InstanceInfo, 'status' | 'engineVersio
 }
 
 /**
+ * Statuses RDS leaves only when a person acts, or never (AWS's DB instance status table): what each means and
+ * what to do. A wait for another status ends at once with this, rather than polling until its deadline (a
+ * restore's is a day) for a state that can no longer come.
+ */
+export const STUCK_STATUSES: Readonly<Record<string, string>> = {
+  failed: 'RDS cannot recover the instance; restore it to its latest restorable time to recover its data',
+  'restore-error': 'the restore failed; read the instance\'s RDS events for why, then restore into another identifier (this instance is kept)',
+  'incompatible-restore': 'RDS cannot do this point-in-time restore; choose another restore time',
+  'insufficient-capacity': 'RDS has no capacity for its instance class in its Availability Zone; restore with another class or zone, or later',
+  'inaccessible-encryption-credentials': 'its AWS KMS key cannot be accessed or recovered',
+  'inaccessible-encryption-credentials-recoverable': 'its AWS KMS key cannot be accessed; enable the key, then start the instance',
+  'incompatible-network': 'its VPC keeps RDS from a recovery action (for example no free IP address in a subnet); fix its subnets',
+  'incompatible-option-group': 'an option group change is not compatible with it; correct its option group',
+  'incompatible-parameters': 'its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it',
+  'storage-full': 'it has used all its allocated storage; scale the storage up (ModifyDBInstance AllocatedStorage)',
+};
+
+/**
+ * Why the wanted state cannot come by itself (the instance is in a STUCK_STATUSES status it is not waited in),
+ * or undefined while it may. A wait for a setting alone (the flag, by Terraform) is not ended by a status.
+ */
+export function stuckWhileWaiting(instance: Pick<InstanceInfo, 'status'>, want: { status?: string; engineVersion?: string }): string | undefined {
+  if (want.status === undefined && want.engineVersion === undefined) return undefined;
+  if (instance.status === want.status) return undefined;
+  return STUCK_STATUSES[instance.status];
+}
+
+/**
  * Why a window watch ends now, or undefined while it goes on. Only an instance at rest ends it: available at the
  * target (upgraded), available at a newer version (past the target: the target will never come), or available
  * with the flag the window needs found off (an upgrade under way no longer needs the flag).

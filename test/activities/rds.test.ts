@@ -444,6 +444,15 @@ describe('rds activities', () => {
       });
     }
 
+    it('ends at once, non-retryable, when the instance is in a status RDS does not leave by itself', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.5', AutoMinorVersionUpgrade: true, DBInstanceStatus: 'incompatible-parameters' })] });
+      await expectFailure(acts.watchMaintenanceWindow({ where: REGION, instanceId: ID, want: { engineVersion: '15.8', autoMinorVersionUpgrade: true } }), {
+        type: FailureTypes.InstanceStuck,
+        nonRetryable: true,
+        message: [/incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8/, /revert or fix the parameters, then reboot it/],
+      });
+    });
+
     it('keeps watching while the upgrade runs, flag or not (NotReady)', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ EngineVersion: '15.5', AutoMinorVersionUpgrade: false, DBInstanceStatus: 'upgrading' })] });
       await expectFailure(acts.watchMaintenanceWindow({ where: REGION, instanceId: ID, want: { engineVersion: '15.8', autoMinorVersionUpgrade: true } }), { type: FailureTypes.NotReady, nonRetryable: false, message: [/upgrading at 15\.5/] });
@@ -467,6 +476,21 @@ describe('rds activities', () => {
       const info = await acts.waitForInstance({ where: REGION, instanceId: ID, want });
       assert.equal(info.engineVersion, '15.7');
       assert.equal(rdsMock.commandCalls(DescribeDBInstancesCommand).length, 3);
+    });
+
+    it('a restore that RDS ended in restore-error fails the wait at once, non-retryable, saying what to do', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'restore-error' })] });
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want: { status: 'available' } }), {
+        type: FailureTypes.InstanceStuck,
+        nonRetryable: true,
+        message: [new RegExp(`${ID} in ${REGION} is restore-error`), /will not become available/, /restore into another identifier \(this instance is kept\)/],
+      });
+      assert.equal(rdsMock.commandCalls(DescribeDBInstancesCommand).length, 1);
+    });
+
+    it('a wait for the flag alone goes on whatever the status (a Terraform change can still come)', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'storage-full', AutoMinorVersionUpgrade: true })] });
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want: { autoMinorVersionUpgrade: false } }), { type: FailureTypes.NotReady, nonRetryable: false });
     });
 
     it('ignores the version when none is wanted', async () => {

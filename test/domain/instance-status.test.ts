@@ -11,6 +11,8 @@ import {
   isAvailableAt,
   readinessToStart,
   readinessToStop,
+  STUCK_STATUSES,
+  stuckWhileWaiting,
   upgradeUnderWay,
   windowWatchEnd,
 } from '../../src/domain/instance-status';
@@ -63,6 +65,40 @@ describe('domain: instance statuses (DescribeDBInstances DBInstanceStatus)', () 
     it('without the flag wanted, a flag found off does not end it', () => {
       assert.equal(windowWatchEnd(at('available', '15.5', false), { engineVersion: '15.8' }), undefined);
     });
+  });
+
+  describe('stuckWhileWaiting: a state that can no longer come by itself ends the wait', () => {
+    it('names the statuses of AWS\'s table that RDS leaves only when a person acts, or never', () => {
+      assert.deepEqual(Object.keys(STUCK_STATUSES).sort(), [
+        'failed',
+        'inaccessible-encryption-credentials',
+        'inaccessible-encryption-credentials-recoverable',
+        'incompatible-network',
+        'incompatible-option-group',
+        'incompatible-parameters',
+        'incompatible-restore',
+        'insufficient-capacity',
+        'restore-error',
+        'storage-full',
+      ]);
+    });
+    for (const [what, status, want, stuck] of [
+      ['a restore that failed, waited for available', 'restore-error', { status: 'available' }, /restore into another identifier/],
+      ['an upgrade RDS could not start at the target', 'incompatible-parameters', { status: 'available', engineVersion: '15.8' }, /parameter group/],
+      ['a window watch (a version wanted) on a full disk', 'storage-full', { engineVersion: '15.8' }, /scale the storage up/],
+      ['a stop waited for on a failed instance', 'failed', { status: 'stopped' }, /latest restorable time/],
+      ['a restore still creating', 'creating', { status: 'available' }, undefined],
+      ['an upgrade under way', 'upgrading', { status: 'available', engineVersion: '15.8' }, undefined],
+      ['a stopped instance (RDS starts it again after 7 days)', 'stopped', { status: 'available' }, undefined],
+      ['the status waited for itself', 'storage-full', { status: 'storage-full' }, undefined],
+      ['a wait for the flag alone (Terraform changes it, whatever the status)', 'storage-full', {}, undefined],
+    ] as const) {
+      it(`${what}: ${stuck ? 'ends' : 'goes on'}`, () => {
+        const why = stuckWhileWaiting({ status }, want);
+        if (stuck) assert.match(why ?? '', stuck);
+        else assert.equal(why, undefined);
+      });
+    }
   });
 
   it('a stop, a start and a modification: already done, now, or not yet', () => {

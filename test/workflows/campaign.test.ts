@@ -171,6 +171,23 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   }
 
+  it('staging: an upgrade RDS ends in incompatible-parameters fails the campaign at its next poll, saying what to fix', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.upgradeEndsIn = 'incompatible-parameters';
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const stages = runbookSpec().stages.slice(1, 2);
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `stuck-${taskQueue}` });
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'CampaignFailed');
+      assert.match(failure.message, /^campaign pg-minor-15-8 failed: notify-staging is incompatible-parameters: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
+      const s = await handle.query(campaignStatusQuery);
+      assert.deepEqual([s.state, s.stages[0].status], ['failed', 'failed']);
+      assert.ok(fake.callsOf('waitForInstance').length < 20, 'not polled until the probe\'s deadline');
+    });
+  });
+
   it('production: only a listed approver counts, and the minimum number of approvals is required', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();

@@ -285,6 +285,29 @@ describe('restoreAndCutover (time-skipping)', function () {
     });
   });
 
+  it('a restore RDS ends in restore-error fails at its next poll (not at the day\'s deadline), before any cutover step, keeping the instance', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.restoreEndsIn = 'restore-error';
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `restore-error-${taskQueue}` });
+      const failure = await failureOf(handle.result());
+      assert.equal(failure.type, 'InstanceStuck');
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, /notify-restored is restore-error: the restore failed; read the instance's RDS events for why, then restore into another identifier/);
+      const s = await handle.query(restoreStatusQuery);
+      assert.equal(s.state, 'failed');
+      // Polled through the 3 hours the restore took (backing off from 1 s to the 5 minutes' interval), then once
+      // more: not every 5 minutes until the day's deadline (288 polls).
+      const polls = fake.callsOf('waitForInstance').length;
+      assert.ok(polls < 60, `${polls} polls`);
+      assert.ok(s.followUps.some((f) => /notify-restored is kept, never deleted/.test(f)), 'the failed instance is kept for its RDS events');
+      assert.deepEqual(fake.mutations().map((c) => c.name), ['ensureSecurityGroup', 'allowIngressFromSecurityGroup', 'restoreToPointInTime']);
+      assert.equal(status(fake, 'notify-production'), 'available', 'the old instance was never stopped');
+      assert.equal(record(fake).value, OLD);
+    });
+  });
+
   it('new runs take the patched path: the outage is announced right before the old instance stops (patch marker recorded)', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
