@@ -188,6 +188,24 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   });
 
+  it('preview: an upgrade its window leaves in incompatible-parameters ends the watch at once; the campaign fails with the flag turned back off', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.upgradeEndsIn = 'incompatible-parameters';
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `stuck-window-${taskQueue}` });
+      const failure = await failureOf(handle.result());
+      assert.match(failure.message, /notify-preview is incompatible-parameters: its DB parameter group is not compatible with it/);
+      const s = await handle.query(campaignStatusQuery);
+      assert.deepEqual([s.state, s.stages[0].status, s.stages[0].missedWindows], ['failed', 'failed', 0], 'not counted as a missed window, never planned again');
+      const preview = fake.instances.get('eu-west-2/notify-preview')!;
+      assert.deepEqual([preview.status, preview.autoMinorVersionUpgrade], ['incompatible-parameters', false], 'the flag is as it was before');
+      assert.ok(s.timeline.some((t) => t.step === 'compensated' && /AutoMinorVersionUpgrade/.test(t.detail ?? '')));
+    });
+  });
+
   it('production: only a listed approver counts, and the minimum number of approvals is required', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
