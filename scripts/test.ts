@@ -10,7 +10,8 @@
  * `npm run mocha` still runs every suite in one process, one after the other (handy with `-- --grep`).
  * `npm test -- --list` prints the groups; `npm test -- demo durability` runs only the groups named.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -78,8 +79,36 @@ interface Outcome {
   code: number | null;
   signal: NodeJS.Signals | null;
   ms: number;
+  /** CPU the group's processes used (user + system), when this machine says (see childrenCpuMs). */
+  cpuMs?: number;
   output: string;
 }
+
+/** Clock ticks per second of /proc's times (USER_HZ: 100 on Linux unless getconf says otherwise). */
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU used so far by this process's children that have ended (with the descendants each waited for): cutime +
+ * cstime of /proc/self/stat. Read as each group ends, the difference is that group's CPU (two groups ending in
+ * the same instant share one figure; a process a group left running is not counted). Undefined without /proc.
+ */
+function childrenCpuMs(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[13]) + Number(fields[14]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+let cpuReadMs = childrenCpuMs();
 
 const running = new Set<ReturnType<typeof spawn>>();
 
@@ -100,7 +129,10 @@ function run(group: Group): Promise<Outcome> {
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     const done = (code: number | null, signal: NodeJS.Signals | null, extra = '') => {
       running.delete(child);
-      resolve({ group, code, signal, ms: Date.now() - started, output: Buffer.concat(chunks).toString() + extra });
+      const cpuNow = childrenCpuMs();
+      const cpuMs = cpuNow !== undefined && cpuReadMs !== undefined ? cpuNow - cpuReadMs : undefined;
+      cpuReadMs = cpuNow;
+      resolve({ group, code, signal, ms: Date.now() - started, cpuMs, output: Buffer.concat(chunks).toString() + extra });
     };
     child.once('error', (err) => done(1, null, `\ncould not start ${group.command}: ${err.message}\n`));
     child.once('close', (code, signal) => done(code, signal));
@@ -173,8 +205,12 @@ async function main(argv: string[]): Promise<number> {
   const failed = outcomes.filter((o) => !passed(o));
   for (const o of failed) printFailures(o);
   console.log(`\n── summary ${'─'.repeat(90)}`);
-  for (const o of outcomes) console.log(`  ${o.group.name.padEnd(11)} ${verdict(o).padEnd(16)} ${seconds(o.ms).padStart(6)}   ${counts(o)}`);
-  console.log(`npm test ${failed.length ? `FAILED (${failed.map((o) => o.group.name).join(', ')})` : 'passed'} in ${seconds(wall)} wall`);
+  // CPU beside the wall time: the groups share the machine's cores, so their CPU together bounds the wall time.
+  const cpu = (o: Outcome) => (o.cpuMs === undefined ? '' : `CPU ${seconds(o.cpuMs)}`.padStart(10));
+  for (const o of outcomes) console.log(`  ${o.group.name.padEnd(11)} ${verdict(o).padEnd(16)} ${seconds(o.ms).padStart(6)} ${cpu(o)}   ${counts(o)}`);
+  const cpuMs = outcomes.every((o) => o.cpuMs !== undefined) ? outcomes.reduce((sum, o) => sum + o.cpuMs!, 0) : undefined;
+  const cpuText = cpuMs === undefined ? '' : `, ${seconds(cpuMs)} of CPU on ${os.availableParallelism()} core(s)`;
+  console.log(`npm test ${failed.length ? `FAILED (${failed.map((o) => o.group.name).join(', ')})` : 'passed'} in ${seconds(wall)} wall${cpuText}`);
   return failed.length ? 1 : 0;
 }
 
