@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../src/worker';
 import { LEGACY_POSITIONAL } from '../src/activities/positional';
@@ -15,6 +16,7 @@ import { splitAfterLocalActivityMarkers } from './history-split';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { timeSkippingEnv } from './harness';
 import { DEMO_MASTER_PASSWORD } from '../sim';
+import { STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS } from '../src/domain/fleet';
 import { COVERED_BY_ONE_MARKER, EVERY_PATCH_OF_2026_12_07 } from '../src/workflows/shared/patches';
 import { ESTATE_GUARD_PATCH, FLEET_BATCHES_PATCH, FLEET_PLACES_TOGETHER_PATCH, FLEET_STATUS_LISTS_A_PART_PATCH, UPSERT_ONLY_CHANGES_PATCH, WINDOW_GROUP_TEXT_PATCH } from '../src/workflows/campaign/run';
 import { BASTION_CHECKED_PATCH, LEAST_ACCESS_AND_SAFE_CUTOVER_PATCH, NOTIFY_BEFORE_STOP_PATCH } from '../src/workflows/restore/run';
@@ -187,6 +189,21 @@ describe('replay of recorded histories', function () {
       if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
     }
     assert.equal(replayed, files.length);
+    assert.deepEqual(failures, []);
+  });
+
+  it('a campaign of 5,000 instances started with places read together before the 3,000 cap replays: its start time decides its cap', async function () {
+    // bench:campaign-scale's run of 06:32 on 2026-12-07 (gzipped: 14.8 MB of JSON); the cap of 3,000 reached main at
+    // 06:40, and no marker tells such a run from a later one (src/domain/fleet.ts STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS).
+    const json = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(DIR, '13-fleet-places/campaign-scale-5000.json.gz'))).toString('utf8'));
+    const history = historyFromJSON(json);
+    const events = history.events ?? [];
+    assert.ok(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length > 100, 'it ran its batches');
+    assert.ok(Date.parse(String(json.events[0].eventTime)) < STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS, 'started before the cap');
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, replayName: 'large-campaign' }, [{ workflowId: 'campaign-scale-5000', history }])) {
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.name}: ${r.error.message}`);
+    }
     assert.deepEqual(failures, []);
   });
 

@@ -243,6 +243,30 @@ export const STATUS_NAMED_EVERY_INSTANCE_MAX = 3_000;
 export const BATCHED_MAX_INSTANCES_BEFORE = 10_000;
 /** The cap of runs started before batches: their campaign's own history grew by about seven events per instance. */
 export const LEGACY_MAX_INSTANCES = 1000;
+/**
+ * When the 3,000 cap (STATUS_NAMED_EVERY_INSTANCE_MAX) reached main: commit fd6cb2a, 2026-12-07 06:40:49 UTC. Runs
+ * with places read together started on the commits before it (feb23f3 to ff5e85d, from 06:09) took 10,000, and
+ * no marker tells them from the runs started after: only their start time does. Without it a campaign of more than
+ * 3,000 instances started then failed its preflight on replay (bench/campaign-scale's history of 10,000 instances,
+ * recorded at 06:09, met a nondeterminism error at its first batch).
+ */
+export const STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS = 1_796_625_649_000;
+
+/** What a run decided when it started (its patches, and its start time from its first event): which cap is its. */
+export interface CapRules {
+  fleetBatches: boolean;
+  fleetPlacesTogether: boolean;
+  fleetStatusListsAPart: boolean;
+  startedMs: number;
+}
+
+/** The most instances a run upgrades, by the rules it started under (each kept so that its preflight decides as it did). */
+export function campaignInstanceCap(r: CapRules): number {
+  if (!r.fleetBatches) return LEGACY_MAX_INSTANCES;
+  if (!r.fleetPlacesTogether) return BATCHED_MAX_INSTANCES_BEFORE;
+  if (r.fleetStatusListsAPart) return MAX_INSTANCES_PER_CAMPAIGN;
+  return r.startedMs < STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS ? BATCHED_MAX_INSTANCES_BEFORE : STATUS_NAMED_EVERY_INSTANCE_MAX;
+}
 
 /** The preflight problem of a campaign whose fleet stages would upgrade more than one campaign should, or none. */
 export function campaignSizeProblem(toUpgrade: number, max = MAX_INSTANCES_PER_CAMPAIGN): string | undefined {

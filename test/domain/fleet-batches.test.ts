@@ -3,7 +3,7 @@
  * campaign may hold (runs started before batches: 1000; since: 10,000, bounded by the status's size).
  */
 import assert from 'node:assert/strict';
-import { BATCHED_MAX_INSTANCES_BEFORE, DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, STATUS_NAMED_EVERY_INSTANCE_MAX, batchesAtMost, batchesOf, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
+import { BATCHED_MAX_INSTANCES_BEFORE, DEFAULT_INSTANCES_PER_WORKFLOW, LEGACY_MAX_INSTANCES, MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS, STATUS_NAMED_EVERY_INSTANCE_MAX, batchesAtMost, batchesOf, campaignInstanceCap, campaignBatchesProblem, campaignSizeProblem, fleetBatchId } from '../../src/domain/fleet';
 
 describe('fleet batches', function () {
   it('a wave is cut into the fewest batches of at most the size, as even as can be, in order', function () {
@@ -31,6 +31,19 @@ describe('fleet batches', function () {
     assert.match(campaignSizeProblem(STATUS_NAMED_EVERY_INSTANCE_MAX + 1, STATUS_NAMED_EVERY_INSTANCE_MAX)!, /select 3001 instances to upgrade; one campaign upgrades at most 3000 \(its status names every instance/);
     assert.equal(campaignSizeProblem(1001), undefined);
     assert.match(campaignSizeProblem(1001, LEGACY_MAX_INSTANCES)!, /at most 1000 \(its history grows with every instance\)/);
+  });
+
+  it('a run keeps the cap of the rules it started under: its patches, and for runs with places read together but no part listed, its start time', function () {
+    const since = STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS;
+    assert.equal(new Date(since).toISOString(), '2026-12-07T06:40:49.000Z', 'when the 3,000 cap reached main');
+    const cap = (fleetBatches: boolean, fleetPlacesTogether: boolean, fleetStatusListsAPart: boolean, startedMs = since + 1) => campaignInstanceCap({ fleetBatches, fleetPlacesTogether, fleetStatusListsAPart, startedMs });
+    assert.equal(cap(false, false, false), LEGACY_MAX_INSTANCES);
+    assert.equal(cap(true, false, false), BATCHED_MAX_INSTANCES_BEFORE);
+    assert.equal(cap(true, true, true), MAX_INSTANCES_PER_CAMPAIGN);
+    assert.equal(cap(true, true, true, since - 1), MAX_INSTANCES_PER_CAMPAIGN, 'the newest rules whenever the clock says');
+    assert.equal(cap(true, true, false), STATUS_NAMED_EVERY_INSTANCE_MAX, 'started once the cap was on main');
+    assert.equal(cap(true, true, false, since), STATUS_NAMED_EVERY_INSTANCE_MAX);
+    assert.equal(cap(true, true, false, since - 1), 10_000, 'started on the commits before it, which allowed 10,000');
   });
 
   it('a campaign runs at most 500 batches (600 for runs started before): waves of one instance each count one; a stage with approval counts a window group per weekly half-hour at most', function () {

@@ -8,7 +8,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { CallerIdentity, FleetFound, FleetInstanceReport, InstanceInfo, ResolvedStage, UpgradeTarget } from '../../api';
 import { atMostAtOnce } from '../../domain/at-most-at-once';
 import { locationFor } from '../../domain/aws-identity';
-import { BATCHED_MAX_INSTANCES_BEFORE, LEGACY_MAX_INSTANCES, MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, MAX_INSTANCES_PER_CAMPAIGN, STATUS_NAMED_EVERY_INSTANCE_MAX, batchesAtMost, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, fleetQuery, PLACES_AT_ONCE, sameNameInSeveralPlaces } from '../../domain/fleet';
+import { MAX_BATCHES_BEFORE, MAX_BATCHES_PER_CAMPAIGN, batchesAtMost, campaignInstanceCap, campaignBatchesProblem, campaignSizeProblem, countStates, describeOrder, describeSelection, fleetChildId, fleetLocations, fleetQuery, PLACES_AT_ONCE, sameNameInSeveralPlaces } from '../../domain/fleet';
 import type { FleetEntry } from '../../domain/fleet';
 import { assessStage, needsUpgradeTargets } from '../../domain/preflight';
 import { replicaLocation } from '../../domain/estate';
@@ -69,8 +69,8 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   }
   const total = [...c.fleets.values()].reduce((n, entries) => n + entries.length, 0);
   // Runs started before batches are held to 1000; runs with batches started before places were read together, to
-  // 10,000; then, until a status answer listed a part of a large stage, to 3,000.
-  const cap = !c.fleetBatches ? LEGACY_MAX_INSTANCES : !c.fleetPlacesTogether ? BATCHED_MAX_INSTANCES_BEFORE : c.fleetStatusListsAPart ? MAX_INSTANCES_PER_CAMPAIGN : STATUS_NAMED_EVERY_INSTANCE_MAX;
+  // 10,000; then, until a status answer listed a part of a large stage, to 3,000 (from 06:40 UTC on 2026-12-07).
+  const cap = campaignInstanceCap({ fleetBatches: c.fleetBatches, fleetPlacesTogether: c.fleetPlacesTogether, fleetStatusListsAPart: c.fleetStatusListsAPart, startedMs: workflowInfo().runStartTime.getTime() });
   const tooMany = campaignSizeProblem(total, cap);
   if (tooMany) problems.push(tooMany);
   // Runs started before batches had no such bound.
