@@ -22,7 +22,8 @@ export function slimBatch(starts: readonly FleetInstanceStart[]): { common: Flee
     }
     const own = stage as unknown as Record<string, unknown>;
     const differs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(own)) if (v !== undefined && JSON.stringify(v) !== templateText.get(k)) differs[k] = v;
+    // The same value (a primitive, or the stage spec's own object every member shares) needs no text to compare.
+    for (const [k, v] of Object.entries(own)) if (v !== undefined && v !== template[k] && JSON.stringify(v) !== templateText.get(k)) differs[k] = v;
     const unset = Object.keys(template).filter((k) => template[k] !== undefined && own[k] === undefined);
     return { workflowId, stage: differs as Partial<ResolvedStage>, ...(unset.length ? { unset } : {}), ...(window ? { window } : {}) };
   });

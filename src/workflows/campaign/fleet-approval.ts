@@ -3,7 +3,7 @@
  * by window; one approval covering every instance and its window (asked again when any window moved
  * before it came); one status-page scheduled maintenance per window group.
  */
-import type { StageReport } from '../../api';
+import type { FleetInstanceReport, StageReport } from '../../api';
 import { invalidateOtherPlans, whoMayApprove } from '../../domain/approvals';
 import { fleetApprovalPlanId, groupByWindow, memberKey, windowGroupKey, type FleetEntry, type WindowGroup } from '../../domain/fleet';
 import { describeWindowGroup, describeWindowGroups, instanceNames } from '../../domain/window-group';
@@ -57,11 +57,17 @@ function approvalOfStarts(st: StageRun, count: number, groups: WindowGroup[]): s
 function reportWindowGroups(report: StageReport, groups: WindowGroup[]): void {
   const fleet = report.fleet!;
   fleet.windowGroups = groups.map((g) => ({ start: iso(g.window.startMs), end: iso(g.window.endMs), instances: g.members.length }));
+  // An index, not a search per member: a production stage of 3,333 instances searched 5.5 million reports on
+  // each replay of the campaign (0.4 s of its 7.9 at 10,000 instances, bench/profile-replay.ts).
+  const byKey = new Map<string, FleetInstanceReport>();
+  for (const x of fleet.instances) if (!byKey.has(memberKey(x))) byKey.set(memberKey(x), x); // the first, as a search found
   groups.forEach((g, i) => {
+    const start = iso(g.window.startMs);
+    const end = iso(g.window.endMs);
     for (const p of g.members) {
-      const r = fleet.instances.find((x) => x.region === p.member.region && x.instanceId === p.member.instanceId)!;
+      const r = byKey.get(memberKey(p.member))!;
       r.wave = i + 1;
-      r.window = { start: iso(g.window.startMs), end: iso(g.window.endMs) };
+      r.window = { start, end };
       if (p.flags.length) r.flags = p.flags;
       else delete r.flags;
     }
