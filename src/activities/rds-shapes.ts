@@ -51,6 +51,7 @@ export function instanceBasics(region: string, db: DBInstance) {
     preferredMaintenanceWindow: db.PreferredMaintenanceWindow ?? '',
     instanceClass: db.DBInstanceClass ?? '',
     allocatedStorage: db.AllocatedStorage,
+    maxAllocatedStorage: db.MaxAllocatedStorage,
     tags: tagsToRecord(db.TagList),
     ...(db.ReadReplicaDBInstanceIdentifiers?.length ? { readReplicaIds: db.ReadReplicaDBInstanceIdentifiers } : {}),
     ...(db.ReadReplicaSourceDBInstanceIdentifier ? { replicaSourceId: db.ReadReplicaSourceDBInstanceIdentifier } : {}),

@@ -37,7 +37,7 @@ import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
-import { AVAILABLE, canModifyNow, isAsWanted, stuckWhileWaiting, readinessToStart, readinessToStop, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy } from '../domain/pending-maintenance';
 import { copiedIops, copiedTags, readRestoreTime } from '../domain/restore-source';
 
@@ -200,10 +200,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   function stopIfStuck(current: InstanceInfo, region: string, want: { status?: string; engineVersion?: string }, wanted: string): void {
     const why = stuckWhileWaiting(current, want);
     if (!why) return;
-    throw ApplicationFailure.nonRetryable(
-      `${current.instanceId} in ${region} is ${current.status}, which RDS does not leave by itself, so it will not become ${wanted}: ${why}.`,
-      FailureTypes.InstanceStuck,
-    );
+    throw ApplicationFailure.nonRetryable(stuckMessage(current, region, wanted, why), FailureTypes.InstanceStuck);
   }
 
   async function waitForInstance({ where, instanceId, want, poll }: InstanceWait): Promise<InstanceInfo> {

@@ -51,6 +51,8 @@ export interface InstanceInfo {
   multiAZ: boolean;
   storageType?: string;
   allocatedStorage?: number;
+  /** MaxAllocatedStorage: the storage autoscaling limit (GiB), absent when storage autoscaling is off. */
+  maxAllocatedStorage?: number;
   iops?: number;
   kmsKeyId?: string;
   dbSubnetGroupName?: string;

@@ -61,24 +61,32 @@ export function isAsWanted(instance: Pick<InstanceInfo, 'status' | 'engineVersio
 export const STUCK_STATUSES: Readonly<Record<string, string>> = {
   failed: 'RDS cannot recover the instance; restore it to its latest restorable time to recover its data',
   'restore-error': 'the restore failed; read the instance\'s RDS events for why, then restore into another identifier (this instance is kept)',
-  'incompatible-restore': 'RDS cannot do this point-in-time restore; choose another restore time',
+  'incompatible-restore': 'RDS could not do this point-in-time restore (AWS names temporary tables among the causes); read the instance\'s RDS events, then restore into another identifier, at another time if need be',
   'insufficient-capacity': 'RDS has no capacity for its instance class in its Availability Zone; restore with another class or zone, or later',
-  'inaccessible-encryption-credentials': 'its AWS KMS key cannot be accessed or recovered',
+  'inaccessible-encryption-credentials': 'its AWS KMS key cannot be accessed or recovered; restore the instance from a backup',
   'inaccessible-encryption-credentials-recoverable': 'its AWS KMS key cannot be accessed; enable the key, then start the instance',
-  'incompatible-network': 'its VPC keeps RDS from a recovery action (for example no free IP address in a subnet); fix its subnets',
+  'incompatible-network': 'its VPC keeps RDS from a recovery action (for example no free IP address in a subnet); fix its subnets, then start the instance',
   'incompatible-option-group': 'an option group change is not compatible with it; correct its option group',
   'incompatible-parameters': 'its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it',
-  'storage-full': 'it has used all its allocated storage; scale the storage up (ModifyDBInstance AllocatedStorage)',
+  'storage-full': 'it has used all its allocated storage and storage autoscaling cannot raise it; scale the storage up (ModifyDBInstance AllocatedStorage)',
 };
 
 /**
  * Why the wanted state cannot come by itself (the instance is in a STUCK_STATUSES status it is not waited in),
- * or undefined while it may. A wait for a setting alone (the flag, by Terraform) is not ended by a status.
+ * or undefined while it may. A wait for a setting alone (the flag, by Terraform) is not ended by a status. A full
+ * disk is not stuck while storage autoscaling may still raise it (MaxAllocatedStorage above AllocatedStorage: RDS
+ * grows it once its cooldown since the last change has passed).
  */
-export function stuckWhileWaiting(instance: Pick<InstanceInfo, 'status'>, want: { status?: string; engineVersion?: string }): string | undefined {
+export function stuckWhileWaiting(instance: Pick<InstanceInfo, 'status' | 'allocatedStorage' | 'maxAllocatedStorage'>, want: { status?: string; engineVersion?: string }): string | undefined {
   if (want.status === undefined && want.engineVersion === undefined) return undefined;
   if (instance.status === want.status) return undefined;
+  if (instance.status === 'storage-full' && instance.maxAllocatedStorage !== undefined && instance.maxAllocatedStorage > (instance.allocatedStorage ?? 0)) return undefined;
   return STUCK_STATUSES[instance.status];
+}
+
+/** What a wait that ends on a stuck status says (the activity's failure message, and the fake's). */
+export function stuckMessage(instance: Pick<InstanceInfo, 'instanceId' | 'status'>, region: string, wanted: string, why: string): string {
+  return `${instance.instanceId} in ${region} is ${instance.status}, which RDS does not leave by itself, so it will not become ${wanted}: ${why}.`;
 }
 
 /**

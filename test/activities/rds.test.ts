@@ -488,6 +488,13 @@ describe('rds activities', () => {
       assert.equal(rdsMock.commandCalls(DescribeDBInstancesCommand).length, 1);
     });
 
+    it('a full disk storage autoscaling may still raise (MaxAllocatedStorage above AllocatedStorage) is waited out', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'storage-full', AllocatedStorage: 100, MaxAllocatedStorage: 500 })] });
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want: { status: 'available' } }), { type: FailureTypes.NotReady, nonRetryable: false });
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'storage-full', AllocatedStorage: 100 })] });
+      await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want: { status: 'available' } }), { type: FailureTypes.InstanceStuck, nonRetryable: true, message: [/storage autoscaling cannot raise it/] });
+    });
+
     it('a wait for the flag alone goes on whatever the status (a Terraform change can still come)', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'storage-full', AutoMinorVersionUpgrade: true })] });
       await expectFailure(acts.waitForInstance({ where: REGION, instanceId: ID, want: { autoMinorVersionUpgrade: false } }), { type: FailureTypes.NotReady, nonRetryable: false });

@@ -82,7 +82,7 @@ describe('domain: instance statuses (DescribeDBInstances DBInstanceStatus)', () 
         'storage-full',
       ]);
     });
-    for (const [what, status, want, stuck] of [
+    for (const [what, status, want, stuck, storage] of [
       ['a restore that failed, waited for available', 'restore-error', { status: 'available' }, /restore into another identifier/],
       ['an upgrade RDS could not start at the target', 'incompatible-parameters', { status: 'available', engineVersion: '15.8' }, /parameter group/],
       ['a window watch (a version wanted) on a full disk', 'storage-full', { engineVersion: '15.8' }, /scale the storage up/],
@@ -91,10 +91,12 @@ describe('domain: instance statuses (DescribeDBInstances DBInstanceStatus)', () 
       ['an upgrade under way', 'upgrading', { status: 'available', engineVersion: '15.8' }, undefined],
       ['a stopped instance (RDS starts it again after 7 days)', 'stopped', { status: 'available' }, undefined],
       ['the status waited for itself', 'storage-full', { status: 'storage-full' }, undefined],
+      ['a full disk storage autoscaling may still raise (MaxAllocatedStorage 200 above 100 GiB)', 'storage-full', { status: 'available' }, undefined, { allocatedStorage: 100, maxAllocatedStorage: 200 }],
+      ['a full disk at its autoscaling limit', 'storage-full', { status: 'available' }, /autoscaling cannot raise it/, { allocatedStorage: 200, maxAllocatedStorage: 200 }],
       ['a wait for the flag alone (Terraform changes it, whatever the status)', 'storage-full', {}, undefined],
-    ] as const) {
+    ] as [string, string, { status?: string; engineVersion?: string }, RegExp | undefined, { allocatedStorage?: number; maxAllocatedStorage?: number }?][]) {
       it(`${what}: ${stuck ? 'ends' : 'goes on'}`, () => {
-        const why = stuckWhileWaiting({ status }, want);
+        const why = stuckWhileWaiting({ status, ...storage }, want);
         if (stuck) assert.match(why ?? '', stuck);
         else assert.equal(why, undefined);
       });

@@ -181,7 +181,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `stuck-${taskQueue}` });
       const failure = await failureOf(handle.result());
       assert.equal(failure.type, 'CampaignFailed');
-      assert.match(failure.message, /^campaign pg-minor-15-8 failed: notify-staging is incompatible-parameters: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
+      assert.match(failure.message, /^campaign pg-minor-15-8 failed: notify-staging in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
       const s = await handle.query(campaignStatusQuery);
       assert.deepEqual([s.state, s.stages[0].status], ['failed', 'failed']);
       assert.ok(fake.callsOf('waitForInstance').length < 20, 'not polled until the probe\'s deadline');
@@ -197,7 +197,7 @@ describe('upgradeCampaign (time-skipping)', function () {
       const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `stuck-window-${taskQueue}` });
       const failure = await failureOf(handle.result());
-      assert.match(failure.message, /notify-preview is incompatible-parameters: its DB parameter group is not compatible with it/);
+      assert.match(failure.message, /notify-preview in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it/);
       const s = await handle.query(campaignStatusQuery);
       assert.deepEqual([s.state, s.stages[0].status, s.stages[0].missedWindows], ['failed', 'failed', 0], 'not counted as a missed window, never planned again');
       const preview = fake.instances.get('eu-west-2/notify-preview')!;

@@ -294,7 +294,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       const failure = await failureOf(handle.result());
       assert.equal(failure.type, 'InstanceStuck');
       assert.equal(failure.nonRetryable, true);
-      assert.match(failure.message, /notify-restored is restore-error: the restore failed; read the instance's RDS events for why, then restore into another identifier/);
+      assert.match(failure.message, /notify-restored in eu-west-2 is restore-error, which RDS does not leave by itself, so it will not become available: the restore failed; read the instance's RDS events for why, then restore into another identifier/);
       const s = await handle.query(restoreStatusQuery);
       assert.equal(s.state, 'failed');
       // Polled through the 3 hours the restore took (backing off from 1 s to the 5 minutes' interval), then once

@@ -12,6 +12,7 @@ export const NON_RETRYABLE_TYPES = [
   'InvalidSpec',
   'PreflightFailed',
   'UpgradeDependency',
+  'InstanceStuck',
 ];
 
 /** A waiter gave up at its deadline: a timeout, or retries ended by the schedule-to-close limit. */
