@@ -95,7 +95,7 @@ const TICKS_PER_SECOND = (() => {
 
 /**
  * CPU used so far by this process's children that have ended (with the descendants each waited for): cutime +
- * cstime of /proc/self/stat. Read as each group ends, the difference is that group's CPU (two groups ending in
+ * cstime of /proc/self/stat. Read as each group's process is reaped, the difference is that group's CPU (two groups ending in
  * the same instant share one figure; a process a group left running is not counted). Undefined without /proc.
  */
 function childrenCpuMs(): number | undefined {
@@ -127,11 +127,16 @@ function run(group: Group): Promise<Outcome> {
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    // Read as the process is reaped ('exit'), not when its pipes close ('close', later if a descendant holds them):
+    // another group reaped in between would be counted here.
+    let cpuMs: number | undefined;
+    child.once('exit', () => {
+      const cpuNow = childrenCpuMs();
+      cpuMs = cpuNow !== undefined && cpuReadMs !== undefined ? cpuNow - cpuReadMs : undefined;
+      cpuReadMs = cpuNow;
+    });
     const done = (code: number | null, signal: NodeJS.Signals | null, extra = '') => {
       running.delete(child);
-      const cpuNow = childrenCpuMs();
-      const cpuMs = cpuNow !== undefined && cpuReadMs !== undefined ? cpuNow - cpuReadMs : undefined;
-      cpuReadMs = cpuNow;
       resolve({ group, code, signal, ms: Date.now() - started, cpuMs, output: Buffer.concat(chunks).toString() + extra });
     };
     child.once('error', (err) => done(1, null, `\ncould not start ${group.command}: ${err.message}\n`));
