@@ -248,7 +248,9 @@ export const LEGACY_MAX_INSTANCES = 1000;
  * with places read together started on the commits before it (feb23f3 to ff5e85d, from 06:09) took 10,000, and
  * no marker tells them from the runs started after: only their start time does. Without it a campaign of more than
  * 3,000 instances started then failed its preflight on replay (bench/campaign-scale's history of 10,000 instances,
- * recorded at 06:09, met a nondeterminism error at its first batch).
+ * recorded at 06:09, met a nondeterminism error at its first batch). The instant is when the code reached main, not
+ * which code a worker ran: a worker still on the earlier code after it would be judged by the later cap (those
+ * versions were on main for 31 minutes). The run's start is its first event's time (workflowInfo().startTime).
  */
 export const STATUS_NAMED_EVERY_INSTANCE_CAP_SINCE_MS = 1_796_625_649_000;
 

@@ -70,7 +70,7 @@ export async function checkEveryInstance(c: CampaignRun): Promise<void> {
   const total = [...c.fleets.values()].reduce((n, entries) => n + entries.length, 0);
   // Runs started before batches are held to 1000; runs with batches started before places were read together, to
   // 10,000; then, until a status answer listed a part of a large stage, to 3,000 (from 06:40 UTC on 2026-12-07).
-  const cap = campaignInstanceCap({ fleetBatches: c.fleetBatches, fleetPlacesTogether: c.fleetPlacesTogether, fleetStatusListsAPart: c.fleetStatusListsAPart, startedMs: workflowInfo().runStartTime.getTime() });
+  const cap = campaignInstanceCap({ fleetBatches: c.fleetBatches, fleetPlacesTogether: c.fleetPlacesTogether, fleetStatusListsAPart: c.fleetStatusListsAPart, startedMs: workflowInfo().startTime.getTime() });
   const tooMany = campaignSizeProblem(total, cap);
   if (tooMany) problems.push(tooMany);
   // Runs started before batches had no such bound.
