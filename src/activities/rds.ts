@@ -312,6 +312,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
     if (readiness === 'not-yet') {
+      stopIfStuck(current, region, { status: 'stopped' }, 'stopped');
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
     }
     const sent = await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
@@ -328,6 +329,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       return { changed: false, detail: `${instanceId} is already ${current.status}` };
     }
     if (readiness === 'not-yet') {
+      stopIfStuck(current, region, { status: AVAILABLE }, AVAILABLE);
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be started once stopped`, FailureTypes.InvalidState);
     }
     const sent = await callAws({ operation: 'StartDBInstance', where, instanceId }, () =>

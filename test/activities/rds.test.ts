@@ -658,6 +658,13 @@ describe('rds activities', () => {
       assert.equal(mutations(), 0);
     });
 
+    it('a stop or a start of an instance in a status RDS does not leave by itself says what to do, sending nothing', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'incompatible-parameters' })] });
+      await expectFailure(acts.stopInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InstanceStuck, nonRetryable: true, message: [/is incompatible-parameters, which RDS does not leave by itself, so it will not become stopped: .*revert or fix the parameters/] });
+      await expectFailure(acts.startInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InstanceStuck, nonRetryable: true, message: [/will not become available/] });
+      assert.equal(mutations(), 0);
+    });
+
     for (const status of ['available', 'starting']) {
       it(`start is a no-op when ${status}`, async () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: status })] });
