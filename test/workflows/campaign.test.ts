@@ -171,34 +171,32 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   }
 
-  it('staging: an upgrade RDS ends in incompatible-parameters fails the campaign at its next poll, saying what to fix', async function () {
+  /** A campaign of one runbook stage whose upgrade RDS leaves `incompatible-parameters`, run to its failure. */
+  async function failedOnStuckUpgrade(stage: number, check: (r: { fake: FakeAws; failure: ApplicationFailure; s: CampaignStatus }) => void): Promise<void> {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
     fleet(fake);
     fake.upgradeEndsIn = 'incompatible-parameters';
     await withWorker(env, fake.activities(), async (taskQueue) => {
-      const stages = runbookSpec().stages.slice(1, 2);
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages }))], taskQueue, workflowId: `stuck-${taskQueue}` });
+      const spec = runbookSpec({ stages: [runbookSpec().stages[stage]] });
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `stuck-${stage}-${taskQueue}` });
       const failure = await failureOf(handle.result());
+      check({ fake, failure, s: await handle.query(campaignStatusQuery) });
+    });
+  }
+
+  it('staging: an upgrade RDS ends in incompatible-parameters fails the campaign at its next poll, saying what to fix', async function () {
+    await failedOnStuckUpgrade(1, ({ fake, failure, s }) => {
       assert.equal(failure.type, 'CampaignFailed');
       assert.match(failure.message, /^campaign pg-minor-15-8 failed: notify-staging in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
-      const s = await handle.query(campaignStatusQuery);
       assert.deepEqual([s.state, s.stages[0].status], ['failed', 'failed']);
       assert.ok(fake.callsOf('waitForInstance').length < 20, 'not polled until the probe\'s deadline');
     });
   });
 
   it('preview: an upgrade its window leaves in incompatible-parameters ends the watch at once; the campaign fails with the flag turned back off', async function () {
-    const env = await timeSkippingEnv();
-    const fake = new FakeAws();
-    fleet(fake);
-    fake.upgradeEndsIn = 'incompatible-parameters';
-    await withWorker(env, fake.activities(), async (taskQueue) => {
-      const spec = runbookSpec({ stages: [runbookSpec().stages[0]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `stuck-window-${taskQueue}` });
-      const failure = await failureOf(handle.result());
+    await failedOnStuckUpgrade(0, ({ fake, failure, s }) => {
       assert.match(failure.message, /notify-preview in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it/);
-      const s = await handle.query(campaignStatusQuery);
       assert.deepEqual([s.state, s.stages[0].status, s.stages[0].missedWindows], ['failed', 'failed', 0], 'not counted as a missed window, never planned again');
       const preview = fake.instances.get('eu-west-2/notify-preview')!;
       assert.deepEqual([preview.status, preview.autoMinorVersionUpgrade], ['incompatible-parameters', false], 'the flag is as it was before');
