@@ -188,15 +188,16 @@ describe('upgradeCampaign (time-skipping)', function () {
   it('staging: an upgrade RDS ends in incompatible-parameters fails the campaign at its next poll, saying what to fix', async function () {
     await failedOnStuckUpgrade(1, ({ fake, failure, s }) => {
       assert.equal(failure.type, 'CampaignFailed');
-      assert.match(failure.message, /^campaign pg-minor-15-8 failed: notify-staging in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
+      assert.match(failure.message, /^campaign pg-minor-15-8 failed at staging: notify-staging in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it; revert or fix the parameters, then reboot it/);
       assert.deepEqual([s.state, s.stages[0].status], ['failed', 'failed']);
+      assert.ok(fake.notifications.some((n) => n.event === 'failed' && /campaign failed at staging: notify-staging in eu-west-2 is incompatible-parameters/.test(n.text)), 'the notification names the stage');
       assert.ok(fake.callsOf('waitForInstance').length < 20, 'not polled until the probe\'s deadline');
     });
   });
 
   it('preview: an upgrade its window leaves in incompatible-parameters ends the watch at once; the campaign fails with the flag turned back off', async function () {
     await failedOnStuckUpgrade(0, ({ fake, failure, s }) => {
-      assert.match(failure.message, /notify-preview in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it/);
+      assert.match(failure.message, /^campaign pg-minor-15-8 failed at preview: notify-preview in eu-west-2 is incompatible-parameters, which RDS does not leave by itself, so it will not become available at 15\.8: its DB parameter group is not compatible with it/);
       assert.deepEqual([s.state, s.stages[0].status, s.stages[0].missedWindows], ['failed', 'failed', 0], 'not counted as a missed window, never planned again');
       const preview = fake.instances.get('eu-west-2/notify-preview')!;
       assert.deepEqual([preview.status, preview.autoMinorVersionUpgrade], ['incompatible-parameters', false], 'the flag is as it was before');

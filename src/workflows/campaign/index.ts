@@ -140,7 +140,9 @@ async function finishStopped(c: CampaignRun, err: unknown): Promise<CampaignResu
   status.failure = reason;
   c.setState('failed');
   c.step('campaign-failed', reason);
-  await c.notify('failed', `campaign failed: ${reason}`);
+  // The stage it failed at, for those who read only the notification or the failure (an instance's name need not say it).
+  const at = current ? ` at ${current.name}` : '';
+  await c.notify('failed', `campaign failed${at}: ${reason}`);
   if (err instanceof ApplicationFailure && err.nonRetryable) throw err;
-  throw ApplicationFailure.nonRetryable(`campaign ${status.campaignId} failed: ${reason}`, 'CampaignFailed');
+  throw ApplicationFailure.nonRetryable(`campaign ${status.campaignId} failed${at}: ${reason}`, 'CampaignFailed');
 }
