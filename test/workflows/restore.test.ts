@@ -383,6 +383,36 @@ describe('restoreAndCutover (time-skipping)', function () {
       });
     }
 
+    // RDS refuses StopDBInstance unless the instance is available: the stop is never sent, and nothing starts it again.
+    const refusedStops: { status: string; reason: RegExp; type: string }[] = [
+      { status: 'incompatible-network', type: 'InstanceStuck', reason: /notify-production in eu-west-2 is incompatible-network, which RDS does not leave by itself, so it will not become stopped: .*fix its subnets, then start the instance/ },
+      { status: 'backing-up', type: 'InvalidState', reason: /notify-production in eu-west-2 is backing-up; it can be stopped once available/ },
+    ];
+    for (const c of refusedStops) {
+      it(`the old instance ${c.status} when it is to be stopped: rolled back without starting it (${c.type}), nothing to do by hand`, async function () {
+        const env = await timeSkippingEnv();
+        const fake = world();
+        await withWorker(env, fake.activities(), async (taskQueue) => {
+          const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `refused-stop-${taskQueue}` });
+          const asking = await advanceUntil(env, handle, waitingForApproval);
+          fake.instances.get(`${REGION}/notify-production`)!.status = c.status;
+          await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+          const result = await handle.result();
+          assert.equal(result.state, 'rolled-back');
+          assert.match(result.rollback!.reason, c.reason);
+          assert.ok(!result.rollback!.steps.some((s) => s.startsWith('FAILED')), result.rollback!.steps.join('; '));
+          assert.equal(fake.callsOf('startInstance').length, 0, 'an instance that was never stopped is not started');
+          assert.equal(fake.callsOf('upsertWeightedCname').length, 0);
+          assert.equal(status(fake, 'notify-production'), c.status, 'left as RDS has it');
+          assert.ok(result.timeline.some((t) => t.step === 'old-instance-not-stopped'));
+          assert.ok(result.followUps.some((f) => /notify-production was never stopped \(RDS refused to stop it\) and db\.notify\.example\.com points at it/.test(f)), result.followUps.join('\n'));
+          const failed = fake.notifications.filter((n) => n.event === 'failed');
+          assert.equal(failed.length, 1);
+          assert.match(failed[0].text, /rolled back: .*which was never stopped/);
+        });
+      });
+    }
+
     it('a record someone else changed while the approval waited: fails before any change, and leaves their record alone', async function () {
       const env = await timeSkippingEnv();
       const fake = world();

@@ -4,9 +4,9 @@
  * wait for INSYNC and for cached answers to expire, and verify. Each mutation registers its compensation
  * first (rollback.ts decides when they run).
  */
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, sleep } from '@temporalio/workflow';
 import { takesPatch } from '../shared/patches';
-import type { WeightedCname } from '../../api';
+import { FailureTypes, type WeightedCname } from '../../api';
 import { whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import { CUTOVER_ROUNDS } from '../shared/aws-calls';
@@ -14,7 +14,7 @@ import { iso, nowMs } from '../shared/clock';
 import { askApproval } from '../shared/people';
 import { upsertByHand } from './follow-ups';
 import { checkRecord } from './preflight';
-import { MIN_APPROVALS, NOTIFY_BEFORE_STOP_PATCH, sameHost, type RestoreRun } from './run';
+import { MIN_APPROVALS, NOTIFY_BEFORE_STOP_PATCH, OLD_STOP_REFUSED_PATCH, sameHost, type RestoreRun } from './run';
 import { verifyCutover, verifyWithTestDnsAnswer } from './verify';
 import { AVAILABLE } from '../../domain/instance-status';
 
@@ -137,7 +137,19 @@ async function stopOldInstance(r: RestoreRun): Promise<void> {
       `(once it is stopped), then wait until it is available: \`aws rds wait db-instance-available --region ${r.region} --db-instance-identifier ${id}\`.`,
     run: () => startOldInstance(r),
   });
-  const stop = await r.aws('stop-old-instance', () => r.a.stopInstance({ where: r.where(), instanceId: id }));
+  let stop;
+  try {
+    stop = await r.aws('stop-old-instance', () => r.a.stopInstance({ where: r.where(), instanceId: id }));
+  } catch (err) {
+    // Refused before StopDBInstance was sent: the instance runs as it did, and starting it is refused too.
+    const refused = stopRefusal(err);
+    if (refused && patched(OLD_STOP_REFUSED_PATCH)) {
+      r.saga.drop('start-old');
+      r.oldStopRefused = refused;
+      r.step('old-instance-not-stopped', `RDS refused to stop ${id}: ${refused}`);
+    }
+    throw err;
+  }
   r.step('old-instance-stopping', stop.detail);
   await r.waitInstance(id, 'stopped');
   r.oldStoppedMs = nowMs();
@@ -188,6 +200,13 @@ export async function putRecordBack(r: RestoreRun, record: WeightedCname): Promi
 }
 
 /** The old instance may still be stopping when the failure came; it can only be started once stopped. */
+/** The activity's refusal to stop an instance in its status (never sent to RDS), or undefined for any other failure. */
+function stopRefusal(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const refused = cause instanceof ApplicationFailure && (cause.type === FailureTypes.InvalidState || cause.type === FailureTypes.InstanceStuck);
+  return refused ? cause.message : undefined;
+}
+
 async function startOldInstance(r: RestoreRun): Promise<void> {
   const id = r.spec.source.instanceId;
   const rounds = { maxRounds: CUTOVER_ROUNDS };

@@ -107,12 +107,13 @@ export async function finishAfterError(r: RestoreRun, err: unknown): Promise<Res
     return status;
   }
   if (rollingBack) {
-    status.followUps.push(
-      `${spec.source.instanceId} serves again and ${spec.cutover!.recordName} points at it. Fix the cause (${reason}) and start the restore again with the same restoreId: it reuses ${spec.targetInstanceId} instead of restoring again.`,
-    );
+    // A stop RDS refused left the old instance as it was (perhaps in a status it does not leave by itself): not "serving again".
+    const old = r.oldStopRefused === undefined ? `${spec.source.instanceId} serves again` : `${spec.source.instanceId} was never stopped (RDS refused to stop it)`;
+    status.followUps.push(`${old} and ${spec.cutover!.recordName} points at it. Fix the cause (${reason}) and start the restore again with the same restoreId: it reuses ${spec.targetInstanceId} instead of restoring again.`);
     r.setState('rolled-back');
     r.step('rolled-back', `${reason}${stranded}`);
-    await r.notify('failed', `cutover failed and was rolled back: ${reason}. ${spec.cutover!.recordName} points at ${spec.source.instanceId} again, which is running.${stranded}`, { reason, steps });
+    const serving = r.oldStopRefused === undefined ? 'which is running' : 'which was never stopped';
+    await r.notify('failed', `cutover failed and was rolled back: ${reason}. ${spec.cutover!.recordName} points at ${spec.source.instanceId} again, ${serving}.${stranded}`, { reason, steps });
     return status;
   }
   status.failure = reason;

@@ -27,6 +27,13 @@ import { locationFor, sessionName } from '../../domain/aws-identity';
 export const NOTIFY_BEFORE_STOP_PATCH = 'restore-notify-before-stopping-old-instance';
 
 /**
+ * patched() id, asked only when RDS refused to stop the old instance (its status: busy, or one RDS does not leave
+ * by itself): since this change the rollback does not try to start it again, since it was never stopped (the
+ * start was refused too, and the rollback failed with a step "to do by hand" that was not needed).
+ */
+export const OLD_STOP_REFUSED_PATCH = 'restore-old-instance-stop-refused-is-not-started-again';
+
+/**
  * Since this patch (checked once, at the start of a run): the bastion gets a security group of the
  * restored instance's own instead of a rule on the source's group; the zone is read so a private zone is
  * verified without TestDNSAnswer (records, INSYNC, `resolvers`); the record is read again after the
@@ -92,6 +99,8 @@ export class RestoreRun {
   originalTtlSeconds?: number;
   ttlLoweredInsyncMs?: number;
   oldStoppedMs?: number;
+  /** Why RDS refused to stop the old instance (it was never stopped, so nothing starts it again). */
+  oldStopRefused?: string;
   /** When the CNAME change to the restored instance was sent: writes may reach it from then on. */
   switchSentMs?: number;
   /** When the rollback's CNAME change back was INSYNC (the end of the writes a rollback strands). */
