@@ -38,6 +38,20 @@ export function referenceLine(idempotencyKey: string): string {
   return `Reference: ${idempotencyKey}`;
 }
 
+/**
+ * Statuspage's API reference: "Error codes 420 or 429 indicate that you have exceeded the rate limit". It announced
+ * 429 in place of 420 for 2021, then kept 420 for the integrations built around it: both are a rate limit.
+ */
+const RATE_LIMITED = new Set([420, 429]);
+/** A Retry-After longer than this is not waited for by one retry (the activity's own backoff goes on after it). */
+const MAX_RETRY_AFTER_SECONDS = 300;
+
+/** Retry-After in seconds (its delta-seconds form; an HTTP date is left to the retry policy), at most MAX_RETRY_AFTER_SECONDS. */
+export function retryAfterSeconds(header: string | null): number | undefined {
+  if (!header || !/^\s*\d+\s*$/.test(header)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Number(header)));
+}
+
 interface Incident {
   id: string;
   name?: string;
@@ -93,9 +107,10 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
     const text = await res.text();
     if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
     const what = `Statuspage ${method} ${path} answered ${res.status}: ${apiMessage(text)}`;
-    if (res.status === 429 || res.status >= 500) {
-      // Rate limit (1 request/s per key) or an outage: back off and retry.
-      throw ApplicationFailure.retryable(what, 'StatuspageUnavailable');
+    if (RATE_LIMITED.has(res.status) || res.status >= 500) {
+      // Rate limit (1 request/s per key) or an outage: back off and retry, no sooner than Retry-After says.
+      const after = retryAfterSeconds(res.headers.get('retry-after'));
+      throw ApplicationFailure.create({ message: what, type: 'StatuspageUnavailable', nonRetryable: false, ...(after !== undefined ? { nextRetryDelay: `${after}s` } : {}) });
     }
     if (res.status === 401 || res.status === 403) {
       throw ApplicationFailure.nonRetryable(

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createStatuspageActivities } from '../../src/activities/statuspage';
+import { ApplicationFailure } from '@temporalio/common';
+import { createStatuspageActivities, retryAfterSeconds } from '../../src/activities/statuspage';
 import { FailureTypes, type ScheduledMaintenanceRequest } from '../../src/api';
-import { expectFailure, startServer, type RecordedRequest, type TestServer } from './helpers';
+import { expectFailure, rejection, startServer, type RecordedRequest, type TestServer } from './helpers';
 
 const PAGE = 'kctbh9vrtdwd';
 const KEY = 'sp-test-key';
@@ -25,12 +26,12 @@ function fakeStatuspage(opts: { filler?: number } = {}) {
     incidents.push({ id: `filler${i}`, name: `Other ${i}`, status: 'scheduled', shortlink: '', metadata: {}, incident_updates: [] });
   }
   let nextId = 1;
-  let failNext: { status: number; body: unknown } | undefined;
+  let failNext: { status: number; body: unknown; headers?: Record<string, string> } | undefined;
   const handler = (req: RecordedRequest) => {
     if (failNext) {
       const f = failNext;
       failNext = undefined;
-      return { status: f.status, body: f.body };
+      return { status: f.status, body: f.body, headers: f.headers };
     }
     if (req.headers.authorization !== `OAuth ${KEY}`) return { status: 401, body: { error: 'Could not authenticate' } };
     const url = new URL(req.url, 'http://x');
@@ -82,8 +83,8 @@ function fakeStatuspage(opts: { filler?: number } = {}) {
   return {
     incidents,
     handler,
-    failOnce(status: number, body: unknown) {
-      failNext = { status, body };
+    failOnce(status: number, body: unknown, headers?: Record<string, string>) {
+      failNext = { status, body, headers };
     },
   };
 }
@@ -256,10 +257,10 @@ describe('statuspage activities', () => {
     });
   });
 
-  for (const status of [429, 503]) {
+  for (const status of [420, 429, 503]) {
     it(`keeps ${status} retryable`, async () => {
       await start();
-      fake.failOnce(status, { error: status === 429 ? 'Rate limit exceeded' : 'Service unavailable' });
+      fake.failOnce(status, { error: status === 503 ? 'Service unavailable' : 'Rate limit exceeded' });
       await expectFailure(acts().createScheduledMaintenance(request), {
         type: 'StatuspageUnavailable',
         nonRetryable: false,
@@ -270,6 +271,18 @@ describe('statuspage activities', () => {
       assert.equal(fake.incidents.length, 1);
     });
   }
+
+  it('a rate limit with Retry-After is retried no sooner than it says (at most 5 minutes)', async () => {
+    await start();
+    for (const [header, seconds] of [['60', 60], ['3600', 300]] as const) {
+      fake.failOnce(420, { error: 'Rate limit exceeded' }, { 'Retry-After': header });
+      const err = (await rejection(acts().createScheduledMaintenance(request))) as ApplicationFailure;
+      assert.equal(err.type, 'StatuspageUnavailable');
+      assert.equal(err.nonRetryable, false);
+      assert.equal(err.nextRetryDelay, `${seconds}s`);
+    }
+    assert.equal(retryAfterSeconds('Wed, 21 Oct 2015 07:28:00 GMT'), undefined, 'an HTTP date is left to the retry policy');
+  });
 
   it('rejects a window that ends before it starts, before calling the API', async () => {
     await start();
