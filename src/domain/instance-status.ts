@@ -111,6 +111,16 @@ export function readinessToStop(status: string): StatusReadiness {
   return status === AVAILABLE ? 'now' : 'not-yet';
 }
 
+/**
+ * Why RDS will not stop this instance whatever its status, or undefined: the User Guide's "Limitations of stopping
+ * your DB instance" ("You can't stop a DB instance that has a read replica, or that is a read replica").
+ */
+export function unstoppableBecause(instance: Pick<InstanceInfo, 'readReplicaIds' | 'replicaSourceId'>): string | undefined {
+  if (instance.replicaSourceId) return `it is a read replica of ${instance.replicaSourceId}, and RDS cannot stop a read replica`;
+  if (instance.readReplicaIds?.length) return `it has read replicas (${instance.readReplicaIds.join(', ')}), and RDS cannot stop an instance that has a read replica`;
+  return undefined;
+}
+
 /** StartDBInstance: nothing to do while starting or available; sent only to a stopped instance. */
 export function readinessToStart(status: string): StatusReadiness {
   if (status === AVAILABLE || status === 'starting') return 'already';

@@ -658,6 +658,14 @@ describe('rds activities', () => {
       assert.equal(mutations(), 0);
     });
 
+    it('an instance that has a read replica, or is one, is never sent StopDBInstance: RDS refuses both (non-retryable, naming them)', async () => {
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-ro', 'arn:aws:rds:us-east-1:123456789012:db:orders-dr'] })] });
+      await expectFailure(acts.stopInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InvalidState, nonRetryable: true, message: [/cannot be stopped: it has read replicas \(orders-ro, arn:aws:rds:us-east-1:123456789012:db:orders-dr\)/] });
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaSourceDBInstanceIdentifier: 'orders-main' })] });
+      await expectFailure(acts.stopInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InvalidState, nonRetryable: true, message: [/cannot be stopped: it is a read replica of orders-main/] });
+      assert.equal(mutations(), 0);
+    });
+
     it('a stop or a start of an instance in a status RDS does not leave by itself says what to do, sending nothing', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'incompatible-parameters' })] });
       await expectFailure(acts.stopInstance({ where: REGION, instanceId: ID }), { type: FailureTypes.InstanceStuck, nonRetryable: true, message: [/is incompatible-parameters, which RDS does not leave by itself, so it will not become stopped: .*revert or fix the parameters/] });

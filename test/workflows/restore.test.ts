@@ -384,18 +384,19 @@ describe('restoreAndCutover (time-skipping)', function () {
     }
 
     // RDS refuses StopDBInstance unless the instance is available: the stop is never sent, and nothing starts it again.
-    const refusedStops: { status: string; reason: RegExp; type: string }[] = [
-      { status: 'incompatible-network', type: 'InstanceStuck', reason: /notify-production in eu-west-2 is incompatible-network, which RDS does not leave by itself, so it will not become stopped: .*fix its subnets, then start the instance/ },
-      { status: 'backing-up', type: 'InvalidState', reason: /notify-production in eu-west-2 is backing-up; it can be stopped once available/ },
+    const refusedStops: { name: string; status: string; replicas?: string[]; reason: RegExp; type: string }[] = [
+      { name: 'incompatible-network', status: 'incompatible-network', type: 'InstanceStuck', reason: /notify-production in eu-west-2 is incompatible-network, which RDS does not leave by itself, so it will not become stopped: .*fix its subnets, then start the instance/ },
+      { name: 'backing-up', status: 'backing-up', type: 'InvalidState', reason: /notify-production in eu-west-2 is backing-up; it can be stopped once available/ },
+      { name: 'given a read replica while the approval waited', status: 'available', replicas: ['notify-ro'], type: 'InvalidState', reason: /notify-production in eu-west-2 cannot be stopped: it has read replicas \(notify-ro\)/ },
     ];
     for (const c of refusedStops) {
-      it(`the old instance ${c.status} when it is to be stopped: rolled back without starting it (${c.type}), nothing to do by hand`, async function () {
+      it(`the old instance ${c.name} when it is to be stopped: rolled back without starting it (${c.type}), nothing to do by hand`, async function () {
         const env = await timeSkippingEnv();
         const fake = world();
         await withWorker(env, fake.activities(), async (taskQueue) => {
           const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `refused-stop-${taskQueue}` });
           const asking = await advanceUntil(env, handle, waitingForApproval);
-          fake.instances.get(`${REGION}/notify-production`)!.status = c.status;
+          Object.assign(fake.instances.get(`${REGION}/notify-production`)!, { status: c.status, ...(c.replicas ? { readReplicaIds: c.replicas } : {}) });
           await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
           const result = await handle.result();
           assert.equal(result.state, 'rolled-back');
@@ -713,6 +714,26 @@ describe('restoreAndCutover (time-skipping)', function () {
       fake2.addInstance({ instanceId: 'notify-restored' });
       await failsWith(resolveRestoreSpec(restoreSpec()), fake2, 'IdentifierTaken', /was not created by restore notify-restored/);
     });
+
+    for (const c of [
+      { name: 'has a read replica', source: { readReplicaIds: ['notify-ro'] }, reason: /it has read replicas \(notify-ro\), and RDS cannot stop an instance that has a read replica/ },
+      { name: 'is a read replica', source: { replicaSourceId: 'notify-main' }, reason: /it is a read replica of notify-main, and RDS cannot stop a read replica/ },
+    ]) {
+      it(`refuses a cutover whose source ${c.name} (RDS cannot stop it), before any change; a restore alone goes on`, async function () {
+        const env = await timeSkippingEnv();
+        const fake = world();
+        Object.assign(fake.instances.get(`${REGION}/notify-production`)!, c.source);
+        await withWorker(env, fake.activities(), async (taskQueue) => {
+          const failure = await failureOf(env.client.workflow.execute(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `replica-source-${taskQueue}` }));
+          assert.equal(failure.type, 'InvalidState');
+          assert.match(failure.message, c.reason);
+          assert.match(failure.message, /Restore without cutover .*nothing was changed/);
+          assert.equal(fake.mutations().length, 0, 'nothing changed');
+          const restoreOnly = await env.client.workflow.execute(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec())], taskQueue, workflowId: `replica-source-restore-only-${taskQueue}` });
+          assert.equal(restoreOnly.state, 'completed');
+        });
+      });
+    }
 
     it('fails when the CNAME is missing or points somewhere else', async function () {
       const fake = world();

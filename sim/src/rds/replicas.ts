@@ -127,6 +127,21 @@ export class RdsReplicas {
   }
 
   /**
+   * https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_StopInstance.html ("Limitations of stopping your DB
+   * instance": "You can't stop a DB instance that has a read replica, or that is a read replica"). The document names
+   * no error code; the simulator answers InvalidDBInstanceState, StopDBInstance's code for an instance it cannot stop.
+   */
+  checkCanStop(inst: DbInstance): void {
+    if (inst.replicaOf) {
+      throw new SimError('InvalidDBInstanceState', `DB instance ${inst.id} is a read replica of ${this.nameFor(inst, inst.replicaOf)}; a read replica cannot be stopped.`);
+    }
+    const replicas = this.replicasOf(inst);
+    if (replicas.length > 0) {
+      throw new SimError('InvalidDBInstanceState', `DB instance ${inst.id} has read replicas (${replicas.map((r) => this.nameFor(inst, r)).join(', ')}); an instance with read replicas cannot be stopped.`);
+    }
+  }
+
+  /**
    * PostgreSQL replicas before 14.1 cannot keep automated backups: RDS answers ModifyDBInstance with
    * InvalidDBInstanceState "DB Backups not supported on a read replica for engine postgres" (as reported against the
    * real service, cloud-custodian/cloud-custodian#178). From 14.1 a replica may have them, so it can be the source

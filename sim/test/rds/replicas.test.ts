@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateDBInstanceReadReplicaCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { CreateDBInstanceReadReplicaCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, RDSClient, StopDBInstanceCommand } from '@aws-sdk/client-rds';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { loadServiceModel, locateBotocore } from '../../../test/conformance/service-model';
 import type { Finding, ServiceModel } from '../../../test/conformance/service-model';
@@ -100,6 +100,16 @@ describe('sim: RDS read replicas (CreateDBInstanceReadReplica)', function () {
     await rejectsWith(create('1-bad--id', 'main'), 'InvalidParameterValue', 'not a valid identifier');
     await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'main', EngineVersion: '15.8', ApplyImmediately: true }));
     await rejectsWith(create('r1', 'main'), 'InvalidDBInstanceStateFault', 'not in the available state');
+  });
+
+  it('StopDBInstance refuses an instance that has a read replica, or is one (User Guide: "Limitations of stopping your DB instance")', async function () {
+    await h.rds.send(new CreateDBInstanceReadReplicaCommand({ DBInstanceIdentifier: 'main-ro', SourceDBInstanceIdentifier: 'main' }));
+    h.advance(60);
+    await rejectsWith(h.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: 'main' })), 'InvalidDBInstanceStateFault', 'has read replicas (main-ro)');
+    await rejectsWith(h.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: 'main-ro' })), 'InvalidDBInstanceStateFault', 'is a read replica of main');
+    assert.deepEqual([(await describeIn(h.rds, 'main')).DBInstanceStatus, (await describeIn(h.rds, 'main-ro')).DBInstanceStatus], ['available', 'available']);
+    const alone = await h.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: 'nobackups' }));
+    assert.equal(alone.DBInstance?.DBInstanceStatus, 'stopping', 'an instance without replicas stops');
   });
 
   it('cascading: a replica of a replica needs PostgreSQL 14.1+ and automated backups on the replica; at most three levels; at most 15 replicas', async function () {

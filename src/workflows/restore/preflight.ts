@@ -1,15 +1,17 @@
 /**
  * Before anything changes: the source exists, the restore time lies in its restorable window, the new
  * identifier is free (or was made by this very restore: it carries the owner tag), and for a cutover the
- * zone and the weighted CNAME the applications use exist and point at the source. Touches nothing.
+ * source can be stopped (it has no read replica and is none), and the zone and the weighted CNAME the
+ * applications use exist and point at the source. Touches nothing.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { locationFor } from '../../domain/aws-identity';
 import { readRestoreTime } from '../../domain/restore-source';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
-import { RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { CUTOVER_SOURCE_STOPPABLE_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { unstoppableBecause } from '../../domain/instance-status';
 
 /** Returns true when this restore already exists (a rerun continues without a second restore). */
 export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean> {
@@ -69,6 +71,14 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
 
   if (spec.cutover) {
     const c = spec.cutover;
+    const unstoppable = unstoppableBecause(source);
+    if (unstoppable && patched(CUTOVER_SOURCE_STOPPABLE_PATCH)) {
+      throw ApplicationFailure.nonRetryable(
+        `The cutover stops ${spec.source.instanceId} so that no connection to it lingers, but ${unstoppable} (RDS User Guide, "Limitations of stopping your DB instance"). ` +
+          `Restore without cutover and move the applications by hand, or start again once ${spec.source.instanceId} is no read replica and has none; nothing was changed.`,
+        'InvalidState',
+      );
+    }
     if (r.safeCutover) {
       // Only specs with accounts (which no run started before them has) ask which account the zone is in.
       const zoneAccount = c.aws ? await r.aws('preflight', () => r.a.whoAmI({ where: { region: 'us-east-1', ...r.zoneAccess() } }), bounded) : undefined;

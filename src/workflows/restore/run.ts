@@ -34,6 +34,13 @@ export const NOTIFY_BEFORE_STOP_PATCH = 'restore-notify-before-stopping-old-inst
 export const OLD_STOP_REFUSED_PATCH = 'restore-old-instance-stop-refused-is-not-started-again';
 
 /**
+ * patched() id, asked only for a cutover whose source has a read replica or is one: since this change preflight
+ * refuses it before any change (RDS cannot stop such an instance, and the cutover stops it), instead of the cutover
+ * failing at its stop after the approval and the outage announcement.
+ */
+export const CUTOVER_SOURCE_STOPPABLE_PATCH = 'restore-cutover-source-must-be-stoppable';
+
+/**
  * Since this patch (checked once, at the start of a run): the bastion gets a security group of the
  * restored instance's own instead of a rule on the source's group; the zone is read so a private zone is
  * verified without TestDNSAnswer (records, INSYNC, `resolvers`); the record is read again after the
