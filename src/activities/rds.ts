@@ -150,10 +150,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     if (current.autoMinorVersionUpgrade === enabled) {
       return { changed: false, detail: `AutoMinorVersionUpgrade is already ${enabled} on ${instanceId}` };
     }
+    // No ApplyImmediately: the flag takes effect at once without it (ModifyDBInstance: "Amazon RDS applies the change as
+    // soon as possible"), and with it RDS would also apply "any pending modifications" now, such as an instance class or
+    // engine version someone queued for the maintenance window: an outage days before the announced window.
     const sent = await callAws({ operation: 'ModifyDBInstance AutoMinorVersionUpgrade', where, instanceId }, () =>
-      deps.rdsClientFor(where).send(
-        new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled, ApplyImmediately: true }),
-      ),
+      deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, AutoMinorVersionUpgrade: enabled })),
     );
     return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }

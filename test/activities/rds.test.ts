@@ -299,14 +299,12 @@ describe('rds activities', () => {
       assert.equal(mutations(), 0);
     });
 
-    it('modifies with ApplyImmediately when it differs', async () => {
+    it('modifies the flag alone when it differs, without ApplyImmediately (which would apply what is queued for the window now)', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ AutoMinorVersionUpgrade: false })] });
       rdsMock.on(ModifyDBInstanceCommand).resolves({});
       const r = await acts.setAutoMinorVersionUpgrade({ where: REGION, instanceId: ID, enabled: true });
       assert.equal(r.changed, true);
-      assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [
-        { DBInstanceIdentifier: ID, AutoMinorVersionUpgrade: true, ApplyImmediately: true },
-      ]);
+      assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [{ DBInstanceIdentifier: ID, AutoMinorVersionUpgrade: true }]);
     });
   });
 

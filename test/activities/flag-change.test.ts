@@ -1,0 +1,45 @@
+/**
+ * Turning AutoMinorVersionUpgrade on or off through the product's clients against the simulator: the flag changes at
+ * once, and a change someone queued for the maintenance window (ModifyDBInstance without ApplyImmediately) stays
+ * queued. ModifyDBInstance's ApplyImmediately applies "the modifications in this request and any pending
+ * modifications" now (API reference), so the flag is sent without it.
+ */
+import assert from 'node:assert/strict';
+import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
+import { createAwsClients } from '../../src/activities/clients';
+import { createRdsActivities } from '../../src/activities/rds';
+import type { RdsActivities } from '../../src/api';
+import { simulatorConfig } from '../../dev/simulator';
+import { startSimulator, type RunningSimulator } from '../../sim';
+
+const REGION = 'eu-west-2';
+
+describe('activities: the AutoMinorVersionUpgrade flag, against the simulator', function () {
+  this.timeout(30_000);
+  let sim: RunningSimulator;
+  let rds: RDSClient;
+  let acts: RdsActivities;
+
+  beforeEach(async function () {
+    sim = await startSimulator({ port: 0 });
+    await sim.engine.seed({ instances: [{ region: REGION, id: 'db-queued', engineVersion: '15.5', autoMinorVersionUpgrade: false }] } as never);
+    rds = createAwsClients(simulatorConfig(sim.url, { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off' })).rds({ region: REGION });
+    acts = createRdsActivities({ rdsClientFor: () => rds });
+  });
+  afterEach(async function () {
+    await sim?.close();
+  });
+
+  it('turning it on and off leaves an engine version queued for the window queued: no upgrade starts', async function () {
+    await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'db-queued', EngineVersion: '15.7' }));
+    const read = async () => (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'db-queued' }))).DBInstances![0];
+    assert.equal((await read()).PendingModifiedValues?.EngineVersion, '15.7', 'queued for the window');
+    for (const enabled of [true, false]) {
+      const r = await acts.setAutoMinorVersionUpgrade({ where: REGION, instanceId: 'db-queued', enabled });
+      assert.equal(r.changed, true);
+      const db = await read();
+      assert.equal(db.AutoMinorVersionUpgrade, enabled, 'the flag changes at once');
+      assert.deepEqual([db.DBInstanceStatus, db.EngineVersion, db.PendingModifiedValues?.EngineVersion], ['available', '15.5', '15.7'], 'still queued, not upgrading');
+    }
+  });
+});
