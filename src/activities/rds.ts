@@ -95,7 +95,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     const key = `${engine}\n${engineVersion}`;
     const shared = inFlight.get(key);
     if (shared) return shared;
-    const request = client.send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion }));
+    // IncludeAll: an instance may run a version RDS deprecated (the usual reason to upgrade it), which the call lists
+    // only with it ("The default is to list only available engine versions").
+    const request = client.send(new DescribeDBEngineVersionsCommand({ Engine: engine, EngineVersion: engineVersion, IncludeAll: true }));
     inFlight.set(key, request);
     const settled = () => {
       if (inFlight.get(key) === request) inFlight.delete(key);

@@ -163,7 +163,7 @@ describe('rds activities', () => {
   });
 
   describe('listUpgradeTargets', () => {
-    it('sends Engine and EngineVersion and maps ValidUpgradeTarget', async () => {
+    it('sends Engine, EngineVersion and IncludeAll (a deprecated version is listed only with it) and maps ValidUpgradeTarget', async () => {
       rdsMock.on(DescribeDBEngineVersionsCommand).resolves({
         DBEngineVersions: [
           {
@@ -178,7 +178,7 @@ describe('rds activities', () => {
         ],
       });
       const targets = await acts.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.5' });
-      assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand)[0].args[0].input, { Engine: 'postgres', EngineVersion: '15.5' });
+      assert.deepEqual(rdsMock.commandCalls(DescribeDBEngineVersionsCommand)[0].args[0].input, { Engine: 'postgres', EngineVersion: '15.5', IncludeAll: true });
       assert.deepEqual(targets, [
         { engineVersion: '15.6', isMajorVersionUpgrade: false, autoUpgrade: false },
         { engineVersion: '15.7', isMajorVersionUpgrade: false, autoUpgrade: true },

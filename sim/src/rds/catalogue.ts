@@ -8,6 +8,11 @@ export interface CatalogueMajor {
   major: string;
   versions: string[];
   autoUpgradeTarget?: string;
+  /**
+   * Versions RDS no longer offers (DBEngineVersion.Status "deprecated"): instances may still run them, and
+   * DescribeDBEngineVersions lists them only with IncludeAll ("The default is to list only available engine versions").
+   */
+  deprecated?: string[];
 }
 
 export interface CatalogueTarget {
@@ -53,6 +58,9 @@ export class Catalogue {
       for (const v of m.versions) {
         if (majorOf(v) !== m.major) throw new Error(`catalogue ${m.engine} ${m.major}: version ${v} belongs to another major`);
       }
+      for (const v of m.deprecated ?? []) {
+        if (!m.versions.includes(v)) throw new Error(`catalogue ${m.engine} ${m.major}: deprecated version ${v} is not one of its versions`);
+      }
     }
   }
 
@@ -62,6 +70,10 @@ export class Catalogue {
 
   majorsOf(engine: string): CatalogueMajor[] {
     return this.majors.filter((m) => m.engine === engine).sort((a, b) => compareVersions(a.major, b.major));
+  }
+
+  isDeprecated(engine: string, version: string): boolean {
+    return this.majorsOf(engine).some((m) => m.deprecated?.includes(version));
   }
 
   has(engine: string, version: string): boolean {

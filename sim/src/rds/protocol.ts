@@ -155,6 +155,7 @@ const ACTIONS: Record<string, RdsAction> = {
     const engineName = str(p, 'Engine');
     const version = str(p, 'EngineVersion');
     const defaultOnly = bool(p, 'DefaultOnly') ?? false;
+    const includeAll = bool(p, 'IncludeAll') ?? false;
     const family = str(p, 'DBParameterGroupFamily');
     const rows: Array<{ engine: string; version: string }> = [];
     for (const e of cat.engines()) {
@@ -163,6 +164,7 @@ const ACTIONS: Record<string, RdsAction> = {
         if (family !== undefined && family !== `${e}${m.major}`) continue;
         for (const v of m.versions) {
           if (version !== undefined && v !== version && m.major !== version) continue;
+          if (!includeAll && m.deprecated?.includes(v)) continue;
           rows.push({ engine: e, version: v });
         }
       }

@@ -162,7 +162,7 @@ export function renderEngineVersion(cat: Catalogue, engine: string, version: str
     scalarList('ExportableLogTypes', 'member', ['postgresql', 'upgrade']),
     leaf('SupportsLogExportsToCloudwatchLogs', true),
     leaf('SupportsReadReplica', true),
-    leaf('Status', 'available'),
+    leaf('Status', cat.isDeprecated(engine, version) ? 'deprecated' : 'available'),
     leaf('SupportsParallelQuery', false),
     leaf('SupportsGlobalDatabases', false),
     leaf('SupportsBabelfish', false),

@@ -6,6 +6,7 @@ import {
   DescribePendingMaintenanceActionsCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
+import { defaultCatalogue } from '../../src/rds/catalogue';
 import { ACCOUNT, REGION, rejectsWith, startHarness } from '../helpers';
 import type { SimHarness } from '../helpers';
 import { rdsReads } from './reads';
@@ -37,6 +38,16 @@ describe('sim: RDS through the real SDK', function () {
     assert.deepEqual(targets.filter((t) => t.AutoUpgrade).map((t) => t.EngineVersion), ['15.8']);
     const all = await h.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres' }));
     assert.ok((all.DBEngineVersions?.length ?? 0) > 10);
+  });
+
+  it('DescribeDBEngineVersions lists a deprecated version only with IncludeAll, as Status deprecated', async function () {
+    await h.admin.seed({ catalogue: defaultCatalogue().map((m) => (m.major === '15' ? { ...m, deprecated: ['15.4'] } : m)) });
+    assert.deepEqual((await h.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', EngineVersion: '15.4' }))).DBEngineVersions, []);
+    const all = await h.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', EngineVersion: '15.4', IncludeAll: true }));
+    assert.deepEqual(all.DBEngineVersions?.map((v) => [v.EngineVersion, v.Status]), [['15.4', 'deprecated']]);
+    assert.equal(all.DBEngineVersions?.[0]?.ValidUpgradeTarget?.find((t) => t.AutoUpgrade)?.EngineVersion, '15.8');
+    const listed = (await h.rds.send(new DescribeDBEngineVersionsCommand({ Engine: 'postgres', DBParameterGroupFamily: 'postgres15' }))).DBEngineVersions?.map((v) => v.EngineVersion);
+    assert.ok(!listed?.includes('15.4') && listed?.includes('15.5'));
   });
 
   it('pending maintenance: lists db-upgrade below the preferred minor; filters by ARN and db-instance-id', async function () {

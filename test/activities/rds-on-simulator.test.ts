@@ -1,8 +1,10 @@
 /**
- * Turning AutoMinorVersionUpgrade on or off through the product's clients against the simulator: the flag changes at
- * once, and a change someone queued for the maintenance window (ModifyDBInstance without ApplyImmediately) stays
- * queued. ModifyDBInstance's ApplyImmediately applies "the modifications in this request and any pending
- * modifications" now (API reference), so the flag is sent without it.
+ * RDS activities through the product's clients against the simulator, where what matters is how RDS answers:
+ * - Turning AutoMinorVersionUpgrade on or off: the flag changes at once, and a change someone queued for the
+ *   maintenance window (ModifyDBInstance without ApplyImmediately) stays queued. ModifyDBInstance's ApplyImmediately
+ *   applies "the modifications in this request and any pending modifications" now (API reference), so the flag is
+ *   sent without it.
+ * - The upgrade targets of a version RDS deprecated: DescribeDBEngineVersions lists it only with IncludeAll.
  */
 import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
@@ -10,11 +12,11 @@ import { createAwsClients } from '../../src/activities/clients';
 import { createRdsActivities } from '../../src/activities/rds';
 import type { RdsActivities } from '../../src/api';
 import { simulatorConfig } from '../../dev/simulator';
-import { startSimulator, type RunningSimulator } from '../../sim';
+import { defaultCatalogue, startSimulator, type RunningSimulator } from '../../sim';
 
 const REGION = 'eu-west-2';
 
-describe('activities: the AutoMinorVersionUpgrade flag, against the simulator', function () {
+describe('activities: RDS calls against the simulator', function () {
   this.timeout(30_000);
   let sim: RunningSimulator;
   let rds: RDSClient;
@@ -22,7 +24,15 @@ describe('activities: the AutoMinorVersionUpgrade flag, against the simulator', 
 
   beforeEach(async function () {
     sim = await startSimulator({ port: 0 });
-    await sim.engine.seed({ instances: [{ region: REGION, id: 'db-queued', engineVersion: '15.5', autoMinorVersionUpgrade: false }] } as never);
+    // 15.4 is deprecated: instances still run it, DescribeDBEngineVersions lists it only with IncludeAll.
+    const catalogue = defaultCatalogue().map((m) => (m.major === '15' ? { ...m, deprecated: ['15.4'] } : m));
+    await sim.engine.seed({
+      catalogue,
+      instances: [
+        { region: REGION, id: 'db-queued', engineVersion: '15.5', autoMinorVersionUpgrade: false },
+        { region: REGION, id: 'db-deprecated', engineVersion: '15.4' },
+      ],
+    } as never);
     rds = createAwsClients(simulatorConfig(sim.url, { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off' })).rds({ region: REGION });
     acts = createRdsActivities({ rdsClientFor: () => rds });
   });
@@ -41,5 +51,11 @@ describe('activities: the AutoMinorVersionUpgrade flag, against the simulator', 
       assert.equal(db.AutoMinorVersionUpgrade, enabled, 'the flag changes at once');
       assert.deepEqual([db.DBInstanceStatus, db.EngineVersion, db.PendingModifiedValues?.EngineVersion], ['available', '15.5', '15.7'], 'still queued, not upgrading');
     }
+  });
+
+  it('an instance on a version RDS deprecated gets its upgrade targets (IncludeAll), and the preferred minor among them', async function () {
+    const { info, targets } = await acts.inspectInstance({ where: REGION, instanceId: 'db-deprecated' });
+    assert.equal(info.engineVersion, '15.4');
+    assert.deepEqual(targets.filter((t) => !t.isMajorVersionUpgrade).map((t) => [t.engineVersion, t.autoUpgrade]), [['15.5', false], ['15.6', false], ['15.7', false], ['15.8', true], ['15.10', false]]);
   });
 });
