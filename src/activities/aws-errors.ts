@@ -55,6 +55,29 @@ const INVALID_INPUT = new Set([
   'SourceDatabaseNotSupportedFault',
   'BlueGreenDeploymentAlreadyExistsFault',
 ]);
+/**
+ * What RDS refuses for good, with what a person does about it: RestoreDBInstanceToPointInTime's and CreateDBInstance's
+ * client faults (API reference, "Errors"), under both their code and the SDK's exception name. A retry gets the same
+ * answer, so retrying them looped for ever on a restore step, which has no round limit. InsufficientDBInstanceCapacity
+ * is not here: capacity comes back.
+ */
+const REFUSED_FOR_GOOD: Record<string, string> = {
+  PointInTimeRestoreNotEnabled: 'the source keeps no automated backups (BackupRetentionPeriod 0), and a point-in-time restore needs them',
+  InvalidRestore: 'RDS cannot restore this backup into the instance asked for (for example a VPC backup into an instance outside a VPC)',
+  StorageQuotaExceeded: "the account's RDS storage quota would be exceeded: raise it (Service Quotas) or free storage",
+  InstanceQuotaExceeded: "the account's quota of DB instances would be exceeded: raise it (Service Quotas)",
+  DBSubnetGroupNotFound: 'the DB subnet group named does not exist in this account and region',
+  DBParameterGroupNotFound: 'the DB parameter group named does not exist in this account and region',
+  OptionGroupNotFound: 'the option group named does not exist in this account and region',
+  DBSecurityGroupNotFound: 'the DB security group named does not exist',
+  KMSKeyNotAccessible: 'RDS cannot use the instance\'s KMS key: check the key policy and that the key is enabled',
+  StorageTypeNotSupported: 'the storage type is not available for this instance class or engine',
+  ProvisionedIopsNotAvailableInAZ: 'provisioned IOPS are not available in that Availability Zone',
+  DBInstanceAutomatedBackupNotFound: 'no automated backup of the source was found',
+  NetworkTypeNotSupported: 'the network type is not supported there',
+};
+const refusedForGood = (name: string): string | undefined => REFUSED_FOR_GOOD[name] ?? REFUSED_FOR_GOOD[name.replace(/Fault$/, '')];
+
 const UNAUTHORIZED = new Set([
   'AccessDenied',
   'AccessDeniedException',
@@ -265,6 +288,10 @@ export function toActivityError(err: unknown, ctx: AwsErrorContext): unknown {
       `${ctx.operation}${where(ctx)} was rejected as invalid (${name}): ${awsMessage}. Fix the input; retrying will not help.`,
       FailureTypes.InvalidInput,
     );
+  }
+  const refused = name ? refusedForGood(name) : undefined;
+  if (name && refused) {
+    return ApplicationFailure.nonRetryable(`${ctx.operation}${where(ctx)} was refused (${name}): ${awsMessage}. ${refused}; retrying will not help.`, FailureTypes.InvalidState);
   }
   if (name && UNAUTHORIZED.has(name)) {
     const who = identity(ctx);

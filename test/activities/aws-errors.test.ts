@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DBInstanceNotFoundFault } from '@aws-sdk/client-rds';
+import { DBInstanceNotFoundFault, PointInTimeRestoreNotEnabledFault } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { ENDPOINT_FIELD, THROTTLE_STREAK_FIELD, callAws, classifyAwsFailure, isThrottlingError, throttleBackoffMs, toActivityError } from '../../src/activities/aws-errors';
@@ -36,6 +36,25 @@ describe('aws error mapping', () => {
       });
     });
   }
+
+  it('what RDS refuses for good (a restore of a source without backups, a quota, a missing group) is non-retryable and says what to do; capacity is retried', () => {
+    const restore = { operation: 'RestoreDBInstanceToPointInTime orders-db -> orders-restored', where: 'eu-west-2', instanceId: 'orders-db' };
+    for (const [err, advice] of [
+      [new PointInTimeRestoreNotEnabledFault({ message: 'Point-in-time restore is not enabled', $metadata: { httpStatusCode: 400 } }), /no automated backups \(BackupRetentionPeriod 0\)/],
+      [awsError('PointInTimeRestoreNotEnabled', 'Point-in-time restore is not enabled'), /no automated backups/],
+      [awsError('StorageQuotaExceeded', 'storage quota exceeded'), /raise it \(Service Quotas\)/],
+      [awsError('InstanceQuotaExceededFault', 'instance quota exceeded'), /quota of DB instances/],
+      [awsError('KMSKeyNotAccessibleFault', 'key disabled'), /KMS key/],
+    ] as const) {
+      const mapped = toActivityError(err, restore) as ApplicationFailure;
+      assert.deepEqual([mapped.type, mapped.nonRetryable], [FailureTypes.InvalidState, true]);
+      assert.match(mapped.message, /RestoreDBInstanceToPointInTime orders-db -> orders-restored in region eu-west-2 was refused/);
+      assert.match(mapped.message, advice);
+      assert.match(mapped.message, /retrying will not help/);
+    }
+    const capacity = toActivityError(awsError('InsufficientDBInstanceCapacity', 'no capacity'), restore) as ApplicationFailure;
+    assert.deepEqual([capacity.type, capacity.nonRetryable], [FailureTypes.AwsCallFailed, false]);
+  });
 
   it('names the role and its account when a call made as an assumed role is refused', () => {
     const asRole = { ...ctx, where: { region: 'eu-west-2', roleArn: 'arn:aws:iam::222222222222:role/rds-orchestrator', sessionName: 'pg-minor-15-8-preview' } };

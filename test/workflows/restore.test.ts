@@ -706,6 +706,13 @@ describe('restoreAndCutover (time-skipping)', function () {
       );
     });
 
+    it('fails on "latest" when the source keeps no automated backups (RDS: PointInTimeRestoreNotEnabled), before any change', async function () {
+      const fake = world();
+      fake.instances.get(`${REGION}/notify-production`)!.backupRetentionPeriodDays = 0;
+      await failsWith(resolveRestoreSpec(restoreSpec()), fake, 'RestoreTimeOutOfRange', /notify-production in eu-west-2 keeps no automated backups \(BackupRetentionPeriod 0\).*nothing was changed/);
+      assert.equal(fake.callsOf('restoreToPointInTime').length, 0);
+    });
+
     it('fails when the target identifier belongs to someone else', async function () {
       const fake = world();
       fake.addInstance({ instanceId: 'notify-restored', tags: { [OWNER_TAG]: 'someone-elses-restore' } });

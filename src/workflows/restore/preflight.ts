@@ -10,7 +10,7 @@ import { readRestoreTime } from '../../domain/restore-source';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
-import { CUTOVER_SOURCE_STOPPABLE_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { CUTOVER_SOURCE_STOPPABLE_PATCH, LATEST_NEEDS_BACKUPS_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
 import { unstoppableBecause } from '../../domain/instance-status';
 
 /** Returns true when this restore already exists (a rerun continues without a second restore). */
@@ -118,6 +118,14 @@ async function checkBastion(r: RestoreRun): Promise<void> {
 function checkRestoreWindow(r: RestoreRun, source: InstanceInfo): void {
   const { spec } = r;
   if (spec.restoreTime === 'latest') {
+    // RDS refuses it (PointInTimeRestoreNotEnabled: "a DB instance with BackupRetentionPeriod equal to 0").
+    if (source.backupRetentionPeriodDays === 0 && patched(LATEST_NEEDS_BACKUPS_PATCH)) {
+      throw ApplicationFailure.nonRetryable(
+        `${spec.source.instanceId} in ${r.region} keeps no automated backups (BackupRetentionPeriod 0), so RDS has no point in time to restore it to. ` +
+          'Restore from a snapshot by hand, or turn on automated backups (they restore only from the time they start); nothing was changed.',
+        'RestoreTimeOutOfRange',
+      );
+    }
     r.step('restore-time', `latest restorable time${source.latestRestorableTime ? ` (now ${source.latestRestorableTime})` : ''}`);
     return;
   }

@@ -41,6 +41,12 @@ export const OLD_STOP_REFUSED_PATCH = 'restore-old-instance-stop-refused-is-not-
 export const CUTOVER_SOURCE_STOPPABLE_PATCH = 'restore-cutover-source-must-be-stoppable';
 
 /**
+ * patched() id, asked only for a restore to the latest time of a source with automated backups off: since this
+ * change preflight refuses it (RDS answers PointInTimeRestoreNotEnabled), where before the restore step retried it.
+ */
+export const LATEST_NEEDS_BACKUPS_PATCH = 'restore-latest-needs-automated-backups';
+
+/**
  * Since this patch (checked once, at the start of a run): the bastion gets a security group of the
  * restored instance's own instead of a rule on the source's group; the zone is read so a private zone is
  * verified without TestDNSAnswer (records, INSYNC, `resolvers`); the record is read again after the
