@@ -77,14 +77,15 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
   async function upsertWeightedCname({ record, access }: WeightedCnameUpsert): Promise<MutationResult & { changeId?: string }> {
     const current = await getWeightedCname({ hostedZoneId: record.hostedZoneId, recordName: record.recordName, setIdentifier: record.setIdentifier, access });
     const what = `${record.recordName} [${record.setIdentifier}] -> ${record.value} weight ${record.weight} ttl ${record.ttlSeconds}`;
-    if (
-      current &&
+    // A record already as wanted may be the change an earlier attempt sent and never heard back from, still PENDING:
+    // ListResourceRecordSets "returns the most current version of the records. This includes records that are PENDING,
+    // and that are not yet available on all Route 53 DNS servers". So the UPSERT (idempotent) is sent again, for a
+    // change id to wait on until INSYNC; skipping the wait let a retried switch start its TTL wait too early.
+    const inPlace =
+      current !== undefined &&
       current.weight === record.weight &&
       current.ttlSeconds === record.ttlSeconds &&
-      normaliseDnsName(current.value) === normaliseDnsName(record.value)
-    ) {
-      return { changed: false, detail: `CNAME ${what} already in place` };
-    }
+      normaliseDnsName(current.value) === normaliseDnsName(record.value);
     const out = await callAws({ operation: `UPSERT CNAME ${what} in zone ${record.hostedZoneId}`, as: as(access) }, () =>
       client(access).send(
         new ChangeResourceRecordSetsCommand({
@@ -109,6 +110,7 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
       ),
     );
     const changeId = out.ChangeInfo?.Id ? bareChangeId(out.ChangeInfo.Id) : undefined;
+    if (inPlace) return { changed: false, detail: `CNAME ${what} already in place; sent again to wait until it is INSYNC (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId };
     return { changed: true, detail: `UPSERT CNAME ${what} (${out.ChangeInfo?.Status ?? 'submitted'})`, changeId, action: 'route53:ChangeResourceRecordSets', resource: `${record.recordName} (${record.setIdentifier}) in ${record.hostedZoneId}`, requestId: out.$metadata?.requestId };
   }
 

@@ -80,16 +80,18 @@ describe('route53 activities', () => {
       value: 'orders-db-restore.abc.eu-west-2.rds.amazonaws.com',
     };
 
-    it('sends nothing when the record already matches (ignoring a trailing dot on the value)', async () => {
+    it('a record already as wanted (ignoring a trailing dot on the value) may still be PENDING: the UPSERT is sent again for a change id to wait on, and counts as no change', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).resolves({
         ResourceRecordSets: [{ ...green, Weight: 100, ResourceRecords: [{ Value: `${wanted.value}.` }] }],
         IsTruncated: false,
         MaxItems: 10,
       });
+      r53Mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C3', Status: 'PENDING', SubmittedAt: new Date() } });
       const r = await acts.upsertWeightedCname({ record: wanted });
       assert.equal(r.changed, false);
-      assert.equal(r.changeId, undefined);
-      assert.equal(r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length, 0);
+      assert.equal(r.changeId, 'C3');
+      assert.match(r.detail, /already in place; sent again to wait until it is INSYNC/);
+      assert.equal(r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length, 1);
     });
 
     it('UPSERTs the weighted record and returns the bare change id', async () => {

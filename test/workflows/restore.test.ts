@@ -168,6 +168,23 @@ describe('restoreAndCutover (time-skipping)', function () {
     });
   });
 
+  it('a switch whose answer was lost: the retry finds the record in place (perhaps still PENDING) and waits for its INSYNC before the TTL wait', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.loseAnswerOfNext('upsertWeightedCname');
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `lost-switch-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingForApproval);
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const result = await handle.result();
+      assert.equal(result.state, 'completed');
+      assert.equal(fake.callsOf('upsertWeightedCname').length, 2, 'sent, answer lost; sent again');
+      assert.deepEqual([...new Set(fake.callsOf('waitForChangeInsync').map((c) => c.input.changeId))], ['C2'], 'waited for the change the retry got');
+      const steps = result.timeline.map((t) => t.step);
+      assert.ok(steps.indexOf('cname-insync') >= 0 && steps.indexOf('cname-insync') < steps.indexOf('waiting-for-ttl'), steps.join(' '));
+    });
+  });
+
   it('with cutover.database the verification connects through the CNAME and checks that the restored instance\'s server answers', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
