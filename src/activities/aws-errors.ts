@@ -63,7 +63,7 @@ const INVALID_INPUT = new Set([
  */
 const REFUSED_FOR_GOOD: Record<string, string> = {
   PointInTimeRestoreNotEnabled: 'the source keeps no automated backups (BackupRetentionPeriod 0), and a point-in-time restore needs them',
-  InvalidRestore: 'RDS cannot restore this backup into the instance asked for (for example a VPC backup into an instance outside a VPC)',
+  InvalidRestore: 'RDS cannot make this restore (its message says why: the time asked, or a VPC backup into an instance outside a VPC); check the restore time and the settings',
   StorageQuotaExceeded: "the account's RDS storage quota would be exceeded: raise it (Service Quotas) or free storage",
   InstanceQuotaExceeded: "the account's quota of DB instances would be exceeded: raise it (Service Quotas)",
   DBSubnetGroupNotFound: 'the DB subnet group named does not exist in this account and region',

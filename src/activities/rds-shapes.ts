@@ -83,6 +83,7 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     backupRetentionPeriodDays: retentionDays,
     masterUserSecretArn: db.MasterUserSecret?.SecretArn,
     iamDatabaseAuthentication: db.IAMDatabaseAuthenticationEnabled || undefined,
+    publiclyAccessible: db.PubliclyAccessible,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;

@@ -283,6 +283,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       ...(restoreTime ? { RestoreTime: restoreTime } : { UseLatestRestorableTime: true }),
       // AvailabilityZone is deliberately not set: "no preference" lets RDS place it (and Multi-AZ forbids it).
       DeletionProtection: true,
+      // Always said: left out, RDS makes the copy public when its subnets' VPC has an internet gateway (CreateDBInstance,
+      // PubliclyAccessible), which a private production database's VPC often has. Public only when the source is.
+      PubliclyAccessible: source.publiclyAccessible === true,
       Tags: [...copied.map(([Key, Value]) => ({ Key, Value })), { Key: ownerTag.key, Value: ownerTag.value }],
     };
     if (req.copySourceSettings) {

@@ -71,6 +71,8 @@ export interface InstanceInfo {
   masterUserSecretArn?: string;
   /** IAMDatabaseAuthenticationEnabled: users may log in with IAM authentication tokens. */
   iamDatabaseAuthentication?: boolean;
+  /** PubliclyAccessible: whether its endpoint resolves to a public address. */
+  publiclyAccessible?: boolean;
   tags: Record<string, string>;
   /**
    * ReadReplicaDBInstanceIdentifiers: the instance's read replicas, as RDS lists them (an in-region replica by

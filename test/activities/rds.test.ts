@@ -533,6 +533,7 @@ describe('rds activities', () => {
         TargetDBInstanceIdentifier: TARGET,
         RestoreTime: new Date('2024-06-10T09:30:00Z'),
         DeletionProtection: true,
+        PubliclyAccessible: false,
         Tags: [
           { Key: 'team', Value: 'orders' },
           { Key: 'rds-orchestrator/restore', Value: 'wf-123' },
@@ -574,8 +575,20 @@ describe('rds activities', () => {
         TargetDBInstanceIdentifier: TARGET,
         UseLatestRestorableTime: true,
         DeletionProtection: true,
+        PubliclyAccessible: false,
         Tags: [{ Key: 'rds-orchestrator/restore', Value: 'wf-123' }],
       });
+    });
+
+    it('says PubliclyAccessible always, as the source has it: left out, RDS makes the copy public in a VPC with an internet gateway', async () => {
+      for (const [source, sent] of [[true, true], [false, false], [undefined, false]] as const) {
+        rdsMock.resetHistory();
+        sourceAndFreeTarget(dbInstance({ PubliclyAccessible: source }));
+        for (const copySourceSettings of [true, false]) {
+          await acts.restoreToPointInTime({ ...baseReq, copySourceSettings });
+          assert.equal(rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand).at(-1)!.args[0].input.PubliclyAccessible, sent);
+        }
+      }
     });
 
     it('is a no-op when our restore already exists (retry after a crash)', async () => {

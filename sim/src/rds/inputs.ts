@@ -36,6 +36,8 @@ export interface CreateInstanceInput {
   tags?: Tag[];
   /** EnableIAMDatabaseAuthentication; default false. */
   iamDatabaseAuthentication?: boolean;
+  /** PubliclyAccessible. AWS's default depends on the VPC's internet gateway, which the simulator does not model: false. */
+  publiclyAccessible?: boolean;
 }
 
 export interface ModifyInstanceInput {
@@ -71,6 +73,8 @@ export interface RestoreInput {
   tags?: Tag[];
   /** EnableIAMDatabaseAuthentication: not copied from the source ("By default, mapping isn't enabled"). */
   iamDatabaseAuthentication?: boolean;
+  /** PubliclyAccessible: not copied from the source; its default follows CreateDBInstance's (false here). */
+  publiclyAccessible?: boolean;
 }
 
 /**

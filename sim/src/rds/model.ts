@@ -151,6 +151,7 @@ export class RdsModel {
       autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
       deletionProtection: input.deletionProtection ?? false,
       iamDatabaseAuthenticationEnabled: input.iamDatabaseAuthentication ?? false,
+      publiclyAccessible: input.publiclyAccessible ?? false,
       copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
       masterUsername: input.masterUsername ?? 'postgres',
       dbName: input.dbName,

@@ -83,6 +83,7 @@ const ACTIONS: Record<string, RdsAction> = {
       port: int(p, 'Port'),
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
+      publiclyAccessible: bool(p, 'PubliclyAccessible'),
     });
     return rdsResponse('CreateDBInstance', renderInstance(rds, inst));
   },
@@ -220,6 +221,7 @@ const ACTIONS: Record<string, RdsAction> = {
       copyTagsToSnapshot: bool(p, 'CopyTagsToSnapshot'),
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
+      publiclyAccessible: bool(p, 'PubliclyAccessible'),
     });
     return rdsResponse('RestoreDBInstanceToPointInTime', renderInstance(rds, inst));
   },

@@ -75,7 +75,7 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     leaf('Iops', i.iops),
     xmlList('OptionGroupMemberships', 'OptionGroupMembership', [i.optionGroupName], (n) => leaf('OptionGroupName', n) + leaf('Status', 'in-sync')),
     i.multiAZ && leaf('SecondaryAvailabilityZone', `${i.region}b`),
-    leaf('PubliclyAccessible', false),
+    leaf('PubliclyAccessible', i.publiclyAccessible ?? false),
     leaf('StorageType', i.storageType),
     leaf('DbInstancePort', 0),
     leaf('StorageEncrypted', i.storageEncrypted),

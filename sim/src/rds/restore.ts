@@ -88,6 +88,7 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
     deletionProtection: input.deletionProtection ?? false,
     iamDatabaseAuthentication: input.iamDatabaseAuthentication ?? false,
+    publiclyAccessible: input.publiclyAccessible ?? false,
     copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
     masterUsername: source.masterUsername,
     dbName: source.dbName,

@@ -76,6 +76,8 @@ export interface SeedInstance {
   manageMasterUserPassword?: boolean;
   /** CreateDBInstance's EnableIAMDatabaseAuthentication (default false): DescribeDBInstances' IAMDatabaseAuthenticationEnabled. */
   iamDatabaseAuthentication?: boolean;
+  /** CreateDBInstance's PubliclyAccessible (default false). */
+  publiclyAccessible?: boolean;
   /**
    * A real PostgreSQL 15 server behind the instance (default false, so large fleets stay cheap): initdb with
    * the master user and password, WAL archived continuously, a base backup; it listens on a loopback address of
@@ -214,6 +216,7 @@ function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInst
       autoMinorVersionUpgrade: s.autoMinorVersionUpgrade,
       deletionProtection: s.deletionProtection,
       iamDatabaseAuthentication: s.iamDatabaseAuthentication,
+      publiclyAccessible: s.publiclyAccessible,
       masterUsername: s.masterUsername,
       port: s.endpoint?.port,
       tags: tagList(s.tags),

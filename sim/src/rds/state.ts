@@ -65,6 +65,8 @@ export interface DbInstance {
   masterUserSecret?: { arn: string; kmsKeyId: string };
   /** EnableIAMDatabaseAuthentication ("By default, mapping isn't enabled"); absent (older state files) = false. */
   iamDatabaseAuthenticationEnabled?: boolean;
+  /** PubliclyAccessible; absent (older state files) = false. */
+  publiclyAccessible?: boolean;
   dbName?: string;
   endpoint: { address: string; port: number; hostedZoneId: string };
   tags: Tag[];

@@ -175,6 +175,14 @@ describe('sim: RDS through the real SDK', function () {
     assert.equal((await describeOne('db1')).DBInstanceStatus, 'available');
   });
 
+  it('RestoreDBInstanceToPointInTime: PubliclyAccessible as asked, not copied from the source (false when not given)', async function () {
+    await h.admin.seed({ instances: [{ region: REGION, id: 'pub', engineVersion: '15.5', publiclyAccessible: true }] });
+    assert.equal((await describeOne('pub')).PubliclyAccessible, true);
+    await h.rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'pub', TargetDBInstanceIdentifier: 'copy-public', UseLatestRestorableTime: true, PubliclyAccessible: true }));
+    await h.rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'pub', TargetDBInstanceIdentifier: 'copy-default', UseLatestRestorableTime: true }));
+    assert.deepEqual([(await describeOne('copy-public')).PubliclyAccessible, (await describeOne('copy-default')).PubliclyAccessible], [true, false]);
+  });
+
   it('RestoreDBInstanceToPointInTime: bounds [max(create, now-31d), now-5min], settings, version at that time', async function () {
     const now = Date.UTC(2025, 0, 6, 12, 0, 0);
     await h.admin.seed({
