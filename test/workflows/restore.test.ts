@@ -709,6 +709,19 @@ describe('restoreAndCutover (time-skipping)', function () {
       });
     });
 
+    it('a bastion group in another account reached by a profile: the ingress rule names its owner as preflight read it', async function () {
+      const env = await timeSkippingEnv();
+      const fake = world();
+      fake.profileAccounts.set('bastion-account', '666666666666');
+      fake.foreignGroups.set(`666666666666/${BASTION_SG}`, { groupId: BASTION_SG, groupName: 'bastion', vpcId: 'vpc-0bb00000000000001', ownerId: '666666666666' });
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ bastion: { securityGroupId: BASTION_SG, aws: { profile: 'bastion-account' } } }))], taskQueue, workflowId: `bastion-profile-${taskQueue}` });
+        await advanceUntil(env, handle, (x) => x.timeline.some((t) => t.step === 'bastion-ingress'));
+        assert.deepEqual(fake.callsOf('allowIngressFromSecurityGroup').map((c) => [c.input.sourceSecurityGroupId, c.input.sourceAccount]), [[BASTION_SG, '666666666666']]);
+        await handle.terminate('enough');
+      });
+    });
+
     it('fails on a restore time outside the restorable window, naming the window', async function () {
       const env = await timeSkippingEnv();
       const now = await env.currentTimeMs();

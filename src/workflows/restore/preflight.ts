@@ -112,6 +112,8 @@ async function checkBastion(r: RestoreRun): Promise<void> {
     r.step('account-checked', `bastion account ${id.account} as ${id.arn}`);
   }
   const group = await r.aws('preflight', () => r.a.describeSecurityGroup({ where, groupId: b.securityGroupId }), bounded);
+  // Its owner, read here whatever the access (a role or a profile): the ingress rule names it (UserId) across accounts.
+  if (b.aws) r.bastionOwner = group.ownerId;
   r.step('bastion-checked', `${group.groupId} (${group.groupName}${group.vpcId ? `, ${group.vpcId}` : ''}) in account ${group.ownerId}`);
 }
 

@@ -38,7 +38,8 @@ export async function createRestoreSecurityGroup(r: RestoreRun): Promise<string 
   status.target.securityGroupId = group.groupId;
   r.step(group.changed ? 'security-group-created' : 'security-group-found', group.detail);
   // A bastion group in another account is named with its owner (the VPCs must be peered for it to work).
-  const bastionAccount = spec.bastion.aws?.roleArn ? accountOfRole(spec.bastion.aws.roleArn) : undefined;
+  // Its owner as preflight read it; a profile names no account, and a rule without it looks for the group in ours.
+  const bastionAccount = r.bastionOwner ?? (spec.bastion.aws?.roleArn ? accountOfRole(spec.bastion.aws.roleArn) : undefined);
   const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup({ where: r.where(), securityGroupId: group.groupId, sourceSecurityGroupId: spec.bastion!.securityGroupId, port: spec.bastion!.port, sourceAccount: bastionAccount }));
   r.step('bastion-ingress', `${group.groupId} (${groupName}) from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
   return group.groupId;
@@ -107,6 +108,6 @@ export async function allowBastion(r: RestoreRun): Promise<void> {
     status.followUps.push(text);
     return;
   }
-  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup({ where: r.where(), securityGroupId: sg, sourceSecurityGroupId: spec.bastion!.securityGroupId, port: spec.bastion!.port }));
+  const rule = await r.aws('bastion-ingress', () => r.a.allowIngressFromSecurityGroup({ where: r.where(), securityGroupId: sg, sourceSecurityGroupId: spec.bastion!.securityGroupId, port: spec.bastion!.port, sourceAccount: r.bastionOwner }));
   r.step('bastion-ingress', `${sg} from ${spec.bastion.securityGroupId} on ${spec.bastion.port}: ${rule.detail}`);
 }

@@ -112,6 +112,8 @@ export class RestoreRun {
   originalTtlSeconds?: number;
   ttlLoweredInsyncMs?: number;
   oldStoppedMs?: number;
+  /** The account of a bastion group reached through `bastion.aws` (preflight reads its owner), named by the ingress rule. */
+  bastionOwner?: string;
   /** Why RDS refused to stop the old instance (it was never stopped, so nothing starts it again). */
   oldStopRefused?: string;
   /** When the CNAME change to the restored instance was sent: writes may reach it from then on. */
