@@ -12,7 +12,7 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { callAws } from './aws-errors';
-import { pollUntil } from './waiting';
+import { activityContext, pollUntil } from './waiting';
 import type { AwsAccess, HostedZoneInfo, MutationResult, Route53Activities, WeightedCname } from '../api/activities';
 import type { ChangeWait, DnsAnswerQuery, HostedZoneRef, WeightedCnameRef, WeightedCnameUpsert } from '../api/activities';
 import { describeIdentity } from './location';
@@ -77,15 +77,18 @@ export function createRoute53Activities(deps: Route53ActivitiesDeps): Route53Act
   async function upsertWeightedCname({ record, access }: WeightedCnameUpsert): Promise<MutationResult & { changeId?: string }> {
     const current = await getWeightedCname({ hostedZoneId: record.hostedZoneId, recordName: record.recordName, setIdentifier: record.setIdentifier, access });
     const what = `${record.recordName} [${record.setIdentifier}] -> ${record.value} weight ${record.weight} ttl ${record.ttlSeconds}`;
-    // A record already as wanted may be the change an earlier attempt sent and never heard back from, still PENDING:
-    // ListResourceRecordSets "returns the most current version of the records. This includes records that are PENDING,
-    // and that are not yet available on all Route 53 DNS servers". So the UPSERT (idempotent) is sent again, for a
-    // change id to wait on until INSYNC; skipping the wait let a retried switch start its TTL wait too early.
     const inPlace =
       current !== undefined &&
       current.weight === record.weight &&
       current.ttlSeconds === record.ttlSeconds &&
       normaliseDnsName(current.value) === normaliseDnsName(record.value);
+    // On a retry, a record already as wanted may be the change an earlier attempt sent and never heard back from, still
+    // PENDING: ListResourceRecordSets "returns the most current version of the records. This includes records that are
+    // PENDING, and that are not yet available on all Route 53 DNS servers". So a retry sends the UPSERT (idempotent)
+    // again, for a change id to wait on until INSYNC; skipping the wait let a retried switch start its TTL wait early.
+    // A first attempt finds nothing of its own in flight: it sends nothing (a record never switched needs no put-back).
+    const retry = (activityContext()?.info.attempt ?? 1) > 1;
+    if (inPlace && !retry) return { changed: false, detail: `CNAME ${what} already in place` };
     const out = await callAws({ operation: `UPSERT CNAME ${what} in zone ${record.hostedZoneId}`, as: as(access) }, () =>
       client(access).send(
         new ChangeResourceRecordSetsCommand({

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -80,18 +81,18 @@ describe('route53 activities', () => {
       value: 'orders-db-restore.abc.eu-west-2.rds.amazonaws.com',
     };
 
-    it('a record already as wanted (ignoring a trailing dot on the value) may still be PENDING: the UPSERT is sent again for a change id to wait on, and counts as no change', async () => {
+    it('a record already as wanted (ignoring a trailing dot on the value): a first attempt sends nothing; a retry sends it again for a change id to wait on (its lost change may be PENDING)', async () => {
       r53Mock.on(ListResourceRecordSetsCommand).resolves({
         ResourceRecordSets: [{ ...green, Weight: 100, ResourceRecords: [{ Value: `${wanted.value}.` }] }],
         IsTruncated: false,
         MaxItems: 10,
       });
       r53Mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C3', Status: 'PENDING', SubmittedAt: new Date() } });
-      const r = await acts.upsertWeightedCname({ record: wanted });
-      assert.equal(r.changed, false);
-      assert.equal(r.changeId, 'C3');
-      assert.match(r.detail, /already in place; sent again to wait until it is INSYNC/);
-      assert.equal(r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length, 1);
+      const first = (await new MockActivityEnvironment({ attempt: 1 }).run(() => acts.upsertWeightedCname({ record: wanted }))) as Awaited<ReturnType<typeof acts.upsertWeightedCname>>;
+      assert.deepEqual([first.changed, first.changeId, r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length], [false, undefined, 0]);
+      const retry = (await new MockActivityEnvironment({ attempt: 2 }).run(() => acts.upsertWeightedCname({ record: wanted }))) as Awaited<ReturnType<typeof acts.upsertWeightedCname>>;
+      assert.deepEqual([retry.changed, retry.changeId, r53Mock.commandCalls(ChangeResourceRecordSetsCommand).length], [false, 'C3', 1]);
+      assert.match(retry.detail, /already in place; sent again to wait until it is INSYNC/);
     });
 
     it('UPSERTs the weighted record and returns the bare change id', async () => {
