@@ -317,9 +317,7 @@ export class RdsModel {
   stop(account: string, region: string, id: string): DbInstance {
     const now = this.ctx.now();
     const inst = this.get(account, region, id);
-    if (inst.status !== 'available') {
-      throw new SimError('InvalidDBInstanceState', `DB Instance ${inst.id} is in ${inst.status} state but expected it to be one of available.`);
-    }
+    if (inst.status !== 'available') throw new SimError('InvalidDBInstanceState', `DB Instance ${inst.id} is in ${inst.status} state but expected it to be one of available.`);
     this.replicas.checkCanStop(inst);
     this.lifecycle.startOp(inst, now, { kind: 'stop', steps: this.lifecycle.steps(now, ['stopping', 'stopping']), finalStatus: 'stopped' });
     this.ctx.markDirty();

@@ -49,7 +49,7 @@ export function turnOnAutoMinorUpgrade(st: StageRun, x: WindowSubject = stageSub
   st.saga.add({
     id: flagCompensationId(x),
     description: `AutoMinorVersionUpgrade off for ${x.region}/${x.instanceId}`,
-    manual: `\`aws rds modify-db-instance --region ${x.region} --db-instance-identifier ${x.instanceId} --no-auto-minor-version-upgrade\` (no --apply-immediately: it would also apply what is queued for the window now)${account}`,
+    manual: `\`aws rds modify-db-instance --region ${x.region} --db-instance-identifier ${x.instanceId} --no-auto-minor-version-upgrade\`${account}`,
     run: async () => (await st.aws('auto-minor-upgrade-off', () => st.a.setAutoMinorVersionUpgrade({ where: x.where, instanceId: x.instanceId, enabled: false }))).changed,
   });
   return setAutoMinorUpgrade(st, x, true);
