@@ -32,13 +32,13 @@ import {
   type AwsWhere,
   type WindowWatchOutcome,
 } from '../api/activities';
-import type { FlagChange, InstanceRef, InstanceWait, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
+import type { FlagChange, InstanceRef, InstanceWait, PendingMaintenanceQuery, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
 import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableBecause, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
-import { upgradeNowBy } from '../domain/pending-maintenance';
+import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
 import { copiedIops, copiedTags, readRestoreTime } from '../domain/restore-source';
 
 export interface RdsActivitiesDeps {
@@ -124,7 +124,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { info, targets: await listUpgradeTargets({ where, engine: info.engine, engineVersion: info.engineVersion }) };
   }
 
-  async function listPendingMaintenance({ where, instanceId }: InstanceRef): Promise<PendingMaintenanceAction[]> {
+  async function listPendingMaintenance({ where, instanceId, preferredMaintenanceWindow }: PendingMaintenanceQuery): Promise<PendingMaintenanceAction[]> {
     const ctx = { operation: 'DescribePendingMaintenanceActions', where, instanceId };
     const actions: PendingMaintenanceAction[] = [];
     let marker: string | undefined;
@@ -144,7 +144,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       }
       marker = out.Marker;
     } while (marker);
-    return actions;
+    return withAwsDates(actions, preferredMaintenanceWindow);
   }
 
   async function setAutoMinorVersionUpgrade({ where, instanceId, enabled }: FlagChange): Promise<MutationResult> {

@@ -15,7 +15,7 @@ import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome } from 
 import type { AwsWhere, BlueGreenDeployment, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
 import type {
   BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetPlaceSearch, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
-  MaintenanceCancellation, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
+  MaintenanceCancellation, PendingMaintenanceQuery, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
 } from './activity-inputs';
 
 export type * from './aws-shapes';
@@ -65,7 +65,7 @@ export interface RdsActivities {
   inspectInstance(input: InstanceRef): Promise<{ info: InstanceInfo; targets: UpgradeTarget[] }>;
   /** Valid upgrade targets for engine+version from DescribeDBEngineVersions. */
   listUpgradeTargets(input: UpgradeTargetsQuery): Promise<UpgradeTarget[]>;
-  listPendingMaintenance(input: InstanceRef): Promise<PendingMaintenanceAction[]>;
+  listPendingMaintenance(input: PendingMaintenanceQuery): Promise<PendingMaintenanceAction[]>;
   /** A fleet stage's instances in one region and account: DescribeDBInstances and DescribePendingMaintenanceActions, every page, once each. */
   findFleet(input: FleetSearch): Promise<FleetFound>;
   setAutoMinorVersionUpgrade(input: FlagChange): Promise<MutationResult>;

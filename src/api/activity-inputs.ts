@@ -40,6 +40,11 @@ export interface InstanceRef {
   instanceId: string;
 }
 
+/** DescribePendingMaintenanceActions of one instance; with its weekly window each dated action says when AWS applies it (`awsAppliesAt`). */
+export interface PendingMaintenanceQuery extends InstanceRef {
+  preferredMaintenanceWindow?: string;
+}
+
 /** DescribeDBEngineVersions' valid upgrade targets of one engine version. */
 export interface UpgradeTargetsQuery {
   where: AwsWhere;

@@ -101,6 +101,11 @@ export interface PendingMaintenanceAction {
   forcedApplyDate?: string; // ISO instant
   currentApplyDate?: string; // ISO instant
   optInStatus?: string;
+  /**
+   * When AWS applies it itself (ISO instant): its ForcedApplyDate, or the instance's first maintenance window after its
+   * AutoAppliedAfterDate. Said by the activity that read it when it knew the instance's window (domain awsAppliesAtOf).
+   */
+  awsAppliesAt?: string;
 }
 
 /**

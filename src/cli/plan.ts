@@ -45,7 +45,7 @@ export async function planCampaign(spec: ResolvedCampaignSpec, aws: PlanReaders,
       const targets = needsUpgradeTargets(info, spec.targetEngineVersion) ? await aws.listUpgradeTargets({ where, engine: info.engine, engineVersion: info.engineVersion }) : [];
       const first = planStage(s, spec, { info, targets }, nowMs);
       const replicas = first.plan.action === 'upgrade' ? await readReplicas(aws, spec, s, info.readReplicaIds ?? [], problems) : [];
-      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance({ where, instanceId: s.instanceId }), replicas }, nowMs) : first;
+      const planned = first.plan.action === 'upgrade' ? planStage(s, spec, { info, targets, pending: await aws.listPendingMaintenance({ where, instanceId: s.instanceId, preferredMaintenanceWindow: info.preferredMaintenanceWindow }), replicas }, nowMs) : first;
       stages.push({ ...planned.plan, ...account, ...access });
       problems.push(...planned.problems);
     } catch (err) {

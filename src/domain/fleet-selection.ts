@@ -14,6 +14,7 @@
  * Every status counts (stopped, upgrading, ...): the workflow decides what to do with each member.
  */
 import type { FleetFound, FleetMember, FleetQuery } from '../api/activities';
+import { withAwsDates } from './pending-maintenance';
 
 /** An instance as listed: a member's fields, with all its tags, and its ARN. */
 export type FleetCandidate = Omit<FleetMember, 'pending'> & { arn?: string };
@@ -96,7 +97,7 @@ export function toFleetMember(c: FleetCandidate, query: FleetQuery, pending: Fle
     instanceClass: c.instanceClass,
     allocatedStorage: c.allocatedStorage,
     tags: keptTags(c.tags, query),
-    pending,
+    pending: withAwsDates(pending, c.preferredMaintenanceWindow),
     readReplicaIds: c.readReplicaIds,
     replicaSourceId: c.replicaSourceId,
   };

@@ -11,6 +11,7 @@
  */
 import type { PendingMaintenanceAction } from '../api';
 import { namesVersion } from './engine-version';
+import { nextWindowStartingAfter } from './maintenance-window';
 
 /**
  * The pending `db-upgrade` to exactly `target`, if AWS lists one: its description names that version as a
@@ -42,11 +43,37 @@ export function upgradeNowBy(pending: PendingMaintenanceAction[], target: string
   return action ? { kind: 'apply-pending-action', action } : { kind: 'modify-engine-version' };
 }
 
-/** AWS's own schedule: the earliest AutoAppliedAfterDate or ForcedApplyDate of a pending db-upgrade (epoch ms). */
+/**
+ * When AWS applies a pending action itself, from the instance's weekly window: its ForcedApplyDate, or for its
+ * AutoAppliedAfterDate the instance's first maintenance window after that date (PendingMaintenanceAction: "applied to
+ * the resource during its first maintenance window after this date"), whichever comes first; undefined without either.
+ */
+export function awsAppliesAtOf(action: PendingMaintenanceAction, windowText: string): string | undefined {
+  const dates = [
+    ...(action.forcedApplyDate ? [Date.parse(action.forcedApplyDate)] : []),
+    ...(action.autoAppliedAfterDate ? [nextWindowStartingAfter(windowText, Date.parse(action.autoAppliedAfterDate) - 1).startMs] : []),
+  ];
+  return dates.length ? new Date(Math.min(...dates)).toISOString() : undefined;
+}
+
+/** The actions with `awsAppliesAt` from the instance's window (the activities that read them say it; see awsAppliesAtOf). */
+export function withAwsDates(pending: PendingMaintenanceAction[], windowText: string | undefined): PendingMaintenanceAction[] {
+  if (!windowText) return pending;
+  return pending.map((p) => {
+    const at = awsAppliesAtOf(p, windowText);
+    return at ? { ...p, awsAppliesAt: at } : p;
+  });
+}
+
+/**
+ * AWS's own schedule: the earliest date it applies a pending db-upgrade itself (epoch ms): each action's
+ * `awsAppliesAt` as the activity that read it says, or, for actions read before activities said it (recorded in
+ * histories), its AutoAppliedAfterDate or ForcedApplyDate itself, as the campaign read them then.
+ */
 export function awsUpgradeDeadline(pending: PendingMaintenanceAction[]): number | undefined {
   const dates = pending
     .filter((p) => p.action === 'db-upgrade')
-    .flatMap((p) => [p.autoAppliedAfterDate, p.forcedApplyDate])
+    .flatMap((p) => (p.awsAppliesAt ? [p.awsAppliesAt] : [p.autoAppliedAfterDate, p.forcedApplyDate]))
     .filter((d): d is string => Boolean(d))
     .map((d) => Date.parse(d));
   return dates.length ? Math.min(...dates) : undefined;

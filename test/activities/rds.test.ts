@@ -271,6 +271,9 @@ describe('rds activities', () => {
           optInStatus: 'pending',
         },
       ]);
+      // With the instance's window, the action says when AWS applies it: the first window after 15 June (a Saturday).
+      const dated = await acts.listPendingMaintenance({ where: REGION, instanceId: ID, preferredMaintenanceWindow: 'sun:03:00-sun:03:30' });
+      assert.equal(dated[0].awsAppliesAt, '2024-06-16T03:00:00.000Z');
     });
 
     it('matches the ARN case-insensitively (RDS stores identifiers in lower case)', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { Approval, InstanceInfo, PendingMaintenanceAction } from '../../src/api';
 import { checkApprover, invalidateOtherPlans, validApprovalCount } from '../../src/domain/approvals';
-import { awsUpgradeDeadline, describePending, pendingUpgradeTo } from '../../src/domain/pending-maintenance';
+import { awsAppliesAtOf, awsUpgradeDeadline, describePending, pendingUpgradeTo, withAwsDates } from '../../src/domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, noticeOverride, planStage, precheckInstant, previewWindow, productionWindow } from '../../src/domain/plan';
 import { assessStage } from '../../src/domain/preflight';
 import { automaticMinorTarget } from '../../src/domain/upgrade-targets';
@@ -53,6 +53,17 @@ describe('domain rules', function () {
     assert.equal(pendingUpgradeTo(pending, '15.8'), pending[0]);
     assert.equal(pendingUpgradeTo(pending, '15.9'), undefined);
     assert.equal(awsUpgradeDeadline(pending), Date.parse('2026-12-01T00:00:00Z'));
+    // AutoAppliedAfterDate: "applied to the resource during its first maintenance window after this date" (Thursday 10
+    // December 2026 → Sunday 13 December 03:00 for a sun:03:00 window); ForcedApplyDate is the date itself.
+    const auto = upgrade({ autoAppliedAfterDate: '2026-12-10T00:00:00.000Z' });
+    assert.equal(awsAppliesAtOf(auto, 'sun:03:00-sun:03:30'), '2026-12-13T03:00:00.000Z');
+    assert.equal(awsAppliesAtOf(auto, 'thu:00:00-thu:00:30'), '2026-12-10T00:00:00.000Z', 'a window opening at the date itself');
+    assert.equal(awsAppliesAtOf(pending[0], 'sun:03:00-sun:03:30'), '2026-12-01T00:00:00.000Z', 'the forced date comes first');
+    assert.equal(awsAppliesAtOf({ action: 'db-upgrade' }, 'sun:03:00-sun:03:30'), undefined);
+    // The deadline takes what the reading activity said; actions recorded before it said so count their dates themselves.
+    assert.equal(awsUpgradeDeadline(withAwsDates([auto], 'sun:03:00-sun:03:30')), Date.parse('2026-12-13T03:00:00Z'));
+    assert.equal(awsUpgradeDeadline([auto]), Date.parse('2026-12-10T00:00:00Z'));
+    assert.deepEqual(withAwsDates([auto], undefined), [auto]);
     assert.equal(awsUpgradeDeadline([{ action: 'system-update', forcedApplyDate: '2026-11-30T00:00:00Z' }]), undefined, 'only a db-upgrade counts');
     assert.equal(describePending(pending), 'db-upgrade (Upgrade to PostgreSQL 15.8); system-update');
     assert.equal(describePending([], 'nothing'), 'nothing');

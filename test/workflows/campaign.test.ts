@@ -18,6 +18,7 @@ import { upgradeCampaign } from '../../src/workflows';
 import { UPSERT_ONLY_CHANGES_PATCH } from '../../src/workflows/campaign';
 import { NOTIFY_LOCALLY_PATCH } from '../../src/workflows/shared/people';
 import { RDS_INSTANCES, RDS_STATE } from '../../src/api/search-attributes';
+import { nextWindowStartingAfter } from '../../src/domain/maintenance-window';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
 import { advanceUntil, failureOf, fleet, patchIds, rejected, runbookSpec, withWorker } from './helpers';
@@ -292,20 +293,43 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   });
 
-  it('production: AWS applying the upgrade before the chosen window escalates', async function () {
+  it('production: AWS applying the upgrade before the chosen window escalates (an AutoAppliedAfterDate counts from its first window after it)', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
     fleet(fake);
-    const soon = new Date((await env.currentTimeMs()) + 5 * DAY).toISOString();
-    fake.instances.get('eu-west-2/notify-production')!.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: soon }];
+    const prod = fake.instances.get('eu-west-2/notify-production')!;
+    const soon = (await env.currentTimeMs()) + 5 * DAY;
+    prod.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: new Date(soon).toISOString() }];
+    // "applied to the resource during its first maintenance window after this date"
+    const awsWindow = nextWindowStartingAfter(prod.preferredMaintenanceWindow, soon - 1).startMs;
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `awsdate-${taskQueue}` });
       const s = await advanceUntil(env, handle, waitingFor('decision'));
-      assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${soon}`));
+      assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${new Date(awsWindow).toISOString()}`));
       await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
       assert.equal((await handle.result()).state, 'aborted');
       assert.equal(fake.mutations().length, 0, 'nothing was changed');
+    });
+  });
+
+  it('production: an AutoAppliedAfterDate a day before the chosen window is no conflict (AWS would use that same window): no question, the approval is asked', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    const prod = fake.instances.get('eu-west-2/notify-production')!;
+    const spec = resolveCampaignSpec(runbookSpec({ stages: [runbookSpec().stages[2]] }));
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      // The window the campaign chooses, from a run without pending maintenance.
+      const first = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `awsdate-window-${taskQueue}` });
+      const chosen = (await advanceUntil(env, first, waitingFor('approval'))).stages[0].window!.start;
+      await first.terminate('window read');
+      prod.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: new Date(Date.parse(chosen) - DAY).toISOString() }];
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [spec], taskQueue, workflowId: `awsdate-same-${taskQueue}` });
+      const s = await advanceUntil(env, handle, waitingFor('approval'));
+      assert.equal(s.stages[0].window?.start, chosen);
+      assert.ok(!fake.notifications.some((n) => n.event === 'escalation'), 'nobody was asked about AWS applying it first');
+      await handle.terminate('enough');
     });
   });
 

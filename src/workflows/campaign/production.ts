@@ -93,7 +93,8 @@ export async function obtainApprovalForWindow(st: StageRun, naming?: ApprovalNam
 /** AWS's own schedule: when a pending action would be applied before the chosen window, the team decides. */
 async function askIfAwsAppliesFirst(st: StageRun, w: Occurrence): Promise<void> {
   const { stage: s } = st;
-  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId }));
+  // With the instance's window each dated action says when AWS applies it (runs recorded before read the dates themselves).
+  const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId, preferredMaintenanceWindow: st.info?.preferredMaintenanceWindow }));
   const deadline = awsAppliesBefore(pending, w);
   if (deadline === undefined) return;
   await st.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`);
