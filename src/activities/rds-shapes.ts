@@ -71,6 +71,8 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     multiAZ: db.MultiAZ ?? false,
     storageType: db.StorageType,
     iops: db.Iops,
+    storageThroughput: db.StorageThroughput,
+    copyTagsToSnapshot: db.CopyTagsToSnapshot,
     kmsKeyId: db.KmsKeyId,
     dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
     vpcId: db.DBSubnetGroup?.VpcId,

@@ -39,7 +39,7 @@ import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
 import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableBecause, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
-import { copiedIops, copiedTags, readRestoreTime } from '../domain/restore-source';
+import { copiedIops, copiedTags, copiedThroughput, readRestoreTime } from '../domain/restore-source';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -299,6 +299,14 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       if (source.iamDatabaseAuthentication) input.EnableIAMDatabaseAuthentication = true;
       const iops = copiedIops(source);
       if (iops !== undefined) input.Iops = iops;
+      const throughput = copiedThroughput(source);
+      if (throughput !== undefined) input.StorageThroughput = throughput;
+      // What the call would otherwise leave at its defaults, though the copy may become the production instance: storage
+      // autoscaling off (MaxAllocatedStorage has no default), tags not copied to snapshots ("By default, tags are not
+      // copied"), and the automatic minor upgrades the campaign keeps off as CreateDBInstance's default (on).
+      if (source.maxAllocatedStorage !== undefined) input.MaxAllocatedStorage = source.maxAllocatedStorage;
+      if (source.copyTagsToSnapshot !== undefined) input.CopyTagsToSnapshot = source.copyTagsToSnapshot;
+      input.AutoMinorVersionUpgrade = source.autoMinorVersionUpgrade;
     }
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];

@@ -54,6 +54,10 @@ export interface InstanceInfo {
   /** MaxAllocatedStorage: the storage autoscaling limit (GiB), absent when storage autoscaling is off. */
   maxAllocatedStorage?: number;
   iops?: number;
+  /** StorageThroughput (MiB/s; gp3). */
+  storageThroughput?: number;
+  /** CopyTagsToSnapshot. */
+  copyTagsToSnapshot?: boolean;
   kmsKeyId?: string;
   dbSubnetGroupName?: string;
   /** The VPC of the instance's DB subnet group. */

@@ -20,7 +20,11 @@ export interface RestoreSpec {
   targetInstanceId: string;
   /** ISO instant, or "latest" for the latest restorable time. */
   restoreTime: string;
-  /** Copy class, subnet group, parameter group, security groups, Multi-AZ, storage, KMS key, tags (default true). */
+  /**
+   * Copy class, subnet group, parameter group, security groups, Multi-AZ, storage (type, IOPS, gp3 throughput, the
+   * autoscaling ceiling), IAM authentication, tags and CopyTagsToSnapshot, the AutoMinorVersionUpgrade flag (default true).
+   * PubliclyAccessible follows the source either way.
+   */
   copySourceSettings?: boolean;
   /**
    * Allow access from the bastion's security group on the DB port. The rule goes on a security group

@@ -60,6 +60,11 @@ export function copiedIops(source: Pick<InstanceInfo, 'storageType' | 'iops' | '
   return source.iops;
 }
 
+/** The source's gp3 throughput when its IOPS are copied (provisioned together, from 400 GiB), else undefined. */
+export function copiedThroughput(source: Pick<InstanceInfo, 'storageType' | 'iops' | 'allocatedStorage' | 'storageThroughput'>): number | undefined {
+  return source.storageType === 'gp3' && copiedIops(source) !== undefined ? source.storageThroughput : undefined;
+}
+
 /**
  * The source's tags a restore copying its settings writes on the copy: not the reserved "aws:" ones (a tag key
  * "can't start with aws:", AWS's tagging rules), and not the owner tag (the restore writes its own).

@@ -548,16 +548,30 @@ describe('rds activities', () => {
         MultiAZ: true,
         // gp3 below 400 GiB runs at its baseline: the 3000 IOPS DescribeDBInstances shows are not sent back (AWS refuses them).
         StorageType: 'gp3',
+        AutoMinorVersionUpgrade: false,
       });
       assert.ok(!('AvailabilityZone' in calls[0].args[0].input), 'AvailabilityZone must be left to RDS (no preference)');
     });
 
-    it('copies provisioned IOPS of a gp3 source of 400 GiB or more', async () => {
-      sourceAndFreeTarget(dbInstance({ AllocatedStorage: 500, Iops: 12000 }));
+    it('copies provisioned IOPS and throughput of a gp3 source of 400 GiB or more', async () => {
+      sourceAndFreeTarget(dbInstance({ AllocatedStorage: 500, Iops: 12000, StorageThroughput: 500 }));
       await acts.restoreToPointInTime(baseReq);
       const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
       assert.equal(input.StorageType, 'gp3');
       assert.equal(input.Iops, 12000);
+      assert.equal(input.StorageThroughput, 500);
+    });
+
+    it('copies what the restore would leave at its defaults: the autoscaling ceiling, tags to snapshots, and the minor-upgrade flag', async () => {
+      sourceAndFreeTarget(dbInstance({ MaxAllocatedStorage: 1000, CopyTagsToSnapshot: true, AutoMinorVersionUpgrade: false }));
+      await acts.restoreToPointInTime(baseReq);
+      const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
+      assert.deepEqual([input.MaxAllocatedStorage, input.CopyTagsToSnapshot, input.AutoMinorVersionUpgrade, input.StorageThroughput], [1000, true, false, undefined]);
+      rdsMock.resetHistory();
+      sourceAndFreeTarget(dbInstance({ AutoMinorVersionUpgrade: true }));
+      await acts.restoreToPointInTime({ ...baseReq, copySourceSettings: false });
+      const plain = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
+      assert.deepEqual([plain.MaxAllocatedStorage, plain.CopyTagsToSnapshot, plain.AutoMinorVersionUpgrade], [undefined, undefined, undefined], 'not without copySourceSettings');
     });
 
     it("keeps the source's IAM database authentication on the restored instance (a restore does not enable it by default)", async () => {
