@@ -190,8 +190,8 @@ describe('upgradeCampaign (time-skipping)', function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
     fleet(fake);
-    // A 30-minute window, an hour of grace: the upgrade started as the window opened runs three hours.
-    fake.windowUpgradeDurationMs = 3 * 3_600_000;
+    // A 30-minute window, an hour of grace: the upgrade started as the window opened runs two hours.
+    fake.windowUpgradeDurationMs = 2 * 3_600_000;
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages: [runbookSpec().stages[0]] }))], taskQueue, workflowId: `overrun-${taskQueue}` });
       const result = await handle.result();
