@@ -37,7 +37,7 @@ import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
-import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableBecause, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
 import { copiedIops, copiedTags, copiedThroughput, readRestoreTime } from '../domain/restore-source';
 
@@ -329,8 +329,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       stopIfStuck(current, region, { status: 'stopped' }, 'stopped');
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; it can be stopped once available`, FailureTypes.InvalidState);
     }
-    const unstoppable = unstoppableBecause(current);
-    if (unstoppable) throw ApplicationFailure.nonRetryable(`${instanceId} in ${region} cannot be stopped: ${unstoppable}.`, FailureTypes.InvalidState);
+    const unstoppable = unstoppableMessage(current, region);
+    if (unstoppable) throw ApplicationFailure.nonRetryable(unstoppable, FailureTypes.InvalidState);
     const sent = await callAws({ operation: 'StopDBInstance', where, instanceId }, () =>
       deps.rdsClientFor(where).send(new StopDBInstanceCommand({ DBInstanceIdentifier: instanceId })),
     );

@@ -121,6 +121,12 @@ export function unstoppableBecause(instance: Pick<InstanceInfo, 'readReplicaIds'
   return undefined;
 }
 
+/** What a refused stop says of an instance RDS will not stop (unstoppableBecause), or undefined: one text for the activity and the test fake. */
+export function unstoppableMessage(instance: Pick<InstanceInfo, 'instanceId' | 'readReplicaIds' | 'replicaSourceId'>, region: string): string | undefined {
+  const why = unstoppableBecause(instance);
+  return why && `${instance.instanceId} in ${region} cannot be stopped: ${why}.`;
+}
+
 /** StartDBInstance: nothing to do while starting or available; sent only to a stopped instance. */
 export function readinessToStart(status: string): StatusReadiness {
   if (status === AVAILABLE || status === 'starting') return 'already';

@@ -10,12 +10,11 @@ import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type RDSClient } f
 import { CancelledFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAwsClients, isReadOnlyCall } from '../../src/activities/clients';
+import { isReadOnlyCall } from '../../src/activities/clients';
 import { mayHaveBeenApplied } from '../../src/activities/mutation-gate';
-import { createRdsActivities } from '../../src/activities/rds';
 import type { RdsActivities } from '../../src/api';
-import { simulatorConfig } from '../../dev/simulator';
-import { startSimulator, type RunningSimulator } from '../../sim';
+import type { RunningSimulator } from '../../sim';
+import { rdsOnSimulator } from './on-simulator';
 
 const REGION = 'eu-west-2';
 const where = REGION;
@@ -27,17 +26,15 @@ describe('activities: a mutation is sent at most once per attempt (the soak\'s d
   let acts: RdsActivities;
 
   beforeEach(async function () {
-    // The upgrade stays in flight long enough for a second attempt to read it.
-    sim = await startSimulator({ port: 0, durations: { upgrading: 120 } });
-    await sim.engine.seed({
+    const seed = {
       instances: [
         { region: REGION, id: 'db-flag', engineVersion: '15.5', autoMinorVersionUpgrade: false },
         { region: REGION, id: 'db-pending', engineVersion: '15.5', pendingMaintenance: { targetVersion: '15.8' } },
         { region: REGION, id: 'db-modify', engineVersion: '15.5' },
       ],
-    } as never);
-    rds = createAwsClients(simulatorConfig(sim.url, { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off' })).rds({ region: REGION });
-    acts = createRdsActivities({ rdsClientFor: () => rds });
+    };
+    // The upgrade stays in flight long enough for a second attempt to read it.
+    ({ sim, rds, acts } = await rdsOnSimulator(REGION, seed, { durations: { upgrading: 120 } }));
   });
   afterEach(async function () {
     await sim?.close();

@@ -8,11 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { DescribeDBInstancesCommand, ModifyDBInstanceCommand, type RDSClient } from '@aws-sdk/client-rds';
-import { createAwsClients } from '../../src/activities/clients';
-import { createRdsActivities } from '../../src/activities/rds';
 import type { RdsActivities } from '../../src/api';
-import { simulatorConfig } from '../../dev/simulator';
-import { defaultCatalogue, startSimulator, type RunningSimulator } from '../../sim';
+import { defaultCatalogue, type RunningSimulator } from '../../sim';
+import { rdsOnSimulator } from './on-simulator';
 
 const REGION = 'eu-west-2';
 
@@ -23,18 +21,13 @@ describe('activities: RDS calls against the simulator', function () {
   let acts: RdsActivities;
 
   beforeEach(async function () {
-    sim = await startSimulator({ port: 0 });
     // 15.4 is deprecated: instances still run it, DescribeDBEngineVersions lists it only with IncludeAll.
     const catalogue = defaultCatalogue().map((m) => (m.major === '15' ? { ...m, deprecated: ['15.4'] } : m));
-    await sim.engine.seed({
-      catalogue,
-      instances: [
-        { region: REGION, id: 'db-queued', engineVersion: '15.5', autoMinorVersionUpgrade: false },
-        { region: REGION, id: 'db-deprecated', engineVersion: '15.4' },
-      ],
-    } as never);
-    rds = createAwsClients(simulatorConfig(sim.url, { ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off' })).rds({ region: REGION });
-    acts = createRdsActivities({ rdsClientFor: () => rds });
+    const instances = [
+      { region: REGION, id: 'db-queued', engineVersion: '15.5', autoMinorVersionUpgrade: false },
+      { region: REGION, id: 'db-deprecated', engineVersion: '15.4' },
+    ];
+    ({ sim, rds, acts } = await rdsOnSimulator(REGION, { catalogue, instances }));
   });
   afterEach(async function () {
     await sim?.close();

@@ -199,7 +199,6 @@ export async function putRecordBack(r: RestoreRun, record: WeightedCname): Promi
   if (up.changeId) await r.waitInsync(up.changeId);
 }
 
-/** The old instance may still be stopping when the failure came; it can only be started once stopped. */
 /** The activity's refusal to stop an instance in its status (never sent to RDS), or undefined for any other failure. */
 function stopRefusal(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
@@ -207,6 +206,7 @@ function stopRefusal(err: unknown): string | undefined {
   return refused ? cause.message : undefined;
 }
 
+/** The old instance may still be stopping when the failure came; it can only be started once stopped. */
 async function startOldInstance(r: RestoreRun): Promise<void> {
   const id = r.spec.source.instanceId;
   const rounds = { maxRounds: CUTOVER_ROUNDS };
