@@ -75,6 +75,7 @@ const REFUSED_FOR_GOOD: Record<string, string> = {
   ProvisionedIopsNotAvailableInAZ: 'provisioned IOPS are not available in that Availability Zone',
   DBInstanceAutomatedBackupNotFound: 'no automated backup of the source was found',
   NetworkTypeNotSupported: 'the network type is not supported there',
+  CertificateNotFound: 'the CA certificate named is not offered in this region (aws rds describe-certificates lists those that are)',
 };
 const refusedForGood = (name: string): string | undefined => REFUSED_FOR_GOOD[name] ?? REFUSED_FOR_GOOD[name.replace(/Fault$/, '')];
 

@@ -35,7 +35,7 @@ import {
 import type { FlagChange, InstanceRef, InstanceWait, PendingMaintenanceQuery, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
-import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
+import { restoreKeeps, toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { namesDbInstance } from '../domain/aws-identity';
 import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
@@ -62,16 +62,20 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     }
   }
 
-  async function describeInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo> {
-    const region = regionOf(where);
+  /** DescribeDBInstances of one instance that must exist, as the SDK gives it. */
+  async function describeDbInstance(where: AwsWhere, instanceId: string): Promise<DBInstance> {
     const db = await findDbInstance(where, instanceId);
     if (!db) {
       throw ApplicationFailure.nonRetryable(
-        `RDS instance '${instanceId}' not found in region ${region}${describeIdentity(where)}. Check the instance identifier, the region${typeof where === 'string' ? '' : ' and the account (the role)'}.`,
+        `RDS instance '${instanceId}' not found in region ${regionOf(where)}${describeIdentity(where)}. Check the instance identifier, the region${typeof where === 'string' ? '' : ' and the account (the role)'}.`,
         FailureTypes.InstanceNotFound,
       );
     }
-    return toInstanceInfo(region, db, now());
+    return db;
+  }
+
+  async function describeInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo> {
+    return toInstanceInfo(regionOf(where), await describeDbInstance(where, instanceId), now());
   }
 
   async function findInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo | undefined> {
@@ -248,7 +252,8 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       );
     }
 
-    const source = await describeInstance({ where, instanceId: sourceInstanceId });
+    const sourceDb = await describeDbInstance(where, sourceInstanceId);
+    const source = toInstanceInfo(region, sourceDb, now());
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);
@@ -307,6 +312,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       if (source.maxAllocatedStorage !== undefined) input.MaxAllocatedStorage = source.maxAllocatedStorage;
       if (source.copyTagsToSnapshot !== undefined) input.CopyTagsToSnapshot = source.copyTagsToSnapshot;
       input.AutoMinorVersionUpgrade = source.autoMinorVersionUpgrade;
+      Object.assign(input, restoreKeeps(sourceDb));
     }
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];

@@ -574,6 +574,34 @@ describe('rds activities', () => {
       assert.deepEqual([plain.MaxAllocatedStorage, plain.CopyTagsToSnapshot, plain.AutoMinorVersionUpgrade], [undefined, undefined, undefined], 'not without copySourceSettings');
     });
 
+    it('keeps an option group of its own, the CA, log exports, network type, Extended Support choice and dedicated log volume', async () => {
+      const source = dbInstance({
+        OptionGroupMemberships: [{ OptionGroupName: 'pg15-orders-options', Status: 'in-sync' }],
+        CACertificateIdentifier: 'rds-ca-ecc384-g1',
+        EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        NetworkType: 'DUAL',
+        EngineLifecycleSupport: 'open-source-rds-extended-support-disabled',
+        DedicatedLogVolume: true,
+      });
+      sourceAndFreeTarget(source);
+      await acts.restoreToPointInTime(baseReq);
+      const input = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
+      assert.deepEqual(
+        [input.OptionGroupName, input.CACertificateIdentifier, input.EnableCloudwatchLogsExports, input.NetworkType, input.EngineLifecycleSupport, input.DedicatedLogVolume],
+        ['pg15-orders-options', 'rds-ca-ecc384-g1', ['postgresql', 'upgrade'], 'DUAL', 'open-source-rds-extended-support-disabled', true],
+      );
+      // The engine's default option group is what the copy gets anyway, for the version it is restored at.
+      rdsMock.resetHistory();
+      sourceAndFreeTarget(dbInstance({ OptionGroupMemberships: [{ OptionGroupName: 'default:postgres-15', Status: 'in-sync' }] }));
+      await acts.restoreToPointInTime(baseReq);
+      assert.ok(!('OptionGroupName' in rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input));
+      rdsMock.resetHistory();
+      sourceAndFreeTarget(source);
+      await acts.restoreToPointInTime({ ...baseReq, copySourceSettings: false });
+      const plain = rdsMock.commandCalls(RestoreDBInstanceToPointInTimeCommand)[0].args[0].input;
+      assert.deepEqual([plain.OptionGroupName, plain.CACertificateIdentifier, plain.EngineLifecycleSupport], [undefined, undefined, undefined], 'not without copySourceSettings');
+    });
+
     it("keeps the source's IAM database authentication on the restored instance (a restore does not enable it by default)", async () => {
       sourceAndFreeTarget(dbInstance({ IAMDatabaseAuthenticationEnabled: true }));
       await acts.restoreToPointInTime(baseReq);

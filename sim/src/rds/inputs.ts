@@ -38,6 +38,12 @@ export interface CreateInstanceInput {
   iamDatabaseAuthentication?: boolean;
   /** PubliclyAccessible. AWS's default depends on the VPC's internet gateway, which the simulator does not model: false. */
   publiclyAccessible?: boolean;
+  /** CACertificateIdentifier, EnableCloudwatchLogsExports, NetworkType, EngineLifecycleSupport, OptionGroupName (sim/src/rds/instance-settings.ts). */
+  caCertificateIdentifier?: string;
+  enableCloudwatchLogsExports?: string[];
+  networkType?: string;
+  engineLifecycleSupport?: string;
+  optionGroupName?: string;
 }
 
 export interface ModifyInstanceInput {
@@ -75,6 +81,12 @@ export interface RestoreInput {
   iamDatabaseAuthentication?: boolean;
   /** PubliclyAccessible: not copied from the source; its default follows CreateDBInstance's (false here). */
   publiclyAccessible?: boolean;
+  /** Not copied from the source either: what is not given takes the call's default (sim/src/rds/instance-settings.ts). */
+  caCertificateIdentifier?: string;
+  enableCloudwatchLogsExports?: string[];
+  networkType?: string;
+  engineLifecycleSupport?: string;
+  optionGroupName?: string;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { RdsAction } from './answers';
 import { paginate, rdsError, rdsResponse } from './answers';
 import { BLUE_GREEN_ACTIONS, BLUE_GREEN_MUTATIONS, deploymentByArn } from './blue-green-actions';
 import type { RdsModel } from './model';
+import { EXTENDED_SUPPORT } from './instance-settings';
 import { renderEngineVersion, renderInstance, renderPendingActions, renderTags } from './render';
 import type { DbInstance } from './state';
 
@@ -84,6 +85,11 @@ const ACTIONS: Record<string, RdsAction> = {
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
       publiclyAccessible: bool(p, 'PubliclyAccessible'),
+      caCertificateIdentifier: str(p, 'CACertificateIdentifier'),
+      enableCloudwatchLogsExports: list(p, 'EnableCloudwatchLogsExports'),
+      networkType: str(p, 'NetworkType'),
+      engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
+      optionGroupName: str(p, 'OptionGroupName'),
     });
     return rdsResponse('CreateDBInstance', renderInstance(rds, inst));
   },
@@ -222,6 +228,11 @@ const ACTIONS: Record<string, RdsAction> = {
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
       publiclyAccessible: bool(p, 'PubliclyAccessible'),
+      caCertificateIdentifier: str(p, 'CACertificateIdentifier'),
+      enableCloudwatchLogsExports: list(p, 'EnableCloudwatchLogsExports'),
+      networkType: str(p, 'NetworkType'),
+      engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
+      optionGroupName: str(p, 'OptionGroupName'),
     });
     return rdsResponse('RestoreDBInstanceToPointInTime', renderInstance(rds, inst));
   },

@@ -10,6 +10,7 @@ import type { PendingActionView } from './lifecycle';
 import { engineDisplayName } from './lifecycle';
 import type { RdsModel } from './model';
 import type { DbInstance } from './state';
+import { DEFAULT_CA_CERTIFICATE, POSTGRES_LOG_TYPES } from './instance-settings';
 
 export const renderTags = (t: Tag[]): string => xmlList('TagList', 'Tag', t, (x) => leaf('Key', x.Key) + leaf('Value', x.Value));
 
@@ -35,6 +36,7 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
   const { latest } = rds.restoreWindow(i);
   const major = i.engineVersion.split('.')[0];
   const subnetGroup = rds.resources.findSubnetGroup(i.account, i.region, i.dbSubnetGroupName);
+  const ca = i.caCertificateIdentifier ?? DEFAULT_CA_CERTIFICATE;
   return node(
     'DBInstance',
     leaf('DBInstanceIdentifier', i.id),
@@ -81,7 +83,8 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     leaf('StorageEncrypted', i.storageEncrypted),
     leaf('KmsKeyId', i.kmsKeyId),
     leaf('DbiResourceId', i.resourceId),
-    leaf('CACertificateIdentifier', 'rds-ca-rsa2048-g1'),
+    Boolean(i.enabledCloudwatchLogsExports?.length) && scalarList('EnabledCloudwatchLogsExports', 'member', i.enabledCloudwatchLogsExports ?? []),
+    leaf('CACertificateIdentifier', ca),
     node('DomainMemberships'),
     leaf('CopyTagsToSnapshot', i.copyTagsToSnapshot),
     leaf('MonitoringInterval', 0),
@@ -94,11 +97,11 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     i.status === 'stopped' && i.stoppedAt !== undefined && leaf('AutomaticRestartTime', iso(i.stoppedAt + 7 * 86_400_000)),
     leaf('CustomerOwnedIpEnabled', false),
     leaf('BackupTarget', 'region'),
-    leaf('NetworkType', 'IPV4'),
+    leaf('NetworkType', i.networkType ?? 'IPV4'),
     leaf('StorageThroughput', i.storageType === 'gp3' ? 125 : 0),
-    node('CertificateDetails', leaf('CAIdentifier', 'rds-ca-rsa2048-g1'), leaf('ValidTill', '2061-05-25T23:34:57Z')),
+    node('CertificateDetails', leaf('CAIdentifier', ca), leaf('ValidTill', '2061-05-25T23:34:57Z')),
     leaf('DedicatedLogVolume', false),
-    leaf('EngineLifecycleSupport', `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
+    leaf('EngineLifecycleSupport', i.engineLifecycleSupport ?? `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
   );
 }
 
@@ -159,7 +162,7 @@ export function renderEngineVersion(cat: Catalogue, engine: string, version: str
         leaf('SupportsBabelfish', false),
       ].join(''),
     ),
-    scalarList('ExportableLogTypes', 'member', ['postgresql', 'upgrade']),
+    scalarList('ExportableLogTypes', 'member', [...POSTGRES_LOG_TYPES]),
     leaf('SupportsLogExportsToCloudwatchLogs', true),
     leaf('SupportsReadReplica', true),
     leaf('Status', cat.isDeprecated(engine, version) ? 'deprecated' : 'available'),

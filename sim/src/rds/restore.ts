@@ -4,7 +4,8 @@
  * of RestoreTime and UseLatestRestorableTime; the window is [max(create, now - retention days), max(create, now -
  * 5 min)]; the new instance gets the engine version the source had at the restore time; like RDS, the parameter
  * group, subnet group, security groups, MultiAZ, DeletionProtection and EnableIAMDatabaseAuthentication ("By default,
- * mapping isn't enabled") are not copied unless given.
+ * mapping isn't enabled") are not copied unless given, nor are the CA certificate, the log exports, the network type,
+ * the engine lifecycle support (default: enrolled in Extended Support) or the option group.
  *
  * A PostgreSQL-backed source (sim/src/rds/databases.ts) has a real window instead: from the end of its base backup
  * (RDS: "You can restore to any point in time within your backup retention period", from the first automated
@@ -19,6 +20,7 @@ import { SimError } from '../core/errors';
 import { validateIdentifier } from './identifier';
 import type { InstanceStore, RestoreInput } from './inputs';
 import { DEFAULT_SUBNET_GROUP } from './resources';
+import { EXTENDED_SUPPORT } from './instance-settings';
 import type { DbInstance } from './state';
 
 /** LatestRestorableTime trails now by this much. */
@@ -90,6 +92,12 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     iamDatabaseAuthentication: input.iamDatabaseAuthentication ?? false,
     publiclyAccessible: input.publiclyAccessible ?? false,
     copyTagsToSnapshot: input.copyTagsToSnapshot ?? false,
+    // Nor these: the default CA, no log exports, IPV4, enrolled in Extended Support, the default option group.
+    caCertificateIdentifier: input.caCertificateIdentifier,
+    enableCloudwatchLogsExports: input.enableCloudwatchLogsExports,
+    networkType: input.networkType,
+    engineLifecycleSupport: input.engineLifecycleSupport ?? EXTENDED_SUPPORT,
+    optionGroupName: input.optionGroupName,
     masterUsername: source.masterUsername,
     dbName: source.dbName,
     port: source.endpoint.port,

@@ -78,6 +78,11 @@ export interface SeedInstance {
   iamDatabaseAuthentication?: boolean;
   /** CreateDBInstance's PubliclyAccessible (default false). */
   publiclyAccessible?: boolean;
+  /** CACertificateIdentifier, EnableCloudwatchLogsExports, NetworkType, EngineLifecycleSupport (sim/src/rds/instance-settings.ts). */
+  caCertificateIdentifier?: string;
+  enableCloudwatchLogsExports?: string[];
+  networkType?: string;
+  engineLifecycleSupport?: string;
   /**
    * A real PostgreSQL 15 server behind the instance (default false, so large fleets stay cheap): initdb with
    * the master user and password, WAL archived continuously, a base backup; it listens on a loopback address of
@@ -217,6 +222,10 @@ function seedInstance(ctx: RdsContext, rds: RdsModel, ec2: Ec2Model, s: SeedInst
       deletionProtection: s.deletionProtection,
       iamDatabaseAuthentication: s.iamDatabaseAuthentication,
       publiclyAccessible: s.publiclyAccessible,
+      caCertificateIdentifier: s.caCertificateIdentifier,
+      enableCloudwatchLogsExports: s.enableCloudwatchLogsExports,
+      networkType: s.networkType,
+      engineLifecycleSupport: s.engineLifecycleSupport,
       masterUsername: s.masterUsername,
       port: s.endpoint?.port,
       tags: tagList(s.tags),

@@ -53,6 +53,14 @@ export interface DbInstance {
   dbSubnetGroupName: string;
   parameterGroupName: string;
   optionGroupName: string;
+  /** CACertificateIdentifier; absent (older state files) = rds-ca-rsa2048-g1 (sim/src/rds/instance-settings.ts). */
+  caCertificateIdentifier?: string;
+  /** EnabledCloudwatchLogsExports; absent = none. */
+  enabledCloudwatchLogsExports?: string[];
+  /** NetworkType; absent = IPV4. */
+  networkType?: string;
+  /** EngineLifecycleSupport as asked; absent (seeded instances, older state files) = enrolled for major 14 only. */
+  engineLifecycleSupport?: string;
   vpcSecurityGroupIds: string[];
   preferredMaintenanceWindow: string;
   preferredBackupWindow: string;

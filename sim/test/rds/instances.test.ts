@@ -183,6 +183,32 @@ describe('sim: RDS through the real SDK', function () {
     assert.deepEqual([(await describeOne('copy-public')).PubliclyAccessible, (await describeOne('copy-default')).PubliclyAccessible], [true, false]);
   });
 
+  it('RestoreDBInstanceToPointInTime: the CA, log exports, network type, Extended Support and option group as asked, refused when RDS has no such thing', async function () {
+    await h.admin.seed({ instances: [{ region: REGION, id: 'src', engineVersion: '15.5' }] });
+    const restore = (TargetDBInstanceIdentifier: string, more: object) =>
+      h.rds.send(new RestoreDBInstanceToPointInTimeCommand({ SourceDBInstanceIdentifier: 'src', TargetDBInstanceIdentifier, UseLatestRestorableTime: true, ...more }));
+    await restore('asked', {
+      CACertificateIdentifier: 'rds-ca-rsa4096-g1',
+      EnableCloudwatchLogsExports: ['postgresql'],
+      NetworkType: 'DUAL',
+      EngineLifecycleSupport: 'open-source-rds-extended-support-disabled',
+      OptionGroupName: 'default:postgres-15',
+    });
+    const asked = await describeOne('asked');
+    assert.deepEqual(
+      [asked.CACertificateIdentifier, asked.CertificateDetails?.CAIdentifier, asked.EnabledCloudwatchLogsExports, asked.NetworkType, asked.EngineLifecycleSupport],
+      ['rds-ca-rsa4096-g1', 'rds-ca-rsa4096-g1', ['postgresql'], 'DUAL', 'open-source-rds-extended-support-disabled'],
+    );
+    await restore('defaults', {});
+    const defaults = await describeOne('defaults');
+    assert.deepEqual([defaults.CACertificateIdentifier, defaults.EnabledCloudwatchLogsExports, defaults.NetworkType, defaults.EngineLifecycleSupport], ['rds-ca-rsa2048-g1', undefined, 'IPV4', 'open-source-rds-extended-support']);
+    await rejectsWith(restore('r1', { CACertificateIdentifier: 'rds-ca-2015' }), 'CertificateNotFoundFault');
+    await rejectsWith(restore('r1', { EnableCloudwatchLogsExports: ['error'] }), 'InvalidParameterCombination');
+    await rejectsWith(restore('r1', { NetworkType: 'IPV6' }), 'InvalidParameterValue');
+    await rejectsWith(restore('r1', { EngineLifecycleSupport: 'extended' }), 'InvalidParameterValue');
+    await rejectsWith(restore('r1', { OptionGroupName: 'pg15-orders-options' }), 'OptionGroupNotFoundFault');
+  });
+
   it('RestoreDBInstanceToPointInTime: bounds [max(create, now-31d), now-5min], settings, version at that time', async function () {
     const now = Date.UTC(2025, 0, 6, 12, 0, 0);
     await h.admin.seed({
