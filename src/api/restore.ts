@@ -22,8 +22,9 @@ export interface RestoreSpec {
   restoreTime: string;
   /**
    * Copy class, subnet group, parameter group, security groups, Multi-AZ, storage (type, IOPS, gp3 throughput, the
-   * autoscaling ceiling), IAM authentication, tags and CopyTagsToSnapshot, the AutoMinorVersionUpgrade flag (default true).
-   * PubliclyAccessible follows the source either way.
+   * autoscaling ceiling), IAM authentication, tags and CopyTagsToSnapshot, the AutoMinorVersionUpgrade flag, and its own
+   * option group, CA certificate, CloudWatch log exports, network type and Extended Support choice (default true).
+   * PubliclyAccessible follows the source either way. A bastion or a cutover needs it.
    */
   copySourceSettings?: boolean;
   /**

@@ -189,5 +189,14 @@ export function resolveRestoreSpec(raw: unknown): ResolvedRestoreSpec {
       'Invalid restore spec',
     );
   }
+  if (resolved.cutover && !resolved.copySourceSettings) {
+    throw new SpecError(
+      [
+        "cutover: needs copySourceSettings (the default): the applications are moved to the restored instance, which without the source's settings " +
+          "lands in the default VPC and subnet group with the default security group, parameter group and instance class, where they cannot reach it; remove copySourceSettings: false, or leave out cutover",
+      ],
+      'Invalid restore spec',
+    );
+  }
   return resolved;
 }

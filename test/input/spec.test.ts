@@ -479,6 +479,13 @@ describe('spec: restore', function () {
     assert.doesNotThrow(() => validateRestoreSpec({ ...spec, copySourceSettings: false }));
   });
 
+  it('resolving at the client refuses a cutover without the source\'s settings: the applications would move to an instance in the default VPC', function () {
+    const spec = { ...restore(), cutover: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', recordName: 'db.notify.internal', setIdentifier: 'primary' } };
+    assert.equal(resolveRestoreSpec(spec).cutover?.recordName, 'db.notify.internal');
+    assert.throws(() => resolveRestoreSpec({ ...spec, copySourceSettings: false }), /cutover: needs copySourceSettings .*default VPC/);
+    assert.doesNotThrow(() => validateRestoreSpec({ ...spec, copySourceSettings: false }), 'a run started before keeps validating as it did');
+  });
+
   it('normalises the restore time and fills bastion and cutover defaults', function () {
     const r = validateRestoreSpec({
       ...restore(),
