@@ -146,6 +146,12 @@ export function awsErrorName(err: unknown): string | undefined {
   return typeof e.name === 'string' ? e.name : undefined;
 }
 
+/** AWS refused the caller the action (a missing IAM permission, or credentials it does not accept). */
+export function isUnauthorizedError(err: unknown): boolean {
+  const name = awsErrorName(err);
+  return name !== undefined && UNAUTHORIZED.has(name);
+}
+
 export function isAwsError(err: unknown, ...names: string[]): boolean {
   const name = awsErrorName(err);
   return name !== undefined && names.includes(name);

@@ -7,6 +7,8 @@
 import {
   ApplyPendingMaintenanceActionCommand,
   DescribeDBEngineVersionsCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
+  type DescribeDBInstanceAutomatedBackupsCommandOutput,
   type DescribeDBEngineVersionsCommandOutput,
   DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
@@ -19,7 +21,7 @@ import {
   type RestoreDBInstanceToPointInTimeCommandInput,
 } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
-import { callAws, isAwsError, toActivityError } from './aws-errors';
+import { callAws, isAwsError, isUnauthorizedError, toActivityError } from './aws-errors';
 import { pollUntil } from './waiting';
 import {
   FailureTypes,
@@ -32,7 +34,7 @@ import {
   type AwsWhere,
   type WindowWatchOutcome,
 } from '../api/activities';
-import type { FlagChange, InstanceRef, InstanceWait, PendingMaintenanceQuery, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
+import type { DescribeInstanceInput, FlagChange, InstanceRef, InstanceWait, PendingMaintenanceQuery, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
 import { restoreKeeps, toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
@@ -74,8 +76,34 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return db;
   }
 
-  async function describeInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo> {
-    return toInstanceInfo(regionOf(where), await describeDbInstance(where, instanceId), now());
+  async function describeInstance({ where, instanceId, restoreWindow }: DescribeInstanceInput): Promise<InstanceInfo> {
+    const db = await describeDbInstance(where, instanceId);
+    const info = toInstanceInfo(regionOf(where), db, now());
+    return restoreWindow ? withPublishedRestoreWindow(where, db, info) : info;
+  }
+
+  /**
+   * The restorable window as AWS publishes it: DescribeDBInstanceAutomatedBackups' RestoreWindow ("The earliest time
+   * you can restore an instance to") of the instance's own automated backups (its DbiResourceId: an identifier may
+   * also have retained backups of a deleted instance). The estimate from the retention period (InstanceCreateTime or
+   * now - BackupRetentionPeriod) is too early after backups were turned off and on again, or the retention raised,
+   * and for an instance whose first backup is not done. Kept when AWS gives no window: no backups, no
+   * rds:DescribeDBInstanceAutomatedBackups permission, or an endpoint that does not fill it in.
+   */
+  async function withPublishedRestoreWindow(where: AwsWhere, db: DBInstance, info: InstanceInfo): Promise<InstanceInfo> {
+    if (!db.BackupRetentionPeriod || !db.DBInstanceIdentifier) return info;
+    let out: DescribeDBInstanceAutomatedBackupsCommandOutput;
+    try {
+      out = await deps.rdsClientFor(where).send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: db.DBInstanceIdentifier }));
+    } catch (err) {
+      if (isAwsError(err, 'DBInstanceAutomatedBackupNotFound', 'DBInstanceAutomatedBackupNotFoundFault') || isUnauthorizedError(err)) return info;
+      throw toActivityError(err, { operation: `DescribeDBInstanceAutomatedBackups ${db.DBInstanceIdentifier}`, where, instanceId: db.DBInstanceIdentifier });
+    }
+    const backups = out.DBInstanceAutomatedBackups ?? [];
+    const own = db.DbiResourceId ? backups.find((b) => b.DbiResourceId === db.DbiResourceId) : backups.find((b) => b.Status === 'active');
+    const window = own?.RestoreWindow;
+    if (!window?.EarliestTime) return info;
+    return { ...info, earliestRestorableTime: window.EarliestTime.toISOString(), latestRestorableTime: info.latestRestorableTime ?? window.LatestTime?.toISOString() };
   }
 
   async function findInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo | undefined> {
@@ -253,7 +281,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     }
 
     const sourceDb = await describeDbInstance(where, sourceInstanceId);
-    const source = toInstanceInfo(region, sourceDb, now());
+    const source = await withPublishedRestoreWindow(where, sourceDb, toInstanceInfo(region, sourceDb, now()));
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);

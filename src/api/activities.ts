@@ -14,7 +14,7 @@ import type { AllowedSignersFile } from './common';
 import type { CloudTrailActivities, OnCallActivities, WindowWatchOutcome } from './estate';
 import type { AwsWhere, BlueGreenDeployment, CallerIdentity, InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from './aws-shapes';
 import type {
-  BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DnsAnswerQuery, FlagChange, FleetPlaceSearch, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
+  BlueGreenCreate, BlueGreenRef, BlueGreenSwitchover, BlueGreenWait, ChangeWait, CnameLookup, DescribeInstanceInput, DnsAnswerQuery, FlagChange, FleetPlaceSearch, FleetSearch, HealthCheck, HostedZoneRef, IdentityQuery, IngressFromGroup, InstanceRef, InstanceWait,
   MaintenanceCancellation, PendingMaintenanceQuery, SecurityGroupAttachment, SecurityGroupRef, UpgradeNow, UpgradeTargetsQuery, WeightedCname, WeightedCnameRef, WeightedCnameUpsert, WindowWatch,
 } from './activity-inputs';
 
@@ -55,7 +55,7 @@ export interface RestoreRequest {
 
 export interface RdsActivities {
   /** Throws non-retryable `InstanceNotFound` when the instance does not exist. */
-  describeInstance(input: InstanceRef): Promise<InstanceInfo>;
+  describeInstance(input: DescribeInstanceInput): Promise<InstanceInfo>;
   /** Returns undefined instead of throwing when absent (used to check that an identifier is free). */
   findInstance(input: InstanceRef): Promise<InstanceInfo | undefined>;
   /**

@@ -40,6 +40,14 @@ export interface InstanceRef {
   instanceId: string;
 }
 
+/**
+ * DescribeDBInstances of one instance. With `restoreWindow`, its restorable window is the one AWS publishes
+ * (DescribeDBInstanceAutomatedBackups' RestoreWindow) where it can be read, not the backup-retention estimate.
+ */
+export interface DescribeInstanceInput extends InstanceRef {
+  restoreWindow?: boolean;
+}
+
 /** DescribePendingMaintenanceActions of one instance; with its weekly window each dated action says when AWS applies it (`awsAppliesAt`). */
 export interface PendingMaintenanceQuery extends InstanceRef {
   preferredMaintenanceWindow?: string;

@@ -68,7 +68,10 @@ export interface InstanceInfo {
   /** Pending modified values reported by RDS (e.g. EngineVersion when an upgrade is queued). */
   pendingEngineVersion?: string;
   latestRestorableTime?: string;
-  /** Earliest restorable time: InstanceCreateTime or now - BackupRetentionPeriod days, whichever is later. */
+  /**
+   * Earliest restorable time: the RestoreWindow AWS publishes when the reading asked for it (DescribeInstanceInput),
+   * else InstanceCreateTime or now - BackupRetentionPeriod days, whichever is later.
+   */
   earliestRestorableTime?: string;
   backupRetentionPeriodDays?: number;
   /** MasterUserSecret.SecretArn: the master user's password in Secrets Manager, when RDS manages it (ManageMasterUserPassword). */

@@ -3,6 +3,7 @@ import {
   ApplyPendingMaintenanceActionCommand,
   DBInstanceNotFoundFault,
   DescribeDBEngineVersionsCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
   ModifyDBInstanceCommand,
@@ -127,6 +128,43 @@ describe('rds activities', () => {
       });
       const info = await acts.describeInstance({ where: REGION, instanceId: ID });
       assert.equal(info.earliestRestorableTime, '2024-06-09T08:00:00.000Z');
+    });
+
+    describe('the restorable window AWS publishes (DescribeDBInstanceAutomatedBackups), when asked', () => {
+      const RESOURCE = 'db-ORDERSRESOURCE0000000000';
+      const backup = (DbiResourceId: string, earliest: string, Status = 'active') => ({ DbiResourceId, DBInstanceIdentifier: ID, Status, RestoreWindow: { EarliestTime: new Date(earliest), LatestTime: new Date('2024-06-10T11:55:00Z') } });
+
+      it("takes the instance's own RestoreWindow, not the retention estimate nor a deleted namesake's retained backups", async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DbiResourceId: RESOURCE })] });
+        // Backups turned off and on again on 2024-06-08: nothing before is restorable, though the retention is 7 days.
+        rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand, { DBInstanceIdentifier: ID }).resolves({
+          DBInstanceAutomatedBackups: [backup('db-DELETEDNAMESAKE0000000000', '2024-05-20T00:00:00Z', 'retained'), backup(RESOURCE, '2024-06-08T02:10:00Z')],
+        });
+        const info = await acts.describeInstance({ where: REGION, instanceId: ID, restoreWindow: true });
+        assert.deepEqual([info.earliestRestorableTime, info.latestRestorableTime], ['2024-06-08T02:10:00.000Z', '2024-06-10T11:55:00.000Z']);
+        const plain = await acts.describeInstance({ where: REGION, instanceId: ID });
+        assert.equal(plain.earliestRestorableTime, '2024-06-03T12:00:00.000Z', 'not asked: the estimate, and no second call');
+        assert.equal(rdsMock.commandCalls(DescribeDBInstanceAutomatedBackupsCommand).length, 1);
+      });
+
+      it('keeps the estimate when AWS gives no window: no permission, no backups found, or no RestoreWindow in the answer', async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DbiResourceId: RESOURCE })] });
+        const denied = Object.assign(new Error('not authorized to perform: rds:DescribeDBInstanceAutomatedBackups'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+        const missing = Object.assign(new Error('No automated backup found'), { name: 'DBInstanceAutomatedBackupNotFoundFault', $metadata: { httpStatusCode: 404 } });
+        for (const answer of [denied, missing, { DBInstanceAutomatedBackups: [{ DbiResourceId: RESOURCE, Status: 'active' }] }]) {
+          rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).callsFake(() => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)));
+          assert.equal((await acts.describeInstance({ where: REGION, instanceId: ID, restoreWindow: true })).earliestRestorableTime, '2024-06-03T12:00:00.000Z');
+        }
+      });
+
+      it('a restore refuses a time before the published window, which the estimate would have let through to RDS', async () => {
+        rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'orders-db-restore' }).rejects(notFound('orders-db-restore'));
+        rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({ DBInstances: [dbInstance({ DbiResourceId: RESOURCE })] });
+        rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({ DBInstanceAutomatedBackups: [backup(RESOURCE, '2024-06-08T02:10:00Z')] });
+        const req: RestoreRequest = { region: REGION, sourceInstanceId: ID, targetInstanceId: 'orders-db-restore', restoreTime: '2024-06-05T00:00:00Z', copySourceSettings: true, ownerTag: { key: 'k', value: 'v' } };
+        await expectFailure(acts.restoreToPointInTime(req), { type: FailureTypes.RestoreTimeOutOfRange, nonRetryable: true, message: [/2024-06-08T02:10:00\.000Z/] });
+        assert.equal(mutations(), 0);
+      });
     });
 
     it('throws non-retryable InstanceNotFound naming region and id', async () => {
@@ -522,6 +560,10 @@ describe('rds activities', () => {
     function sourceAndFreeTarget(source: DBInstance = dbInstance()) {
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: TARGET }).rejects(notFound(TARGET));
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({ DBInstances: [source] });
+      // The window AWS publishes for the source, here the same as the retention estimate.
+      rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand, { DBInstanceIdentifier: ID }).resolves({
+        DBInstanceAutomatedBackups: [{ DBInstanceIdentifier: ID, Status: 'active', RestoreWindow: { EarliestTime: new Date('2024-06-03T12:00:00Z'), LatestTime: new Date('2024-06-10T11:55:00Z') } }],
+      });
       rdsMock.on(RestoreDBInstanceToPointInTimeCommand).resolves({});
     }
 

@@ -162,6 +162,7 @@ describe('conformance: simulator responses against AWS service models (botocore)
     const act = createRdsActivities({ rdsClientFor: () => rds, now: () => new Date(sim.engine.now()) });
     const call = check.call.bind(check);
     const preview = await call('describeInstance (found)', 'DescribeDBInstances', 'ok', () => act.describeInstance({ where: REGION, instanceId: PREVIEW }));
+    await call('describeInstance with the restorable window AWS publishes', 'DescribeDBInstanceAutomatedBackups', 'ok', () => act.describeInstance({ where: REGION, instanceId: PREVIEW, restoreWindow: true }));
     await call('findInstance of a missing id', 'DescribeDBInstances', 'DBInstanceNotFound', () => act.findInstance({ where: REGION, instanceId: 'db-missing' }));
     await call('listUpgradeTargets', 'DescribeDBEngineVersions', 'ok', () => act.listUpgradeTargets({ where: REGION, engine: 'postgres', engineVersion: '15.5' }));
     await call('listPendingMaintenance', 'DescribePendingMaintenanceActions', 'ok', () => act.listPendingMaintenance({ where: REGION, instanceId: PREVIEW }));

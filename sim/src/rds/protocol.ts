@@ -14,7 +14,7 @@ import { paginate, rdsError, rdsResponse } from './answers';
 import { BLUE_GREEN_ACTIONS, BLUE_GREEN_MUTATIONS, deploymentByArn } from './blue-green-actions';
 import type { RdsModel } from './model';
 import { EXTENDED_SUPPORT } from './instance-settings';
-import { renderEngineVersion, renderInstance, renderPendingActions, renderTags } from './render';
+import { renderAutomatedBackup, renderEngineVersion, renderInstance, renderPendingActions, renderTags } from './render';
 import type { DbInstance } from './state';
 
 export const RDS_MUTATIONS = new Set([
@@ -178,6 +178,32 @@ const ACTIONS: Record<string, RdsAction> = {
     }
     const shown = defaultOnly ? rows.filter((r) => r.version === (version ? cat.autoUpgradeTargetFor(r.engine, r.version) : cat.defaultVersion(r.engine))) : rows;
     return rdsResponse('DescribeDBEngineVersions', node('DBEngineVersions', ...shown.map((r) => renderEngineVersion(cat, r.engine, r.version))));
+  },
+  /**
+   * DescribeDBInstanceAutomatedBackups (API reference): "Current instances with retention periods greater than zero (0)
+   * are returned"; each with its RestoreWindow ("Earliest and latest time an instance can be restored to"). The
+   * simulator keeps no backups of deleted instances (it deletes none), so every entry is `active`, or `creating`
+   * until the instance exists. An identifier without automated backups is DBInstanceAutomatedBackupNotFound.
+   */
+  DescribeDBInstanceAutomatedBackups: (rds, p, account, region) => {
+    let instances = rds.list(account, region).filter((i) => i.backupRetentionPeriod > 0);
+    const id = str(p, 'DBInstanceIdentifier');
+    const resourceId = str(p, 'DbiResourceId');
+    if (id !== undefined) instances = instances.filter((i) => i.id === id);
+    if (resourceId !== undefined) instances = instances.filter((i) => i.resourceId === resourceId);
+    if ((id !== undefined || resourceId !== undefined) && instances.length === 0) {
+      throw new SimError('DBInstanceAutomatedBackupNotFound', `No automated backup found for ${id ?? resourceId}.`, 404);
+    }
+    for (const f of structList(p, 'Filters')) {
+      const name = f.get('Name');
+      const values = list(f, 'Values');
+      if (name === 'db-instance-id') instances = instances.filter((i) => values.includes(i.id) || values.includes(i.arn));
+      else if (name === 'dbi-resource-id') instances = instances.filter((i) => values.includes(i.resourceId));
+      else if (name === 'status') instances = instances.filter((i) => values.includes(i.status === 'creating' ? 'creating' : 'active'));
+      else throw new SimError('InvalidParameterValue', `Unrecognized filter name: ${name}`);
+    }
+    const { page, marker } = paginate(p, instances);
+    return rdsResponse('DescribeDBInstanceAutomatedBackups', leaf('Marker', marker) + node('DBInstanceAutomatedBackups', ...page.map((i) => renderAutomatedBackup(rds, i))));
   },
   DescribePendingMaintenanceActions: (rds, p, account, region) => {
     let instances = rds.list(account, region);

@@ -193,3 +193,38 @@ export function renderBlueGreenDeployment(d: BlueGreenView, element = 'BlueGreen
     renderTags(d.tags),
   );
 }
+
+/** One DBInstanceAutomatedBackup of a current instance (DescribeDBInstanceAutomatedBackups), its RestoreWindow once it has one. */
+export function renderAutomatedBackup(rds: RdsModel, i: DbInstance): string {
+  const created = i.status !== 'creating';
+  const window = created ? rds.restoreWindow(i) : undefined;
+  return node(
+    'DBInstanceAutomatedBackup',
+    leaf('DBInstanceArn', i.arn),
+    leaf('DbiResourceId', i.resourceId),
+    leaf('Region', i.region),
+    leaf('DBInstanceIdentifier', i.id),
+    window && node('RestoreWindow', leaf('EarliestTime', iso(window.earliest)), leaf('LatestTime', iso(window.latest))),
+    leaf('AllocatedStorage', i.allocatedStorage),
+    leaf('Status', created ? 'active' : 'creating'),
+    leaf('Port', i.endpoint.port),
+    leaf('AvailabilityZone', i.availabilityZone),
+    leaf('VpcId', rds.vpcOf(i)),
+    leaf('InstanceCreateTime', iso(i.createdAt)),
+    leaf('MasterUsername', i.masterUsername),
+    leaf('Engine', i.engine),
+    leaf('EngineVersion', i.engineVersion),
+    leaf('LicenseModel', i.engine === 'postgres' ? 'postgresql-license' : 'general-public-license'),
+    leaf('Iops', i.iops),
+    leaf('OptionGroupName', i.optionGroupName),
+    leaf('Encrypted', i.storageEncrypted),
+    leaf('StorageType', i.storageType),
+    leaf('KmsKeyId', i.kmsKeyId),
+    leaf('IAMDatabaseAuthenticationEnabled', i.iamDatabaseAuthenticationEnabled ?? false),
+    leaf('BackupRetentionPeriod', i.backupRetentionPeriod),
+    leaf('PreferredBackupWindow', i.preferredBackupWindow),
+    leaf('DBInstanceAutomatedBackupsArn', `arn:aws:rds:${i.region}:${i.account}:auto-backup:ab-${i.resourceId.replace(/^db-/, '').toLowerCase()}`),
+    leaf('BackupTarget', 'region'),
+    leaf('DedicatedLogVolume', false),
+  );
+}

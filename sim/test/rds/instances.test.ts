@@ -4,6 +4,7 @@ import {
   AddTagsToResourceCommand,
   CreateDBInstanceCommand,
   DeleteDBInstanceCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
   ListTagsForResourceCommand,
@@ -207,6 +208,18 @@ describe('sim: RDS through the real SDK', function () {
     await rejectsWith(restore('r1', { NetworkType: 'IPV6' }), 'InvalidParameterValue');
     await rejectsWith(restore('r1', { EngineLifecycleSupport: 'extended' }), 'InvalidParameterValue');
     await rejectsWith(restore('r1', { OptionGroupName: 'pg15-orders-options' }), 'OptionGroupNotFoundFault');
+  });
+
+  it("DescribeDBInstanceAutomatedBackups: an instance's RestoreWindow while it keeps backups; none for one that keeps none", async function () {
+    await h.admin.seed({ instances: [{ region: REGION, id: 'kept', engineVersion: '15.5', backupRetentionPeriod: 7 }, { region: REGION, id: 'none', engineVersion: '15.5', backupRetentionPeriod: 0 }] });
+    const listed = await h.rds.send(new DescribeDBInstanceAutomatedBackupsCommand({}));
+    assert.deepEqual(listed.DBInstanceAutomatedBackups?.map((b) => [b.DBInstanceIdentifier, b.Status, b.BackupRetentionPeriod]), [['kept', 'active', 7]]);
+    const kept = await describeOne('kept');
+    const [backup] = (await h.rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: 'kept' }))).DBInstanceAutomatedBackups!;
+    assert.equal(backup.DbiResourceId, kept.DbiResourceId);
+    assert.equal(backup.RestoreWindow?.LatestTime?.getTime(), kept.LatestRestorableTime?.getTime());
+    assert.equal(kept.LatestRestorableTime!.getTime() - backup.RestoreWindow!.EarliestTime!.getTime(), 7 * DAY * 1000 - 5 * 60_000, 'seven days of retention, up to five minutes ago');
+    await rejectsWith(h.rds.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: 'none' })), 'DBInstanceAutomatedBackupNotFoundFault');
   });
 
   it('RestoreDBInstanceToPointInTime: bounds [max(create, now-31d), now-5min], settings, version at that time', async function () {

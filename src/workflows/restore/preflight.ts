@@ -25,7 +25,8 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   }
   let source: InstanceInfo;
   try {
-    source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId }), bounded);
+    // The restorable window as AWS publishes it, when it can be read (an input only: the recorded steps stay the same).
+    source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId, restoreWindow: true }), bounded);
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
     throw ApplicationFailure.nonRetryable(
