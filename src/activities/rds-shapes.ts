@@ -2,7 +2,7 @@
  * RDS answers (AWS SDK v3 shapes) turned into the activities' plain data, shared by the RDS activities
  * (./rds.ts) and the fleet listing (./fleet.ts), so the same AWS field reads the same everywhere.
  */
-import type { DBInstance, PendingMaintenanceAction as SdkPendingMaintenanceAction, RestoreDBInstanceToPointInTimeCommandInput, Tag, UpgradeTarget as SdkUpgradeTarget } from '@aws-sdk/client-rds';
+import type { DBInstance, PendingMaintenanceAction as SdkPendingMaintenanceAction, Tag, UpgradeTarget as SdkUpgradeTarget } from '@aws-sdk/client-rds';
 import type { InstanceInfo, PendingMaintenanceAction, UpgradeTarget } from '../api/activities';
 import { earliestRestorableMs } from '../domain/restore-source';
 import { listedUpgradeTarget } from '../domain/upgrade-targets';
@@ -89,29 +89,4 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;
-}
-
-/**
- * What a restore that copies its source's settings passes besides the settings the workflow reads (InstanceInfo),
- * taken from the source as DescribeDBInstances gives it. RestoreDBInstanceToPointInTime leaves each at a default
- * of its own otherwise, though the copy may become the production instance:
- * - OptionGroupName: the engine's default option group. Only an option group of the team's own is passed: the
- *   default one (`default:<engine>-<major>`) is what the copy gets anyway, for the version it is restored at.
- * - CACertificateIdentifier: the region's default CA, which clients that pin the source's CA do not trust.
- * - EnableCloudwatchLogsExports: none, so the copy's logs stop reaching CloudWatch.
- * - NetworkType: IPV4 ("determined by the DBSubnetGroup"), so a dual-stack source's IPv6 clients cannot reach it.
- * - EngineLifecycleSupport: "By default, this value is set to open-source-rds-extended-support", which enrolls the
- *   copy in RDS Extended Support (and its charges) where the source had opted out.
- * - DedicatedLogVolume: off.
- */
-export function restoreKeeps(db: DBInstance): Partial<RestoreDBInstanceToPointInTimeCommandInput> {
-  const keeps: Partial<RestoreDBInstanceToPointInTimeCommandInput> = {};
-  const optionGroup = db.OptionGroupMemberships?.find((m) => m.OptionGroupName && m.Status !== 'removing')?.OptionGroupName;
-  if (optionGroup && !optionGroup.startsWith('default:')) keeps.OptionGroupName = optionGroup;
-  if (db.CACertificateIdentifier) keeps.CACertificateIdentifier = db.CACertificateIdentifier;
-  if (db.EnabledCloudwatchLogsExports?.length) keeps.EnableCloudwatchLogsExports = [...db.EnabledCloudwatchLogsExports];
-  if (db.NetworkType) keeps.NetworkType = db.NetworkType;
-  if (db.EngineLifecycleSupport) keeps.EngineLifecycleSupport = db.EngineLifecycleSupport;
-  if (db.DedicatedLogVolume) keeps.DedicatedLogVolume = true;
-  return keeps;
 }

@@ -7,8 +7,6 @@
 import {
   ApplyPendingMaintenanceActionCommand,
   DescribeDBEngineVersionsCommand,
-  DescribeDBInstanceAutomatedBackupsCommand,
-  type DescribeDBInstanceAutomatedBackupsCommandOutput,
   type DescribeDBEngineVersionsCommandOutput,
   DescribeDBInstancesCommand,
   DescribePendingMaintenanceActionsCommand,
@@ -18,10 +16,9 @@ import {
   StopDBInstanceCommand,
   type DBInstance,
   type RDSClient,
-  type RestoreDBInstanceToPointInTimeCommandInput,
 } from '@aws-sdk/client-rds';
 import { ApplicationFailure } from '@temporalio/common';
-import { callAws, isAwsError, isUnauthorizedError, toActivityError } from './aws-errors';
+import { callAws, isAwsError, toActivityError } from './aws-errors';
 import { pollUntil } from './waiting';
 import {
   FailureTypes,
@@ -37,11 +34,12 @@ import {
 import type { DescribeInstanceInput, FlagChange, InstanceRef, InstanceWait, PendingMaintenanceQuery, SecurityGroupAttachment, UpgradeNow, UpgradeTargetsQuery, WindowWatch } from '../api/activities';
 import { describeIdentity, regionOf } from './location';
 import { fleetFinder } from './fleet';
-import { restoreKeeps, toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
+import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
+import { restoreInputFor, withPublishedRestoreWindow } from './rds-restore';
 import { namesDbInstance } from '../domain/aws-identity';
 import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
-import { copiedIops, copiedTags, copiedThroughput, readRestoreTime } from '../domain/restore-source';
+import { readRestoreTime } from '../domain/restore-source';
 
 export interface RdsActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
@@ -79,31 +77,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
   async function describeInstance({ where, instanceId, restoreWindow }: DescribeInstanceInput): Promise<InstanceInfo> {
     const db = await describeDbInstance(where, instanceId);
     const info = toInstanceInfo(regionOf(where), db, now());
-    return restoreWindow ? withPublishedRestoreWindow(where, db, info) : info;
-  }
-
-  /**
-   * The restorable window as AWS publishes it: DescribeDBInstanceAutomatedBackups' RestoreWindow ("The earliest time
-   * you can restore an instance to") of the instance's own automated backups (its DbiResourceId: an identifier may
-   * also have retained backups of a deleted instance). The estimate from the retention period (InstanceCreateTime or
-   * now - BackupRetentionPeriod) is too early after backups were turned off and on again, or the retention raised,
-   * and for an instance whose first backup is not done. Kept when AWS gives no window: no backups, no
-   * rds:DescribeDBInstanceAutomatedBackups permission, or an endpoint that does not fill it in.
-   */
-  async function withPublishedRestoreWindow(where: AwsWhere, db: DBInstance, info: InstanceInfo): Promise<InstanceInfo> {
-    if (!db.BackupRetentionPeriod || !db.DBInstanceIdentifier) return info;
-    let out: DescribeDBInstanceAutomatedBackupsCommandOutput;
-    try {
-      out = await deps.rdsClientFor(where).send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: db.DBInstanceIdentifier }));
-    } catch (err) {
-      if (isAwsError(err, 'DBInstanceAutomatedBackupNotFound', 'DBInstanceAutomatedBackupNotFoundFault') || isUnauthorizedError(err)) return info;
-      throw toActivityError(err, { operation: `DescribeDBInstanceAutomatedBackups ${db.DBInstanceIdentifier}`, where, instanceId: db.DBInstanceIdentifier });
-    }
-    const backups = out.DBInstanceAutomatedBackups ?? [];
-    const own = db.DbiResourceId ? backups.find((b) => b.DbiResourceId === db.DbiResourceId) : backups.find((b) => b.Status === 'active');
-    const window = own?.RestoreWindow;
-    if (!window?.EarliestTime) return info;
-    return { ...info, earliestRestorableTime: window.EarliestTime.toISOString(), latestRestorableTime: info.latestRestorableTime ?? window.LatestTime?.toISOString() };
+    return restoreWindow ? withPublishedRestoreWindow(deps.rdsClientFor(where), where, db, info) : info;
   }
 
   async function findInstance({ where, instanceId }: InstanceRef): Promise<InstanceInfo | undefined> {
@@ -281,7 +255,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     }
 
     const sourceDb = await describeDbInstance(where, sourceInstanceId);
-    const source = await withPublishedRestoreWindow(where, sourceDb, toInstanceInfo(region, sourceDb, now()));
+    const source = await withPublishedRestoreWindow(deps.rdsClientFor(where), where, sourceDb, toInstanceInfo(region, sourceDb, now()));
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);
@@ -308,40 +282,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       }
     }
 
-    // The owner tag always wins.
-    const copied = req.copySourceSettings ? copiedTags(source.tags, ownerTag.key) : [];
-    const input: RestoreDBInstanceToPointInTimeCommandInput = {
-      SourceDBInstanceIdentifier: sourceInstanceId,
-      TargetDBInstanceIdentifier: targetInstanceId,
-      ...(restoreTime ? { RestoreTime: restoreTime } : { UseLatestRestorableTime: true }),
-      // AvailabilityZone is deliberately not set: "no preference" lets RDS place it (and Multi-AZ forbids it).
-      DeletionProtection: true,
-      // Always said: left out, RDS makes the copy public when its subnets' VPC has an internet gateway (CreateDBInstance,
-      // PubliclyAccessible), which a private production database's VPC often has. Public only when the source is.
-      PubliclyAccessible: source.publiclyAccessible === true,
-      Tags: [...copied.map(([Key, Value]) => ({ Key, Value })), { Key: ownerTag.key, Value: ownerTag.value }],
-    };
-    if (req.copySourceSettings) {
-      input.DBInstanceClass = source.instanceClass || undefined;
-      input.DBSubnetGroupName = source.dbSubnetGroupName;
-      input.DBParameterGroupName = source.parameterGroupName;
-      input.VpcSecurityGroupIds = source.vpcSecurityGroupIds.length ? source.vpcSecurityGroupIds : undefined;
-      input.MultiAZ = source.multiAZ;
-      input.StorageType = source.storageType;
-      // "By default, mapping isn't enabled" on a restore: the source's users logging in with IAM tokens keep doing so.
-      if (source.iamDatabaseAuthentication) input.EnableIAMDatabaseAuthentication = true;
-      const iops = copiedIops(source);
-      if (iops !== undefined) input.Iops = iops;
-      const throughput = copiedThroughput(source);
-      if (throughput !== undefined) input.StorageThroughput = throughput;
-      // What the call would otherwise leave at its defaults, though the copy may become the production instance: storage
-      // autoscaling off (MaxAllocatedStorage has no default), tags not copied to snapshots ("By default, tags are not
-      // copied"), and the automatic minor upgrades the campaign keeps off as CreateDBInstance's default (on).
-      if (source.maxAllocatedStorage !== undefined) input.MaxAllocatedStorage = source.maxAllocatedStorage;
-      if (source.copyTagsToSnapshot !== undefined) input.CopyTagsToSnapshot = source.copyTagsToSnapshot;
-      input.AutoMinorVersionUpgrade = source.autoMinorVersionUpgrade;
-      Object.assign(input, restoreKeeps(sourceDb));
-    }
+    const input = restoreInputFor(req, source, sourceDb, restoreTime);
     if (req.extraSecurityGroupIds?.length) {
       input.VpcSecurityGroupIds = [...new Set([...(input.VpcSecurityGroupIds ?? []), ...req.extraSecurityGroupIds])];
     }

@@ -14,6 +14,7 @@
  *   refuses any other name as RDS refuses an option group that does not exist (OptionGroupNotFoundFault).
  */
 import { SimError } from '../core/errors';
+import type { DbInstance } from './state';
 
 export const DEFAULT_CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 export const CA_CERTIFICATES = ['rds-ca-rsa2048-g1', 'rds-ca-rsa4096-g1', 'rds-ca-ecc384-g1'] as const;
@@ -57,4 +58,21 @@ export function checkInstanceSettings(input: InstanceSettingsInput, engine: stri
   if (optionGroup !== undefined && optionGroup !== defaultOptionGroupName(engine, major)) {
     throw new SimError('OptionGroupNotFoundFault', `Specified OptionGroupName: ${optionGroup} not found.`, 404);
   }
+}
+
+/** The settings a new instance is created with: those asked (refused as RDS refuses them), else the defaults. */
+export function instanceSettings(
+  input: InstanceSettingsInput,
+  engine: string,
+  major: string,
+): Pick<DbInstance, 'optionGroupName' | 'caCertificateIdentifier' | 'enabledCloudwatchLogsExports' | 'networkType' | 'engineLifecycleSupport'> {
+  checkInstanceSettings(input, engine, major);
+  return {
+    // Only the engine's default option group exists here (and the check refused any other).
+    optionGroupName: defaultOptionGroupName(engine, major),
+    caCertificateIdentifier: input.caCertificateIdentifier ?? DEFAULT_CA_CERTIFICATE,
+    ...(input.enableCloudwatchLogsExports?.length ? { enabledCloudwatchLogsExports: [...new Set(input.enableCloudwatchLogsExports)] } : {}),
+    networkType: input.networkType ?? 'IPV4',
+    ...(input.engineLifecycleSupport !== undefined ? { engineLifecycleSupport: input.engineLifecycleSupport } : {}),
+  };
 }

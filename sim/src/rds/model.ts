@@ -9,9 +9,8 @@ import { SimError, notFound } from '../core/errors';
 import { randomString, regionalKey } from '../core/ids';
 import type { Ec2Model } from '../ec2/model';
 import { RdsBlueGreen } from './blue-green';
-import type { Catalogue } from './catalogue';
-import { compareVersions, majorOf } from './catalogue';
-import { checkInstanceSettings, DEFAULT_CA_CERTIFICATE, defaultOptionGroupName } from './instance-settings';
+import { compareVersions, majorOf, type Catalogue } from './catalogue';
+import { instanceSettings } from './instance-settings';
 import type { RdsContext } from './context';
 import { NO_DATABASES, NO_MASTER_USER_SECRETS, type InstanceDatabases, type MasterUserSecrets } from './databases';
 import { endpointAddress, endpointHostedZoneId } from './endpoint';
@@ -107,7 +106,6 @@ export class RdsModel {
     if (!engineVersion || !cat.has(input.engine, engineVersion)) {
       throw new SimError('InvalidParameterCombination', `Cannot find version ${input.engineVersion} for ${input.engine}`);
     }
-    checkInstanceSettings(input, input.engine, majorOf(engineVersion));
     const window = input.preferredMaintenanceWindow ?? 'sun:05:00-sun:05:30';
     parseMaintenanceWindow(window);
     const retention = checkRetention(input.backupRetentionPeriod ?? 31);
@@ -145,11 +143,7 @@ export class RdsModel {
       availabilityZone: input.availabilityZone ?? `${region}a`,
       dbSubnetGroupName: subnetGroup.name,
       parameterGroupName,
-      optionGroupName: defaultOptionGroupName(input.engine, majorOf(engineVersion)),
-      caCertificateIdentifier: input.caCertificateIdentifier ?? DEFAULT_CA_CERTIFICATE,
-      ...(input.enableCloudwatchLogsExports?.length ? { enabledCloudwatchLogsExports: [...new Set(input.enableCloudwatchLogsExports)] } : {}),
-      networkType: input.networkType ?? 'IPV4',
-      ...(input.engineLifecycleSupport !== undefined ? { engineLifecycleSupport: input.engineLifecycleSupport } : {}),
+      ...instanceSettings(input, input.engine, majorOf(engineVersion)),
       vpcSecurityGroupIds: securityGroups,
       preferredMaintenanceWindow: window.toLowerCase(),
       preferredBackupWindow: input.preferredBackupWindow ?? '03:00-03:30',
