@@ -162,6 +162,7 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.ok(result.followUps.some((f) => /tfmigrate/.test(f)));
       assert.ok(result.followUps.some((f) => /rds_route53.*module\.rds_restore\.host.*security_group_ids/.test(f)));
       assert.ok(result.followUps.some((f) => /notify-production is stopped, not deleted.*7 days/.test(f)));
+      assert.ok(result.followUps.some((f) => /notify-restored has the maintenance window RDS chose for it \(sat:23:10-sat:23:40\), not notify-production's \(tue:02:00-tue:02:30\).*--preferred-maintenance-window tue:02:00-tue:02:30/.test(f)));
       assert.equal(result.rollback, undefined);
       const events = new Set(fake.notifications.map((n) => n.event));
       for (const e of ['stage-completed', 'approval-needed', 'completed']) assert.ok(events.has(e as never), `notified ${e}`);

@@ -5,7 +5,8 @@
  * 5 min)]; the new instance gets the engine version the source had at the restore time; like RDS, the parameter
  * group, subnet group, security groups, MultiAZ, DeletionProtection and EnableIAMDatabaseAuthentication ("By default,
  * mapping isn't enabled") are not copied unless given, nor are the CA certificate, the log exports, the network type,
- * the engine lifecycle support (default: enrolled in Extended Support) or the option group.
+ * the engine lifecycle support (default: enrolled in Extended Support) or the option group; the maintenance and
+ * backup windows are RDS's own choice.
  *
  * A PostgreSQL-backed source (sim/src/rds/databases.ts) has a real window instead: from the end of its base backup
  * (RDS: "You can restore to any point in time within your backup retention period", from the first automated
@@ -84,8 +85,9 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     dbSubnetGroupName: input.dbSubnetGroupName ?? DEFAULT_SUBNET_GROUP,
     parameterGroupName: input.parameterGroupName,
     vpcSecurityGroupIds: input.vpcSecurityGroupIds,
-    preferredMaintenanceWindow: source.preferredMaintenanceWindow,
-    preferredBackupWindow: source.preferredBackupWindow,
+    // The request takes no maintenance window and RDS picks one ("selected at random from an 8-hour block of time
+    // for each AWS Region"); like a new replica, the copy gets CreateDBInstance's fixed default here, not the source's,
+    // and so its backup window (the call's PreferredBackupWindow is not modelled).
     backupRetentionPeriod: source.backupRetentionPeriod,
     autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
     deletionProtection: input.deletionProtection ?? false,

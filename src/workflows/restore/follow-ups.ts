@@ -98,6 +98,22 @@ export function afterExtract(r: RestoreRun): string[] {
   return list;
 }
 
+/**
+ * RestoreDBInstanceToPointInTime takes no maintenance window: RDS gives the copy one of its own ("selected at random
+ * from an 8-hour block of time for each AWS Region, occurring on a random day of the week"). After a cutover the copy
+ * is the production instance, whose window the upgrade campaigns and their status-page notices are planned around.
+ */
+function maintenanceWindowFollowUp(r: RestoreRun): string | undefined {
+  const was = r.sourceInfo?.preferredMaintenanceWindow;
+  const is = r.targetInfo?.preferredMaintenanceWindow;
+  if (!was || !is || was.toLowerCase() === is.toLowerCase()) return undefined;
+  const { spec } = r;
+  return (
+    `${spec.targetInstanceId} has the maintenance window RDS chose for it (${is}), not ${spec.source.instanceId}'s (${was}), which upgrade campaigns and status-page notices are planned around: ` +
+    `set it (maintenance_window in module.rds_restore, or \`aws rds modify-db-instance --db-instance-identifier ${spec.targetInstanceId} --preferred-maintenance-window ${was}\`).`
+  );
+}
+
 export function afterCutover(r: RestoreRun): string[] {
   const { spec, status } = r;
   const c = spec.cutover!;
@@ -109,6 +125,8 @@ export function afterCutover(r: RestoreRun): string[] {
   if (r.ttlLoweredInsyncMs !== undefined && r.originalTtlSeconds !== undefined) {
     list.push(`${c.recordName} still has the lowered TTL of ${r.record?.ttlSeconds}s; set it back to the original ${r.originalTtlSeconds}s (in the rds_route53 Terraform) once the cutover is settled.`);
   }
+  const window = maintenanceWindowFollowUp(r);
+  if (window) list.push(window);
   if (status.target.endpoint) list.push(`The applications now use ${status.target.endpoint}; check their database connections and error rates.`);
   return list;
 }
