@@ -211,6 +211,12 @@ export class Route53Model {
         continue;
       }
       records = idx >= 0 ? records.map((r, i) => (i === idx ? record : r)) : [...records, record];
+      // One TTL for a group of weighted records: "If you create two or more weighted records that have the same name and
+      // type, and you specify different values for TTL, Route 53 changes the value of TTL for all of the records to the
+      // value that you specified last" (Developer Guide, values specific for weighted records).
+      if (record.weight !== undefined && record.ttl !== undefined) {
+        records = records.map((r) => (r.name === record.name && r.type === record.type && r.weight !== undefined && r.ttl !== undefined ? { ...r, ttl: record.ttl } : r));
+      }
     }
     if (errors.length > 0) throw new SimError('InvalidChangeBatch', `[${errors.join(', ')}]`);
     zone.records = sortRecords(records);

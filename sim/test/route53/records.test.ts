@@ -69,6 +69,17 @@ describe('sim: Route 53 through the real SDK', function () {
     assert.deepEqual(after.ResourceRecordSets?.filter((r) => r.Type === 'CNAME').map((r) => r.SetIdentifier), ['green']);
   });
 
+  it('weighted records of one name and type share one TTL: the TTL last given becomes every record\'s', async function () {
+    const withTtl = (c: Change, ttl: number): Change => ({ ...c, ResourceRecordSet: { ...c.ResourceRecordSet!, TTL: ttl } });
+    await h.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [weighted('CREATE', 'blue', 100, 'blue.rds.amazonaws.com'), weighted('CREATE', 'green', 0, 'green.rds.amazonaws.com')] } }));
+    await h.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [withTtl(weighted('UPSERT', 'blue', 100, 'blue.rds.amazonaws.com'), 5)] } }));
+    const ttls = async () =>
+      ((await h.route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? []).filter((r) => r.Type === 'CNAME').map((r) => [r.SetIdentifier, r.TTL]);
+    assert.deepEqual(await ttls(), [['blue', 5], ['green', 5]]);
+    await h.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [withTtl(weighted('UPSERT', 'green', 0, 'green.rds.amazonaws.com'), 300)] } }));
+    assert.deepEqual(await ttls(), [['blue', 300], ['green', 300]]);
+  });
+
   it('TestDNSAnswer answers what is published: the old value until the change is INSYNC', async function () {
     await h.route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [weighted('CREATE', 'blue', 100, 'blue.rds.amazonaws.com')] } }));
     const before = await h.route53.send(new TestDNSAnswerCommand({ HostedZoneId: zoneId, RecordName: 'db.example.internal', RecordType: 'CNAME' }));

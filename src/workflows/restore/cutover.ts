@@ -47,7 +47,7 @@ export async function lowerTtlFirst(r: RestoreRun): Promise<void> {
   });
   const lowered = { ...record, ttlSeconds: c.lowerTtlFirstTo };
   const up = await r.aws('lower-ttl', () => r.a.upsertWeightedCname({ record: lowered, access: r.zoneAccess() }));
-  r.step('ttl-lowered', `${record.ttlSeconds}s → ${c.lowerTtlFirstTo}s: ${up.detail}`);
+  r.step('ttl-lowered', `${record.ttlSeconds}s → ${c.lowerTtlFirstTo}s, for every weighted record of ${c.recordName} (Route 53 gives them one TTL): ${up.detail}`);
   if (up.changeId) await r.waitInsync(up.changeId);
   r.record = lowered;
   r.ttlLoweredInsyncMs = nowMs();
