@@ -23,17 +23,19 @@ import { isAwsError, isUnauthorizedError, toActivityError } from './aws-errors';
  */
 export async function withPublishedRestoreWindow(client: RDSClient, where: AwsWhere, db: DBInstance, info: InstanceInfo): Promise<InstanceInfo> {
   if (!db.BackupRetentionPeriod || !db.DBInstanceIdentifier) return info;
+  const estimated = (why: string): InstanceInfo => ({ ...info, restoreWindowEstimated: why });
   let out: DescribeDBInstanceAutomatedBackupsCommandOutput;
   try {
     out = await client.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: db.DBInstanceIdentifier }));
   } catch (err) {
-    if (isAwsError(err, 'DBInstanceAutomatedBackupNotFound', 'DBInstanceAutomatedBackupNotFoundFault') || isUnauthorizedError(err)) return info;
+    if (isUnauthorizedError(err)) return estimated('DescribeDBInstanceAutomatedBackups was refused: grant rds:DescribeDBInstanceAutomatedBackups to read the window AWS publishes');
+    if (isAwsError(err, 'DBInstanceAutomatedBackupNotFound', 'DBInstanceAutomatedBackupNotFoundFault')) return estimated('DescribeDBInstanceAutomatedBackups lists no automated backup of it');
     throw toActivityError(err, { operation: `DescribeDBInstanceAutomatedBackups ${db.DBInstanceIdentifier}`, where, instanceId: db.DBInstanceIdentifier });
   }
   const backups = out.DBInstanceAutomatedBackups ?? [];
   const own = db.DbiResourceId ? backups.find((b) => b.DbiResourceId === db.DbiResourceId) : backups.find((b) => b.Status === 'active');
   const window = own?.RestoreWindow;
-  if (!window?.EarliestTime) return info;
+  if (!window?.EarliestTime) return estimated(own ? `its automated backups are ${own.Status ?? 'listed'} without a RestoreWindow yet` : 'DescribeDBInstanceAutomatedBackups lists no automated backup of it');
   return { ...info, earliestRestorableTime: window.EarliestTime.toISOString(), latestRestorableTime: info.latestRestorableTime ?? window.LatestTime?.toISOString() };
 }
 
@@ -81,18 +83,23 @@ export function restoreInputFor(req: RestoreRequest, source: InstanceInfo, sourc
  * What a restore that copies its source's settings passes besides the settings the workflow reads (InstanceInfo),
  * taken from the source as DescribeDBInstances gives it. RestoreDBInstanceToPointInTime leaves each at a default
  * of its own otherwise, though the copy may become the production instance:
- * - OptionGroupName: the engine's default option group. Only an option group of the team's own is passed: the
- *   default one (`default:<engine>-<major>`) is what the copy gets anyway, for the version it is restored at.
+ * - OptionGroupName: only an option group of the team's own is passed (its name cannot hold a colon); a default one
+ *   (`default:<engine>-<major>`) is left to RDS, whose default for the version restored is the engine's own.
  * - CACertificateIdentifier: the region's default CA, which clients that pin the source's CA do not trust.
  * - EnableCloudwatchLogsExports: none, so the copy's logs stop reaching CloudWatch.
  * - NetworkType: IPV4 ("determined by the DBSubnetGroup"), so a dual-stack source's IPv6 clients cannot reach it.
  * - EngineLifecycleSupport: "By default, this value is set to open-source-rds-extended-support", which enrolls the
- *   copy in RDS Extended Support (and its charges) where the source had opted out.
+ *   copy in RDS Extended Support (and its charges) where the source had opted out. Opted out, RDS "automatically
+ *   upgrades your restored DB instance" when its major version is past its end of standard support, which only a
+ *   copy restored to before a major upgrade of the source can be (the source itself would have been upgraded).
  * - DedicatedLogVolume: off.
  */
+/** OptionGroupMembership.Status of a group on its way out (API reference: "pending-removal | pending-maintenance-removal | removing"). */
+const OPTION_GROUP_LEAVING = new Set(['removing', 'pending-removal', 'pending-maintenance-removal']);
+
 export function restoreKeeps(db: DBInstance): Partial<RestoreDBInstanceToPointInTimeCommandInput> {
   const keeps: Partial<RestoreDBInstanceToPointInTimeCommandInput> = {};
-  const optionGroup = db.OptionGroupMemberships?.find((m) => m.OptionGroupName && m.Status !== 'removing')?.OptionGroupName;
+  const optionGroup = db.OptionGroupMemberships?.find((m) => m.OptionGroupName && !OPTION_GROUP_LEAVING.has(m.Status ?? ''))?.OptionGroupName;
   if (optionGroup && !optionGroup.startsWith('default:')) keeps.OptionGroupName = optionGroup;
   if (db.CACertificateIdentifier) keeps.CACertificateIdentifier = db.CACertificateIdentifier;
   if (db.EnabledCloudwatchLogsExports?.length) keeps.EnableCloudwatchLogsExports = [...db.EnabledCloudwatchLogsExports];

@@ -86,6 +86,10 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     masterUserSecretArn: db.MasterUserSecret?.SecretArn,
     iamDatabaseAuthentication: db.IAMDatabaseAuthenticationEnabled || undefined,
     publiclyAccessible: db.PubliclyAccessible,
+    preferredBackupWindow: db.PreferredBackupWindow,
+    resourceId: db.DbiResourceId,
+    performanceInsights: db.PerformanceInsightsEnabled || undefined,
+    monitoringIntervalSeconds: db.MonitoringInterval || undefined,
   };
   // Plain JSON across the activity boundary: drop undefined keys so payloads stay small and comparable.
   return JSON.parse(JSON.stringify(info)) as InstanceInfo;

@@ -276,7 +276,7 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       if (reading.kind === 'outside') {
         throw ApplicationFailure.nonRetryable(
           `Restore time ${restoreTime.toISOString()} is outside the restorable window of ${sourceInstanceId} in ${region}: ` +
-            `${reading.earliest} to ${reading.latest}. Choose a time inside that window, or omit it to restore to the latest restorable time.`,
+            `${reading.earliest} to ${reading.latest}${source.restoreWindowEstimated ? ` (its start estimated from the backup retention: ${source.restoreWindowEstimated})` : ''}. Choose a time inside that window, or omit it to restore to the latest restorable time.`,
           FailureTypes.RestoreTimeOutOfRange,
         );
       }

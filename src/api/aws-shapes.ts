@@ -74,6 +74,19 @@ export interface InstanceInfo {
    */
   earliestRestorableTime?: string;
   backupRetentionPeriodDays?: number;
+  /**
+   * Set when the window was asked for as AWS publishes it (DescribeInstanceInput.restoreWindow) but AWS gave none, so
+   * earliestRestorableTime is the estimate: why (e.g. the permission is missing).
+   */
+  restoreWindowEstimated?: string;
+  /** PreferredBackupWindow, `hh24:mi-hh24:mi` UTC. */
+  preferredBackupWindow?: string;
+  /** DbiResourceId: what IAM database authentication policies name (rds-db:connect on dbuser:<DbiResourceId>/<user>). */
+  resourceId?: string;
+  /** PerformanceInsightsEnabled, when on. */
+  performanceInsights?: boolean;
+  /** MonitoringInterval (Enhanced Monitoring, seconds), when on. */
+  monitoringIntervalSeconds?: number;
   /** MasterUserSecret.SecretArn: the master user's password in Secrets Manager, when RDS manages it (ManageMasterUserPassword). */
   masterUserSecretArn?: string;
   /** IAMDatabaseAuthenticationEnabled: users may log in with IAM authentication tokens. */

@@ -23,7 +23,8 @@ export interface RestoreSpec {
   /**
    * Copy class, subnet group, parameter group, security groups, Multi-AZ, storage (type, IOPS, gp3 throughput, the
    * autoscaling ceiling), IAM authentication, tags and CopyTagsToSnapshot, the AutoMinorVersionUpgrade flag, and its own
-   * option group, CA certificate, CloudWatch log exports, network type and Extended Support choice (default true).
+   * option group, CA certificate, CloudWatch log exports, network type, Extended Support choice and dedicated log volume
+   * (default true).
    * PubliclyAccessible follows the source either way. A bastion or a cutover needs it.
    */
   copySourceSettings?: boolean;

@@ -193,7 +193,7 @@ export function resolveRestoreSpec(raw: unknown): ResolvedRestoreSpec {
     throw new SpecError(
       [
         "cutover: needs copySourceSettings (the default): the applications are moved to the restored instance, which without the source's settings " +
-          "lands in the default VPC and subnet group with the default security group, parameter group and instance class, where they cannot reach it; remove copySourceSettings: false, or leave out cutover",
+          "lands in the default VPC and subnet group with the default security group and parameter group, where they cannot reach it; remove copySourceSettings: false, or leave out cutover",
       ],
       'Invalid restore spec',
     );

@@ -89,7 +89,9 @@ describe('rds activities', () => {
   describe('describeInstance', () => {
     it('maps every field, tags and the restorable window', async () => {
       rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: ID }).resolves({
-        DBInstances: [dbInstance({ PendingModifiedValues: { EngineVersion: '15.7' } })],
+        DBInstances: [
+          dbInstance({ PendingModifiedValues: { EngineVersion: '15.7' }, PreferredBackupWindow: '01:00-01:30', DbiResourceId: 'db-ORDERS', PerformanceInsightsEnabled: true, MonitoringInterval: 60 }),
+        ],
       });
       const info = await acts.describeInstance({ where: REGION, instanceId: ID });
       assert.deepEqual(regionsAsked, [REGION]);
@@ -118,6 +120,10 @@ describe('rds activities', () => {
         // now - 7 days, later than InstanceCreateTime
         earliestRestorableTime: '2024-06-03T12:00:00.000Z',
         backupRetentionPeriodDays: 7,
+        preferredBackupWindow: '01:00-01:30',
+        resourceId: 'db-ORDERS',
+        performanceInsights: true,
+        monitoringIntervalSeconds: 60,
         tags: { team: 'orders', env: 'prod' },
       });
     });
@@ -141,7 +147,7 @@ describe('rds activities', () => {
           DBInstanceAutomatedBackups: [backup('db-DELETEDNAMESAKE0000000000', '2024-05-20T00:00:00Z', 'retained'), backup(RESOURCE, '2024-06-08T02:10:00Z')],
         });
         const info = await acts.describeInstance({ where: REGION, instanceId: ID, restoreWindow: true });
-        assert.deepEqual([info.earliestRestorableTime, info.latestRestorableTime], ['2024-06-08T02:10:00.000Z', '2024-06-10T11:55:00.000Z']);
+        assert.deepEqual([info.earliestRestorableTime, info.latestRestorableTime, info.restoreWindowEstimated], ['2024-06-08T02:10:00.000Z', '2024-06-10T11:55:00.000Z', undefined]);
         const plain = await acts.describeInstance({ where: REGION, instanceId: ID });
         assert.equal(plain.earliestRestorableTime, '2024-06-03T12:00:00.000Z', 'not asked: the estimate, and no second call');
         assert.equal(rdsMock.commandCalls(DescribeDBInstanceAutomatedBackupsCommand).length, 1);
@@ -151,9 +157,15 @@ describe('rds activities', () => {
         rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ DbiResourceId: RESOURCE })] });
         const denied = Object.assign(new Error('not authorized to perform: rds:DescribeDBInstanceAutomatedBackups'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
         const missing = Object.assign(new Error('No automated backup found'), { name: 'DBInstanceAutomatedBackupNotFoundFault', $metadata: { httpStatusCode: 404 } });
-        for (const answer of [denied, missing, { DBInstanceAutomatedBackups: [{ DbiResourceId: RESOURCE, Status: 'active' }] }]) {
+        for (const [answer, why] of [
+          [denied, /grant rds:DescribeDBInstanceAutomatedBackups/],
+          [missing, /lists no automated backup/],
+          [{ DBInstanceAutomatedBackups: [{ DbiResourceId: RESOURCE, Status: 'creating' }] }, /creating without a RestoreWindow/],
+        ] as const) {
           rdsMock.on(DescribeDBInstanceAutomatedBackupsCommand).callsFake(() => (answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer)));
-          assert.equal((await acts.describeInstance({ where: REGION, instanceId: ID, restoreWindow: true })).earliestRestorableTime, '2024-06-03T12:00:00.000Z');
+          const info = await acts.describeInstance({ where: REGION, instanceId: ID, restoreWindow: true });
+          assert.equal(info.earliestRestorableTime, '2024-06-03T12:00:00.000Z');
+          assert.match(info.restoreWindowEstimated ?? '', why, 'says that the window is an estimate, and why');
         }
       });
 

@@ -123,6 +123,7 @@ describe('restoreAndCutover (time-skipping)', function () {
   it('restore then cutover: stop old → UPSERT → INSYNC → TTL wait → verify, after a four-eyes approval', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
+    fake.instances.get(`${REGION}/notify-production`)!.settings = { preferredBackupWindow: '01:00-01:30', resourceId: 'db-NOTIFYPRODUCTION', iamDatabaseAuthentication: true, performanceInsights: true };
     await withWorker(env, fake.activities(), async (taskQueue) => {
       const handle = await env.client.workflow.start(restoreAndCutover, { args: [resolveRestoreSpec(restoreSpec({ cutover: CUTOVER }))], taskQueue, workflowId: `cutover-${taskQueue}` });
       const asking = await advanceUntil(env, handle, waitingForApproval);
@@ -162,7 +163,14 @@ describe('restoreAndCutover (time-skipping)', function () {
       assert.ok(result.followUps.some((f) => /tfmigrate/.test(f)));
       assert.ok(result.followUps.some((f) => /rds_route53.*module\.rds_restore\.host.*security_group_ids/.test(f)));
       assert.ok(result.followUps.some((f) => /notify-production is stopped, not deleted.*7 days/.test(f)));
-      assert.ok(result.followUps.some((f) => /notify-restored has the maintenance window RDS chose for it \(sat:23:10-sat:23:40\), not notify-production's \(tue:02:00-tue:02:30\).*--preferred-maintenance-window tue:02:00-tue:02:30/.test(f)));
+      // What the restore did not carry over to what is now the production instance.
+      assert.ok(
+        result.followUps.some((f) =>
+          /notify-restored has the maintenance window sat:23:10-sat:23:40 and backup window 04:10-04:40 RDS chose for it, not notify-production's \(tue:02:00-tue:02:30, 01:00-01:30\).*--preferred-maintenance-window tue:02:00-tue:02:30 --preferred-backup-window 01:00-01:30/.test(f),
+        ),
+      );
+      assert.ok(result.followUps.some((f) => /IAM authentication tokens are refused by notify-restored until .*rds-db:connect on its resource id db-NOTIFY-RESTORED.*dbuser:db-NOTIFYPRODUCTION/.test(f)));
+      assert.ok(result.followUps.some((f) => /notify-restored runs without Performance Insights, which notify-production had/.test(f)));
       assert.equal(result.rollback, undefined);
       const events = new Set(fake.notifications.map((n) => n.event));
       for (const e of ['stage-completed', 'approval-needed', 'completed']) assert.ok(events.has(e as never), `notified ${e}`);

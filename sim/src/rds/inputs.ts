@@ -44,6 +44,7 @@ export interface CreateInstanceInput {
   networkType?: string;
   engineLifecycleSupport?: string;
   optionGroupName?: string;
+  dedicatedLogVolume?: boolean;
 }
 
 export interface ModifyInstanceInput {
@@ -87,6 +88,7 @@ export interface RestoreInput {
   networkType?: string;
   engineLifecycleSupport?: string;
   optionGroupName?: string;
+  dedicatedLogVolume?: boolean;
 }
 
 /**

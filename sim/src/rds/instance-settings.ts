@@ -10,6 +10,7 @@
  * - NetworkType: IPV4 or DUAL (the simulator's subnet groups are not told apart by IP protocol);
  * - EngineLifecycleSupport: open-source-rds-extended-support (the default: "enrolls your DB instance into Amazon
  *   RDS Extended Support") or open-source-rds-extended-support-disabled;
+ * - DedicatedLogVolume: only with Provisioned IOPS storage (io1, io2);
  * - OptionGroupName: the simulator has only the engine's default option groups (`default:<engine>-<major>`), and
  *   refuses any other name as RDS refuses an option group that does not exist (OptionGroupNotFoundFault).
  */
@@ -24,6 +25,9 @@ export const EXTENDED_SUPPORT = 'open-source-rds-extended-support';
 export const ENGINE_LIFECYCLE_SUPPORTS = [EXTENDED_SUPPORT, 'open-source-rds-extended-support-disabled'] as const;
 
 export interface InstanceSettingsInput {
+  /** DedicatedLogVolume: "DLVs are supported for PIOPS storage (io1 and io2 Block Express)" (User Guide). */
+  dedicatedLogVolume?: boolean;
+  storageType?: string;
   caCertificateIdentifier?: string;
   enableCloudwatchLogsExports?: string[];
   networkType?: string;
@@ -54,6 +58,9 @@ export function checkInstanceSettings(input: InstanceSettingsInput, engine: stri
   if (lifecycle !== undefined && !(ENGINE_LIFECYCLE_SUPPORTS as readonly string[]).includes(lifecycle)) {
     throw new SimError('InvalidParameterValue', `Invalid value ${lifecycle} for EngineLifecycleSupport. Valid values: ${ENGINE_LIFECYCLE_SUPPORTS.join(', ')}.`);
   }
+  if (input.dedicatedLogVolume && !['io1', 'io2'].includes(input.storageType ?? '')) {
+    throw new SimError('InvalidParameterCombination', `A dedicated log volume needs Provisioned IOPS storage (io1 or io2), not ${input.storageType ?? 'the default storage type'}.`);
+  }
   const optionGroup = input.optionGroupName;
   if (optionGroup !== undefined && optionGroup !== defaultOptionGroupName(engine, major)) {
     throw new SimError('OptionGroupNotFoundFault', `Specified OptionGroupName: ${optionGroup} not found.`, 404);
@@ -65,7 +72,7 @@ export function instanceSettings(
   input: InstanceSettingsInput,
   engine: string,
   major: string,
-): Pick<DbInstance, 'optionGroupName' | 'caCertificateIdentifier' | 'enabledCloudwatchLogsExports' | 'networkType' | 'engineLifecycleSupport'> {
+): Pick<DbInstance, 'optionGroupName' | 'caCertificateIdentifier' | 'enabledCloudwatchLogsExports' | 'networkType' | 'engineLifecycleSupport' | 'dedicatedLogVolume'> {
   checkInstanceSettings(input, engine, major);
   return {
     // Only the engine's default option group exists here (and the check refused any other).
@@ -74,5 +81,6 @@ export function instanceSettings(
     ...(input.enableCloudwatchLogsExports?.length ? { enabledCloudwatchLogsExports: [...new Set(input.enableCloudwatchLogsExports)] } : {}),
     networkType: input.networkType ?? 'IPV4',
     ...(input.engineLifecycleSupport !== undefined ? { engineLifecycleSupport: input.engineLifecycleSupport } : {}),
+    ...(input.dedicatedLogVolume ? { dedicatedLogVolume: true } : {}),
   };
 }

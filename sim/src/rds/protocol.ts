@@ -90,6 +90,7 @@ const ACTIONS: Record<string, RdsAction> = {
       networkType: str(p, 'NetworkType'),
       engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
       optionGroupName: str(p, 'OptionGroupName'),
+      dedicatedLogVolume: bool(p, 'DedicatedLogVolume'),
     });
     return rdsResponse('CreateDBInstance', renderInstance(rds, inst));
   },
@@ -259,6 +260,7 @@ const ACTIONS: Record<string, RdsAction> = {
       networkType: str(p, 'NetworkType'),
       engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
       optionGroupName: str(p, 'OptionGroupName'),
+      dedicatedLogVolume: bool(p, 'DedicatedLogVolume'),
     });
     return rdsResponse('RestoreDBInstanceToPointInTime', renderInstance(rds, inst));
   },

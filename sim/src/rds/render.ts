@@ -100,7 +100,7 @@ export function renderInstance(rds: RdsModel, i: DbInstance, opts: RenderOptions
     leaf('NetworkType', i.networkType ?? 'IPV4'),
     leaf('StorageThroughput', i.storageType === 'gp3' ? 125 : 0),
     node('CertificateDetails', leaf('CAIdentifier', ca), leaf('ValidTill', '2061-05-25T23:34:57Z')),
-    leaf('DedicatedLogVolume', false),
+    leaf('DedicatedLogVolume', i.dedicatedLogVolume ?? false),
     leaf('EngineLifecycleSupport', i.engineLifecycleSupport ?? `open-source-rds-extended-support${major === '14' ? '' : '-disabled'}`),
   );
 }

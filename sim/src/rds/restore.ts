@@ -100,6 +100,7 @@ export function restoreInstance(rds: InstanceStore, account: string, region: str
     networkType: input.networkType,
     engineLifecycleSupport: input.engineLifecycleSupport ?? EXTENDED_SUPPORT,
     optionGroupName: input.optionGroupName,
+    dedicatedLogVolume: input.dedicatedLogVolume,
     masterUsername: source.masterUsername,
     dbName: source.dbName,
     port: source.endpoint.port,

@@ -59,6 +59,8 @@ export interface DbInstance {
   enabledCloudwatchLogsExports?: string[];
   /** NetworkType; absent = IPV4. */
   networkType?: string;
+  /** DedicatedLogVolume; absent = false. */
+  dedicatedLogVolume?: boolean;
   /** EngineLifecycleSupport as asked; absent (seeded instances, older state files) = enrolled for major 14 only. */
   engineLifecycleSupport?: string;
   vpcSecurityGroupIds: string[];

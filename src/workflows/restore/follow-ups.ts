@@ -99,19 +99,48 @@ export function afterExtract(r: RestoreRun): string[] {
 }
 
 /**
- * RestoreDBInstanceToPointInTime takes no maintenance window: RDS gives the copy one of its own ("selected at random
- * from an 8-hour block of time for each AWS Region, occurring on a random day of the week"). After a cutover the copy
- * is the production instance, whose window the upgrade campaigns and their status-page notices are planned around.
+ * What a restore does not carry over to the copy, which after a cutover is the production instance:
+ * - the maintenance window (the call takes none: RDS chooses one) and the backup window (its default "selected at
+ *   random from an 8-hour block"): upgrade campaigns and status-page notices are planned around the production window;
+ * - the resource id IAM database authentication policies name (rds-db:connect on dbuser:<DbiResourceId>/<user>): the
+ *   copy has its own, so users who log in with IAM tokens are refused until the policies name it;
+ * - Performance Insights and Enhanced Monitoring (no restore parameter).
  */
-function maintenanceWindowFollowUp(r: RestoreRun): string | undefined {
-  const was = r.sourceInfo?.preferredMaintenanceWindow;
-  const is = r.targetInfo?.preferredMaintenanceWindow;
-  if (!was || !is || was.toLowerCase() === is.toLowerCase()) return undefined;
+function leftBehindByTheRestore(r: RestoreRun): string[] {
+  const was = r.sourceInfo;
+  const is = r.targetInfo;
+  if (!was || !is) return [];
   const { spec } = r;
-  return (
-    `${spec.targetInstanceId} has the maintenance window RDS chose for it (${is}), not ${spec.source.instanceId}'s (${was}), which upgrade campaigns and status-page notices are planned around: ` +
-    `set it (maintenance_window in module.rds_restore, or \`aws rds modify-db-instance --db-instance-identifier ${spec.targetInstanceId} --preferred-maintenance-window ${was}\`).`
-  );
+  const copy = spec.targetInstanceId;
+  const source = spec.source.instanceId;
+  const list: string[] = [];
+  const differs = (a: string | undefined, b: string | undefined): a is string => a !== undefined && b !== undefined && a.toLowerCase() !== b.toLowerCase();
+  const windows = [
+    differs(was.preferredMaintenanceWindow, is.preferredMaintenanceWindow) && { what: 'maintenance', was: was.preferredMaintenanceWindow, is: is.preferredMaintenanceWindow },
+    differs(was.preferredBackupWindow, is.preferredBackupWindow) && { what: 'backup', was: was.preferredBackupWindow, is: is.preferredBackupWindow },
+  ].filter((w): w is { what: string; was: string; is: string } => Boolean(w));
+  if (windows.length) {
+    const flags = windows.map((w) => `--preferred-${w.what}-window ${w.was}`).join(' ');
+    list.push(
+      `${copy} has the ${windows.map((w) => `${w.what} window ${w.is}`).join(' and ')} RDS chose for it, not ${source}'s (${windows.map((w) => w.was).join(', ')}); ` +
+        `upgrade campaigns and status-page notices are planned around the production maintenance window. Set ${windows.length > 1 ? 'them together (they must not overlap)' : 'it'}: ` +
+        `\`aws rds modify-db-instance --db-instance-identifier ${copy} ${flags}\` (or in module.rds_restore).`,
+    );
+  }
+  if (was.iamDatabaseAuthentication && was.resourceId && is.resourceId && was.resourceId !== is.resourceId) {
+    list.push(
+      `Users who log in with IAM authentication tokens are refused by ${copy} until their IAM policies allow rds-db:connect on its resource id ${is.resourceId}: ` +
+        `the policies name ${source}'s (arn:aws:rds-db:${r.region}:<account>:dbuser:${was.resourceId}/<user>).`,
+    );
+  }
+  const monitoring = [
+    was.performanceInsights && !is.performanceInsights ? 'Performance Insights' : undefined,
+    was.monitoringIntervalSeconds && !is.monitoringIntervalSeconds ? `Enhanced Monitoring (every ${was.monitoringIntervalSeconds}s)` : undefined,
+  ].filter((m): m is string => m !== undefined);
+  if (monitoring.length) {
+    list.push(`${copy} runs without ${monitoring.join(' and ')}, which ${source} had (a restore does not carry them over): turn ${monitoring.length > 1 ? 'them' : 'it'} on (module.rds_restore, or aws rds modify-db-instance).`);
+  }
+  return list;
 }
 
 export function afterCutover(r: RestoreRun): string[] {
@@ -123,10 +152,13 @@ export function afterCutover(r: RestoreRun): string[] {
     `${spec.source.instanceId} is stopped, not deleted. RDS starts a stopped instance again after 7 days${r.oldStoppedMs !== undefined ? ` (around ${iso(r.oldStoppedMs + AUTO_START_AFTER_MS)})` : ''}: decide before then whether to keep it stopped (stop it again) or remove it; never delete it before ${spec.targetInstanceId} is confirmed good.`,
   ];
   if (r.ttlLoweredInsyncMs !== undefined && r.originalTtlSeconds !== undefined) {
-    list.push(`${c.recordName} still has the lowered TTL of ${r.record?.ttlSeconds}s; set it back to the original ${r.originalTtlSeconds}s (in the rds_route53 Terraform) once the cutover is settled.`);
+    // Route 53 gives the weighted records of one name and type one TTL: lowering ours lowered the others' too.
+    list.push(
+      `${c.recordName} still has the lowered TTL of ${r.record?.ttlSeconds}s; set it back to the original ${r.originalTtlSeconds}s (in the rds_route53 Terraform) once the cutover is settled. ` +
+        `Every weighted record of ${c.recordName} has it: Route 53 gives the records of one weighted name and type the TTL set last.`,
+    );
   }
-  const window = maintenanceWindowFollowUp(r);
-  if (window) list.push(window);
+  list.push(...leftBehindByTheRestore(r));
   if (status.target.endpoint) list.push(`The applications now use ${status.target.endpoint}; check their database connections and error rates.`);
   return list;
 }

@@ -133,15 +133,17 @@ function checkRestoreWindow(r: RestoreRun, source: InstanceInfo): void {
     return;
   }
   const reading = readRestoreTime(source, Date.parse(spec.restoreTime));
+  // The window's start is AWS's (DescribeDBInstanceAutomatedBackups) unless the reading says why it is an estimate.
+  const estimated = source.restoreWindowEstimated ? ` (its start estimated from the backup retention: ${source.restoreWindowEstimated})` : '';
   if (reading.kind !== 'inside') {
-    const window = reading.kind === 'outside' ? `${reading.earliest} to ${reading.latest}` : 'none (automated backups are off)';
+    const window = reading.kind === 'outside' ? `${reading.earliest} to ${reading.latest}${estimated}` : 'none (automated backups are off)';
     throw ApplicationFailure.nonRetryable(
       `Restore time ${spec.restoreTime} is outside the restorable window of ${spec.source.instanceId} in ${r.region}: ${window}. ` +
         'Choose a restoreTime inside that window, or use "latest" for the latest restorable time; nothing was changed.',
       'RestoreTimeOutOfRange',
     );
   }
-  r.step('restore-time', `${spec.restoreTime} is inside the restorable window ${reading.earliest} to ${reading.latest}`);
+  r.step('restore-time', `${spec.restoreTime} is inside the restorable window ${reading.earliest} to ${reading.latest}${estimated}`);
 }
 
 /** The record must exist and point at the source (or, on a rerun that already switched, at the target). */
