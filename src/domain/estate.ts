@@ -66,6 +66,15 @@ export function onCallDedupKey(campaignId: string, stage: string, region: string
   return `rds-orchestrator/${campaignId}/${stage}/${region}/${instanceId}/${iso(windowStartMs)}`;
 }
 
+/**
+ * The alert of an escalation about a window: its own, so that it pages even when the window's alert was acknowledged.
+ * PagerDuty's dedup_key is at most 255 characters; the window's key leaves room for at least a short suffix.
+ */
+export function escalationDedupKey(windowKey: string): string {
+  const named = `${windowKey}/escalation`;
+  return named.length <= 255 ? named : `${windowKey}/e`;
+}
+
 /** A replica as RDS lists it on its source: an identifier (same region) or an ARN (another region). */
 export function replicaLocation(listedAs: string, sourceRegion: string): { region: string; instanceId: string } {
   const m = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:db:(.+)$/.exec(listedAs);

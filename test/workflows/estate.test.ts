@@ -311,7 +311,7 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     });
   });
 
-  it('a production window that passes without the upgrade is a critical event on the same alert', async function () {
+  it('a production window that passes without the upgrade is a critical event on an alert of its own (an acknowledged one would not page)', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();
     fleet(fake);
@@ -323,11 +323,38 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       assert.equal((await handle.result()).state, 'completed');
       const [first, second] = [fake.pages.slice(0, 2), fake.pages.slice(2)];
       assert.deepEqual(first.map((p) => [p.action, p.severity]), [['trigger', 'warning'], ['trigger', 'critical']]);
-      assert.equal(first[0].dedupKey, first[1].dedupKey);
+      assert.equal(first[1].dedupKey, `${first[0].dedupKey}/escalation`);
       assert.match(first[1].summary, /was not upgraded to 15\.8 in its window/);
-      assert.deepEqual(second.map((p) => p.action), ['trigger', 'resolve', 'resolve'], "the next week's window is paged on its own key; once upgraded both alerts are resolved");
+      assert.deepEqual(second.map((p) => p.action), ['trigger', 'resolve', 'resolve', 'resolve'], "the next week's window is paged on its own key; once upgraded every alert is resolved");
       assert.notEqual(second[0].dedupKey, first[0].dedupKey);
-      assert.deepEqual(new Set(second.slice(1).map((p) => p.dedupKey)), new Set([first[0].dedupKey, second[0].dedupKey]));
+      assert.deepEqual(new Set(second.slice(1).map((p) => p.dedupKey)), new Set([first[0].dedupKey, first[1].dedupKey, second[0].dedupKey]));
+    });
+  });
+
+  it('a page whose answer was lost is resolved later all the same; a resolve that fails leaves its alert listed as open', async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    fake.pagesFailing = 1;
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(productionOnly())], taskQueue, workflowId: `paged-lost-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      assert.deepEqual(fake.pages.map((p) => p.action), ['trigger', 'resolve'], 'the trigger may have landed: it is resolved once the instance is available');
+      assert.equal(fake.pages[1].dedupKey, fake.pages[0].dedupKey);
+      assert.equal((await handle.query(campaignStatusQuery)).stages[0].onCall?.open, undefined);
+    });
+    const fake2 = new FakeAws();
+    fleet(fake2);
+    fake2.resolvesFailing = 1;
+    await withWorker(env, fake2.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(productionOnly())], taskQueue, workflowId: `paged-unresolved-${taskQueue}` });
+      await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      const onCall = (await handle.query(campaignStatusQuery)).stages[0].onCall;
+      assert.deepEqual([onCall?.state, onCall?.open], ['resolved', [fake2.pages[0].dedupKey]], 'the alert still open in PagerDuty is listed');
     });
   });
 });

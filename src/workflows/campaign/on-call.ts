@@ -5,9 +5,16 @@
  * that an upgrade is running and must be watched; it is resolved when the instance is available at the target;
  * a failure or an escalation is a critical event. One dedup key per instance and window: every event about it
  * updates the same alert, and a retried call never opens a second one.
+ *
+ * Since ESCALATION_OWN_ALERT_PATCH an escalation has an alert of its own: PagerDuty says that "While an incident is
+ * acknowledged, it won't generate any additional notifications, even if it receives new trigger events", so a
+ * critical event on the window's alert, once someone acknowledged it, paged nobody. Since UNSURE_PAGES_STAY_OPEN_PATCH
+ * an alert whose trigger may have landed (the call failed) or whose resolve failed stays on the list of open alerts,
+ * to be resolved with the next resolve (a resolve of an alert that does not exist is dropped by PagerDuty).
  */
+import { patched } from '@temporalio/workflow';
 import type { OnCallEvent, ResolvedStage, StageReport } from '../../api';
-import { onCallDedupKey } from '../../domain/estate';
+import { escalationDedupKey, onCallDedupKey } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
 import { iso } from '../shared/clock';
 import { describeError } from '../shared/failures';
@@ -17,11 +24,18 @@ import type { StageRun } from './stage-run';
 /** A page is never worth more than a few minutes of a campaign: it is tried, then recorded as failed. */
 const PAGE_ROUNDS = 2;
 
+/** patched() ids, each asked only on its own path (an escalation; a page that failed). */
+export const ESCALATION_OWN_ALERT_PATCH = 'on-call-escalation-own-alert';
+export const UNSURE_PAGES_STAY_OPEN_PATCH = 'on-call-unsure-pages-stay-open';
+
+/** What a page came to: sent, only logged (no routing key), or failed (PagerDuty may or may not have it). */
+type Sent = 'sent' | 'not-configured' | 'failed';
+
 function pages(s: ResolvedStage, x: WindowSubject): boolean {
   return Boolean(s.pagerDuty?.enabled) && !x.replica;
 }
 
-async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'source' | 'component' | 'group' | 'class'>, x: WindowSubject): Promise<boolean> {
+async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'source' | 'component' | 'group' | 'class'>, x: WindowSubject): Promise<Sent> {
   const { stage: s } = st;
   try {
     const r = await st.aws(
@@ -39,11 +53,11 @@ async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'sourc
       { maxRounds: PAGE_ROUNDS },
     );
     st.step(`on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
-    return r.sent;
+    return r.sent ? 'sent' : 'not-configured';
   } catch (err) {
     st.step('on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
     await st.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`);
-    return false;
+    return 'failed';
   }
 }
 
@@ -53,10 +67,15 @@ function keyOf(st: StageRun, x: WindowSubject, windowStartMs: number): string {
   return onCallDedupKey(st.settings.campaignId, s.name, x.region, x.instanceId, windowStartMs);
 }
 
-function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state']): void {
+function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state'], mayBeOpen = false): void {
   const open = new Set(report.onCall?.open ?? []);
-  if (state === 'triggered' || state === 'escalated') open.add(dedupKey);
+  if (state === 'triggered' || state === 'escalated' || mayBeOpen) open.add(dedupKey);
   report.onCall = { dedupKey, state, ...(open.size ? { open: [...open] } : {}) };
+}
+
+/** A trigger that failed may still have reached PagerDuty: its alert is kept to be resolved (runs since the patch). */
+function unsure(sent: Sent): boolean {
+  return sent === 'failed' && patched(UNSURE_PAGES_STAY_OPEN_PATCH);
 }
 
 /** The window opened: the person on call watches the upgrade recover. */
@@ -78,7 +97,7 @@ export async function pageWindowOpened(st: StageRun, w: Occurrence, x: WindowSub
     },
     x,
   );
-  remember(report, dedupKey, sent ? (escalated ? 'escalated' : 'triggered') : 'not-configured');
+  remember(report, dedupKey, sent === 'sent' ? (escalated ? 'escalated' : 'triggered') : 'not-configured', unsure(sent));
 }
 
 /** A failure or an escalation: a critical event on the alert of the window it is about (a new one when none is open). */
@@ -86,15 +105,20 @@ export async function escalateOnCall(st: StageRun, x: WindowSubject, text: strin
   const { stage: s, report } = st;
   if (!pages(s, x)) return;
   const windowStart = x.track.window ? Date.parse(x.track.window.start) : 0;
-  const dedupKey = keyOf(st, x, windowStart);
+  const windowKey = keyOf(st, x, windowStart);
+  const dedupKey = patched(ESCALATION_OWN_ALERT_PATCH) ? escalationDedupKey(windowKey) : windowKey;
   const sent = await send(st, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: st.settings.campaignId, stage: s.name, instance: x.instanceId } }, x);
-  remember(report, dedupKey, sent ? 'escalated' : 'not-configured');
+  remember(report, dedupKey, sent === 'sent' ? 'escalated' : 'not-configured', unsure(sent));
 }
 
 /** The instance recovered (or the run stopped): every alert still open about it is resolved. */
 export async function resolveOnCall(st: StageRun, x: WindowSubject, text: string): Promise<void> {
   const { stage: s, report } = st;
   if (!pages(s, x) || !report.onCall?.open?.length) return;
-  for (const dedupKey of report.onCall.open) await send(st, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
-  report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved' };
+  const stillOpen: string[] = [];
+  for (const dedupKey of report.onCall.open) {
+    const sent = await send(st, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
+    if (unsure(sent)) stillOpen.push(dedupKey);
+  }
+  report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved', ...(stillOpen.length ? { open: stillOpen } : {}) };
 }
