@@ -67,17 +67,6 @@ export function blueGreenDeploymentName(campaignId: string, instanceId: string):
   return `${name.slice(0, NAME_MAX - 9).replace(/-+$/, '')}-${hash}`;
 }
 
-/**
- * TargetDBParameterGroupName: what the spec names, else the source's own group when it is a custom one (a
- * minor upgrade keeps the parameter group family, so the same group fits the target), else none: RDS then
- * gives the green the target's default group, as it gives the source's default today.
- */
-export function greenParameterGroup(sourceGroup: string | undefined, fromSpec: string | undefined): string | undefined {
-  if (fromSpec) return fromSpec;
-  if (!sourceGroup || sourceGroup.startsWith('default.')) return undefined;
-  return sourceGroup;
-}
-
 /** arn:<partition>:rds:<region>:<account>:deployment:<id>, from any ARN of the same account and region. */
 export function deploymentArn(anyRdsArn: string | undefined, deploymentId: string): string | undefined {
   const m = anyRdsArn ? /^arn:([^:]+):rds:([^:]+):([^:]+):/.exec(anyRdsArn) : null;

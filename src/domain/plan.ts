@@ -10,7 +10,7 @@ import { formatDuration, iso } from './duration';
 import { firstWindowAtLeast, nextWindowStartingAfter, windowContaining, type Blackout, type Occurrence, type WindowChoice } from './maintenance-window';
 import { awsUpgradeDeadline, pendingUpgradeTo, upgradeNowBy } from './pending-maintenance';
 import { assessStage } from './preflight';
-import { blueGreenDeploymentName, greenParameterGroup, oldBlueName } from './blue-green';
+import { blueGreenDeploymentName, oldBlueName } from './blue-green';
 import { DEFAULT_REARM_BEFORE_MS, replicaWindow, standingOf, terraformChangeText } from './estate';
 
 /** Fourteen days: below it the spec must give a reason, shown in status and plan. */
@@ -244,12 +244,12 @@ function planBlueGreen(p: StagePlan, stage: ResolvedStage, spec: ResolvedCampaig
   const bg = stage.blueGreen!;
   const { info } = readings;
   const target = spec.targetEngineVersion;
-  const group = greenParameterGroup(info.parameterGroupName, bg.targetParameterGroup);
+  const group = bg.targetParameterGroup;
   const deploymentName = blueGreenDeploymentName(spec.campaignId, stage.instanceId);
   p.blueGreen = { deploymentName, targetEngineVersion: target, ...(group ? { targetParameterGroup: group } : {}), switchoverTimeoutSeconds: bg.switchoverTimeoutSeconds, switchover: bg.switchover };
   p.what.push(
     `Blue/Green: CreateBlueGreenDeployment "${deploymentName}" when the stage starts: a green copy of ${stage.instanceId} at ${target} exactly` +
-      `${group ? `, parameter group ${group}` : ', the target\'s default parameter group'}; billed like ${stage.instanceId} while it exists; waited for until AVAILABLE (up to ${formatDuration(bg.provisioningTimeoutMs)}, then the team is asked)`,
+      `${group ? `, parameter group ${group} on every green instance` : ', each green instance with its blue one\'s parameter group'}; billed like ${stage.instanceId} while it exists; waited for until AVAILABLE (up to ${formatDuration(bg.provisioningTimeoutMs)}, then the team is asked)`,
   );
   if (readings.replicas?.length) p.what.push(`its read replicas (${readings.replicas.map((r) => r.instanceId).join(', ')}) get green copies in the same deployment and switch over with it`);
   let window: Occurrence | undefined;

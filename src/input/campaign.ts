@@ -321,7 +321,17 @@ export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
       ] as const;
     }),
   ]);
+  // SwitchoverBlueGreenDeployment: "You can specify a switchover timeout period between 30 seconds and 3,600 seconds"
+  // (RDS User Guide); a longer one was refused only at the switchover, after the green copy and the approval.
+  resolved.stages.forEach((s, i) => {
+    if (s.blueGreen && s.blueGreen.switchoverTimeoutSeconds > MAX_SWITCHOVER_TIMEOUT_SECONDS) {
+      problems.push(`stages[${i}].blueGreen.switchoverTimeout: ${s.blueGreen.switchoverTimeoutSeconds}s is longer than RDS allows; use at most 1h (3600s)`);
+    }
+  });
   if (problems.length > 0) throw new SpecError(problems, 'Invalid campaign spec');
   return resolved;
 }
+
+/** SwitchoverTimeout's upper bound (RDS User Guide, Blue/Green switchover: "between 30 seconds and 3,600 seconds"). */
+const MAX_SWITCHOVER_TIMEOUT_SECONDS = 3600;
 

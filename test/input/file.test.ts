@@ -117,4 +117,12 @@ describe('the examples the README points at', function () {
     const blueGreen = resolveCampaignSpec(loadSpecFile(join(examples, 'blue-green.yaml'))).stages[2];
     assert.deepEqual([blueGreen.method, blueGreen.blueGreen], ['blue-green', { switchoverTimeoutSeconds: 300, provisioningTimeoutMs: 86_400_000, switchover: 'window' }]);
   });
+
+  it('a Blue/Green switchover timeout longer than RDS allows (1h) is refused when the campaign is started, not at the switchover', function () {
+    const spec = loadSpecFile(join(examples, 'blue-green.yaml')) as { stages: { blueGreen?: Record<string, unknown> }[] };
+    spec.stages[2].blueGreen = { ...spec.stages[2].blueGreen, switchoverTimeout: '1h' };
+    assert.equal(resolveCampaignSpec(spec).stages[2].blueGreen?.switchoverTimeoutSeconds, 3600);
+    spec.stages[2].blueGreen = { ...spec.stages[2].blueGreen, switchoverTimeout: '61m' };
+    assert.throws(() => resolveCampaignSpec(spec), /stages\[2\]\.blueGreen\.switchoverTimeout: 3660s is longer than RDS allows; use at most 1h/);
+  });
 });

@@ -10,7 +10,7 @@
  */
 import { CancellationScope } from '@temporalio/workflow';
 import type { BlueGreenDeployment, BlueGreenReport } from '../../api';
-import { BG, BLUE_GREEN_CAMPAIGN_TAG, blueGreenDeploymentName, blueGreenLeftovers, describeStatus, greenParameterGroup, instanceIdOf, oldBlueName, openTasks, reportOf } from '../../domain/blue-green';
+import { BG, BLUE_GREEN_CAMPAIGN_TAG, blueGreenDeploymentName, blueGreenLeftovers, describeStatus, instanceIdOf, oldBlueName, openTasks, reportOf } from '../../domain/blue-green';
 import { formatDuration } from '../../domain/duration';
 import { standingOf } from '../../domain/estate';
 import { nextWindowStartingAfter, type Occurrence } from '../../domain/maintenance-window';
@@ -66,7 +66,9 @@ async function prepareGreen(st: StageRun): Promise<BlueGreenDeployment> {
   const { stage: s, report } = st;
   const bg = s.blueGreen!;
   const name = blueGreenDeploymentName(st.settings.campaignId, s.instanceId);
-  const targetParameterGroup = greenParameterGroup(st.info?.parameterGroupName, bg.targetParameterGroup);
+  // TargetDBParameterGroupName only when the spec names one: left out, "each DB instance in the green environment is
+  // associated with the parameter group of its corresponding blue DB instance" (RDS User Guide), replicas included.
+  const targetParameterGroup = bg.targetParameterGroup;
   st.saga.add({
     id: greenId(st),
     description: `leave Blue/Green deployment ${name} of ${s.region}/${s.instanceId} in place (never deleted; a follow-up says how to remove it)`,
