@@ -130,7 +130,7 @@ export function createBlueGreenActivities(deps: BlueGreenActivitiesDeps): BlueGr
     });
   }
 
-  async function switchoverBlueGreenDeployment({ where, deploymentId, timeoutSeconds, retryAfterFailure }: BlueGreenSwitchover) {
+  async function switchoverBlueGreenDeployment({ where, deploymentId, timeoutSeconds, retryAfterFailure, notAfter }: BlueGreenSwitchover) {
     const d = await describeBlueGreenDeployment({ where, deploymentId });
     if (d.status === BG.switchoverInProgress || d.status === BG.switchoverCompleted) {
       return { changed: false, detail: `Blue/Green deployment ${deploymentId} is already ${d.status}`, deployment: d };
@@ -147,6 +147,13 @@ export function createBlueGreenActivities(deps: BlueGreenActivitiesDeps): BlueGr
     const attempt = activityContext()?.info.attempt ?? 1;
     if (attempt > 1 && d.statusDetails && /switchover/i.test(d.statusDetails)) {
       return { changed: false, detail: `Blue/Green deployment ${deploymentId} is AVAILABLE again after a switchover: ${d.statusDetails}`, deployment: d };
+    }
+    if (notAfter !== undefined && Date.now() > Date.parse(notAfter)) {
+      throw ApplicationFailure.nonRetryable(
+        `Blue/Green deployment ${deploymentId} was not switched over by ${notAfter}, the latest start that ends in its window` +
+          `${attempt > 1 ? ` (RDS refused or did not answer the earlier attempts; the deployment is ${describeStatus(d)})` : ''}: nothing was sent.`,
+        FailureTypes.SwitchoverTooLate,
+      );
     }
     const sent = await callAws({ operation: `SwitchoverBlueGreenDeployment ${deploymentId}`, where }, () =>
       rds(where).send(new SwitchoverBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: deploymentId, SwitchoverTimeout: timeoutSeconds })),

@@ -349,6 +349,8 @@ export const FailureTypes = {
   DatabaseAccess: 'DatabaseAccess',
   /** The database did not answer (refused, timed out, starting up, too many connections): retryable. */
   DatabaseUnavailable: 'DatabaseUnavailable',
+  /** A Blue/Green switchover not started by its `notAfter` (BlueGreenSwitchover): the window is over (non-retryable). */
+  SwitchoverTooLate: 'SwitchoverTooLate',
   /** A Blue/Green deployment the campaign created is gone (deleted by a person): the team decides (non-retryable). */
   BlueGreenDeploymentNotFound: 'BlueGreenDeploymentNotFound',
   /** The instance is in a status RDS does not leave without a person (failed, restore-error, incompatible-…, storage-full): a wait for another ends at once (non-retryable). */

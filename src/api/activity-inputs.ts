@@ -193,6 +193,12 @@ export interface BlueGreenWait extends BlueGreenRef {
 
 export interface BlueGreenSwitchover extends BlueGreenRef {
   timeoutSeconds: number;
+  /**
+   * The latest instant (ISO) the switchover may start so that it ends in its window: past it the activity sends nothing
+   * and fails with SwitchoverTooLate (RDS refuses a switchover while an instance is not available, e.g. busy with
+   * the window's own maintenance, and retrying it must not carry the outage past the announced window).
+   */
+  notAfter?: string;
   /** Switch a SWITCHOVER_FAILED deployment over again: only when the team decided so after the failure. */
   retryAfterFailure?: boolean;
 }

@@ -97,7 +97,12 @@ describe('activities: Blue/Green deployments against the simulator', function ()
     const green = await rds.describeInstance({ where, instanceId: available.targetArn!.split(':db:')[1] });
     assert.deepEqual([green.engineVersion, green.parameterGroupName], ['15.8', 'notify-pg15']);
 
-    const sw = await bg.switchoverBlueGreenDeployment({ where, deploymentId: first.deployment.id, timeoutSeconds: 60 });
+    // Past the latest start that ends in its window, nothing is sent (the activity reads the wall clock).
+    await assert.rejects(
+      bg.switchoverBlueGreenDeployment({ where, deploymentId: first.deployment.id, timeoutSeconds: 60, notAfter: new Date(Date.now() - 1000).toISOString() }),
+      (e: ApplicationFailure) => e.type === 'SwitchoverTooLate' && e.nonRetryable && /nothing was sent/.test(e.message),
+    );
+    const sw = await bg.switchoverBlueGreenDeployment({ where, deploymentId: first.deployment.id, timeoutSeconds: 60, notAfter: new Date(Date.now() + 3600_000).toISOString() });
     assert.deepEqual([sw.changed, sw.action], [true, 'rds:SwitchoverBlueGreenDeployment']);
     const twice = await bg.switchoverBlueGreenDeployment({ where, deploymentId: first.deployment.id, timeoutSeconds: 60 });
     assert.deepEqual([twice.changed, twice.deployment.status], [false, 'SWITCHOVER_IN_PROGRESS'], 'not asked twice');

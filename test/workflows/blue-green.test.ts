@@ -124,6 +124,29 @@ describe('method blue-green (time-skipping)', function () {
     });
   });
 
+  it('RDS refusing the switchover all through the window (an instance not available): retried only until the latest start, then the team is asked', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.switchoverRefusedUntilMs = Number.MAX_SAFE_INTEGER;
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await startCampaign(env.client, resolveCampaignSpec(spec([production()])), { taskQueue, workflowId: `bg-refused-${taskQueue}` });
+      const first = await advanceUntil(env, handle, waitingFor('approval'), { stepMs: 3600_000 });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: first.waitingFor!.plan }] });
+      const asked = await advanceUntil(env, handle, waitingFor('decision'), { stepMs: 6 * 3600_000 });
+      const window = asked.stages[0].window!;
+      assert.match(asked.waitingFor!.question!, /the window .* passed before notify-production was switched over/);
+      const calls = fake.callsOf('switchoverBlueGreenDeployment');
+      assert.ok(calls.length > 1, `retried while RDS refused (${calls.length} attempts)`);
+      const notAfter = Date.parse(String(calls[0].input.notAfter));
+      assert.ok(notAfter < Date.parse(window.end) && notAfter >= Date.parse(window.start), 'the latest start lies in the window, before its end');
+      assert.ok(calls.every((c) => c.atMs <= Date.parse(window.end)), 'no attempt after the window');
+      assert.equal(asked.stages[0].blueGreen!.status, 'AVAILABLE', 'nothing switched over');
+      assert.ok(asked.timeline.some((t) => t.step === 'window-passed' && /was not switched over by/.test(t.detail ?? '')));
+      await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'look at the instances first' }] });
+      await handle.result().catch(() => undefined);
+    });
+  });
+
   it('abort before the switchover leaves the green copy in place as a follow-up and cancels the announcement', async function () {
     const env = await timeSkippingEnv();
     const fake = world();

@@ -4,8 +4,8 @@
  * under the stage's probe, SWITCHOVER_COMPLETED waited for, and the instance verified under its original name
  * and endpoint. A deployment found in a state the campaign cannot go on from asks the team.
  */
-import { CancellationScope } from '@temporalio/workflow';
-import type { BlueGreenDeployment } from '../../api';
+import { ActivityFailure, ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { FailureTypes, type BlueGreenDeployment } from '../../api';
 import { BG, describeStatus, oldBlueName, reportOf, standingOfDeployment } from '../../domain/blue-green';
 import { formatDuration } from '../../domain/duration';
 import { standingOf } from '../../domain/estate';
@@ -14,7 +14,7 @@ import { precheckInstant } from '../../domain/plan';
 import { describeWindow } from '../../domain/window-group';
 import { waiterUntil } from '../shared/aws-calls';
 import { iso, nowIso, nowMs } from '../shared/clock';
-import { isActivityTimeout } from '../shared/failures';
+import { describeError, isActivityTimeout } from '../shared/failures';
 import { decideOnMeasuredDowntime, probeWhile } from './staging';
 import type { StageRun } from './stage-run';
 
@@ -88,13 +88,26 @@ export async function switchoverInWindow(st: StageRun, window: Occurrence, d: Bl
     if (nowMs() > latestStart) return 'window-passed';
   }
   const endpointBefore = info.endpoint?.address;
+  // RDS refuses a switchover while an instance is not available (the window's own maintenance); its retries stop at
+  // the latest start that still ends in the window, and the window then counts as passed.
+  const notAfter = iso(Math.max(latestStart, window.startMs));
+  let tooLate: string | undefined;
   const switchover = async (): Promise<void> => {
     report.blueGreen!.switchoverStartedAt = nowIso();
     const retryAfterFailure = report.blueGreen!.retryDecided === true;
     report.blueGreen!.retryDecided = false;
-    const r = await CancellationScope.nonCancellable(() =>
-      st.aws('switchover', () => st.a.switchoverBlueGreenDeployment({ where: st.where, deploymentId: d.id, timeoutSeconds: bg.switchoverTimeoutSeconds, ...(retryAfterFailure ? { retryAfterFailure } : {}) })),
-    );
+    let r: Awaited<ReturnType<typeof st.a.switchoverBlueGreenDeployment>>;
+    try {
+      r = await CancellationScope.nonCancellable(() =>
+        st.aws('switchover', () =>
+          st.a.switchoverBlueGreenDeployment({ where: st.where, deploymentId: d.id, timeoutSeconds: bg.switchoverTimeoutSeconds, notAfter, ...(retryAfterFailure ? { retryAfterFailure } : {}) }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureTypes.SwitchoverTooLate)) throw err;
+      tooLate = describeError(err);
+      return;
+    }
     report.blueGreen = reportOf(r.deployment, report.blueGreen);
     st.step(r.changed ? 'switchover-started' : 'switchover-found', r.detail);
     const deadline = nowMs() + bg.switchoverTimeoutSeconds * 1000 + ROLLBACK_MARGIN_MS;
@@ -128,6 +141,10 @@ export async function switchoverInWindow(st: StageRun, window: Occurrence, d: Bl
     }
   } else {
     await switchover();
+  }
+  if (tooLate !== undefined) {
+    st.step('window-passed', tooLate);
+    return 'window-passed';
   }
   if (d.status === BG.switchoverCompleted) {
     st.step('switched-over', `${d.id}: ${s.instanceId} is now the former green copy (endpoint ${endpointBefore ?? 'unchanged'}); the old blue is ${oldBlueName(s.instanceId)}`);
