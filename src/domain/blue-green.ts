@@ -85,6 +85,17 @@ export function oldBlueName(instanceId: string): string {
   return `${instanceId}-old1`;
 }
 
+/**
+ * The old blue's name after a switchover, as the deployment names it: its Source is the renamed instance ("RDS renames
+ * the DB instances in the blue environment by appending -oldn to the current name, where n is a number", so `-old2`
+ * when an earlier switchover left an `-old1`). `-old1` only when the deployment does not say.
+ */
+export function oldBlueOf(d: Pick<BlueGreenDeployment, 'sourceArn'>, instanceId: string): string {
+  const listed = instanceIdOf(d.sourceArn);
+  const prefix = `${instanceId}-old`;
+  return listed?.startsWith(prefix) && /^\d+$/.test(listed.slice(prefix.length)) ? listed : oldBlueName(instanceId);
+}
+
 /** What a deployment's status means for the campaign. */
 export type BlueGreenStanding =
   | { kind: 'provisioning' }
@@ -153,6 +164,8 @@ export function blueGreenLeftovers(opts: {
   deploymentId: string;
   greenInstanceId?: string;
   switched: boolean;
+  /** The old blue's name as the deployment gave it after the switchover (oldBlueOf). */
+  oldInstanceId?: string;
   /** What the instance is (class, storage), so the follow-up says what the copy costs. */
   size?: { instanceClass?: string; allocatedStorage?: number; storageType?: string; multiAZ?: boolean };
 }): string {
@@ -160,7 +173,7 @@ export function blueGreenLeftovers(opts: {
   const what = size?.instanceClass ? ` (${size.instanceClass}${size.multiAZ ? ' Multi-AZ' : ''}${size.allocatedStorage ? `, ${size.allocatedStorage} GiB${size.storageType ? ` ${size.storageType}` : ''} storage` : ''})` : '';
   const deleteDeployment = `aws rds delete-blue-green-deployment --region ${region} --blue-green-deployment-identifier ${deploymentId}`;
   if (opts.switched) {
-    const old = oldBlueName(instanceId);
+    const old = opts.oldInstanceId ?? oldBlueName(instanceId);
     return (
       `${instanceId} was switched over by Blue/Green deployment ${deploymentId}; the old blue instance ${old} still runs and is billed like ${instanceId}${what} until it is removed. ` +
       `Once the team is satisfied, remove the deployment (${deleteDeployment}) and then the old instance with a final snapshot ` +

@@ -273,6 +273,6 @@ function planBlueGreen(p: StagePlan, stage: ResolvedStage, spec: ResolvedCampaig
     `SwitchoverBlueGreenDeployment (SwitchoverTimeout ${bg.switchoverTimeoutSeconds} s: AWS rolls back a longer one, and the team decides)${stage.probe ? `, probing ${probeTarget(stage.probe)} at ${stage.probe.ratePerSecond}/s; over ${formatDuration(stage.downtimeThresholdMs)} of measured downtime the team decides` : ''}; ` +
       `${stage.instanceId} verified at ${target} under its own name and endpoint`,
   );
-  p.what.push(`never deleted: the old blue stays as ${oldBlueName(stage.instanceId)} (billed until removed) with the deployment; the follow-ups give the commands`);
+  p.what.push(`never deleted: the old blue stays as ${oldBlueName(stage.instanceId)} (-old2… when an earlier switchover left one; billed until removed) with the deployment; the follow-ups give the commands`);
   return p;
 }

@@ -6,7 +6,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import { FailureTypes, type BlueGreenDeployment } from '../../api';
-import { BG, describeStatus, oldBlueName, reportOf, standingOfDeployment } from '../../domain/blue-green';
+import { BG, describeStatus, oldBlueOf, reportOf, standingOfDeployment } from '../../domain/blue-green';
 import { formatDuration } from '../../domain/duration';
 import { standingOf } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
@@ -147,8 +147,10 @@ export async function switchoverInWindow(st: StageRun, window: Occurrence, d: Bl
     return 'window-passed';
   }
   if (d.status === BG.switchoverCompleted) {
-    st.step('switched-over', `${d.id}: ${s.instanceId} is now the former green copy (endpoint ${endpointBefore ?? 'unchanged'}); the old blue is ${oldBlueName(s.instanceId)}`);
-    report.blueGreen!.oldInstanceId = oldBlueName(s.instanceId);
+    // As the deployment names it (-old2 when an earlier switchover left an -old1).
+    const oldBlue = oldBlueOf(d, s.instanceId);
+    st.step('switched-over', `${d.id}: ${s.instanceId} is now the former green copy (endpoint ${endpointBefore ?? 'unchanged'}); the old blue is ${oldBlue}`);
+    report.blueGreen!.oldInstanceId = oldBlue;
     return 'switched';
   }
   report.blueGreen!.rolledBack = (report.blueGreen!.rolledBack ?? 0) + 1;

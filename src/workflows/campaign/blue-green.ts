@@ -76,7 +76,7 @@ async function prepareGreen(st: StageRun): Promise<BlueGreenDeployment> {
       if (!report.blueGreen) return false;
       const switched = report.blueGreen.status === BG.switchoverCompleted;
       leaveFollowUp(st, switched);
-      st.step(switched ? 'old-blue-left' : 'green-left', `${switched ? oldBlueName(s.instanceId) : (report.blueGreen.greenInstanceId ?? 'the green copy')} of deployment ${report.blueGreen.deploymentId} is left in place (follow-up)`);
+      st.step(switched ? 'old-blue-left' : 'green-left', `${switched ? (report.blueGreen.oldInstanceId ?? oldBlueName(s.instanceId)) : (report.blueGreen.greenInstanceId ?? 'the green copy')} of deployment ${report.blueGreen.deploymentId} is left in place (follow-up)`);
       return false;
     },
   });
@@ -164,6 +164,6 @@ function leaveFollowUp(st: StageRun, switched: boolean): void {
   const b: BlueGreenReport | undefined = report.blueGreen;
   st.saga.drop(greenId(st));
   if (!b) return;
-  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched, size: st.info })}`;
+  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched, ...(b.oldInstanceId ? { oldInstanceId: b.oldInstanceId } : {}), size: st.info })}`;
   if (!st.status.followUps.includes(text)) st.status.followUps.push(text);
 }
