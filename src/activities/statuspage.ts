@@ -32,6 +32,8 @@ const PER_PAGE = 100;
 const MAX_LIST_PAGES = 20;
 /** Statuses of a maintenance that is still announced (scheduled, or started by its auto flags). */
 const LIVE_STATUSES = new Set(['scheduled', 'in_progress', 'verifying']);
+/** The detail of a 404 (an incident deleted by hand, or a wrong page id). */
+const NOT_FOUND = 'not-found';
 
 /** The line that makes a maintenance findable by its idempotency key (the search does not read metadata). */
 export function referenceLine(idempotencyKey: string): string {
@@ -112,6 +114,9 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
       const after = retryAfterSeconds(res.headers.get('retry-after'));
       throw ApplicationFailure.create({ message: what, type: 'StatuspageUnavailable', nonRetryable: false, ...(after !== undefined ? { nextRetryDelay: `${after}s` } : {}) });
     }
+    if (res.status === 404) {
+      throw ApplicationFailure.create({ message: `${what}. Check STATUSPAGE_PAGE_ID and the request.`, type: FailureTypes.InvalidInput, nonRetryable: true, details: [NOT_FOUND] });
+    }
     if (res.status === 401 || res.status === 403) {
       throw ApplicationFailure.nonRetryable(
         `${what}. Check that STATUSPAGE_API_KEY is valid and its user may manage maintenances on page ${deps.pageId}.`,
@@ -139,7 +144,8 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
     for (const list of ['scheduled', 'active_maintenance']) {
       for (let page = 1; page <= MAX_LIST_PAGES; page++) {
         const incidents = await request<Incident[]>('GET', `/pages/${encodeURIComponent(pageId)}/incidents/${list}?page=${page}&per_page=${PER_PAGE}`);
-        const found = (incidents ?? []).find(hasKey(key));
+        // A maintenance cancelled (completed) is not this announcement any more: a retry creates it again.
+        const found = (incidents ?? []).find((i) => hasKey(key)(i) && LIVE_STATUSES.has(i.status ?? 'scheduled'));
         if (found) return found;
         if (!incidents || incidents.length !== PER_PAGE) break;
       }
@@ -147,11 +153,12 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
     return undefined;
   }
 
-  async function findByIdempotencyKey(pageId: string, key: string): Promise<Incident | undefined> {
+  /** `retried`: an earlier attempt, or an earlier round of the workflow's (a new activity), may have created it. */
+  async function findByIdempotencyKey(pageId: string, key: string, retried: boolean): Promise<Incident | undefined> {
     const found = await searchByIdempotencyKey(pageId, key);
     if (found) return found;
     const attempt = activityContext()?.info.attempt ?? 1;
-    return attempt > 1 ? listByIdempotencyKey(pageId, key) : undefined;
+    return attempt > 1 || retried ? listByIdempotencyKey(pageId, key) : undefined;
   }
 
   async function createScheduledMaintenance(
@@ -169,7 +176,7 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
         FailureTypes.InvalidInput,
       );
     }
-    const existing = await findByIdempotencyKey(pageId, req.idempotencyKey);
+    const existing = await findByIdempotencyKey(pageId, req.idempotencyKey, req.retried === true);
     if (existing) {
       return {
         changed: false,
@@ -212,7 +219,14 @@ export function createStatuspageActivities(deps: StatuspageActivitiesDeps): Stat
   async function cancelScheduledMaintenance({ incidentId, reason }: MaintenanceCancellation): Promise<MutationResult> {
     const { pageId } = settings();
     const path = `/pages/${encodeURIComponent(pageId)}/incidents/${encodeURIComponent(incidentId)}`;
-    const current = await request<Incident>('GET', path);
+    let current: Incident | undefined;
+    try {
+      current = await request<Incident>('GET', path);
+    } catch (err) {
+      // Deleted by a person (the API has DELETE): there is no announcement left to cancel.
+      if (err instanceof ApplicationFailure && err.details?.[0] === NOT_FOUND) return { changed: false, detail: `maintenance ${incidentId} is no longer on page ${pageId} (deleted?): nothing to cancel` };
+      throw err;
+    }
     if (current?.status === 'completed') {
       return { changed: false, detail: `maintenance ${incidentId} is already completed` };
     }

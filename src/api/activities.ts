@@ -196,6 +196,11 @@ export interface ScheduledMaintenanceRequest {
   scheduledUntil: string; // ISO
   componentIds?: string[];
   notify: boolean;
+  /**
+   * A later round of the same announcement (an earlier activity may have created it and lost the answer): the
+   * maintenance lists are read too when the search does not find it (the search's index is not promised to be current).
+   */
+  retried?: boolean;
 }
 
 export interface StatuspageActivities {

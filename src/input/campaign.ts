@@ -327,6 +327,14 @@ export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
     if (s.blueGreen && s.blueGreen.switchoverTimeoutSeconds > MAX_SWITCHOVER_TIMEOUT_SECONDS) {
       problems.push(`stages[${i}].blueGreen.switchoverTimeout: ${s.blueGreen.switchoverTimeoutSeconds}s is longer than RDS allows; use at most 1h (3600s)`);
     }
+    // Statuspage's incident: "Incident Name. There is a maximum limit of 255 characters"; the body "a maximum limit of
+    // 25000 characters", less the reference line the announcement adds. Refused here, not days later at announce time.
+    if (s.statusPage.enabled && s.statusPage.name.length > STATUS_PAGE_NAME_MAX) {
+      problems.push(`stages[${i}].statusPage.name: ${s.statusPage.name.length} characters; Statuspage takes at most ${STATUS_PAGE_NAME_MAX}`);
+    }
+    if (s.statusPage.enabled && s.statusPage.body.length > STATUS_PAGE_BODY_MAX) {
+      problems.push(`stages[${i}].statusPage.body: ${s.statusPage.body.length} characters; Statuspage takes at most 25000, of which the announcement's reference line needs some: use at most ${STATUS_PAGE_BODY_MAX}`);
+    }
   });
   if (problems.length > 0) throw new SpecError(problems, 'Invalid campaign spec');
   return resolved;
@@ -334,4 +342,7 @@ export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
 
 /** SwitchoverTimeout's upper bound (RDS User Guide, Blue/Green switchover: "between 30 seconds and 3,600 seconds"). */
 const MAX_SWITCHOVER_TIMEOUT_SECONDS = 3600;
+/** Statuspage's incident name limit, and its body's (25000) less room for the reference line the announcement adds. */
+const STATUS_PAGE_NAME_MAX = 255;
+const STATUS_PAGE_BODY_MAX = 24_000;
 

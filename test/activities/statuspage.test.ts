@@ -202,6 +202,20 @@ describe('statuspage activities', () => {
     assert.ok(server.requests.some((q) => q.url.includes('/incidents/scheduled?page=2&per_page=100')), 'the listing followed the pages');
   });
 
+  it("a later round of the workflow's (a new activity, attempt 1 again) lists the maintenances too, for one the search does not show", async () => {
+    await start();
+    fake.incidents.push({ id: 'lost', name: request.name, status: 'scheduled', shortlink: '', metadata: { rds_orchestrator: { idempotency_key: 'campaign-42/lost' } }, incident_updates: [] });
+    const found = await acts().createScheduledMaintenance({ ...request, idempotencyKey: 'campaign-42/lost', retried: true });
+    assert.deepEqual([found.changed, found.incidentId], [false, 'lost']);
+  });
+
+  it('a maintenance someone deleted by hand has nothing left to cancel: the compensation ends, changing nothing', async () => {
+    await start();
+    const r = await acts().cancelScheduledMaintenance({ incidentId: 'deleted-by-hand', reason: 'campaign aborted' });
+    assert.deepEqual([r.changed, /no longer on page/.test(r.detail)], [false, true]);
+    assert.equal(server.requests.filter((q) => q.method === 'PATCH').length, 0);
+  });
+
   it('cancels by completing with the reason, never DELETE, and only once', async () => {
     await start();
     const { incidentId } = await acts().createScheduledMaintenance(request);

@@ -118,6 +118,15 @@ describe('the examples the README points at', function () {
     assert.deepEqual([blueGreen.method, blueGreen.blueGreen], ['blue-green', { switchoverTimeoutSeconds: 300, provisioningTimeoutMs: 86_400_000, switchover: 'window' }]);
   });
 
+  it("a status-page name or body longer than Statuspage takes is refused when the campaign is started, not days later at the announcement", function () {
+    const spec = loadSpecFile(join(examples, 'campaign.yaml')) as { stages: { statusPage?: Record<string, unknown> }[] };
+    const last = spec.stages.length - 1;
+    spec.stages[last].statusPage = { ...spec.stages[last].statusPage, name: 'n'.repeat(256), body: 'b'.repeat(24_001) };
+    assert.throws(() => resolveCampaignSpec(spec), (e: Error) => /statusPage\.name: 256 characters; Statuspage takes at most 255/.test(e.message) && /statusPage\.body: 24001 characters/.test(e.message));
+    spec.stages[last].statusPage = { ...spec.stages[last].statusPage, name: 'n'.repeat(255), body: 'b'.repeat(24_000) };
+    assert.doesNotThrow(() => resolveCampaignSpec(spec));
+  });
+
   it('a Blue/Green switchover timeout longer than RDS allows (1h) is refused when the campaign is started, not at the switchover', function () {
     const spec = loadSpecFile(join(examples, 'blue-green.yaml')) as { stages: { blueGreen?: Record<string, unknown> }[] };
     spec.stages[2].blueGreen = { ...spec.stages[2].blueGreen, switchoverTimeout: '1h' };

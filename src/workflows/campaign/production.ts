@@ -122,9 +122,11 @@ export async function announceMaintenance(
     },
   });
   // Not interruptible by abort: an announcement made is always recorded, so it can be cancelled.
+  let rounds = 0;
   return CancellationScope.nonCancellable(() =>
     st.aws('announce-maintenance', () =>
       st.a.createScheduledMaintenance({
+        ...(rounds++ > 0 ? { retried: true } : {}),
         idempotencyKey: opts.key,
         name: s.statusPage.name,
         body: opts.body ?? s.statusPage.body,
