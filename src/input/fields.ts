@@ -343,8 +343,11 @@ export function readBlackouts(p: Problems, value: unknown, path: string): Resolv
 }
 
 
-/** arn:aws:iam::123456789012:role/name (partitions aws, aws-cn, aws-us-gov; role paths allowed). */
-export const ROLE_ARN_PATTERN = /^arn:aws(?:-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/**
+ * arn:aws:iam::123456789012:role/name (role paths allowed), in any partition: aws, aws-cn, aws-us-gov, aws-iso,
+ * aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc (botocore's partitions); the other ARN readers take any `aws[a-z-]*`.
+ */
+export const ROLE_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 /** sts:ExternalId: 2-1224 characters of [\w+=,.@:/-] (AssumeRole API reference). */
 const EXTERNAL_ID_PATTERN = /^[\w+=,.@:/-]{2,1224}$/;
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { RESOLVED_RESTORE_SPEC, type CampaignSpec, type RestoreSpec } from '../../src/api';
 import { SpecError, parseIsoInstant, resolveRestoreSpec, validateCampaignSpec, validateRestoreSpec } from '../../src/input';
+import { ROLE_ARN_PATTERN } from '../../src/input/fields';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -640,6 +641,17 @@ describe('spec: ISO instants', function () {
   it('refuses impossible dates and local times', function () {
     for (const text of ['2025-02-29', '2025-04-31', '2025-00-10', '2025-01-01T24:00:00Z', '2025-01-01T10:00:00', 'today']) {
       assert.equal(parseIsoInstant(text), undefined, text);
+    }
+  });
+});
+
+describe('spec: role ARNs', function () {
+  it("a role in any AWS partition (botocore's: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b/e/f, aws-eusc), with a path; nothing else", function () {
+    for (const partition of ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc']) {
+      assert.ok(ROLE_ARN_PATTERN.test(`arn:${partition}:iam::222222222222:role/ops/rds-orchestrator`), partition);
+    }
+    for (const bad of ['arn:aws:iam::22222222222:role/x', 'arn:aws:iam::222222222222:user/x', 'arn:gcp:iam::222222222222:role/x', 'arn:aws-:iam::222222222222:role/x']) {
+      assert.ok(!ROLE_ARN_PATTERN.test(bad), bad);
     }
   });
 });
