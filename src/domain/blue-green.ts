@@ -19,7 +19,12 @@ import { fnv1a } from './hash';
  *   Region are supported: they are copied into the green environment and switched over with the primary. Cascading
  *   read replicas, also unsupported, are seen only on the replicas themselves: AWS's refusal names them.)
  */
-export function blueGreenUnsupported(info: { masterUserSecretArn?: string; readReplicaIds?: string[] }, region: string): string | undefined {
+export function blueGreenUnsupported(info: { masterUserSecretArn?: string; readReplicaIds?: string[]; backupRetentionPeriodDays?: number }, region: string): string | undefined {
+  // "Enable automated backups on the DB instance" (User Guide, preparing a blue/green deployment): the green copies are
+  // read replicas of the blue ones, and RDS makes no read replica of an instance without automated backups.
+  if (info.backupRetentionPeriodDays === 0) {
+    return 'it keeps no automated backups (BackupRetentionPeriod 0), which an RDS Blue/Green deployment needs (its green copy is a read replica); turn them on first, or use method maintenance-window or apply-now for it';
+  }
   if (info.masterUserSecretArn) {
     return 'its master password is managed in Secrets Manager (MasterUserSecret), which RDS Blue/Green deployments do not support; use method maintenance-window or apply-now for it, or stop managing the password in Secrets Manager first';
   }
@@ -145,6 +150,16 @@ export function reportOf(d: BlueGreenDeployment, previous?: BlueGreenReport): Bl
   // Before the switchover the target is the green copy; after it, the green carries the original name.
   if (green && !previous?.greenInstanceId) report.greenInstanceId = green;
   return report;
+}
+
+/**
+ * The switchover members (as reportOf lists them: "source → target STATUS") that a completed switchover did not
+ * switch over: SwitchoverDetail.Status MISSING_TARGET ("The target resource has been deleted"), SWITCHOVER_FAILED, ...
+ * A read replica left so keeps replicating from the old blue (RDS User Guide: a blue instance whose green one was
+ * deleted "won't be switched over").
+ */
+export function membersNotSwitched(report: Pick<BlueGreenReport, 'switchover'> | undefined): string[] {
+  return (report?.switchover ?? []).filter((m) => !m.endsWith(' SWITCHOVER_COMPLETED'));
 }
 
 /** Tasks AWS has not completed yet ("CREATING_READ_REPLICA_OF_SOURCE IN_PROGRESS"), for the status line. */

@@ -142,6 +142,22 @@ describe('method blue-green (time-skipping)', function () {
     });
   });
 
+  it('a switchover that leaves a member behind (its green copy deleted: MISSING_TARGET) asks the team after it', async function () {
+    const env = await timeSkippingEnv();
+    const fake = world();
+    fake.switchoverMissingTargets = ['notify-production-replica'];
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await startCampaign(env.client, resolveCampaignSpec(spec([production()])), { taskQueue, workflowId: `bg-stray-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingFor('approval'), { stepMs: 3600_000 });
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const asked = await advanceUntil(env, handle, waitingFor('decision'), { stepMs: 6 * 3600_000 });
+      assert.match(asked.waitingFor!.question!, /left members behind \(notify-production-replica → \? MISSING_TARGET\): a read replica left so still replicates from the old blue/);
+      assert.equal(asked.stages[0].blueGreen!.status, 'SWITCHOVER_COMPLETED');
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'continue', comment: 'replica rebuilt by hand' }] });
+      assert.equal((await handle.result()).state, 'completed');
+    });
+  });
+
   it('RDS refusing the switchover all through the window (an instance not available): retried only until the latest start, then the team is asked', async function () {
     const env = await timeSkippingEnv();
     const fake = world();
@@ -288,5 +304,9 @@ describe('method blue-green (time-skipping)', function () {
     const crossRegion = assessStage(stage, { ...info, readReplicaIds: ['notify-production-replica', 'arn:aws:rds:eu-west-1:123456789012:db:notify-dr'] }, '15.8', targets);
     assert.equal(crossRegion.kind, 'problem');
     assert.match((crossRegion as { problems: string[] }).problems[0], /notify-production cannot be upgraded by Blue\/Green: it has read replicas in another Region \(arn:aws:rds:eu-west-1:123456789012:db:notify-dr\)/);
+    // Its green copy is a read replica: no automated backups, no Blue/Green.
+    const noBackups = assessStage(stage, { ...info, backupRetentionPeriodDays: 0 }, '15.8', targets);
+    assert.match((noBackups as { problems: string[] }).problems[0], /cannot be upgraded by Blue\/Green: it keeps no automated backups \(BackupRetentionPeriod 0\)/);
+    assert.equal(assessStage(stage, { ...info, backupRetentionPeriodDays: 7 }, '15.8', targets).kind, 'ready');
   });
 });

@@ -4,9 +4,9 @@
  * under the stage's probe, SWITCHOVER_COMPLETED waited for, and the instance verified under its original name
  * and endpoint. A deployment found in a state the campaign cannot go on from asks the team.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched } from '@temporalio/workflow';
 import { FailureTypes, type BlueGreenDeployment } from '../../api';
-import { BG, describeStatus, oldBlueOf, reportOf, standingOfDeployment } from '../../domain/blue-green';
+import { BG, describeStatus, membersNotSwitched, oldBlueOf, reportOf, standingOfDeployment } from '../../domain/blue-green';
 import { formatDuration } from '../../domain/duration';
 import { standingOf } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
@@ -22,6 +22,9 @@ import type { StageRun } from './stage-run';
 export const AFTER_SWITCHOVER_MS = 5 * 60_000;
 /** AWS rolls back after SwitchoverTimeout; a switchover still in progress this long after it is asked about. */
 export const ROLLBACK_MARGIN_MS = 15 * 60_000;
+
+/** patched() id: a completed switchover that left members behind asks the team (asked only then). */
+export const BLUE_GREEN_MEMBERS_VERIFIED_PATCH = 'blue-green-members-verified';
 
 export type SwitchoverOutcome = 'switched' | 'rolled-back' | 'window-passed' | 'upgraded-outside';
 
@@ -197,6 +200,9 @@ export async function verifySwitchover(st: StageRun): Promise<void> {
   const problems: string[] = [];
   if (info.engineVersion !== st.target) problems.push(`it runs ${info.engineVersion}, not ${st.target}`);
   if (before && info.endpoint?.address !== before) problems.push(`its endpoint is ${info.endpoint?.address ?? 'missing'}, not ${before}`);
+  // Asked only when a member was left behind, so runs that switch every member over take the steps they always did.
+  const stray = membersNotSwitched(report.blueGreen);
+  if (stray.length && patched(BLUE_GREEN_MEMBERS_VERIFIED_PATCH)) problems.push(`the switchover left members behind (${stray.join('; ')}): a read replica left so still replicates from the old blue`);
   if (problems.length === 0) {
     st.step('verified', `${s.instanceId} (${info.endpoint?.address ?? 'no endpoint'}) runs ${info.engineVersion}, ${info.status}`);
     st.info = info;
