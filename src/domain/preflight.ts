@@ -38,7 +38,7 @@ function notTheAutomaticTarget(stage: ResolvedStage, info: AssessedInstance, tar
 }
 
 /** What assessing an instance reads of it (a fleet's members carry only this much). */
-export type AssessedInstance = Pick<InstanceInfo, 'engine' | 'engineVersion' | 'preferredMaintenanceWindow'> & Partial<Pick<InstanceInfo, 'masterUserSecretArn' | 'readReplicaIds'>>;
+export type AssessedInstance = Pick<InstanceInfo, 'engine' | 'engineVersion' | 'preferredMaintenanceWindow'> & Partial<Pick<InstanceInfo, 'masterUserSecretArn' | 'readReplicaIds' | 'backupRetentionPeriodDays'>>;
 
 export function assessStage(stage: ResolvedStage, info: AssessedInstance, targetVersion: string, targets: UpgradeTarget[]): StageReadiness {
   const problems: string[] = [];
