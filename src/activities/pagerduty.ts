@@ -103,6 +103,18 @@ export function createOnCallActivities(deps: OnCallActivitiesDeps): OnCallActivi
     const problem = own !== undefined ? routingKeyProblem(own) : undefined;
     if (problem) throw ApplicationFailure.nonRetryable(`${what}: the stage's PagerDuty routing key${event.routingKeyEnv ? ` (${event.routingKeyEnv})` : ''} ${problem}`, FailureTypes.InvalidInput);
 
+    const first = await post(event, routingKey, what);
+    // A resolve may carry its companion alerts (an escalation's own beside its window's); a retry resends them all (idempotent).
+    const also = event.action === 'resolve' ? (event.alsoDedupKeys ?? []) : [];
+    for (const dedupKey of also) {
+      if (!dedupKey || dedupKey.length > DEDUP_KEY_MAX_CHARS) throw ApplicationFailure.nonRetryable(`${what}: a companion dedup_key must be 1 to ${DEDUP_KEY_MAX_CHARS} characters`, FailureTypes.InvalidInput);
+      await post({ ...event, dedupKey }, routingKey, `PagerDuty resolve for ${event.source} (dedup_key ${dedupKey})`);
+    }
+    return also.length ? { ...first, detail: `${first.detail}; and ${also.length} companion alert(s) resolved (${also.join(', ')})` } : first;
+  }
+
+  /** One event to the Events API: its answer, or the failure that says what to do. */
+  async function post(event: OnCallEvent, routingKey: string, what: string): Promise<{ sent: true; dedupKey: string; detail: string }> {
     let res: Response;
     try {
       res = await doFetch(deps.eventsUrl, {

@@ -199,7 +199,14 @@ export interface StageReport {
   /** The version the instance runs when it is not the target (upgraded past it outside the campaign). */
   engineVersionNow?: string;
   /** The on-call page for this stage's window (PagerDuty). */
-  onCall?: { dedupKey: string; state: 'triggered' | 'escalated' | 'resolved' | 'not-configured'; open?: string[] };
+  onCall?: {
+    dedupKey: string;
+    state: 'triggered' | 'escalated' | 'resolved' | 'not-configured';
+    /** The window keys whose alerts are still open (or may be: a page whose answer was lost). */
+    open?: string[];
+    /** The window keys with an escalation alert of their own (`<key>/escalation`), resolved with theirs. */
+    escalated?: string[];
+  };
 }
 
 /** A read replica of a stage's instance: upgraded before its source (RDS refuses the source first). */

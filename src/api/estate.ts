@@ -84,6 +84,8 @@ export interface OnCallEvent {
   group?: string;
   class?: string;
   customDetails?: Record<string, unknown>;
+  /** Resolve only: the companion alerts resolved with this one (an escalation's own alert beside its window's). */
+  alsoDedupKeys?: string[];
   /** The stage's integration (routing) key, from a run resolved before keys were named by variable; default: the workers' ORCHESTRATOR_PAGERDUTY_ROUTING_KEY. */
   routingKey?: string;
   /** The workers' environment variable holding the stage's routing key (the key never crosses the workflow). */

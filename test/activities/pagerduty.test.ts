@@ -90,6 +90,18 @@ describe('pagerduty activities', () => {
     assert.deepEqual(pd.sent[0].body, { routing_key: KEY, event_action: 'resolve', dedup_key: trigger.dedupKey });
   });
 
+  it("a resolve with companion alerts (an escalation's own) resolves each by its dedup_key", async () => {
+    const pd = fakePagerDuty(202);
+    const escalation = `${trigger.dedupKey}/escalation`;
+    const r = await createOnCallActivities({ routingKey: KEY, eventsUrl: EVENTS_URL, fetch: pd.fetch }).pageOnCall({ ...trigger, action: 'resolve', alsoDedupKeys: [escalation] });
+    assert.equal(r.sent, true);
+    assert.deepEqual(pd.sent.map((s) => s.body), [
+      { routing_key: KEY, event_action: 'resolve', dedup_key: trigger.dedupKey },
+      { routing_key: KEY, event_action: 'resolve', dedup_key: escalation },
+    ]);
+    assert.match(r.detail, /1 companion alert\(s\) resolved/);
+  });
+
   it('cuts the summary to PagerDuty\'s 1024 characters', async () => {
     const pd = fakePagerDuty(202);
     await createOnCallActivities({ routingKey: KEY, eventsUrl: EVENTS_URL, fetch: pd.fetch }).pageOnCall({ ...trigger, summary: 'x'.repeat(5000) });

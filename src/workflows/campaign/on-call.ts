@@ -6,11 +6,16 @@
  * a failure or an escalation is a critical event. One dedup key per instance and window: every event about it
  * updates the same alert, and a retried call never opens a second one.
  *
- * Since ESCALATION_OWN_ALERT_PATCH an escalation has an alert of its own: PagerDuty says that "While an incident is
+ * An escalation has an alert of its own (`<window key>/escalation`): PagerDuty says that "While an incident is
  * acknowledged, it won't generate any additional notifications, even if it receives new trigger events", so a
- * critical event on the window's alert, once someone acknowledged it, paged nobody. Since UNSURE_PAGES_STAY_OPEN_PATCH
- * an alert whose trigger may have landed (the call failed) or whose resolve failed stays on the list of open alerts,
- * to be resolved with the next resolve (a resolve of an alert that does not exist is dropped by PagerDuty).
+ * critical event on the window's alert, once someone had acknowledged it, paged nobody. The escalation's alert is
+ * resolved with its window's (one activity, as before: the report lists the window's key as open, and which windows
+ * escalated), so a run's steps are the ones it always took.
+ *
+ * Since UNSURE_PAGES_STAY_OPEN_PATCH an alert whose trigger may have landed (the call failed) or whose resolve failed
+ * stays on the list of open alerts, to be resolved with the next resolve (PagerDuty drops a resolve of an alert it
+ * does not have). The patch is asked where the page's failure is caught, before the notification that reports it:
+ * never right after a local activity (see shared/people.ts).
  */
 import { patched } from '@temporalio/workflow';
 import type { OnCallEvent, ResolvedStage, StageReport } from '../../api';
@@ -24,12 +29,14 @@ import type { StageRun } from './stage-run';
 /** A page is never worth more than a few minutes of a campaign: it is tried, then recorded as failed. */
 const PAGE_ROUNDS = 2;
 
-/** patched() ids, each asked only on its own path (an escalation; a page that failed). */
-export const ESCALATION_OWN_ALERT_PATCH = 'on-call-escalation-own-alert';
+/** patched() id, asked only when a page failed. */
 export const UNSURE_PAGES_STAY_OPEN_PATCH = 'on-call-unsure-pages-stay-open';
 
-/** What a page came to: sent, only logged (no routing key), or failed (PagerDuty may or may not have it). */
-type Sent = 'sent' | 'not-configured' | 'failed';
+/**
+ * What a page came to: sent, only logged (no routing key), failed, or failed in a run since
+ * UNSURE_PAGES_STAY_OPEN_PATCH (PagerDuty may have it: the alert is kept to be resolved).
+ */
+type Sent = 'sent' | 'not-configured' | 'failed' | 'unsure';
 
 function pages(s: ResolvedStage, x: WindowSubject): boolean {
   return Boolean(s.pagerDuty?.enabled) && !x.replica;
@@ -55,9 +62,11 @@ async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'sourc
     st.step(`on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
     return r.sent ? 'sent' : 'not-configured';
   } catch (err) {
+    // Decided before the notification below (a local activity), never after it.
+    const unsure = patched(UNSURE_PAGES_STAY_OPEN_PATCH);
     st.step('on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
     await st.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`);
-    return 'failed';
+    return unsure ? 'unsure' : 'failed';
   }
 }
 
@@ -67,15 +76,13 @@ function keyOf(st: StageRun, x: WindowSubject, windowStartMs: number): string {
   return onCallDedupKey(st.settings.campaignId, s.name, x.region, x.instanceId, windowStartMs);
 }
 
-function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state'], mayBeOpen = false): void {
+/** `escalation`: the page was an escalation about this window's key (its own alert is resolved with the window's). */
+function remember(report: StageReport, dedupKey: string, state: NonNullable<StageReport['onCall']>['state'], mayBeOpen = false, escalation = false): void {
   const open = new Set(report.onCall?.open ?? []);
   if (state === 'triggered' || state === 'escalated' || mayBeOpen) open.add(dedupKey);
-  report.onCall = { dedupKey, state, ...(open.size ? { open: [...open] } : {}) };
-}
-
-/** A trigger that failed may still have reached PagerDuty: its alert is kept to be resolved (runs since the patch). */
-function unsure(sent: Sent): boolean {
-  return sent === 'failed' && patched(UNSURE_PAGES_STAY_OPEN_PATCH);
+  const escalated = new Set(report.onCall?.escalated ?? []);
+  if (escalation && (state === 'escalated' || mayBeOpen)) escalated.add(dedupKey);
+  report.onCall = { dedupKey, state, ...(open.size ? { open: [...open] } : {}), ...(escalated.size ? { escalated: [...escalated] } : {}) };
 }
 
 /** The window opened: the person on call watches the upgrade recover. */
@@ -97,18 +104,19 @@ export async function pageWindowOpened(st: StageRun, w: Occurrence, x: WindowSub
     },
     x,
   );
-  remember(report, dedupKey, sent === 'sent' ? (escalated ? 'escalated' : 'triggered') : 'not-configured', unsure(sent));
+  remember(report, dedupKey, sent === 'sent' ? (escalated ? 'escalated' : 'triggered') : 'not-configured', sent === 'unsure');
 }
 
-/** A failure or an escalation: a critical event on the alert of the window it is about (a new one when none is open). */
+/** A failure or an escalation: a critical event on an alert of its own, beside the window's (see the module comment). */
 export async function escalateOnCall(st: StageRun, x: WindowSubject, text: string): Promise<void> {
   const { stage: s, report } = st;
   if (!pages(s, x)) return;
   const windowStart = x.track.window ? Date.parse(x.track.window.start) : 0;
   const windowKey = keyOf(st, x, windowStart);
-  const dedupKey = patched(ESCALATION_OWN_ALERT_PATCH) ? escalationDedupKey(windowKey) : windowKey;
+  const dedupKey = escalationDedupKey(windowKey);
   const sent = await send(st, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: st.settings.campaignId, stage: s.name, instance: x.instanceId } }, x);
-  remember(report, dedupKey, sent === 'sent' ? 'escalated' : 'not-configured', unsure(sent));
+  // Listed by its window's key: the window's resolve resolves it too.
+  remember(report, windowKey, sent === 'sent' ? 'escalated' : 'not-configured', sent === 'unsure', true);
 }
 
 /** The instance recovered (or the run stopped): every alert still open about it is resolved. */
@@ -116,9 +124,12 @@ export async function resolveOnCall(st: StageRun, x: WindowSubject, text: string
   const { stage: s, report } = st;
   if (!pages(s, x) || !report.onCall?.open?.length) return;
   const stillOpen: string[] = [];
+  const escalated = new Set(report.onCall.escalated ?? []);
   for (const dedupKey of report.onCall.open) {
-    const sent = await send(st, { action: 'resolve', dedupKey, severity: 'info', summary: text }, x);
-    if (unsure(sent)) stillOpen.push(dedupKey);
+    const withEscalation = escalated.has(dedupKey) ? { alsoDedupKeys: [escalationDedupKey(dedupKey)] } : {};
+    const sent = await send(st, { action: 'resolve', dedupKey, severity: 'info', summary: text, ...withEscalation }, x);
+    if (sent === 'unsure') stillOpen.push(dedupKey);
   }
-  report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved', ...(stillOpen.length ? { open: stillOpen } : {}) };
+  const stillEscalated = [...escalated].filter((k) => stillOpen.includes(k));
+  report.onCall = { dedupKey: report.onCall.dedupKey, state: 'resolved', ...(stillOpen.length ? { open: stillOpen } : {}), ...(stillEscalated.length ? { escalated: stillEscalated } : {}) };
 }
