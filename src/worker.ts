@@ -49,6 +49,9 @@ export function workflowBundleOnce(config: Config): Promise<ResolvedWorkflowBund
   return bundle;
 }
 
+/** How often at most the SDK tells the server of an activity's heartbeat (see createWorker). */
+export const MAX_HEARTBEAT_THROTTLE = '2 seconds';
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   // A caller that brings its own workflows (workflowsPath or workflowBundle in overrides) gets them.
   const ownWorkflows = opts.overrides?.workflowsPath !== undefined || opts.overrides?.workflowBundle !== undefined;
@@ -59,6 +62,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     ...(bundle ? { workflowBundle: bundle.option } : {}),
     activities: createActivities({ config: opts.config, notifyLog: opts.notifyLog }),
+    // The SDK sends an activity's heartbeats to the server at most every heartbeat timeout × 0.8 (6.4 s of our 8 s),
+    // which left 1.6 s for an RPC that stalls before the attempt timed out and another worker ran it beside the
+    // first. The activities heartbeat every 2 s (src/activities/waiting.ts): the server hears of each.
+    maxHeartbeatThrottleInterval: MAX_HEARTBEAT_THROTTLE,
     ...opts.overrides,
   });
 }
