@@ -258,11 +258,14 @@ describe('database: dumpDatabase (real pg_dump, real pg_restore)', function () {
     } finally {
       await blocker.release();
     }
-    // That other worker is gone: its lock, no longer refreshed, goes stale and is taken over.
+    // That other worker is gone: its lock, no longer refreshed, goes stale and is taken over. Its last refresh is now
+    // (a loaded machine may take longer than the stale time to get here from the write above).
+    const now = new Date();
+    fs.utimesSync(path.join(dir, '.extract.dump.lock'), now, now);
     const env = mockEnv({ attempt: 3 });
     const beats: DumpProgress[] = [];
     env.on('heartbeat', (d: DumpProgress) => beats.push(d));
-    const result = await dump(request(), { lockStaleMs: 1500, heartbeatIntervalMs: 50 }, env);
+    const result = await dump(request(), { lockStaleMs: 3000, heartbeatIntervalMs: 50 }, env);
     assert.equal(result.written, true);
     assert.ok(beats.some((b) => b.phase === 'waiting' && /2-other/.test(b.waitingFor ?? '')), 'it waited while the lock was fresh');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['extract.dump', 'extract.dump.manifest.json']);
