@@ -4,13 +4,13 @@
  * source can be stopped (it has no read replica and is none), and the zone and the weighted CNAME the
  * applications use exist and point at the source. Touches nothing.
  */
-import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { locationFor } from '../../domain/aws-identity';
 import { readRestoreTime } from '../../domain/restore-source';
 import type { InstanceInfo, WeightedCname } from '../../api';
 import { PREFLIGHT_ROUNDS } from '../shared/aws-calls';
 import { describeError } from '../shared/failures';
-import { CUTOVER_SOURCE_STOPPABLE_PATCH, LATEST_NEEDS_BACKUPS_PATCH, PREFLIGHT_ABORT_IS_ABORT_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
+import { CUTOVER_SOURCE_STOPPABLE_PATCH, LATEST_NEEDS_BACKUPS_PATCH, RESTORE_OWNER_TAG_KEY, sameHost, type RestoreRun } from './run';
 import { unstoppableBecause } from '../../domain/instance-status';
 
 /** Returns true when this restore already exists (a rerun continues without a second restore). */
@@ -29,7 +29,6 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
     source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId, restoreWindow: true }), bounded);
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
-    if (isCancellation(err) && patched(PREFLIGHT_ABORT_IS_ABORT_PATCH)) throw err;
     throw ApplicationFailure.nonRetryable(
       `Source instance ${spec.source.instanceId} in ${r.region}: ${describeError(err)}. Check source.region and source.instanceId; nothing was changed.`,
       'InstanceNotFound',

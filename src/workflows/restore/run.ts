@@ -41,12 +41,6 @@ export const OLD_STOP_REFUSED_PATCH = 'restore-old-instance-stop-refused-is-not-
 export const CUTOVER_SOURCE_STOPPABLE_PATCH = 'restore-cutover-source-must-be-stoppable';
 
 /**
- * patched() id: an abort while preflight reads the source ends the restore as aborted. Before, the cancellation was
- * turned into "source not found" and the run ended as failed. Asked only when that read was cancelled.
- */
-export const PREFLIGHT_ABORT_IS_ABORT_PATCH = 'restore-preflight-abort-is-abort';
-
-/**
  * patched() id, asked only for a restore to the latest time of a source with automated backups off: since this
  * change preflight refuses it (RDS answers PointInTimeRestoreNotEnabled), where before the restore step retried it.
  */
