@@ -17,7 +17,7 @@
  * does not have). The patch is asked where the page's failure is caught, before the notification that reports it:
  * never right after a local activity (see shared/people.ts).
  */
-import { patched } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { OnCallEvent, ResolvedStage, StageReport } from '../../api';
 import { escalationDedupKey, onCallDedupKey } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
@@ -62,8 +62,9 @@ async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'sourc
     st.step(`on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
     return r.sent ? 'sent' : 'not-configured';
   } catch (err) {
-    // Decided before the notification below (a local activity), never after it.
-    const unsure = patched(UNSURE_PAGES_STAY_OPEN_PATCH);
+    // Decided before the notification below (a local activity), never after it; a page refused by a cancelled scope
+    // never left the workflow (and may come right after a compensation's notification), so nothing is asked then.
+    const unsure = !isCancellation(err) && patched(UNSURE_PAGES_STAY_OPEN_PATCH);
     st.step('on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
     await st.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`);
     return unsure ? 'unsure' : 'failed';
