@@ -20,6 +20,11 @@ export interface AwsConfig {
   defaultRegion: string;
   /** The orchestrator's share of the RDS API's request limit (bench/README.md "RDS API budget"); unset: none. */
   rdsBudget?: RdsBudgetConfig;
+  /**
+   * ORCHESTRATOR_RDS_BUDGET_WORKERS, read whether or not the RDS budget is on: CloudTrail's LookupEvents limit (2 a
+   * second per account and region) is split over the worker processes too (default 1).
+   */
+  workers?: number;
 }
 
 /**
@@ -47,12 +52,17 @@ function rdsBudget(env: NodeJS.ProcessEnv): RdsBudgetConfig | undefined {
   if (!Number.isFinite(requestsPerSecond) || requestsPerSecond <= 0) {
     throw new ConfigError(`ORCHESTRATOR_RDS_REQUESTS_PER_SECOND=${rate} is not a positive number of requests per second (or off)`);
   }
-  const workersText = (env.ORCHESTRATOR_RDS_BUDGET_WORKERS || '1').trim();
-  if (!/^[1-9]\d*$/.test(workersText)) throw new ConfigError(`ORCHESTRATOR_RDS_BUDGET_WORKERS=${workersText} is not a whole number of worker processes (>= 1)`);
+  const workers = budgetWorkers(env);
   const burstText = (env.ORCHESTRATOR_RDS_BURST || String(Math.max(1, Math.round(10 * requestsPerSecond)))).trim();
   const burst = Number(burstText);
   if (!Number.isFinite(burst) || burst < 1) throw new ConfigError(`ORCHESTRATOR_RDS_BURST=${burstText} is not a number of requests >= 1`);
-  return { requestsPerSecond, burst, workers: Number(workersText) };
+  return { requestsPerSecond, burst, workers };
+}
+
+function budgetWorkers(env: NodeJS.ProcessEnv): number {
+  const workersText = (env.ORCHESTRATOR_RDS_BUDGET_WORKERS || '1').trim();
+  if (!/^[1-9]\d*$/.test(workersText)) throw new ConfigError(`ORCHESTRATOR_RDS_BUDGET_WORKERS=${workersText} is not a whole number of worker processes (>= 1)`);
+  return Number(workersText);
 }
 
 /** PagerDuty's Events API v2 endpoint (https://developer.pagerduty.com/docs/events-api-v2/overview/); EU accounts use https://events.eu.pagerduty.com/v2/enqueue. */
@@ -231,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpoint: checkUrl(env, 'ORCHESTRATOR_AWS_ENDPOINT') ?? checkUrl(env, 'AWS_ENDPOINT_URL'),
       defaultRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-2',
       rdsBudget: rdsBudget(env),
+      workers: budgetWorkers(env),
     },
     statuspage: {
       baseUrl: checkUrl(env, 'STATUSPAGE_BASE_URL') ?? 'https://api.statuspage.io/v1',

@@ -320,8 +320,8 @@ export function createAwsClients(config: Config, env: NodeJS.ProcessEnv = proces
   const ec2 = memoised(identityKey, make(EC2Client));
   const route53 = memoised((loc: AwsLocation) => identityKey({ ...loc, region: ROUTE53_REGION }), make(Route53Client, ROUTE53_REGION));
   const sts = memoised(identityKey, make(STSClient));
-  // The RDS budget's worker count says how many processes share an account's limits; CloudTrail's is split the same way.
-  const workers = budget?.workers ?? 1;
+  // The worker count says how many processes share an account's limits; CloudTrail's is split that way, RDS budget or not.
+  const workers = config.aws.workers ?? budget?.workers ?? 1;
   const trailPacers = memoised(budgetKey, (loc: AwsLocation) => new RequestPacer(CLOUDTRAIL_LOOKUPS_PER_SECOND / workers, 1, budgetKey(loc), CLOUDTRAIL_MAX_WAIT_MS));
   const makeCloudTrail = make(CloudTrailClient);
   const cloudTrail = memoised(identityKey, (loc: AwsLocation) => withRequestBudget(makeCloudTrail(loc), trailPacers(loc)));

@@ -168,6 +168,12 @@ describe('aws error mapping', () => {
       assert.throws(() => loadConfig({ ORCHESTRATOR_RDS_BUDGET_WORKERS: '0' }), ConfigError);
     });
 
+    it('ORCHESTRATOR_RDS_BUDGET_WORKERS is read with the RDS budget off too: CloudTrail\'s limit is split over the workers all the same', () => {
+      const off = loadConfig({ ORCHESTRATOR_RDS_REQUESTS_PER_SECOND: 'off', ORCHESTRATOR_RDS_BUDGET_WORKERS: '4' }).aws;
+      assert.deepEqual([off.rdsBudget, off.workers], [undefined, 4]);
+      assert.equal(loadConfig({}).aws.workers, 1);
+    });
+
     it('a token bucket that queues: `burst` at once, then one every 1/rate s in arrival order; refuses a wait beyond its bound', () => {
       let now = 0;
       const pacer = new RequestPacer(4, 4, 'acct in eu-west-2', 1100, () => now);
