@@ -181,12 +181,22 @@ export function blueGreenLeftovers(opts: {
   switched: boolean;
   /** The old blue's name as the deployment gave it after the switchover (oldBlueOf). */
   oldInstanceId?: string;
+  /** The run stopped while the switchover was in progress (SWITCHOVER_IN_PROGRESS): how it ended is not known. */
+  inProgress?: boolean;
   /** What the instance is (class, storage), so the follow-up says what the copy costs. */
   size?: { instanceClass?: string; allocatedStorage?: number; storageType?: string; multiAZ?: boolean };
 }): string {
   const { region, instanceId, deploymentId, size } = opts;
   const what = size?.instanceClass ? ` (${size.instanceClass}${size.multiAZ ? ' Multi-AZ' : ''}${size.allocatedStorage ? `, ${size.allocatedStorage} GiB${size.storageType ? ` ${size.storageType}` : ''} storage` : ''})` : '';
   const deleteDeployment = `aws rds delete-blue-green-deployment --region ${region} --blue-green-deployment-identifier ${deploymentId}`;
+  if (opts.inProgress) {
+    return (
+      `Blue/Green deployment ${deploymentId} was switching over when the run stopped: look at its status first ` +
+      `(aws rds describe-blue-green-deployments --region ${region} --blue-green-deployment-identifier ${deploymentId}). ` +
+      `SWITCHOVER_COMPLETED: ${instanceId} is the upgraded copy and the old blue is ${oldBlueName(instanceId)} (or -old2…, as the deployment's Source names it), billed like ${instanceId}${what} until removed; ` +
+      `otherwise nothing was switched and the green copy ${opts.greenInstanceId ?? `of ${instanceId}`} is billed until removed. Remove nothing before you know which.`
+    );
+  }
   if (opts.switched) {
     const old = opts.oldInstanceId ?? oldBlueName(instanceId);
     return (

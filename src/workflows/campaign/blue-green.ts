@@ -75,7 +75,7 @@ async function prepareGreen(st: StageRun): Promise<BlueGreenDeployment> {
     run: async () => {
       if (!report.blueGreen) return false;
       const switched = report.blueGreen.status === BG.switchoverCompleted;
-      leaveFollowUp(st, switched);
+      leaveFollowUp(st, switched, report.blueGreen.status === BG.switchoverInProgress);
       st.step(switched ? 'old-blue-left' : 'green-left', `${switched ? (report.blueGreen.oldInstanceId ?? oldBlueName(s.instanceId)) : (report.blueGreen.greenInstanceId ?? 'the green copy')} of deployment ${report.blueGreen.deploymentId} is left in place (follow-up)`);
       return false;
     },
@@ -159,11 +159,11 @@ function greenId(st: StageRun): string {
 }
 
 /** Once per stage (or instance): what is left running, what it costs, and the commands to remove it by hand. */
-function leaveFollowUp(st: StageRun, switched: boolean): void {
+function leaveFollowUp(st: StageRun, switched: boolean, inProgress = false): void {
   const { stage: s, report } = st;
   const b: BlueGreenReport | undefined = report.blueGreen;
   st.saga.drop(greenId(st));
   if (!b) return;
-  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched, ...(b.oldInstanceId ? { oldInstanceId: b.oldInstanceId } : {}), size: st.info })}`;
+  const text = `${BLUE_GREEN_FOLLOW_UP} ${s.name}: ${blueGreenLeftovers({ region: s.region, instanceId: s.instanceId, deploymentId: b.deploymentId, greenInstanceId: b.greenInstanceId, switched, ...(b.oldInstanceId ? { oldInstanceId: b.oldInstanceId } : {}), ...(inProgress ? { inProgress } : {}), size: st.info })}`;
   if (!st.status.followUps.includes(text)) st.status.followUps.push(text);
 }
