@@ -108,6 +108,13 @@ export function createEc2Activities(deps: Ec2ActivitiesDeps): Ec2Activities {
       if (isAwsError(err, 'InvalidGroup.Duplicate')) {
         const group = await findGroup(req);
         if (group) return ownedOrRefused(group, req);
+        // Group names "are case-insensitive and must be unique within the VPC" (CreateSecurityGroup): one named like
+        // ours in another case is not found by the exact name filter, and a retry meets it again.
+        throw ApplicationFailure.nonRetryable(
+          `A security group whose name matches ${req.groupName} in another case already exists in ${req.vpcId} (EC2 group names are case-insensitive), ` +
+            'and it was not created by this restore. Choose another targetInstanceId, or rename or remove that group; nothing was changed.',
+          FailureTypes.IdentifierTaken,
+        );
       }
       throw toActivityError(err, { operation: `CreateSecurityGroup ${req.groupName} in ${req.vpcId}`, where: req.region });
     }

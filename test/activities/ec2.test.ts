@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AuthorizeSecurityGroupIngressCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEc2Activities } from '../../src/activities/ec2';
 import { FailureTypes } from '../../src/api';
@@ -72,5 +72,12 @@ describe('ec2 activities', () => {
       message: [/AuthorizeSecurityGroupIngress tcp 5432 from sg-app on sg-db/, /AWS answered RequestLimitExceeded \(HTTP 503\)/],
     });
     assert.equal(f.cause, err);
+  });
+
+  it('a group named like ours in another case (EC2 names are case-insensitive) is IdentifierTaken, not retried', async () => {
+    ec2Mock.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+    ec2Mock.on(CreateSecurityGroupCommand).rejects(awsError('InvalidGroup.Duplicate', "The security group 'rds-restore-notify' already exists for VPC 'vpc-1'"));
+    const req = { region: 'eu-west-2', vpcId: 'vpc-1', groupName: 'rds-restore-notify', description: 'restore', tags: {}, ownerTag: { key: 'rds-orchestrator:restore-id', value: 'r-1' } };
+    await expectFailure(acts.ensureSecurityGroup(req), { type: FailureTypes.IdentifierTaken, nonRetryable: true, message: [/in another case already exists in vpc-1/, /Choose another targetInstanceId/] });
   });
 });
