@@ -25,8 +25,12 @@ export interface BlueGreenActivitiesDeps {
   rdsClientFor: (where: AwsWhere) => RDSClient;
 }
 
-/** Statuses in which a deployment still holds its green copy and may still switch over or be worked on. */
-const ACTIVE = new Set<string>([BG.provisioning, BG.available, BG.switchoverInProgress]);
+/**
+ * Statuses in which a deployment still holds its source: one that may still switch over or be worked on, and one that
+ * failed to provision or to switch over (it stays until someone deletes it). RDS allows one per instance, so another
+ * campaign's deployment in any of them is in the way.
+ */
+const ACTIVE = new Set<string>([BG.provisioning, BG.available, BG.switchoverInProgress, BG.invalidConfiguration, BG.switchoverFailed]);
 
 export function toBlueGreenDeployment(region: string, d: SdkBlueGreenDeployment): BlueGreenDeployment {
   const id = d.BlueGreenDeploymentIdentifier ?? '';

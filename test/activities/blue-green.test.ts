@@ -168,6 +168,14 @@ describe('activities: Blue/Green deployments against the simulator', function ()
     assert.equal(other.type, 'InvalidState');
     assert.match(other.message, new RegExp(`notify-prod already has a Blue/Green deployment of its own: ${theirs.deployment.id} \\(someone-elses, PROVISIONING\\)`));
 
+    // One that broke (INVALID_CONFIGURATION) is in the way too until someone deletes it: said, not retried.
+    await h.admin.blueGreenFault({ region: REGION, deployment: theirs.deployment.id, fault: 'provisioning-failed' });
+    h.advance(200);
+    assert.equal((await bg.describeBlueGreenDeployment({ where, deploymentId: theirs.deployment.id })).status, 'INVALID_CONFIGURATION');
+    const broken = await failure(create());
+    assert.deepEqual([broken.type, broken.nonRetryable], ['InvalidState', true]);
+    assert.match(broken.message, /already has a Blue\/Green deployment of its own: .*INVALID_CONFIGURATION/);
+
     await h.rds.send(new DeleteBlueGreenDeploymentCommand({ BlueGreenDeploymentIdentifier: theirs.deployment.id }));
     const gone = await failure(bg.describeBlueGreenDeployment({ where, deploymentId: theirs.deployment.id }));
     assert.deepEqual([gone.type, gone.nonRetryable], ['BlueGreenDeploymentNotFound', true]);
