@@ -255,7 +255,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     }
 
     const sourceDb = await describeDbInstance(where, sourceInstanceId);
-    const source = await withPublishedRestoreWindow(deps.rdsClientFor(where), where, sourceDb, toInstanceInfo(region, sourceDb, now()));
+    const estimated = toInstanceInfo(region, sourceDb, now());
+    // The window is read only to check a restore time: the latest restorable time needs none.
+    const source = req.restoreTime === undefined ? estimated : await withPublishedRestoreWindow(deps.rdsClientFor(where), where, sourceDb, estimated);
     let restoreTime: Date | undefined;
     if (req.restoreTime !== undefined) {
       restoreTime = new Date(req.restoreTime);

@@ -1,12 +1,14 @@
 /** What the RDS protocol handler (sim/src/rds/protocol.ts) and the seeder pass to RdsModel. */
 import type { Tag } from '../core/aws';
 import type { InstanceDatabases } from './databases';
+import type { InstanceSettingsInput } from './instance-settings';
 import type { RdsLifecycle } from './lifecycle';
 import type { RdsReplicas } from './replicas';
 import type { RdsResources } from './resources';
 import type { DbInstance, InstanceRef } from './state';
 
-export interface CreateInstanceInput {
+/** With the settings of sim/src/rds/instance-settings.ts: the CA, log exports, network type, Extended Support, option group, dedicated log volume. */
+export interface CreateInstanceInput extends InstanceSettingsInput {
   id: string;
   instanceClass: string;
   engine: string;
@@ -38,13 +40,6 @@ export interface CreateInstanceInput {
   iamDatabaseAuthentication?: boolean;
   /** PubliclyAccessible. AWS's default depends on the VPC's internet gateway, which the simulator does not model: false. */
   publiclyAccessible?: boolean;
-  /** CACertificateIdentifier, EnableCloudwatchLogsExports, NetworkType, EngineLifecycleSupport, OptionGroupName (sim/src/rds/instance-settings.ts). */
-  caCertificateIdentifier?: string;
-  enableCloudwatchLogsExports?: string[];
-  networkType?: string;
-  engineLifecycleSupport?: string;
-  optionGroupName?: string;
-  dedicatedLogVolume?: boolean;
 }
 
 export interface ModifyInstanceInput {
@@ -60,7 +55,8 @@ export interface ModifyInstanceInput {
   iamDatabaseAuthentication?: boolean;
 }
 
-export interface RestoreInput {
+/** The settings of sim/src/rds/instance-settings.ts are not copied from the source either: what is not given takes the call's default. */
+export interface RestoreInput extends InstanceSettingsInput {
   sourceId: string;
   targetId: string;
   restoreTime?: number;
@@ -82,13 +78,6 @@ export interface RestoreInput {
   iamDatabaseAuthentication?: boolean;
   /** PubliclyAccessible: not copied from the source; its default follows CreateDBInstance's (false here). */
   publiclyAccessible?: boolean;
-  /** Not copied from the source either: what is not given takes the call's default (sim/src/rds/instance-settings.ts). */
-  caCertificateIdentifier?: string;
-  enableCloudwatchLogsExports?: string[];
-  networkType?: string;
-  engineLifecycleSupport?: string;
-  optionGroupName?: string;
-  dedicatedLogVolume?: boolean;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { RdsAction } from './answers';
 import { paginate, rdsError, rdsResponse } from './answers';
 import { BLUE_GREEN_ACTIONS, BLUE_GREEN_MUTATIONS, deploymentByArn } from './blue-green-actions';
 import type { RdsModel } from './model';
-import { EXTENDED_SUPPORT } from './instance-settings';
+import { EXTENDED_SUPPORT, type InstanceSettingsInput } from './instance-settings';
 import { renderAutomatedBackup, renderEngineVersion, renderInstance, renderPendingActions, renderTags } from './render';
 import type { DbInstance } from './state';
 
@@ -56,6 +56,16 @@ const securityGroupIds = (p: Params): string[] | undefined => {
   return ids.length > 0 ? ids : undefined;
 };
 
+/** The settings CreateDBInstance and RestoreDBInstanceToPointInTime both take (sim/src/rds/instance-settings.ts), with the calls' defaults. */
+const instanceSettingsOf = (p: Params): InstanceSettingsInput => ({
+  caCertificateIdentifier: str(p, 'CACertificateIdentifier'),
+  enableCloudwatchLogsExports: list(p, 'EnableCloudwatchLogsExports'),
+  networkType: str(p, 'NetworkType'),
+  engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
+  optionGroupName: str(p, 'OptionGroupName'),
+  dedicatedLogVolume: bool(p, 'DedicatedLogVolume'),
+});
+
 const ACTIONS: Record<string, RdsAction> = {
   CreateDBInstance: (rds, p, account, region) => {
     const inst = rds.create(account, region, {
@@ -85,12 +95,7 @@ const ACTIONS: Record<string, RdsAction> = {
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
       publiclyAccessible: bool(p, 'PubliclyAccessible'),
-      caCertificateIdentifier: str(p, 'CACertificateIdentifier'),
-      enableCloudwatchLogsExports: list(p, 'EnableCloudwatchLogsExports'),
-      networkType: str(p, 'NetworkType'),
-      engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
-      optionGroupName: str(p, 'OptionGroupName'),
-      dedicatedLogVolume: bool(p, 'DedicatedLogVolume'),
+      ...instanceSettingsOf(p),
     });
     return rdsResponse('CreateDBInstance', renderInstance(rds, inst));
   },
@@ -255,12 +260,7 @@ const ACTIONS: Record<string, RdsAction> = {
       tags: tags(p, 'Tags'),
       iamDatabaseAuthentication: bool(p, 'EnableIAMDatabaseAuthentication'),
       publiclyAccessible: bool(p, 'PubliclyAccessible'),
-      caCertificateIdentifier: str(p, 'CACertificateIdentifier'),
-      enableCloudwatchLogsExports: list(p, 'EnableCloudwatchLogsExports'),
-      networkType: str(p, 'NetworkType'),
-      engineLifecycleSupport: str(p, 'EngineLifecycleSupport') ?? EXTENDED_SUPPORT,
-      optionGroupName: str(p, 'OptionGroupName'),
-      dedicatedLogVolume: bool(p, 'DedicatedLogVolume'),
+      ...instanceSettingsOf(p),
     });
     return rdsResponse('RestoreDBInstanceToPointInTime', renderInstance(rds, inst));
   },

@@ -25,8 +25,9 @@ export async function checkSourceTargetAndRecord(r: RestoreRun): Promise<boolean
   }
   let source: InstanceInfo;
   try {
-    // The restorable window as AWS publishes it, when it can be read (an input only: the recorded steps stay the same).
-    source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId, restoreWindow: true }), bounded);
+    // The restorable window as AWS publishes it, to check a restore time (an input only: the recorded steps stay the same).
+    const restoreWindow = spec.restoreTime !== 'latest';
+    source = await r.aws('preflight', () => r.a.describeInstance({ where: r.where(), instanceId: spec.source.instanceId, ...(restoreWindow ? { restoreWindow } : {}) }), bounded);
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'AwsUnavailable') throw err;
     throw ApplicationFailure.nonRetryable(
