@@ -17,7 +17,7 @@ import { describeError } from '../shared/failures';
 import type { RunPolicy } from '../shared/operated-run';
 import { manualOf } from '../shared/saga';
 import { stageSubject } from './auto-minor-upgrade';
-import { escalateOnCall, resolveOnCall } from './on-call';
+import { escalateOnCall, resolveOnCallAfterAbort } from './on-call';
 import { readReplicas } from './replicas';
 import { ESTATE_GUARD_PATCH, campaignOperatedRun, newCampaignStatus } from './run';
 import { runStage } from './stage';
@@ -33,7 +33,7 @@ export { NEEDS_DECISION };
  * the team is asked.
  */
 export function instancePolicy(estateGuard: boolean): RunPolicy {
-  return { notifies: (event: NotificationEvent) => estateGuard && (event === 'flag-reverted' || event === 'escalation'), questions: 'fail' };
+  return { notifies: (event: NotificationEvent) => estateGuard && (event === 'flag-reverted' || event === 'escalation'), questions: 'fail', cancelledWhole: true };
 }
 
 export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<FleetInstanceResult> {
@@ -104,7 +104,7 @@ export async function upgradeFleetInstance(input: FleetInstanceInput): Promise<F
     report.endedAt = status.endedAt = nowIso();
     if (report.onCall?.open?.length) {
       const x = stageSubject(st);
-      if (cancelled) await resolveOnCall(st, x, `the campaign was aborted`);
+      if (cancelled) await resolveOnCallAfterAbort(st, x, `the campaign was aborted`);
       else await escalateOnCall(st, x, `${s.instanceId}: ${reason}`);
     }
     status.failure = cancelled ? undefined : reason;

@@ -16,8 +16,14 @@
  * stays on the list of open alerts, to be resolved with the next resolve (PagerDuty drops a resolve of an alert it
  * does not have). The patch is asked where the page's failure is caught, before the notification that reports it:
  * never right after a local activity (see shared/people.ts).
+ *
+ * A fleet instance's run is cancelled as a whole when the campaign aborts, so the SDK refused the resolve of its open
+ * alerts (an activity in a cancelled scope): they stayed open in PagerDuty, and the refusal went out as a false
+ * "paging failed" escalation from every such instance. Since ABORTED_RUN_RESOLVES_PATCH the resolve runs outside the
+ * cancellation. That patch is asked when a fleet instance opens an alert (right after its trigger, a regular activity):
+ * a run that has an alert to resolve has decided it, and one that never paged writes no marker.
  */
-import { isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { OnCallEvent, ResolvedStage, StageReport } from '../../api';
 import { escalationDedupKey, onCallDedupKey } from '../../domain/estate';
 import type { Occurrence } from '../../domain/maintenance-window';
@@ -31,6 +37,17 @@ const PAGE_ROUNDS = 2;
 
 /** patched() id, asked only when a page failed. */
 export const UNSURE_PAGES_STAY_OPEN_PATCH = 'on-call-unsure-pages-stay-open';
+
+/** patched() id, asked once per run when it opens an alert (see the module comment). */
+export const ABORTED_RUN_RESOLVES_PATCH = 'on-call-aborted-run-resolves-its-alerts';
+
+/** This run's answer to ABORTED_RUN_RESOLVES_PATCH (a workflow's module state is its own), once it opened an alert. */
+let abortedRunResolves: boolean | undefined;
+
+/** Asked right after an alert was opened, in a run its parent cancels whole (a campaign's run is not: no marker there). */
+function decideAbortedRunResolves(st: StageRun): void {
+  if (st.run.policy.cancelledWhole) abortedRunResolves ??= patched(ABORTED_RUN_RESOLVES_PATCH);
+}
 
 /**
  * What a page came to: sent, only logged (no routing key), failed, or failed in a run since
@@ -59,12 +76,14 @@ async function send(st: StageRun, event: Omit<OnCallEvent, 'routingKey' | 'sourc
         }),
       { maxRounds: PAGE_ROUNDS },
     );
+    if (event.action === 'trigger' && r.sent) decideAbortedRunResolves(st);
     st.step(`on-call-${event.action === 'resolve' ? 'resolved' : event.severity === 'critical' ? 'escalated' : 'paged'}`, r.detail);
     return r.sent ? 'sent' : 'not-configured';
   } catch (err) {
     // Decided before the notification below (a local activity), never after it; a page refused by a cancelled scope
     // never left the workflow (and may come right after a compensation's notification), so nothing is asked then.
     const unsure = !isCancellation(err) && patched(UNSURE_PAGES_STAY_OPEN_PATCH);
+    if (unsure && event.action === 'trigger') decideAbortedRunResolves(st);
     st.step('on-call-failed', `PagerDuty ${event.action} (${event.dedupKey}) failed: ${describeError(err)}`);
     await st.notify('escalation', `${s.name}: paging the person on call failed (${describeError(err)}): ${event.summary}`);
     return unsure ? 'unsure' : 'failed';
@@ -118,6 +137,15 @@ export async function escalateOnCall(st: StageRun, x: WindowSubject, text: strin
   const sent = await send(st, { action: 'trigger', dedupKey, severity: 'critical', summary: text, customDetails: { campaign: st.settings.campaignId, stage: s.name, instance: x.instanceId } }, x);
   // Listed by its window's key: the window's resolve resolves it too.
   remember(report, windowKey, sent === 'sent' ? 'escalated' : 'not-configured', sent === 'unsure', true);
+}
+
+/**
+ * The run was cancelled (a fleet instance whose campaign aborted): its open alerts are resolved all the same, in runs
+ * that took ABORTED_RUN_RESOLVES_PATCH; runs before tried in the cancelled scope, as they recorded.
+ */
+export async function resolveOnCallAfterAbort(st: StageRun, x: WindowSubject, text: string): Promise<void> {
+  if (abortedRunResolves) await CancellationScope.nonCancellable(() => resolveOnCall(st, x, text));
+  else await resolveOnCall(st, x, text);
 }
 
 /** The instance recovered (or the run stopped): every alert still open about it is resolved. */

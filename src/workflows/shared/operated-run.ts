@@ -48,6 +48,11 @@ export interface RunPolicy {
   notifies(event: NotificationEvent): boolean;
   /** `ask`: a question waits for the team's answer. `fail`: the run ends failed with the question, for its parent to ask. */
   questions: 'ask' | 'fail';
+  /**
+   * A run its parent stops by cancelling it whole (a fleet instance): what it must still do then (resolve its pages)
+   * runs outside the cancellation. A run people abort has only its main scope cancelled.
+   */
+  cancelledWhole?: boolean;
 }
 
 /** A run people operate directly: everything goes to their channel, every question waits for them. */
