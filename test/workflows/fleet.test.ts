@@ -13,6 +13,7 @@ import { upgradeCampaign } from '../../src/workflows';
 import { WINDOW_GROUP_TEXT_PATCH } from '../../src/workflows/campaign';
 import { FakeAws } from '../fixtures/fake-aws';
 import { timeSkippingEnv } from '../harness';
+import { startTimeSkippingServer } from '../../dev/temporal-server';
 import { advanceUntil, patchIds, withWorker } from './helpers';
 import { COVERED_BY_ONE_MARKER, EVERY_PATCH_OF_2026_12_07 } from '../../src/workflows/shared/patches';
 import { ABORTED_RUN_RESOLVES_PATCH } from '../../src/workflows/campaign/on-call';
@@ -279,36 +280,43 @@ describe('fleet stages (time-skipping)', function () {
   });
 
   it('abort while paged instances are in their windows: each resolves its alerts in PagerDuty, no false "paging failed"', async function () {
-    const env = await timeSkippingEnv();
-    const fake = new FakeAws();
-    for (const id of ['prod-a', 'prod-b']) fake.addInstance({ instanceId: id, preferredMaintenanceWindow: 'wed:22:00-wed:22:30' });
-    // AWS never upgrades them: each instance's window is paged, then waited on.
-    for (const id of ['prod-a', 'prod-b']) fake.instances.get(`eu-west-2/${id}`)!.windowsToMiss = 5;
-    const production: StageSpec = { name: 'production', region: 'eu-west-2', instances: ['prod-a', 'prod-b'], method: 'maintenance-window' };
-    await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([production]))], taskQueue, workflowId: `fleet-prod-paged-abort-${taskQueue}` });
-      const asking = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'approval', { stepMs: 1000 });
-      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
-      const running = await advanceUntil(env, handle, (s) => fleetOf(s).counts.running === 2);
-      const children = fleetOf(running).instances.map((i) => env.client.workflow.getHandle(i.workflowId));
-      for (const child of children) await advanceUntil(env, child, (x) => Boolean(x.stages[0].onCall?.open?.length), { stepMs: 3_600_000 });
-      const opened = new Set(fake.pages.filter((p) => p.action === 'trigger').map((p) => p.dedupKey));
-      assert.equal(opened.size, 2, 'one alert per instance and window');
+    // A server of its own: the abort cancels each instance's window watch between two attempts of its activity, and
+    // the time-skipping server can then stop skipping time for every later test (its "ACTIVITY_UNKNOWN" for the
+    // attempt in flight).
+    const env = await startTimeSkippingServer();
+    try {
+      const fake = new FakeAws();
+      for (const id of ['prod-a', 'prod-b']) fake.addInstance({ instanceId: id, preferredMaintenanceWindow: 'wed:22:00-wed:22:30' });
+      // AWS does not upgrade them in this window: each instance's window is paged, then watched.
+      for (const id of ['prod-a', 'prod-b']) fake.instances.get(`eu-west-2/${id}`)!.windowsToMiss = 5;
+      const production: StageSpec = { name: 'production', region: 'eu-west-2', instances: ['prod-a', 'prod-b'], method: 'maintenance-window' };
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec([production]))], taskQueue, workflowId: `fleet-prod-paged-abort-${taskQueue}` });
+        const asking = await advanceUntil(env, handle, (s) => s.waitingFor?.kind === 'approval', { stepMs: 1000 });
+        await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+        const running = await advanceUntil(env, handle, (s) => fleetOf(s).counts.running === 2);
+        const children = fleetOf(running).instances.map((i) => env.client.workflow.getHandle(i.workflowId));
+        for (const child of children) await advanceUntil(env, child, (x) => Boolean(x.stages[0].onCall?.open?.length), { stepMs: 3_600_000 });
+        const opened = new Set(fake.pages.filter((p) => p.action === 'trigger').map((p) => p.dedupKey));
+        assert.equal(opened.size, 2, 'one alert per instance and window');
 
-      await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] });
-      assert.equal((await handle.result()).state, 'aborted');
-      const resolved = fake.pages.filter((p) => p.action === 'resolve');
-      assert.deepEqual(new Set(resolved.map((p) => p.dedupKey)), opened, 'every alert the instances opened is resolved');
-      assert.ok(resolved.every((p) => /aborted/.test(p.summary)));
-      assert.deepEqual(fake.notifications.filter((n) => /paging the person on call failed/.test(n.text)), [], 'no false paging failure');
-      for (const child of children) {
-        const cs = await child.query(campaignStatusQuery);
-        assert.equal(cs.state, 'aborted');
-        assert.equal(cs.stages[0].onCall?.state, 'resolved');
-        assert.equal(cs.stages[0].onCall?.open, undefined);
-        assert.deepEqual(patchIds(await child.fetchHistory()), [EVERY_PATCH_OF_2026_12_07, ABORTED_RUN_RESOLVES_PATCH], 'decided when the alert was opened');
-      }
-    });
+        await handle.executeUpdate(abortUpdate, { args: [{ by: 'alice', reason: 'freeze' }] });
+        assert.equal((await handle.result()).state, 'aborted');
+        const resolved = fake.pages.filter((p) => p.action === 'resolve');
+        assert.deepEqual(new Set(resolved.map((p) => p.dedupKey)), opened, 'every alert the instances opened is resolved');
+        assert.ok(resolved.every((p) => /aborted/.test(p.summary)));
+        assert.deepEqual(fake.notifications.filter((n) => /paging the person on call failed/.test(n.text)), [], 'no false paging failure');
+        for (const child of children) {
+          const cs = await child.query(campaignStatusQuery);
+          assert.equal(cs.state, 'aborted');
+          assert.equal(cs.stages[0].onCall?.state, 'resolved');
+          assert.equal(cs.stages[0].onCall?.open, undefined);
+          assert.deepEqual(patchIds(await child.fetchHistory()), [EVERY_PATCH_OF_2026_12_07, ABORTED_RUN_RESOLVES_PATCH], 'decided when the alert was opened');
+        }
+      });
+    } finally {
+      await env.teardown();
+    }
   });
 
   it('production: one approval covers every instance and its window, each window group announced once, pre-checked per instance', async function () {
