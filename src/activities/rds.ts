@@ -37,7 +37,7 @@ import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { restoreInputFor, withPublishedRestoreWindow } from './rds-restore';
 import { namesDbInstance } from '../domain/aws-identity';
-import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { AVAILABLE, UPGRADING_STATUSES, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
 import { readRestoreTime } from '../domain/restore-source';
 
@@ -167,6 +167,11 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
     return { changed: true, detail: `AutoMinorVersionUpgrade set to ${enabled} on ${instanceId}`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }
 
+  /** A pending action RDS no longer has: "There is no pending db-upgrade action for arn:…" (InvalidParameterCombination). */
+  const GONE = Symbol('the pending action is gone');
+  const actionGone = (err: unknown): boolean =>
+    isAwsError(err, 'InvalidParameterCombination', 'InvalidParameterCombinationException') && /no pending/i.test(err instanceof Error ? err.message : String(err));
+
   async function applyUpgradeNow({ where, instanceId, targetVersion }: UpgradeNow): Promise<MutationResult> {
     const current = await describeInstance({ where, instanceId });
     if (current.engineVersion === targetVersion) {
@@ -193,9 +198,19 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       const sent = await callAws({ operation: 'ApplyPendingMaintenanceAction db-upgrade', where, instanceId }, () =>
         deps.rdsClientFor(where)
           .send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: current.arn, ApplyAction: 'db-upgrade', OptInType: 'immediate' }))
-          .catch(replicasFirst),
+          .catch((err: unknown) => (actionGone(err) ? GONE : replicasFirst(err))),
       );
-      return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, action: 'rds:ApplyPendingMaintenanceAction', resource: instanceId, requestId: sent.$metadata?.requestId };
+      if (typeof sent !== 'symbol') {
+        return { changed: true, detail: `applied the pending db-upgrade of ${instanceId} to ${targetVersion} immediately`, action: 'rds:ApplyPendingMaintenanceAction', resource: instanceId, requestId: sent.$metadata?.requestId };
+      }
+      // The action left the list after it was read: RDS started it itself (its window, its date), or the list was
+      // behind (DescribePendingMaintenanceActions is eventually consistent). Read again; set the version if nothing runs.
+      const now = await describeInstance({ where, instanceId });
+      if (now.engineVersion === targetVersion) return { changed: false, detail: `${instanceId} already runs ${now.engine} ${targetVersion}` };
+      // The action that named the target left the list as the instance began upgrading: that upgrade is the target's.
+      if (UPGRADING_STATUSES.has(now.status) || upgradeUnderWay(now, targetVersion, await listPendingMaintenance({ where, instanceId }))) {
+        return { changed: false, detail: `${instanceId} is already ${now.status} to ${targetVersion} (RDS had started its pending db-upgrade)` };
+      }
     }
     const sent = await callAws({ operation: `ModifyDBInstance EngineVersion=${targetVersion}`, where, instanceId }, () =>
       deps.rdsClientFor(where)

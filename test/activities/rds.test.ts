@@ -448,6 +448,34 @@ describe('rds activities', () => {
       });
     }
 
+    describe('a db-upgrade action gone between the read and the apply ("There is no pending db-upgrade action")', () => {
+      const listed = {
+        PendingMaintenanceActions: [{ ResourceIdentifier: ARN, PendingMaintenanceActionDetails: [{ Action: 'db-upgrade', Description: 'Automatic minor version upgrade to postgres 15.7' }] }],
+      };
+      const gone = () => awsError('InvalidParameterCombination', `There is no pending db-upgrade action for ${ARN}`);
+
+      it('RDS had started it: nothing more is sent, the upgrade under way is reported', async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolvesOnce({ DBInstances: [dbInstance()] }).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'upgrading' })] });
+        rdsMock.on(DescribePendingMaintenanceActionsCommand).resolvesOnce(listed).resolves({ PendingMaintenanceActions: [] });
+        rdsMock.on(ApplyPendingMaintenanceActionCommand).rejects(gone());
+        const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
+        assert.equal(r.changed, false);
+        assert.match(r.detail, /already upgrading to 15\.7/);
+        assert.equal(rdsMock.commandCalls(ModifyDBInstanceCommand).length, 0);
+      });
+
+      it('nothing runs: the version is set with ModifyDBInstance instead of failing the step as bad input', async () => {
+        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+        rdsMock.on(DescribePendingMaintenanceActionsCommand).resolvesOnce(listed).resolves({ PendingMaintenanceActions: [] });
+        rdsMock.on(ApplyPendingMaintenanceActionCommand).rejects(gone());
+        rdsMock.on(ModifyDBInstanceCommand).resolves({});
+        const r = await acts.applyUpgradeNow({ where: REGION, instanceId: ID, targetVersion: '15.7' });
+        assert.equal(r.changed, true);
+        assert.equal(r.action, 'rds:ModifyDBInstance');
+        assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [{ DBInstanceIdentifier: ID, EngineVersion: '15.7', ApplyImmediately: true }]);
+      });
+    });
+
     it('maps InvalidParameterCombination to non-retryable InvalidInput', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
       rdsMock.on(DescribePendingMaintenanceActionsCommand).resolves({});

@@ -119,7 +119,8 @@ export class RdsLifecycle {
     }
     const pending = this.pendingActions(inst).find((a) => a.action === action);
     if (!pending) {
-      throw new SimError('InvalidParameterValue', `No pending maintenance action '${action}' for resource ${inst.arn}`);
+      // As RDS answers it (cloud-custodian/cloud-custodian#1897): "InvalidParameterCombination ... There is no pending db-upgrade action for arn:…".
+      throw new SimError('InvalidParameterCombination', `There is no pending ${action} action for ${inst.arn}`);
     }
     if (optInType === 'undo-opt-in') {
       inst.maintenance.optIn = undefined;

@@ -106,8 +106,8 @@ describe('sim: RDS through the real SDK', function () {
     assert.deepEqual(left.PendingMaintenanceActions?.map((r) => r.ResourceIdentifier), [arn('undone')]);
     await rejectsWith(
       h.rds.send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: arn('now'), ApplyAction: 'db-upgrade', OptInType: 'immediate' })),
-      'InvalidParameterValue',
-      'No pending maintenance action',
+      'InvalidParameterCombination',
+      'There is no pending db-upgrade action for',
     );
     await rejectsWith(
       h.rds.send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: arn('ghost'), ApplyAction: 'db-upgrade', OptInType: 'immediate' })),
