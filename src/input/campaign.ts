@@ -132,7 +132,7 @@ function readStage(p: Problems, raw: unknown, path: string, target: string, camp
     const which = isMissing(o.precheckBefore) ? ' (the default)' : '';
     p.add(
       join(path, 'precheckBefore'),
-      `${formatDuration(precheckBeforeMs)}${which} must be shorter than notice.minimum (${formatDuration(noticeMs)}), since the check happens after the notice goes out; set precheckBefore to less, e.g. "${formatDuration(Math.floor(noticeMs / 2))}"`,
+      `${formatDuration(precheckBeforeMs)}${which} must be shorter than notice.minimum (${formatDuration(noticeMs)}), since the check happens after the notice goes out; set precheckBefore to less, e.g. "${formatDuration(Math.min(Math.floor(noticeMs / 2), MAX_PRECHECK_BEFORE_MS))}"`,
     );
   }
   const graceMs = readDuration(p, o.grace, join(path, 'grace'), DEFAULT_GRACE_MS);
@@ -324,6 +324,14 @@ export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
   // SwitchoverBlueGreenDeployment: "You can specify a switchover timeout period between 30 seconds and 3,600 seconds"
   // (RDS User Guide); a longer one was refused only at the switchover, after the green copy and the approval.
   resolved.stages.forEach((s, i) => {
+    // The flag goes on right after the pre-check (production.ts). Earlier than 6 days before the window, the instance's
+    // previous weekly window (a day long at most) could open with it on, and AutoMinorVersionUpgrade applies "during the
+    // maintenance window": RDS would upgrade production a week before the approved and announced window.
+    if (s.method === 'maintenance-window' && s.requiresApproval && s.precheckBeforeMs > MAX_PRECHECK_BEFORE_MS) {
+      problems.push(
+        `stages[${i}].precheckBefore: ${formatDuration(s.precheckBeforeMs)} is too early: AutoMinorVersionUpgrade goes on right after the pre-check, so the instance's previous weekly window could open with it on and RDS would upgrade it there, unannounced; use at most 6d`,
+      );
+    }
     if (s.blueGreen && s.blueGreen.switchoverTimeoutSeconds > MAX_SWITCHOVER_TIMEOUT_SECONDS) {
       problems.push(`stages[${i}].blueGreen.switchoverTimeout: ${s.blueGreen.switchoverTimeoutSeconds}s is longer than RDS allows; use at most 1h (3600s)`);
     }
@@ -340,6 +348,8 @@ export function resolveCampaignSpec(raw: unknown): ResolvedCampaignSpec {
   return resolved;
 }
 
+/** The earliest pre-check before an approved window: a week less the longest maintenance window (a day). */
+const MAX_PRECHECK_BEFORE_MS = 6 * 86_400_000;
 /** SwitchoverTimeout's upper bound (RDS User Guide, Blue/Green switchover: "between 30 seconds and 3,600 seconds"). */
 const MAX_SWITCHOVER_TIMEOUT_SECONDS = 3600;
 /** Statuspage's incident name limit, and its body's (25000) less room for the reference line the announcement adds. */

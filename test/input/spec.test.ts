@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { RESOLVED_RESTORE_SPEC, type CampaignSpec, type RestoreSpec } from '../../src/api';
-import { SpecError, parseIsoInstant, resolveRestoreSpec, validateCampaignSpec, validateRestoreSpec } from '../../src/input';
+import { SpecError, parseIsoInstant, resolveCampaignSpec, resolveRestoreSpec, validateCampaignSpec, validateRestoreSpec } from '../../src/input';
 import { ROLE_ARN_PATTERN } from '../../src/input/fields';
 
 const SECOND = 1_000;
@@ -250,6 +250,22 @@ describe('spec: production notice override', function () {
     const problems = stageProblems(2, (s) => (s.notice = { minimum: '2d', overrideReason: 'urgent CVE' }));
     assertProblem(problems, 'stages[2].precheckBefore', /3d \(the default\) must be shorter than notice.minimum \(2d\).*e\.g\. "1d"/);
     assertProblem(stageProblems(2, (s) => (s.precheckBefore = '14d')), 'stages[2].precheckBefore', /14d must be shorter than notice.minimum \(14d\)/);
+  });
+
+  it("precheck at most 6 days before an approved window: the flag goes on after it, and must not meet the instance's previous weekly window", function () {
+    const at = (precheckBefore: string) => {
+      const spec = campaign();
+      spec.stages[2].precheckBefore = precheckBefore;
+      spec.stages[2].notice = { minimum: '3w' };
+      return spec;
+    };
+    assert.equal(resolveCampaignSpec(at('6d')).stages[2].precheckBeforeMs, 6 * DAY);
+    assert.throws(() => resolveCampaignSpec(at('7d')), (err: unknown) => {
+      assert.match(String((err as Error).message), /stages\[2\]\.precheckBefore: 7d is too early: AutoMinorVersionUpgrade goes on right after the pre-check, .*previous weekly window .*use at most 6d/);
+      return true;
+    });
+    // The suggestion for a precheck longer than the notice is one the campaign takes.
+    assertProblem(stageProblems(2, (s) => (s.precheckBefore = '14d')), 'stages[2].precheckBefore', /e\.g\. "6d"/);
   });
 
   it('a stage without notice has no precheck constraint', function () {
