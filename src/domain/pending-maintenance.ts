@@ -11,7 +11,7 @@
  */
 import type { PendingMaintenanceAction } from '../api';
 import { namesVersion } from './engine-version';
-import { nextWindowStartingAfter } from './maintenance-window';
+import { nextWindowStartingAfter, windowContaining } from './maintenance-window';
 
 /**
  * The pending `db-upgrade` to exactly `target`, if AWS lists one: its description names that version as a
@@ -44,14 +44,23 @@ export function upgradeNowBy(pending: PendingMaintenanceAction[], target: string
 }
 
 /**
- * When AWS applies a pending action itself, from the instance's weekly window: its ForcedApplyDate, or for its
- * AutoAppliedAfterDate the instance's first maintenance window after that date (PendingMaintenanceAction: "applied to
- * the resource during its first maintenance window after this date"), whichever comes first; undefined without either.
+ * When AWS applies a pending action itself, from the instance's weekly window, whichever comes first:
+ * - its ForcedApplyDate;
+ * - for its AutoAppliedAfterDate, the instance's first maintenance window after that date (PendingMaintenanceAction:
+ *   "applied to the resource during its first maintenance window after this date");
+ * - for its CurrentApplyDate ("The effective date when the pending maintenance action is applied to the resource. This
+ *   date takes into account opt-in requests received from the ApplyPendingMaintenanceAction API, the
+ *   AutoAppliedAfterDate, and the ForcedApplyDate"), the window it falls in, or else the first one after it: a colleague's
+ *   `next-maintenance` opt-in, or the automatic upgrade an instance's own AutoMinorVersionUpgrade scheduled, has only
+ *   this date.
+ * Undefined without any.
  */
 export function awsAppliesAtOf(action: PendingMaintenanceAction, windowText: string): string | undefined {
+  const current = action.currentApplyDate ? Date.parse(action.currentApplyDate) : undefined;
   const dates = [
     ...(action.forcedApplyDate ? [Date.parse(action.forcedApplyDate)] : []),
     ...(action.autoAppliedAfterDate ? [nextWindowStartingAfter(windowText, Date.parse(action.autoAppliedAfterDate) - 1).startMs] : []),
+    ...(current !== undefined && Number.isFinite(current) ? [windowContaining(windowText, current)?.startMs ?? nextWindowStartingAfter(windowText, current - 1).startMs] : []),
   ];
   return dates.length ? new Date(Math.min(...dates)).toISOString() : undefined;
 }

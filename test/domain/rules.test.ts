@@ -60,6 +60,11 @@ describe('domain rules', function () {
     assert.equal(awsAppliesAtOf(auto, 'thu:00:00-thu:00:30'), '2026-12-10T00:00:00.000Z', 'a window opening at the date itself');
     assert.equal(awsAppliesAtOf(pending[0], 'sun:03:00-sun:03:30'), '2026-12-01T00:00:00.000Z', 'the forced date comes first');
     assert.equal(awsAppliesAtOf({ action: 'db-upgrade' }, 'sun:03:00-sun:03:30'), undefined);
+    // CurrentApplyDate, the effective date (a next-maintenance opt-in, or the instance's own flag, has only it): the
+    // window it falls in, or the first after it. Thursday 10 December 2026, 03:10 is inside a thu:03:00 window.
+    assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z', optInStatus: 'next-maintenance' }), 'thu:03:00-thu:03:30'), '2026-12-10T03:00:00.000Z');
+    assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z' }), 'sun:03:00-sun:03:30'), '2026-12-13T03:00:00.000Z');
+    assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-12T00:00:00.000Z', autoAppliedAfterDate: '2026-12-20T00:00:00.000Z' }), 'sun:03:00-sun:03:30'), '2026-12-13T03:00:00.000Z', 'the earlier of the two');
     // The deadline takes what the reading activity said; actions recorded before it said so count their dates themselves.
     assert.equal(awsUpgradeDeadline(withAwsDates([auto], 'sun:03:00-sun:03:30')), Date.parse('2026-12-13T03:00:00Z'));
     assert.equal(awsUpgradeDeadline([auto]), Date.parse('2026-12-10T00:00:00Z'));

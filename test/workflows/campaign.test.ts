@@ -293,25 +293,29 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   });
 
-  it('production: AWS applying the upgrade before the chosen window escalates (an AutoAppliedAfterDate counts from its first window after it)', async function () {
-    const env = await timeSkippingEnv();
-    const fake = new FakeAws();
-    fleet(fake);
-    const prod = fake.instances.get('eu-west-2/notify-production')!;
-    const soon = (await env.currentTimeMs()) + 5 * DAY;
-    prod.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', autoAppliedAfterDate: new Date(soon).toISOString() }];
-    // "applied to the resource during its first maintenance window after this date"
-    const awsWindow = nextWindowStartingAfter(prod.preferredMaintenanceWindow, soon - 1).startMs;
-    await withWorker(env, fake.activities(), async (taskQueue) => {
-      const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `awsdate-${taskQueue}` });
-      const s = await advanceUntil(env, handle, waitingFor('decision'));
-      assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${new Date(awsWindow).toISOString()}`));
-      await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
-      assert.equal((await handle.result()).state, 'aborted');
-      assert.equal(fake.mutations().length, 0, 'nothing was changed');
+  for (const kind of ['auto-applied-after', 'opted-in'] as const) {
+    const what = kind === 'auto-applied-after' ? 'an AutoAppliedAfterDate counts from its first window after it' : "a colleague's next-maintenance opt-in, dated only by CurrentApplyDate";
+    it(`production: AWS applying the upgrade before the chosen window escalates (${what})`, async function () {
+      const env = await timeSkippingEnv();
+      const fake = new FakeAws();
+      fleet(fake);
+      const prod = fake.instances.get('eu-west-2/notify-production')!;
+      const soon = (await env.currentTimeMs()) + 5 * DAY;
+      // "applied to the resource during its first maintenance window after this date"
+      const awsWindow = nextWindowStartingAfter(prod.preferredMaintenanceWindow, soon - 1).startMs;
+      const dates = kind === 'auto-applied-after' ? { autoAppliedAfterDate: new Date(soon).toISOString() } : { optInStatus: 'next-maintenance', currentApplyDate: new Date(awsWindow).toISOString() };
+      prod.pending = [{ action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.8', ...dates }];
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `awsdate-${kind}-${taskQueue}` });
+        const s = await advanceUntil(env, handle, waitingFor('decision'));
+        assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${new Date(awsWindow).toISOString()}`));
+        await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
+        assert.equal((await handle.result()).state, 'aborted');
+        assert.equal(fake.mutations().length, 0, 'nothing was changed');
+      });
     });
-  });
+  }
 
   it('production: an AutoAppliedAfterDate a day before the chosen window is no conflict (AWS would use that same window): no question, the approval is asked', async function () {
     const env = await timeSkippingEnv();
