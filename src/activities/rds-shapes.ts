@@ -77,7 +77,9 @@ export function toInstanceInfo(region: string, db: DBInstance, now: Date): Insta
     dbSubnetGroupName: db.DBSubnetGroup?.DBSubnetGroupName,
     vpcId: db.DBSubnetGroup?.VpcId,
     parameterGroupName: db.DBParameterGroups?.[0]?.DBParameterGroupName,
-    vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId ? [g.VpcSecurityGroupId] : [])),
+    // The groups it has or is getting: one still listed as `removing` (a change applied asynchronously) is on its way
+    // out, and sending it back in a VpcSecurityGroupIds list, or copying it to a restore, would undo that change.
+    vpcSecurityGroupIds: (db.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId && g.Status !== 'removing' ? [g.VpcSecurityGroupId] : [])),
     deletionProtection: db.DeletionProtection ?? false,
     pendingEngineVersion: db.PendingModifiedValues?.EngineVersion,
     latestRestorableTime: iso(db.LatestRestorableTime),

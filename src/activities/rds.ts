@@ -356,10 +356,12 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       throw ApplicationFailure.retryable(`${instanceId} in ${region} is ${current.status}; its security groups can be changed once available`, FailureTypes.InvalidState);
     }
     // VpcSecurityGroupIds replaces the list: send the current groups plus the new one. Security-group changes
-    // are applied asynchronously as soon as possible, whatever ApplyImmediately says (ModifyDBInstance reference).
+    // are applied asynchronously as soon as possible, whatever ApplyImmediately says (ModifyDBInstance reference), so
+    // it is not sent: with it RDS would also apply "any pending modifications" now (a class change queued for the
+    // window, on an instance that may already take traffic).
     const groups = [...current.vpcSecurityGroupIds, securityGroupId];
     const sent = await callAws({ operation: `ModifyDBInstance VpcSecurityGroupIds=${groups.join(',')}`, where, instanceId }, () =>
-      deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups, ApplyImmediately: true })),
+      deps.rdsClientFor(where).send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: instanceId, VpcSecurityGroupIds: groups })),
     );
     return { changed: true, detail: `attached ${securityGroupId} to ${instanceId} (now ${groups.join(', ')})`, action: 'rds:ModifyDBInstance', resource: instanceId, requestId: sent.$metadata?.requestId };
   }

@@ -490,6 +490,21 @@ describe('rds activities', () => {
     });
   });
 
+  describe('attachSecurityGroup', () => {
+    it("adds the group to the ones it has or is getting, without ApplyImmediately (which would apply what is queued for the window now)", async () => {
+      const groups = [
+        { VpcSecurityGroupId: 'sg-111', Status: 'active' },
+        { VpcSecurityGroupId: 'sg-222', Status: 'removing' },
+        { VpcSecurityGroupId: 'sg-333', Status: 'adding' },
+      ];
+      rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ VpcSecurityGroups: groups })] });
+      rdsMock.on(ModifyDBInstanceCommand).resolves({});
+      const r = await acts.attachSecurityGroup({ where: REGION, instanceId: ID, securityGroupId: 'sg-bastion' });
+      assert.equal(r.changed, true);
+      assert.deepEqual(rdsMock.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input), [{ DBInstanceIdentifier: ID, VpcSecurityGroupIds: ['sg-111', 'sg-333', 'sg-bastion'] }]);
+    });
+  });
+
   describe('read replicas first', () => {
     it('DBUpgradeDependencyFailure becomes a non-retryable UpgradeDependency naming the replicas to upgrade first', async () => {
       rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance({ ReadReplicaDBInstanceIdentifiers: ['orders-db-ro', 'arn:aws:rds:eu-west-1:123456789012:db:orders-db-dr'] })] });
