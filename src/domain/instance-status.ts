@@ -19,6 +19,15 @@ export const AVAILABLE = 'available';
 /** Statuses in which RDS is already applying a modification; with a queued engine version, an upgrade in flight. */
 export const UPGRADING_STATUSES: ReadonlySet<string> = new Set(['upgrading', 'modifying']);
 
+/**
+ * Statuses besides UPGRADING_STATUSES in which RDS may still be at a window's maintenance after the window's end
+ * (AWS's status table: `maintenance` "applying a maintenance update", `rebooting`, `backing-up`, `configuring-…`):
+ * the window's watch goes on in them rather than count the window as missed.
+ */
+export function maybeStillInMaintenance(status: string): boolean {
+  return status === 'maintenance' || status === 'rebooting' || status === 'backing-up' || status.startsWith('configuring-');
+}
+
 /** An instance at rest at exactly `version`: an upgrade to it has ended. */
 export function isAvailableAt(instance: { status?: string; engineVersion?: string }, version: string): boolean {
   return instance.status === AVAILABLE && instance.engineVersion === version;

@@ -186,24 +186,27 @@ describe('upgradeCampaign (time-skipping)', function () {
     });
   }
 
-  it('preview: an upgrade RDS still runs after the window and its grace is watched on (RDS lets maintenance overrun), not counted as missed', async function () {
-    const env = await timeSkippingEnv();
-    const fake = new FakeAws();
-    fleet(fake);
-    // A 30-minute window, an hour of grace: the upgrade started as the window opened runs two hours.
-    fake.windowUpgradeDurationMs = 2 * 3_600_000;
-    await withWorker(env, fake.activities(), async (taskQueue) => {
-      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages: [runbookSpec().stages[0]] }))], taskQueue, workflowId: `overrun-${taskQueue}` });
-      const result = await handle.result();
-      const s = await handle.query(campaignStatusQuery);
-      assert.equal(result.state, 'completed');
-      assert.deepEqual([s.stages[0].status, s.stages[0].missedWindows, fake.instances.get('eu-west-2/notify-preview')!.engineVersion], ['completed', 0, '15.8']);
-      const overruns = s.timeline.filter((t) => t.step === 'window-overrun');
-      assert.ok(overruns.length >= 1 && /notify-preview is still upgrading after its window .* watching on until/.test(overruns[0].detail ?? ''), JSON.stringify(overruns));
-      assert.ok(!s.timeline.some((t) => t.step === 'window-missed'));
-      assert.ok(!fake.notifications.some((n) => n.event === 'escalation'), 'nobody is told of a missed window');
+  for (const status of ['upgrading', 'rebooting'] as const) {
+    it(`preview: an upgrade RDS still runs after the window and its grace (${status}) is watched on (RDS lets maintenance overrun), not counted as missed`, async function () {
+      const env = await timeSkippingEnv();
+      const fake = new FakeAws();
+      fleet(fake);
+      // A 30-minute window, an hour of grace: the upgrade started as the window opened runs two hours.
+      fake.windowUpgradeDurationMs = 2 * 3_600_000;
+      fake.windowUpgradeStatus = status;
+      await withWorker(env, fake.activities(), async (taskQueue) => {
+        const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(runbookSpec({ stages: [runbookSpec().stages[0]] }))], taskQueue, workflowId: `overrun-${status}-${taskQueue}` });
+        const result = await handle.result();
+        const s = await handle.query(campaignStatusQuery);
+        assert.equal(result.state, 'completed');
+        assert.deepEqual([s.stages[0].status, s.stages[0].missedWindows, fake.instances.get('eu-west-2/notify-preview')!.engineVersion], ['completed', 0, '15.8']);
+        const overruns = s.timeline.filter((t) => t.step === 'window-overrun');
+        assert.ok(overruns.length >= 1 && new RegExp(`notify-preview is still ${status} after its window .* watching on until`).test(overruns[0].detail ?? ''), JSON.stringify(overruns));
+        assert.ok(!s.timeline.some((t) => t.step === 'window-missed'));
+        assert.ok(!fake.notifications.some((n) => n.event === 'escalation'), 'nobody is told of a missed window');
+      });
     });
-  });
+  }
 
   it('staging: an upgrade RDS ends in incompatible-parameters fails the campaign at its next poll, saying what to fix', async function () {
     await failedOnStuckUpgrade(1, ({ fake, failure, s }) => {

@@ -21,7 +21,7 @@ import { stageSubject, type WindowSubject } from './auto-minor-upgrade';
 import { applyInWindow, guardWindow, missedWindow, notePastTarget, onFlagReverted, type GuardResult } from './estate';
 import { escalateOnCall, pageWindowOpened, resolveOnCall } from './on-call';
 import type { StageRun } from './stage-run';
-import { AVAILABLE, UPGRADING_STATUSES } from '../../domain/instance-status';
+import { AVAILABLE, UPGRADING_STATUSES, maybeStillInMaintenance } from '../../domain/instance-status';
 
 
 /** The last look at the instance before its window opens (RDS may start the upgrade the moment it opens). */
@@ -112,6 +112,9 @@ async function waitAndWatchGuarded(st: StageRun, w: Occurrence, x: WindowSubject
  * end), where before the window counted as missed, the person on call was paged, and the next window was planned.
  */
 export const WINDOW_OVERRUN_PATCH = 'campaign-window-overrun-watched';
+
+/** patched() id: the overrun is watched in the other statuses of a maintenance too (maybeStillInMaintenance), not only upgrading or modifying. */
+export const OVERRUN_STATUSES_PATCH = 'campaign-window-overrun-in-any-maintenance-status';
 /**
  * "The maintenance window determines when pending operations start, but doesn't limit the total run time of these
  * operations. Maintenance operations aren't guaranteed to finish before the maintenance window ends, and can continue
@@ -155,7 +158,9 @@ async function watchWindow(st: StageRun, w: Occurrence, x: WindowSubject): Promi
 async function stillUpgrading(st: StageRun, w: Occurrence, x: WindowSubject): Promise<number | undefined> {
   const info = await st.aws('watching-window', () => st.a.describeInstance({ where: x.where, instanceId: x.instanceId }));
   const last = w.endMs + OVERRUN_WATCHED_FOR_MS;
-  if (!UPGRADING_STATUSES.has(info.status) || nowMs() >= last) return undefined;
+  // Asked only in such a status, right after the read (a regular activity): runs before counted the window as missed.
+  const stillAtIt = UPGRADING_STATUSES.has(info.status) || (maybeStillInMaintenance(info.status) && patched(OVERRUN_STATUSES_PATCH));
+  if (!stillAtIt || nowMs() >= last) return undefined;
   const next = Math.min(last, nowMs() + st.stage.graceMs);
   st.step('window-overrun', `${x.instanceId} is still ${info.status} after its window ${iso(w.startMs)} – ${iso(w.endMs)} and the grace period (RDS lets maintenance run past a window's end): watching on until ${iso(next)}`);
   return next;
