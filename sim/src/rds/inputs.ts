@@ -49,6 +49,7 @@ export interface ModifyInstanceInput {
   applyImmediately?: boolean;
   deletionProtection?: boolean;
   preferredMaintenanceWindow?: string;
+  preferredBackupWindow?: string;
   backupRetentionPeriod?: number;
   parameterGroupName?: string;
   vpcSecurityGroupIds?: string[];

@@ -23,7 +23,7 @@ import { RdsReplicas } from './replicas';
 import { DEFAULT_SUBNET_GROUP, RdsResources, defaultParameterGroupName, isDefaultParameterGroup } from './resources';
 import { restoreInstance, restoreWindow } from './restore';
 import type { DbInstance, InstanceRef } from './state';
-import { parseMaintenanceWindow } from './window';
+import { backupOverlapsMaintenance, defaultBackupWindow, overlappingWindows, parseMaintenanceWindow } from './window';
 
 function checkRetention(days: number): number {
   if (days < 0 || days > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${days}`);
@@ -108,6 +108,7 @@ export class RdsModel {
     }
     const window = input.preferredMaintenanceWindow ?? 'sun:05:00-sun:05:30';
     parseMaintenanceWindow(window);
+    if (input.preferredBackupWindow !== undefined && backupOverlapsMaintenance(input.preferredBackupWindow, window)) throw overlappingWindows();
     const retention = checkRetention(input.backupRetentionPeriod ?? 31);
     // "You can't specify the AvailabilityZone parameter if the DB instance is a Multi-AZ deployment."
     // (CreateDBInstance and RestoreDBInstanceToPointInTime, AvailabilityZone constraints)
@@ -146,7 +147,7 @@ export class RdsModel {
       ...instanceSettings(input, input.engine, majorOf(engineVersion)),
       vpcSecurityGroupIds: securityGroups,
       preferredMaintenanceWindow: window.toLowerCase(),
-      preferredBackupWindow: input.preferredBackupWindow ?? '03:00-03:30',
+      preferredBackupWindow: input.preferredBackupWindow ?? defaultBackupWindow(window),
       backupRetentionPeriod: retention,
       autoMinorVersionUpgrade: input.autoMinorVersionUpgrade ?? true,
       deletionProtection: input.deletionProtection ?? false,
@@ -241,6 +242,10 @@ export class RdsModel {
     }
     const securityGroups = input.vpcSecurityGroupIds?.length ? this.resources.checkSecurityGroups(account, region, input.vpcSecurityGroupIds, this.vpcOf(inst)) : undefined;
     if (input.preferredMaintenanceWindow !== undefined) parseMaintenanceWindow(input.preferredMaintenanceWindow);
+    if (input.preferredMaintenanceWindow !== undefined || input.preferredBackupWindow !== undefined) {
+      const backup = input.preferredBackupWindow ?? inst.preferredBackupWindow;
+      if (backupOverlapsMaintenance(backup, input.preferredMaintenanceWindow ?? inst.preferredMaintenanceWindow)) throw overlappingWindows();
+    }
     if (input.backupRetentionPeriod !== undefined) {
       checkRetention(input.backupRetentionPeriod);
       this.replicas.checkReplicaBackups(inst, input.backupRetentionPeriod);
@@ -251,6 +256,7 @@ export class RdsModel {
     if (input.deletionProtection !== undefined) inst.deletionProtection = input.deletionProtection;
     if (input.iamDatabaseAuthentication !== undefined) inst.iamDatabaseAuthenticationEnabled = input.iamDatabaseAuthentication;
     if (input.backupRetentionPeriod !== undefined) inst.backupRetentionPeriod = input.backupRetentionPeriod;
+    if (input.preferredBackupWindow !== undefined) inst.preferredBackupWindow = input.preferredBackupWindow;
     if (input.preferredMaintenanceWindow !== undefined) {
       inst.preferredMaintenanceWindow = input.preferredMaintenanceWindow.toLowerCase();
       inst.maintenanceCheckedUntil = now;

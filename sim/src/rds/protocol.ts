@@ -154,6 +154,7 @@ const ACTIONS: Record<string, RdsAction> = {
       applyImmediately: bool(p, 'ApplyImmediately'),
       deletionProtection: bool(p, 'DeletionProtection'),
       preferredMaintenanceWindow: str(p, 'PreferredMaintenanceWindow'),
+      preferredBackupWindow: str(p, 'PreferredBackupWindow'),
       backupRetentionPeriod: int(p, 'BackupRetentionPeriod'),
       parameterGroupName: str(p, 'DBParameterGroupName'),
       vpcSecurityGroupIds: securityGroupIds(p),

@@ -6,7 +6,8 @@ import { MINUTE } from '../core/clock';
 import { SimError } from '../core/errors';
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const WEEK_MINUTES = 7 * 24 * 60;
+const DAY_MINUTES = 24 * 60;
+const WEEK_MINUTES = 7 * DAY_MINUTES;
 const WEEK_MS = WEEK_MINUTES * MINUTE;
 
 export interface MaintenanceWindow {
@@ -36,6 +37,52 @@ export function parseMaintenanceWindow(s: string): MaintenanceWindow {
     throw new SimError('InvalidParameterValue', `The maintenance window '${s}' must be at least 30 minutes long`);
   }
   return { startMinute: start, durationMinutes };
+}
+
+/**
+ * A backup window, `hh24:mi-hh24:mi` (UTC, daily). CreateDBInstance/ModifyDBInstance PreferredBackupWindow: "Must be
+ * in the format hh24:mi-hh24:mi", "Must be in Universal Coordinated Time (UTC)", "Must not conflict with the
+ * preferred maintenance window", "Must be at least 30 minutes". Returns its start (minutes after 00:00) and length.
+ */
+export function parseBackupWindow(s: string): { startMinute: number; durationMinutes: number } {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(s);
+  if (!m) throw new SimError('InvalidParameterValue', `Invalid backup window format '${s}': expected hh24:mi-hh24:mi (UTC), e.g. 03:00-03:30`);
+  const start = Number(m[1]) * 60 + Number(m[2]);
+  const durationMinutes = (Number(m[3]) * 60 + Number(m[4]) - start + DAY_MINUTES) % DAY_MINUTES;
+  if (durationMinutes < 30) throw new SimError('InvalidParameterValue', `The backup window '${s}' must be at least 30 minutes long`);
+  return { startMinute: start, durationMinutes };
+}
+
+/** Whether a daily backup window meets a weekly maintenance window on any day (both as RDS takes them, in UTC). */
+export function backupOverlapsMaintenance(backup: string, maintenance: string): boolean {
+  const b = parseBackupWindow(backup);
+  const w = parseMaintenanceWindow(maintenance);
+  const meets = (aStart: number, aLen: number, bStart: number, bLen: number) => aStart < bStart + bLen && bStart < aStart + aLen;
+  for (let day = -1; day <= 7; day++) {
+    const start = day * DAY_MINUTES + b.startMinute;
+    // The maintenance window, and its occurrence a week on (one that wraps from Sunday into Monday).
+    if (meets(start, b.durationMinutes, w.startMinute, w.durationMinutes) || meets(start, b.durationMinutes, w.startMinute - WEEK_MINUTES, w.durationMinutes)) return true;
+  }
+  return false;
+}
+
+/** The error RDS (and moto) answers for windows that overlap. */
+export function overlappingWindows(): SimError {
+  return new SimError('InvalidParameterValue', 'The backup window and maintenance window must not overlap.');
+}
+
+/**
+ * The backup window of an instance created without one: RDS picks "a 30-minute window selected at random from an
+ * 8-hour block of time for each AWS Region", never one meeting the maintenance window. Here the first free half hour
+ * from 03:00.
+ */
+export function defaultBackupWindow(maintenance: string): string {
+  for (let h = 3; h < 27; h++) {
+    const hh = (n: number) => String(n % 24).padStart(2, '0');
+    const candidate = `${hh(h)}:00-${hh(h)}:30`;
+    if (!backupOverlapsMaintenance(candidate, maintenance)) return candidate;
+  }
+  return '03:00-03:30';
 }
 
 /** Monday 00:00 UTC of the week containing `t`. */

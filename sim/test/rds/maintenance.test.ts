@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import {
   ApplyPendingMaintenanceActionCommand,
+  CreateDBInstanceCommand,
   DescribeDBEngineVersionsCommand,
   DescribePendingMaintenanceActionsCommand,
   ModifyDBInstanceCommand,
@@ -113,6 +114,24 @@ describe('sim: RDS through the real SDK', function () {
       h.rds.send(new ApplyPendingMaintenanceActionCommand({ ResourceIdentifier: arn('ghost'), ApplyAction: 'db-upgrade', OptInType: 'immediate' })),
       'ResourceNotFoundFault',
     );
+  });
+
+  it('backup and maintenance windows never overlap: refused when asked for (moto\'s and RDS\'s words), avoided when RDS picks the backup window', async function () {
+    const create = (id: string, extra: Record<string, string>) =>
+      h.rds.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: id, DBInstanceClass: 'db.t3.micro', Engine: 'postgres', EngineVersion: '15.5', AllocatedStorage: 20, MasterUsername: 'master', MasterUserPassword: 'a-long-password', ...extra }));
+    const overlap = 'The backup window and maintenance window must not overlap.';
+    await rejectsWith(create('clash', { PreferredMaintenanceWindow: 'tue:03:15-tue:03:45', PreferredBackupWindow: '03:00-03:30' }), 'InvalidParameterValue', overlap);
+    // A Sunday-night window wrapping into Monday meets Monday's backup.
+    await rejectsWith(create('wraps', { PreferredMaintenanceWindow: 'sun:23:45-mon:00:30', PreferredBackupWindow: '00:00-00:30' }), 'InvalidParameterValue', overlap);
+    await rejectsWith(create('short', { PreferredBackupWindow: '03:00-03:20' }), 'InvalidParameterValue', 'at least 30 minutes');
+    await create('picked', { PreferredMaintenanceWindow: 'wed:03:00-wed:03:30' });
+    h.advance(60 * MINUTE); // created
+    const picked = await describeOne('picked');
+    assert.equal(picked.PreferredBackupWindow, '04:00-04:30', 'RDS picks a backup window clear of the maintenance window');
+    await rejectsWith(h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'picked', PreferredMaintenanceWindow: 'thu:04:00-thu:04:30' })), 'InvalidParameterValue', overlap);
+    await h.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'picked', PreferredMaintenanceWindow: 'thu:04:00-thu:04:30', PreferredBackupWindow: '01:00-01:30' }));
+    const moved = await describeOne('picked');
+    assert.deepEqual([moved.PreferredMaintenanceWindow, moved.PreferredBackupWindow], ['thu:04:00-thu:04:30', '01:00-01:30']);
   });
 
   it('maintenance window: the automatic minor upgrade runs only with AutoMinorVersionUpgrade on', async function () {
