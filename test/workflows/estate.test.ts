@@ -194,6 +194,30 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
     });
   });
 
+  it("production's window moved to an earlier day after the approval: the flag is not turned on for a window that no longer comes; the team agrees to the new one first", async function () {
+    const env = await timeSkippingEnv();
+    const fake = new FakeAws();
+    fleet(fake);
+    await withWorker(env, fake.activities(), async (taskQueue) => {
+      const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(productionOnly())], taskQueue, workflowId: `moved-after-approval-${taskQueue}` });
+      const asking = await advanceUntil(env, handle, waitingFor('approval'));
+      await handle.executeUpdate(approveUpdate, { args: [{ by: 'bob', plan: asking.waitingFor!.plan }] });
+      const approved = Date.parse((await handle.query(campaignStatusQuery)).stages[0].window!.start);
+      // Wednesday's window becomes Monday's, five days before it: after the pre-check (3 days before), before the window.
+      fake.changeAt(approved - 5 * 86_400_000, 'notify-production', { preferredMaintenanceWindow: 'mon:22:00-mon:22:30' }, 'arn:aws:iam::123456789012:user/dave');
+      const asked = await advanceUntil(env, handle, waitingFor('decision'));
+      assert.match(asked.waitingFor!.question!, /notify-production's maintenance window changed: the approved and announced window \S+ no longer comes\. Continue with its next window \S+ – \S+ \(not announced\), or abort\?/);
+      assert.deepEqual(flagCalls(fake, 'notify-production'), [], 'the flag was not turned on for the window that no longer comes');
+      assert.match(steps(asked, 'window-moved')[0].detail!, /window is now mon:22:00-mon:22:30 \(was wed:22:00-wed:22:30\)/);
+      await handle.executeUpdate(decideUpdate, { args: [{ by: 'bob', decision: 'continue' }] });
+      assert.equal((await handle.result()).state, 'completed');
+      const s = await handle.query(campaignStatusQuery);
+      assert.equal(new Date(s.stages[0].window!.start).getUTCDay(), 1, 'upgraded in its new Monday window');
+      assert.equal(fake.instances.get('eu-west-2/notify-production')!.engineVersion, '15.8');
+      assert.deepEqual(flagCalls(fake, 'notify-production'), [true, false]);
+    });
+  });
+
   it('the flag turned off again and again in one window: re-armed at most three times, then the window is given up and said so', async function () {
     const env = await timeSkippingEnv();
     const fake = new FakeAws();

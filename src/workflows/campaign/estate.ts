@@ -9,6 +9,7 @@
  *   notePastTarget   the instance runs a newer version than the target: never watched for it again
  *   disarmFlag       the flag back off (or asked back of Terraform) after the window
  */
+import { patched } from '@temporalio/workflow';
 import type { InstanceInfo, ReplicaReport, UpgradeTarget } from '../../api';
 import { describeAuthors, standingOf, targetMovedQuestion, terraformFixFor } from '../../domain/estate';
 import { AVAILABLE } from '../../domain/instance-status';
@@ -59,23 +60,36 @@ export async function notePastTarget(st: StageRun, x: WindowSubject, version: st
  * longer the campaign's target the flag stays off and the team decides (apply the target in the window
  * itself, retarget, or abort). Otherwise the flag goes on (or, for a Terraform-owned stage, is asked for).
  */
-export async function armFlag(st: StageRun, x: WindowSubject, opts: { guarded: boolean; deadlineMs?: number }): Promise<void> {
+export async function armFlag(st: StageRun, x: WindowSubject, opts: { guarded: boolean; deadlineMs?: number; window?: Occurrence }): Promise<'armed' | 'moved'> {
   const { stage: s } = st;
-  if (x.track.mechanism === 'apply-in-window') return;
+  if (x.track.mechanism === 'apply-in-window') return 'armed';
   if (opts.guarded) {
     const { info, targets } = await inspect(st, x, 'automatic-target');
+    // The window arming is for (an approved one) no longer comes: with the flag on, RDS would upgrade the instance in
+    // the new one, unannounced, before the window's own look would see the change. Asked right after the read.
+    if (opts.window && info.preferredMaintenanceWindow && info.preferredMaintenanceWindow !== x.windowText && patched(ARM_SEES_MOVED_WINDOW_PATCH)) {
+      await noteWindowMoved(st, opts.window, x, info);
+      return 'moved';
+    }
     const moved = movedAutomaticTarget(targets, st.target);
-    if (moved) return decideOnMovedTarget(st, x, info, moved.now);
+    if (moved) {
+      await decideOnMovedTarget(st, x, info, moved.now);
+      return 'armed';
+    }
   }
   x.track.mechanism = 'auto-minor-version-upgrade';
   if (terraformOwns(s)) {
     // Not seen on by the window's end: the window guard asks again for the next one.
     if (await askTerraformForFlag(st, x, { flag: true, deadlineMs: opts.deadlineMs })) x.track.flagArmedAt = nowIso();
-    return;
+    return 'armed';
   }
   await turnOnAutoMinorUpgrade(st, x);
   x.track.flagArmedAt = nowIso();
+  return 'armed';
 }
+
+/** patched() id: arming for an approved window first sees whether that window moved (armFlag's `window`). */
+export const ARM_SEES_MOVED_WINDOW_PATCH = 'campaign-arm-sees-moved-window';
 
 /** After the window: the flag as it was before (off), or asked back of Terraform with engine_version. */
 export async function disarmFlag(st: StageRun, x: WindowSubject): Promise<void> {

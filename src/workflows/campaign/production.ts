@@ -18,7 +18,7 @@ import { stageSubject } from './auto-minor-upgrade';
 import { armFlag, decideOnMovedTarget, disarmFlag, inspect, notePastTarget } from './estate';
 import { upgradeReplicasInTheirWindows } from './replicas';
 import type { StageRun } from './stage-run';
-import { watchUntilUpgraded, type WindowResult } from './windows';
+import { nextWindowAfterMove, watchUntilUpgraded, type WindowResult } from './windows';
 
 export const ANNOUNCEMENT = 'statuspage';
 
@@ -48,8 +48,10 @@ export async function upgradeInApprovedWindow(st: StageRun, window: Occurrence):
   const checked = await precheckPendingMaintenance(st, window, guarded);
   if (checked !== 'go') return checked;
   const x = stageSubject(st);
-  await armFlag(st, x, { guarded, deadlineMs: window.endMs });
-  const result = await watchUntilUpgraded(st, window, x);
+  let first = window;
+  // Moved since the approval: nothing is armed for a window that no longer comes; the team agrees to the next one first.
+  while ((await armFlag(st, x, { guarded, deadlineMs: first.endMs, window: first })) === 'moved') first = await nextWindowAfterMove(st, x);
+  const result = await watchUntilUpgraded(st, first, x);
   await st.checkpoint();
   await disarmFlag(st, x);
   return result;

@@ -166,6 +166,17 @@ async function stillUpgrading(st: StageRun, w: Occurrence, x: WindowSubject): Pr
   return next;
 }
 
+/** The instance's window changed: its next one, once the team agreed to it if the approved window was announced. */
+export async function nextWindowAfterMove(st: StageRun, x: WindowSubject): Promise<Occurrence> {
+  const { stage: s, report } = st;
+  // The approved window was announced: another one needs the team's word.
+  if (s.requiresApproval && !x.replica) {
+    const next = nextWindowStartingAfter(x.windowText, nowMs());
+    await st.ask(`${x.instanceId}'s maintenance window changed: the approved and announced window ${report.window?.start ?? ''} no longer comes. Continue with its next window ${iso(next.startMs)} – ${iso(next.endMs)} (not announced), or abort?`, 'escalation');
+  }
+  return nextWindowStartingAfter(x.windowText, nowMs());
+}
+
 /**
  * Watches windows from `first` until upgraded (or found past the target); asks the team after every
  * `maxMissedWindows` misses.
@@ -176,12 +187,7 @@ export async function watchUntilUpgraded(st: StageRun, first: Occurrence, x: Win
   for (;;) {
     const result = await waitForMaintenanceWindow(st, w, x);
     if (result === 'moved') {
-      // The approved window was announced: another one needs the team's word.
-      if (s.requiresApproval && !x.replica) {
-        const next = nextWindowStartingAfter(x.windowText, nowMs());
-        await st.ask(`${x.instanceId}'s maintenance window changed: the approved and announced window ${report.window?.start ?? ''} no longer comes. Continue with its next window ${iso(next.startMs)} – ${iso(next.endMs)} (not announced), or abort?`, 'escalation');
-      }
-      w = nextWindowStartingAfter(x.windowText, nowMs());
+      w = await nextWindowAfterMove(st, x);
       continue;
     }
     if (result !== 'missed') return result;
