@@ -23,7 +23,7 @@ import { RdsReplicas } from './replicas';
 import { DEFAULT_SUBNET_GROUP, RdsResources, defaultParameterGroupName, isDefaultParameterGroup } from './resources';
 import { restoreInstance, restoreWindow } from './restore';
 import type { DbInstance, InstanceRef } from './state';
-import { backupOverlapsMaintenance, defaultBackupWindow, overlappingWindows, parseMaintenanceWindow } from './window';
+import { checkWindows, defaultBackupWindow } from './window';
 
 function checkRetention(days: number): number {
   if (days < 0 || days > 35) throw new SimError('InvalidParameterValue', `BackupRetentionPeriod must be between 0 and 35, got ${days}`);
@@ -107,8 +107,7 @@ export class RdsModel {
       throw new SimError('InvalidParameterCombination', `Cannot find version ${input.engineVersion} for ${input.engine}`);
     }
     const window = input.preferredMaintenanceWindow ?? 'sun:05:00-sun:05:30';
-    parseMaintenanceWindow(window);
-    if (input.preferredBackupWindow !== undefined && backupOverlapsMaintenance(input.preferredBackupWindow, window)) throw overlappingWindows();
+    checkWindows(input.preferredBackupWindow, window);
     const retention = checkRetention(input.backupRetentionPeriod ?? 31);
     // "You can't specify the AvailabilityZone parameter if the DB instance is a Multi-AZ deployment."
     // (CreateDBInstance and RestoreDBInstanceToPointInTime, AvailabilityZone constraints)
@@ -201,19 +200,17 @@ export class RdsModel {
   /**
    * ModifyDBInstance (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBInstance.html).
    * Everything is validated before anything changes: a refused request changes nothing.
-   * - ApplyImmediately: "the modifications in this request and any pending modifications are
-   *   asynchronously applied as soon as possible", so a version queued earlier starts now too.
-   * - EngineVersion: "For major version upgrades, if a nondefault DB parameter group is currently in
-   *   use, a new DB parameter group in the DB parameter group family for the new engine version must
-   *   be specified" (refused with RDS's InvalidParameterCombination "The current DB instance parameter
-   *   group … is custom…", as reported in https://github.com/aws/aws-cli/issues/5939); "If you specify
-   *   only a major version, Amazon RDS updates the DB instance to the default minor version if the
-   *   current minor version is lower".
-   * - DBParameterGroupName: "Must be in the same DB parameter group family as the DB instance"; "The
-   *   parameter group name itself is changed immediately, but the actual parameter changes are not
-   *   applied until you reboot" (ParameterApplyStatus pending-reboot).
-   * - VpcSecurityGroupIds: "This change is asynchronously applied as soon as possible", whatever
-   *   ApplyImmediately says.
+   * - ApplyImmediately: "the modifications in this request and any pending modifications are asynchronously applied as
+   *   soon as possible", so a version queued earlier starts now too.
+   * - EngineVersion: "For major version upgrades, if a nondefault DB parameter group is currently in use, a new DB
+   *   parameter group in the DB parameter group family for the new engine version must be specified" (refused with
+   *   RDS's InvalidParameterCombination "The current DB instance parameter group … is custom…", as reported in
+   *   https://github.com/aws/aws-cli/issues/5939); "If you specify only a major version, Amazon RDS updates the DB
+   *   instance to the default minor version if the current minor version is lower".
+   * - DBParameterGroupName: "Must be in the same DB parameter group family as the DB instance"; "The parameter group
+   *   name itself is changed immediately, but the actual parameter changes are not applied until you reboot".
+   * - VpcSecurityGroupIds: "This change is asynchronously applied as soon as possible", whatever ApplyImmediately says.
+   * - PreferredMaintenanceWindow, PreferredBackupWindow: never overlapping (window.ts checkWindows).
    */
   modify(account: string, region: string, id: string, input: ModifyInstanceInput): DbInstance {
     const now = this.ctx.now();
@@ -241,11 +238,7 @@ export class RdsModel {
       );
     }
     const securityGroups = input.vpcSecurityGroupIds?.length ? this.resources.checkSecurityGroups(account, region, input.vpcSecurityGroupIds, this.vpcOf(inst)) : undefined;
-    if (input.preferredMaintenanceWindow !== undefined) parseMaintenanceWindow(input.preferredMaintenanceWindow);
-    if (input.preferredMaintenanceWindow !== undefined || input.preferredBackupWindow !== undefined) {
-      const backup = input.preferredBackupWindow ?? inst.preferredBackupWindow;
-      if (backupOverlapsMaintenance(backup, input.preferredMaintenanceWindow ?? inst.preferredMaintenanceWindow)) throw overlappingWindows();
-    }
+    if (input.preferredMaintenanceWindow !== undefined || input.preferredBackupWindow !== undefined) checkWindows(input.preferredBackupWindow ?? inst.preferredBackupWindow, input.preferredMaintenanceWindow ?? inst.preferredMaintenanceWindow);
     if (input.backupRetentionPeriod !== undefined) {
       checkRetention(input.backupRetentionPeriod);
       this.replicas.checkReplicaBackups(inst, input.backupRetentionPeriod);

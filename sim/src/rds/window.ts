@@ -66,9 +66,13 @@ export function backupOverlapsMaintenance(backup: string, maintenance: string): 
   return false;
 }
 
-/** The error RDS (and moto) answers for windows that overlap. */
-export function overlappingWindows(): SimError {
-  return new SimError('InvalidParameterValue', 'The backup window and maintenance window must not overlap.');
+/**
+ * The windows an instance is created or modified with: the maintenance window well formed, and the backup window (when
+ * there is one) not meeting it, refused as RDS (and moto) do.
+ */
+export function checkWindows(backup: string | undefined, maintenance: string): void {
+  parseMaintenanceWindow(maintenance);
+  if (backup !== undefined && backupOverlapsMaintenance(backup, maintenance)) throw new SimError('InvalidParameterValue', 'The backup window and maintenance window must not overlap.');
 }
 
 /**
