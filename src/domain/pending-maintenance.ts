@@ -80,12 +80,15 @@ export function withAwsDates(pending: PendingMaintenanceAction[], windowText: st
  * histories), its AutoAppliedAfterDate or ForcedApplyDate itself, as the campaign read them then.
  */
 export function awsUpgradeDeadline(pending: PendingMaintenanceAction[]): number | undefined {
-  const dates = pending
+  return firstAwsUpgrade(pending)?.atMs;
+}
+
+/** The db-upgrade AWS applies first itself, and when (see awsUpgradeDeadline): it need not be to the campaign's target. */
+export function firstAwsUpgrade(pending: PendingMaintenanceAction[]): { action: PendingMaintenanceAction; atMs: number } | undefined {
+  const dated = pending
     .filter((p) => p.action === 'db-upgrade')
-    .flatMap((p) => (p.awsAppliesAt ? [p.awsAppliesAt] : [p.autoAppliedAfterDate, p.forcedApplyDate]))
-    .filter((d): d is string => Boolean(d))
-    .map((d) => Date.parse(d));
-  return dates.length ? Math.min(...dates) : undefined;
+    .flatMap((p) => (p.awsAppliesAt ? [p.awsAppliesAt] : [p.autoAppliedAfterDate, p.forcedApplyDate]).filter((d): d is string => Boolean(d)).map((d) => ({ action: p, atMs: Date.parse(d) })));
+  return dated.reduce<{ action: PendingMaintenanceAction; atMs: number } | undefined>((first, d) => (first === undefined || d.atMs < first.atMs ? d : first), undefined);
 }
 
 /** One line for people: "db-upgrade (Upgrade to PostgreSQL 15.8); system-update", or `none`. */

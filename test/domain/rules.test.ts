@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { Approval, InstanceInfo, PendingMaintenanceAction } from '../../src/api';
 import { checkApprover, invalidateOtherPlans, validApprovalCount } from '../../src/domain/approvals';
-import { awsAppliesAtOf, awsUpgradeDeadline, describePending, pendingUpgradeTo, withAwsDates } from '../../src/domain/pending-maintenance';
+import { awsAppliesAtOf, awsUpgradeDeadline, describePending, firstAwsUpgrade, pendingUpgradeTo, withAwsDates } from '../../src/domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, noticeOverride, planStage, precheckInstant, previewWindow, productionWindow } from '../../src/domain/plan';
 import { assessStage } from '../../src/domain/preflight';
 import { automaticMinorTarget } from '../../src/domain/upgrade-targets';
@@ -70,6 +70,9 @@ describe('domain rules', function () {
     assert.equal(awsUpgradeDeadline([auto]), Date.parse('2026-12-10T00:00:00Z'));
     assert.deepEqual(withAwsDates([auto], undefined), [auto]);
     assert.equal(awsUpgradeDeadline([{ action: 'system-update', forcedApplyDate: '2026-11-30T00:00:00Z' }]), undefined, 'only a db-upgrade counts');
+    // The action AWS applies first need not be the target's: the approval's question names it.
+    const other = { action: 'db-upgrade', description: 'Upgrade to PostgreSQL 15.10', forcedApplyDate: '2026-12-05T00:00:00.000Z' };
+    assert.deepEqual(firstAwsUpgrade([upgrade({ autoAppliedAfterDate: '2026-12-20T00:00:00.000Z' }), other]), { action: other, atMs: Date.parse('2026-12-05T00:00:00Z') });
     assert.equal(describePending(pending), 'db-upgrade (Upgrade to PostgreSQL 15.8); system-update');
     assert.equal(describePending([], 'nothing'), 'nothing');
   });

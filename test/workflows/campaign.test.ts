@@ -312,7 +312,7 @@ describe('upgradeCampaign (time-skipping)', function () {
         const spec = runbookSpec({ stages: [runbookSpec().stages[2]] });
         const handle = await env.client.workflow.start(upgradeCampaign, { args: [resolveCampaignSpec(spec)], taskQueue, workflowId: `awsdate-${kind}-${taskQueue}` });
         const s = await advanceUntil(env, handle, waitingFor('decision'));
-        assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply the upgrade to notify-production on ${new Date(awsWindow).toISOString()}`));
+        assert.match(s.waitingFor!.question!, new RegExp(`AWS will apply its pending db-upgrade \\(Upgrade to PostgreSQL 15\\.8\\) to notify-production on ${new Date(awsWindow).toISOString()}`));
         await handle.executeUpdate(abortUpdate, { args: [{ by: 'bob', reason: 'will schedule with AWS' }] });
         assert.equal((await handle.result()).state, 'aborted');
         assert.equal(fake.mutations().length, 0, 'nothing was changed');

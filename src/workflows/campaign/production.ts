@@ -9,7 +9,7 @@ import { describeWindow } from '../../domain/window-group';
 import { invalidateOtherPlans, whoMayApprove } from '../../domain/approvals';
 import { formatDuration } from '../../domain/duration';
 import type { Occurrence } from '../../domain/maintenance-window';
-import { describePending, pendingUpgradeContaining, pendingUpgradeTo } from '../../domain/pending-maintenance';
+import { describePending, firstAwsUpgrade, pendingUpgradeContaining, pendingUpgradeTo } from '../../domain/pending-maintenance';
 import { approvalPlanId, awsAppliesBefore, precheckInstant, productionWindow } from '../../domain/plan';
 import { iso, nowMs } from '../shared/clock';
 import { standingOf } from '../../domain/estate';
@@ -99,8 +99,11 @@ async function askIfAwsAppliesFirst(st: StageRun, w: Occurrence): Promise<void> 
   const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId, preferredMaintenanceWindow: st.info?.preferredMaintenanceWindow }));
   const deadline = awsAppliesBefore(pending, w);
   if (deadline === undefined) return;
-  await st.notify('escalation', `${s.name}: AWS would apply the upgrade on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`);
-  await st.ask(`AWS will apply the upgrade to ${s.instanceId} on ${iso(deadline)}, before the campaign's window ${iso(w.startMs)}. Continue with this window anyway?`, 'escalation');
+  // The dated action need not be the campaign's target: it is named.
+  const first = firstAwsUpgrade(pending);
+  const which = first ? describePending([first.action]) : 'db-upgrade';
+  await st.notify('escalation', `${s.name}: AWS would apply its pending ${which} on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`);
+  await st.ask(`AWS will apply its pending ${which} to ${s.instanceId} on ${iso(deadline)}, before the campaign's window ${iso(w.startMs)}. Continue with this window anyway?`, 'escalation');
 }
 
 /**
