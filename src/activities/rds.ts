@@ -37,7 +37,7 @@ import { fleetFinder } from './fleet';
 import { toInstanceInfo, toPendingAction, toUpgradeTarget } from './rds-shapes';
 import { restoreInputFor, withPublishedRestoreWindow } from './rds-restore';
 import { namesDbInstance } from '../domain/aws-identity';
-import { AVAILABLE, UPGRADING_STATUSES, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
+import { AVAILABLE, canModifyNow, isAsWanted, stuckMessage, stuckWhileWaiting, readinessToStart, readinessToStop, unstoppableMessage, upgradeUnderWay, windowWatchEnd } from '../domain/instance-status';
 import { upgradeNowBy, withAwsDates } from '../domain/pending-maintenance';
 import { readRestoreTime } from '../domain/restore-source';
 
@@ -207,8 +207,9 @@ export function createRdsActivities(deps: RdsActivitiesDeps): RdsActivities {
       // behind (DescribePendingMaintenanceActions is eventually consistent). Read again; set the version if nothing runs.
       const now = await describeInstance({ where, instanceId });
       if (now.engineVersion === targetVersion) return { changed: false, detail: `${instanceId} already runs ${now.engine} ${targetVersion}` };
-      // The action that named the target left the list as the instance began upgrading: that upgrade is the target's.
-      if (UPGRADING_STATUSES.has(now.status) || upgradeUnderWay(now, targetVersion, await listPendingMaintenance({ where, instanceId }))) {
+      // The action that named the target left the list as the instance began upgrading: that upgrade is the target's
+      // (`modifying` may be anyone's other change: it counts only with the target as its pending version).
+      if (now.status === 'upgrading' || upgradeUnderWay(now, targetVersion, await listPendingMaintenance({ where, instanceId }))) {
         return { changed: false, detail: `${instanceId} is already ${now.status} to ${targetVersion} (RDS had started its pending db-upgrade)` };
       }
     }

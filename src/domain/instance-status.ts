@@ -21,11 +21,12 @@ export const UPGRADING_STATUSES: ReadonlySet<string> = new Set(['upgrading', 'mo
 
 /**
  * Statuses besides UPGRADING_STATUSES in which RDS may still be at a window's maintenance after the window's end
- * (AWS's status table: `maintenance` "applying a maintenance update", `rebooting`, `backing-up`, `configuring-…`):
- * the window's watch goes on in them rather than count the window as missed.
+ * (AWS's status table: `maintenance`, "applying a maintenance update", and `rebooting`, which ends an engine upgrade):
+ * the window's watch goes on in them rather than count the window as missed. Not `backing-up` or `configuring-…`: the
+ * daily backup, or someone's other change.
  */
 export function maybeStillInMaintenance(status: string): boolean {
-  return status === 'maintenance' || status === 'rebooting' || status === 'backing-up' || status.startsWith('configuring-');
+  return status === 'maintenance' || status === 'rebooting';
 }
 
 /** An instance at rest at exactly `version`: an upgrade to it has ended. */

@@ -50,17 +50,23 @@ export function upgradeNowBy(pending: PendingMaintenanceAction[], target: string
  *   "applied to the resource during its first maintenance window after this date");
  * - for its CurrentApplyDate ("The effective date when the pending maintenance action is applied to the resource. This
  *   date takes into account opt-in requests received from the ApplyPendingMaintenanceAction API, the
- *   AutoAppliedAfterDate, and the ForcedApplyDate"), the window it falls in, or else the first one after it: a colleague's
- *   `next-maintenance` opt-in, or the automatic upgrade an instance's own AutoMinorVersionUpgrade scheduled, has only
- *   this date.
+ *   AutoAppliedAfterDate, and the ForcedApplyDate"), the first window from it, or for a `next-maintenance` opt-in the
+ *   window it falls in: a colleague's opt-in, or the automatic upgrade an instance's own AutoMinorVersionUpgrade
+ *   scheduled, has only this date. Equal to the ForcedApplyDate, it is that date.
  * Undefined without any.
  */
 export function awsAppliesAtOf(action: PendingMaintenanceAction, windowText: string): string | undefined {
+  const forced = action.forcedApplyDate ? Date.parse(action.forcedApplyDate) : undefined;
   const current = action.currentApplyDate ? Date.parse(action.currentApplyDate) : undefined;
+  const firstWindowFrom = (atMs: number) => nextWindowStartingAfter(windowText, atMs - 1).startMs;
   const dates = [
-    ...(action.forcedApplyDate ? [Date.parse(action.forcedApplyDate)] : []),
-    ...(action.autoAppliedAfterDate ? [nextWindowStartingAfter(windowText, Date.parse(action.autoAppliedAfterDate) - 1).startMs] : []),
-    ...(current !== undefined && Number.isFinite(current) ? [windowContaining(windowText, current)?.startMs ?? nextWindowStartingAfter(windowText, current - 1).startMs] : []),
+    ...(forced !== undefined ? [forced] : []),
+    ...(action.autoAppliedAfterDate ? [firstWindowFrom(Date.parse(action.autoAppliedAfterDate))] : []),
+    // The forced date is applied as it is; an opt-in for the next window may date it inside that window; any other
+    // (the AutoAppliedAfterDate again, the instance's own flag) counts as an AutoAppliedAfterDate does.
+    ...(current === undefined || !Number.isFinite(current) || current === forced
+      ? []
+      : [(action.optInStatus === 'next-maintenance' ? windowContaining(windowText, current)?.startMs : undefined) ?? firstWindowFrom(current)]),
   ];
   return dates.length ? new Date(Math.min(...dates)).toISOString() : undefined;
 }

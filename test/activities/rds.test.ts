@@ -465,7 +465,8 @@ describe('rds activities', () => {
       });
 
       it('nothing runs: the version is set with ModifyDBInstance instead of failing the step as bad input', async () => {
-        rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstance()] });
+        // `modifying` for someone's other change (no pending engine version) is not the upgrade.
+        rdsMock.on(DescribeDBInstancesCommand).resolvesOnce({ DBInstances: [dbInstance()] }).resolves({ DBInstances: [dbInstance({ DBInstanceStatus: 'modifying', PendingModifiedValues: { DBInstanceClass: 'db.r6g.xlarge' } })] });
         rdsMock.on(DescribePendingMaintenanceActionsCommand).resolvesOnce(listed).resolves({ PendingMaintenanceActions: [] });
         rdsMock.on(ApplyPendingMaintenanceActionCommand).rejects(gone());
         rdsMock.on(ModifyDBInstanceCommand).resolves({});

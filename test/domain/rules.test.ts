@@ -65,6 +65,9 @@ describe('domain rules', function () {
     assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z', optInStatus: 'next-maintenance' }), 'thu:03:00-thu:03:30'), '2026-12-10T03:00:00.000Z');
     assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z' }), 'sun:03:00-sun:03:30'), '2026-12-13T03:00:00.000Z');
     assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-12T00:00:00.000Z', autoAppliedAfterDate: '2026-12-20T00:00:00.000Z' }), 'sun:03:00-sun:03:30'), '2026-12-13T03:00:00.000Z', 'the earlier of the two');
+    // The same date as the AutoAppliedAfterDate, inside a window: its first window after, as for that date.
+    assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z', autoAppliedAfterDate: '2026-12-10T03:10:00.000Z' }), 'thu:03:00-thu:03:30'), '2026-12-17T03:00:00.000Z');
+    assert.equal(awsAppliesAtOf(upgrade({ currentApplyDate: '2026-12-10T03:10:00.000Z', forcedApplyDate: '2026-12-10T03:10:00.000Z' }), 'thu:03:00-thu:03:30'), '2026-12-10T03:10:00.000Z', 'a forced date is the date itself');
     // The deadline takes what the reading activity said; actions recorded before it said so count their dates themselves.
     assert.equal(awsUpgradeDeadline(withAwsDates([auto], 'sun:03:00-sun:03:30')), Date.parse('2026-12-13T03:00:00Z'));
     assert.equal(awsUpgradeDeadline([auto]), Date.parse('2026-12-10T00:00:00Z'));

@@ -215,6 +215,7 @@ describe('a campaign in an estate that moves (time-skipping)', function () {
       assert.equal(new Date(s.stages[0].window!.start).getUTCDay(), 1, 'upgraded in its new Monday window');
       assert.equal(fake.instances.get('eu-west-2/notify-production')!.engineVersion, '15.8');
       assert.deepEqual(flagCalls(fake, 'notify-production'), [true, false]);
+      assert.match(steps(s, 'announcement-cancelled')[0]?.detail ?? '', /is cancelled: its window moved to mon:22:00-mon:22:30 after the approval; the team agreed to /);
     });
   });
 

@@ -50,7 +50,11 @@ export async function upgradeInApprovedWindow(st: StageRun, window: Occurrence):
   const x = stageSubject(st);
   let first = window;
   // Moved since the approval: nothing is armed for a window that no longer comes; the team agrees to the next one first.
-  while ((await armFlag(st, x, { guarded, deadlineMs: first.endMs, window: first })) === 'moved') first = await nextWindowAfterMove(st, x);
+  while ((await armFlag(st, x, { guarded, deadlineMs: first.endMs, window: first })) === 'moved') {
+    first = await nextWindowAfterMove(st, x);
+    // Said when the announced window's maintenance is cancelled (upgradeInAnnouncedWindow).
+    st.report.note = `its window moved to ${x.windowText} after the approval; the team agreed to ${iso(first.startMs)} – ${iso(first.endMs)}`;
+  }
   const result = await watchUntilUpgraded(st, first, x);
   await st.checkpoint();
   await disarmFlag(st, x);

@@ -113,8 +113,8 @@ async function waitAndWatchGuarded(st: StageRun, w: Occurrence, x: WindowSubject
  */
 export const WINDOW_OVERRUN_PATCH = 'campaign-window-overrun-watched';
 
-/** patched() id: the overrun is watched in the other statuses of a maintenance too (maybeStillInMaintenance), not only upgrading or modifying. */
-export const OVERRUN_STATUSES_PATCH = 'campaign-window-overrun-in-any-maintenance-status';
+/** patched() id: the overrun is watched while rebooting or in maintenance too (maybeStillInMaintenance), not only upgrading or modifying. */
+export const OVERRUN_STATUSES_PATCH = 'campaign-window-overrun-rebooting-or-in-maintenance';
 /**
  * "The maintenance window determines when pending operations start, but doesn't limit the total run time of these
  * operations. Maintenance operations aren't guaranteed to finish before the maintenance window ends, and can continue
