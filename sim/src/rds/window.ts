@@ -81,8 +81,8 @@ export function checkWindows(backup: string | undefined, maintenance: string): v
  * from 03:00.
  */
 export function defaultBackupWindow(maintenance: string): string {
+  const hh = (n: number) => String(n % 24).padStart(2, '0');
   for (let h = 3; h < 27; h++) {
-    const hh = (n: number) => String(n % 24).padStart(2, '0');
     const candidate = `${hh(h)}:00-${hh(h)}:30`;
     if (!backupOverlapsMaintenance(candidate, maintenance)) return candidate;
   }

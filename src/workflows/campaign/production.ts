@@ -103,9 +103,8 @@ async function askIfAwsAppliesFirst(st: StageRun, w: Occurrence): Promise<void> 
   const pending = await st.aws('pending-maintenance', () => st.a.listPendingMaintenance({ where: st.where, instanceId: s.instanceId, preferredMaintenanceWindow: st.info?.preferredMaintenanceWindow }));
   const deadline = awsAppliesBefore(pending, w);
   if (deadline === undefined) return;
-  // The dated action need not be the campaign's target: it is named.
-  const first = firstAwsUpgrade(pending);
-  const which = first ? describePending([first.action]) : 'db-upgrade';
+  // The dated action (the one the deadline is of) need not be the campaign's target: it is named.
+  const which = describePending([firstAwsUpgrade(pending)!.action]);
   await st.notify('escalation', `${s.name}: AWS would apply its pending ${which} on ${iso(deadline)}, before the chosen window ${iso(w.startMs)}`);
   await st.ask(`AWS will apply its pending ${which} to ${s.instanceId} on ${iso(deadline)}, before the campaign's window ${iso(w.startMs)}. Continue with this window anyway?`, 'escalation');
 }
